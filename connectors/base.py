@@ -1,0 +1,125 @@
+"""The connector interface: six verbs, nothing vendor-specific (ARCHITECTURE §3).
+
+A connector is built around one `Connection` row (credentials, chosen accounts, base URL) and
+speaks to the vendor only through its own `client.py`. Everything it raises is from
+`connectors.errors`.
+"""
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from .entry import AccountingEntry
+
+
+class CatalogKind(StrEnum):
+    ACCOUNTS = "accounts"            # expense (and other) ledger accounts
+    BANK_ACCOUNTS = "bank_accounts"
+    TAX_RATES = "tax_rates"
+    DIMENSIONS = "dimensions"        # cost centres, projects, branches, worktags, GL objects …
+    CONTACTS = "contacts"            # contacts / vendors / suppliers
+    CURRENCIES = "currencies"
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    kind: CatalogKind
+    remote_id: str
+    name: str
+    code: str = ""
+    classification: str = ""         # e.g. EXPENSE, CURRENT_LIABILITY; dimension kind for DIMENSIONS
+    active: bool = True
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+class AccountPurpose(StrEnum):
+    EMPLOYEE_CLAIMS = "employee_claims"      # liability: reimbursable spend owed to employees
+    EMPLOYEES_BALANCE = "employees_balance"  # asset: money loaded on employee cards
+    FUNDING_BANK = "funding_bank"            # the bank account that funds cards and pays claims
+
+
+@dataclass(frozen=True)
+class AccountSpec:
+    purpose: AccountPurpose
+    name: str
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    detail: str = ""
+    organization_name: str = ""
+
+
+@dataclass(frozen=True)
+class PushResult:
+    external_id: str
+    request_id: str = ""
+    replayed: bool = False           # the vendor answered from its idempotency store
+    calls: int = 1                   # vendor requests this push took (for the frugality figures)
+    warnings: tuple[str, ...] = ()   # e.g. Apideck/Workday left it as a draft
+
+
+@dataclass(frozen=True)
+class RemoteDocument:
+    reference: str
+    external_id: str
+    status: str = ""                 # vendor status (draft, posted, cancelled …)
+    amount: str = ""
+    live: bool = True                # False when the vendor shows it deleted/cancelled/reversed
+
+
+class Connector(ABC):
+    system: str = ""                 # registry key: wafeq, business_central, xledger, …
+    label: str = ""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    @abstractmethod
+    def check(self) -> CheckResult: ...
+
+    @abstractmethod
+    def catalog(self, kind: CatalogKind) -> list[CatalogItem]: ...
+
+    @abstractmethod
+    def ensure_account(self, spec: AccountSpec) -> CatalogItem:
+        """Finds the account this spec describes, or creates it. Twice in a row creates one."""
+
+    @abstractmethod
+    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult: ...
+
+    @abstractmethod
+    def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
+        """Batched: one dict entry per reference the vendor holds (missing ones are absent)."""
+
+    @abstractmethod
+    def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        """Undoes a booking the vendor's way; `entry` is the reversal entry (kind REVERSAL)."""
+
+
+_registry: dict[str, type[Connector]] = {}
+
+
+def register(cls: type[Connector]) -> type[Connector]:
+    if not cls.system:
+        raise ValueError(f"{cls.__name__} needs a `system` key")
+    _registry[cls.system] = cls
+    return cls
+
+
+def connector_class(system: str) -> type[Connector]:
+    try:
+        return _registry[system]
+    except KeyError:
+        raise LookupError(f"no connector registered for {system!r}; known: {sorted(_registry)}") from None
+
+
+def registered_systems() -> list[str]:
+    return sorted(_registry)
+
+
+def connector_for(connection) -> Connector:
+    return connector_class(connection.system)(connection)

@@ -1,0 +1,167 @@
+"""Organisation scoping for every admin class in the project.
+
+Subclass `OrgScopedAdmin` (or mix `OrgScopedAdminMixin` into an Unfold ModelAdmin), set
+`org_path` to the lookup from the model to its Organization and `capability` to the matrix entry
+that allows writes. Querysets, object permissions, foreign-key choices and the organisation
+filter then follow the user's memberships. Superusers see everything.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from unfold.admin import ModelAdmin
+from unfold.widgets import UnfoldAdminPasswordWidget
+
+from ..fields import EncryptedTextField
+from ..models import Organization
+from ..selectors import organization_ids_for, organizations_for, organizations_with_capability
+
+
+def scope_queryset(qs, user, org_path: str | None):
+    if user.is_superuser:
+        return qs
+    ids = organization_ids_for(user)
+    if org_path is None:
+        return qs.filter(pk__in=ids)
+    return qs.filter(**{f"{org_path}__in": ids})
+
+
+class OrganizationFilter(admin.SimpleListFilter):
+    title = "organisation"
+    parameter_name = "org"
+
+    def lookups(self, request, model_admin):
+        return [(o.pk, o.name) for o in organizations_for(request.user)]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        return queryset.filter(**{self._lookup: self.value()})
+
+
+def organization_filter(org_path: str | None):
+    """A list filter limited to the organisations the user can see."""
+    lookup = "pk" if org_path is None else org_path
+
+    class _Filter(OrganizationFilter):
+        _lookup = lookup
+
+    return _Filter
+
+
+class SecretFieldsAdminMixin:
+    """Encrypted fields are write-only: never rendered, and blank on save means keep."""
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if isinstance(db_field, EncryptedTextField):
+            return forms.CharField(
+                required=False,
+                label=db_field.verbose_name.capitalize(),
+                widget=UnfoldAdminPasswordWidget(render_value=False),
+                help_text="Write-only. Leave blank to keep the current value.",
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if change and obj.pk:
+            secret_names = [f.name for f in obj._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+            blanks = [n for n in secret_names if n in form.cleaned_data and not form.cleaned_data[n]]
+            if blanks:
+                stored = type(obj)._default_manager.get(pk=obj.pk)
+                for name in blanks:
+                    setattr(obj, name, getattr(stored, name))
+        super().save_model(request, obj, form, change)
+
+
+class OrgScopedAdminMixin(SecretFieldsAdminMixin):
+    org_path: str | None = "organization"
+    capability: str = "organization.manage"
+
+    def get_queryset(self, request):
+        return scope_queryset(super().get_queryset(request), request.user, self.org_path)
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if organizations_for(request.user).count() > 1 or request.user.is_superuser:
+            filters.insert(0, organization_filter(self.org_path))
+        return filters
+
+    # Permissions: reading needs membership; writing needs the admin's capability.
+    def _is_member(self, request) -> bool:
+        user = request.user
+        return user.is_active and user.is_staff and (
+            user.is_superuser or organizations_for(user).exists()
+        )
+
+    def _object_org_id(self, obj):
+        if obj is None:
+            return None
+        if self.org_path is None:
+            return obj.pk
+        target = obj
+        for part in self.org_path.split("__"):
+            target = getattr(target, part)
+            if target is None:
+                return None
+        return target.pk
+
+    def _can(self, request, obj=None) -> bool:
+        user = request.user
+        if not self._is_member(request):
+            return False
+        if user.is_superuser:
+            return True
+        orgs = organizations_with_capability(user, self.capability)
+        org_id = self._object_org_id(obj)
+        return orgs.filter(pk=org_id).exists() if org_id is not None else orgs.exists()
+
+    def has_module_permission(self, request):
+        return self._is_member(request)
+
+    def has_view_permission(self, request, obj=None):
+        if not self._is_member(request):
+            return False
+        if obj is None or request.user.is_superuser:
+            return True
+        return self._object_org_id(obj) in organization_ids_for(request.user)
+
+    def has_add_permission(self, request, *args):
+        return self._can(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._can(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._can(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        kwargs["queryset"] = scoped_choices(db_field.related_model, request.user, self.capability)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        kwargs["queryset"] = scoped_choices(db_field.related_model, request.user, self.capability)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+def scoped_choices(model, user, capability: str):
+    """Choices for a relation: only rows of organisations the user may write to."""
+    qs = model._default_manager.all()
+    if user.is_superuser:
+        return qs
+    if model is Organization:
+        return organizations_with_capability(user, capability)
+    if model is get_user_model():
+        return qs.filter(memberships__organization__in=organization_ids_for(user)).distinct()
+    if any(f.name == "organization" for f in model._meta.concrete_fields):
+        return qs.filter(organization__in=organizations_with_capability(user, capability))
+    org_path = getattr(model, "ORG_PATH", None)
+    if org_path:
+        return qs.filter(**{f"{org_path}__in": organizations_with_capability(user, capability)})
+    return qs
+
+
+class OrgScopedAdmin(OrgScopedAdminMixin, ModelAdmin):
+    """The default base for project admin classes."""
+
+    list_per_page = 50
+    warn_unsaved_form = True

@@ -1,0 +1,47 @@
+"""One error format for the whole API:
+
+    {"type": "validation_error" | "client_error" | "server_error",
+     "errors": [{"code": "...", "detail": "...", "attr": "field.path" | null}]}
+"""
+
+from rest_framework import exceptions, status
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+def _flatten(detail, codes, attr=None):
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = None if key in ("non_field_errors", "__all__") else key
+            path = name if attr is None else (attr if name is None else f"{attr}.{name}")
+            yield from _flatten(value, codes.get(key) if isinstance(codes, dict) else codes, path)
+    elif isinstance(detail, list):
+        for i, item in enumerate(detail):
+            code = codes[i] if isinstance(codes, list) and i < len(codes) else codes
+            if isinstance(item, dict | list):
+                yield from _flatten(item, code, f"{attr}.{i}" if attr is not None else str(i))
+            else:
+                yield {"code": str(code), "detail": str(item), "attr": attr}
+    else:
+        yield {"code": str(codes), "detail": str(detail), "attr": attr}
+
+
+def error_body(exc: exceptions.APIException, status_code: int) -> dict:
+    if isinstance(exc, exceptions.ValidationError):
+        kind = "validation_error"
+    elif status_code >= 500:
+        kind = "server_error"
+    else:
+        kind = "client_error"
+    return {"type": kind, "errors": list(_flatten(exc.detail, exc.get_codes()))}
+
+
+def exception_handler(exc, context):
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if not isinstance(exc, exceptions.APIException):
+        # Http404 / PermissionDenied from Django, already translated by DRF's handler.
+        exc = exceptions.NotFound() if response.status_code == status.HTTP_404_NOT_FOUND else (
+            exceptions.PermissionDenied())
+    response.data = error_body(exc, response.status_code)
+    return response

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "expensico_sync.core"
+    label = "core"
+    verbose_name = "Setup"
+
+    def ready(self):
+        from . import checks, signals  # noqa: F401

@@ -1,0 +1,86 @@
+import base64
+import secrets
+
+from django.conf import settings
+from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
+from simple_history.models import HistoricalRecords
+
+from .fields import EncryptedTextField
+from .roles import Role
+
+
+def new_webhook_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+class Organization(models.Model):
+    class Mode(models.TextChoices):
+        DRY_RUN = "dry_run", "Dry run (build entries, send nothing)"
+        PILOT = "pilot", "Pilot (chosen employees/categories only)"
+        LIVE = "live", "Live"
+        PAUSED = "paused", "Paused"
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=64, unique=True)
+    base_currency = models.CharField(max_length=3, default="SAR", help_text="ISO-4217 code")
+    country = models.CharField(max_length=2, default="SA", help_text="ISO-3166 alpha-2 code")
+    timezone = models.CharField(max_length=64, default="Asia/Riyadh")
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.DRY_RUN)
+    webhook_secret = EncryptedTextField(default=new_webhook_secret, help_text="Expensico signing secret (whsec_…)")
+    webhook_secret_previous = EncryptedTextField(
+        blank=True, default="", help_text="Still accepted during a secret rotation; clear it when done."
+    )
+    expensico_api_base_url = models.URLField(blank=True, default="", verbose_name="Expensico API base URL")
+    expensico_api_token = EncryptedTextField(blank=True, default="", verbose_name="Expensico API token")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(
+        excluded_fields=["webhook_secret", "webhook_secret_previous", "expensico_api_token"]
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def webhook_secrets(self) -> list[str]:
+        return [s for s in (self.webhook_secret, self.webhook_secret_previous) if s]
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")]
+        ordering = ["organization__name", "user__username"]
+
+    def __str__(self):
+        return f"{self.user} · {self.organization} · {self.get_role_display()}"
+
+
+class OrganizationAPIKey(AbstractAPIKey):
+    """A machine client's key: bound to one organisation and one role, hashed at rest."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+
+
+class EncryptionCanary(models.Model):
+    """One row of known plaintext: start-up decrypts it to prove the key list is right."""
+
+    PLAINTEXT = "expensico-sync canary"
+
+    value = EncryptedTextField()
+    created_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,36 @@
+"""Roles and the permission matrix: the one place that says who may do what."""
+
+from django.db import models
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    FINANCE_ADMIN = "finance_admin", "Finance admin"
+    REVIEWER = "reviewer", "Reviewer"
+    VIEWER = "viewer", "Viewer"
+
+
+ALL = frozenset(Role)
+
+# capability -> roles that hold it. Admin classes and API views name one capability for their
+# writes; reading needs only membership ("view").
+MATRIX: dict[str, frozenset[Role]] = {
+    "view": ALL,
+    "organization.manage": frozenset({Role.OWNER}),
+    "members.manage": frozenset({Role.OWNER}),
+    "api_keys.manage": frozenset({Role.OWNER}),
+    "connections.manage": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
+    "mappings.edit": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
+    "exports.run": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
+    "review.work": frozenset({Role.OWNER, Role.FINANCE_ADMIN, Role.REVIEWER}),
+    "source.manage": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
+}
+
+
+def role_allows(role: str | None, capability: str) -> bool:
+    if role is None:
+        return False
+    try:
+        return Role(role) in MATRIX[capability]
+    except (KeyError, ValueError):
+        return False

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SourceConfig(AppConfig):
+    name = "expensico_sync.source"
+    label = "source"
+    verbose_name = "Expensico"
