@@ -71,10 +71,23 @@ class OrganizationAPIKey(AbstractAPIKey):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    # A login-less user standing for the key, so audit trails (simple-history) name the key.
+    service_user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                        blank=True, editable=False, related_name="api_key")
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = "API key"
         verbose_name_plural = "API keys"
+
+    def save(self, *args, **kwargs):
+        if self.service_user_id is None:
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model()(username=f"api-key:{self.prefix}", is_active=True)
+            user.set_unusable_password()
+            user.save()
+            self.service_user = user
+        super().save(*args, **kwargs)
 
 
 class EncryptionCanary(models.Model):

@@ -94,6 +94,8 @@ class OrgScopedAdminMixin(SecretFieldsAdminMixin):
         )
 
     def _object_org_id(self, obj):
+        if isinstance(obj, str | int):  # Unfold's detail actions pass the object id
+            obj = self.model._default_manager.filter(pk=obj).first()
         if obj is None:
             return None
         if self.org_path is None:

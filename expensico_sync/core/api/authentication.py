@@ -1,37 +1,16 @@
 """`Authorization: Api-Key <key>` for machine clients.
 
-djangorestframework-api-key only ships a permission; this turns a valid key into a DRF
-principal so throttling, scoping and role checks treat keys and people alike.
+djangorestframework-api-key only ships a permission; this turns a valid key into an
+authenticated request whose user is the key's login-less service user (so audit history names
+the key) and whose `auth` is the key (so scoping and roles come from the key, not the user).
 """
 
-from django.utils.functional import cached_property
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from ..models import OrganizationAPIKey
 
 KEYWORD = "Api-Key"
-
-
-class APIKeyPrincipal:
-    """Stands in for request.user when a key authenticated the request."""
-
-    is_authenticated = True
-    is_anonymous = False
-    is_superuser = False
-    is_staff = False
-    is_active = True
-
-    def __init__(self, api_key: OrganizationAPIKey):
-        self.api_key = api_key
-        self.pk = None
-
-    @cached_property
-    def username(self):
-        return f"api-key:{self.api_key.prefix}"
-
-    def __str__(self):
-        return self.username
 
 
 class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
@@ -46,7 +25,7 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid API key.") from None
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed("This API key has expired.")
-        return APIKeyPrincipal(api_key), api_key
+        return api_key.service_user, api_key
 
     def authenticate_header(self, request):
         return KEYWORD

@@ -4,7 +4,9 @@
      "errors": [{"code": "...", "detail": "...", "attr": "field.path" | null}]}
 """
 
-from rest_framework import exceptions, status
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
@@ -39,9 +41,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
-    if not isinstance(exc, exceptions.APIException):
-        # Http404 / PermissionDenied from Django, already translated by DRF's handler.
-        exc = exceptions.NotFound() if response.status_code == status.HTTP_404_NOT_FOUND else (
-            exceptions.PermissionDenied())
+    if isinstance(exc, Http404):  # DRF's handler translated these; mirror it to read the detail
+        exc = exceptions.NotFound(*exc.args)
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(*exc.args)
     response.data = error_body(exc, response.status_code)
     return response
