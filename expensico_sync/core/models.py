@@ -97,3 +97,6 @@ class EncryptionCanary(models.Model):
 
     value = EncryptedTextField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"encryption canary #{self.pk}"

@@ -1,5 +1,5 @@
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins
+from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -9,7 +9,6 @@ from .authentication import principal_of
 from .router import router
 from .scoping import OrgScopedViewSetMixin
 from .serializers import MeSerializer, OrganizationSerializer
-from rest_framework import viewsets
 
 
 def roles_by_org(principal) -> dict[int, str]:
