@@ -15,6 +15,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Users", "auth.user", "person"),
     ]),
     ("Mappings", [
+        ("Mapping sets", "mappings.mappingset", "rule_settings"),
         ("Category mappings", "mappings.categorymapping", "category"),
         ("Tax mappings", "mappings.taxmapping", "percent"),
         ("Currency policies", "mappings.currencypolicy", "currency_exchange"),
@@ -22,6 +23,8 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Dimension mappings", "mappings.dimensionmapping", "account_tree"),
         ("Merchant rules", "mappings.merchantrule", "storefront"),
         ("Hold rules", "mappings.holdrule", "pan_tool"),
+        ("Remote catalog", "mappings.remotecatalogitem", "menu_book"),
+        ("Suggestion settings", "mappings.mappingpreference", "tune"),
     ]),
     ("Exports", [
         ("Export records", "exports.exportrecord", "outbox"),

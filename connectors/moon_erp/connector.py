@@ -1,0 +1,343 @@
+"""The Moon ERP connector: the six verbs of `connectors.base.Connector` over `MoonClient`.
+
+Export is two steps, create the draft then approve it (Moon posts the journal entry); reversal is
+Moon's cancel (it posts the mirror entry). There is no idempotency key and no reference filter:
+our reference goes into `notes` (and the description), and before anything is created or re-sent
+the expense date's range is listed and `notes` matched. Moon computes tax and totals itself, so
+they are compared with our entry before approval: a difference deletes the draft and becomes a
+Permanent `amount_mismatch` (a review item), never a silently different booking.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from decimal import Decimal
+
+from django.db import transaction
+
+from ..base import (
+    AccountPurpose,
+    AccountSpec,
+    CatalogItem,
+    CatalogKind,
+    CheckResult,
+    Connector,
+    PushResult,
+    RemoteDocument,
+    register,
+)
+from ..entry import AccountingEntry
+from ..errors import OutcomeUnknown, Permanent
+from ..models import Connection
+from . import schema
+from .client import MoonClient
+
+API = "/api/accounting"
+EXPENSES = f"{API}/expenses"
+MAX_RESOLUTIONS = 3          # lost create answers resolved by lookup before giving up with OutcomeUnknown
+PER_DAY_LISTINGS = 2         # find_by_reference lists day by day up to this many distinct dates
+REQUIRED_PERMISSIONS = ("accounting.expenses.view", "accounting.expenses.create", "accounting.expenses.update",
+                        "accounting.expenses.approve", "accounting.expenses.cancel")
+CLASSIFICATION = {"asset": "ASSET", "liability": "LIABILITY", "equity": "EQUITY", "revenue": "REVENUE",
+                  # GL expense accounts are not mapping targets (Moon books an expense by its category,
+                  # whose GL account Moon picks), so their classification must not read as "expense".
+                  "expense": "COST_GL"}
+SUB_CLASSIFICATION = {"cash": "CASH_EQUIVALENTS", "bank": "CASH_EQUIVALENTS"}
+ACCOUNT_SHAPES = {  # purpose → (type, sub_type, free code range)
+    AccountPurpose.EMPLOYEE_CLAIMS: ("liability", "current_liability", range(2109001, 2109999)),
+    AccountPurpose.EMPLOYEES_BALANCE: ("asset", "current_asset", range(1309001, 1309999)),
+}
+# reference → expense date of what this process pushed, so find_by_reference can list one day
+# instead of every page. Unknown references fall back to a full listing (correct, just slower).
+_DATE_HINTS: OrderedDict[tuple[int, str], str] = OrderedDict()
+_HINTS_LOCK = threading.Lock()
+HINTS_MAX = 20000
+
+
+def _remember(connection_id: int, reference: str, on: str) -> None:
+    with _HINTS_LOCK:
+        _DATE_HINTS[(connection_id, reference)] = on
+        _DATE_HINTS.move_to_end((connection_id, reference))
+        while len(_DATE_HINTS) > HINTS_MAX:
+            _DATE_HINTS.popitem(last=False)
+
+
+def _hint(connection_id: int, reference: str) -> str | None:
+    with _HINTS_LOCK:
+        return _DATE_HINTS.get((connection_id, reference))
+
+
+def _account_item(row: dict) -> CatalogItem:
+    sub = row.get("sub_type") or ""
+    return CatalogItem(kind=CatalogKind.ACCOUNTS, remote_id=str(row["id"]), name=row["name"], code=row.get("code", ""),
+                       classification=CLASSIFICATION.get(row["type"], row["type"].upper()),
+                       active=row.get("is_active", True),
+                       extra={"sub_classification": SUB_CLASSIFICATION.get(sub, sub.upper()), "sub_type": sub,
+                              "name_ar": row.get("name_ar", "")})
+
+
+def _category_item(row: dict) -> CatalogItem:
+    gl = row.get("account") or {}
+    return CatalogItem(kind=CatalogKind.ACCOUNTS, remote_id=schema.category_remote_id(row["id"]), name=row["name"],
+                       code=row.get("code", ""), classification="EXPENSE", active=row.get("is_active", True),
+                       extra={"expense_category": True, "gl_account_id": row.get("account_id"),
+                              "gl_account": gl.get("code", ""), "name_ar": row.get("name_ar", "")})
+
+
+def _bank_item(row: dict) -> CatalogItem:
+    return CatalogItem(kind=CatalogKind.BANK_ACCOUNTS, remote_id=str(row["id"]), name=row["name"],
+                       classification="BANK", active=row.get("is_active", True),
+                       extra={"account": str(row["account_id"]), "currency": row.get("currency", ""),
+                              "bank_name": row.get("bank_name", "")})
+
+
+def _document(reference: str, row: dict) -> RemoteDocument:
+    return RemoteDocument(reference=reference, external_id=str(row["id"]), status=row["status"],
+                          amount=str(row.get("total_amount", "")), live=schema.is_live(row))
+
+
+@register
+class MoonErpConnector(Connector):
+    system = "moon_erp"
+    label = "Moon ERP"
+
+    def __init__(self, connection):
+        super().__init__(connection)
+        self.client = MoonClient(connection)
+
+    # check / catalog ----------------------------------------------------------------------
+    def me(self) -> dict:
+        return self.client.call("GET", "/api/user").body["data"]
+
+    def check(self) -> CheckResult:
+        me = self.me()
+        company = me["company"]
+        with transaction.atomic():
+            row = Connection.objects.select_for_update().get(pk=self.connection.pk)
+            row.settings = {**row.settings, "company_id": company["id"], "company_currency": company["currency"]}
+            row.save(update_fields=["settings", "updated_at"])
+        self.connection.settings = row.settings
+        missing = [p for p in REQUIRED_PERMISSIONS if p not in me.get("permissions", [])]
+        detail = f"company {company['id']}, currency {company['currency']}, user {me.get('email', '')}"
+        if missing:
+            return CheckResult(ok=False, organization_name=company["name"],
+                               detail=f"{detail}; the token lacks {', '.join(missing)}")
+        return CheckResult(ok=True, organization_name=company["name"], detail=detail)
+
+    def company_currency(self) -> str:
+        currency = self.connection.settings.get("company_currency")
+        if not currency:
+            currency = self.me()["company"]["currency"]
+            self.connection.settings = {**self.connection.settings, "company_currency": currency}
+        return currency
+
+    def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
+        kind = CatalogKind(kind)
+        api = API
+        if kind is CatalogKind.ACCOUNTS:
+            accounts = [_account_item(r) for r in self.client.list_all(f"{api}/accounts") if not r.get("is_group")]
+            return accounts + self.expense_categories()
+        if kind is CatalogKind.BANK_ACCOUNTS:
+            return [_bank_item(r) for r in self.client.list_all(f"{api}/bank-accounts")]
+        if kind is CatalogKind.TAX_RATES:
+            return [CatalogItem(kind=kind, remote_id=str(r["id"]), name=r["name"], classification="TAX",
+                                active=r.get("is_active", True), extra={"rate": r["rate"]})
+                    for r in self.client.list_all(f"{api}/tax-rates")]
+        if kind is CatalogKind.DIMENSIONS:
+            return [CatalogItem(kind=kind, remote_id=str(r["id"]), name=r["name"], code=r.get("code", ""),
+                                classification=dim, active=r.get("is_active", True))
+                    for path, dim in (("cost-centers", "cost_center"), ("branches", "branch"))
+                    for r in self.client.list_all(f"{api}/{path}")]
+        if kind is CatalogKind.CONTACTS:
+            return [CatalogItem(kind=kind, remote_id=str(r["id"]), name=r["name"], classification=r.get("type", ""),
+                                active=r.get("is_active", True), extra={"name_ar": r.get("name_ar", "")})
+                    for r in self.client.list_all(f"{api}/business-partners")]
+        if kind is CatalogKind.CURRENCIES:
+            # No currencies endpoint: the company's currency (the only one expenses book in) plus banks'.
+            base = self.company_currency()
+            codes = {base} | {r.get("currency") for r in self.client.list_all(f"{api}/bank-accounts")}
+            return [CatalogItem(kind=kind, remote_id=c, name=c, code=c, extra={"base": c == base})
+                    for c in sorted(c for c in codes if c)]
+        raise ValueError(f"unknown catalog kind {kind}")
+
+    def expense_categories(self) -> list[CatalogItem]:
+        return [_category_item(r) for r in self.client.list_all(f"{API}/transaction-categories", type="expense")]
+
+    # ensure_account -----------------------------------------------------------------------
+    def ensure_account(self, spec: AccountSpec) -> CatalogItem:
+        name = spec.name
+        if spec.purpose is AccountPurpose.FUNDING_BANK:
+            def find():
+                return next((_bank_item(r) for r in self.client.list_all(f"{API}/bank-accounts")
+                             if r["name"] == name), None)
+            payload = {"name": name, "currency": spec.currency or self.company_currency()}
+            return find() or self._create_or_find(find, f"{API}/bank-accounts", payload, _bank_item)
+        kind, sub_type, codes = ACCOUNT_SHAPES[spec.purpose]
+
+        def find():
+            return next((_account_item(r) for r in self.client.list_all(f"{API}/accounts", type=kind)
+                         if r["name"] == name and not r.get("is_group")), None)
+        found = find()
+        if found:
+            return found
+        used = {r["code"] for r in self.client.list_all(f"{API}/accounts")}
+        payload = {"code": next(str(c) for c in codes if str(c) not in used), "name": name, "type": kind,
+                   "sub_type": sub_type}
+        return self._create_or_find(find, f"{API}/accounts", payload, _account_item)
+
+    def _create_or_find(self, find, path, payload, to_item) -> CatalogItem:
+        try:
+            return to_item(self.client.post(path, payload).body["data"])
+        except OutcomeUnknown:
+            # No idempotency key: whether it was created is answered by looking, never by re-sending blind.
+            return find() or to_item(self.client.post(path, payload).body["data"])
+
+    # push ---------------------------------------------------------------------------------
+    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        before = self.client.calls
+        try:
+            payload, expected = schema.expense_payload(entry, company_currency=self.company_currency(),
+                                                       card_account=self.connection.employees_balance_account)
+        except schema.UnsupportedEntry as exc:
+            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+        _remember(self.connection.pk, entry.reference, payload["date"])
+        row = self._find_one(entry.reference, payload["date"])
+        replayed = row is not None
+        if row is None:
+            row, replayed = self._create(entry.reference, payload)
+        warnings: list[str] = []
+        if row["status"] == "draft":
+            if replayed and self._differs(payload, row):
+                row = self.client.call("PUT", f"{EXPENSES}/{row['id']}", json_body=payload).body["data"]
+            wrong = schema.mismatches(expected, row, entry.currency, tolerance=self._tolerance())
+            if wrong:
+                self._discard_draft(row)
+                field = wrong[0][0]
+                raise Permanent(f"{row['document_number']}: " + "; ".join(text for _, text in wrong)
+                                + " (draft deleted, nothing booked)", code="amount_mismatch", field=field)
+            self._approve(row)
+            warnings += [f"{row['document_number']}: {text} (within the connection's tolerance)"
+                         for _, text in schema.mismatches(expected, row, entry.currency)]
+        else:
+            # Already approved by an earlier attempt: report a difference, it is booked already.
+            warnings += [f"{row.get('document_number')}: {text}"
+                         for _, text in schema.mismatches(expected, row, entry.currency)]
+        return PushResult(external_id=str(row["id"]), replayed=replayed, calls=self.client.calls - before,
+                          warnings=tuple(warnings))
+
+    def _tolerance(self) -> Decimal:
+        # Moon computes tax on the net (amount × rate), so a tax-inclusive gross is not always
+        # reachable to the minor unit (about 13% of 15%-VAT SAR amounts land half a halala off).
+        # Strict by default: a person may accept such differences per connection.
+        return Decimal(str(self.connection.settings.get("amount_tolerance") or "0"))
+
+    def _create(self, reference: str, payload: dict) -> tuple[dict, bool]:
+        last: OutcomeUnknown | None = None
+        for _ in range(MAX_RESOLUTIONS):
+            try:
+                return self.client.post(EXPENSES, payload).body["data"], False
+            except OutcomeUnknown as exc:
+                last = exc
+                row = self._find_one(reference, payload["date"])
+                if row is not None:
+                    return row, True
+        raise last
+
+    def _approve(self, row: dict) -> None:
+        """A lost answer here is left to the caller as OutcomeUnknown: find_by_reference then shows
+        the expense approved (booked) or still a draft (not live, so the push is repeated and this
+        approval re-sent: approving is safe to repeat once we know it is a draft)."""
+        try:
+            self.client.post(f"{EXPENSES}/{row['id']}/approve")
+        except Permanent as exc:
+            if exc.code != "invalid_state":
+                raise
+            # Approved meanwhile (a concurrent or earlier attempt)? Then this one is done too.
+            current = self.client.call("GET", f"{EXPENSES}/{row['id']}").body["data"]
+            if current["status"] != "approved":
+                raise
+
+    def _discard_draft(self, row: dict) -> None:
+        try:
+            self.client.call("DELETE", f"{EXPENSES}/{row['id']}")
+        except Permanent as exc:
+            if exc.status != 404:
+                raise
+
+    @staticmethod
+    def _differs(payload: dict, row: dict) -> bool:
+        for key, value in payload.items():
+            theirs = row.get(key)
+            if key == "amount":
+                if Decimal(str(theirs)) != Decimal(value):
+                    return True
+            elif theirs != value:
+                return True
+        return False
+
+    # find_by_reference ------------------------------------------------------------------
+    def _find_one(self, reference: str, on: str) -> dict | None:
+        rows = self.client.list_all(EXPENSES, date_from=on, date_to=on)
+        return self._best(reference, rows)
+
+    @staticmethod
+    def _best(reference: str, rows: list[dict]) -> dict | None:
+        mine = [r for r in rows if schema.holds_reference(r, reference) and r["status"] != "cancelled"
+                and not r.get("deleted_at")]
+        # An approved one wins over a draft; among equals the oldest (the first we created).
+        mine.sort(key=lambda r: (r["status"] != "approved", r["id"]))
+        return mine[0] if mine else None
+
+    def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
+        found: dict[str, RemoteDocument] = {}
+        by_date: dict[str, list[str]] = {}
+        unknown: list[str] = []
+        for ref in dict.fromkeys(references):
+            on = _hint(self.connection.pk, ref)
+            by_date.setdefault(on, []).append(ref) if on else unknown.append(ref)
+        # A few dates: one listing each. More: one listing of the range they span, which pages
+        # through no more than the whole ledger and usually far fewer calls than a day each.
+        windows = ([(on, on, refs) for on, refs in by_date.items()] if len(by_date) <= PER_DAY_LISTINGS
+                   else [(min(by_date), max(by_date), [r for refs in by_date.values() for r in refs])])
+        for first, last, refs in windows:
+            rows = self.client.list_all(EXPENSES, date_from=first, date_to=last)
+            for ref in refs:
+                row = self._best(ref, rows)
+                if row:
+                    found[ref] = _document(ref, row)
+        if unknown:
+            rows = self.client.list_all(EXPENSES)
+            for ref in unknown:
+                row = self._best(ref, rows)
+                if row:
+                    found[ref] = _document(ref, row)
+        return found
+
+    # reverse ------------------------------------------------------------------------------
+    def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        """Moon's way: cancel the approved expense (Moon posts the mirror journal entry). A draft
+        (never booked) is deleted; already cancelled or deleted counts as done."""
+        before = self.client.calls
+
+        def done(*warnings):
+            return PushResult(external_id=external_id, calls=self.client.calls - before, warnings=warnings)
+
+        try:
+            row = self.client.call("GET", f"{EXPENSES}/{external_id}").body["data"]
+        except Permanent as exc:
+            if exc.status != 404:
+                raise
+            return done("already deleted in Moon ERP")
+        if row["status"] == "cancelled":
+            return done(f"{row['document_number']} was already cancelled")
+        if row["status"] == "draft":
+            self._discard_draft(row)
+            return done(f"{row['document_number']} was a draft (never booked); deleted")
+        try:
+            self.client.post(f"{EXPENSES}/{external_id}/cancel")
+        except Permanent as exc:
+            if exc.code != "invalid_state":
+                raise
+            if self.client.call("GET", f"{EXPENSES}/{external_id}").body["data"]["status"] != "cancelled":
+                raise
+        return done()

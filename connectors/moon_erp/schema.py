@@ -1,0 +1,175 @@
+"""AccountingEntry → Moon ERP expense payloads, and the checks on what Moon computed. Pure: no
+network, no database (ARCHITECTURE §2).
+
+A Moon expense is single-category: one expense category (whose GL account Moon debits), one
+optional tax rate (Moon computes `tax_amount = amount * rate / 100` itself and debits the rate's tax
+account), one paying account credited with the total, one cost centre and branch. So an entry
+becomes one expense when its EXPENSE lines share category, tax rate and dimensions; anything
+richer is refused (a Permanent error → review) rather than booked differently from our entry.
+
+Remote ids: expense categories and GL accounts are separate Moon tables with overlapping bigint
+ids, so categories are catalogued as `category:<id>` and GL accounts as plain `<id>`.
+Moon has no currency field: every expense is in the company's currency.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from ..entry import ZERO, AccountingEntry, EntryKind, LineRole
+from ..money import fits_minor_unit, round_money
+
+CATEGORY_PREFIX = "category:"
+DESCRIPTION_MAX = 255
+MOON_DECIMALS = Decimal("0.001")          # decimal(12,3)
+DIMENSION_FIELDS = {"cost_center": "cost_center_id", "branch": "branch_id"}
+PAYMENT_METHODS = ("cash", "check", "bank_transfer", "card", "mixed")
+
+
+class UnsupportedEntry(ValueError):
+    """The entry cannot be expressed as a Moon expense (raised as Permanent by the connector)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What our entry says Moon must end up holding; compared with Moon's own computation."""
+
+    amount: Decimal
+    tax_amount: Decimal
+    total_amount: Decimal
+
+
+def category_remote_id(category_id) -> str:
+    return f"{CATEGORY_PREFIX}{category_id}"
+
+
+def moon_id(remote_id: str | None, field: str, *, prefix: str = "") -> int | None:
+    if remote_id in (None, ""):
+        return None
+    text = str(remote_id)
+    if prefix:
+        if not text.startswith(prefix):
+            raise UnsupportedEntry(f"{text!r} is not a Moon expense category; map the category to one", field)
+        text = text[len(prefix):]
+    if not text.isdigit():
+        raise UnsupportedEntry(f"{remote_id!r} is not a Moon id", field)
+    return int(text)
+
+
+def money(value: Decimal) -> str:
+    """Moon's wire format: a string with three decimals ("1500.000"), never a float."""
+    return format(value.quantize(MOON_DECIMALS), "f")
+
+
+def reference_pattern(reference: str) -> re.Pattern:
+    # EXPENSICO-x-v1 must not match EXPENSICO-x-v10: the reference is a whole token.
+    return re.compile(r"(?<![\w-])" + re.escape(reference) + r"(?![\w-])")
+
+
+def holds_reference(row: dict, reference: str) -> bool:
+    pattern = reference_pattern(reference)
+    return bool(pattern.search(row.get("notes") or "") or pattern.search(row.get("description") or ""))
+
+
+def _description(entry: AccountingEntry) -> str:
+    suffix = f" [{entry.reference}]"
+    text = entry.description or entry.merchant or "Expense"
+    return text[: DESCRIPTION_MAX - len(suffix)] + suffix
+
+
+def _notes(entry: AccountingEntry) -> str:
+    # The reference on the first line is what duplicate detection matches (no reference filter exists).
+    lines = [entry.reference]
+    for label, value in (("Employee", entry.employee), ("Merchant", entry.merchant), ("Source", entry.source_id)):
+        if value:
+            lines.append(f"{label}: {value}")
+    return "\n".join(lines)
+
+
+def _shape(line) -> tuple:
+    dims = tuple(sorted((d.kind, d.remote_id) for d in line.dimensions if d.kind in DIMENSION_FIELDS))
+    return line.account, line.tax_rate or None, dims
+
+
+def expense_payload(entry: AccountingEntry, *, company_currency: str = "",
+                    card_account: str = "") -> tuple[dict, Expected]:
+    """The POST /api/accounting/expenses body, and the figures Moon must compute from it.
+
+    `card_account` is the Employees Balance account: spend paid through it is a card payment,
+    everything else (claims) is booked as cash owed to the employee."""
+    if entry.kind is EntryKind.REVERSAL:
+        raise UnsupportedEntry("a reversal is not pushed: Moon reverses by cancelling the expense", "kind")
+    if entry.kind is not EntryKind.EXPENSE:
+        raise UnsupportedEntry(f"Moon ERP's API books expenses only; a {entry.kind} has no Moon endpoint "
+                               "(record it in Moon by hand, then resolve this item)", "kind")
+    if company_currency and entry.currency != company_currency:
+        raise UnsupportedEntry(f"Moon ERP books in the company currency {company_currency} only; this entry is in "
+                               f"{entry.currency} (enable base-currency amounts on the connection)", "currency")
+    cost = entry.lines_with(LineRole.EXPENSE)
+    taxes = entry.lines_with(LineRole.TAX)
+    paid = entry.lines_with(LineRole.PAID_THROUGH)
+    if not cost:
+        raise UnsupportedEntry("a Moon expense needs an EXPENSE line", "lines")
+    if len(paid) != 1 or len(entry.lines) != len(cost) + len(taxes) + 1:
+        raise UnsupportedEntry("a Moon expense has one paying account and only expense and tax lines", "lines")
+    if any(line.credit for line in (*cost, *taxes)) or paid[0].debit:
+        raise UnsupportedEntry("Moon expenses are never negative; a refund cannot be booked as an expense", "amount")
+    shapes = {_shape(line) for line in cost}
+    if len(shapes) != 1:
+        raise UnsupportedEntry(f"a Moon expense has one category, tax rate, cost centre and branch; this entry has "
+                               f"{len(shapes)} combinations", "lines")
+    category, tax_rate, dims = shapes.pop()
+    stray = {line.tax_rate for line in taxes if line.tax_rate} - {tax_rate}
+    if stray:
+        raise UnsupportedEntry("the separate tax line's rate differs from the expense's", "tax_rate_id")
+
+    gross = paid[0].credit
+    if tax_rate:
+        tax = sum((line.tax_amount for line in cost if line.tax_inclusive), ZERO) + sum(
+            (line.debit for line in taxes), ZERO)
+    else:
+        # No tax rate mapped: the tax stays in the cost, as the mapping asked ("post without a rate").
+        tax = ZERO
+    net = gross - tax
+    if net <= 0:
+        raise UnsupportedEntry("the amount before tax must be positive", "amount")
+    payload = {
+        "date": entry.date.isoformat(),
+        "expense_category_id": moon_id(category, "expense_category_id", prefix=CATEGORY_PREFIX),
+        "description": _description(entry),
+        "amount": money(net),
+        "payment_method": "card" if card_account and paid[0].account == card_account else "cash",
+        "paying_account_id": moon_id(paid[0].account, "paying_account_id"),
+        "notes": _notes(entry),
+    }
+    if entry.description_ar:
+        payload["description_ar"] = entry.description_ar[:DESCRIPTION_MAX]
+    if tax_rate:
+        payload["tax_rate_id"] = moon_id(tax_rate, "tax_rate_id")
+    for kind, remote_id in dims:
+        payload[DIMENSION_FIELDS[kind]] = moon_id(remote_id, DIMENSION_FIELDS[kind])
+    if entry.contact:
+        payload["partner_id"] = moon_id(entry.contact, "partner_id")
+    return payload, Expected(amount=net, tax_amount=tax, total_amount=gross)
+
+
+def mismatches(expected: Expected, row: dict, currency: str, *, tolerance: Decimal = ZERO) -> list[tuple[str, str]]:
+    """(field, explanation) for every figure Moon computed differently from our entry. Compared at
+    the currency's minor unit: a 3-decimal Moon figure that rounds to ours is the same money.
+    Differences up to `tolerance` (a connection setting, 0 unless a person chose otherwise) pass."""
+    out = []
+    for field in ("amount", "tax_amount", "total_amount"):
+        ours = getattr(expected, field)
+        theirs = Decimal(str(row.get(field) if row.get(field) is not None else "0"))
+        same = round_money(theirs, currency) == ours if not fits_minor_unit(theirs, currency) else theirs == ours
+        if not same and abs(theirs - ours) > tolerance:
+            out.append((field, f"Moon computed {field} {theirs}, our entry says {ours}"))
+    return out
+
+
+def is_live(row: dict) -> bool:
+    return row.get("status") == "approved" and not row.get("deleted_at")

@@ -1,0 +1,1 @@
+from . import catalog, mappings, sets  # noqa: F401  registrations

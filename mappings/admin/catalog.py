@@ -1,0 +1,57 @@
+"""The cached remote catalog (searchable, refreshable) and per-organisation suggestion settings."""
+
+from django.contrib import admin, messages
+from unfold.contrib.filters.admin import RelatedDropdownFilter
+from unfold.decorators import action, display
+
+from connectors.errors import ConnectorError
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from ..models import MappingPreference, RemoteCatalogItem
+from ..services import catalog_refresh
+from .forms import writable_connections
+
+
+@admin.register(RemoteCatalogItem)
+class RemoteCatalogItemAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "mappings.edit"
+    list_display = ("code", "name", "kind_badge", "classification", "active", "connection", "refreshed_at")
+    list_filter = (("connection", RelatedDropdownFilter), "kind", "active", "classification")
+    search_fields = ("code", "name", "remote_id")
+    readonly_fields = ("connection", "kind", "remote_id", "name", "code", "classification", "active", "refreshed_at")
+    actions_list = ["refresh_catalogs"]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @display(description="Kind", label=True)
+    def kind_badge(self, obj):
+        return obj.kind
+
+    @action(description="Refresh from the accounting systems", icon="sync", url_path="refresh",
+            permissions=["refresh"])
+    def refresh_catalogs(self, request):
+        from django.shortcuts import redirect
+
+        for connection in writable_connections(request.user):
+            try:
+                counts = catalog_refresh(connection=connection)
+            except (ConnectorError, LookupError) as exc:
+                messages.error(request, f"{connection}: {exc}")
+                continue
+            messages.success(request, f"{connection}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        return redirect("admin:mappings_remotecatalogitem_changelist")
+
+    def has_refresh_permission(self, request):
+        return self._can(request)
+
+
+@admin.register(MappingPreference)
+class MappingPreferenceAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "mappings.edit"
+    list_display = ("organization", "auto_apply_threshold")

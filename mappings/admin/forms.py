@@ -1,0 +1,69 @@
+"""Form pieces shared by the mapping admin screens."""
+
+from django import forms
+from import_export.forms import ConfirmImportForm
+from unfold.contrib.import_export.forms import ImportForm
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
+
+from connectors.models import Connection
+from expensico_sync.core.selectors import organizations_with_capability
+
+
+def writable_connections(user):
+    qs = Connection.objects.select_related("organization")
+    if user.is_superuser:
+        return qs
+    return qs.filter(organization__in=organizations_with_capability(user, "mappings.edit"))
+
+
+class CatalogInput(UnfoldAdminTextInputWidget):
+    """A text input offering the cached remote catalog as you type (<datalist>): search by code or name,
+    and still accept an id the catalog does not list yet."""
+
+    template_name = "mappings/admin/catalog_input.html"
+
+    def __init__(self, items=(), attrs=None):
+        super().__init__(attrs)
+        self.items = list(items)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["datalist_id"] = f"catalog-{name}"
+        context["widget"]["attrs"]["list"] = f"catalog-{name}"
+        context["widget"]["items"] = self.items
+        return context
+
+
+class ConnectionImportForm(ImportForm):
+    connection = forms.ModelChoiceField(queryset=Connection.objects.none(), widget=UnfoldAdminSelectWidget,
+                                        help_text="The mapping set the rows go into")
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["connection"].queryset = writable_connections(user)
+
+
+class ConnectionConfirmImportForm(ConfirmImportForm):
+    connection = forms.ModelChoiceField(queryset=Connection.objects.all(), widget=forms.HiddenInput)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user is not None:
+            self.fields["connection"].queryset = writable_connections(user)
+
+
+class SetImportForm(forms.Form):
+    file = forms.FileField(help_text="A template exported from any mapping set (CSV, XLSX or JSON)")
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON")],
+                               widget=UnfoldAdminSelectWidget)
+
+
+class CloneForm(forms.Form):
+    source = forms.ModelChoiceField(queryset=Connection.objects.none(), widget=UnfoldAdminSelectWidget,
+                                    help_text="Copy every mapping of this connection into this one")
+    replace = forms.BooleanField(required=False, help_text="Also delete mappings the source does not have")
+
+    def __init__(self, *args, user=None, exclude_pk=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source"].queryset = writable_connections(user).exclude(pk=exclude_pk)

@@ -1,0 +1,227 @@
+"""One admin screen per mapping kind: filters, search, catalog-assisted inputs, inline history."""
+
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportExportModelAdmin
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
+from unfold.contrib.import_export.forms import ExportForm
+from unfold.decorators import display
+
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from ..history import mapping_set_history
+from ..models import (
+    CategoryMapping,
+    CurrencyPolicy,
+    DimensionMapping,
+    ExchangeRate,
+    HoldRule,
+    MerchantRule,
+    RemoteCatalogItem,
+    TaxMapping,
+)
+from ..resources import RESOURCES
+from ..suggest import suggest_accounts
+from .forms import CatalogInput, ConnectionConfirmImportForm, ConnectionImportForm, writable_connections
+
+# field -> catalog kind offered while typing it
+CATALOG_FIELDS = {"account": "accounts", "tax_account": "accounts", "fx_account": "accounts",
+                  "tax_rate": "tax_rates", "remote_id": "dimensions", "contact": "contacts"}
+
+
+class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
+    org_path = "organization"
+    capability = "mappings.edit"
+    import_form_class = ConnectionImportForm
+    confirm_form_class = ConnectionConfirmImportForm
+    export_form_class = ExportForm
+    list_select_related = ("connection",)
+    readonly_fields = ("recent_changes",)
+    history_list_display = ("changed_fields",)
+
+    def get_resource_classes(self, request):
+        return [RESOURCES[self.model.KIND]]
+
+    # The connection chosen on the import form binds the resource; the file never names it.
+    def get_import_form_kwargs(self, request):
+        return {**super().get_import_form_kwargs(request), "user": request.user}
+
+    def get_confirm_form_kwargs(self, request, import_form=None):
+        return {**super().get_confirm_form_kwargs(request, import_form), "user": request.user}
+
+    def get_confirm_form_initial(self, request, import_form):
+        initial = super().get_confirm_form_initial(request, import_form)
+        if import_form is not None:
+            initial["connection"] = import_form.cleaned_data["connection"].pk
+        return initial
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        form = kwargs.get("form")
+        data = getattr(form, "cleaned_data", None) or {}
+        return {"connection": data.get("connection")}
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {"connection": None}
+
+    def get_export_queryset(self, request):
+        return super().get_export_queryset(request).order_by("connection_id", *self.model._meta.ordering)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        connection_id = obj.connection_id if obj else request.GET.get("connection")
+        items = RemoteCatalogItem.objects.filter(connection__in=writable_connections(request.user), active=True)
+        if connection_id:
+            items = items.filter(connection_id=connection_id)
+        for name, kind in CATALOG_FIELDS.items():
+            if name in form.base_fields:
+                form.base_fields[name].widget = CatalogInput(items=items.filter(kind=kind)[:1000])
+        return form
+
+    @display(description="Recent changes")
+    def recent_changes(self, obj):
+        if not obj or not obj.pk:
+            return "—"
+        rows = [r for r in mapping_set_history(obj.connection, kinds=[self.model.KIND], limit=500)
+                if r.object_id == obj.pk][:5]
+        if not rows:
+            return "—"
+        return format_html_join(
+            "", "<div class='mb-2'><strong>{}</strong> {} by {}<br>{}</div>",
+            ((r.at.strftime("%Y-%m-%d %H:%M"), r.action, r.user,
+              format_html_join("", "<code>{}</code>: {} → <strong>{}</strong><br>",
+                               ((c.field, c.old if c.old not in (None, "") else "∅", c.new) for c in r.changes)))
+             for r in rows))
+
+    @display(description="Changed")
+    def changed_fields(self, obj):
+        previous = obj.prev_record
+        if previous is None:
+            return "created"
+        delta = obj.diff_against(previous, excluded_fields=["updated_at"])
+        return format_html_join(", ", "{}: {} → {}", ((c.field, c.old, c.new) for c in delta.changes)) or "—"
+
+
+@admin.register(CategoryMapping)
+class CategoryMappingAdmin(MappingAdmin):
+    list_display = ("category_code", "category_name", "scope", "account_display", "connection", "updated_at")
+    list_filter = (("connection", RelatedDropdownFilter), ("funding_source", ChoicesDropdownFilter),
+                   ("expense_type", ChoicesDropdownFilter))
+    search_fields = ("category_code", "category_name", "account", "account_name")
+    readonly_fields = ("suggestions", "recent_changes")
+    fieldsets = (
+        (None, {"fields": ("connection", ("category_code", "category_name"))}),
+        ("Remote account", {"fields": (("account", "account_name"), "suggestions")}),
+        ("Overrides", {"fields": (("funding_source", "expense_type"),),
+                       "description": "Leave blank for the default mapping; set to override it for claims "
+                                      "or cards, or for mileage, per diem and driver honorarium."}),
+        ("History", {"fields": ("recent_changes",)}),
+    )
+
+    @display(description="Applies to", label={"any": "info", "override": "warning"})
+    def scope(self, obj):
+        parts = [obj.get_funding_source_display() if obj.funding_source else "",
+                 obj.get_expense_type_display() if obj.expense_type else ""]
+        text = " · ".join(p for p in parts if p)
+        return ("override", text) if text else ("any", "Any")
+
+    @display(description="Account", ordering="account_name")
+    def account_display(self, obj):
+        return format_html("{} <span class='text-base-400'>{}</span>", obj.account_name or obj.account,
+                           obj.account if obj.account_name else "")
+
+    @display(description="Suggested accounts")
+    def suggestions(self, obj):
+        if not obj or not obj.pk:
+            return "Save once with a connection and category to see suggestions."
+        found = suggest_accounts(connection=obj.connection, text=obj.category_name or obj.category_code,
+                                 category_code=obj.category_code)
+        if not found:
+            return "No catalog cached for this connection yet: refresh it under Remote catalog."
+        return format_html_join(
+            "", "<div class='flex items-center gap-2 mb-1'><button type='button' class='border border-base-200 "
+                "rounded-default px-2 py-1' onclick=\"document.getElementById('id_account').value='{}';"
+                "document.getElementById('id_account_name').value='{}';\">Use</button>"
+                "<span>{} {}</span><span class='text-base-400'>{} · {}</span></div>",
+            ((s.remote_id, s.name.replace("'", ""), s.code, s.name, f"{s.score:.0f}", s.why) for s in found))
+
+
+@admin.register(TaxMapping)
+class TaxMappingAdmin(MappingAdmin):
+    list_display = ("tax_code", "tax_rate_display", "treatment_badge", "separate_line", "connection", "updated_at")
+    list_filter = (("connection", RelatedDropdownFilter), ("treatment", ChoicesDropdownFilter), "separate_line")
+    search_fields = ("tax_code", "tax_rate", "tax_rate_name")
+    fields = ("connection", "tax_code", ("tax_rate", "tax_rate_name"), "treatment", "separate_line",
+              ("tax_account", "tax_account_name"), "recent_changes")
+
+    @display(description="Remote tax rate")
+    def tax_rate_display(self, obj):
+        return obj.tax_rate_name or obj.tax_rate or "—"
+
+    @display(description="Treatment", label={"as_document": "info", "inclusive": "success", "exclusive": "warning"})
+    def treatment_badge(self, obj):
+        return obj.treatment, obj.get_treatment_display()
+
+
+@admin.register(CurrencyPolicy)
+class CurrencyPolicyAdmin(MappingAdmin):
+    list_display = ("connection", "source_badge", "fx_account_name", "updated_at")
+    list_filter = (("connection", RelatedDropdownFilter), ("rate_source", ChoicesDropdownFilter))
+    fields = ("connection", "rate_source", ("fx_account", "fx_account_name"), "recent_changes")
+
+    @display(description="Rate", label={"expensico": "info", "table": "success", "target": "warning"})
+    def source_badge(self, obj):
+        return obj.rate_source, obj.get_rate_source_display()
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(MappingAdmin):
+    list_display = ("currency", "rate", "effective_from", "connection", "updated_at")
+    list_filter = (("connection", RelatedDropdownFilter), "currency")
+    search_fields = ("currency",)
+    date_hierarchy = "effective_from"
+    fields = ("connection", ("currency", "rate"), "effective_from", "recent_changes")
+
+
+@admin.register(DimensionMapping)
+class DimensionMappingAdmin(MappingAdmin):
+    list_display = ("dimension_key", "value", "remote_kind", "remote_display", "connection", "updated_at")
+    list_filter = (("connection", RelatedDropdownFilter), ("dimension_key", ChoicesDropdownFilter), "remote_kind")
+    search_fields = ("value", "remote_id", "remote_name", "remote_kind")
+    fields = ("connection", ("dimension_key", "value"), "remote_kind", ("remote_id", "remote_name"), "recent_changes")
+
+    @display(description="Remote", label={"sent": "success", "skipped": "info"})
+    def remote_display(self, obj):
+        return ("sent", obj.remote_name or obj.remote_id) if obj.remote_id else ("skipped", "not sent")
+
+
+@admin.register(MerchantRule)
+class MerchantRuleAdmin(MappingAdmin):
+    list_display = ("merchant", "contact_name", "category_code", "connection", "updated_at")
+    list_filter = (("connection", RelatedDropdownFilter),)
+    search_fields = ("merchant", "contact", "contact_name", "category_code")
+    fields = ("connection", "merchant", ("contact", "contact_name"), "category_code", "recent_changes")
+
+
+@admin.register(HoldRule)
+class HoldRuleAdmin(MappingAdmin):
+    list_display = ("name", "active", "conditions", "connection", "updated_at")
+    list_filter = (("connection", RelatedDropdownFilter), "active", "missing_receipt")
+    search_fields = ("name",)
+    fields = ("connection", ("name", "active"), ("amount_over", "currency"), "missing_receipt", "categories",
+              "employees", "funding_source", "recent_changes")
+
+    @display(description="Holds when")
+    def conditions(self, obj):
+        parts = []
+        if obj.amount_over is not None:
+            parts.append(f"amount > {obj.amount_over} {obj.currency}".strip())
+        if obj.missing_receipt:
+            parts.append("no receipt")
+        if obj.categories:
+            parts.append("category in " + ", ".join(obj.categories))
+        if obj.employees:
+            parts.append(f"{len(obj.employees)} employee(s)")
+        if obj.funding_source:
+            parts.append(obj.get_funding_source_display())
+        return " and ".join(parts) or "—"

@@ -1,0 +1,191 @@
+"""The mapping-set screen: one connection's gaps, history (with rollback), templates and cloning."""
+
+import base64
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+from unfold.decorators import display
+
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from ..dashboard import cached_gaps
+from ..history import mapping_revert, mapping_set_history, mapping_set_revert
+from ..models import MAPPING_MODELS, MappingSet
+from ..selectors import mapping_gaps, mapping_snapshot, mapping_version
+from ..services import category_mapping_apply_suggestion, mapping_set_clone
+from ..set_templates import CONTENT_TYPES, FORMATS, mapping_set_export, mapping_set_import
+from ..suggest import suggest_accounts
+from .forms import CloneForm, SetImportForm
+
+KIND_ADMIN = {m.KIND: f"admin:mappings_{m._meta.model_name}_changelist" for m in MAPPING_MODELS}
+GAP_TARGET = {"category": "categorymapping", "tax": "taxmapping", "dimension": "dimensionmapping",
+              "currency": "exchangerate", "setting": None}
+
+
+@admin.register(MappingSet)
+class MappingSetAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "mappings.edit"
+    list_display = ("name", "system", "organization", "mapping_counts", "gap_badge", "last_change")
+    search_fields = ("name", "system")
+    list_display_links = ("name",)
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @display(description="Mappings")
+    def mapping_counts(self, obj):
+        counts = [(m._meta.verbose_name_plural, m.objects.filter(connection_id=obj.pk).count()) for m in MAPPING_MODELS]
+        return ", ".join(f"{n} {label}" for label, n in counts if n) or "none yet"
+
+    @display(description="Gaps", label={"ok": "success", "gaps": "danger"})
+    def gap_badge(self, obj):
+        rows = cached_gaps(obj)
+        blocked = sum(r["expenses"] for r in rows)
+        return ("gaps", f"{len(rows)} missing · {blocked} blocked") if rows else ("ok", "complete")
+
+    @display(description="Last change")
+    def last_change(self, obj):
+        version = mapping_version(obj)
+        return "—" if version == "empty" else parse_datetime(version).strftime("%Y-%m-%d %H:%M")
+
+    # --- the set screen -------------------------------------------------------------------------
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        mine = [
+            path("<int:pk>/export/<str:fmt>/", wrap(self.export_view), name="mappings_mappingset_export"),
+            path("<int:pk>/import/", wrap(require_POST(self.import_view)), name="mappings_mappingset_import"),
+            path("<int:pk>/revert/", wrap(require_POST(self.revert_view)), name="mappings_mappingset_revert"),
+            path("<int:pk>/clone/", wrap(require_POST(self.clone_view)), name="mappings_mappingset_clone"),
+            path("<int:pk>/map-gap/", wrap(require_POST(self.map_gap_view)), name="mappings_mappingset_map_gap"),
+        ]
+        return mine + super().get_urls()
+
+    def _set(self, request, pk, write=False):
+        obj = self.get_queryset(request).filter(pk=pk).select_related("organization").first()
+        if obj is None or not self.has_view_permission(request, obj):
+            raise Http404
+        if write and not self._can(request, obj):
+            raise PermissionDenied
+        return obj
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        return self._render(request, self._set(request, object_id))
+
+    def _render(self, request, obj, *, import_report=None, import_payload="", import_format="", status=200):
+        gaps = mapping_gaps(obj)
+        for gap in gaps:
+            target = GAP_TARGET.get(gap["kind"])
+            gap["fix_url"] = (reverse(f"admin:mappings_{target}_add") + f"?connection={obj.pk}") if target else \
+                reverse("admin:connectors_connection_change", args=[obj.pk])
+            gap["amounts_text"] = " · ".join(f"{cur} {amount:,}" for cur, amount in gap["amounts"].items())
+            gap["suggestions"] = suggest_accounts(connection=obj, text=gap["detail"] or gap["key"],
+                                                  category_code=gap["key"], limit=3) if gap["kind"] == "category" else []
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Mapping set: {obj.name}",
+            "opts": self.model._meta,
+            "original": obj,
+            "mapping_set": obj,
+            "can_edit": self._can(request, obj),
+            "gaps": gaps,
+            "blocked_total": sum(g["expenses"] for g in gaps),
+            "history": mapping_set_history(obj, limit=100),
+            "version": mapping_snapshot(obj).version,
+            "formats": FORMATS,
+            "kind_links": [(m._meta.verbose_name_plural.capitalize(), reverse(KIND_ADMIN[m.KIND]) +
+                            f"?connection__id__exact={obj.pk}", m.objects.filter(connection_id=obj.pk).count())
+                           for m in MAPPING_MODELS],
+            "import_form": SetImportForm(),
+            "clone_form": CloneForm(user=request.user, exclude_pk=obj.pk),
+            "import_report": import_report,
+            "import_payload": import_payload,
+            "import_format": import_format,
+        }
+        return TemplateResponse(request, "mappings/admin/mapping_set.html", context, status=status)
+
+    def export_view(self, request, pk, fmt):
+        obj = self._set(request, pk)
+        if fmt not in FORMATS:
+            raise Http404
+        response = HttpResponse(mapping_set_export(connection=obj, fmt=fmt), content_type=CONTENT_TYPES[fmt])
+        response["Content-Disposition"] = f'attachment; filename="mappings-{obj.organization.slug}-{obj.pk}.{fmt}"'
+        return response
+
+    def import_view(self, request, pk):
+        """First post: a dry run shown row by row. Second post ("apply"): the same bytes, for real."""
+        obj = self._set(request, pk, write=True)
+        if "apply" in request.POST:
+            content = base64.b64decode(request.POST.get("payload", ""))
+            fmt = request.POST.get("format", "")
+            report = mapping_set_import(connection=obj, content=content, fmt=fmt, dry_run=False)
+            if report.has_errors:
+                return self._render(request, obj, import_report=report, status=400)
+            totals = report.totals()
+            messages.success(request, f"Imported: {totals['new']} created, {totals['update']} updated, "
+                                      f"{totals['skip']} unchanged.")
+            return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#templates")
+        form = SetImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            messages.error(request, "Choose a file and its format.")
+            return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#templates")
+        content = form.cleaned_data["file"].read()
+        fmt = form.cleaned_data["format"]
+        report = mapping_set_import(connection=obj, content=content, fmt=fmt, dry_run=True)
+        return self._render(request, obj, import_report=report, import_payload=base64.b64encode(content).decode(),
+                            import_format=fmt)
+
+    def revert_view(self, request, pk):
+        obj = self._set(request, pk, write=True)
+        if request.POST.get("history_id"):
+            try:
+                restored = mapping_revert(kind=request.POST.get("kind", ""), connection=obj,
+                                          history_id=int(request.POST["history_id"]), user=request.user)
+            except (LookupError, ValueError) as exc:
+                raise Http404(str(exc)) from None
+            messages.success(request, f"Restored {restored}.")
+        else:
+            at = parse_datetime(request.POST.get("at", "").strip())
+            if at is not None and timezone.is_naive(at):
+                at = timezone.make_aware(at)  # typed without an offset: the site's time zone
+            if at is None:
+                messages.error(request, "Pick a point in time.")
+            else:
+                counts = mapping_set_revert(connection=obj, at=at, user=request.user)
+                messages.success(request, f"Set reverted to {at:%Y-%m-%d %H:%M:%S}: {counts['restored']} restored, "
+                                          f"{counts['deleted']} removed, {counts['unchanged']} unchanged.")
+        return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#history")
+
+    def clone_view(self, request, pk):
+        obj = self._set(request, pk, write=True)
+        form = CloneForm(request.POST, user=request.user, exclude_pk=obj.pk)
+        if form.is_valid():
+            counts = mapping_set_clone(source=form.cleaned_data["source"], target=obj,
+                                       replace=form.cleaned_data["replace"], user=request.user)
+            messages.success(request, f"Cloned: {counts['created']} created, {counts['updated']} updated, "
+                                      f"{counts['deleted']} removed.")
+        else:
+            messages.error(request, "Choose a connection to clone from.")
+        return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
+
+    def map_gap_view(self, request, pk):
+        obj = self._set(request, pk, write=True)
+        mapping = category_mapping_apply_suggestion(
+            connection=obj, category_code=request.POST["category_code"],
+            category_name=request.POST.get("category_name", ""), account=request.POST["account"],
+            account_name=request.POST.get("account_name", ""), user=request.user)
+        messages.success(request, format_html("Mapped {}. Blocked exports are re-queued.", mapping))
+        return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
+

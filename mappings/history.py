@@ -1,0 +1,130 @@
+"""The mapping set's history as a diff, and putting it back the way it was.
+
+simple-history keeps one row per change of every mapping; this module reads them across all
+kinds of one connection (the "mapping set") and restores a chosen point in time.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from .models import MAPPING_MODELS, MODEL_BY_KIND
+
+_SKIP = {"id", "organization", "connection", "updated_at"}
+_ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    field: str
+    old: object
+    new: object
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    kind: str
+    object_id: int
+    label: str
+    action: str
+    at: datetime
+    user: str
+    reason: str
+    history_id: int
+    changes: tuple[FieldChange, ...]
+
+
+def _fields(model) -> list[str]:
+    return [f.name for f in model._meta.concrete_fields if f.name not in _SKIP]
+
+
+def mapping_set_history(connection, *, kinds=None, limit: int = 200) -> list[HistoryRow]:
+    """Newest first, each with its field-level diff against the previous version of that mapping."""
+    rows: list[HistoryRow] = []
+    for model in MAPPING_MODELS:
+        if kinds and model.KIND not in kinds:
+            continue
+        fields = _fields(model)
+        records = list(model.history.filter(connection_id=connection.pk).select_related("history_user")
+                       .order_by("-history_date", "-history_id")[:limit])
+        for record in records:
+            previous = record.prev_record
+            if record.history_type == "+" or previous is None:
+                changes = tuple(FieldChange(f, None, getattr(record, f)) for f in fields if getattr(record, f) not in ("", None, [], False))
+            elif record.history_type == "-":
+                changes = ()
+            else:
+                delta = record.diff_against(previous, included_fields=fields)
+                changes = tuple(FieldChange(c.field, c.old, c.new) for c in delta.changes)
+            rows.append(HistoryRow(
+                kind=model.KIND, object_id=record.id, label=str(record.instance), action=_ACTIONS[record.history_type],
+                at=record.history_date, user=str(record.history_user or "system"),
+                reason=record.history_change_reason or "", history_id=record.history_id, changes=changes))
+    rows.sort(key=lambda r: r.at, reverse=True)
+    return rows[:limit]
+
+
+def _state_at(model, connection, at: datetime) -> dict[int, object]:
+    """id -> historical record as it stood at `at`, for mappings that existed then."""
+    seen: set[int] = set()
+    state = {}
+    for record in (model.history.filter(connection_id=connection.pk, history_date__lte=at)
+                   .order_by("id", "-history_date", "-history_id")):
+        if record.id in seen:
+            continue  # only the newest version at `at` counts
+        seen.add(record.id)
+        if record.history_type != "-":
+            state[record.id] = record
+    return state
+
+
+def mapping_set_revert(*, connection, at: datetime, kinds: list[str] | None = None, user=None) -> dict[str, int]:
+    """Makes the set (or some kinds of it) what it was at `at`. Returns counts of what was done.
+
+    Each restore is an ordinary save, so the revert itself appears in history with its author and
+    can be undone the same way.
+    """
+    counts = {"restored": 0, "deleted": 0, "unchanged": 0}
+    models = [MODEL_BY_KIND[k] for k in kinds] if kinds else list(MAPPING_MODELS)
+    reason = f"Reverted to {at.isoformat(timespec='seconds')}"
+    with transaction.atomic():
+        for model in models:
+            then = _state_at(model, connection, at)
+            fields = _fields(model)
+            current = {obj.pk: obj for obj in model.objects.filter(connection_id=connection.pk)}
+            for pk, obj in current.items():
+                if pk not in then:
+                    obj._change_reason = reason
+                    obj._history_user = user
+                    obj.delete()
+                    counts["deleted"] += 1
+            # Delete first, then restore: a restored row may reuse a natural key freed above.
+            for pk, record in then.items():
+                obj = current.get(pk)
+                if obj is not None and all(getattr(obj, f) == getattr(record, f) for f in fields):
+                    counts["unchanged"] += 1
+                    continue
+                restored = record.instance
+                restored._change_reason = reason
+                restored._history_user = user
+                restored.save()
+                counts["restored"] += 1
+    return counts
+
+
+def mapping_revert(*, kind: str, connection, history_id: int, user=None):
+    """Puts one mapping of `connection` back to one of its historical versions (re-creating it if
+    deleted since). LookupError when that version is not of this connection."""
+    model = MODEL_BY_KIND[kind]
+    record = model.history.filter(history_id=history_id, connection_id=connection.pk).first()
+    if record is None:
+        raise LookupError(f"no {kind} version {history_id} in this mapping set")
+    if record.history_type == "-":
+        raise ValueError("That version is a deletion; pick the version before it.")
+    restored = record.instance
+    restored._change_reason = f"Reverted to version {history_id}"
+    restored._history_user = user
+    with transaction.atomic():
+        restored.save()
+    return restored

@@ -1,0 +1,266 @@
+"""The mapping set of one connection: how Expensico's vocabulary becomes the ledger's.
+
+Every kind is per organisation *and* connection (a group may book into Wafeq and Xledger with
+different charts), versioned with simple-history so a month-end change can be seen and undone.
+`organization` is always the connection's: it is copied on save so scoping never disagrees.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+from connectors.models import Connection
+from expensico_sync.core.models import Organization
+
+EXPENSE_TYPES = [("expense", "Expense"), ("mileage", "Mileage"), ("per_diem", "Per diem"),
+                 ("driver_honorarium", "Driver honorarium")]
+FUNDING_SOURCES = [("reimbursable", "Claim (reimbursable)"), ("card", "Card")]
+DIMENSION_KEYS = [("cost_center", "Cost center"), ("project", "Project"), ("department", "Department"),
+                  ("client_code", "Client code"), ("region", "Region")]
+
+
+class MappingBase(models.Model):
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(inherit=True, excluded_fields=["updated_at"])
+
+    # Template columns that identify a row inside one connection (import/export, clone, revert).
+    NATURAL_KEY: tuple[str, ...] = ()
+    KIND = ""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.organization_id = self.connection.organization_id
+        super().save(*args, **kwargs)
+
+    def natural_key(self) -> tuple:
+        return tuple(getattr(self, f) for f in self.NATURAL_KEY)
+
+
+class CategoryMapping(MappingBase):
+    KIND = "category"
+    NATURAL_KEY = ("category_code", "funding_source", "expense_type")
+
+    category_code = models.CharField(max_length=100, help_text="Expensico category code")
+    category_name = models.CharField(max_length=200, blank=True, default="")
+    funding_source = models.CharField(max_length=16, choices=FUNDING_SOURCES, blank=True, default="",
+                                      help_text="Blank: any. Set to override for claims or cards only.")
+    expense_type = models.CharField(max_length=24, choices=EXPENSE_TYPES, blank=True, default="",
+                                    help_text="Blank: any. Set to override for mileage, per diem …")
+    account = models.CharField(max_length=200, help_text="Remote expense account id")
+    account_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["category_code", "funding_source", "expense_type"]
+        constraints = [models.UniqueConstraint(fields=["connection", "category_code", "funding_source", "expense_type"],
+                                               name="categorymapping_unique")]
+
+    def __str__(self):
+        scope = " / ".join(x for x in (self.get_funding_source_display() if self.funding_source else "",
+                                       self.get_expense_type_display() if self.expense_type else "") if x)
+        return f"{self.category_code}{f' ({scope})' if scope else ''} → {self.account_name or self.account}"
+
+
+class TaxMapping(MappingBase):
+    KIND = "tax"
+    NATURAL_KEY = ("tax_code",)
+
+    class Treatment(models.TextChoices):
+        AS_DOCUMENT = "as_document", "As Expensico says"
+        INCLUSIVE = "inclusive", "Always inclusive"
+        EXCLUSIVE = "exclusive", "Always exclusive"
+
+    tax_code = models.CharField(max_length=50, help_text="Expensico tax code, e.g. VAT15")
+    tax_rate = models.CharField(max_length=200, blank=True, default="",
+                                help_text="Remote tax rate id (blank: post without a tax rate)")
+    tax_rate_name = models.CharField(max_length=200, blank=True, default="")
+    treatment = models.CharField(max_length=16, choices=Treatment.choices, default=Treatment.AS_DOCUMENT)
+    separate_line = models.BooleanField(default=False, help_text="Book tax on its own line (needs a tax account)")
+    tax_account = models.CharField(max_length=200, blank=True, default="", help_text="Remote account for a separate tax line")
+    tax_account_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["tax_code"]
+        constraints = [models.UniqueConstraint(fields=["connection", "tax_code"], name="taxmapping_unique")]
+
+    def __str__(self):
+        return f"{self.tax_code} → {self.tax_rate_name or self.tax_rate or 'no rate'}"
+
+    def clean(self):
+        if self.separate_line and not self.tax_account:
+            raise ValidationError({"tax_account": "A separate tax line needs a tax account."})
+
+
+class CurrencyPolicy(MappingBase):
+    KIND = "currency"
+    NATURAL_KEY: tuple[str, ...] = ()  # one policy per connection
+
+    class RateSource(models.TextChoices):
+        EXPENSICO = "expensico", "Expensico's rate"
+        TABLE = "table", "Our rate table (effective dates)"
+        TARGET = "target", "The accounting system's own rate"
+
+    rate_source = models.CharField(max_length=16, choices=RateSource.choices, default=RateSource.EXPENSICO)
+    fx_account = models.CharField(max_length=200, blank=True, default="", help_text="Remote exchange gain/loss account")
+    fx_account_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        verbose_name_plural = "currency policies"
+        constraints = [models.UniqueConstraint(fields=["connection"], name="currencypolicy_unique")]
+
+    def __str__(self):
+        return f"{self.connection}: {self.get_rate_source_display()}"
+
+
+class ExchangeRate(MappingBase):
+    KIND = "rate"
+    NATURAL_KEY = ("currency", "effective_from")
+
+    currency = models.CharField(max_length=3, help_text="From this currency to the organisation's base currency")
+    effective_from = models.DateField()
+    rate = models.DecimalField(max_digits=18, decimal_places=8)
+
+    class Meta:
+        ordering = ["currency", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["connection", "currency", "effective_from"],
+                                               name="exchangerate_unique")]
+
+    def __str__(self):
+        return f"{self.currency} {self.rate} from {self.effective_from}"
+
+    def clean(self):
+        if self.rate is not None and self.rate <= 0:
+            raise ValidationError({"rate": "A rate is positive."})
+
+
+class DimensionMapping(MappingBase):
+    KIND = "dimension"
+    NATURAL_KEY = ("dimension_key", "value")
+
+    dimension_key = models.CharField(max_length=24, choices=DIMENSION_KEYS)
+    value = models.CharField(max_length=100, help_text="Expensico code, e.g. CC-100")
+    remote_kind = models.CharField(max_length=100, blank=True, default="",
+                                   help_text="cost_center, project, branch, dimension:DEPARTMENT, "
+                                             "gl_object:1, worktag:Cost_Center_Reference_ID …")
+    remote_id = models.CharField(max_length=200, blank=True, default="", help_text="Blank: don't send this value")
+    remote_name = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["dimension_key", "value"]
+        constraints = [models.UniqueConstraint(fields=["connection", "dimension_key", "value"],
+                                               name="dimensionmapping_unique")]
+
+    def __str__(self):
+        return f"{self.dimension_key}={self.value} → {self.remote_name or self.remote_id or 'not sent'}"
+
+
+class MerchantRule(MappingBase):
+    KIND = "merchant"
+    NATURAL_KEY = ("merchant",)
+
+    merchant = models.CharField(max_length=200, help_text="Normalised merchant name (CAREEM*RIDE 1234 → careem)")
+    contact = models.CharField(max_length=200, blank=True, default="", help_text="Remote contact/vendor id")
+    contact_name = models.CharField(max_length=200, blank=True, default="")
+    category_code = models.CharField(max_length=100, blank=True, default="",
+                                     help_text="Book this merchant's spend to this category's account when the "
+                                               "expense's own category is not mapped")
+
+    class Meta:
+        ordering = ["merchant"]
+        constraints = [models.UniqueConstraint(fields=["connection", "merchant"], name="merchantrule_unique")]
+
+    def __str__(self):
+        return f"{self.merchant} → {self.contact_name or self.contact or '-'}"
+
+    def save(self, *args, **kwargs):
+        from .merchants import normalise_merchant
+
+        self.merchant = normalise_merchant(self.merchant)
+        super().save(*args, **kwargs)
+
+
+class HoldRule(MappingBase):
+    KIND = "hold"
+    NATURAL_KEY = ("name",)
+
+    name = models.CharField(max_length=120)
+    active = models.BooleanField(default=True)
+    amount_over = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="", help_text="Blank: any currency")
+    missing_receipt = models.BooleanField(default=False)
+    categories = models.JSONField(default=list, blank=True, help_text='Expensico category codes, e.g. ["ENT"]')
+    employees = models.JSONField(default=list, blank=True, help_text="Expensico employee ids")
+    funding_source = models.CharField(max_length=16, choices=FUNDING_SOURCES, blank=True, default="")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["connection", "name"], name="holdrule_unique")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        for name in ("categories", "employees"):
+            value = getattr(self, name)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise ValidationError({name: "A list of strings."})
+        if not any((self.amount_over is not None, self.missing_receipt, self.categories, self.employees,
+                    self.funding_source)):
+            raise ValidationError("A hold rule needs at least one condition.")
+
+
+MAPPING_MODELS: tuple[type[MappingBase], ...] = (CategoryMapping, TaxMapping, CurrencyPolicy, ExchangeRate,
+                                                  DimensionMapping, MerchantRule, HoldRule)
+MODEL_BY_KIND = {m.KIND: m for m in MAPPING_MODELS}
+
+
+class RemoteCatalogItem(models.Model):
+    """The connector's catalog, cached so the mapping screen is fast and works offline."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=24)  # connectors.base.CatalogKind
+    remote_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=300)
+    code = models.CharField(max_length=100, blank=True, default="")
+    classification = models.CharField(max_length=100, blank=True, default="")
+    active = models.BooleanField(default=True)
+    refreshed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "code", "name"]
+        constraints = [models.UniqueConstraint(fields=["connection", "kind", "remote_id"], name="catalogitem_unique")]
+
+    def __str__(self):
+        return f"{self.code} {self.name}".strip()
+
+    def save(self, *args, **kwargs):
+        self.organization_id = self.connection.organization_id
+        super().save(*args, **kwargs)
+
+
+class MappingPreference(models.Model):
+    """Per-organisation choices about suggestions."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="mapping_preference")
+    auto_apply_threshold = models.PositiveSmallIntegerField(
+        null=True, blank=True,
+        help_text="Apply a suggested account without a person when its score (0–100) reaches this. "
+                  "Blank: never; a person always confirms.")
+
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"Mapping preferences of {self.organization}"
+
+
+class MappingSet(Connection):
+    """A connection seen as its mapping set: the screen for history, rollback, templates and gaps."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "mapping set"

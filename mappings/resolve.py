@@ -1,0 +1,234 @@
+"""The pure step: a source document plus a mapping snapshot becomes an `AccountingEntry`.
+
+No database and no network, so it is property-tested. Every entry balances by construction: the
+paid-through (or bank) side is the rounded gross, the tax is rounded once, and the expense line
+takes the difference, so no minor unit is ever lost. A refund is the same computation on the
+absolute amount with debit and credit swapped.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole, reference_for
+from connectors.money import round_money
+
+from .documents import ExpenseDocument, FundingDocument, ReimbursementDocument, StatementLineDocument
+from .settings import ConnectionSettings
+from .snapshot import MappingSnapshot
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+
+
+@dataclass(frozen=True)
+class GapItem:
+    kind: str       # category | tax | dimension | currency | setting
+    key: str        # what is missing, e.g. the category code or "cost_center=CC-9"
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class MappingGap:
+    source_id: str
+    items: tuple[GapItem, ...] = field(default_factory=tuple)
+    mapping_version: str = ""
+
+    def __bool__(self):
+        return bool(self.items)
+
+    @property
+    def kinds(self) -> frozenset[str]:
+        return frozenset(i.kind for i in self.items)
+
+
+def tax_split(amount: Decimal, rate: Decimal, inclusive: bool, currency: str) -> tuple[Decimal, Decimal]:
+    """(net, tax) for a non-negative amount; tax = net × rate / 100, rounded half-up once."""
+    if inclusive:
+        tax = round_money(amount * rate / (HUNDRED + rate), currency)
+        return amount - tax, tax
+    return amount, round_money(amount * rate / HUNDRED, currency)
+
+
+def _conversion(*, currency: str, on, expensico_rate: Decimal | None, report_currency: str,
+                snapshot: MappingSnapshot, settings: ConnectionSettings,
+                gaps: list[GapItem]) -> tuple[str, Decimal | None]:
+    """Which currency the entry is in, and the rate used to get there (None: not converted)."""
+    base = settings.base_currency
+    if not settings.base_currency_amounts or not base or currency == base:
+        return currency, None
+    source = snapshot.currency.rate_source
+    if source == "target":
+        return currency, None  # the ledger converts with its own table
+    if source == "expensico" and expensico_rate is not None and report_currency == base:
+        return base, expensico_rate
+    rate = snapshot.table_rate(currency, on)
+    if rate is None:
+        gaps.append(GapItem("currency", currency, f"no {currency}→{base} rate on or before {on}"))
+        return currency, None
+    return base, rate
+
+
+def _convert(amount: Decimal, rate: Decimal | None, currency: str) -> Decimal:
+    return round_money(amount if rate is None else amount * rate, currency)
+
+
+def _side(role, account, amount, *, debit: bool, **kwargs) -> EntryLine:
+    return EntryLine(role=role, account=account, debit=amount if debit else ZERO,
+                     credit=ZERO if debit else amount, **kwargs)
+
+
+def resolve(document, snapshot: MappingSnapshot, connection_settings: ConnectionSettings):
+    """AccountingEntry, or MappingGap naming everything missing (never just the first)."""
+    if isinstance(document, ExpenseDocument):
+        return _resolve_expense(document, snapshot, connection_settings)
+    if isinstance(document, FundingDocument):
+        return _resolve_funding(document, snapshot, connection_settings)
+    if isinstance(document, ReimbursementDocument):
+        return _resolve_reimbursement(document, snapshot, connection_settings)
+    if isinstance(document, StatementLineDocument):
+        return _resolve_statement_line(document, snapshot, connection_settings)
+    raise TypeError(f"cannot resolve {type(document).__name__}")
+
+
+def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: ConnectionSettings):
+    gaps: list[GapItem] = []
+    rule = snapshot.category_rule(doc.category_code, doc.funding_source, doc.type)
+    merchant = snapshot.merchant_rule(doc.merchant)
+    if rule is None and merchant and merchant.category_code:
+        rule = snapshot.category_rule(merchant.category_code, doc.funding_source, doc.type)
+    if rule is None:
+        gaps.append(GapItem("category", doc.category_code, doc.category_name))
+
+    tax_rule = None
+    rate = doc.tax_rate or ZERO
+    if doc.tax_code:
+        tax_rule = snapshot.taxes.get(doc.tax_code)
+        if tax_rule is None:
+            gaps.append(GapItem("tax", doc.tax_code, f"{rate}%"))
+        elif tax_rule.separate_line and not tax_rule.tax_account and rate:
+            gaps.append(GapItem("tax", doc.tax_code, "a separate tax line needs a tax account"))
+
+    dimensions = []
+    mapped_keys = snapshot.mapped_dimension_keys
+    for key, value in doc.dimensions:
+        if key not in mapped_keys:
+            continue
+        dim = snapshot.dimensions.get((key, value))
+        if dim is None:
+            gaps.append(GapItem("dimension", f"{key}={value}", key))
+        elif dim.remote_id:
+            dimensions.append(Dimension(kind=dim.remote_kind or key, remote_id=dim.remote_id, label=dim.label))
+
+    paid_through = (settings.employees_balance_account if doc.funding_source == "card"
+                    else settings.employee_claims_account)
+    if not paid_through:
+        which = "Employees Balance" if doc.funding_source == "card" else "Employee Claims"
+        gaps.append(GapItem("setting", which, f"choose the {which} account on the connection"))
+
+    currency, fx_rate = _conversion(currency=doc.currency, on=doc.date, expensico_rate=doc.exchange_rate,
+                                    report_currency=doc.report_currency, snapshot=snapshot,
+                                    settings=settings, gaps=gaps)
+    if gaps:
+        return MappingGap(source_id=doc.source_id, items=tuple(gaps), mapping_version=snapshot.version)
+
+    inclusive = doc.tax_inclusive is not False
+    if tax_rule is not None and tax_rule.treatment != "as_document":
+        inclusive = tax_rule.treatment == "inclusive"
+    magnitude = round_money(abs(doc.amount), doc.currency)
+    net, tax = tax_split(magnitude, rate, inclusive, doc.currency)
+    gross = net + tax
+    if fx_rate is not None:
+        # Convert the two stated figures and derive the third, so conversion loses nothing.
+        gross, tax = _convert(gross, fx_rate, currency), _convert(tax, fx_rate, currency)
+        net = gross - tax
+    debit = doc.amount >= 0  # a refund mirrors the expense
+    tax_ref = tax_rule.tax_rate or None if tax_rule else None
+    dims = tuple(sorted(dimensions, key=lambda d: (d.kind, d.remote_id)))
+    lines = []
+    if tax and tax_rule is not None and tax_rule.separate_line:
+        lines.append(_side(LineRole.EXPENSE, rule.account, net, debit=debit, description=doc.description,
+                           tax_rate=tax_ref, tax_amount=tax, tax_inclusive=False, dimensions=dims))
+        lines.append(_side(LineRole.TAX, tax_rule.tax_account, tax, debit=debit, description=doc.tax_code,
+                           tax_rate=tax_ref, dimensions=dims))
+    else:
+        lines.append(_side(LineRole.EXPENSE, rule.account, gross, debit=debit, description=doc.description,
+                           tax_rate=tax_ref, tax_amount=tax, tax_inclusive=True, dimensions=dims))
+    lines.append(_side(LineRole.PAID_THROUGH, paid_through, gross, debit=not debit,
+                       description=doc.employee_name))
+    return AccountingEntry(
+        kind=EntryKind.EXPENSE, reference=reference_for(doc.source_id, doc.version), date=doc.date,
+        currency=currency, lines=tuple(lines), description=doc.description, description_ar=doc.description_ar,
+        exchange_rate=fx_rate, contact=(merchant.contact or None) if merchant else None, merchant=doc.merchant,
+        employee=doc.employee_name, attachments=doc.attachments, source_id=doc.source_id,
+        source_version=doc.version, mapping_version=snapshot.version,
+        extra=tuple(sorted({"funding_source": doc.funding_source, "expense_type": doc.type,
+                            "original_currency": doc.currency, "original_amount": str(doc.amount),
+                            "report": doc.report_number}.items())))
+
+
+def _bank_entry(*, source_id, version, on, amount, currency, counterpart, into_bank: bool, description,
+                bank_reference, snapshot, settings, gaps):
+    if not settings.funding_bank_account:
+        gaps.append(GapItem("setting", "Funding bank", "choose the funding bank account on the connection"))
+    if not counterpart[1]:
+        gaps.append(GapItem("setting", counterpart[0], f"choose the {counterpart[0]} account on the connection"))
+    entry_currency, rate = _conversion(currency=currency, on=on, expensico_rate=None, report_currency="",
+                                       snapshot=snapshot, settings=settings, gaps=gaps)
+    if gaps:
+        return MappingGap(source_id=source_id, items=tuple(gaps), mapping_version=snapshot.version)
+    value = _convert(round_money(abs(amount), currency), rate, entry_currency)
+    lines = (_side(LineRole.BANK, settings.funding_bank_account, value, debit=into_bank, description=description),
+             _side(LineRole.COUNTERPART, counterpart[1], value, debit=not into_bank, description=description))
+    return AccountingEntry(
+        kind=EntryKind.LEDGER_BANK_TRANSACTION, reference=reference_for(source_id, version), date=on,
+        currency=entry_currency, lines=lines, description=description, exchange_rate=rate,
+        source_id=source_id, source_version=version, bank_account=settings.funding_bank_account,
+        amount=value if into_bank else -value, bank_reference=bank_reference, mapping_version=snapshot.version)
+
+
+def _resolve_funding(doc: FundingDocument, snapshot, settings):
+    # "in": bank → card (debit Employees Balance, credit bank); "out" the reverse.
+    return _bank_entry(source_id=doc.source_id, version=doc.version, on=doc.date, amount=doc.amount,
+                       currency=doc.currency, counterpart=("Employees Balance", settings.employees_balance_account),
+                       into_bank=doc.direction == "out", description=doc.description or
+                       f"Card {doc.card_last4} {'funded' if doc.direction == 'in' else 'unloaded'}",
+                       bank_reference=doc.bank_reference, snapshot=snapshot, settings=settings, gaps=[])
+
+
+def _resolve_reimbursement(doc: ReimbursementDocument, snapshot, settings):
+    return _bank_entry(source_id=doc.source_id, version=doc.version, on=doc.date, amount=doc.amount,
+                       currency=doc.currency, counterpart=("Employee Claims", settings.employee_claims_account),
+                       into_bank=False, description=doc.description or f"Reimbursement {doc.employee_name}",
+                       bank_reference=doc.bank_reference, snapshot=snapshot, settings=settings, gaps=[])
+
+
+def _resolve_statement_line(doc: StatementLineDocument, snapshot, settings):
+    if not settings.funding_bank_account:
+        return MappingGap(source_id=doc.source_id, mapping_version=snapshot.version, items=(
+            GapItem("setting", "Funding bank", "choose the funding bank account on the connection"),))
+    return AccountingEntry(
+        kind=EntryKind.STATEMENT_TRANSACTION, reference=reference_for(doc.source_id, doc.version), date=doc.date,
+        currency=doc.currency, lines=(), description=doc.description, source_id=doc.source_id,
+        source_version=doc.version, bank_account=settings.funding_bank_account,
+        amount=round_money(doc.amount, doc.currency), bank_reference=doc.bank_reference or doc.reference,
+        mapping_version=snapshot.version)
+
+
+def holds_for(doc: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, ...]:
+    """Names of the hold rules that stop this expense for review; every condition of a rule must match."""
+    held = []
+    for rule in snapshot.holds:
+        checks = []
+        if rule.amount_over is not None:
+            checks.append((not rule.currency or rule.currency == doc.currency) and abs(doc.amount) > rule.amount_over)
+        if rule.missing_receipt:
+            checks.append(not doc.has_receipts)
+        if rule.categories:
+            checks.append(doc.category_code in rule.categories)
+        if rule.employees:
+            checks.append(doc.employee_id in rule.employees)
+        if rule.funding_source:
+            checks.append(doc.funding_source == rule.funding_source)
+        if checks and all(checks):
+            held.append(rule.name)
+    return tuple(held)

@@ -1,0 +1,116 @@
+"""Reads of the mappings app: the snapshot the resolver uses, gaps, history and suggestions."""
+
+import hashlib
+import json
+from collections import defaultdict
+from decimal import Decimal
+
+from django.apps import apps
+
+from .documents import document_from_expense
+from .models import (
+    MAPPING_MODELS,
+    CategoryMapping,
+    CurrencyPolicy,
+    DimensionMapping,
+    ExchangeRate,
+    HoldRule,
+    MerchantRule,
+    TaxMapping,
+)
+from .resolve import MappingGap, resolve
+from .settings import ConnectionSettings
+from .snapshot import (
+    CategoryRule,
+    CurrencyRule,
+    DimensionRule,
+    HoldRuleData,
+    MappingSnapshot,
+    MerchantRuleData,
+    TaxRule,
+)
+
+
+def mapping_version(connection) -> str:
+    """`<time of the last change>~<content hash>`: the time is a point the set can be reverted to."""
+    latest = None
+    for model in MAPPING_MODELS:
+        row = model.history.filter(connection_id=connection.pk).order_by("-history_date").values_list(
+            "history_date", flat=True).first()
+        if row and (latest is None or row > latest):
+            latest = row
+    return latest.isoformat() if latest else "empty"
+
+
+def mapping_snapshot(connection) -> MappingSnapshot:
+    """Everything `resolve` needs of one connection's mappings, in a handful of queries."""
+    cid = connection.pk
+    categories = {(m.category_code, m.funding_source, m.expense_type): CategoryRule(m.account, m.account_name)
+                  for m in CategoryMapping.objects.filter(connection_id=cid)}
+    taxes = {m.tax_code: TaxRule(m.tax_rate, m.treatment, m.separate_line, m.tax_account)
+             for m in TaxMapping.objects.filter(connection_id=cid)}
+    policy = CurrencyPolicy.objects.filter(connection_id=cid).first()
+    rates = defaultdict(list)
+    for r in ExchangeRate.objects.filter(connection_id=cid).order_by("currency", "-effective_from"):
+        rates[r.currency].append((r.effective_from, r.rate))
+    dimensions = {(m.dimension_key, m.value): DimensionRule(m.remote_kind, m.remote_id, m.remote_name)
+                  for m in DimensionMapping.objects.filter(connection_id=cid)}
+    merchants = {m.merchant: MerchantRuleData(m.contact, m.category_code)
+                 for m in MerchantRule.objects.filter(connection_id=cid)}
+    holds = tuple(HoldRuleData(h.name, h.amount_over, h.currency, h.missing_receipt, frozenset(h.categories),
+                               frozenset(h.employees), h.funding_source)
+                  for h in HoldRule.objects.filter(connection_id=cid, active=True))
+    content = MappingSnapshot(
+        base_currency=connection.organization.base_currency, categories=categories, taxes=taxes,
+        currency=CurrencyRule(policy.rate_source, policy.fx_account) if policy else CurrencyRule(),
+        rates={k: tuple(v) for k, v in rates.items()}, dimensions=dimensions, merchants=merchants, holds=holds)
+    digest = hashlib.sha256(json.dumps(repr(content), default=str).encode()).hexdigest()[:10]
+    return MappingSnapshot(**{**content.__dict__, "version": f"{mapping_version(connection)}~{digest}"})
+
+
+# --- gaps -----------------------------------------------------------------------------------------
+
+def _open_expenses(connection):
+    """Approved expenses of the connection's organisation not yet booked in it: what gaps can block."""
+    try:
+        expense_model = apps.get_model("source", "Expense")
+    except LookupError:
+        return []
+    qs = expense_model.objects.filter(organization_id=connection.organization_id, status="approved")
+    try:  # already booked in this connection: nothing left to block (soft link to the exports app)
+        record_model = apps.get_model("exports", "ExportRecord")
+        qs = qs.exclude(pk__in=record_model.objects.filter(connection=connection, status="exported",
+                                                           expense__isnull=False).values("expense_id"))
+    except LookupError:
+        pass
+    # report.raw is the whole delivery (every expense of the report): never load it per expense.
+    return (qs.select_related("report", "category", "card", "employee").prefetch_related("receipts")
+            .defer("report__raw", "details", "custom_fields"))
+
+
+def gaps_from_documents(documents, snapshot: MappingSnapshot, settings: ConnectionSettings) -> list[dict]:
+    """Pure: one row per missing mapping with the expenses it blocks and their amounts per currency."""
+    table: dict[tuple[str, str], dict] = {}
+    for doc in documents:
+        result = resolve(doc, snapshot, settings)
+        if not isinstance(result, MappingGap):
+            continue
+        for item in dict.fromkeys(result.items):  # once per expense, even if listed twice
+            row = table.setdefault((item.kind, item.key), {
+                "kind": item.kind, "key": item.key, "detail": item.detail, "expenses": 0,
+                "amounts": defaultdict(Decimal), "source_ids": []})
+            row["expenses"] += 1
+            row["amounts"][doc.currency] += abs(doc.amount)
+            if len(row["source_ids"]) < 20:
+                row["source_ids"].append(doc.source_id)
+    rows = sorted(table.values(), key=lambda r: (-r["expenses"], r["kind"], r["key"]))
+    for row in rows:
+        row["amounts"] = dict(sorted(row["amounts"].items()))
+    return rows
+
+
+def mapping_gaps(connection) -> list[dict]:
+    snapshot = mapping_snapshot(connection)
+    documents = (document_from_expense(e) for e in _open_expenses(connection))
+    return gaps_from_documents(documents, snapshot, ConnectionSettings.from_connection(connection))
+

@@ -1,0 +1,25 @@
+"""What `resolve` needs of a connection besides its mappings: the chosen accounts and currency rules."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ConnectionSettings:
+    employee_claims_account: str = ""     # liability: claims owed to employees
+    employees_balance_account: str = ""   # asset: money loaded on employee cards
+    funding_bank_account: str = ""
+    base_currency: str = ""               # the organisation's
+    base_currency_amounts: bool = False   # the target books only in base currency
+    system: str = ""
+
+    @classmethod
+    def from_connection(cls, connection) -> "ConnectionSettings":
+        options = connection.settings or {}
+        return cls(
+            employee_claims_account=connection.employee_claims_account,
+            employees_balance_account=connection.employees_balance_account,
+            funding_bank_account=connection.funding_bank_account,
+            base_currency=connection.organization.base_currency,
+            base_currency_amounts=bool(options.get("base_currency_amounts", False)),
+            system=connection.system,
+        )

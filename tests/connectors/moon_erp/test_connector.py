@@ -1,0 +1,219 @@
+"""The Moon ERP connector against its sandbox over real HTTP: what the contract suite does not
+cover (two-step export, cross-checks, draft handling, lookups without a reference filter)."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from connectors.base import CatalogKind, connector_for
+from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
+from connectors.errors import AuthExpired, OutcomeUnknown, Permanent, Transient
+from connectors.models import CallLog, Connection
+from connectors.moon_erp import connector as moon_connector
+from connectors.moon_erp import testkit
+from connectors.moon_erp.sandbox import CLERK_TOKEN
+from connectors.services import connection_check, connection_create
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def server():
+    srv = testkit.start_sandbox()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def conn(server, org):
+    return testkit.connect(server, org)
+
+
+def key():
+    return str(uuid.uuid4())
+
+
+def live(server, reference):
+    return testkit.held(server, reference)
+
+
+def test_setup_created_the_accounts_and_catalogs_map_categories(conn, server):
+    accounts = connector_for(conn).catalog(CatalogKind.ACCOUNTS)
+    categories = [i for i in accounts if i.classification == "EXPENSE"]
+    assert {i.remote_id for i in categories} == {"category:1", "category:2", "category:3", "category:4"}
+    assert conn.settings["expense_accounts"][0]["id"].startswith("category:")
+    claims = next(i for i in accounts if i.remote_id == conn.employee_claims_account)
+    assert (claims.classification, claims.extra["sub_classification"]) == ("LIABILITY", "CURRENT_LIABILITY")
+    assert conn.settings["company_currency"] == "SAR"
+    dims = connector_for(conn).catalog(CatalogKind.DIMENSIONS)
+    assert {d.classification for d in dims} == {"cost_center", "branch"}
+    assert not next(d for d in dims if d.name == "Closed project").active
+
+
+def test_push_creates_then_approves_and_moon_journal_matches_our_entry(conn, server):
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-m1-v1")
+    result = connector_for(conn).push(entry, key())
+    assert result.calls == 3 and not result.replayed          # list the day, create, approve
+    [row] = live(server, "EXPENSICO-m1-v1")
+    assert row["status"] == "approved" and row["document_number"] == "EXP-2026-0001"
+    assert (row["amount"], row["tax_amount"], row["total_amount"]) == ("100.000", "15.000", "115.000")
+    journal = server.app.store.tables["journal_entries"][row["journal_entry_id"]]
+    paying = server.app.store.tables["accounts"][int(conn.employee_claims_account)]
+    assert journal["lines"][-1] == {**journal["lines"][-1], "account_id": paying["id"], "credit": "115.000"}
+
+
+def test_tax_mismatch_is_a_review_item_and_nothing_is_booked(conn, server):
+    # 10.00 including 15% VAT: our tax 1.30, Moon computes 8.70 × 15% = 1.305 and a total of 10.005.
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-m2-v1", amount=Decimal("10.00"))
+    with pytest.raises(Permanent) as exc:
+        connector_for(conn).push(entry, key())
+    assert exc.value.code == "amount_mismatch" and exc.value.field == "tax_amount"
+    assert "1.305" in exc.value.message and "1.30" in exc.value.message
+    assert live(server, "EXPENSICO-m2-v1") == []
+    assert server.app.ledger()["journal_entries"] == []
+
+
+def test_a_draft_left_by_a_lost_approval_is_approved_on_the_next_push(conn, server):
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-m3-v1")
+    server.app.inject("reset", count=1, method="POST", path="/approve")
+    with pytest.raises(OutcomeUnknown):
+        connector_for(conn).push(entry, key())
+    found = connector_for(conn).find_by_reference(["EXPENSICO-m3-v1"])
+    assert found["EXPENSICO-m3-v1"].status == "draft" and not found["EXPENSICO-m3-v1"].live
+    result = connector_for(conn).push(entry, key())
+    assert result.replayed and result.external_id == found["EXPENSICO-m3-v1"].external_id
+    [row] = live(server, "EXPENSICO-m3-v1")
+    assert row["status"] == "approved"
+
+
+def test_a_found_draft_is_brought_up_to_date_before_approval(conn, server):
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-m4-v1")
+    connector = connector_for(conn)
+    server.app.inject("server_error", count=5, method="POST", path="/approve")
+    with pytest.raises(Transient):
+        connector.push(entry, key())
+    server.app.clear_faults()
+    changed = testkit.sample_entry(server, conn, "EXPENSICO-m4-v1", amount=Decimal("230.00"))
+    connector_for(conn).push(changed, key())
+    [row] = live(server, "EXPENSICO-m4-v1")
+    assert (row["status"], row["total_amount"]) == ("approved", "230.000")
+    assert CallLog.objects.filter(connection=conn, method="PUT").count() == 1
+
+
+def test_validation_is_one_422_naming_the_moon_field(conn, server):
+    entry, field = testkit.invalid_entry(server, conn, "EXPENSICO-m5-v1")
+    with pytest.raises(Permanent) as exc:
+        connector_for(conn).push(entry, key())
+    assert exc.value.field == field == "expense_category_id" and exc.value.code == "does_not_exist"
+    assert CallLog.objects.filter(connection=conn, status=422).count() == 1
+
+
+def test_unsupported_entries_never_reach_moon(conn, server):
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-m6-v1")
+    split = AccountingEntry(kind=EntryKind.EXPENSE, reference="EXPENSICO-m6-v1", date=entry.date, currency="SAR",
+                            lines=(EntryLine(role=LineRole.EXPENSE, account="category:3", debit=Decimal("10.00")),
+                                   EntryLine(role=LineRole.EXPENSE, account="category:2", debit=Decimal("5.00")),
+                                   EntryLine(role=LineRole.PAID_THROUGH, account=conn.employee_claims_account,
+                                             credit=Decimal("15.00"))))
+    before = CallLog.objects.count()
+    with pytest.raises(Permanent) as exc:
+        connector_for(conn).push(split, key())
+    assert exc.value.code == "unsupported_entry" and exc.value.field == "lines"
+    assert CallLog.objects.count() == before
+
+
+def test_dimensions_and_card_payments_reach_moon(conn, server):
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-m7-v1")
+    card = AccountingEntry(
+        kind=EntryKind.EXPENSE, reference="EXPENSICO-m7-v1", date=entry.date, currency="SAR", contact="2",
+        lines=(EntryLine(role=LineRole.EXPENSE, account="category:2", debit=Decimal("46.00"), tax_rate="1",
+                         tax_amount=Decimal("6.00"), dimensions=(Dimension("cost_center", "2"), Dimension("branch", "2"))),
+               EntryLine(role=LineRole.PAID_THROUGH, account=conn.employees_balance_account, credit=Decimal("46.00"))))
+    connector_for(conn).push(card, key())
+    [row] = live(server, "EXPENSICO-m7-v1")
+    assert (row["payment_method"], row["cost_center_id"], row["branch_id"], row["partner_id"]) == ("card", 2, 2, 2)
+
+
+def test_find_by_reference_without_a_date_hint_lists_every_page(conn, server):
+    connector = connector_for(conn)
+    for i in range(27):
+        connector.push(testkit.sample_entry(server, conn, f"EXPENSICO-p{i}-v1", on=date(2026, 10, 1 + i)), key())
+    moon_connector._DATE_HINTS.clear()    # another worker process: no hints
+    found = connector_for(conn).find_by_reference(["EXPENSICO-p0-v1", "EXPENSICO-p26-v1", "EXPENSICO-p2-v10"])
+    assert set(found) == {"EXPENSICO-p0-v1", "EXPENSICO-p26-v1"}
+    assert all(doc.live and Decimal(doc.amount) == Decimal("115") for doc in found.values())
+
+
+def test_reverse_cancels_with_a_mirror_journal_and_deletes_drafts(conn, server):
+    connector = connector_for(conn)
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-m8-v1")
+    pushed = connector.push(entry, key())
+    connector.reverse(pushed.external_id, testkit.reversal_entry(entry), key())
+    assert all(v == 0 for v in server.app.store.balances(1).values())
+    again = connector.reverse(pushed.external_id, testkit.reversal_entry(entry), key())
+    assert "already cancelled" in again.warnings[0]
+    draft = server.app.store.expense_create(server.app.store.tables["users"][1], {
+        "date": "2026-11-02", "expense_category_id": 3, "description": "x", "amount": "1.000",
+        "payment_method": "cash", "paying_account_id": int(conn.employee_claims_account)})
+    result = connector.reverse(str(draft["id"]), entry, key())
+    assert "draft" in result.warnings[0] and server.app.store.tables["expenses"][draft["id"]]["deleted_at"]
+
+
+def test_a_token_without_approval_rights(conn, server, org):
+    clerk = connection_create(organization=org, system="moon_erp", name="Clerk", base_url=server.base_url,
+                              auth_method=Connection.AuthMethod.TOKEN, api_key=CLERK_TOKEN)
+    result = connection_check(connection=clerk)
+    assert not result.ok and "accounting.expenses.approve" in result.detail
+    # Pushing with it leaves nothing half-done unnoticed: the 403 is Permanent and the draft stays a draft.
+    clerk.employee_claims_account = conn.employee_claims_account
+    with pytest.raises(Permanent) as exc:
+        connector_for(clerk).push(testkit.sample_entry(server, clerk, "EXPENSICO-m9-v1"), key())
+    assert exc.value.code == "permission_denied" and exc.value.status == 403
+
+
+def test_revoked_token_is_auth_expired(conn, server):
+    testkit.revoke(server)
+    with pytest.raises(AuthExpired):
+        connector_for(conn).find_by_reference(["EXPENSICO-x-v1"])
+
+
+def test_find_by_reference_lists_the_span_of_known_dates_once(conn, server):
+    connector = connector_for(conn)
+    refs = [f"EXPENSICO-h{i}-v1" for i in range(5)]
+    for i, ref in enumerate(refs):
+        connector.push(testkit.sample_entry(server, conn, ref, on=date(2026, 9, 1 + 3 * i)), key())
+    # Someone else's expense inside the span, carrying a longer reference, is not a match.
+    connector.push(testkit.sample_entry(server, conn, "EXPENSICO-h1-v10", on=date(2026, 9, 4)), key())
+    lookup = connector_for(conn)
+    found = lookup.find_by_reference(refs)
+    assert lookup.client.calls == 1 and set(found) == set(refs)
+    # A reference this process never pushed has no date: it costs one full listing, and is absent.
+    assert lookup.find_by_reference(["EXPENSICO-h9-v1"]) == {} and lookup.client.calls == 2
+    assert found["EXPENSICO-h1-v1"].external_id != str(testkit.held(server, "EXPENSICO-h1-v10")[0]["id"])
+
+
+def test_ensure_account_with_a_lost_answer_creates_one(conn, server):
+    from connectors.base import AccountPurpose, AccountSpec
+    server.app.inject("drop_after_commit", count=1, method="POST", path="/accounts")
+    item = connector_for(conn).ensure_account(AccountSpec(purpose=AccountPurpose.EMPLOYEE_CLAIMS, name="Lost – Claims"))
+    named = [a for a in server.app.ledger()["accounts"] if a["name"] == "Lost – Claims"]
+    assert len(named) == 1 and item.remote_id == str(named[0]["id"])
+
+
+def test_moon_throttle_surfaces_as_rate_limited_with_its_retry_after(conn, server):
+    from connectors.errors import RateLimited
+    server.app.throttle_per_minute = 1
+    with pytest.raises(RateLimited) as exc:
+        connector_for(conn).push(testkit.sample_entry(server, conn, "EXPENSICO-t1-v1"), key())
+    assert exc.value.retry_after is not None and 0 < exc.value.retry_after <= 60
+
+
+def test_a_chosen_tolerance_books_the_half_halala_with_a_warning(conn, server):
+    conn.settings = {**conn.settings, "amount_tolerance": "0.01"}
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-m10-v1", amount=Decimal("10.00"))
+    result = connector_for(conn).push(entry, key())
+    [row] = live(server, "EXPENSICO-m10-v1")
+    assert (row["status"], row["total_amount"]) == ("approved", "10.005")
+    assert [w for w in result.warnings if "tax_amount" in w] and [w for w in result.warnings if "total_amount" in w]
