@@ -74,3 +74,52 @@ class Connection(models.Model):
     @property
     def breaker_open(self) -> bool:
         return bool(self.paused_until and self.paused_until > timezone.now())
+
+    @property
+    def has_credentials(self) -> bool:
+        # Client credentials (Business Central / Entra) fetch their token on demand.
+        return bool(self.api_key or self.access_token
+                    or (self.auth_method == self.AuthMethod.CLIENT_CREDENTIALS and self.client_id and self.client_secret))
+
+
+class CallLog(models.Model):
+    """One row per vendor request attempt. Bodies are redacted and truncated before they land
+    here; rows older than the retention period are pruned by `call_log_prune`."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="calls")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=500)
+    status = models.PositiveSmallIntegerField(null=True, blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+    request_id = models.CharField(max_length=200, blank=True, default="")
+    idempotency_key = models.CharField(max_length=200, blank=True, default="")
+    error_class = models.CharField(max_length=40, blank=True, default="")
+    error_detail = models.CharField(max_length=500, blank=True, default="")
+    attempt = models.PositiveSmallIntegerField(default=1)
+    request_body = models.TextField(blank=True, default="")
+    response_body = models.TextField(blank=True, default="")
+
+    ORG_PATH = "connection__organization"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["connection", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.method} {self.path} → {self.status or self.error_class}"
+
+
+class RateLimitWindow(models.Model):
+    """Fixed one-second windows counted in the database, so every worker process on every
+    machine shares one budget per connection."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "window"], name="rate_window_unique")]
+
+    def __str__(self):
+        return f"{self.connection_id}@{self.window}: {self.count}"

@@ -1,0 +1,180 @@
+"""Connections in the admin: the setup flow (seed 000 steps 1–6), health, breaker and call log."""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter, RelatedDropdownFilter
+from unfold.decorators import action, display
+
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from .base import AccountPurpose, CatalogKind, connector_for
+from .errors import ConnectorError
+from .models import CallLog, Connection
+from .oauth import oauth_authorization_finish, oauth_authorization_start
+from .services import (
+    DEFAULT_NAMES,
+    connection_breaker_reset,
+    connection_catalog_fetch,
+    connection_check,
+    connection_configure,
+)
+
+STATUS_LABELS = {"connected": "success", "new": "info", "expired": "warning", "error": "danger", "paused": "warning"}
+PURPOSES = [
+    (AccountPurpose.EMPLOYEE_CLAIMS, "Employee Claims (current liability, payment-enabled)", "LIABILITY", "CURRENT_LIABILITY"),
+    (AccountPurpose.EMPLOYEES_BALANCE, "Employees Balance (current asset, payment-enabled)", "ASSET", "CURRENT_ASSET"),
+    (AccountPurpose.FUNDING_BANK, "Funding bank account", None, None),
+]
+FIELD_FOR = {AccountPurpose.EMPLOYEE_CLAIMS: "employee_claims_account",
+             AccountPurpose.EMPLOYEES_BALANCE: "employees_balance_account",
+             AccountPurpose.FUNDING_BANK: "funding_bank_account"}
+
+
+@admin.register(Connection)
+class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
+    capability = "connections.manage"
+    list_display = ("name", "organization", "system", "status_badge", "breaker_badge", "last_checked_at",
+                    "employee_claims_account_name", "employees_balance_account_name", "funding_bank_account_name")
+    list_filter = (("status", ChoicesDropdownFilter), "system")
+    search_fields = ("name", "organization__name")
+    readonly_fields = ("status", "last_checked_at", "last_check_ok", "last_check_detail", "consecutive_failures",
+                       "paused_until", "token_expires_at", "employee_claims_account", "employee_claims_account_name",
+                       "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
+                       "funding_bank_account_name", "created_at", "updated_at")
+    actions_detail = ["open_setup", "connect_oauth", "test_connection", "reset_breaker"]
+    fieldsets = (
+        (None, {"fields": ("organization", "system", "name", "base_url", "auth_method")}),
+        ("Credentials (write-only)", {"fields": ("api_key", "client_id", "client_secret", "token_expires_at")}),
+        ("Chosen accounts", {"fields": ("employee_claims_account_name", "employee_claims_account",
+                                        "employees_balance_account_name", "employees_balance_account",
+                                        "funding_bank_account_name", "funding_bank_account", "settings")}),
+        ("Health", {"fields": ("status", "last_checked_at", "last_check_ok", "last_check_detail")}),
+        ("Circuit breaker", {"fields": ("consecutive_failures", "paused_until")}),
+        ("Audit", {"fields": ("created_at", "updated_at")}),
+    )
+
+    def get_fields(self, request, obj=None):
+        return [f for f in super().get_fields(request, obj) if f not in ("access_token", "refresh_token")]
+
+    def get_exclude(self, request, obj=None):
+        return ["access_token", "refresh_token"]
+
+    @display(description="Status", label=STATUS_LABELS)
+    def status_badge(self, obj):
+        return obj.status
+
+    @display(description="Breaker", label={"open": "danger", "closed": "success"})
+    def breaker_badge(self, obj):
+        return "open" if obj.breaker_open else "closed"
+
+    def get_urls(self):
+        return [
+            path("oauth/callback/", self.admin_site.admin_view(self.oauth_callback_view),
+                 name="connectors_connection_oauth_callback"),
+            path("<int:object_id>/setup/", self.admin_site.admin_view(self.setup_view),
+                 name="connectors_connection_setup"),
+            *super().get_urls(),
+        ]
+
+    def _get_writable(self, request, object_id) -> Connection:
+        conn = get_object_or_404(self.get_queryset(request), pk=object_id)
+        if not self.has_change_permission(request, conn):
+            raise PermissionDenied("connections.manage is needed")
+        return conn
+
+    # Detail actions -----------------------------------------------------------------------
+    @action(description="Set up accounts", icon="checklist", permissions=["change"])
+    def open_setup(self, request, object_id):
+        return redirect("admin:connectors_connection_setup", object_id)
+
+    @action(description="Connect with OAuth", icon="link", permissions=["change"])
+    def connect_oauth(self, request, object_id):
+        conn = self._get_writable(request, object_id)
+        if not (conn.client_id and conn.client_secret):
+            messages.error(request, "Set the OAuth client id and secret first (or paste an API key).")
+            return redirect("admin:connectors_connection_change", object_id)
+        callback = request.build_absolute_uri(reverse("admin:connectors_connection_oauth_callback"))
+        return HttpResponseRedirect(oauth_authorization_start(connection=conn, redirect_uri=callback))
+
+    @action(description="Test connection", icon="network_check", permissions=["change"])
+    def test_connection(self, request, object_id):
+        result = connection_check(connection=self._get_writable(request, object_id))
+        (messages.success if result.ok else messages.error)(request, f"Check: {result.organization_name} {result.detail}")
+        return redirect("admin:connectors_connection_change", object_id)
+
+    @action(description="Reset circuit breaker", icon="restart_alt", permissions=["change"])
+    def reset_breaker(self, request, object_id):
+        connection_breaker_reset(connection=self._get_writable(request, object_id))
+        messages.success(request, "Circuit breaker closed; failures reset to 0.")
+        return redirect("admin:connectors_connection_change", object_id)
+
+    # Views --------------------------------------------------------------------------------
+    def oauth_callback_view(self, request):
+        try:
+            conn = oauth_authorization_finish(state=request.GET.get("state", ""), code=request.GET.get("code", ""),
+                                              error=request.GET.get("error", ""))
+        except ConnectorError as exc:
+            messages.error(request, f"Connecting failed: {exc.message}")
+            return redirect("admin:connectors_connection_changelist")
+        if not self.has_change_permission(request, conn):
+            messages.error(request, "You may not manage this connection.")
+            return redirect("admin:connectors_connection_changelist")
+        result = connection_check(connection=conn)
+        (messages.success if result.ok else messages.error)(request, f"Connected: {result.organization_name} {result.detail}")
+        return redirect("admin:connectors_connection_setup", conn.pk)
+
+    def setup_view(self, request, object_id):
+        conn = self._get_writable(request, object_id)
+        context = {**self.admin_site.each_context(request), "title": f"Set up {conn.name}", "connection": conn,
+                   "opts": self.model._meta, "change_url": reverse("admin:connectors_connection_change", args=[conn.pk]),
+                   "oauth_url": reverse("admin:connectors_connection_connect_oauth", args=[conn.pk])}
+        if request.method == "POST":
+            choices = {p: request.POST.get(str(p), "") for p, *_ in PURPOSES}
+            try:
+                connection_configure(connection=conn, choices={p: v for p, v in choices.items() if v})
+            except (ConnectorError, ValueError) as exc:
+                messages.error(request, f"Saving accounts failed: {exc}")
+            else:
+                messages.success(request, "Accounts saved on the connection.")
+                return redirect("admin:connectors_connection_setup", conn.pk)
+        if conn.has_credentials:
+            try:
+                accounts = connection_catalog_fetch(connection=conn, kind=CatalogKind.ACCOUNTS)
+                banks = connector_for(conn).catalog(CatalogKind.BANK_ACCOUNTS)
+            except ConnectorError as exc:
+                context["error"] = f"{type(exc).__name__}: {exc.message}"
+            else:
+                context["choices"] = [{
+                    "key": str(p), "label": label, "default_name": DEFAULT_NAMES[p],
+                    "current": getattr(conn, FIELD_FOR[p]), "current_name": getattr(conn, FIELD_FOR[p] + "_name"),
+                    "options": banks if cls is None else [a for a in accounts if a.classification == cls
+                                                          and a.extra.get("sub_classification") == sub],
+                } for p, label, cls, sub in PURPOSES]
+        context["expense_accounts"] = conn.settings.get("expense_accounts", [])
+        return TemplateResponse(request, "connectors/admin/setup.html", context)
+
+
+@admin.register(CallLog)
+class CallLogAdmin(OrgScopedAdmin):
+    org_path = "connection__organization"
+    capability = "connections.manage"
+    list_display = ("created_at", "connection", "method", "path", "status_badge", "duration_ms", "error_class",
+                    "idempotency_key", "request_id")
+    list_filter = (("connection", RelatedDropdownFilter), "method", "error_class", ("created_at", RangeDateTimeFilter))
+    search_fields = ("path", "idempotency_key", "request_id")
+    readonly_fields = [f.name for f in CallLog._meta.fields]
+
+    @display(description="Status", label=True)
+    def status_badge(self, obj):
+        return obj.status or obj.error_class
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,108 @@
+"""`/api/v1/connections/`: create, check, catalog, configure (seed 000 as an API)."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from expensico_sync.core.api.router import router
+from expensico_sync.core.api.scoping import OrgScopedModelViewSet
+
+from .base import AccountPurpose, CatalogKind
+from .errors import AuthExpired, ConnectorError, Permanent
+from .models import Connection
+from .oauth import oauth_authorization_start
+from .serializers import (
+    CatalogItemSerializer,
+    CatalogQuerySerializer,
+    CheckResultSerializer,
+    ConfigureSerializer,
+    ConnectionSerializer,
+    OAuthStartResultSerializer,
+    OAuthStartSerializer,
+)
+from .services import connection_catalog_fetch, connection_check, connection_configure, connection_create
+
+PURPOSE_FOR = {"employee_claims_account": AccountPurpose.EMPLOYEE_CLAIMS,
+               "employees_balance_account": AccountPurpose.EMPLOYEES_BALANCE,
+               "funding_bank_account": AccountPurpose.FUNDING_BANK}
+
+
+class VendorError(APIException):
+    status_code = 502
+    default_code = "vendor_error"
+
+    def __init__(self, exc: ConnectorError):
+        code = "auth_expired" if isinstance(exc, AuthExpired) else getattr(exc, "code", "vendor_error")
+        super().__init__(detail=f"{type(exc).__name__}: {exc.message}", code=code)
+        if isinstance(exc, (AuthExpired, Permanent)):
+            self.status_code = 409
+
+
+@extend_schema_view(list=extend_schema(summary="List connections"),
+                    create=extend_schema(summary="Create a connection (paste an API key, or OAuth client id/secret)"))
+class ConnectionViewSet(OrgScopedModelViewSet):
+    """An organisation's accounting-system connections. Secrets (`api_key`, `client_secret`) are
+    write-only. The setup flow: create → (OAuth: `oauth-start`, the person consents, the admin
+    callback stores the tokens) → `check` → `catalog?kind=accounts&classification=EXPENSE` →
+    `configure` (chosen remote ids, or find-or-create the three Expensico accounts)."""
+
+    queryset = Connection.objects.select_related("organization")
+    serializer_class = ConnectionSerializer
+    capability = "connections.manage"
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = connection_create(
+            organization=data["organization"], system=data["system"], name=data["name"], base_url=data["base_url"],
+            auth_method=data.get("auth_method", Connection.AuthMethod.API_KEY), api_key=data.get("api_key", ""),
+            client_id=data.get("client_id", ""), client_secret=data.get("client_secret", ""))
+
+    @extend_schema(request=None, responses=CheckResultSerializer, summary="Test the credentials against the vendor")
+    @action(detail=True, methods=["post"])
+    def check(self, request, pk=None):
+        result = connection_check(connection=self.get_object())
+        return Response(CheckResultSerializer(result).data)
+
+    @extend_schema(parameters=[OpenApiParameter("kind", enum=[k.value for k in CatalogKind]),
+                               OpenApiParameter("classification", str)],
+                   responses=CatalogItemSerializer(many=True), summary="Fetch a catalog from the vendor")
+    @action(detail=True, methods=["get"])
+    def catalog(self, request, pk=None):
+        query = CatalogQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        try:
+            items = connection_catalog_fetch(connection=self.get_object(), kind=CatalogKind(query.validated_data["kind"]))
+        except ConnectorError as exc:
+            raise VendorError(exc) from exc
+        wanted = query.validated_data.get("classification")
+        items = [i for i in items if not wanted or i.classification == wanted]
+        return Response(CatalogItemSerializer(items, many=True).data)
+
+    @extend_schema(request=ConfigureSerializer, responses=ConnectionSerializer,
+                   summary="Choose or create the Employee Claims, Employees Balance and funding bank accounts")
+    @action(detail=True, methods=["post"])
+    def configure(self, request, pk=None):
+        body = ConfigureSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        choices = {PURPOSE_FOR[k]: v for k, v in body.validated_data.items() if v}
+        try:
+            conn = connection_configure(connection=self.get_object(), choices=choices)
+        except ConnectorError as exc:
+            raise VendorError(exc) from exc
+        except ValueError as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from exc
+        return Response(ConnectionSerializer(conn, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=OAuthStartSerializer, responses={201: OAuthStartResultSerializer},
+                   summary="Start the OAuth authorization code flow (PKCE); send the person to authorize_url")
+    @action(detail=True, methods=["post"], url_path="oauth-start")
+    def oauth_start(self, request, pk=None):
+        body = OAuthStartSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        url = oauth_authorization_start(connection=self.get_object(), redirect_uri=body.validated_data["redirect_uri"])
+        return Response({"authorize_url": url}, status=status.HTTP_201_CREATED)
+
+
+router.register("connections", ConnectionViewSet, basename="connection")

@@ -1,0 +1,351 @@
+"""The one outbound HTTP stack every vendor client is built on (STACK-NOTES §2).
+
+Per request: circuit breaker check → shared rate limiter → `requests` with explicit timeouts →
+error translation into the taxonomy → call log row. Retries (stamina) wrap the whole thing, but
+only for idempotent requests: reads, PUT/DELETE, and writes that carry an idempotency key the
+vendor deduplicates on. A `Retry-After` the vendor sends overrides the exponential backoff.
+"""
+
+import json
+import logging
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+import requests
+import stamina
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
+from .models import CallLog, Connection, RateLimitWindow
+
+log = logging.getLogger(__name__)
+
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 60
+RETRY_ATTEMPTS = 4
+# A Retry-After longer than this is not slept through inline: the export engine reschedules.
+MAX_INLINE_RETRY_AFTER = 30.0
+BREAKER_THRESHOLD = 5
+BREAKER_COOLDOWN = timedelta(seconds=60)
+DEFAULT_RATE_PER_SECOND = 8
+RATE_WAIT_MAX = 5.0
+BODY_LIMIT = 2000
+IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
+_SECRET_KEYS = re.compile(r"(token|secret|password|api[_-]?key|authorization|code_verifier|^code$)", re.I)
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict
+    body: object            # parsed JSON, or text, or None for 204
+    request_id: str = ""
+    calls: int = 1
+    extra: dict = field(default_factory=dict)
+
+    def header(self, name: str, default: str = "") -> str:
+        for key, value in self.headers.items():
+            if key.lower() == name.lower():
+                return value
+        return default
+
+
+# ----------------------------------------------------------------------------- JSON
+
+_DEC = "\u0000dec:"
+
+
+def dumps_exact(payload) -> bytes:
+    """JSON with Decimal written as a JSON number digit for digit: money never passes through
+    float on its way to the vendor."""
+    def mark(obj):
+        if isinstance(obj, Decimal):
+            return _DEC + format(obj, "f")
+        if isinstance(obj, dict):
+            return {k: mark(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return [mark(v) for v in obj]
+        return obj
+
+    text = json.dumps(mark(payload), ensure_ascii=False)
+    return re.sub(r'"\\u0000dec:(-?[0-9.]+)"', r"\1", text).encode()
+
+
+# ----------------------------------------------------------------------------- redaction
+
+def redact(value, limit: int = BODY_LIMIT) -> str:
+    """JSON-ish bodies with secret-looking keys masked, truncated for the call log."""
+    def scrub(obj):
+        if isinstance(obj, dict):
+            return {k: ("***" if _SECRET_KEYS.search(str(k)) else scrub(v)) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [scrub(v) for v in obj]
+        return obj
+
+    if value is None or value == b"" or value == "":
+        return ""
+    if isinstance(value, bytes):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return f"<{len(value)} bytes>"
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value[:limit]
+    text = json.dumps(scrub(value), ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ----------------------------------------------------------------------------- breaker
+
+class CircuitOpen(Transient):
+    """The breaker is open: no request was sent. Not retried inline; the caller reschedules."""
+
+    def __init__(self, message: str, *, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ClientRateLimited(RateLimited):
+    """Our own limiter said no: nothing was sent."""
+
+
+def breaker_check(connection: Connection) -> None:
+    paused_until = (Connection.objects.filter(pk=connection.pk)
+                    .values_list("paused_until", flat=True).first())
+    now = timezone.now()
+    if paused_until and paused_until > now:
+        raise CircuitOpen(f"circuit open for {connection} until {paused_until:%H:%M:%S}",
+                          retry_after=(paused_until - now).total_seconds())
+
+
+def breaker_record_failure(connection: Connection) -> None:
+    Connection.objects.filter(pk=connection.pk).update(consecutive_failures=F("consecutive_failures") + 1)
+    failures = Connection.objects.filter(pk=connection.pk).values_list("consecutive_failures", flat=True).first()
+    if failures and failures >= BREAKER_THRESHOLD:
+        # Each further failure after the threshold (a half-open probe that failed) re-opens it.
+        Connection.objects.filter(pk=connection.pk).update(paused_until=timezone.now() + BREAKER_COOLDOWN)
+
+
+def breaker_record_success(connection: Connection) -> None:
+    Connection.objects.filter(pk=connection.pk).exclude(consecutive_failures=0, paused_until=None).update(
+        consecutive_failures=0, paused_until=None)
+
+
+def breaker_reset(*, connection: Connection) -> None:
+    Connection.objects.filter(pk=connection.pk).update(consecutive_failures=0, paused_until=None)
+    connection.consecutive_failures, connection.paused_until = 0, None
+
+
+# ----------------------------------------------------------------------------- rate limit
+
+def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: float = RATE_WAIT_MAX) -> None:
+    """Takes one slot of the connection's per-second budget, waiting up to `wait_max` for one.
+
+    A conditional UPDATE is atomic on SQLite and Postgres alike, so concurrent workers can never
+    take more than `per_second` slots in a window between them."""
+    deadline = time.monotonic() + wait_max
+    while True:
+        window = int(time.time())
+        taken = RateLimitWindow.objects.filter(connection_id=connection.pk, window=window,
+                                               count__lt=per_second).update(count=F("count") + 1)
+        if not taken:
+            try:
+                with transaction.atomic():
+                    RateLimitWindow.objects.create(connection_id=connection.pk, window=window, count=1)
+                taken = 1
+                # Old windows are useless; the first taker of a new window clears them.
+                RateLimitWindow.objects.filter(connection_id=connection.pk, window__lt=window - 5).delete()
+            except IntegrityError:
+                taken = 0
+        if taken:
+            return
+        if time.monotonic() >= deadline:
+            raise ClientRateLimited("client-side rate limit reached", retry_after=1.0)
+        time.sleep(max(0.01, window + 1 - time.time()))
+
+
+# ----------------------------------------------------------------------------- the stack
+
+def parse_retry_after(value: str) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+        try:
+            return max(0.0, (parsedate_to_datetime(value) - timezone.now()).total_seconds())
+        except (TypeError, ValueError):
+            return None
+
+
+def _retry_hook(exc: Exception) -> bool | float:
+    if isinstance(exc, RateLimited):
+        if exc.retry_after is None:
+            return True
+        if exc.retry_after > MAX_INLINE_RETRY_AFTER:
+            return False
+        return exc.retry_after
+    if isinstance(exc, CircuitOpen):
+        return False
+    return isinstance(exc, (Transient, OutcomeUnknown))
+
+
+class HttpStack:
+    """Subclass per vendor: set `auth_headers()`, `parse_error()`, `request_id_header`."""
+
+    request_id_header = "X-Request-Id"
+    idempotency_header = "Idempotency-Key"
+
+    def __init__(self, connection: Connection, *, session: requests.Session | None = None):
+        self.connection = connection
+        self.session = session or requests.Session()
+        self.base_url = connection.base_url.rstrip("/")
+        self.calls = 0
+
+    # Vendor hooks -----------------------------------------------------------------------
+    def auth_headers(self) -> dict:
+        return {}
+
+    def refresh_auth(self) -> bool:
+        """Called once on a 401; returns True when new credentials are worth a second try."""
+        return False
+
+    def parse_error(self, status: int, body) -> tuple[str, str | None, str]:
+        """(code, field, detail) from a vendor error body."""
+        return (f"http_{status}", None, str(body)[:300])
+
+    # Public API -------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, params=None, json_body=None, files=None, data=None,
+                headers=None, idempotency_key: str = "", timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)) -> Response:
+        method = method.upper()
+        retryable = method in IDEMPOTENT_METHODS or bool(idempotency_key)
+        attempt = {"n": 0}
+
+        def once():
+            attempt["n"] += 1
+            return self._send(method, path, params=params, json_body=json_body, files=files, data=data,
+                              headers=headers, idempotency_key=idempotency_key, timeout=timeout,
+                              attempt=attempt["n"])
+
+        if not retryable:
+            return once()
+        return stamina.retry(on=_retry_hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+
+    def get_json(self, path: str, **params):
+        return self.request("GET", path, params=params or None).body
+
+    # Internals --------------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
+
+    def _send(self, method, path, *, params, json_body, files, data, headers, idempotency_key, timeout,
+              attempt) -> Response:
+        conn = self.connection
+        breaker_check(conn)
+        per_second = int(conn.settings.get("rate_limit_per_second") or DEFAULT_RATE_PER_SECOND)
+        rate_limit_acquire(conn, per_second=per_second)
+        all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
+        if idempotency_key:
+            all_headers[self.idempotency_header] = idempotency_key
+        wire = data
+        if json_body is not None:
+            wire = dumps_exact(json_body)
+            all_headers["Content-Type"] = "application/json"
+        started = time.monotonic()
+        status, body, resp_headers, error = None, None, {}, None
+        try:
+            try:
+                raw = self.session.request(method, self._url(path), params=params, files=files, data=wire, headers=all_headers, timeout=timeout)
+            except requests.ConnectTimeout as exc:
+                raise Transient(f"connect timeout: {exc}") from exc
+            except requests.ReadTimeout as exc:
+                if method in IDEMPOTENT_METHODS and method != "DELETE":
+                    raise Transient(f"read timeout: {exc}") from exc
+                raise OutcomeUnknown(f"read timeout after sending {method} {path}") from exc
+            except requests.ConnectionError as exc:
+                if _never_sent(exc) or method == "GET":
+                    raise Transient(f"connection failed: {exc}") from exc
+                raise OutcomeUnknown(f"connection lost after sending {method} {path}: {exc}") from exc
+            self.calls += 1
+            status, resp_headers = raw.status_code, dict(raw.headers)
+            body = _parse(raw)
+            request_id = raw.headers.get(self.request_id_header, "")
+            if status == 401 and attempt == 1 and self.refresh_auth():
+                # Fresh credentials: one immediate second try, outside the retry budget.
+                return self._send(method, path, params=params, json_body=json_body, files=files, data=data,
+                                  headers=headers, idempotency_key=idempotency_key, timeout=timeout,
+                                  attempt=attempt + 1)
+            if status >= 400:
+                raise self._translate(status, body, raw.headers, request_id)
+            breaker_record_success(conn)
+            return Response(status=status, headers=resp_headers, body=body, request_id=request_id)
+        except ConnectorError as exc:
+            error = exc
+            # Throttling is the vendor working as designed; only real failures trip the breaker.
+            if isinstance(exc, (Transient, OutcomeUnknown)) and not isinstance(exc, (RateLimited, CircuitOpen)):
+                breaker_record_failure(conn)
+            if isinstance(exc, AuthExpired):
+                _mark_expired(conn, exc.message)
+            raise
+        finally:
+            if not isinstance(error, (CircuitOpen, ClientRateLimited)):
+                self._log(method, path, params, status, started, resp_headers, idempotency_key, error, attempt,
+                          json_body if json_body is not None else (data if files is None else {"file": "<upload>"}),
+                          body)
+
+    def _translate(self, status: int, body, headers, request_id: str) -> ConnectorError:
+        code, fld, detail = self.parse_error(status, body)
+        kw = {"request_id": request_id, "status": status}
+        if status == 401:
+            return AuthExpired(detail or "credentials rejected", **kw)
+        if status == 429:
+            return RateLimited(detail or "rate limited", retry_after=parse_retry_after(headers.get("Retry-After", "")),
+                               **kw)
+        if status >= 500 or status == 408:
+            return Transient(detail or f"vendor error {status}", **kw)
+        return Permanent(detail or f"vendor rejected the request ({status})", code=code, field=fld, **kw)
+
+    def _log(self, method, path, params, status, started, resp_headers, key, error, attempt, req_body, resp_body):
+        full = path if path.startswith("/") or path.startswith("http") else "/" + path
+        if params:
+            full += "?" + "&".join(f"{k}={v}" for k, v in params.items())
+        try:
+            CallLog.objects.create(
+                connection_id=self.connection.pk, method=method, path=full[:500], status=status,
+                duration_ms=int((time.monotonic() - started) * 1000),
+                request_id=(resp_headers.get(self.request_id_header) or "")[:200], idempotency_key=key[:200],
+                error_class=type(error).__name__ if error else "",
+                error_detail=(error.message if error else "")[:500], attempt=attempt,
+                request_body=redact(req_body), response_body=redact(resp_body))
+        except Exception:  # a failed log write must never turn a booked document into an error
+            log.exception("call log write failed")
+
+
+def _parse(raw: requests.Response):
+    if raw.status_code == 204 or not raw.content:
+        return None
+    try:
+        return raw.json()
+    except ValueError:
+        return raw.text
+
+
+def _never_sent(exc: requests.ConnectionError) -> bool:
+    text = str(exc)
+    return any(s in text for s in ("Connection refused", "Failed to establish", "Name or service not known",
+                                    "NewConnectionError"))
+
+
+def _mark_expired(connection: Connection, detail: str) -> None:
+    Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.EXPIRED,
+                                                       last_check_ok=False, last_check_detail=detail[:500])
+    connection.status = Connection.Status.EXPIRED

@@ -1,0 +1,85 @@
+from rest_framework import serializers
+
+from expensico_sync.core.api.authentication import principal_of
+from expensico_sync.core.selectors import organizations_with_capability
+
+from .base import CatalogKind, registered_systems
+from .models import Connection
+
+SECRETS = ("api_key", "client_secret")
+
+
+class ConnectionSerializer(serializers.ModelSerializer):
+    """Secrets are write-only: accepted on create/update, never returned."""
+
+    system = serializers.ChoiceField(choices=[])
+    api_key = serializers.CharField(write_only=True, required=False, allow_blank=True,
+                                    style={"input_type": "password"})
+    client_secret = serializers.CharField(write_only=True, required=False, allow_blank=True,
+                                          style={"input_type": "password"})
+    breaker_open = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Connection
+        fields = ("id", "organization", "system", "name", "base_url", "auth_method", "api_key", "client_id",
+                  "client_secret", "token_expires_at", "employee_claims_account", "employee_claims_account_name",
+                  "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
+                  "funding_bank_account_name", "status", "last_checked_at", "last_check_ok", "last_check_detail",
+                  "consecutive_failures", "paused_until", "breaker_open", "created_at", "updated_at")
+        read_only_fields = ("token_expires_at", "employee_claims_account", "employee_claims_account_name",
+                            "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
+                            "funding_bank_account_name", "status", "last_checked_at", "last_check_ok",
+                            "last_check_detail", "consecutive_failures", "paused_until", "created_at", "updated_at")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["system"].choices = [(s, s) for s in registered_systems()]
+
+    def validate_organization(self, org):
+        principal = principal_of(self.context["request"])
+        if not organizations_with_capability(principal, "connections.manage").filter(pk=org.pk).exists():
+            raise serializers.ValidationError("You may not manage connections of this organisation.")
+        return org
+
+    def update(self, instance, validated_data):
+        for name in SECRETS:  # blank means keep
+            if not validated_data.get(name):
+                validated_data.pop(name, None)
+        return super().update(instance, validated_data)
+
+
+class CheckResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    detail = serializers.CharField()
+    organization_name = serializers.CharField()
+
+
+class CatalogItemSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    remote_id = serializers.CharField()
+    name = serializers.CharField()
+    code = serializers.CharField()
+    classification = serializers.CharField()
+    active = serializers.BooleanField()
+    extra = serializers.DictField()
+
+
+class CatalogQuerySerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[k.value for k in CatalogKind], default=CatalogKind.ACCOUNTS.value)
+    classification = serializers.CharField(required=False, help_text="e.g. EXPENSE")
+
+
+class ConfigureSerializer(serializers.Serializer):
+    """Remote ids to use; an omitted or blank purpose is found-or-created under its default name."""
+
+    employee_claims_account = serializers.CharField(required=False, allow_blank=True)
+    employees_balance_account = serializers.CharField(required=False, allow_blank=True)
+    funding_bank_account = serializers.CharField(required=False, allow_blank=True)
+
+
+class OAuthStartSerializer(serializers.Serializer):
+    redirect_uri = serializers.URLField()
+
+
+class OAuthStartResultSerializer(serializers.Serializer):
+    authorize_url = serializers.URLField()

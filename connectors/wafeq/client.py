@@ -1,0 +1,62 @@
+"""Wafeq's HTTP client: auth header, error body parsing and pagination on the shared stack."""
+
+from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, HttpStack, Response
+from ..models import Connection
+from ..oauth import oauth_access_token, oauth_token_refresh
+
+MAX_PAGES = 200
+PAGE_SIZE = 100
+
+
+class WafeqClient(HttpStack):
+    idempotency_header = "X-Wafeq-Idempotency-Key"
+    request_id_header = "X-Request-Id"
+
+    def __init__(self, connection: Connection, **kw):
+        super().__init__(connection, **kw)
+        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
+
+    def auth_headers(self) -> dict:
+        conn = self.connection
+        if conn.auth_method == Connection.AuthMethod.OAUTH2:
+            return {"Authorization": f"Bearer {oauth_access_token(connection=conn)}"}
+        return {"Authorization": f"Api-Key {conn.api_key}"}
+
+    def refresh_auth(self) -> bool:
+        if self.connection.auth_method != Connection.AuthMethod.OAUTH2 or not self.connection.refresh_token:
+            return False
+        oauth_token_refresh(connection=self.connection, rejected_token=self.connection.access_token)
+        return True
+
+    def parse_error(self, status: int, body) -> tuple[str, str | None, str]:
+        # drf-standardized-errors: {"type", "errors": [{"code", "detail", "attr"}]}
+        if isinstance(body, dict) and body.get("errors"):
+            first = body["errors"][0]
+            detail = "; ".join(f"{e.get('attr') or ''}: {e.get('detail')}".lstrip(": ") for e in body["errors"])
+            return first.get("code") or "invalid", first.get("attr"), detail[:500]
+        if isinstance(body, dict) and "code" in body:      # Error403
+            return body["code"], body.get("attr"), body.get("detail", "")
+        return f"http_{status}", None, str(body or "")[:300]
+
+    def call(self, method: str, path: str, **kw) -> Response:
+        return self.request(method, path, timeout=self.timeout, **kw)
+
+    def list_all(self, path: str, **filters) -> list[dict]:
+        """Follows `next` links until the end (page/page_size pagination, absolute links)."""
+        params = {k: v for k, v in filters.items() if v is not None}
+        params.setdefault("page_size", PAGE_SIZE)
+        url, out = path, []
+        for _ in range(MAX_PAGES):
+            body = self.call("GET", url, params=params).body
+            out.extend(body["results"])
+            if not body.get("next"):
+                return out
+            url, params = body["next"], None
+        raise RuntimeError(f"{path}: more than {MAX_PAGES} pages")
+
+    def create(self, path: str, payload: dict, idempotency_key: str) -> Response:
+        return self.call("POST", path, json_body=payload, idempotency_key=idempotency_key)
+
+    def upload(self, filename: str, content: bytes, content_type: str) -> dict:
+        # No idempotency header on /files/: an upload is never retried; an orphan file books nothing.
+        return self.call("POST", "/files/", files={"file": (filename, content, content_type)}).body

@@ -1,0 +1,132 @@
+"""AccountingEntry → Wafeq payloads. Pure: no network, no database (ARCHITECTURE §2).
+
+A Wafeq expense is single-line: one category account, one paid-through account, one amount
+(tax-inclusive, Wafeq splits the VAT itself from `tax_rate`). An entry whose EXPENSE lines all
+share account, tax rate and dimensions becomes one expense; anything richer (several categories
+on one document) becomes a balanced manual journal, the vendor's multi-line alternative.
+Money stays Decimal; the client writes it as a JSON number digit for digit.
+"""
+
+from decimal import Decimal
+
+from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
+
+MAX_EXTERNAL_ID = 255
+DIMENSION_FIELDS = ("cost_center", "project", "branch")
+
+
+class UnsupportedEntry(ValueError):
+    """The entry cannot be expressed in Wafeq's model (raised as Permanent by the connector)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def _dimensions(line: EntryLine) -> dict:
+    out = {}
+    for dim in line.dimensions:
+        if dim.kind in DIMENSION_FIELDS:
+            out[dim.kind] = dim.remote_id
+    return out
+
+
+def _description(entry: AccountingEntry) -> str:
+    return entry.description or entry.merchant or entry.reference
+
+
+def is_single_expense(entry: AccountingEntry) -> bool:
+    cost = entry.lines_with(LineRole.EXPENSE)
+    shapes = {(line.account, line.tax_rate, tuple(sorted(_dimensions(line).items()))) for line in cost}
+    return len(shapes) == 1 and len(entry.lines_with(LineRole.PAID_THROUGH)) == 1
+
+
+def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base_currency: str = "") -> dict:
+    if entry.kind is not EntryKind.EXPENSE:
+        raise UnsupportedEntry(f"{entry.kind} is not an expense", "kind")
+    if not is_single_expense(entry):
+        raise UnsupportedEntry("an expense needs one category shape and one paid-through line", "lines")
+    cost = entry.lines_with(LineRole.EXPENSE)
+    paid_through = entry.lines_with(LineRole.PAID_THROUGH)[0]
+    # The paid-through side is what the employee or card actually moved: the gross, tax included.
+    amount = -paid_through.net
+    first = cost[0]
+    payload = {
+        "account": first.account,
+        "paid_through_account": paid_through.account,
+        "amount": amount,
+        "currency": entry.currency,
+        "date": entry.date.isoformat(),
+        "description": _description(entry),
+        "reference": entry.reference,
+        "external_id": entry.reference[:MAX_EXTERNAL_ID],
+        "attachments": list(attachments),
+        **_dimensions(first),
+    }
+    if first.tax_rate:
+        payload["tax_rate"] = first.tax_rate
+        payload["tax_amount_type"] = "TAX_INCLUSIVE"
+    if entry.contact:
+        payload["contact"] = entry.contact
+    if entry.exchange_rate is not None and base_currency and entry.currency != base_currency:
+        payload["exchange_rate"] = entry.exchange_rate
+    return payload
+
+
+def manual_journal_payload(entry: AccountingEntry, *, attachments: list[str] = (), base_currency: str = "") -> dict:
+    """Positive amount = debit, negative = credit (as third-party clients use it)."""
+    rate = entry.exchange_rate if (entry.exchange_rate is not None and entry.currency != base_currency) else Decimal(1)
+    items = []
+    for line in entry.lines:
+        amount = line.net
+        item = {"account": line.account, "amount": amount, "currency": entry.currency,
+                "amount_to_bcy": (amount * rate).quantize(amount) if rate != 1 else amount,
+                "description": line.description or _description(entry), **_dimensions(line)}
+        if line.tax_rate:
+            item["tax_rate"] = line.tax_rate
+            item["tax_amount"] = line.tax_amount
+        if entry.contact:
+            item["contact"] = entry.contact
+        items.append(item)
+    _absorb_rounding(items)
+    return {"date": entry.date.isoformat(), "reference": entry.reference,
+            "external_id": entry.reference[:MAX_EXTERNAL_ID], "notes": _description(entry),
+            "attachments": list(attachments), "tax_amount_type": "TAX_INCLUSIVE", "line_items": items}
+
+
+def _absorb_rounding(items: list[dict]) -> None:
+    """Converting each line to base currency can leave a cent over; the largest line takes it."""
+    drift = sum((i["amount_to_bcy"] for i in items), ZERO)
+    if drift and items:
+        largest = max(items, key=lambda i: abs(i["amount_to_bcy"]))
+        largest["amount_to_bcy"] -= drift
+
+
+def ledger_transaction_payload(entry: AccountingEntry) -> dict:
+    """A card top-up or reimbursement payout on the funding bank account. `amount` is signed,
+    + into the bank account; `account` is the other side (Employees Balance / Employee Claims)."""
+    counterpart = entry.lines_with(LineRole.COUNTERPART)
+    if len(counterpart) != 1:
+        raise UnsupportedEntry("a ledger bank transaction needs exactly one COUNTERPART line", "lines")
+    bank = entry.lines_with(LineRole.BANK)
+    amount = entry.amount if entry.amount is not None else sum((line.net for line in bank), ZERO)
+    payload = {"account": counterpart[0].account, "amount": amount, "date": entry.date.isoformat(),
+               "description": _description(entry), "reference": entry.reference}
+    dims = _dimensions(counterpart[0])
+    if "project" in dims:
+        payload["project"] = dims["project"]
+    if entry.contact:
+        payload["contact"] = entry.contact
+    return payload
+
+
+def statement_transaction_payload(entry: AccountingEntry, *, statement_balance: Decimal | None = None) -> dict:
+    """A bank-feed line. Wafeq requires the balance the bank reported after the line; the source
+    sends it as extra["statement_balance"]."""
+    extra = dict(entry.extra)
+    balance = statement_balance if statement_balance is not None else extra.get("statement_balance")
+    if balance is None:
+        raise UnsupportedEntry("a statement transaction needs the bank's statement_balance", "statement_balance")
+    return {"amount": entry.amount, "date": entry.date.isoformat(), "statement_balance": Decimal(str(balance)),
+            "description": _description(entry), "reference": entry.reference,
+            "bank_reference": entry.bank_reference or entry.reference}
