@@ -5,3 +5,6 @@ class SourceConfig(AppConfig):
     name = "expensico_sync.source"
     label = "source"
     verbose_name = "Expensico"
+
+    def ready(self):
+        from . import dashboard  # noqa: F401  registers the intake panel

@@ -1,0 +1,265 @@
+"""Admin screens for the Expensico mirror and the intake logs.
+
+Mirror rows are Expensico's data: they are read-only here (they change only through intake or a
+pull sync). Pull syncs can be started and resumed by members who hold `source.manage`.
+"""
+
+import json
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.db.models import Count
+from django.shortcuts import redirect
+from django.utils.html import format_html
+from django_q.tasks import async_task
+from unfold.admin import TabularInline
+from unfold.contrib.filters.admin import (
+    ChoicesDropdownFilter,
+    RangeDateFilter,
+    RangeDateTimeFilter,
+    RelatedDropdownFilter,
+)
+from unfold.decorators import action, display
+
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from .models import (
+    BankStatementLine,
+    CardFunding,
+    Category,
+    Employee,
+    Expense,
+    ExpenseReport,
+    PullSync,
+    Receipt,
+    Reimbursement,
+    WebhookDelivery,
+)
+from .pull import pull_sync_create
+
+OUTCOME_LABELS = {"accepted": "success", "duplicate": "info", "rejected": "danger"}
+STATUS_LABELS = {"approved": "success", "cancelled": "danger", "pending": "info", "running": "warning",
+                 "succeeded": "success", "failed": "danger"}
+
+
+class ReadOnlyMirrorAdmin(OrgScopedAdmin):
+    capability = "source.manage"
+    warn_unsaved_form = False
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def pretty_json(value) -> str:
+    return format_html('<pre class="payload" style="white-space: pre-wrap; max-height: 40rem; overflow: auto">'
+                       "{}</pre>", json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str))
+
+
+class ExpenseInline(TabularInline):
+    model = Expense
+    extra = 0
+    fields = ("expensico_id", "version", "type", "date", "merchant", "category", "funding_source", "amount",
+              "currency", "status")
+    readonly_fields = fields
+    show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ExpenseReport)
+class ExpenseReportAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("number", "title", "employee", "approved_at", "currency", "expense_count")
+    list_filter = (("employee", RelatedDropdownFilter), ("approved_at", RangeDateTimeFilter), "currency")
+    list_filter_submit = True
+    search_fields = ("number", "expensico_id", "title", "expenses__merchant", "expenses__description")
+    list_select_related = ("employee",)
+    inlines = [ExpenseInline]
+    readonly_fields = ("payload",)
+    exclude = ("raw",)
+
+    @display(description="Expenses")
+    def expense_count(self, obj):
+        return obj.expenses.count()
+
+    @display(description="Last accepted payload")
+    def payload(self, obj):
+        return pretty_json(obj.raw)
+
+
+class ReceiptInline(TabularInline):
+    model = Receipt
+    extra = 0
+    fields = ("filename", "content_type", "size", "sha256", "verified", "fetched_at", "fetch_error", "file")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Expense)
+class ExpenseAdmin(ReadOnlyMirrorAdmin):
+    inlines = [ReceiptInline]
+    list_display = ("expensico_id", "report", "date", "employee", "category", "type", "funding_source",
+                    "merchant", "amount", "currency", "version", "status_badge", "receipt_flag")
+    list_filter = (("status", ChoicesDropdownFilter), ("employee", RelatedDropdownFilter),
+                   ("category", RelatedDropdownFilter), ("funding_source", ChoicesDropdownFilter),
+                   ("type", ChoicesDropdownFilter), "currency", ("date", RangeDateFilter))
+    list_filter_submit = True
+    search_fields = ("expensico_id", "report__number", "merchant", "description", "description_ar")
+    list_select_related = ("report", "employee", "category")
+    readonly_fields = ("dimensions_view", "details_view", "custom_fields_view")
+    exclude = ("dimensions", "details", "custom_fields")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_receipts=Count("receipts"))
+
+    @display(description="Status", label=STATUS_LABELS)
+    def status_badge(self, obj):
+        return obj.status
+
+    @display(description="Receipt", label={"yes": "success", "missing": "warning"})
+    def receipt_flag(self, obj):
+        return "yes" if obj._receipts else "missing"
+
+    @display(description="Dimensions")
+    def dimensions_view(self, obj):
+        return pretty_json(obj.dimensions)
+
+    @display(description="Details")
+    def details_view(self, obj):
+        return pretty_json(obj.details)
+
+    @display(description="Custom fields")
+    def custom_fields_view(self, obj):
+        return pretty_json(obj.custom_fields)
+
+
+@admin.register(Employee)
+class EmployeeAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("name", "email", "expensico_id")
+    search_fields = ("name", "email", "expensico_id")
+
+
+@admin.register(Category)
+class CategoryAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("code", "name", "active", "expensico_id")
+    list_filter = ("active",)
+    search_fields = ("code", "name", "expensico_id")
+
+
+@admin.register(CardFunding)
+class CardFundingAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("expensico_id", "date", "employee", "card", "direction", "amount", "currency", "bank_reference")
+    list_filter = (("direction", ChoicesDropdownFilter), ("date", RangeDateFilter), "currency")
+    list_filter_submit = True
+    search_fields = ("expensico_id", "bank_reference", "employee__name")
+    list_select_related = ("employee", "card")
+
+
+@admin.register(Reimbursement)
+class ReimbursementAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("expensico_id", "date", "employee", "amount", "currency", "bank_reference")
+    list_filter = (("date", RangeDateFilter), "currency")
+    list_filter_submit = True
+    search_fields = ("expensico_id", "bank_reference", "employee__name")
+    list_select_related = ("employee",)
+
+
+@admin.register(BankStatementLine)
+class BankStatementLineAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("date", "bank_account_name", "description", "amount", "balance", "currency", "bank_reference")
+    list_filter = (("date", RangeDateFilter), "bank_account_id")
+    list_filter_submit = True
+    search_fields = ("expensico_id", "reference", "bank_reference", "description")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnlyMirrorAdmin):
+    list_display = ("webhook_id", "event_type", "received_at", "outcome_badge", "signature_badge", "reason_short")
+    list_filter = (("outcome", ChoicesDropdownFilter), "event_type", ("received_at", RangeDateTimeFilter))
+    list_filter_submit = True
+    search_fields = ("webhook_id", "reason")
+    fields = ("organization", "webhook_id", "event_type", "received_at", "outcome", "signature_valid", "reason",
+              "headers_view", "decisions_view", "payload")
+    readonly_fields = fields
+
+    @display(description="Outcome", label=OUTCOME_LABELS)
+    def outcome_badge(self, obj):
+        return obj.outcome
+
+    @display(description="Signature", label={"valid": "success", "invalid": "danger"})
+    def signature_badge(self, obj):
+        return "valid" if obj.signature_valid else "invalid"
+
+    @display(description="Reason")
+    def reason_short(self, obj):
+        return (obj.reason[:80] + "…") if len(obj.reason) > 80 else obj.reason
+
+    @display(description="Headers")
+    def headers_view(self, obj):
+        return pretty_json(obj.headers)
+
+    @display(description="Decisions")
+    def decisions_view(self, obj):
+        return pretty_json(obj.decisions)
+
+    @display(description="Payload")
+    def payload(self, obj):
+        try:
+            value = json.loads(obj.body)
+        except ValueError:
+            # Not JSON (it was rejected for that): show the raw text, escaped.
+            return format_html('<pre class="payload">{}</pre>', obj.body)
+        return pretty_json(value)
+
+
+@admin.register(PullSync)
+class PullSyncAdmin(OrgScopedAdmin):
+    capability = "source.manage"
+    list_display = ("__str__", "organization", "status_badge", "progress", "started_at", "finished_at")
+    list_filter = (("status", ChoicesDropdownFilter),)
+    fields = ("organization", "date_from", "date_to", "status", "progress", "counts", "cursor", "started_at",
+              "finished_at", "error")
+    actions_detail = ["run_now"]
+
+    def get_readonly_fields(self, request, obj=None):
+        base = ("status", "progress", "counts", "cursor", "started_at", "finished_at", "error")
+        return base + (("organization", "date_from", "date_to") if obj else ())
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @display(description="Status", label=STATUS_LABELS)
+    def status_badge(self, obj):
+        return obj.status
+
+    @display(description="Progress")
+    def progress(self, obj):
+        total = sum(v for k, v in (obj.counts or {}).items() if k in PullSync.STREAMS)
+        return f"{obj.streams_done}/{len(PullSync.STREAMS)} streams · {total} rows"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = pull_sync_create(organization=obj.organization, date_from=obj.date_from, date_to=obj.date_to)
+        obj.pk = created.pk
+        transaction.on_commit(lambda: async_task("expensico_sync.source.tasks.pull_sync", created.pk))
+
+    @action(description="Run / resume", icon="play_arrow", permissions=["change"])
+    def run_now(self, request, object_id):
+        run = self.get_queryset(request).get(pk=object_id)
+        if run.status == PullSync.Status.RUNNING:
+            messages.warning(request, "This sync is already running.")
+        else:
+            async_task("expensico_sync.source.tasks.pull_sync", run.pk)
+            messages.info(request, "Queued: the sync resumes from its last saved cursor.")
+        return redirect("admin:source_pullsync_change", object_id)
