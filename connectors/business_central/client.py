@@ -1,0 +1,235 @@
+"""Business Central's HTTP client on the shared stack: Entra tokens through msal, OData errors,
+server-driven paging, `$batch`, and BC's documented limits enforced on our side.
+
+Retries: reads, DELETEs and read-only batches retry on anything transient. Creates retry only
+when the answer proves nothing was booked (429, 502/503 with `Retry-After`, 5xx: BC rolls a
+failed request or snapshot batch back). A create whose answer was lost is never re-sent from
+here: the connector looks it up by reference first.
+"""
+
+import hashlib
+import re
+import threading
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+import msal
+import requests
+import stamina
+from django.utils import timezone
+
+from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, RateLimited, Transient
+from ..http import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    RETRY_ATTEMPTS,
+    ClientRateLimited,
+    HttpStack,
+    Response,
+    _mark_expired,
+    _retry_hook,
+    parse_retry_after,
+)
+from ..models import CallLog, Connection
+from . import schema
+
+SCOPE = "https://api.businesscentral.dynamics.com/.default"
+AUTHORITY_HOST = "https://login.microsoftonline.com"
+# Documented per service principal: 6,000 requests per 5-minute sliding window, 5 processed at once.
+WINDOW = timedelta(minutes=5)
+WINDOW_LIMIT = 6000
+CONCURRENT = 5
+CONCURRENCY_WAIT = 5.0
+PAGE_SIZE = 1000
+MAX_PAGES = 200
+
+# BC error messages name fields by their AL caption; we report the API property we sent.
+CAPTION_FIELDS = {
+    "Account No.": "accountId", "Bal. Account No.": "balancingAccountId", "Posting Date": "postingDate",
+    "Document No.": "documentNumber", "External Document No.": "externalDocumentNumber",
+    "Buy-from Vendor No.": "vendorId", "Pay-to Vendor No.": "vendorId", "Currency Code": "currencyCode",
+    "VAT Prod. Posting Group": "taxCode", "Tax Group Code": "taxCode", "No.": "accountId",
+    "Dimension Value Code": "dimensionSetLines", "Vendor Invoice No.": "vendorInvoiceNumber",
+}
+_FIELD_RE = re.compile(r"The field (.+?) of table")
+_PROPERTY_RE = re.compile(r"property '(\w+)'", re.I)
+
+# msal keeps its token cache inside the application object: one per tenant/client per process.
+_apps: dict[tuple, msal.ConfidentialClientApplication] = {}
+_apps_lock = threading.Lock()
+_slots: dict[int, threading.BoundedSemaphore] = {}
+
+
+def tenant_of(connection: Connection) -> str:
+    if connection.settings.get("tenant"):
+        return connection.settings["tenant"]
+    parts = [p for p in urlsplit(connection.base_url).path.split("/") if p]
+    # …/v2.0/{tenant}/{environment}/api/v2.0
+    return parts[1] if len(parts) >= 5 and parts[0] == "v2.0" else "organizations"
+
+
+def _session(connection: Connection) -> requests.Session:
+    session = requests.Session()
+    if connection.settings.get("ca_bundle"):
+        # A sandbox's self-signed certificate. requests lets REQUESTS_CA_BUNDLE override a
+        # session's `verify`, so the environment is not consulted for this session.
+        session.verify = connection.settings["ca_bundle"]
+        session.trust_env = False
+    return session
+
+
+def msal_app(connection: Connection) -> msal.ConfidentialClientApplication:
+    authority = f"{connection.settings.get('authority_host') or AUTHORITY_HOST}/{tenant_of(connection)}"
+    key = (authority, connection.client_id, hashlib.sha256(connection.client_secret.encode()).hexdigest(),
+           connection.settings.get("ca_bundle", ""))
+    with _apps_lock:
+        app = _apps.get(key)
+        if app is None:
+            try:
+                app = msal.ConfidentialClientApplication(
+                    connection.client_id, client_credential=connection.client_secret, authority=authority,
+                    instance_discovery=False, http_client=_session(connection), timeout=(CONNECT_TIMEOUT, 30))
+            except (ValueError, requests.RequestException) as exc:
+                raise Transient(f"Entra discovery for {authority} failed: {exc}") from exc
+            _apps[key] = app
+        return app
+
+
+def access_token(connection: Connection) -> str:
+    try:
+        result = msal_app(connection).acquire_token_for_client(scopes=[SCOPE])
+    except requests.RequestException as exc:
+        raise Transient(f"token endpoint unreachable: {exc}") from exc
+    if "access_token" in result:
+        return result["access_token"]
+    detail = f"{result.get('error')}: {result.get('error_description', '')}"[:400]
+    if result.get("error") in ("invalid_client", "unauthorized_client", "invalid_grant", "invalid_request"):
+        _mark_expired(connection, detail)
+        raise AuthExpired(detail, status=401)
+    raise Transient(detail)
+
+
+def _write_hook(exc: Exception) -> bool | float:
+    if isinstance(exc, OutcomeUnknown):
+        return False
+    return _retry_hook(exc)
+
+
+class BusinessCentralClient(HttpStack):
+    request_id_header = "request-id"
+    idempotency_header = "x-expensico-idempotency-key"   # BC ignores it; it ties the call log to the record
+
+    def __init__(self, connection: Connection, **kw):
+        super().__init__(connection, session=kw.pop("session", None) or _session(connection))
+        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
+
+    # Vendor hooks -------------------------------------------------------------------------
+    def auth_headers(self) -> dict:
+        return {"Authorization": f"Bearer {access_token(self.connection)}"}
+
+    def refresh_auth(self) -> bool:
+        msal_app(self.connection).remove_tokens_for_client()
+        return True
+
+    def parse_error(self, status: int, body) -> tuple[str, str | None, str]:
+        error = body.get("error") if isinstance(body, dict) else None
+        if not isinstance(error, dict):
+            return f"http_{status}", None, str(body or "")[:300]
+        message = error.get("message", "")
+        field = None
+        if match := _FIELD_RE.search(message):
+            field = CAPTION_FIELDS.get(match.group(1), match.group(1))
+        elif match := _PROPERTY_RE.search(message):
+            field = match.group(1)
+        return error.get("code") or f"http_{status}", field, f"{error.get('code')}: {message}"[:500]
+
+    def _translate(self, status: int, body, headers, request_id: str) -> ConnectorError:
+        retry_after = parse_retry_after((headers or {}).get("Retry-After", ""))
+        if status in (502, 503) and retry_after is not None:
+            # BC sends Retry-After with both: the request was queued out, not processed.
+            code, _, detail = self.parse_error(status, body)
+            return RateLimited(detail or f"busy ({status})", retry_after=retry_after, request_id=request_id,
+                               status=status)
+        return super()._translate(status, body, headers, request_id)
+
+    # BC's limits, enforced before anything is sent ----------------------------------------
+    def _send(self, method, path, **kw) -> Response:
+        self._check_window()
+        slot = _slots.setdefault(self.connection.pk, threading.BoundedSemaphore(CONCURRENT))
+        if not slot.acquire(timeout=CONCURRENCY_WAIT):
+            raise ClientRateLimited("5 requests already in flight to Business Central", retry_after=1.0)
+        try:
+            return super()._send(method, path, **kw)
+        finally:
+            slot.release()
+
+    def _check_window(self) -> None:
+        """The call log is the sliding window: every attempt we sent is a row."""
+        since = timezone.now() - WINDOW
+        recent = CallLog.objects.filter(connection_id=self.connection.pk, created_at__gte=since)
+        limit = int(self.connection.settings.get("window_limit") or WINDOW_LIMIT)
+        if recent.count() >= limit:
+            oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
+            wait = max(1.0, (oldest + WINDOW - timezone.now()).total_seconds()) if oldest else 1.0
+            raise ClientRateLimited(f"{limit} requests in 5 minutes reached", retry_after=wait)
+
+    # Requests -----------------------------------------------------------------------------
+    def request(self, method: str, path: str, *, read_only: bool | None = None, **kw) -> Response:
+        method = method.upper()
+        if read_only is None:
+            read_only = method in ("GET", "HEAD", "OPTIONS")
+        kw.setdefault("timeout", self.timeout)
+        attempt = {"n": 0}
+
+        def once():
+            attempt["n"] += 1
+            return self._send(method, path, params=kw.get("params"), json_body=kw.get("json_body"),
+                              files=None, data=kw.get("data"), headers=kw.get("headers"),
+                              idempotency_key=kw.get("idempotency_key", ""), timeout=kw["timeout"],
+                              attempt=attempt["n"])
+
+        hook = _retry_hook if (read_only or method == "DELETE") else _write_hook
+        return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+
+    def company_path(self, rest: str) -> str:
+        company = self.connection.settings.get("company_id")
+        if not company:
+            raise ConnectorError("no company chosen yet: run the connection check")
+        return f"companies({company})/{rest}"
+
+    def list_all(self, path: str, **params) -> list[dict]:
+        """Server-driven paging: follows `@odata.nextLink` verbatim."""
+        headers = {"Prefer": f"odata.maxpagesize={PAGE_SIZE}"}
+        url, query, out = path, {k: v for k, v in params.items() if v is not None} or None, []
+        for _ in range(MAX_PAGES):
+            body = self.request("GET", url, params=query, headers=headers).body
+            out.extend(body.get("value", []))
+            if not body.get("@odata.nextLink"):
+                return out
+            url, query = body["@odata.nextLink"], None
+        raise RuntimeError(f"{path}: more than {MAX_PAGES} pages")
+
+    def batch(self, operations: list[dict], *, read_only: bool = False, idempotency_key: str = "") -> list[dict]:
+        """Runs operations in `$batch` calls of ≤100 with `Isolation: snapshot`; returns the inner
+        responses in order. A failed inner write fails the call (BC rolled the batch back)."""
+        out = []
+        for chunk in schema.chunks(operations):
+            body = schema.batch(chunk)
+            hook = _retry_hook if read_only else _write_hook
+
+            def once(body=body):
+                resp = self._send("POST", "$batch", params=None, json_body=body, files=None, data=None,
+                                  headers={"Isolation": "snapshot"}, idempotency_key=idempotency_key,
+                                  timeout=self.timeout, attempt=1)
+                inner = sorted(resp.body.get("responses", []), key=lambda r: int(r["id"]))
+                for item in inner:
+                    status = int(item.get("status", 500))
+                    if status >= 400 and (not read_only or status == 429 or status >= 500):
+                        if status == 424:           # "failed dependency": look for the cause
+                            continue
+                        raise self._translate(status, item.get("body"), item.get("headers") or {},
+                                              resp.request_id)
+                return inner
+
+            out.extend(stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)())
+        return out

@@ -1,0 +1,331 @@
+"""The Business Central connector: the six verbs of `connectors.base.Connector` over API v2.0.
+
+Per-connection settings (Connection.settings): `export_mode` "journal" (default) or
+"purchase_invoice"; `post` (call `Microsoft.NAV.post` after creating); `journal_code`
+(default EXPENSICO); `authority_host`/`tenant`/`ca_bundle` for Entra; `company_id` and
+`journal_id` are remembered by `check()`.
+
+Duplicates: BC has no idempotency header. Our reference (short form, see schema.py) goes into
+`documentNumber`/`externalDocumentNumber` or `vendorInvoiceNumber`; a push whose key was sent
+before, or whose answer was lost, looks the reference up (one `$batch` of GETs) before anything
+is re-sent.
+
+Reversal, the vendor's way: unposted journal lines and draft purchase invoices are deleted
+(`If-Match` with their ETag); a posted journal document gets a reversing journal document,
+numbered `short("R:" + reference)` so the original can be recognised as reversed, and posted.
+A posted purchase invoice gets a corrective credit memo (`purchaseCreditMemos` with `invoiceId`,
+numbered `short("R:" + reference)`), posted; draft credit-memo dimensions are not copied.
+"""
+
+import logging
+from collections.abc import Sequence
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from ..base import (
+    AccountPurpose,
+    AccountSpec,
+    CatalogItem,
+    CatalogKind,
+    CheckResult,
+    Connector,
+    PushResult,
+    RemoteDocument,
+    register,
+)
+from ..entry import AccountingEntry, EntryKind
+from ..errors import OutcomeUnknown, Permanent
+from ..models import CallLog, Connection
+from . import catalog as bc_catalog
+from . import schema
+from .client import BusinessCentralClient
+
+log = logging.getLogger(__name__)
+DEFAULT_JOURNAL = "EXPENSICO"
+ACCOUNT_SHAPES = {   # purpose → (category, subcategory, number range)
+    AccountPurpose.EMPLOYEE_CLAIMS: ("Liabilities", "Current Liabilities", range(2190, 2300)),
+    AccountPurpose.EMPLOYEES_BALANCE: ("Assets", "Current Assets", range(1390, 1500)),
+}
+
+
+def reversal_number(reference: str) -> str:
+    return schema.short_reference("R:" + reference)
+
+
+@register
+class BusinessCentralConnector(Connector):
+    system = "business_central"
+    label = "Dynamics 365 Business Central"
+
+    def __init__(self, connection):
+        super().__init__(connection)
+        self.client = BusinessCentralClient(connection)
+
+    @property
+    def mode(self) -> str:
+        return self.connection.settings.get("export_mode") or "journal"
+
+    def cp(self, rest: str) -> str:
+        return self.client.company_path(rest)
+
+    def _remember(self, **values) -> None:
+        with transaction.atomic():
+            row = Connection.objects.select_for_update().get(pk=self.connection.pk)
+            row.settings = {**row.settings, **values}
+            row.save(update_fields=["settings", "updated_at"])
+        self.connection.settings = row.settings
+
+    # check / catalog ----------------------------------------------------------------------
+    def check(self) -> CheckResult:
+        companies = self.client.list_all("companies")
+        if not companies:
+            return CheckResult(ok=False, detail="the environment has no company")
+        wanted = self.connection.settings.get("company_id") or self.connection.settings.get("company_name")
+        company = next((c for c in companies if wanted in (c["id"], c["name"])), companies[0])
+        self._remember(company_id=company["id"], company_name=company["name"])
+        info = self.client.list_all(self.cp("companyInformation"))
+        if info and info[0].get("currencyCode"):
+            self._remember(lcy=info[0]["currencyCode"])
+        detail = f"company {company['name']} ({company['id']})"
+        if self.mode == "journal":
+            detail += f", journal {self.journal_id(refresh=True)}"
+        return CheckResult(ok=True, organization_name=company.get("displayName") or company["name"], detail=detail)
+
+    def journal_id(self, *, refresh: bool = False) -> str:
+        """Find or create our general journal batch once, then remember it (`check()` looks again)."""
+        code = self.connection.settings.get("journal_code") or DEFAULT_JOURNAL
+        if not refresh and self.connection.settings.get("journal_id") and self.connection.settings.get("journal_for") == code:
+            return self.connection.settings["journal_id"]
+        rows = self.client.list_all(self.cp("journals"), **{"$filter": f"code eq {schema.odata_quote(code)}"})
+        row = rows[0] if rows else self.client.request("POST", self.cp("journals"), json_body={
+            "code": code, "displayName": "Expensico exports", "templateDisplayName": "GENERAL"}).body
+        self._remember(journal_id=row["id"], journal_for=code)
+        return row["id"]
+
+    def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
+        return bc_catalog.fetch(self, CatalogKind(kind))
+
+    # ensure_account -------------------------------------------------------------------------
+    def ensure_account(self, spec: AccountSpec) -> CatalogItem:
+        name = spec.name[:100]
+        if spec.purpose is AccountPurpose.FUNDING_BANK:
+            for item in self.catalog(CatalogKind.BANK_ACCOUNTS):
+                if item.name == name:
+                    return item
+            used = {i.code for i in self.catalog(CatalogKind.BANK_ACCOUNTS)}
+            number = next(f"EXP{n:02d}" for n in range(1, 100) if f"EXP{n:02d}" not in used)
+            row = self.client.request("POST", self.cp("bankAccounts"),
+                                      json_body={"number": number, "displayName": name}).body
+            return bc_catalog.bank_item(row)
+        every = self.client.list_all(self.cp("accounts"))
+        for row in every:
+            if row["displayName"] == name and row["accountType"] == "Posting":
+                return bc_catalog.account_item(row)
+        category, subcategory, numbers = ACCOUNT_SHAPES[spec.purpose]
+        used = {row["number"] for row in every}
+        number = next(str(n) for n in numbers if str(n) not in used)
+        # API v2.0 `accounts` is read-only; the Chart of Accounts page published as an OData V4
+        # web service is the documented way to insert G/L accounts from outside.
+        odata = self.client.base_url.rsplit("/api/", 1)[0] + "/ODataV4"
+        company = quote(self.connection.settings.get("company_name", ""))
+        try:
+            self.client.request("POST", f"{odata}/Company('{company}')/Chart_of_Accounts", json_body={
+                "No": number, "Name": name, "Account_Type": "Posting", "Income_Balance": "Balance Sheet",
+                "Account_Category": category, "Account_Subcategory_Descript": subcategory, "Direct_Posting": True})
+        except Permanent as exc:
+            if exc.status == 404:
+                raise Permanent(f"create the G/L account {name!r} in Business Central (or publish page 16 "
+                                f"'Chart of Accounts' as a web service)", code="account_missing") from exc
+            raise
+        rows = self.client.list_all(self.cp("accounts"), **{"$filter": f"number eq {schema.odata_quote(number)}"})
+        return bc_catalog.account_item(rows[0])
+
+    # push -----------------------------------------------------------------------------------
+    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        before = self.client.calls
+        if entry.kind is EntryKind.REVERSAL:
+            raise Permanent("push does not take reversals; use reverse()", code="unsupported_entry", field="kind")
+        if CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key).exists():
+            found = self.find_by_reference([entry.reference]).get(entry.reference)
+            if found:
+                return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
+        warnings: list[str] = []
+        try:
+            external_id = self._create(entry, idempotency_key, warnings)
+        except OutcomeUnknown:
+            found = self.find_by_reference([entry.reference]).get(entry.reference)
+            if found:
+                return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
+            external_id = self._create(entry, idempotency_key, warnings)   # proven absent: send again
+        return PushResult(external_id=external_id, calls=self.client.calls - before, warnings=tuple(warnings))
+
+    def _create(self, entry: AccountingEntry, key: str, warnings: list[str]) -> str:
+        try:
+            if self.mode == "purchase_invoice" and entry.kind is EntryKind.EXPENSE:
+                invoice = schema.purchase_invoice(
+                    entry, vendor_id=entry.contact or self.connection.settings.get("default_vendor_id", ""),
+                    lcy=self.connection.settings.get("lcy", ""))
+                return self._create_invoice(invoice, entry, key, warnings)
+            lines = self._journal_lines(entry)
+        except schema.UnsupportedEntry as exc:
+            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+        short = schema.short_reference(entry.reference)
+        self._create_journal_lines(lines, key)
+        if lines and self.connection.settings.get("post"):
+            self.client.request("POST", self.cp(f"journals({self.journal_id()})/Microsoft.NAV.post"),
+                                idempotency_key=key)
+        return f"GJ:{short}"
+
+    def _journal_lines(self, entry: AccountingEntry) -> list[schema.JournalLine]:
+        return schema.journal_lines(entry, lcy=self.connection.settings.get("lcy", ""),
+                                    base_currency=self.connection.organization.base_currency)
+
+    def _create_journal_lines(self, lines: list[schema.JournalLine], key: str) -> list[str]:
+        path = self.cp(f"journals({self.journal_id()})/journalLines")
+        if len(lines) == 1 and not lines[0].dimensions:
+            return [self.client.request("POST", path, json_body=lines[0].body, idempotency_key=key).body["id"]]
+        inner = self.client.batch([{"method": "POST", "url": path, "body": ln.body} for ln in lines],
+                                  idempotency_key=key)
+        ids = [r["body"]["id"] for r in inner]
+        dims = [{"method": "POST", "url": self.cp(f"journalLines({line_id})/dimensionSetLines"), "body": d}
+                for line_id, ln in zip(ids, lines, strict=True) for d in ln.dimensions]
+        if dims:
+            try:
+                self.client.batch(dims, idempotency_key=key)
+            except Permanent:
+                # The lines went in without their dimensions: take them out again.
+                self.client.batch([{"method": "DELETE", "url": self.cp(f"journalLines({i})"),
+                                    "headers": {"If-Match": "*"}} for i in ids])
+                raise
+        return ids
+
+    def _create_invoice(self, invoice: schema.PurchaseInvoice, entry: AccountingEntry, key: str,
+                        warnings: list[str]) -> str:
+        simple = len(invoice.lines) == 1 and not invoice.lines[0].dimensions
+        body = {**invoice.header, "purchaseInvoiceLines": [invoice.lines[0].body]} if simple else invoice.header
+        header = self.client.request("POST", self.cp("purchaseInvoices"), json_body=body, idempotency_key=key).body
+        if not simple:
+            try:
+                path = self.cp(f"purchaseInvoices({header['id']})/purchaseInvoiceLines")
+                inner = self.client.batch([{"method": "POST", "url": path, "body": ln.body} for ln in invoice.lines],
+                                          idempotency_key=key)
+                dims = [{"method": "POST", "url": self.cp(f"purchaseInvoiceLines({r['body']['id']})/dimensionSetLines"),
+                         "body": d} for r, ln in zip(inner, invoice.lines, strict=True) for d in ln.dimensions]
+                if dims:
+                    self.client.batch(dims, idempotency_key=key)
+            except Permanent:
+                # Fyle's compensation: a header without its lines must not stay behind.
+                self.client.request("DELETE", self.cp(f"purchaseInvoices({header['id']})"),
+                                    headers={"If-Match": "*"})
+                raise
+        self._attach(header["id"], "Purchase Invoice", entry, warnings)
+        if self.connection.settings.get("post"):
+            self.client.request("POST", self.cp(f"purchaseInvoices({header['id']})/Microsoft.NAV.post"),
+                                idempotency_key=key)
+        return f"PI:{header['id']}"
+
+    def _attach(self, parent_id: str, parent_type: str, entry: AccountingEntry, warnings: list[str]) -> None:
+        for att in entry.attachments:
+            if not att.storage_path or not default_storage.exists(att.storage_path):
+                warnings.append(f"receipt {att.filename} not fetched yet; pushed without it")
+                continue
+            with default_storage.open(att.storage_path, "rb") as fh:
+                content = fh.read()
+            row = self.client.request("POST", self.cp("attachments"), json_body={
+                "parentId": parent_id, "fileName": att.filename, "parentType": parent_type}).body
+            self.client.request("PATCH", self.cp(f"attachments({row['id']})/attachmentContent"), data=content,
+                                headers={"If-Match": "*", "Content-Type": att.content_type or "application/octet-stream"})
+
+    def preview(self, entry: AccountingEntry) -> dict:
+        """What `push` would send (dry run): no network. Money as strings, digit for digit."""
+        if self.mode == "purchase_invoice" and entry.kind is EntryKind.EXPENSE:
+            invoice = schema.purchase_invoice(
+                entry, vendor_id=entry.contact or self.connection.settings.get("default_vendor_id", ""),
+                lcy=self.connection.settings.get("lcy", ""))
+            payload = {"mode": "purchase_invoice", "purchaseInvoice": invoice.header,
+                       "purchaseInvoiceLines": [{**ln.body, "dimensionSetLines": ln.dimensions} for ln in invoice.lines]}
+        else:
+            payload = {"mode": "journal", "journalLines": [{**ln.body, "dimensionSetLines": ln.dimensions}
+                                                           for ln in self._journal_lines(entry)]}
+        return _plain(payload)
+
+    # find_by_reference ----------------------------------------------------------------------
+    def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
+        return bc_catalog.lookup(self, list(dict.fromkeys(references)))
+
+    # reverse --------------------------------------------------------------------------------
+    def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        before = self.client.calls
+        kind, _, ident = external_id.partition(":")
+        if kind == "PI":
+            return self._reverse_invoice(ident, entry, idempotency_key, before)
+        short, reference = ident, entry.reverses or ""
+        state = bc_catalog.journal_state(self, short, reversal_number(reference) if reference else "")
+        if state["lines"]:
+            self.client.batch([{"method": "DELETE", "url": self.cp(f"journalLines({ln['id']})"),
+                                "headers": {"If-Match": ln.get("@odata.etag", "*")}} for ln in state["lines"]])
+            return PushResult(external_id=external_id, calls=self.client.calls - before)
+        if not state["posted"]:
+            return PushResult(external_id=external_id, calls=self.client.calls - before,
+                              warnings=("already gone in Business Central",))
+        if state["reversed"]:
+            return PushResult(external_id=external_id, calls=self.client.calls - before,
+                              warnings=("already reversed",))
+        if not reference:
+            raise Permanent("a posted journal needs the reversal entry's `reverses` reference", field="reverses")
+        try:
+            lines = self._journal_lines(entry)
+        except schema.UnsupportedEntry as exc:
+            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+        number = reversal_number(reference)
+        for line in lines:
+            line.body.update(documentNumber=number, externalDocumentNumber=number)
+        self._create_journal_lines(lines, idempotency_key)
+        self.client.request("POST", self.cp(f"journals({self.journal_id()})/Microsoft.NAV.post"),
+                            idempotency_key=idempotency_key)
+        return PushResult(external_id=f"GJ:{number}", calls=self.client.calls - before)
+
+    def _reverse_invoice(self, invoice_id: str, entry: AccountingEntry, key: str, before: int) -> PushResult:
+        external_id = f"PI:{invoice_id}"
+        try:
+            row = self.client.request("GET", self.cp(f"purchaseInvoices({invoice_id})")).body
+        except Permanent as exc:
+            if exc.status != 404:
+                raise
+            return PushResult(external_id=external_id, calls=self.client.calls - before,
+                              warnings=("already deleted in Business Central",))
+        if row["status"] in ("Draft", " ", ""):
+            self.client.request("DELETE", self.cp(f"purchaseInvoices({invoice_id})"),
+                                headers={"If-Match": row.get("@odata.etag", "*")})
+            return PushResult(external_id=external_id, calls=self.client.calls - before)
+        # Posted: BC's way is a corrective credit memo applied to the invoice, then posted.
+        number = reversal_number(entry.reverses or row["vendorInvoiceNumber"])
+        existing = self.client.list_all(self.cp("purchaseCreditMemos"),
+                                        **{"$filter": f"vendorCreditMemoNumber eq {schema.odata_quote(number)}"})
+        if existing and existing[0]["status"] == "Draft":    # created earlier, its posting never landed
+            self.client.request("POST", self.cp(f"purchaseCreditMemos({existing[0]['id']})/Microsoft.NAV.post"),
+                                idempotency_key=key)
+            return PushResult(external_id=f"PCM:{existing[0]['id']}", calls=self.client.calls - before)
+        if existing or row["status"] == "Corrective":
+            return PushResult(external_id=external_id, calls=self.client.calls - before,
+                              warnings=("already reversed",))
+        try:
+            memo = schema.credit_memo(entry, vendor_id=row["vendorId"], invoice_id=invoice_id, number=number,
+                                      lcy=self.connection.settings.get("lcy", ""))
+        except schema.UnsupportedEntry as exc:
+            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+        header = self.client.request("POST", self.cp("purchaseCreditMemos"), idempotency_key=key, json_body={
+            **memo.header, "purchaseCreditMemoLines": [ln.body for ln in memo.lines]}).body
+        self.client.request("POST", self.cp(f"purchaseCreditMemos({header['id']})/Microsoft.NAV.post"),
+                            idempotency_key=key)
+        return PushResult(external_id=f"PCM:{header['id']}", calls=self.client.calls - before)
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return format(value, "f") if isinstance(value, Decimal) else value

@@ -1,0 +1,144 @@
+"""Xledger's GraphQL client on the shared HTTP stack.
+
+Xledger answers application errors with HTTP 200 and `errors[]`; this client turns them into
+the taxonomy (`BURST_RATE_LIMIT_REACHED` → RateLimited(5 s), `CONCURRENCY_LIMIT_REACHED` →
+RateLimited(1 s), `INSUFFICIENT_CREDITS` → RateLimited until `resetAt`, a bad token →
+AuthExpired, INVALID_VALUE and validation → Permanent naming the field).
+
+Every request is billed beyond 5,000 a month, so: the burst limit (20 requests / 5 s) is kept
+on our side before anything is sent, queries are retried but a mutation whose answer was lost
+never is (the connector looks the reference up first), and `requests_this_month` counts what
+the call log holds for the connection.
+"""
+
+import time
+from datetime import datetime, timedelta
+
+import stamina
+from django.utils import timezone
+
+from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
+from ..http import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    RETRY_ATTEMPTS,
+    ClientRateLimited,
+    HttpStack,
+    _mark_expired,
+    _retry_hook,
+)
+from ..models import CallLog, Connection
+
+BURST_REQUESTS = 20
+BURST_WINDOW = timedelta(seconds=5)
+BURST_WAIT = 6.0
+CREDITS_WAIT = 20 * 60.0     # the official sample waits 20 minutes when no `resetAt` is given
+
+
+def _write_hook(exc: Exception) -> bool | float:
+    if isinstance(exc, OutcomeUnknown):
+        return False
+    return _retry_hook(exc)
+
+
+class XledgerClient(HttpStack):
+    idempotency_header = "X-Expensico-Idempotency-Key"   # Xledger ignores it; it ties the call log to the record
+
+    def __init__(self, connection: Connection, **kw):
+        super().__init__(connection, **kw)
+        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
+
+    def auth_headers(self) -> dict:
+        return {"Authorization": f"token {self.connection.api_key}"}
+
+    def parse_error(self, status: int, body) -> tuple[str, str | None, str]:
+        errors = body.get("errors") if isinstance(body, dict) else None
+        if errors:
+            first = errors[0]
+            ext = first.get("extensions") or {}
+            return first.get("code") or ext.get("code") or f"http_{status}", ext.get("field"), first.get("message", "")
+        return f"http_{status}", None, str(body or "")[:300]
+
+    def _log(self, method, path, params, status, started, resp_headers, key, error, attempt, req_body, resp_body):
+        # An HTTP 200 carrying `errors[]` is a failed call: the call log says which error it was.
+        if error is None and isinstance(resp_body, dict) and resp_body.get("errors"):
+            error = self.classify(resp_body["errors"])
+        super()._log(method, path, params, status, started, resp_headers, key, error, attempt, req_body, resp_body)
+
+    def _send(self, method, path, **kw):
+        self._wait_for_burst_slot()
+        return super()._send(method, path, **kw)
+
+    def _wait_for_burst_slot(self) -> None:
+        """Xledger's burst limit, counted in the shared call log so every worker respects it."""
+        limit = int(self.connection.settings.get("burst_limit") or BURST_REQUESTS)
+        deadline = time.monotonic() + BURST_WAIT
+        while True:
+            since = timezone.now() - BURST_WINDOW
+            if CallLog.objects.filter(connection_id=self.connection.pk, created_at__gte=since).count() < limit:
+                return
+            if time.monotonic() >= deadline:
+                raise ClientRateLimited("Xledger burst limit (20 requests / 5 s) reached", retry_after=5.0)
+            time.sleep(0.25)
+
+    def graphql(self, query: str, variables: dict | None = None, *, mutation: bool = False,
+                idempotency_key: str = "") -> dict:
+        attempt = {"n": 0}
+
+        def once():
+            attempt["n"] += 1
+            resp = self._send("POST", "/graphql", params=None, json_body={"query": query, "variables": variables or {}},
+                              files=None, data=None, headers=None, idempotency_key=idempotency_key,
+                              timeout=self.timeout, attempt=attempt["n"])
+            body = resp.body if isinstance(resp.body, dict) else {}
+            if body.get("errors"):
+                error = self.classify(body["errors"])
+                if isinstance(error, AuthExpired):
+                    _mark_expired(self.connection, error.message)
+                raise error
+            return body.get("data") or {}
+
+        hook = _write_hook if mutation else _retry_hook
+        return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+
+    def classify(self, errors: list[dict]) -> ConnectorError:
+        """The taxonomy error for a GraphQL `errors[]` (no side effects)."""
+        first = errors[0]
+        ext = first.get("extensions") or {}
+        code = first.get("code") or ext.get("code") or ""
+        message = "; ".join(e.get("message", "") for e in errors)[:500]
+        if code.endswith("BURST_RATE_LIMIT_REACHED"):
+            return RateLimited(message, retry_after=5.0, status=200)
+        if code.endswith("CONCURRENCY_LIMIT_REACHED"):
+            return RateLimited(message, retry_after=1.0, status=200)
+        if code.endswith("INSUFFICIENT_CREDITS"):
+            return RateLimited(message, retry_after=_seconds_until(ext.get("resetAt")), status=200)
+        if "Bad format for API token" in message or code in ("UNAUTHORIZED", "UNAUTHENTICATED"):
+            return AuthExpired(message, status=200)
+        if "timed out" in message.lower():
+            return Transient(message, status=200)
+        field = ext.get("field")
+        if not field and ext.get("argumentPath"):
+            field = str(ext["argumentPath"][-1])
+        return Permanent(message, code=code or "invalid", field=field, status=200)
+
+    def paged(self, query: str, root: str, **variables) -> list[dict]:
+        """Relay paging: follow the last edge's cursor while `hasNextPage`."""
+        out, after = [], None
+        for _ in range(100):
+            data = self.graphql(query, {**variables, "after": after})[root]
+            out.extend(edge["node"] for edge in data["edges"])
+            if not data["pageInfo"]["hasNextPage"] or not data["edges"]:
+                return out
+            after = data["edges"][-1]["cursor"]
+        raise RuntimeError(f"{root}: more than 100 pages")
+
+
+def _seconds_until(reset_at: str | None) -> float:
+    if not reset_at:
+        return CREDITS_WAIT
+    try:
+        moment = datetime.fromisoformat(reset_at.replace("Z", "+00:00"))
+    except ValueError:
+        return CREDITS_WAIT
+    return max(1.0, (moment - timezone.now()).total_seconds())

@@ -1,0 +1,261 @@
+"""The Xledger connector: the six verbs of `connectors.base.Connector` over GraphQL.
+
+Frugal by design (every request beyond 5,000 a month is billed): a push is one
+`addGLImportItems` call with all lines of the voucher; the reference lookup (`extIdentifier`)
+happens only when it can matter (the same idempotency key was sent before, or the answer was
+lost), and one lookup query serves any number of references (aliases: rows, reversals and
+import errors in one request).
+
+Reversal: Xledger has no mutation to remove GL import rows, so a reversal is a reversing voucher
+(the reversal entry's lines) whose `yourReference` names the original; a reversed reference no
+longer counts as held. Import failures are asynchronous: `import_failures()` polls
+`glImportItemErrors`, and `find_by_reference` reports a failed voucher as not live.
+"""
+
+from collections.abc import Sequence
+
+from django.db import transaction
+
+from ..base import (
+    AccountPurpose,
+    AccountSpec,
+    CatalogItem,
+    CatalogKind,
+    CheckResult,
+    Connector,
+    PushResult,
+    RemoteDocument,
+    register,
+)
+from ..entry import AccountingEntry, EntryKind
+from ..errors import OutcomeUnknown, Permanent
+from ..models import CallLog, Connection
+from . import (
+    dashboard,  # noqa: F401  (the usage panel registers on import)
+    schema,
+)
+from .client import XledgerClient
+from .selectors import requests_this_month
+
+ACCOUNT_CODES = {AccountPurpose.EMPLOYEE_CLAIMS: range(2940, 2990), AccountPurpose.EMPLOYEES_BALANCE: range(1580, 1600)}
+LEDGER_TYPES = {AccountPurpose.EMPLOYEE_CLAIMS: "LIABILITY", AccountPurpose.EMPLOYEES_BALANCE: "ASSET"}
+ADD_ACCOUNTS = """mutation AddAccounts($inputs: [AddAccountsInput!]!) {
+  addAccounts(inputs: $inputs) { edges { node { dbId } } } }"""
+ADD_BANK_ACCOUNTS = """mutation AddBankAccounts($inputs: [AddBankAccountsInput!]!) {
+  addBankAccounts(inputs: $inputs) { edges { node { dbId } } } }"""
+ACCOUNT_FIELDS = "dbId code description ledgerType"
+
+
+def classification(row: dict) -> tuple[str, str]:
+    """(classification, sub_classification). Xledger's `ledgerType` when set, else the
+    Norwegian standard chart (NS 4102) by first digit: 1 assets, 2 equity/liabilities,
+    3 income, 4–8 costs."""
+    code = str(row.get("code") or "")
+    kind = row.get("ledgerType") or {"1": "ASSET", "2": "LIABILITY", "3": "REVENUE"}.get(code[:1], "EXPENSE")
+    if code[:2] in ("20",) and not row.get("ledgerType"):
+        kind = "EQUITY"
+    sub = {"ASSET": "CURRENT_ASSET" if code[:2] in ("14", "15", "16", "17", "18", "19") else "",
+           "LIABILITY": "CURRENT_LIABILITY" if code[:2] in ("24", "25", "26", "27", "28", "29") else ""}.get(kind, "")
+    return kind, sub
+
+
+def account_item(row: dict) -> CatalogItem:
+    kind, sub = classification(row)
+    return CatalogItem(kind=CatalogKind.ACCOUNTS, remote_id=str(row["dbId"]), name=row["description"] or "",
+                       code=row["code"] or "", classification=kind, extra={"sub_classification": sub})
+
+
+def bank_item(row: dict) -> CatalogItem:
+    return CatalogItem(kind=CatalogKind.BANK_ACCOUNTS, remote_id=str(row["dbId"]), name=row["description"] or "",
+                       code=row["code"] or "", classification="BANK",
+                       extra={"account": (row.get("account") or {}).get("dbId") or "",
+                              "currency": (row.get("currency") or {}).get("code") or ""})
+
+
+@register
+class XledgerConnector(Connector):
+    system = "xledger"
+    label = "Xledger"
+
+    def __init__(self, connection):
+        super().__init__(connection)
+        self.client = XledgerClient(connection)
+
+    # check / catalog ----------------------------------------------------------------------
+    def check(self) -> CheckResult:
+        edges = self.client.graphql(schema.ENTITY)["entities"]["edges"]
+        if not edges:
+            return CheckResult(ok=False, detail="the token sees no entity")
+        entity = edges[0]["node"]
+        base = (entity.get("currency") or {}).get("code") or ""
+        with transaction.atomic():
+            row = Connection.objects.select_for_update().get(pk=self.connection.pk)
+            row.settings = {**row.settings, "base_currency": base, "entity_db_id": entity["dbId"]}
+            row.save(update_fields=["settings", "updated_at"])
+        self.connection.settings = row.settings
+        used = requests_this_month(self.connection)
+        return CheckResult(ok=True, organization_name=entity["description"],
+                           detail=f"entity {entity['code']} ({entity['dbId']}), base currency {base}, "
+                                  f"{used} requests this month")
+
+    def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
+        kind, c = CatalogKind(kind), self.client
+        if kind is CatalogKind.ACCOUNTS:
+            return [account_item(r) for r in c.paged(schema.list_query("accounts", ACCOUNT_FIELDS), "accounts")]
+        if kind is CatalogKind.BANK_ACCOUNTS:
+            rows = c.paged(schema.list_query("bankAccounts", "dbId code description account { dbId } currency { code }"),
+                           "bankAccounts")
+            return [bank_item(r) for r in rows]
+        if kind is CatalogKind.TAX_RATES:
+            # Import rows reference tax rules by code, so the code is the remote id.
+            return [CatalogItem(kind=kind, remote_id=r["code"], name=r["text"] or r["code"], code=r["code"],
+                                extra={"db_id": r["dbId"]})
+                    for r in c.paged(schema.list_query("taxTableSetups", "dbId code text"), "taxTableSetups")]
+        if kind is CatalogKind.DIMENSIONS:
+            data = c.graphql("""query Dimensions { kinds: objectKinds(first: 10000) { edges { node { dbId name } } }
+              values: objectValues(first: 10000) { edges { node { dbId code description objectKindDbId } } }
+              projects(first: 10000) { edges { node { dbId code description } } } }""")
+            slots = {e["node"]["dbId"]: (i + 1, e["node"]["name"]) for i, e in enumerate(data["kinds"]["edges"])}
+            items = []
+            for edge in data["values"]["edges"]:
+                value = edge["node"]
+                slot, name = slots.get(value["objectKindDbId"], (None, ""))
+                if slot and slot <= schema.GL_OBJECT_SLOTS:
+                    items.append(CatalogItem(kind=kind, remote_id=str(value["dbId"]), name=value["description"] or "",
+                                             code=value["code"] or "", classification=f"gl_object:{slot}",
+                                             extra={"object_kind": name}))
+            items += [CatalogItem(kind=kind, remote_id=str(p["node"]["dbId"]), name=p["node"]["description"] or "",
+                                  code=p["node"]["code"] or "", classification="project")
+                      for p in data["projects"]["edges"]]
+            return items
+        if kind is CatalogKind.CONTACTS:
+            data = c.graphql("""query Contacts { employees(first: 10000) { edges { node { dbId code description email } } }
+              suppliers(first: 10000) { edges { node { dbId code description email } } } }""")
+            return [CatalogItem(kind=kind, remote_id=str(e["node"]["dbId"]), name=e["node"]["description"] or "",
+                                code=e["node"]["code"] or "", classification=role[:-1],
+                                extra={"email": e["node"].get("email") or ""})
+                    for role in ("employees", "suppliers") for e in data[role]["edges"]]
+        if kind is CatalogKind.CURRENCIES:
+            return [CatalogItem(kind=kind, remote_id=r["code"], name=r["description"] or r["code"], code=r["code"])
+                    for r in c.paged(schema.list_query("currencies", "code description"), "currencies")]
+        raise ValueError(f"unknown catalog kind {kind}")
+
+    # ensure_account -------------------------------------------------------------------------
+    def ensure_account(self, spec: AccountSpec) -> CatalogItem:
+        if spec.purpose is AccountPurpose.FUNDING_BANK:
+            banks = self.catalog(CatalogKind.BANK_ACCOUNTS)
+            for item in banks:
+                if item.name == spec.name:
+                    return item
+            used = {i.code for i in banks}
+            code = next(f"EXP{n}" for n in range(1, 100) if f"EXP{n}" not in used)
+            ledger = next(a for a in self.catalog(CatalogKind.ACCOUNTS) if a.code.startswith("19"))
+            self.client.graphql(ADD_BANK_ACCOUNTS, {"inputs": [{"node": {
+                "code": code, "description": spec.name, "account": {"dbId": ledger.remote_id}}}]}, mutation=True)
+            return next(i for i in self.catalog(CatalogKind.BANK_ACCOUNTS) if i.code == code)
+        accounts = self.catalog(CatalogKind.ACCOUNTS)
+        for item in accounts:
+            if item.name == spec.name:
+                return item
+        used = {i.code for i in accounts}
+        code = next(str(n) for n in ACCOUNT_CODES[spec.purpose] if str(n) not in used)
+        self.client.graphql(ADD_ACCOUNTS, {"inputs": [{"node": {
+            "code": code, "description": spec.name, "posting": True, "ledgerType": LEDGER_TYPES[spec.purpose]}}]},
+            mutation=True)
+        rows = self.client.graphql(schema.list_query("accounts", ACCOUNT_FIELDS, f'filter: {{code: "{code}"}}'),
+                                   {"after": None})["accounts"]["edges"]
+        return account_item(rows[0]["node"])
+
+    # push -----------------------------------------------------------------------------------
+    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        before = self.client.calls
+        if entry.kind is EntryKind.REVERSAL:
+            raise Permanent("push does not take reversals; use reverse()", code="unsupported_entry", field="kind")
+        try:
+            inputs = schema.voucher_inputs(entry, base_currency=self.connection.settings.get("base_currency", ""))
+        except schema.UnsupportedEntry as exc:
+            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+        if CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key).exists():
+            found = self._held(entry.reference)
+            if found:
+                return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
+        try:
+            external_id = self._send_voucher(inputs, idempotency_key)
+        except OutcomeUnknown:
+            found = self._held(entry.reference)
+            if found:
+                return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
+            external_id = self._send_voucher(inputs, idempotency_key)   # proven absent: send again
+        # `invoiceFile` on import rows has undocumented semantics: receipts are not sent.
+        warnings = ("Xledger GL import rows carry no receipt; it stays in Expensico",) if entry.attachments else ()
+        return PushResult(external_id=external_id, calls=self.client.calls - before, warnings=warnings)
+
+    def preview(self, entry: AccountingEntry) -> dict:
+        """The `addGLImportItems` call `push` would make (dry run): no network."""
+        inputs = schema.voucher_inputs(entry, base_currency=self.connection.settings.get("base_currency", ""))
+        return {"query": schema.ADD_VOUCHER, "variables": {"inputs": inputs}}
+
+    def _send_voucher(self, inputs: list[dict], key: str) -> str:
+        data = self.client.graphql(schema.ADD_VOUCHER, {"inputs": inputs}, mutation=True, idempotency_key=key)
+        ids = [int(edge["node"]["dbId"]) for edge in data["addGLImportItems"]["edges"]]
+        return f"GLI:{min(ids)}"
+
+    def _held(self, reference: str) -> RemoteDocument | None:
+        found = self._lookup([reference]).get(reference)
+        if found and not found.live:
+            raise Permanent(f"Xledger could not import {reference}: {found.status}", code="import_failed")
+        return found
+
+    # find_by_reference ----------------------------------------------------------------------
+    def _lookup(self, references: list[str]) -> dict[str, RemoteDocument]:
+        if not references:
+            return {}
+        data = self.client.graphql(schema.LOOKUP, {"refs": references})
+        reversed_refs = {e["node"]["yourReference"] for e in data["reversals"]["edges"]}
+        failures = {e["node"]["objectValue"]: e["node"]["message"] for e in data["errors"]["edges"]}
+        rows: dict[str, list[dict]] = {}
+        for edge in data["items"]["edges"]:
+            rows.setdefault(edge["node"]["extIdentifier"], []).append(edge["node"])
+        found = {}
+        for ref, items in rows.items():
+            if ref in reversed_refs:
+                continue
+            failed = failures.get(ref)
+            found[ref] = RemoteDocument(
+                reference=ref, external_id=f"GLI:{min(int(i['dbId']) for i in items)}",
+                status=f"import failed: {failed}" if failed else "imported",
+                amount=str(schema.voucher_total([i["amount"] for i in items])), live=not failed)
+        return found
+
+    def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
+        return self._lookup(list(dict.fromkeys(references)))
+
+    def import_failures(self, *, since: str | None = None) -> list[dict]:
+        """Asynchronous import errors since a moment (ISO datetime): [{reference, message, level}]."""
+        rows = self.client.paged(schema.IMPORT_ERRORS, "glImportItemErrors", since=since)
+        return [{"reference": r["objectValue"], "message": r["message"], "created_at": r["createdAt"],
+                 "level": (r.get("errorLevel") or {}).get("code", "")} for r in rows]
+
+    # reverse --------------------------------------------------------------------------------
+    def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        before = self.client.calls
+        original = entry.reverses
+        if not original:
+            raise Permanent("a reversal entry needs `reverses`", code="unsupported_entry", field="reverses")
+        data = self.client.graphql(schema.LOOKUP, {"refs": [original]})
+        if any(e["node"]["yourReference"] == original for e in data["reversals"]["edges"]):
+            return PushResult(external_id=external_id, calls=self.client.calls - before, warnings=("already reversed",))
+        if not data["items"]["edges"]:
+            return PushResult(external_id=external_id, calls=self.client.calls - before,
+                              warnings=("nothing held in Xledger for this reference",))
+        if any(e["node"]["objectValue"] == original for e in data["errors"]["edges"]):
+            return PushResult(external_id=external_id, calls=self.client.calls - before,
+                              warnings=("the original voucher failed to import; nothing to reverse",))
+        try:
+            inputs = schema.voucher_inputs(entry, base_currency=self.connection.settings.get("base_currency", ""),
+                                           your_reference=original)
+        except schema.UnsupportedEntry as exc:
+            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+        reversal_id = self._send_voucher(inputs, idempotency_key)
+        return PushResult(external_id=reversal_id, calls=self.client.calls - before)
+

@@ -1,0 +1,131 @@
+"""AccountingEntry → Xledger GL import rows, and the GraphQL documents the connector sends.
+Pure: no network, no database.
+
+One entry is one voucher: every line becomes an `AddGLImportItemsInput` of the same
+`addGLImportItems` call (Xledger recommends all lines of a voucher in one call), each carrying
+our reference in `extIdentifier`. Amounts are signed strings (debit positive) that net to zero.
+In a foreign currency, `invoiceAmount` carries the document amount and `amount` the base-currency
+amount at the entry's rate; the largest line absorbs the rounding so the voucher still balances.
+Documents ask for nothing but the ids they need: every request is billed beyond 5,000 a month.
+"""
+
+from decimal import Decimal
+
+from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine
+from ..money import minor_exponent, round_money
+
+TEXT_LENGTH = 250
+GL_OBJECT_SLOTS = 5
+PAGE = 10_000
+
+ADD_VOUCHER = """mutation AddVoucher($inputs: [AddGLImportItemsInput!]!) {
+  addGLImportItems(inputs: $inputs) { edges { clientId node { dbId } } }
+}"""
+
+LOOKUP = """query Lookup($refs: [String!]) {
+  items: glImportItems(first: 10000, filter: {extIdentifier_in: $refs}) {
+    edges { node { dbId extIdentifier amount } } pageInfo { hasNextPage }
+  }
+  reversals: glImportItems(first: 10000, filter: {yourReference_in: $refs}) {
+    edges { node { dbId yourReference } }
+  }
+  errors: glImportItemErrors(first: 10000, filter: {objectValue_in: $refs}) {
+    edges { node { dbId message objectValue } }
+  }
+}"""
+
+IMPORT_ERRORS = """query ImportErrors($since: DateTime, $after: String) {
+  glImportItemErrors(first: 10000, after: $after, filter: {createdAt_gte: $since}) {
+    edges { cursor node { dbId createdAt message objectValue errorLevel { code } } } pageInfo { hasNextPage }
+  }
+}"""
+
+ENTITY = "query Entity { entities(first: 1) { edges { node { dbId code description currency { code } } } } }"
+
+
+def list_query(root: str, fields: str, args: str = "") -> str:
+    """A paged list query for one root field, asking only for `fields`."""
+    extra = f", {args}" if args else ""
+    return (f"query List($after: String) {{ {root}(first: {PAGE}, after: $after{extra}) "
+            f"{{ edges {{ cursor node {{ {fields} }} }} pageInfo {{ hasNextPage }} }} }}")
+
+
+class UnsupportedEntry(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+def reference(remote_id: str) -> dict:
+    """Catalog ids are dbIds (digits); anything else is treated as a code."""
+    return {"dbId": remote_id} if remote_id.isdigit() else {"code": remote_id}
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return format(round_money(amount, currency), "f")
+
+
+def dimension_field(kind: str) -> str | None:
+    """Mapping kinds → GL import fields: gl_object:1…5, project, xgl."""
+    if kind.startswith("gl_object:"):
+        slot = kind.split(":", 1)[1]
+        if slot.isdigit() and 1 <= int(slot) <= GL_OBJECT_SLOTS:
+            return f"glObject{slot}"
+        return None
+    return kind if kind in ("project", "xgl") else None
+
+
+def _base_amounts(entry: AccountingEntry, base_currency: str) -> list[Decimal]:
+    nets = [line.net for line in entry.lines]
+    if not base_currency or entry.currency == base_currency:
+        return nets
+    if entry.exchange_rate is None:
+        raise UnsupportedEntry(f"{entry.currency} entry without an exchange rate to {base_currency}",
+                               "exchange_rate")
+    base = [round_money(n * entry.exchange_rate, base_currency) for n in nets]
+    drift = sum(base, ZERO)
+    if drift:
+        largest = max(range(len(base)), key=lambda i: abs(base[i]))
+        base[largest] -= drift
+    return base
+
+
+def _text(entry: AccountingEntry, line: EntryLine) -> str:
+    return (line.description or entry.description or entry.merchant or entry.reference)[:TEXT_LENGTH]
+
+
+def voucher_inputs(entry: AccountingEntry, *, base_currency: str = "", your_reference: str = "",
+                   transaction_source: str = "GL") -> list[dict]:
+    if entry.kind is EntryKind.STATEMENT_TRANSACTION:
+        raise UnsupportedEntry("Xledger's GL import has no bank statement rows", "kind")
+    if base_currency:
+        minor_exponent(base_currency)     # fails early on an unknown code
+    base = _base_amounts(entry, base_currency)
+    foreign = bool(base_currency) and entry.currency != base_currency
+    posted = entry.date.isoformat()
+    inputs = []
+    for i, (line, amount) in enumerate(zip(entry.lines, base, strict=True)):
+        node = {"trRegNumber": int(entry.date.strftime("%Y%m%d")), "transactionSource": {"code": transaction_source},
+                "postedDate": posted, "invoiceDate": posted, "account": reference(line.account),
+                "amount": money(amount, base_currency or entry.currency), "text": _text(entry, line),
+                "extIdentifier": entry.reference, "currency": {"code": entry.currency}}
+        if foreign:
+            node["invoiceAmount"] = money(line.net, entry.currency)
+            node["exchangeRate"] = format(entry.exchange_rate, "f")
+        if line.tax_rate:
+            node["taxRule"] = {"code": line.tax_rate}
+            if line.tax_amount:
+                node["taxAmount"] = money(line.tax_amount if line.debit else -line.tax_amount, entry.currency)
+        for dim in line.dimensions:
+            field = dimension_field(dim.kind)
+            if field:
+                node[field] = reference(dim.remote_id)
+        if your_reference:
+            node["yourReference"] = your_reference
+        inputs.append({"clientId": str(i), "node": node})
+    return inputs
+
+
+def voucher_total(amounts: list) -> Decimal:
+    """What a voucher moved: Σ positive amounts (the document's gross in base currency)."""
+    return sum((Decimal(str(a)) for a in amounts if a is not None and Decimal(str(a)) > 0), ZERO)

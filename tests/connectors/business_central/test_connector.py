@@ -1,0 +1,227 @@
+"""The Business Central connector against its HTTPS sandbox, beyond the shared contract suite."""
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from connectors.base import CatalogKind, connector_for
+from connectors.business_central import client as bc_client
+from connectors.business_central import schema, testkit
+from connectors.entry import AccountingEntry, Attachment, Dimension, EntryKind, EntryLine, LineRole
+from connectors.errors import AuthExpired, Permanent, RateLimited
+from connectors.http import ClientRateLimited
+from connectors.models import CallLog, Connection
+
+pytestmark = pytest.mark.django_db
+
+
+def key() -> str:
+    return str(uuid.uuid4())
+
+
+def account(server, number):
+    return testkit._account(server, number)
+
+
+def dim_value(server, dimension, code):
+    dim = next(d for d in server.app.sets["dimensions"].values() if d["code"] == dimension)
+    return next(v["id"] for v in server.app.sets["dimensionValues"].values()
+                if v["dimensionId"] == dim["id"] and v["code"] == code)
+
+
+def split_entry(server, conn, reference, *, bad_second=False):
+    return AccountingEntry(
+        kind=EntryKind.EXPENSE, reference=reference, date=date(2026, 11, 3), currency="GBP", description="Trip",
+        lines=(EntryLine(role=LineRole.EXPENSE, account=account(server, "6100"), debit=Decimal("80.00"),
+                         dimensions=(Dimension("dimension:DEPARTMENT", dim_value(server, "DEPARTMENT", "SALES")),)),
+               EntryLine(role=LineRole.EXPENSE, account="bad-account" if bad_second else account(server, "6110"),
+                         debit=Decimal("35.50")),
+               EntryLine(role=LineRole.PAID_THROUGH, account=conn.employee_claims_account, credit=Decimal("115.50"))))
+
+
+def set_mode(conn, **settings):
+    conn.settings = {**conn.settings, **settings}
+    conn.save()
+    return conn
+
+
+def test_check_remembers_company_and_journal(bc_connection, bc_server):
+    assert bc_connection.settings["company_id"] == bc_server.app.company["id"]
+    journal = bc_server.app.sets["journals"][bc_connection.settings["journal_id"]]
+    assert journal["code"] == "EXPENSICO" and journal["templateDisplayName"] == "GENERAL"
+    assert bc_connection.status == Connection.Status.CONNECTED
+
+
+def test_setup_created_the_claims_account_through_the_chart_of_accounts_page(bc_connection, bc_server):
+    created = bc_server.app.sets["accounts"][bc_connection.employee_claims_account]
+    assert created["displayName"] == "Expensico – Employee Claims" and created["category"] == "Liabilities"
+    item = next(i for i in connector_for(bc_connection).catalog(CatalogKind.ACCOUNTS)
+                if i.remote_id == created["id"])
+    assert item.classification == "LIABILITY" and item.extra["sub_classification"] == "CURRENT_LIABILITY"
+
+
+def test_catalog_dimensions_use_the_mapping_kind(bc_connection):
+    items = connector_for(bc_connection).catalog(CatalogKind.DIMENSIONS)
+    assert {i.classification for i in items} == {"dimension:DEPARTMENT", "dimension:PROJECT", "dimension:AREA"}
+    # One request for every dimension and its values ($expand), not one per dimension.
+    calls = CallLog.objects.filter(connection=bc_connection, path__contains="dimensions")
+    assert calls.count() == 1
+
+
+def test_token_is_cached_per_tenant_in_the_process(bc_connection, bc_server):
+    issued = len(bc_server.app.tokens)
+    for _ in range(3):
+        connector_for(bc_connection).check()
+    assert len(bc_server.app.tokens) == issued
+
+
+def test_multi_line_entry_goes_in_one_snapshot_batch_with_dimensions(bc_connection, bc_server):
+    entry = split_entry(bc_server, bc_connection, "EXPENSICO-split-v1")
+    result = connector_for(bc_connection).push(entry, key())
+    assert result.calls == 2, "one $batch for the lines, one for their dimensions"
+    short = schema.short_reference(entry.reference)
+    lines = [ln for ln in bc_server.app.sets["journalLines"].values() if ln["documentNumber"] == short]
+    assert sorted(ln["amount"] for ln in lines) == [-115.5, 35.5, 80.0]
+    dims = [d for d in bc_server.app.sets["dimensionSetLines"].values() if d["parentType"] == "Journal Line"]
+    assert [(d["code"], d["valueCode"]) for d in dims] == [("DEPARTMENT", "SALES")]
+    found = connector_for(bc_connection).find_by_reference([entry.reference])
+    assert Decimal(found[entry.reference].amount) == Decimal("115.50")
+
+
+def test_failed_operation_rolls_the_whole_batch_back(bc_connection, bc_server):
+    entry = split_entry(bc_server, bc_connection, "EXPENSICO-bad-v1", bad_second=True)
+    with pytest.raises(Permanent) as exc:
+        connector_for(bc_connection).push(entry, key())
+    assert exc.value.field == "accountId" and exc.value.code == "Internal_InvalidTableRelation"
+    assert not bc_server.app.sets["journalLines"], "Isolation: snapshot left nothing behind"
+
+
+def test_posting_moves_lines_to_the_ledger_and_reversal_posts_a_reversing_document(bc_connection, bc_server):
+    conn = set_mode(bc_connection, post=True)
+    entry = testkit.sample_entry(bc_server, conn, "EXPENSICO-posted-v1")
+    pushed = connector_for(conn).push(entry, key())
+    assert not bc_server.app.sets["journalLines"]
+    found = connector_for(conn).find_by_reference([entry.reference])[entry.reference]
+    assert found.status == "posted" and Decimal(found.amount) == Decimal("115.00")
+    connector_for(conn).reverse(pushed.external_id, testkit.reversal_entry(entry), key())
+    entries = bc_server.app.sets["generalLedgerEntries"].values()
+    assert sum(Decimal(str(e["debitAmount"])) - Decimal(str(e["creditAmount"])) for e in entries) == 0
+    assert entry.reference not in connector_for(conn).find_by_reference([entry.reference])
+    again = connector_for(conn).reverse(pushed.external_id, testkit.reversal_entry(entry), key())
+    assert again.warnings == ("already reversed",)
+    assert len(bc_server.app.sets["generalLedgerEntries"]) == 4
+
+
+def vendor_entry(server, conn, reference):
+    vendor = next(v["id"] for v in server.app.sets["vendors"].values() if v["number"] == "V0001")
+    base = testkit.sample_entry(server, conn, reference)
+    return AccountingEntry(kind=base.kind, reference=reference, date=base.date, currency="GBP",
+                           description=base.description, lines=base.lines, contact=vendor)
+
+
+def test_purchase_invoice_mode_creates_a_draft_bill_and_reversal_deletes_it(bc_connection, bc_server):
+    conn = set_mode(bc_connection, export_mode="purchase_invoice")
+    entry = vendor_entry(bc_server, conn, "EXPENSICO-bill-v1")
+    pushed = connector_for(conn).push(entry, key())
+    assert pushed.external_id.startswith("PI:") and pushed.calls == 1, "header and line in one deep insert"
+    invoice = bc_server.app.sets["purchaseInvoices"][pushed.external_id[3:]]
+    assert invoice["status"] == "Draft" and invoice["totalAmountIncludingTax"] == 115.0
+    assert invoice["vendorInvoiceNumber"] == schema.short_reference(entry.reference)
+    found = connector_for(conn).find_by_reference([entry.reference])[entry.reference]
+    assert found.external_id == pushed.external_id
+    connector_for(conn).reverse(pushed.external_id, testkit.reversal_entry(entry), key())
+    assert not bc_server.app.sets["purchaseInvoices"] and not bc_server.app.sets["purchaseInvoiceLines"]
+
+
+def test_posted_purchase_invoice_is_undone_by_a_posted_credit_memo(bc_connection, bc_server):
+    conn = set_mode(bc_connection, export_mode="purchase_invoice", post=True)
+    entry = vendor_entry(bc_server, conn, "EXPENSICO-bill-v2")
+    pushed = connector_for(conn).push(entry, key())
+    invoice = bc_server.app.sets["purchaseInvoices"][pushed.external_id[3:]]
+    assert invoice["status"] == "Open"
+    done = connector_for(conn).reverse(pushed.external_id, testkit.reversal_entry(entry), key())
+    (memo,) = bc_server.app.sets["purchaseCreditMemos"].values()
+    assert done.external_id == f"PCM:{memo['id']}" and memo["invoiceId"] == invoice["id"] and memo["status"] == "Open"
+    assert memo["totalAmountIncludingTax"] == invoice["totalAmountIncludingTax"]
+    entries = bc_server.app.sets["generalLedgerEntries"].values()
+    assert sum(Decimal(str(e["debitAmount"])) - Decimal(str(e["creditAmount"])) for e in entries) == 0
+    assert entry.reference not in connector_for(conn).find_by_reference([entry.reference])
+    again = connector_for(conn).reverse(pushed.external_id, testkit.reversal_entry(entry), key())
+    assert again.warnings == ("already reversed",) and len(bc_server.app.sets["purchaseCreditMemos"]) == 1
+
+
+def test_receipt_is_attached_in_two_calls(bc_connection, bc_server):
+    path = default_storage.save(f"receipts/{uuid.uuid4()}.pdf", ContentFile(b"%PDF-1.7 receipt"))
+    conn = set_mode(bc_connection, export_mode="purchase_invoice")
+    base = vendor_entry(bc_server, conn, "EXPENSICO-att-v1")
+    entry = AccountingEntry(kind=base.kind, reference=base.reference, date=base.date, currency=base.currency,
+                            lines=base.lines, contact=base.contact,
+                            attachments=(Attachment("r1", "receipt.pdf", "application/pdf", "0" * 64, 16, path),))
+    result = connector_for(conn).push(entry, key())
+    (attachment,) = bc_server.app.sets["attachments"].values()
+    assert attachment["parentId"] == result.external_id[3:] and attachment["byteSize"] == 16
+    assert result.calls == 3
+
+
+def test_503_with_retry_after_is_rate_limited_not_a_failure(bc_connection, bc_server):
+    client = bc_client.BusinessCentralClient(bc_connection)
+    error = client._translate(503, {"error": {"code": "Unknown", "message": "busy"}}, {"Retry-After": "7"}, "")
+    assert isinstance(error, RateLimited) and error.retry_after == 7
+
+
+def test_the_five_minute_window_is_enforced_before_sending(bc_connection, bc_server):
+    conn = set_mode(bc_connection, window_limit=CallLog.objects.filter(connection=bc_connection).count())
+    seen = bc_server.app.requests_seen
+    with pytest.raises(ClientRateLimited) as exc:
+        connector_for(conn).catalog(CatalogKind.CURRENCIES)
+    assert exc.value.retry_after > 200
+    assert bc_server.app.requests_seen == seen, "nothing was sent"
+
+
+def test_stale_etag_is_rejected(bc_connection, bc_server):
+    entry = testkit.sample_entry(bc_server, bc_connection, "EXPENSICO-etag-v1")
+    connector_for(bc_connection).push(entry, key())
+    (line,) = bc_server.app.sets["journalLines"].values()
+    client = bc_client.BusinessCentralClient(bc_connection)
+    path = client.company_path(f"journals({line['journalId']})/journalLines({line['id']})")
+    with pytest.raises(Permanent) as exc:
+        client.request("PATCH", path, json_body={"description": "x"}, headers={"If-Match": 'W/"stale"'})
+    assert exc.value.status == 412
+    fresh = client.request("GET", path).body["@odata.etag"]
+    assert client.request("PATCH", path, json_body={"description": "edited"}, headers={"If-Match": fresh}).status == 200
+
+
+def test_revoked_credentials_expire_the_connection_at_the_token_endpoint(bc_connection, bc_server):
+    bc_client._apps.clear()       # a fresh worker process: no cached token
+    testkit.revoke(bc_server)
+    with pytest.raises(AuthExpired):
+        connector_for(bc_connection).check()
+    bc_connection.refresh_from_db()
+    assert bc_connection.status == Connection.Status.EXPIRED
+
+
+def test_check_learns_the_local_currency(bc_connection):
+    assert bc_connection.settings["lcy"] == "GBP"
+
+
+def test_foreign_journal_without_a_usable_rate_is_permanent(bc_connection, bc_server):
+    base = testkit.sample_entry(bc_server, bc_connection, "EXPENSICO-eur-v1")
+    foreign = AccountingEntry(kind=base.kind, reference=base.reference, date=base.date, currency="EUR",
+                              lines=base.lines, exchange_rate=Decimal("4.35"))   # EUR→SAR, not EUR→GBP
+    with pytest.raises(Permanent) as exc:
+        connector_for(bc_connection).push(foreign, key())
+    assert exc.value.field == "exchange_rate"
+    assert not bc_server.app.sets["journalLines"]
+
+
+def test_preview_shows_the_payload_without_sending(bc_connection, bc_server):
+    import json
+    seen = bc_server.app.requests_seen
+    preview = connector_for(bc_connection).preview(testkit.sample_entry(bc_server, bc_connection, "EXPENSICO-pv-v1"))
+    assert bc_server.app.requests_seen == seen
+    assert preview["mode"] == "journal" and preview["journalLines"][0]["amount"] == "115.00"
+    json.dumps(preview)
