@@ -1,0 +1,79 @@
+"""Apideck Unify (Accounting API, service `workday`) on the shared HTTP stack: plain requests.
+
+Apideck has no request idempotency header, so a POST is never retried by the stack: the connector
+looks the document up by our reference before any re-send. The idempotency key is still written
+to the call log (never sent), which is how the connector knows a push is a re-send.
+"""
+
+from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, HttpStack, Response
+from ..models import Connection
+
+MAX_PAGES = 500
+PAGE_SIZE = 200      # Apideck's maximum
+
+
+class ApideckClient(HttpStack):
+    request_id_header = "Request-Id"
+
+    def __init__(self, connection: Connection, **kw):
+        super().__init__(connection, **kw)
+        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
+        self._log_key = ""
+
+    def auth_headers(self) -> dict:
+        s = self.connection.settings
+        headers = {"Authorization": f"Bearer {self.connection.api_key}",
+                   "x-apideck-app-id": s.get("app_id", ""), "x-apideck-consumer-id": s.get("consumer_id", ""),
+                   "x-apideck-service-id": s.get("service_id", "workday")}
+        return headers
+
+    def parse_error(self, status: int, body) -> tuple[str, str | None, str]:
+        """Apideck's envelope: {status_code, error, type_name, message, detail, downstream_errors}."""
+        if not isinstance(body, dict) or "type_name" not in body:
+            if isinstance(body, dict) and body.get("errors"):      # generic gateway answer
+                first = body["errors"][0]
+                return first.get("code") or f"http_{status}", first.get("attr"), first.get("detail", "")
+            return f"http_{status}", None, str(body or "")[:300]
+        detail, field = body.get("detail"), None
+        downstream = body.get("downstream_errors") or []
+        if downstream:
+            field = downstream[0].get("detail") or None
+            text = "; ".join(f"{d.get('detail') or ''}: {d.get('message')}".lstrip(": ") for d in downstream)
+        elif isinstance(detail, dict):
+            # {"missing": [{"field": "required"}]} and similar: the first key names the field.
+            for entries in detail.values():
+                if isinstance(entries, list) and entries and isinstance(entries[0], dict):
+                    field = next(iter(entries[0]))
+                    break
+            text = f"{body.get('message', '')}: {detail}"
+        else:
+            text = f"{body.get('message', '')}: {detail}" if detail else body.get("message", "")
+        return body["type_name"], field, f"{body['type_name']}: {text}"[:500]
+
+    def call(self, method: str, path: str, **kw) -> Response:
+        return self.request(method, path, timeout=self.timeout, **kw)
+
+    def create(self, path: str, payload: dict, idempotency_key: str) -> Response:
+        self._log_key = idempotency_key
+        try:
+            return self.call("POST", path, json_body=payload)
+        finally:
+            self._log_key = ""
+
+    def _log(self, method, path, params, status, started, resp_headers, key, *rest):
+        # The key is logged but never sent (no such header at Apideck, and sending it would make
+        # the stack retry a POST Apideck cannot deduplicate).
+        super()._log(method, path, params, status, started, resp_headers, key or self._log_key, *rest)
+
+    def list_all(self, path: str, **params) -> list[dict]:
+        params = {k: v for k, v in params.items() if v is not None}
+        params.setdefault("limit", PAGE_SIZE)
+        out = []
+        for _ in range(MAX_PAGES):
+            body = self.call("GET", path, params=params).body
+            out.extend(body.get("data") or [])
+            cursor = ((body.get("meta") or {}).get("cursors") or {}).get("next")
+            if not cursor:
+                return out
+            params = {**params, "cursor": cursor}
+        raise RuntimeError(f"{path}: more than {MAX_PAGES} pages")

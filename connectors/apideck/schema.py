@@ -1,0 +1,177 @@
+"""AccountingEntry → Apideck Accounting payloads for the Workday connector. Pure: no network, no DB.
+
+Two shapes (../shared/vendor-apis/apideck.md A6, A7; workday-soap.md C):
+- journal entry: every line explicit (`type` debit/credit, positive `total_amount`), ≥ 2 lines that
+  balance, worktags per line. A line without a `Cost_Center_Reference_ID` worktag makes Workday
+  keep the whole entry as a draft, so `draft_reasons` says so before it is sent.
+- expense: the paid-through account in `account` (credited), the cost lines in `line_items`
+  (debited); Apideck adds the balancing payment line itself.
+Our reference goes in `number` (the only field we can find a document by afterwards).
+
+Workday ledger-account ids are base64 of `{"Account_Id", "Account_Set_Id"}`; `decode_account_id`
+makes them readable for the mapping screens.
+"""
+
+import base64
+import binascii
+import json
+from dataclasses import dataclass
+from datetime import datetime, time
+from decimal import Decimal
+
+from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
+
+COST_CENTER = "Cost_Center_Reference_ID"
+WORKTAG_TYPES = {"cost_center": COST_CENTER, "spend_category": "Spend_Category_ID", "project": "Project_ID",
+                 "region": "Region_Reference_ID", "fund": "Fund_ID", "employee": "Employee_ID"}
+MAX_MEMO = 255
+
+
+class UnsupportedEntry(ValueError):
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class ApideckSettings:
+    company_id: str = ""
+    status: str = "posted"               # what we ask for; Workday may still leave a draft
+    document: str = "journal_entry"      # or "expense"
+    default_cost_center: str = ""
+
+
+def encode_account_id(account_id: str, account_set: str) -> str:
+    raw = json.dumps({"Account_Id": account_id, "Account_Set_Id": account_set}, separators=(",", ":"))
+    return base64.b64encode(raw.encode()).decode()
+
+
+def decode_account_id(remote_id: str) -> dict | None:
+    """{"Account_Id", "Account_Set_Id"} or None when the id is not a Workday-encoded one."""
+    try:
+        data = json.loads(base64.b64decode(remote_id, validate=True))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if isinstance(data, dict) and {"Account_Id", "Account_Set_Id"} <= set(data):
+        return {"Account_Id": str(data["Account_Id"]), "Account_Set_Id": str(data["Account_Set_Id"])}
+    return None
+
+
+def readable_account(remote_id: str) -> str:
+    decoded = decode_account_id(remote_id)
+    return f"{decoded['Account_Set_Id']} / {decoded['Account_Id']}" if decoded else remote_id
+
+
+def _worktag_type(kind: str) -> str | None:
+    return kind.split(":", 1)[1] if kind.startswith("worktag:") else WORKTAG_TYPES.get(kind)
+
+
+def line_worktags(line: EntryLine, default_cost_center: str = "") -> list[dict]:
+    tags: dict[str, str] = {}
+    for dim in line.dimensions:
+        id_type = _worktag_type(dim.kind)
+        if id_type and dim.remote_id:
+            if tags.get(id_type, dim.remote_id) != dim.remote_id:
+                raise UnsupportedEntry(f"two {id_type} worktags on one line", f"dimensions.{id_type}")
+            tags[id_type] = dim.remote_id
+    if default_cost_center:
+        tags.setdefault(COST_CENTER, default_cost_center)
+    return [{"id": id_type, "value": value} for id_type, value in sorted(tags.items())]
+
+
+def _document_cost_center(entry: AccountingEntry, default: str) -> str:
+    for line in entry.lines:
+        for dim in line.dimensions:
+            if _worktag_type(dim.kind) == COST_CENTER and dim.remote_id:
+                return dim.remote_id
+    return default
+
+
+def _memo(entry: AccountingEntry) -> str:
+    return (entry.description or entry.merchant or entry.reference)[:MAX_MEMO]
+
+
+def _timestamp(entry: AccountingEntry) -> str:
+    return datetime.combine(entry.date, time(0, 0)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def journal_entry_payload(entry: AccountingEntry, settings: ApideckSettings) -> dict:
+    if entry.kind is EntryKind.STATEMENT_TRANSACTION:
+        raise UnsupportedEntry("Workday has no bank-feed statements through Apideck", "kind")
+    # The paid-through line carries the document's cost centre, as a Workday journal line must.
+    cost_center = _document_cost_center(entry, settings.default_cost_center)
+    items = []
+    for i, line in enumerate(entry.lines, start=1):
+        items.append({
+            "type": "debit" if line.debit else "credit",
+            "total_amount": line.debit or line.credit,
+            "ledger_account": {"id": line.account},
+            "description": (line.description or _memo(entry))[:MAX_MEMO],
+            "line_number": i,
+            "worktags": line_worktags(line, cost_center),
+        })
+    payload = {"number": entry.reference, "title": _memo(entry), "memo": _memo(entry), "currency": entry.currency,
+               "posted_at": _timestamp(entry), "status": settings.status, "line_items": items}
+    if settings.company_id:
+        payload["company_id"] = settings.company_id
+    if entry.exchange_rate is not None:
+        payload["currency_rate"] = entry.exchange_rate
+    return payload
+
+
+def fits_expense(entry: AccountingEntry) -> bool:
+    paid = entry.lines_with(LineRole.PAID_THROUGH)
+    rest = [line for line in entry.lines if line.role is not LineRole.PAID_THROUGH]
+    return entry.kind is EntryKind.EXPENSE and len(paid) == 1 and paid[0].credit > 0 and all(
+        line.debit > 0 for line in rest)
+
+
+def expense_payload(entry: AccountingEntry, settings: ApideckSettings) -> dict:
+    if not fits_expense(entry):
+        raise UnsupportedEntry("an Apideck expense needs one paid-through credit and debit cost lines", "lines")
+    paid = entry.lines_with(LineRole.PAID_THROUGH)[0]
+    cost_center = _document_cost_center(entry, settings.default_cost_center)
+    items = []
+    for i, line in enumerate((x for x in entry.lines if x is not paid), start=1):
+        items.append({
+            "account": {"id": line.account},
+            "total_amount": line.debit,
+            "description": (line.description or _memo(entry))[:MAX_MEMO],
+            "line_number": i,
+            "tracking_categories": [{"id": t["value"], "parent_id": t["id"]}
+                                    for t in line_worktags(line, cost_center)],
+        })
+    payload = {"number": entry.reference, "transaction_date": _timestamp(entry),
+               "account": {"id": paid.account, "type": "ledger_account"}, "currency": entry.currency,
+               "memo": _memo(entry), "type": "expense", "total_amount": paid.credit, "line_items": items,
+               "status": settings.status}
+    if settings.company_id:
+        payload["company_id"] = settings.company_id
+    if entry.exchange_rate is not None:
+        payload["currency_rate"] = entry.exchange_rate
+    return payload
+
+
+def draft_reasons(payload: dict) -> list[str]:
+    """Why Workday will keep this journal entry as a draft even though we asked for posted."""
+    if payload.get("status") != "posted" or "ledger_account" not in (payload.get("line_items") or [{}])[0]:
+        return []
+    missing = [str(item.get("line_number", i + 1)) for i, item in enumerate(payload["line_items"])
+               if not any(t.get("id") == COST_CENTER and t.get("value") for t in item.get("worktags") or [])]
+    if not missing:
+        return []
+    return [f"line(s) {', '.join(missing)} have no {COST_CENTER} worktag: Workday keeps the journal as a draft"]
+
+
+def draft_field(payload: dict) -> str:
+    """The first line whose worktags lack a cost centre, as a field path for the review screen."""
+    for i, item in enumerate(payload.get("line_items") or []):
+        if not any(t.get("id") == COST_CENTER and t.get("value") for t in item.get("worktags") or []):
+            return f"line_items.{i}.worktags"
+    return "line_items"
+
+
+def gross(payload: dict) -> Decimal:
+    if "account" in payload:
+        return Decimal(str(payload["total_amount"]))
+    return sum((Decimal(str(i["total_amount"])) for i in payload["line_items"] if i["type"] == "debit"), Decimal(0))
