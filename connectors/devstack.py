@@ -1,14 +1,12 @@
 """`make run`: a Wafeq sandbox on :8801 and the demo organisation connected to it through the
 real OAuth flow (authorize → consent → code → token exchange, all over HTTP)."""
 
-import sys
-import time
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
-from django.conf import settings
 
+from .demo import sandbox_process, sandbox_wait
 from .models import Connection
 from .oauth import oauth_authorization_finish, oauth_authorization_start
 from .services import connection_check, connection_create, connection_setup_run
@@ -19,10 +17,7 @@ NAME = "Wafeq (sandbox)"
 
 
 def processes(ctx):
-    ctx["wafeq_base_url"] = f"http://127.0.0.1:{PORT}"
-    snapshot = str(settings.VAR_DIR / "wafeq-sandbox.json")
-    return [("wafeq-sandbox", [sys.executable, "manage.py", "sandbox", "wafeq", "--port", str(PORT),
-                               "--snapshot", snapshot])]
+    return sandbox_process(ctx, "wafeq", PORT)
 
 
 class _Form(HTMLParser):
@@ -50,20 +45,9 @@ def _approve(authorize_url: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
-def _wait(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.3)
-    raise SystemExit(f"the Wafeq sandbox at {url} did not start")
-
-
 def seed(ctx):
     base = ctx.get("wafeq_base_url", f"http://127.0.0.1:{PORT}")
-    _wait(f"{base}/__sandbox__/")
+    sandbox_wait(f"{base}/__sandbox__/")
     org = ctx["organization"]
     conn = Connection.objects.filter(organization=org, name=NAME).first() or connection_create(
         organization=org, system="wafeq", name=NAME, base_url=f"{base}/v1", auth_method=Connection.AuthMethod.OAUTH2,

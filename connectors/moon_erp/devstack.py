@@ -1,49 +1,19 @@
 """`make run`: a Moon ERP sandbox on :8815 and a demo connection set up through the real
-services (token, test, choose or create the three accounts). Idempotent: a second run reuses the
-connection. Hooked in like the other vendor folders' devstack modules (`processes`, `seed`)."""
+services (token, test, choose or create the three accounts). Idempotent."""
 
-import sys
-import time
-
-import requests
-from django.conf import settings
-
+from ..demo import demo_connection, sandbox_process, sandbox_wait
 from ..models import Connection
-from ..services import connection_create, connection_setup_run
 from .sandbox import FULL_TOKEN
 
 PORT = 8815
-NAME = "Moon ERP (sandbox)"
 
 
 def processes(ctx):
-    ctx["moon_erp_base_url"] = f"http://127.0.0.1:{PORT}"
-    snapshot = str(settings.VAR_DIR / "moon-erp-sandbox.json")
-    return [("moon-erp-sandbox", [sys.executable, "manage.py", "sandbox", "moon_erp", "--port", str(PORT),
-                                  "--snapshot", snapshot])]
-
-
-def _wait(url: str, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.RequestException:
-            time.sleep(0.3)
-    raise SystemExit(f"the Moon ERP sandbox at {url} did not start")
+    return sandbox_process(ctx, "moon_erp", PORT)
 
 
 def seed(ctx):
     base = ctx.get("moon_erp_base_url", f"http://127.0.0.1:{PORT}")
-    _wait(f"{base}/__sandbox__/")
-    org = ctx["organization"]
-    conn = Connection.objects.filter(organization=org, name=NAME).first() or connection_create(
-        organization=org, system="moon_erp", name=NAME, base_url=base, auth_method=Connection.AuthMethod.TOKEN,
-        api_key=FULL_TOKEN)
-    outcome = connection_setup_run(connection=conn)
-    conn.refresh_from_db()
-    ctx["moon_erp_connection_id"] = conn.pk
-    print(f"  moon erp: {conn.name} {conn.status}; claims={conn.employee_claims_account_name!r} "
-          f"balance={conn.employees_balance_account_name!r} bank={conn.funding_bank_account_name!r} "
-          f"({outcome.get('expense_accounts', 0)} expense categories)")
+    sandbox_wait(f"{base}/__sandbox__/")
+    demo_connection(ctx, system="moon_erp", name="Moon ERP (sandbox)", noun="expense categories", base_url=base,
+                    auth_method=Connection.AuthMethod.TOKEN, api_key=FULL_TOKEN)

@@ -23,8 +23,11 @@ from expensico_sync.core.models import Organization
 from expensico_sync.core.services import organization_create
 
 # Apps that take part: each may define `processes(ctx) -> [(name, argv)]` and `seed(ctx)`.
+# The main demo organisation exports to Wafeq; the other vendors' sandboxes are connected in a
+# second "Demo Lab" organisation, so each system can be tried without flooding one review queue.
 DEVSTACK_MODULES = ["expensico_sync.source.devstack", "connectors.devstack", "mappings.devstack",
-                    "exports.devstack"]
+                    "exports.devstack", "connectors.business_central.devstack", "connectors.xledger.devstack",
+                    "connectors.workday.devstack", "connectors.apideck.devstack", "connectors.moon_erp.devstack"]
 
 
 def _modules():
@@ -47,8 +50,12 @@ class Command(BaseCommand):
         password = pw_file.read_text().strip()
         org = Organization.objects.filter(slug="demo").first() or organization_create(
             slug="demo", name="Demo Trading Co", base_currency="SAR", country="SA", timezone="Asia/Riyadh")
+        lab = Organization.objects.filter(slug="demo-lab").first() or organization_create(
+            slug="demo-lab", name="Demo Lab (other systems)", base_currency="SAR", country="SA",
+            timezone="Asia/Riyadh")
         base_url = f"http://{host}:{port}"
-        ctx = {"base_url": base_url, "organization": org, "admin_password": password, "procs": {}}
+        ctx = {"base_url": base_url, "organization": org, "lab_organization": lab, "admin_password": password,
+               "procs": {}}
 
         procs: list[tuple[str, subprocess.Popen]] = []
         python = sys.executable
