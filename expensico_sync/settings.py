@@ -127,6 +127,9 @@ else:
     Q_CLUSTER["orm"] = "default"
 # Tests run tasks inline (so transactions, responses and time-machine apply to them).
 Q_CLUSTER["sync"] = env.bool("Q_SYNC", default="pytest" in sys.modules)
+# Export engine timing; reliability tests and benchmarks shorten these for worker subprocesses.
+EXPORTS_LEASE_SECONDS = env.int("EXPORTS_LEASE_SECONDS", default=300)
+EXPORTS_BACKOFF_BASE_SECONDS = env.float("EXPORTS_BACKOFF_BASE_SECONDS", default=30)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -204,6 +207,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {  # several models have a "status"/"kind"; name each enum once
+        "ExportRecordStatusEnum": "exports.transitions.Status",
+        "ExportRecordKindEnum": "exports.models.Kind",
+        "SyncRunStatusEnum": "exports.models.SyncRun.Status",
+    },
 }
 
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ExportsConfig(AppConfig):
     name = "exports"
     verbose_name = "Exports"
+
+    def ready(self):
+        from . import dashboard, receivers  # noqa: F401  (the dashboard panel registers on import)
+
+        receivers.connect()

@@ -29,6 +29,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Exports", [
         ("Export records", "exports.exportrecord", "outbox"),
         ("Sync runs", "exports.syncrun", "sync"),
+        ("Pilot scope", "exports.pilotscope", "flag"),
         ("Expense reports", "source.expensereport", "receipt_long"),
         ("Expenses", "source.expense", "payments"),
         ("Card fundings", "source.cardfunding", "credit_card"),

@@ -8,14 +8,13 @@ import pytest
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
+import expensico_sync.urls  # noqa: F401  (fills the router)
 from expensico_sync.core.admin.scoping import OrgScopedAdminMixin
 from expensico_sync.core.api.router import router
 from expensico_sync.core.roles import Role
 from expensico_sync.core.services import api_key_create
 from tests.core.factories import make_member, make_org
 from tests.registry import load_all
-
-import expensico_sync.urls  # noqa: F401  (fills the router)
 
 FACTORIES = load_all()
 SCOPED = sorted(

@@ -1,0 +1,356 @@
+"""Admin screens: the outbox, the review queue (a work queue), sync runs and the pilot scope.
+
+Nothing here edits a status directly: every button calls a service, and the services go
+through the transition table."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from unfold.admin import TabularInline
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter, RelatedDropdownFilter
+from unfold.decorators import action, display
+
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
+from .services import review as review_services
+from .services import seed as export_services
+from .services.sync import sync_run_create, sync_run_refresh
+from .services.transition import StaleRecord
+from .transitions import IllegalTransition, Status
+
+STATUS_LABELS = {
+    Status.EXPORTED: "success", Status.NEEDS_REVIEW: "danger", Status.OUTCOME_UNKNOWN: "warning",
+    Status.RETRY: "warning", Status.IN_PROGRESS: "info", Status.PENDING: "info",
+}
+REFUSALS = (export_services.ExportError, review_services.ReviewError, IllegalTransition, StaleRecord)
+
+
+class AttemptInline(TabularInline):
+    model = ExportAttempt
+    extra = 0
+    can_delete = False
+    fields = ("number", "started_at", "outcome", "error_class", "error_code", "error_message", "request_id",
+              "external_id", "duration_ms")
+    readonly_fields = fields
+    tab = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+def _run(request, fn, ok_message):
+    try:
+        fn()
+    except REFUSALS as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, ok_message)
+    return True
+
+
+@admin.register(ExportRecord)
+class ExportRecordAdmin(OrgScopedAdmin):
+    capability = "exports.run"
+    list_display = ("reference", "kind", "status_badge", "connection", "employee", "document_date", "attempts",
+                    "external_id", "next_attempt_at", "wait_reason")
+    list_filter = (("status", ChoicesDropdownFilter), ("kind", ChoicesDropdownFilter),
+                   ("connection", RelatedDropdownFilter), ("document_date", RangeDateFilter), "needs_reconcile")
+    list_filter_submit = True
+    search_fields = ("reference", "external_id", "source_id", "employee__name", "employee__expensico_id")
+    list_select_related = ("connection", "employee")
+    inlines = [AttemptInline]
+    actions = ["retry_selected", "cancel_selected"]
+    actions_detail = ["retry_now", "cancel_record", "re_export"]
+    date_hierarchy = "created_at"
+    fieldsets = (
+        (None, {"fields": ("reference", "kind", "status", "wait_reason", "connection", "organization", "employee",
+                           "document_date", "source_id", "source_version", "reverses", "sync_run")}),
+        ("Outcome", {"fields": ("external_id", "attempts", "next_attempt_at", "needs_reconcile", "last_error",
+                                "exported_at", "idempotency_key")}),
+        ("Entry", {"fields": ("mapping_version", "entry_preview", "payload_preview")}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in ExportRecord._meta.concrete_fields]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the outbox is history: cancel instead
+
+    @display(description="Status", label=STATUS_LABELS, ordering="status")
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @action(description="Retry now", icon="replay", permissions=["change"])
+    def retry_now(self, request, object_id):
+        record = self.get_queryset(request).get(pk=object_id)
+        _run(request, lambda: export_services.record_retry_now(record=record, by=request.user), "Queued to run now.")
+        return redirect("admin:exports_exportrecord_change", object_id)
+
+    @action(description="Cancel", icon="block", permissions=["change"])
+    def cancel_record(self, request, object_id):
+        record = self.get_queryset(request).get(pk=object_id)
+        _run(request, lambda: export_services.record_cancel(record=record, reason=f"cancelled by {request.user}"),
+             "Cancelled.")
+        return redirect("admin:exports_exportrecord_change", object_id)
+
+    @action(description="Re-export", icon="restart_alt", permissions=["change"])
+    def re_export(self, request, object_id):
+        record = self.get_queryset(request).get(pk=object_id)
+        _run(request, lambda: export_services.record_reexport(record=record), "Queued for export again.")
+        return redirect("admin:exports_exportrecord_change", object_id)
+
+    @action(description="Retry selected now", icon="replay", permissions=["change"])
+    def retry_selected(self, request, queryset):
+        done = sum(_quiet(lambda r=r: export_services.record_retry_now(record=r, by=request.user)) for r in queryset)
+        messages.info(request, f"{done} of {queryset.count()} records queued.")
+
+    @action(description="Cancel selected", icon="block", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        done = sum(_quiet(lambda r=r: export_services.record_cancel(record=r)) for r in queryset)
+        messages.info(request, f"{done} of {queryset.count()} records cancelled (only waiting ones can be).")
+
+
+def _quiet(fn) -> int:
+    try:
+        fn()
+        return 1
+    except REFUSALS:
+        return 0
+
+
+class ReviewResolveForm(forms.ModelForm):
+    resolve_as = forms.ChoiceField(
+        required=False, choices=[("", "— leave open —"), *ReviewItem.Resolution.choices],
+        help_text="Booked manually needs the external reference; skipped needs a reason (note).")
+
+    class Meta:
+        model = ReviewItem
+        fields = ("owner", "resolution_note", "manual_external_reference")
+
+    def clean(self):
+        data = super().clean()
+        how = data.get("resolve_as")
+        if how == ReviewItem.Resolution.BOOKED_MANUALLY and not data.get("manual_external_reference"):
+            self.add_error("manual_external_reference", "Give the reference it was booked under.")
+        if how == ReviewItem.Resolution.SKIPPED and not (data.get("resolution_note") or "").strip():
+            self.add_error("resolution_note", "Say why it is skipped.")
+        return data
+
+
+@admin.register(ReviewItem)
+class ReviewItemAdmin(OrgScopedAdmin):
+    capability = "review.work"
+    form = ReviewResolveForm
+    list_display = ("record_link", "reason_badge", "severity_badge", "sla", "owner", "short_detail", "fix_link",
+                    "resolution")
+    list_filter = (("reason", ChoicesDropdownFilter), ("severity", ChoicesDropdownFilter), "resolution",
+                   ("owner", RelatedDropdownFilter), ("created_at", RangeDateFilter))
+    list_filter_submit = True
+    search_fields = ("record__reference", "record__external_id", "record__employee__name", "detail")
+    list_select_related = ("record", "owner", "record__connection")
+    actions = ["retry_selected", "assign_to_me"]
+    actions_detail = ["retry_one"]
+    readonly_fields = ("record_link", "reason", "severity", "detail", "context", "sla_due_at", "fix_link",
+                       "resolution", "resolved_by_label", "resolved_at", "created_at")
+    fieldsets = (
+        (None, {"fields": ("record_link", "reason", "severity", "detail", "fix_link", "context", "sla_due_at",
+                           "created_at")}),
+        ("Work", {"fields": ("owner", "resolve_as", "manual_external_reference", "resolution_note")}),
+        ("Resolution", {"fields": ("resolution", "resolved_by_label", "resolved_at")}),
+    )
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        # The queue shows open items unless the user asks for resolved ones.
+        if "resolution" not in request.GET and "resolution__exact" not in request.GET and \
+                request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            qs = qs.filter(resolved_at__isnull=True)
+        return qs
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        review_services.review_item_assign(item=obj, owner=form.cleaned_data.get("owner"))
+        how = form.cleaned_data.get("resolve_as")
+        if how and obj.is_open:
+            _run(request, lambda: review_services.review_item_resolve(
+                item=obj, resolution=how, by=request.user, note=form.cleaned_data.get("resolution_note") or "",
+                external_reference=form.cleaned_data.get("manual_external_reference") or ""), "Resolved.")
+
+    @display(description="Record", ordering="record__reference")
+    def record_link(self, obj):
+        url = reverse("admin:exports_exportrecord_change", args=[obj.record_id])
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.record.reference)
+
+    @display(description="Reason", label={ReviewItem.Reason.MAPPING_GAP: "warning",
+                                          ReviewItem.Reason.HOLD_RULE: "info",
+                                          ReviewItem.Reason.MISSING_RECEIPT: "info"})
+    def reason_badge(self, obj):
+        return obj.reason, obj.get_reason_display()
+
+    @display(description="Severity", label={"high": "danger", "medium": "warning", "low": "info"},
+             ordering="severity")
+    def severity_badge(self, obj):
+        return obj.severity, obj.get_severity_display()
+
+    @display(description="Age / SLA", label={"overdue": "danger", "due": "success", "done": "info"},
+             ordering="sla_due_at")
+    def sla(self, obj):
+        if not obj.is_open:
+            return "done", "resolved"
+        age = timezone.now() - obj.created_at
+        hours = int(age.total_seconds() // 3600)
+        return ("overdue" if obj.overdue else "due"), f"{hours} h{' · overdue' if obj.overdue else ''}"
+
+    @display(description="Detail")
+    def short_detail(self, obj):
+        return (obj.detail[:90] + "…") if len(obj.detail) > 90 else obj.detail
+
+    @display(description="Fix")
+    def fix_link(self, obj):
+        """A mapping gap links straight to the mapping to add (pre-filled)."""
+        if obj.reason != ReviewItem.Reason.MAPPING_GAP:
+            return "—"
+        links = []
+        for item in obj.context.get("items", []):
+            if item.get("kind") == "category":
+                url = reverse("admin:mappings_categorymapping_add") + "?" + urlencode(
+                    {"connection": obj.record.connection_id, "category_code": item.get("key", "")})
+            elif item.get("kind") == "tax":
+                url = reverse("admin:mappings_taxmapping_add") + "?" + urlencode(
+                    {"connection": obj.record.connection_id, "tax_code": item.get("key", "")})
+            else:
+                url = reverse("admin:connectors_connection_change", args=[obj.record.connection_id])
+            links.append((url, f"{item.get('kind')}: {item.get('key')}"))
+        return format_html_join(" ", '<a class="text-primary-600 underline" href="{}">{}</a>', links) or "—"
+
+    @action(description="Retry", icon="replay", permissions=["change"])
+    def retry_one(self, request, object_id):
+        item = self.get_queryset(request).get(pk=object_id)
+        _run(request, lambda: review_services.review_item_resolve(
+            item=item, resolution=ReviewItem.Resolution.RETRIED, by=request.user), "Queued to retry.")
+        return redirect("admin:exports_reviewitem_changelist")
+
+    @action(description="Retry selected (after a fix)", icon="replay", permissions=["change"])
+    def retry_selected(self, request, queryset):
+        done = review_services.review_items_retry(items=list(queryset), by=request.user)
+        messages.success(request, f"{done} records queued to retry.")
+
+    @action(description="Assign to me", icon="person_add", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        for item in queryset:
+            review_services.review_item_assign(item=item, owner=request.user)
+        messages.success(request, f"{queryset.count()} items assigned to you.")
+
+
+class SyncRunForm(forms.ModelForm):
+    class Meta:
+        model = SyncRun
+        fields = ("connection", "date_from", "date_to")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", "Must not be before the start date.")
+        return data
+
+
+PROGRESS_HTML = """
+<div id="sync-run-{id}" data-url="{url}" class="flex flex-col gap-2 min-w-80">
+  <div class="h-3 w-full rounded bg-base-200 dark:bg-base-700 overflow-hidden">
+    <div class="h-3 bg-primary-600" data-bar style="width:{pct}%"></div></div>
+  <div class="text-sm" data-text>{text}</div>
+</div>
+<script>(function(){{
+  var box=document.getElementById("sync-run-{id}"); if(!box||"{live}"!=="1")return;
+  function tick(){{fetch(box.dataset.url,{{credentials:"same-origin"}}).then(function(r){{return r.json()}}).then(function(d){{
+    box.querySelector("[data-bar]").style.width=d.progress+"%";
+    box.querySelector("[data-text]").textContent=d.status+" · "+d.progress+"% · found "+d.found+", already there "+
+      d.already_there+", exported "+d.exported+", held "+d.held+", failed "+d.failed;
+    if(d.status!=="finished"&&d.status!=="failed")setTimeout(tick,2000);}});}}
+  setTimeout(tick,2000);}})();</script>
+"""
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(OrgScopedAdmin):
+    capability = "exports.run"
+    form = SyncRunForm
+    list_display = ("__str__", "connection", "status_badge", "progress_bar", "found", "already_there", "exported",
+                    "held", "failed", "created_at")
+    list_filter = (("status", ChoicesDropdownFilter), ("connection", RelatedDropdownFilter))
+    readonly_fields = ("progress_bar", "status", "found", "already_there", "exported", "held", "failed", "error",
+                       "pull_sync", "started_at", "finished_at", "created_by")
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ("connection", "date_from", "date_to")
+        return ("connection", "date_from", "date_to", *self.readonly_fields)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields + (("connection", "date_from", "date_to") if obj else ())
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        run = sync_run_create(connection=form.cleaned_data["connection"], date_from=form.cleaned_data["date_from"],
+                              date_to=form.cleaned_data["date_to"], user=request.user)
+        obj.pk = run.pk
+        messages.success(request, "Sync started: progress updates on its page.")
+
+    def changelist_view(self, request, extra_context=None):
+        for run in self.get_queryset(request).filter(status=SyncRun.Status.EXPORTING):
+            sync_run_refresh(sync_run=run)  # counters are live without waiting for the sweeper
+        return super().changelist_view(request, extra_context)
+
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        return sync_run_refresh(sync_run=obj) if obj else obj
+
+    @display(description="Status", label={"finished": "success", "failed": "danger", "exporting": "info",
+                                          "pulling": "info", "queued": "warning"})
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="Progress")
+    def progress_bar(self, obj):
+        if not obj.pk:
+            return "—"
+        live = "1" if obj.status not in (SyncRun.Status.FINISHED, SyncRun.Status.FAILED) else "0"
+        text = (f"{obj.get_status_display()} · {obj.progress}% · found {obj.found}, already there "
+                f"{obj.already_there}, exported {obj.exported}, held {obj.held}, failed {obj.failed}")
+        return format_html(PROGRESS_HTML, id=obj.pk, url=reverse("sync-run-detail", args=[obj.pk]),
+                           pct=obj.progress, text=text, live=live)
+
+
+@admin.register(PilotScope)
+class PilotScopeAdmin(OrgScopedAdmin):
+    capability = "organization.manage"
+    list_display = ("organization", "employee_count", "category_count", "updated_at")
+    filter_horizontal = ("employees", "categories")
+
+    @display(description="Employees")
+    def employee_count(self, obj):
+        return obj.employees.count()
+
+    @display(description="Categories")
+    def category_count(self, obj):
+        return obj.categories.count()

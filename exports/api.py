@@ -1,0 +1,228 @@
+"""/api/v1/accounting-exports, /api/v1/sync-runs, /api/v1/review-items. Thin: parse, call one
+service, render. Scoping and roles come from the core base classes."""
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import ValidationError as DRFValidationError
+from rest_framework.response import Response
+
+from expensico_sync.core.api.authentication import principal_of
+from expensico_sync.core.api.router import router
+from expensico_sync.core.api.scoping import OrgScopedViewSetMixin
+
+from . import serializers as s
+from .models import ExportRecord, Kind, ReviewItem, SyncRun
+from .services import review as review_services
+from .services import seed as export_services
+from .services.sync import sync_run_create, sync_run_refresh
+from .services.transition import StaleRecord
+from .transitions import IllegalTransition, Status
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The record is not in a state that allows this."
+    default_code = "conflict"
+
+
+def _refused(exc):
+    """Service refusals in the Foundation's error format: illegal moves are conflicts."""
+    if isinstance(exc, IllegalTransition):
+        return Conflict(str(exc), code="illegal_transition")
+    if isinstance(exc, StaleRecord):
+        return Conflict(str(exc), code="stale")
+    code = getattr(exc, "code", "invalid")
+    if code in ("unknown_expense",):
+        return NotFound(str(exc), code=code)
+    if code.startswith("not_") or code == "source_changed":
+        return Conflict(str(exc), code=code)
+    return DRFValidationError({"non_field_errors": [str(exc)]}, code=code)
+
+
+REFUSALS = (export_services.ExportError, review_services.ReviewError, IllegalTransition, StaleRecord)
+
+
+class ExportRecordFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Status.choices)
+    kind = django_filters.MultipleChoiceFilter(choices=Kind.choices)
+    date_from = django_filters.DateFilter(field_name="document_date", lookup_expr="gte")
+    date_to = django_filters.DateFilter(field_name="document_date", lookup_expr="lte")
+    employee = django_filters.CharFilter(field_name="employee__expensico_id", help_text="Expensico employee id")
+    reference = django_filters.CharFilter()
+    source_id = django_filters.CharFilter()
+
+    class Meta:
+        model = ExportRecord
+        fields = ["status", "kind", "connection", "date_from", "date_to", "employee", "reference", "source_id"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List export records", description="Filters: status, kind, connection, date range "
+                       "(document date), employee (Expensico id). Cursor-paginated, newest first."),
+    retrieve=extend_schema(summary="Export status, external reference and attempts",
+                           responses=s.ExportRecordDetailSerializer),
+    create=extend_schema(summary="Export one approved expense to a connection", request=s.ExportRequestSerializer,
+                         responses={201: s.ExportRecordSerializer, 200: s.ExportRecordSerializer}),
+    update=extend_schema(summary="Vendor callback: set the outcome (exported or needs_review)",
+                         description="Only `exported` (with the vendor's external_id) and `needs_review`, and only "
+                         "along the transition table; anything else is a 409.",
+                         request=s.CallbackSerializer, responses=s.ExportRecordSerializer),
+    destroy=extend_schema(summary="Cancel a pending export job", responses=s.ExportRecordSerializer),
+)
+class ExportRecordViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                          viewsets.GenericViewSet):
+    queryset = ExportRecord.objects.select_related("employee").order_by("-id")
+    serializer_class = s.ExportRecordSerializer
+    filterset_class = ExportRecordFilter
+    org_path = "organization"
+    capability = "exports.run"
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+    throttle_scope = None  # the batch action sets "batch"
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        if self.action == "retrieve":
+            qs = qs.prefetch_related("export_attempts")
+        return qs
+
+    def get_serializer_class(self):
+        return s.ExportRecordDetailSerializer if self.action == "retrieve" else s.ExportRecordSerializer
+
+    def create(self, request):
+        body = s.ExportRequestSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        started = timezone.now()
+        try:
+            record = export_services.export_expense(expense_id=body.validated_data["expense_id"],
+                                                    target=body.validated_data["connection"])
+        except REFUSALS as exc:
+            raise _refused(exc) from exc
+        return Response(s.ExportRecordSerializer(record).data,
+                        status=status.HTTP_201_CREATED if record.created_at >= started else status.HTTP_200_OK)
+
+    def update(self, request, pk=None):
+        record = self.get_object()
+        body = s.CallbackSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            record = export_services.record_apply_callback(record=record, **body.validated_data)
+        except REFUSALS as exc:
+            raise _refused(exc) from exc
+        return Response(s.ExportRecordSerializer(record).data)
+
+    def destroy(self, request, pk=None):
+        record = self.get_object()
+        try:
+            record = export_services.record_cancel(record=record, reason=f"cancelled via API by {principal_of(request)}")
+        except REFUSALS as exc:
+            raise _refused(exc) from exc
+        return Response(s.ExportRecordSerializer(record).data)
+
+    @extend_schema(summary="Export several approved expenses; one result per item",
+                   request=s.BatchRequestSerializer, responses=s.BatchResponseSerializer)
+    @action(detail=False, methods=["post"], throttle_scope="batch")
+    def batch(self, request):
+        body = s.BatchRequestSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        results = export_services.batch_export(expense_ids=body.validated_data["expense_ids"],
+                                               target=body.validated_data["connection"])
+        return Response({"results": results})
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List sync runs (historical / manual syncs)"),
+    retrieve=extend_schema(summary="A sync run with its progress and counts"),
+    create=extend_schema(summary="Start a historical sync for a date range and connection"),
+)
+class SyncRunViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                     mixins.CreateModelMixin, viewsets.GenericViewSet):
+    queryset = SyncRun.objects.all().order_by("-id")
+    serializer_class = s.SyncRunSerializer
+    filterset_fields = ["status", "connection"]
+    org_path = "organization"
+    capability = "exports.run"
+
+    def retrieve(self, request, *args, **kwargs):
+        run = sync_run_refresh(sync_run=self.get_object())
+        return Response(self.get_serializer(run).data)
+
+    def perform_create(self, serializer):
+        user = self.request.user if getattr(self.request.user, "pk", None) else None
+        try:
+            serializer.instance = sync_run_create(user=user, **serializer.validated_data)
+        except ValueError as exc:
+            raise DRFValidationError({"date_to": [str(exc)]}) from exc
+
+
+class ReviewItemFilter(django_filters.FilterSet):
+    open = django_filters.BooleanFilter(field_name="resolved_at", lookup_expr="isnull")
+    reason = django_filters.MultipleChoiceFilter(choices=ReviewItem.Reason.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=ReviewItem.Severity.choices)
+    owner = django_filters.CharFilter(field_name="owner__username")
+
+    class Meta:
+        model = ReviewItem
+        fields = ["open", "reason", "severity", "owner", "record"]
+
+
+@extend_schema_view(list=extend_schema(summary="The review queue"), retrieve=extend_schema(summary="A review item"))
+class ReviewItemViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = ReviewItem.objects.select_related("record", "owner").order_by("-id")
+    serializer_class = s.ReviewItemSerializer
+    filterset_class = ReviewItemFilter
+    org_path = "organization"
+    capability = "review.work"
+
+    def _done(self, item):
+        item.refresh_from_db()
+        return Response(s.ReviewItemSerializer(item).data)
+
+    @extend_schema(summary="Assign an owner", request=s.AssignSerializer, responses=s.ReviewItemSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        item = self.get_object()
+        body = s.AssignSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        owner = None
+        if body.validated_data["owner"]:
+            owner = get_user_model().objects.filter(
+                username=body.validated_data["owner"], memberships__organization=item.organization_id).first()
+            if owner is None:
+                raise DRFValidationError({"owner": ["No member of this organisation has that username."]},
+                                         code="unknown_owner")
+        review_services.review_item_assign(item=item, owner=owner)
+        return self._done(item)
+
+    @extend_schema(summary="Resolve: retried, fixed_mapping, booked_manually (with external_reference), "
+                   "skipped (with a note)", request=s.ResolveSerializer, responses=s.ReviewItemSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        item = self.get_object()
+        body = s.ResolveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            review_services.review_item_resolve(item=item, by=principal_of(request), **body.validated_data)
+        except REFUSALS as exc:
+            raise _refused(exc) from exc
+        return self._done(item)
+
+    @extend_schema(summary="Retry the record now", request=None, responses=s.ReviewItemSerializer)
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        item = self.get_object()
+        try:
+            review_services.review_item_resolve(item=item, resolution=ReviewItem.Resolution.RETRIED,
+                                                by=principal_of(request))
+        except REFUSALS as exc:
+            raise _refused(exc) from exc
+        return self._done(item)
+
+
+router.register("accounting-exports", ExportRecordViewSet, basename="accounting-export")
+router.register("sync-runs", SyncRunViewSet, basename="sync-run")
+router.register("review-items", ReviewItemViewSet, basename="review-item")

@@ -1,0 +1,53 @@
+"""The export engine's dashboard panel: today's throughput, backlog, review load, failure rate."""
+
+import json
+from datetime import timedelta
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils import timezone
+
+from expensico_sync.core.dashboard import register_panel
+
+from .models import ExportAttempt, ExportRecord, ReviewItem
+from .transitions import Status
+
+CHART_DAYS = 14
+COLOURS = {Status.EXPORTED: "#16a34a", Status.NEEDS_REVIEW: "#dc2626", Status.RETRY: "#f59e0b",
+           Status.PENDING: "#64748b", Status.CANCELLED: "#94a3b8"}
+
+
+@register_panel
+def exports_panel(request, org_ids):
+    records = ExportRecord.objects.filter(organization__in=org_ids)
+    today = timezone.localdate()
+    changelist = reverse("admin:exports_exportrecord_changelist")
+    attempts = ExportAttempt.objects.filter(record__organization__in=org_ids,
+                                            finished_at__gte=timezone.now() - timedelta(days=1))
+    total = attempts.exclude(outcome__in=[ExportAttempt.Outcome.DRY_RUN, ExportAttempt.Outcome.RATE_LIMITED]).count()
+    failed = attempts.filter(outcome__in=[ExportAttempt.Outcome.RETRY, ExportAttempt.Outcome.OUTCOME_UNKNOWN,
+                                          ExportAttempt.Outcome.NEEDS_REVIEW]).count()
+    kpis = [
+        {"title": "Exported today", "value": records.filter(status=Status.EXPORTED, exported_at__date=today).count(),
+         "footer": "documents booked", "href": f"{changelist}?status__exact=exported"},
+        {"title": "Pending", "value": records.filter(status__in=[Status.PENDING, Status.RETRY, Status.IN_PROGRESS,
+                                                                 Status.OUTCOME_UNKNOWN]).count(),
+         "footer": "waiting, retrying or in flight", "href": f"{changelist}?status__exact=pending"},
+        {"title": "Needs review",
+         "value": ReviewItem.objects.filter(organization__in=org_ids, resolved_at__isnull=True).count(),
+         "footer": "open review items", "href": reverse("admin:exports_reviewitem_changelist")},
+        {"title": "Failure rate (24 h)", "value": f"{(100 * failed / total):.1f}%" if total else "–",
+         "footer": f"{failed} of {total} vendor attempts", "href": changelist},
+    ]
+    since = today - timedelta(days=CHART_DAYS - 1)
+    rows = (records.filter(created_at__date__gte=since).annotate(day=TruncDate("created_at"))
+            .values("day", "status").annotate(n=Count("id")))
+    days = [since + timedelta(days=i) for i in range(CHART_DAYS)]
+    counts = {(r["day"], r["status"]): r["n"] for r in rows}
+    datasets = [{"label": label, "backgroundColor": COLOURS.get(value, "#0ea5e9"),
+                 "data": [counts.get((d, value), 0) for d in days]}
+                for value, label in Status.choices if any(counts.get((d, value)) for d in days)]
+    chart = {"labels": [d.strftime("%d %b") for d in days], "datasets": datasets}
+    return {"kpis": kpis, "charts": [{"title": "Export records per day, by status", "type": "bar",
+                                      "data": json.dumps(chart)}]}

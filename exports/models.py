@@ -1,0 +1,266 @@
+"""The outbox (ExportRecord), its append-only attempts, the review queue and sync runs."""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from expensico_sync.core.models import Organization
+
+from . import transitions
+from .transitions import Status
+
+
+class Kind(models.TextChoices):
+    EXPENSE = "expense", "Expense"
+    REVERSAL = "reversal", "Reversal"
+    LEDGER_BANK_TRANSACTION = "ledger_bank_transaction", "Ledger bank transaction"
+    STATEMENT_TRANSACTION = "statement_transaction", "Statement transaction"
+
+
+class ExportRecord(models.Model):
+    """One document to book in one connection: (connection, kind, source id, version) is unique.
+
+    The idempotency key is made once, here, and sent on every attempt, so a re-send after a
+    crash or timeout can never create a second document at a vendor that honours keys; for the
+    others `needs_reconcile` forces a look-up by reference before anything is re-sent.
+    """
+
+    Status = Status
+    Kind = Kind
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="export_records")
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE,
+                                   related_name="export_records")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    source_id = models.CharField(max_length=120, help_text="Expensico id of the source document")
+    source_version = models.PositiveIntegerField(default=1)
+    # The source document, by kind (exactly one is set).
+    expense = models.ForeignKey("source.Expense", null=True, blank=True, on_delete=models.RESTRICT,
+                                related_name="export_records")
+    card_funding = models.ForeignKey("source.CardFunding", null=True, blank=True, on_delete=models.RESTRICT,
+                                     related_name="export_records")
+    reimbursement = models.ForeignKey("source.Reimbursement", null=True, blank=True,
+                                      on_delete=models.RESTRICT, related_name="export_records")
+    statement_line = models.ForeignKey("source.BankStatementLine", null=True, blank=True,
+                                       on_delete=models.RESTRICT, related_name="export_records")
+    employee = models.ForeignKey("source.Employee", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="export_records", help_text="For filtering and pilot scope")
+    document_date = models.DateField(null=True, blank=True)
+    # A reversal points at the record it undoes.
+    reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT,
+                                 related_name="reversals")
+    sync_run = models.ForeignKey("SyncRun", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="records")
+
+    reference = models.CharField(max_length=160, db_index=True, help_text="Our reference at the vendor")
+    idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    wait_reason = models.CharField(max_length=200, blank=True, default="",
+                                   help_text="Why a pending record is not due (mode, pilot scope)")
+    needs_reconcile = models.BooleanField(
+        default=False, help_text="A call may have reached the vendor: look up by reference before sending")
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    entry_preview = models.JSONField(null=True, blank=True, help_text="The AccountingEntry as built")
+    payload_preview = models.JSONField(null=True, blank=True, help_text="The vendor payload (dry run)")
+    mapping_version = models.CharField(max_length=64, blank=True, default="")
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    exported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connection", "kind", "source_id", "source_version"],
+                                    name="export_record_unique_document"),
+        ]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="export_due_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.reference} → {self.connection_id}"
+
+    def save(self, *args, **kwargs):
+        # Last line of defence: a plain .save() (admin form, shell) cannot bypass the table.
+        loaded = getattr(self, "_loaded_status", None)
+        if self.pk and loaded and loaded != self.status:
+            transitions.check(loaded, self.status)
+        super().save(*args, **kwargs)
+        self._loaded_status = self.status
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_status = instance.__dict__.get("status")
+        return instance
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in transitions.OPEN
+
+
+class ExportAttempt(models.Model):
+    """One try at the vendor (or a reconciliation look-up). Append-only: never updated."""
+
+    class Outcome(models.TextChoices):
+        EXPORTED = "exported", "Exported"
+        RECONCILED = "reconciled", "Found at the vendor by reference"
+        RETRY = "retry", "Transient error, will retry"
+        RATE_LIMITED = "rate_limited", "Rate limited, waiting"
+        OUTCOME_UNKNOWN = "outcome_unknown", "Outcome unknown"
+        NEEDS_REVIEW = "needs_review", "Sent to review"
+        DRY_RUN = "dry_run", "Dry run (nothing sent)"
+
+    record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="export_attempts")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    outcome = models.CharField(max_length=20, choices=Outcome.choices)
+    error_class = models.CharField(max_length=60, blank=True, default="")
+    error_code = models.CharField(max_length=80, blank=True, default="")
+    error_message = models.TextField(blank=True, default="")
+    request_id = models.CharField(max_length=200, blank=True, default="")
+    external_id = models.CharField(max_length=200, blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+    worker = models.CharField(max_length=120, blank=True, default="")
+
+    class Meta:
+        ordering = ["record", "number"]
+
+    def __str__(self):
+        return f"#{self.number} {self.outcome}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("export attempts are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("export attempts are append-only")
+
+
+class ReviewItem(models.Model):
+    class Reason(models.TextChoices):
+        MAPPING_GAP = "mapping_gap", "Mapping gap"
+        VALIDATION = "validation", "Rejected by the vendor"
+        AUTH = "auth", "Connection needs re-authorising"
+        DUPLICATE_CONFLICT = "duplicate_conflict", "Duplicate conflict"
+        REMOTE_ERROR = "remote_error", "Remote error"
+        RETRIES_EXHAUSTED = "retries_exhausted", "Retries exhausted"
+        HOLD_RULE = "hold_rule", "Held by a rule"
+        MISSING_RECEIPT = "missing_receipt", "Missing receipt"
+
+    class Severity(models.TextChoices):
+        LOW = "low", "Low"
+        MEDIUM = "medium", "Medium"
+        HIGH = "high", "High"
+
+    class Resolution(models.TextChoices):
+        RETRIED = "retried", "Retried"
+        FIXED_MAPPING = "fixed_mapping", "Fixed the mapping"
+        BOOKED_MANUALLY = "booked_manually", "Booked manually"
+        SKIPPED = "skipped", "Skipped"
+
+    SLA = {Severity.HIGH: timedelta(hours=4), Severity.MEDIUM: timedelta(hours=24),
+           Severity.LOW: timedelta(hours=72)}
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="review_items")
+    record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="review_items")
+    reason = models.CharField(max_length=24, choices=Reason.choices)
+    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
+    detail = models.TextField(blank=True, default="")
+    context = models.JSONField(default=dict, blank=True, help_text="e.g. the missing mapping's kind and key")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="review_items")
+    sla_due_at = models.DateTimeField()
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True, default="")
+    resolution_note = models.TextField(blank=True, default="")
+    manual_external_reference = models.CharField(max_length=200, blank=True, default="")
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    resolved_by_label = models.CharField(max_length=150, blank=True, default="")
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["resolved_at", "sla_due_at", "id"]
+        constraints = [
+            # One open item per record: a record is parked once, whatever the reason.
+            models.UniqueConstraint(fields=["record"], condition=models.Q(resolved_at__isnull=True),
+                                    name="review_item_one_open_per_record"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_reason_display()} · {self.record.reference}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.resolved_at is None
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_open and self.sla_due_at < timezone.now()
+
+
+class SyncRun(models.Model):
+    """A manual/historical sync for a date range: pull from Expensico, then export what is missing."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        PULLING = "pulling", "Pulling from Expensico"
+        EXPORTING = "exporting", "Exporting"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sync_runs")
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="sync_runs")
+    pull_sync = models.ForeignKey("source.PullSync", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="sync_runs")
+    date_from = models.DateField()
+    date_to = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    found = models.PositiveIntegerField(default=0)
+    already_there = models.PositiveIntegerField(default=0)
+    exported = models.PositiveIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self):
+        return f"Sync {self.date_from} → {self.date_to} ({self.get_status_display()})"
+
+    @property
+    def done(self) -> int:
+        return self.already_there + self.exported + self.held + self.failed
+
+    @property
+    def progress(self) -> int:
+        """Percent of found documents settled (exported, already there, held or failed)."""
+        if self.status == self.Status.FINISHED:
+            return 100
+        return int(100 * self.done / self.found) if self.found else 0
+
+
+class PilotScope(models.Model):
+    """In pilot mode only these employees' or categories' documents export; the rest wait."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="pilot_scope")
+    employees = models.ManyToManyField("source.Employee", blank=True, related_name="+")
+    categories = models.ManyToManyField("source.Category", blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"Pilot scope · {self.organization}"

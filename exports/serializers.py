@@ -1,0 +1,127 @@
+"""API shapes. Read serializers never expose secrets (records hold none); writes are tiny
+request bodies handed to one service each."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from connectors.models import Connection
+
+from .models import ExportAttempt, ExportRecord, ReviewItem, SyncRun
+from .services.seed import CALLBACK_TARGETS
+
+
+class ExportAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ExportAttempt
+        fields = ["number", "started_at", "finished_at", "outcome", "error_class", "error_code", "error_message",
+                  "request_id", "external_id", "duration_ms"]
+
+
+class ExportRecordSerializer(serializers.ModelSerializer):
+    employee = serializers.SlugRelatedField(slug_field="expensico_id", read_only=True)
+
+    class Meta:
+        model = ExportRecord
+        fields = ["id", "organization", "connection", "kind", "source_id", "source_version", "reference",
+                  "status", "wait_reason", "attempts", "next_attempt_at", "external_id", "employee",
+                  "document_date", "reverses", "sync_run", "mapping_version", "last_error", "created_at",
+                  "updated_at", "exported_at"]
+        read_only_fields = fields
+
+
+class ExportRecordDetailSerializer(ExportRecordSerializer):
+    export_attempts = ExportAttemptSerializer(many=True, read_only=True)
+
+    class Meta(ExportRecordSerializer.Meta):
+        fields = [*ExportRecordSerializer.Meta.fields, "idempotency_key", "entry_preview", "payload_preview",
+                  "export_attempts"]
+        read_only_fields = fields
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ScopedConnectionField(serializers.PrimaryKeyRelatedField):
+    """Only connections of organisations where the caller may run exports."""
+
+    def get_queryset(self):
+        from expensico_sync.core.api.authentication import principal_of
+        from expensico_sync.core.selectors import organizations_with_capability
+
+        principal = principal_of(self.context["request"])
+        return Connection.objects.filter(organization__in=organizations_with_capability(principal, "exports.run"))
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    expense_id = serializers.CharField(help_text="Expensico expense id (or our numeric id)")
+    connection = ScopedConnectionField(help_text="Target connection id")
+
+
+class BatchRequestSerializer(serializers.Serializer):
+    expense_ids = serializers.ListField(child=serializers.CharField(), min_length=1, max_length=500)
+    connection = ScopedConnectionField(help_text="Target connection id")
+
+
+class BatchItemErrorSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+class BatchItemSerializer(serializers.Serializer):
+    expense_id = serializers.CharField()
+    ok = serializers.BooleanField()
+    record_id = serializers.IntegerField(allow_null=True)
+    status = serializers.CharField(allow_null=True)
+    error = BatchItemErrorSerializer(allow_null=True)
+
+
+class BatchResponseSerializer(serializers.Serializer):
+    results = BatchItemSerializer(many=True)
+
+
+class CallbackSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in CALLBACK_TARGETS])
+    external_id = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    detail = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class SyncRunSerializer(serializers.ModelSerializer):
+    connection = ScopedConnectionField()
+    progress = serializers.IntegerField(read_only=True, help_text="Percent of found documents settled")
+
+    class Meta:
+        model = SyncRun
+        fields = ["id", "organization", "connection", "pull_sync", "date_from", "date_to", "status", "progress",
+                  "found", "already_there", "exported", "held", "failed", "error", "created_at", "started_at",
+                  "finished_at"]
+        read_only_fields = ["id", "organization", "pull_sync", "status", "progress", "found", "already_there",
+                            "exported", "held", "failed", "error", "created_at", "started_at", "finished_at"]
+
+    def validate(self, attrs):
+        if attrs["date_from"] > attrs["date_to"]:
+            raise serializers.ValidationError({"date_to": "must not be before date_from"}, code="invalid_range")
+        return attrs
+
+
+class ReviewItemSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(source="record.reference", read_only=True)
+    record_status = serializers.CharField(source="record.status", read_only=True)
+    overdue = serializers.BooleanField(read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ReviewItem
+        fields = ["id", "organization", "record", "reference", "record_status", "reason", "severity", "detail",
+                  "context", "owner", "sla_due_at", "overdue", "resolution", "resolution_note",
+                  "manual_external_reference", "resolved_by_label", "resolved_at", "created_at"]
+        read_only_fields = fields
+
+
+class AssignSerializer(serializers.Serializer):
+    owner = serializers.CharField(allow_null=True, help_text="Username of a member of the item's organisation; "
+                                                               "null unassigns")
+
+
+class ResolveSerializer(serializers.Serializer):
+    resolution = serializers.ChoiceField(choices=ReviewItem.Resolution.choices)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    external_reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)

@@ -1,0 +1,72 @@
+"""Whether a claimed record may go out now: organisation mode, pilot scope, source state."""
+
+from dataclasses import dataclass
+
+from expensico_sync.core.models import Organization
+
+from ..models import ExportRecord, Kind, PilotScope
+from ..transitions import Status
+
+Mode = Organization.Mode
+
+
+@dataclass(frozen=True)
+class Gate:
+    wait: bool = False
+    dry_run: bool = False
+    reason: str = ""
+
+
+GO = Gate()
+CONNECTION_PAUSED = "connection paused"
+
+
+def in_pilot_scope(record: ExportRecord) -> bool:
+    scope = PilotScope.objects.filter(organization_id=record.organization_id).first()
+    if scope is None:
+        return False
+    if record.employee_id and scope.employees.filter(pk=record.employee_id).exists():
+        return True
+    if record.expense_id:
+        return scope.categories.filter(pk=record.expense.category_id).exists()
+    return False
+
+
+def gate_for(record: ExportRecord) -> Gate:
+    mode = Organization.objects.values_list("mode", flat=True).get(pk=record.organization_id)
+    if mode == Mode.PAUSED:
+        return Gate(wait=True, reason="organisation paused")
+    if mode == Mode.DRY_RUN:
+        return Gate(wait=True, dry_run=True, reason="dry run: previewed, not sent")
+    # A reversal undoes something already booked, so the pilot never holds it back.
+    if mode == Mode.PILOT and record.kind != Kind.REVERSAL and not in_pilot_scope(record):
+        return Gate(wait=True, reason="pilot: outside the chosen employees and categories")
+    return GO
+
+
+def source_moot(record: ExportRecord) -> tuple[str, str] | None:
+    """(status, why) when the source moved on since the record was made: nothing to send."""
+    if record.kind != Kind.EXPENSE:
+        return None
+    expense = type(record.expense).objects.get(pk=record.expense_id)
+    record.expense = expense
+    if expense.status == "cancelled":
+        return Status.CANCELLED, "expense cancelled before export"
+    if expense.version > record.source_version:
+        return Status.SUPERSEDED, f"superseded by v{expense.version} before export"
+    return None
+
+
+def payload_preview(connection, entry) -> dict | None:
+    """The vendor payload, if the connector can show it without sending (dry run)."""
+    from connectors.base import connector_for
+
+    connector = connector_for(connection)
+    for name in ("preview", "payload", "payload_for", "to_payload"):
+        fn = getattr(connector, name, None)
+        if callable(fn):
+            try:
+                return fn(entry)
+            except Exception as exc:  # noqa: BLE001  a preview is advisory
+                return {"error": str(exc)}
+    return None

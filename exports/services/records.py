@@ -1,0 +1,159 @@
+"""Creating export records: the outbox rows the source mirror implies.
+
+Called from the source signals, inside the intake/pull transaction, so a delivery is mirrored
+and its records exist together or not at all. Nothing here calls out; the doorbell (a task) is
+rung on commit and the sweeper rings it again if that message is lost.
+"""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.entry import reference_for
+from connectors.models import Connection
+
+from ..entries import reversal_reference
+from ..models import ExportRecord, Kind, ReviewItem
+from ..transitions import UNSENT, Status
+from .transition import StaleRecord, record_transition
+
+_reconcile_first: ContextVar[bool] = ContextVar("exports_reconcile_first", default=False)
+
+
+@contextmanager
+def reconcile_first():
+    """Records created inside are looked up by reference before they are ever sent (history)."""
+    token = _reconcile_first.set(True)
+    try:
+        yield
+    finally:
+        _reconcile_first.reset(token)
+
+
+def connections_for(organization) -> list[Connection]:
+    return list(Connection.objects.filter(organization=organization).order_by("pk"))
+
+
+def enqueue_on_commit(record_ids: list[int]) -> None:
+    if not record_ids:
+        return
+    from ..tasks import enqueue
+
+    transaction.on_commit(lambda: enqueue(record_ids))
+
+
+def record_create(*, connection: Connection, kind: str, source_id: str, source_version: int,
+                  reference: str, sync_run=None, **links) -> tuple[ExportRecord, bool]:
+    """Get-or-create on the unique document key: a replayed delivery creates nothing new."""
+    record, created = ExportRecord.objects.get_or_create(
+        connection=connection, kind=kind, source_id=source_id, source_version=source_version,
+        defaults={"organization_id": connection.organization_id, "reference": reference,
+                  "next_attempt_at": timezone.now(), "sync_run": sync_run,
+                  "needs_reconcile": _reconcile_first.get(), **links},
+    )
+    return record, created
+
+
+def close_open_reviews(record: ExportRecord, resolution: str, note: str) -> None:
+    ReviewItem.objects.filter(record=record, resolved_at__isnull=True).update(
+        resolution=resolution, resolution_note=note, resolved_at=timezone.now(), resolved_by_label="system")
+
+
+def _retire(record: ExportRecord, to: str, why: str, *, connection: Connection) -> ExportRecord | None:
+    """Cancels/supersedes an unsent record, or (if it was or may have been sent) creates its reversal."""
+    for _ in range(3):
+        if record.status in (Status.CANCELLED, Status.SUPERSEDED):
+            return None
+        if record.status in UNSENT:
+            try:
+                record_transition(record=record, to=to, last_error=why, next_attempt_at=None)
+                close_open_reviews(record, ReviewItem.Resolution.SKIPPED, why)
+                return None
+            except StaleRecord:
+                record.refresh_from_db()
+                continue
+        # exported, in progress or outcome unknown: the vendor may hold it, so undo it there.
+        reversal, _ = record_create(
+            connection=connection, kind=Kind.REVERSAL, source_id=record.source_id,
+            source_version=record.source_version, reference=reversal_reference(record.reference),
+            expense=record.expense, employee=record.employee, reverses=record,
+            document_date=record.document_date)
+        return reversal
+    raise StaleRecord(f"record {record.pk} kept moving")
+
+
+@transaction.atomic
+def expense_records_create(*, organization, expenses, sync_run=None, connections=None) -> list[ExportRecord]:
+    """One expense record per connection per expense version; older versions are retired."""
+    created, touched = [], []
+    for connection in connections if connections is not None else connections_for(organization):
+        for expense in expenses:
+            if expense.status != "approved":
+                continue
+            older = ExportRecord.objects.filter(
+                connection=connection, kind=Kind.EXPENSE, source_id=expense.expensico_id,
+                source_version__lt=expense.version)
+            for old in older:
+                reversal = _retire(old, Status.SUPERSEDED, f"superseded by v{expense.version}",
+                                   connection=connection)
+                if reversal:
+                    touched.append(reversal.pk)
+            record, new = record_create(
+                connection=connection, kind=Kind.EXPENSE, source_id=expense.expensico_id,
+                source_version=expense.version, reference=reference_for(expense.expensico_id, expense.version),
+                expense=expense, employee_id=expense.employee_id, document_date=expense.date, sync_run=sync_run)
+            if new:
+                created.append(record)
+            touched.append(record.pk)
+    enqueue_on_commit(touched)
+    return created
+
+
+@transaction.atomic
+def expense_records_cancel(*, organization, expense) -> list[ExportRecord]:
+    """`expense.cancelled`: unsent records are cancelled, sent ones get a reversal record."""
+    reversals = []
+    records = ExportRecord.objects.filter(organization=organization, kind=Kind.EXPENSE,
+                                          source_id=expense.expensico_id).select_related("connection")
+    for record in records:
+        reversal = _retire(record, Status.CANCELLED, f"expense cancelled: {expense.cancel_reason}".strip(),
+                           connection=record.connection)
+        if reversal:
+            reversals.append(reversal)
+    enqueue_on_commit([r.pk for r in reversals])
+    return reversals
+
+
+def _bank_records(organization, documents, *, kind, link, sync_run=None, connections=None) -> list[ExportRecord]:
+    created = []
+    for connection in connections if connections is not None else connections_for(organization):
+        for doc in documents:
+            record, new = record_create(
+                connection=connection, kind=kind, source_id=doc.expensico_id, source_version=1,
+                reference=reference_for(doc.expensico_id, 1), document_date=doc.date, sync_run=sync_run,
+                employee_id=getattr(doc, "employee_id", None), **{link: doc})
+            if new:
+                created.append(record)
+    enqueue_on_commit([r.pk for r in created])
+    return created
+
+
+@transaction.atomic
+def funding_records_create(*, organization, fundings, sync_run=None, connections=None) -> list[ExportRecord]:
+    return _bank_records(organization, fundings, kind=Kind.LEDGER_BANK_TRANSACTION, link="card_funding",
+                         sync_run=sync_run, connections=connections)
+
+
+@transaction.atomic
+def reimbursement_records_create(*, organization, reimbursements, sync_run=None, connections=None) -> list[ExportRecord]:
+    return _bank_records(organization, reimbursements, kind=Kind.LEDGER_BANK_TRANSACTION, link="reimbursement",
+                         sync_run=sync_run, connections=connections)
+
+
+@transaction.atomic
+def statement_records_create(*, organization, lines, sync_run=None, connections=None) -> list[ExportRecord]:
+    """Deduplicated by line id: the unique key makes a repeated line a no-op."""
+    return _bank_records(organization, lines, kind=Kind.STATEMENT_TRANSACTION, link="statement_line",
+                         sync_run=sync_run, connections=connections)

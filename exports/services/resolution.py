@@ -1,0 +1,107 @@
+"""From an export record to the AccountingEntry to send, through mappings (pure) — or the reason
+it cannot be sent yet (a mapping gap or a hold rule). Reads only; never calls a vendor."""
+
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from connectors.entry import AccountingEntry
+
+from ..entries import entry_from_json, reversal_of
+from ..models import ExportRecord, Kind, ReviewItem
+
+
+@dataclass(frozen=True)
+class Resolution:
+    entry: AccountingEntry | None = None
+    mapping_version: str = ""
+    review_reason: str = ""            # a ReviewItem.Reason when the record cannot go out
+    detail: str = ""
+    context: dict = field(default_factory=dict)
+
+
+_snapshots: ContextVar[dict | None] = ContextVar("exports_snapshots", default=None)
+
+
+@contextmanager
+def snapshots_shared():
+    """Within one worker batch, each connection's mapping snapshot is read once (a batch lasts
+    seconds; a mapping fixed meanwhile re-queues its records anyway)."""
+    token = _snapshots.set({})
+    try:
+        yield
+    finally:
+        _snapshots.reset(token)
+
+
+def _snapshot(connection):
+    from mappings.selectors import mapping_snapshot
+
+    cache = _snapshots.get()
+    if cache is None:
+        return mapping_snapshot(connection)
+    if connection.pk not in cache:
+        cache[connection.pk] = mapping_snapshot(connection)
+    return cache[connection.pk]
+
+
+def _document(record: ExportRecord):
+    from mappings import documents
+
+    if record.kind == Kind.EXPENSE:
+        return documents.document_from_expense(record.expense)
+    if record.card_funding_id:
+        return documents.document_from_funding(record.card_funding)
+    if record.reimbursement_id:
+        return documents.document_from_reimbursement(record.reimbursement)
+    if record.statement_line_id:
+        return documents.document_from_statement_line(record.statement_line)
+    raise ValueError(f"record {record.pk} has no source document")
+
+
+def _gap_resolution(gap, version) -> Resolution:
+    items = [{"kind": i.kind, "key": i.key, "detail": i.detail} for i in getattr(gap, "items", ())]
+    detail = "; ".join(f"{i['kind']} {i['key']}: {i['detail']}".strip(": ") for i in items) or "mapping gap"
+    return Resolution(mapping_version=getattr(gap, "mapping_version", "") or version,
+                      review_reason=ReviewItem.Reason.MAPPING_GAP, detail=f"Missing mapping: {detail}",
+                      context={"items": items})
+
+
+def _hold(document, snapshot) -> tuple[str, str] | None:
+    """(review reason, detail) when a hold rule stops this expense."""
+    from mappings.resolve import holds_for
+
+    names = holds_for(document, snapshot)
+    if not names:
+        return None
+    rules = [h for h in snapshot.holds if h.name in names]
+    if any(r.missing_receipt for r in rules):
+        return ReviewItem.Reason.MISSING_RECEIPT, f"Held (missing receipt): {', '.join(names)}"
+    return ReviewItem.Reason.HOLD_RULE, f"Held by rule: {', '.join(names)}"
+
+
+def record_resolve(*, record: ExportRecord, apply_holds: bool = True) -> Resolution:
+    if record.kind == Kind.REVERSAL:
+        original = record.reverses
+        if not original.entry_preview:
+            return Resolution(review_reason=ReviewItem.Reason.REMOTE_ERROR,
+                              detail="the reversed record has no stored entry to mirror")
+        entry = reversal_of(entry_from_json(original.entry_preview), on=timezone.localdate())
+        return Resolution(entry=entry, mapping_version=original.mapping_version)
+
+    from mappings.resolve import resolve
+    from mappings.settings import ConnectionSettings
+
+    document = _document(record)
+    snapshot = _snapshot(record.connection)
+    version = str(getattr(snapshot, "version", ""))
+    if apply_holds and record.kind == Kind.EXPENSE:
+        held = _hold(document, snapshot)
+        if held:
+            return Resolution(mapping_version=version, review_reason=held[0], detail=held[1])
+    result = resolve(document, snapshot, ConnectionSettings.from_connection(record.connection))
+    if isinstance(result, AccountingEntry):
+        return Resolution(entry=result, mapping_version=result.mapping_version or version)
+    return _gap_resolution(result, version)

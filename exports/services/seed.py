@@ -1,0 +1,206 @@
+"""The seed's five entry points (seed 002), keyword-only, plus the per-record actions the API
+and the admin share (cancel, retry now, re-export, vendor callback)."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.models import Connection
+from expensico_sync.source.models import Expense
+
+from ..entries import entry_to_json
+from ..models import ExportRecord, Kind, ReviewItem
+from ..transitions import IllegalTransition, Status
+from .gates import payload_preview
+from .records import enqueue_on_commit, expense_records_create
+from .resolution import record_resolve
+from .review import review_item_resolve, review_items_retry
+from .transition import record_transition
+
+
+class ExportError(Exception):
+    """A request the engine refuses; `code` is stable for API clients."""
+
+    def __init__(self, detail: str, *, code: str = "invalid"):
+        super().__init__(detail)
+        self.code = code
+
+
+def _connection(target) -> Connection:
+    if isinstance(target, Connection):
+        return target
+    try:
+        return Connection.objects.get(pk=target)
+    except (Connection.DoesNotExist, ValueError, TypeError):
+        raise ExportError(f"unknown target connection {target!r}", code="unknown_target") from None
+
+
+def _expense(expense_id, organization_id) -> Expense:
+    qs = Expense.objects.filter(organization_id=organization_id).select_related("report", "category", "employee")
+    expense = qs.filter(expensico_id=str(expense_id)).first()
+    if expense is None and str(expense_id).isdigit():
+        expense = qs.filter(pk=int(expense_id)).first()
+    if expense is None:
+        raise ExportError(f"no expense {expense_id!r} in this organisation", code="unknown_expense")
+    return expense
+
+
+def export_expense(*, expense_id, target) -> ExportRecord:
+    """Exports one approved expense (Expensico id or our id) to one connection; idempotent."""
+    connection = _connection(target)
+    expense = _expense(expense_id, connection.organization_id)
+    if expense.status != Expense.Status.APPROVED:
+        raise ExportError(f"expense {expense.expensico_id} is {expense.status}, not approved", code="not_approved")
+    with transaction.atomic():
+        key = {"connection": connection, "kind": Kind.EXPENSE, "source_id": expense.expensico_id,
+               "source_version": expense.version}
+        record = ExportRecord.objects.filter(**key).first()
+        if record is None:
+            # Creates records for every connection of the organisation, as an approval would.
+            expense_records_create(organization=connection.organization, expenses=[expense])
+            return ExportRecord.objects.get(**key)
+        if record.status in (Status.PENDING, Status.RETRY):
+            ExportRecord.objects.filter(pk=record.pk, status=record.status).update(
+                next_attempt_at=timezone.now(), wait_reason="")
+            enqueue_on_commit([record.pk])
+        elif record.status == Status.CANCELLED:
+            record_reexport(record=record)
+        record.refresh_from_db()
+        return record
+
+
+def batch_export(*, expense_ids, target) -> list[dict]:
+    """Per-item results: one expense failing never stops the others."""
+    results = []
+    for expense_id in expense_ids:
+        try:
+            record = export_expense(expense_id=expense_id, target=target)
+            results.append({"expense_id": str(expense_id), "ok": True, "record_id": record.pk,
+                            "status": record.status, "error": None})
+        except (ExportError, IllegalTransition) as exc:
+            results.append({"expense_id": str(expense_id), "ok": False, "record_id": None, "status": None,
+                            "error": {"code": getattr(exc, "code", "illegal_transition"), "detail": str(exc)}})
+    return results
+
+
+def get_export_status(*, expense_id, organization_id: int) -> list[dict]:
+    """Where one expense stands in every connection (all versions, newest first)."""
+    expense = _expense(expense_id, organization_id)
+    records = ExportRecord.objects.filter(organization_id=organization_id, source_id=expense.expensico_id,
+                                          kind__in=[Kind.EXPENSE, Kind.REVERSAL]).order_by("-source_version", "kind")
+    return [{"record_id": r.pk, "connection_id": r.connection_id, "kind": r.kind, "version": r.source_version,
+             "status": r.status, "reference": r.reference, "external_id": r.external_id, "attempts": r.attempts}
+            for r in records]
+
+
+def map_to_accounting_schema(*, expense, target) -> dict:
+    """Preview: the entry and vendor payload this expense would become. Sends nothing."""
+    connection = _connection(target)
+    if not isinstance(expense, Expense):
+        expense = _expense(expense, connection.organization_id)
+    probe = ExportRecord(organization_id=connection.organization_id, connection=connection, kind=Kind.EXPENSE,
+                         source_id=expense.expensico_id, source_version=expense.version, expense=expense)
+    resolution = record_resolve(record=probe)
+    if resolution.entry is None:
+        return {"ok": False, "mapping_version": resolution.mapping_version, "reason": resolution.review_reason,
+                "detail": resolution.detail, "context": resolution.context, "entry": None, "payload": None}
+    return {"ok": True, "mapping_version": resolution.mapping_version, "reason": "", "detail": "",
+            "context": {}, "entry": entry_to_json(resolution.entry),
+            "payload": payload_preview(connection, resolution.entry)}
+
+
+# Parked for a reason a retry may fix; holds and duplicate conflicts need a person's decision.
+RETRYABLE_REASONS = (ReviewItem.Reason.RETRIES_EXHAUSTED, ReviewItem.Reason.REMOTE_ERROR,
+                     ReviewItem.Reason.AUTH, ReviewItem.Reason.VALIDATION, ReviewItem.Reason.MAPPING_GAP)
+
+
+def retry_failed_exports(*, organization_id: int, by=None) -> int:
+    """Sends failed records of one organisation again now. Returns how many were re-queued."""
+    items = list(ReviewItem.objects.filter(organization_id=organization_id, resolved_at__isnull=True,
+                                           reason__in=RETRYABLE_REASONS).select_related("record"))
+    count = review_items_retry(items=items, by=by)
+    with transaction.atomic():
+        waiting = list(ExportRecord.objects.filter(organization_id=organization_id, status=Status.RETRY)
+                       .values_list("pk", flat=True))
+        ExportRecord.objects.filter(pk__in=waiting, status=Status.RETRY).update(next_attempt_at=timezone.now())
+        enqueue_on_commit(waiting)
+    return count + len(waiting)
+
+
+# --- per-record actions ------------------------------------------------------------------------
+
+@transaction.atomic
+def record_cancel(*, record: ExportRecord, reason: str = "cancelled by a person") -> ExportRecord:
+    if record.status == Status.NEEDS_REVIEW:
+        item = record.review_items.filter(resolved_at__isnull=True).first()
+        if item:
+            review_item_resolve(item=item, resolution=ReviewItem.Resolution.SKIPPED, note=reason)
+            record.refresh_from_db()
+            return record
+    if record.status not in (Status.PENDING, Status.RETRY, Status.NEEDS_REVIEW):
+        raise ExportError(f"only a pending job can be cancelled; this one is {record.status}", code="not_cancellable")
+    return record_transition(record=record, to=Status.CANCELLED, next_attempt_at=None, last_error=reason)
+
+
+@transaction.atomic
+def record_retry_now(*, record: ExportRecord, by=None) -> ExportRecord:
+    if record.status == Status.NEEDS_REVIEW:
+        item = record.review_items.filter(resolved_at__isnull=True).first()
+        if item:
+            review_item_resolve(item=item, resolution=ReviewItem.Resolution.RETRIED, by=by)
+        else:
+            record_transition(record=record, to=Status.PENDING, next_attempt_at=timezone.now(), attempts=0)
+            enqueue_on_commit([record.pk])
+    elif record.status in (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN):
+        ExportRecord.objects.filter(pk=record.pk, status=record.status).update(
+            next_attempt_at=timezone.now(), wait_reason="")
+        enqueue_on_commit([record.pk])
+    else:
+        raise ExportError(f"a record that is {record.status} cannot be retried", code="not_retryable")
+    record.refresh_from_db()
+    return record
+
+
+@transaction.atomic
+def record_reexport(*, record: ExportRecord) -> ExportRecord:
+    """A record a person cancelled goes again, if its source is still the approved latest version."""
+    if record.status != Status.CANCELLED:
+        raise ExportError(f"only a cancelled record can be re-exported; this one is {record.status}",
+                          code="not_reexportable")
+    if record.kind == Kind.EXPENSE:
+        expense = Expense.objects.get(pk=record.expense_id)
+        if expense.status != Expense.Status.APPROVED or expense.version != record.source_version:
+            raise ExportError("the expense was cancelled or changed since; nothing to re-export",
+                              code="source_changed")
+    elif record.kind == Kind.REVERSAL:
+        raise ExportError("a reversal is re-created from its cause, not re-exported", code="not_reexportable")
+    record_transition(record=record, to=Status.PENDING, next_attempt_at=timezone.now(), attempts=0,
+                      last_error="", wait_reason="")
+    enqueue_on_commit([record.pk])
+    return record
+
+
+CALLBACK_TARGETS = (Status.EXPORTED, Status.NEEDS_REVIEW)
+
+
+@transaction.atomic
+def record_apply_callback(*, record: ExportRecord, status: str, external_id: str = "", detail: str = "") -> ExportRecord:
+    """A vendor tells us how a document ended: only `exported` or `needs_review`, only along the table."""
+    if status not in CALLBACK_TARGETS:
+        raise ExportError(f"a callback may set {', '.join(CALLBACK_TARGETS)}, not {status}", code="invalid_status")
+    if status == Status.EXPORTED and not external_id:
+        raise ExportError("exported needs the vendor's external_id", code="external_id_required")
+    record = ExportRecord.objects.select_for_update().get(pk=record.pk)
+    if record.status == status and (status != Status.EXPORTED or record.external_id == external_id):
+        return record  # a repeated callback changes nothing
+    if status == Status.EXPORTED:
+        record_transition(record=record, to=Status.EXPORTED, external_id=external_id, needs_reconcile=False,
+                          next_attempt_at=None)
+        record.review_items.filter(resolved_at__isnull=True).update(
+            resolution=ReviewItem.Resolution.BOOKED_MANUALLY, manual_external_reference=external_id,
+            resolved_at=timezone.now(), resolved_by_label="vendor callback")
+    else:
+        from .review import review_item_open
+
+        record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail)
+        review_item_open(record=record, reason=ReviewItem.Reason.REMOTE_ERROR, detail=detail or "vendor callback")
+    return record

@@ -1,0 +1,169 @@
+"""Manual / historical sync (seed 000): pull a date range from Expensico, make sure every document
+in it has a record for the chosen connection, look them all up at the vendor by reference (in
+batches) before anything is sent, then let the workers export what is missing."""
+
+import time
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from connectors.base import connector_for
+from connectors.errors import ConnectorError
+from expensico_sync.core.models import Organization
+from expensico_sync.source.models import BankStatementLine, CardFunding, Expense, Reimbursement
+
+from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem, SyncRun
+from ..transitions import Status
+from . import records as record_services
+from .transition import StaleRecord, record_transition
+
+LOOKUP_BATCH = 50
+LOOKUP_SECONDS = 60  # well inside Q_CLUSTER["timeout"]
+HELD_REASONS = (ReviewItem.Reason.HOLD_RULE, ReviewItem.Reason.MISSING_RECEIPT, ReviewItem.Reason.MAPPING_GAP)
+
+
+@transaction.atomic
+def sync_run_create(*, connection, date_from: date, date_to: date, user=None) -> SyncRun:
+    if date_from > date_to:
+        raise ValueError("date_from is after date_to")
+    run = SyncRun.objects.create(organization_id=connection.organization_id, connection=connection,
+                                 date_from=date_from, date_to=date_to, created_by=user)
+    from django_q.tasks import async_task
+
+    transaction.on_commit(lambda: async_task("exports.tasks.sync_run_execute", run.pk, group="sync"))
+    return run
+
+
+def _pull(run: SyncRun) -> None:
+    from expensico_sync.source.pull import pull_sync_create, pull_sync_run
+
+    org = run.organization
+    if not org.expensico_api_base_url:
+        return  # nothing to pull from: sync what the mirror already holds
+    pull = pull_sync_create(organization=org, date_from=run.date_from, date_to=run.date_to)
+    SyncRun.objects.filter(pk=run.pk).update(pull_sync=pull)
+    pull_sync_run(pull_sync=pull)
+
+
+def _documents(run: SyncRun):
+    org_id, span = run.organization_id, (run.date_from, run.date_to)
+    return {
+        "expenses": list(Expense.objects.filter(organization_id=org_id, status=Expense.Status.APPROVED,
+                                                report__approved_at__date__range=span)),
+        "fundings": list(CardFunding.objects.filter(organization_id=org_id, date__range=span)),
+        "reimbursements": list(Reimbursement.objects.filter(organization_id=org_id, date__range=span)),
+        "lines": list(BankStatementLine.objects.filter(organization_id=org_id, date__range=span)),
+    }
+
+
+@transaction.atomic
+def _ensure_records(run: SyncRun) -> int:
+    docs = _documents(run)
+    conn, org = run.connection, run.organization
+    kw = {"organization": org, "sync_run": run, "connections": [conn]}
+    record_services.expense_records_create(expenses=docs["expenses"], **kw)
+    record_services.funding_records_create(fundings=docs["fundings"], **kw)
+    record_services.reimbursement_records_create(reimbursements=docs["reimbursements"], **kw)
+    record_services.statement_records_create(lines=docs["lines"], **kw)
+    mine = (Q(kind=Kind.EXPENSE, expense__in=docs["expenses"], source_version=F("expense__version"))
+            | Q(card_funding__in=docs["fundings"]) | Q(reimbursement__in=docs["reimbursements"])
+            | Q(statement_line__in=docs["lines"]))
+    return ExportRecord.objects.filter(mine, connection=conn).update(sync_run=run)
+
+
+def _lookup(run: SyncRun, *, budget_seconds: float = LOOKUP_SECONDS) -> int:
+    """Batched find_by_reference for the run's records not sent yet; found ones are exported.
+    Bounded in time so the task stays inside the worker timeout: whatever is left is still
+    marked needs_reconcile, so the workers look each one up before sending it."""
+    connector = connector_for(run.connection)
+    found_total = 0
+    deadline = time.monotonic() + budget_seconds
+    while time.monotonic() < deadline:
+        ids = list(run.records.filter(needs_reconcile=True, status__in=(Status.PENDING, Status.RETRY))
+                   .values_list("pk", flat=True)[:LOOKUP_BATCH])
+        if not ids:
+            return found_total
+        now = timezone.now()
+        lease = now + timedelta(minutes=5)
+        ExportRecord.objects.filter(pk__in=ids, status__in=(Status.PENDING, Status.RETRY)).update(
+            status=Status.IN_PROGRESS, leased_until=lease, updated_at=now)
+        claimed = list(ExportRecord.objects.filter(pk__in=ids, status=Status.IN_PROGRESS, leased_until=lease))
+        try:
+            remote = connector.find_by_reference([r.reference for r in claimed])
+        except ConnectorError as exc:
+            # Leave the rest to the workers: they reconcile one by one before sending.
+            for record in claimed:
+                _release(record, needs_reconcile=True, note=f"batch look-up failed: {exc}")
+            return found_total
+        for record in claimed:
+            doc = remote.get(record.reference)
+            if doc is not None and doc.live:
+                with transaction.atomic():
+                    record_transition(record=record, to=Status.EXPORTED, external_id=doc.external_id,
+                                      needs_reconcile=False, next_attempt_at=None)
+                    ExportAttempt.objects.create(
+                        record=record, number=record.export_attempts.count() + 1, started_at=now,
+                        finished_at=timezone.now(), outcome=ExportAttempt.Outcome.RECONCILED,
+                        external_id=doc.external_id, error_message="already at the vendor (historical sync)")
+                found_total += 1
+            else:
+                _release(record, needs_reconcile=False)
+    return found_total
+
+
+def _release(record, *, needs_reconcile: bool, note: str = "") -> None:
+    try:
+        with transaction.atomic():
+            record_transition(record=record, to=Status.PENDING, expected=Status.IN_PROGRESS,
+                              needs_reconcile=needs_reconcile, next_attempt_at=timezone.now(),
+                              last_error=note)
+            record_services.enqueue_on_commit([record.pk])
+    except StaleRecord:
+        pass
+
+
+def sync_run_execute(*, sync_run_id: int) -> str:
+    run = SyncRun.objects.select_related("connection", "organization").get(pk=sync_run_id)
+    if run.status not in (SyncRun.Status.QUEUED, SyncRun.Status.PULLING):
+        return run.status
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.PULLING, started_at=timezone.now())
+    run.refresh_from_db()
+    try:
+        # Everything this run creates is looked up by reference before it can be sent.
+        with record_services.reconcile_first():
+            _pull(run)
+            _ensure_records(run)
+        SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.EXPORTING)
+        if run.organization.mode not in (Organization.Mode.DRY_RUN, Organization.Mode.PAUSED):
+            _lookup(run)  # a read, but dry run and paused promise no calls at all
+    except Exception as exc:
+        SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.FAILED, error=repr(exc)[:2000],
+                                                 finished_at=timezone.now())
+        raise
+    run.refresh_from_db()
+    return sync_run_refresh(sync_run=run).status
+
+
+def sync_run_refresh(*, sync_run: SyncRun) -> SyncRun:
+    """Recounts from the records; a run whose records have all settled is finished."""
+    if sync_run.status != SyncRun.Status.EXPORTING:
+        return sync_run
+    records = sync_run.records.all()
+    exported = records.filter(status=Status.EXPORTED)
+    already = exported.filter(Q(exported_at__lt=sync_run.started_at)
+                              | Q(export_attempts__outcome=ExportAttempt.Outcome.RECONCILED)).distinct().count()
+    open_reviews = ReviewItem.objects.filter(record__sync_run=sync_run, resolved_at__isnull=True)
+    held = open_reviews.filter(reason__in=HELD_REASONS).count() + records.filter(
+        status=Status.PENDING).exclude(wait_reason="").count()
+    failed = open_reviews.exclude(reason__in=HELD_REASONS).count()
+    in_flight = records.filter(Q(status__in=(Status.RETRY, Status.IN_PROGRESS, Status.OUTCOME_UNKNOWN))
+                               | Q(status=Status.PENDING, wait_reason="")).count()
+    fields = {"found": records.count(), "already_there": already, "exported": exported.count() - already,
+              "held": held, "failed": failed}
+    if in_flight == 0:
+        fields.update(status=SyncRun.Status.FINISHED, finished_at=timezone.now())
+    SyncRun.objects.filter(pk=sync_run.pk, status=SyncRun.Status.EXPORTING).update(**fields)
+    sync_run.refresh_from_db()
+    return sync_run

@@ -1,0 +1,305 @@
+"""The worker: claim a due record, decide, call out (outside any transaction), record the outcome.
+
+`record_process(record_id=…)` is the unit of work (one claimed record); `records_work_due`
+claims a batch with FOR UPDATE SKIP LOCKED and processes it, which is what the reliability
+tests and the benchmark drive. Killing a worker anywhere leaves the record `in_progress` with a
+lease; the sweeper turns an expired lease into `outcome_unknown`, so the next attempt looks the
+document up by reference before it sends anything again.
+"""
+
+import os
+import socket
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import DatabaseError, transaction
+from django.db import connection as db_connection
+from django.utils import timezone
+
+from connectors import errors
+from connectors.base import connector_for
+
+from ..entries import entry_to_json
+from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem
+from ..transitions import CLAIMABLE, Status
+from . import gates
+from .backoff import next_delay
+from .records import close_open_reviews
+from .resolution import record_resolve, snapshots_shared
+from .review import review_item_open
+from .transition import StaleRecord, record_transition
+
+WORKER = f"{socket.gethostname()}:{os.getpid()}"
+Outcome = ExportAttempt.Outcome
+
+
+def lease_seconds() -> int:
+    return getattr(settings, "EXPORTS_LEASE_SECONDS", 300)
+
+
+def max_attempts() -> int:
+    return getattr(settings, "EXPORTS_MAX_ATTEMPTS", 6)
+
+
+# --- claiming ---------------------------------------------------------------------------------
+
+def record_claim(*, record_id: int) -> ExportRecord | None:
+    """Compare-and-set one due record to in_progress; None if it is not due or someone has it."""
+    now = timezone.now()
+    claimed = ExportRecord.objects.filter(
+        pk=record_id, status__in=CLAIMABLE, next_attempt_at__lte=now,
+    ).update(status=Status.IN_PROGRESS, leased_until=now + timedelta(seconds=lease_seconds()), updated_at=now)
+    if not claimed:
+        return None
+    return ExportRecord.objects.select_related("connection", "organization").get(pk=record_id)
+
+
+def records_claim_due(*, limit: int = 50) -> list[ExportRecord]:
+    """Claims up to `limit` due records atomically; concurrent workers get disjoint sets."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=lease_seconds())
+    with transaction.atomic():
+        qs = ExportRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=now).order_by(
+            "next_attempt_at", "pk")
+        if db_connection.vendor == "postgresql":
+            qs = qs.select_for_update(skip_locked=True, of=("self",))
+        ids = list(qs.values_list("pk", flat=True)[:limit])
+        # The status guard keeps this a compare-and-set where rows cannot be locked (SQLite).
+        ExportRecord.objects.filter(pk__in=ids, status__in=CLAIMABLE).update(
+            status=Status.IN_PROGRESS, leased_until=lease, updated_at=now)
+    return list(ExportRecord.objects.select_related("connection", "organization").filter(
+        pk__in=ids, status=Status.IN_PROGRESS, leased_until=lease))
+
+
+def records_work_due(*, limit: int = 50) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    with snapshots_shared():
+        for record in records_claim_due(limit=limit):
+            outcome = record_work(record=record)
+            counts[outcome] = counts.get(outcome, 0) + 1
+    return counts
+
+
+def record_process(*, record_id: int) -> str:
+    record = record_claim(record_id=record_id)
+    if record is None:
+        return "not_claimed"
+    return record_work(record=record)
+
+
+# --- outcomes ----------------------------------------------------------------------------------
+
+def _attempt(record, outcome, started, *, error=None, external_id="", request_id="", reconcile=False):
+    finished = timezone.now()
+    return ExportAttempt.objects.create(
+        record=record, number=record.export_attempts.count() + 1, started_at=started, finished_at=finished,
+        outcome=outcome, error_class=type(error).__name__ if error else "",
+        error_code=str(getattr(error, "code", "") or getattr(error, "status", "") or "") if error else "",
+        error_message=(str(getattr(error, "message", "") or error) if error else ("reconciled" if reconcile else ""))[:2000],
+        request_id=(getattr(error, "request_id", "") if error else request_id) or "", external_id=external_id,
+        duration_ms=int((finished - started).total_seconds() * 1000), worker=WORKER)
+
+
+def _exported(record, external_id, started, *, outcome=Outcome.EXPORTED, request_id="", counted=True):
+    with transaction.atomic():
+        record_transition(record=record, to=Status.EXPORTED, external_id=external_id, needs_reconcile=False,
+                          next_attempt_at=None, last_error="",
+                          attempts=record.attempts + (1 if counted else 0))
+        _attempt(record, outcome, started, external_id=external_id, request_id=request_id,
+                 reconcile=outcome == Outcome.RECONCILED)
+    return Status.EXPORTED
+
+
+def _to_review(record, reason, detail, started, *, error=None, context=None, counted=False):
+    severity = ReviewItem.Severity.HIGH if reason in (ReviewItem.Reason.AUTH, ReviewItem.Reason.DUPLICATE_CONFLICT) \
+        else ReviewItem.Severity.MEDIUM
+    with transaction.atomic():
+        record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail[:2000],
+                          attempts=record.attempts + (1 if counted else 0))
+        _attempt(record, Outcome.NEEDS_REVIEW, started, error=error)
+        review_item_open(record=record, reason=reason, detail=detail, severity=severity, context=context or {})
+    return Status.NEEDS_REVIEW
+
+
+def _wait(record, *, until, reason, started=None, error=None, outcome=Outcome.RATE_LIMITED):
+    """Back to waiting without spending an attempt: rate limits and open breakers never fail a record."""
+    to = Status.RETRY if until else Status.PENDING
+    with transaction.atomic():
+        record_transition(record=record, to=to, next_attempt_at=until, wait_reason=reason)
+        if started:
+            _attempt(record, outcome, started, error=error)
+    return to
+
+
+def _retry(record, error, started, *, unknown=False):
+    attempts = record.attempts + 1
+    if attempts >= max_attempts():
+        return _to_review(record, ReviewItem.Reason.RETRIES_EXHAUSTED,
+                          f"gave up after {attempts} attempts: {error}", started, error=error, counted=True)
+    delay = next_delay(attempts, retry_after=getattr(error, "retry_after", None))
+    to = Status.OUTCOME_UNKNOWN if unknown else Status.RETRY
+    with transaction.atomic():
+        record_transition(record=record, to=to, attempts=attempts, needs_reconcile=unknown or record.needs_reconcile,
+                          next_attempt_at=timezone.now() + timedelta(seconds=delay),
+                          last_error=str(error)[:2000])
+        _attempt(record, Outcome.OUTCOME_UNKNOWN if unknown else Outcome.RETRY, started, error=error)
+    return to
+
+
+def _failure(record, exc, started):
+    """Dispatches on the error taxonomy, never on strings."""
+    if isinstance(exc, errors.RateLimited):
+        delay = next_delay(1, retry_after=exc.retry_after)
+        return _wait(record, until=timezone.now() + timedelta(seconds=delay), reason="rate limited",
+                     started=started, error=exc)
+    if isinstance(exc, errors.Transient):
+        return _retry(record, exc, started)
+    if isinstance(exc, errors.OutcomeUnknown):
+        return _retry(record, exc, started, unknown=True)
+    if isinstance(exc, errors.AuthExpired):
+        return _to_review(record, ReviewItem.Reason.AUTH, str(exc) or "credentials rejected", started,
+                          error=exc, counted=True)
+    if isinstance(exc, errors.Permanent):
+        reason = ReviewItem.Reason.DUPLICATE_CONFLICT if exc.code in ("duplicate", "conflict") \
+            else ReviewItem.Reason.VALIDATION
+        return _to_review(record, reason, exc.message or str(exc), started, error=exc, counted=True,
+                          context={"code": exc.code, "field": exc.field or ""})
+    return _to_review(record, ReviewItem.Reason.REMOTE_ERROR, str(exc), started, error=exc, counted=True)
+
+
+# --- the unit of work --------------------------------------------------------------------------
+
+def record_work(*, record: ExportRecord) -> str:
+    """Processes one record this worker holds (status in_progress). Returns the new status."""
+    started = timezone.now()
+    try:
+        return _work(record, started)
+    except StaleRecord:
+        return "stale"
+    except DatabaseError:
+        raise  # the lease expires and the sweeper hands the record on as outcome_unknown
+    except Exception as exc:  # noqa: BLE001  a bug before sending: park it for a person, nothing went out
+        record.refresh_from_db()
+        if record.status != Status.IN_PROGRESS:
+            raise
+        return _to_review(record, ReviewItem.Reason.REMOTE_ERROR, f"internal error: {type(exc).__name__}: {exc}",
+                          started, error=exc)
+
+
+def _work(record, started):
+    gate = gates.gate_for(record)
+    if gate.wait:
+        if gate.dry_run:
+            _store_preview(record)
+        return _wait(record, until=None, reason=gate.reason)
+    conn = record.connection
+    conn.refresh_from_db(fields=["paused_until", "consecutive_failures", "status"])
+    if conn.status == conn.Status.PAUSED:
+        return _wait(record, until=None, reason=gates.CONNECTION_PAUSED)
+    if conn.breaker_open:
+        return _wait(record, until=conn.paused_until, reason="connection breaker open")
+
+    if record.kind == Kind.REVERSAL:
+        settled = _reversal_precheck(record, started)
+        if settled:
+            return settled
+    connector = connector_for(conn)
+    if record.needs_reconcile:
+        found = _reconcile(record, connector, started)
+        if found:
+            return found
+    moot = gates.source_moot(record)
+    if moot:
+        return _wait_free_transition(record, moot)
+
+    resolution = record_resolve(record=record)
+    fields = {"mapping_version": resolution.mapping_version}
+    if resolution.entry is not None:
+        fields["entry_preview"] = entry_to_json(resolution.entry)
+    ExportRecord.objects.filter(pk=record.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    if resolution.entry is None:
+        return _to_review(record, resolution.review_reason, resolution.detail, started, context=resolution.context)
+
+    call_started = timezone.now()
+    try:
+        if record.kind == Kind.REVERSAL:
+            result = connector.reverse(record.reverses.external_id, resolution.entry, str(record.idempotency_key))
+        else:
+            result = connector.push(resolution.entry, str(record.idempotency_key))
+    except errors.ConnectorError as exc:
+        return _failure(record, exc, call_started)
+    except Exception as exc:  # noqa: BLE001  a bug after sending is indistinguishable from a lost reply
+        return _retry(record, errors.OutcomeUnknown(f"{type(exc).__name__}: {exc}"), call_started, unknown=True)
+    return _exported(record, result.external_id, call_started, request_id=result.request_id)
+
+
+def _wait_free_transition(record, moot):
+    to, why = moot
+    with transaction.atomic():
+        record_transition(record=record, to=to, last_error=why, next_attempt_at=None)
+    return to
+
+
+def _reconcile(record, connector, started):
+    """Outcome unknown: ask the vendor by reference before anything is re-sent."""
+    refs = [record.reference]
+    if record.kind == Kind.REVERSAL:
+        refs.append(record.reverses.reference)
+    try:
+        found = connector.find_by_reference(refs)
+    except errors.ConnectorError as exc:
+        return _failure(record, exc, started)
+    if record.kind == Kind.REVERSAL:
+        original = found.get(record.reverses.reference)
+        mine = found.get(record.reference)
+        if mine is not None or original is None or not original.live:
+            external = mine.external_id if mine else record.reverses.external_id
+            return _exported(record, external, started, outcome=Outcome.RECONCILED, counted=False)
+        return None
+    doc = found.get(record.reference)
+    if doc is not None and doc.live:
+        return _exported(record, doc.external_id, started, outcome=Outcome.RECONCILED, counted=False)
+    ExportRecord.objects.filter(pk=record.pk).update(needs_reconcile=False)
+    record.needs_reconcile = False
+    return None
+
+
+def _reversal_precheck(record, started):
+    """A reversal waits for its original to settle, and is moot if the original never went out."""
+    original = ExportRecord.objects.get(pk=record.reverses_id)
+    record.reverses = original
+    if original.status == Status.EXPORTED:
+        return None
+    if original.status in (Status.PENDING, Status.RETRY, Status.NEEDS_REVIEW):
+        try:
+            with transaction.atomic():
+                record_transition(record=original, to=Status.CANCELLED, next_attempt_at=None,
+                                  last_error="reversed before it was exported")
+                close_open_reviews(original, ReviewItem.Resolution.SKIPPED, "source cancelled or replaced")
+        except StaleRecord:
+            return _wait(record, until=timezone.now() + timedelta(seconds=5), reason="original moving")
+        original.refresh_from_db()
+    if original.status in (Status.CANCELLED, Status.SUPERSEDED):
+        return _wait_free_transition(record, (Status.CANCELLED, "nothing to reverse: never exported"))
+    # in progress or outcome unknown: come back once the original has an answer.
+    return _wait(record, until=timezone.now() + timedelta(seconds=30), reason="waiting for the original")
+
+
+def _store_preview(record):
+    """Dry run: build the entry and the vendor payload, keep them, send nothing."""
+    try:
+        resolution = record_resolve(record=record)
+    except Exception as exc:  # noqa: BLE001  a preview must never break the dry run loop
+        ExportRecord.objects.filter(pk=record.pk).update(last_error=f"preview failed: {exc}"[:2000])
+        return
+    fields = {"mapping_version": resolution.mapping_version,
+              "last_error": resolution.detail if resolution.entry is None else ""}
+    if resolution.entry is not None:
+        fields["entry_preview"] = entry_to_json(resolution.entry)
+        fields["payload_preview"] = gates.payload_preview(record.connection, resolution.entry)
+    ExportRecord.objects.filter(pk=record.pk).update(**fields)
+    ExportAttempt.objects.create(record=record, number=record.export_attempts.count() + 1,
+                                 started_at=timezone.now(), finished_at=timezone.now(), outcome=Outcome.DRY_RUN,
+                                 worker=WORKER)

@@ -1,0 +1,45 @@
+"""Isolation factories: one saved row of each exports model for a given organisation."""
+
+import itertools
+from datetime import date, timedelta
+
+from django.utils import timezone
+
+from connectors.models import Connection
+from exports.models import ExportRecord, PilotScope, ReviewItem, SyncRun
+from tests.registry import isolation_factory
+
+_seq = itertools.count(1)
+
+
+def connection_for(org) -> Connection:
+    return Connection.objects.get_or_create(
+        organization=org, name="Isolation books",
+        defaults={"system": "fake", "base_url": "http://fake.invalid/"})[0]
+
+
+@isolation_factory(ExportRecord)
+def make_record(org, **over) -> ExportRecord:
+    n = next(_seq)
+    fields = {"organization": org, "connection": connection_for(org), "kind": "statement_transaction",
+              "source_id": f"ln_iso_{n}", "source_version": 1, "reference": f"EXPENSICO-ln_iso_{n}-v1",
+              "next_attempt_at": None, **over}
+    return ExportRecord.objects.create(**fields)
+
+
+@isolation_factory(ReviewItem)
+def make_review_item(org) -> ReviewItem:
+    record = make_record(org, status="needs_review")
+    return ReviewItem.objects.create(organization=org, record=record, reason="validation", detail="rejected",
+                                     sla_due_at=timezone.now() + timedelta(hours=24))
+
+
+@isolation_factory(SyncRun)
+def make_sync_run(org) -> SyncRun:
+    return SyncRun.objects.create(organization=org, connection=connection_for(org), date_from=date(2026, 1, 1),
+                                  date_to=date(2026, 1, 31), status="finished")
+
+
+@isolation_factory(PilotScope)
+def make_pilot_scope(org) -> PilotScope:
+    return PilotScope.objects.get_or_create(organization=org)[0]

@@ -1,0 +1,86 @@
+"""Admin screens render, the review queue resolves through the service, sync runs start."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from exports.models import ExportRecord, ReviewItem, SyncRun
+from exports.services.worker import records_work_due
+
+from .conftest import approve, expense
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queue(org, conn, vendor):
+    approve(org, expense("exp_1", category="HOTEL"), expense("exp_2"), expense("exp_3"))
+    vendor.faults = ["permanent"]
+    records_work_due()
+    return ReviewItem.objects.order_by("record__source_id")
+
+
+def test_changelists_detail_pages_and_dashboard_render(admin_client, queue):
+    record = ExportRecord.objects.get(source_id="exp_3")
+    for url in (reverse("admin:exports_exportrecord_changelist"), reverse("admin:exports_reviewitem_changelist"),
+                reverse("admin:exports_syncrun_changelist"), reverse("admin:exports_pilotscope_changelist"),
+                reverse("admin:exports_exportrecord_change", args=[record.pk]),
+                reverse("admin:exports_reviewitem_change", args=[queue[0].pk]), reverse("admin:index"),
+                reverse("admin:exports_exportrecord_changelist") + "?q=EXPENSICO-exp_2",
+                reverse("admin:exports_exportrecord_changelist") + "?status__exact=needs_review"):
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+    index = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Exported today" in index and "Needs review" in index
+
+
+def test_mapping_gap_links_straight_to_the_mapping_to_add(admin_client, queue, conn):
+    page = admin_client.get(reverse("admin:exports_reviewitem_changelist")).content.decode()
+    assert reverse("admin:mappings_categorymapping_add") + f"?connection={conn.pk}&amp;category_code=HOTEL" in page
+
+
+def test_review_form_books_manually_and_skips_with_reason(admin_client, queue):
+    gap, rejected = queue
+    url = reverse("admin:exports_reviewitem_change", args=[rejected.pk])
+    response = admin_client.post(url, {"resolve_as": "booked_manually", "owner": "", "resolution_note": "",
+                                       "manual_external_reference": ""})
+    assert response.status_code == 200 and "Give the reference" in response.content.decode()
+    admin_client.post(url, {"resolve_as": "booked_manually", "owner": "", "resolution_note": "",
+                            "manual_external_reference": "WQ-9"})
+    rejected.refresh_from_db()
+    assert rejected.resolution == "booked_manually" and rejected.record.status == "exported"
+    assert rejected.record.external_id == "WQ-9"
+    admin_client.post(reverse("admin:exports_reviewitem_change", args=[gap.pk]),
+                      {"resolve_as": "skipped", "owner": "", "resolution_note": "private expense",
+                       "manual_external_reference": ""})
+    gap.refresh_from_db()
+    assert gap.record.status == "cancelled" and gap.resolution_note == "private expense"
+
+
+def test_bulk_retry_after_a_fix(admin_client, queue, vendor):
+    response = admin_client.post(reverse("admin:exports_reviewitem_changelist"), {
+        "action": "retry_selected", "_selected_action": [i.pk for i in queue]})
+    assert response.status_code == 302
+    assert not ReviewItem.objects.filter(resolved_at__isnull=True).exists()
+    records_work_due()
+    statuses = dict(ExportRecord.objects.values_list("source_id", "status"))
+    assert statuses == {"exp_1": "needs_review", "exp_2": "exported", "exp_3": "exported"}  # HOTEL still unmapped
+
+
+def test_overdue_items_show_against_their_sla(admin_client, queue):
+    ReviewItem.objects.filter(pk=queue[0].pk).update(sla_due_at=timezone.now() - timedelta(hours=1))
+    page = admin_client.get(reverse("admin:exports_reviewitem_changelist")).content.decode()
+    assert "overdue" in page
+
+
+def test_starting_a_sync_run_from_the_admin(admin_client, org, conn, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(reverse("admin:exports_syncrun_add"), {
+            "connection": conn.pk, "date_from": "2026-11-01", "date_to": "2026-11-30"})
+    assert response.status_code == 302
+    run = SyncRun.objects.get()
+    assert run.status == "finished"  # nothing to sync: no pull API configured, no documents
+    page = admin_client.get(reverse("admin:exports_syncrun_change", args=[run.pk])).content.decode()
+    assert "100%" in page

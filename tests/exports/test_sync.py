@@ -1,0 +1,102 @@
+"""Manual / historical sync: what is already at the vendor is found by reference (batched), the
+rest is exported, and the run's counters end at found = already there + exported + held + failed."""
+
+from datetime import date
+
+import pytest
+
+from exports.models import ExportRecord, SyncRun
+from exports.services.sync import sync_run_execute, sync_run_refresh
+from exports.services.worker import records_work_due
+from exports.transitions import Status
+
+from .conftest import approve, deliver, expense, make_connection
+
+pytestmark = pytest.mark.django_db
+
+
+def test_historical_sync_looks_up_first_then_exports_the_rest(org, conn, vendor):
+    from mappings.models import CategoryMapping, HoldRule
+
+    # The mirror already holds documents (from webhooks) but this connection is new.
+    approve(org, expense("exp_1"), expense("exp_2"), expense("exp_3", category="MEALS"))
+    deliver(org, "card.funded", {"funding": {
+        "id": "fnd_1", "card": {"id": "card_1", "last4": "4242"}, "employee": {"id": "emp_1", "name": "Noura"},
+        "amount": "500.00", "currency": "SAR", "date": "2026-11-01", "bank_reference": "", "description": ""}})
+    ExportRecord.objects.all().delete()
+    books = make_connection(org, name="New books")
+    for code in ("TRAVEL", "MEALS"):
+        CategoryMapping.objects.create(connection=books, category_code=code, account=f"acc-{code.lower()}")
+    HoldRule.objects.create(connection=books, name="Meals need a look", categories=["MEALS"])
+    # exp_1 was booked by hand at the vendor earlier.
+    from exports.services.seed import map_to_accounting_schema
+
+    from .fake import FakeConnector, vendor_for
+
+    entry = map_to_accounting_schema(expense="exp_1", target=books)
+    assert entry["ok"] and entry["entry"]["reference"] == "EXPENSICO-exp_1-v1"
+    from exports.entries import entry_from_json
+
+    FakeConnector(books).push(entry_from_json(entry["entry"]), "manual-key")
+    remote = vendor_for(books)
+
+    run = SyncRun.objects.create(organization=org, connection=books, date_from=date(2026, 11, 1),
+                                 date_to=date(2026, 11, 30))
+    assert sync_run_execute(sync_run_id=run.pk) == "exporting"
+    run.refresh_from_db()
+    assert run.found == 4 and run.already_there == 1
+    assert remote.finds == 1  # one batched look-up for the whole run
+    records_work_due(limit=100)
+    run = sync_run_refresh(sync_run=run)
+    assert run.status == "finished" and run.progress == 100
+    assert (run.found, run.already_there, run.exported, run.held, run.failed) == (4, 1, 2, 1, 0)
+    assert remote.pushes == 3  # the manual one + exp_2 + the funding; exp_1 never re-sent
+    assert ExportRecord.objects.get(connection=books, source_id="exp_1").status == Status.EXPORTED
+
+
+def test_sync_run_from_the_pull_api_marks_records_for_reconciliation(org, conn, vendor, monkeypatch):
+    """Documents that arrive through the pull are looked up before they could ever be sent."""
+    pulled = []
+
+    def fake_pull(run):
+        approve(org, expense("exp_9"))
+        pulled.append(run.pk)
+
+    monkeypatch.setattr("exports.services.sync._pull", fake_pull)
+    run = SyncRun.objects.create(organization=org, connection=conn, date_from=date(2026, 11, 1),
+                                 date_to=date(2026, 11, 30))
+    sync_run_execute(sync_run_id=run.pk)
+    assert pulled == [run.pk]
+    record = ExportRecord.objects.get(source_id="exp_9")
+    assert record.sync_run_id == run.pk and record.status == Status.PENDING and not record.needs_reconcile
+    assert vendor.finds == 1
+
+
+def test_failed_pull_fails_the_run(org, conn, monkeypatch):
+    def broken(run):
+        raise RuntimeError("Expensico is down")
+
+    monkeypatch.setattr("exports.services.sync._pull", broken)
+    run = SyncRun.objects.create(organization=org, connection=conn, date_from=date(2026, 11, 1),
+                                 date_to=date(2026, 11, 30))
+    with pytest.raises(RuntimeError):
+        sync_run_execute(sync_run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "Expensico is down" in run.error
+
+
+def test_a_dry_run_sync_calls_nothing(org, conn, vendor):
+    org.mode = "dry_run"
+    org.save()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("exports.services.records.enqueue_on_commit", lambda ids: None)
+        approve(org, expense("exp_1"))
+    ExportRecord.objects.all().delete()
+    run = SyncRun.objects.create(organization=org, connection=conn, date_from=date(2026, 11, 1),
+                                 date_to=date(2026, 11, 30))
+    sync_run_execute(sync_run_id=run.pk)
+    records_work_due(limit=10)
+    record = ExportRecord.objects.get()
+    assert record.needs_reconcile and record.entry_preview and vendor.finds == vendor.pushes == 0
+    run = sync_run_refresh(sync_run=SyncRun.objects.get(pk=run.pk))
+    assert run.status == "finished" and run.held == 1
