@@ -80,6 +80,7 @@ class StatementLineDocument:
     reference: str = ""
     bank_reference: str = ""
     version: int = 1
+    balance: Decimal | None = None  # the bank's balance after the line (Wafeq requires it)
 
 
 def _dimensions(raw) -> tuple[tuple[str, str], ...]:
@@ -150,4 +151,4 @@ def document_from_statement_line(line) -> StatementLineDocument:
     return StatementLineDocument(
         source_id=line.expensico_id, amount=line.amount, currency=line.currency, date=line.date,
         bank_account_id=line.bank_account_id or "", description=line.description or "",
-        reference=line.reference or "", bank_reference=line.bank_reference or "")
+        reference=line.reference or "", bank_reference=line.bank_reference or "", balance=line.balance)

@@ -211,7 +211,8 @@ def _resolve_statement_line(doc: StatementLineDocument, snapshot, settings):
         currency=doc.currency, lines=(), description=doc.description, source_id=doc.source_id,
         source_version=doc.version, bank_account=settings.funding_bank_account,
         amount=round_money(doc.amount, doc.currency), bank_reference=doc.bank_reference or doc.reference,
-        mapping_version=snapshot.version)
+        mapping_version=snapshot.version,
+        extra=(("statement_balance", str(doc.balance)),) if doc.balance is not None else ())
 
 
 def holds_for(doc: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, ...]:
@@ -222,7 +223,8 @@ def holds_for(doc: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, ...
         if rule.amount_over is not None:
             checks.append((not rule.currency or rule.currency == doc.currency) and abs(doc.amount) > rule.amount_over)
         if rule.missing_receipt:
-            checks.append(not doc.has_receipts)
+            # Mileage, per diem and honoraria are computed, not bought: they carry no receipt.
+            checks.append(doc.type == "expense" and not doc.has_receipts)
         if rule.categories:
             checks.append(doc.category_code in rule.categories)
         if rule.employees:

@@ -18,17 +18,20 @@ _local = threading.local()  # per thread, like the database connection whose tra
 def announce_change(*, connection, kinds) -> None:
     """Collects changes until the outermost transaction commits, then sends one signal per connection."""
     pending = _local.__dict__.setdefault("pending", {})
-    entry = pending.get(connection.pk)
+    pk = connection.pk  # captured now: a cascading delete sets it to None before commit
+    entry = pending.get(pk)
     queued = [item[1] for item in transaction.get_connection().run_on_commit]
     if entry is not None and entry["send"] in queued:
         entry["kinds"].update(kinds)
         return
     # Absent, or left over from a rolled-back transaction: start afresh.
-    pending[connection.pk] = entry = {"connection": connection, "kinds": set(kinds)}
+    pending[pk] = entry = {"connection": connection, "kinds": set(kinds)}
 
     def send():
-        if pending.get(connection.pk) is entry:
-            del pending[connection.pk]
+        if pending.get(pk) is entry:
+            del pending[pk]
+        if connection.pk is None:  # the connection itself was deleted: nothing left to re-queue
+            return
         mappings_changed.send(sender=announce_change, organization=connection.organization,
                               connection=connection, kinds=frozenset(entry["kinds"]))
 

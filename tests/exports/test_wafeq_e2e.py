@@ -81,3 +81,17 @@ def test_wafeq_validation_error_goes_to_review(org, books, sandbox):
     work()
     item = ExportRecord.objects.get().review_items.get()
     assert item.reason == "validation" and item.context["field"]
+
+
+def test_statement_lines_reach_the_bank_feed_with_their_balance(org, books, sandbox):
+    lines = [{"id": "ln_1", "date": "2026-11-01", "amount": "-500.00", "balance": "9500.00",
+              "description": "Card top-up", "reference": "TOPUP", "bank_reference": "TRX1"},
+             {"id": "ln_2", "date": "2026-11-02", "amount": "1200.00", "balance": "10700.00",
+              "description": "Transfer in", "reference": "", "bank_reference": "TRX2"}]
+    account = {"id": "ba_1", "name": "Funding", "currency": "SAR", "iban": "SA0380000000608010167519"}
+    deliver(org, "bank_statement.published", {"bank_account": account, "lines": lines})
+    deliver(org, "bank_statement.published", {"bank_account": account, "lines": lines[1:]})  # repeated line
+    work()
+    records = ExportRecord.objects.filter(kind="statement_transaction")
+    assert records.count() == 2
+    assert set(records.values_list("status", flat=True)) == {"exported"}, list(records.values("last_error"))

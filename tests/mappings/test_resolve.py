@@ -226,6 +226,10 @@ def test_reimbursement_and_statement_line():
                    snapshot(), SETTINGS)
     assert (line.kind, line.amount, line.bank_account, line.lines) == (
         EntryKind.STATEMENT_TRANSACTION, Decimal("-3.50"), "1010", ())
+    assert line.extra == ()
+    with_balance = resolve(StatementLineDocument("ln_2", Decimal("-3.50"), "SAR", date(2026, 3, 1),
+                                                 balance=Decimal("996.500")), snapshot(), SETTINGS)
+    assert dict(with_balance.extra) == {"statement_balance": "996.500"}
 
 
 def test_hold_rules_need_every_condition():
@@ -236,3 +240,10 @@ def test_hold_rules_need_every_condition():
     assert holds_for(base_doc(amount=Decimal("1500"), currency="USD"), snap) == ()
     assert holds_for(base_doc(category_code="MEALS", has_receipts=False), snap) == ("no receipt meals",)
     assert holds_for(base_doc(category_code="TRAVEL", has_receipts=False), snap) == ()
+
+
+def test_missing_receipt_rules_ignore_computed_claims():
+    snap = snapshot(holds=(HoldRuleData("no receipt", missing_receipt=True),))
+    assert holds_for(base_doc(has_receipts=False), snap) == ("no receipt",)
+    for kind in ("mileage", "per_diem", "driver_honorarium"):
+        assert holds_for(base_doc(type=kind, has_receipts=False), snap) == ()
