@@ -9,6 +9,7 @@ Idempotent: existing mappings are never overwritten.
 """
 
 from decimal import Decimal
+from itertools import cycle
 
 from connectors.models import Connection
 
@@ -62,7 +63,8 @@ def seed(ctx):
     dimensions = RemoteCatalogItem.objects.filter(connection=connection, kind="dimensions")
     for key, values in DEMO_DIMENSIONS.items():
         remote = list(dimensions.filter(classification=key).order_by("name"))
-        for value, item in zip(values, remote, strict=False):
+        # A sandbox may hold fewer values than the demo uses: share them rather than leave a gap.
+        for value, item in zip(values, cycle(remote), strict=False) if remote else ():
             DimensionMapping.objects.get_or_create(connection=connection, dimension_key=key, value=value, defaults={
                 "remote_kind": key, "remote_id": item.remote_id, "remote_name": item.name})
     HoldRule.objects.get_or_create(connection=connection, name="Missing receipt", defaults={"missing_receipt": True})
