@@ -1,6 +1,7 @@
 """structlog setup: JSON lines in production, console in DEBUG, secrets redacted always."""
 
 import logging
+import os
 import re
 
 import structlog
@@ -48,7 +49,10 @@ LOGGING = {
             "()": structlog.stdlib.ProcessorFormatter,
             "processors": [
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.JSONRenderer(),
+                # People read the console in development; machines read JSON in production.
+                structlog.dev.ConsoleRenderer(colors=False)
+                if os.environ.get("DEBUG", "").lower() in ("1", "true", "yes", "on")
+                else structlog.processors.JSONRenderer(),
             ],
             "foreign_pre_chain": shared_processors,
         },
@@ -57,7 +61,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.server": {"level": "WARNING"},
-        "django_q": {"level": "INFO"},
+        # Every task start/finish at INFO drowns the console; failures still show.
+        "django-q": {"level": os.environ.get("Q_LOG_LEVEL", "WARNING")},
     },
 }
 
