@@ -12,7 +12,7 @@ from unfold.decorators import action, display
 
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
-from .base import AccountPurpose, CatalogKind, connector_for
+from .base import AccountPurpose, CatalogKind, connector_class, connector_for
 from .errors import ConnectorError
 from .models import CallLog, Connection
 from .oauth import oauth_authorization_finish, oauth_authorization_start
@@ -38,7 +38,7 @@ FIELD_FOR = {AccountPurpose.EMPLOYEE_CLAIMS: "employee_claims_account",
 @admin.register(Connection)
 class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     capability = "connections.manage"
-    list_display = ("name", "organization", "system", "status_badge", "breaker_badge", "last_checked_at",
+    list_display = ("name", "organization", "system_label", "status_badge", "breaker_badge", "last_checked_at",
                     "employee_claims_account_name", "employees_balance_account_name", "funding_bank_account_name")
     list_filter = (("status", ChoicesDropdownFilter), "system")
     search_fields = ("name", "organization__name")
@@ -63,6 +63,13 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
 
     def get_exclude(self, request, obj=None):
         return ["access_token", "refresh_token"]
+
+    @display(description="System", ordering="system")
+    def system_label(self, obj):
+        try:
+            return connector_class(obj.system).label or obj.system
+        except LookupError:
+            return obj.system
 
     @display(description="Status", label=STATUS_LABELS)
     def status_badge(self, obj):
