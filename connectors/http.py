@@ -228,17 +228,29 @@ class HttpStack:
                 headers=None, idempotency_key: str = "", timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)) -> Response:
         method = method.upper()
         retryable = method in IDEMPOTENT_METHODS or bool(idempotency_key)
-        attempt = {"n": 0}
+        attempt = {"n": 0, "maybe_sent": False}
 
         def once():
             attempt["n"] += 1
-            return self._send(method, path, params=params, json_body=json_body, files=files, data=data,
-                              headers=headers, idempotency_key=idempotency_key, timeout=timeout,
-                              attempt=attempt["n"])
+            try:
+                return self._send(method, path, params=params, json_body=json_body, files=files, data=data,
+                                  headers=headers, idempotency_key=idempotency_key, timeout=timeout,
+                                  attempt=attempt["n"])
+            except OutcomeUnknown:
+                attempt["maybe_sent"] = True
+                raise
 
         if not retryable:
             return once()
-        return stamina.retry(on=_retry_hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+        try:
+            return stamina.retry(on=_retry_hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+        except (Transient, RateLimited) as exc:
+            # A later 5xx/429/open breaker does not undo an earlier attempt that may have reached the
+            # vendor: the caller must still look the document up before anything is re-sent.
+            # (A Permanent answer is the vendor's word and stays as it is: connectors interpret it.)
+            if attempt["maybe_sent"]:
+                raise OutcomeUnknown(f"an earlier attempt may have reached the vendor; then: {exc}") from exc
+            raise
 
     def get_json(self, path: str, **params):
         return self.request("GET", path, params=params or None).body

@@ -194,6 +194,8 @@ class SandboxApp:
 
 def _make_handler(app: SandboxApp, server_ref):
     class Handler(BaseHTTPRequestHandler):
+        # http.server writes headers and body separately; with Nagle on, loopback adds ~40 ms.
+        disable_nagle_algorithm = True
         protocol_version = "HTTP/1.1"
 
         def log_message(self, fmt, *args):  # the call log is the client's job; keep test output quiet

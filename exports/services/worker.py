@@ -272,6 +272,9 @@ def _reversal_precheck(record, started):
     record.reverses = original
     if original.status == Status.EXPORTED:
         return None
+    if original.needs_reconcile and original.status in (Status.PENDING, Status.RETRY):
+        # It may be at the vendor: wait until the worker has looked it up.
+        return _wait(record, until=timezone.now() + timedelta(seconds=30), reason="waiting for the original")
     if original.status in (Status.PENDING, Status.RETRY, Status.NEEDS_REVIEW):
         try:
             with transaction.atomic():

@@ -1,0 +1,450 @@
+"""Export throughput against the Wafeq sandbox, measured against the physical bound.
+
+    python bench/export.py --expenses 1000 --latency-ms 20 --rate 100 --workers 4
+    python bench/export.py --scale-out --expenses 1000 --latency-ms 20     # 4 workers vs 1, no rate limit
+
+What runs: a dedicated PostgreSQL database (default `expensico_bench`, re-created from a migrated
+template on every run), the Wafeq sandbox as a separate process (the server `manage.py sandbox
+wafeq` runs, with the given latency and rate limit, plus TCP_NODELAY), and W worker *processes* each looping the engine's own
+`records_work_due` (claim with FOR UPDATE SKIP LOCKED, resolve, push, record) until every record is
+settled. Expenses enter through the source mirror, as intake would create them.
+
+Printed: wall time, remote calls per exported expense (from our call log, every HTTP request incl.
+429s), throughput, the bound min(R, W / L), the ratio, the vendor-side check (one document per
+reference), and, in the same run, the naive baseline (one process, one expense at a time:
+find_by_reference, then create) with the speed-up. Everything binds to 127.0.0.1 and stops itself.
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+
+
+# --- database -----------------------------------------------------------------------------------
+
+def _admin_sql(statements: list[str]) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        for sql in statements:
+            conn.execute(sql)
+
+
+def _exists(name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is not None
+
+
+def database_prepare(name: str) -> str:
+    """A fresh copy of a migrated template: every run starts from the same empty state."""
+    template = f"{name}_tpl"
+    env = {**os.environ, "DATABASE_URL": f"{PG}/{template}", "Q_SYNC": "false"}
+    if not _exists(template):
+        _admin_sql([f'CREATE DATABASE "{template}"'])
+    subprocess.run([sys.executable, "manage.py", "migrate", "--verbosity", "0"], cwd=ROOT, env=env, check=True)
+    _admin_sql([f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN ('{name}', '{template}')"
+                " AND pid <> pg_backend_pid()",
+                f'DROP DATABASE IF EXISTS "{name}"', f'CREATE DATABASE "{name}" TEMPLATE "{template}"'])
+    return f"{PG}/{name}"
+
+
+def django_setup(database_url: str) -> None:
+    os.environ["DATABASE_URL"] = database_url
+    os.environ.setdefault("Q_SYNC", "false")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expensico_sync.settings")
+    import django
+
+    django.setup()
+
+
+# --- sandbox ------------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SandboxProcess:
+    def __init__(self, *, latency_ms: int, rate: int, log_dir: Path):
+        self.port = free_port()
+        argv = [sys.executable, __file__, "--sandbox", "--port", str(self.port), "--latency-ms", str(latency_ms),
+                "--rate", str(rate)]
+        self.log = open(log_dir / f"bench-sandbox-{self.port}.log", "wb")
+        self.proc = subprocess.Popen(argv, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, "Q_SYNC": "false"})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            self.stop()
+            raise RuntimeError("the sandbox did not start")
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def control(self, action: str, body: dict | None = None):
+        import requests
+
+        url = f"{self.base_url}/__sandbox__/{action}/"
+        if body is None:
+            return requests.get(url, timeout=30).json()
+        return requests.post(url, json=body, timeout=30)
+
+    def expenses(self) -> list[dict]:
+        return self.control("ledger")["ledger"]["expenses"]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def sandbox_main(args) -> int:
+    """`manage.py sandbox wafeq`, plus TCP_NODELAY: http.server writes headers and body in two
+    sends, and Nagle + delayed ACK then add ~40 ms to every exchange on loopback, which would hide
+    the latency being measured (connectors/sandboxing.py should set this itself; see the report)."""
+    django_setup(os.environ.get("DATABASE_URL", "sqlite:///:memory:"))
+    import signal
+
+    from connectors.wafeq.sandbox import make_server
+
+    server = make_server(port=args.port)
+    server.httpd.RequestHandlerClass.disable_nagle_algorithm = True
+    server.app.latency_ms = args.latency_ms
+    if args.rate:
+        server.app.rate_limit = {"per_second": args.rate, "retry_after": None}
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+# --- organisation, connection, expenses -----------------------------------------------------------
+
+def books_connect(sandbox: SandboxProcess, *, slug: str, client_rate: int):
+    """A live organisation with a configured Wafeq connection and its categories mapped."""
+    import requests
+
+    from connectors.wafeq import testkit
+    from connectors.wafeq.sandbox import API_KEY
+    from expensico_sync.core.services import organization_create
+    from mappings.models import CategoryMapping
+
+    org = organization_create(slug=slug, name=f"Bench {slug}", base_currency="SAR", country="SA", mode="live")
+    sandbox.control("settings", {"rate_limit": None})  # set-up calls are not what we measure
+    conn = testkit.connect(sandbox, org)
+    conn.settings = {**conn.settings, "rate_limit_per_second": client_rate, "read_timeout": 30}
+    conn.save(update_fields=["settings"])
+    accounts = requests.get(f"{sandbox.base_url}/v1/accounts/", params={"classification": "EXPENSE"},
+                            headers={"Authorization": f"Api-Key {API_KEY}"}, timeout=30).json()["results"]
+    for code in ("TRAVEL", "MEALS"):
+        CategoryMapping.objects.create(connection=conn, category_code=code, account=accounts[0]["id"])
+    return org, conn
+
+
+def expense_data(eid: str, amount: Decimal) -> dict:
+    return {"id": eid, "version": 1, "type": "expense", "date": "2026-11-02", "merchant": "Careem",
+            "description": "Taxi to client", "description_ar": None,
+            "category": {"id": "cat_travel", "code": "TRAVEL", "name": "Travel"},
+            "funding_source": "reimbursable", "card": None, "amount": f"{amount:.2f}", "currency": "SAR",
+            "exchange_rate": None, "tax": None, "dimensions": {}, "details": {}, "receipts": [], "custom_fields": {}}
+
+
+def expenses_create(org, *, prefix: str, n: int, per_report: int = 100) -> list[str]:
+    """n approved expenses through the source mirror (records are made in the same transaction)."""
+    from django.db import transaction
+
+    from expensico_sync.source.mirror import event_apply
+    from expensico_sync.source.schemas import validate_event
+
+    refs = []
+    for start in range(0, n, per_report):
+        batch = [expense_data(f"{prefix}_{i:05d}", Decimal(10 + i % 500) + Decimal("0.25"))
+                 for i in range(start, min(n, start + per_report))]
+        report = {"id": f"rpt_{prefix}_{start}", "number": f"R-{start}", "title": "Bench",
+                  "employee": {"id": "emp_1", "name": "Noura", "email": "n@example.com"},
+                  "approved_at": "2026-11-03T10:00:00Z", "approved_by": {"id": "mgr_1", "name": "Omar"},
+                  "currency": "SAR", "expenses": batch}
+        event = validate_event({"type": "expense_report.approved", "created_at": "2026-11-03T10:00:00Z",
+                                "data": {"report": report}})
+        with transaction.atomic():
+            event_apply(organization=org, event_type=event["type"], data=event["data"])
+        refs += [f"EXPENSICO-{e['id']}-v1" for e in batch]
+    return refs
+
+
+# --- the engine run -------------------------------------------------------------------------------
+
+UNSETTLED = ("pending", "retry", "in_progress", "outcome_unknown")
+
+
+def worker_main(args) -> int:
+    """One worker process: the engine's claim loop until this connection has nothing unsettled."""
+    django_setup(args.database_url)
+    from exports.models import ExportRecord
+    from exports.services.worker import records_work_due
+
+    print("ready", flush=True)
+    go = Path(args.go_file)
+    while not go.exists():
+        time.sleep(0.001)
+    totals: dict[str, int] = {}
+    while True:
+        counts = records_work_due(limit=args.batch)
+        for k, v in counts.items():
+            totals[k] = totals.get(k, 0) + v
+        if not counts:
+            if not ExportRecord.objects.filter(connection_id=args.connection_id, status__in=UNSETTLED).exists():
+                break
+            time.sleep(0.005)
+    print(json.dumps(totals), flush=True)
+    return 0
+
+
+def cpu_seconds(patterns: list[str], pids: tuple[int, ...] = ()) -> float:
+    """utime+stime of live processes whose command line contains a pattern, or with a given pid."""
+    ticks, total = os.sysconf("SC_CLK_TCK"), 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if int(pid) in pids or any(p in cmdline for p in patterns):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total / ticks
+
+
+def _cpu_now(database_url: str, sandbox_pid: int) -> float:
+    """CPU of everything on the export path: worker processes (reaped children), this database's
+    PostgreSQL backends and the sandbox process."""
+    import resource
+
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    db = database_url.rsplit("/", 1)[1]
+    return (children.ru_utime + children.ru_stime + cpu_seconds([f"postgres: postgres {db} "], (sandbox_pid,)))
+
+
+def engine_run(*, database_url: str, conn, workers: int, batch: int, tmp: Path, sandbox_pid: int = 0) -> dict:
+    from django.utils import timezone
+
+    from connectors.models import CallLog
+    from exports.models import ExportRecord
+
+    go = tmp / f"go-{os.getpid()}-{time.monotonic_ns()}"
+    procs = [subprocess.Popen([sys.executable, __file__, "--worker", "--database-url", database_url,
+                               "--connection-id", str(conn.pk), "--batch", str(batch), "--go-file", str(go)],
+                              cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
+    try:
+        for proc in procs:
+            if proc.stdout.readline().strip() != "ready":
+                raise RuntimeError("a worker failed to start")
+        started_at = timezone.now()
+        cpu0 = _cpu_now(database_url, sandbox_pid)
+        t0 = time.perf_counter()
+        go.touch()
+        outs = [proc.communicate(timeout=900)[0] for proc in procs]
+        wall = time.perf_counter() - t0
+        cpu = _cpu_now(database_url, sandbox_pid) - cpu0
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+        go.unlink(missing_ok=True)
+    exported = ExportRecord.objects.filter(connection=conn, status="exported").count()
+    calls = CallLog.objects.filter(connection=conn, created_at__gte=started_at).count()
+    return {"wall": wall, "exported": exported, "calls": calls, "cpu": cpu, "workers": [o.strip().splitlines()[-1] for o in outs],
+            "statuses": dict(_status_counts(conn))}
+
+
+def _status_counts(conn):
+    from django.db.models import Count
+
+    from exports.models import ExportRecord
+
+    return ExportRecord.objects.filter(connection=conn).values_list("status").annotate(n=Count("id"))
+
+
+def naive_run(*, conn) -> dict:
+    """The seed's algorithm: one expense at a time, look it up by reference, create it if absent."""
+    from django.utils import timezone
+
+    from connectors.base import connector_for
+    from connectors.models import CallLog
+    from exports.models import ExportRecord
+    from exports.services import worker
+    from exports.services.resolution import record_resolve
+
+    ids = list(ExportRecord.objects.filter(connection=conn, status="pending").order_by("pk")
+               .values_list("pk", flat=True))
+    connector = connector_for(conn)
+    started_at = timezone.now()
+    t0 = time.perf_counter()
+    for record_id in ids:
+        record = worker.record_claim(record_id=record_id)
+        began = timezone.now()
+        entry = record_resolve(record=record).entry
+        found = connector.find_by_reference([record.reference]).get(record.reference)
+        external = found.external_id if found else connector.push(entry, str(record.idempotency_key)).external_id
+        worker._exported(record, external, began)
+    wall = time.perf_counter() - t0
+    calls = CallLog.objects.filter(connection=conn, created_at__gte=started_at).count()
+    return {"wall": wall, "exported": len(ids), "calls": calls}
+
+
+def vendor_check(sandbox: SandboxProcess, refs: list[str]) -> tuple[int, int]:
+    """(duplicates, missing) as the vendor sees them."""
+    seen: dict[str, int] = {}
+    for doc in sandbox.expenses():
+        seen[doc["reference"]] = seen.get(doc["reference"], 0) + 1
+    duplicates = sum(c - 1 for r, c in seen.items() if r in set(refs) and c > 1)
+    missing = sum(1 for r in refs if r not in seen)
+    return duplicates, missing
+
+
+def row(label: str, run: dict, n: int, bound: float | None) -> str:
+    throughput = run["exported"] / run["wall"] if run["wall"] else 0.0
+    ratio = f"{throughput / bound:5.2f}" if bound else "   - "
+    bound_s = f"{bound:7.1f}" if bound else "      -"
+    return (f"{label:<26} {n:>6} {run['wall']:>8.2f} {run['calls'] / max(1, run['exported']):>10.3f} "
+            f"{throughput:>10.1f} {bound_s} {ratio}")
+
+
+HEADER = (f"{'run':<26} {'exp.':>6} {'wall s':>8} {'calls/exp':>10} {'exp/s':>10} {'bound':>7} {'ratio':>5}")
+
+
+def cpu_line(run: dict) -> str:
+    """The bound the physical one leaves out: CPU per expense (workers + PostgreSQL + sandbox)
+    against the cores this machine has."""
+    per = run["cpu"] / max(1, run["exported"])
+    cores = os.cpu_count() or 1
+    return (f"CPU on the export path: {per * 1000:.1f} ms per expense (workers + PostgreSQL + sandbox); "
+            f"{cores} cores cap throughput at about {cores / per:.0f}/s" if per else "CPU: not measured")
+
+
+def bound_for(rate: int, workers: int, latency_ms: int) -> float:
+    by_latency = workers / (latency_ms / 1000) if latency_ms else float("inf")
+    return min(rate, by_latency) if rate else by_latency
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--expenses", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=int, default=20)
+    parser.add_argument("--rate", type=int, default=100, help="vendor rate limit per second (0: none)")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--batch", type=int, default=5, help="records a worker claims at a time")
+    parser.add_argument("--naive-expenses", type=int, default=200,
+                        help="expenses for the sequential baseline (its rate does not depend on N)")
+    parser.add_argument("--system", default="wafeq", choices=["wafeq"])
+    parser.add_argument("--scale-out", action="store_true", help="4 workers against 1, no rate limit")
+    parser.add_argument("--database", default="expensico_bench")
+    # internal: a worker process
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--database-url", help=argparse.SUPPRESS)
+    parser.add_argument("--connection-id", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--go-file", help=argparse.SUPPRESS)
+    parser.add_argument("--sandbox", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker_main(args)
+    if args.sandbox:
+        return sandbox_main(args)
+
+    database_url = database_prepare(args.database)
+    django_setup(database_url)
+    from django.conf import settings
+
+    tmp = Path(settings.VAR_DIR)
+    tmp.mkdir(parents=True, exist_ok=True)
+    rate = 0 if args.scale_out else args.rate
+    sandbox = SandboxProcess(latency_ms=args.latency_ms, rate=rate, log_dir=tmp)
+    try:
+        return (scale_out if args.scale_out else throughput)(args, database_url, sandbox, tmp)
+    finally:
+        sandbox.stop()
+
+
+def _arm_limit(sandbox, rate):
+    sandbox.control("settings", {"rate_limit": {"per_second": rate, "retry_after": None} if rate else None})
+
+
+def throughput(args, database_url, sandbox, tmp) -> int:
+    stamp = int(time.time())
+    # Our own limiter stays just under the vendor's: a 429 costs a call and a wait.
+    org, conn = books_connect(sandbox, slug=f"bench-{stamp}", client_rate=args.rate or 100_000)
+    refs = expenses_create(org, prefix=f"b{stamp}", n=args.expenses)
+    _arm_limit(sandbox, args.rate)
+    engine = engine_run(database_url=database_url, conn=conn, workers=args.workers, batch=args.batch, tmp=tmp,
+                        sandbox_pid=sandbox.proc.pid)
+    dup, missing = vendor_check(sandbox, refs)
+
+    naive_org, naive_conn = books_connect(sandbox, slug=f"naive-{stamp}", client_rate=args.rate or 100_000)
+    naive_refs = expenses_create(naive_org, prefix=f"n{stamp}", n=args.naive_expenses)
+    _arm_limit(sandbox, args.rate)
+    naive = naive_run(conn=naive_conn)
+    ndup, nmissing = vendor_check(sandbox, naive_refs)
+
+    bound = bound_for(args.rate, args.workers, args.latency_ms)
+    print(f"\nexport benchmark: wafeq sandbox, L={args.latency_ms} ms, R={args.rate or 'none'}/s, "
+          f"W={args.workers} worker processes, batch {args.batch}, PostgreSQL\n")
+    print(HEADER)
+    print(row(f"engine (W={args.workers})", engine, args.expenses, bound))
+    print(row("naive (sequential)", naive, args.naive_expenses, None))
+    e_tp, n_tp = engine["exported"] / engine["wall"], naive["exported"] / naive["wall"]
+    print(f"\nbound min(R, W/L) = {bound:.1f}/s; engine at {e_tp / bound:.2f} of it; "
+          f"speed-up over naive {e_tp / n_tp:.1f}x")
+    print(f"vendor check: engine {dup} duplicates, {missing} missing; naive {ndup} duplicates, {nmissing} missing")
+    print(f"engine records: {engine['statuses']}; workers: {engine['workers']}")
+    print(cpu_line(engine))
+    return 0 if not (dup or missing or ndup or nmissing) else 1
+
+
+def scale_out(args, database_url, sandbox, tmp) -> int:
+    stamp = int(time.time())
+    results = {}
+    for workers in (1, 4):
+        org, conn = books_connect(sandbox, slug=f"scale{workers}-{stamp}", client_rate=100_000)
+        refs = expenses_create(org, prefix=f"s{workers}_{stamp}", n=args.expenses)
+        run = engine_run(database_url=database_url, conn=conn, workers=workers, batch=args.batch, tmp=tmp,
+                         sandbox_pid=sandbox.proc.pid)
+        run["check"] = vendor_check(sandbox, refs)
+        results[workers] = run
+    print(f"\nscale-out: wafeq sandbox, L={args.latency_ms} ms, no rate limit, batch {args.batch}, PostgreSQL\n")
+    print(HEADER)
+    for workers, run in results.items():
+        print(row(f"engine (W={workers})", run, args.expenses, bound_for(0, workers, args.latency_ms)))
+    tp = {w: r["exported"] / r["wall"] for w, r in results.items()}
+    print(f"\n4 workers vs 1: {tp[4] / tp[1]:.2f}x")
+    for workers, run in results.items():
+        print(f"W={workers}: {cpu_line(run)}")
+        print(f"W={workers}: vendor check (duplicates, missing) = {run['check']}; records {run['statuses']}")
+    return 0 if all(r["check"] == (0, 0) for r in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
