@@ -346,7 +346,8 @@ def _parse(raw: requests.Response):
     if raw.status_code == 204 or not raw.content:
         return None
     try:
-        return raw.json()
+        # Vendors send money as JSON numbers: read them as Decimal, never through float.
+        return json.loads(raw.content, parse_float=Decimal)
     except ValueError:
         return raw.text
 
