@@ -187,7 +187,7 @@ def parse_retry_after(value: str) -> float | None:
             return None
 
 
-def _retry_hook(exc: Exception) -> bool | float:
+def retry_hook(exc: Exception) -> bool | float:
     if isinstance(exc, RateLimited):
         if exc.retry_after is None:
             return True
@@ -243,7 +243,7 @@ class HttpStack:
         if not retryable:
             return once()
         try:
-            return stamina.retry(on=_retry_hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+            return stamina.retry(on=retry_hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
         except (Transient, RateLimited) as exc:
             # A later 5xx/429/open breaker does not undo an earlier attempt that may have reached the
             # vendor: the caller must still look the document up before anything is re-sent.
@@ -306,7 +306,7 @@ class HttpStack:
             if isinstance(exc, (Transient, OutcomeUnknown)) and not isinstance(exc, (RateLimited, CircuitOpen)):
                 breaker_record_failure(conn)
             if isinstance(exc, AuthExpired):
-                _mark_expired(conn, exc.message)
+                mark_expired(conn, exc.message)
             raise
         finally:
             if not isinstance(error, (CircuitOpen, ClientRateLimited)):
@@ -358,7 +358,7 @@ def _never_sent(exc: requests.ConnectionError) -> bool:
                                     "NewConnectionError"))
 
 
-def _mark_expired(connection: Connection, detail: str) -> None:
+def mark_expired(connection: Connection, detail: str) -> None:
     Connection.objects.filter(pk=connection.pk).update(status=Connection.Status.EXPIRED,
                                                        last_check_ok=False, last_check_detail=detail[:500])
     connection.status = Connection.Status.EXPIRED

@@ -26,9 +26,9 @@ from ..http import (
     ClientRateLimited,
     HttpStack,
     Response,
-    _mark_expired,
-    _retry_hook,
+    mark_expired,
     parse_retry_after,
+    retry_hook,
 )
 from ..models import CallLog, Connection
 from . import schema
@@ -104,7 +104,7 @@ def access_token(connection: Connection) -> str:
         return result["access_token"]
     detail = f"{result.get('error')}: {result.get('error_description', '')}"[:400]
     if result.get("error") in ("invalid_client", "unauthorized_client", "invalid_grant", "invalid_request"):
-        _mark_expired(connection, detail)
+        mark_expired(connection, detail)
         raise AuthExpired(detail, status=401)
     raise Transient(detail)
 
@@ -112,7 +112,7 @@ def access_token(connection: Connection) -> str:
 def _write_hook(exc: Exception) -> bool | float:
     if isinstance(exc, OutcomeUnknown):
         return False
-    return _retry_hook(exc)
+    return retry_hook(exc)
 
 
 class BusinessCentralClient(HttpStack):
@@ -188,7 +188,7 @@ class BusinessCentralClient(HttpStack):
                               idempotency_key=kw.get("idempotency_key", ""), timeout=kw["timeout"],
                               attempt=attempt["n"])
 
-        hook = _retry_hook if (read_only or method == "DELETE") else _write_hook
+        hook = retry_hook if (read_only or method == "DELETE") else _write_hook
         return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
 
     def company_path(self, rest: str) -> str:
@@ -215,7 +215,7 @@ class BusinessCentralClient(HttpStack):
         out = []
         for chunk in schema.chunks(operations):
             body = schema.batch(chunk)
-            hook = _retry_hook if read_only else _write_hook
+            hook = retry_hook if read_only else _write_hook
 
             def once(body=body):
                 resp = self._send("POST", "$batch", params=None, json_body=body, files=None, data=None,

@@ -9,7 +9,7 @@ outcome-unknown POST is resolved by the connector with a lookup before anything 
 import stamina
 
 from ..errors import OutcomeUnknown
-from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, HttpStack, Response, _retry_hook
+from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, HttpStack, Response, retry_hook
 from ..models import Connection
 
 MAX_PAGES = 400
@@ -19,7 +19,7 @@ STATE_FIELDS = {"status"}           # 422s about the document's state, not its c
 def _resend_safe(exc: Exception) -> bool | float:
     if isinstance(exc, OutcomeUnknown):
         return False
-    return _retry_hook(exc)
+    return retry_hook(exc)
 
 
 class MoonClient(HttpStack):

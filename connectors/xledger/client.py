@@ -24,8 +24,8 @@ from ..http import (
     RETRY_ATTEMPTS,
     ClientRateLimited,
     HttpStack,
-    _mark_expired,
-    _retry_hook,
+    mark_expired,
+    retry_hook,
 )
 from ..models import CallLog, Connection
 
@@ -38,7 +38,7 @@ CREDITS_WAIT = 20 * 60.0     # the official sample waits 20 minutes when no `res
 def _write_hook(exc: Exception) -> bool | float:
     if isinstance(exc, OutcomeUnknown):
         return False
-    return _retry_hook(exc)
+    return retry_hook(exc)
 
 
 class XledgerClient(HttpStack):
@@ -94,11 +94,11 @@ class XledgerClient(HttpStack):
             if body.get("errors"):
                 error = self.classify(body["errors"])
                 if isinstance(error, AuthExpired):
-                    _mark_expired(self.connection, error.message)
+                    mark_expired(self.connection, error.message)
                 raise error
             return body.get("data") or {}
 
-        hook = _write_hook if mutation else _retry_hook
+        hook = _write_hook if mutation else retry_hook
         return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
 
     def classify(self, errors: list[dict]) -> ConnectorError:
