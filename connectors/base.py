@@ -59,7 +59,8 @@ class PushResult:
     request_id: str = ""
     replayed: bool = False           # the vendor answered from its idempotency store
     calls: int = 1                   # vendor requests this push took (for the frugality figures)
-    warnings: tuple[str, ...] = ()   # e.g. Apideck/Workday left it as a draft
+    warnings: tuple[str, ...] = ()   # a person must look: e.g. Workday left it as a draft
+    notes: tuple[str, ...] = ()      # informational, nothing to do: e.g. a reversal found it already undone
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,21 @@ class RemoteDocument:
     live: bool = True                # False when the vendor shows it deleted/cancelled/reversed
 
 
+@dataclass(frozen=True)
+class ImportFailure:
+    """A document the vendor accepted, then failed to book in a later (asynchronous) import job."""
+    error_id: str                    # the vendor's id for the error row
+    reference: str                   # our reference, as the document carried it
+    message: str
+    created_at: str                  # the vendor's timestamp (ISO); the next poll asks from here
+    level: str = ""
+    row: dict = field(default_factory=dict, hash=False, compare=False)
+
+
 class Connector(ABC):
+    """The six verbs below. Optional capability, for vendors that book in a later job:
+    `import_failures(*, since: str | None) -> list[ImportFailure]` (callers find it with getattr)."""
+
     system: str = ""                 # registry key: wafeq, business_central, xledger, …
     label: str = ""
 

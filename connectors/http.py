@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
-from .models import CallLog, Connection, RateLimitWindow
+from .models import CallLog, Connection, RateLimitSlot, RateLimitWindow
 
 log = logging.getLogger(__name__)
 
@@ -172,6 +172,32 @@ def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: flo
         time.sleep(max(0.01, window + 1 - time.time()))
 
 
+def window_slot_acquire(connection: Connection, *, limit: int, seconds: float, wait_max: float) -> None:
+    """Takes one of `limit` slots in any sliding window of `seconds` (a vendor's burst limit such
+    as Xledger's 20 requests / 5 s), waiting up to `wait_max` for one.
+
+    Counting answered calls is not enough: requests still in flight are invisible to the call log
+    and several workers may see the same free slot. Here a slot is a row taken under the
+    connection's row lock before the request leaves, so workers on PostgreSQL can never exceed
+    the limit between them (SQLite serialises writers itself)."""
+    deadline = time.monotonic() + wait_max
+    window = timedelta(seconds=seconds)
+    while True:
+        with transaction.atomic():
+            Connection.objects.select_for_update().filter(pk=connection.pk).values_list("pk", flat=True).first()
+            now = timezone.now()
+            RateLimitSlot.objects.filter(connection_id=connection.pk, taken_at__lte=now - window).delete()
+            taken = list(RateLimitSlot.objects.filter(connection_id=connection.pk).order_by("taken_at")
+                         .values_list("taken_at", flat=True)[:limit])
+            if len(taken) < limit:
+                RateLimitSlot.objects.create(connection_id=connection.pk, taken_at=now)
+                return
+            wait = max(0.01, (taken[0] + window - now).total_seconds())
+        if time.monotonic() + wait > deadline:
+            raise ClientRateLimited(f"{limit} requests in {seconds:g} s reached", retry_after=wait)
+        time.sleep(wait)
+
+
 # ----------------------------------------------------------------------------- the stack
 
 def parse_retry_after(value: str) -> float | None:
@@ -219,6 +245,10 @@ class HttpStack:
         """Called once on a 401; returns True when new credentials are worth a second try."""
         return False
 
+    def before_send(self) -> None:
+        """Last hook before a request leaves, after the shared limiter (e.g. a vendor's burst
+        slot, which must be taken as close to sending as possible)."""
+
     def parse_error(self, status: int, body) -> tuple[str, str | None, str]:
         """(code, field, detail) from a vendor error body."""
         return (f"http_{status}", None, str(body)[:300])
@@ -265,6 +295,7 @@ class HttpStack:
         breaker_check(conn)
         per_second = int(conn.settings.get("rate_limit_per_second") or DEFAULT_RATE_PER_SECOND)
         rate_limit_acquire(conn, per_second=per_second)
+        self.before_send()
         all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
         if idempotency_key:
             all_headers[self.idempotency_header] = idempotency_key

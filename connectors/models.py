@@ -123,3 +123,18 @@ class RateLimitWindow(models.Model):
 
     def __str__(self):
         return f"{self.connection_id}@{self.window}: {self.count}"
+
+
+class RateLimitSlot(models.Model):
+    """One request sent under a sliding-window limit (a vendor's burst limit): taken before the
+    request leaves, so requests still in flight count too. Rows older than the window are pruned
+    by the next taker."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    taken_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["connection", "taken_at"])]
+
+    def __str__(self):
+        return f"{self.connection_id}@{self.taken_at:%H:%M:%S.%f}"

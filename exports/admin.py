@@ -35,7 +35,7 @@ class AttemptInline(TabularInline):
     extra = 0
     can_delete = False
     fields = ("number", "started_at", "outcome", "error_class", "error_code", "error_message", "request_id",
-              "external_id", "duration_ms")
+              "external_id", "warnings", "notes", "duration_ms")
     readonly_fields = fields
     tab = True
 
@@ -44,6 +44,21 @@ class AttemptInline(TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class VendorWarningFilter(admin.SimpleListFilter):
+    title = "vendor warnings"
+    parameter_name = "vendor_warnings"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Exported with warnings"), ("no", "Without warnings"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(warnings=[])
+        if self.value() == "no":
+            return queryset.filter(warnings=[])
+        return queryset
 
 
 def _run(request, fn, ok_message):
@@ -59,10 +74,11 @@ def _run(request, fn, ok_message):
 @admin.register(ExportRecord)
 class ExportRecordAdmin(OrgScopedAdmin):
     capability = "exports.run"
-    list_display = ("reference", "kind", "status_badge", "connection", "employee", "document_date", "attempts",
-                    "external_id", "next_attempt_at", "wait_reason")
+    list_display = ("reference", "kind", "status_badge", "warnings_badge", "connection", "employee", "document_date",
+                    "attempts", "external_id", "next_attempt_at", "wait_reason")
     list_filter = (("status", ChoicesDropdownFilter), ("kind", ChoicesDropdownFilter),
-                   ("connection", RelatedDropdownFilter), ("document_date", RangeDateFilter), "needs_reconcile")
+                   ("connection", RelatedDropdownFilter), ("document_date", RangeDateFilter), "needs_reconcile",
+                   VendorWarningFilter)
     list_filter_submit = True
     search_fields = ("reference", "external_id", "source_id", "employee__name", "employee__expensico_id")
     list_select_related = ("connection", "employee")
@@ -74,7 +90,7 @@ class ExportRecordAdmin(OrgScopedAdmin):
         (None, {"fields": ("reference", "kind", "status", "wait_reason", "connection", "organization", "employee",
                            "document_date", "source_id", "source_version", "reverses", "sync_run")}),
         ("Outcome", {"fields": ("external_id", "attempts", "next_attempt_at", "needs_reconcile", "last_error",
-                                "exported_at", "idempotency_key")}),
+                                "warnings", "exported_at", "idempotency_key")}),
         ("Entry", {"fields": ("mapping_version", "entry_preview", "payload_preview")}),
     )
 
@@ -90,6 +106,12 @@ class ExportRecordAdmin(OrgScopedAdmin):
     @display(description="Status", label=STATUS_LABELS, ordering="status")
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
+
+    @display(description="Vendor warnings", label={"warned": "warning"})
+    def warnings_badge(self, obj):
+        if not obj.warnings:
+            return None
+        return "warned", f"{len(obj.warnings)} warning{'s' if len(obj.warnings) > 1 else ''}"
 
     @action(description="Retry now", icon="replay", permissions=["change"])
     def retry_now(self, request, object_id):
@@ -145,6 +167,10 @@ class ReviewResolveForm(forms.ModelForm):
             self.add_error("manual_external_reference", "Give the reference it was booked under.")
         if how == ReviewItem.Resolution.SKIPPED and not (data.get("resolution_note") or "").strip():
             self.add_error("resolution_note", "Say why it is skipped.")
+        if how and self.instance.pk and self.instance.is_warning != (how == ReviewItem.Resolution.ACKNOWLEDGED):
+            self.add_error(None, "A vendor warning on a booked record is acknowledged; the other resolutions are "
+                                 "for records waiting in review." if self.instance.is_warning else
+                                 "Only a vendor warning on a booked record can be acknowledged.")
         return data
 
 
@@ -159,8 +185,8 @@ class ReviewItemAdmin(OrgScopedAdmin):
     list_filter_submit = True
     search_fields = ("record__reference", "record__external_id", "record__employee__name", "detail")
     list_select_related = ("record", "owner", "record__connection")
-    actions = ["retry_selected", "assign_to_me"]
-    actions_detail = ["retry_one"]
+    actions = ["retry_selected", "acknowledge_selected", "assign_to_me"]
+    actions_detail = ["retry_one", "acknowledge_one"]
     readonly_fields = ("record_link", "reason", "severity", "detail", "context", "sla_due_at", "fix_link",
                        "resolution", "resolved_by_label", "resolved_at", "created_at")
     fieldsets = (
@@ -199,7 +225,9 @@ class ReviewItemAdmin(OrgScopedAdmin):
 
     @display(description="Reason", label={ReviewItem.Reason.MAPPING_GAP: "warning",
                                           ReviewItem.Reason.HOLD_RULE: "info",
-                                          ReviewItem.Reason.MISSING_RECEIPT: "info"})
+                                          ReviewItem.Reason.MISSING_RECEIPT: "info",
+                                          ReviewItem.Reason.VENDOR_WARNING: "info",
+                                          ReviewItem.Reason.IMPORT_FAILED: "danger"})
     def reason_badge(self, obj):
         return obj.reason, obj.get_reason_display()
 
@@ -246,10 +274,27 @@ class ReviewItemAdmin(OrgScopedAdmin):
             item=item, resolution=ReviewItem.Resolution.RETRIED, by=request.user), "Queued to retry.")
         return redirect("admin:exports_reviewitem_changelist")
 
+    @action(description="Acknowledge", icon="done", permissions=["change"])
+    def acknowledge_one(self, request, object_id):
+        item = self.get_queryset(request).get(pk=object_id)
+        _run(request, lambda: review_services.review_item_resolve(
+            item=item, resolution=ReviewItem.Resolution.ACKNOWLEDGED, by=request.user), "Acknowledged.")
+        return redirect("admin:exports_reviewitem_changelist")
+
     @action(description="Retry selected (after a fix)", icon="replay", permissions=["change"])
     def retry_selected(self, request, queryset):
-        done = review_services.review_items_retry(items=list(queryset), by=request.user)
-        messages.success(request, f"{done} records queued to retry.")
+        items = list(queryset)
+        done = review_services.review_items_retry(items=items, by=request.user)
+        warnings = sum(1 for i in items if i.is_open and i.is_warning)
+        messages.success(request, f"{done} records queued to retry."
+                         + (f" {warnings} vendor warnings left alone: acknowledge them." if warnings else ""))
+
+    @action(description="Acknowledge selected warnings", icon="done_all", permissions=["change"])
+    def acknowledge_selected(self, request, queryset):
+        items = list(queryset)
+        done = review_services.review_items_acknowledge(items=items, by=request.user)
+        messages.success(request, f"{done} vendor warnings acknowledged."
+                         + (f" {len(items) - done} other items left alone." if len(items) > done else ""))
 
     @action(description="Assign to me", icon="person_add", permissions=["change"])
     def assign_to_me(self, request, queryset):

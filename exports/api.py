@@ -199,7 +199,10 @@ class ReviewItemViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return self._done(item)
 
     @extend_schema(summary="Resolve: retried, fixed_mapping, booked_manually (with external_reference), "
-                   "skipped (with a note)", request=s.ResolveSerializer, responses=s.ReviewItemSerializer)
+                   "skipped (with a note); a vendor warning (record exported) only acknowledged",
+                   description="A vendor warning sits on a booked record: only `acknowledged` resolves it, and "
+                   "`acknowledged` resolves nothing else; a mismatch is a 409 (`not_parked` / `not_a_warning`).",
+                   request=s.ResolveSerializer, responses=s.ReviewItemSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         item = self.get_object()

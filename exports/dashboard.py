@@ -30,15 +30,18 @@ def exports_panel(request, org_ids):
     total = attempts.exclude(outcome__in=[ExportAttempt.Outcome.DRY_RUN, ExportAttempt.Outcome.RATE_LIMITED]).count()
     failed = attempts.filter(outcome__in=[ExportAttempt.Outcome.RETRY, ExportAttempt.Outcome.OUTCOME_UNKNOWN,
                                           ExportAttempt.Outcome.NEEDS_REVIEW]).count()
+    open_items = ReviewItem.objects.filter(organization__in=org_ids, resolved_at__isnull=True)
+    # Warnings sit on booked records: shown, but not counted as blockers.
+    warnings = open_items.filter(reason=ReviewItem.Reason.VENDOR_WARNING).count()
     kpis = [
         {"title": "Exported today", "value": records.filter(status=Status.EXPORTED, exported_at__date=today).count(),
          "footer": "documents booked", "href": f"{changelist}?status__exact=exported"},
         {"title": "Pending", "value": records.filter(status__in=[Status.PENDING, Status.RETRY, Status.IN_PROGRESS,
                                                                  Status.OUTCOME_UNKNOWN]).count(),
          "footer": "waiting, retrying or in flight", "href": f"{changelist}?status__exact=pending"},
-        {"title": "Needs review",
-         "value": ReviewItem.objects.filter(organization__in=org_ids, resolved_at__isnull=True).count(),
-         "footer": "open review items", "href": reverse("admin:exports_reviewitem_changelist")},
+        {"title": "Needs review", "value": open_items.exclude(reason=ReviewItem.Reason.VENDOR_WARNING).count(),
+         "footer": "open review items" + (f" · {warnings} warnings to acknowledge" if warnings else ""),
+         "href": reverse("admin:exports_reviewitem_changelist")},
         {"title": "Failure rate (24 h)", "value": f"{(100 * failed / total):.1f}%" if total else "–",
          "footer": f"{failed} of {total} vendor attempts", "href": changelist},
     ]

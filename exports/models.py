@@ -70,6 +70,8 @@ class ExportRecord(models.Model):
     payload_preview = models.JSONField(null=True, blank=True, help_text="The vendor payload (dry run)")
     mapping_version = models.CharField(max_length=64, blank=True, default="")
     last_error = models.TextField(blank=True, default="")
+    warnings = models.JSONField(default=list, blank=True,
+                                help_text="What the vendor warned about when this was last exported")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     exported_at = models.DateTimeField(null=True, blank=True)
@@ -128,6 +130,8 @@ class ExportAttempt(models.Model):
     external_id = models.CharField(max_length=200, blank=True, default="")
     duration_ms = models.PositiveIntegerField(default=0)
     worker = models.CharField(max_length=120, blank=True, default="")
+    warnings = models.JSONField(default=list, blank=True, help_text="Vendor warnings: a person must look")
+    notes = models.JSONField(default=list, blank=True, help_text="Vendor notes: informational")
 
     class Meta:
         ordering = ["record", "number"]
@@ -154,6 +158,10 @@ class ReviewItem(models.Model):
         RETRIES_EXHAUSTED = "retries_exhausted", "Retries exhausted"
         HOLD_RULE = "hold_rule", "Held by a rule"
         MISSING_RECEIPT = "missing_receipt", "Missing receipt"
+        # The record is booked (exported); the vendor said something a person should see.
+        VENDOR_WARNING = "vendor_warning", "Exported with a warning"
+        # The vendor accepted the document, then its import job failed: nothing was booked.
+        IMPORT_FAILED = "import_failed", "Import failed at the vendor"
 
     class Severity(models.TextChoices):
         LOW = "low", "Low"
@@ -165,6 +173,7 @@ class ReviewItem(models.Model):
         FIXED_MAPPING = "fixed_mapping", "Fixed the mapping"
         BOOKED_MANUALLY = "booked_manually", "Booked manually"
         SKIPPED = "skipped", "Skipped"
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"   # vendor warnings only: the record stays as it is
 
     SLA = {Severity.HIGH: timedelta(hours=4), Severity.MEDIUM: timedelta(hours=24),
            Severity.LOW: timedelta(hours=72)}
@@ -205,6 +214,10 @@ class ReviewItem(models.Model):
     @property
     def overdue(self) -> bool:
         return self.is_open and self.sla_due_at < timezone.now()
+
+    @property
+    def is_warning(self) -> bool:
+        return self.reason == self.Reason.VENDOR_WARNING
 
 
 class SyncRun(models.Model):
@@ -264,3 +277,17 @@ class PilotScope(models.Model):
 
     def __str__(self):
         return f"Pilot scope · {self.organization}"
+
+
+class ImportFailureCursor(models.Model):
+    """How far the asynchronous import failures of one connection have been handled, in the
+    vendor's own clock (its timestamps are compared only with each other)."""
+
+    connection = models.OneToOneField("connectors.Connection", on_delete=models.CASCADE,
+                                      related_name="import_failure_cursor")
+    since = models.CharField(max_length=64, blank=True, default="",
+                             help_text="Vendor timestamp of the newest failure handled; empty: from the start")
+    polled_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Import failures of {self.connection_id} since {self.since or 'the start'}"

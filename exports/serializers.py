@@ -15,7 +15,7 @@ class ExportAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExportAttempt
         fields = ["number", "started_at", "finished_at", "outcome", "error_class", "error_code", "error_message",
-                  "request_id", "external_id", "duration_ms"]
+                  "request_id", "external_id", "warnings", "notes", "duration_ms"]
 
 
 class ExportRecordSerializer(serializers.ModelSerializer):
@@ -25,7 +25,7 @@ class ExportRecordSerializer(serializers.ModelSerializer):
         model = ExportRecord
         fields = ["id", "organization", "connection", "kind", "source_id", "source_version", "reference",
                   "status", "wait_reason", "attempts", "next_attempt_at", "external_id", "employee",
-                  "document_date", "reverses", "sync_run", "mapping_version", "last_error", "created_at",
+                  "document_date", "reverses", "sync_run", "mapping_version", "last_error", "warnings", "created_at",
                   "updated_at", "exported_at"]
         read_only_fields = fields
 

@@ -3,7 +3,7 @@ delays work until the sweeper rings again."""
 
 from django_q.tasks import async_task
 
-from .services import sweeper, sync, worker
+from .services import import_failures, sweeper, sync, worker
 
 
 def export_record(record_id: int) -> str:
@@ -21,3 +21,7 @@ def sync_run_execute(sync_run_id: int) -> str:
 def enqueue(record_ids) -> None:
     for record_id in record_ids:
         async_task("exports.tasks.export_record", record_id, group="exports")
+
+
+def import_failures_poll() -> dict:
+    return import_failures.import_failures_poll_due()

@@ -31,8 +31,11 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.OUTCOME_UNKNOWN: frozenset({S.IN_PROGRESS, S.EXPORTED, S.NEEDS_REVIEW}),
     # A person decides: retry after a fix, book manually (exported), skip (cancelled).
     S.NEEDS_REVIEW: frozenset({S.PENDING, S.EXPORTED, S.CANCELLED, S.SUPERSEDED}),
-    # Booked: undone only by a separate reversal record, never by editing this one.
-    S.EXPORTED: frozenset(),
+    # Booked: undone only by a separate reversal record, never by editing this one. One way back:
+    # a vendor that imports asynchronously (Xledger) may report later that the accepted document
+    # failed to import, so nothing was booked; only the import-failure poll takes this edge
+    # (services.import_failures), and a person's "retried" then sends it again.
+    S.EXPORTED: frozenset({S.NEEDS_REVIEW}),
     # A person may re-export a record they cancelled by hand (the service checks the source).
     S.CANCELLED: frozenset({S.PENDING}),
     S.SUPERSEDED: frozenset(),
@@ -44,7 +47,7 @@ CLAIMABLE = (S.PENDING, S.RETRY, S.OUTCOME_UNKNOWN)
 OPEN = (S.PENDING, S.RETRY, S.IN_PROGRESS, S.OUTCOME_UNKNOWN, S.NEEDS_REVIEW)
 # Nothing was sent, or whatever was sent is settled: safe to cancel/supersede without a reversal.
 UNSENT = (S.PENDING, S.RETRY, S.NEEDS_REVIEW)
-TERMINAL = (S.EXPORTED, S.CANCELLED, S.SUPERSEDED)
+TERMINAL = (S.EXPORTED, S.CANCELLED, S.SUPERSEDED)   # exported: barring a late import failure
 
 
 class IllegalTransition(Exception):

@@ -240,7 +240,7 @@ class ApideckWorkdayConnector(Connector):
                 return PushResult(external_id=result.external_id, replayed=result.replayed,
                                   calls=self.client.calls - before, warnings=result.warnings)
             return PushResult(external_id=external_id, calls=self.client.calls - before,
-                              warnings=("not found in Workday; nothing to reverse",))
+                              notes=("not found in Workday; nothing to reverse",))
         if row.get("status") not in DEAD:
             self.client.call("DELETE", f"{JE_PATH}/{external_id}")
         return PushResult(external_id=external_id, calls=self.client.calls - before)

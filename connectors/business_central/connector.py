@@ -270,10 +270,10 @@ class BusinessCentralConnector(Connector):
             return PushResult(external_id=external_id, calls=self.client.calls - before)
         if not state["posted"]:
             return PushResult(external_id=external_id, calls=self.client.calls - before,
-                              warnings=("already gone in Business Central",))
+                              notes=("already gone in Business Central",))
         if state["reversed"]:
             return PushResult(external_id=external_id, calls=self.client.calls - before,
-                              warnings=("already reversed",))
+                              notes=("already reversed",))
         if not reference:
             raise Permanent("a posted journal needs the reversal entry's `reverses` reference", field="reverses")
         try:
@@ -296,7 +296,7 @@ class BusinessCentralConnector(Connector):
             if exc.status != 404:
                 raise
             return PushResult(external_id=external_id, calls=self.client.calls - before,
-                              warnings=("already deleted in Business Central",))
+                              notes=("already deleted in Business Central",))
         if row["status"] in ("Draft", " ", ""):
             self.client.request("DELETE", self.cp(f"purchaseInvoices({invoice_id})"),
                                 headers={"If-Match": row.get("@odata.etag", "*")})
@@ -311,7 +311,7 @@ class BusinessCentralConnector(Connector):
             return PushResult(external_id=f"PCM:{existing[0]['id']}", calls=self.client.calls - before)
         if existing or row["status"] == "Corrective":
             return PushResult(external_id=external_id, calls=self.client.calls - before,
-                              warnings=("already reversed",))
+                              notes=("already reversed",))
         try:
             memo = schema.credit_memo(entry, vendor_id=row["vendorId"], invoice_id=invoice_id, number=number,
                                       lcy=self.connection.settings.get("lcy", ""))

@@ -10,7 +10,7 @@ import stamina
 
 from ..errors import OutcomeUnknown
 from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, HttpStack, Response, retry_hook
-from ..models import Connection
+from ..models import CallLog, Connection
 
 MAX_PAGES = 400
 STATE_FIELDS = {"status"}           # 422s about the document's state, not its content
@@ -24,6 +24,7 @@ def _resend_safe(exc: Exception) -> bool | float:
 
 class MoonClient(HttpStack):
     request_id_header = "X-Request-Id"
+    idempotency_header = "X-Expensico-Idempotency-Key"   # Moon ignores it; it ties the call log to the record
 
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, **kw)
@@ -49,9 +50,23 @@ class MoonClient(HttpStack):
     def call(self, method: str, path: str, **kw) -> Response:
         return self.request(method, path, timeout=self.timeout, **kw)
 
-    def post(self, path: str, payload: dict | None = None) -> Response:
-        return stamina.retry(on=_resend_safe, attempts=RETRY_ATTEMPTS, timeout=120)(
-            lambda: self.call("POST", path, json_body=payload if payload is not None else {}))()
+    def post(self, path: str, payload: dict | None = None, *, key: str = "") -> Response:
+        """`key` (our idempotency key) is not Moon's: it only ties the call log to the record, so
+        a later attempt knows this record already wrote to Moon and looks it up first. The stack's
+        keyed-retry is therefore bypassed: a lost answer is never re-sent blind."""
+        attempt = {"n": 0}
+
+        def once():
+            attempt["n"] += 1
+            return self._send("POST", path, params=None, json_body=payload if payload is not None else {},
+                              files=None, data=None, headers=None, idempotency_key=key, timeout=self.timeout,
+                              attempt=attempt["n"])
+
+        return stamina.retry(on=_resend_safe, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+
+    def wrote_before(self, key: str) -> bool:
+        """Did any earlier call carry this key (whatever its answer)?"""
+        return bool(key) and CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=key).exists()
 
     def list_all(self, path: str, **filters) -> list[dict]:
         """Every page, following `links.next` (absolute URLs that keep the filters)."""

@@ -2,10 +2,11 @@
 
 Export is two steps, create the draft then approve it (Moon posts the journal entry); reversal is
 Moon's cancel (it posts the mirror entry). There is no idempotency key and no reference filter:
-our reference goes into `notes` (and the description), and before anything is created or re-sent
-the expense date's range is listed and `notes` matched. Moon computes tax and totals itself, so
-they are compared with our entry before approval: a difference deletes the draft and becomes a
-Permanent `amount_mismatch` (a review item), never a silently different booking.
+our reference goes into `notes` (and the description), and before anything is re-sent (an
+earlier call carried this record's key, per the call log) the expense date's range is listed and
+`notes` matched; a first send costs two calls, create and approve. Moon computes tax and totals
+itself, so they are compared with our entry before approval: a difference deletes the draft and
+becomes a Permanent `amount_mismatch` (a review item), never a silently different booking.
 """
 
 import threading
@@ -201,11 +202,15 @@ class MoonErpConnector(Connector):
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
         _remember(self.connection.pk, entry.reference, payload["date"])
-        row = self._find_one(entry.reference, payload["date"])
+        # No reference filter: a lookup lists the whole day, so it is made only when it can find
+        # something, i.e. when an earlier attempt with this key wrote to Moon (the engine looks
+        # up itself first when an attempt's fate is unknown, e.g. a killed worker).
+        row = self._find_one(entry.reference, payload["date"]) if self.client.wrote_before(idempotency_key) else None
         replayed = row is not None
         if row is None:
-            row, replayed = self._create(entry.reference, payload)
+            row, replayed = self._create(entry.reference, payload, idempotency_key)
         warnings: list[str] = []
+        notes: list[str] = []
         if row["status"] == "draft":
             if replayed and self._differs(payload, row):
                 row = self.client.call("PUT", f"{EXPENSES}/{row['id']}", json_body=payload).body["data"]
@@ -215,15 +220,16 @@ class MoonErpConnector(Connector):
                 field = wrong[0][0]
                 raise Permanent(f"{row['document_number']}: " + "; ".join(text for _, text in wrong)
                                 + " (draft deleted, nothing booked)", code="amount_mismatch", field=field)
-            self._approve(row)
-            warnings += [f"{row['document_number']}: {text} (within the connection's tolerance)"
-                         for _, text in schema.mismatches(expected, row, entry.currency)]
+            self._approve(row, idempotency_key)
+            # A difference the connection's tolerance accepts was accepted by a person: a note.
+            notes += [f"{row['document_number']}: {text} (within the connection's tolerance)"
+                      for _, text in schema.mismatches(expected, row, entry.currency)]
         else:
             # Already approved by an earlier attempt: report a difference, it is booked already.
             warnings += [f"{row.get('document_number')}: {text}"
                          for _, text in schema.mismatches(expected, row, entry.currency)]
         return PushResult(external_id=str(row["id"]), replayed=replayed, calls=self.client.calls - before,
-                          warnings=tuple(warnings))
+                          warnings=tuple(warnings), notes=tuple(notes))
 
     def _tolerance(self) -> Decimal:
         # Moon computes tax on the net (amount × rate), so a tax-inclusive gross is not always
@@ -231,11 +237,11 @@ class MoonErpConnector(Connector):
         # Strict by default: a person may accept such differences per connection.
         return Decimal(str(self.connection.settings.get("amount_tolerance") or "0"))
 
-    def _create(self, reference: str, payload: dict) -> tuple[dict, bool]:
+    def _create(self, reference: str, payload: dict, key: str) -> tuple[dict, bool]:
         last: OutcomeUnknown | None = None
         for _ in range(MAX_RESOLUTIONS):
             try:
-                return self.client.post(EXPENSES, payload).body["data"], False
+                return self.client.post(EXPENSES, payload, key=key).body["data"], False
             except OutcomeUnknown as exc:
                 last = exc
                 row = self._find_one(reference, payload["date"])
@@ -243,12 +249,12 @@ class MoonErpConnector(Connector):
                     return row, True
         raise last
 
-    def _approve(self, row: dict) -> None:
+    def _approve(self, row: dict, key: str) -> None:
         """A lost answer here is left to the caller as OutcomeUnknown: find_by_reference then shows
         the expense approved (booked) or still a draft (not live, so the push is repeated and this
         approval re-sent: approving is safe to repeat once we know it is a draft)."""
         try:
-            self.client.post(f"{EXPENSES}/{row['id']}/approve")
+            self.client.post(f"{EXPENSES}/{row['id']}/approve", key=key)
         except Permanent as exc:
             if exc.code != "invalid_state":
                 raise
@@ -319,8 +325,8 @@ class MoonErpConnector(Connector):
         (never booked) is deleted; already cancelled or deleted counts as done."""
         before = self.client.calls
 
-        def done(*warnings):
-            return PushResult(external_id=external_id, calls=self.client.calls - before, warnings=warnings)
+        def done(*notes):
+            return PushResult(external_id=external_id, calls=self.client.calls - before, notes=notes)
 
         try:
             row = self.client.call("GET", f"{EXPENSES}/{external_id}").body["data"]

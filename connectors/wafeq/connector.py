@@ -221,7 +221,7 @@ class WafeqConnector(Connector):
                 if exc.status != 404:
                     raise
                 return PushResult(external_id=external_id, calls=self.client.calls - before,
-                                  warnings=("already deleted in Wafeq",))
+                                  notes=("already deleted in Wafeq",))
             if row["status"] == "POSTED":
                 self.client.call("POST", f"/expenses/{external_id}/mark-as-draft/")
             self._delete(f"/expenses/{external_id}/", idempotency_key)

@@ -273,11 +273,11 @@ class WorkdayConnector(Connector):
             journals = []
         if not journals:
             return PushResult(external_id=external_id, calls=self.client.calls - before,
-                              warnings=("journal not found in Workday; nothing to reverse",))
+                              notes=("journal not found in Workday; nothing to reverse",))
         status = _id(_one(journals[0].Journal_Entry_Data).Journal_Status_Reference, "Journal_Entry_Status_ID")
         if status == "Canceled":
             return PushResult(external_id=external_id, calls=self.client.calls - before,
-                              warnings=("already canceled in Workday",))
+                              notes=("already canceled in Workday",))
         if status != "Posted":
             self.client.call("Cancel_Accounting_Journal", schema.journal_action(external_id))
             return PushResult(external_id=external_id, calls=self.client.calls - before)

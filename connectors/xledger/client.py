@@ -11,8 +11,7 @@ never is (the connector looks the reference up first), and `requests_this_month`
 the call log holds for the connection.
 """
 
-import time
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import stamina
 from django.utils import timezone
@@ -22,15 +21,16 @@ from ..http import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
     RETRY_ATTEMPTS,
-    ClientRateLimited,
     HttpStack,
     mark_expired,
     retry_hook,
+    window_slot_acquire,
 )
-from ..models import CallLog, Connection
+from ..models import Connection
 
 BURST_REQUESTS = 20
-BURST_WINDOW = timedelta(seconds=5)
+BURST_SECONDS = 5.0
+BURST_MARGIN = 0.25          # our send time vs. Xledger's arrival time
 BURST_WAIT = 6.0
 CREDITS_WAIT = 20 * 60.0     # the official sample waits 20 minutes when no `resetAt` is given
 
@@ -65,21 +65,11 @@ class XledgerClient(HttpStack):
             error = self.classify(resp_body["errors"])
         super()._log(method, path, params, status, started, resp_headers, key, error, attempt, req_body, resp_body)
 
-    def _send(self, method, path, **kw):
-        self._wait_for_burst_slot()
-        return super()._send(method, path, **kw)
-
-    def _wait_for_burst_slot(self) -> None:
-        """Xledger's burst limit, counted in the shared call log so every worker respects it."""
+    def before_send(self) -> None:
+        """Xledger's burst limit, shared by every worker: a slot is taken just before the request
+        leaves (requests in flight count), with a small margin for the vendor counting arrivals."""
         limit = int(self.connection.settings.get("burst_limit") or BURST_REQUESTS)
-        deadline = time.monotonic() + BURST_WAIT
-        while True:
-            since = timezone.now() - BURST_WINDOW
-            if CallLog.objects.filter(connection_id=self.connection.pk, created_at__gte=since).count() < limit:
-                return
-            if time.monotonic() >= deadline:
-                raise ClientRateLimited("Xledger burst limit (20 requests / 5 s) reached", retry_after=5.0)
-            time.sleep(0.25)
+        window_slot_acquire(self.connection, limit=limit, seconds=BURST_SECONDS + BURST_MARGIN, wait_max=BURST_WAIT)
 
     def graphql(self, query: str, variables: dict | None = None, *, mutation: bool = False,
                 idempotency_key: str = "") -> dict:

@@ -9,7 +9,9 @@ import errors in one request).
 Reversal: Xledger has no mutation to remove GL import rows, so a reversal is a reversing voucher
 (the reversal entry's lines) whose `yourReference` names the original; a reversed reference no
 longer counts as held. Import failures are asynchronous: `import_failures()` polls
-`glImportItemErrors`, and `find_by_reference` reports a failed voucher as not live.
+`glImportItemErrors` (the optional capability the export engine polls), and `find_by_reference`
+reports a reference whose newest import failed as not live (imports.py). A failed voucher booked
+nothing, so a push finding one sends the voucher again.
 """
 
 from collections.abc import Sequence
@@ -23,6 +25,7 @@ from ..base import (
     CatalogKind,
     CheckResult,
     Connector,
+    ImportFailure,
     PushResult,
     RemoteDocument,
     register,
@@ -32,6 +35,7 @@ from ..errors import OutcomeUnknown, Permanent
 from ..models import CallLog, Connection
 from . import (
     dashboard,  # noqa: F401  (the usage panel registers on import)
+    imports,
     schema,
 )
 from .client import XledgerClient
@@ -186,9 +190,10 @@ class XledgerConnector(Connector):
             if found:
                 return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
             external_id = self._send_voucher(inputs, idempotency_key)   # proven absent: send again
-        # `invoiceFile` on import rows has undocumented semantics: receipts are not sent.
-        warnings = ("Xledger GL import rows carry no receipt; it stays in Expensico",) if entry.attachments else ()
-        return PushResult(external_id=external_id, calls=self.client.calls - before, warnings=warnings)
+        # `invoiceFile` on import rows has undocumented semantics: receipts are not sent. That is
+        # true of every Xledger voucher, so it is a note on the attempt, not a review item each.
+        notes = ("Xledger GL import rows carry no receipt; it stays in Expensico",) if entry.attachments else ()
+        return PushResult(external_id=external_id, calls=self.client.calls - before, notes=notes)
 
     def preview(self, entry: AccountingEntry) -> dict:
         """The `addGLImportItems` call `push` would make (dry run): no network."""
@@ -201,40 +206,24 @@ class XledgerConnector(Connector):
         return f"GLI:{min(ids)}"
 
     def _held(self, reference: str) -> RemoteDocument | None:
+        """The live voucher for a reference; a failed import booked nothing, so it is not held."""
         found = self._lookup([reference]).get(reference)
-        if found and not found.live:
-            raise Permanent(f"Xledger could not import {reference}: {found.status}", code="import_failed")
-        return found
+        return found if found and found.live else None
 
     # find_by_reference ----------------------------------------------------------------------
     def _lookup(self, references: list[str]) -> dict[str, RemoteDocument]:
         if not references:
             return {}
-        data = self.client.graphql(schema.LOOKUP, {"refs": references})
-        reversed_refs = {e["node"]["yourReference"] for e in data["reversals"]["edges"]}
-        failures = {e["node"]["objectValue"]: e["node"]["message"] for e in data["errors"]["edges"]}
-        rows: dict[str, list[dict]] = {}
-        for edge in data["items"]["edges"]:
-            rows.setdefault(edge["node"]["extIdentifier"], []).append(edge["node"])
-        found = {}
-        for ref, items in rows.items():
-            if ref in reversed_refs:
-                continue
-            failed = failures.get(ref)
-            found[ref] = RemoteDocument(
-                reference=ref, external_id=f"GLI:{min(int(i['dbId']) for i in items)}",
-                status=f"import failed: {failed}" if failed else "imported",
-                amount=str(schema.voucher_total([i["amount"] for i in items])), live=not failed)
-        return found
+        found, reversed_refs = imports.documents(self.client.graphql(schema.LOOKUP, {"refs": references}))
+        return {ref: doc for ref, doc in found.items() if ref not in reversed_refs}
 
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
         return self._lookup(list(dict.fromkeys(references)))
 
-    def import_failures(self, *, since: str | None = None) -> list[dict]:
-        """Asynchronous import errors since a moment (ISO datetime): [{reference, message, level}]."""
+    def import_failures(self, *, since: str | None = None) -> list[ImportFailure]:
+        """Asynchronous import errors created at or after `since` (an Xledger timestamp), oldest first."""
         rows = self.client.paged(schema.IMPORT_ERRORS, "glImportItemErrors", since=since)
-        return [{"reference": r["objectValue"], "message": r["message"], "created_at": r["createdAt"],
-                 "level": (r.get("errorLevel") or {}).get("code", "")} for r in rows]
+        return [imports.failure(r) for r in rows]
 
     # reverse --------------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
@@ -242,15 +231,17 @@ class XledgerConnector(Connector):
         original = entry.reverses
         if not original:
             raise Permanent("a reversal entry needs `reverses`", code="unsupported_entry", field="reverses")
-        data = self.client.graphql(schema.LOOKUP, {"refs": [original]})
-        if any(e["node"]["yourReference"] == original for e in data["reversals"]["edges"]):
-            return PushResult(external_id=external_id, calls=self.client.calls - before, warnings=("already reversed",))
-        if not data["items"]["edges"]:
+        # Our own reference too: a reversing voucher that failed to import does not count as done.
+        found, reversed_refs = imports.documents(
+            self.client.graphql(schema.LOOKUP, {"refs": [original, entry.reference]}))
+        if original in reversed_refs:
+            return PushResult(external_id=external_id, calls=self.client.calls - before, notes=("already reversed",))
+        if original not in found:
             return PushResult(external_id=external_id, calls=self.client.calls - before,
-                              warnings=("nothing held in Xledger for this reference",))
-        if any(e["node"]["objectValue"] == original for e in data["errors"]["edges"]):
+                              notes=("nothing held in Xledger for this reference",))
+        if not found[original].live:
             return PushResult(external_id=external_id, calls=self.client.calls - before,
-                              warnings=("the original voucher failed to import; nothing to reverse",))
+                              notes=("the original voucher failed to import; nothing to reverse",))
         try:
             inputs = schema.voucher_inputs(entry, base_currency=self.connection.settings.get("base_currency", ""),
                                            your_reference=original)

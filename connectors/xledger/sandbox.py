@@ -94,6 +94,7 @@ class XledgerSandbox(SandboxApp):
             self.burst_limit: tuple[int, float] | None = BURST
             self.credits: int | None = None          # None: unlimited; 0 → INSUFFICIENT_CREDITS
             self.forced_errors: list[str] = []
+            self.failing_imports: list[str] = []     # the import job refuses the next vouchers, with these messages
             self.recent: dict[str, deque] = {}
             self.requests_by_month: dict[str, int] = {}
             entity = SEED["entity"]
@@ -157,6 +158,15 @@ class XledgerSandbox(SandboxApp):
                     vouchers.setdefault(row["_call"], []).append(row)
             return [{"extIdentifier": reference, "rows": rows} for rows in vouchers.values()]
 
+    def booked(self, reference: str) -> list[dict]:
+        """Journal transactions posted for a reference: what the import job actually booked."""
+        with self.lock:
+            headers: dict[str, list[dict]] = {}
+            for row in self.tables["journalEntries"]:
+                if row["extIdentifier"] == reference:
+                    headers.setdefault(row["transactionDbId"], []).append(row)
+            return [{"transactionDbId": tid, "lines": lines} for tid, lines in headers.items()]
+
     def revoke_all_credentials(self) -> None:
         with self.lock:
             self.tokens.clear()
@@ -167,7 +177,9 @@ class XledgerSandbox(SandboxApp):
 
     def control(self, req: Request) -> Response:
         """Adds `POST /__sandbox__/xledger` {"burst_limit": [n, seconds] | null, "credits": n | null,
-        "graphql_errors": ["BAD_REQUEST.CONCURRENCY_LIMIT_REACHED", …]} to the shared switches."""
+        "graphql_errors": ["BAD_REQUEST.CONCURRENCY_LIMIT_REACHED", …], "fail_imports": ["Period is
+        closed", …]} to the shared switches: `fail_imports` makes the import job refuse the next
+        vouchers (one message each) after `addGLImportItems` has accepted them."""
         if req.method == "POST" and req.path.rstrip("/").endswith("/xledger"):
             body = req.json() or {}
             with self.lock:
@@ -176,6 +188,7 @@ class XledgerSandbox(SandboxApp):
                 if "credits" in body:
                     self.credits = body["credits"]
                 self.forced_errors += body.get("graphql_errors", [])
+                self.failing_imports += body.get("fail_imports", [])
             return Response(200, {"burst_limit": self.burst_limit, "credits": self.credits,
                                   "requests_by_month": self.requests_by_month})
         return super().control(req)
@@ -350,15 +363,22 @@ class XledgerSandbox(SandboxApp):
         self._process([r for r in self.tables["glImportItems"] if r["_call"] == self.call_number])
         return {"edges": edges}
 
+    def fail_next_imports(self, *messages: str) -> None:
+        with self.lock:
+            self.failing_imports += list(messages)
+
     def _process(self, rows: list[dict]) -> None:
-        """Xledger's import job: balanced vouchers become journal entries, others error rows."""
+        """Xledger's import job: balanced vouchers become journal entries, others error rows (the
+        rows stay in glImportItems; the mutation has already answered with their dbIds)."""
         vouchers: dict[str, list[dict]] = {}
         for row in rows:
             vouchers.setdefault(row.get("extIdentifier") or row["dbId"], []).append(row)
         for ext, lines in vouchers.items():
             total = sum((Decimal(str(r.get("amount") or 0)) for r in lines), Decimal(0))
-            if total != 0:
-                self._add("glImportItemErrors", {"message": f"Voucher does not balance (difference {total}).",
+            refused = f"Voucher does not balance (difference {total})." if total != 0 else (
+                self.failing_imports.pop(0) if self.failing_imports else "")
+            if refused:
+                self._add("glImportItemErrors", {"message": refused,
                                                  "errorLevel": {"code": "ERROR", "name": "Error"},
                                                  "transactionDbId": None, "objectValue": ext})
                 continue

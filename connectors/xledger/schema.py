@@ -24,19 +24,20 @@ ADD_VOUCHER = """mutation AddVoucher($inputs: [AddGLImportItemsInput!]!) {
 
 LOOKUP = """query Lookup($refs: [String!]) {
   items: glImportItems(first: 10000, filter: {extIdentifier_in: $refs}) {
-    edges { node { dbId extIdentifier amount } } pageInfo { hasNextPage }
+    edges { node { dbId extIdentifier amount createdAt } } pageInfo { hasNextPage }
   }
   reversals: glImportItems(first: 10000, filter: {yourReference_in: $refs}) {
-    edges { node { dbId yourReference } }
+    edges { node { dbId yourReference extIdentifier createdAt } }
   }
   errors: glImportItemErrors(first: 10000, filter: {objectValue_in: $refs}) {
-    edges { node { dbId message objectValue } }
+    edges { node { dbId message objectValue createdAt } }
   }
 }"""
 
 IMPORT_ERRORS = """query ImportErrors($since: DateTime, $after: String) {
   glImportItemErrors(first: 10000, after: $after, filter: {createdAt_gte: $since}) {
-    edges { cursor node { dbId createdAt message objectValue errorLevel { code } } } pageInfo { hasNextPage }
+    edges { cursor node { dbId createdAt message objectValue transactionDbId errorLevel { code name } } }
+    pageInfo { hasNextPage }
   }
 }"""
 

@@ -60,5 +60,15 @@ def held(server, reference: str) -> list[dict]:
     return server.app.documents(reference)
 
 
+def booked(server, reference: str) -> list[dict]:
+    """Journal transactions the import job posted for a reference (failed vouchers post none)."""
+    return server.app.booked(reference)
+
+
+def fail_next_imports(server, *messages: str) -> None:
+    """Xledger accepts the next vouchers, then its import job refuses them (one message each)."""
+    server.app.fail_next_imports(*messages)
+
+
 def revoke(server) -> None:
     server.app.revoke_all_credentials()

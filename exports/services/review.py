@@ -1,16 +1,24 @@
-"""The review queue: open (from the worker), assign, resolve, retry."""
+"""The review queue: open (from the worker), assign, resolve, retry.
+
+Two kinds of item: a parked record (status needs_review) that a person retries, fixes, books
+manually or skips; and a vendor warning on a booked record (status stays exported), which a
+person only acknowledges."""
 
 from django.db import transaction
 from django.utils import timezone
 
 from ..models import ExportRecord, ReviewItem
-from ..transitions import Status
+from ..transitions import IllegalTransition, Status
 from .records import enqueue_on_commit
-from .transition import record_transition
+from .transition import StaleRecord, record_transition
 
 
 class ReviewError(Exception):
-    pass
+    """A resolution the queue refuses; `code` is stable for API clients (not_* → 409)."""
+
+    def __init__(self, detail: str, *, code: str = "invalid"):
+        super().__init__(detail)
+        self.code = code
 
 
 def review_item_open(*, record: ExportRecord, reason: str, detail: str = "", severity: str = ReviewItem.Severity.MEDIUM,
@@ -18,12 +26,21 @@ def review_item_open(*, record: ExportRecord, reason: str, detail: str = "", sev
     """Call inside the transaction that moves the record to needs_review."""
     existing = ReviewItem.objects.filter(record=record, resolved_at__isnull=True).first()
     if existing:
-        ReviewItem.objects.filter(pk=existing.pk).update(reason=reason, detail=detail, context=context or {})
+        # One open item per record: the newest reason wins, with its severity and the earlier deadline.
+        sla = min(existing.sla_due_at, existing.created_at + ReviewItem.SLA[severity])
+        ReviewItem.objects.filter(pk=existing.pk).update(reason=reason, detail=detail, context=context or {},
+                                                         severity=severity, sla_due_at=sla)
         existing.refresh_from_db()
         return existing
     return ReviewItem.objects.create(
         organization_id=record.organization_id, record=record, reason=reason, severity=severity,
         detail=detail, context=context or {}, sla_due_at=timezone.now() + ReviewItem.SLA[severity])
+
+
+def review_item_warn(*, record: ExportRecord, warnings: list[str]) -> ReviewItem:
+    """A booked record the vendor warned about. Call inside the transaction that exports it."""
+    return review_item_open(record=record, reason=ReviewItem.Reason.VENDOR_WARNING, detail="; ".join(warnings),
+                            severity=ReviewItem.Severity.LOW, context={"warnings": list(warnings)})
 
 
 def _label(user) -> str:
@@ -45,13 +62,17 @@ def review_item_assign(*, item: ReviewItem, owner) -> ReviewItem:
 def review_item_resolve(*, item: ReviewItem, resolution: str, by=None, note: str = "",
                         external_reference: str = "") -> ReviewItem:
     """retried/fixed_mapping → the record goes back to pending; booked_manually → exported with
-    the reference a person booked it under; skipped → cancelled (a reason is required)."""
+    the reference a person booked it under; skipped → cancelled (a reason is required);
+    acknowledged (vendor warnings only) → the record stays as it is."""
     item = ReviewItem.objects.select_for_update().get(pk=item.pk)
     if not item.is_open:
         raise ReviewError("this review item is already resolved")
     record = item.record
     R = ReviewItem.Resolution
-    if resolution in (R.RETRIED, R.FIXED_MAPPING):
+    _check_kind(item, record, resolution)
+    if resolution == R.ACKNOWLEDGED:
+        pass
+    elif resolution in (R.RETRIED, R.FIXED_MAPPING):
         record_transition(record=record, to=Status.PENDING, expected=Status.NEEDS_REVIEW,
                           next_attempt_at=timezone.now(), attempts=0, wait_reason="", last_error="")
         enqueue_on_commit([record.pk])
@@ -77,12 +98,42 @@ def review_item_resolve(*, item: ReviewItem, resolution: str, by=None, note: str
     return item
 
 
+def _check_kind(item: ReviewItem, record: ExportRecord, resolution: str) -> None:
+    if resolution == ReviewItem.Resolution.ACKNOWLEDGED:
+        if not item.is_warning or record.status == Status.NEEDS_REVIEW:
+            raise ReviewError(f"only a vendor warning on a booked record can be acknowledged; this record is "
+                              f"{record.status}: retry it, fix the mapping, book it manually or skip it",
+                              code="not_a_warning")
+    elif item.is_warning:
+        label = ReviewItem.Resolution(resolution).label.lower() if resolution in ReviewItem.Resolution.values \
+            else resolution
+        raise ReviewError(f"this record is already booked ({record.status}) and only carries a vendor warning: "
+                          f"acknowledge it; '{label}' is for records waiting in review", code="not_parked")
+
+
 def review_items_retry(*, items, by=None) -> int:
-    """Bulk retry after a fix; items already resolved are left alone."""
+    """Bulk retry after a fix; resolved items and vendor warnings (acknowledged, never retried)
+    are left alone, and so is an item someone else moved meanwhile."""
     done = 0
     for item in items:
-        if item.is_open:
-            review_item_resolve(item=item, resolution=ReviewItem.Resolution.RETRIED, by=by)
+        if item.is_open and not item.is_warning:
+            try:
+                review_item_resolve(item=item, resolution=ReviewItem.Resolution.RETRIED, by=by)
+            except (ReviewError, IllegalTransition, StaleRecord):
+                continue
+            done += 1
+    return done
+
+
+def review_items_acknowledge(*, items, by=None, note: str = "") -> int:
+    """Bulk acknowledge; only open vendor warnings are touched."""
+    done = 0
+    for item in items:
+        if item.is_open and item.is_warning:
+            try:
+                review_item_resolve(item=item, resolution=ReviewItem.Resolution.ACKNOWLEDGED, by=by, note=note)
+            except ReviewError:
+                continue
             done += 1
     return done
 

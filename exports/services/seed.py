@@ -110,7 +110,8 @@ def map_to_accounting_schema(*, expense, target) -> dict:
 
 # Parked for a reason a retry may fix; holds and duplicate conflicts need a person's decision.
 RETRYABLE_REASONS = (ReviewItem.Reason.RETRIES_EXHAUSTED, ReviewItem.Reason.REMOTE_ERROR,
-                     ReviewItem.Reason.AUTH, ReviewItem.Reason.VALIDATION, ReviewItem.Reason.MAPPING_GAP)
+                     ReviewItem.Reason.AUTH, ReviewItem.Reason.VALIDATION, ReviewItem.Reason.MAPPING_GAP,
+                     ReviewItem.Reason.IMPORT_FAILED)
 
 
 def retry_failed_exports(*, organization_id: int, by=None) -> int:
@@ -192,6 +193,9 @@ def record_apply_callback(*, record: ExportRecord, status: str, external_id: str
     record = ExportRecord.objects.select_for_update().get(pk=record.pk)
     if record.status == status and (status != Status.EXPORTED or record.external_id == external_id):
         return record  # a repeated callback changes nothing
+    if record.status == Status.EXPORTED:
+        # Booked stays booked here: only the import-failure poll may take exported → needs_review.
+        raise IllegalTransition(record.status, status)
     if status == Status.EXPORTED:
         record_transition(record=record, to=Status.EXPORTED, external_id=external_id, needs_reconcile=False,
                           next_attempt_at=None)

@@ -157,7 +157,8 @@ def sync_run_refresh(*, sync_run: SyncRun) -> SyncRun:
     open_reviews = ReviewItem.objects.filter(record__sync_run=sync_run, resolved_at__isnull=True)
     held = open_reviews.filter(reason__in=HELD_REASONS).count() + records.filter(
         status=Status.PENDING).exclude(wait_reason="").count()
-    failed = open_reviews.exclude(reason__in=HELD_REASONS).count()
+    # A vendor warning sits on a record that is booked (counted as exported), not a failure.
+    failed = open_reviews.exclude(reason__in=(*HELD_REASONS, ReviewItem.Reason.VENDOR_WARNING)).count()
     in_flight = records.filter(Q(status__in=(Status.RETRY, Status.IN_PROGRESS, Status.OUTCOME_UNKNOWN))
                                | Q(status=Status.PENDING, wait_reason="")).count()
     fields = {"found": records.count(), "already_there": already, "exported": exported.count() - already,

@@ -26,7 +26,7 @@ from . import gates
 from .backoff import next_delay
 from .records import close_open_reviews
 from .resolution import record_resolve, snapshots_shared
-from .review import review_item_open
+from .review import review_item_open, review_item_warn
 from .transition import StaleRecord, record_transition
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -89,7 +89,8 @@ def record_process(*, record_id: int) -> str:
 
 # --- outcomes ----------------------------------------------------------------------------------
 
-def _attempt(record, outcome, started, *, error=None, external_id="", request_id="", reconcile=False):
+def _attempt(record, outcome, started, *, error=None, external_id="", request_id="", reconcile=False,
+             warnings=(), notes=()):
     finished = timezone.now()
     return ExportAttempt.objects.create(
         record=record, number=record.export_attempts.count() + 1, started_at=started, finished_at=finished,
@@ -97,16 +98,22 @@ def _attempt(record, outcome, started, *, error=None, external_id="", request_id
         error_code=str(getattr(error, "code", "") or getattr(error, "status", "") or "") if error else "",
         error_message=(str(getattr(error, "message", "") or error) if error else ("reconciled" if reconcile else ""))[:2000],
         request_id=(getattr(error, "request_id", "") if error else request_id) or "", external_id=external_id,
-        duration_ms=int((finished - started).total_seconds() * 1000), worker=WORKER)
+        duration_ms=int((finished - started).total_seconds() * 1000), worker=WORKER,
+        warnings=list(warnings), notes=list(notes))
 
 
-def _exported(record, external_id, started, *, outcome=Outcome.EXPORTED, request_id="", counted=True):
+def _exported(record, external_id, started, *, outcome=Outcome.EXPORTED, request_id="", counted=True,
+              warnings=(), notes=()):
+    """Booked. Vendor warnings open a review item on the record, which stays exported; notes
+    (informational, e.g. "already reversed") are only kept on the attempt."""
     with transaction.atomic():
         record_transition(record=record, to=Status.EXPORTED, external_id=external_id, needs_reconcile=False,
-                          next_attempt_at=None, last_error="",
+                          next_attempt_at=None, last_error="", warnings=list(warnings),
                           attempts=record.attempts + (1 if counted else 0))
         _attempt(record, outcome, started, external_id=external_id, request_id=request_id,
-                 reconcile=outcome == Outcome.RECONCILED)
+                 reconcile=outcome == Outcome.RECONCILED, warnings=warnings, notes=notes)
+        if warnings:
+            review_item_warn(record=record, warnings=list(warnings))
     return Status.EXPORTED
 
 
@@ -232,7 +239,8 @@ def _work(record, started):
         return _failure(record, exc, call_started)
     except Exception as exc:  # noqa: BLE001  a bug after sending is indistinguishable from a lost reply
         return _retry(record, errors.OutcomeUnknown(f"{type(exc).__name__}: {exc}"), call_started, unknown=True)
-    return _exported(record, result.external_id, call_started, request_id=result.request_id)
+    return _exported(record, result.external_id, call_started, request_id=result.request_id,
+                     warnings=result.warnings, notes=result.notes)
 
 
 def _wait_free_transition(record, moot):

@@ -6,8 +6,15 @@ import pytest
 from django.utils import timezone
 
 from connectors.errors import OutcomeUnknown, Transient
-from connectors.http import BREAKER_THRESHOLD, CircuitOpen, ClientRateLimited, rate_limit_acquire, redact
-from connectors.models import CallLog, Connection
+from connectors.http import (
+    BREAKER_THRESHOLD,
+    CircuitOpen,
+    ClientRateLimited,
+    rate_limit_acquire,
+    redact,
+    window_slot_acquire,
+)
+from connectors.models import CallLog, Connection, RateLimitSlot
 from connectors.services import call_log_prune, connection_breaker_reset
 
 pytestmark = pytest.mark.django_db
@@ -141,3 +148,52 @@ def test_call_log_retention_is_scheduled_daily():
     from django_q.models import Schedule
     schedule = Schedule.objects.get(name="connectors: prune vendor call log")
     assert schedule.schedule_type == Schedule.DAILY and schedule.func == "connectors.tasks.call_log_prune_task"
+
+
+def test_window_slots_are_refused_past_the_limit_with_the_wait(org):
+    conn = _fresh(org, "burst")
+    for _ in range(3):
+        window_slot_acquire(conn, limit=3, seconds=30, wait_max=0)
+    with pytest.raises(ClientRateLimited) as exc:
+        window_slot_acquire(conn, limit=3, seconds=30, wait_max=0)
+    assert 0 < exc.value.retry_after <= 30
+
+
+def test_a_window_slot_frees_when_the_oldest_leaves_the_window(org):
+    conn = _fresh(org, "sliding")
+    window_slot_acquire(conn, limit=1, seconds=0.3, wait_max=0)
+    window_slot_acquire(conn, limit=1, seconds=0.3, wait_max=2)   # waits for the first to age out
+    assert RateLimitSlot.objects.filter(connection=conn).count() == 1, "aged-out slots are pruned"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_takers_never_exceed_the_window_limit(org):
+    """Eight threads race for five slots: the row lock makes the count exact (PostgreSQL; on SQLite
+    the database serialises writers)."""
+    import threading
+
+    from django.db import connection as db_connection
+    from django.db import connections
+
+    if db_connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (CI runs this)")
+    conn = _fresh(org, "racing")
+    got, barrier = [], threading.Barrier(8)
+
+    def take():
+        try:
+            barrier.wait()
+            window_slot_acquire(conn, limit=5, seconds=30, wait_max=0)
+            got.append(1)
+        except ClientRateLimited:
+            pass
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=take) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(got) == 5
+    assert RateLimitSlot.objects.filter(connection=conn).count() == 5

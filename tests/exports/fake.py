@@ -21,6 +21,8 @@ class FakeVendor:
         self.pushes = 0
         self.finds = 0
         self.reversals: list[str] = []
+        self.warnings: tuple[str, ...] = ()        # returned by every push/reverse: a person must look
+        self.notes: tuple[str, ...] = ()           # returned by every reverse: informational
 
     def take(self, queue):
         return queue.pop(0) if queue else None
@@ -84,7 +86,8 @@ class FakeConnector(Connector):
         if idempotency_key in v.by_key:
             ref = v.by_key[idempotency_key]
             return PushResult(external_id=v.documents[ref]["id"], replayed=True)
-        return PushResult(external_id=self._store(entry, idempotency_key), request_id=f"req-{v.pushes}")
+        return PushResult(external_id=self._store(entry, idempotency_key), request_id=f"req-{v.pushes}",
+                          warnings=v.warnings)
 
     def _store(self, entry, key):
         doc_id = f"doc-{next(_ids)}"
@@ -107,4 +110,4 @@ class FakeConnector(Connector):
                 doc["live"] = False
         v.reversals.append(external_id)
         v.documents[entry.reference] = {"id": f"rev-{external_id}", "entry": entry, "live": True}
-        return PushResult(external_id=f"rev-{external_id}")
+        return PushResult(external_id=f"rev-{external_id}", warnings=v.warnings, notes=v.notes)

@@ -78,8 +78,9 @@ def test_unbalanced_import_surfaces_as_an_import_failure(xl_connection, xl_serve
     inputs[1]["node"]["amount"] = "-1000.00"     # what a faulty import definition could do
     connector._send_voucher(inputs, key())
     failures = connector.import_failures()
-    assert [f["reference"] for f in failures] == ["EXPENSICO-unbal-v1"]
-    assert "does not balance" in failures[0]["message"]
+    assert [f.reference for f in failures] == ["EXPENSICO-unbal-v1"]
+    assert "does not balance" in failures[0].message and failures[0].level == "ERROR"
+    assert failures[0].row["objectValue"] == "EXPENSICO-unbal-v1" and failures[0].error_id
     found = connector.find_by_reference(["EXPENSICO-unbal-v1"])["EXPENSICO-unbal-v1"]
     assert not found.live and found.status.startswith("import failed")
 
@@ -169,7 +170,7 @@ def test_reversal_is_a_reversing_voucher_once(xl_connection, xl_server):
     rows = [r for r in xl_server.app.tables["glImportItems"] if r.get("yourReference") == entry.reference]
     assert sum(Decimal(r["amount"]) for r in rows) == 0 and len(rows) == 2
     again = connector_for(xl_connection).reverse(pushed.external_id, reversal, key())
-    assert again.warnings == ("already reversed",) and again.calls == 1
+    assert again.notes == ("already reversed",) and not again.warnings and again.calls == 1
 
 
 def test_ensure_account_uses_add_accounts_once(xl_connection, xl_server):
