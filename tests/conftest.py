@@ -40,3 +40,16 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium",
             "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--no-first-run"]}
+
+
+def admin_login(page, live_server) -> None:
+    """Log a real browser page in to the admin as a superuser, at a 1440×900 viewport."""
+    from expensico_sync.core.services import admin_ensure
+
+    admin_ensure(username="admin", email="admin@example.com", password="e2e-Password-42")
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{live_server.url}/admin/")
+    page.fill("input[name=login]", "admin")
+    page.fill("input[name=password]", "e2e-Password-42")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")

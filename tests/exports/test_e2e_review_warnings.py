@@ -6,23 +6,13 @@ import os
 
 import pytest
 
-from expensico_sync.core.services import admin_ensure
 from exports.models import ReviewItem
 from exports.services.worker import records_work_due
+from tests.conftest import admin_login
 
 from .conftest import approve, expense
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, live_server):
-    admin_ensure(username="admin", email="admin@example.com", password="e2e-Password-42")
-    page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("input[name=login]", "admin")
-    page.fill("input[name=password]", "e2e-Password-42")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
 
 
 def test_a_person_acknowledges_a_vendor_warning(page, live_server, artifacts_dir, org, conn, vendor):
@@ -34,7 +24,7 @@ def test_a_person_acknowledges_a_vendor_warning(page, live_server, artifacts_dir
     records_work_due()
     warning = ReviewItem.objects.get(reason=ReviewItem.Reason.VENDOR_WARNING)
 
-    _login(page, live_server)
+    admin_login(page, live_server)
     page.goto(f"{live_server.url}/admin/exports/reviewitem/")
     assert page.locator("text=Exported with a warning").first.is_visible()
     page.screenshot(path=os.path.join(artifacts_dir, "review-queue-warnings.png"), full_page=True)

@@ -7,8 +7,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from expensico_sync.core.services import admin_ensure
 from mappings.models import CategoryMapping, RemoteCatalogItem
+from tests.conftest import admin_login
 from tests.core.factories import make_org
 from tests.mappings.factories import make_category_mapping, make_connection
 from tests.source.factories import expense_payload, make_report, report_payload
@@ -17,7 +17,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_mapping_set_screen(page, live_server, artifacts_dir):
-    admin_ensure(username="admin", email="admin@example.com", password="e2e-Password-42")
     org = make_org("demo")
     conn = make_connection(org, name="Wafeq (sandbox)")
     for rid, code, name in [("a1", "6100", "Travel"), ("a2", "6200", "Meals & Entertainment"),
@@ -31,12 +30,7 @@ def test_mapping_set_screen(page, live_server, artifacts_dir):
     make_report(org, report_payload(1, expenses=[expense_payload(11, tax=None, dimensions={}),
                                                  expense_payload(12, amount="40.00", tax=None, dimensions={})]))
 
-    page.set_viewport_size({"width": 1440, "height": 900})
-    page.goto(f"{live_server.url}/admin/")
-    page.fill("input[name=login]", "admin")
-    page.fill("input[name=password]", "e2e-Password-42")
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/admin/")
+    admin_login(page, live_server)
     assert page.locator("text=Missing mappings").first.is_visible()
 
     page.goto(f"{live_server.url}/admin/mappings/mappingset/{conn.pk}/change/")
