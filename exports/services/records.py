@@ -66,9 +66,9 @@ def _retire(record: ExportRecord, to: str, why: str, *, connection: Connection) 
     for _ in range(3):
         if record.status in (Status.CANCELLED, Status.SUPERSEDED):
             return None
-        # A waiting record that may already have reached the vendor (needs_reconcile) is not "unsent":
-        # it keeps going (the worker reconciles it first) and a reversal undoes it if it is found.
-        if record.status in UNSENT and not (record.needs_reconcile and record.status != Status.NEEDS_REVIEW):
+        # A record that may already have reached the vendor (needs_reconcile) is not "unsent", even
+        # parked for a person: a reversal looks it up (or waits for the worker to) and undoes it if found.
+        if record.status in UNSENT and not record.needs_reconcile:
             try:
                 record_transition(record=record, to=to, last_error=why, next_attempt_at=None)
                 close_open_reviews(record, ReviewItem.Resolution.SKIPPED, why)

@@ -283,6 +283,14 @@ def _reversal_precheck(record, started):
     if original.needs_reconcile and original.status in (Status.PENDING, Status.RETRY):
         # It may be at the vendor: wait until the worker has looked it up.
         return _wait(record, until=timezone.now() + timedelta(seconds=30), reason="waiting for the original")
+    if original.needs_reconcile and original.status == Status.NEEDS_REVIEW:
+        # Parked for a person while it may be at the vendor: nobody else will look it up now.
+        failed = _original_look_up(record, original, started)
+        if failed:
+            return failed
+        original.refresh_from_db()
+        if original.status == Status.EXPORTED:
+            return None
     if original.status in (Status.PENDING, Status.RETRY, Status.NEEDS_REVIEW):
         try:
             with transaction.atomic():
@@ -296,6 +304,25 @@ def _reversal_precheck(record, started):
         return _wait_free_transition(record, (Status.CANCELLED, "nothing to reverse: never exported"))
     # in progress or outcome unknown: come back once the original has an answer.
     return _wait(record, until=timezone.now() + timedelta(seconds=30), reason="waiting for the original")
+
+
+def _original_look_up(record, original, started):
+    """The vendor holds the parked original: it was booked (exported, its review closed, and the
+    reversal goes on). It does not: it was never booked (the caller cancels it)."""
+    try:
+        doc = connector_for(record.connection).find_by_reference([original.reference]).get(original.reference)
+    except errors.ConnectorError as exc:
+        return _failure(record, exc, started)
+    with transaction.atomic():
+        if doc is not None and doc.live:
+            record_transition(record=original, to=Status.EXPORTED, expected=Status.NEEDS_REVIEW,
+                              external_id=doc.external_id, needs_reconcile=False, next_attempt_at=None, last_error="")
+            _attempt(original, Outcome.RECONCILED, started, external_id=doc.external_id, reconcile=True)
+            close_open_reviews(original, ReviewItem.Resolution.SKIPPED,
+                               "found at the vendor while reversing it: source cancelled or replaced")
+        else:
+            ExportRecord.objects.filter(pk=original.pk).update(needs_reconcile=False)
+    return None
 
 
 def _store_preview(record):

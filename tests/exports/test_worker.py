@@ -13,7 +13,7 @@ from exports.services.sweeper import leases_expire, records_sweep
 from exports.services.worker import record_claim, records_claim_due, records_work_due
 from exports.transitions import Status
 
-from .conftest import approve, expense
+from .conftest import approve, cancel, expense
 
 pytestmark = pytest.mark.django_db
 
@@ -201,3 +201,40 @@ def test_a_bug_before_sending_parks_the_record_for_review(org, conn, vendor, mon
     assert work() == {"needs_review": 1}
     item = ReviewItem.objects.get()
     assert item.reason == "remote_error" and "KeyError" in item.detail and vendor.pushes == 0
+
+
+def _parked_maybe_sent(org, vendor, fault):
+    approve(org, expense("exp_1"))
+    vendor.faults = [fault]
+    assert work() == {"outcome_unknown": 1}
+    vendor.find_faults = ["permanent"]            # the look-up that would settle it is refused
+    make_due()
+    assert work() == {"needs_review": 1}
+    record = ExportRecord.objects.get()
+    assert record.needs_reconcile
+    return record
+
+
+def test_a_cancel_reverses_a_parked_record_the_vendor_holds(org, conn, vendor):
+    record = _parked_maybe_sent(org, vendor, "unknown_committed")
+    cancel(org, "exp_1")
+    reversal = ExportRecord.objects.get(kind="reversal")
+    make_due()
+    work()
+    record.refresh_from_db()
+    reversal.refresh_from_db()
+    assert (record.status, reversal.status) == (Status.EXPORTED, Status.EXPORTED)
+    assert vendor.reversals == [record.external_id] and vendor.pushes == 1
+    assert record.export_attempts.last().outcome == ExportAttempt.Outcome.RECONCILED
+    assert not ReviewItem.objects.filter(record=record, resolved_at__isnull=True).exists()
+
+
+def test_a_cancel_drops_a_parked_record_the_vendor_never_got(org, conn, vendor):
+    record = _parked_maybe_sent(org, vendor, "unknown")
+    cancel(org, "exp_1")
+    make_due()
+    work()
+    record.refresh_from_db()
+    reversal = ExportRecord.objects.get(kind="reversal")
+    assert (record.status, reversal.status) == (Status.CANCELLED, Status.CANCELLED)
+    assert vendor.reversals == [] and not record.needs_reconcile

@@ -190,3 +190,27 @@ def test_t2c_an_edit_while_a_maybe_sent_record_waits_still_undoes_it(org, books,
     drain()
     assert live(sandbox, "EXPENSICO-exp_1-v1") == []
     assert len(live(sandbox, "EXPENSICO-exp_1-v2")) == 1
+
+
+def test_t2d_a_cancel_while_a_maybe_sent_record_waits_in_review_still_undoes_it(org, books, sandbox):
+    """A lost response, then the look-up that should settle it is refused (here a 400), so the
+    record is parked for a person still maybe-sent. Cancelling the expense then must not simply
+    drop the record: the vendor holds it, so the reversal looks it up and undoes it."""
+    from .conftest import cancelled
+
+    sandbox.app.inject("drop_after_commit", count=10, method="POST", path="/expenses/")
+    deliver(org, approved(expense("exp_1")), "msg_t2d")
+    sandbox.app.clear_faults()
+    sandbox.app.inject("server_error", count=1, status=400, method="GET", path="/expenses/")
+    drain(rounds=1)
+    record = ExportRecord.objects.get()
+    assert record.status == Status.NEEDS_REVIEW and record.needs_reconcile, record.last_error
+    assert len(live(sandbox, "EXPENSICO-exp_1-v1")) == 1          # booked, though we could not see it
+
+    deliver(org, cancelled("exp_1"), "msg_t2d_cancel")
+    drain()
+    assert live(sandbox, "EXPENSICO-exp_1-v1") == []
+    record.refresh_from_db()
+    reversal = ExportRecord.objects.get(kind="reversal")
+    assert (record.status, reversal.status) == (Status.EXPORTED, Status.EXPORTED)
+    assert not ReviewItem.objects.filter(record=record, resolved_at__isnull=True).exists()
