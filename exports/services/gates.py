@@ -48,7 +48,11 @@ def source_moot(record: ExportRecord) -> tuple[str, str] | None:
     """(status, why) when the source moved on since the record was made: nothing to send."""
     if record.kind != Kind.EXPENSE:
         return None
-    expense = type(record.expense).objects.get(pk=record.expense_id)
+    # Read fresh (the source may have moved since the claim), with everything the entry is
+    # built from, so resolving it costs no further queries.
+    model = ExportRecord._meta.get_field("expense").related_model
+    expense = (model.objects.select_related("report", "category", "employee", "card")
+               .prefetch_related("receipts").get(pk=record.expense_id))
     record.expense = expense
     if expense.status == "cancelled":
         return Status.CANCELLED, "expense cancelled before export"

@@ -51,7 +51,7 @@ def record_claim(*, record_id: int) -> ExportRecord | None:
     ).update(status=Status.IN_PROGRESS, leased_until=now + timedelta(seconds=lease_seconds()), updated_at=now)
     if not claimed:
         return None
-    return ExportRecord.objects.select_related("connection", "organization").get(pk=record_id)
+    return ExportRecord.objects.select_related("connection__organization", "organization").get(pk=record_id)
 
 
 def records_claim_due(*, limit: int = 50) -> list[ExportRecord]:
@@ -67,7 +67,7 @@ def records_claim_due(*, limit: int = 50) -> list[ExportRecord]:
         # The status guard keeps this a compare-and-set where rows cannot be locked (SQLite).
         ExportRecord.objects.filter(pk__in=ids, status__in=CLAIMABLE).update(
             status=Status.IN_PROGRESS, leased_until=lease, updated_at=now)
-    return list(ExportRecord.objects.select_related("connection", "organization").filter(
+    return list(ExportRecord.objects.select_related("connection__organization", "organization").filter(
         pk__in=ids, status=Status.IN_PROGRESS, leased_until=lease))
 
 
