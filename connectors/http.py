@@ -16,12 +16,12 @@ from decimal import Decimal
 
 import requests
 import stamina
-from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
-from .models import CallLog, Connection, RateLimitSlot, RateLimitWindow
+from .limits import ClientRateLimited, rate_limit_acquire
+from .models import CallLog, Connection
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ MAX_INLINE_RETRY_AFTER = 30.0
 BREAKER_THRESHOLD = 5
 BREAKER_COOLDOWN = timedelta(seconds=60)
 DEFAULT_RATE_PER_SECOND = 8
-RATE_WAIT_MAX = 5.0
 BODY_LIMIT = 2000
 IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
 _SECRET_KEYS = re.compile(r"(token|secret|password|api[_-]?key|authorization|code_verifier|^code$)", re.I)
@@ -113,10 +112,6 @@ class CircuitOpen(Transient):
         self.retry_after = retry_after
 
 
-class ClientRateLimited(RateLimited):
-    """Our own limiter said no: nothing was sent."""
-
-
 def breaker_check(connection: Connection) -> None:
     paused_until = (Connection.objects.filter(pk=connection.pk)
                     .values_list("paused_until", flat=True).first())
@@ -142,60 +137,6 @@ def breaker_record_success(connection: Connection) -> None:
 def breaker_reset(*, connection: Connection) -> None:
     Connection.objects.filter(pk=connection.pk).update(consecutive_failures=0, paused_until=None)
     connection.consecutive_failures, connection.paused_until = 0, None
-
-
-# ----------------------------------------------------------------------------- rate limit
-
-def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: float = RATE_WAIT_MAX) -> None:
-    """Takes one slot of the connection's per-second budget, waiting up to `wait_max` for one.
-
-    A conditional UPDATE is atomic on SQLite and Postgres alike, so concurrent workers can never
-    take more than `per_second` slots in a window between them."""
-    deadline = time.monotonic() + wait_max
-    while True:
-        window = int(time.time())
-        taken = RateLimitWindow.objects.filter(connection_id=connection.pk, window=window,
-                                               count__lt=per_second).update(count=F("count") + 1)
-        if not taken:
-            try:
-                with transaction.atomic():
-                    RateLimitWindow.objects.create(connection_id=connection.pk, window=window, count=1)
-                taken = 1
-                # Old windows are useless; the first taker of a new window clears them.
-                RateLimitWindow.objects.filter(connection_id=connection.pk, window__lt=window - 5).delete()
-            except IntegrityError:
-                taken = 0
-        if taken:
-            return
-        if time.monotonic() >= deadline:
-            raise ClientRateLimited("client-side rate limit reached", retry_after=1.0)
-        time.sleep(max(0.01, window + 1 - time.time()))
-
-
-def window_slot_acquire(connection: Connection, *, limit: int, seconds: float, wait_max: float) -> None:
-    """Takes one of `limit` slots in any sliding window of `seconds` (a vendor's burst limit such
-    as Xledger's 20 requests / 5 s), waiting up to `wait_max` for one.
-
-    Counting answered calls is not enough: requests still in flight are invisible to the call log
-    and several workers may see the same free slot. Here a slot is a row taken under the
-    connection's row lock before the request leaves, so workers on PostgreSQL can never exceed
-    the limit between them (SQLite serialises writers itself)."""
-    deadline = time.monotonic() + wait_max
-    window = timedelta(seconds=seconds)
-    while True:
-        with transaction.atomic():
-            Connection.objects.select_for_update().filter(pk=connection.pk).values_list("pk", flat=True).first()
-            now = timezone.now()
-            RateLimitSlot.objects.filter(connection_id=connection.pk, taken_at__lte=now - window).delete()
-            taken = list(RateLimitSlot.objects.filter(connection_id=connection.pk).order_by("taken_at")
-                         .values_list("taken_at", flat=True)[:limit])
-            if len(taken) < limit:
-                RateLimitSlot.objects.create(connection_id=connection.pk, taken_at=now)
-                return
-            wait = max(0.01, (taken[0] + window - now).total_seconds())
-        if time.monotonic() + wait > deadline:
-            raise ClientRateLimited(f"{limit} requests in {seconds:g} s reached", retry_after=wait)
-        time.sleep(wait)
 
 
 # ----------------------------------------------------------------------------- the stack

@@ -138,3 +138,19 @@ class RateLimitSlot(models.Model):
 
     def __str__(self):
         return f"{self.connection_id}@{self.taken_at:%H:%M:%S.%f}"
+
+
+class ConcurrencySlot(models.Model):
+    """One of a vendor's "N requests at once" places (Business Central: 5 per user), shared by every
+    worker process. Held under a lease so a killed worker's place frees itself when the lease ends."""
+
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    slot = models.PositiveSmallIntegerField()
+    holder = models.CharField(max_length=32, blank=True, default="")
+    held_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "slot"], name="concurrency_slot_unique")]
+
+    def __str__(self):
+        return f"{self.connection_id}#{self.slot}: {self.holder or 'free'}"

@@ -23,13 +23,13 @@ from ..http import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
     RETRY_ATTEMPTS,
-    ClientRateLimited,
     HttpStack,
     Response,
     mark_expired,
     parse_retry_after,
     retry_hook,
 )
+from ..limits import ClientRateLimited, concurrency_slot
 from ..models import CallLog, Connection
 from . import schema
 
@@ -57,7 +57,6 @@ _PROPERTY_RE = re.compile(r"property '(\w+)'", re.I)
 # msal keeps its token cache inside the application object: one per tenant/client per process.
 _apps: dict[tuple, msal.ConfidentialClientApplication] = {}
 _apps_lock = threading.Lock()
-_slots: dict[int, threading.BoundedSemaphore] = {}
 
 
 def tenant_of(connection: Connection) -> str:
@@ -154,21 +153,21 @@ class BusinessCentralClient(HttpStack):
 
     # BC's limits, enforced before anything is sent ----------------------------------------
     def _send(self, method, path, **kw) -> Response:
-        self._check_window()
-        slot = _slots.setdefault(self.connection.pk, threading.BoundedSemaphore(CONCURRENT))
-        if not slot.acquire(timeout=CONCURRENCY_WAIT):
-            raise ClientRateLimited("5 requests already in flight to Business Central", retry_after=1.0)
-        try:
+        # The place is held across every worker process, so at most 5 requests are in flight
+        # whatever the number of workers; the lease outlives any request (timeouts) if one dies.
+        lease = CONNECT_TIMEOUT + self.timeout[1] + 30
+        with concurrency_slot(self.connection, limit=CONCURRENT, lease=lease, wait_max=CONCURRENCY_WAIT):
+            self._check_window()
             return super()._send(method, path, **kw)
-        finally:
-            slot.release()
 
     def _check_window(self) -> None:
-        """The call log is the sliding window: every attempt we sent is a row."""
+        """The call log is the sliding window: every attempt we sent is a row. A request is
+        logged when its answer arrives, so up to CONCURRENT-1 others may be in flight unlogged
+        beside this one: keeping that headroom makes the limit exact across workers."""
         since = timezone.now() - WINDOW
         recent = CallLog.objects.filter(connection_id=self.connection.pk, created_at__gte=since)
         limit = int(self.connection.settings.get("window_limit") or WINDOW_LIMIT)
-        if recent.count() >= limit:
+        if recent.count() >= max(1, limit - (CONCURRENT - 1)):
             oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
             wait = max(1.0, (oldest + WINDOW - timezone.now()).total_seconds()) if oldest else 1.0
             raise ClientRateLimited(f"{limit} requests in 5 minutes reached", retry_after=wait)

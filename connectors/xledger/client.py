@@ -24,8 +24,8 @@ from ..http import (
     HttpStack,
     mark_expired,
     retry_hook,
-    window_slot_acquire,
 )
+from ..limits import window_slot_acquire
 from ..models import Connection
 
 BURST_REQUESTS = 20

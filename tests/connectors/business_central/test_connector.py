@@ -13,7 +13,7 @@ from connectors.business_central import client as bc_client
 from connectors.business_central import schema, testkit
 from connectors.entry import AccountingEntry, Attachment, Dimension, EntryKind, EntryLine, LineRole
 from connectors.errors import AuthExpired, Permanent, RateLimited
-from connectors.http import ClientRateLimited
+from connectors.limits import ClientRateLimited
 from connectors.models import CallLog, Connection
 
 pytestmark = pytest.mark.django_db

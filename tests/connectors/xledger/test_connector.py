@@ -10,7 +10,7 @@ import requests
 from connectors.base import CatalogKind, connector_for
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
 from connectors.errors import AuthExpired, Permanent, RateLimited
-from connectors.http import ClientRateLimited
+from connectors.limits import ClientRateLimited
 from connectors.models import CallLog, Connection
 from connectors.xledger import client as xl_client
 from connectors.xledger import schema, testkit

@@ -1,0 +1,115 @@
+"""Client-side limits shared by every worker process on every machine: the database holds the
+count, so one connection has one budget however many workers push through it.
+
+Each limiter raises `ClientRateLimited` (nothing was sent) when it cannot get a place in time;
+the export engine then reschedules the record without spending an attempt.
+"""
+
+import time
+import uuid
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from .errors import RateLimited
+from .models import ConcurrencySlot, Connection, RateLimitSlot, RateLimitWindow
+
+RATE_WAIT_MAX = 5.0
+
+
+class ClientRateLimited(RateLimited):
+    """Our own limiter said no: nothing was sent."""
+
+
+def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: float = RATE_WAIT_MAX) -> None:
+    """Takes one slot of the connection's per-second budget, waiting up to `wait_max` for one.
+
+    A conditional UPDATE is atomic on SQLite and Postgres alike, so concurrent workers can never
+    take more than `per_second` slots in a window between them."""
+    deadline = time.monotonic() + wait_max
+    while True:
+        window = int(time.time())
+        taken = RateLimitWindow.objects.filter(connection_id=connection.pk, window=window,
+                                               count__lt=per_second).update(count=F("count") + 1)
+        if not taken:
+            try:
+                with transaction.atomic():
+                    RateLimitWindow.objects.create(connection_id=connection.pk, window=window, count=1)
+                taken = 1
+                # Old windows are useless; the first taker of a new window clears them.
+                RateLimitWindow.objects.filter(connection_id=connection.pk, window__lt=window - 5).delete()
+            except IntegrityError:
+                taken = 0
+        if taken:
+            return
+        if time.monotonic() >= deadline:
+            raise ClientRateLimited("client-side rate limit reached", retry_after=1.0)
+        time.sleep(max(0.01, window + 1 - time.time()))
+
+
+def window_slot_acquire(connection: Connection, *, limit: int, seconds: float, wait_max: float) -> None:
+    """Takes one of `limit` slots in any sliding window of `seconds` (a vendor's burst limit such
+    as Xledger's 20 requests / 5 s), waiting up to `wait_max` for one.
+
+    Counting answered calls is not enough: requests still in flight are invisible to the call log
+    and several workers may see the same free slot. Here a slot is a row taken under the
+    connection's row lock before the request leaves, so workers on PostgreSQL can never exceed
+    the limit between them (SQLite serialises writers itself)."""
+    deadline = time.monotonic() + wait_max
+    window = timedelta(seconds=seconds)
+    while True:
+        with transaction.atomic():
+            Connection.objects.select_for_update().filter(pk=connection.pk).values_list("pk", flat=True).first()
+            now = timezone.now()
+            RateLimitSlot.objects.filter(connection_id=connection.pk, taken_at__lte=now - window).delete()
+            taken = list(RateLimitSlot.objects.filter(connection_id=connection.pk).order_by("taken_at")
+                         .values_list("taken_at", flat=True)[:limit])
+            if len(taken) < limit:
+                RateLimitSlot.objects.create(connection_id=connection.pk, taken_at=now)
+                return
+            wait = max(0.01, (taken[0] + window - now).total_seconds())
+        if time.monotonic() + wait > deadline:
+            raise ClientRateLimited(f"{limit} requests in {seconds:g} s reached", retry_after=wait)
+        time.sleep(wait)
+
+
+@contextmanager
+def concurrency_slot(connection: Connection, *, limit: int, lease: float, wait_max: float):
+    """Holds one of `limit` places for requests in flight at once (a vendor's concurrency limit,
+    such as Business Central's 5), waiting up to `wait_max` for one.
+
+    A place is a row claimed by a conditional UPDATE, so workers in different processes can never
+    hold more than `limit` between them. It is released when the block ends; a worker killed while
+    holding it loses it when `lease` runs out (longer than any request may take)."""
+    holder = uuid.uuid4().hex
+    deadline = time.monotonic() + wait_max
+    slot = _concurrency_take(connection, limit=limit, lease=lease, holder=holder)
+    while slot is None:
+        if time.monotonic() >= deadline:
+            raise ClientRateLimited(f"{limit} requests already in flight", retry_after=1.0)
+        time.sleep(0.02)
+        slot = _concurrency_take(connection, limit=limit, lease=lease, holder=holder)
+    try:
+        yield slot
+    finally:
+        ConcurrencySlot.objects.filter(connection_id=connection.pk, slot=slot, holder=holder).update(
+            holder="", held_until=None)
+
+
+def _concurrency_take(connection: Connection, *, limit: int, lease: float, holder: str) -> int | None:
+    places = ConcurrencySlot.objects.filter(connection_id=connection.pk, slot__lt=limit)
+    for _ in range(2):
+        now = timezone.now()
+        free = Q(held_until__isnull=True) | Q(held_until__lt=now)
+        for slot in places.filter(free).values_list("slot", flat=True):
+            # Another worker may have taken it since the read: the UPDATE re-checks, atomically.
+            if places.filter(free, slot=slot).update(holder=holder, held_until=now + timedelta(seconds=lease)):
+                return slot
+        if places.count() >= limit:
+            return None
+        ConcurrencySlot.objects.bulk_create(        # first use: lay out the places once
+            [ConcurrencySlot(connection_id=connection.pk, slot=n) for n in range(limit)], ignore_conflicts=True)
+    return None
