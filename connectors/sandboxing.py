@@ -122,6 +122,17 @@ class SandboxApp:
     def banner(self, base_url: str) -> list[str]:
         return [f"{self.name} sandbox: {base_url}"]
 
+    # Fault answers: override to answer in the vendor's own shape -------------------------
+    def rate_limited_response(self, retry_after: str | None) -> Response:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        return Response(429, {"type": "client_error", "errors": [
+            {"code": "throttled", "detail": "Request was throttled.", "attr": None}]}, headers)
+
+    def server_error_response(self, status: int, retry_after: str | None) -> Response:
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        return Response(status, {"type": "server_error", "errors": [
+            {"code": "error", "detail": "A server error occurred.", "attr": None}]}, headers)
+
     # Faults -----------------------------------------------------------------------------
     def inject(self, kind: str, **kw) -> Fault:
         if kind not in FAULT_KINDS:
@@ -219,13 +230,9 @@ def _make_handler(app: SandboxApp, server_ref):
                 return self._reset()
             if fault and fault.kind == "rate_limit" or (not fault and app.over_rate_limit()):
                 retry_after = fault.retry_after if fault else (app.rate_limit or {}).get("retry_after")
-                headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
-                resp = Response(429, {"type": "client_error", "errors": [
-                    {"code": "throttled", "detail": "Request was throttled.", "attr": None}]}, headers)
-                return self._write(resp, req)
+                return self._write(app.rate_limited_response(retry_after), req)
             if fault and fault.kind == "server_error":
-                return self._write(Response(fault.status, {"type": "server_error", "errors": [
-                    {"code": "error", "detail": "A server error occurred.", "attr": None}]}), req)
+                return self._write(app.server_error_response(fault.status, fault.retry_after), req)
             resp = app.handle(req)
             if fault and fault.kind == "drop_after_commit":
                 return self._reset()
