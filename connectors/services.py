@@ -22,7 +22,8 @@ DEFAULT_NAMES = {
     AccountPurpose.EMPLOYEES_BALANCE: "Expensico – Employees Balance",
     AccountPurpose.FUNDING_BANK: "Expensico Bank Account",
 }
-CALL_LOG_RETENTION_DAYS = 30
+# Longer than any calendar month: monthly request counts (Xledger bills per request) read the log.
+CALL_LOG_RETENTION_DAYS = 35
 
 
 def connection_create(*, organization, system: str, name: str, base_url: str,

@@ -97,3 +97,11 @@ def test_call_log_retention_is_scheduled_daily():
     from django_q.models import Schedule
     schedule = Schedule.objects.get(name="connectors: prune vendor call log")
     assert schedule.schedule_type == Schedule.DAILY and schedule.func == "connectors.tasks.call_log_prune_task"
+
+
+def test_default_retention_outlives_a_calendar_month(wafeq_connection):
+    """Monthly request counts (Xledger's billing) read the call log: a 31-day month must survive."""
+    kept = CallLog.objects.create(connection=wafeq_connection, method="GET", path="/x/", status=200,
+                                  created_at=timezone.now() - timedelta(days=32))
+    call_log_prune()
+    assert CallLog.objects.filter(pk=kept.pk).exists()
