@@ -15,8 +15,10 @@ from expensico_sync.core.models import Organization
 EXPENSE_TYPES = [("expense", "Expense"), ("mileage", "Mileage"), ("per_diem", "Per diem"),
                  ("driver_honorarium", "Driver honorarium")]
 FUNDING_SOURCES = [("reimbursable", "Claim (reimbursable)"), ("card", "Card")]
+# `category` is the expense's own category code, offered as a dimension so a ledger that tags
+# lines by category (Workday's spend category worktag) maps it like any other dimension.
 DIMENSION_KEYS = [("cost_center", "Cost center"), ("project", "Project"), ("department", "Department"),
-                  ("client_code", "Client code"), ("region", "Region")]
+                  ("client_code", "Client code"), ("region", "Region"), ("category", "Expense category")]
 
 
 class MappingBase(models.Model):
@@ -144,7 +146,7 @@ class DimensionMapping(MappingBase):
     dimension_key = models.CharField(max_length=24, choices=DIMENSION_KEYS)
     value = models.CharField(max_length=100, help_text="Expensico code, e.g. CC-100")
     remote_kind = models.CharField(max_length=100, blank=True, default="",
-                                   help_text="cost_center, project, branch, dimension:DEPARTMENT, "
+                                   help_text="cost_center, project, branch, spend_category, dimension:DEPARTMENT, "
                                              "gl_object:1, worktag:Cost_Center_Reference_ID …")
     remote_id = models.CharField(max_length=200, blank=True, default="", help_text="Blank: don't send this value")
     remote_name = models.CharField(max_length=200, blank=True, default="")

@@ -110,7 +110,10 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
 
     dimensions = []
     mapped_keys = snapshot.mapped_dimension_keys
-    for key, value in doc.dimensions:
+    doc_dimensions = tuple(doc.dimensions)
+    if "category" in mapped_keys and doc.category_code:
+        doc_dimensions += (("category", doc.category_code),)
+    for key, value in doc_dimensions:
         if key not in mapped_keys:
             continue
         dim = snapshot.dimensions.get((key, value))

@@ -182,6 +182,18 @@ def test_overrides_per_type_and_merchant_contact_and_dimensions():
     assert [(d.kind, d.remote_id) for d in entry.lines[0].dimensions] == [("cost_center", "cc-remote-1")]
 
 
+def test_the_expense_category_maps_like_a_dimension_once_any_category_is_mapped_so():
+    """Workday tags lines with a spend category: a `category` dimension mapping carries it, and
+    an expense whose category has no such mapping is a gap, not a line sent without the worktag."""
+    dims = {("category", "TRAVEL"): DimensionRule("spend_category", "SC-TRAVEL", "Travel")}
+    entry = resolve(base_doc(), snapshot(dimensions=dims), SETTINGS)
+    assert [(d.kind, d.remote_id) for d in entry.lines[0].dimensions] == [("spend_category", "SC-TRAVEL")]
+    gap = resolve(base_doc(category_code="MEALS"), snapshot(dimensions=dims), SETTINGS)
+    assert [(i.kind, i.key) for i in gap.items] == [("dimension", "category=MEALS")]
+    plain = resolve(base_doc(), snapshot(), SETTINGS)
+    assert all(d.kind != "spend_category" for d in plain.lines[0].dimensions)
+
+
 def test_gaps_name_everything_missing():
     gap = resolve(base_doc(category_code="NEW", tax_code="VAT5", tax_rate=Decimal(5),
                            dimensions=(("cost_center", "CC-9"),)),
