@@ -4,16 +4,43 @@ pagination, and the one retry policy Moon needs for its POSTs.
 Moon has no idempotency key, so the stack never retries a POST by itself. `post` retries only
 what provably did not take effect (5xx, 429 honouring Retry-After, connection refused); an
 outcome-unknown POST is resolved by the connector with a lookup before anything is re-sent.
+
+The call log is this connector's memory across processes: a keyed POST is logged as in flight
+before it leaves (so a worker killed mid-call still leaves "look it up first" behind), and the
+logged create bodies say which day an expense was booked on (so a lookup lists one day).
 """
 
-import stamina
+import logging
+import re
+from collections.abc import Iterable
 
-from ..errors import OutcomeUnknown
-from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, HttpStack, Response, retry_hook
+import stamina
+from django.db import DatabaseError
+from django.db.models import Q
+
+from ..errors import ConnectorError, OutcomeUnknown, Permanent, Transient
+from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, HttpStack, Response, redact, retry_hook
 from ..models import CallLog, Connection
+from . import schema
+
+log = logging.getLogger(__name__)
 
 MAX_PAGES = 400
+PER_PAGE = 25
 STATE_FIELDS = {"status"}           # 422s about the document's state, not its content
+# Moon's inferred 60 requests/minute. The shared stack's default (8/s) would meet Moon's 429s
+# within seconds, and the budget is per connection, shared by every worker process.
+RATE_PER_SECOND = 1
+IN_FLIGHT = "in flight: no answer recorded (only a worker that died mid-call leaves this row behind)"
+# Only an unescaped key matches: a quote inside a JSON string value is always written \".
+_DATE = re.compile(r'"date": "(\d{4}-\d{2}-\d{2})"')
+
+
+def with_moon_defaults(settings: dict) -> dict:
+    """An explicit rate (a test's, or a person's) wins; absent or 0 means Moon's."""
+    if settings.get("rate_limit_per_second"):
+        return settings
+    return {**settings, "rate_limit_per_second": RATE_PER_SECOND}
 
 
 def _resend_safe(exc: Exception) -> bool | float:
@@ -28,6 +55,9 @@ class MoonClient(HttpStack):
 
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, **kw)
+        # The stack reads the rate from the settings; a connection set up before Moon had its
+        # own default (or never checked) would otherwise run at the stack's 8/s.
+        connection.settings = with_moon_defaults(connection.settings)
         self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
 
     def auth_headers(self) -> dict:
@@ -41,9 +71,6 @@ class MoonClient(HttpStack):
             field, messages = next(iter(body["errors"].items()))
             detail = "; ".join(f"{f}: {' '.join(m)}" for f, m in body["errors"].items())
             return _code(field, messages), field, detail[:500]
-        if "errors" in body and isinstance(body["errors"], list):   # the shared fault switches' shape
-            first = body["errors"][0] if body["errors"] else {}
-            return first.get("code") or f"http_{status}", first.get("attr"), first.get("detail", "")
         code = {403: "permission_denied", 404: "not_found"}.get(status, f"http_{status}")
         return code, None, str(body.get("message") or "")[:300]
 
@@ -53,20 +80,74 @@ class MoonClient(HttpStack):
     def post(self, path: str, payload: dict | None = None, *, key: str = "") -> Response:
         """`key` (our idempotency key) is not Moon's: it only ties the call log to the record, so
         a later attempt knows this record already wrote to Moon and looks it up first. The stack's
-        keyed-retry is therefore bypassed: a lost answer is never re-sent blind."""
+        keyed-retry is therefore bypassed: a lost answer is never re-sent blind.
+
+        The stack logs a call once its answer (or its loss) is known; a keyed POST is also logged
+        as in flight before it leaves, and that row is dropped once the ordinary one exists. Only a
+        worker that dies mid-call keeps it, which is exactly when it is needed."""
+        body = payload if payload is not None else {}
+        in_flight = self._in_flight(path, body, key) if key else None
         attempt = {"n": 0}
 
         def once():
             attempt["n"] += 1
-            return self._send("POST", path, params=None, json_body=payload if payload is not None else {},
-                              files=None, data=None, headers=None, idempotency_key=key, timeout=self.timeout,
-                              attempt=attempt["n"])
+            return self._send("POST", path, params=None, json_body=body, files=None, data=None, headers=None,
+                              idempotency_key=key, timeout=self.timeout, attempt=attempt["n"])
 
-        return stamina.retry(on=_resend_safe, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+        try:
+            response = stamina.retry(on=_resend_safe, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+        except ConnectorError:
+            self._settled(in_flight)
+            raise
+        # Anything else (a kill, a bug) leaves the in-flight row: the request may have reached Moon.
+        self._settled(in_flight)
+        return response
+
+    def _in_flight(self, path: str, body: dict, key: str) -> int:
+        try:
+            return CallLog.objects.create(connection_id=self.connection.pk, method="POST", path=path[:500],
+                                          idempotency_key=key[:200], error_detail=IN_FLIGHT,
+                                          request_body=redact(body)).pk
+        except DatabaseError as exc:
+            # Unlike the answer's row this one must exist: without it a lost answer would be re-sent blind.
+            raise Transient(f"POST {path} not sent: the call log is unavailable ({exc})") from exc
+
+    def _settled(self, pk: int | None) -> None:
+        if pk is None:
+            return
+        try:
+            CallLog.objects.filter(pk=pk).delete()
+        except DatabaseError:  # a stale in-flight row costs one lookup later, never a wrong answer now
+            log.exception("in-flight call log row %s not removed", pk)
 
     def wrote_before(self, key: str) -> bool:
-        """Did any earlier call carry this key (whatever its answer)?"""
+        """Did any earlier call carry this key (whatever its answer, or none yet)?"""
         return bool(key) and CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=key).exists()
+
+    def sent_dates(self, path: str, references: Iterable[str]) -> dict[str, set[str]]:
+        """reference → the dates of the expenses created for it through `path`, as the logged
+        create bodies say (answered or still in flight). The date leads the body, so the call
+        log's 2000-character truncation keeps it; an entry's reference is in its description,
+        which comes next. A reference not here was not sent within the log's retention."""
+        refs = list(dict.fromkeys(references))
+        if not refs:
+            return {}
+        mentions = Q()
+        for ref in refs:
+            mentions |= Q(request_body__contains=ref)
+        bodies = (CallLog.objects.filter(connection_id=self.connection.pk, method="POST", path=path)
+                  .filter(mentions).values_list("request_body", flat=True))
+        patterns = {ref: schema.reference_pattern(ref) for ref in refs}
+        out: dict[str, set[str]] = {}
+        for text in bodies:
+            on = _DATE.search(text)
+            if on is None:
+                continue
+            # `contains` is a substring (and on SQLite case-blind) match: x-v1 must not take x-v10's date.
+            for ref, pattern in patterns.items():
+                if pattern.search(text):
+                    out.setdefault(ref, set()).add(on.group(1))
+        return out
 
     def list_all(self, path: str, **filters) -> list[dict]:
         """Every page, following `links.next` (absolute URLs that keep the filters)."""
@@ -79,7 +160,11 @@ class MoonClient(HttpStack):
             if not nxt:
                 return out
             url, params = nxt, None
-        raise RuntimeError(f"{path}: more than {MAX_PAGES} pages")
+        # Permanent, not a bug: no retry makes the ledger shorter, so a person must look.
+        raise Permanent(f"Moon ERP lists more than {MAX_PAGES} pages ({MAX_PAGES * PER_PAGE} rows) for {path}; "
+                        "too many to read within its 60 requests a minute. Look it up in Moon by hand (our "
+                        "reference is in each expense's notes).",
+                        code="too_many_pages")
 
 
 def _code(field: str, messages: list[str]) -> str:

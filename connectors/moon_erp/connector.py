@@ -3,14 +3,14 @@
 Export is two steps, create the draft then approve it (Moon posts the journal entry); reversal is
 Moon's cancel (it posts the mirror entry). There is no idempotency key and no reference filter:
 our reference goes into `notes` (and the description), and before anything is re-sent (an
-earlier call carried this record's key, per the call log) the expense date's range is listed and
-`notes` matched; a first send costs two calls, create and approve. Moon computes tax and totals
-itself, so they are compared with our entry before approval: a difference deletes the draft and
-becomes a Permanent `amount_mismatch` (a review item), never a silently different booking.
+earlier call carried this record's key, per the call log, in flight ones included) the expense
+date's range is listed and `notes` matched; a first send costs two calls, create and approve.
+`find_by_reference` learns the dates from the logged create bodies, so any process lists only
+those days. Moon computes tax and totals itself, so they are compared with our entry before
+approval: a difference deletes the draft and becomes a Permanent `amount_mismatch` (a review
+item), never a silently different booking.
 """
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
 
@@ -31,12 +31,13 @@ from ..entry import AccountingEntry
 from ..errors import OutcomeUnknown, Permanent
 from ..models import Connection
 from . import schema
-from .client import MoonClient
+from .client import MoonClient, with_moon_defaults
 
 API = "/api/accounting"
 EXPENSES = f"{API}/expenses"
 MAX_RESOLUTIONS = 3          # lost create answers resolved by lookup before giving up with OutcomeUnknown
 PER_DAY_LISTINGS = 2         # find_by_reference lists day by day up to this many distinct dates
+REVERSAL_SUFFIX = "-R"
 REQUIRED_PERMISSIONS = ("accounting.expenses.view", "accounting.expenses.create", "accounting.expenses.update",
                         "accounting.expenses.approve", "accounting.expenses.cancel")
 CLASSIFICATION = {"asset": "ASSET", "liability": "LIABILITY", "equity": "EQUITY", "revenue": "REVENUE",
@@ -48,26 +49,6 @@ ACCOUNT_SHAPES = {  # purpose → (type, sub_type, free code range)
     AccountPurpose.EMPLOYEE_CLAIMS: ("liability", "current_liability", range(2109001, 2109999)),
     AccountPurpose.EMPLOYEES_BALANCE: ("asset", "current_asset", range(1309001, 1309999)),
 }
-# reference → expense date of what this process pushed, so find_by_reference can list one day
-# instead of every page. Unknown references fall back to a full listing (correct, just slower).
-_DATE_HINTS: OrderedDict[tuple[int, str], str] = OrderedDict()
-_HINTS_LOCK = threading.Lock()
-HINTS_MAX = 20000
-
-
-def _remember(connection_id: int, reference: str, on: str) -> None:
-    with _HINTS_LOCK:
-        _DATE_HINTS[(connection_id, reference)] = on
-        _DATE_HINTS.move_to_end((connection_id, reference))
-        while len(_DATE_HINTS) > HINTS_MAX:
-            _DATE_HINTS.popitem(last=False)
-
-
-def _hint(connection_id: int, reference: str) -> str | None:
-    with _HINTS_LOCK:
-        return _DATE_HINTS.get((connection_id, reference))
-
-
 def _account_item(row: dict) -> CatalogItem:
     sub = row.get("sub_type") or ""
     return CatalogItem(kind=CatalogKind.ACCOUNTS, remote_id=str(row["id"]), name=row["name"], code=row.get("code", ""),
@@ -115,7 +96,9 @@ class MoonErpConnector(Connector):
         company = me["company"]
         with transaction.atomic():
             row = Connection.objects.select_for_update().get(pk=self.connection.pk)
-            row.settings = {**row.settings, "company_id": company["id"], "company_currency": company["currency"]}
+            # Setup is where Moon's rate default is made explicit (and visible in the admin).
+            row.settings = {**with_moon_defaults(row.settings), "company_id": company["id"],
+                            "company_currency": company["currency"]}
             row.save(update_fields=["settings", "updated_at"])
         self.connection.settings = row.settings
         missing = [p for p in REQUIRED_PERMISSIONS if p not in me.get("permissions", [])]
@@ -200,11 +183,11 @@ class MoonErpConnector(Connector):
             payload, expected = schema.expense_payload(entry, company_currency=self.company_currency(),
                                                        card_account=self.connection.employees_balance_account)
         except schema.UnsupportedEntry as exc:
-            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
-        _remember(self.connection.pk, entry.reference, payload["date"])
+            raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
         # No reference filter: a lookup lists the whole day, so it is made only when it can find
-        # something, i.e. when an earlier attempt with this key wrote to Moon (the engine looks
-        # up itself first when an attempt's fate is unknown, e.g. a killed worker).
+        # something, i.e. when an earlier attempt with this key may have written to Moon. A worker
+        # killed mid-call left its in-flight row, so the draft it may have created is found and
+        # completed here, not duplicated (the engine's own lookup treats a draft as not booked).
         row = self._find_one(entry.reference, payload["date"]) if self.client.wrote_before(idempotency_key) else None
         replayed = row is not None
         if row is None:
@@ -287,7 +270,7 @@ class MoonErpConnector(Connector):
         return self._best(reference, rows)
 
     @staticmethod
-    def _best(reference: str, rows: list[dict]) -> dict | None:
+    def _best(reference: str, rows) -> dict | None:
         mine = [r for r in rows if schema.holds_reference(r, reference) and r["status"] != "cancelled"
                 and not r.get("deleted_at")]
         # An approved one wins over a draft; among equals the oldest (the first we created).
@@ -295,28 +278,31 @@ class MoonErpConnector(Connector):
         return mine[0] if mine else None
 
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
+        # Moon reverses by cancelling the original, so nothing is ever created under a reversal's
+        # own reference (`<reference>-R`): it is never found, and must not cost a ledger listing.
+        refs = [ref for ref in dict.fromkeys(references) if not ref.endswith(REVERSAL_SUFFIX)]
+        if not refs:
+            return {}
+        dates = self.client.sent_dates(EXPENSES, refs)
+        known = sorted({on for ref in refs for on in dates.get(ref, ())})
+        if any(not dates.get(ref) for ref in refs):
+            # Nothing recorded for a reference (never sent, or older than the call log keeps):
+            # only the whole ledger can answer for it, and that listing answers for the rest too.
+            windows = [(None, None)]
+        elif len(known) <= PER_DAY_LISTINGS:
+            windows = [(on, on) for on in known]
+        else:
+            # More dates: one listing of the span, which pages through no more than the whole
+            # ledger and usually far fewer calls than a day each.
+            windows = [(known[0], known[-1])]
+        rows: dict[int, dict] = {}
+        for first, last in windows:
+            rows.update((row["id"], row) for row in self.client.list_all(EXPENSES, date_from=first, date_to=last))
         found: dict[str, RemoteDocument] = {}
-        by_date: dict[str, list[str]] = {}
-        unknown: list[str] = []
-        for ref in dict.fromkeys(references):
-            on = _hint(self.connection.pk, ref)
-            by_date.setdefault(on, []).append(ref) if on else unknown.append(ref)
-        # A few dates: one listing each. More: one listing of the range they span, which pages
-        # through no more than the whole ledger and usually far fewer calls than a day each.
-        windows = ([(on, on, refs) for on, refs in by_date.items()] if len(by_date) <= PER_DAY_LISTINGS
-                   else [(min(by_date), max(by_date), [r for refs in by_date.values() for r in refs])])
-        for first, last, refs in windows:
-            rows = self.client.list_all(EXPENSES, date_from=first, date_to=last)
-            for ref in refs:
-                row = self._best(ref, rows)
-                if row:
-                    found[ref] = _document(ref, row)
-        if unknown:
-            rows = self.client.list_all(EXPENSES)
-            for ref in unknown:
-                row = self._best(ref, rows)
-                if row:
-                    found[ref] = _document(ref, row)
+        for ref in refs:
+            row = self._best(ref, rows.values())
+            if row:
+                found[ref] = _document(ref, row)
         return found
 
     # reverse ------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ sandbox_store.py. The approve/cancel answers carry the short shape of the docume
   [...]}}` for validation and state violations (`errors.status`), DELETE answers 200 with a message.
 - Throttle: 60 requests/minute per token, 429 `{"message": "Too Many Attempts."}` with `Retry-After`
   and `X-RateLimit-*` (`throttle_per_minute`, None disables; the contract tests use the shared
-  fault switches instead, whose 429/5xx bodies are the shared server's).
+  fault switches instead, which answer the same way here).
+- 5xx: `{"message": "Server Error"}` (503: `"Service Unavailable"`), Laravel's production answers,
+  for the fault switches too.
 - The setup endpoints the connector needs besides expenses: `GET /api/user` (the token's user,
   company and permissions), `GET|POST /api/accounting/accounts` (chart; `type`, `search` filters),
   `GET /api/accounting/transaction-categories` (`type` filter), `tax-rates`, `cost-centers`,
@@ -121,6 +123,14 @@ class MoonSandbox(SandboxApp):
                 if "strict_paying_account" in body:
                     self.store.strict_paying_account = bool(body["strict_paying_account"])
         return super().control(req)
+
+    # Fault switches answer as Moon would, so the client's mapping is tested on Moon's bodies.
+    def rate_limited_response(self, retry_after: str | None) -> Response:
+        return message(429, "Too Many Attempts.", {"Retry-After": str(retry_after)} if retry_after is not None else {})
+
+    def server_error_response(self, status: int, retry_after: str | None) -> Response:
+        text = "Service Unavailable" if status == 503 else "Server Error"   # Laravel's production answers
+        return message(status, text, {"Retry-After": str(retry_after)} if retry_after is not None else {})
 
     # Dispatch -----------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:

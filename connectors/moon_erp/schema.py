@@ -29,9 +29,10 @@ PAYMENT_METHODS = ("cash", "check", "bank_transfer", "card", "mixed")
 class UnsupportedEntry(ValueError):
     """The entry cannot be expressed as a Moon expense (raised as Permanent by the connector)."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, *, code: str = "unsupported_entry"):
         super().__init__(message)
         self.field = field
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,20 @@ def _notes(entry: AccountingEntry) -> str:
 
 
 def _shape(line) -> tuple:
-    dims = tuple(sorted((d.kind, d.remote_id) for d in line.dimensions if d.kind in DIMENSION_FIELDS))
+    dims = tuple(sorted((d.kind, d.remote_id) for d in line.dimensions))
     return line.account, line.tax_rate or None, dims
+
+
+def _refuse_foreign_dimensions(entry: AccountingEntry) -> None:
+    # A mapped value is one a person asked to see in the books: dropping it would book the
+    # expense without it and say nothing.
+    for line in entry.lines:
+        for dim in line.dimensions:
+            if dim.kind not in DIMENSION_FIELDS:
+                raise UnsupportedEntry(
+                    f"Moon ERP expenses carry a cost centre and a branch only; the {dim.kind} dimension "
+                    f"{dim.label or dim.remote_id!r} has nowhere to go (map it to a cost_center or branch, "
+                    f"or leave its remote id blank so it is not sent)", dim.kind, code="unsupported_dimension")
 
 
 def expense_payload(entry: AccountingEntry, *, company_currency: str = "",
@@ -114,6 +127,7 @@ def expense_payload(entry: AccountingEntry, *, company_currency: str = "",
     paid = entry.lines_with(LineRole.PAID_THROUGH)
     if not cost:
         raise UnsupportedEntry("a Moon expense needs an EXPENSE line", "lines")
+    _refuse_foreign_dimensions(entry)
     if len(paid) != 1 or len(entry.lines) != len(cost) + len(taxes) + 1:
         raise UnsupportedEntry("a Moon expense has one paying account and only expense and tax lines", "lines")
     if any(line.credit for line in (*cost, *taxes)) or paid[0].debit:

@@ -31,7 +31,8 @@ def admin_client(client):
 def test_setup_through_the_admin(admin_client, server, org):
     add = admin_client.post(reverse("admin:connectors_connection_add"), {
         "organization": org.pk, "system": "moon_erp", "name": "Moon", "base_url": server.base_url,
-        "auth_method": "token", "api_key": FULL_TOKEN, "settings": "{}", "_save": "Save"})
+        # An explicit rate: Moon's default of 1 request/s would make this test wait ~10 s.
+        "auth_method": "token", "api_key": FULL_TOKEN, "settings": '{"rate_limit_per_second": 50}', "_save": "Save"})
     assert add.status_code == 302, add.content.decode()[:2000]
     conn = Connection.objects.get(name="Moon")
     admin_client.get(reverse("admin:connectors_connection_test_connection", args=[conn.pk]))
@@ -60,8 +61,10 @@ def test_mapping_catalog_offers_categories_not_gl_accounts(server, org):
     assert all(s.remote_id.startswith("category:") for s in suggestions)
 
 
-def test_devstack_seed_is_idempotent(server, org, capsys):
-    from connectors.moon_erp import devstack
+def test_devstack_seed_is_idempotent(server, org, capsys, monkeypatch):
+    from connectors.moon_erp import client, devstack
+
+    monkeypatch.setattr(client, "RATE_PER_SECOND", 50)   # the seed's own default, at a test's pace
 
     ctx = {"moon_erp_base_url": server.base_url, "organization": org}
     devstack.seed(ctx)

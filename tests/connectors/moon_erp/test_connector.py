@@ -1,7 +1,9 @@
 """The Moon ERP connector against its sandbox over real HTTP: what the contract suite does not
 cover (two-step export, cross-checks, draft handling, lookups without a reference filter)."""
 
+import time
 import uuid
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
@@ -11,9 +13,10 @@ from connectors.base import CatalogKind, connector_for
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
 from connectors.errors import AuthExpired, OutcomeUnknown, Permanent, Transient
 from connectors.models import CallLog, Connection
-from connectors.moon_erp import connector as moon_connector
-from connectors.moon_erp import testkit
-from connectors.moon_erp.sandbox import CLERK_TOKEN
+from connectors.moon_erp import client as moon_client
+from connectors.moon_erp import schema, testkit
+from connectors.moon_erp.client import MoonClient
+from connectors.moon_erp.sandbox import CLERK_TOKEN, FULL_TOKEN
 from connectors.services import connection_check, connection_create
 
 pytestmark = pytest.mark.django_db
@@ -143,14 +146,94 @@ def test_dimensions_and_card_payments_reach_moon(conn, server):
     assert (row["payment_method"], row["cost_center_id"], row["branch_id"], row["partner_id"]) == ("card", 2, 2, 2)
 
 
-def test_find_by_reference_without_a_date_hint_lists_every_page(conn, server):
+def fresh(conn):
+    """The connector as another worker process (or one after a restart) has it: only the database."""
+    return connector_for(Connection.objects.get(pk=conn.pk))
+
+
+def listings(conn):
+    return list(CallLog.objects.filter(connection=conn, method="GET", path__startswith="/api/accounting/expenses")
+                .order_by("id").values_list("path", flat=True))
+
+
+def test_a_fresh_process_lists_only_the_day_the_call_log_knows(conn, server):
     connector = connector_for(conn)
     for i in range(27):
         connector.push(testkit.sample_entry(server, conn, f"EXPENSICO-p{i}-v1", on=date(2026, 10, 1 + i)), key())
-    moon_connector._DATE_HINTS.clear()    # another worker process: no hints
-    found = connector_for(conn).find_by_reference(["EXPENSICO-p0-v1", "EXPENSICO-p26-v1", "EXPENSICO-p2-v10"])
-    assert set(found) == {"EXPENSICO-p0-v1", "EXPENSICO-p26-v1"}
-    assert all(doc.live and Decimal(doc.amount) == Decimal("115") for doc in found.values())
+    # A create body longer than the call log keeps (2000 characters): its date still leads it.
+    long = testkit.sample_entry(server, conn, "EXPENSICO-p27-v1", on=date(2026, 10, 29))
+    connector.push(replace(long, employee="Sara " * 500), key())
+    assert CallLog.objects.filter(request_body__contains="EXPENSICO-p27-v1", request_body__endswith="…").exists()
+    before = len(listings(conn))
+    lookup = fresh(conn)
+    found = lookup.find_by_reference(["EXPENSICO-p26-v1"])
+    assert found["EXPENSICO-p26-v1"].live and Decimal(found["EXPENSICO-p26-v1"].amount) == Decimal("115")
+    assert lookup.client.calls == 1 and listings(conn)[before:] == [
+        "/api/accounting/expenses?date_from=2026-10-27&date_to=2026-10-27"]
+    assert set(fresh(conn).find_by_reference(["EXPENSICO-p27-v1", "EXPENSICO-p0-v1"])) == {
+        "EXPENSICO-p27-v1", "EXPENSICO-p0-v1"}
+    assert listings(conn)[before + 1:] == ["/api/accounting/expenses?date_from=2026-10-01&date_to=2026-10-01",
+                                           "/api/accounting/expenses?date_from=2026-10-29&date_to=2026-10-29"]
+
+
+def test_only_a_reference_nothing_is_known_about_costs_the_whole_ledger(conn, server):
+    connector = connector_for(conn)
+    for i in range(27):
+        connector.push(testkit.sample_entry(server, conn, f"EXPENSICO-q{i}-v1", on=date(2026, 10, 1 + i)), key())
+    # x-v10's create says nothing about x-v1 (whole-token match): x-v1 was never sent, so every page.
+    lookup = fresh(conn)
+    assert lookup.find_by_reference(["EXPENSICO-q2-v10"]) == {} and lookup.client.calls == 2
+    found = lookup.find_by_reference(["EXPENSICO-q0-v1", "EXPENSICO-q26-v1", "EXPENSICO-q2-v10"])
+    assert set(found) == {"EXPENSICO-q0-v1", "EXPENSICO-q26-v1"} and lookup.client.calls == 4
+
+
+def test_a_ledger_too_long_to_list_is_a_permanent_error_for_a_person(conn, server, monkeypatch):
+    clerk = server.app.store.tables["users"][1]
+    for day in range(1, 27):
+        server.app.store.expense_create(clerk, {
+            "date": f"2026-03-{day:02d}", "expense_category_id": 3, "description": "typed in Moon",
+            "amount": "1.000", "payment_method": "cash", "paying_account_id": int(conn.employee_claims_account)})
+    monkeypatch.setattr(moon_client, "MAX_PAGES", 1)
+    with pytest.raises(Permanent) as exc:
+        fresh(conn).find_by_reference(["EXPENSICO-old-v1"])
+    assert exc.value.code == "too_many_pages" and "by hand" in exc.value.message
+
+
+class Killed(BaseException):
+    """SIGKILL: nothing after it runs in the dying process, not even the call log write."""
+
+
+def die(*args, **kwargs):
+    raise Killed()
+
+
+def test_a_worker_killed_during_the_create_leaves_one_expense_not_two(conn, server, monkeypatch):
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-k1-v1")
+    k = key()
+    server.app.inject("drop_after_commit", count=1, method="POST", path="/expenses")
+    with monkeypatch.context() as m:
+        m.setattr(MoonClient, "_log", die)
+        with pytest.raises(Killed):
+            connector_for(conn).push(entry, k)
+    [draft] = live(server, "EXPENSICO-k1-v1")       # Moon committed it; the answer never arrived
+    [in_flight] = CallLog.objects.filter(connection=conn, idempotency_key=k)
+    assert draft["status"] == "draft" and in_flight.status is None and "in flight" in in_flight.error_detail
+    # The engine, in another process: the draft is not booked, so it pushes again with the record's key.
+    lookup = fresh(conn)
+    assert not lookup.find_by_reference(["EXPENSICO-k1-v1"])["EXPENSICO-k1-v1"].live and lookup.client.calls == 1
+    result = fresh(conn).push(entry, k)
+    assert result.replayed and result.external_id == str(draft["id"]) and result.calls == 2   # list the day, approve
+    mine = [d for d in server.app.documents() if schema.holds_reference(d, "EXPENSICO-k1-v1")]
+    assert [(d["id"], d["status"], d["deleted_at"]) for d in mine] == [(draft["id"], "approved", None)]
+
+
+def test_an_answered_post_leaves_no_in_flight_row(conn, server):
+    k = key()
+    server.app.inject("server_error", count=3, status=500, method="POST", path="/approve")
+    with pytest.raises(Transient):
+        connector_for(conn).push(testkit.sample_entry(server, conn, "EXPENSICO-k2-v1"), k)
+    rows = CallLog.objects.filter(connection=conn, idempotency_key=k).order_by("id")
+    assert [(r.path.rsplit("/", 1)[-1], r.status) for r in rows] == [("expenses", 201)] + [("approve", 500)] * 3
 
 
 def test_reverse_cancels_with_a_mirror_journal_and_deletes_drafts(conn, server):
@@ -201,6 +284,17 @@ def test_find_by_reference_lists_the_span_of_known_dates_once(conn, server):
     assert found["EXPENSICO-h1-v1"].external_id != str(testkit.held(server, "EXPENSICO-h1-v10")[0]["id"])
 
 
+def test_a_reversal_reference_costs_no_listing_of_its_own(conn, server):
+    """Moon reverses by cancelling the original: the engine's look-up of a reversal (its own
+    reference and the original's) lists only the original's day, never the whole ledger."""
+    connector = connector_for(conn)
+    connector.push(testkit.sample_entry(server, conn, "EXPENSICO-r1-v1", on=date(2026, 9, 2)), key())
+    lookup = connector_for(conn)
+    found = lookup.find_by_reference(["EXPENSICO-r1-v1-R", "EXPENSICO-r1-v1"])
+    assert set(found) == {"EXPENSICO-r1-v1"} and lookup.client.calls == 1
+    assert lookup.find_by_reference(["EXPENSICO-r1-v1-R"]) == {} and lookup.client.calls == 1
+
+
 def test_ensure_account_with_a_lost_answer_creates_one(conn, server):
     from connectors.base import AccountPurpose, AccountSpec
     server.app.inject("drop_after_commit", count=1, method="POST", path="/accounts")
@@ -226,3 +320,48 @@ def test_a_chosen_tolerance_books_the_half_halala_with_a_note(conn, server):
     # The person chose the tolerance: the difference is recorded on the attempt, not a review item.
     assert not result.warnings
     assert [n for n in result.notes if "tax_amount" in n] and [n for n in result.notes if "total_amount" in n]
+
+
+def test_a_dimension_moon_cannot_carry_is_refused_before_anything_is_sent(conn, server):
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-d1-v1")
+    expense_line = replace(entry.lines[0], dimensions=(Dimension("cost_center", "2"), Dimension("project", "p9")))
+    before = CallLog.objects.count()
+    with pytest.raises(Permanent) as exc:
+        connector_for(conn).push(replace(entry, lines=(expense_line, entry.lines[1])), key())
+    assert (exc.value.code, exc.value.field) == ("unsupported_dimension", "project")
+    assert CallLog.objects.count() == before and live(server, "EXPENSICO-d1-v1") == []
+
+
+def test_moon_connections_default_to_one_request_a_second(server, org):
+    plain = connection_create(organization=org, system="moon_erp", name="Plain", base_url=server.base_url,
+                              auth_method=Connection.AuthMethod.TOKEN, api_key=FULL_TOKEN)
+    assert "rate_limit_per_second" not in plain.settings
+    client = connector_for(plain).client
+    started = time.monotonic()
+    for _ in range(3):
+        client.call("GET", "/api/user")
+    # Three one-second windows; at the shared stack's 8/s the three calls take milliseconds.
+    assert time.monotonic() - started >= 1.0
+    # Setup writes the default down, where a person can see (and change) it.
+    connection_check(connection=plain)
+    assert Connection.objects.get(pk=plain.pk).settings["rate_limit_per_second"] == 1
+
+
+def test_an_explicit_rate_is_kept(conn):
+    assert connector_for(conn).client.connection.settings["rate_limit_per_second"] == 50
+    assert Connection.objects.get(pk=conn.pk).settings["rate_limit_per_second"] == 50
+
+
+def test_fault_switches_answer_as_moon_and_map_to_the_taxonomy(conn, server):
+    from connectors.errors import RateLimited
+    server.app.inject("rate_limit", count=1, retry_after="45", method="GET")
+    with pytest.raises(RateLimited) as limited:
+        connector_for(conn).find_by_reference(["EXPENSICO-f1-v1"])
+    assert (limited.value.status, limited.value.message, limited.value.retry_after) == (429, "Too Many Attempts.", 45.0)
+    server.app.inject("server_error", count=3, status=500, method="GET")
+    with pytest.raises(Transient) as failed:
+        connector_for(conn).find_by_reference(["EXPENSICO-f1-v1"])
+    assert (failed.value.status, failed.value.message) == (500, "Server Error")
+    answers = CallLog.objects.filter(connection=conn, status__gte=400).order_by("id")
+    assert [(a.status, a.response_body) for a in answers] == [(429, '{"message": "Too Many Attempts."}')] + [
+        (500, '{"message": "Server Error"}')] * 3

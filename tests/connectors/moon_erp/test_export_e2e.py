@@ -2,13 +2,17 @@
 Only the Connector interface is involved on the engine's side; nothing here is Moon-specific
 except the sandbox assertions."""
 
+from datetime import timedelta
+
 import pytest
 from django.utils import timezone
 
-from connectors.moon_erp import testkit
+from connectors.moon_erp import schema, testkit
+from connectors.moon_erp.client import MoonClient
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord
-from exports.services.worker import records_work_due
+from exports.services.sweeper import leases_expire
+from exports.services.worker import lease_seconds, records_work_due
 from exports.transitions import Status
 from mappings.models import CategoryMapping, TaxMapping
 from tests.exports.conftest import approve, cancel, deliver, expense
@@ -78,6 +82,29 @@ def test_lost_responses_are_reconciled_not_duplicated(live_org, books, sandbox):
     [row] = testkit.held(sandbox, "EXPENSICO-exp_1-v1")
     assert row["status"] == "approved"
     assert len([d for d in sandbox.app.documents() if "EXPENSICO-exp_1-v1" in (d["notes"] or "")]) == 1
+
+
+class Killed(BaseException):
+    """SIGKILL: nothing after it runs in the dying worker, not even the call log write."""
+
+
+def die(*args, **kwargs):
+    raise Killed()
+
+
+def test_a_worker_killed_during_the_create_leaves_one_booked_expense(live_org, books, sandbox, monkeypatch):
+    sandbox.app.inject("drop_after_commit", count=1, method="POST", path="/expenses")
+    with monkeypatch.context() as m:
+        m.setattr(MoonClient, "_log", die)
+        with pytest.raises(Killed):
+            approve(live_org, expense("exp_1"))
+    assert ExportRecord.objects.get().status == Status.IN_PROGRESS
+    leases_expire(now=timezone.now() + timedelta(seconds=lease_seconds() + 1))
+    work()
+    record = ExportRecord.objects.get()
+    assert record.status == Status.EXPORTED, records()
+    mine = [d for d in sandbox.app.documents() if schema.holds_reference(d, "EXPENSICO-exp_1-v1")]
+    assert [(str(d["id"]), d["status"], d["deleted_at"]) for d in mine] == [(record.external_id, "approved", None)]
 
 
 def test_a_tax_mismatch_becomes_a_review_item(live_org, books, sandbox):

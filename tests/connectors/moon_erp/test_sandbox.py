@@ -184,3 +184,18 @@ def test_control_endpoint_faults_and_moon_settings(server):
     assert resp.json()["errors"] == {"paying_account_id": ["The selected paying account id is invalid."]}
     state = requests.get(server.base_url + "/__sandbox__/", timeout=5).json()
     assert len(state["ledger"]["expenses"]) == 1
+
+
+def test_fault_switches_answer_the_laravel_way(server):
+    server.app.inject("rate_limit", count=1, retry_after="7")
+    server.app.inject("server_error", count=1, status=500)
+    limited = call(server, "GET", API)
+    assert (limited.status_code, limited.json(), limited.headers["Retry-After"]) == (
+        429, {"message": "Too Many Attempts."}, "7")
+    failed = call(server, "POST", API, json=body())
+    assert (failed.status_code, failed.json()) == (500, {"message": "Server Error"})
+    assert "Retry-After" not in failed.headers and server.app.ledger()["expenses"] == []
+    server.app.inject("server_error", count=1, retry_after="3")
+    unavailable = call(server, "GET", API)
+    assert (unavailable.status_code, unavailable.json(), unavailable.headers["Retry-After"]) == (
+        503, {"message": "Service Unavailable"}, "3")

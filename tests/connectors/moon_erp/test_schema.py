@@ -27,8 +27,7 @@ def paid(amount, account="21"):
 
 
 def test_tax_inclusive_expense_becomes_one_draft_with_net_amount_and_rate():
-    entry = expense([cost("115.00", "15.00", "1", dims=(Dimension("cost_center", "2"), Dimension("branch", "1"),
-                                                         Dimension("project", "p9"))),
+    entry = expense([cost("115.00", "15.00", "1", dims=(Dimension("cost_center", "2"), Dimension("branch", "1"))),
                      paid("115.00")], contact="5", merchant="Al Baik", employee="Sara", description_ar="غداء")
     payload, expected = schema.expense_payload(entry, company_currency="SAR", card_account="30")
     assert payload == {
@@ -82,6 +81,14 @@ def test_what_moon_cannot_express_is_refused_with_the_field(lines, field):
     with pytest.raises(schema.UnsupportedEntry) as exc:
         schema.expense_payload(expense(lines))
     assert exc.value.field == field
+
+
+def test_a_dimension_moon_cannot_carry_is_refused_not_dropped():
+    dims = (Dimension("cost_center", "2"), Dimension("project", "p9", label="NEOM"))
+    with pytest.raises(schema.UnsupportedEntry) as exc:
+        schema.expense_payload(expense([cost("115.00", "15.00", "1", dims=dims), paid("115.00")]))
+    assert (exc.value.code, exc.value.field) == ("unsupported_dimension", "project")
+    assert "NEOM" in str(exc.value) and "cost_center or branch" in str(exc.value)
 
 
 def test_other_currency_than_the_company_is_refused():
