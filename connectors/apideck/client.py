@@ -5,6 +5,7 @@ looks the document up by our reference before any re-send. The idempotency key i
 to the call log (never sent), which is how the connector knows a push is a re-send.
 """
 
+from ..errors import Permanent
 from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, HttpStack, Response
 from ..models import Connection
 
@@ -76,4 +77,5 @@ class ApideckClient(HttpStack):
             if not cursor:
                 return out
             params = {**params, "cursor": cursor}
-        raise RuntimeError(f"{path}: more than {MAX_PAGES} pages")
+        raise Permanent(f"{path}: Apideck has more than {MAX_PAGES} pages of {params['limit']} for this list; narrow it "
+                        f"(e.g. filter[updated_since]) before trying again", code="too_many_pages", field=None)

@@ -5,10 +5,11 @@ Connection: `base_url` https://unify.apideck.com (or a sandbox), `api_key` the U
 "expense"), status ("posted"), default_cost_center, account_set ("Standard"), allow_drafts (false:
 a journal entry Workday would keep as a draft is refused as a review item instead of sent).
 
-Apideck cannot deduplicate a create, so a push that may be a re-send (its idempotency key is in
-the call log, or the previous attempt's answer was lost or a 5xx) first looks for a journal entry
-whose `number` is our reference. The 10.34 contract has no `filter[number]`, so the lookup pages
-through the journal entries (narrowed by `filter[updated_since]` when the window is known).
+Apideck cannot deduplicate a create, so a push that may be a re-send (an earlier POST under its
+idempotency key succeeded, lost its answer or got a 5xx; a 4xx created nothing) first looks for a
+journal entry whose `number` is our reference. The 10.34 contract has no `filter[number]`, so the
+lookup pages through the journal entries (narrowed by `filter[updated_since]` when the window is
+known).
 """
 
 from collections.abc import Sequence
@@ -89,6 +90,12 @@ class ApideckWorkdayConnector(Connector):
         self.client = ApideckClient(connection)
         self.settings = _settings(connection)
 
+    @staticmethod
+    def readable_id(remote_id: str) -> str:
+        """Optional capability (callers find it with getattr): our ids are base64 JSON, which no
+        person can read on a mapping screen."""
+        return schema.readable_account(remote_id)
+
     # check / catalog ------------------------------------------------------------------
     def check(self) -> CheckResult:
         info = self.client.call("GET", "/accounting/company-info").body["data"]
@@ -150,7 +157,7 @@ class ApideckWorkdayConnector(Connector):
                 return EXPENSE_PATH, schema.expense_payload(entry, self.settings)
             return JE_PATH, schema.journal_entry_payload(entry, self.settings)
         except schema.UnsupportedEntry as exc:
-            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+            raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
 
     def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         if entry.kind not in (EntryKind.EXPENSE, EntryKind.LEDGER_BANK_TRANSACTION, EntryKind.REVERSAL):
@@ -162,9 +169,7 @@ class ApideckWorkdayConnector(Connector):
             # set a default) instead, unless the organisation accepts drafts.
             raise Permanent(warnings[0], code="would_stay_draft", field=schema.draft_field(payload))
         before = self.client.calls
-        earlier = (CallLog.objects.filter(connection_id=self.connection.pk, method="POST",
-                                          idempotency_key=idempotency_key).order_by("created_at")
-                   .values_list("created_at", flat=True).first())
+        earlier = self._earlier_send(idempotency_key)
         started = earlier or timezone.now()
 
         def replayed(doc: RemoteDocument) -> PushResult:
@@ -195,6 +200,18 @@ class ApideckWorkdayConnector(Connector):
         return PushResult(external_id=resp.body["data"]["id"], request_id=resp.request_id,
                           calls=self.client.calls - before, warnings=warnings)
 
+    def _earlier_send(self, idempotency_key: str):
+        """When the first earlier POST of this key that may have reached Apideck was made, or None.
+
+        A 4xx (the 429 included) was refused before anything was created, and a Transient row
+        without a status never left (connect timeout, connection refused): neither makes this push
+        a re-send, so a person who fixes a mapping after a rejection is not locked out."""
+        return (CallLog.objects.filter(connection_id=self.connection.pk, method="POST",
+                                       idempotency_key=idempotency_key)
+                .exclude(status__gte=400, status__lt=500)
+                .exclude(status__isnull=True, error_class=Transient.__name__)
+                .order_by("created_at").values_list("created_at", flat=True).first())
+
     def _find(self, reference: str, path: str, *, since) -> RemoteDocument | None:
         if path == EXPENSE_PATH:
             # Workday has no expense list: an expense whose answer was lost cannot be verified.
@@ -212,8 +229,8 @@ class ApideckWorkdayConnector(Connector):
         for row in self.client.list_all(JE_PATH, **params):
             number = row.get("number")
             if number in wanted and row.get("status") not in DEAD:
-                # JSON numbers arrive as float; str() gives back the digits Apideck wrote.
-                debit = sum((abs(Decimal(str(i.get("total_amount") or 0))) for i in row.get("line_items") or []
+                # The HTTP stack reads JSON numbers as Decimal: these are the digits Apideck wrote.
+                debit = sum((abs(Decimal(i.get("total_amount") or 0)) for i in row.get("line_items") or []
                              if i.get("type") == "debit"), Decimal(0))
                 found[number] = RemoteDocument(reference=number, external_id=row["id"], status=row.get("status", ""),
                                                amount=str(debit))

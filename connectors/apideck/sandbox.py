@@ -2,9 +2,10 @@
 
 Every request is checked against the shipped `apideck-accounting.yml` (10.34.0) before it is
 looked at (operation, required headers, declared query parameters, deepObject filter keys, body
-schema with `additionalProperties: false`), and every answer is checked against the response
-schema of its status before it is sent; a mismatch is a 500 naming the problem, so a sandbox bug
-cannot hide. Errors use Apideck's envelope (A11).
+schema with `additionalProperties: false`), and every answer (refusals and fault switches too) is
+checked against the response schema of its status before it is sent; a mismatch is a 500 naming
+the problem, so a sandbox bug cannot hide. Errors use Apideck's envelope (A11). JSON numbers are
+read and written as exact decimals (sandbox_envelope.py).
 
 Workday behaviour (apideck.md A5, A15) and the choices where the contract says [?]:
 - ledger-account ids are base64 of {"Account_Id", "Account_Set_Id"}; new accounts go into the
@@ -30,45 +31,27 @@ import base64
 import json
 import secrets
 import threading
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
+from ..http import dumps_exact
 from ..sandboxing import Fault, Request, Response, SandboxApp, SandboxServer
 from . import spec as aspec
+from .sandbox_envelope import ExactResponse, error, fault_response, loads_exact, now_ts, ok
+from .sandbox_reference import ReferenceDataMixin
 from .schema import COST_CENTER, decode_account_id, encode_account_id
 
 SEED = Path(__file__).parent / "fixtures" / "seed.json"
 API_KEY = "sk_sandbox_apideck_expensico_0001"
 APP_ID = "expensico-sandbox-app"
 CONSUMER_ID = "expensico-demo-consumer"
-RESOURCE = {"ledger-accounts": "LedgerAccounts", "journal-entries": "journal-entries", "expenses": "Expenses",
-            "tracking-categories": "TrackingCategories", "tax-rates": "TaxRates", "suppliers": "Suppliers",
-            "company-info": "CompanyInfo"}
-REASONS = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 422: "Unprocessable Entity",
-           429: "Too Many Requests", 500: "Internal Server Error", 501: "Not Implemented", 502: "Bad Gateway",
-           503: "Service Unavailable", 504: "Gateway Timeout"}
 CLASS_FOR_TYPE = {"Expense": ("expense", "expense"), "Cash": ("asset", "bank"), "Asset": ("asset", "current_asset"),
                   "Liability": ("liability", "current_liability"), "Equity": ("equity", "equity"),
                   "Revenue": ("revenue", "revenue")}
 
 
-def now_ts() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
-def error(status: int, type_name: str, message: str, detail=None, downstream: list | None = None) -> Response:
-    body = {"status_code": status, "error": REASONS.get(status, "Error"), "type_name": type_name, "message": message,
-            "ref": f"https://developers.apideck.com/errors#{type_name.lower()}"}
-    if detail is not None:
-        body["detail"] = detail
-    if downstream:
-        body["downstream_errors"] = downstream
-    return Response(status, body)
-
-
-class ApideckSandbox(SandboxApp):
+class ApideckSandbox(ReferenceDataMixin, SandboxApp):
     name = "apideck"
 
     def __init__(self, *, seed_path: Path = SEED, snapshot: str | None = None):
@@ -103,12 +86,12 @@ class ApideckSandbox(SandboxApp):
 
     def save(self, path: str | None = None) -> None:
         with self.lock:
-            Path(path or self.snapshot).write_text(json.dumps({
+            Path(path or self.snapshot).write_bytes(dumps_exact({
                 "ledger_accounts": self.ledger_accounts, "journal_entries": self.journal_entries,
                 "expenses": self.expenses, "api_keys": sorted(self.api_keys)}))
 
     def load(self, path: str) -> None:
-        data = json.loads(Path(path).read_text())
+        data = loads_exact(Path(path).read_bytes())
         with self.lock:
             self.ledger_accounts, self.journal_entries = data["ledger_accounts"], data["journal_entries"]
             self.expenses, self.api_keys = data["expenses"], set(data["api_keys"])
@@ -133,8 +116,9 @@ class ApideckSandbox(SandboxApp):
                 f"  company id: {self.seed['company']['id']}", f"  control: {base_url}/__sandbox__/"]
 
     # Faults in Apideck's shape ----------------------------------------------------------
-    # The shared server answers 429/5xx switches with a generic body; taking the fault here and
-    # answering from handle() gives Apideck's envelope and headers instead.
+    # Taken here and answered from handle() rather than through the shared fault hooks, which
+    # never see the request: this way the answer is checked against the operation's declared
+    # responses like every other.
     def take_fault(self, req: Request):
         fault = super().take_fault(req)
         if fault and fault.kind in ("rate_limit", "server_error"):
@@ -147,28 +131,29 @@ class ApideckSandbox(SandboxApp):
             self._pending.fault = Fault(kind="rate_limit", retry_after=(self.rate_limit or {}).get("retry_after"))
         return False
 
-    def _fault_response(self, fault: Fault) -> Response:
-        if fault.kind == "rate_limit":
-            headers = {"x-downstream-ratelimit-limit": "10", "x-downstream-ratelimit-remaining": "0",
-                       "x-downstream-ratelimit-reset": "1"}
-            if fault.retry_after is not None:
-                headers["Retry-After"] = str(fault.retry_after)
-            resp = error(429, "ConnectorRateLimitError", "Connector Rate Limit Error",
-                         {"context": "Workday", "error": {"message": "Too many requests to the downstream API"}})
-            resp.headers.update(headers)
-            return resp
-        return error(fault.status, "ConnectorExecutionError", "A Unified API request to Workday failed",
-                     "The downstream service is unavailable",
-                     [{"message": "Service Unavailable", "detail": "", "code": str(fault.status)}])
+    def control(self, req: Request) -> Response:
+        resp = super().control(req)     # the ledger it shows holds Decimal amounts
+        return ExactResponse(resp.status, resp.body, resp.headers)
 
     # Dispatch ---------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
+        resp = self._answer(req)
+        # Every answer is held to the spec before it leaves, refusals and fault switches included:
+        # a client is built against those too.
+        problems = aspec.check_response(req.method, req.path, resp.status, resp.body)
+        if problems:
+            return ExactResponse(500, {"status_code": 500, "error": "Internal Server Error", "type_name": "SandboxError",
+                                       "message": "the sandbox produced an answer the spec does not allow",
+                                       "detail": "; ".join(problems[:5])})
+        return resp
+
+    def _answer(self, req: Request) -> Response:
         fault = getattr(self._pending, "fault", None)
         if fault is not None:
             self._pending.fault = None
-            return self._fault_response(fault)
+            return fault_response(fault)
         try:
-            body = req.json() if req.body else None
+            body = loads_exact(req.body) if req.body else None
         except ValueError:
             return error(400, "RequestValidationError", "Invalid JSON", "The body is not valid JSON")
         scheme, _, key = req.header("authorization").partition(" ")
@@ -186,14 +171,7 @@ class ApideckSandbox(SandboxApp):
         if service != "workday":
             return error(404, "ConnectionNotFoundError", "Connection not found", f"No connection for {service}")
         with self.lock:
-            resp = self._route(req, body)
-        found = aspec.operation_for(req.method, req.path)
-        problems = aspec.check_response(req.method, req.path, resp.status, resp.body) if found else []
-        if problems:
-            return Response(500, {"status_code": 500, "error": "Internal Server Error", "type_name": "SandboxError",
-                                  "message": "the sandbox produced an answer the spec does not allow",
-                                  "detail": "; ".join(problems[:5])})
-        return resp
+            return self._route(req, body)
 
     def _route(self, req: Request, body) -> Response:
         parts = [p for p in req.path.split("/") if p][1:]      # drop "accounting"
@@ -204,10 +182,9 @@ class ApideckSandbox(SandboxApp):
                          f"{req.method} {resource} is not supported by the Workday connector")
         return handler(req, body, rest[0] if rest else None)
 
-    def _ok(self, resource: str, operation: str, data, status: int = 200, **extra) -> Response:
-        return Response(status, {"status_code": status, "status": "Created" if status == 201 else "OK",
-                                 "service": "workday", "resource": RESOURCE[resource], "operation": operation,
-                                 "data": data, **extra})
+    @staticmethod
+    def _ok(resource: str, operation: str, data, status: int = 200, **extra) -> Response:
+        return ok(resource, operation, data, status, **extra)
 
     def _unsupported(self, what: str) -> Response:
         return error(501, "ConnectorOperationUnsupportedError", "Operation not supported",
@@ -246,76 +223,6 @@ class ApideckSandbox(SandboxApp):
     def _filters(req: Request) -> dict[str, str]:
         return {k[len("filter["):-1]: v[0] for k, v in req.query.items() if k.startswith("filter[")}
 
-    # Reference data ---------------------------------------------------------------------
-    def _company_info(self, req, body, item_id):
-        company = self.seed["company"]
-        return self._ok("company-info", "one", {"id": company["id"], "company_name": company["name"],
-                                                "legal_name": company["name"], "currency": company["currency"],
-                                                "country": company["country"], "status": "active"})
-
-    def _tracking_categories(self, req, body, item_id):
-        if req.method != "GET" or item_id:
-            return self._unsupported(f"{req.method} tracking-categories")
-        rows = [{"id": w["id"], "name": w["name"], "code": w["id"], "parent_id": w["type"],
-                 "parent_name": w["type_name"], "status": "active"} for w in self.seed["worktags"]]
-        return self._page(req, "tracking-categories", rows)
-
-    def _tax_rates(self, req, body, item_id):
-        if req.method != "GET" or item_id:
-            return self._unsupported(f"{req.method} tax-rates")
-        rows = [{"id": t["id"], "name": t["name"], "code": t["id"], "effective_tax_rate": t["rate"],
-                 "total_tax_rate": t["rate"], "status": "active", "country": "SA"} for t in self.seed["tax_rates"]]
-        return self._page(req, "tax-rates", rows)
-
-    def _suppliers(self, req, body, item_id):
-        if req.method != "GET" or item_id:
-            return self._unsupported(f"{req.method} suppliers")
-        rows = [{"id": s["id"], "display_id": s["id"], "display_name": s["name"], "company_name": s["name"],
-                 "status": "active"} for s in self.seed["suppliers"]]
-        return self._page(req, "suppliers", rows)
-
-    # Ledger accounts --------------------------------------------------------------------
-    def _ledger_accounts(self, req, body, item_id):
-        if item_id:
-            row = self.ledger_accounts.get(item_id)
-            if row is None:
-                return error(404, "EntityNotFoundError", "Unknown Ledger Account",
-                             f"Could not find ledger account with id: '{item_id}'")
-            if req.method == "GET":
-                return self._ok("ledger-accounts", "one", row)
-            if req.method == "PATCH":
-                row.update({k: v for k, v in body.items() if k in ("name", "description", "status", "active")},
-                           updated_at=now_ts(), row_version=str(int(row["row_version"]) + 1))
-                return self._ok("ledger-accounts", "update", {"id": item_id})
-            return self._unsupported("DELETE ledger-accounts")
-        if req.method == "GET":
-            filters = self._filters(req)
-            rows = list(self.ledger_accounts.values())
-            if "name" in filters:
-                rows = [r for r in rows if filters["name"].lower() in r["name"].lower()]
-            if "classification" in filters:
-                rows = [r for r in rows if r["classification"] == filters["classification"]]
-            if "updated_since" in filters:
-                rows = [r for r in rows if r["updated_at"] >= filters["updated_since"]]
-            if "status" in filters or "subsidiary_id" in filters:
-                return error(400, "UnsupportedFiltersError", "Unsupported filters",
-                             {"supported_filters": ["name", "classification", "updated_since"]})
-            return self._page(req, "ledger-accounts", rows)
-        code = body.get("display_id") or body.get("code") or body.get("nominal_code")
-        if not code or not body.get("name"):
-            return error(400, "RequestValidationError", "Invalid Params",
-                         {"missing": [{"display_id": "required"}] if not code else [{"name": "required"}]})
-        account_set = (decode_account_id(body.get("parent_account", {}).get("id", "")) or {}).get(
-            "Account_Set_Id", "Standard")
-        if encode_account_id(code, account_set) in self.ledger_accounts:
-            return error(400, "ConnectorExecutionError", "Workday rejected the request", None, [
-                {"message": f"Ledger Account Identifier {code} already exists in Account Set {account_set}",
-                 "detail": "display_id", "code": "VALIDATION_ERROR"}])
-        wd_type = {"bank": "Cash", "expense": "Expense", "current_liability": "Liability",
-                   "current_asset": "Asset"}.get(body.get("type"), "Asset")
-        row = self._add_account(code, account_set, body["name"], wd_type, now_ts())
-        return self._ok("ledger-accounts", "add", {"id": row["id"]}, 201)
-
     # Journal entries --------------------------------------------------------------------
     def _downstream(self, problems: list[tuple[str, str]]) -> Response:
         return error(400, "ConnectorExecutionError", "Workday rejected the request", problems[0][1],
@@ -346,7 +253,7 @@ class ApideckSandbox(SandboxApp):
                 continue
             problems += self._check_account((item.get("ledger_account") or {}).get("id"), f"{where}.ledger_account.id")
             problems += self._check_worktags(item.get("worktags") or [], f"{where}.worktags")
-            amount = abs(Decimal(str(amount)))
+            amount = abs(Decimal(amount))
             balance += amount if item.get("type") == "debit" else -amount
         if len(lines) < 2:
             problems.append(("line_items", "Requires a minimum of 2 line items"))
@@ -444,14 +351,14 @@ class ApideckSandbox(SandboxApp):
             problems += self._check_account(line_account, f"line_items.{i}.account.id")
             tags = [{"id": t.get("parent_id"), "value": t.get("id")} for t in item.get("tracking_categories") or []]
             problems += self._check_worktags(tags, f"line_items.{i}.tracking_categories")
-            total += Decimal(str(item.get("total_amount") or 0))
-        if body.get("total_amount") is not None and Decimal(str(body["total_amount"])) != total and not problems:
+            total += Decimal(item.get("total_amount") or 0)
+        if body.get("total_amount") is not None and Decimal(body["total_amount"]) != total and not problems:
             problems.append(("total_amount", f"total_amount {body['total_amount']} is not the sum of the lines {total}"))
         if problems:
             return self._downstream(problems)
         ts = now_ts()
         fields = {k: v for k, v in body.items() if k not in ("id", "created_at", "updated_at", "row_version")}
-        fields.update(total_amount=float(total), status=body.get("status") or "posted")
+        fields.update(total_amount=total, status=body.get("status") or "posted")
         if existing:
             existing.update(fields, updated_at=ts, row_version=str(int(existing["row_version"]) + 1))
             return self._ok("expenses", "update", {"id": existing["id"]})

@@ -22,15 +22,17 @@ from decimal import Decimal
 from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
 
 COST_CENTER = "Cost_Center_Reference_ID"
-WORKTAG_TYPES = {"cost_center": COST_CENTER, "spend_category": "Spend_Category_ID", "project": "Project_ID",
-                 "region": "Region_Reference_ID", "fund": "Fund_ID", "employee": "Employee_ID"}
+# `category` is the expense category mapped as a dimension: Workday's spend category.
+WORKTAG_TYPES = {"cost_center": COST_CENTER, "spend_category": "Spend_Category_ID", "category": "Spend_Category_ID",
+                 "project": "Project_ID", "region": "Region_Reference_ID", "fund": "Fund_ID", "employee": "Employee_ID"}
 MAX_MEMO = 255
 
 
 class UnsupportedEntry(ValueError):
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, code: str = "unsupported_entry"):
         super().__init__(message)
         self.field = field
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,17 @@ def _worktag_type(kind: str) -> str | None:
 def line_worktags(line: EntryLine, default_cost_center: str = "") -> list[dict]:
     tags: dict[str, str] = {}
     for dim in line.dimensions:
+        if not dim.remote_id:
+            continue
         id_type = _worktag_type(dim.kind)
-        if id_type and dim.remote_id:
-            if tags.get(id_type, dim.remote_id) != dim.remote_id:
-                raise UnsupportedEntry(f"two {id_type} worktags on one line", f"dimensions.{id_type}")
-            tags[id_type] = dim.remote_id
+        if not id_type:
+            # Dropping it would book the line without a dimension someone mapped on purpose.
+            raise UnsupportedEntry(f"dimension kind {dim.kind!r} has no Workday worktag type; map it to a "
+                                   f"worktag (worktag:<ID type>) or stop sending it",
+                                   f"dimensions.{dim.kind}", code="unsupported_dimension")
+        if tags.get(id_type, dim.remote_id) != dim.remote_id:
+            raise UnsupportedEntry(f"two {id_type} worktags on one line", f"dimensions.{id_type}")
+        tags[id_type] = dim.remote_id
     if default_cost_center:
         tags.setdefault(COST_CENTER, default_cost_center)
     return [{"id": id_type, "value": value} for id_type, value in sorted(tags.items())]

@@ -4,6 +4,12 @@ zeep builds and parses every envelope from the shipped WSDL (parsed once per pro
 2.5 MB), but the bytes travel through `HttpStack`, so the breaker, rate limiter, retries and call
 log apply to SOAP exactly as to REST. SOAP faults are translated here, whatever HTTP status they
 arrive with: Workday answers faults with HTTP 500, which must not be mistaken for a transient 5xx.
+Only a `Server` faultcode (SOAP 1.1: the message was fine, the service was not) or HTTP 429 is
+worth another try.
+
+Every request is a POST, so the stack would treat a read like a write: never retried, and a lost
+answer "may have booked something". `Get_*` reads change nothing, so they are retried here and a
+lost answer is only a transient failure.
 """
 
 import re
@@ -12,12 +18,21 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
+import stamina
 import zeep
 from lxml import etree
 from zeep.wsse.username import UsernameToken
 
-from ..errors import AuthExpired, ConnectorError, Permanent
-from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, HttpStack
+from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
+from ..http import (
+    CONNECT_TIMEOUT,
+    READ_TIMEOUT,
+    RETRY_ATTEMPTS,
+    HttpStack,
+    Response,
+    parse_retry_after,
+    retry_hook,
+)
 from ..models import Connection
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -28,6 +43,7 @@ WD = "urn:com.workday/bsvc"
 NS = {"env": SOAP_ENV, "wd": WD}
 DUPLICATE_TEXT = "documents cannot be resubmitted"
 INVALID_ID = re.compile(r"Invalid ID value\.\s+'(.*)' is not a valid ID value for type = '([^']+)'")
+READ_OPERATION = re.compile(r"^Get(All)?_")
 
 
 @cache
@@ -107,10 +123,23 @@ class WorkdayClient(HttpStack):
     def call(self, operation: str, data: dict, *, idempotency_key: str = ""):
         body = envelope(operation, {"version": self.version, **data}, username=self.username,
                         password=self.connection.api_key or self.connection.client_secret)
-        resp = self.request("POST", self.base_url, data=body, idempotency_key=idempotency_key, timeout=self.timeout,
-                            headers={"Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml"})
+        if READ_OPERATION.match(operation) and not idempotency_key:
+            resp = stamina.retry(on=retry_hook, attempts=RETRY_ATTEMPTS, timeout=120)(self._read)(body)
+        else:
+            resp = self._post(body, idempotency_key)
         content = resp.body.encode() if isinstance(resp.body, str) else resp.body
         return parse_reply(operation, content)
+
+    def _post(self, body: bytes, idempotency_key: str = "") -> Response:
+        return self.request("POST", self.base_url, data=body, idempotency_key=idempotency_key, timeout=self.timeout,
+                            headers={"Content-Type": "text/xml; charset=utf-8", "Accept": "text/xml"})
+
+    def _read(self, body: bytes) -> Response:
+        try:
+            return self._post(body)
+        except OutcomeUnknown as exc:
+            raise Transient(f"a read lost its answer: {exc.message}", request_id=exc.request_id,
+                            status=exc.status) from exc
 
     def _translate(self, status: int, body, headers, request_id: str) -> ConnectorError:
         fault = parse_fault(body) if body else None
@@ -119,6 +148,11 @@ class WorkdayClient(HttpStack):
         kw = {"request_id": request_id, "status": status}
         detail = "; ".join(fault["messages"]) or fault["faultstring"]
         code = fault["faultcode"].split(":", 1)[-1]
+        if status == 429:
+            return RateLimited(detail or "rate limited", retry_after=parse_retry_after(headers.get("Retry-After", "")),
+                               **kw)
+        if code == "Server" or code.startswith("Server."):
+            return Transient(detail or f"Workday server fault (HTTP {status})", **kw)
         if code == "Client.authenticationError":
             return AuthExpired(fault["faultstring"] or "invalid username or password", **kw)
         if DUPLICATE_TEXT in detail:

@@ -61,6 +61,18 @@ def _id(ref, id_type: str) -> str:
     return ""
 
 
+def _exceptions(resp) -> tuple[str, ...]:
+    """`Exceptions_Response_Data` of an accepted journal (workday-soap.md B4): Workday booked it but
+    has something to say, so a person must look."""
+    out = []
+    for group in resp.Exceptions_Response_Data or []:
+        for data in group.Exceptions_Data or []:
+            for item in data.Exception_Data or []:
+                if (item.Message or "").strip():
+                    out.append(f"Workday {(item.Classification or 'Warning').strip().lower()}: {item.Message.strip()}")
+    return tuple(out)
+
+
 def _settings(connection) -> schema.JournalSettings:
     s = connection.settings
     return schema.JournalSettings(
@@ -101,7 +113,9 @@ class WorkdayConnector(Connector):
                 out.extend(pick(_one(resp.Response_Data)) or [])
             if results is None or page >= int(results.Total_Pages or 1):
                 return out
-        raise RuntimeError(f"{operation}: more than {MAX_PAGES} pages")
+        raise Permanent(f"{operation}: Workday has more than {MAX_PAGES} pages of {PAGE_SIZE} for this request; "
+                        f"narrow it (fewer references, a shorter period) before trying again",
+                        code="too_many_pages", field=None)
 
     def ledger_accounts(self) -> list[dict]:
         account_set = self.settings.account_set
@@ -202,7 +216,7 @@ class WorkdayConnector(Connector):
         try:
             data = schema.journal_request(entry, self.settings)
         except schema.UnsupportedEntry as exc:
-            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+            raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
         warnings = () if self.settings.submit else ("saved as a draft journal in Workday (submit is off)",)
         try:
             resp = self.client.call("Submit_Accounting_Journal", data, idempotency_key=idempotency_key)
@@ -220,7 +234,7 @@ class WorkdayConnector(Connector):
             return PushResult(external_id=doc.external_id, replayed=True, calls=self.client.calls - before,
                               warnings=warnings)
         wid = _id(resp.Accounting_Journal_Reference, "WID")
-        return PushResult(external_id=wid, calls=self.client.calls - before, warnings=warnings)
+        return PushResult(external_id=wid, calls=self.client.calls - before, warnings=warnings + _exceptions(resp))
 
     # find_by_reference ----------------------------------------------------------------
     def _get_journals(self, references: list[str]) -> list:

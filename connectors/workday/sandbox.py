@@ -14,11 +14,17 @@ Choices where the contract says [?] (README: pick one, make it configurable, say
 - `Put_Account_Set` without Add_Only merges the ledger accounts it sends into the set.
 - Status: `Submit=false` → Draft; `Submit=true` → Posted with `Auto_Complete`, else Submitted.
   Cancel works on anything not posted; a posted journal is undone by a reversal journal.
+- The fault switches answer with a SOAP 1.1 fault whose faultcode is `SOAP-ENV:Server` (the
+  message was fine, the service was not): HTTP 429 (+ Retry-After) when throttled, the switch's
+  5xx otherwise. Workday documents no throttling (B8), so the 429 is this sandbox's choice.
+- `POST /__sandbox__/settings {"journal_exceptions": [{"classification": "Warning", "message": …}]}`
+  makes every accepted Submit_Accounting_Journal answer carry them in `Exceptions_Response_Data`
+  (B4) until cleared.
 """
 
 import json
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -27,6 +33,7 @@ from zeep import exceptions as zeep_errors
 
 from ..sandboxing import Request, Response, SandboxApp, SandboxServer
 from .client import NS, SOAP_ENV, WD, WSDL_PATH, wsdl_client
+from .sandbox_journals import JournalReadsMixin
 from .sandbox_reference import ReferenceDataMixin
 from .sandbox_soap import Fault, id_of, ids, new_wid, ref, xpath_of, xsd  # noqa: F401  (xsd: tests)
 
@@ -36,7 +43,7 @@ ADD_ONLY_DUPLICATE = "The Web Service is set to Add Only; documents cannot be re
 MAX_LINES = 1000
 
 
-class WorkdaySandbox(ReferenceDataMixin, SandboxApp):
+class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
     name = "workday"
     validation_status = 500
 
@@ -60,6 +67,7 @@ class WorkdaySandbox(ReferenceDataMixin, SandboxApp):
                                  for s in seed["account_sets"]}
             self.journals: dict[str, dict] = {}      # WID → journal
             self.sequence = 0
+            self.journal_exceptions: list[dict] = []
 
     def save(self, path: str | None = None) -> None:
         with self.lock:
@@ -96,6 +104,35 @@ class WorkdaySandbox(ReferenceDataMixin, SandboxApp):
     @property
     def endpoint_path(self) -> str:
         return f"/ccx/service/{self.tenant}/Financial_Management/v30.0"
+
+    # Switches ---------------------------------------------------------------------------
+    def control(self, req: Request) -> Response:
+        if req.method == "POST" and req.path.rstrip("/").endswith("/settings"):
+            wanted = (req.json() or {}).get("journal_exceptions")
+            if wanted is not None:
+                if not isinstance(wanted, list) or not all(isinstance(e, dict) and e.get("message") for e in wanted):
+                    return Response(400, {"detail": "journal_exceptions is a list of {classification, message}"})
+                with self.lock:
+                    self.journal_exceptions = [{"Classification": str(e.get("classification", "Warning")),
+                                                "Message": str(e["message"])} for e in wanted]
+        return super().control(req)
+
+    def clear_faults(self) -> None:
+        super().clear_faults()
+        with self.lock:
+            self.journal_exceptions = []
+
+    def rate_limited_response(self, retry_after: str | None) -> Response:
+        return self._server_fault(429, "Too many requests for this tenant's web services; retry later.", retry_after)
+
+    def server_error_response(self, status: int, retry_after: str | None) -> Response:
+        return self._server_fault(status, "The Workday web service is temporarily unavailable.", retry_after)
+
+    def _server_fault(self, status: int, message: str, retry_after: str | None) -> Response:
+        resp = self._fault(Fault("server", message), status)
+        if retry_after is not None:
+            resp.headers["Retry-After"] = str(retry_after)
+        return resp
 
     # Transport --------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
@@ -164,7 +201,8 @@ class WorkdaySandbox(ReferenceDataMixin, SandboxApp):
         node = etree.SubElement(etree.SubElement(env, f"{{{SOAP_ENV}}}Body"), f"{{{SOAP_ENV}}}Fault",
                                 nsmap={"wd": WD})
         codes = {"auth": "SOAP-ENV:Client.authenticationError", "Validation_Fault": "SOAP-ENV:Client.validationError",
-                 "Processing_Fault": "SOAP-ENV:Client.processingError", "client": "SOAP-ENV:Client"}
+                 "Processing_Fault": "SOAP-ENV:Client.processingError", "client": "SOAP-ENV:Client",
+                 "server": "SOAP-ENV:Server"}
         etree.SubElement(node, "faultcode").text = codes[fault.kind]
         prefix = "Validation error occurred. " if fault.kind == "Validation_Fault" else ""
         etree.SubElement(node, "faultstring").text = (
@@ -206,8 +244,10 @@ class WorkdaySandbox(ReferenceDataMixin, SandboxApp):
             journal.update(wid=new_wid(), journal_number=f"JE-{self.sequence:06d}", created=now, last_updated=now,
                            reversed_by=None, reverses=None)
             self.journals[journal["wid"]] = journal
-        return "Submit_Accounting_Journal_Response", {
-            "version": "v30.0", "Accounting_Journal_Reference": self._journal_ref(journal)}
+        out = {"version": "v30.0", "Accounting_Journal_Reference": self._journal_ref(journal)}
+        if self.journal_exceptions:
+            out["Exceptions_Response_Data"] = [{"Exceptions_Data": [{"Exception_Data": self.journal_exceptions}]}]
+        return "Submit_Accounting_Journal_Response", out
 
     def _journal_ref(self, journal: dict) -> dict:
         ref_ids = [{"_value_1": journal["wid"], "type": "WID"}]
@@ -303,85 +343,6 @@ class WorkdaySandbox(ReferenceDataMixin, SandboxApp):
                  "Project_ID": "projects", "Region_Reference_ID": "regions", "Supplier_ID": "suppliers"}
         pool = pools.get(id_type)
         return bool(pool) and any(row["id"] == value for row in self.seed[pool])
-
-    def _find_journal(self, ref_el) -> dict | None:
-        for item in ids(ref_el):
-            if item["type"] == "WID" and item["value"] in self.journals:
-                return self.journals[item["value"]]
-            if item["type"] == "Accounting_Journal_ID":
-                found = next((j for j in self.journals.values() if j["journal_id"] == item["value"]), None)
-                if found:
-                    return found
-        return None
-
-    def op_Get_Journals(self, request):
-        refs = request.find("wd:Request_References", NS)
-        criteria = request.find("wd:Request_Criteria", NS)
-        if refs is not None:
-            rows, invalid = [], []
-            for ref_el in refs.findall("wd:JournalEntryReference", NS):
-                found = self._find_journal(ref_el)
-                if found is None:
-                    # v30 has no Skip_Non_Existing_Instances: an unknown reference is a validation
-                    # error, and every unknown one is listed in the same fault.
-                    invalid.append(self._invalid_id(ref_el, ids(ref_el)[0]["type"] if ids(ref_el) else "WID"))
-                elif found not in rows:
-                    rows.append(found)
-            if invalid:
-                raise Fault("Validation_Fault", invalid[0].message, invalid[0].xpath,
-                            more=[(f.message, f.xpath) for f in invalid[1:]])
-        else:
-            rows = sorted(self.journals.values(), key=lambda j: j["created"])
-            if criteria is not None:
-                number = criteria.findtext("wd:Journal_Number", None, NS)
-                start = criteria.findtext("wd:Accounting_From_Date", None, NS)
-                end = criteria.findtext("wd:Accounting_To_Date", None, NS)
-                statuses = {id_of(s, "Journal_Entry_Status_ID") for s in criteria.findall("wd:Status_Reference", NS)}
-                rows = [j for j in rows if (not number or j["journal_number"] == number)
-                        and (not start or j["accounting_date"] >= start[:10])
-                        and (not end or j["accounting_date"] <= end[:10]) and (not statuses or j["status"] in statuses)]
-        page = int(request.findtext("wd:Response_Filter/wd:Page", "1", NS))
-        count = int(request.findtext("wd:Response_Filter/wd:Count", "100", NS))
-        chunk = rows[(page - 1) * count: page * count]
-        out = {"version": "v30.0", "Response_Filter": {"Page": page, "Count": count},
-               "Response_Results": self._results(len(rows), count, page, len(chunk))}
-        if chunk:
-            out["Response_Data"] = {"Journal_Entry": [self._journal_out(j) for j in chunk]}
-        return "Get_Journals_Response", out
-
-    @staticmethod
-    def _results(total: int, count: int, page: int, on_page: int) -> dict:
-        return {"Total_Results": total, "Total_Pages": max(1, -(-total // count)), "Page_Results": on_page, "Page": page}
-
-    def _journal_out(self, j: dict) -> dict:
-        wid = {"ID": [{"_value_1": j["wid"], "type": "WID"}]
-               + ([{"_value_1": j["journal_id"], "type": "Accounting_Journal_ID"}] if j["journal_id"] else [])}
-        data = {
-            "Journal_Entry_Reference": wid, "Journal_Number": j["journal_number"],
-            "Journal_Status_Reference": ref(j["status"], "Journal_Entry_Status_ID"),
-            "Company_Reference": ref(j["company"], "Company_Reference_ID"),
-            "Currency_Reference": ref(j["currency"], "Currency_ID"),
-            "Accounting_Date": date.fromisoformat(j["accounting_date"]),
-            "Journal_Source_Reference": ref(j["journal_source"], "Journal_Source_ID"),
-            "Memo": j["memo"], "External_Reference_ID": j["external_reference"] or None,
-            "Total_Ledger_Debits": Decimal(j["total_debits"]), "Total_Ledger_Credits": Decimal(j["total_credits"]),
-            "Creation_Date": datetime.fromisoformat(j["created"]),
-            "Last_Updated_Date": datetime.fromisoformat(j["last_updated"]),
-            "Journal_Entry_Line_Data": [{
-                "Line_Order": str(i),
-                "Ledger_Account_Reference": ref(line["account"], "Ledger_Account_ID", parent_id=line["account_set"],
-                                                parent_type="Account_Set_ID"),
-                **({"Debit_Amount": Decimal(line["debit"])} if Decimal(line["debit"]) else
-                   {"Credit_Amount": Decimal(line["credit"])}),
-                "Memo": line["memo"] or None, "External_Reference_ID": line["external_reference"] or None,
-                "Worktags_Reference": [ref(v, t) for t, v in sorted(line["worktags"].items())],
-            } for i, line in enumerate(j["lines"], start=1)],
-        }
-        if j.get("reversed_by"):
-            data["Cancel_Reversed_By_Journal_Entry_Reference"] = ref(j["reversed_by"], "WID")
-        if j.get("reverses"):
-            data["Cancel_Reverses_Journal_Entry_Reference"] = ref(j["reverses"], "WID")
-        return {"Journal_Entry_Reference": wid, "Journal_Entry_Data": [data]}
 
     def op_Cancel_Accounting_Journal(self, request):
         ref_el = request.find("wd:Accounting_Journal_Reference", NS)

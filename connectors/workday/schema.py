@@ -20,6 +20,7 @@ MAX_MEMO = 255
 WORKTAG_TYPES = {
     "cost_center": "Cost_Center_Reference_ID",
     "spend_category": "Spend_Category_ID",
+    "category": "Spend_Category_ID",        # the expense category mapped as a dimension
     "project": "Project_ID",
     "region": "Region_Reference_ID",
     "fund": "Fund_ID",
@@ -30,11 +31,13 @@ COST_CENTER = "Cost_Center_Reference_ID"
 
 
 class UnsupportedEntry(ValueError):
-    """The entry cannot be expressed as a Workday journal (raised as Permanent by the connector)."""
+    """The entry cannot be expressed as a Workday journal (raised as Permanent by the connector,
+    with `code`)."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, code: str = "unsupported_entry"):
         super().__init__(message)
         self.field = field
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,14 @@ def line_worktags(line: EntryLine) -> dict[str, str]:
     """One value per worktag type (Workday: "Only one worktag for each type is allowed")."""
     out: dict[str, str] = {}
     for dim in line.dimensions:
-        id_type = worktag_type(dim.kind)
-        if not id_type or not dim.remote_id:
+        if not dim.remote_id:
             continue
+        id_type = worktag_type(dim.kind)
+        if not id_type:
+            # Dropping it would book the line without a dimension someone mapped on purpose.
+            raise UnsupportedEntry(f"dimension kind {dim.kind!r} has no Workday worktag type; map it to a "
+                                   f"worktag (worktag:<ID type>) or stop sending it",
+                                   f"dimensions.{dim.kind}", code="unsupported_dimension")
         if out.get(id_type, dim.remote_id) != dim.remote_id:
             raise UnsupportedEntry(f"two {id_type} worktags on one line", f"dimensions.{id_type}")
         out[id_type] = dim.remote_id

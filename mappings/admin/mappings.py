@@ -8,6 +8,7 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownF
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import display
 
+from connectors.base import connector_class
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from ..history import mapping_set_history
@@ -28,6 +29,16 @@ from .forms import CatalogInput, ConnectionConfirmImportForm, ConnectionImportFo
 # field -> catalog kind offered while typing it
 CATALOG_FIELDS = {"account": "accounts", "tax_account": "accounts", "fx_account": "accounts",
                   "tax_rate": "tax_rates", "remote_id": "dimensions", "contact": "contacts"}
+
+
+def readable_remote_id(connection, remote_id: str) -> str:
+    """A connector whose ids are opaque (Apideck encodes Workday's account set and account in
+    base64 JSON) may offer `readable_id(remote_id)`; the mapping screens show that instead."""
+    try:
+        readable = getattr(connector_class(connection.system), "readable_id", None)
+    except LookupError:
+        return remote_id
+    return readable(remote_id) if readable and remote_id else remote_id
 
 
 class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
@@ -108,10 +119,10 @@ class CategoryMappingAdmin(MappingAdmin):
     list_filter = (("connection", RelatedDropdownFilter), ("funding_source", ChoicesDropdownFilter),
                    ("expense_type", ChoicesDropdownFilter))
     search_fields = ("category_code", "category_name", "account", "account_name")
-    readonly_fields = ("suggestions", "recent_changes")
+    readonly_fields = ("account_readable", "suggestions", "recent_changes")
     fieldsets = (
         (None, {"fields": ("connection", ("category_code", "category_name"))}),
-        ("Remote account", {"fields": (("account", "account_name"), "suggestions")}),
+        ("Remote account", {"fields": (("account", "account_name"), "account_readable", "suggestions")}),
         ("Overrides", {"fields": (("funding_source", "expense_type"),),
                        "description": "Leave blank for the default mapping; set to override it for claims "
                                       "or cards, or for mileage, per diem and driver honorarium."}),
@@ -127,8 +138,15 @@ class CategoryMappingAdmin(MappingAdmin):
 
     @display(description="Account", ordering="account_name")
     def account_display(self, obj):
-        return format_html("{} <span class='text-base-400'>{}</span>", obj.account_name or obj.account,
-                           obj.account if obj.account_name else "")
+        readable = readable_remote_id(obj.connection, obj.account)
+        return format_html("{} <span class='text-base-400'>{}</span>", obj.account_name or readable,
+                           readable if obj.account_name else "")
+
+    @display(description="Account id, as the accounting system shows it")
+    def account_readable(self, obj):
+        if not obj or not obj.account:
+            return "—"
+        return readable_remote_id(obj.connection, obj.account)
 
     @display(description="Suggested accounts")
     def suggestions(self, obj):

@@ -73,3 +73,21 @@ def test_expense_shape_needs_one_paid_through_credit():
     assert not schema.fits_expense(two_sided)
     with pytest.raises(schema.UnsupportedEntry):
         schema.expense_payload(two_sided, schema.ApideckSettings())
+
+
+def test_the_expense_category_mapped_as_a_dimension_is_the_spend_category():
+    payload = schema.journal_entry_payload(simple(dims=(CC, Dimension(kind="category", remote_id="SC_TRAVEL"))),
+                                           schema.ApideckSettings())
+    tags = [t for line in payload["line_items"] for t in line.get("worktags") or []]
+    assert {"id": "Spend_Category_ID", "value": "SC_TRAVEL"} in tags
+
+
+@pytest.mark.parametrize("document", ["journal_entry", "expense"])
+def test_a_dimension_workday_cannot_carry_is_refused_not_dropped(document):
+    branch = Dimension(kind="branch", remote_id="BR1")
+    build = schema.expense_payload if document == "expense" else schema.journal_entry_payload
+    with pytest.raises(schema.UnsupportedEntry) as exc:
+        build(simple(dims=(CC, branch)), schema.ApideckSettings())
+    assert exc.value.code == "unsupported_dimension" and exc.value.field == "dimensions.branch"
+    # A value mapped as "don't send" (no remote id) is not a dimension to carry.
+    assert build(simple(dims=(CC, Dimension(kind="branch", remote_id=""))), schema.ApideckSettings())

@@ -60,9 +60,24 @@ def test_plain_dimension_kinds_map_to_worktag_types():
     line = EntryLine(role=LineRole.EXPENSE, account="6100", debit=Decimal(1), dimensions=(
         Dimension(kind="cost_center", remote_id="CC1"), Dimension(kind="project", remote_id="P1"),
         Dimension(kind="region", remote_id="R1"), Dimension(kind="spend_category", remote_id="S1"),
-        Dimension(kind="branch", remote_id="ignored")))
+        Dimension(kind="branch", remote_id="")))      # mapped as "don't send": nothing to carry
     assert schema.line_worktags(line) == {"Cost_Center_Reference_ID": "CC1", "Project_ID": "P1",
                                           "Region_Reference_ID": "R1", "Spend_Category_ID": "S1"}
+
+
+def test_the_expense_category_mapped_as_a_dimension_is_the_spend_category():
+    line = EntryLine(role=LineRole.EXPENSE, account="6100", debit=Decimal(1), dimensions=(
+        Dimension(kind="cost_center", remote_id="CC1"), Dimension(kind="category", remote_id="SC_TRAVEL")))
+    assert schema.line_worktags(line)["Spend_Category_ID"] == "SC_TRAVEL"
+
+
+@pytest.mark.parametrize("kind", ["branch", "dimension:DEPARTMENT", "worktag:"])
+def test_a_dimension_workday_cannot_carry_is_refused_not_dropped(kind):
+    line = EntryLine(role=LineRole.EXPENSE, account="6100", debit=Decimal(1), dimensions=(
+        Dimension(kind="cost_center", remote_id="CC1"), Dimension(kind=kind, remote_id="B1")))
+    with pytest.raises(schema.UnsupportedEntry) as exc:
+        schema.line_worktags(line)
+    assert exc.value.code == "unsupported_dimension" and exc.value.field == f"dimensions.{kind}"
 
 
 def test_two_values_of_one_worktag_type_are_refused():
