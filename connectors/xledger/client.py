@@ -9,6 +9,10 @@ Every request is billed beyond 5,000 a month, so: the burst limit (20 requests /
 on our side before anything is sent, queries are retried but a mutation whose answer was lost
 never is (the connector looks the reference up first), and `requests_this_month` counts what
 the call log holds for the connection.
+
+A mutation may have been applied when its answer is a 5xx or 408, a "timed out" error, or both
+`data` and `errors` (partial, C7): each is OutcomeUnknown, never re-sent blindly. Xledger has no
+idempotency key, so only a look-up by `extIdentifier` can tell.
 """
 
 from datetime import datetime
@@ -47,6 +51,7 @@ class XledgerClient(HttpStack):
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, **kw)
         self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
+        self.writing = False     # a mutation is on the wire: its failures may have been applied
 
     def auth_headers(self) -> dict:
         return {"Authorization": f"token {self.connection.api_key}"}
@@ -62,8 +67,15 @@ class XledgerClient(HttpStack):
     def _log(self, method, path, params, status, started, resp_headers, key, error, attempt, req_body, resp_body):
         # An HTTP 200 carrying `errors[]` is a failed call: the call log says which error it was.
         if error is None and isinstance(resp_body, dict) and resp_body.get("errors"):
-            error = self.classify(resp_body["errors"])
+            error = self.answer_error(resp_body, mutation=self.writing)
         super()._log(method, path, params, status, started, resp_headers, key, error, attempt, req_body, resp_body)
+
+    def _translate(self, status: int, body, headers, request_id: str) -> ConnectorError:
+        error = super()._translate(status, body, headers, request_id)
+        if self.writing and type(error) is Transient:   # 5xx/408, not 429: the server may have run it
+            return OutcomeUnknown(f"{error.message} (HTTP {status} to a mutation: it may have been applied)",
+                                  request_id=request_id, status=status)
+        return error
 
     def before_send(self) -> None:
         """Xledger's burst limit, shared by every worker: a slot is taken just before the request
@@ -82,14 +94,32 @@ class XledgerClient(HttpStack):
                               timeout=self.timeout, attempt=attempt["n"])
             body = resp.body if isinstance(resp.body, dict) else {}
             if body.get("errors"):
-                error = self.classify(body["errors"])
+                error = self.answer_error(body, mutation=mutation)
                 if isinstance(error, AuthExpired):
                     mark_expired(self.connection, error.message)
                 raise error
             return body.get("data") or {}
 
         hook = _write_hook if mutation else retry_hook
-        return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+        self.writing = mutation
+        try:
+            return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+        finally:
+            self.writing = False
+
+    def answer_error(self, body: dict, *, mutation: bool) -> ConnectorError:
+        """The taxonomy error for an answer carrying `errors[]`. Throttling and auth errors come
+        before anything runs; for a mutation, a timeout or a partial answer may have applied it."""
+        error = self.classify(body["errors"])
+        if not mutation or isinstance(error, (RateLimited, AuthExpired)):
+            return error
+        if isinstance(error, Transient):
+            return OutcomeUnknown(f"the mutation timed out and may have been applied: {error.message}", status=200)
+        data = body.get("data")
+        if isinstance(data, dict) and any(value is not None for value in data.values()):
+            return OutcomeUnknown(f"partial answer (data and errors), some inputs may have been applied: "
+                                  f"{error.message}", status=200)
+        return error
 
     def classify(self, errors: list[dict]) -> ConnectorError:
         """The taxonomy error for a GraphQL `errors[]` (no side effects)."""

@@ -3,8 +3,10 @@
 Frugal by design (every request beyond 5,000 a month is billed): a push is one
 `addGLImportItems` call with all lines of the voucher; the reference lookup (`extIdentifier`)
 happens only when it can matter (the same idempotency key was sent before, or the answer was
-lost), and one lookup query serves any number of references (aliases: rows, reversals and
-import errors in one request).
+lost or may have been applied: a 5xx, a timeout, a partial answer), and one lookup query serves
+any number of references (rows, reversals and import errors in one request). How references are
+looked up (a documented `modifiedAt_gte` window, or reference filters the schema was seen to
+have) is lookup.py's business.
 
 Reversal: Xledger has no mutation to remove GL import rows, so a reversal is a reversing voucher
 (the reversal entry's lines) whose `yourReference` names the original; a reversed reference no
@@ -17,6 +19,7 @@ nothing, so a push finding one sends the voucher again.
 from collections.abc import Sequence
 
 from django.db import transaction
+from django.utils import timezone
 
 from ..base import (
     AccountPurpose,
@@ -36,6 +39,7 @@ from ..models import CallLog, Connection
 from . import (
     dashboard,  # noqa: F401  (the usage panel registers on import)
     imports,
+    lookup,
     schema,
 )
 from .client import XledgerClient
@@ -92,15 +96,28 @@ class XledgerConnector(Connector):
             return CheckResult(ok=False, detail="the token sees no entity")
         entity = edges[0]["node"]
         base = (entity.get("currency") or {}).get("code") or ""
+        learned = {"base_currency": base, "entity_db_id": entity["dbId"]}
+        if self.connection.settings.get("lookup_by") not in ("filter", "window"):
+            learned["lookup_filters_detected"] = self._detect_lookup_filters()
         with transaction.atomic():
             row = Connection.objects.select_for_update().get(pk=self.connection.pk)
-            row.settings = {**row.settings, "base_currency": base, "entity_db_id": entity["dbId"]}
+            row.settings = {**row.settings, **learned}
             row.save(update_fields=["settings", "updated_at"])
         self.connection.settings = row.settings
         used = requests_this_month(self.connection)
         return CheckResult(ok=True, organization_name=entity["description"],
                            detail=f"entity {entity['code']} ({entity['dbId']}), base currency {base}, "
-                                  f"{used} requests this month")
+                                  f"references looked up by {lookup.mode(row.settings)}, {used} requests this month")
+
+    def _detect_lookup_filters(self) -> bool:
+        try:
+            return lookup.filters_present(self.client.graphql(schema.LOOKUP_FILTERS))
+        except Permanent:   # introspection refused: the documented window needs nothing from it
+            return False
+
+    @property
+    def lookup_mode(self) -> str:
+        return lookup.mode(self.connection.settings)
 
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         kind, c = CatalogKind(kind), self.client
@@ -133,11 +150,14 @@ class XledgerConnector(Connector):
                       for p in data["projects"]["edges"]]
             return items
         if kind is CatalogKind.CONTACTS:
-            data = c.graphql("""query Contacts { employees(first: 10000) { edges { node { dbId code description email } } }
+            data = c.graphql("""query Contacts {
+              employees(first: 10000) { edges { node { dbId code description email subledger { code } } } }
               suppliers(first: 10000) { edges { node { dbId code description email } } } }""")
+            # An employee's subledger code is what `employee_subledgers` maps a claimant to.
             return [CatalogItem(kind=kind, remote_id=str(e["node"]["dbId"]), name=e["node"]["description"] or "",
                                 code=e["node"]["code"] or "", classification=role[:-1],
-                                extra={"email": e["node"].get("email") or ""})
+                                extra={"email": e["node"].get("email") or "",
+                                       "subledger": (e["node"].get("subledger") or {}).get("code") or ""})
                     for role in ("employees", "suppliers") for e in data[role]["edges"]]
         if kind is CatalogKind.CURRENCIES:
             return [CatalogItem(kind=kind, remote_id=r["code"], name=r["description"] or r["code"], code=r["code"])
@@ -172,21 +192,20 @@ class XledgerConnector(Connector):
 
     # push -----------------------------------------------------------------------------------
     def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
-        before = self.client.calls
+        before, started = self.client.calls, timezone.now()
         if entry.kind is EntryKind.REVERSAL:
             raise Permanent("push does not take reversals; use reverse()", code="unsupported_entry", field="kind")
-        try:
-            inputs = schema.voucher_inputs(entry, base_currency=self.connection.settings.get("base_currency", ""))
-        except schema.UnsupportedEntry as exc:
-            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
-        if CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key).exists():
-            found = self._held(entry.reference)
+        inputs = self._inputs(entry)
+        first_sent = (CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key)
+                      .order_by("created_at").values_list("created_at", flat=True).first())
+        if first_sent:
+            found = self._held(entry.reference, since=first_sent)
             if found:
                 return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
         try:
             external_id = self._send_voucher(inputs, idempotency_key)
         except OutcomeUnknown:
-            found = self._held(entry.reference)
+            found = self._held(entry.reference, since=min(first_sent or started, started))
             if found:
                 return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
             external_id = self._send_voucher(inputs, idempotency_key)   # proven absent: send again
@@ -197,24 +216,39 @@ class XledgerConnector(Connector):
 
     def preview(self, entry: AccountingEntry) -> dict:
         """The `addGLImportItems` call `push` would make (dry run): no network."""
-        inputs = schema.voucher_inputs(entry, base_currency=self.connection.settings.get("base_currency", ""))
-        return {"query": schema.ADD_VOUCHER, "variables": {"inputs": inputs}}
+        return {"query": schema.ADD_VOUCHER, "variables": {"inputs": self._inputs(entry)}}
+
+    def _inputs(self, entry: AccountingEntry, your_reference: str = "") -> list[dict]:
+        settings = self.connection.settings
+        # Entries name the claimant, not an Xledger employee: a per-connection map (or one
+        # pooled employee subledger) says whose subledger the paid-through line counter-posts to.
+        subledger = (settings.get("employee_subledgers") or {}).get(entry.employee) or \
+            settings.get("employee_subledger") or ""
+        try:
+            return schema.voucher_inputs(entry, base_currency=settings.get("base_currency", ""),
+                                         your_reference=your_reference, subledger=subledger)
+        except schema.UnsupportedEntry as exc:
+            raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
 
     def _send_voucher(self, inputs: list[dict], key: str) -> str:
         data = self.client.graphql(schema.ADD_VOUCHER, {"inputs": inputs}, mutation=True, idempotency_key=key)
         ids = [int(edge["node"]["dbId"]) for edge in data["addGLImportItems"]["edges"]]
         return f"GLI:{min(ids)}"
 
-    def _held(self, reference: str) -> RemoteDocument | None:
+    def _held(self, reference: str, *, since) -> RemoteDocument | None:
         """The live voucher for a reference; a failed import booked nothing, so it is not held."""
-        found = self._lookup([reference]).get(reference)
+        found = self._lookup([reference], since=since).get(reference)
         return found if found and found.live else None
 
     # find_by_reference ----------------------------------------------------------------------
-    def _lookup(self, references: list[str]) -> dict[str, RemoteDocument]:
+    def _answer(self, references: list[str], since=None) -> dict:
+        since = since or lookup.window_start(self.connection.settings, timezone.now())
+        return lookup.fetch(self.client, references, how=self.lookup_mode, since=since)
+
+    def _lookup(self, references: list[str], since=None) -> dict[str, RemoteDocument]:
         if not references:
             return {}
-        found, reversed_refs = imports.documents(self.client.graphql(schema.LOOKUP, {"refs": references}))
+        found, reversed_refs = imports.documents(self._answer(references, since))
         return {ref: doc for ref, doc in found.items() if ref not in reversed_refs}
 
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
@@ -232,21 +266,19 @@ class XledgerConnector(Connector):
         if not original:
             raise Permanent("a reversal entry needs `reverses`", code="unsupported_entry", field="reverses")
         # Our own reference too: a reversing voucher that failed to import does not count as done.
-        found, reversed_refs = imports.documents(
-            self.client.graphql(schema.LOOKUP, {"refs": [original, entry.reference]}))
+        found, reversed_refs = imports.documents(self._answer([original, entry.reference]))
+        notes = ()
         if original in reversed_refs:
             return PushResult(external_id=external_id, calls=self.client.calls - before, notes=("already reversed",))
-        if original not in found:
+        if original not in found and self.lookup_mode == "window" and external_id.startswith("GLI:"):
+            # Older than the look-up window is not absent: the export stored its voucher's id.
+            notes = ("the original is older than the look-up window; reversed on its stored voucher id",)
+        elif original not in found:
             return PushResult(external_id=external_id, calls=self.client.calls - before,
                               notes=("nothing held in Xledger for this reference",))
-        if not found[original].live:
+        elif not found[original].live:
             return PushResult(external_id=external_id, calls=self.client.calls - before,
                               notes=("the original voucher failed to import; nothing to reverse",))
-        try:
-            inputs = schema.voucher_inputs(entry, base_currency=self.connection.settings.get("base_currency", ""),
-                                           your_reference=original)
-        except schema.UnsupportedEntry as exc:
-            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
-        reversal_id = self._send_voucher(inputs, idempotency_key)
-        return PushResult(external_id=reversal_id, calls=self.client.calls - before)
+        reversal_id = self._send_voucher(self._inputs(entry, your_reference=original), idempotency_key)
+        return PushResult(external_id=reversal_id, calls=self.client.calls - before, notes=notes)
 

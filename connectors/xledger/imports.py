@@ -12,16 +12,17 @@ from datetime import UTC, datetime
 
 from ..base import ImportFailure, RemoteDocument
 from . import schema
+from .lookup import CET
 
 _EPOCH = datetime.min.replace(tzinfo=UTC)
 
 
 def moment(value: str | None) -> datetime:
-    """A vendor timestamp, comparable with the others (naive ones are taken as one zone)."""
+    """A vendor timestamp, comparable with the others (naive ones are Xledger's CET)."""
     if not value:
         return _EPOCH
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CET)
 
 
 def newest_import(rows: list[dict], errors: list[dict]) -> tuple[list[dict], str]:

@@ -7,15 +7,22 @@ HTTP 200 with `errors[]` and a top-level `code` (`BAD_REQUEST.BURST_RATE_LIMIT_R
 `…CONCURRENCY_LIMIT_REACHED`, `…INSUFFICIENT_CREDITS` with `extensions.resetAt`), Relay paging
 (`first/last/after`, `pageInfo`, 10,000 cap), references by `code` or `dbId` with
 `showAlternatives: YES` → `extensions.exampleValidInputs`, a burst limit of 20 requests / 5 s
-per token, a request counter per month, and the fault switches of `connectors.sandboxing`.
+per token, a request counter per month, and the fault switches of `connectors.sandboxing`
+answered in Xledger's shapes (sandbox_faults.py).
+
+Timestamps (`createdAt`, `modifiedAt`) are kept in CET (UTC+1, no offset written), as the contract
+says of `modifiedAt`; a `modifiedAt_gte` filter value without an offset is read as CET.
 
 Choices where the contract says "unknown" [INF]:
 * `addGLImportItems` is atomic: one invalid reference rejects the whole call (INVALID_VALUE,
   `extensions.field` names the input field). Import processing runs right after the call; an
   unbalanced voucher (rows of one call sharing an `extIdentifier`) produces
   `glImportItemErrors` rows whose `objectValue` is that `extIdentifier`, and no journal entries.
-* Filter fields `extIdentifier_in` / `yourReference_in` (glImportItems), `objectValue_in` /
-  `createdAt_gte` (glImportItemErrors), following the `modifiedAt_gte` naming convention.
+* Filters: the schema has only the documented `modifiedAt_gte` (plus `code`, `objectKindDbId`)
+  the contract names; the filter field for `extIdentifier` is unknown. `lookup_filters` (a
+  switch, off by default) extends it with `extIdentifier_in` / `yourReference_in`
+  (glImportItems) and `objectValue_in` (glImportItemErrors) from fixtures/lookup_filters.graphql:
+  a tenant whose schema explorer shows such filters, for the connector's detection.
 * `entities` (the token's company), `taxTableSetups` (tax rules) and `addAccounts` follow the
   patterns of the documented root fields and `addXxx` mutations; none appears in public clients.
 * GL objects: `objectKinds` in dbId order are `glObject1…glObject5`.
@@ -26,17 +33,19 @@ import json
 import secrets
 import threading
 import time
-from collections import deque
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from graphql import GraphQLError, build_schema, graphql_sync
+from graphql import GraphQLError, build_schema, extend_schema, graphql_sync, parse
 
 from ..sandboxing import Request, Response, SandboxApp, SandboxServer
+from .sandbox_faults import XledgerFaults, app_error
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SDL = (FIXTURES / "schema.graphql").read_text()
+LOOKUP_FILTERS_SDL = (FIXTURES / "lookup_filters.graphql").read_text()
+CET = timezone(timedelta(hours=1), "CET")
 SEED = json.loads((FIXTURES / "seed.json").read_text())
 API_TOKEN = SEED["api_token"]
 MAX_PAGE = 10_000
@@ -48,11 +57,19 @@ REFERENCE_FIELDS = {"account": "accounts", "currency": "currencies", "taxRule": 
 
 
 def now_ts() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(CET).strftime("%Y-%m-%dT%H:%M:%S.%f")
 
 
-def _app_error(code: str, message: str, **extensions) -> Response:
-    return Response(200, {"errors": [{"message": message, "code": code, "extensions": extensions}], "data": None})
+def cet_moment(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=CET)
+
+
+def modified_since(rows: list[dict], since: str | None) -> list[dict]:
+    if not since:
+        return rows
+    start = cet_moment(since)
+    return [r for r in rows if cet_moment(r["modifiedAt"]) >= start]
 
 
 def _page(rows: list[dict], first=None, last=None, after=None) -> dict:
@@ -70,12 +87,12 @@ def _page(rows: list[dict], first=None, last=None, after=None) -> dict:
             "pageInfo": {"hasNextPage": start + len(taken) < total, "hasPreviousPage": bool(after) or start > 0}}
 
 
-class XledgerSandbox(SandboxApp):
+class XledgerSandbox(XledgerFaults, SandboxApp):
     name = "xledger"
 
     def __init__(self, *, snapshot: str | None = None):
         super().__init__()
-        self.schema = build_schema(SDL)
+        self.base_schema = build_schema(SDL)
         self.snapshot = snapshot
         self.lock = threading.RLock()
         self.reset()
@@ -93,9 +110,9 @@ class XledgerSandbox(SandboxApp):
             self.tokens = {API_TOKEN}
             self.burst_limit: tuple[int, float] | None = BURST
             self.credits: int | None = None          # None: unlimited; 0 → INSUFFICIENT_CREDITS
-            self.forced_errors: list[str] = []
-            self.failing_imports: list[str] = []     # the import job refuses the next vouchers, with these messages
-            self.recent: dict[str, deque] = {}
+            self.faults_reset()
+            self.use_lookup_filters(False)
+            self.recent: dict = {}
             self.requests_by_month: dict[str, int] = {}
             entity = SEED["entity"]
             self._add("entities", {"code": entity["code"], "description": entity["description"],
@@ -175,24 +192,6 @@ class XledgerSandbox(SandboxApp):
         return [f"Xledger sandbox: {base_url}/graphql", f"  api token: {API_TOKEN}",
                 "  header: Authorization: token <api token>", f"  control: {base_url}/__sandbox__/"]
 
-    def control(self, req: Request) -> Response:
-        """Adds `POST /__sandbox__/xledger` {"burst_limit": [n, seconds] | null, "credits": n | null,
-        "graphql_errors": ["BAD_REQUEST.CONCURRENCY_LIMIT_REACHED", …], "fail_imports": ["Period is
-        closed", …]} to the shared switches: `fail_imports` makes the import job refuse the next
-        vouchers (one message each) after `addGLImportItems` has accepted them."""
-        if req.method == "POST" and req.path.rstrip("/").endswith("/xledger"):
-            body = req.json() or {}
-            with self.lock:
-                if "burst_limit" in body:
-                    self.burst_limit = tuple(body["burst_limit"]) if body["burst_limit"] else None
-                if "credits" in body:
-                    self.credits = body["credits"]
-                self.forced_errors += body.get("graphql_errors", [])
-                self.failing_imports += body.get("fail_imports", [])
-            return Response(200, {"burst_limit": self.burst_limit, "credits": self.credits,
-                                  "requests_by_month": self.requests_by_month})
-        return super().control(req)
-
     # HTTP -------------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
         if req.path.rstrip("/") != "/graphql":
@@ -201,14 +200,14 @@ class XledgerSandbox(SandboxApp):
             return Response(405, {"errors": [{"message": "Only POST is supported"}]})
         scheme, _, token = req.header("authorization").partition(" ")
         if scheme != "token" or not token:
-            return _app_error("BAD_REQUEST", "Bad format for API token. Expected 'Authorization: token <token>'.")
+            return app_error("BAD_REQUEST", "Bad format for API token. Expected 'Authorization: token <token>'.")
         with self.lock:
             month = date.today().strftime("%Y-%m")
             self.requests_by_month[month] = self.requests_by_month.get(month, 0) + 1
             if token not in self.tokens:
                 return Response(401, {"errors": [{"message": "The API token is not valid or has been revoked.",
                                                   "code": "UNAUTHORIZED"}], "data": None})
-            limited = self._limits(token)
+            limited = self.limits_check(token, time.monotonic())
             if limited:
                 return limited
             try:
@@ -227,31 +226,12 @@ class XledgerSandbox(SandboxApp):
                     if err.extensions and "code" in err.extensions:
                         formatted["code"] = err.extensions["code"]
                     body["errors"].append(formatted)
-            return Response(200, body)
+            mutation = payload.get("query", "").lstrip().startswith("mutation")
+            return self.after_commit(body, mutation) or Response(200, body)
 
-    def _limits(self, token: str) -> Response | None:
-        if self.forced_errors:
-            code = self.forced_errors.pop(0)
-            return _app_error(code, f"{code.split('.')[-1].replace('_', ' ').capitalize()}.",
-                              resetAt="2026-12-01T00:00:00Z")
-        if self.burst_limit:
-            count, seconds = self.burst_limit
-            window = self.recent.setdefault(token, deque())
-            now = time.monotonic()
-            while window and now - window[0] > seconds:
-                window.popleft()
-            if len(window) >= count:
-                return _app_error("BAD_REQUEST.BURST_RATE_LIMIT_REACHED",
-                                  f"Burst limit reached: at most {count} requests per {seconds:g} seconds.")
-            window.append(now)
-        if self.credits is not None:
-            if self.credits <= 0:
-                first = date.today().replace(day=1)
-                reset = date(first.year + first.month // 12, first.month % 12 + 1, 1)
-                return _app_error("BAD_REQUEST.INSUFFICIENT_CREDITS", "Insufficient credits for this request.",
-                                  resetAt=f"{reset.isoformat()}T00:00:00Z")
-            self.credits -= 1
-        return None
+    def use_lookup_filters(self, on: bool) -> None:
+        self.lookup_filters = on
+        self.schema = extend_schema(self.base_schema, parse(LOOKUP_FILTERS_SDL)) if on else self.base_schema
 
     # Query resolvers (graphql-core calls root attributes with (info, **args)) -------------
     def _list(self, table, first=None, last=None, after=None, rows=None):
@@ -298,8 +278,7 @@ class XledgerSandbox(SandboxApp):
             rows = [r for r in rows if r["extIdentifier"] in filter["extIdentifier_in"]]
         if "yourReference_in" in filter:
             rows = [r for r in rows if r.get("yourReference") in filter["yourReference_in"]]
-        if "modifiedAt_gte" in filter:
-            rows = [r for r in rows if r["modifiedAt"] >= filter["modifiedAt_gte"]]
+        rows = modified_since(rows, filter.get("modifiedAt_gte"))
         return self._list("glImportItems", rows=rows, **kw)
 
     def glImportItemErrors(self, info, filter=None, **kw):  # noqa: N802
@@ -307,14 +286,11 @@ class XledgerSandbox(SandboxApp):
         filter = {k: v for k, v in (filter or {}).items() if v is not None}
         if "objectValue_in" in filter:
             rows = [r for r in rows if r["objectValue"] in filter["objectValue_in"]]
-        if "createdAt_gte" in filter:
-            rows = [r for r in rows if r["createdAt"] >= filter["createdAt_gte"]]
+        rows = modified_since(rows, filter.get("modifiedAt_gte"))
         return self._list("glImportItemErrors", rows=rows, **kw)
 
     def journalEntries(self, info, filter=None, **kw):  # noqa: N802
-        rows = self.tables["journalEntries"]
-        if filter and "extIdentifier_in" in filter:
-            rows = [r for r in rows if r["extIdentifier"] in filter["extIdentifier_in"]]
+        rows = modified_since(self.tables["journalEntries"], (filter or {}).get("modifiedAt_gte"))
         return self._list("journalEntries", rows=rows, **kw)
 
     # Mutations ------------------------------------------------------------------------------
@@ -355,6 +331,12 @@ class XledgerSandbox(SandboxApp):
                 raise GraphQLError("Invalid value for account: an import row needs an account.",
                                    extensions={"code": "INVALID_VALUE", "field": "account"})
             rows.append((item.get("clientId"), node))
+        if len(rows) > 1 and self.partial_take():
+            # Applied but for the last input: the answer carries both `data` and `errors`.
+            self.extra_errors.append({"message": "Could not add the item: the server stopped processing the batch.",
+                                      "code": "INTERNAL_SERVER_ERROR", "path": ["addGLImportItems"],
+                                      "extensions": {"clientId": rows[-1][0]}})
+            rows = rows[:-1]
         edges = []
         for client_id, node in rows:
             row = self._add("glImportItems", {"extIdentifier": None, "yourReference": None, "text": None,
@@ -362,10 +344,6 @@ class XledgerSandbox(SandboxApp):
             edges.append({"clientId": client_id, "node": {"dbId": row["dbId"]}})
         self._process([r for r in self.tables["glImportItems"] if r["_call"] == self.call_number])
         return {"edges": edges}
-
-    def fail_next_imports(self, *messages: str) -> None:
-        with self.lock:
-            self.failing_imports += list(messages)
 
     def _process(self, rows: list[dict]) -> None:
         """Xledger's import job: balanced vouchers become journal entries, others error rows (the

@@ -6,12 +6,18 @@ One entry is one voucher: every line becomes an `AddGLImportItemsInput` of the s
 our reference in `extIdentifier`. Amounts are signed strings (debit positive) that net to zero.
 In a foreign currency, `invoiceAmount` carries the document amount and `amount` the base-currency
 amount at the entry's rate; the largest line absorbs the rounding so the voucher still balances.
+The paid-through line counter-posts to the employee's subledger when one is known (the contract's
+voucher design; optional in the schema as far as public clients show).
+A dimension kind no GL import field carries is refused, never dropped: the voucher would book
+without a dimension the mapping asked for.
 Documents ask for nothing but the ids they need: every request is billed beyond 5,000 a month.
+Filters use only the documented `modifiedAt_gte`, except `LOOKUP`, which is sent only where the
+schema was seen to have its reference filters (lookup.py).
 """
 
 from decimal import Decimal
 
-from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine
+from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
 from ..money import minor_exponent, round_money
 
 TEXT_LENGTH = 250
@@ -22,6 +28,7 @@ ADD_VOUCHER = """mutation AddVoucher($inputs: [AddGLImportItemsInput!]!) {
   addGLImportItems(inputs: $inputs) { edges { clientId node { dbId } } }
 }"""
 
+# Only for a schema shown to have these (unknown to the contract) reference filters: lookup.py.
 LOOKUP = """query Lookup($refs: [String!]) {
   items: glImportItems(first: 10000, filter: {extIdentifier_in: $refs}) {
     edges { node { dbId extIdentifier amount createdAt } } pageInfo { hasNextPage }
@@ -34,14 +41,33 @@ LOOKUP = """query Lookup($refs: [String!]) {
   }
 }"""
 
+# Error rows are not edited after they are written, so modifiedAt_gte a row's createdAt finds it
+# and everything newer.
 IMPORT_ERRORS = """query ImportErrors($since: DateTime, $after: String) {
-  glImportItemErrors(first: 10000, after: $after, filter: {createdAt_gte: $since}) {
+  glImportItemErrors(first: 10000, after: $after, filter: {modifiedAt_gte: $since}) {
     edges { cursor node { dbId createdAt message objectValue transactionDbId errorLevel { code name } } }
     pageInfo { hasNextPage }
   }
 }"""
 
+WINDOW_ROOTS = {"items": ("glImportItems", "dbId extIdentifier yourReference amount createdAt"),
+                "errors": ("glImportItemErrors", "dbId message objectValue createdAt")}
+
+# Introspection works with a token (C0); the filter type's name is not known, so it is read
+# through the root fields' `filter` argument.
+LOOKUP_FILTERS = """query LookupFilters { __schema { queryType { fields { name
+  args { name type { name inputFields { name } ofType { name inputFields { name } } } } } } } }"""
+
 ENTITY = "query Entity { entities(first: 1) { edges { node { dbId code description currency { code } } } } }"
+
+
+def window_lookup(roots) -> str:
+    """Import rows and/or import errors modified since `$since`, one page each (`$<root>After`)."""
+    variables = ", ".join(f"${root}After: String" for root in roots)
+    parts = [f"{root}: {name}(first: {PAGE}, after: ${root}After, filter: {{modifiedAt_gte: $since}}) "
+             f"{{ edges {{ cursor node {{ {WINDOW_ROOTS[root][1]} }} }} pageInfo {{ hasNextPage }} }}"
+             for root, name in ((r, WINDOW_ROOTS[r][0]) for r in roots)]
+    return f"query LookupWindow($since: DateTime, {variables}) {{ {' '.join(parts)} }}"
 
 
 def list_query(root: str, fields: str, args: str = "") -> str:
@@ -52,9 +78,15 @@ def list_query(root: str, fields: str, args: str = "") -> str:
 
 
 class UnsupportedEntry(ValueError):
+    code = "unsupported_entry"
+
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
         self.field = field
+
+
+class UnsupportedDimension(UnsupportedEntry):
+    code = "unsupported_dimension"
 
 
 def reference(remote_id: str) -> dict:
@@ -96,7 +128,7 @@ def _text(entry: AccountingEntry, line: EntryLine) -> str:
 
 
 def voucher_inputs(entry: AccountingEntry, *, base_currency: str = "", your_reference: str = "",
-                   transaction_source: str = "GL") -> list[dict]:
+                   transaction_source: str = "GL", subledger: str = "") -> list[dict]:
     if entry.kind is EntryKind.STATEMENT_TRANSACTION:
         raise UnsupportedEntry("Xledger's GL import has no bank statement rows", "kind")
     if base_currency:
@@ -119,8 +151,14 @@ def voucher_inputs(entry: AccountingEntry, *, base_currency: str = "", your_refe
                 node["taxAmount"] = money(line.tax_amount if line.debit else -line.tax_amount, entry.currency)
         for dim in line.dimensions:
             field = dimension_field(dim.kind)
-            if field:
-                node[field] = reference(dim.remote_id)
+            if not field:
+                raise UnsupportedDimension(
+                    f"Xledger's GL import has no field for the dimension kind {dim.kind!r} "
+                    f"(it takes gl_object:1…{GL_OBJECT_SLOTS}, project, xgl); fix the dimension mapping",
+                    f"dimensions.{dim.kind}")
+            node[field] = reference(dim.remote_id)
+        if subledger and line.role is LineRole.PAID_THROUGH:
+            node["subledger"] = {"code": subledger}
         if your_reference:
             node["yourReference"] = your_reference
         inputs.append({"clientId": str(i), "node": node})

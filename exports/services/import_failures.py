@@ -2,14 +2,24 @@
 import job that can still fail: the record says exported, yet nothing was booked.
 
 Connectors that offer the optional `import_failures(since=…)` capability are polled (a django-q2
-schedule every 5 minutes; `manage.py import_failures_poll` runs it now). A failure of one of our
-records turns it back from exported to needs_review with a HIGH review item, so a person's
+schedule ticks every 5 minutes; `manage.py import_failures_poll` runs it now). A failure of one of
+our records turns it back from exported to needs_review with a HIGH review item, so a person's
 "retried" sends it again. Rows for references we never sent are ignored.
 
-Frugal, because such vendors bill requests: a connection is polled only while it has exported
-something recently. The cursor is the vendor's timestamp of the newest row handled (vendor time is
-only ever compared with vendor time); it moves only after every row of a poll is handled, so a
-poll that dies loses nothing, and a row seen twice finds its review item and changes nothing.
+Frugal, because such vendors bill requests (Xledger: beyond 5,000 a month): a tick costs nothing
+unless a point of the tail after the connection's last export (5, 15, 60 minutes and a day, by
+default) has passed since its last poll. So a burst of exports costs about four polls, a busy
+connection one poll per tick, an idle one nothing. The last point is there because when the
+vendor's import job runs is not documented.
+
+The cursor is the vendor's timestamp of the newest row handled (vendor time is only ever compared
+with vendor time); it moves only after every row of a poll is handled, so a poll that dies loses
+nothing, and a row seen twice finds its review item and changes nothing. It never passes a row
+whose record is still being sent: the next poll sees that row again, once the record has settled.
+A row is only about one import of a reference, and a reference can be sent again after a failed
+import, so before a row parks an exported record the vendor is asked (one batched look-up, only
+in a poll that has something to park) whether the reference's newest import is live; if it is,
+the row is stale.
 """
 
 import logging
@@ -17,6 +27,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from connectors.base import ImportFailure, connector_class, connector_for
@@ -32,9 +43,23 @@ from .transition import StaleRecord, record_transition
 log = logging.getLogger(__name__)
 
 
+def poll_tail() -> tuple[timedelta, ...]:
+    """When, after a connection's last export, its import failures are polled."""
+    minutes = getattr(settings, "EXPORTS_IMPORT_FAILURE_POLL_MINUTES", (5, 15, 60, 24 * 60))
+    return tuple(sorted(timedelta(minutes=m) for m in minutes))
+
+
 def watch_window() -> timedelta:
-    """How long after its last export a connection keeps being polled."""
-    return timedelta(hours=getattr(settings, "EXPORTS_IMPORT_FAILURE_WATCH_HOURS", 24))
+    """How long after its last export a connection can still be polled."""
+    return poll_tail()[-1]
+
+
+def poll_due(*, last_export: datetime | None, polled_at: datetime | None, now: datetime) -> bool:
+    """Whether a point of the tail after `last_export` has passed since the last poll."""
+    if last_export is None:
+        return False
+    passed = [last_export + offset for offset in poll_tail() if last_export + offset <= now]
+    return bool(passed) and (polled_at is None or passed[-1] > polled_at)
 
 
 def _capable(connection: Connection) -> bool:
@@ -44,9 +69,10 @@ def _capable(connection: Connection) -> bool:
         return False
 
 
-def connections_to_poll(*, force: bool = False) -> list[Connection]:
+def connections_to_poll(*, force: bool = False, now: datetime | None = None) -> list[Connection]:
     """Connected, capable connections of organisations that send; unless `force`, only those
-    with a record exported since shortly before their last poll."""
+    due by the tail after their last export."""
+    now = now or timezone.now()
     quiet = (Organization.Mode.DRY_RUN, Organization.Mode.PAUSED)
     candidates = Connection.objects.filter(status=Connection.Status.CONNECTED).exclude(
         organization__mode__in=quiet).select_related("import_failure_cursor").order_by("pk")
@@ -54,19 +80,23 @@ def connections_to_poll(*, force: bool = False) -> list[Connection]:
     for connection in candidates:
         if not _capable(connection) or connection.breaker_open:
             continue
+        if force:
+            out.append(connection)
+            continue
         cursor = getattr(connection, "import_failure_cursor", None)
-        since = ((cursor.polled_at if cursor and cursor.polled_at else None) or timezone.now()) - watch_window()
-        if force or ExportRecord.objects.filter(connection=connection, exported_at__gte=since).exists():
+        last_export = (ExportRecord.objects.filter(connection=connection, exported_at__lte=now)
+                       .aggregate(last=Max("exported_at"))["last"])
+        if poll_due(last_export=last_export, polled_at=cursor.polled_at if cursor else None, now=now):
             out.append(connection)
     return out
 
 
-def import_failures_poll_due(*, force: bool = False) -> dict[str, int]:
+def import_failures_poll_due(*, force: bool = False, now: datetime | None = None) -> dict[str, int]:
     """Every connection due for a poll; one failing connection never stops the others."""
     totals: dict[str, int] = {"connections": 0, "errors": 0}
-    for connection in connections_to_poll(force=force):
+    for connection in connections_to_poll(force=force, now=now):
         try:
-            counts = connection_import_failures_poll(connection=connection)
+            counts = connection_import_failures_poll(connection=connection, now=now)
         except ConnectorError as exc:
             log.warning("import failure poll of connection %s failed: %s", connection.pk, exc)
             totals["errors"] += 1
@@ -77,48 +107,72 @@ def import_failures_poll_due(*, force: bool = False) -> dict[str, int]:
     return totals
 
 
-def connection_import_failures_poll(*, connection: Connection) -> dict[str, int]:
+def connection_import_failures_poll(*, connection: Connection, now: datetime | None = None) -> dict[str, int]:
     """One poll of one connection: fetch (outside any transaction), handle every row, then move the cursor."""
-    poll = getattr(connector_for(connection), "import_failures", None)
+    connector = connector_for(connection)
+    poll = getattr(connector, "import_failures", None)
     if poll is None:
         return {}
     cursor, _ = ImportFailureCursor.objects.get_or_create(connection=connection)
-    started = timezone.now()
+    started = now or timezone.now()
     failures = poll(since=cursor.since or None)
+    live = _live_references(connector, connection, failures)
     counts: dict[str, int] = {}
-    newest = cursor.since
+    newest, held_back = cursor.since, ""
     for failure in failures:
-        outcome = import_failure_handle(connection=connection, failure=failure)
+        outcome = import_failure_handle(connection=connection, failure=failure,
+                                        stale=failure.reference in live)
         counts[outcome] = counts.get(outcome, 0) + 1
         newest = _later(newest, failure.created_at)
-    ImportFailureCursor.objects.filter(pk=cursor.pk).update(since=newest, polled_at=started)
+        if outcome == "in_flight" and failure.created_at:
+            held_back = _earlier(held_back, failure.created_at)
+    # Inclusive: the next poll asks from the held-back row itself, so it is handled once settled.
+    since = _later(cursor.since, held_back) if held_back else newest
+    ImportFailureCursor.objects.filter(pk=cursor.pk).update(since=since, polled_at=started)
     return counts
 
 
-def import_failure_handle(*, connection: Connection, failure: ImportFailure) -> str:
+def _live_references(connector, connection: Connection, failures: list[ImportFailure]) -> set[str]:
+    """References of exported records a new row would park, whose newest import is live after all."""
+    refs = {f.reference for f in failures if f.reference}
+    if not refs:
+        return set()
+    known = {error_id for context in ReviewItem.objects.filter(
+        record__connection=connection, reason=ReviewItem.Reason.IMPORT_FAILED,
+        record__reference__in=refs).values_list("context", flat=True) for error_id in context.get("error_ids", [])}
+    exported = set(ExportRecord.objects.filter(connection=connection, reference__in=refs, status=Status.EXPORTED)
+                   .values_list("reference", flat=True))
+    ask = sorted({f.reference for f in failures if f.reference in exported and f.error_id not in known})
+    if not ask:
+        return set()
+    return {ref for ref, doc in connector.find_by_reference(ask).items() if doc.live}
+
+
+def import_failure_handle(*, connection: Connection, failure: ImportFailure, stale: bool = False) -> str:
     """opened (parked with a review item) · merged (another row of a failure already parked) ·
-    seen (handled before) · in_flight (being sent: the worker looks it up first) · ignored (not ours)."""
+    seen (handled before) · in_flight (being sent: the worker looks it up first) · stale (about an
+    import since replaced by a live one) · ignored (not ours)."""
     records = list(ExportRecord.objects.filter(connection=connection, reference=failure.reference))
     if not records:
         return "ignored"
-    outcomes = {_record_failed(record, failure) for record in records}
-    for outcome in ("opened", "merged", "seen", "in_flight"):
+    outcomes = {_record_failed(record, failure, stale) for record in records}
+    for outcome in ("opened", "merged", "seen", "in_flight", "stale"):
         if outcome in outcomes:
             return outcome
     return "ignored"
 
 
-def _record_failed(record: ExportRecord, failure: ImportFailure) -> str:
+def _record_failed(record: ExportRecord, failure: ImportFailure, stale: bool) -> str:
     for _ in range(3):
         try:
             with transaction.atomic():
-                return _park(record, failure)
+                return _park(record, failure, stale)
         except StaleRecord:
             record.refresh_from_db()
     raise StaleRecord(f"record {record.pk} kept moving")
 
 
-def _park(record: ExportRecord, failure: ImportFailure) -> str:
+def _park(record: ExportRecord, failure: ImportFailure, stale: bool) -> str:
     items = list(ReviewItem.objects.filter(record=record, reason=ReviewItem.Reason.IMPORT_FAILED))
     if any(failure.error_id in item.context.get("error_ids", []) for item in items):
         return "seen"
@@ -126,6 +180,8 @@ def _park(record: ExportRecord, failure: ImportFailure) -> str:
         return "ignored"
     if record.status not in (Status.EXPORTED, Status.NEEDS_REVIEW):
         return "in_flight"
+    if stale and record.status == Status.EXPORTED:
+        return "stale"
     detail = failure.message or "the vendor could not import this document"
     parked = next((item for item in items if item.is_open), None)
     if parked and record.status == Status.NEEDS_REVIEW:
@@ -151,11 +207,19 @@ def _park(record: ExportRecord, failure: ImportFailure) -> str:
 
 
 def _later(current: str, candidate: str) -> str:
+    return _pick(max, current, candidate)
+
+
+def _earlier(current: str, candidate: str) -> str:
+    return _pick(min, current, candidate)
+
+
+def _pick(choose, current: str, candidate: str) -> str:
     if not current:
         return candidate
     if not candidate:
         return current
     try:
-        return max(current, candidate, key=datetime.fromisoformat)
+        return choose(current, candidate, key=datetime.fromisoformat)
     except (ValueError, TypeError):  # an unexpected format: ISO strings still sort
-        return max(current, candidate)
+        return choose(current, candidate)

@@ -9,7 +9,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--all", action="store_true", dest="poll_all",
-                            help="also poll connections with no recent exports (costs one request each)")
+                            help="also poll connections that are not due (costs one request each)")
 
     def handle(self, *args, poll_all, **opts):
         counts = import_failures_poll_due(force=poll_all)

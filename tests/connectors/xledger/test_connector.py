@@ -194,3 +194,51 @@ def test_preview_shows_the_mutation_without_sending(xl_connection, xl_server):
     preview = connector_for(xl_connection).preview(testkit.sample_entry(xl_server, xl_connection, "EXPENSICO-pv-v1"))
     assert xl_server.app.requests_seen == seen
     assert preview["query"] == schema.ADD_VOUCHER and len(preview["variables"]["inputs"]) == 2
+
+
+def claim(server, connection, reference, employee="Kari Nordmann", **line_kw):
+    entry = testkit.sample_entry(server, connection, reference)
+    lines = (EntryLine(role=LineRole.EXPENSE, account=entry.lines[0].account, debit=entry.lines[0].debit, **line_kw),
+             entry.lines[1])
+    return AccountingEntry(kind=entry.kind, reference=reference, date=entry.date, currency=entry.currency,
+                           lines=lines, description=entry.description, employee=employee)
+
+
+def subledgers(server, reference) -> list:
+    (voucher,) = testkit.held(server, reference)
+    return [row.get("subledger") for row in voucher["rows"]]
+
+
+def test_the_paid_through_line_carries_the_claimants_subledger(xl_connection, xl_server):
+    contacts = connector_for(xl_connection).catalog(CatalogKind.CONTACTS)
+    assert {c.name: c.extra.get("subledger") for c in contacts if c.classification == "employee"} == {
+        "Kari Nordmann": "100", "Ola Hansen": "101"}
+    xl_connection.settings = {**xl_connection.settings, "employee_subledgers": {"Kari Nordmann": "100"}}
+    xl_connection.save()
+    assert connector_for(xl_connection).push(claim(xl_server, xl_connection, "EXPENSICO-sl1-v1"), key()).calls == 1
+    [expense, paid_through] = subledgers(xl_server, "EXPENSICO-sl1-v1")
+    assert expense is None and paid_through["code"] == "100"
+    # Nobody mapped and no pooled subledger: the line goes without one (optional in the contract).
+    connector_for(xl_connection).push(claim(xl_server, xl_connection, "EXPENSICO-sl2-v1", "Ola Hansen"), key())
+    assert subledgers(xl_server, "EXPENSICO-sl2-v1") == [None, None]
+    xl_connection.settings = {**xl_connection.settings, "employee_subledger": "101"}
+    xl_connection.save()
+    connector_for(xl_connection).push(claim(xl_server, xl_connection, "EXPENSICO-sl3-v1", "Ola Hansen"), key())
+    assert subledgers(xl_server, "EXPENSICO-sl3-v1")[1]["code"] == "101"
+
+
+def test_an_unknown_subledger_is_permanent_and_named(xl_connection, xl_server):
+    xl_connection.settings = {**xl_connection.settings, "employee_subledger": "999"}
+    xl_connection.save()
+    with pytest.raises(Permanent) as exc:
+        connector_for(xl_connection).push(claim(xl_server, xl_connection, "EXPENSICO-sl4-v1"), key())
+    assert exc.value.field == "subledger" and not testkit.held(xl_server, "EXPENSICO-sl4-v1")
+
+
+def test_a_dimension_xledger_cannot_carry_is_refused_before_sending(xl_connection, xl_server):
+    seen = xl_server.app.requests_seen
+    entry = claim(xl_server, xl_connection, "EXPENSICO-dim-v1", dimensions=(Dimension("cost_center", "CC-100"),))
+    with pytest.raises(Permanent) as exc:
+        connector_for(xl_connection).push(entry, key())
+    assert (exc.value.code, exc.value.field) == ("unsupported_dimension", "dimensions.cost_center")
+    assert xl_server.app.requests_seen == seen and not testkit.held(xl_server, entry.reference)

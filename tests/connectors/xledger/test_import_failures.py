@@ -1,6 +1,8 @@
 """Asynchronous import failures over real HTTP: Xledger accepts a voucher, its import job refuses it,
 the export engine's poll turns that into a review item, and a retry sends the voucher again."""
 
+from datetime import timedelta
+
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
@@ -46,6 +48,11 @@ def calls(connection) -> int:
     return CallLog.objects.filter(connection=connection).count()
 
 
+def soon(minutes: int = 5):
+    """A scheduler tick `minutes` from now: the first point of the poll tail after an export."""
+    return timezone.now() + timedelta(minutes=minutes)
+
+
 @pytest.fixture
 def failed(live_org, books, xl_server):
     """exp_1 exported, then refused by Xledger's import job."""
@@ -59,8 +66,8 @@ def failed(live_org, books, xl_server):
 
 def test_a_failed_import_becomes_a_high_review_item_and_unbooks_the_record(failed, books, xl_server):
     before = calls(books)
-    assert service.import_failures_poll_due() == {"connections": 1, "errors": 0, "opened": 1}
-    assert calls(books) - before == 1, "one request per poll"
+    assert service.import_failures_poll_due(now=soon()) == {"connections": 1, "errors": 0, "opened": 1}
+    assert calls(books) - before == 2, "the poll, and one batched look-up because it had something to park"
     failed.refresh_from_db()
     assert failed.status == Status.NEEDS_REVIEW and failed.last_error == CLOSED
     item = ReviewItem.objects.get(record=failed, resolved_at__isnull=True)
@@ -75,7 +82,7 @@ def test_a_failed_import_becomes_a_high_review_item_and_unbooks_the_record(faile
 
 
 def test_re_polling_is_idempotent_and_the_cursor_advances(failed, books, xl_server):
-    service.import_failures_poll_due()
+    service.import_failures_poll_due(now=soon())
     cursor = ImportFailureCursor.objects.get(connection=books)
     [row] = xl_server.app.tables["glImportItemErrors"]
     assert cursor.since == row["createdAt"] and cursor.polled_at
@@ -105,7 +112,7 @@ def test_the_cursor_stays_put_when_handling_dies(failed, books, monkeypatch):
 
 
 def test_retry_after_the_fix_sends_again_and_books_exactly_once(failed, books, xl_server):
-    service.import_failures_poll_due()
+    service.import_failures_poll_due(now=soon())
     item = ReviewItem.objects.get(record=failed, resolved_at__isnull=True)
     review_item_resolve(item=item, resolution=ReviewItem.Resolution.RETRIED, note="period reopened")
     work()
@@ -132,15 +139,79 @@ def test_unknown_references_are_ignored(live_org, books, xl_server):
 
 
 def test_quiet_connections_are_not_polled(live_org, books, failed):
-    assert service.connections_to_poll() == [books]
+    assert service.connections_to_poll() == [], "not before the first point of the tail"
+    assert service.connections_to_poll(now=soon()) == [books]
     ExportRecord.objects.update(exported_at=timezone.now() - service.watch_window() * 2)
-    assert service.connections_to_poll() == []
+    ImportFailureCursor.objects.create(connection=books, polled_at=timezone.now() - service.watch_window())
+    assert service.connections_to_poll() == [], "polled after the last point of the tail"
     assert service.connections_to_poll(force=True) == [books]
     Organization.objects.filter(pk=live_org.pk).update(mode=Organization.Mode.PAUSED)
     assert service.connections_to_poll(force=True) == []
 
 
 def test_the_command_polls_now(failed, capsys):
+    ExportRecord.objects.update(exported_at=timezone.now() - timedelta(minutes=6))
     call_command("import_failures_poll")
     assert "opened 1" in capsys.readouterr().out
     assert ReviewItem.objects.get(resolved_at__isnull=True).reason == ReviewItem.Reason.IMPORT_FAILED
+
+
+def test_an_export_costs_four_polls_and_an_idle_connection_none(live_org, books, xl_server):
+    start = timezone.now()
+    ticks = [start + timedelta(minutes=5 * n) for n in range(1, 12 * 24 * 2)]   # two days, every 5 minutes
+
+    def run(moments) -> int:
+        seen = xl_server.app.requests_seen
+        for moment in moments:
+            service.import_failures_poll_due(now=moment)
+        return xl_server.app.requests_seen - seen
+
+    assert run(ticks) == 0, "nothing exported: nothing polled"
+    approve(live_org, expense("exp_1"))
+    work()
+    exported = ExportRecord.objects.get().exported_at
+    after = [exported + timedelta(minutes=5 * n, seconds=1) for n in range(12 * 24 * 2)]
+    assert run(after[:1]) == 0, "not in the same tick as the export"
+    assert run(after[1:]) == 4, "5, 15, 60 minutes and a day after the export, then nothing"
+
+
+def test_a_row_of_a_record_still_being_sent_is_not_skipped(live_org, books, xl_server, monkeypatch):
+    """The import job refuses the voucher before the worker has recorded the export, and a newer
+    row (someone else's) comes in the same poll: the cursor must not pass the first row."""
+    from connectors.xledger.connector import XledgerConnector
+
+    push, during = XledgerConnector.push, []
+
+    def racing(self, entry, idempotency_key):
+        result = push(self, entry, idempotency_key)
+        other = schema.voucher_inputs(testkit.sample_entry(xl_server, books, "SOMEONE-ELSE-2"))
+        other[1]["node"]["amount"] = "-1.00"
+        self._send_voucher(other, "k-2")
+        during.append(service.connection_import_failures_poll(connection=books))
+        return result
+
+    monkeypatch.setattr(XledgerConnector, "push", racing)
+    testkit.fail_next_imports(xl_server, CLOSED)
+    approve(live_org, expense("exp_1"))
+    work()
+    record = ExportRecord.objects.get()
+    assert during == [{"in_flight": 1, "ignored": 1}] and record.status == Status.EXPORTED
+    assert service.connection_import_failures_poll(connection=books) == {"opened": 1, "ignored": 1}
+    record.refresh_from_db()
+    assert record.status == Status.NEEDS_REVIEW and record.last_error == CLOSED
+
+
+def test_a_stale_row_does_not_park_a_record_whose_voucher_was_sent_again(live_org, books, xl_server):
+    """The first voucher ran, lost its answer and was refused; the push found it refused and sent
+    it again, which booked. The refusal row is about the first voucher only."""
+    testkit.fail_next_imports(xl_server, CLOSED)
+    xl_server.app.inject("drop_after_commit", count=1, method="POST")
+    approve(live_org, expense("exp_1"))
+    work()
+    record = ExportRecord.objects.get()
+    assert record.status == Status.EXPORTED and len(testkit.booked(xl_server, REF)) == 1
+    before = calls(books)
+    assert service.import_failures_poll_due(now=soon()) == {"connections": 1, "errors": 0, "stale": 1}
+    assert calls(books) - before == 2, "the poll and one look-up"
+    record.refresh_from_db()
+    assert record.status == Status.EXPORTED and not ReviewItem.objects.exists()

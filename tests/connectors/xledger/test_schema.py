@@ -4,11 +4,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from graphql import build_schema, parse, validate
+from graphql import build_schema, extend_schema, parse, validate
 
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
 from connectors.xledger import schema
-from connectors.xledger.sandbox import SDL
+from connectors.xledger.sandbox import LOOKUP_FILTERS_SDL, SDL
 
 
 def entry(lines, **kw):
@@ -34,11 +34,28 @@ def test_one_voucher_one_input_per_line_signed_strings():
 
 
 def test_dimensions_map_to_gl_objects_and_project():
-    dims = (Dimension("gl_object:2", "1077"), Dimension("project", "P100"), Dimension("cost_center", "ignored"))
+    dims = (Dimension("gl_object:2", "1077"), Dimension("project", "P100"), Dimension("xgl", "X1"))
     node = schema.voucher_inputs(entry(pair(dimensions=dims)))[0]["node"]
-    assert node["glObject2"] == {"dbId": "1077"} and node["project"] == {"code": "P100"}
-    assert "cost_center" not in node
+    assert node["glObject2"] == {"dbId": "1077"} and node["project"] == {"code": "P100"} and node["xgl"] == {"code": "X1"}
     assert schema.dimension_field("gl_object:6") is None
+
+
+@pytest.mark.parametrize("kind", ["cost_center", "gl_object:6", "worktag:Cost_Center"])
+def test_a_dimension_kind_without_a_field_is_refused_not_dropped(kind):
+    dims = (Dimension("project", "P100"), Dimension(kind, "CC-1"))
+    with pytest.raises(schema.UnsupportedDimension) as exc:
+        schema.voucher_inputs(entry(pair(dimensions=dims)))
+    assert exc.value.code == "unsupported_dimension" and exc.value.field == f"dimensions.{kind}"
+    assert kind in str(exc.value)
+
+
+def test_the_paid_through_line_counter_posts_to_the_employee_subledger():
+    lines = [EntryLine(role=LineRole.EXPENSE, account="1042", debit=Decimal("900.00")),
+             EntryLine(role=LineRole.TAX, account="1050", debit=Decimal("100.00")),
+             EntryLine(role=LineRole.PAID_THROUGH, account="1031", credit=Decimal("1000.00"))]
+    inputs = schema.voucher_inputs(entry(lines), subledger="100")
+    assert [i["node"].get("subledger") for i in inputs] == [None, None, {"code": "100"}]
+    assert all("subledger" not in i["node"] for i in schema.voucher_inputs(entry(lines)))
 
 
 def test_foreign_currency_sends_base_amounts_that_still_balance():
@@ -82,8 +99,25 @@ def test_voucher_total_is_the_gross():
 
 
 @pytest.mark.parametrize("document", [
-    schema.ADD_VOUCHER, schema.LOOKUP, schema.IMPORT_ERRORS, schema.ENTITY,
+    schema.ADD_VOUCHER, schema.IMPORT_ERRORS, schema.ENTITY, schema.LOOKUP_FILTERS,
+    schema.window_lookup(["items", "errors"]), schema.window_lookup(["errors"]),
     schema.list_query("accounts", "dbId code description ledgerType"),
     schema.list_query("accounts", "dbId code", 'filter: {code: "2940"}')])
 def test_documents_are_valid_against_the_subset_schema(document):
     assert validate(build_schema(SDL), parse(document)) == []
+
+
+def test_the_filtered_lookup_needs_the_reference_filters_the_contract_does_not_know():
+    assert validate(build_schema(SDL), parse(schema.LOOKUP)), "only documented filters in the default schema"
+    extended = extend_schema(build_schema(SDL), parse(LOOKUP_FILTERS_SDL))
+    assert validate(extended, parse(schema.LOOKUP)) == []
+
+
+DOCUMENTED_FILTERS = {"modifiedAt_gte", "code", "objectKindDbId", "subledgerDbId", "chartOfAccountDbId"}
+
+
+def test_the_subset_schema_filters_only_by_documented_names():
+    types = build_schema(SDL).type_map
+    used = {name for type_name, kind in types.items() if type_name.endswith("Filter")
+            for name in kind.fields}
+    assert used and used <= DOCUMENTED_FILTERS, used - DOCUMENTED_FILTERS
