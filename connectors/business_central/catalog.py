@@ -1,9 +1,10 @@
 """Business Central reads: the catalogs for the mapping screens and the batched reference lookup.
 
-Lookups go out as one `$batch` of GETs (≤100 operations, so ≥16 references per call): one call
-whatever the number of references, and, being reads, safe to retry even though `$batch` is a POST.
+Lookups go out as `$batch` calls of GETs (≤100 operations: 12 references per call), and, being
+reads, are safe to retry even though `$batch` is a POST.
 """
 
+from dataclasses import dataclass
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -65,70 +66,148 @@ def fetch(connector, kind: CatalogKind) -> list[CatalogItem]:
     raise ValueError(f"unknown catalog kind {kind}")
 
 
-def _filter(field: str, value: str) -> str:
-    return "?$filter=" + quote(f"{field} eq {schema.odata_quote(value)}", safe="'")
+def _by(field: str, value: str, expand: str = "") -> str:
+    query = "?$filter=" + quote(f"{field} eq {schema.odata_quote(value)}", safe="'")
+    return query + (f"&$expand={expand}" if expand else "")
 
 
-def _journal_ops(connector, number: str) -> list[dict]:
-    ops = [{"method": "GET", "url": connector.cp("generalLedgerEntries") + _filter("documentNumber", number)}]
-    if connector.connection.settings.get("journal_id"):
-        ops.insert(0, {"method": "GET", "url": connector.cp(f"journals({connector.journal_id()})/journalLines")
-                       + _filter("documentNumber", number)})
-    return ops
+class Reads:
+    """GETs gathered into read-only `$batch` calls (POSTs, but safe to retry), answered by key."""
+
+    def __init__(self, connector):
+        self.connector, self.keys, self.ops = connector, [], []
+        self.shared = connector.connection.settings.get("journal_id")   # the connection's journal
+
+    def add(self, key: tuple, path: str) -> None:
+        self.keys.append(key)
+        self.ops.append({"method": "GET", "url": self.connector.cp(path)})
+
+    def journal_document(self, number: str) -> None:
+        """The three places a journal document can be: unposted in the connection's journal or in
+        a posting journal of its own, or posted (G/L entries)."""
+        if self.shared:
+            self.add(("shared", number), f"journals({self.shared})/journalLines" + _by("documentNumber", number))
+        self.add(("posted", number), "generalLedgerEntries" + _by("documentNumber", number))
+        self.add(("own", number), "journals" + _by("code", schema.posting_journal_code(number), "journalLines"))
+
+    def pending(self, number: str) -> None:
+        """Where the pieces of a half-made document numbered `number` can be (its posting
+        journal is read by `journal_document`)."""
+        pending = schema.pending_number(number)
+        if self.shared:
+            self.add(("shared", pending), f"journals({self.shared})/journalLines" + _by("documentNumber", pending))
+        self.add(("invoice", pending), "purchaseInvoices" + _by("vendorInvoiceNumber", pending))
+
+    def run(self) -> dict[tuple, list[dict]]:
+        if not self.ops:
+            return {}
+        responses = self.connector.client.batch(self.ops, read_only=True)
+        return {key: (item.get("body") or {}).get("value", []) if int(item.get("status", 500)) == 200 else []
+                for key, item in zip(self.keys, responses, strict=True)}
 
 
-def _values(responses: list[dict], start: int, count: int) -> list[list[dict]]:
-    out = []
-    for item in responses[start:start + count]:
-        out.append((item.get("body") or {}).get("value", []) if int(item.get("status", 500)) == 200 else [])
-    return out
+@dataclass
+class JournalDocument:
+    number: str
+    shared: list[dict]          # its lines in the connection's journal (unposted)
+    journal: dict | None        # its own posting journal, lines expanded, when there is one
+    posted: list[dict]          # its G/L entries
+
+    @classmethod
+    def read(cls, got: dict, number: str) -> "JournalDocument":
+        own = got.get(("own", number)) or []
+        return cls(number, got.get(("shared", number), []), own[0] if own else None, got.get(("posted", number), []))
+
+    @property
+    def own_lines(self) -> list[dict]:
+        return [ln for ln in (self.journal or {}).get("journalLines", []) if ln["documentNumber"] == self.number]
+
+    @property
+    def unposted(self) -> list[dict]:
+        return self.shared + self.own_lines
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.unposted or self.posted)
 
 
-def journal_state(connector, short: str, reversal: str) -> dict:
-    """Unposted lines, posted entries, and whether a reversing document exists, in one call."""
-    ops = _journal_ops(connector, short) + (_journal_ops(connector, reversal) if reversal else [])
-    per = len(_journal_ops(connector, short))
-    results = _values(connector.client.batch(ops, read_only=True), 0, len(ops))
-    lines = results[0] if per == 2 else []
-    posted = results[per - 1]
-    reversed_ = any(results[per:])
-    return {"lines": lines, "posted": posted, "reversed": reversed_}
+@dataclass
+class Piece:
+    """Part of a half-made document: what to DELETE, and the records receipts may hang on."""
+    path: str
+    parents: list[str]
+
+
+def half_made(reads: Reads, got: dict, doc: JournalDocument) -> list[Piece]:
+    pending = schema.pending_number(doc.number)
+    pieces = [Piece(f"journals({reads.shared})/journalLines({ln['id']})", [ln["id"]])
+              for ln in got.get(("shared", pending), [])]
+    if doc.journal and not doc.own_lines:       # deleting a journal batch deletes its lines
+        pieces.append(Piece(f"journals({doc.journal['id']})", [ln["id"] for ln in doc.journal.get("journalLines", [])]))
+    pieces += [Piece(f"purchaseInvoices({inv['id']})", [inv["id"]]) for inv in got.get(("invoice", pending), [])]
+    return pieces
+
+
+def _reference_reads(reads: Reads, reference: str) -> None:
+    short, reversal = schema.short_reference(reference), schema.short_reference("R:" + reference)
+    reads.journal_document(short)
+    reads.journal_document(reversal)
+    reads.add(("memo", reversal), "purchaseCreditMemos" + _by("vendorCreditMemoNumber", reversal))
+    reads.add(("invoice", short), "purchaseInvoices" + _by("vendorInvoiceNumber", short))
+
+
+def _found(got: dict, reference: str) -> RemoteDocument | None:
+    short, reversal = schema.short_reference(reference), schema.short_reference("R:" + reference)
+    if JournalDocument.read(got, reversal).exists or got.get(("memo", reversal)):
+        return None                        # reversed in BC (journal or credit memo): no longer held
+    doc = JournalDocument.read(got, short)
+    if doc.unposted:
+        return RemoteDocument(reference=reference, external_id=f"GJ:{short}", status="unposted",
+                              amount=str(schema.journal_total(doc.unposted)))
+    if doc.posted:
+        debit = sum((Decimal(str(e["debitAmount"])) for e in doc.posted), ZERO)
+        return RemoteDocument(reference=reference, external_id=f"GJ:{short}", status="posted", amount=str(debit))
+    live = [i for i in got.get(("invoice", short), []) if i.get("status") not in ("Canceled", "Corrective")]
+    if live:
+        inv = live[-1]
+        return RemoteDocument(reference=reference, external_id=f"PI:{inv['id']}", status=inv.get("status", ""),
+                              amount=str(Decimal(str(inv.get("totalAmountIncludingTax", 0)))))
+    return None
 
 
 def lookup(connector, references: list[str]) -> dict[str, RemoteDocument]:
-    if not references:
-        return {}
-    ops, layout = [], []
+    """Whole documents only: a half-made one still carries its pending number."""
+    reads = Reads(connector)
     for reference in references:
-        short = schema.short_reference(reference)
-        reversal = schema.short_reference("R:" + reference)
-        group = (_journal_ops(connector, short) + _journal_ops(connector, reversal)
-                 + [{"method": "GET", "url": connector.cp("purchaseCreditMemos")
-                     + _filter("vendorCreditMemoNumber", reversal)},
-                    {"method": "GET", "url": connector.cp("purchaseInvoices") + _filter("vendorInvoiceNumber", short)}])
-        layout.append((reference, short, len(ops), len(group)))
-        ops.extend(group)
-    responses = connector.client.batch(ops, read_only=True)
-    found = {}
-    for reference, short, start, count in layout:
-        results = _values(responses, start, count)
-        half = (count - 2) // 2
-        own, reversal, invoices = results[:half], results[half:2 * half + 1], results[-1]
-        if any(reversal):
-            continue                       # reversed in BC (journal or credit memo): no longer held
-        lines = own[0] if half == 2 else []
-        posted = own[-1]
-        if lines:
-            found[reference] = RemoteDocument(reference=reference, external_id=f"GJ:{short}", status="unposted",
-                                              amount=str(schema.journal_total(lines)))
-        elif posted:
-            debit = sum((Decimal(str(e["debitAmount"])) for e in posted), ZERO)
-            found[reference] = RemoteDocument(reference=reference, external_id=f"GJ:{short}", status="posted",
-                                              amount=str(debit))
-        live = [i for i in invoices if i.get("status") not in ("Canceled", "Corrective")]
-        if live and reference not in found:
-            inv = live[-1]
-            found[reference] = RemoteDocument(reference=reference, external_id=f"PI:{inv['id']}",
-                                              status=inv.get("status", ""),
-                                              amount=str(Decimal(str(inv.get("totalAmountIncludingTax", 0)))))
-    return found
+        _reference_reads(reads, reference)
+    got = reads.run()
+    found = {reference: _found(got, reference) for reference in references}
+    return {reference: doc for reference, doc in found.items() if doc}
+
+
+def resume_state(connector, reference: str) -> tuple[RemoteDocument | None, JournalDocument, list[Piece]]:
+    """For a push that may have been here before, in one call: the whole document if there is
+    one, and the pieces of any half-made one."""
+    reads = Reads(connector)
+    _reference_reads(reads, reference)
+    short = schema.short_reference(reference)
+    reads.pending(short)
+    got = reads.run()
+    doc = JournalDocument.read(got, short)
+    return _found(got, reference), doc, half_made(reads, got, doc)
+
+
+def journal_state(connector, short: str, reversal: str) -> tuple[JournalDocument, JournalDocument | None,
+                                                                  list[Piece]]:
+    """For a reversal, in one call: the original, its reversing document, and the pieces of a
+    half-made reversing document."""
+    reads = Reads(connector)
+    reads.journal_document(short)
+    if reversal:
+        reads.journal_document(reversal)
+        reads.pending(reversal)
+    got = reads.run()
+    if not reversal:
+        return JournalDocument.read(got, short), None, []
+    doc = JournalDocument.read(got, reversal)
+    return JournalDocument.read(got, short), doc, half_made(reads, got, doc)

@@ -1,10 +1,12 @@
 """Business Central's HTTP client on the shared stack: Entra tokens through msal, OData errors,
 server-driven paging, `$batch`, and BC's documented limits enforced on our side.
 
-Retries: reads, DELETEs and read-only batches retry on anything transient. Creates retry only
-when the answer proves nothing was booked (429, 502/503 with `Retry-After`, 5xx: BC rolls a
-failed request or snapshot batch back). A create whose answer was lost is never re-sent from
-here: the connector looks it up by reference first.
+Retries: reads, DELETEs and read-only batches retry on anything transient. Writes retry only
+when the answer proves nothing was booked: 429, 502/503 with `Retry-After` (queued out, never
+processed), 409 `Request_EntityChanged`, and a failed operation inside a snapshot `$batch` (BC
+rolled the batch back). A write answered 408 (operation timeout), 504 (10-minute limit) or any
+other 5xx without `Retry-After` may have been committed: it becomes `OutcomeUnknown`, and like a
+write whose answer was lost it is never re-sent from here: the connector looks it up first.
 """
 
 import hashlib
@@ -114,6 +116,23 @@ def _write_hook(exc: Exception) -> bool | float:
     return retry_hook(exc)
 
 
+def _pinned(hook):
+    """For a request pinned to an ETag: after `Request_EntityChanged` the same request can only
+    fail on the stale ETag, so it is left to the caller to re-read (the engine retries the step)."""
+    def pinned(exc: Exception) -> bool | float:
+        return False if isinstance(exc, Transient) and exc.status == 409 else hook(exc)
+    return pinned
+
+
+def unknown_if_ambiguous(exc: ConnectorError, what: str) -> ConnectorError | None:
+    """The OutcomeUnknown a write's ambiguous answer stands for, or None if the answer is clear."""
+    if isinstance(exc, Transient) and not isinstance(exc, RateLimited) and exc.status is not None \
+            and (exc.status == 408 or exc.status >= 500):
+        return OutcomeUnknown(f"{what} answered {exc.status}, perhaps after committing: {exc.message}",
+                              request_id=exc.request_id, status=exc.status)
+    return None
+
+
 class BusinessCentralClient(HttpStack):
     request_id_header = "request-id"
     idempotency_header = "x-expensico-idempotency-key"   # BC ignores it; it ties the call log to the record
@@ -121,6 +140,7 @@ class BusinessCentralClient(HttpStack):
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, session=kw.pop("session", None) or _session(connection))
         self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
+        self._holding_place = False
 
     # Vendor hooks -------------------------------------------------------------------------
     def auth_headers(self) -> dict:
@@ -149,16 +169,28 @@ class BusinessCentralClient(HttpStack):
             code, _, detail = self.parse_error(status, body)
             return RateLimited(detail or f"busy ({status})", retry_after=retry_after, request_id=request_id,
                                status=status)
+        if status == 409 and self.parse_error(status, body)[0] == "Request_EntityChanged":
+            # A concurrent edit made BC refuse the write: nothing of ours was changed.
+            return Transient(self.parse_error(status, body)[2], request_id=request_id, status=status)
         return super()._translate(status, body, headers, request_id)
 
     # BC's limits, enforced before anything is sent ----------------------------------------
     def _send(self, method, path, **kw) -> Response:
+        if self._holding_place:
+            # The stack's one re-send after a token refresh (a 401) runs inside this call: it uses
+            # the place already held, or five refreshing workers would wait on each other.
+            self._check_window()
+            return super()._send(method, path, **kw)
         # The place is held across every worker process, so at most 5 requests are in flight
         # whatever the number of workers; the lease outlives any request (timeouts) if one dies.
         lease = CONNECT_TIMEOUT + self.timeout[1] + 30
         with concurrency_slot(self.connection, limit=CONCURRENT, lease=lease, wait_max=CONCURRENCY_WAIT):
-            self._check_window()
-            return super()._send(method, path, **kw)
+            self._holding_place = True
+            try:
+                self._check_window()
+                return super()._send(method, path, **kw)
+            finally:
+                self._holding_place = False
 
     def _check_window(self) -> None:
         """The call log is the sliding window: every attempt we sent is a row. A request is
@@ -180,14 +212,24 @@ class BusinessCentralClient(HttpStack):
         kw.setdefault("timeout", self.timeout)
         attempt = {"n": 0}
 
+        write = not read_only and method != "DELETE"
+
         def once():
             attempt["n"] += 1
-            return self._send(method, path, params=kw.get("params"), json_body=kw.get("json_body"),
-                              files=None, data=kw.get("data"), headers=kw.get("headers"),
-                              idempotency_key=kw.get("idempotency_key", ""), timeout=kw["timeout"],
-                              attempt=attempt["n"])
+            try:
+                return self._send(method, path, params=kw.get("params"), json_body=kw.get("json_body"),
+                                  files=None, data=kw.get("data"), headers=kw.get("headers"),
+                                  idempotency_key=kw.get("idempotency_key", ""), timeout=kw["timeout"],
+                                  attempt=attempt["n"])
+            except Transient as exc:
+                unknown = unknown_if_ambiguous(exc, f"{method} {path}") if write else None
+                if unknown:
+                    raise unknown from exc
+                raise
 
-        hook = retry_hook if (read_only or method == "DELETE") else _write_hook
+        hook = retry_hook if not write else _write_hook
+        if (kw.get("headers") or {}).get("If-Match", "*") != "*":
+            hook = _pinned(hook)
         return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
 
     def company_path(self, rest: str) -> str:
@@ -208,22 +250,30 @@ class BusinessCentralClient(HttpStack):
             url, query = body["@odata.nextLink"], None
         raise RuntimeError(f"{path}: more than {MAX_PAGES} pages")
 
-    def batch(self, operations: list[dict], *, read_only: bool = False, idempotency_key: str = "") -> list[dict]:
-        """Runs operations in `$batch` calls of ≤100 with `Isolation: snapshot`; returns the inner
-        responses in order. A failed inner write fails the call (BC rolled the batch back)."""
+    def batch(self, operations: list[dict], *, read_only: bool = False, idempotency_key: str = "",
+              snapshot: bool = True, tolerate: tuple[int, ...] = ()) -> list[dict]:
+        """Runs operations in `$batch` calls of ≤100, with `Isolation: snapshot` unless told not to;
+        returns the inner responses in order. A failed inner write fails the call (in a snapshot
+        batch BC rolled it all back), unless its status is one the caller tolerates."""
         out = []
         for chunk in schema.chunks(operations):
             body = schema.batch(chunk)
             hook = retry_hook if read_only else _write_hook
 
             def once(body=body):
-                resp = self._send("POST", "$batch", params=None, json_body=body, files=None, data=None,
-                                  headers={"Isolation": "snapshot"}, idempotency_key=idempotency_key,
-                                  timeout=self.timeout, attempt=1)
+                try:
+                    resp = self._send("POST", "$batch", params=None, json_body=body, files=None, data=None,
+                                      headers={"Isolation": "snapshot"} if snapshot else None,
+                                      idempotency_key=idempotency_key, timeout=self.timeout, attempt=1)
+                except Transient as exc:
+                    unknown = None if read_only else unknown_if_ambiguous(exc, "$batch")
+                    if unknown:
+                        raise unknown from exc
+                    raise
                 inner = sorted(resp.body.get("responses", []), key=lambda r: int(r["id"]))
                 for item in inner:
                     status = int(item.get("status", 500))
-                    if status >= 400 and (not read_only or status == 429 or status >= 500):
+                    if status >= 400 and status not in tolerate and (not read_only or status == 429 or status >= 500):
                         if status == 424:           # "failed dependency": look for the cause
                             continue
                         raise self._translate(status, item.get("body"), item.get("headers") or {},

@@ -2,19 +2,29 @@
 
 Per-connection settings (Connection.settings): `export_mode` "journal" (default) or
 "purchase_invoice"; `post` (call `Microsoft.NAV.post` after creating); `journal_code`
-(default EXPENSICO); `authority_host`/`tenant`/`ca_bundle` for Entra; `company_id` and
-`journal_id` are remembered by `check()`.
+(default EXPENSICO, at most 10 characters); `authority_host`/`tenant`/`ca_bundle` for Entra;
+`company_id` and `journal_id` are remembered by `check()`.
+
+Journal lines go into the connection's journal batch (`journal_code`) for the accountant to
+review and post. With `post` on they go instead into a batch of the document's own
+(`schema.posting_journal_code`), which is posted and deleted: `Microsoft.NAV.post` posts every
+line of a batch, and a shared batch can hold another worker's document half-made (contract
+A7.1: a dedicated batch when posting automatically). A receipt is attached to the document's
+first journal line (`parentType` "Journal") or to the purchase invoice.
 
 Duplicates: BC has no idempotency header. Our reference (short form, see schema.py) goes into
-`documentNumber`/`externalDocumentNumber` or `vendorInvoiceNumber`; a push whose key was sent
-before, or whose answer was lost, looks the reference up (one `$batch` of GETs) before anything
-is re-sent.
+`documentNumber`/`externalDocumentNumber` or `vendorInvoiceNumber`. A document built in several
+requests carries a pending number until its last request, so a lookup never reports a half-made
+one (documents.py). A push whose key was sent before, or whose answer was lost or ambiguous
+(408, 504, 5xx without `Retry-After`), looks the reference up (one `$batch` of GETs), clears
+any half-made pieces, and only then sends again.
 
 Reversal, the vendor's way: unposted journal lines and draft purchase invoices are deleted
 (`If-Match` with their ETag); a posted journal document gets a reversing journal document,
-numbered `short("R:" + reference)` so the original can be recognised as reversed, and posted.
-A posted purchase invoice gets a corrective credit memo (`purchaseCreditMemos` with `invoiceId`,
-numbered `short("R:" + reference)`), posted; draft credit-memo dimensions are not copied.
+numbered `short("R:" + reference)` so the original can be recognised as reversed. A posted
+purchase invoice gets a corrective credit memo (`purchaseCreditMemos` with `invoiceId`, numbered
+`short("R:" + reference)`); draft credit-memo dimensions are not copied. Either is posted only
+with the `post` option; without it, it waits in BC for the accountant.
 """
 
 import logging
@@ -22,7 +32,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 from urllib.parse import quote
 
-from django.core.files.storage import default_storage
 from django.db import transaction
 
 from ..base import (
@@ -40,11 +49,12 @@ from ..entry import AccountingEntry, EntryKind
 from ..errors import OutcomeUnknown, Permanent
 from ..models import CallLog, Connection
 from . import catalog as bc_catalog
-from . import schema
+from . import documents, schema
 from .client import BusinessCentralClient
 
 log = logging.getLogger(__name__)
 DEFAULT_JOURNAL = "EXPENSICO"
+CREATE_ATTEMPTS = 3      # creates, each after the last one's OutcomeUnknown proved it absent
 ACCOUNT_SHAPES = {   # purpose → (category, subcategory, number range)
     AccountPurpose.EMPLOYEE_CLAIMS: ("Liabilities", "Current Liabilities", range(2190, 2300)),
     AccountPurpose.EMPLOYEES_BALANCE: ("Assets", "Current Assets", range(1390, 1500)),
@@ -67,6 +77,10 @@ class BusinessCentralConnector(Connector):
     @property
     def mode(self) -> str:
         return self.connection.settings.get("export_mode") or "journal"
+
+    @property
+    def posting(self) -> bool:
+        return bool(self.connection.settings.get("post"))
 
     def cp(self, rest: str) -> str:
         return self.client.company_path(rest)
@@ -97,6 +111,11 @@ class BusinessCentralConnector(Connector):
     def journal_id(self, *, refresh: bool = False) -> str:
         """Find or create our general journal batch once, then remember it (`check()` looks again)."""
         code = self.connection.settings.get("journal_code") or DEFAULT_JOURNAL
+        if len(code) > schema.JOURNAL_CODE_LENGTH:
+            # BC would refuse the batch (Code[10]); say which setting to change, before sending.
+            raise Permanent(f"the connection's journal_code {code!r} has {len(code)} characters; a Business Central "
+                            f"journal code has at most {schema.JOURNAL_CODE_LENGTH}", code="invalid_setting",
+                            field="journal_code")
         if not refresh and self.connection.settings.get("journal_id") and self.connection.settings.get("journal_for") == code:
             return self.connection.settings["journal_id"]
         rows = self.client.list_all(self.cp("journals"), **{"$filter": f"code eq {schema.odata_quote(code)}"})
@@ -149,18 +168,36 @@ class BusinessCentralConnector(Connector):
         if entry.kind is EntryKind.REVERSAL:
             raise Permanent("push does not take reversals; use reverse()", code="unsupported_entry", field="kind")
         if CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key).exists():
-            found = self.find_by_reference([entry.reference]).get(entry.reference)
+            found = self._resume(entry, idempotency_key)
             if found:
-                return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
-        warnings: list[str] = []
-        try:
-            external_id = self._create(entry, idempotency_key, warnings)
-        except OutcomeUnknown:
-            found = self.find_by_reference([entry.reference]).get(entry.reference)
-            if found:
-                return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
-            external_id = self._create(entry, idempotency_key, warnings)   # proven absent: send again
-        return PushResult(external_id=external_id, calls=self.client.calls - before, warnings=tuple(warnings))
+                return PushResult(external_id=found, replayed=True, calls=self.client.calls - before)
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            warnings: list[str] = []
+            try:
+                external_id = self._create(entry, idempotency_key, warnings)
+                return PushResult(external_id=external_id, calls=self.client.calls - before,
+                                  warnings=tuple(warnings))
+            except OutcomeUnknown:
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                found = self._resume(entry, idempotency_key)     # proven absent: send again
+                if found:
+                    return PushResult(external_id=found, replayed=True, calls=self.client.calls - before)
+        raise AssertionError("unreachable")
+
+    def _resume(self, entry: AccountingEntry, key: str) -> str | None:
+        """An earlier attempt may have been here: the whole document if BC holds it (posted now if
+        only its posting was missing), else None once the pieces of a half-made one are gone."""
+        found, doc, pieces = bc_catalog.resume_state(self, entry.reference)
+        documents.clear(self, pieces, receipts_too=bool(entry.attachments))
+        if found is None:
+            return None
+        if self.posting and doc.own_lines:
+            documents.post_journal(self, doc.journal["id"], key)
+        elif self.posting and found.external_id.startswith("PI:") and found.status == "Draft":
+            self.client.request("POST", self.cp(f"purchaseInvoices({found.external_id[3:]})/Microsoft.NAV.post"),
+                                idempotency_key=key)
+        return found.external_id
 
     def _create(self, entry: AccountingEntry, key: str, warnings: list[str]) -> str:
         try:
@@ -168,76 +205,19 @@ class BusinessCentralConnector(Connector):
                 invoice = schema.purchase_invoice(
                     entry, vendor_id=entry.contact or self.connection.settings.get("default_vendor_id", ""),
                     lcy=self.connection.settings.get("lcy", ""))
-                return self._create_invoice(invoice, entry, key, warnings)
+                return "PI:" + documents.create_invoice(self, invoice, key, files=documents.receipts(entry, warnings),
+                                                        post=self.posting)
             lines = self._journal_lines(entry)
         except schema.UnsupportedEntry as exc:
-            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
-        short = schema.short_reference(entry.reference)
-        self._create_journal_lines(lines, key)
-        if lines and self.connection.settings.get("post"):
-            self.client.request("POST", self.cp(f"journals({self.journal_id()})/Microsoft.NAV.post"),
-                                idempotency_key=key)
-        return f"GJ:{short}"
+            raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
+        number = schema.short_reference(entry.reference)
+        documents.create_journal(self, lines, number, key, files=documents.receipts(entry, warnings),
+                                 post=self.posting)
+        return f"GJ:{number}"
 
     def _journal_lines(self, entry: AccountingEntry) -> list[schema.JournalLine]:
         return schema.journal_lines(entry, lcy=self.connection.settings.get("lcy", ""),
                                     base_currency=self.connection.organization.base_currency)
-
-    def _create_journal_lines(self, lines: list[schema.JournalLine], key: str) -> list[str]:
-        path = self.cp(f"journals({self.journal_id()})/journalLines")
-        if len(lines) == 1 and not lines[0].dimensions:
-            return [self.client.request("POST", path, json_body=lines[0].body, idempotency_key=key).body["id"]]
-        inner = self.client.batch([{"method": "POST", "url": path, "body": ln.body} for ln in lines],
-                                  idempotency_key=key)
-        ids = [r["body"]["id"] for r in inner]
-        dims = [{"method": "POST", "url": self.cp(f"journalLines({line_id})/dimensionSetLines"), "body": d}
-                for line_id, ln in zip(ids, lines, strict=True) for d in ln.dimensions]
-        if dims:
-            try:
-                self.client.batch(dims, idempotency_key=key)
-            except Permanent:
-                # The lines went in without their dimensions: take them out again.
-                self.client.batch([{"method": "DELETE", "url": self.cp(f"journalLines({i})"),
-                                    "headers": {"If-Match": "*"}} for i in ids])
-                raise
-        return ids
-
-    def _create_invoice(self, invoice: schema.PurchaseInvoice, entry: AccountingEntry, key: str,
-                        warnings: list[str]) -> str:
-        simple = len(invoice.lines) == 1 and not invoice.lines[0].dimensions
-        body = {**invoice.header, "purchaseInvoiceLines": [invoice.lines[0].body]} if simple else invoice.header
-        header = self.client.request("POST", self.cp("purchaseInvoices"), json_body=body, idempotency_key=key).body
-        if not simple:
-            try:
-                path = self.cp(f"purchaseInvoices({header['id']})/purchaseInvoiceLines")
-                inner = self.client.batch([{"method": "POST", "url": path, "body": ln.body} for ln in invoice.lines],
-                                          idempotency_key=key)
-                dims = [{"method": "POST", "url": self.cp(f"purchaseInvoiceLines({r['body']['id']})/dimensionSetLines"),
-                         "body": d} for r, ln in zip(inner, invoice.lines, strict=True) for d in ln.dimensions]
-                if dims:
-                    self.client.batch(dims, idempotency_key=key)
-            except Permanent:
-                # Fyle's compensation: a header without its lines must not stay behind.
-                self.client.request("DELETE", self.cp(f"purchaseInvoices({header['id']})"),
-                                    headers={"If-Match": "*"})
-                raise
-        self._attach(header["id"], "Purchase Invoice", entry, warnings)
-        if self.connection.settings.get("post"):
-            self.client.request("POST", self.cp(f"purchaseInvoices({header['id']})/Microsoft.NAV.post"),
-                                idempotency_key=key)
-        return f"PI:{header['id']}"
-
-    def _attach(self, parent_id: str, parent_type: str, entry: AccountingEntry, warnings: list[str]) -> None:
-        for att in entry.attachments:
-            if not att.storage_path or not default_storage.exists(att.storage_path):
-                warnings.append(f"receipt {att.filename} not fetched yet; pushed without it")
-                continue
-            with default_storage.open(att.storage_path, "rb") as fh:
-                content = fh.read()
-            row = self.client.request("POST", self.cp("attachments"), json_body={
-                "parentId": parent_id, "fileName": att.filename, "parentType": parent_type}).body
-            self.client.request("PATCH", self.cp(f"attachments({row['id']})/attachmentContent"), data=content,
-                                headers={"If-Match": "*", "Content-Type": att.content_type or "application/octet-stream"})
 
     def preview(self, entry: AccountingEntry) -> dict:
         """What `push` would send (dry run): no network. Money as strings, digit for digit."""
@@ -263,15 +243,23 @@ class BusinessCentralConnector(Connector):
         if kind == "PI":
             return self._reverse_invoice(ident, entry, idempotency_key, before)
         short, reference = ident, entry.reverses or ""
-        state = bc_catalog.journal_state(self, short, reversal_number(reference) if reference else "")
-        if state["lines"]:
-            self.client.batch([{"method": "DELETE", "url": self.cp(f"journalLines({ln['id']})"),
-                                "headers": {"If-Match": ln.get("@odata.etag", "*")}} for ln in state["lines"]])
+        number = reversal_number(reference) if reference else ""
+        original, reversal, pieces = bc_catalog.journal_state(self, short, number)
+        if original.unposted:
+            shared = self.connection.settings.get("journal_id")
+            ops = [{"method": "DELETE", "url": self.cp(f"journals({shared})/journalLines({ln['id']})"),
+                    "headers": {"If-Match": ln.get("@odata.etag", "*")}} for ln in original.shared]
+            if original.own_lines:
+                ops.append({"method": "DELETE", "url": self.cp(f"journals({original.journal['id']})"),
+                            "headers": documents.ANY})
+            self.client.batch(ops)
             return PushResult(external_id=external_id, calls=self.client.calls - before)
-        if not state["posted"]:
+        if not original.posted:
             return PushResult(external_id=external_id, calls=self.client.calls - before,
                               notes=("already gone in Business Central",))
-        if state["reversed"]:
+        if reversal and reversal.exists:
+            if self.posting and reversal.own_lines:      # made earlier, its posting never landed
+                documents.post_journal(self, reversal.journal["id"], idempotency_key)
             return PushResult(external_id=external_id, calls=self.client.calls - before,
                               notes=("already reversed",))
         if not reference:
@@ -279,13 +267,10 @@ class BusinessCentralConnector(Connector):
         try:
             lines = self._journal_lines(entry)
         except schema.UnsupportedEntry as exc:
-            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
-        number = reversal_number(reference)
-        for line in lines:
-            line.body.update(documentNumber=number, externalDocumentNumber=number)
-        self._create_journal_lines(lines, idempotency_key)
-        self.client.request("POST", self.cp(f"journals({self.journal_id()})/Microsoft.NAV.post"),
-                            idempotency_key=idempotency_key)
+            raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
+        documents.clear(self, pieces, receipts_too=False)
+        # Without the `post` option the reversing document waits, unposted, for the accountant.
+        documents.create_journal(self, lines, number, idempotency_key, files=[], post=self.posting)
         return PushResult(external_id=f"GJ:{number}", calls=self.client.calls - before)
 
     def _reverse_invoice(self, invoice_id: str, entry: AccountingEntry, key: str, before: int) -> PushResult:
@@ -305,7 +290,7 @@ class BusinessCentralConnector(Connector):
         number = reversal_number(entry.reverses or row["vendorInvoiceNumber"])
         existing = self.client.list_all(self.cp("purchaseCreditMemos"),
                                         **{"$filter": f"vendorCreditMemoNumber eq {schema.odata_quote(number)}"})
-        if existing and existing[0]["status"] == "Draft":    # created earlier, its posting never landed
+        if existing and existing[0]["status"] == "Draft" and self.posting:   # made earlier, never posted
             self.client.request("POST", self.cp(f"purchaseCreditMemos({existing[0]['id']})/Microsoft.NAV.post"),
                                 idempotency_key=key)
             return PushResult(external_id=f"PCM:{existing[0]['id']}", calls=self.client.calls - before)
@@ -316,11 +301,12 @@ class BusinessCentralConnector(Connector):
             memo = schema.credit_memo(entry, vendor_id=row["vendorId"], invoice_id=invoice_id, number=number,
                                       lcy=self.connection.settings.get("lcy", ""))
         except schema.UnsupportedEntry as exc:
-            raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+            raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
         header = self.client.request("POST", self.cp("purchaseCreditMemos"), idempotency_key=key, json_body={
             **memo.header, "purchaseCreditMemoLines": [ln.body for ln in memo.lines]}).body
-        self.client.request("POST", self.cp(f"purchaseCreditMemos({header['id']})/Microsoft.NAV.post"),
-                            idempotency_key=key)
+        if self.posting:     # otherwise the draft credit memo waits for the accountant
+            self.client.request("POST", self.cp(f"purchaseCreditMemos({header['id']})/Microsoft.NAV.post"),
+                                idempotency_key=key)
         return PushResult(external_id=f"PCM:{header['id']}", calls=self.client.calls - before)
 
 def _plain(value):

@@ -19,19 +19,24 @@ Choices where the contract says "unknown":
 * Creating G/L accounts: API v2.0 `accounts` is read-only, as documented. The sandbox also
   serves BC's OData V4 web-service page `ODataV4/Company('<name>')/Chart_of_Accounts` (page 16,
   which a customer can publish in *Web Services*), which is what `ensure_account` uses.
+* Fault switches answer in OData's shape (`Unknown`, or `Request_EntityChanged` for 409) with the
+  switch's `Retry-After`; `answer_after_commit` carries a request out, then answers 408/504.
+* Deleting a journal batch deletes its lines; an attachment must name an existing parent for
+  `parentType` `Journal` (a journal line) or `Purchase Invoice`.
 """
 
-import copy
 import json
 import re
 import threading
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import unquote
 
 from ..sandboxing import Request, Response, SandboxApp
 from .sandbox_entra import EntraMixin
 from .sandbox_odata import ODataError, TlsSandboxServer, apply_query, error, etag
+from .sandbox_pages import ChartOfAccountsMixin
 from .sandbox_store import LINES, READ_ONLY, Rules, new_id, now_ts
+from .sandbox_wire import WireMixin
 
 SEED_PATH = Path(__file__).parent / "fixtures" / "seed.json"
 SEED = json.loads(SEED_PATH.read_text())
@@ -45,6 +50,8 @@ CHILDREN = {("journals", "journalLines"): "journalId", ("purchaseInvoices", "pur
             ("dimensions", "dimensionValues"): "dimensionId", ("journalLines", "dimensionSetLines"): "parentId",
             ("purchaseInvoices", "dimensionSetLines"): "parentId",
             ("purchaseInvoiceLines", "dimensionSetLines"): "parentId"}
+# `$expand` a collection may take: navigation property → the child's link to its parent.
+EXPANDS = {("dimensions", "dimensionValues"): "dimensionId", ("journals", "journalLines"): "journalId"}
 PARENT_TYPES = {"journalLines": "Journal Line", "purchaseInvoices": "Purchase Invoice",
                 "purchaseInvoiceLines": "Purchase Invoice Line"}
 SETS = ("accounts", "bankAccounts", "vendors", "employees", "journals", "journalLines", "purchaseInvoices",
@@ -63,13 +70,15 @@ def _segments(path: str) -> list[tuple[str, str | None]]:
     return out
 
 
-class BusinessCentralSandbox(EntraMixin, Rules, SandboxApp):
+class BusinessCentralSandbox(EntraMixin, WireMixin, ChartOfAccountsMixin, Rules, SandboxApp):
     name = "business_central"
     tenant = TENANT
+    api_prefix, odata_prefix = API_PREFIX, ODATA_PREFIX
 
     def __init__(self, *, snapshot: str | None = None):
         super().__init__()
         self.snapshot, self.ca_bundle = snapshot, ""
+        self.late_answers = []
         self.lock = threading.RLock()
         self.reset()
         if snapshot and Path(snapshot).exists():
@@ -158,6 +167,9 @@ class BusinessCentralSandbox(EntraMixin, Rules, SandboxApp):
 
     # Dispatch ---------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
+        return self.late_answer(req, self._dispatch(req))
+
+    def _dispatch(self, req: Request) -> Response:
         with self.lock:
             try:
                 if req.path.startswith(f"/{TENANT}/") or req.path.split("/")[1:2] != ["v2.0"]:
@@ -247,12 +259,13 @@ class BusinessCentralSandbox(EntraMixin, Rules, SandboxApp):
             rows = [r for r in rows if r.get(link) == parent[1]["id"]]
         if method == "GET":
             rendered = [self.render(r) for r in rows]
-            if entity == "journalLines":   # documented: GET returns G/L and bank lines only
-                rendered = [r for r in rendered if r["accountType"] in ("G/L Account", "Bank Account")]
-            if entity == "dimensions" and "dimensionValues" in (query.get("$expand") or [""])[0]:
-                for r in rendered:
-                    r["dimensionValues"] = [self.render(v) for v in self.sets["dimensionValues"].values()
-                                            if v["dimensionId"] == r["id"]]
+            if entity == "journalLines":
+                rendered = _gettable_lines(rendered)
+            for (owner, child), link in EXPANDS.items():
+                if entity == owner and child in (query.get("$expand") or [""])[0]:
+                    for r in rendered:
+                        kids = [self.render(v) for v in self.sets[child].values() if v[link] == r["id"]]
+                        r[child] = _gettable_lines(kids) if child == "journalLines" else kids
             return self._collection(req, rendered, query)
         if method != "POST" or entity in READ_ONLY:
             return self._not_allowed(method)
@@ -289,6 +302,7 @@ class BusinessCentralSandbox(EntraMixin, Rules, SandboxApp):
                                  f"The record already exists: Name='{body.get('code')}'.")
             return self._put(entity, {"templateDisplayName": "GENERAL", "balancingAccountId": "", **body})
         if entity == "attachments":
+            self.check_attachment_parent(body)
             return self._put(entity, {"byteSize": 0, "parentType": "", **body})
         if entity == "bankAccounts" and any(b["number"] == body.get("number") for b in self.sets[entity].values()):
             raise ODataError(400, "Internal_EntityWithSameKeyExists",
@@ -348,66 +362,10 @@ class BusinessCentralSandbox(EntraMixin, Rules, SandboxApp):
             body["@odata.nextLink"] = f"{req.base_url}{req.path}?{params}{'&' if params else ''}$skiptoken={start + size}"
         return Response(200, body)
 
-    # $batch ---------------------------------------------------------------------------------
-    def batch(self, req: Request) -> Response:
-        if req.method != "POST":
-            return self._not_allowed(req.method)
-        operations = (req.json() or {}).get("requests", [])
-        if len(operations) > 100:
-            raise ODataError(400, "BadRequest", "The batch request contains more than 100 operations.")
-        snapshot = req.header("isolation").lower() == "snapshot"
-        saved = copy.deepcopy(self.sets) if snapshot else None
-        responses, failed = [], None
-        for op in operations:
-            parts = urlsplit(op.get("url", ""))
-            path = parts.path[len(API_PREFIX):] if parts.path.startswith(API_PREFIX) else parts.path.lstrip("/")
-            headers = {k.lower(): v for k, v in (op.get("headers") or {}).items()}
-            try:
-                resp = self.api(op["method"].upper(), path, parse_qs(parts.query), headers, op.get("body"), None)
-            except ODataError as exc:
-                resp = exc.response()
-            body = resp.body
-            if isinstance(body, bytes):
-                body = body.decode("utf-8-sig")
-            responses.append({"id": op.get("id"), "status": resp.status, "headers": resp.headers, "body": body})
-            if resp.status >= 400 and snapshot:
-                failed = op.get("id")
-                break
-        if failed is not None:
-            self.sets = saved
-            done = {r["id"] for r in responses}
-            responses = [r if r["id"] == failed else {**r, "status": 424, "body": {"error": {
-                "code": "BadRequest", "message": f"Rolled back: operation {failed} failed."}}} for r in responses]
-            responses += [{"id": op.get("id"), "status": 424, "headers": {}, "body": {"error": {
-                "code": "BadRequest", "message": f"Not run: operation {failed} failed."}}}
-                for op in operations if op.get("id") not in done]
-        return Response(200, {"responses": responses})
 
-    # OData V4 web service: Chart_of_Accounts (page 16) ----------------------------------------
-    def chart_of_accounts(self, req: Request) -> Response:
-        rest = unquote(req.path[len(ODATA_PREFIX):])
-        match = re.match(r"^Company\('(.+)'\)/Chart_of_Accounts$", rest)
-        if not match or match.group(1) != self.company["name"]:
-            return error(404, "BadRequest_NotFound", "The requested web service was not published.")
-        if req.method == "GET":
-            return Response(200, {"value": [{"No": a["number"], "Name": a["displayName"],
-                                             "Account_Category": a["category"], "Account_Type": a["accountType"],
-                                             "Direct_Posting": a["directPosting"]}
-                                            for a in self.sets["accounts"].values()]})
-        if req.method != "POST":
-            return self._not_allowed(req.method)
-        body = req.json() or {}
-        number = str(body.get("No", ""))
-        if not number or any(a["number"] == number for a in self.sets["accounts"].values()):
-            raise ODataError(400, "Internal_EntityWithSameKeyExists", f"The record already exists: No.='{number}'.")
-        row = self._put("accounts", {"number": number, "displayName": body.get("Name", ""),
-                                     "category": body.get("Account_Category", ""),
-                                     "subCategory": body.get("Account_Subcategory_Descript", ""),
-                                     "accountType": body.get("Account_Type", "Posting"),
-                                     "directPosting": bool(body.get("Direct_Posting", True)), "blocked": False,
-                                     "netChange": 0})
-        return Response(201, {"No": row["number"], "Name": row["displayName"], "Account_Category": row["category"],
-                              "Account_Type": row["accountType"], "Direct_Posting": row["directPosting"]})
+def _gettable_lines(lines: list[dict]) -> list[dict]:
+    """Documented: GET returns only journal lines on a G/L or bank account."""
+    return [r for r in lines if r["accountType"] in ("G/L Account", "Bank Account")]
 
 
 def make_server(*, host: str = "127.0.0.1", port: int = 0, snapshot: str | None = None,

@@ -35,6 +35,27 @@ def error(status: int, code: str, message: str) -> Response:
                     {"request-id": str(correlation)})
 
 
+# What the sandbox's fault switches answer. The contract lists the statuses (A9) but no codes for
+# 408/429/5xx; `Unknown` is BC's catch-all code, `Request_EntityChanged` the documented 409.
+FAULT_ANSWERS = {
+    408: ("Unknown", "The operation has timed out. The session was cancelled."),
+    409: ("Request_EntityChanged", "Another user has already changed the record."),
+    429: ("Unknown", "Too many requests. The request limit for this user has been reached."),
+    502: ("Unknown", "The service is temporarily unavailable. Try again later."),
+    503: ("Unknown", "The service is temporarily unavailable. Try again later."),
+    504: ("Unknown", "The request took longer than 10 minutes and was stopped."),
+}
+
+
+def fault(status: int, retry_after: str | None = None) -> Response:
+    """A fault in OData's error shape, with `Retry-After` when the switch carries one."""
+    code, message = FAULT_ANSWERS.get(status, ("Unknown", "An unexpected error has occurred."))
+    resp = error(status, code, message)
+    if retry_after is not None:
+        resp.headers["Retry-After"] = str(retry_after)
+    return resp
+
+
 def _literal(token: str):
     if token.startswith("'"):
         return token[1:-1].replace("''", "'")

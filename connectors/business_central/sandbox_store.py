@@ -30,6 +30,10 @@ WRITABLE = {
 }
 CODE_FIELDS = {"documentNumber": 20, "externalDocumentNumber": 20, "vendorInvoiceNumber": 35,
                "vendorCreditMemoNumber": 35, "code": 20}
+# A journal (batch) code is shorter than other Code fields: Code[10] (contract A6).
+ENTITY_CODE_FIELDS = {"journals": {"code": 10}}
+# Attachment parent types the sandbox knows → the entity set the parent lives in.
+ATTACHMENT_PARENTS = {"Journal": "journalLines", "Purchase Invoice": "purchaseInvoices"}
 LINES = {"purchaseInvoices": "purchaseInvoiceLines", "purchaseCreditMemos": "purchaseCreditMemoLines"}
 TEXT_FIELDS = {"description": 100, "comment": 250, "displayName": 100, "description2": 50}
 AP_ACCOUNT = "2110"
@@ -57,7 +61,7 @@ class Rules:
                 raise ODataError(400, "BadRequest", f"The property '{name}' does not exist on type "
                                  f"'Microsoft.NAV.{entity[:-1]}'. Make sure to only use property names that are "
                                  f"defined by the type.")
-        for name, limit in {**CODE_FIELDS, **TEXT_FIELDS}.items():
+        for name, limit in {**CODE_FIELDS, **TEXT_FIELDS, **ENTITY_CODE_FIELDS.get(entity, {})}.items():
             value = body.get(name)
             if isinstance(value, str) and len(value) > limit:
                 raise ODataError(400, "Application_StringExceededLength",
@@ -263,7 +267,20 @@ class Rules:
         if memo.get("invoiceId") in self.sets["purchaseInvoices"]:
             self.sets["purchaseInvoices"][memo["invoiceId"]].update(status="Corrective")
 
+    def check_attachment_parent(self, body: dict) -> None:
+        parents = ATTACHMENT_PARENTS.get(body.get("parentType") or "")
+        if parents and body.get("parentId") not in self.sets[parents]:
+            raise ODataError(400, "Internal_RecordNotFound", f"The {body['parentType']} with id "
+                             f"{body.get('parentId')} does not exist.")
+
     def delete_children(self, entity: str, row_id: str) -> None:
+        """What BC deletes with a record: its dimension set lines, a document's lines, and a
+        journal batch's lines (attachments stay: they are incoming documents of their own)."""
+        if entity == "journals":
+            for line_id, line in list(self.sets["journalLines"].items()):
+                if line["journalId"] == row_id:
+                    self.delete_children("journalLines", line_id)
+                    del self.sets["journalLines"][line_id]
         for line_id, line in list(self.sets["dimensionSetLines"].items()):
             if line["parentId"] == row_id:
                 del self.sets["dimensionSetLines"][line_id]

@@ -12,6 +12,10 @@ Our reference must fit BC's 20-character Code fields (`documentNumber`,
 that already fits and is upper-case travels as is; any other becomes `EXP-` + the first 16
 base32 characters of its SHA-256 (80 bits: a collision needs ~10^12 references, and the full
 reference rides along in `comment` / `description2`, so a lookup can still tell them apart).
+
+A document built in several requests carries `pending_number(number)` until its last request
+renames it, so a lookup by our reference only ever sees whole documents. A document posted
+automatically is built in a journal batch of its own, `posting_journal_code(number)`.
 """
 
 import base64
@@ -23,6 +27,7 @@ from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
 from ..money import round_money
 
 CODE_LENGTH = 20
+JOURNAL_CODE_LENGTH = 10        # a journal batch code is Code[10]
 DESCRIPTION_LENGTH = 50         # v1/beta docs; v2.0 allows more, 50 is safe everywhere
 COMMENT_LENGTH = 250
 MAX_BATCH = 100
@@ -32,17 +37,33 @@ DIMENSION_PREFIX = "dimension:"
 class UnsupportedEntry(ValueError):
     """The entry cannot be expressed in BC (raised as Permanent by the connector)."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, code: str = "unsupported_entry"):
         super().__init__(message)
         self.field = field
+        self.code = code
+
+
+def _digest(text: str) -> str:
+    return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
 def short_reference(reference: str) -> str:
     """Our reference in ≤20 upper-case characters, deterministic and (practically) collision-free."""
     if len(reference) <= CODE_LENGTH and reference == reference.upper():
         return reference
-    digest = base64.b32encode(hashlib.sha256(reference.encode()).digest()).decode()
-    return "EXP-" + digest[:16]
+    return "EXP-" + _digest(reference)[:16]
+
+
+def pending_number(number: str) -> str:
+    """What a document is numbered while it is being built: never our reference, so a half-made
+    document is invisible to lookups, yet derived from it, so a later attempt finds the pieces."""
+    return "P-" + _digest("pending:" + number)[:18]
+
+
+def posting_journal_code(number: str) -> str:
+    """A journal batch of the document's own (Code[10]): posting it posts nothing else. 40 bits
+    of hash; such a batch lives only until its document is posted."""
+    return "XP" + _digest("journal:" + number)[:8]
 
 
 def dimension_code(kind: str) -> str | None:
@@ -56,8 +77,12 @@ def dimension_set_lines(line: EntryLine) -> list[dict]:
     out = []
     for dim in line.dimensions:
         code = dimension_code(dim.kind)
-        if code:
-            out.append({"code": code, "valueId": dim.remote_id})
+        if not code:
+            # Dropping it would book the line without an analysis the customer mapped.
+            raise UnsupportedEntry(f"a {dim.kind or 'kind-less'} dimension ({dim.label or dim.remote_id}) has no "
+                                   f"place in Business Central: map it to a BC dimension (dimension:<CODE>)",
+                                   "dimensions", code="unsupported_dimension")
+        out.append({"code": code, "valueId": dim.remote_id})
     return out
 
 

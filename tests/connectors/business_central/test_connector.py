@@ -1,7 +1,6 @@
 """The Business Central connector against its HTTPS sandbox, beyond the shared contract suite."""
 
 import uuid
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -11,42 +10,14 @@ from django.core.files.storage import default_storage
 from connectors.base import CatalogKind, connector_for
 from connectors.business_central import client as bc_client
 from connectors.business_central import schema, testkit
-from connectors.entry import AccountingEntry, Attachment, Dimension, EntryKind, EntryLine, LineRole
-from connectors.errors import AuthExpired, Permanent, RateLimited
+from connectors.entry import AccountingEntry, Attachment
+from connectors.errors import AuthExpired, Permanent
 from connectors.limits import ClientRateLimited
 from connectors.models import CallLog, Connection
 
+from .helpers import key, set_mode, split_entry, vendor_entry
+
 pytestmark = pytest.mark.django_db
-
-
-def key() -> str:
-    return str(uuid.uuid4())
-
-
-def account(server, number):
-    return testkit._account(server, number)
-
-
-def dim_value(server, dimension, code):
-    dim = next(d for d in server.app.sets["dimensions"].values() if d["code"] == dimension)
-    return next(v["id"] for v in server.app.sets["dimensionValues"].values()
-                if v["dimensionId"] == dim["id"] and v["code"] == code)
-
-
-def split_entry(server, conn, reference, *, bad_second=False):
-    return AccountingEntry(
-        kind=EntryKind.EXPENSE, reference=reference, date=date(2026, 11, 3), currency="GBP", description="Trip",
-        lines=(EntryLine(role=LineRole.EXPENSE, account=account(server, "6100"), debit=Decimal("80.00"),
-                         dimensions=(Dimension("dimension:DEPARTMENT", dim_value(server, "DEPARTMENT", "SALES")),)),
-               EntryLine(role=LineRole.EXPENSE, account="bad-account" if bad_second else account(server, "6110"),
-                         debit=Decimal("35.50")),
-               EntryLine(role=LineRole.PAID_THROUGH, account=conn.employee_claims_account, credit=Decimal("115.50"))))
-
-
-def set_mode(conn, **settings):
-    conn.settings = {**conn.settings, **settings}
-    conn.save()
-    return conn
 
 
 def test_check_remembers_company_and_journal(bc_connection, bc_server):
@@ -116,13 +87,6 @@ def test_posting_moves_lines_to_the_ledger_and_reversal_posts_a_reversing_docume
     assert len(bc_server.app.sets["generalLedgerEntries"]) == 4
 
 
-def vendor_entry(server, conn, reference):
-    vendor = next(v["id"] for v in server.app.sets["vendors"].values() if v["number"] == "V0001")
-    base = testkit.sample_entry(server, conn, reference)
-    return AccountingEntry(kind=base.kind, reference=reference, date=base.date, currency="GBP",
-                           description=base.description, lines=base.lines, contact=vendor)
-
-
 def test_purchase_invoice_mode_creates_a_draft_bill_and_reversal_deletes_it(bc_connection, bc_server):
     conn = set_mode(bc_connection, export_mode="purchase_invoice")
     entry = vendor_entry(bc_server, conn, "EXPENSICO-bill-v1")
@@ -154,7 +118,7 @@ def test_posted_purchase_invoice_is_undone_by_a_posted_credit_memo(bc_connection
     assert again.notes == ("already reversed",) and len(bc_server.app.sets["purchaseCreditMemos"]) == 1
 
 
-def test_receipt_is_attached_in_two_calls(bc_connection, bc_server):
+def test_receipt_is_attached_in_two_calls_before_the_invoice_is_numbered(bc_connection, bc_server):
     path = default_storage.save(f"receipts/{uuid.uuid4()}.pdf", ContentFile(b"%PDF-1.7 receipt"))
     conn = set_mode(bc_connection, export_mode="purchase_invoice")
     base = vendor_entry(bc_server, conn, "EXPENSICO-att-v1")
@@ -164,13 +128,8 @@ def test_receipt_is_attached_in_two_calls(bc_connection, bc_server):
     result = connector_for(conn).push(entry, key())
     (attachment,) = bc_server.app.sets["attachments"].values()
     assert attachment["parentId"] == result.external_id[3:] and attachment["byteSize"] == 16
-    assert result.calls == 3
-
-
-def test_503_with_retry_after_is_rate_limited_not_a_failure(bc_connection, bc_server):
-    client = bc_client.BusinessCentralClient(bc_connection)
-    error = client._translate(503, {"error": {"code": "Unknown", "message": "busy"}}, {"Retry-After": "7"}, "")
-    assert isinstance(error, RateLimited) and error.retry_after == 7
+    assert result.calls == 4, "invoice (pending number), attachment, its content, the renaming"
+    assert testkit.held(bc_server, entry.reference)[0]["id"] == result.external_id[3:]
 
 
 def test_the_five_minute_window_is_enforced_before_sending(bc_connection, bc_server):
@@ -225,3 +184,26 @@ def test_preview_shows_the_payload_without_sending(bc_connection, bc_server):
     assert bc_server.app.requests_seen == seen
     assert preview["mode"] == "journal" and preview["journalLines"][0]["amount"] == "115.00"
     json.dumps(preview)
+
+
+def test_a_token_refresh_resends_inside_the_place_already_held(bc_connection, bc_server, monkeypatch):
+    """BC forgets our token (401): the stack fetches a new one and re-sends once. With four of the
+    five places taken by other workers, the re-send must use this request's own place."""
+    from connectors.limits import concurrency_slot
+
+    client = bc_client.BusinessCentralClient(bc_connection)
+    client.request("GET", "companies")                       # a token is cached
+    with bc_server.app.lock:
+        bc_server.app.tokens.clear()                          # …and BC no longer knows it
+    others = [concurrency_slot(bc_connection, limit=bc_client.CONCURRENT, lease=60, wait_max=0) for _ in range(4)]
+    for place in others:
+        place.__enter__()
+    monkeypatch.setattr(bc_client, "CONCURRENCY_WAIT", 0)
+    try:
+        # One attempt, no retries around it: a second place would be refused at once.
+        resp = client._send("GET", "companies", params=None, json_body=None, files=None, data=None, headers=None,
+                            idempotency_key="", timeout=client.timeout, attempt=1)
+        assert resp.status == 200
+    finally:
+        for place in others:
+            place.__exit__(None, None, None)

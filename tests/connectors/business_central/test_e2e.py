@@ -6,11 +6,13 @@ from django.utils import timezone
 
 from connectors.business_central import testkit
 from expensico_sync.core.models import Organization
-from exports.models import ExportRecord
+from exports.models import ExportAttempt, ExportRecord
 from exports.services.worker import records_work_due
 from exports.transitions import Status
-from mappings.models import CategoryMapping
+from mappings.models import CategoryMapping, DimensionMapping
 from tests.exports.conftest import approve, cancel, expense
+
+from .helpers import arm_after, dim_value, lines_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,3 +57,23 @@ def test_lost_responses_are_reconciled_not_duplicated(live_org, books, bc_server
     work()
     assert ExportRecord.objects.get().status == Status.EXPORTED
     assert len(testkit.held(bc_server, "EXPENSICO-exp_1-v1")) == 1
+
+
+def test_a_half_made_document_is_rebuilt_not_reconciled_as_exported(live_org, books, bc_server):
+    DimensionMapping.objects.create(connection=books, dimension_key="cost_center", value="CC-100",
+                                    remote_kind="dimension:DEPARTMENT",
+                                    remote_id=dim_value(bc_server, "DEPARTMENT", "SALES"))
+    # The journal line goes in; its dimensions, and the look-up after, never reach BC.
+    arm_after(bc_server, "journalLines", "reset", in_body=True, count=4, path="$batch")
+    approve(live_org, expense("exp_1", dimensions={"cost_center": "CC-100"}))
+    work()
+    work()
+    record = ExportRecord.objects.get()
+    outcomes = list(record.export_attempts.order_by("number").values_list("outcome", flat=True))
+    assert outcomes == [ExportAttempt.Outcome.OUTCOME_UNKNOWN, ExportAttempt.Outcome.EXPORTED], \
+        "looked up, not found (half-made), built again: never reconciled as exported"
+    assert record.status == Status.EXPORTED, record.last_error
+    (line,) = lines_of(bc_server, record.reference)
+    assert len(bc_server.app.sets["journalLines"]) == 1, "the half-made pieces were cleared"
+    dims = [d for d in bc_server.app.sets["dimensionSetLines"].values() if d["parentId"] == line["id"]]
+    assert [(d["code"], d["valueCode"]) for d in dims] == [("DEPARTMENT", "SALES")]

@@ -164,3 +164,22 @@ def test_purchase_invoice_leaves_the_local_currency_empty():
     invoice = schema.purchase_invoice(entry(pair()), vendor_id="v", lcy="GBP")
     assert invoice.header["currencyCode"] == ""
     assert schema.purchase_invoice(entry(pair(), currency="EUR"), vendor_id="v", lcy="GBP").header["currencyCode"] == "EUR"
+
+
+@pytest.mark.parametrize("kind", ["worktag:Cost_Center_Reference_ID", "gl_object:1", "", "dimension:"])
+def test_a_dimension_kind_bc_cannot_carry_is_refused_not_dropped(kind):
+    dims = (Dimension("dimension:DEPARTMENT", "val-sales"), Dimension(kind, "wt-1", "CC-100"))
+    for build in (schema.journal_lines, lambda e: schema.purchase_invoice(e, vendor_id="v")):
+        with pytest.raises(schema.UnsupportedEntry) as exc:
+            build(entry(pair(dimensions=dims)))
+        assert exc.value.code == "unsupported_dimension" and exc.value.field == "dimensions"
+
+
+def test_pending_numbers_and_posting_journal_codes_fit_and_are_deterministic():
+    short = schema.short_reference("EXPENSICO-e1-v2")
+    pending, journal = schema.pending_number(short), schema.posting_journal_code(short)
+    assert len(pending) <= schema.CODE_LENGTH and pending == pending.upper() and pending != short
+    assert len(journal) <= schema.JOURNAL_CODE_LENGTH and journal == journal.upper()
+    assert (schema.pending_number(short), schema.posting_journal_code(short)) == (pending, journal)
+    other = schema.short_reference("EXPENSICO-e2-v2")
+    assert schema.pending_number(other) != pending and schema.posting_journal_code(other) != journal
