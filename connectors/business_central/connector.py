@@ -45,7 +45,7 @@ from ..base import (
     RemoteDocument,
     register,
 )
-from ..entry import AccountingEntry, EntryKind
+from ..entry import AccountingEntry, EntryKind, LineRole
 from ..errors import OutcomeUnknown, Permanent
 from ..models import CallLog, Connection
 from . import catalog as bc_catalog
@@ -201,10 +201,8 @@ class BusinessCentralConnector(Connector):
 
     def _create(self, entry: AccountingEntry, key: str, warnings: list[str]) -> str:
         try:
-            if self.mode == "purchase_invoice" and entry.kind is EntryKind.EXPENSE:
-                invoice = schema.purchase_invoice(
-                    entry, vendor_id=entry.contact or self.connection.settings.get("default_vendor_id", ""),
-                    lcy=self.connection.settings.get("lcy", ""))
+            invoice = self._invoice(entry)
+            if invoice is not None:
                 return "PI:" + documents.create_invoice(self, invoice, key, files=documents.receipts(entry, warnings),
                                                         post=self.posting)
             lines = self._journal_lines(entry)
@@ -215,16 +213,26 @@ class BusinessCentralConnector(Connector):
                                  post=self.posting)
         return f"GJ:{number}"
 
+    def _invoice(self, entry: AccountingEntry):
+        """The purchase invoice an entry becomes in purchase-invoice mode, or None for a journal.
+        Card spend is paid from the Employees Balance, so nobody is owed it: it stays a journal
+        in either mode (as corporate-card expenses do in Fyle's Business Central export)."""
+        if self.mode != "purchase_invoice" or entry.kind is not EntryKind.EXPENSE:
+            return None
+        card = self.connection.employees_balance_account
+        if card and any(line.account == card for line in entry.lines_with(LineRole.PAID_THROUGH)):
+            return None
+        vendor = entry.contact or self.connection.settings.get("default_vendor_id", "")
+        return schema.purchase_invoice(entry, vendor_id=vendor, lcy=self.connection.settings.get("lcy", ""))
+
     def _journal_lines(self, entry: AccountingEntry) -> list[schema.JournalLine]:
         return schema.journal_lines(entry, lcy=self.connection.settings.get("lcy", ""),
                                     base_currency=self.connection.organization.base_currency)
 
     def preview(self, entry: AccountingEntry) -> dict:
         """What `push` would send (dry run): no network. Money as strings, digit for digit."""
-        if self.mode == "purchase_invoice" and entry.kind is EntryKind.EXPENSE:
-            invoice = schema.purchase_invoice(
-                entry, vendor_id=entry.contact or self.connection.settings.get("default_vendor_id", ""),
-                lcy=self.connection.settings.get("lcy", ""))
+        invoice = self._invoice(entry)
+        if invoice is not None:
             payload = {"mode": "purchase_invoice", "purchaseInvoice": invoice.header,
                        "purchaseInvoiceLines": [{**ln.body, "dimensionSetLines": ln.dimensions} for ln in invoice.lines]}
         else:

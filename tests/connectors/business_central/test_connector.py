@@ -101,6 +101,19 @@ def test_purchase_invoice_mode_creates_a_draft_bill_and_reversal_deletes_it(bc_c
     assert not bc_server.app.sets["purchaseInvoices"] and not bc_server.app.sets["purchaseInvoiceLines"]
 
 
+def test_card_spend_stays_a_journal_in_purchase_invoice_mode(bc_connection, bc_server):
+    """Paid from the Employees Balance, a card expense is owed to nobody: no payable is made."""
+    from dataclasses import replace
+
+    conn = set_mode(bc_connection, export_mode="purchase_invoice")
+    claim = vendor_entry(bc_server, conn, "EXPENSICO-card-v1")
+    card = replace(claim, lines=tuple(replace(ln, account=conn.employees_balance_account)
+                                      if ln.role.name == "PAID_THROUGH" else ln for ln in claim.lines))
+    pushed = connector_for(conn).push(card, key())
+    assert pushed.external_id.startswith("GJ:") and not bc_server.app.sets["purchaseInvoices"]
+    assert connector_for(conn).find_by_reference([card.reference])[card.reference].external_id == pushed.external_id
+
+
 def test_posted_purchase_invoice_is_undone_by_a_posted_credit_memo(bc_connection, bc_server):
     conn = set_mode(bc_connection, export_mode="purchase_invoice", post=True)
     entry = vendor_entry(bc_server, conn, "EXPENSICO-bill-v2")
