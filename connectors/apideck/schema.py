@@ -21,18 +21,12 @@ from decimal import Decimal
 
 from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
 
-COST_CENTER = "Cost_Center_Reference_ID"
-# `category` is the expense category mapped as a dimension: Workday's spend category.
-WORKTAG_TYPES = {"cost_center": COST_CENTER, "spend_category": "Spend_Category_ID", "category": "Spend_Category_ID",
-                 "project": "Project_ID", "region": "Region_Reference_ID", "fund": "Fund_ID", "employee": "Employee_ID"}
+# The service behind Apideck here is Workday: its worktag rules and refusals are the direct
+# connector's, so a mapping means the same through either.
+from ..workday.schema import COST_CENTER, UnsupportedEntry, worktag_type
+from ..workday.schema import line_worktags as workday_line_worktags
+
 MAX_MEMO = 255
-
-
-class UnsupportedEntry(ValueError):
-    def __init__(self, message: str, field: str | None = None, code: str = "unsupported_entry"):
-        super().__init__(message)
-        self.field = field
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -64,24 +58,9 @@ def readable_account(remote_id: str) -> str:
     return f"{decoded['Account_Set_Id']} / {decoded['Account_Id']}" if decoded else remote_id
 
 
-def _worktag_type(kind: str) -> str | None:
-    return kind.split(":", 1)[1] if kind.startswith("worktag:") else WORKTAG_TYPES.get(kind)
-
-
 def line_worktags(line: EntryLine, default_cost_center: str = "") -> list[dict]:
-    tags: dict[str, str] = {}
-    for dim in line.dimensions:
-        if not dim.remote_id:
-            continue
-        id_type = _worktag_type(dim.kind)
-        if not id_type:
-            # Dropping it would book the line without a dimension someone mapped on purpose.
-            raise UnsupportedEntry(f"dimension kind {dim.kind!r} has no Workday worktag type; map it to a "
-                                   f"worktag (worktag:<ID type>) or stop sending it",
-                                   f"dimensions.{dim.kind}", code="unsupported_dimension")
-        if tags.get(id_type, dim.remote_id) != dim.remote_id:
-            raise UnsupportedEntry(f"two {id_type} worktags on one line", f"dimensions.{id_type}")
-        tags[id_type] = dim.remote_id
+    """Workday's worktags, as Apideck's `worktags` list: the same rules as the direct connector."""
+    tags = workday_line_worktags(line)
     if default_cost_center:
         tags.setdefault(COST_CENTER, default_cost_center)
     return [{"id": id_type, "value": value} for id_type, value in sorted(tags.items())]
@@ -90,7 +69,7 @@ def line_worktags(line: EntryLine, default_cost_center: str = "") -> list[dict]:
 def _document_cost_center(entry: AccountingEntry, default: str) -> str:
     for line in entry.lines:
         for dim in line.dimensions:
-            if _worktag_type(dim.kind) == COST_CENTER and dim.remote_id:
+            if worktag_type(dim.kind) == COST_CENTER and dim.remote_id:
                 return dim.remote_id
     return default
 

@@ -48,6 +48,7 @@ from ..base import (
 from ..entry import AccountingEntry, EntryKind, LineRole
 from ..errors import OutcomeUnknown, Permanent
 from ..models import CallLog, Connection
+from ..receipts import receipt_files
 from . import catalog as bc_catalog
 from . import documents, schema
 from .client import BusinessCentralClient
@@ -203,13 +204,13 @@ class BusinessCentralConnector(Connector):
         try:
             invoice = self._invoice(entry)
             if invoice is not None:
-                return "PI:" + documents.create_invoice(self, invoice, key, files=documents.receipts(entry, warnings),
+                return "PI:" + documents.create_invoice(self, invoice, key, files=receipt_files(entry, warnings),
                                                         post=self.posting)
             lines = self._journal_lines(entry)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
         number = schema.short_reference(entry.reference)
-        documents.create_journal(self, lines, number, key, files=documents.receipts(entry, warnings),
+        documents.create_journal(self, lines, number, key, files=receipt_files(entry, warnings),
                                  post=self.posting)
         return f"GJ:{number}"
 

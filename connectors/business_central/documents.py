@@ -20,9 +20,7 @@ import logging
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
-from django.core.files.storage import default_storage
-
-from ..entry import AccountingEntry, Attachment
+from ..entry import Attachment
 from ..errors import ConnectorError, OutcomeUnknown, Permanent
 from . import schema
 from .catalog import Piece
@@ -43,18 +41,6 @@ class Made:
         # Receipts first: they are records of their own and outlive their parent.
         return self.attachments + ([f"journals({self.journal})"] if self.journal else self.lines) + \
             ([self.header] if self.header else [])
-
-
-def receipts(entry: AccountingEntry, warnings: list[str]) -> list[tuple[Attachment, bytes]]:
-    """The entry's receipts, read from our storage before anything is sent."""
-    out = []
-    for att in entry.attachments:
-        if not att.storage_path or not default_storage.exists(att.storage_path):
-            warnings.append(f"receipt {att.filename} not fetched yet; pushed without it")
-            continue
-        with default_storage.open(att.storage_path, "rb") as fh:
-            out.append((att, fh.read()))
-    return out
 
 
 def create_journal(connector, lines: list[schema.JournalLine], number: str, key: str, *,

@@ -4,8 +4,6 @@ import logging
 import uuid
 from collections.abc import Sequence
 
-from django.core.files.storage import default_storage
-
 from ..base import (
     AccountPurpose,
     AccountSpec,
@@ -19,6 +17,7 @@ from ..base import (
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import Permanent
+from ..receipts import receipt_files
 from . import schema
 from .client import WafeqClient
 
@@ -169,14 +168,8 @@ class WafeqConnector(Connector):
         return bank
 
     def _upload_attachments(self, entry: AccountingEntry, warnings: list[str]) -> list[str]:
-        ids = []
-        for att in entry.attachments:
-            if not att.storage_path or not default_storage.exists(att.storage_path):
-                warnings.append(f"receipt {att.filename} not fetched yet; pushed without it")
-                continue
-            with default_storage.open(att.storage_path, "rb") as fh:
-                ids.append(self.client.upload(att.filename, fh.read(), att.content_type)["id"])
-        return ids
+        return [self.client.upload(att.filename, data, att.content_type)["id"]
+                for att, data in receipt_files(entry, warnings)]
 
     # find_by_reference ------------------------------------------------------------------
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
