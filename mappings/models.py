@@ -159,6 +159,18 @@ class DimensionMapping(MappingBase):
     def __str__(self):
         return f"{self.dimension_key}={self.value} → {self.remote_name or self.remote_id or 'not sent'}"
 
+    def save(self, *args, **kwargs):
+        if self.remote_id and not self.remote_kind:
+            # A value picked from the catalog: the connector's catalog says which kind of dimension
+            # it is (BC `dimension:DEPARTMENT`, Workday `worktag:…`), so the kind is never guessed.
+            item = (RemoteCatalogItem.objects.filter(connection_id=self.connection_id, kind="dimensions",
+                                                     remote_id=self.remote_id)
+                    .values("classification", "name").first())
+            if item:
+                self.remote_kind = item["classification"]
+                self.remote_name = self.remote_name or item["name"]
+        super().save(*args, **kwargs)
+
 
 class MerchantRule(MappingBase):
     KIND = "merchant"

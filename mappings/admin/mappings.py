@@ -1,6 +1,7 @@
 """One admin screen per mapping kind: filters, search, catalog-assisted inputs, inline history."""
 
 from django.contrib import admin
+from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
@@ -87,6 +88,13 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
         for name, kind in CATALOG_FIELDS.items():
             if name in form.base_fields:
                 form.base_fields[name].widget = CatalogInput(items=items.filter(kind=kind)[:1000])
+        if "remote_kind" in form.base_fields:
+            # The kinds this connection's dimensions come in, as the connector names them.
+            kinds = (items.filter(kind="dimensions").exclude(classification="").values("classification")
+                     .annotate(n=Count("id")).order_by("classification"))
+            form.base_fields["remote_kind"].widget = CatalogInput(items=[
+                {"remote_id": k["classification"], "code": "", "name": f"{k['n']} value{'' if k['n'] == 1 else 's'} in the catalog"}
+                for k in kinds])
         return form
 
     @display(description="Recent changes")
