@@ -20,7 +20,7 @@ import requests
 import stamina
 from django.utils import timezone
 
-from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, RateLimited, Transient
+from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
 from ..http import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
@@ -248,7 +248,7 @@ class BusinessCentralClient(HttpStack):
             if not body.get("@odata.nextLink"):
                 return out
             url, query = body["@odata.nextLink"], None
-        raise RuntimeError(f"{path}: more than {MAX_PAGES} pages")
+        raise Permanent(f"{path}: Business Central has more than {MAX_PAGES} pages for this list", code="too_many_pages")
 
     def batch(self, operations: list[dict], *, read_only: bool = False, idempotency_key: str = "",
               snapshot: bool = True, tolerate: tuple[int, ...] = ()) -> list[dict]:

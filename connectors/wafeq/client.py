@@ -1,5 +1,6 @@
 """Wafeq's HTTP client: auth header, error body parsing and pagination on the shared stack."""
 
+from ..errors import Permanent
 from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, HttpStack, Response
 from ..models import Connection
 from ..oauth import oauth_access_token, oauth_token_refresh
@@ -52,7 +53,7 @@ class WafeqClient(HttpStack):
             if not body.get("next"):
                 return out
             url, params = body["next"], None
-        raise RuntimeError(f"{path}: more than {MAX_PAGES} pages")
+        raise Permanent(f"{path}: Wafeq has more than {MAX_PAGES} pages for this list", code="too_many_pages")
 
     def create(self, path: str, payload: dict, idempotency_key: str) -> Response:
         return self.call("POST", path, json_body=payload, idempotency_key=idempotency_key)

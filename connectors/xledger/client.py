@@ -36,6 +36,7 @@ BURST_REQUESTS = 20
 BURST_SECONDS = 5.0
 BURST_MARGIN = 0.25          # our send time vs. Xledger's arrival time
 BURST_WAIT = 6.0
+MAX_PAGES = 100
 CREDITS_WAIT = 20 * 60.0     # the official sample waits 20 minutes when no `resetAt` is given
 
 
@@ -145,13 +146,13 @@ class XledgerClient(HttpStack):
     def paged(self, query: str, root: str, **variables) -> list[dict]:
         """Relay paging: follow the last edge's cursor while `hasNextPage`."""
         out, after = [], None
-        for _ in range(100):
+        for _ in range(MAX_PAGES):
             data = self.graphql(query, {**variables, "after": after})[root]
             out.extend(edge["node"] for edge in data["edges"])
             if not data["pageInfo"]["hasNextPage"] or not data["edges"]:
                 return out
             after = data["edges"][-1]["cursor"]
-        raise RuntimeError(f"{root}: more than 100 pages")
+        raise Permanent(f"{root}: Xledger has more than {MAX_PAGES} pages for this query", code="too_many_pages")
 
 
 def _seconds_until(reset_at: str | None) -> float:

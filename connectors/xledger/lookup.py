@@ -19,6 +19,7 @@ Both ways answer in the shape `imports.documents` reads: {items, reversals, erro
 
 from datetime import datetime, timedelta, timezone
 
+from ..errors import Permanent
 from . import schema
 
 CET = timezone(timedelta(hours=1), "CET")
@@ -78,7 +79,7 @@ def window_rows(client, since: str) -> dict[str, list[dict]]:
         if not more:
             return rows
         after = more
-    raise RuntimeError(f"more than {MAX_PAGES} pages of import rows since {since}")
+    raise Permanent(f"Xledger has more than {MAX_PAGES} pages of import rows since {since}", code="too_many_pages")
 
 
 def match(rows: dict[str, list[dict]], references: set[str]) -> dict:

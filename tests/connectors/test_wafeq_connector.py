@@ -134,3 +134,12 @@ def test_paid_through_must_be_payment_enabled(wafeq_connection, wafeq_server):
     with pytest.raises(Permanent) as exc:
         connector_for(wafeq_connection).push(entry, key())
     assert exc.value.field == "paid_through_account"
+
+
+def test_a_list_longer_than_the_page_cap_is_a_permanent_error_a_person_sees(wafeq_connection, monkeypatch):
+    """Retrying never shortens a ledger: past the cap it is a review item saying so, not a crash."""
+    from connectors.wafeq import client as wafeq_client
+    monkeypatch.setattr(wafeq_client, "MAX_PAGES", 0)
+    with pytest.raises(Permanent) as exc:
+        connector_for(wafeq_connection).catalog(CatalogKind.ACCOUNTS)
+    assert exc.value.code == "too_many_pages"

@@ -220,3 +220,10 @@ def test_a_token_refresh_resends_inside_the_place_already_held(bc_connection, bc
     finally:
         for place in others:
             place.__exit__(None, None, None)
+
+
+def test_a_list_longer_than_the_page_cap_is_a_permanent_error_a_person_sees(bc_connection, monkeypatch):
+    monkeypatch.setattr(bc_client, "MAX_PAGES", 0)
+    with pytest.raises(Permanent) as exc:
+        connector_for(bc_connection).catalog(CatalogKind.ACCOUNTS)
+    assert exc.value.code == "too_many_pages"

@@ -242,3 +242,11 @@ def test_a_dimension_xledger_cannot_carry_is_refused_before_sending(xl_connectio
         connector_for(xl_connection).push(entry, key())
     assert (exc.value.code, exc.value.field) == ("unsupported_dimension", "dimensions.cost_center")
     assert xl_server.app.requests_seen == seen and not testkit.held(xl_server, entry.reference)
+
+
+def test_a_list_longer_than_the_page_cap_is_a_permanent_error_a_person_sees(xl_connection, monkeypatch):
+    from connectors.xledger import client as xl_client
+    monkeypatch.setattr(xl_client, "MAX_PAGES", 0)
+    with pytest.raises(Permanent) as exc:
+        connector_for(xl_connection).catalog(CatalogKind.ACCOUNTS)
+    assert exc.value.code == "too_many_pages"
