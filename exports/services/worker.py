@@ -218,6 +218,7 @@ def _work(record, started):
     moot = gates.source_moot(record)
     if moot:
         return _wait_free_transition(record, moot)
+    gates.receipts_complete(record)
 
     resolution = record_resolve(record=record)
     fields = {"mapping_version": resolution.mapping_version}

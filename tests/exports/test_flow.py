@@ -231,3 +231,25 @@ def test_an_outbox_with_reversals_can_be_deleted_as_a_whole(org, conn, vendor):
         ExportRecord.objects.filter(kind="expense").delete()
     ExportRecord.objects.filter(connection=conn).delete()  # what a connection's cascade does
     assert not ExportRecord.objects.exists() and not ExportAttempt.objects.exists()
+
+
+def test_a_receipt_still_downloading_is_fetched_before_the_push_and_goes_with_it(org, conn, vendor, settings,
+                                                                                 tmp_path):
+    """The intake queues the receipt download and the export side by side; whichever runs first,
+    the entry goes out with the receipt (here the download task has not run at all)."""
+    import hashlib
+
+    import responses
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                                          "OPTIONS": {"location": str(tmp_path)}}}
+    pdf = b"%PDF-1.7 taxi receipt"
+    receipt = {"id": "rcp_r1", "filename": "taxi.pdf", "content_type": "application/pdf", "size": len(pdf),
+               "sha256": hashlib.sha256(pdf).hexdigest(), "url": "https://files.example/taxi.pdf"}
+    approve(org, expense("exp_r1", receipts=[receipt]))
+    with responses.RequestsMock() as mock:
+        mock.get("https://files.example/taxi.pdf", body=pdf)
+        assert work() == {"exported": 1}
+    (attachment,) = vendor.documents["EXPENSICO-exp_r1-v1"]["entry"].attachments
+    assert attachment.filename == "taxi.pdf" and attachment.storage_path
+    assert not ReviewItem.objects.exists(), "booked with its receipt: nothing for a person to look at"

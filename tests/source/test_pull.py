@@ -157,3 +157,24 @@ def test_receipts_fetched_after_commit_and_verified(org, simulator, django_captu
     assert not bad.verified and "sha256 mismatch" in bad.fetch_error
     good = receipts.exclude(expensico_id=bad_id)
     assert all(r.verified and r.file.read().startswith(b"%PDF") for r in good)
+
+
+def test_an_export_workers_receipt_fetch_tries_once(org, simulator):
+    """The patient fetch (the intake's task) retries a busy Expensico; the export worker's quick
+    fetch tries once, so an outage costs the booking its receipt, never the worker's minutes."""
+    from expensico_sync.source.receipts import receipts_fetch
+
+    server = simulator(scale=6)
+    org.expensico_api_base_url, org.expensico_api_token = server.base_url, "tok"
+    org.save()
+    pull_sync_run(pull_sync=pull_sync_create(organization=org, date_from=FROM, date_to=TO))
+    first, second = Receipt.objects.filter(expense__organization=org, verified=False)[:2]
+    server.state.error_every = 1                         # Expensico answers 503 to everything
+    before = server.state.requests
+    assert receipts_fetch(receipt_ids=[first.pk], patient=False) == {"verified": 0, "mismatch": 0, "failed": 1}
+    assert server.state.requests - before == 1
+    first.refresh_from_db()
+    assert not first.verified and first.fetch_error
+    before = server.state.requests
+    receipts_fetch(receipt_ids=[second.pk])
+    assert server.state.requests - before > 1, "the intake's own fetch keeps retrying"
