@@ -6,13 +6,15 @@
 The path: signed webhooks (the simulator's sender, ~5% delivered twice) → `manage.py runserver`
 (intake) → export records → two `qcluster` processes (ORM broker, PostgreSQL) → the Wafeq connector →
 the Wafeq sandbox, which answers 10% of API requests with a 503, 5% with a 429 (half with
-Retry-After) and, for 2%, commits and then drops the connection. Three times a worker process
+Retry-After) and, for 2%, commits and then drops the connection. The simulator's pull API runs in
+a thread here and serves the receipts the workers download. Three times a worker process
 group is SIGKILLed mid-run and replaced. This script also plays the sweeper (once a second
 instead of once a minute). Everything is on 127.0.0.1, in a dedicated database
 (`expensico_chaos`), and bounded by --timeout.
 
 Printed: duplicates (references the vendor holds more than once), lost (approved, uncancelled
-expenses neither booked at the vendor nor parked in review), review count, and whether the vendor's
+expenses neither booked at the vendor nor parked in review), review items by reason, receipts
+fetched, and whether the vendor's
 sums equal those of the entries we built and recorded as exported, per currency, to the minor unit.
 """
 
@@ -33,6 +35,7 @@ sys.path.insert(0, str(HERE))
 import export as bench  # noqa: E402  (bench/export.py: database, sandbox and CPU helpers)
 
 UNSETTLED = ("pending", "retry", "in_progress", "outcome_unknown")
+SIM_TOKEN = "chaos-sim-token"
 
 
 class RandomFaults:
@@ -67,11 +70,17 @@ class RandomFaults:
         return None
 
 
-def pick_events(*, seed: int, n: int):
-    """Approval and cancellation events of the simulator, until n distinct expenses are approved."""
+def simulator_start(*, seed: int, n: int):
+    """The simulator's pull API in a thread of this process: it serves the receipts the workers
+    download (its dataset is the one the events are picked from)."""
     from expensico_sync.source.simulator.generator import generate
+    from expensico_sync.source.simulator.server import serve_in_thread
 
-    ds = generate(seed=seed, scale=max(20, n // 3))
+    return serve_in_thread(lambda url: generate(seed=seed, scale=max(20, n // 3), base_url=url), token=SIM_TOKEN)
+
+
+def pick_events(ds, *, n: int):
+    """Approval and cancellation events of the simulator, until n distinct expenses are approved."""
     chosen, ids = [], set()
     for webhook_id, event_type, body in ds.events:
         if event_type == "expense_report.approved":
@@ -173,21 +182,24 @@ def main(argv=None) -> int:
     server = testkit.make_server()
     server.httpd.RequestHandlerClass.disable_nagle_algorithm = True
     server.start()
-    web = None
+    web = simulator = None
     workers: list[Worker] = []
     try:
         org = organization_create(slug=f"chaos-{int(time.time())}", name="Chaos Co", base_currency="SAR",
                                   country="SA", mode="live")
+        simulator = simulator_start(seed=args.seed, n=args.expenses)
+        org.expensico_api_base_url, org.expensico_api_token = simulator.base_url, SIM_TOKEN
+        org.save()
         conn = testkit.connect(server, org)
         conn.settings = {**conn.settings, "rate_limit_per_second": 200, "read_timeout": 10}
         conn.save(update_fields=["settings"])
         mapping_seed.seed({"organization": org, "connection_id": conn.pk})
-        # Receipts are not served in this run; hold rules would park most expenses for a person.
+        # Hold rules would park the expenses without a receipt for a person: not what is measured.
         HoldRule.objects.filter(connection=conn).delete()
         _fill_gaps(conn)
         faults = RandomFaults(server.app, seed=args.seed, p5xx=args.p5xx, p429=args.p429, plost=args.plost)
 
-        events, n = pick_events(seed=args.seed, n=args.expenses)
+        events, n = pick_events(simulator.state.dataset, n=args.expenses)
         expected = expected_state(events)
         # Same queue name as the web server and this script (the database is dedicated to the run).
         env = {"EXPORTS_LEASE_SECONDS": "15", "EXPORTS_BACKOFF_BASE_SECONDS": "1"}
@@ -235,6 +247,8 @@ def main(argv=None) -> int:
             web.terminate()
             web.wait(timeout=10)
         server.stop()
+        if simulator is not None:
+            simulator.shutdown()
 
 
 def _entry_gross(preview: dict) -> tuple[str, Decimal]:
@@ -293,11 +307,10 @@ def report(args, conn, server, expected, faults, sent, kills, wall, timed_out, n
     reasons = Counter(ReviewItem.objects.filter(record__connection=conn, resolved_at__isnull=True)
                       .values_list("reason", flat=True))
     print(f"  review items open: {len(in_review)} {dict(reasons)}")
-    if reasons.get(ReviewItem.Reason.VENDOR_WARNING):
-        # Not a fault of the path under test: no receipt server runs here, every download fails,
-        # and an expense booked without its receipt is flagged for a person, as it should be.
-        print("    vendor warnings: receipts are not served in this run; each expense with one was booked "
-              "without it and flagged")
+    from expensico_sync.source.models import Receipt
+    receipts = Counter("verified" if r.verified else "failed" if r.fetch_error else "not fetched"
+                       for r in Receipt.objects.filter(expense__organization=conn.organization))
+    print(f"  receipts (served by the simulator, fetched by intake or the worker): {dict(receipts)}")
     print(f"  sums match: {sums_match}  (vendor {dict(remote_sum)} vs ours {dict(local_sum)})")
     if restated:
         # Not a transport error: the entry builder recomputes exclusive VAT from the rate, and the
