@@ -223,6 +223,14 @@ class HttpStack:
                 raise OutcomeUnknown(f"an earlier attempt may have reached the vendor; then: {exc}") from exc
             raise
 
+    def first_sent(self, idempotency_key: str):
+        """When a call carrying this key was first logged on this connection (any answer, or none
+        yet), or None: vendors without idempotency keys look a document up before re-sending it."""
+        if not idempotency_key:
+            return None
+        return (CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key)
+                .order_by("created_at").values_list("created_at", flat=True).first())
+
     def get_json(self, path: str, **params):
         return self.request("GET", path, params=params or None).body
 

@@ -47,7 +47,7 @@ from ..base import (
 )
 from ..entry import AccountingEntry, EntryKind, LineRole
 from ..errors import OutcomeUnknown, Permanent
-from ..models import CallLog, Connection
+from ..models import Connection
 from ..receipts import receipt_files
 from . import catalog as bc_catalog
 from . import documents, schema
@@ -168,7 +168,7 @@ class BusinessCentralConnector(Connector):
         before = self.client.calls
         if entry.kind is EntryKind.REVERSAL:
             raise Permanent("push does not take reversals; use reverse()", code="unsupported_entry", field="kind")
-        if CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key).exists():
+        if self.client.first_sent(idempotency_key):
             found = self._resume(entry, idempotency_key)
             if found:
                 return PushResult(external_id=found, replayed=True, calls=self.client.calls - before)

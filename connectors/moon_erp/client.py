@@ -122,7 +122,7 @@ class MoonClient(HttpStack):
 
     def wrote_before(self, key: str) -> bool:
         """Did any earlier call carry this key (whatever its answer, or none yet)?"""
-        return bool(key) and CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=key).exists()
+        return self.first_sent(key) is not None
 
     def sent_dates(self, path: str, references: Iterable[str]) -> dict[str, set[str]]:
         """reference → the dates of the expenses created for it through `path`, as the logged

@@ -35,7 +35,7 @@ from ..base import (
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import OutcomeUnknown, Permanent
-from ..models import CallLog, Connection
+from ..models import Connection
 from . import (
     dashboard,  # noqa: F401  (the usage panel registers on import)
     imports,
@@ -196,8 +196,7 @@ class XledgerConnector(Connector):
         if entry.kind is EntryKind.REVERSAL:
             raise Permanent("push does not take reversals; use reverse()", code="unsupported_entry", field="kind")
         inputs = self._inputs(entry)
-        first_sent = (CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key)
-                      .order_by("created_at").values_list("created_at", flat=True).first())
+        first_sent = self.client.first_sent(idempotency_key)
         if first_sent:
             found = self._held(entry.reference, since=first_sent)
             if found:
