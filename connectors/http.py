@@ -282,6 +282,10 @@ class HttpStack:
         started = time.monotonic()
         status, body, resp_headers, error = None, None, {}, None
         try:
+            auth = all_headers.get("Authorization")
+            if auth is not None and (not auth.strip() or auth.endswith(" ")):
+                # A scheme without a credential (the secret was cleared or never entered).
+                raise AuthExpired("no credential is stored for this connection: enter it again")
             try:
                 raw = self.session.request(method, self._url(path), params=params, files=files, data=wire, headers=all_headers, timeout=timeout)
             except requests.ConnectTimeout as exc:
