@@ -30,7 +30,7 @@ VENDORS = {
                         refresh_token="wafeq-SECRET-refresh"),
     "xledger": dict(system="xledger", base_url="https://www.xledger.net", api_key="xledger-SECRET-token"),
     "workday": dict(system="workday", base_url=WORKDAY_URL, client_id="isu_expensico",
-                    api_key="workday-SECRET-password"),
+                    api_key="workday-SECRET-password", settings={"company": "ACME"}),
     "apideck": dict(system="apideck", base_url="https://unify.apideck.com", api_key="apideck-SECRET-key",
                     settings={"app_id": "app", "consumer_id": "acme"}),
     "moon_erp": dict(system="moon_erp", base_url="https://acme.moon-erp.test", api_key="moon-SECRET-token"),
@@ -96,13 +96,14 @@ def test_business_central_moved_gets_no_token(org, listener):
 def test_secret_sent_again_with_the_move_is_kept(org, listener):
     conn = Connection.objects.create(organization=org, **VENDORS["wafeq"], name="w")
     api = client_for(org, "owner")
-    moved = api.patch(f"/api/v1/connections/{conn.pk}/", {"base_url": f"{listener.url}/v1", "api_key": "new-key"},
+    key = VENDORS["wafeq"]["api_key"]   # the same key, typed again: the person chose to send it there
+    moved = api.patch(f"/api/v1/connections/{conn.pk}/", {"base_url": f"{listener.url}/v1", "api_key": key},
                       format="json")
     assert moved.status_code == 200
     conn.refresh_from_db()
-    assert conn.api_key == "new-key"
+    assert conn.api_key == key
     api.post(f"/api/v1/connections/{conn.pk}/check/")
-    assert listener.requests[0].headers["Authorization"] == "Api-Key new-key"
+    assert listener.requests[0].headers["Authorization"] == f"Api-Key {key}"
 
 
 def test_changes_elsewhere_keep_the_secrets(org):
