@@ -2,6 +2,8 @@
 
 import json
 import re
+import subprocess
+from pathlib import Path
 
 import pytest
 import responses
@@ -182,3 +184,10 @@ def test_oauth_start_accepts_only_our_callback(manager, org):
         assert started.status_code == 201, started.content
         sent = re.search(r"redirect_uri=([^&]+)", started.json()["authorize_url"]).group(1)
         assert json.loads(json.dumps(sent)) and "collector" not in sent and "testserver" in sent
+
+
+def test_make_run_allows_the_loopback_sandboxes():
+    plan = subprocess.run(["make", "-n", "run"], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                          text=True, check=True).stdout
+    devstack = next(line for line in plan.splitlines() if "manage.py devstack" in line)
+    assert "VENDOR_HOSTS_ALLOW=${VENDOR_HOSTS_ALLOW-127.0.0.1,localhost}" in devstack
