@@ -127,7 +127,10 @@ class ConnectionViewSet(OrgScopedModelViewSet):
         callback = request.build_absolute_uri(reverse("admin:connectors_connection_oauth_callback"))
         body = OAuthStartSerializer(data=request.data, context={"callback": callback})
         body.is_valid(raise_exception=True)
-        url = oauth_authorization_start(connection=self.get_object(), redirect_uri=callback)
+        try:
+            url = oauth_authorization_start(connection=self.get_object(), redirect_uri=callback)
+        except ConnectorError as exc:   # e.g. the stored URL's host is no longer allowed
+            raise VendorError(exc) from exc
         return Response({"authorize_url": url}, status=status.HTTP_201_CREATED)
 
 

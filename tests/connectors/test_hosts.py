@@ -191,3 +191,11 @@ def test_make_run_allows_the_loopback_sandboxes():
                           text=True, check=True).stdout
     devstack = next(line for line in plan.splitlines() if "manage.py devstack" in line)
     assert "VENDOR_HOSTS_ALLOW=${VENDOR_HOSTS_ALLOW-127.0.0.1,localhost}" in devstack
+
+
+def test_oauth_start_refuses_a_foreign_host_that_got_stored(no_allow, manager, org):
+    conn = Connection.objects.create(organization=org, system="wafeq", name="o", base_url="https://api.wafeq.com/v1",
+                                     auth_method="oauth2", client_id="c", client_secret="s")
+    Connection.objects.filter(pk=conn.pk).update(base_url="https://collector.evil.io/v1")
+    refused = manager.post(f"/api/v1/connections/{conn.pk}/oauth-start/", {}, format="json")
+    assert refused.status_code == 409 and refused.json()["errors"][0]["code"] == "host_not_allowed"
