@@ -38,6 +38,8 @@ sys.path.insert(0, str(ROOT))
 from bench.systems import ALIASES, SYSTEMS, system_for  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
+# The sandboxes listen on loopback; this process and every worker it starts send credentials there.
+os.environ.setdefault("VENDOR_HOSTS_ALLOW", "127.0.0.1,localhost")
 
 
 # --- database -----------------------------------------------------------------------------------

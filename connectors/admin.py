@@ -14,7 +14,7 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from .base import AccountPurpose, CatalogKind, connector_class, connector_for
 from .errors import ConnectorError
-from .models import CallLog, Connection
+from .models import SECRET_FIELDS, CallLog, Connection
 from .oauth import oauth_authorization_finish, oauth_authorization_start
 from .services import (
     DEFAULT_NAMES,
@@ -57,6 +57,11 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         ("Circuit breaker", {"fields": ("consecutive_failures", "paused_until")}),
         ("Audit", {"fields": ("created_at", "updated_at")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        # A secret typed into this form survives a change of base_url; the model clears the others.
+        obj.supply_credentials(**{n: form.cleaned_data[n] for n in SECRET_FIELDS if form.cleaned_data.get(n)})
+        super().save_model(request, obj, form, change)
 
     def get_fields(self, request, obj=None):
         return [f for f in super().get_fields(request, obj) if f not in ("access_token", "refresh_token")]

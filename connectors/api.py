@@ -1,18 +1,23 @@
 """`/api/v1/connections/`: create, check, catalog, configure (seed 000 as an API)."""
 
+from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from expensico_sync.core.api.authentication import principal_of
 from expensico_sync.core.api.router import router
 from expensico_sync.core.api.scoping import OrgScopedModelViewSet
+from expensico_sync.core.selectors import organizations_with_capability
 
 from .base import AccountPurpose, CatalogKind
 from .errors import AuthExpired, ConnectorError, Permanent
 from .models import Connection
 from .oauth import oauth_authorization_start
+from .selectors import connection_catalog_cached
 from .serializers import (
     CatalogItemSerializer,
     CatalogQuerySerializer,
@@ -65,20 +70,40 @@ class ConnectionViewSet(OrgScopedModelViewSet):
         result = connection_check(connection=self.get_object())
         return Response(CheckResultSerializer(result).data)
 
-    @extend_schema(parameters=[OpenApiParameter("kind", enum=[k.value for k in CatalogKind]),
-                               OpenApiParameter("classification", str)],
-                   responses=CatalogItemSerializer(many=True), summary="Fetch a catalog from the vendor")
+    @extend_schema(parameters=[CatalogQuerySerializer,
+                               OpenApiParameter("X-Catalog-Source", str, OpenApiParameter.HEADER, response=True,
+                                                enum=["vendor", "cache", "none"],
+                                                description="vendor: fetched now; cache: the stored copy; none: "
+                                                            "nothing stored yet (the list is empty)"),
+                               OpenApiParameter("X-Catalog-Fetched-At", str, OpenApiParameter.HEADER, response=True,
+                                                description="When the returned copy was fetched from the vendor")],
+                   responses=CatalogItemSerializer(many=True),
+                   summary="A catalog: the stored copy, or fetched from the vendor with refresh=true (managers)")
     @action(detail=True, methods=["get"])
     def catalog(self, request, pk=None):
         query = CatalogQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        try:
-            items = connection_catalog_fetch(connection=self.get_object(), kind=CatalogKind(query.validated_data["kind"]))
-        except ConnectorError as exc:
-            raise VendorError(exc) from exc
+        connection, kind = self.get_object(), CatalogKind(query.validated_data["kind"])
+        if query.validated_data["refresh"]:
+            # Readers may look; only a manager may make the service call the vendor.
+            if not organizations_with_capability(principal_of(request), self.capability).filter(
+                    pk=connection.organization_id).exists():
+                raise PermissionDenied("Refreshing a catalog from the vendor needs the owner or finance admin role.")
+            try:
+                items = connection_catalog_fetch(connection=connection, kind=kind)
+            except ConnectorError as exc:
+                raise VendorError(exc) from exc
+            source, fetched_at = "vendor", timezone.now().isoformat()
+        else:
+            items, fetched_at = connection_catalog_cached(connection=connection, kind=kind)
+            source = "cache" if fetched_at else "none"
         wanted = query.validated_data.get("classification")
         items = [i for i in items if not wanted or i.classification == wanted]
-        return Response(CatalogItemSerializer(items, many=True).data)
+        response = Response(CatalogItemSerializer(items, many=True).data)
+        response["X-Catalog-Source"] = source
+        if fetched_at:
+            response["X-Catalog-Fetched-At"] = fetched_at
+        return response
 
     @extend_schema(request=ConfigureSerializer, responses=ConnectionSerializer,
                    summary="Choose or create the Employee Claims, Employees Balance and funding bank accounts")
@@ -99,9 +124,13 @@ class ConnectionViewSet(OrgScopedModelViewSet):
                    summary="Start the OAuth authorization code flow (PKCE); send the person to authorize_url")
     @action(detail=True, methods=["post"], url_path="oauth-start")
     def oauth_start(self, request, pk=None):
-        body = OAuthStartSerializer(data=request.data)
+        callback = request.build_absolute_uri(reverse("admin:connectors_connection_oauth_callback"))
+        body = OAuthStartSerializer(data=request.data, context={"callback": callback})
         body.is_valid(raise_exception=True)
-        url = oauth_authorization_start(connection=self.get_object(), redirect_uri=body.validated_data["redirect_uri"])
+        try:
+            url = oauth_authorization_start(connection=self.get_object(), redirect_uri=callback)
+        except ConnectorError as exc:   # e.g. the stored URL's host is no longer allowed
+            raise VendorError(exc) from exc
         return Response({"authorize_url": url}, status=status.HTTP_201_CREATED)
 
 

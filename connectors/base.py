@@ -89,6 +89,9 @@ class Connector(ABC):
 
     system: str = ""                 # registry key: wafeq, business_central, xledger, …
     label: str = ""
+    # The only hosts this vendor's credentials may be sent to ("*.x.com": any subdomain of x.com);
+    # a deployment adds its own (sandboxes) in VENDOR_HOSTS_ALLOW. See connectors/hosts.py.
+    hosts: tuple[str, ...] = ()
 
     def __init__(self, connection):
         self.connection = connection

@@ -18,8 +18,10 @@ import requests
 import stamina
 from django.db.models import F
 from django.utils import timezone
+from requests.adapters import HTTPAdapter
 
 from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
+from .hosts import credential_url_check
 from .limits import ClientRateLimited, rate_limit_acquire
 from .models import CallLog, Connection
 
@@ -139,6 +141,29 @@ def breaker_reset(*, connection: Connection) -> None:
     connection.consecutive_failures, connection.paused_until = 0, None
 
 
+# ----------------------------------------------------------------------------- host guard
+
+class HostGuard(HTTPAdapter):
+    """Checks the host of every request a connector's session sends, as it leaves: redirects,
+    msal's discovery and token calls and Authlib's token posts included, which no check on the
+    stored URL alone would see (a discovery document or a 307 can name any host)."""
+
+    def __init__(self, system: str):
+        super().__init__()
+        self.system = system
+
+    def send(self, request, *args, **kwargs):
+        credential_url_check(system=self.system, url=request.url)
+        return super().send(request, *args, **kwargs)
+
+
+def session_guard(session: requests.Session, *, system: str) -> requests.Session:
+    guard = HostGuard(system)
+    session.mount("https://", guard)
+    session.mount("http://", guard)
+    return session
+
+
 # ----------------------------------------------------------------------------- the stack
 
 def parse_retry_after(value: str) -> float | None:
@@ -174,7 +199,7 @@ class HttpStack:
 
     def __init__(self, connection: Connection, *, session: requests.Session | None = None):
         self.connection = connection
-        self.session = session or requests.Session()
+        self.session = session_guard(session or requests.Session(), system=connection.system)
         self.base_url = connection.base_url.rstrip("/")
         self.calls = 0
 
@@ -241,6 +266,8 @@ class HttpStack:
     def _send(self, method, path, *, params, json_body, files, data, headers, idempotency_key, timeout,
               attempt) -> Response:
         conn = self.connection
+        # Before anything else, token refreshes included: a credential never leaves for a foreign host.
+        credential_url_check(system=conn.system, url=self._url(path))
         breaker_check(conn)
         per_second = int(conn.settings.get("rate_limit_per_second") or DEFAULT_RATE_PER_SECOND)
         rate_limit_acquire(conn, per_second=per_second)
@@ -255,6 +282,10 @@ class HttpStack:
         started = time.monotonic()
         status, body, resp_headers, error = None, None, {}, None
         try:
+            auth = all_headers.get("Authorization")
+            if auth is not None and (not auth.strip() or auth.endswith(" ")):
+                # A scheme without a credential (the secret was cleared or never entered).
+                raise AuthExpired("no credential is stored for this connection: enter it again")
             try:
                 raw = self.session.request(method, self._url(path), params=params, files=files, data=wire, headers=all_headers, timeout=timeout)
             except requests.ConnectTimeout as exc:

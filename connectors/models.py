@@ -1,9 +1,29 @@
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from expensico_sync.core.fields import EncryptedTextField
 from expensico_sync.core.models import Organization
+
+from .hosts import credential_url_refusal
+
+SECRET_FIELDS = ("api_key", "client_secret", "access_token", "refresh_token")
+# Settings holding a URL a credential is sent to (Wafeq's OAuth endpoints, Business Central's Entra
+# authority): moving one of them is moving the credential, exactly like moving `base_url`.
+URL_SETTINGS = ("oauth_authorize_url", "oauth_token_url", "oauth_revoke_url", "authority_host")
+CLEARED_DETAIL = "Credentials cleared: where they are sent changed. Enter them again."
+
+
+def _origin(url: str) -> tuple:
+    try:
+        parts = urlsplit(url or "")
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+        return parts.scheme.lower(), (parts.hostname or "").lower(), port
+    except ValueError:
+        return (url,)
 
 
 class Connection(models.Model):
@@ -70,6 +90,98 @@ class Connection(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.system})"
+
+    # Credential safety ------------------------------------------------------------------
+    # A stored secret must not follow its connection to a new host: whoever can edit the URL
+    # could otherwise collect it. On save, a changed origin (scheme, host, port of `base_url` or
+    # of a URL setting) clears every secret this save did not supply again. The origins and secrets
+    # the row was loaded with are remembered, so this holds for the API, the admin and any service.
+
+    def save(self, *args, **kwargs):
+        if self.pk and not self._state.adding:
+            cleared = self._credentials_forget_if_moved(kwargs.get("update_fields"))
+            if cleared and kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], *cleared}
+        super().save(*args, **kwargs)
+        fields = kwargs.get("update_fields")
+        self._remember(fields if fields is not None and "_loaded" in self.__dict__ else None)
+        self.__dict__["_supplied"] = set()
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        if self.base_url and (reason := credential_url_refusal(system=self.system, url=self.base_url)):
+            errors["base_url"] = reason
+        settings = self.settings if isinstance(self.settings, dict) else {}
+        for key in URL_SETTINGS:
+            if settings.get(key) and (reason := credential_url_refusal(system=self.system, url=str(settings[key]))):
+                errors["settings"] = f"{key}: {reason}"
+        if errors:
+            raise ValidationError(errors)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if {"base_url", "settings", *SECRET_FIELDS} <= set(field_names):
+            instance._remember()
+        instance.__dict__["_supplied"] = set()
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None or "_loaded" in self.__dict__:
+            self._remember(fields)
+
+    def credential_origins(self) -> dict[str, tuple]:
+        settings = self.settings if isinstance(self.settings, dict) else {}
+        return {"base_url": _origin(self.base_url),
+                **{key: _origin(str(settings[key])) for key in URL_SETTINGS if settings.get(key)}}
+
+    def supply_credentials(self, **secrets: str) -> None:
+        """Sets secrets given in this request/form/call: they survive a move of the URL they go to."""
+        for name, value in secrets.items():
+            if name not in SECRET_FIELDS:
+                raise ValueError(f"{name} is not a credential field")
+            setattr(self, name, value)
+            self.__dict__.setdefault("_supplied", set()).add(name)
+
+    def _remember(self, fields=None) -> None:
+        """Snapshot what the row holds now (after a load, save or refresh of `fields`)."""
+        loaded = self.__dict__.get("_loaded") or {"origins": {}, "secrets": {}}
+        now = self.credential_origins()
+        if fields is None or "base_url" in fields:
+            loaded["origins"]["base_url"] = now["base_url"]
+        if fields is None or "settings" in fields:
+            loaded["origins"] = {"base_url": loaded["origins"].get("base_url"),
+                                 **{k: v for k, v in now.items() if k != "base_url"}}
+        for name in SECRET_FIELDS:
+            if fields is None or name in fields:
+                loaded["secrets"][name] = getattr(self, name)
+        self.__dict__["_loaded"] = loaded
+
+    def _credentials_forget_if_moved(self, update_fields) -> list[str]:
+        if update_fields is not None and not {"base_url", "settings"} & set(update_fields):
+            return []
+        loaded = self.__dict__.get("_loaded")
+        if loaded is None:
+            stored = type(self)._default_manager.filter(pk=self.pk).first()
+            if stored is None:
+                return []
+            loaded = stored._loaded
+        if self.credential_origins() == loaded["origins"]:
+            return []
+        supplied = self.__dict__.get("_supplied", set())
+        cleared = []
+        for name in SECRET_FIELDS:
+            value = getattr(self, name)
+            if name not in supplied and value and value == loaded["secrets"].get(name):
+                setattr(self, name, "")
+                cleared.append(name)
+        if cleared:
+            self.token_expires_at = None
+            self.status, self.last_check_ok, self.last_check_detail = self.Status.NEW, None, CLEARED_DETAIL
+            cleared += ["token_expires_at", "status", "last_check_ok", "last_check_detail"]
+        return cleared
 
     @property
     def breaker_open(self) -> bool:

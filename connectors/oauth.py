@@ -17,7 +17,9 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from .errors import AuthExpired, Transient
+from .errors import AuthExpired, ConnectorError, Transient
+from .hosts import credential_url_check
+from .http import session_guard
 from .models import Connection
 
 TIMEOUT = (5, 30)
@@ -40,12 +42,15 @@ def oauth_endpoints(connection: Connection) -> dict[str, str]:
             "revoke": f"{host}/oauth/token/revoke/"}
     for name in urls:
         urls[name] = connection.settings.get(f"oauth_{name}_url") or urls[name]
+        credential_url_check(system=connection.system, url=urls[name],
+                             field="settings" if connection.settings.get(f"oauth_{name}_url") else "base_url")
     return urls
 
 
 def _session(connection: Connection, **kw) -> OAuth2Session:
-    return OAuth2Session(connection.client_id, connection.client_secret,
-                         token_endpoint_auth_method="client_secret_basic", **kw)
+    session = OAuth2Session(connection.client_id, connection.client_secret,
+                            token_endpoint_auth_method="client_secret_basic", **kw)
+    return session_guard(session, system=connection.system)
 
 
 def oauth_authorization_start(*, connection: Connection, redirect_uri: str) -> str:
@@ -115,6 +120,8 @@ def oauth_token_refresh(*, connection: Connection, rejected_token: str | None = 
                                                     timeout=TIMEOUT)
             except OAuthError as exc:
                 failure = AuthExpired(f"token refresh refused: {exc.error}")
+            except ConnectorError:
+                raise
             except Exception as exc:  # network trouble: the grant may still be fine
                 raise Transient(f"token refresh failed: {exc}") from exc
             else:

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from .base import CatalogItem, CatalogKind
 from .models import CallLog, Connection
 
 
@@ -13,6 +14,16 @@ def connections_active(*, organization_id: int | None = None) -> QuerySet[Connec
 
 def connection_expense_accounts(*, connection: Connection) -> list[dict]:
     return list(connection.settings.get("expense_accounts", []))
+
+
+def connection_catalog_cached(*, connection: Connection, kind: CatalogKind) -> tuple[list[CatalogItem], str | None]:
+    """The catalog as last fetched (never a vendor call), and when: only the EXPENSE accounts are
+    kept on the connection; (the mappings app caches more, under /api/v1/remote-catalog/)."""
+    fetched_at = connection.settings.get("catalog_fetched_at")
+    if kind != CatalogKind.ACCOUNTS or not fetched_at:
+        return [], None
+    return [CatalogItem(kind=CatalogKind.ACCOUNTS, remote_id=a["id"], name=a.get("name", ""), code=a.get("code", ""),
+                        classification="EXPENSE") for a in connection_expense_accounts(connection=connection)], fetched_at
 
 
 def connection_calls_recent(*, connection: Connection, limit: int = 20) -> QuerySet[CallLog]:

@@ -4,6 +4,7 @@ from expensico_sync.core.api.authentication import principal_of
 from expensico_sync.core.selectors import organizations_with_capability
 
 from .base import CatalogKind, registered_systems
+from .hosts import credential_url_refusal
 from .models import Connection
 
 SECRETS = ("api_key", "client_secret")
@@ -41,10 +42,20 @@ class ConnectionSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("You may not manage connections of this organisation.")
         return org
 
+    def validate(self, attrs):
+        if "base_url" in attrs or "system" in attrs:
+            system = attrs.get("system") or getattr(self.instance, "system", "")
+            url = attrs.get("base_url") or getattr(self.instance, "base_url", "")
+            if reason := credential_url_refusal(system=system, url=url):
+                raise serializers.ValidationError({"base_url": reason})
+        return attrs
+
     def update(self, instance, validated_data):
-        for name in SECRETS:  # blank means keep
-            if not validated_data.get(name):
-                validated_data.pop(name, None)
+        # Blank means keep; a secret given here survives a change of base_url (the model clears the rest).
+        supplied = {name: validated_data.pop(name) for name in SECRETS if validated_data.get(name)}
+        for name in SECRETS:
+            validated_data.pop(name, None)
+        instance.supply_credentials(**supplied)
         return super().update(instance, validated_data)
 
 
@@ -67,6 +78,9 @@ class CatalogItemSerializer(serializers.Serializer):
 class CatalogQuerySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=[k.value for k in CatalogKind], default=CatalogKind.ACCOUNTS.value)
     classification = serializers.CharField(required=False, help_text="e.g. EXPENSE")
+    refresh = serializers.BooleanField(required=False, default=False,
+                                       help_text="Fetch from the vendor (owner or finance admin); otherwise the "
+                                                 "stored copy is returned and no vendor is called")
 
 
 class ConfigureSerializer(serializers.Serializer):
@@ -78,7 +92,14 @@ class ConfigureSerializer(serializers.Serializer):
 
 
 class OAuthStartSerializer(serializers.Serializer):
-    redirect_uri = serializers.URLField()
+    """The code must come back to this deployment: any other redirect_uri would hand it to a stranger."""
+
+    redirect_uri = serializers.CharField(required=False, help_text="This deployment's OAuth callback (the default)")
+
+    def validate_redirect_uri(self, value):
+        if value != self.context["callback"]:
+            raise serializers.ValidationError(f"Must be this deployment's OAuth callback, {self.context['callback']}.")
+        return value
 
 
 class OAuthStartResultSerializer(serializers.Serializer):

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from .base import AccountPurpose, AccountSpec, CatalogItem, CatalogKind, CheckResult, connector_for
 from .errors import AuthExpired, ConnectorError
+from .hosts import credential_url_check
 from .http import breaker_reset
-from .models import CallLog, Connection
+from .models import URL_SETTINGS, CallLog, Connection
 
 PURPOSE_FIELDS = {
     AccountPurpose.EMPLOYEE_CLAIMS: "employee_claims_account",
@@ -31,6 +32,10 @@ def connection_create(*, organization, system: str, name: str, base_url: str,
                       client_secret: str = "", settings: dict | None = None) -> Connection:
     from .base import connector_class
     connector_class(system)  # unknown systems fail here, not at the first push
+    credential_url_check(system=system, url=base_url)
+    for key in URL_SETTINGS:
+        if (settings or {}).get(key):
+            credential_url_check(system=system, url=str(settings[key]), field="settings")
     return Connection.objects.create(organization=organization, system=system, name=name, base_url=base_url,
                                      auth_method=auth_method, api_key=api_key, client_id=client_id,
                                      client_secret=client_secret, settings=settings or {})

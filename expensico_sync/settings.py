@@ -130,6 +130,9 @@ Q_CLUSTER["sync"] = env.bool("Q_SYNC", default="pytest" in sys.modules)
 # Export engine timing; reliability tests and benchmarks shorten these for worker subprocesses.
 EXPORTS_LEASE_SECONDS = env.int("EXPORTS_LEASE_SECONDS", default=300)
 EXPORTS_BACKOFF_BASE_SECONDS = env.float("EXPORTS_BACKOFF_BASE_SECONDS", default=30)
+# Hosts besides each vendor's own that may receive vendor credentials (sandboxes: 127.0.0.1,localhost).
+# Nothing is implied by DEBUG: development and tests set it explicitly.
+VENDOR_HOSTS_ALLOW = env.list("VENDOR_HOSTS_ALLOW", default=[])
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

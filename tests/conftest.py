@@ -3,6 +3,12 @@ import os
 import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+# Sandboxes listen on loopback: worker subprocesses inherit the variable, and this process's settings
+# (pytest-django has loaded them before this file) get the same list.
+os.environ.setdefault("VENDOR_HOSTS_ALLOW", "127.0.0.1,localhost")
+from django.conf import settings as _settings  # noqa: E402
+
+_settings.VENDOR_HOSTS_ALLOW = [h for h in os.environ["VENDOR_HOSTS_ALLOW"].split(",") if h]
 
 ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
 

@@ -84,6 +84,7 @@ def _account_item(row: dict, kind: CatalogKind = CatalogKind.ACCOUNTS) -> Catalo
 class ApideckWorkdayConnector(Connector):
     system = "apideck"
     label = "Workday via Apideck"
+    hosts = ("unify.apideck.com",)
 
     def __init__(self, connection):
         super().__init__(connection)

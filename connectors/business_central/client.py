@@ -21,6 +21,7 @@ import stamina
 from django.utils import timezone
 
 from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
+from ..hosts import credential_url_check
 from ..http import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
@@ -30,6 +31,7 @@ from ..http import (
     mark_expired,
     parse_retry_after,
     retry_hook,
+    session_guard,
 )
 from ..limits import ClientRateLimited, concurrency_slot
 from ..models import CallLog, Connection
@@ -70,7 +72,7 @@ def tenant_of(connection: Connection) -> str:
 
 
 def _session(connection: Connection) -> requests.Session:
-    session = requests.Session()
+    session = session_guard(requests.Session(), system=connection.system)
     if connection.settings.get("ca_bundle"):
         # A sandbox's self-signed certificate. requests lets REQUESTS_CA_BUNDLE override a
         # session's `verify`, so the environment is not consulted for this session.
@@ -81,6 +83,7 @@ def _session(connection: Connection) -> requests.Session:
 
 def msal_app(connection: Connection) -> msal.ConfidentialClientApplication:
     authority = f"{connection.settings.get('authority_host') or AUTHORITY_HOST}/{tenant_of(connection)}"
+    credential_url_check(system=connection.system, url=authority, field="settings")
     key = (authority, connection.client_id, hashlib.sha256(connection.client_secret.encode()).hexdigest(),
            connection.settings.get("ca_bundle", ""))
     with _apps_lock:

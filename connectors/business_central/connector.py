@@ -70,6 +70,8 @@ def reversal_number(reference: str) -> str:
 class BusinessCentralConnector(Connector):
     system = "business_central"
     label = "Dynamics 365 Business Central"
+    # The API and every environment under it, plus Entra (token endpoint and msal discovery).
+    hosts = ("api.businesscentral.dynamics.com", "*.businesscentral.dynamics.com", "login.microsoftonline.com")
 
     def __init__(self, connection):
         super().__init__(connection)

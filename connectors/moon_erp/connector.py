@@ -82,6 +82,8 @@ def _document(reference: str, row: dict) -> RemoteDocument:
 class MoonErpConnector(Connector):
     system = "moon_erp"
     label = "Moon ERP"
+    # Moon ERP runs one host per company; the contract names only `moon-erp.test` (vendor-apis/moon-erp.md).
+    hosts = ("moon-erp.test", "*.moon-erp.test")
 
     def __init__(self, connection):
         super().__init__(connection)

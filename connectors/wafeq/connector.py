@@ -53,6 +53,8 @@ def _bank_item(row: dict) -> CatalogItem:
 class WafeqConnector(Connector):
     system = "wafeq"
     label = "Wafeq"
+    # API and OAuth (authorize/token/revoke) hosts, vendor-apis/wafeq.md §1 and §2.2.
+    hosts = ("api.wafeq.com", "app.wafeq.com")
 
     def __init__(self, connection):
         super().__init__(connection)

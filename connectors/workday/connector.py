@@ -86,6 +86,8 @@ def _settings(connection) -> schema.JournalSettings:
 class WorkdayConnector(Connector):
     system = "workday"
     label = "Workday (SOAP)"
+    # Tenants live on data-centre hosts such as wd2-impl-services1.workday.com or *.myworkday.com.
+    hosts = ("*.workday.com", "*.myworkday.com")
 
     def __init__(self, connection):
         super().__init__(connection)

@@ -84,6 +84,8 @@ def bank_item(row: dict) -> CatalogItem:
 class XledgerConnector(Connector):
     system = "xledger"
     label = "Xledger"
+    # Live www.xledger.net and demo.xledger.net (vendor-apis/xledger.md C1); other regions are subdomains too.
+    hosts = ("*.xledger.net",)
 
     def __init__(self, connection):
         super().__init__(connection)

@@ -29,8 +29,12 @@ def test_create_check_catalog_configure(api, org, wafeq_server):
     pk = created.json()["id"]
     check = api.post(f"/api/v1/connections/{pk}/check/")
     assert check.status_code == 200 and check.json()["ok"] and check.json()["organization_name"]
-    catalog = api.get(f"/api/v1/connections/{pk}/catalog/", {"kind": "accounts", "classification": "EXPENSE"})
-    assert catalog.status_code == 200 and len(catalog.json()) == 8
+    catalog = api.get(f"/api/v1/connections/{pk}/catalog/", {"kind": "accounts", "classification": "EXPENSE",
+                                                             "refresh": "true"})
+    assert catalog.status_code == 200 and len(catalog.json()) == 8 and catalog["X-Catalog-Source"] == "vendor"
+    cached = api.get(f"/api/v1/connections/{pk}/catalog/", {"kind": "accounts", "classification": "EXPENSE"})
+    assert cached["X-Catalog-Source"] == "cache" and cached.json() == [dict(a, extra={}, active=True)
+                                                                         for a in catalog.json()]
     travel = next(a for a in catalog.json() if a["name"] == "Travel")
     assert travel["remote_id"].startswith("acc_")
     configured = api.post(f"/api/v1/connections/{pk}/configure/", {}, format="json")
@@ -71,8 +75,8 @@ def test_other_organisations_connections_are_invisible(api, wafeq_server):
 def test_oauth_start_returns_authorize_url(api, org, wafeq_server):
     conn = Connection.objects.create(organization=org, system="wafeq", name="o", base_url=f"{wafeq_server.base_url}/v1",
                                      auth_method="oauth2", client_id="c", client_secret="s")
-    response = api.post(f"/api/v1/connections/{conn.pk}/oauth-start/", {"redirect_uri": "http://127.0.0.1:8000/cb/"},
-                        format="json")
+    response = api.post(f"/api/v1/connections/{conn.pk}/oauth-start/",
+                        {"redirect_uri": "http://testserver/admin/connectors/connection/oauth/callback/"}, format="json")
     assert response.status_code == 201
     assert response.json()["authorize_url"].startswith(f"{wafeq_server.base_url}/oauth/authorize/?")
 

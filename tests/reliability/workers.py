@@ -42,6 +42,7 @@ class Worker:
             "Q_RETRY": str(retry),
             "SECRET_KEY": settings.SECRET_KEY,
             "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
+            "VENDOR_HOSTS_ALLOW": ",".join(settings.VENDOR_HOSTS_ALLOW),   # the sandboxes are on loopback
             "DJANGO_SETTINGS_MODULE": "expensico_sync.settings",
             **(extra_env or {}),
         }

@@ -45,6 +45,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-seed", action="store_true")
 
     def handle(self, *args, host, port, no_seed, **opts):
+        # The sandboxes started here listen on loopback: this process (the seeds) and its children
+        # send them credentials. `make run` sets the same; an explicit value wins.
+        os.environ.setdefault("VENDOR_HOSTS_ALLOW", "127.0.0.1,localhost")
+        settings.VENDOR_HOSTS_ALLOW = [h for h in os.environ["VENDOR_HOSTS_ALLOW"].split(",") if h]
         pw_file = settings.VAR_DIR / "admin-password"
         call_command("create_admin", password_file=str(pw_file), stdout=open(os.devnull, "w"))
         password = pw_file.read_text().strip()
