@@ -3,6 +3,8 @@ import os
 import pytest
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+# Settings load before this file (settings.py defaults it under pytest); subprocesses inherit this.
+os.environ.setdefault("EXPENSICO_HOSTS_ALLOW", "127.0.0.1,localhost")
 
 ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
 
