@@ -8,6 +8,7 @@ import time
 from datetime import date
 
 import pytest
+from django.urls import reverse
 
 from expensico_sync.core import outbound
 from expensico_sync.core.models import Organization
@@ -124,6 +125,10 @@ def test_a_receipt_off_the_organisations_expensico_host_is_refused_and_the_rest_
         assert not receipts[rid].verified and receipts[rid].fetch_error.startswith("refused:"), rid
     assert attacker.requests == []
     assert expensico.requests == [("/v1/receipts/r_ok/content", "Bearer tok")]
+    # Visible to a person on the expense, with its reason.
+    client.force_login(make_member(org, Role.OWNER))
+    page = client.get(reverse("admin:source_expense_change", args=[receipts["r_port"].expense_id])).content.decode()
+    assert "refused:" in page and "is not the organisation&#x27;s Expensico API" in page
 
 
 def test_receipts_are_refused_without_a_configured_expensico_api(client, org, listener,
