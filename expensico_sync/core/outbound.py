@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.exceptions import NameResolutionError
 
 # expensico-api.md gives the pull API's base URL per organisation and names no host; this is
 # Expensico's production API host. Anything else must be listed by the deployment.
@@ -99,10 +100,7 @@ def address_pick(host: str, port: int) -> str:
     must resolve to public addresses only (every one of them: a single private answer refuses)."""
     if host_listed(host):
         return host
-    try:
-        infos = socket.getaddrinfo(_normal(host), port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        raise OutboundRefused(f"{host}: cannot resolve ({exc})") from exc
+    infos = socket.getaddrinfo(_normal(host), port, type=socket.SOCK_STREAM)  # gaierror: see _new_conn
     addresses = [info[4][0] for info in infos]
     for address in addresses:
         ip = _as_ip(address)
@@ -117,7 +115,10 @@ class _PinnedMixin:
         # urllib3 connects to _dns_host and verifies TLS against self.host, which is restored
         # before the handshake: the certificate is still checked against the name.
         dns_host = self._dns_host
-        self._dns_host = address_pick(dns_host, self.port)
+        try:
+            self._dns_host = address_pick(dns_host, self.port)
+        except socket.gaierror as exc:  # a DNS hiccup stays a connection error (retried), not a refusal
+            raise NameResolutionError(self.host, self, exc) from exc
         try:
             return super()._new_conn()
         finally:

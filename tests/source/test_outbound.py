@@ -211,3 +211,12 @@ def test_a_receipt_redirected_off_the_host_is_refused(org, listener):
     assert receipts_fetch(receipt_ids=[row.pk])["failed"] == 1
     row.refresh_from_db()
     assert "redirected off its host" in row.fetch_error and elsewhere.requests == []
+
+
+def test_a_name_that_does_not_resolve_is_a_connection_error_retried_not_a_refusal(monkeypatch, settings):
+    import requests
+
+    monkeypatch.setattr(outbound, "EXPENSICO_API_HOSTS", frozenset({"expensico.invalid"}))  # RFC 2606: never resolves
+    settings.EXPENSICO_HOSTS_ALLOW = []
+    with pytest.raises(requests.ConnectionError):
+        outbound.GuardedSession().get("https://expensico.invalid/v1/categories", timeout=5)
