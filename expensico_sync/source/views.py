@@ -34,7 +34,8 @@ class WebhookView(APIView):
         responses={202: OpenApiResponse(description='{"status": "accepted"}'),
                    200: OpenApiResponse(description='{"status": "duplicate"}'),
                    400: OpenApiResponse(description="Schema error naming the field"),
-                   401: OpenApiResponse(description="Bad or missing signature, or stale timestamp")},
+                   401: OpenApiResponse(description="Bad or missing signature, stale timestamp, or unknown "
+                                                    "organisation (indistinguishable)")},
         tags=["expensico"],
     )
     def post(self, request, organization_slug: str):
