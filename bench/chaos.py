@@ -19,6 +19,7 @@ sums equal those of the entries we built and recorded as exported, per currency,
 """
 
 import argparse
+import os
 import random
 import subprocess
 import sys
@@ -131,8 +132,6 @@ def _fill_gaps(conn) -> None:
 
 
 def web_start(database_url: str, port: int, log_dir: Path) -> subprocess.Popen:
-    import os
-
     env = {**os.environ, "DATABASE_URL": database_url, "Q_SYNC": "false"}
     log = open(log_dir / f"chaos-web-{port}.log", "wb")
     proc = subprocess.Popen([sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload",
@@ -164,6 +163,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     database_url = bench.database_prepare(args.database)
+    # The simulator serves the pull API and receipts on loopback; the web and worker processes inherit it.
+    os.environ.setdefault("EXPENSICO_HOSTS_ALLOW", "127.0.0.1,localhost")
     bench.django_setup(database_url)
     from django.conf import settings
 

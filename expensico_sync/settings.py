@@ -133,6 +133,13 @@ EXPORTS_BACKOFF_BASE_SECONDS = env.float("EXPORTS_BACKOFF_BASE_SECONDS", default
 # Hosts besides each vendor's own that may receive vendor credentials (sandboxes: 127.0.0.1,localhost).
 # Nothing is implied by DEBUG: development and tests set it explicitly.
 VENDOR_HOSTS_ALLOW = env.list("VENDOR_HOSTS_ALLOW", default=[])
+# Hosts the Expensico side may reach besides Expensico's own API host (comma-separated names or
+# addresses): `make run`, bench/chaos.py and the tests name the loopback simulator. DEBUG implies nothing.
+EXPENSICO_HOSTS_ALLOW = env.list("EXPENSICO_HOSTS_ALLOW",
+                                 default=["127.0.0.1", "localhost"] if "pytest" in sys.modules else [])
+# Receipt downloads from Expensico: bytes and total seconds per file.
+RECEIPT_MAX_BYTES = env.int("RECEIPT_MAX_BYTES", default=20 * 1024 * 1024)
+RECEIPT_DEADLINE_SECONDS = env.float("RECEIPT_DEADLINE_SECONDS", default=120)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -9,6 +9,8 @@ os.environ.setdefault("VENDOR_HOSTS_ALLOW", "127.0.0.1,localhost")
 from django.conf import settings as _settings  # noqa: E402
 
 _settings.VENDOR_HOSTS_ALLOW = [h for h in os.environ["VENDOR_HOSTS_ALLOW"].split(",") if h]
+# Settings load before this file (settings.py defaults it under pytest); subprocesses inherit this.
+os.environ.setdefault("EXPENSICO_HOSTS_ALLOW", "127.0.0.1,localhost")
 
 ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
 

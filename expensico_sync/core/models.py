@@ -7,6 +7,7 @@ from rest_framework_api_key.models import AbstractAPIKey
 from simple_history.models import HistoricalRecords
 
 from .fields import EncryptedTextField
+from .outbound import expensico_url_validate, origin
 from .roles import Role
 
 
@@ -31,7 +32,8 @@ class Organization(models.Model):
     webhook_secret_previous = EncryptedTextField(
         blank=True, default="", help_text="Still accepted during a secret rotation; clear it when done."
     )
-    expensico_api_base_url = models.URLField(blank=True, default="", verbose_name="Expensico API base URL")
+    expensico_api_base_url = models.URLField(blank=True, default="", verbose_name="Expensico API base URL",
+                                             validators=[expensico_url_validate])
     expensico_api_token = EncryptedTextField(blank=True, default="", verbose_name="Expensico API token")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -45,6 +47,58 @@ class Organization(models.Model):
 
     def __str__(self):
         return self.name
+
+    # The pull API token goes wherever the base URL points. Whoever moves the URL to another scheme,
+    # host or port must supply the token again in the same change, or it is cleared: otherwise a
+    # stored token could be redirected to a host of the editor's choosing. Enforced here, so the
+    # API, the admin and every service get it.
+    def __setattr__(self, name, value):
+        if name == "expensico_api_token":
+            self.__dict__["_api_token_supplied"] = True
+        super().__setattr__(name, value)
+
+    def save(self, *args, **kwargs):
+        kwargs["update_fields"] = self._api_token_guard(kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
+        self._api_loaded()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._api_loaded()
+        return instance
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        if fields is None or {"expensico_api_base_url", "expensico_api_token"} & set(fields):
+            self._api_loaded()
+
+    def clean_fields(self, exclude=None):
+        # full_clean() writes every cleaned value back: that is not the token being supplied.
+        supplied = self.__dict__.get("_api_token_supplied")
+        super().clean_fields(exclude=exclude)
+        if supplied is not None:
+            self.__dict__["_api_token_supplied"] = supplied
+
+    def _api_loaded(self) -> None:
+        self.__dict__["_api_token_supplied"] = False
+        url = self.__dict__.get("expensico_api_base_url")
+        self.__dict__["_api_origin"] = None if url is None else origin(url)
+
+    def _api_token_guard(self, update_fields) -> list | None:
+        if self._state.adding or self.__dict__.get("_api_token_supplied", True):
+            return update_fields
+        if "expensico_api_base_url" not in self.__dict__ or (
+                update_fields is not None and "expensico_api_base_url" not in update_fields):
+            return update_fields
+        loaded = self.__dict__.get("_api_origin")
+        if loaded is None:  # the URL was deferred when the row was loaded
+            stored = type(self)._base_manager.filter(pk=self.pk).values_list("expensico_api_base_url", flat=True)
+            loaded = origin(stored.first() or "")
+        if origin(self.expensico_api_base_url) == loaded:
+            return update_fields
+        self.__dict__["expensico_api_token"] = ""
+        return None if update_fields is None else [*update_fields, "expensico_api_token"]
 
     def webhook_secrets(self) -> list[str]:
         return [s for s in (self.webhook_secret, self.webhook_secret_previous) if s]

@@ -104,6 +104,11 @@ class ReceiptInline(TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # Shown only inside an expense the parent admin already lets this member see; members hold
+        # no Django model permissions, so the default hid receipts (and why one was refused) from them.
+        return True
+
 
 @admin.register(Expense)
 class ExpenseAdmin(ReadOnlyMirrorAdmin):

@@ -4,11 +4,15 @@
 made, so retrying is always safe.
 """
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 import stamina
+
+from expensico_sync.core.outbound import GuardedSession, OutboundRefused
 
 from .schemas import parse_json
 
@@ -34,6 +38,14 @@ class ExpensicoNotFound(ExpensicoError):
     pass
 
 
+class ExpensicoTooLarge(ExpensicoError):
+    pass
+
+
+class ExpensicoRefused(ExpensicoError):
+    """We would not send the request: the host is not allowed (see core/outbound.py). Not retried."""
+
+
 def _retry_after(value: str | None) -> float | None:
     try:
         return min(max(float(value), 0.0), MAX_RETRY_AFTER) if value else None
@@ -48,9 +60,9 @@ def _should_retry(exc: Exception) -> bool | float | timedelta:
 
 
 class ExpensicoClient:
-    def __init__(self, *, base_url: str, token: str, session: requests.Session | None = None, page_size: int = 100):
+    def __init__(self, *, base_url: str, token: str, session: GuardedSession | None = None, page_size: int = 100):
         self.base_url = base_url.rstrip("/")
-        self.session = session or requests.Session()
+        self.session = session or GuardedSession()
         self.session.headers.update({"Authorization": f"Bearer {token}", "Accept": "application/json"})
         self.page_size = page_size
 
@@ -58,11 +70,19 @@ class ExpensicoClient:
     def for_organization(cls, organization, **kwargs) -> "ExpensicoClient":
         if not organization.expensico_api_base_url:
             raise ExpensicoError(f"{organization.slug}: no Expensico API base URL configured")
+        if not organization.expensico_api_token:
+            # Cleared when the base URL moved to another host without a token: nothing to send.
+            raise ExpensicoAuthError(f"{organization.slug}: no Expensico API token configured")
         return cls(base_url=organization.expensico_api_base_url, token=organization.expensico_api_token, **kwargs)
 
-    @stamina.retry(on=_should_retry, attempts=6, timeout=120)
-    def _get(self, path: str, params: dict | None = None, *, raw: bool = False):
-        response = self.session.get(f"{self.base_url}{path}", params=params, timeout=TIMEOUT)
+    def _send(self, url: str, **kwargs) -> requests.Response:
+        try:
+            return self.session.get(url, **kwargs)
+        except OutboundRefused as exc:
+            raise ExpensicoRefused(str(exc)) from exc
+
+    @staticmethod
+    def _raise_for_status(response: requests.Response, path: str) -> None:
         if response.status_code == 429 or response.status_code >= 500:
             raise ExpensicoTransient(f"GET {path}: {response.status_code}",
                                      _retry_after(response.headers.get("Retry-After")))
@@ -72,7 +92,33 @@ class ExpensicoClient:
             raise ExpensicoNotFound(f"GET {path}: not found")
         if not response.ok:
             raise ExpensicoError(f"GET {path}: {response.status_code} {response.text[:200]}")
+
+    @stamina.retry(on=_should_retry, attempts=6, timeout=120)
+    def _get(self, path: str, params: dict | None = None, *, raw: bool = False):
+        response = self._send(f"{self.base_url}{path}", params=params, timeout=TIMEOUT)
+        self._raise_for_status(response, path)
         return response.content if raw else parse_json(response.content)
+
+    def download(self, url: str, *, max_bytes: int, stop_at: float, timeout=TIMEOUT) -> bytes:
+        """One streamed GET of a file on this API. Refused past `max_bytes` (declared or read) or
+        past `stop_at` (time.monotonic()); each read waits at most the read timeout, so a server
+        dripping bytes cannot hold a worker much beyond the deadline."""
+        path = urlsplit(url).path
+        with self._send(url, timeout=timeout, stream=True) as response:
+            self._raise_for_status(response, path)
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise ExpensicoTooLarge(f"GET {path}: {declared} bytes declared, "
+                                        f"more than the {max_bytes} bytes allowed")
+            chunks, size = [], 0
+            for chunk in response.iter_content(64 * 1024):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise ExpensicoTooLarge(f"GET {path}: more than the {max_bytes} bytes allowed")
+                if time.monotonic() > stop_at:
+                    raise ExpensicoError(f"GET {path}: not complete by the download deadline")
+                chunks.append(chunk)
+        return b"".join(chunks)
 
     def page(self, path: str, params: dict | None = None, cursor: str | None = None) -> tuple[list, str | None]:
         query = {**(params or {}), "limit": self.page_size}

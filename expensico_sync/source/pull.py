@@ -78,6 +78,7 @@ def pull_sync_create(*, organization, date_from: date, date_to: date) -> PullSyn
 
 
 def _validate_rows(serializer_class, rows: list) -> list[dict]:
+    schemas.values_check(rows)
     s = serializer_class(data=rows, many=True)
     s.is_valid(raise_exception=True)
     return s.validated_data

@@ -15,6 +15,7 @@ from rest_framework import serializers
 EVENT_TYPES = ["expense_report.approved", "expense.cancelled", "card.funded", "card.unloaded",
                "reimbursement.paid", "bank_statement.published"]
 DIMENSION_KEYS = ["cost_center", "project", "department", "client_code", "region"]
+VERSION_MAX = 2**31 - 1  # the mirror's PositiveIntegerField
 
 
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
@@ -33,6 +34,11 @@ def _strings(value):
             yield from _strings(v)
 
 
+class JSONNumber(Decimal):
+    """A number as it came off the wire: exact, and still known to have been a JSON number, which
+    the contract does not allow for money (decimal strings only)."""
+
+
 def parse_json(raw: bytes | str):
     """JSON with numbers as Decimal: a money value never passes through float.
 
@@ -41,10 +47,40 @@ def parse_json(raw: bytes | str):
     surrogates; escaped ones are searched for only when the text contains any.
     """
     text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
-    value = json.loads(text, parse_float=Decimal)
+    value = json.loads(text, parse_float=JSONNumber)
     if SURROGATE_ESCAPE.search(text) and any(LONE_SURROGATE.search(s) for s in _strings(value)):
         raise ValueError("lone surrogate in a string")
     return value
+
+
+INT64 = range(-(2**63), 2**63)
+
+
+def _leaves(value, path: str):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            name = f"{path}.{key}" if path else str(key)
+            yield name.replace("\x00", "\\u0000"), key
+            yield from _leaves(item, name)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _leaves(item, f"{path}.{i}" if path else str(i))
+    else:
+        yield path, value
+
+
+def values_check(payload) -> None:
+    """Refuses what no column can hold, anywhere in the body (free-form `details` and
+    `custom_fields` too): NUL characters (PostgreSQL text and jsonb refuse them) and integers
+    beyond 64 bits. Raises ValidationError naming each field."""
+    errors = {}
+    for path, value in _leaves(payload, ""):
+        if isinstance(value, str) and "\x00" in value:
+            errors[path] = ["NUL characters are not allowed."]
+        elif isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+            errors[path] = ["Integer outside the 64-bit range."]
+    if errors:
+        raise serializers.ValidationError(errors, code="invalid")
 
 
 def minor_exponent(currency: str) -> int:
@@ -68,16 +104,21 @@ class CurrencyField(serializers.CharField):
         return code
 
 
-class MoneyField(serializers.DecimalField):
-    """A decimal string ("115.000"); JSON numbers arrive as Decimal already (parse_json)."""
+class DecimalStringField(serializers.DecimalField):
+    """A decimal string ("15.00"). A JSON number is refused (the contract says strings), while our
+    own callers may still hand in a Decimal."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool | int | float | JSONNumber):
+            raise serializers.ValidationError("Must be a decimal string, not a JSON number.", code="invalid")
+        return super().to_internal_value(data)
+
+
+class MoneyField(DecimalStringField):
+    """A decimal string ("115.000")."""
 
     def __init__(self, **kwargs):
         super().__init__(max_digits=18, decimal_places=3, **kwargs)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool | float):
-            raise serializers.ValidationError("Money must be a decimal string.", code="invalid")
-        return super().to_internal_value(data)
 
 
 def check_minor_unit(attrs: dict, amount_fields=("amount",)):
@@ -118,7 +159,7 @@ class CardRef(Ref):
 
 class TaxSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=32, allow_blank=True)
-    rate = serializers.DecimalField(max_digits=9, decimal_places=4)
+    rate = DecimalStringField(max_digits=9, decimal_places=4)
     amount = MoneyField()
     inclusive = serializers.BooleanField()
 
@@ -126,13 +167,13 @@ class TaxSerializer(serializers.Serializer):
 class ReceiptSerializer(Ref):
     filename = serializers.CharField(max_length=255)
     content_type = serializers.CharField(max_length=100)
-    size = serializers.IntegerField(min_value=0)
+    size = serializers.IntegerField(min_value=0, max_value=2**63 - 1)
     sha256 = serializers.RegexField(r"^[0-9a-fA-F]{64}$")
     url = serializers.URLField(max_length=1000)
 
 
 class ExpenseSerializer(Ref):
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=VERSION_MAX)
     type = serializers.ChoiceField(["expense", "mileage", "per_diem", "driver_honorarium"])
     date = serializers.DateField()
     merchant = serializers.CharField(max_length=300, allow_null=True, allow_blank=True, required=False)
@@ -143,7 +184,7 @@ class ExpenseSerializer(Ref):
     card = CardRef(allow_null=True, required=False)
     amount = MoneyField()
     currency = CurrencyField()
-    exchange_rate = serializers.DecimalField(max_digits=18, decimal_places=8, allow_null=True, required=False)
+    exchange_rate = DecimalStringField(max_digits=18, decimal_places=8, allow_null=True, required=False)
     tax = TaxSerializer(allow_null=True, required=False)
     dimensions = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
     details = serializers.DictField(required=False)
@@ -187,7 +228,7 @@ class ReportApprovedData(serializers.Serializer):
 class ExpenseCancelledData(serializers.Serializer):
     expense_id = serializers.CharField(max_length=64)
     report_id = serializers.CharField(max_length=64)
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=VERSION_MAX)
     reason = serializers.CharField(allow_blank=True, allow_null=True, required=False)
     cancelled_at = serializers.DateTimeField()
 
@@ -274,7 +315,8 @@ class EnvelopeSerializer(serializers.Serializer):
 def validate_event(payload) -> dict:
     """Returns {"type", "created_at", "data"} typed, or raises ValidationError naming the field."""
     if not isinstance(payload, dict):
-        raise serializers.ValidationError({"non_field_errors": ["The body must be a JSON object."]})
+        raise serializers.ValidationError({"body": ["The body must be a JSON object."]}, code="invalid")
+    values_check(payload)
     envelope = EnvelopeSerializer(data=payload)
     envelope.is_valid(raise_exception=True)
     return envelope.validated_data

@@ -1,4 +1,3 @@
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.parsers import BaseParser
@@ -9,7 +8,7 @@ from rest_framework.views import APIView
 
 from expensico_sync.core.models import Organization
 
-from .intake import webhook_receive
+from .intake import webhook_receive_stream
 
 
 class RawJSONParser(BaseParser):
@@ -35,10 +34,11 @@ class WebhookView(APIView):
         responses={202: OpenApiResponse(description='{"status": "accepted"}'),
                    200: OpenApiResponse(description='{"status": "duplicate"}'),
                    400: OpenApiResponse(description="Schema error naming the field"),
-                   401: OpenApiResponse(description="Bad or missing signature, or stale timestamp")},
+                   401: OpenApiResponse(description="Bad or missing signature, stale timestamp, or unknown "
+                                                    "organisation (indistinguishable)")},
         tags=["expensico"],
     )
     def post(self, request, organization_slug: str):
-        organization = get_object_or_404(Organization, slug=organization_slug)
-        result = webhook_receive(organization=organization, body=request.body, headers=request.headers)
+        organization = Organization.objects.filter(slug=organization_slug).first()
+        result = webhook_receive_stream(organization=organization, stream=request._request, headers=request.headers)
         return Response(result.body, status=result.status)

@@ -243,13 +243,48 @@ def test_a_receipt_still_downloading_is_fetched_before_the_push_and_goes_with_it
 
     settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
                                                           "OPTIONS": {"location": str(tmp_path)}}}
+    org.expensico_api_base_url, org.expensico_api_token = "https://api.expensico.com", "tok"
+    org.save()
     pdf = b"%PDF-1.7 taxi receipt"
+    url = "https://api.expensico.com/v1/receipts/rcp_r1/content"
     receipt = {"id": "rcp_r1", "filename": "taxi.pdf", "content_type": "application/pdf", "size": len(pdf),
-               "sha256": hashlib.sha256(pdf).hexdigest(), "url": "https://files.example/taxi.pdf"}
+               "sha256": hashlib.sha256(pdf).hexdigest(), "url": url}
     approve(org, expense("exp_r1", receipts=[receipt]))
     with responses.RequestsMock() as mock:
-        mock.get("https://files.example/taxi.pdf", body=pdf)
+        mock.get(url, body=pdf)
         assert work() == {"exported": 1}
     (attachment,) = vendor.documents["EXPENSICO-exp_r1-v1"]["entry"].attachments
     assert attachment.filename == "taxi.pdf" and attachment.storage_path
     assert not ReviewItem.objects.exists(), "booked with its receipt: nothing for a person to look at"
+
+
+@pytest.mark.parametrize("filename", ["../../etc/passwd.pdf", "..\\..\\boot.ini", "a/b/c.PDF", "rcpt\x01?*:<>|.pdf",
+                                      "/abs/../../x", ".."])
+def test_a_receipt_with_a_path_in_its_filename_is_stored_under_a_safe_name_and_exported(
+        org, conn, vendor, settings, tmp_path, filename):
+    """Storage refuses "../" names: the receipt never landed and its record could not be exported.
+    It is now stored under a generated name inside the receipts folder; the sender's name is kept."""
+    import hashlib
+
+    import responses
+    from django.core.files.storage import default_storage
+
+    settings.STORAGES = {**settings.STORAGES, "default": {"BACKEND": "django.core.files.storage.FileSystemStorage",
+                                                          "OPTIONS": {"location": str(tmp_path / "media")}}}
+    org.expensico_api_base_url, org.expensico_api_token = "https://api.expensico.com", "tok"
+    org.save()
+    pdf = b"%PDF-1.7 receipt with an odd name"
+    url = "https://api.expensico.com/v1/receipts/rcp_odd/content"
+    receipt = {"id": "rcp_odd", "filename": filename, "content_type": "application/pdf", "size": len(pdf),
+               "sha256": hashlib.sha256(pdf).hexdigest(), "url": url}
+    approve(org, expense("exp_odd", receipts=[receipt]))
+    with responses.RequestsMock() as mock:
+        mock.get(url, body=pdf)
+        assert work() == {"exported": 1}
+    (attachment,) = vendor.documents["EXPENSICO-exp_odd-v1"]["entry"].attachments
+    assert attachment.filename == filename
+    path = attachment.storage_path
+    assert path.startswith("receipts/") and ".." not in path and "\\" not in path
+    assert default_storage.open(path).read() == pdf
+    assert (tmp_path / "media" / path).resolve().is_relative_to(tmp_path / "media")
+    assert not ReviewItem.objects.exists()

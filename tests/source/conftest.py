@@ -12,3 +12,19 @@ def _media_in_tmp(settings, tmp_path):
 @pytest.fixture
 def org(db):
     return make_org("acme")
+
+
+@pytest.fixture
+def listener():
+    """Starts loopback listeners (tests.source.helpers.Listener); all stopped after the test."""
+    from tests.source.helpers import Listener
+
+    started = []
+
+    def start(**kwargs):
+        started.append(Listener(**kwargs))
+        return started[-1]
+
+    yield start
+    for one in started:
+        one.close()

@@ -80,14 +80,16 @@ def test_every_expense_field_is_mirrored(client, org):
     assert report.approved_by_name == "Omar" and report.employee.email == "aisha@example.com"
 
 
-def test_float_in_json_never_becomes_a_float(client, org):
-    # A sender that wrongly uses JSON numbers: parsed as Decimal, so 0.1 + 0.2 stays exact.
+def test_money_as_a_json_number_is_refused_naming_the_field(client, org):
+    # The contract sends money as decimal strings only; a JSON number is a sender bug, not a float.
     text = ('{"type":"expense_report.approved","created_at":"2026-03-02T10:00:00Z","data":{"report":'
             + __import__("json").dumps(report_payload(8, expenses=[expense_payload(8, tax=None)]))[:-1]
             + "}}}")
     text = text.replace('"amount": "115.000"', '"amount": 10.300')
-    assert post_event(client, org, None, raw=text).status_code == 202
-    assert Expense.objects.get(organization=org).amount == Decimal("10.300")
+    response = post_event(client, org, None, raw=text)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["attr"] == "data.report.expenses.0.amount"
+    assert not Expense.objects.exists()
 
 
 @pytest.mark.parametrize(("mutate", "attr"), [
@@ -139,9 +141,20 @@ def test_rejected_delivery_can_be_resent_with_the_same_id(client, org):
     assert post_event(client, org, good, webhook_id="msg_x").status_code == 202
 
 
-def test_unknown_organisation_is_404(client, org):
-    response = client.post("/api/v1/expensico/webhooks/nope/", data=b"{}", content_type="application/json")
-    assert response.status_code == 404
+def test_unknown_organisation_answers_exactly_like_a_bad_signature(client, org):
+    """No enumeration: a slug that does not exist and a wrong signature look the same."""
+    from types import SimpleNamespace
+
+    from expensico_sync.core.models import new_webhook_secret
+
+    body = approved(report_payload(1, expenses=[expense_payload(1)]))
+    # Signed with a real organisation's secret, posted to a slug nobody has.
+    unknown = post_event(client, SimpleNamespace(slug="nope", webhook_secret=org.webhook_secret), body)
+    bad_signature = post_event(client, org, body, secret=new_webhook_secret())
+    assert unknown.status_code == bad_signature.status_code == 401
+    assert unknown.content == bad_signature.content
+    assert unknown.headers["Content-Type"] == bad_signature.headers["Content-Type"]
+    assert not WebhookDelivery.objects.exists()
 
 
 def test_higher_version_supersedes_lower_is_ignored_and_recorded(client, org, announced):

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 import requests
 
+from expensico_sync.core.outbound import GuardedSession
 from expensico_sync.source.client import ExpensicoClient, ExpensicoTransient
 from expensico_sync.source.models import (
     BankStatementLine,
@@ -106,7 +107,7 @@ def test_bad_token_fails_the_run_and_records_it(org, simulator):
     assert pull.status == "failed" and "401" in pull.error
 
 
-class FlakySession(requests.Session):
+class FlakySession(GuardedSession):
     """Dies after N successful GETs, like a worker killed mid-sync."""
 
     def __init__(self, allowed):

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
 from rest_framework_api_key.admin import APIKeyModelAdmin
@@ -26,8 +27,19 @@ class MembershipInline(TabularInline):
     tab = True
 
 
+class OrganizationForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        # Blank keeps the stored token by not assigning it at all: the model then clears it if the
+        # base URL moved to another host (a token is only kept when supplied with the move).
+        if not cleaned.get("expensico_api_token"):
+            cleaned.pop("expensico_api_token", None)
+        return cleaned
+
+
 @admin.register(Organization)
 class OrganizationAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
+    form = OrganizationForm
     org_path = None
     capability = "organization.manage"
     list_display = ("name", "slug", "mode_badge", "base_currency", "country", "member_count", "created_at")
