@@ -53,3 +53,8 @@ def admin_login(page, live_server) -> None:
     page.fill("input[name=password]", "e2e-Password-42")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def admin_confirm(client, url, **extra):
+    """POSTs the confirmation form of a state-changing admin action (as its page or dialog does)."""
+    return client.post(url, {"_form_submitted": "True"}, **extra)
