@@ -32,7 +32,7 @@ migrate: install
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput -v 0
-	DEBUG=1 HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py devstack --host $(HOST) --port $(PORT)
+	DEBUG=1 ADMIN_REQUIRE_MFA=false HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py devstack --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

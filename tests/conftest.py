@@ -22,6 +22,7 @@ def _test_settings(settings):
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.ADMIN_REQUIRE_MFA = False  # tests/core/test_mfa_required.py turns it on
     from expensico_sync.core.fields import fernet
 
     fernet.cache_clear()
