@@ -165,6 +165,7 @@ def test_state_changing_action_get_asks_with_a_post_form(client, seeded, name):
     page = response.content.decode()
     assert '<form method="post"' in page and "csrfmiddlewaretoken" in page and 'name="_form_submitted"' in page
     assert "Cancel" in page
+    assert response.context["submit_text"] in page.split("Cancel", 1)[1]  # the button says what it does
     # The change page's button opens Unfold's dialog (a POST form), not a plain link that acts.
     dialog = client.get(reverse(f"admin:{name}", args=args), headers={"HX-Request": "true"})
     assert 'id="dialog"' in dialog.content.decode() and 'method="post"' in dialog.content.decode()
