@@ -245,3 +245,10 @@ def test_a_viewer_gets_no_confirmation_page(client, seeded):
     client.force_login(make_member(org, Role.VIEWER, "vera"))
     response = client.get(reverse("admin:core_organization_rotate_webhook_secret", args=[org.pk]))
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("model", ["success", "failure", "ormq"])
+def test_task_results_and_queue_have_no_add_page(client, model):
+    client.force_login(make_user("root", is_staff=True, is_superuser=True))
+    assert client.get(f"/admin/django_q/{model}/add/").status_code == 403  # was a 500
+    assert f"/admin/django_q/{model}/add/" not in client.get(f"/admin/django_q/{model}/").content.decode()
