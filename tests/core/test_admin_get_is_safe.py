@@ -252,3 +252,21 @@ def test_task_results_and_queue_have_no_add_page(client, model):
     client.force_login(make_user("root", is_staff=True, is_superuser=True))
     assert client.get(f"/admin/django_q/{model}/add/").status_code == 403  # was a 500
     assert f"/admin/django_q/{model}/add/" not in client.get(f"/admin/django_q/{model}/").content.decode()
+
+
+# Buttons that only navigate: the setup page, and OAuth's start (the vendor's consent screen; its
+# pending state lives in the cache until the callback, which needs the vendor's code).
+NAVIGATION_ONLY = {"connectors.connection.open_setup", "connectors.connection.connect_oauth"}
+
+
+def test_every_unfold_button_is_confirmed_or_only_navigates():
+    unconfirmed = []
+    for model, model_admin in admin.site._registry.items():
+        names = [*model_admin._extract_action_names(model_admin.actions_detail),
+                 *model_admin._extract_action_names(model_admin.actions_list),
+                 *model_admin._extract_action_names(model_admin.actions_row)]  # submit-line ones ride the form's POST
+        for name in names:
+            label = f"{model._meta.label_lower}.{name}"
+            if not getattr(getattr(model_admin, name), "confirmed", False) and label not in NAVIGATION_ONLY:
+                unconfirmed.append(label)
+    assert unconfirmed == []
