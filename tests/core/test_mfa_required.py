@@ -104,3 +104,11 @@ def test_production_settings_require_it_by_default(monkeypatch):
     finally:
         monkeypatch.undo()
         importlib.reload(prod)
+
+
+def test_make_run_lets_a_newcomer_straight_in():
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    run = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
+    assert "ADMIN_REQUIRE_MFA=false" in next(line for line in run.splitlines() if "devstack" in line)
