@@ -32,7 +32,7 @@ migrate: install
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput -v 0
-	DEBUG=1 VENDOR_HOSTS_ALLOW=$${VENDOR_HOSTS_ALLOW-127.0.0.1,localhost} EXPENSICO_HOSTS_ALLOW=$${EXPENSICO_HOSTS_ALLOW-127.0.0.1,localhost} HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py devstack --host $(HOST) --port $(PORT)
+	DEBUG=1 ADMIN_REQUIRE_MFA=false VENDOR_HOSTS_ALLOW=$${VENDOR_HOSTS_ALLOW-127.0.0.1,localhost} EXPENSICO_HOSTS_ALLOW=$${EXPENSICO_HOSTS_ALLOW-127.0.0.1,localhost} HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py devstack --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -10,6 +10,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter, RelatedDropdownFilter
 from unfold.decorators import action, display
 
+from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from .base import AccountPurpose, CatalogKind, connector_class, connector_for
@@ -113,13 +114,17 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         callback = request.build_absolute_uri(reverse("admin:connectors_connection_oauth_callback"))
         return HttpResponseRedirect(oauth_authorization_start(connection=conn, redirect_uri=callback))
 
-    @action(description="Test connection", icon="network_check", permissions=["change"])
+    @confirmed_action(description="Test connection", icon="network_check",
+                      what="The accounting system is called with the stored credentials; the connection's health "
+                           "is updated with the answer.")
     def test_connection(self, request, object_id):
         result = connection_check(connection=self._get_writable(request, object_id))
         (messages.success if result.ok else messages.error)(request, f"Check: {result.organization_name} {result.detail}")
         return redirect("admin:connectors_connection_change", object_id)
 
-    @action(description="Reset circuit breaker", icon="restart_alt", permissions=["change"])
+    @confirmed_action(description="Reset circuit breaker", icon="restart_alt",
+                      what="The circuit breaker is closed and the failure count reset to 0: exports to this "
+                           "system resume at once.")
     def reset_breaker(self, request, object_id):
         connection_breaker_reset(connection=self._get_writable(request, object_id))
         messages.success(request, "Circuit breaker closed; failures reset to 0.")
@@ -145,7 +150,7 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         context = {**self.admin_site.each_context(request), "title": f"Set up {conn.name}", "connection": conn,
                    "opts": self.model._meta, "change_url": reverse("admin:connectors_connection_change", args=[conn.pk]),
                    "oauth_url": reverse("admin:connectors_connection_connect_oauth", args=[conn.pk])}
-        if request.method == "POST":
+        if request.method == "POST" and "fetch" not in request.POST:
             choices = {p: request.POST.get(str(p), "") for p, *_ in PURPOSES}
             try:
                 connection_configure(connection=conn, choices={p: v for p, v in choices.items() if v})
@@ -154,7 +159,8 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             else:
                 messages.success(request, "Accounts saved on the connection.")
                 return redirect("admin:connectors_connection_setup", conn.pk)
-        if conn.has_credentials:
+        # Reading the catalog calls the vendor (call log, breaker, cached accounts): only a POST may.
+        if conn.has_credentials and request.method == "POST":
             try:
                 accounts = connection_catalog_fetch(connection=conn, kind=CatalogKind.ACCOUNTS)
                 banks = connector_for(conn).catalog(CatalogKind.BANK_ACCOUNTS)

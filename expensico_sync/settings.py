@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "expensico_sync.core.mfa.AdminMFAEnrolmentMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
 ]
 
@@ -157,11 +158,17 @@ ACCOUNT_ADAPTER = "expensico_sync.core.auth.ClosedSignupAdapter"
 ACCOUNT_LOGIN_METHODS = {"username", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
+# "key" is the client address plus the login (core/auth.py): nobody can lock a person out from elsewhere.
 ACCOUNT_RATE_LIMITS = {"login_failed": env.str("LOGIN_RATE_LIMIT", default="10/m/ip,5/5m/key")}
+# Behind a proxy every request comes from the proxy: count it, so limits use the client's address.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("NUM_PROXIES", default=0) or int(env.bool("BEHIND_PROXY", False))
 ACCOUNT_LOGOUT_ON_GET = False
 LOGIN_REDIRECT_URL = "/admin/"
 LOGIN_URL = "/accounts/login/"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_RECOVERY_CODES_SHOW_ONCE = True
+# Staff, owners and finance admins must enrol in TOTP before the admin opens; `make run` relaxes it.
+ADMIN_REQUIRE_MFA = env.bool("ADMIN_REQUIRE_MFA", default=True)
 MFA_TOTP_ISSUER = "expensico-sync"
 
 LANGUAGE_CODE = "en-gb"

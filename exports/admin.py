@@ -14,6 +14,7 @@ from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter, RelatedDropdownFilter
 from unfold.decorators import action, display
 
+from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
@@ -113,20 +114,23 @@ class ExportRecordAdmin(OrgScopedAdmin):
             return None
         return "warned", f"{len(obj.warnings)} warning{'s' if len(obj.warnings) > 1 else ''}"
 
-    @action(description="Retry now", icon="replay", permissions=["change"])
+    @confirmed_action(description="Retry now", icon="replay",
+                      what="The record is queued to be sent to the accounting system now, whatever its backoff.")
     def retry_now(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: export_services.record_retry_now(record=record, by=request.user), "Queued to run now.")
         return redirect("admin:exports_exportrecord_change", object_id)
 
-    @action(description="Cancel", icon="block", permissions=["change"])
+    @confirmed_action(description="Cancel", icon="block", submit="Cancel the record",
+                      what="The record is cancelled and will not be exported. Only a waiting record can be.")
     def cancel_record(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: export_services.record_cancel(record=record, reason=f"cancelled by {request.user}"),
              "Cancelled.")
         return redirect("admin:exports_exportrecord_change", object_id)
 
-    @action(description="Re-export", icon="restart_alt", permissions=["change"])
+    @confirmed_action(description="Re-export", icon="restart_alt",
+                      what="The document is queued to be exported again to the accounting system.")
     def re_export(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: export_services.record_reexport(record=record), "Queued for export again.")
@@ -267,14 +271,16 @@ class ReviewItemAdmin(OrgScopedAdmin):
             links.append((url, f"{item.get('kind')}: {item.get('key')}"))
         return format_html_join(" ", '<a class="text-primary-600 underline" href="{}">{}</a>', links) or "—"
 
-    @action(description="Retry", icon="replay", permissions=["change"])
+    @confirmed_action(description="Retry", icon="replay",
+                      what="The item is resolved as retried and its record is queued to be sent again.")
     def retry_one(self, request, object_id):
         item = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: review_services.review_item_resolve(
             item=item, resolution=ReviewItem.Resolution.RETRIED, by=request.user), "Queued to retry.")
         return redirect("admin:exports_reviewitem_changelist")
 
-    @action(description="Acknowledge", icon="done", permissions=["change"])
+    @confirmed_action(description="Acknowledge", icon="done",
+                      what="The vendor warning is marked as acknowledged and leaves the review queue.")
     def acknowledge_one(self, request, object_id):
         item = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: review_services.review_item_resolve(

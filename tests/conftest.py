@@ -30,6 +30,7 @@ def _test_settings(settings):
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    settings.ADMIN_REQUIRE_MFA = False  # tests/core/test_mfa_required.py turns it on
     from expensico_sync.core.fields import fernet
 
     fernet.cache_clear()
@@ -61,3 +62,8 @@ def admin_login(page, live_server) -> None:
     page.fill("input[name=password]", "e2e-Password-42")
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
+
+
+def admin_confirm(client, url, **extra):
+    """POSTs the confirmation form of a state-changing admin action (as its page or dialog does)."""
+    return client.post(url, {"_form_submitted": "True"}, **extra)

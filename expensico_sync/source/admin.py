@@ -19,8 +19,9 @@ from unfold.contrib.filters.admin import (
     RangeDateTimeFilter,
     RelatedDropdownFilter,
 )
-from unfold.decorators import action, display
+from unfold.decorators import display
 
+from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from .models import (
@@ -259,7 +260,8 @@ class PullSyncAdmin(OrgScopedAdmin):
         obj.pk = created.pk
         transaction.on_commit(lambda: async_task("expensico_sync.source.tasks.pull_sync", created.pk))
 
-    @action(description="Run / resume", icon="play_arrow", permissions=["change"])
+    @confirmed_action(description="Run / resume", icon="play_arrow",
+                      what="The pull sync is queued and resumes from its last saved cursor.")
     def run_now(self, request, object_id):
         run = self.get_queryset(request).get(pk=object_id)
         if run.status == PullSync.Status.RUNNING:

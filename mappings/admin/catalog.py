@@ -2,9 +2,10 @@
 
 from django.contrib import admin, messages
 from unfold.contrib.filters.admin import RelatedDropdownFilter
-from unfold.decorators import action, display
+from unfold.decorators import display
 
 from connectors.errors import ConnectorError
+from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from ..models import MappingPreference, RemoteCatalogItem
@@ -32,8 +33,10 @@ class RemoteCatalogItemAdmin(OrgScopedAdmin):
     def kind_badge(self, obj):
         return obj.kind
 
-    @action(description="Refresh from the accounting systems", icon="sync", url_path="refresh",
-            permissions=["refresh"])
+    @confirmed_action(description="Refresh from the accounting systems", icon="sync", permissions=("refresh",),
+                      url_path="refresh",
+                      what="Every connection you manage is asked for its accounts, tax rates and dimensions; "
+                           "the cached catalog is replaced with the answers.")
     def refresh_catalogs(self, request):
         from django.shortcuts import redirect
 

@@ -9,6 +9,7 @@ from connectors.devstack import _approve
 from connectors.models import CallLog, Connection
 from connectors.services import connection_create
 from connectors.wafeq.sandbox import CLIENT_ID, CLIENT_SECRET
+from tests.conftest import admin_confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,11 @@ def test_pages_render(admin_client, wafeq_connection):
 
 def test_setup_page_lists_catalog_and_saves_choices(admin_client, wafeq_connection, wafeq_server):
     url = reverse("admin:connectors_connection_setup", args=[wafeq_connection.pk])
+    before = CallLog.objects.count()
     page = admin_client.get(url).content.decode()
+    assert "Load accounts" in page and "Travel" not in page
+    assert CallLog.objects.count() == before, "a GET of the setup page calls no vendor"
+    page = admin_client.post(url, {"fetch": "1"}).content.decode()  # loading the catalog is a POST
     assert "Expensico – Employee Claims" in page and "Travel" in page
     existing = next(a for a in wafeq_server.app.store["accounts"].values() if a["account_code"] == "1310")
     response = admin_client.post(url, {"employees_balance": existing["id"]})
@@ -73,7 +78,7 @@ def test_breaker_reset_action(admin_client, wafeq_connection):
     from django.utils import timezone
     Connection.objects.filter(pk=wafeq_connection.pk).update(consecutive_failures=9,
                                                              paused_until=timezone.now() + timedelta(minutes=5))
-    admin_client.get(reverse("admin:connectors_connection_reset_breaker", args=[wafeq_connection.pk]))
+    admin_confirm(admin_client, reverse("admin:connectors_connection_reset_breaker", args=[wafeq_connection.pk]))
     wafeq_connection.refresh_from_db()
     assert wafeq_connection.consecutive_failures == 0 and not wafeq_connection.breaker_open
 

@@ -31,7 +31,9 @@ def test_a_person_acknowledges_a_vendor_warning(page, live_server, artifacts_dir
 
     page.goto(f"{live_server.url}/admin/exports/reviewitem/{warning.pk}/change/")
     page.locator("a, button", has_text="Acknowledge").first.click()
-    page.wait_for_load_state()
+    # The button only asks (Unfold's dialog); the dialog's POST form acts.
+    page.locator("#dialog button[type=submit]").click()
+    page.wait_for_url(f"{live_server.url}/admin/exports/reviewitem/")
     warning.refresh_from_db()
     assert warning.resolution == ReviewItem.Resolution.ACKNOWLEDGED and not warning.is_open
     assert warning.record.status == "exported"

@@ -9,6 +9,7 @@ from exports.models import ExportRecord
 from exports.services import seed
 from exports.services.transition import StaleRecord, record_transition
 from exports.transitions import TRANSITIONS, IllegalTransition, Status, is_legal
+from tests.conftest import admin_confirm
 
 from .factories import make_record
 
@@ -83,7 +84,7 @@ def test_admin_actions_only_move_along_the_table(admin_client, org, status):
     for name in ("retry_now", "cancel_record", "re_export"):
         record = make_record(org, status=status)
         url = reverse(f"admin:exports_exportrecord_{name}", args=[record.pk])
-        assert admin_client.get(url).status_code == 302
+        assert admin_confirm(admin_client, url).status_code == 302
         after = ExportRecord.objects.get(pk=record.pk).status
         assert after == status or is_legal(status, after), (name, status, after)
 

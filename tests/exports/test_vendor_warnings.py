@@ -12,6 +12,7 @@ from exports.models import ExportRecord, ReviewItem
 from exports.services import review, seed
 from exports.services.worker import records_work_due
 from exports.transitions import Status
+from tests.conftest import admin_confirm
 
 from .conftest import approve, cancel, expense
 
@@ -181,7 +182,7 @@ def test_admin_actions_on_a_warning_refuse_cleanly(admin_client, warned, parked)
     assert response.status_code == 302
     warned.refresh_from_db()
     assert warned.is_open and ReviewItem.objects.get(pk=parked.pk).resolution == R.RETRIED
-    assert admin_client.get(reverse("admin:exports_reviewitem_retry_one", args=[warned.pk])).status_code == 302
+    assert admin_confirm(admin_client, reverse("admin:exports_reviewitem_retry_one", args=[warned.pk])).status_code == 302
     form = admin_client.post(reverse("admin:exports_reviewitem_change", args=[warned.pk]), {
         "resolve_as": "retried", "owner": "", "resolution_note": "", "manual_external_reference": ""})
     assert form.status_code == 200 and "is acknowledged" in form.content.decode()
@@ -194,7 +195,7 @@ def test_admin_actions_on_a_warning_refuse_cleanly(admin_client, warned, parked)
 
 
 def test_admin_acknowledge_detail_action(admin_client, warned):
-    response = admin_client.get(reverse("admin:exports_reviewitem_acknowledge_one", args=[warned.pk]))
+    response = admin_confirm(admin_client, reverse("admin:exports_reviewitem_acknowledge_one", args=[warned.pk]))
     assert response.status_code == 302
     warned.refresh_from_db()
     assert warned.resolution == R.ACKNOWLEDGED

@@ -13,6 +13,7 @@ from connectors.base import CatalogItem, CatalogKind, Connector, _registry, regi
 from mappings.models import CategoryMapping, MappingPreference, RemoteCatalogItem, TaxMapping
 from mappings.services import category_mapping_apply_suggestion, suggestions_auto_apply
 from mappings.set_templates import mapping_set_export
+from tests.conftest import admin_confirm
 from tests.mappings.factories import make_category_mapping, make_connection
 from tests.source.factories import expense_payload, make_report, report_payload
 
@@ -68,7 +69,7 @@ def test_category_change_form_offers_catalog_and_suggestions(logged_in, books):
 
 
 def test_catalog_refresh_action(logged_in, books):
-    response = logged_in.get(reverse("admin:mappings_remotecatalogitem_refresh_catalogs"), follow=True)
+    response = admin_confirm(logged_in, reverse("admin:mappings_remotecatalogitem_refresh_catalogs"), follow=True)
     assert response.status_code == 200
     assert RemoteCatalogItem.objects.filter(connection=books).count() == 3
 

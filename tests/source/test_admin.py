@@ -5,6 +5,7 @@ from expensico_sync.core.roles import Role
 from expensico_sync.source.models import Expense, PullSync, WebhookDelivery
 from expensico_sync.source.simulator.generator import generate
 from expensico_sync.source.simulator.server import serve_in_thread
+from tests.conftest import admin_confirm
 from tests.core.factories import make_member
 from tests.source.factories import expense_payload, report_payload
 from tests.source.helpers import approved, post_event
@@ -97,7 +98,7 @@ def test_pull_sync_started_from_the_admin_runs(client, owner, org, django_captur
         assert run.status == "succeeded" and run.counts["expense_reports"] == 8
         page = client.get(reverse("admin:source_pullsync_changelist")).content.decode()
         assert "5/5 streams" in page
-        resumed = client.get(reverse("admin:source_pullsync_run_now", args=[run.pk]))
+        resumed = admin_confirm(client, reverse("admin:source_pullsync_run_now", args=[run.pk]))
         assert resumed.status_code == 302
     finally:
         server.shutdown()

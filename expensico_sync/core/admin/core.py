@@ -4,10 +4,11 @@ from django.db.models import Count
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
-from unfold.decorators import action, display
+from unfold.decorators import display
 
 from ..models import Membership, Organization, OrganizationAPIKey
 from ..services import membership_save, organization_rotate_webhook_secret
+from .confirm import confirmed_action
 from .scoping import OrgScopedAdmin, OrgScopedAdminMixin
 
 MODE_LABELS = {
@@ -75,7 +76,9 @@ class OrganizationAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     def webhook_url(self, obj):
         return f"/api/v1/expensico/webhooks/{obj.slug}/" if obj.pk else "—"
 
-    @action(description="Rotate webhook secret", icon="key", permissions=["change"])
+    @confirmed_action(description="Rotate webhook secret", icon="key",
+                      what="A new webhook secret is generated and shown once. Expensico must be given it; the "
+                           "current secret stays valid as the previous one until you clear it.")
     def rotate_webhook_secret(self, request, object_id):
         org = self.get_queryset(request).get(pk=object_id)
         secret = organization_rotate_webhook_secret(organization=org)

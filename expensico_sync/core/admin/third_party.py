@@ -68,16 +68,24 @@ class ScheduleAdmin(SuperuserOnly, q_admin.ScheduleAdmin, ModelAdmin):
     pass
 
 
+class WrittenByWorkers:
+    """Task results and queued messages come from the cluster; django-q's add forms for them
+    crash (every field is read-only off the object being added), so nobody adds one by hand."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+
 @admin.register(q_models.Success)
-class SuccessAdmin(SuperuserOnly, q_admin.TaskAdmin, ModelAdmin):
+class SuccessAdmin(WrittenByWorkers, SuperuserOnly, q_admin.TaskAdmin, ModelAdmin):
     pass
 
 
 @admin.register(q_models.Failure)
-class FailureAdmin(SuperuserOnly, q_admin.FailAdmin, ModelAdmin):
+class FailureAdmin(WrittenByWorkers, SuperuserOnly, q_admin.FailAdmin, ModelAdmin):
     pass
 
 
 @admin.register(q_models.OrmQ)
-class QueueAdmin(SuperuserOnly, q_admin.QueueAdmin, ModelAdmin):
+class QueueAdmin(WrittenByWorkers, SuperuserOnly, q_admin.QueueAdmin, ModelAdmin):
     pass

@@ -10,6 +10,7 @@ from connectors.moon_erp.sandbox import FULL_TOKEN
 from mappings.models import RemoteCatalogItem
 from mappings.services import catalog_refresh
 from mappings.suggest import suggest_accounts
+from tests.conftest import admin_confirm
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +36,13 @@ def test_setup_through_the_admin(admin_client, server, org):
         "auth_method": "token", "api_key": FULL_TOKEN, "settings": '{"rate_limit_per_second": 50}', "_save": "Save"})
     assert add.status_code == 302, add.content.decode()[:2000]
     conn = Connection.objects.get(name="Moon")
-    admin_client.get(reverse("admin:connectors_connection_test_connection", args=[conn.pk]))
+    admin_confirm(admin_client, reverse("admin:connectors_connection_test_connection", args=[conn.pk]))
     conn.refresh_from_db()
     assert conn.status == Connection.Status.CONNECTED and conn.last_check_ok
     assert "Moon Trading Co." in conn.last_check_detail
 
     url = reverse("admin:connectors_connection_setup", args=[conn.pk])
-    page = admin_client.get(url).content.decode()
+    page = admin_client.post(url, {"fetch": "1"}).content.decode()  # loading the catalog is a POST
     assert "Employee Advances" in page and "SNB Main" in page and "Meals" in page
     assert admin_client.post(url, {"employees_balance": "3", "funding_bank": "1"}).status_code == 302
     conn.refresh_from_db()
