@@ -288,3 +288,20 @@ def test_a_receipt_with_a_path_in_its_filename_is_stored_under_a_safe_name_and_e
     assert default_storage.open(path).read() == pdf
     assert (tmp_path / "media" / path).resolve().is_relative_to(tmp_path / "media")
     assert not ReviewItem.objects.exists()
+
+
+def test_a_refused_receipt_does_not_hold_the_booking_back(org, conn, vendor):
+    """A receipt URL off the organisation's Expensico host is refused (never fetched) and says why
+    on the receipt; the expense is still booked, without it."""
+    from expensico_sync.source.models import Receipt
+
+    org.expensico_api_base_url, org.expensico_api_token = "https://api.expensico.com", "tok"
+    org.save()
+    approve(org, expense("exp_off", receipts=[{"id": "rcp_off", "filename": "r.pdf", "content_type": "application/pdf",
+                                               "size": 3, "sha256": "a" * 64,
+                                               "url": "http://127.0.0.1:9/latest/meta-data/"}]))
+    assert work() == {"exported": 1}
+    (attachment,) = vendor.documents["EXPENSICO-exp_off-v1"]["entry"].attachments
+    assert attachment.storage_path == ""
+    refused = Receipt.objects.get(expensico_id="rcp_off")
+    assert refused.fetch_error.startswith("refused:") and not refused.verified
