@@ -70,20 +70,23 @@ class Children:
 
     def stop(self, *, signum: int = signal.SIGINT, grace: float = 10.0) -> list[str]:
         """Forward `signum` to every child, wait up to `grace` seconds for their groups to empty,
-        SIGKILL the rest (named in the answer)."""
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, signal.SIG_IGN)
-        for _, proc in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signum)
-        for pgid in self._occupied():
-            _signal_group(pgid, signal.SIGCONT)  # a stopped process acts on a signal once continued
-        deadline = time.monotonic() + grace
-        while self._occupied() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        killed = self._occupied()
-        for pgid in killed:
-            _signal_group(pgid, signal.SIGKILL)
-        for _, proc in self.procs:
-            proc.wait()
+        SIGKILL the rest (named in the answer). Stop signals meanwhile are ignored."""
+        previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
+        try:
+            for _, proc in self.procs:
+                if proc.poll() is None:
+                    proc.send_signal(signum)
+            for pgid in self._occupied():
+                _signal_group(pgid, signal.SIGCONT)  # a stopped process acts on a signal once continued
+            deadline = time.monotonic() + grace
+            while self._occupied() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            killed = self._occupied()
+            for pgid in killed:
+                _signal_group(pgid, signal.SIGKILL)
+            for _, proc in self.procs:
+                proc.wait()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         return [name for name, proc in self.procs if proc.pid in killed]

@@ -18,6 +18,7 @@ import pytest
 from django.conf import settings
 from django.db import connection as db_connection
 
+from expensico_sync.core.children import Children
 from expensico_sync.core.management.commands.devstack import DEVSTACK_MODULES
 from tests.reliability.workers import database_url
 
@@ -159,3 +160,20 @@ def test_sigterm_to_make_run_leaves_no_process_behind(signalled, devstack_env, t
         assert_nothing_left(seen, log)
     finally:
         kill_all(proc.pid, seen)
+
+
+def test_a_qcluster_told_to_stop_stops_by_itself_and_takes_its_workers(devstack_env):
+    """SIGTERM to a qcluster's whole group hangs its main process (its sentinel dies holding the stop
+    event's lock), so the signal goes to the qcluster alone; SIGKILL stays the last resort."""
+    children = Children()
+    proc = children.start("worker", [sys.executable, "manage.py", "qcluster"], env=devstack_env)
+    try:
+        deadline = time.monotonic() + 120
+        while len(tree(proc.pid)) < 5 and time.monotonic() < deadline:  # main, sentinel, monitor, pusher, worker
+            time.sleep(0.2)
+        seen = tree(proc.pid)
+        assert len(seen) >= 5
+        assert children.stop(signum=signal.SIGTERM, grace=30) == [], "it had to be killed"
+        assert not survivors(seen)
+    finally:
+        kill_all(proc.pid, {})
