@@ -6,6 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DEVSTACK_ARGS ?=
 PYTEST_ARGS ?= -n 2
 
 .PHONY: run test lint install install-test migrate demo clean
@@ -29,10 +30,12 @@ migrate: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 
 # Web server, worker and sandboxes in the foreground; Ctrl-C stops them all.
+# `exec`: make then waits on the devstack itself and forwards a SIGTERM to it; a shell in between
+# would die of it and leave the devstack and its children running.
 run: install
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput
 	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput -v 0
-	DEBUG=1 ADMIN_REQUIRE_MFA=false VENDOR_HOSTS_ALLOW=$${VENDOR_HOSTS_ALLOW-127.0.0.1,localhost} EXPENSICO_HOSTS_ALLOW=$${EXPENSICO_HOSTS_ALLOW-127.0.0.1,localhost} HOST=$(HOST) PORT=$(PORT) $(BIN)/python manage.py devstack --host $(HOST) --port $(PORT)
+	DEBUG=1 ADMIN_REQUIRE_MFA=false VENDOR_HOSTS_ALLOW=$${VENDOR_HOSTS_ALLOW-127.0.0.1,localhost} EXPENSICO_HOSTS_ALLOW=$${EXPENSICO_HOSTS_ALLOW-127.0.0.1,localhost} HOST=$(HOST) PORT=$(PORT) exec $(BIN)/python manage.py devstack --host $(HOST) --port $(PORT) $(DEVSTACK_ARGS)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -2,14 +2,16 @@
 
     python bench/chaos.py                       # 1000 expenses, 10% 5xx, 5% 429, 2% lost responses, 3 kills
     python bench/chaos.py --expenses 300 --kills 2 --seed 7
+    python bench/chaos.py --broker redis        # the production shape: Redis broker and cache
 
 The path: signed webhooks (the simulator's sender, ~5% delivered twice) → `manage.py runserver`
-(intake) → export records → two `qcluster` processes (ORM broker, PostgreSQL) → the Wafeq connector →
+(intake) → export records → two `qcluster` processes (ORM or Redis broker, PostgreSQL) → the Wafeq connector →
 the Wafeq sandbox, which answers 10% of API requests with a 503, 5% with a 429 (half with
 Retry-After) and, for 2%, commits and then drops the connection. The simulator's pull API runs in
 a thread here and serves the receipts the workers download. Three times a worker process
-group is SIGKILLed mid-run and replaced. This script also plays the sweeper (once a second
-instead of once a minute). Everything is on 127.0.0.1, in a dedicated database
+group is SIGKILLed mid-run and replaced: on Redis, which has no delivery receipts, the messages
+it held are gone and only the sweeper brings those records back. This script also plays the sweeper
+(once a second instead of once a minute). Everything is on 127.0.0.1, in a dedicated database
 (`expensico_chaos`), and bounded by --timeout.
 
 Printed: duplicates (references the vendor holds more than once), lost (approved, uncancelled
@@ -160,8 +162,16 @@ def main(argv=None) -> int:
     parser.add_argument("--duplicates", type=float, default=0.05, help="share of webhooks delivered twice")
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument("--database", default="expensico_chaos")
+    parser.add_argument("--broker", choices=["orm", "redis"], default="orm")
+    parser.add_argument("--redis-url", default=os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15"),
+                        help="with --broker redis: broker and cache for this script, the web server and workers")
     args = parser.parse_args(argv)
 
+    if args.broker == "redis":
+        # Inherited by the web server and the workers; a queue of this run's own.
+        os.environ.update({"REDIS_URL": args.redis_url, "Q_CLUSTER_NAME": f"chaos-{os.getpid()}"})
+    else:
+        os.environ.pop("REDIS_URL", None)
     database_url = bench.database_prepare(args.database)
     # The simulator serves the pull API and receipts on loopback; the web and worker processes inherit it.
     os.environ.setdefault("EXPENSICO_HOSTS_ALLOW", "127.0.0.1,localhost")
@@ -250,6 +260,12 @@ def main(argv=None) -> int:
         server.stop()
         if simulator is not None:
             simulator.shutdown()
+        if args.broker == "redis":
+            import redis
+
+            queue = redis.from_url(args.redis_url)
+            for key in queue.scan_iter(f"django_q:{os.environ['Q_CLUSTER_NAME']}:*"):
+                queue.delete(key)
 
 
 def _entry_gross(preview: dict) -> tuple[str, Decimal]:
@@ -298,7 +314,8 @@ def report(args, conn, server, expected, faults, sent, kills, wall, timed_out, n
     sums_match = all(remote_sum[c].quantize(Decimal("0.001")) == local_sum[c].quantize(Decimal("0.001"))
                      for c in set(remote_sum) | set(local_sum))
     statuses = Counter(ExportRecord.objects.filter(connection=conn).values_list("status", flat=True))
-    print(f"\nchaos run: {n} simulator expenses, {len(expected)} tracked, seed {args.seed}, {wall:.0f}s"
+    print(f"\nchaos run ({args.broker} broker): {n} simulator expenses, {len(expected)} tracked, seed {args.seed}, "
+          f"{wall:.0f}s"
           f"{' (TIMED OUT)' if timed_out else ''}")
     print(f"  faults injected: {dict(faults.counts)}; worker kills: {kills}; webhook statuses: {dict(sent)}")
     print(f"  records: {dict(statuses)}")

@@ -16,6 +16,7 @@ from .services import connection_create, connection_setup_run
 
 
 def sandbox_process(ctx: dict, system: str, port: int, *, scheme: str = "http") -> list[tuple[str, list[str]]]:
+    port += ctx.get("port_offset", 0)
     ctx[f"{system}_base_url"] = f"{scheme}://127.0.0.1:{port}"
     snapshot = str(settings.VAR_DIR / f"{system.replace('_', '-')}-sandbox.json")
     name = f"{system.replace('_', '-')}-sandbox"

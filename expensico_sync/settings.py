@@ -10,7 +10,7 @@ from pathlib import Path
 import environ
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))  # a second devstack, a test
 VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()

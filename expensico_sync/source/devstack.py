@@ -20,8 +20,9 @@ def _url() -> str:
 
 
 def processes(ctx):
-    ctx["expensico_simulator_url"] = _url()
-    return [("expensico-simulator", [sys.executable, "manage.py", "expensico_simulator", "--port", str(PORT),
+    port = PORT + ctx.get("port_offset", 0)
+    ctx["expensico_simulator_url"] = f"http://127.0.0.1:{port}"
+    return [("expensico-simulator", [sys.executable, "manage.py", "expensico_simulator", "--port", str(port),
                                      "--seed", str(SEED), "--scale", str(SCALE), "--token", TOKEN])]
 
 

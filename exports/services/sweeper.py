@@ -1,5 +1,6 @@
 """The sweeper (a django-q2 schedule, every minute): expire lost leases, ring the doorbell for
-everything due, and bring sync-run counters up to date. Safe to run any number of times."""
+everything due and for sync runs whose message was lost, and bring sync-run counters up to date.
+Safe to run any number of times."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -39,13 +40,15 @@ def records_due(*, now=None, limit: int = SWEEP_LIMIT) -> list[int]:
 
 def records_sweep() -> dict:
     from ..tasks import enqueue
-    from .sync import sync_run_refresh
+    from .sync import sync_run_refresh, sync_runs_enqueue, sync_runs_stalled
 
     expired = leases_expire()
     due = records_due()
     enqueue(due)
+    stalled = sync_runs_stalled()
+    sync_runs_enqueue(stalled)
     runs = 0
     for run in SyncRun.objects.filter(status=SyncRun.Status.EXPORTING):
         sync_run_refresh(sync_run=run)
         runs += 1
-    return {"expired_leases": expired, "enqueued": len(due), "sync_runs": runs}
+    return {"expired_leases": expired, "enqueued": len(due), "sync_runs": runs, "sync_runs_rung": len(stalled)}

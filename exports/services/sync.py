@@ -5,6 +5,7 @@ batches) before anything is sent, then let the workers export what is missing.""
 import time
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -30,9 +31,7 @@ def sync_run_create(*, connection, date_from: date, date_to: date, user=None) ->
         raise ValueError("date_from is after date_to")
     run = SyncRun.objects.create(organization_id=connection.organization_id, connection=connection,
                                  date_from=date_from, date_to=date_to, created_by=user)
-    from django_q.tasks import async_task
-
-    transaction.on_commit(lambda: async_task("exports.tasks.sync_run_execute", run.pk, group="sync"))
+    transaction.on_commit(lambda: sync_runs_enqueue([run.pk]))
     return run
 
 
@@ -124,11 +123,39 @@ def _release(record, *, needs_reconcile: bool, note: str = "") -> None:
         pass
 
 
+def _task_limit() -> timedelta:
+    """django-q2 kills a task running longer than this: a run still pulling after it has no task."""
+    return timedelta(seconds=settings.Q_CLUSTER["timeout"])
+
+
+def sync_runs_stalled(*, now=None) -> list[int]:
+    """Runs whose execute message was lost: still queued after the ORM broker would have delivered
+    it again, or pulling for longer than any task may run. The Redis broker has no delivery
+    receipts, so a worker killed while holding the message loses it and only the sweeper rings again."""
+    now = now or timezone.now()
+    retry = timedelta(seconds=settings.Q_CLUSTER["retry"])
+    return list(SyncRun.objects.filter(Q(status=SyncRun.Status.QUEUED, created_at__lt=now - retry)
+                                       | Q(status=SyncRun.Status.PULLING, started_at__lt=now - _task_limit()))
+                .values_list("pk", flat=True))
+
+
+def sync_runs_enqueue(run_ids) -> None:
+    from django_q.tasks import async_task
+
+    for run_id in run_ids:
+        async_task("exports.tasks.sync_run_execute", run_id, group="sync")
+
+
 def sync_run_execute(*, sync_run_id: int) -> str:
     run = SyncRun.objects.select_related("connection", "organization").get(pk=sync_run_id)
-    if run.status not in (SyncRun.Status.QUEUED, SyncRun.Status.PULLING):
+    now = timezone.now()
+    # One execution at a time, however many doorbells: a queued run, or one whose last execution
+    # outlived the task limit (its worker is gone). Restarting moves started_at on.
+    claimed = SyncRun.objects.filter(
+        Q(status=SyncRun.Status.QUEUED) | Q(status=SyncRun.Status.PULLING, started_at__lt=now - _task_limit()),
+        pk=run.pk).update(status=SyncRun.Status.PULLING, started_at=now)
+    if not claimed:
         return run.status
-    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.PULLING, started_at=timezone.now())
     run.refresh_from_db()
     try:
         # Everything this run creates is looked up by reference before it can be sent.

@@ -27,3 +27,9 @@ def test_processes_start_the_sandbox_on_8801():
     (name, argv), = devstack.processes(ctx)
     assert name == "wafeq-sandbox" and argv[2:6] == ["sandbox", "wafeq", "--port", "8801"]
     assert ctx["wafeq_base_url"] == "http://127.0.0.1:8801"
+
+
+def test_processes_move_by_the_port_offset():
+    ctx = {"port_offset": 1000}  # `devstack --port-offset 1000`: a second devstack beside the first
+    (name, argv), = devstack.processes(ctx)
+    assert argv[4:6] == ["--port", "9801"] and ctx["wafeq_base_url"] == "http://127.0.0.1:9801"

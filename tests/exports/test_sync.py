@@ -100,3 +100,52 @@ def test_a_dry_run_sync_calls_nothing(org, conn, vendor):
     assert record.needs_reconcile and record.entry_preview and vendor.finds == vendor.pushes == 0
     run = sync_run_refresh(sync_run=SyncRun.objects.get(pk=run.pk))
     assert run.status == "finished" and run.held == 1
+
+
+def test_a_lost_sync_run_message_is_rung_again_by_the_sweeper(org, conn, vendor, monkeypatch,
+                                                              django_capture_on_commit_callbacks):
+    """The Redis broker has no delivery receipts: a worker killed while holding a sync run's
+    execute message loses it, and the run would stay queued for ever."""
+    from datetime import timedelta
+
+    import django_q.tasks
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    from exports.services.sweeper import records_sweep
+    from exports.services.sync import sync_run_create
+
+    with pytest.MonkeyPatch.context() as mp:
+        lost = []
+        mp.setattr(django_q.tasks, "async_task", lambda *args, **kwargs: lost.append(args))
+        with django_capture_on_commit_callbacks(execute=True):
+            run = sync_run_create(connection=conn, date_from=date(2026, 11, 1), date_to=date(2026, 11, 30))
+    assert lost == [("exports.tasks.sync_run_execute", run.pk)]
+    assert records_sweep()["sync_runs_rung"] == 0  # it may still be waiting in a long queue
+    later = timezone.now() + timedelta(seconds=settings.Q_CLUSTER["retry"] + 1)
+    with time_machine.travel(later, tick=False):
+        assert records_sweep()["sync_runs_rung"] == 1
+    run.refresh_from_db()
+    assert run.status == "finished" and run.started_at == later
+
+
+def test_one_execution_of_a_sync_run_at_a_time_and_a_dead_one_restarts(org, conn, vendor):
+    from datetime import timedelta
+
+    import time_machine
+    from django.conf import settings
+    from django.utils import timezone
+
+    from exports.services.sweeper import records_sweep
+
+    started = timezone.now()
+    run = SyncRun.objects.create(organization=org, connection=conn, date_from=date(2026, 11, 1),
+                                 date_to=date(2026, 11, 30), status="pulling", started_at=started)
+    assert sync_run_execute(sync_run_id=run.pk) == "pulling"  # a second doorbell: someone is on it
+    assert SyncRun.objects.get(pk=run.pk).started_at == started
+    assert records_sweep()["sync_runs_rung"] == 0
+    # Past the task limit django-q2 has killed that execution: the sweeper starts it again.
+    with time_machine.travel(started + timedelta(seconds=settings.Q_CLUSTER["timeout"] + 1), tick=False):
+        assert records_sweep()["sync_runs_rung"] == 1
+    assert SyncRun.objects.get(pk=run.pk).status == "finished"

@@ -3,11 +3,18 @@ raced. The sandbox runs in this process (a thread), reached by the workers over 
 
 The test plays the sweeper (every ~0.5 s instead of every minute): it expires lost leases and rings
 the doorbell for due records, exactly what the scheduled `exports.sweep` does in production.
+
+Every case runs on both brokers of the production shape. The ORM broker has delivery receipts: a
+message a worker took but never acknowledged comes back after Q_RETRY. Redis has none: a killed or
+frozen worker's messages are gone, and only the sweeper's next doorbell brings the record back.
 """
 
+import itertools
+import os
 import time
 
 import pytest
+import redis
 
 from exports.models import ExportAttempt, ExportRecord
 from exports.services.sweeper import records_sweep
@@ -23,22 +30,40 @@ Q_TIMEOUT = 4    # django-q kills a task running longer than this …
 Q_RETRY = 5      # … and re-delivers an unacknowledged one after this (timeout < retry)
 
 
-@pytest.fixture
-def via_broker(monkeypatch):
-    """Doorbells go through the ORM broker to the worker processes instead of running inline."""
+_queues = itertools.count(1)
+
+
+@pytest.fixture(params=["orm", "redis"])
+def broker(request, monkeypatch):
+    """Doorbells go through a real broker to the worker processes instead of running inline; answers
+    the environment the workers need to use the same one."""
     from django_q.conf import Conf
 
     monkeypatch.setattr(Conf, "SYNC", False)
+    if request.param == "orm":
+        yield {"Q_CLUSTER_NAME": "expensico", "REDIS_URL": ""}
+        return
+    url = os.environ.get("REDIS_TEST_URL")
+    if not url:
+        pytest.skip("REDIS_TEST_URL is not set (CI sets it): the Redis broker cases need a Redis server")
+    # A queue of its own: parallel test processes share the Redis database, each with its own records.
+    name = f"rel-{os.getpid()}-{next(_queues)}"
+    for attribute, value in (("ORM", None), ("REDIS", url), ("PREFIX", name), ("CLUSTER_NAME", name)):
+        monkeypatch.setattr(Conf, attribute, value)
+    yield {"REDIS_URL": url, "Q_CLUSTER_NAME": name}
+    server = redis.from_url(url)
+    for key in server.scan_iter(f"django_q:{name}:*"):
+        server.delete(key)
 
 
 @pytest.fixture
-def workers(via_broker, tmp_path):
+def workers(broker, tmp_path):
     started: list[Worker] = []
 
     def start(name="w", processes=2):
         worker = Worker(name=name, workers=processes, timeout=Q_TIMEOUT, retry=Q_RETRY, log_dir=tmp_path,
                         extra_env={"EXPORTS_LEASE_SECONDS": str(LEASE), "EXPORTS_BACKOFF_BASE_SECONDS": "0.2",
-                                   "Q_CLUSTER_NAME": "expensico"})
+                                   **broker})
         started.append(worker.start())
         return worker
 

@@ -80,7 +80,8 @@ class Worker:
         if not self.alive:
             return
         self._signal(signal.SIGCONT)
-        self._signal(signal.SIGTERM)
+        # The main process only: SIGTERM to the whole group hangs it (see expensico_sync.core.children).
+        self.proc.send_signal(signal.SIGTERM)
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

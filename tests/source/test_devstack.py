@@ -48,6 +48,9 @@ def test_processes_start_the_simulator_command():
     (name, argv), = devstack.processes(ctx)
     assert name == "expensico-simulator" and argv[1:3] == ["manage.py", "expensico_simulator"]
     assert "--port" in argv and ctx["expensico_simulator_url"].endswith(":8700")
+    ctx = {"port_offset": 1000}
+    (name, argv), = devstack.processes(ctx)
+    assert argv[argv.index("--port") + 1] == "9700" and ctx["expensico_simulator_url"].endswith(":9700")
 
 
 def test_simulator_command_serves_real_http():

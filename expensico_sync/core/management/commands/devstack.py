@@ -3,12 +3,11 @@
 Starts the web server and a django-q2 worker, plus whatever long-running processes the apps
 ask for (vendor sandboxes, the Expensico simulator), creates the admin and the demo
 organisation, lets each app seed the demo once the web server answers, prints the admin URL
-and login, and stops everything on Ctrl-C.
+and login, and stops everything on Ctrl-C, SIGTERM or SIGHUP (see `expensico_sync.core.children`).
 """
 
 import os
 import signal
-import subprocess
 import sys
 import time
 from importlib import import_module
@@ -19,6 +18,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from expensico_sync.core.children import Children, Stopped, stop_signals_raise
 from expensico_sync.core.models import Organization
 from expensico_sync.core.services import organization_create
 
@@ -43,8 +43,13 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-seed", action="store_true")
+        parser.add_argument("--port-offset", type=int, default=0,
+                            help="added to the simulator's and sandboxes' fixed ports (8700, 88xx), so a "
+                                 "second devstack can run beside the first")
+        parser.add_argument("--stop-grace", type=float, default=10.0,
+                            help="seconds children get to stop before they are killed")
 
-    def handle(self, *args, host, port, no_seed, **opts):
+    def handle(self, *args, host, port, no_seed, port_offset, stop_grace, **opts):
         # The sandboxes started here listen on loopback: this process (the seeds) and its children
         # send them credentials. `make run` sets the same; an explicit value wins.
         os.environ.setdefault("VENDOR_HOSTS_ALLOW", "127.0.0.1,localhost")
@@ -59,20 +64,20 @@ class Command(BaseCommand):
             timezone="Asia/Riyadh")
         base_url = f"http://{host}:{port}"
         ctx = {"base_url": base_url, "organization": org, "lab_organization": lab, "admin_password": password,
-               "procs": {}}
+               "procs": {}, "port_offset": port_offset}
 
-        procs: list[tuple[str, subprocess.Popen]] = []
+        children = Children()
+        stopped_by = None
         python = sys.executable
         wanted = [("web", [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]),
                   ("worker", [python, "manage.py", "qcluster"])]
         for module in _modules():
             if hasattr(module, "processes"):
                 wanted.extend(module.processes(ctx))
+        stop_signals_raise()
         try:
             for name, argv in wanted:
-                proc = subprocess.Popen(argv, env={**os.environ, "DEBUG": "1"})
-                procs.append((name, proc))
-                ctx["procs"][name] = proc
+                ctx["procs"][name] = children.start(name, argv, env={**os.environ, "DEBUG": "1"})
             self._wait_for(f"{base_url}/healthz")
             if not no_seed:
                 for module in _modules():
@@ -81,22 +86,20 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"\n  expensico-sync is running\n  admin:  {base_url}/admin/\n"
                 f"  login:  admin / {password}\n  API:    {base_url}/api/docs/\n  Ctrl-C stops everything.\n"))
-            while all(p.poll() is None for _, p in procs):
+            while not children.exited():
                 time.sleep(0.5)
-            dead = [n for n, p in procs if p.poll() is not None]
-            self.stderr.write(f"stopped: {', '.join(dead)} exited")
-        except KeyboardInterrupt:
-            pass
+            self.stderr.write(f"stopped: {', '.join(children.exited())} exited")
+        except Stopped as stop:
+            stopped_by = stop.signum
         finally:
-            for _, proc in procs:
-                if proc.poll() is None:
-                    proc.send_signal(signal.SIGINT)
-            deadline = time.monotonic() + 10
-            for _, proc in procs:
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+            if killed := children.stop(signum=stopped_by or signal.SIGINT, grace=stop_grace):
+                self.stderr.write(f"killed after {stop_grace:g}s: {', '.join(killed)}")
+        if stopped_by:
+            # Die of the signal, so `make`, `timeout` or a shell see how the devstack ended.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            signal.signal(stopped_by, signal.SIG_DFL)
+            os.kill(os.getpid(), stopped_by)
 
     def _wait_for(self, url, timeout=60):
         deadline = time.monotonic() + timeout
