@@ -50,10 +50,11 @@ class Command(BaseCommand):
                             help="seconds children get to stop before they are killed")
 
     def handle(self, *args, host, port, no_seed, port_offset, stop_grace, **opts):
-        # The sandboxes started here listen on loopback: this process (the seeds) and its children
-        # send them credentials. `make run` sets the same; an explicit value wins.
-        os.environ.setdefault("VENDOR_HOSTS_ALLOW", "127.0.0.1,localhost")
-        settings.VENDOR_HOSTS_ALLOW = [h for h in os.environ["VENDOR_HOSTS_ALLOW"].split(",") if h]
+        # The sandboxes and the simulator started here listen on loopback: this process (the seeds)
+        # and its children send them credentials. `make run` sets the same; an explicit value wins.
+        for name in ("VENDOR_HOSTS_ALLOW", "EXPENSICO_HOSTS_ALLOW"):
+            os.environ.setdefault(name, "127.0.0.1,localhost")
+            setattr(settings, name, [h for h in os.environ[name].split(",") if h])
         pw_file = settings.VAR_DIR / "admin-password"
         call_command("create_admin", password_file=str(pw_file), stdout=open(os.devnull, "w"))
         password = pw_file.read_text().strip()
