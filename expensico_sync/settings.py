@@ -130,6 +130,8 @@ Q_CLUSTER["sync"] = env.bool("Q_SYNC", default="pytest" in sys.modules)
 # Export engine timing; reliability tests and benchmarks shorten these for worker subprocesses.
 EXPORTS_LEASE_SECONDS = env.int("EXPORTS_LEASE_SECONDS", default=300)
 EXPORTS_BACKOFF_BASE_SECONDS = env.float("EXPORTS_BACKOFF_BASE_SECONDS", default=30)
+# Changelists estimated by the planner above this many rows ("about 1.2 M"), counted below.
+ADMIN_ESTIMATED_COUNT_ABOVE = env.int("ADMIN_ESTIMATED_COUNT_ABOVE", default=100_000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
