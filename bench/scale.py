@@ -82,7 +82,7 @@ def admin_pages(client, user) -> list[tuple[str, str]]:
             info = model._meta.app_label, model._meta.model_name
             name = f"{info[0]}.{info[1]}"
             try:
-                url = reverse("admin:%s_%s_changelist" % info)
+                url = reverse(f"admin:{info[0]}_{info[1]}_changelist")
             except Exception:
                 continue
             response = client.get(url)
@@ -104,7 +104,7 @@ def admin_pages(client, user) -> list[tuple[str, str]]:
             if cl.result_list:
                 pk = list(cl.result_list)[0].pk
                 try:
-                    pages.append((f"{name} change", reverse("admin:%s_%s_change" % info, args=[pk])))
+                    pages.append((f"{name} change", reverse(f"admin:{info[0]}_{info[1]}_change", args=[pk])))
                 except Exception:
                     pass
     finally:

@@ -201,16 +201,16 @@ def build(rows: int, log=print) -> dict:
         clone(cur, CardFunding, tpl_fund.pk, f"0, {small - 1}", organization_id=org_of("g"),
               expensico_id="'fund_' || g", card_id=f"{card0} + 10 * ((g / 10) % {employees // 10}) + g % 10",
               employee_id=f"{emp0} + 10 * ((g / 10) % {employees // 10}) + g % 10",
-              date=f"current_date - (g % 365)", bank_reference="'BR-F-' || g")
+              date="current_date - (g % 365)", bank_reference="'BR-F-' || g")
         tpl_reimb = Reimbursement.objects.create(organization=orgs[0], expensico_id="reimb_tpl", employee=emp,
                                                  amount=Decimal("100"), currency="SAR", date=today)
         clone(cur, Reimbursement, tpl_reimb.pk, f"0, {small - 1}", organization_id=org_of("g"),
               expensico_id="'reimb_' || g", employee_id=f"{emp0} + 10 * ((g / 10) % {employees // 10}) + g % 10",
-              date=f"current_date - (g % 365)", bank_reference="'BR-R-' || g")
+              date="current_date - (g % 365)", bank_reference="'BR-R-' || g")
         tpl_line = BankStatementLine.objects.create(organization=orgs[0], expensico_id="bsl_tpl", bank_account_id="ba_1",
                                                     currency="SAR", date=today, amount=Decimal("1"), balance=Decimal("1"))
         clone(cur, BankStatementLine, tpl_line.pk, f"0, {small - 1}", organization_id=org_of("g"),
-              expensico_id="'bsl_' || g", bank_account_id="'ba_' || (g % 3)", date=f"current_date - (g % 365)",
+              expensico_id="'bsl_' || g", bank_account_id="'ba_' || (g % 3)", date="current_date - (g % 365)",
               description="'Card top-up ' || g", reference="'REF-' || g", bank_reference="'BR-S-' || g")
         step("fundings, reimbursements, statement lines")
         for i in range(3):

@@ -26,7 +26,6 @@ from .services import (
 )
 
 
-
 def _error_classes() -> list[tuple[str, str]]:
     """The call log stores the taxonomy class's name: every subclass, found when the filter renders."""
     found, todo = [], [ConnectorError]

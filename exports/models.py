@@ -82,7 +82,16 @@ class ExportRecord(models.Model):
             models.UniqueConstraint(fields=["connection", "kind", "source_id", "source_version"],
                                     name="export_record_unique_document"),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="export_due_idx")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="export_due_idx"),
+                   # Changelist, API and dashboard: every default page, filter and sortable column,
+                   # organisation first for members and alone for superusers.
+                   models.Index(fields=["organization", "id"], name="export_org_id_idx"),
+                   models.Index(fields=["organization", "status", "id"], name="export_org_status_idx"),
+                   models.Index(fields=["status", "id"], name="export_status_id_idx"),
+                   models.Index(fields=["organization", "document_date", "id"], name="export_org_docdate_idx"),
+                   models.Index(fields=["document_date", "id"], name="export_docdate_idx"),
+                   models.Index(fields=["organization", "created_at"], name="export_org_created_idx"),
+                   models.Index(fields=["organization", "status", "exported_at"], name="export_org_exported_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference} → {self.connection_id}"
@@ -135,6 +144,7 @@ class ExportAttempt(models.Model):
 
     class Meta:
         ordering = ["record", "number"]
+        indexes = [models.Index(fields=["finished_at"], name="export_attempt_finished_idx")]
 
     def __str__(self):
         return f"#{self.number} {self.outcome}"

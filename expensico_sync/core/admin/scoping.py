@@ -13,9 +13,9 @@ from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminPasswordWidget
 
 from ..fields import EncryptedTextField
-from .paging import EstimatedCountPaginator
 from ..models import Organization
 from ..selectors import Access, organization_ids_for, organizations_for, organizations_with_capability
+from .paging import EstimatedCountPaginator
 
 
 def access_of(request) -> Access:
