@@ -22,6 +22,9 @@ def _test_settings(settings):
     settings.STORAGES = {**settings.STORAGES,
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()  # locmem is process-wide: a cached dashboard or gap list must not outlive its test
     from expensico_sync.core.fields import fernet
 
     fernet.cache_clear()

@@ -19,7 +19,7 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from ..dashboard import cached_gaps
 from ..history import mapping_revert, mapping_set_history, mapping_set_revert
 from ..models import MAPPING_MODELS, MappingSet
-from ..selectors import mapping_gaps, mapping_snapshot, mapping_version
+from ..selectors import mapping_snapshot, mapping_version
 from ..services import category_mapping_apply_suggestion, mapping_set_clone
 from ..set_templates import CONTENT_TYPES, FORMATS, mapping_set_export, mapping_set_import
 from ..suggest import suggest_accounts
@@ -85,7 +85,7 @@ class MappingSetAdmin(OrgScopedAdmin):
         return self._render(request, self._set(request, object_id))
 
     def _render(self, request, obj, *, import_report=None, import_payload="", import_format="", status=200):
-        gaps = mapping_gaps(obj)
+        gaps = cached_gaps(obj)
         for gap in gaps:
             target = GAP_TARGET.get(gap["kind"])
             gap["fix_url"] = (reverse(f"admin:mappings_{target}_add") + f"?connection={obj.pk}") if target else \
