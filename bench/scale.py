@@ -99,7 +99,7 @@ def admin_pages(client, user) -> list[tuple[str, str]]:
                 if term:
                     pages.append((f"{name} search", f"{url}?{urlencode({'q': term})}"))
             for index, field in enumerate(cl.list_display):
-                if field != "action_checkbox" and cl.get_ordering_field(field):
+                if field != "action_checkbox" and field in cl.sortable_by and cl.get_ordering_field(field):
                     pages.append((f"{name} sort {field}", f"{url}?o=-{index}"))
             if cl.result_list:
                 pk = list(cl.result_list)[0].pk

@@ -91,7 +91,8 @@ class ExportRecord(models.Model):
                    models.Index(fields=["organization", "document_date", "id"], name="export_org_docdate_idx"),
                    models.Index(fields=["document_date", "id"], name="export_docdate_idx"),
                    models.Index(fields=["organization", "created_at"], name="export_org_created_idx"),
-                   models.Index(fields=["organization", "status", "exported_at"], name="export_org_exported_idx")]
+                   models.Index(fields=["organization", "status", "exported_at"], name="export_org_exported_idx"),
+                   models.Index(fields=["next_attempt_at", "id"], name="export_next_attempt_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference} → {self.connection_id}"

@@ -47,5 +47,9 @@ class Migration(migrations.Migration):
             model_name='exportrecord',
             index=models.Index(fields=['organization', 'status', 'exported_at'], name='export_org_exported_idx'),
         ),
+        migrations.AddIndex(
+            model_name='exportrecord',
+            index=models.Index(fields=['next_attempt_at', 'id'], name='export_next_attempt_idx'),
+        ),
         upper_pattern_indexes("exports_exportrecord", "reference", "external_id", "source_id"),
     ]
