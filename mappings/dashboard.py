@@ -25,15 +25,15 @@ def gaps_refresh(connection) -> list[dict]:
     return rows
 
 
-def cached_gaps(connection) -> list[dict]:
+def cached_gaps(connection, *, version: str | None = None) -> list[dict]:
     """Gap rows: recomputed at once when a mapping changed; otherwise served from the cache and, once
     older than a minute, refreshed in the background. Finding gaps reads every open expense of the
     organisation, far too slow for a page at a million expenses; new expenses show up within a
-    minute or two."""
+    minute or two. `version`: the set's mapping_version when the caller has it already."""
     from .selectors import mapping_version
 
     hit = cache.get(_gaps_key(connection))
-    if hit is None or hit["version"] != mapping_version(connection):
+    if hit is None or hit["version"] != (version or mapping_version(connection)):
         return gaps_refresh(connection)
     if time.time() - hit["at"] > GAPS_FRESH_SECONDS and cache.add(_gaps_key(connection) + ":refreshing", 1,
                                                                    GAPS_FRESH_SECONDS):

@@ -24,3 +24,23 @@ def test_change_page_queries_do_not_grow_with_the_sets_history(client, owner, co
     for n in range(15):
         make_category_mapping(connection, f"C{n}")
     assert change_page_queries(client, mapping) == few
+
+
+def test_mapping_set_list_queries_do_not_grow_with_the_sets(client, owner, org, connection):
+    from tests.mappings.factories import make_connection
+
+    client.force_login(owner)
+    make_category_mapping(connection, "OFF")
+    url = reverse("admin:mappings_mappingset_changelist")
+    client.get(url)  # computes and caches each set's gaps
+
+    def count():
+        with CaptureQueriesContext(db) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    few = count()
+    for n in range(3):
+        make_category_mapping(make_connection(org, name=f"Books {n}"), "OFF")
+    client.get(url)
+    assert count() == few  # counts, last change and gap version were 21 queries per set
