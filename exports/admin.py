@@ -193,6 +193,7 @@ class ReviewItemAdmin(OrgScopedAdmin):
                    ("owner", RelatedDropdownFilter), ("created_at", RangeDateFilter))
     list_filter_submit = True
     search_fields = ("^record__reference", "^record__external_id")
+    sortable_by = ("sla",)  # the other columns sorted the open queue joined to every record
     list_select_related = ("record", "owner", "record__connection")
     actions = ["retry_selected", "acknowledge_selected", "assign_to_me"]
     actions_detail = ["retry_one", "acknowledge_one"]

@@ -95,7 +95,8 @@ class ExportRecord(models.Model):
                    models.Index(fields=["next_attempt_at", "id"], name="export_next_attempt_idx"),
                    # The two rare-flag filters, as partial indexes: a few rows each, found without a scan.
                    models.Index(fields=["id"], condition=models.Q(needs_reconcile=True), name="export_reconcile_idx"),
-                   models.Index(fields=["id"], condition=~models.Q(warnings=[]), name="export_warned_idx")]
+                   models.Index(fields=["id"], condition=~models.Q(warnings=[]), name="export_warned_idx"),
+                   models.Index(fields=["source_id"], name="export_source_id_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference} → {self.connection_id}"
@@ -220,6 +221,8 @@ class ReviewItem(models.Model):
         # The queue's own order, so a page is read in order and joined to its 50 records, rather
         # than every record joined and sorted.
         indexes = [models.Index(fields=["resolved_at", "sla_due_at", "id"], name="review_queue_idx"),
+                   models.Index(fields=["sla_due_at", "id"], condition=models.Q(resolved_at__isnull=True),
+                                name="review_open_sla_idx"),
                    models.Index(fields=["organization", "resolved_at", "sla_due_at", "id"],
                                 name="review_org_queue_idx")]
 
