@@ -141,6 +141,8 @@ EXPENSICO_HOSTS_ALLOW = env.list("EXPENSICO_HOSTS_ALLOW",
 # Receipt downloads from Expensico: bytes and total seconds per file.
 RECEIPT_MAX_BYTES = env.int("RECEIPT_MAX_BYTES", default=20 * 1024 * 1024)
 RECEIPT_DEADLINE_SECONDS = env.float("RECEIPT_DEADLINE_SECONDS", default=120)
+# Changelists estimated by the planner above this many rows ("about 1.2 M"), counted below.
+ADMIN_ESTIMATED_COUNT_ABOVE = env.int("ADMIN_ESTIMATED_COUNT_ABOVE", default=100_000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -82,7 +82,21 @@ class ExportRecord(models.Model):
             models.UniqueConstraint(fields=["connection", "kind", "source_id", "source_version"],
                                     name="export_record_unique_document"),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="export_due_idx")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="export_due_idx"),
+                   # Changelist, API and dashboard: every default page, filter and sortable column,
+                   # organisation first for members and alone for superusers.
+                   models.Index(fields=["organization", "id"], name="export_org_id_idx"),
+                   models.Index(fields=["organization", "status", "id"], name="export_org_status_idx"),
+                   models.Index(fields=["status", "id"], name="export_status_id_idx"),
+                   models.Index(fields=["organization", "document_date", "id"], name="export_org_docdate_idx"),
+                   models.Index(fields=["document_date", "id"], name="export_docdate_idx"),
+                   models.Index(fields=["organization", "created_at"], name="export_org_created_idx"),
+                   models.Index(fields=["organization", "status", "exported_at"], name="export_org_exported_idx"),
+                   models.Index(fields=["next_attempt_at", "id"], name="export_next_attempt_idx"),
+                   # The two rare-flag filters, as partial indexes: a few rows each, found without a scan.
+                   models.Index(fields=["id"], condition=models.Q(needs_reconcile=True), name="export_reconcile_idx"),
+                   models.Index(fields=["id"], condition=~models.Q(warnings=[]), name="export_warned_idx"),
+                   models.Index(fields=["source_id"], name="export_source_id_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference} → {self.connection_id}"
@@ -135,6 +149,7 @@ class ExportAttempt(models.Model):
 
     class Meta:
         ordering = ["record", "number"]
+        indexes = [models.Index(fields=["finished_at"], name="export_attempt_finished_idx")]
 
     def __str__(self):
         return f"#{self.number} {self.outcome}"
@@ -203,6 +218,13 @@ class ReviewItem(models.Model):
             models.UniqueConstraint(fields=["record"], condition=models.Q(resolved_at__isnull=True),
                                     name="review_item_one_open_per_record"),
         ]
+        # The queue's own order, so a page is read in order and joined to its 50 records, rather
+        # than every record joined and sorted.
+        indexes = [models.Index(fields=["resolved_at", "sla_due_at", "id"], name="review_queue_idx"),
+                   models.Index(fields=["sla_due_at", "id"], condition=models.Q(resolved_at__isnull=True),
+                                name="review_open_sla_idx"),
+                   models.Index(fields=["organization", "resolved_at", "sla_due_at", "id"],
+                                name="review_org_queue_idx")]
 
     def __str__(self):
         return f"{self.get_reason_display()} · {self.record.reference}"

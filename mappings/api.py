@@ -17,10 +17,11 @@ from expensico_sync.core.api.router import router
 from expensico_sync.core.api.scoping import OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
 from expensico_sync.core.selectors import organizations_with_capability
 
+from .dashboard import cached_gaps
 from .history import mapping_revert, mapping_set_history, mapping_set_revert
 from .models import MAPPING_MODELS, MappingSet, RemoteCatalogItem
 from .resources import COLUMNS
-from .selectors import mapping_gaps, mapping_snapshot
+from .selectors import mapping_snapshot
 from .set_templates import CONTENT_TYPES, FORMATS, mapping_set_export, mapping_set_import
 
 # --- per-kind CRUD --------------------------------------------------------------------------------
@@ -207,7 +208,7 @@ class MappingSetViewSet(OrgScopedReadOnlyViewSet):
                    responses=GapSerializer(many=True), tags=["mappings"])
     @action(detail=True, methods=["get"], pagination_class=None)
     def gaps(self, request, pk=None):
-        return Response(GapSerializer(mapping_gaps(self.get_object()), many=True).data)
+        return Response(GapSerializer(cached_gaps(self.get_object()), many=True).data)
 
     @extend_schema(summary="Change history of the set, newest first, with field diffs",
                    responses=HistoryRowSerializer(many=True), tags=["mappings"])

@@ -1,31 +1,46 @@
 """Dashboard panel: what the mappings are blocking, per connection."""
 
-import hashlib
 import json
+import time
 
 from django.core.cache import cache
 from django.urls import reverse
 
 from expensico_sync.core.dashboard import register_panel
 
+GAPS_FRESH_SECONDS = 60
 
-def cached_gaps(connection) -> list[dict]:
-    """Gap rows, cached for a minute: the dashboard is opened far more often than mappings change."""
-    from django.apps import apps
-    from django.db.models import Count, Max
 
+def _gaps_key(connection) -> str:
+    return f"mappings:gaps:{connection.pk}"
+
+
+def gaps_refresh(connection) -> list[dict]:
+    """Computes the gap rows and caches them with the mapping version they were computed at."""
     from .selectors import mapping_gaps, mapping_version
 
-    # Keyed on everything that changes the answer: the mappings and the expenses.
-    expenses = apps.get_model("source", "Expense").objects.filter(organization_id=connection.organization_id)
-    seen = expenses.aggregate(n=Count("pk"), last=Max("updated_at"))
-    state = f"{connection.organization_id}|{mapping_version(connection)}|{seen['n']}|{seen['last']}"
-    key = f"mappings:gaps:{connection.pk}:{hashlib.sha256(state.encode()).hexdigest()[:24]}"
-    rows = cache.get(key)
-    if rows is None:
-        rows = mapping_gaps(connection)
-        cache.set(key, rows, 60)
+    version = mapping_version(connection)
+    rows = mapping_gaps(connection)
+    cache.set(_gaps_key(connection), {"version": version, "at": time.time(), "rows": rows}, 24 * 3600)
     return rows
+
+
+def cached_gaps(connection, *, version: str | None = None) -> list[dict]:
+    """Gap rows: recomputed at once when a mapping changed; otherwise served from the cache and, once
+    older than a minute, refreshed in the background. Finding gaps reads every open expense of the
+    organisation, far too slow for a page at a million expenses; new expenses show up within a
+    minute or two. `version`: the set's mapping_version when the caller has it already."""
+    from .selectors import mapping_version
+
+    hit = cache.get(_gaps_key(connection))
+    if hit is None or hit["version"] != (version or mapping_version(connection)):
+        return gaps_refresh(connection)
+    if time.time() - hit["at"] > GAPS_FRESH_SECONDS and cache.add(_gaps_key(connection) + ":refreshing", 1,
+                                                                   GAPS_FRESH_SECONDS):
+        from django_q.tasks import async_task
+
+        async_task("mappings.tasks.gaps_refresh_task", connection.pk)
+    return hit["rows"]
 
 
 @register_panel

@@ -39,15 +39,18 @@ def _fields(model) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if f.name not in _SKIP]
 
 
-def mapping_set_history(connection, *, kinds=None, limit: int = 200) -> list[HistoryRow]:
-    """Newest first, each with its field-level diff against the previous version of that mapping."""
+def mapping_set_history(connection, *, kinds=None, limit: int = 200, object_id: int | None = None) -> list[HistoryRow]:
+    """Newest first, each with its field-level diff against the previous version of that mapping
+    (of one mapping only, given `object_id` and its kind)."""
     rows: list[HistoryRow] = []
     for model in MAPPING_MODELS:
         if kinds and model.KIND not in kinds:
             continue
         fields = _fields(model)
-        records = list(model.history.filter(connection_id=connection.pk).select_related("history_user")
-                       .order_by("-history_date", "-history_id")[:limit])
+        history = model.history.filter(connection_id=connection.pk)
+        if object_id is not None:
+            history = history.filter(id=object_id)
+        records = list(history.select_related("history_user").order_by("-history_date", "-history_id")[:limit])
         for record in records:
             previous = record.prev_record
             if record.history_type == "+" or previous is None:

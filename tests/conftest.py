@@ -31,6 +31,9 @@ def _test_settings(settings):
                          "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.ADMIN_REQUIRE_MFA = False  # tests/core/test_mfa_required.py turns it on
+    from django.core.cache import cache
+
+    cache.clear()  # locmem is process-wide: a cached dashboard or gap list must not outlive its test
     from expensico_sync.core.fields import fernet
 
     fernet.cache_clear()

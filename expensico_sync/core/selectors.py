@@ -1,5 +1,7 @@
 """Who may see which organisations: the only place access scope is computed."""
 
+from dataclasses import dataclass, field
+
 from django.db.models import QuerySet
 
 from .models import Membership, Organization, OrganizationAPIKey
@@ -41,3 +43,24 @@ def has_capability(principal, capability: str, organization_id: int | None = Non
     if organization_id is not None:
         qs = qs.filter(pk=organization_id)
     return qs.exists()
+
+
+@dataclass(frozen=True)
+class Access:
+    """A user's role per organisation, from one query; superusers need none."""
+
+    user_id: int | None
+    roles: dict[int, str] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, user) -> "Access":
+        if user is None or not getattr(user, "is_authenticated", False) or user.is_superuser:
+            return cls(getattr(user, "pk", None))
+        return cls(user.pk, dict(Membership.objects.filter(user=user).values_list("organization_id", "role")))
+
+    @property
+    def org_ids(self) -> frozenset[int]:
+        return frozenset(self.roles)
+
+    def org_ids_with(self, capability: str) -> frozenset[int]:
+        return frozenset(org for org, role in self.roles.items() if role_allows(role, capability))

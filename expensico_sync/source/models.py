@@ -81,6 +81,7 @@ class ExpenseReport(MirrorModel):
     class Meta:
         constraints = unique_per_org("expensereport")
         ordering = ["-approved_at"]
+        indexes = [models.Index(fields=["organization", "approved_at"], name="report_org_approved_idx")]
 
     def __str__(self):
         return self.number
@@ -129,6 +130,12 @@ class Expense(MirrorModel):
     class Meta:
         constraints = unique_per_org("expense")
         ordering = ["report", "date", "expensico_id"]
+        # The changelist's order and sortable columns; organisation first for members.
+        indexes = [models.Index(fields=["organization", "date", "id"], name="expense_org_date_idx"),
+                   models.Index(fields=["date", "id"], name="expense_date_id_idx"),
+                   models.Index(fields=["organization", "amount", "id"], name="expense_org_amount_idx"),
+                   models.Index(fields=["amount", "id"], name="expense_amount_idx"),
+                   models.Index(fields=["expensico_id"], name="expense_expensico_id_idx")]
 
     @property
     def has_receipts(self) -> bool:
@@ -247,7 +254,8 @@ class WebhookDelivery(models.Model):
         constraints = [models.UniqueConstraint(fields=["organization", "webhook_id"],
                                                condition=Q(outcome="accepted"),
                                                name="source_delivery_accepted_once")]
-        indexes = [models.Index(fields=["organization", "webhook_id"])]
+        indexes = [models.Index(fields=["organization", "webhook_id"]),
+                   models.Index(fields=["organization", "received_at"], name="delivery_org_received_idx")]
         ordering = ["-received_at"]
         verbose_name_plural = "webhook deliveries"
 

@@ -14,13 +14,24 @@ from unfold.widgets import UnfoldAdminPasswordWidget
 
 from ..fields import EncryptedTextField
 from ..models import Organization
-from ..selectors import organization_ids_for, organizations_for, organizations_with_capability
+from ..selectors import Access, organization_ids_for, organizations_for, organizations_with_capability
+from .paging import EstimatedCountPaginator
 
 
-def scope_queryset(qs, user, org_path: str | None):
+def access_of(request) -> Access:
+    """The user's memberships, read once per request: the sidebar, the app list and every
+    permission check of every model admin ask, and each used to cost its own query."""
+    access = getattr(request, "_expensico_access", None)
+    if access is None or access.user_id != request.user.pk:
+        access = Access.of(request.user)
+        request._expensico_access = access
+    return access
+
+
+def scope_queryset(qs, user, org_path: str | None, access: Access | None = None):
     if user.is_superuser:
         return qs
-    ids = organization_ids_for(user)
+    ids = list((access or Access.of(user)).org_ids)
     if org_path is None:
         return qs.filter(pk__in=ids)
     return qs.filter(**{f"{org_path}__in": ids})
@@ -78,20 +89,18 @@ class OrgScopedAdminMixin(SecretFieldsAdminMixin):
     capability: str = "organization.manage"
 
     def get_queryset(self, request):
-        return scope_queryset(super().get_queryset(request), request.user, self.org_path)
+        return scope_queryset(super().get_queryset(request), request.user, self.org_path, access_of(request))
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))
-        if organizations_for(request.user).count() > 1 or request.user.is_superuser:
+        if len(access_of(request).org_ids) > 1 or request.user.is_superuser:
             filters.insert(0, organization_filter(self.org_path))
         return filters
 
     # Permissions: reading needs membership; writing needs the admin's capability.
     def _is_member(self, request) -> bool:
         user = request.user
-        return user.is_active and user.is_staff and (
-            user.is_superuser or organizations_for(user).exists()
-        )
+        return user.is_active and user.is_staff and (user.is_superuser or bool(access_of(request).org_ids))
 
     def _object_org_id(self, obj):
         if isinstance(obj, str | int):  # Unfold's detail actions pass the object id
@@ -113,9 +122,9 @@ class OrgScopedAdminMixin(SecretFieldsAdminMixin):
             return False
         if user.is_superuser:
             return True
-        orgs = organizations_with_capability(user, self.capability)
+        orgs = access_of(request).org_ids_with(self.capability)
         org_id = self._object_org_id(obj)
-        return orgs.filter(pk=org_id).exists() if org_id is not None else orgs.exists()
+        return org_id in orgs if org_id is not None else bool(orgs)
 
     def has_module_permission(self, request):
         return self._is_member(request)
@@ -125,7 +134,7 @@ class OrgScopedAdminMixin(SecretFieldsAdminMixin):
             return False
         if obj is None or request.user.is_superuser:
             return True
-        return self._object_org_id(obj) in organization_ids_for(request.user)
+        return self._object_org_id(obj) in access_of(request).org_ids
 
     def has_add_permission(self, request, *args):
         return self._can(request)
@@ -166,4 +175,6 @@ class OrgScopedAdmin(OrgScopedAdminMixin, ModelAdmin):
     """The default base for project admin classes."""
 
     list_per_page = 50
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False  # a second COUNT(*) over the whole table on every filtered page
     warn_unsaved_form = True

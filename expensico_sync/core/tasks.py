@@ -1,0 +1,7 @@
+"""django-q2 tasks of the core app: thin, one service each."""
+
+from .dashboard import dashboard_refresh
+
+
+def dashboard_refresh_task(org_ids: list[int]) -> int:
+    return len(dashboard_refresh(org_ids=org_ids)["kpis"])
