@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from django_q.tasks import async_task
 from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import (
+    AutocompleteSelectFilter,
     ChoicesDropdownFilter,
     RangeDateFilter,
     RangeDateTimeFilter,
@@ -80,7 +81,7 @@ class ExpenseInline(TabularInline):
 @admin.register(ExpenseReport)
 class ExpenseReportAdmin(ReadOnlyMirrorAdmin):
     list_display = ("number", "title", "employee", "approved_at", "currency", "expense_count")
-    list_filter = (("employee", RelatedDropdownFilter), ("approved_at", RangeDateTimeFilter),
+    list_filter = (("employee", AutocompleteSelectFilter), ("approved_at", RangeDateTimeFilter),
                    values_filter("currency"))
     list_filter_submit = True
     # Prefix and exact matches on indexed columns; a join to the expenses made every search a DISTINCT.
@@ -127,12 +128,13 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
     inlines = [ReceiptInline]
     list_display = ("expensico_id", "report", "date", "employee", "category", "type", "funding_source",
                     "merchant", "amount", "currency", "version", "status_badge", "receipt_flag")
-    list_filter = (("status", ChoicesDropdownFilter), ("employee", RelatedDropdownFilter),
+    list_filter = (("status", ChoicesDropdownFilter), ("employee", AutocompleteSelectFilter),
                    ("category", RelatedDropdownFilter), ("funding_source", ChoicesDropdownFilter),
                    ("type", ChoicesDropdownFilter), values_filter("currency"), ("date", RangeDateFilter))
     list_filter_submit = True
     search_fields = ("=expensico_id", "^merchant")
     search_help_text = "Expense id, the start of the merchant's name, or the start of the report number."
+    # Employees are picked by autocomplete: a dropdown rendered every employee on every page.
     # Each sortable column has an index (organisation first, and alone for superusers).
     sortable_by = ("expensico_id", "date", "amount")
     ordering = ("-date", "-id")

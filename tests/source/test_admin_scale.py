@@ -53,3 +53,11 @@ def test_call_log_filters_are_fixed_choices(client, org):
     response = client.get(reverse("admin:connectors_calllog_changelist"), {"error_class": "Transient"})
     assert [c.path for c in response.context["cl"].result_list] == ["/v1/x"]
     assert "ClientRateLimited" in response.content.decode()  # every class of the taxonomy is offered
+
+
+def test_the_employee_filter_is_an_autocomplete_not_a_list_of_every_employee(client, org):
+    client.force_login(make_member(org, Role.FINANCE_ADMIN))
+    make_report(org, report_payload(1, expenses=[expense_payload(1)]))
+    for name in ("admin:source_expense_changelist", "admin:source_expensereport_changelist"):
+        sql_of(client, name)
+        assert not [q for q in sql_of(client, name) if q.startswith('SELECT "source_employee"')], name
