@@ -55,7 +55,7 @@ def test_the_pull_client_refuses_a_host_no_longer_allowed_at_send_time(org, list
     """Validation happens when the URL is saved; the deployment's list can change afterwards."""
     server = listener(answer=page())
     configure(org, server.url())
-    settings.EXPENSICO_HOSTS_ALLOW = []
+    settings.EXPENSICO_HOSTS_ALLOW = settings.VENDOR_HOSTS_ALLOW = []
     with pytest.raises(ExpensicoRefused, match="not Expensico's API host"):
         ExpensicoClient.for_organization(org).page("/v1/categories")
     assert server.requests == []
@@ -69,7 +69,7 @@ def test_an_allowed_name_resolving_to_loopback_is_refused_unless_listed(org, lis
     the name is "localhost" (it resolves to loopback through /etc/hosts)."""
     server = listener(answer=page())
     monkeypatch.setattr(outbound, "EXPENSICO_API_HOSTS", frozenset({"localhost"}))
-    settings.EXPENSICO_HOSTS_ALLOW = []
+    settings.EXPENSICO_HOSTS_ALLOW = settings.VENDOR_HOSTS_ALLOW = []
     client = ExpensicoClient(base_url=server.url(host="localhost", scheme="https"), token="tok")
     with pytest.raises(ExpensicoRefused, match="resolves to .*loopback"):
         client.page("/v1/categories")
