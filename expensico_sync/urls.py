@@ -19,6 +19,7 @@ for app in API_APPS:
 app_urls = [path("api/v1/", include(f"{app}.urls")) for app in API_APPS if find_spec(f"{app}.urls")]
 
 admin.site.login = secure_admin_login(admin.site.login)
+handler404 = "expensico_sync.core.api.errors.not_found"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
