@@ -45,7 +45,10 @@ def test_revoked_and_expired_keys_are_refused(client):
     api_key, key = api_key_create(organization=org, role=Role.OWNER, name="old")
     api_key.expiry_date = timezone.now() - timedelta(days=1)
     api_key.save()
-    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 401
+    response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert response.status_code == 401
+    assert response.json()["errors"] == [
+        {"code": "authentication_failed", "detail": "This API key has expired.", "attr": None}]
     api_key.expiry_date = None
     api_key.revoked = True
     api_key.save()
