@@ -48,5 +48,7 @@ class AutoSchema(openapi.AutoSchema):
             yield "403", "The caller's role may not do this"
         if any(p["in"] == "path" for p in params) or self._get_paginator() and self._is_list_view():
             yield "404", "No such object in the caller's organisations (or an invalid cursor)"
+        if "requestBody" in operation:
+            yield "415", "The body's content type is not one the operation accepts"
         if self.view.get_throttles():
             yield "429", "Too many requests; retry after the `Retry-After` seconds"
