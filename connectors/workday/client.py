@@ -23,7 +23,15 @@ import zeep
 from lxml import etree
 from zeep.wsse.username import UsernameToken
 
-from ..errors import AnswerShapeError, AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
+from ..errors import (
+    AnswerShapeError,
+    AuthExpired,
+    ConnectorError,
+    OutcomeUnknown,
+    Permanent,
+    RateLimited,
+    Transient,
+)
 from ..http import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
