@@ -10,11 +10,12 @@ from rest_framework.response import Response
 
 from expensico_sync.core.api.authentication import principal_of
 from expensico_sync.core.api.router import router
+from expensico_sync.core.api.schema import error_response
 from expensico_sync.core.api.scoping import OrgScopedModelViewSet
 from expensico_sync.core.selectors import organizations_with_capability
 
 from .base import AccountPurpose, CatalogKind
-from .errors import AuthExpired, ConnectorError, Permanent
+from .errors import AuthExpired, ConnectorError, Permanent, UnexpectedAnswer
 from .models import Connection
 from .oauth import oauth_authorization_start
 from .selectors import connection_catalog_cached
@@ -35,14 +36,23 @@ PURPOSE_FOR = {"employee_claims_account": AccountPurpose.EMPLOYEE_CLAIMS,
 
 
 class VendorError(APIException):
+    """A refusal the caller can act on (credentials, a rejected value) is a 409; a vendor that is
+    down or answers outside its contract is a 502."""
+
     status_code = 502
     default_code = "vendor_error"
+    error_type = "vendor_error"
 
     def __init__(self, exc: ConnectorError):
         code = "auth_expired" if isinstance(exc, AuthExpired) else getattr(exc, "code", "vendor_error")
         super().__init__(detail=f"{type(exc).__name__}: {exc.message}", code=code)
-        if isinstance(exc, (AuthExpired, Permanent)):
+        if isinstance(exc, (AuthExpired, Permanent)) and not isinstance(exc, UnexpectedAnswer):
             self.status_code = 409
+
+
+VENDOR_ERRORS = {409: error_response("The accounting system refused: credentials (`auth_expired`) or a value"),
+                 502: error_response("The accounting system is unreachable or answered outside its contract "
+                                     "(`unexpected_answer` names what was missing)")}
 
 
 @extend_schema_view(list=extend_schema(summary="List connections"),
@@ -64,10 +74,14 @@ class ConnectionViewSet(OrgScopedModelViewSet):
             auth_method=data.get("auth_method", Connection.AuthMethod.API_KEY), api_key=data.get("api_key", ""),
             client_id=data.get("client_id", ""), client_secret=data.get("client_secret", ""))
 
-    @extend_schema(request=None, responses=CheckResultSerializer, summary="Test the credentials against the vendor")
+    @extend_schema(request=None, responses={200: CheckResultSerializer, 502: VENDOR_ERRORS[502]},
+                   summary="Test the credentials against the vendor")
     @action(detail=True, methods=["post"])
     def check(self, request, pk=None):
         result = connection_check(connection=self.get_object())
+        # Refusals are the check's answer (ok=false); an answer outside the vendor's contract is a 502.
+        if isinstance(result.error, UnexpectedAnswer):
+            raise VendorError(result.error) from result.error
         return Response(CheckResultSerializer(result).data)
 
     @extend_schema(parameters=[CatalogQuerySerializer,
@@ -77,9 +91,9 @@ class ConnectionViewSet(OrgScopedModelViewSet):
                                                             "nothing stored yet (the list is empty)"),
                                OpenApiParameter("X-Catalog-Fetched-At", str, OpenApiParameter.HEADER, response=True,
                                                 description="When the returned copy was fetched from the vendor")],
-                   responses=CatalogItemSerializer(many=True),
+                   responses={200: CatalogItemSerializer(many=True), **VENDOR_ERRORS},
                    summary="A catalog: the stored copy, or fetched from the vendor with refresh=true (managers)")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None)
     def catalog(self, request, pk=None):
         query = CatalogQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
@@ -105,7 +119,7 @@ class ConnectionViewSet(OrgScopedModelViewSet):
             response["X-Catalog-Fetched-At"] = fetched_at
         return response
 
-    @extend_schema(request=ConfigureSerializer, responses=ConnectionSerializer,
+    @extend_schema(request=ConfigureSerializer, responses={200: ConnectionSerializer, **VENDOR_ERRORS},
                    summary="Choose or create the Employee Claims, Employees Balance and funding bank accounts")
     @action(detail=True, methods=["post"])
     def configure(self, request, pk=None):

@@ -5,12 +5,22 @@ speaks to the vendor only through its own `client.py`. Everything it raises is f
 `connectors.errors`.
 """
 
+import functools
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 from .entry import AccountingEntry
+from .errors import SHAPE_ERRORS, unexpected_answer
+
+log = logging.getLogger(__name__)
+
+# The verbs the setup screens and the API call directly. A vendor answer of an unexpected shape
+# must reach them as a taxonomy error, not as a KeyError (a 500). push and reverse are left out:
+# after a write, the worker already treats anything unexpected as an unknown outcome.
+GUARDED_VERBS = ("check", "catalog", "ensure_account")
 
 
 class CatalogKind(StrEnum):
@@ -51,6 +61,7 @@ class CheckResult:
     ok: bool
     detail: str = ""
     organization_name: str = ""
+    error: Exception | None = field(default=None, compare=False)   # the taxonomy error behind ok=False
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,12 @@ class Connector(ABC):
     def __init__(self, connection):
         self.connection = connection
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in GUARDED_VERBS:
+            if name in vars(cls):
+                setattr(cls, name, _answer_guarded(vars(cls)[name]))
+
     @abstractmethod
     def check(self) -> CheckResult: ...
 
@@ -116,6 +133,22 @@ class Connector(ABC):
     @abstractmethod
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         """Undoes a booking the vendor's way; `entry` is the reversal entry (kind REVERSAL)."""
+
+
+def _answer_guarded(verb):
+    """One place that reads every vendor's answers defensively: whatever a connector's verb
+    indexes that is not there becomes an UnexpectedAnswer naming it."""
+
+    @functools.wraps(verb)
+    def guarded(self, *args, **kwargs):
+        try:
+            return verb(self, *args, **kwargs)
+        except SHAPE_ERRORS as exc:
+            # Logged with the traceback: the same symptom could be a bug on our side.
+            log.warning("%s.%s: unexpected answer", type(self).__name__, verb.__name__, exc_info=True)
+            raise unexpected_answer(self.label or self.system, exc) from exc
+
+    return guarded
 
 
 _registry: dict[str, type[Connector]] = {}

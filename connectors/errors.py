@@ -38,3 +38,30 @@ class Permanent(ConnectorError):
 
 class AuthExpired(ConnectorError):
     """Credentials are rejected or revoked and refreshing did not help: a person must reconnect."""
+
+
+class UnexpectedAnswer(Permanent):
+    """The vendor answered, but not in the shape its contract promises (a key missing, a list
+    where an object belongs, a page of HTML). `field` names what was missing, when we know it."""
+
+    def __init__(self, message: str = "", *, field: str | None = None, **kw):
+        super().__init__(message, code="unexpected_answer", field=field, **kw)
+
+
+class AnswerShapeError(ValueError):
+    """Raised by a client that parses answers with a library of its own (SOAP, XML) when the
+    answer cannot be parsed at all; connectors translate it like a missing key."""
+
+
+# What escapes a connector that read an answer of another shape than the one it was written for.
+SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, AnswerShapeError)
+
+
+def unexpected_answer(vendor: str, exc: Exception) -> UnexpectedAnswer:
+    """Names what was missing: KeyError('financial_settings') → "…'s answer has no 'financial_settings'"."""
+    missing = exc.args[0] if isinstance(exc, KeyError) and exc.args else getattr(exc, "name", None)
+    if isinstance(exc, KeyError | AttributeError) and missing is not None:
+        return UnexpectedAnswer(f"{vendor}'s answer has no {str(missing)!r}", field=str(missing))
+    if isinstance(exc, IndexError):
+        return UnexpectedAnswer(f"{vendor}'s answer has fewer items than expected ({exc})")
+    return UnexpectedAnswer(f"{vendor}'s answer is not in the expected shape ({type(exc).__name__}: {exc})")

@@ -18,7 +18,9 @@ from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-FAULT_KINDS = {"rate_limit", "server_error", "reset", "drop_after_commit", "slow"}
+# "malformed": the request is handled, then the answer loses the keys named in `drop` (at any
+# depth) or is replaced by `body`: a vendor answering outside its own contract.
+FAULT_KINDS = {"rate_limit", "server_error", "reset", "drop_after_commit", "slow", "malformed"}
 
 
 @dataclass
@@ -88,10 +90,25 @@ class Fault:
     status: int = 503
     retry_after: str | None = None
     seconds: float = 0.0
+    drop: tuple[str, ...] = ()
+    body: object = None
+
+    def malform(self, resp: "Response") -> "Response":
+        if self.body is not None:
+            return Response(resp.status, self.body, resp.headers, resp.content_type)
+        return Response(resp.status, _without(resp.body, set(self.drop)), resp.headers, resp.content_type)
 
     def matches(self, req: Request) -> bool:
         return ((not self.method or self.method.upper() == req.method)
                 and (not self.path or self.path in req.path))
+
+
+def _without(value, keys: set[str]):
+    if isinstance(value, dict):
+        return {k: _without(v, keys) for k, v in value.items() if k not in keys}
+    if isinstance(value, list):
+        return [_without(v, keys) for v in value]
+    return value
 
 
 class SandboxApp:
@@ -238,6 +255,9 @@ def _make_handler(app: SandboxApp, server_ref):
                 return self._reset()
             if fault and fault.kind == "slow":
                 time.sleep(fault.seconds)
+            if fault and fault.kind == "malformed":
+                # Not shown to the observers: they check the sandbox keeps its vendor's contract.
+                return self._write(fault.malform(resp))
             self._write(resp, req)
 
         def _write(self, resp: Response, req: Request | None = None):

@@ -42,11 +42,13 @@ def connection_create(*, organization, system: str, name: str, base_url: str,
 
 
 def connection_check(*, connection: Connection) -> CheckResult:
+    """Any taxonomy error is the check's answer (ok=False, the error kept on the result), so the
+    admin and setup flows show it; the API tells a vendor's broken answer apart by the error."""
     connector = connector_for(connection)
     try:
         result = connector.check()
     except ConnectorError as exc:
-        result = CheckResult(ok=False, detail=f"{type(exc).__name__}: {exc.message}")
+        result = CheckResult(ok=False, detail=f"{type(exc).__name__}: {exc.message}", error=exc)
         status = Connection.Status.EXPIRED if isinstance(exc, AuthExpired) else Connection.Status.ERROR
     else:
         status = Connection.Status.CONNECTED

@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "expensico_sync.core.api.pagination.IdCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "expensico_sync.core.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "expensico_sync.core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "expensico_sync.core.api.throttles.PrincipalRateThrottle",
@@ -230,6 +230,7 @@ SPECTACULAR_SETTINGS = {
         "ExportRecordStatusEnum": "exports.transitions.Status",
         "ExportRecordKindEnum": "exports.models.Kind",
         "SyncRunStatusEnum": "exports.models.SyncRun.Status",
+        "ErrorTypeEnum": "expensico_sync.core.api.errors.ERROR_TYPES",
     },
 }
 

@@ -19,6 +19,7 @@ for app in API_APPS:
 app_urls = [path("api/v1/", include(f"{app}.urls")) for app in API_APPS if find_spec(f"{app}.urls")]
 
 admin.site.login = secure_admin_login(admin.site.login)
+handler404 = "expensico_sync.core.api.errors.not_found"
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -28,7 +29,7 @@ urlpatterns = [
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
-    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"), name="redoc"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from expensico_sync.core.api.authentication import principal_of
 from expensico_sync.core.api.router import router
+from expensico_sync.core.api.schema import error_response
 from expensico_sync.core.api.scoping import OrgScopedViewSetMixin
 
 from . import serializers as s
@@ -45,6 +46,7 @@ def _refused(exc):
 
 
 REFUSALS = (export_services.ExportError, review_services.ReviewError, IllegalTransition, StaleRecord)
+CONFLICT = error_response("The record's state does not allow this (`illegal_transition`, `stale`, `not_…`)")
 
 
 class ExportRecordFilter(django_filters.FilterSet):
@@ -69,12 +71,15 @@ class ExportRecordFilter(django_filters.FilterSet):
     retrieve=extend_schema(summary="Export status, external reference and attempts",
                            responses=s.ExportRecordDetailSerializer),
     create=extend_schema(summary="Export one approved expense to a connection", request=s.ExportRequestSerializer,
-                         responses={201: s.ExportRecordSerializer, 200: s.ExportRecordSerializer}),
+                         responses={201: s.ExportRecordSerializer, 200: s.ExportRecordSerializer,
+                                    404: error_response("No such approved expense (`unknown_expense`)"),
+                                    409: CONFLICT}),
     update=extend_schema(summary="Vendor callback: set the outcome (exported or needs_review)",
                          description="Only `exported` (with the vendor's external_id) and `needs_review`, and only "
                          "along the transition table; anything else is a 409.",
-                         request=s.CallbackSerializer, responses=s.ExportRecordSerializer),
-    destroy=extend_schema(summary="Cancel a pending export job", responses=s.ExportRecordSerializer),
+                         request=s.CallbackSerializer, responses={200: s.ExportRecordSerializer, 409: CONFLICT}),
+    destroy=extend_schema(summary="Cancel a pending export job",
+                          responses={200: s.ExportRecordSerializer, 409: CONFLICT}),
 )
 class ExportRecordViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
                           viewsets.GenericViewSet):
@@ -204,7 +209,7 @@ class ReviewItemViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
                    "skipped (with a note); a vendor warning (record exported) only acknowledged",
                    description="A vendor warning sits on a booked record: only `acknowledged` resolves it, and "
                    "`acknowledged` resolves nothing else; a mismatch is a 409 (`not_parked` / `not_a_warning`).",
-                   request=s.ResolveSerializer, responses=s.ReviewItemSerializer)
+                   request=s.ResolveSerializer, responses={200: s.ReviewItemSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         item = self.get_object()
@@ -216,7 +221,7 @@ class ReviewItemViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             raise _refused(exc) from exc
         return self._done(item)
 
-    @extend_schema(summary="Retry the record now", request=None, responses=s.ReviewItemSerializer)
+    @extend_schema(summary="Retry the record now", request=None, responses={200: s.ReviewItemSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         item = self.get_object()

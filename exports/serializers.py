@@ -19,7 +19,8 @@ class ExportAttemptSerializer(serializers.ModelSerializer):
 
 
 class ExportRecordSerializer(serializers.ModelSerializer):
-    employee = serializers.SlugRelatedField(slug_field="expensico_id", read_only=True)
+    # Bank-side records (fundings, statement lines) have no employee.
+    employee = serializers.SlugRelatedField(slug_field="expensico_id", read_only=True, allow_null=True)
 
     class Meta:
         model = ExportRecord
@@ -106,7 +107,9 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="record.reference", read_only=True)
     record_status = serializers.CharField(source="record.status", read_only=True)
     overdue = serializers.BooleanField(read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    # Blank until the item is resolved.
+    resolution = serializers.ChoiceField(choices=ReviewItem.Resolution.choices, allow_blank=True, read_only=True)
 
     class Meta:
         model = ReviewItem

@@ -4,7 +4,13 @@ import json
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -14,6 +20,7 @@ from rest_framework.response import Response
 from connectors.models import Connection
 from expensico_sync.core.api.authentication import principal_of
 from expensico_sync.core.api.router import router
+from expensico_sync.core.api.schema import ErrorSerializer
 from expensico_sync.core.api.scoping import OrgScopedModelViewSet, OrgScopedReadOnlyViewSet
 from expensico_sync.core.selectors import organizations_with_capability
 
@@ -162,6 +169,14 @@ class ImportRequestSerializer(serializers.Serializer):
     template = serializers.DictField(required=False, help_text="A JSON template inline: {kind: [rows]}")
 
 
+# A 400 is either the per-row report (rows with errors, nothing applied) or, when the request
+# itself is malformed (no file, an unknown format), the API's error format.
+IMPORT_REFUSED = OpenApiResponse(
+    PolymorphicProxySerializer(component_name="ImportRefused", serializers=[ImportResultSerializer, ErrorSerializer],
+                               resource_type_field_name=None),
+    description="Rows with errors (nothing applied), or a malformed request")
+
+
 class RevertRequestSerializer(serializers.Serializer):
     at = serializers.DateTimeField(required=False, help_text="Revert the whole set to this point in time")
     kind = serializers.CharField(required=False)
@@ -222,7 +237,8 @@ class MappingSetViewSet(OrgScopedReadOnlyViewSet):
     @extend_schema(summary="Download the whole set as a template", tags=["mappings"],
                    parameters=[OpenApiParameter("file_format", str, enum=list(FORMATS), default="json",
                                                description="`format` is DRF's content negotiation, hence the name")],
-                   responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+                   responses={(200, content_type): OpenApiTypes.OBJECT if fmt == "json" else OpenApiTypes.BINARY
+                              for fmt, content_type in CONTENT_TYPES.items()})
     @action(detail=True, methods=["get"], url_path="export", pagination_class=None)
     def export_template(self, request, pk=None):
         fmt = request.query_params.get("file_format", "json")
@@ -235,7 +251,7 @@ class MappingSetViewSet(OrgScopedReadOnlyViewSet):
 
     @extend_schema(summary="Bulk import a template (dry run by default: creates / updates / errors per row)",
                    request={"multipart/form-data": ImportRequestSerializer, "application/json": ImportRequestSerializer},
-                   responses={200: ImportResultSerializer, 400: ImportResultSerializer}, tags=["mappings"])
+                   responses={200: ImportResultSerializer, 400: IMPORT_REFUSED}, tags=["mappings"])
     @action(detail=True, methods=["post"], url_path="import", pagination_class=None)
     def import_template(self, request, pk=None):
         obj = self.get_object()

@@ -72,7 +72,7 @@ class ApideckClient(HttpStack):
         out = []
         for _ in range(MAX_PAGES):
             body = self.call("GET", path, params=params).body
-            out.extend(body.get("data") or [])
+            out.extend(body["data"])   # every list answer has it; without it the list is unknown, not empty
             cursor = ((body.get("meta") or {}).get("cursors") or {}).get("next")
             if not cursor:
                 return out

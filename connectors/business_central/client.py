@@ -247,7 +247,7 @@ class BusinessCentralClient(HttpStack):
         url, query, out = path, {k: v for k, v in params.items() if v is not None} or None, []
         for _ in range(MAX_PAGES):
             body = self.request("GET", url, params=query, headers=headers).body
-            out.extend(body.get("value", []))
+            out.extend(body["value"])   # OData v4 always sends it; its absence is an unexpected answer
             if not body.get("@odata.nextLink"):
                 return out
             url, query = body["@odata.nextLink"], None

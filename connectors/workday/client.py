@@ -23,7 +23,15 @@ import zeep
 from lxml import etree
 from zeep.wsse.username import UsernameToken
 
-from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
+from ..errors import (
+    AnswerShapeError,
+    AuthExpired,
+    ConnectorError,
+    OutcomeUnknown,
+    Permanent,
+    RateLimited,
+    Transient,
+)
 from ..http import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
@@ -64,7 +72,11 @@ def parse_reply(operation: str, content: bytes):
     client = wsdl_client()
     binding = client.service._binding
     shim = SimpleNamespace(status_code=200, content=content, headers={"Content-Type": "text/xml"}, encoding="utf-8")
-    return binding.process_reply(client, binding.get(operation), shim)
+    try:
+        return binding.process_reply(client, binding.get(operation), shim)
+    except (zeep.exceptions.XMLSyntaxError, zeep.exceptions.TransportError) as exc:
+        # A 200 that is no SOAP envelope (a proxy's HTML page, a truncated body).
+        raise AnswerShapeError(f"{operation}: the answer is not a SOAP envelope ({exc})") from exc
 
 
 def parse_fault(content) -> dict | None:

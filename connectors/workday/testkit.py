@@ -10,6 +10,8 @@ from .sandbox import WorkdaySandbox, make_server
 USERNAME = "isu_expensico"
 PASSWORD = "Sandbox-Workday-Pass-1"
 COMPANY = "C100"
+# The contract suite's "answer outside the contract": a 200 that is no SOAP envelope.
+MALFORMED = {"body": b"<html><body>Workday is down for maintenance</body></html>"}
 
 
 def start_sandbox():

@@ -62,6 +62,35 @@ def test_bad_key_reports_expired(api, org, wafeq_server):
     assert conn.status == Connection.Status.EXPIRED
 
 
+def test_check_over_an_answer_missing_a_key_is_a_502_naming_it(api, wafeq_connection, wafeq_server):
+    wafeq_server.app.inject("malformed", path="/organization/", drop=["financial_settings"])
+    response = api.post(f"/api/v1/connections/{wafeq_connection.pk}/check/")
+    assert response.status_code == 502, response.content
+    assert response.json() == {"type": "vendor_error", "errors": [
+        {"code": "unexpected_answer", "detail": "UnexpectedAnswer: Wafeq's answer has no 'financial_settings'",
+         "attr": None}]}
+    wafeq_connection.refresh_from_db()
+    assert wafeq_connection.status == Connection.Status.ERROR and "financial_settings" in wafeq_connection.last_check_detail
+
+
+def test_configure_over_a_created_account_without_id_is_a_502_naming_it(api, org, wafeq_server):
+    conn = Connection.objects.create(organization=org, system="wafeq", name="w", base_url=f"{wafeq_server.base_url}/v1",
+                                     api_key=API_KEY)
+    wafeq_server.app.inject("malformed", method="POST", path="/accounts/", drop=["id"])
+    response = api.post(f"/api/v1/connections/{conn.pk}/configure/", {}, format="json")
+    assert response.status_code == 502, response.content
+    body = response.json()
+    assert body["type"] == "vendor_error" and body["errors"][0]["code"] == "unexpected_answer"
+    assert "has no 'id'" in body["errors"][0]["detail"]
+
+
+def test_catalog_over_a_list_where_an_object_belongs_is_a_502(api, wafeq_connection, wafeq_server):
+    wafeq_server.app.inject("malformed", path="/accounts/", body=[])
+    response = api.get(f"/api/v1/connections/{wafeq_connection.pk}/catalog/", {"kind": "accounts"})
+    assert response.status_code == 502, response.content
+    assert response.json()["errors"][0]["code"] == "unexpected_answer"
+
+
 def test_other_organisations_connections_are_invisible(api, wafeq_server):
     from expensico_sync.core.services import organization_create
     other = organization_create(slug="other", name="Other", base_currency="SAR", country="SA")

@@ -9,8 +9,9 @@ import pytest
 import stamina
 
 from connectors.base import AccountPurpose, AccountSpec, CatalogKind, connector_for
-from connectors.errors import AuthExpired, OutcomeUnknown, Permanent, RateLimited
+from connectors.errors import AuthExpired, OutcomeUnknown, Permanent, RateLimited, UnexpectedAnswer
 from connectors.models import CallLog, Connection
+from connectors.services import connection_check
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +148,23 @@ def test_401_is_auth_expired(connection, kit, sandbox):
         connector_for(connection).push(kit.sample_entry(sandbox, connection, "EXPENSICO-c10-v1"), key())
     connection.refresh_from_db()
     assert connection.status == Connection.Status.EXPIRED
+
+
+def test_check_over_an_answer_missing_its_keys_is_an_unexpected_answer(connection, kit, sandbox):
+    sandbox.app.inject("malformed", count=1000, **getattr(kit, "MALFORMED", {"body": {}}))
+    result = connection_check(connection=connection)
+    assert result.ok is False and isinstance(result.error, UnexpectedAnswer)
+    assert result.error.code == "unexpected_answer" and "answer" in result.error.message
+    connection.refresh_from_db()
+    assert connection.status == Connection.Status.ERROR and connection.last_check_ok is False
+    assert "UnexpectedAnswer" in connection.last_check_detail
+
+
+def test_creating_an_account_over_an_answer_missing_its_keys_is_an_unexpected_answer(connection, kit, sandbox):
+    sandbox.app.inject("malformed", count=1000, **getattr(kit, "MALFORMED", {"body": {}}))
+    spec = AccountSpec(purpose=AccountPurpose.EMPLOYEE_CLAIMS, name="Contract – Claims (malformed)")
+    with pytest.raises(UnexpectedAnswer):
+        connector_for(connection).ensure_account(spec)
 
 
 def test_reverse(connection, kit, sandbox):

@@ -45,7 +45,10 @@ def test_revoked_and_expired_keys_are_refused(client):
     api_key, key = api_key_create(organization=org, role=Role.OWNER, name="old")
     api_key.expiry_date = timezone.now() - timedelta(days=1)
     api_key.save()
-    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Api-Key {key}").status_code == 401
+    response = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Api-Key {key}")
+    assert response.status_code == 401
+    assert response.json()["errors"] == [
+        {"code": "authentication_failed", "detail": "This API key has expired.", "attr": None}]
     api_key.expiry_date = None
     api_key.revoked = True
     api_key.save()
@@ -128,3 +131,13 @@ def test_readyz_reports_a_failing_dependency(client, monkeypatch):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] == {"ok": False, "error": "ConnectionError: broker down"}
+
+
+def test_an_api_url_no_route_matches_answers_404_in_the_error_format(client):
+    org = make_org()
+    response = client.get("/api/v1/accounting-exports/1/2/3/", HTTP_AUTHORIZATION=f"Api-Key {_key(org)}")
+    assert response.status_code == 404
+    assert response.json() == {"type": "client_error", "errors": [
+        {"code": "not_found", "detail": "No such endpoint or object.", "attr": None}]}
+    assert client.get("/no-such-page/").status_code == 404
+    assert "text/html" in client.get("/no-such-page/")["Content-Type"]

@@ -1,13 +1,19 @@
 """One error format for the whole API:
 
-    {"type": "validation_error" | "client_error" | "server_error",
+    {"type": "validation_error" | "client_error" | "server_error" | "vendor_error",
      "errors": [{"code": "...", "detail": "...", "attr": "field.path" | null}]}
+
+An exception may name its own type with an `error_type` attribute: "vendor_error" says the
+accounting system, not the caller or this service, is what failed.
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.views import exception_handler as drf_exception_handler
+
+ERROR_TYPES = ("validation_error", "client_error", "server_error", "vendor_error")
 
 
 def _flatten(detail, codes, attr=None):
@@ -28,7 +34,9 @@ def _flatten(detail, codes, attr=None):
 
 
 def error_body(exc: exceptions.APIException, status_code: int) -> dict:
-    if isinstance(exc, exceptions.ValidationError):
+    if getattr(exc, "error_type", None) in ERROR_TYPES:
+        kind = exc.error_type
+    elif isinstance(exc, exceptions.ValidationError):
         kind = "validation_error"
     elif status_code >= 500:
         kind = "server_error"
@@ -47,3 +55,12 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(*exc.args)
     response.data = error_body(exc, response.status_code)
     return response
+
+
+def not_found(request, exception=None):
+    """Django's 404 page for a URL no route matches (`/api/v1/records/0.5/`), in the API's format
+    under /api/: a client parses one content type, whatever it sent."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"type": "client_error", "errors": [
+            {"code": "not_found", "detail": "No such endpoint or object.", "attr": None}]}, status=404)
+    return defaults.page_not_found(request, exception)
