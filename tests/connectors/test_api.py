@@ -86,7 +86,7 @@ def test_configure_over_a_created_account_without_id_is_a_502_naming_it(api, org
 
 def test_catalog_over_a_list_where_an_object_belongs_is_a_502(api, wafeq_connection, wafeq_server):
     wafeq_server.app.inject("malformed", path="/accounts/", body=[])
-    response = api.get(f"/api/v1/connections/{wafeq_connection.pk}/catalog/", {"kind": "accounts"})
+    response = api.get(f"/api/v1/connections/{wafeq_connection.pk}/catalog/", {"kind": "accounts", "refresh": "true"})
     assert response.status_code == 502, response.content
     assert response.json()["errors"][0]["code"] == "unexpected_answer"
 
