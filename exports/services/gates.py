@@ -65,15 +65,10 @@ def payload_preview(connection, entry) -> dict | None:
     """The vendor payload, if the connector can show it without sending (dry run)."""
     from connectors.base import connector_for
 
-    connector = connector_for(connection)
-    for name in ("preview", "payload", "payload_for", "to_payload"):
-        fn = getattr(connector, name, None)
-        if callable(fn):
-            try:
-                return fn(entry)
-            except Exception as exc:  # noqa: BLE001  a preview is advisory
-                return {"error": str(exc)}
-    return None
+    try:
+        return connector_for(connection).preview(entry)
+    except Exception as exc:  # noqa: BLE001  a preview is advisory
+        return {"error": str(exc)}
 
 
 def receipts_complete(record: ExportRecord) -> None:
