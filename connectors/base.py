@@ -95,17 +95,22 @@ class ImportFailure:
 
 
 class Connector(ABC):
-    """The six verbs below. Optional capability, for vendors that book in a later job:
-    `import_failures(*, since: str | None) -> list[ImportFailure]` (callers find it with getattr)."""
+    """The six verbs below, then the optional capabilities: each declared here with a default
+    that means "not offered", so the engine calls them on any connector and never probes names."""
 
     system: str = ""                 # registry key: wafeq, business_central, xledger, …
     label: str = ""
     # The only hosts this vendor's credentials may be sent to ("*.x.com": any subdomain of x.com);
     # a deployment adds its own (sandboxes) in VENDOR_HOSTS_ALLOW. See connectors/hosts.py.
     hosts: tuple[str, ...] = ()
+    # True for vendors that book in a later job: the engine then polls `import_failures()`.
+    polls_import_failures: bool = False
 
     def __init__(self, connection):
         self.connection = connection
+        # Facts `check()` found out (base currency, the vendor's own ids); the check service
+        # keeps them in the connection's settings.
+        self.learned: dict[str, object] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -133,6 +138,22 @@ class Connector(ABC):
     @abstractmethod
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         """Undoes a booking the vendor's way; `entry` is the reversal entry (kind REVERSAL)."""
+
+    # Optional capabilities ----------------------------------------------------------------
+    def preview(self, entry: AccountingEntry) -> dict | None:
+        """The payload `push` would send for this entry, without sending it (dry run); None when
+        the vendor's payload cannot be shown apart from sending."""
+        return None
+
+    def import_failures(self, *, since: str | None = None) -> list[ImportFailure]:
+        """Documents the vendor accepted and then failed to book in a later import job, oldest
+        first, from `since` (the vendor's timestamp) on. Set `polls_import_failures` with it."""
+        return []
+
+    @staticmethod
+    def readable_id(remote_id: str) -> str:
+        """What the mapping screens show for a remote id; vendors with opaque ids decode them."""
+        return remote_id
 
 
 def _answer_guarded(verb):

@@ -53,6 +53,11 @@ class AnswerShapeError(ValueError):
     answer cannot be parsed at all; connectors translate it like a missing key."""
 
 
+class RemoteCallInTransaction(RuntimeError):
+    """A request was about to leave while a transaction is open: a bug in the caller, not a vendor
+    answer, so deliberately outside ConnectorError (no export decision may swallow it)."""
+
+
 # What escapes a connector that read an answer of another shape than the one it was written for.
 SHAPE_ERRORS = (KeyError, IndexError, TypeError, AttributeError, AnswerShapeError)
 

@@ -4,6 +4,7 @@ Per request: circuit breaker check → shared rate limiter → `requests` with e
 error translation into the taxonomy → call log row. Retries (stamina) wrap the whole thing, but
 only for idempotent requests: reads, PUT/DELETE, and writes that carry an idempotency key the
 vendor deduplicates on. A `Retry-After` the vendor sends overrides the exponential backoff.
+Nothing is sent inside `transaction.atomic` (connectors/atomic_guard.py).
 """
 
 import json
@@ -20,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
+from .atomic_guard import outside_atomic_check
 from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
 from .hosts import credential_url_check
 from .limits import ClientRateLimited, rate_limit_acquire
@@ -154,6 +156,7 @@ class HostGuard(HTTPAdapter):
 
     def send(self, request, *args, **kwargs):
         credential_url_check(system=self.system, url=request.url)
+        outside_atomic_check(what=f"{request.method} {request.url}")
         return super().send(request, *args, **kwargs)
 
 
@@ -268,6 +271,8 @@ class HttpStack:
         conn = self.connection
         # Before anything else, token refreshes included: a credential never leaves for a foreign host.
         credential_url_check(system=conn.system, url=self._url(path))
+        # Before the breaker, the limiter and the call log: a refused call leaves no trace but the error.
+        outside_atomic_check(what=f"{method} {self._url(path)}")
         breaker_check(conn)
         per_second = int(conn.settings.get("rate_limit_per_second") or DEFAULT_RATE_PER_SECOND)
         rate_limit_acquire(conn, per_second=per_second)

@@ -4,7 +4,9 @@ Refresh runs under `select_for_update` on the Connection row. That is the one de
 call inside a transaction in this project: a vendor that rotates refresh tokens invalidates the
 old one the moment it issues a new one, so two workers refreshing at once would leave one of
 them (and then the connection) holding a dead token. Holding the row lock across the exchange
-makes the second worker wait, re-read the row and use the token the first one stored.
+makes the second worker wait, re-read the row and use the token the first one stored. The HTTP
+stack refuses every other request inside a transaction; this one is let through by name
+(`remote_call_in_atomic`), and only for the token request itself.
 """
 
 import secrets
@@ -17,6 +19,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
+from .atomic_guard import remote_call_in_atomic
 from .errors import AuthExpired, ConnectorError, Transient
 from .hosts import credential_url_check
 from .http import session_guard
@@ -116,8 +119,9 @@ def oauth_token_refresh(*, connection: Connection, rejected_token: str | None = 
             failure = AuthExpired("no refresh token: reconnect")
         else:
             try:
-                token = _session(row).refresh_token(oauth_endpoints(row)["token"], refresh_token=row.refresh_token,
-                                                    timeout=TIMEOUT)
+                with remote_call_in_atomic(reason="refresh-token rotation under the connection's row lock"):
+                    token = _session(row).refresh_token(oauth_endpoints(row)["token"],
+                                                        refresh_token=row.refresh_token, timeout=TIMEOUT)
             except OAuthError as exc:
                 failure = AuthExpired(f"token refresh refused: {exc.error}")
             except ConnectorError:

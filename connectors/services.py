@@ -53,7 +53,7 @@ def connection_check(*, connection: Connection) -> CheckResult:
     else:
         status = Connection.Status.CONNECTED
     connection.refresh_from_db(fields=["access_token", "refresh_token", "token_expires_at", "settings"])
-    connection.settings = {**connection.settings, **getattr(connector, "learned", {})}
+    connection.settings = {**connection.settings, **connector.learned}
     connection.status = status
     connection.last_checked_at = timezone.now()
     connection.last_check_ok = result.ok

@@ -23,8 +23,8 @@ from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
+from .services import actions as export_services
 from .services import review as review_services
-from .services import seed as export_services
 from .services.sync import sync_run_create, sync_run_refresh
 from .services.transition import StaleRecord
 from .transitions import IllegalTransition, Status

@@ -18,8 +18,8 @@ from expensico_sync.core.api.scoping import OrgScopedViewSetMixin
 
 from . import serializers as s
 from .models import ExportRecord, Kind, ReviewItem, SyncRun
+from .services import actions as export_services
 from .services import review as review_services
-from .services import seed as export_services
 from .services.sync import sync_run_create, sync_run_refresh
 from .services.transition import StaleRecord
 from .transitions import IllegalTransition, Status

@@ -9,8 +9,11 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from connectors.base import CatalogKind, connector_for
 from connectors.models import Connection
 from expensico_sync.core.models import Organization
+from expensico_sync.source.models import Category
+from mappings.models import CategoryMapping, HoldRule
 
 from .models import SyncRun
 from .services.sync import sync_run_create, sync_run_refresh
@@ -27,10 +30,6 @@ def _connection(ctx, org) -> Connection | None:
 def _fallback_mappings(conn) -> None:
     """Only when the mappings seed left the connection empty: map categories to the first expense
     account, so the demo exports instead of sending everything to review."""
-    from connectors.base import CatalogKind, connector_for
-    from expensico_sync.source.models import Category
-    from mappings.models import CategoryMapping, HoldRule
-
     if not HoldRule.objects.filter(connection=conn).exists():
         HoldRule.objects.create(connection=conn, name=DEMO_HOLD, missing_receipt=True)
     if CategoryMapping.objects.filter(connection=conn).exists():

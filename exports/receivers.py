@@ -4,6 +4,7 @@ transaction; organisation, pilot and mapping changes re-queue what was waiting o
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_migrate, post_save, pre_save
 from django.utils import timezone
+from django_q.models import Schedule
 
 from connectors.models import Connection
 from expensico_sync.core.models import Organization
@@ -83,8 +84,6 @@ def ensure_sweeper(sender, **kwargs):
     """One sweeper schedule, every minute; idempotent (post_migrate runs on every migrate)."""
     if sender.name != "exports":
         return
-    from django_q.models import Schedule
-
     Schedule.objects.update_or_create(
         name="exports.sweep",
         defaults={"func": "exports.tasks.sweep", "schedule_type": Schedule.MINUTES, "minutes": 1,

@@ -6,9 +6,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from connectors.models import Connection
+from expensico_sync.core.api.authentication import principal_of
+from expensico_sync.core.selectors import organizations_with_capability
 
 from .models import ExportAttempt, ExportRecord, ReviewItem, SyncRun
-from .services.seed import CALLBACK_TARGETS
+from .services.actions import CALLBACK_TARGETS
 
 
 class ExportAttemptSerializer(serializers.ModelSerializer):
@@ -45,9 +47,6 @@ class ScopedConnectionField(serializers.PrimaryKeyRelatedField):
     """Only connections of organisations where the caller may run exports."""
 
     def get_queryset(self):
-        from expensico_sync.core.api.authentication import principal_of
-        from expensico_sync.core.selectors import organizations_with_capability
-
         principal = principal_of(self.context["request"])
         return Connection.objects.filter(organization__in=organizations_with_capability(principal, "exports.run"))
 

@@ -1,8 +1,6 @@
 """django-q2 tasks: thin doorbells. The database is the source of truth; a lost message only
 delays work until the sweeper rings again."""
 
-from django_q.tasks import async_task
-
 from .services import import_failures, sweeper, sync, worker
 
 
@@ -16,11 +14,6 @@ def sweep() -> dict:
 
 def sync_run_execute(sync_run_id: int) -> str:
     return sync.sync_run_execute(sync_run_id=sync_run_id)
-
-
-def enqueue(record_ids) -> None:
-    for record_id in record_ids:
-        async_task("exports.tasks.export_record", record_id, group="exports")
 
 
 def import_failures_poll() -> dict:

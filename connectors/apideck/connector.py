@@ -93,8 +93,7 @@ class ApideckWorkdayConnector(Connector):
 
     @staticmethod
     def readable_id(remote_id: str) -> str:
-        """Optional capability (callers find it with getattr): our ids are base64 JSON, which no
-        person can read on a mapping screen."""
+        """Our ids are base64 JSON, which no person can read on a mapping screen."""
         return schema.readable_account(remote_id)
 
     # check / catalog ------------------------------------------------------------------

@@ -59,7 +59,6 @@ class WafeqConnector(Connector):
     def __init__(self, connection):
         super().__init__(connection)
         self.client = WafeqClient(connection)
-        self.learned: dict = {}   # facts check() found out; the service keeps them in settings
 
     # check / catalog ----------------------------------------------------------------------
     def organization(self) -> dict:

@@ -86,6 +86,7 @@ class XledgerConnector(Connector):
     label = "Xledger"
     # Live www.xledger.net and demo.xledger.net (vendor-apis/xledger.md C1); other regions are subdomains too.
     hosts = ("*.xledger.net",)
+    polls_import_failures = True     # vouchers are booked by a later import job that may reject them
 
     def __init__(self, connection):
         super().__init__(connection)

@@ -59,34 +59,3 @@ def source_moot(record: ExportRecord) -> tuple[str, str] | None:
     if expense.version > record.source_version:
         return Status.SUPERSEDED, f"superseded by v{expense.version} before export"
     return None
-
-
-def payload_preview(connection, entry) -> dict | None:
-    """The vendor payload, if the connector can show it without sending (dry run)."""
-    from connectors.base import connector_for
-
-    connector = connector_for(connection)
-    for name in ("preview", "payload", "payload_for", "to_payload"):
-        fn = getattr(connector, name, None)
-        if callable(fn):
-            try:
-                return fn(entry)
-            except Exception as exc:  # noqa: BLE001  a preview is advisory
-                return {"error": str(exc)}
-    return None
-
-
-def receipts_complete(record: ExportRecord) -> None:
-    """Downloads the expense's receipts that the intake's fetch has not finished yet, so the entry
-    goes out with them. The fetch task and this export are queued side by side and either may run
-    first; without this, an expense would often be booked without its receipt and flagged. A
-    download that fails is recorded on the receipt, and the push goes on without it (warned)."""
-    if record.kind != Kind.EXPENSE:
-        return
-    waiting = [r.pk for r in record.expense.receipts.all() if not r.verified and not r.fetch_error]
-    if not waiting:
-        return
-    from expensico_sync.source.receipts import receipts_fetch
-
-    receipts_fetch(receipt_ids=waiting, patient=False)
-    record.expense._prefetched_objects_cache.pop("receipts", None)

@@ -64,7 +64,7 @@ def poll_due(*, last_export: datetime | None, polled_at: datetime | None, now: d
 
 def _capable(connection: Connection) -> bool:
     try:
-        return callable(getattr(connector_class(connection.system), "import_failures", None))
+        return connector_class(connection.system).polls_import_failures
     except LookupError:
         return False
 
@@ -110,12 +110,11 @@ def import_failures_poll_due(*, force: bool = False, now: datetime | None = None
 def connection_import_failures_poll(*, connection: Connection, now: datetime | None = None) -> dict[str, int]:
     """One poll of one connection: fetch (outside any transaction), handle every row, then move the cursor."""
     connector = connector_for(connection)
-    poll = getattr(connector, "import_failures", None)
-    if poll is None:
+    if not connector.polls_import_failures:
         return {}
     cursor, _ = ImportFailureCursor.objects.get_or_create(connection=connection)
     started = now or timezone.now()
-    failures = poll(since=cursor.since or None)
+    failures = connector.import_failures(since=cursor.since or None)
     live = _live_references(connector, connection, failures)
     counts: dict[str, int] = {}
     newest, held_back = cursor.since, ""

@@ -17,6 +17,7 @@ from connectors.models import Connection
 from ..entries import reversal_reference
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import UNSENT, Status
+from . import doorbell
 from .transition import StaleRecord, record_transition
 
 _reconcile_first: ContextVar[bool] = ContextVar("exports_reconcile_first", default=False)
@@ -39,9 +40,7 @@ def connections_for(organization) -> list[Connection]:
 def enqueue_on_commit(record_ids: list[int]) -> None:
     if not record_ids:
         return
-    from ..tasks import enqueue
-
-    transaction.on_commit(lambda: enqueue(record_ids))
+    transaction.on_commit(lambda: doorbell.records_enqueue(record_ids=record_ids))
 
 
 def record_create(*, connection: Connection, kind: str, source_id: str, source_version: int,

@@ -8,6 +8,10 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from connectors.entry import AccountingEntry
+from mappings import documents
+from mappings.resolve import holds_for, resolve
+from mappings.selectors import mapping_snapshot
+from mappings.settings import ConnectionSettings
 
 from ..entries import entry_from_json, reversal_of
 from ..models import ExportRecord, Kind, ReviewItem
@@ -37,8 +41,6 @@ def snapshots_shared():
 
 
 def _snapshot(connection):
-    from mappings.selectors import mapping_snapshot
-
     cache = _snapshots.get()
     if cache is None:
         return mapping_snapshot(connection)
@@ -48,8 +50,6 @@ def _snapshot(connection):
 
 
 def _document(record: ExportRecord):
-    from mappings import documents
-
     if record.kind == Kind.EXPENSE:
         return documents.document_from_expense(record.expense)
     if record.card_funding_id:
@@ -71,8 +71,6 @@ def _gap_resolution(gap, version) -> Resolution:
 
 def _hold(document, snapshot) -> tuple[str, str] | None:
     """(review reason, detail) when a hold rule stops this expense."""
-    from mappings.resolve import holds_for
-
     names = holds_for(document, snapshot)
     if not names:
         return None
@@ -90,9 +88,6 @@ def record_resolve(*, record: ExportRecord, apply_holds: bool = True) -> Resolut
                               detail="the reversed record has no stored entry to mirror")
         entry = reversal_of(entry_from_json(original.entry_preview), on=timezone.localdate())
         return Resolution(entry=entry, mapping_version=original.mapping_version)
-
-    from mappings.resolve import resolve
-    from mappings.settings import ConnectionSettings
 
     document = _document(record)
     snapshot = _snapshot(record.connection)

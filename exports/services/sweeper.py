@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from ..models import ExportAttempt, ExportRecord, SyncRun
 from ..transitions import CLAIMABLE, Status
+from . import doorbell
+from .sync import sync_run_refresh, sync_runs_stalled
 from .transition import StaleRecord, record_transition
 
 SWEEP_LIMIT = 1000
@@ -39,14 +41,11 @@ def records_due(*, now=None, limit: int = SWEEP_LIMIT) -> list[int]:
 
 
 def records_sweep() -> dict:
-    from ..tasks import enqueue
-    from .sync import sync_run_refresh, sync_runs_enqueue, sync_runs_stalled
-
     expired = leases_expire()
     due = records_due()
-    enqueue(due)
+    doorbell.records_enqueue(record_ids=due)
     stalled = sync_runs_stalled()
-    sync_runs_enqueue(stalled)
+    doorbell.sync_runs_enqueue(run_ids=stalled)
     runs = 0
     for run in SyncRun.objects.filter(status=SyncRun.Status.EXPORTING):
         sync_run_refresh(sync_run=run)

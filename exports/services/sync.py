@@ -14,9 +14,11 @@ from connectors.base import connector_for
 from connectors.errors import ConnectorError
 from expensico_sync.core.models import Organization
 from expensico_sync.source.models import BankStatementLine, CardFunding, Expense, Reimbursement
+from expensico_sync.source.pull import pull_sync_create, pull_sync_run
 
 from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem, SyncRun
 from ..transitions import Status
+from . import doorbell
 from . import records as record_services
 from .transition import StaleRecord, record_transition
 
@@ -31,13 +33,11 @@ def sync_run_create(*, connection, date_from: date, date_to: date, user=None) ->
         raise ValueError("date_from is after date_to")
     run = SyncRun.objects.create(organization_id=connection.organization_id, connection=connection,
                                  date_from=date_from, date_to=date_to, created_by=user)
-    transaction.on_commit(lambda: sync_runs_enqueue([run.pk]))
+    transaction.on_commit(lambda: doorbell.sync_runs_enqueue(run_ids=[run.pk]))
     return run
 
 
 def _pull(run: SyncRun) -> None:
-    from expensico_sync.source.pull import pull_sync_create, pull_sync_run
-
     org = run.organization
     if not org.expensico_api_base_url:
         return  # nothing to pull from: sync what the mirror already holds
@@ -137,13 +137,6 @@ def sync_runs_stalled(*, now=None) -> list[int]:
     return list(SyncRun.objects.filter(Q(status=SyncRun.Status.QUEUED, created_at__lt=now - retry)
                                        | Q(status=SyncRun.Status.PULLING, started_at__lt=now - _task_limit()))
                 .values_list("pk", flat=True))
-
-
-def sync_runs_enqueue(run_ids) -> None:
-    from django_q.tasks import async_task
-
-    for run_id in run_ids:
-        async_task("exports.tasks.sync_run_execute", run_id, group="sync")
 
 
 def sync_run_execute(*, sync_run_id: int) -> str:

@@ -24,6 +24,8 @@ from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem
 from ..transitions import CLAIMABLE, Status
 from . import gates
 from .backoff import next_delay
+from .preview import payload_preview
+from .receipts import receipts_complete
 from .records import close_open_reviews
 from .resolution import record_resolve, snapshots_shared
 from .review import review_item_open, review_item_warn
@@ -218,7 +220,7 @@ def _work(record, started):
     moot = gates.source_moot(record)
     if moot:
         return _wait_free_transition(record, moot)
-    gates.receipts_complete(record)
+    receipts_complete(record)
 
     resolution = record_resolve(record=record)
     fields = {"mapping_version": resolution.mapping_version}
@@ -337,7 +339,7 @@ def _store_preview(record):
               "last_error": resolution.detail if resolution.entry is None else ""}
     if resolution.entry is not None:
         fields["entry_preview"] = entry_to_json(resolution.entry)
-        fields["payload_preview"] = gates.payload_preview(record.connection, resolution.entry)
+        fields["payload_preview"] = payload_preview(record.connection, resolution.entry)
     ExportRecord.objects.filter(pk=record.pk).update(**fields)
     ExportAttempt.objects.create(record=record, number=record.export_attempts.count() + 1,
                                  started_at=timezone.now(), finished_at=timezone.now(), outcome=Outcome.DRY_RUN,

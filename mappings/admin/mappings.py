@@ -34,12 +34,12 @@ CATALOG_FIELDS = {"account": "accounts", "tax_account": "accounts", "fx_account"
 
 def readable_remote_id(connection, remote_id: str) -> str:
     """A connector whose ids are opaque (Apideck encodes Workday's account set and account in
-    base64 JSON) may offer `readable_id(remote_id)`; the mapping screens show that instead."""
+    base64 JSON) decodes them in `readable_id(remote_id)`; the mapping screens show that instead."""
     try:
-        readable = getattr(connector_class(connection.system), "readable_id", None)
+        connector = connector_class(connection.system)
     except LookupError:
         return remote_id
-    return readable(remote_id) if readable and remote_id else remote_id
+    return connector.readable_id(remote_id) if remote_id else remote_id
 
 
 class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):

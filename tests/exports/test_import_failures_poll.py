@@ -6,8 +6,8 @@ from importlib import import_module
 import pytest
 from django.apps import apps
 
+from exports.services import actions
 from exports.services import import_failures as service
-from exports.services import seed
 from exports.transitions import IllegalTransition, Status
 
 from .factories import make_record
@@ -36,7 +36,7 @@ def test_the_schedule_runs_every_five_minutes():
 def test_a_vendor_callback_cannot_unbook_an_exported_record(org):
     record = make_record(org, status=Status.EXPORTED, external_id="X-1")
     with pytest.raises(IllegalTransition):
-        seed.record_apply_callback(record=record, status=Status.NEEDS_REVIEW, detail="no")
+        actions.record_apply_callback(record=record, status=Status.NEEDS_REVIEW, detail="no")
     record.refresh_from_db()
     assert record.status == Status.EXPORTED
 

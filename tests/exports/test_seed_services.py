@@ -4,7 +4,7 @@ map_to_accounting_schema (sends nothing), retry_failed_exports."""
 import pytest
 
 from exports.models import ExportRecord, ReviewItem
-from exports.services.seed import (
+from exports.services.actions import (
     ExportError,
     batch_export,
     export_expense,

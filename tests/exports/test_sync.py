@@ -29,7 +29,7 @@ def test_historical_sync_looks_up_first_then_exports_the_rest(org, conn, vendor)
         CategoryMapping.objects.create(connection=books, category_code=code, account=f"acc-{code.lower()}")
     HoldRule.objects.create(connection=books, name="Meals need a look", categories=["MEALS"])
     # exp_1 was booked by hand at the vendor earlier.
-    from exports.services.seed import map_to_accounting_schema
+    from exports.services.actions import map_to_accounting_schema
 
     from .fake import FakeConnector, vendor_for
 

@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 
 from exports.models import ExportRecord
-from exports.services import seed
+from exports.services import actions
 from exports.services.transition import StaleRecord, record_transition
 from exports.transitions import TRANSITIONS, IllegalTransition, Status, is_legal
 from tests.conftest import admin_confirm
@@ -66,14 +66,14 @@ def test_compare_and_set_refuses_a_stale_view(org):
 @pytest.mark.parametrize("status", Status.values)
 def test_service_actions_only_move_along_the_table(org, status):
     """cancel / retry now / re-export from every status: either a legal move or a refusal."""
-    for action in (lambda r: seed.record_cancel(record=r), lambda r: seed.record_retry_now(record=r),
-                   lambda r: seed.record_reexport(record=r),
-                   lambda r: seed.record_apply_callback(record=r, status="exported", external_id="X"),
-                   lambda r: seed.record_apply_callback(record=r, status="needs_review", detail="no")):
+    for action in (lambda r: actions.record_cancel(record=r), lambda r: actions.record_retry_now(record=r),
+                   lambda r: actions.record_reexport(record=r),
+                   lambda r: actions.record_apply_callback(record=r, status="exported", external_id="X"),
+                   lambda r: actions.record_apply_callback(record=r, status="needs_review", detail="no")):
         record = make_record(org, status=status, kind="statement_transaction")
         try:
             action(record)
-        except (seed.ExportError, IllegalTransition):
+        except (actions.ExportError, IllegalTransition):
             pass
         after = ExportRecord.objects.get(pk=record.pk).status
         assert after == status or is_legal(status, after), (status, after)

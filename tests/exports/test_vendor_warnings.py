@@ -9,7 +9,7 @@ from expensico_sync.core.roles import Role
 from expensico_sync.core.services import api_key_create
 from exports.dashboard import exports_panel
 from exports.models import ExportRecord, ReviewItem
-from exports.services import review, seed
+from exports.services import actions, review
 from exports.services.worker import records_work_due
 from exports.transitions import Status
 from tests.conftest import admin_confirm
@@ -84,7 +84,7 @@ def test_bulk_retry_and_retry_failed_exports_skip_warnings(org, warned, parked):
     assert review.review_items_retry(items=[warned, parked]) == 1
     warned.refresh_from_db()
     assert warned.is_open and ReviewItem.objects.get(pk=parked.pk).resolution == R.RETRIED
-    assert seed.retry_failed_exports(organization_id=org.pk) >= 0
+    assert actions.retry_failed_exports(organization_id=org.pk) >= 0
     warned.refresh_from_db()
     assert warned.is_open
     assert review.review_items_acknowledge(items=list(ReviewItem.objects.all())) == 1

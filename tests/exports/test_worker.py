@@ -122,7 +122,7 @@ def test_an_unexpected_exception_while_calling_is_treated_as_outcome_unknown(org
 
 def test_sweeper_recovers_a_dropped_task(org, conn, vendor, django_capture_on_commit_callbacks, monkeypatch):
     # The doorbell message is lost: the record sits pending with nobody coming.
-    monkeypatch.setattr("exports.tasks.enqueue", lambda ids: None)
+    monkeypatch.setattr("exports.services.doorbell.records_enqueue", lambda *, record_ids: None)
     with django_capture_on_commit_callbacks(execute=True):
         approve(org, expense("exp_1"))
     assert ExportRecord.objects.get().status == Status.PENDING

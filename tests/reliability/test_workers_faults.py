@@ -136,12 +136,12 @@ def test_t4_sigstop_past_redelivery_then_sigcont_makes_one_remote_write(org, boo
 
 
 def test_t5_two_workers_race_the_same_records(org, books, sandbox, workers):
-    from exports.tasks import enqueue
+    from exports.services.doorbell import records_enqueue
 
     sandbox.app.latency_ms = 30
     deliver(org, approved(*[expense(f"exp_{i:03d}") for i in range(20)]), "msg_t5")  # one doorbell each
     ids = list(ExportRecord.objects.values_list("pk", flat=True))
-    enqueue(ids * 3)  # and three more each: four deliveries of every record, shared by two clusters
+    records_enqueue(record_ids=ids * 3)  # and three more each: four deliveries of every record, shared by two clusters
     workers("left")
     workers("right")
     wait_until(lambda: ExportRecord.objects.filter(status=Status.EXPORTED).count() == 20, timeout=60,

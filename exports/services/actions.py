@@ -1,5 +1,6 @@
-"""The seed's five entry points (seed 002), keyword-only, plus the per-record actions the API
-and the admin share (cancel, retry now, re-export, vendor callback)."""
+"""What a person or an API client asks of the engine: export an expense (one or a batch), its
+status, the mapped payload without sending, retry what failed; and the per-record actions the
+API and the admin share (cancel, retry now, re-export, vendor callback)."""
 
 from django.db import transaction
 from django.utils import timezone
@@ -10,10 +11,10 @@ from expensico_sync.source.models import Expense
 from ..entries import entry_to_json
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import IllegalTransition, Status
-from .gates import payload_preview
+from .preview import payload_preview
 from .records import enqueue_on_commit, expense_records_create
 from .resolution import record_resolve
-from .review import review_item_resolve, review_items_retry
+from .review import review_item_open, review_item_resolve, review_items_retry
 from .transition import record_transition
 
 
@@ -203,8 +204,6 @@ def record_apply_callback(*, record: ExportRecord, status: str, external_id: str
             resolution=ReviewItem.Resolution.BOOKED_MANUALLY, manual_external_reference=external_id,
             resolved_at=timezone.now(), resolved_by_label="vendor callback")
     else:
-        from .review import review_item_open
-
         record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail)
         review_item_open(record=record, reason=ReviewItem.Reason.REMOTE_ERROR, detail=detail or "vendor callback")
     return record

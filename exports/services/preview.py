@@ -1,0 +1,11 @@
+"""The vendor payload of an entry, shown without sending (dry runs, the schema-mapping preview)."""
+
+from connectors.base import connector_for
+
+
+def payload_preview(connection, entry) -> dict | None:
+    """The vendor payload, if the connector can show it without sending (dry run)."""
+    try:
+        return connector_for(connection).preview(entry)
+    except Exception as exc:  # noqa: BLE001  a preview is advisory
+        return {"error": str(exc)}
