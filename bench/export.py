@@ -125,7 +125,7 @@ class SandboxProcess:
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        scheme = "https" if self.system == "business_central" else "http"
+        scheme = system_for(self.system).control_scheme
         url = f"{scheme}://127.0.0.1:{self.port}/__sandbox__/{action}/"
         if body is None:
             resp = requests.get(url, timeout=60, verify=False)
