@@ -1,7 +1,7 @@
 """Export throughput against a vendor sandbox, measured against the physical bound.
 
     python bench/export.py --expenses 1000 --latency-ms 20 --rate 100 --workers 4
-    python bench/export.py --system business_central      # bc, xledger, workday, apideck, moon_erp
+    python bench/export.py --system bc      # any key in connectors/registry.py, or an alias
     python bench/export.py --scale-out --expenses 1000 --latency-ms 20     # 4 workers vs 1, no rate limit
 
 What runs: a dedicated PostgreSQL database (default `expensico_bench`, re-created from a migrated

@@ -99,7 +99,7 @@ class Connector(ABC):
     """The six verbs below. Optional capability, for vendors that book in a later job:
     `import_failures(*, since: str | None) -> list[ImportFailure]` (callers find it with getattr)."""
 
-    system: str = ""                 # registry key: wafeq, business_central, xledger, …
+    system: str = ""                 # its key in connectors/registry.py
     label: str = ""
 
     def __init__(self, connection):
