@@ -398,7 +398,7 @@ def bound_for(rate: float, workers: int, latency_ms: int, calls: int = 1) -> flo
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--system", default="wafeq", choices=sorted([*SYSTEMS, *ALIASES]))
+    parser.add_argument("--system", default=next(iter(SYSTEMS)), choices=sorted([*SYSTEMS, *ALIASES]))
     parser.add_argument("--expenses", type=int, help="default: 1,000 (Xledger 200, Moon ERP 60: their limits)")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--rate", type=int, default=100,

@@ -53,7 +53,7 @@ class Vendor:
 
 
 VENDORS: tuple[Vendor, ...] = (
-    Vendor("wafeq", "Wafeq", "WafeqConnector", ("oauth2", "api_key"), ("api.wafeq.com", "app.wafeq.com"), devstack="connectors.devstack"),  # noqa: E501
+    Vendor("wafeq", "Wafeq", "WafeqConnector", ("oauth2", "api_key"), ("api.wafeq.com", "app.wafeq.com")),  # noqa: E501
     Vendor("business_central", "Dynamics 365 Business Central", "BusinessCentralConnector", ("client_credentials",), ("api.businesscentral.dynamics.com", "*.businesscentral.dynamics.com", "login.microsoftonline.com")),  # noqa: E501
     Vendor("xledger", "Xledger", "XledgerConnector", ("token",), ("*.xledger.net",)),
     Vendor("workday", "Workday (SOAP)", "WorkdayConnector", ("basic",), ("*.workday.com", "*.myworkday.com")),
