@@ -112,3 +112,21 @@ def test_the_benchmarks_and_the_contract_suite_find_vendors_in_the_registry():
     for entry in vendors():
         assert SYSTEMS[entry.key].label == entry.label
         assert SYSTEMS[entry.key].kit is kit_for(entry.key) is entry.module("testkit")
+
+
+# Still named outside their folders, each for a reason the registry does not cover yet:
+# Wafeq's OAuth scopes and OAuth host (connectors/oauth.py: to become declared connector data),
+# the Wafeq-only chaos run and the scale data set's two connections (bench/). Apideck's folder
+# names Workday because `workday` is Apideck's service id (and it shares Workday's worktag rules).
+KNOWN_ELSEWHERE = {"connectors/oauth.py", "bench/chaos.py", "bench/scale_data.py"}
+
+
+def test_a_vendor_is_named_in_one_registry_line_outside_its_folder():
+    sources = [p for p in ROOT.rglob("*.py") if p.relative_to(ROOT).parts[0] not in ("tests", ".venv")
+               and "migrations" not in p.parts and str(p.relative_to(ROOT)) not in KNOWN_ELSEWHERE]
+    for key in SIX:
+        lines = [f"{p.relative_to(ROOT)}: {line.strip()}" for p in sources
+                 if p.relative_to(ROOT).parts[:2] != ("connectors", key)
+                 and not (key == "workday" and p.relative_to(ROOT).parts[:2] == ("connectors", "apideck"))
+                 for line in p.read_text().splitlines() if key in line]
+        assert len(lines) == 1 and lines[0].startswith("connectors/registry.py:"), lines
