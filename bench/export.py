@@ -1,7 +1,7 @@
 """Export throughput against a vendor sandbox, measured against the physical bound.
 
     python bench/export.py --expenses 1000 --latency-ms 20 --rate 100 --workers 4
-    python bench/export.py --system business_central      # bc, xledger, workday, apideck, moon_erp
+    python bench/export.py --system bc      # any key in connectors/registry.py, or an alias
     python bench/export.py --scale-out --expenses 1000 --latency-ms 20     # 4 workers vs 1, no rate limit
 
 What runs: a dedicated PostgreSQL database (default `expensico_bench`, re-created from a migrated
@@ -125,7 +125,7 @@ class SandboxProcess:
         import urllib3
 
         urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
-        scheme = "https" if self.system == "business_central" else "http"
+        scheme = system_for(self.system).control_scheme
         url = f"{scheme}://127.0.0.1:{self.port}/__sandbox__/{action}/"
         if body is None:
             resp = requests.get(url, timeout=60, verify=False)
@@ -398,7 +398,7 @@ def bound_for(rate: float, workers: int, latency_ms: int, calls: int = 1) -> flo
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--system", default="wafeq", choices=sorted([*SYSTEMS, *ALIASES]))
+    parser.add_argument("--system", default=next(iter(SYSTEMS)), choices=sorted([*SYSTEMS, *ALIASES]))
     parser.add_argument("--expenses", type=int, help="default: 1,000 (Xledger 200, Moon ERP 60: their limits)")
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--rate", type=int, default=100,

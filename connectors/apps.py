@@ -1,6 +1,3 @@
-from importlib import import_module
-from pathlib import Path
-
 from django.apps import AppConfig
 
 
@@ -9,8 +6,13 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Connectors"
 
     def ready(self):
-        # Every vendor subpackage with a connector.py registers itself on import, so a new vendor
-        # plugs in by adding its folder: nothing here or in the framework changes.
-        for module in sorted(Path(__file__).parent.glob("*/connector.py")):
-            import_module(f"connectors.{module.parent.name}.connector")
-        from . import dashboard  # noqa: F401  (the panel registers on import)
+        from expensico_sync.core.devstack import devstack_register
+
+        from . import checks, dashboard  # noqa: F401  (the check and the panel register on import)
+        from .registry import vendors
+
+        for vendor in vendors():
+            # Imported now, as the folder scan did: a vendor's module may register panels of its own.
+            vendor.connector_class()
+            if devstack := vendor.module_name("devstack"):
+                devstack_register(devstack)

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from .entry import AccountingEntry
 from .errors import SHAPE_ERRORS, unexpected_answer
+from .registry import vendor, vendors
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +99,8 @@ class Connector(ABC):
     """The six verbs below, then the optional capabilities: each declared here with a default
     that means "not offered", so the engine calls them on any connector and never probes names."""
 
-    system: str = ""                 # registry key: wafeq, business_central, xledger, …
+    system: str = ""                 # its key in connectors/registry.py
     label: str = ""
-    # The only hosts this vendor's credentials may be sent to ("*.x.com": any subdomain of x.com);
-    # a deployment adds its own (sandboxes) in VENDOR_HOSTS_ALLOW. See connectors/hosts.py.
-    hosts: tuple[str, ...] = ()
     # True for vendors that book in a later job: the engine then polls `import_failures()`.
     polls_import_failures: bool = False
 
@@ -172,6 +170,7 @@ def _answer_guarded(verb):
     return guarded
 
 
+# Connector classes outside connectors/registry.py (a test's fake books); vendors live there.
 _registry: dict[str, type[Connector]] = {}
 
 
@@ -183,14 +182,16 @@ def register(cls: type[Connector]) -> type[Connector]:
 
 
 def connector_class(system: str) -> type[Connector]:
-    try:
+    if system in _registry:
         return _registry[system]
-    except KeyError:
-        raise LookupError(f"no connector registered for {system!r}; known: {sorted(_registry)}") from None
+    try:
+        return vendor(system).connector_class()
+    except LookupError:
+        raise LookupError(f"no connector registered for {system!r}; known: {registered_systems()}") from None
 
 
 def registered_systems() -> list[str]:
-    return sorted(_registry)
+    return sorted({*_registry, *(v.key for v in vendors())})
 
 
 def connector_for(connection) -> Connector:

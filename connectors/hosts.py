@@ -1,5 +1,5 @@
-"""Where a vendor credential may be sent: one of the vendor's own hosts (the connector class's
-`hosts`), or a host this deployment names in VENDOR_HOSTS_ALLOW (sandboxes on loopback).
+"""Where a vendor credential may be sent: one of the vendor's own hosts (its `hosts` in
+connectors/registry.py), or a host this deployment names in VENDOR_HOSTS_ALLOW (sandboxes on loopback).
 
 Checked when a URL is stored (API, admin, services) and again by the HTTP stack just before any
 request leaves, token endpoints and redirects included: a URL that slipped into the database some
@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from .errors import Permanent
+from .registry import vendor
 
 
 def _normal(host: str) -> str:
@@ -26,10 +27,8 @@ def host_matches(host: str, pattern: str) -> bool:
 
 
 def vendor_hosts(system: str) -> tuple[str, ...]:
-    from .base import connector_class
-
     try:
-        return tuple(connector_class(system).hosts)
+        return vendor(system).hosts
     except LookupError:
         return ()
 

@@ -44,7 +44,7 @@ class Connection(models.Model):
         TOKEN = "token", "Token"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="connections")
-    system = models.CharField(max_length=32, help_text="Connector key: wafeq, business_central, xledger, …")
+    system = models.CharField(max_length=32, help_text="The vendor's key in connectors/registry.py")
     name = models.CharField(max_length=120)
     base_url = models.URLField(help_text="The vendor's API, or a sandbox's")
     auth_method = models.CharField(max_length=24, choices=AuthMethod.choices, default=AuthMethod.API_KEY)

@@ -6,6 +6,9 @@ class ExportsConfig(AppConfig):
     verbose_name = "Exports"
 
     def ready(self):
+        from expensico_sync.core.devstack import devstack_register
+
         from . import dashboard, receivers  # noqa: F401  (the dashboard panel registers on import)
 
         receivers.connect()
+        devstack_register("exports.devstack")

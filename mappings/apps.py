@@ -6,6 +6,9 @@ class MappingsConfig(AppConfig):
     verbose_name = "Mappings"
 
     def ready(self):
+        from expensico_sync.core.devstack import devstack_register
+
         from . import dashboard, receivers  # noqa: F401  dashboard registers the gap panel
 
         receivers.connect()
+        devstack_register("mappings.devstack")

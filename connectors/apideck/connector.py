@@ -28,7 +28,6 @@ from ..base import (
     Connector,
     PushResult,
     RemoteDocument,
-    register,
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import OutcomeUnknown, Permanent, RateLimited, Transient
@@ -80,11 +79,9 @@ def _account_item(row: dict, kind: CatalogKind = CatalogKind.ACCOUNTS) -> Catalo
                               "sub_classification": SUB_CLASSIFICATION.get(row.get("type"), ""), "account": row["id"]})
 
 
-@register
 class ApideckWorkdayConnector(Connector):
     system = "apideck"
     label = "Workday via Apideck"
-    hosts = ("unify.apideck.com",)
 
     def __init__(self, connection):
         super().__init__(connection)

@@ -43,7 +43,6 @@ from ..base import (
     Connector,
     PushResult,
     RemoteDocument,
-    register,
 )
 from ..entry import AccountingEntry, EntryKind, LineRole
 from ..errors import OutcomeUnknown, Permanent
@@ -66,12 +65,10 @@ def reversal_number(reference: str) -> str:
     return schema.short_reference("R:" + reference)
 
 
-@register
 class BusinessCentralConnector(Connector):
     system = "business_central"
     label = "Dynamics 365 Business Central"
     # The API and every environment under it, plus Entra (token endpoint and msal discovery).
-    hosts = ("api.businesscentral.dynamics.com", "*.businesscentral.dynamics.com", "login.microsoftonline.com")
 
     def __init__(self, connection):
         super().__init__(connection)

@@ -25,7 +25,6 @@ from ..base import (
     Connector,
     PushResult,
     RemoteDocument,
-    register,
 )
 from ..entry import AccountingEntry
 from ..errors import OutcomeUnknown, Permanent
@@ -78,12 +77,10 @@ def _document(reference: str, row: dict) -> RemoteDocument:
                           amount=str(row.get("total_amount", "")), live=schema.is_live(row))
 
 
-@register
 class MoonErpConnector(Connector):
     system = "moon_erp"
     label = "Moon ERP"
     # Moon ERP runs one host per company; the contract names only `moon-erp.test` (vendor-apis/moon-erp.md).
-    hosts = ("moon-erp.test", "*.moon-erp.test")
 
     def __init__(self, connection):
         super().__init__(connection)

@@ -13,7 +13,6 @@ from ..base import (
     Connector,
     PushResult,
     RemoteDocument,
-    register,
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import Permanent
@@ -49,12 +48,10 @@ def _bank_item(row: dict) -> CatalogItem:
                        extra={"account": row["account"], "currency": row["currency"]})
 
 
-@register
 class WafeqConnector(Connector):
     system = "wafeq"
     label = "Wafeq"
     # API and OAuth (authorize/token/revoke) hosts, vendor-apis/wafeq.md §1 and §2.2.
-    hosts = ("api.wafeq.com", "app.wafeq.com")
 
     def __init__(self, connection):
         super().__init__(connection)

@@ -19,7 +19,6 @@ from ..base import (
     Connector,
     PushResult,
     RemoteDocument,
-    register,
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import Permanent
@@ -82,12 +81,10 @@ def _settings(connection) -> schema.JournalSettings:
         default_cost_center=s.get("default_cost_center", ""), version=s.get("version", "v30.0"))
 
 
-@register
 class WorkdayConnector(Connector):
     system = "workday"
     label = "Workday (SOAP)"
     # Tenants live on data-centre hosts such as wd2-impl-services1.workday.com or *.myworkday.com.
-    hosts = ("*.workday.com", "*.myworkday.com")
 
     def __init__(self, connection):
         super().__init__(connection)

@@ -31,7 +31,6 @@ from ..base import (
     ImportFailure,
     PushResult,
     RemoteDocument,
-    register,
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import OutcomeUnknown, Permanent
@@ -80,12 +79,9 @@ def bank_item(row: dict) -> CatalogItem:
                               "currency": (row.get("currency") or {}).get("code") or ""})
 
 
-@register
 class XledgerConnector(Connector):
     system = "xledger"
     label = "Xledger"
-    # Live www.xledger.net and demo.xledger.net (vendor-apis/xledger.md C1); other regions are subdomains too.
-    hosts = ("*.xledger.net",)
     polls_import_failures = True     # vouchers are booked by a later import job that may reject them
 
     def __init__(self, connection):

@@ -7,4 +7,8 @@ class SourceConfig(AppConfig):
     verbose_name = "Expensico"
 
     def ready(self):
+        from expensico_sync.core.devstack import devstack_register
+
         from . import dashboard  # noqa: F401  registers the intake panel
+
+        devstack_register("expensico_sync.source.devstack")

@@ -5,9 +5,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from connectors.devstack import _approve
 from connectors.models import CallLog, Connection
 from connectors.services import connection_create
+from connectors.wafeq.devstack import _approve
 from connectors.wafeq.sandbox import CLIENT_ID, CLIENT_SECRET
 from tests.conftest import admin_confirm
 

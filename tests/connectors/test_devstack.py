@@ -2,8 +2,8 @@
 
 import pytest
 
-from connectors import devstack
 from connectors.models import Connection
+from connectors.wafeq import devstack
 
 pytestmark = pytest.mark.django_db
 

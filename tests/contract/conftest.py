@@ -1,8 +1,6 @@
-from importlib import import_module
-
 import pytest
 
-from connectors.base import registered_systems
+from connectors.registry import vendor, vendors
 from expensico_sync.core.services import organization_create
 
 from .openapi_check import OpenAPIChecker, wafeq_spec_path
@@ -11,12 +9,12 @@ SPEC_FOR = {"wafeq": wafeq_spec_path}
 
 
 def kit_for(system: str):
-    """Each vendor package ships `testkit.py`: start_sandbox, connect, sample_entry, invalid_entry,
+    """Each vendor in connectors/registry.py ships a testkit: start_sandbox, connect, sample_entry, invalid_entry,
     reversal_entry, held, revoke (and optionally exchange_checker, an observer with `.problems`)."""
-    return import_module(f"connectors.{system}.testkit")
+    return vendor(system).module("testkit")
 
 
-@pytest.fixture(params=registered_systems())
+@pytest.fixture(params=[entry.key for entry in vendors()])
 def system(request):
     return request.param
 

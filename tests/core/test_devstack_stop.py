@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import time
-from importlib import import_module
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from django.conf import settings
 from django.db import connection as db_connection
 
 from expensico_sync.core.children import Children
-from expensico_sync.core.management.commands.devstack import DEVSTACK_MODULES
+from expensico_sync.core.devstack import devstack_modules
 from tests.reliability.workers import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,8 +83,7 @@ def _free(port: int) -> bool:
 
 def free_port_offset() -> int:
     """An offset that moves the web server (8000) and every fixed port the apps use onto free ports."""
-    fixed = [8000] + [module.PORT for name in DEVSTACK_MODULES
-                      if hasattr(module := import_module(name), "PORT")]
+    fixed = [8000] + [module.PORT for module in devstack_modules() if hasattr(module, "PORT")]
     for offset in random.sample(range(11000, 40000), 50):  # random: parallel test processes
         if all(_free(port + offset) for port in fixed):
             return offset

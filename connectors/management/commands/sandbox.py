@@ -1,21 +1,21 @@
 """`python manage.py sandbox NAME --port P`: runs a vendor sandbox in the foreground.
 
-Each vendor package exposes `connectors.<name>.sandbox.make_server(host=, port=, snapshot=,
+Each vendor's registry entry names a sandbox module with `make_server(host=, port=, snapshot=,
 verbose=)`; this command only parses switches, prints the banner and serves."""
 
 import signal
 import sys
-from importlib import import_module
-from importlib.util import find_spec
 
 from django.core.management.base import BaseCommand, CommandError
+
+from connectors.registry import vendor, vendors
 
 
 class Command(BaseCommand):
     help = "Runs a vendor sandbox (a real HTTP server speaking the vendor's contract)."
 
     def add_arguments(self, parser):
-        parser.add_argument("name", help="vendor package: wafeq, business_central, …")
+        parser.add_argument("name", choices=[entry.key for entry in vendors()], help="vendor key")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8801)
         parser.add_argument("--snapshot", help="JSON file: state is loaded at start and saved on exit")
@@ -27,10 +27,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, name, host, port, snapshot, latency_ms, rate_limit, retry_after, fail_5xx, verbose,
                **opts):
-        module_name = f"connectors.{name}.sandbox"
-        if not find_spec(f"connectors.{name}") or not find_spec(module_name):
-            raise CommandError(f"no sandbox for {name!r}")
-        server = import_module(module_name).make_server(host=host, port=port, snapshot=snapshot, verbose=verbose)
+        try:
+            sandbox = vendor(name).module("sandbox")
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
+        server = sandbox.make_server(host=host, port=port, snapshot=snapshot, verbose=verbose)
         app = server.app
         app.latency_ms = latency_ms
         if rate_limit:

@@ -10,8 +10,6 @@ import os
 import signal
 import sys
 import time
-from importlib import import_module
-from importlib.util import find_spec
 
 import requests
 from django.conf import settings
@@ -19,21 +17,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from expensico_sync.core.children import Children, Stopped, stop_signals_raise
+from expensico_sync.core.devstack import devstack_modules
 from expensico_sync.core.models import Organization
 from expensico_sync.core.services import organization_create
-
-# Apps that take part: each may define `processes(ctx) -> [(name, argv)]` and `seed(ctx)`.
-# The main demo organisation exports to Wafeq; the other vendors' sandboxes are connected in a
-# second "Demo Lab" organisation, so each system can be tried without flooding one review queue.
-DEVSTACK_MODULES = ["expensico_sync.source.devstack", "connectors.devstack", "mappings.devstack",
-                    "exports.devstack", "connectors.business_central.devstack", "connectors.xledger.devstack",
-                    "connectors.workday.devstack", "connectors.apideck.devstack", "connectors.moon_erp.devstack"]
-
-
-def _modules():
-    for name in DEVSTACK_MODULES:
-        if find_spec(name.rsplit(".", 1)[0]) and find_spec(name):
-            yield import_module(name)
 
 
 class Command(BaseCommand):
@@ -72,7 +58,7 @@ class Command(BaseCommand):
         python = sys.executable
         wanted = [("web", [python, "manage.py", "runserver", f"{host}:{port}", "--noreload"]),
                   ("worker", [python, "manage.py", "qcluster"])]
-        for module in _modules():
+        for module in devstack_modules():
             if hasattr(module, "processes"):
                 wanted.extend(module.processes(ctx))
         stop_signals_raise()
@@ -81,7 +67,7 @@ class Command(BaseCommand):
                 ctx["procs"][name] = children.start(name, argv, env={**os.environ, "DEBUG": "1"})
             self._wait_for(f"{base_url}/healthz")
             if not no_seed:
-                for module in _modules():
+                for module in devstack_modules():
                     if hasattr(module, "seed"):
                         module.seed(ctx)
             self.stdout.write(self.style.SUCCESS(

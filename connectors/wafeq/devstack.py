@@ -6,11 +6,11 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 import requests
 
-from .demo import sandbox_process, sandbox_wait
-from .models import Connection
-from .oauth import oauth_authorization_finish, oauth_authorization_start
-from .services import connection_check, connection_create, connection_setup_run
-from .wafeq.sandbox import CLIENT_ID, CLIENT_SECRET
+from ..demo import sandbox_process, sandbox_wait
+from ..models import Connection
+from ..oauth import oauth_authorization_finish, oauth_authorization_start
+from ..services import connection_check, connection_create, connection_setup_run
+from .sandbox import CLIENT_ID, CLIENT_SECRET
 
 PORT = 8801
 NAME = "Wafeq (sandbox)"

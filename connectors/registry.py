@@ -1,0 +1,73 @@
+"""Every accounting vendor, each on one line: the only place outside a vendor's own folder that
+names it. Adding a vendor = its folder under connectors/ + one line in VENDORS.
+
+Hooks are dotted module paths, imported only when used, so reading the registry (hosts.py does it
+before every request) loads no vendor code. A hook left empty is the vendor folder's module of
+that name (`connectors.<key>.testkit`, …). `checks.py` validates every entry at start-up.
+"""
+
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.util import find_spec
+from types import ModuleType
+
+
+@dataclass(frozen=True)
+class Vendor:
+    key: str                          # Connection.system
+    label: str                        # display name; the connector class's `label` must agree
+    connector: str                    # class name in connectors.<key>.connector (or a dotted path)
+    auth: tuple[str, ...]             # Connection.AuthMethod values the vendor accepts
+    # The only hosts this vendor's credentials may be sent to ("*.x.com": any subdomain of x.com);
+    # a deployment adds its own (sandboxes) in VENDOR_HOSTS_ALLOW. See connectors/hosts.py.
+    hosts: tuple[str, ...]
+    sandbox: str = ""                 # module with make_server(host=, port=, snapshot=, verbose=)
+    testkit: str = ""                 # module the contract suite and the benchmarks drive
+    devstack: str = ""                # module with processes(ctx) / seed(ctx) for `make run`
+    bench: str = ""                   # module with PROFILE, what bench/export.py needs (no Django)
+    settings_class: type | None = None  # typed connection settings (issue 15, item 1: not yet)
+
+    @property
+    def connector_path(self) -> str:
+        return self.connector if "." in self.connector else f"{__package__}.{self.key}.connector.{self.connector}"
+
+    def module_name(self, hook: str) -> str | None:
+        """The sandbox, testkit, devstack or bench module's dotted path; None when the vendor has none."""
+        if explicit := getattr(self, hook):
+            return explicit
+        name = f"{__package__}.{self.key}.{hook}"
+        try:
+            return name if find_spec(name) else None
+        except ModuleNotFoundError:  # the vendor's folder itself is missing
+            return None
+
+    def module(self, hook: str) -> ModuleType:
+        name = self.module_name(hook)
+        if name is None:
+            raise LookupError(f"{self.key} has no {hook} module")
+        return import_module(name)
+
+    def connector_class(self) -> type:
+        module, _, name = self.connector_path.rpartition(".")
+        return getattr(import_module(module), name)
+
+
+VENDORS: tuple[Vendor, ...] = (
+    Vendor("wafeq", "Wafeq", "WafeqConnector", ("oauth2", "api_key"), ("api.wafeq.com", "app.wafeq.com")),  # noqa: E501
+    Vendor("business_central", "Dynamics 365 Business Central", "BusinessCentralConnector", ("client_credentials",), ("api.businesscentral.dynamics.com", "*.businesscentral.dynamics.com", "login.microsoftonline.com")),  # noqa: E501
+    Vendor("xledger", "Xledger", "XledgerConnector", ("token",), ("*.xledger.net",)),
+    Vendor("workday", "Workday (SOAP)", "WorkdayConnector", ("basic",), ("*.workday.com", "*.myworkday.com")),
+    Vendor("apideck", "Workday via Apideck", "ApideckWorkdayConnector", ("api_key",), ("unify.apideck.com",)),
+    Vendor("moon_erp", "Moon ERP", "MoonErpConnector", ("token",), ("moon-erp.test", "*.moon-erp.test")),
+)
+
+
+def vendors() -> tuple[Vendor, ...]:
+    return VENDORS
+
+
+def vendor(key: str) -> Vendor:
+    for entry in VENDORS:
+        if entry.key == key:
+            return entry
+    raise LookupError(f"no vendor {key!r} in connectors/registry.py; known: {sorted(v.key for v in VENDORS)}")
