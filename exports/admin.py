@@ -25,7 +25,7 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
 from .services import actions as export_services
 from .services import review as review_services
-from .services.sync import sync_run_create, sync_run_refresh
+from .services.sync import sync_run_create, sync_run_live
 from .services.transition import StaleRecord
 from .transitions import IllegalTransition, Status
 
@@ -377,14 +377,15 @@ class SyncRunAdmin(OrgScopedAdmin):
         obj.pk = run.pk
         messages.success(request, "Sync started: progress updates on its page.")
 
-    def changelist_view(self, request, extra_context=None):
-        for run in self.get_queryset(request).filter(status=SyncRun.Status.EXPORTING):
-            sync_run_refresh(sync_run=run)  # counters are live without waiting for the sweeper
-        return super().changelist_view(request, extra_context)
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        for run in changelist.result_list:
+            sync_run_live(sync_run=run)  # counters are live without waiting for the sweeper, and not written
+        return changelist
 
     def get_object(self, request, object_id, from_field=None):
         obj = super().get_object(request, object_id, from_field)
-        return sync_run_refresh(sync_run=obj) if obj else obj
+        return sync_run_live(sync_run=obj) if obj else obj
 
     @display(description="Status", label={"finished": "success", "failed": "danger", "exporting": "info",
                                           "pulling": "info", "queued": "warning"})

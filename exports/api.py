@@ -20,7 +20,7 @@ from . import serializers as s
 from .models import ExportRecord, Kind, ReviewItem, SyncRun
 from .services import actions as export_services
 from .services import review as review_services
-from .services.sync import sync_run_create, sync_run_refresh
+from .services.sync import sync_run_create, sync_run_live
 from .services.transition import StaleRecord
 from .transitions import IllegalTransition, Status
 
@@ -155,7 +155,7 @@ class SyncRunViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     capability = "exports.run"
 
     def retrieve(self, request, *args, **kwargs):
-        run = sync_run_refresh(sync_run=self.get_object())
+        run = sync_run_live(sync_run=self.get_object())
         return Response(self.get_serializer(run).data)
 
     def perform_create(self, serializer):

@@ -166,10 +166,43 @@ def sync_run_execute(*, sync_run_id: int) -> str:
     return sync_run_refresh(sync_run=run).status
 
 
-def sync_run_refresh(*, sync_run: SyncRun) -> SyncRun:
-    """Recounts from the records; a run whose records have all settled is finished."""
+def sync_run_counts(*, sync_run: SyncRun) -> dict:
+    """The run's counters recounted from its records (a read); a run whose records have all
+    settled comes back finished. Empty for a run that is not exporting."""
     if sync_run.status != SyncRun.Status.EXPORTING:
-        return sync_run
+        return {}
+    records = sync_run.records.all()
+    exported = records.filter(status=Status.EXPORTED)
+    already = exported.filter(Q(exported_at__lt=sync_run.started_at)
+                              | Q(export_attempts__outcome=ExportAttempt.Outcome.RECONCILED)).distinct().count()
+    open_reviews = ReviewItem.objects.filter(record__sync_run=sync_run, resolved_at__isnull=True)
+    held = open_reviews.filter(reason__in=HELD_REASONS).count() + records.filter(
+        status=Status.PENDING).exclude(wait_reason="").count()
+    # A vendor warning sits on a record that is booked (counted as exported), not a failure.
+    failed = open_reviews.exclude(reason__in=(*HELD_REASONS, ReviewItem.Reason.VENDOR_WARNING)).count()
+    in_flight = records.filter(Q(status__in=(Status.RETRY, Status.IN_PROGRESS, Status.OUTCOME_UNKNOWN))
+                               | Q(status=Status.PENDING, wait_reason="")).count()
+    fields = {"found": records.count(), "already_there": already, "exported": exported.count() - already,
+              "held": held, "failed": failed}
+    if in_flight == 0:
+        fields.update(status=SyncRun.Status.FINISHED, finished_at=timezone.now())
+    return fields
+
+
+def sync_run_live(*, sync_run: SyncRun) -> SyncRun:
+    """The run as it stands now, for pages and the API: counted, never written (a GET changes no
+    row); the sweeper and the run's own task store the counts."""
+    for name, value in sync_run_counts(sync_run=sync_run).items():
+        setattr(sync_run, name, value)
+    return sync_run
+
+
+def sync_run_refresh(*, sync_run: SyncRun) -> SyncRun:
+    """Stores the recount; a run whose records have all settled is finished."""
+    if fields := sync_run_counts(sync_run=sync_run):
+        SyncRun.objects.filter(pk=sync_run.pk, status=SyncRun.Status.EXPORTING).update(**fields)
+        sync_run.refresh_from_db()
+    return sync_run
     records = sync_run.records.all()
     exported = records.filter(status=Status.EXPORTED)
     already = exported.filter(Q(exported_at__lt=sync_run.started_at)

@@ -1,9 +1,10 @@
 """Manual / historical sync: what is already at the vendor is found by reference (batched), the
 rest is exported, and the run's counters end at found = already there + exported + held + failed."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from django.utils import timezone
 
 from exports.models import ExportRecord, SyncRun
 from exports.services.sync import sync_run_execute, sync_run_refresh
@@ -149,3 +150,29 @@ def test_one_execution_of_a_sync_run_at_a_time_and_a_dead_one_restarts(org, conn
     with time_machine.travel(started + timedelta(seconds=settings.Q_CLUSTER["timeout"] + 1), tick=False):
         assert records_sweep()["sync_runs_rung"] == 1
     assert SyncRun.objects.get(pk=run.pk).status == "finished"
+
+
+def test_reading_a_run_counts_live_but_changes_no_row(org, conn, vendor, admin_client, client):
+    """The run's page, the runs list and the API show the recount; only the sweeper stores it."""
+    from expensico_sync.core.roles import Role
+    from expensico_sync.core.services import api_key_create
+
+    approve(org, expense("exp_1"))
+    records_work_due(limit=100)
+    run = SyncRun.objects.create(organization=org, connection=conn, date_from=date(2026, 11, 1),
+                                 date_to=date(2026, 11, 30), status=SyncRun.Status.EXPORTING,
+                                 started_at=timezone.now() - timedelta(days=1))
+    ExportRecord.objects.filter(connection=conn).update(sync_run=run)
+    stored = lambda: SyncRun.objects.filter(pk=run.pk).values_list("status", "found", "exported").get()  # noqa: E731
+    assert stored() == ("exporting", 0, 0)
+
+    page = admin_client.get(f"/admin/exports/syncrun/{run.pk}/change/")
+    assert page.status_code == 200 and page.context["original"].status == "finished"
+    assert admin_client.get("/admin/exports/syncrun/").status_code == 200
+    _, key = api_key_create(organization=org, role=Role.FINANCE_ADMIN, name="erp")
+    body = client.get(f"/api/v1/sync-runs/{run.pk}", HTTP_AUTHORIZATION=f"Api-Key {key}").json()
+    assert (body["status"], body["found"], body["exported"]) == ("finished", 1, 1)
+    assert stored() == ("exporting", 0, 0)  # nothing written by reading
+
+    sync_run_refresh(sync_run=SyncRun.objects.get(pk=run.pk))  # what the sweeper does
+    assert stored() == ("finished", 1, 1)
