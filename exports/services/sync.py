@@ -203,21 +203,3 @@ def sync_run_refresh(*, sync_run: SyncRun) -> SyncRun:
         SyncRun.objects.filter(pk=sync_run.pk, status=SyncRun.Status.EXPORTING).update(**fields)
         sync_run.refresh_from_db()
     return sync_run
-    records = sync_run.records.all()
-    exported = records.filter(status=Status.EXPORTED)
-    already = exported.filter(Q(exported_at__lt=sync_run.started_at)
-                              | Q(export_attempts__outcome=ExportAttempt.Outcome.RECONCILED)).distinct().count()
-    open_reviews = ReviewItem.objects.filter(record__sync_run=sync_run, resolved_at__isnull=True)
-    held = open_reviews.filter(reason__in=HELD_REASONS).count() + records.filter(
-        status=Status.PENDING).exclude(wait_reason="").count()
-    # A vendor warning sits on a record that is booked (counted as exported), not a failure.
-    failed = open_reviews.exclude(reason__in=(*HELD_REASONS, ReviewItem.Reason.VENDOR_WARNING)).count()
-    in_flight = records.filter(Q(status__in=(Status.RETRY, Status.IN_PROGRESS, Status.OUTCOME_UNKNOWN))
-                               | Q(status=Status.PENDING, wait_reason="")).count()
-    fields = {"found": records.count(), "already_there": already, "exported": exported.count() - already,
-              "held": held, "failed": failed}
-    if in_flight == 0:
-        fields.update(status=SyncRun.Status.FINISHED, finished_at=timezone.now())
-    SyncRun.objects.filter(pk=sync_run.pk, status=SyncRun.Status.EXPORTING).update(**fields)
-    sync_run.refresh_from_db()
-    return sync_run
