@@ -2,6 +2,7 @@ import pytest
 
 from connectors.wafeq import testkit
 from expensico_sync.core.services import organization_create
+from tests.connectors.listener import Listener
 
 
 @pytest.fixture
@@ -24,3 +25,11 @@ def org(db):
 @pytest.fixture
 def wafeq_connection(wafeq_server, org):
     return testkit.connect(wafeq_server, org)
+
+
+@pytest.fixture
+def listener():
+    """A loopback HTTP server that records every request it receives (what a credential leak would reach)."""
+    server = Listener().start()
+    yield server
+    server.stop()

@@ -18,7 +18,6 @@ from connectors.business_central.sandbox import CLIENT_ID as BC_CLIENT_ID
 from connectors.business_central.sandbox import CLIENT_SECRET as BC_CLIENT_SECRET
 from connectors.models import SECRET_FIELDS, Connection
 from expensico_sync.core.models import Membership
-from tests.connectors.listener import Listener
 
 pytestmark = pytest.mark.django_db
 
@@ -35,13 +34,6 @@ VENDORS = {
                     settings={"app_id": "app", "consumer_id": "acme"}),
     "moon_erp": dict(system="moon_erp", base_url="https://acme.moon-erp.test", api_key="moon-SECRET-token"),
 }
-
-
-@pytest.fixture
-def listener():
-    server = Listener().start()
-    yield server
-    server.stop()
 
 
 def client_for(org, role: str) -> APIClient:

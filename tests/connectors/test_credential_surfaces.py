@@ -13,16 +13,8 @@ from connectors.models import CLEARED_DETAIL, Connection
 from connectors.services import connection_catalog_fetch, connection_check
 from connectors.wafeq.sandbox import API_KEY
 from expensico_sync.core.models import Membership
-from tests.connectors.listener import Listener
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def listener():
-    server = Listener().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

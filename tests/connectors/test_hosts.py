@@ -52,13 +52,6 @@ def no_allow(settings):
 
 
 @pytest.fixture
-def listener():
-    server = Listener().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def manager(org):
     user = get_user_model().objects.create_user("fin", "fin@example.com", "pw-123456789")
     Membership.objects.create(user=user, organization=org, role="finance_admin")
