@@ -8,8 +8,10 @@ speaks to the vendor only through its own `client.py`. Everything it raises is f
 import functools
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from .entry import AccountingEntry
@@ -85,6 +87,38 @@ class RemoteDocument:
 
 
 @dataclass(frozen=True)
+class VendorLine:
+    """One line of a document as the vendor holds it (read back, never our own copy)."""
+    account: str                     # the vendor's account id, as `EntryLine.account` carries it
+    debit: Decimal = Decimal("0")
+    credit: Decimal = Decimal("0")
+    tax_amount: Decimal = Decimal("0")
+    tax_rate: str | None = None
+    description: str = ""
+    dimensions: tuple[tuple[str, str], ...] = ()   # (kind, remote id)
+
+
+@dataclass(frozen=True)
+class VendorDocument:
+    """A document read back from the vendor's ledger: what `read_back` yields."""
+    reference: str                   # our reference when the document carries one, else ""
+    external_id: str
+    date: date
+    currency: str
+    amount: Decimal                  # gross, in `currency`, positive
+    status: str                      # posted | draft | cancelled (normalised)
+    lines: tuple[VendorLine, ...] = ()
+    memo: str = ""
+    raw: dict = field(default_factory=dict, hash=False, compare=False)   # the vendor's own record
+
+
+@dataclass(frozen=True)
+class ReadBackPage:
+    documents: tuple[VendorDocument, ...]
+    requests: int                    # vendor requests this page cost (Xledger bills them)
+
+
+@dataclass(frozen=True)
 class ImportFailure:
     """A document the vendor accepted, then failed to book in a later (asynchronous) import job."""
     error_id: str                    # the vendor's id for the error row
@@ -103,6 +137,11 @@ class Connector(ABC):
     label: str = ""
     # True for vendors that book in a later job: the engine then polls `import_failures()`.
     polls_import_failures: bool = False
+    # True for connectors that implement `read_back` (verification and reconciliation use it).
+    reads_back: bool = False
+    # Vendor requests that one month's read-back may spend before a person confirms it (Xledger
+    # bills requests); None = no budget to show.
+    read_back_request_budget: int | None = None
 
     def __init__(self, connection):
         self.connection = connection
@@ -147,6 +186,19 @@ class Connector(ABC):
         """Documents the vendor accepted and then failed to book in a later import job, oldest
         first, from `since` (the vendor's timestamp) on. Set `polls_import_failures` with it."""
         return []
+
+    def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
+                  references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
+        """The vendor's own copy of this connection's documents, dated within [date_from, date_to]
+        or carrying one of `references`, page by page at the vendor's largest page size, with the
+        lines, accounts, amounts and status as the vendor holds them; documents booked by hand in
+        the vendor are included (reference ""). Set `reads_back` with it."""
+        return iter(())
+
+    def ledger_balance(self, account: str, *, date_from: date, date_to: date, currency: str) -> Decimal | None:
+        """Net movement (debit − credit) the vendor's ledger holds on `account` in the range, or
+        None where the vendor offers no such query (reconciliation then sums read-back lines)."""
+        return None
 
     @staticmethod
     def readable_id(remote_id: str) -> str:

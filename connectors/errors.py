@@ -36,6 +36,15 @@ class Permanent(ConnectorError):
         self.field = field
 
 
+class PeriodClosed(Permanent):
+    """The vendor refused a posting because the document's date falls in a locked/closed period.
+    `period_end` (ISO date, when the vendor says) lets the engine choose the next open day."""
+
+    def __init__(self, message: str = "", *, period_end: str | None = None, field: str | None = "date", **kw):
+        super().__init__(message, code="period_closed", field=field, **kw)
+        self.period_end = period_end
+
+
 class AuthExpired(ConnectorError):
     """Credentials are rejected or revoked and refreshing did not help: a person must reconnect."""
 
