@@ -177,6 +177,13 @@ class ReviewItem(models.Model):
         VENDOR_WARNING = "vendor_warning", "Exported with a warning"
         # The vendor accepted the document, then its import job failed: nothing was booked.
         IMPORT_FAILED = "import_failed", "Import failed at the vendor"
+        # Month-end close, fidelity and coding intelligence (issues 17–19).
+        VENDOR_MISMATCH = "vendor_mismatch", "Changed in the vendor after booking"
+        POSSIBLE_DUPLICATE = "possible_duplicate", "Possible duplicate expense"
+        PERIOD_CLOSED = "period_closed", "Period closed"
+        PREFLIGHT_FAILED = "preflight_failed", "Would be refused (pre-flight)"
+        SUGGESTED_CODING = "suggested_coding", "Suggested coding"
+        ANOMALY = "anomaly", "Unusual spend"
 
     class Severity(models.TextChoices):
         LOW = "low", "Low"

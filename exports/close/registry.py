@@ -1,0 +1,67 @@
+"""What a month's close is made of, registered by the modules that own each part.
+
+The checklist and the evidence pack are assembled here from registered parts, so reconciliation,
+verification, receipts, coding and the rest each contribute their own item without this module
+importing them. A `period` is always the first day of the month (`datetime.date`).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True)
+class ItemResult:
+    ok: bool
+    summary: str                      # one line a finance admin reads ("3 differences, 2 explained")
+    count: int = 0                    # how many things are not ok
+    url: str = ""                     # drill-down (admin changelist with filters), "" when none
+    details: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    key: str
+    label: str
+    order: int
+    compute: Callable[..., ItemResult]    # compute(organization, period: date) -> ItemResult
+
+
+@dataclass(frozen=True)
+class EvidencePart:
+    key: str
+    order: int
+    # build(connection, period: date) -> list[(file name inside the zip, bytes)]
+    build: Callable[..., list[tuple[str, bytes]]] = field(compare=False)
+
+
+_items: dict[str, ChecklistItem] = {}
+_parts: dict[str, EvidencePart] = {}
+
+
+def checklist_item(key: str, label: str, *, order: int = 100):
+    """Decorator: registers `compute(organization, period) -> ItemResult` as a checklist item."""
+    def register(fn):
+        _items[key] = ChecklistItem(key, label, order, fn)
+        return fn
+    return register
+
+
+def evidence_part(key: str, *, order: int = 100):
+    """Decorator: registers `build(connection, period) -> [(name, bytes)]` for the evidence pack."""
+    def register(fn):
+        _parts[key] = EvidencePart(key, order, fn)
+        return fn
+    return register
+
+
+def checklist_items() -> list[ChecklistItem]:
+    return sorted(_items.values(), key=lambda item: (item.order, item.key))
+
+
+def evidence_parts() -> list[EvidencePart]:
+    return sorted(_parts.values(), key=lambda part: (part.order, part.key))
+
+
+def month_start(value: date) -> date:
+    return value.replace(day=1)
