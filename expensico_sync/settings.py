@@ -25,6 +25,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # production must set its own (the system check refuses the dev key when DEBUG is off).
 DEV_FIELD_ENCRYPTION_KEY = "bm90LWEtcmVhbC1rZXktZGV2LW9ubHktMzJieXRlcyE="
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEV_FIELD_ENCRYPTION_KEY])
+# Backups (expensico_sync/backups, docs/runbook.md): their own Fernet keys, newest first, never the
+# field keys; the dev default is refused by `check --deploy` like the field key.
+DEV_BACKUP_ENCRYPTION_KEY = "ZGV2LW9ubHktYmFja3VwLWtleS1ub3QtZm9yLXByb2Q="
+BACKUP_ENCRYPTION_KEYS = env.list("BACKUP_ENCRYPTION_KEYS", default=[DEV_BACKUP_ENCRYPTION_KEY])
 
 INSTALLED_APPS = [
     "unfold",
@@ -52,6 +56,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "expensico_sync.core",
     "expensico_sync.source",
+    "expensico_sync.backups",
     "connectors",
     "mappings",
     "exports",
@@ -182,6 +187,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request otherwise
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+BACKUP_TARGET = env.str("BACKUP_TARGET", default=str(VAR_DIR / "backups"))
+BACKUP_S3_ENDPOINT_URL = env.str("BACKUP_S3_ENDPOINT_URL", default="")
 MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -49,6 +49,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Tasks: failed", "django_q.failure", "error"),
         ("Task queue", "django_q.ormq", "queue"),
         ("Schedules", "django_q.schedule", "schedule"),
+        ("Backups", "backups.backuprun", "backup"),
     ]),
 ]
 
