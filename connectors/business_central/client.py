@@ -187,7 +187,7 @@ class BusinessCentralClient(HttpStack):
         code, _, detail = self.parse_error(status, body)
         if code == "Application_DialogException" and NOT_ALLOWED_DATE in detail:
             # General Ledger Setup's "Allow Posting From/To" (or the user's own range) excludes the
-            # date. BC's message does not say where the open range starts.
+            # date. BC's message does not say where the open range starts (the connector asks).
             return PeriodClosed(detail, request_id=request_id, status=status)
         return super()._translate(status, body, headers, request_id)
 

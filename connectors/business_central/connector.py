@@ -29,7 +29,7 @@ with the `post` option; without it, it waits in BC for the accountant.
 
 import logging
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -47,7 +47,7 @@ from ..base import (
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind, LineRole
-from ..errors import OutcomeUnknown, Permanent
+from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent
 from ..models import Connection
 from ..receipts import receipt_files
 from . import catalog as bc_catalog
@@ -57,6 +57,7 @@ from .readback import BusinessCentralReadBack
 
 log = logging.getLogger(__name__)
 DEFAULT_JOURNAL = "EXPENSICO"
+BLANK_DATE = "0001-01-01"    # how BC writes an empty date
 CREATE_ATTEMPTS = 3      # creates, each after the last one's OutcomeUnknown proved it absent
 ACCOUNT_SHAPES = {   # purpose → (category, subcategory, number range)
     AccountPurpose.EMPLOYEE_CLAIMS: ("Liabilities", "Current Liabilities", range(2190, 2300)),
@@ -152,10 +153,8 @@ class BusinessCentralConnector(Connector):
         number = next(str(n) for n in numbers if str(n) not in used)
         # API v2.0 `accounts` is read-only; the Chart of Accounts page published as an OData V4
         # web service is the documented way to insert G/L accounts from outside.
-        odata = self.client.base_url.rsplit("/api/", 1)[0] + "/ODataV4"
-        company = quote(self.connection.settings.get("company_name", ""))
         try:
-            self.client.request("POST", f"{odata}/Company('{company}')/Chart_of_Accounts", json_body={
+            self.client.request("POST", self.odata_page("Chart_of_Accounts"), json_body={
                 "No": number, "Name": name, "Account_Type": "Posting", "Income_Balance": "Balance Sheet",
                 "Account_Category": category, "Account_Subcategory_Descript": subcategory, "Direct_Posting": True})
         except Permanent as exc:
@@ -166,8 +165,31 @@ class BusinessCentralConnector(Connector):
         rows = self.client.list_all(self.cp("accounts"), **{"$filter": f"number eq {schema.odata_quote(number)}"})
         return bc_catalog.account_item(rows[0])
 
+    def odata_page(self, name: str) -> str:
+        """A page the customer published as an OData V4 web service (API v2.0 lacks it)."""
+        odata = self.client.base_url.rsplit("/api/", 1)[0] + "/ODataV4"
+        return f"{odata}/Company('{quote(self.connection.settings.get('company_name', ''))}')/{name}"
+
+    def _closed_through(self, refusal: PeriodClosed) -> None:
+        """BC's refusal does not say where posting opens again; General Ledger Setup does, when
+        its page 118 is published (one request, only after a refusal)."""
+        try:
+            setup = self.client.list_all(self.odata_page("General_Ledger_Setup"))
+        except ConnectorError:
+            return        # not published: the refusal stands without a period end
+        start = (setup[0].get("Allow_Posting_From") if setup else "") or BLANK_DATE
+        if start != BLANK_DATE:
+            refusal.period_end = (date.fromisoformat(start) - timedelta(days=1)).isoformat()
+
     # push -----------------------------------------------------------------------------------
     def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        try:
+            return self._push(entry, idempotency_key)
+        except PeriodClosed as exc:
+            self._closed_through(exc)
+            raise
+
+    def _push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         before = self.client.calls
         if entry.kind is EntryKind.REVERSAL:
             raise Permanent("push does not take reversals; use reverse()", code="unsupported_entry", field="kind")

@@ -77,6 +77,7 @@ def revoke(server) -> None:
 # Read-back suite (tests/contract/test_read_back.py) ---------------------------------------------
 READ_BACK_STATUS = "draft"          # the default connection leaves its journal lines for the accountant
 POSTING_SETTINGS = {"post": True}   # BC checks "Allow Posting From/To" when posting
+PERIOD_END_REPORTED = True          # read from General Ledger Setup after the refusal
 
 
 def set_page_size(server, size: int) -> None:
