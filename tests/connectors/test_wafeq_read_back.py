@@ -1,6 +1,8 @@
 """Wafeq read-back beyond the single expense: a multi-category expense comes back as the manual
-journal it was booked as, a card top-up as a ledger transaction on the funding bank."""
+journal it was booked as, a card top-up as a ledger transaction on the funding bank; a document
+in the locked period is reversed by a journal in the open one."""
 
+import dataclasses
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -9,6 +11,7 @@ import pytest
 
 from connectors.base import connector_for
 from connectors.entry import AccountingEntry, EntryKind, EntryLine, LineRole
+from connectors.errors import PeriodClosed
 from connectors.wafeq import testkit
 
 pytestmark = pytest.mark.django_db
@@ -50,3 +53,25 @@ def test_journals_and_bank_transactions_come_back(server, connection):
     assert (bank.external_id, bank.amount, bank.currency) == (ids["EXPENSICO-t1-v1"], Decimal("500.00"), "SAR")
     assert {(ln.account, ln.debit, ln.credit) for ln in bank.lines} == {
         (ln.account, ln.debit, ln.credit) for ln in top_up.lines}
+
+
+def test_a_document_in_the_locked_period_is_reversed_by_a_journal_in_the_open_one(server, connection):
+    connector = connector_for(connection)
+    original = testkit.sample_entry(server, connection, "EXPENSICO-lr1-v1")      # dated 2026-11-01
+    pushed = connector.push(original, str(uuid.uuid4()))
+    testkit.lock_period(server, connection, date(2026, 11, 30))
+    reversal = testkit.reversal_entry(original)
+    with pytest.raises(PeriodClosed):    # dated in the locked period too: the engine must move it
+        connector.reverse(pushed.external_id, reversal, str(uuid.uuid4()))
+    moved = dataclasses.replace(reversal, date=date(2026, 12, 1))
+    key = str(uuid.uuid4())
+    result = connector.reverse(pushed.external_id, moved, key)
+    assert "locked period" in result.notes[0]
+    connector.reverse(pushed.external_id, moved, key)      # again: still one reversing journal
+    docs = [d for p in connector.read_back(date_from=date(2026, 11, 1), date_to=date(2026, 12, 31))
+            for d in p.documents]
+    assert [d.reference for d in docs].count("EXPENSICO-lr1-v1-R") == 1
+    net = {}
+    for line in (ln for d in docs for ln in d.lines):
+        net[line.account] = net.get(line.account, Decimal(0)) + line.debit - line.credit
+    assert not any(net.values()), "the original and its reversing journal cancel out"
