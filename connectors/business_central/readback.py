@@ -14,8 +14,15 @@ References: BC's Code[20] fields hold `schema.short_reference(reference)`. An un
 carries our full reference in `comment`; a G/L entry only the number, so a posted document's
 `reference` is that number (`vendor_reference` gives it for any reference of ours), except when
 read by references, where it is mapped back. A number outside our scheme (a person's journal)
-reads as reference "". Purchase invoices are not read back yet: their postings appear in the
-G/L entries under BC's own invoice number.
+reads as reference "".
+
+A connection in purchase-invoice mode also reads `purchaseInvoices` in the range with
+`$expand=purchaseInvoiceLines` (one request): a draft invoice is a draft document (its lines, and
+the payable as a credit on the vendor), a posted one tells which G/L entries (numbered by BC's own
+invoice number) are ours: they read as `PI:<invoice id>` with our reference. By reference, only
+journal documents are read (an invoice carries our reference in `vendorInvoiceNumber`, which the
+date-range read maps). `ledger_balance` stays None: the contract documents no balance query over
+a date range (`accounts.netChange` takes no dates).
 """
 
 from collections import defaultdict
@@ -90,7 +97,26 @@ def journal_documents(rows: list[dict], *, currency: str, tax_rates: dict[str, D
     return out
 
 
-def ledger_documents(rows: list[dict], *, currency: str, known: dict[str, str]) -> list[VendorDocument]:
+def invoice_document(row: dict, *, currency: str, tax_rates: dict[str, Decimal]) -> VendorDocument:
+    lines = []
+    for line in row.get("purchaseInvoiceLines") or []:
+        gross, code = money(line["amountIncludingTax"]), line.get("taxCode") or None
+        rate = tax_rates.get(code or "", Decimal(0))
+        tax = round_money(gross * rate / (100 + rate), currency) if rate else Decimal(0)
+        lines.append(_side(line["accountId"], gross, tax_rate=code, tax_amount=tax,
+                           description=line.get("description", "")))
+    lines.append(_side(row["vendorId"], -sum((ln.debit for ln in lines), Decimal(0))))
+    return VendorDocument(
+        reference=our_reference(row["vendorInvoiceNumber"], (row.get("purchaseInvoiceLines") or [{}])[0].get(
+            "description2", "")), external_id=f"PI:{row['id']}", date=date.fromisoformat(row["postingDate"]),
+        currency=row.get("currencyCode") or currency, amount=_gross(lines), status="draft", lines=tuple(lines),
+        memo=row.get("vendorName", ""), raw=row)
+
+
+def ledger_documents(rows: list[dict], *, currency: str, known: dict[str, str],
+                     invoices: dict[str, dict] | None = None) -> list[VendorDocument]:
+    """`invoices`: posted purchase invoices by BC's own number, whose G/L entries are ours."""
+    invoices = invoices or {}
     groups: dict[str, list[dict]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: r.get("entryNumber", 0)):
         groups[row["documentNumber"]].append(row)
@@ -99,8 +125,11 @@ def ledger_documents(rows: list[dict], *, currency: str, known: dict[str, str]) 
         lines = tuple(VendorLine(account=r["accountId"], debit=money(r["debitAmount"]), credit=money(r["creditAmount"]),
                                  description=r.get("description", "")) for r in group)
         gross = _gross(lines)
+        invoice = invoices.get(number)
         out.append(VendorDocument(
-            reference=our_reference(number, known=known), external_id=f"GJ:{number}",
+            reference=our_reference(invoice["vendorInvoiceNumber"], known=known) if invoice
+            else our_reference(number, known=known),
+            external_id=f"PI:{invoice['id']}" if invoice else f"GJ:{number}",
             date=date.fromisoformat(group[0]["postingDate"]), currency=currency, amount=gross,
             status="posted" if gross else "cancelled", lines=lines, memo=group[0].get("description", ""),
             raw={"generalLedgerEntries": group}))
@@ -135,12 +164,25 @@ class BusinessCentralReadBack:
                 before = self.client.calls
                 docs = journal_documents(rows, currency=self.currency, tax_rates=self.tax_rates(), known={})
                 yield ReadBackPage(tuple(docs), calls + self.client.calls - before)
+        invoices, spent = {}, 0
+        if self.connector.mode == "purchase_invoice":
+            drafts = []
+            for rows, calls in self._read("purchaseInvoices", where, expand="purchaseInvoiceLines"):
+                spent += calls
+                before = self.client.calls
+                drafts += [invoice_document(r, currency=self.currency, tax_rates=self.tax_rates())
+                           for r in rows if r["status"] == "Draft"]
+                spent += self.client.calls - before
+                invoices.update({r["number"]: r for r in rows if r["status"] != "Draft"})
+            yield ReadBackPage(tuple(drafts), spent)
+            spent = 0
         # A document's entries may straddle two pages: grouped once all pages are in.
-        entries, spent = [], 0
+        entries = []
         for rows, calls in self._read("generalLedgerEntries", where):
             entries += rows
             spent += calls
-        yield ReadBackPage(tuple(ledger_documents(entries, currency=self.currency, known={})), spent)
+        yield ReadBackPage(tuple(ledger_documents(entries, currency=self.currency, known={}, invoices=invoices)),
+                           spent)
 
     def _by_references(self, references: list[str]) -> Iterator[ReadBackPage]:
         known = {schema.short_reference(ref): ref for ref in references}
@@ -161,8 +203,10 @@ class BusinessCentralReadBack:
             docs += ledger_documents(rows["posted"], currency=self.currency, known=known)
             yield ReadBackPage(tuple(docs), self.client.calls - before)
 
-    def _read(self, path: str, where: str | None):
+    def _read(self, path: str, where: str | None, expand: str = ""):
         params = {"$filter": where} if where else {}
+        if expand:
+            params["$expand"] = expand
         return self.client.pages(self.connector.cp(path), page_size=READ_BACK_PAGE_SIZE, **params)
 
     def tax_rates(self) -> dict[str, Decimal]:

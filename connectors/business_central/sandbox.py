@@ -56,7 +56,8 @@ CHILDREN = {("journals", "journalLines"): "journalId", ("purchaseInvoices", "pur
             ("purchaseInvoices", "dimensionSetLines"): "parentId",
             ("purchaseInvoiceLines", "dimensionSetLines"): "parentId"}
 # `$expand` a collection may take: navigation property → the child's link to its parent.
-EXPANDS = {("dimensions", "dimensionValues"): "dimensionId", ("journals", "journalLines"): "journalId"}
+EXPANDS = {("dimensions", "dimensionValues"): "dimensionId", ("journals", "journalLines"): "journalId",
+           ("purchaseInvoices", "purchaseInvoiceLines"): "documentId"}
 PARENT_TYPES = {"journalLines": "Journal Line", "purchaseInvoices": "Purchase Invoice",
                 "purchaseInvoiceLines": "Purchase Invoice Line"}
 SETS = ("accounts", "bankAccounts", "vendors", "employees", "journals", "journalLines", "purchaseInvoices",
