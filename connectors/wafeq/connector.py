@@ -2,7 +2,8 @@
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import date
 
 from ..base import (
     AccountPurpose,
@@ -12,13 +13,15 @@ from ..base import (
     CheckResult,
     Connector,
     PushResult,
+    ReadBackPage,
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind
-from ..errors import Permanent
+from ..errors import PeriodClosed, Permanent
 from ..receipts import receipt_files
 from . import schema
 from .client import WafeqClient
+from .readback import WafeqReadBack
 
 log = logging.getLogger(__name__)
 NAMESPACE = uuid.UUID("6f1c1f0e-3b7a-4f57-9a47-7c0b8f1d2e55")
@@ -51,6 +54,7 @@ def _bank_item(row: dict) -> CatalogItem:
 class WafeqConnector(Connector):
     system = "wafeq"
     label = "Wafeq"
+    reads_back = True
     # API and OAuth (authorize/token/revoke) hosts, vendor-apis/wafeq.md §1 and §2.2.
 
     def __init__(self, connection):
@@ -194,11 +198,34 @@ class WafeqConnector(Connector):
                         remaining.remove(ref)
         return found
 
+    # read_back ------------------------------------------------------------------------
+    def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
+                  references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
+        base = self.connection.settings.get("base_currency") or self.connection.organization.base_currency
+        reader = WafeqReadBack(self.client, bank_account=self.connection.funding_bank_account or None,
+                               base_currency=base)
+        return reader.pages(date_from=date_from, date_to=date_to, references=references)
+
     # reverse --------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         """Wafeq's way: mark the expense as draft (its journal leaves the ledger), then delete it.
-        Bank transactions and manual journals are deleted. Already gone counts as done."""
+        Bank transactions and manual journals are deleted. Already gone counts as done. A document
+        dated on or before the lock date cannot be touched: it is undone by a reversing manual
+        journal dated as the reversal entry (the engine dates it in an open period)."""
         before = self.client.calls
+        try:
+            return self._undo(external_id, entry, idempotency_key, before)
+        except PeriodClosed:
+            if external_id.startswith(("bt_", "bst_")):
+                raise     # a bank account is no journal account: the engine holds it for review
+        if not self.client.list_all("/manual-journals/", reference=entry.reference):
+            base = self.connection.settings.get("base_currency") or self.connection.organization.base_currency
+            self.client.create("/manual-journals/", schema.manual_journal_payload(entry, base_currency=base),
+                               idempotency_key)
+        return PushResult(external_id=external_id, calls=self.client.calls - before,
+                          notes=("the original lies in Wafeq's locked period: reversed by a manual journal",))
+
+    def _undo(self, external_id: str, entry: AccountingEntry, idempotency_key: str, before: int) -> PushResult:
         if external_id.startswith(("bt_", "bst_")):
             sub = "ledger-transactions" if external_id.startswith("bt_") else "statement-transactions"
             bank = entry.bank_account or self.connection.funding_bank_account
