@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
 from ..models import Connection
+from ..sandboxing import control_settings
 from . import schema
 from .sandbox import FULL_TOKEN, make_server
 
@@ -129,9 +130,4 @@ def tamper_manual_post(server, connection: Connection, account: str, amount: Dec
 
 
 def lock_period(server, connection: Connection, through: date) -> None:
-    _control(server, {"closed_through": through.isoformat()})
-
-
-def _control(server, settings: dict) -> None:
-    import requests
-    requests.post(f"{server.base_url}/__sandbox__/settings", json=settings, timeout=5).raise_for_status()
+    control_settings(server, {"closed_through": through.isoformat()})

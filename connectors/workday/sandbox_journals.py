@@ -43,11 +43,13 @@ class JournalReadsMixin:
                 start = criteria.findtext("wd:Accounting_From_Date", None, NS)
                 end = criteria.findtext("wd:Accounting_To_Date", None, NS)
                 statuses = {id_of(s, "Journal_Entry_Status_ID") for s in criteria.findall("wd:Status_Reference", NS)}
+                companies = {id_of(o, "Company_Reference_ID") for o in criteria.findall("wd:Organization_Reference", NS)}
                 rows = [j for j in rows if (not number or j["journal_number"] == number)
+                        and (not companies or j["company"] in companies)
                         and (not start or j["accounting_date"] >= start[:10])
                         and (not end or j["accounting_date"] <= end[:10]) and (not statuses or j["status"] in statuses)]
         page = int(request.findtext("wd:Response_Filter/wd:Page", "1", NS))
-        count = int(request.findtext("wd:Response_Filter/wd:Count", "100", NS))
+        count = min(int(request.findtext("wd:Response_Filter/wd:Count", "100", NS)), 999)
         chunk = rows[(page - 1) * count: page * count]
         out = {"version": "v30.0", "Response_Filter": {"Page": page, "Count": count},
                "Response_Results": self._results(len(rows), count, page, len(chunk))}
