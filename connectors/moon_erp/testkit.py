@@ -13,6 +13,7 @@ from .sandbox import FULL_TOKEN, make_server
 MEALS_CATEGORY = 3
 VAT_15 = 1
 CASH_ON_HAND = 1
+PERIOD_END_REPORTED = True   # the sandbox's 422 names the date the lock runs through
 
 
 def start_sandbox():
@@ -127,6 +128,10 @@ def tamper_manual_post(server, connection: Connection, account: str, amount: Dec
     return server.app.manual_journal(on.isoformat(), [
         {"account_id": int(account), "debit": schema.money(amount), "credit": "0.000", "description": "By hand"},
         {"account_id": CASH_ON_HAND, "debit": "0.000", "credit": schema.money(amount), "description": "By hand"}])
+
+
+def set_page_size(server, size: int) -> None:
+    server.app.per_page = size
 
 
 def lock_period(server, connection: Connection, through: date) -> None:

@@ -136,6 +136,10 @@ def tamper_manual_post(server, connection: Connection, account: str, amount: Dec
     return _submit(connection, entry, "")
 
 
+def set_page_size(server, size: int) -> None:
+    server.app.max_page_size = size
+
+
 def lock_period(server, connection: Connection, through: date) -> None:
     control_settings(server, {"closed_through": through.isoformat()})
 
