@@ -24,7 +24,7 @@ from ..base import (
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import PeriodClosed, Permanent
-from ..periods import month_end
+from ..periods import ending_with_month
 from . import readback, schema
 from .client import WorkdayClient
 
@@ -226,10 +226,8 @@ class WorkdayConnector(Connector):
         try:
             resp = self.client.call("Submit_Accounting_Journal", data, idempotency_key=idempotency_key)
         except PeriodClosed as exc:
-            # Workday's fault names no period; its ledger periods are months, so the journal's month
-            # is closed at least through its last day.
-            raise PeriodClosed(exc.message, period_end=month_end(entry.date).isoformat(), request_id=exc.request_id,
-                               status=exc.status) from exc
+            # Workday's fault names no period; its ledger periods are months.
+            raise ending_with_month(exc, entry.date) from exc
         except Permanent as exc:
             if exc.code != "duplicate":
                 raise

@@ -145,4 +145,5 @@ def lock_period(server, connection: Connection, through: date) -> None:
 
 
 __all__ = ["WorkdaySandbox", "start_sandbox", "connect", "sample_entry", "invalid_entry", "reversal_entry", "held",
-           "revoke", "tamper_delete", "tamper_edit_amount", "tamper_duplicate", "tamper_manual_post", "lock_period"]
+           "revoke", "tamper_delete", "tamper_edit_amount", "tamper_duplicate", "tamper_manual_post", "lock_period",
+           "set_page_size"]
