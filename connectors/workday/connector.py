@@ -107,11 +107,12 @@ class WorkdayConnector(Connector):
         return CheckResult(ok=True, organization_name=name,
                            detail=f"company {company}, account set {self.settings.account_set}")
 
-    def _paged(self, operation: str, data: dict, pick, *, count: int = PAGE_SIZE) -> list:
+    def _paged(self, operation: str, data: dict, pick, *, count: int | None = None) -> list:
         return [item for items in self._pages(operation, data, pick, count=count) for item in items]
 
-    def _pages(self, operation: str, data: dict, pick, *, count: int = PAGE_SIZE) -> Iterator[list]:
+    def _pages(self, operation: str, data: dict, pick, *, count: int | None = None) -> Iterator[list]:
         """One list per request, `Page` by `Page` until `Total_Pages` (workday-soap.md B5)."""
+        count = count or PAGE_SIZE
         for page in range(1, MAX_PAGES + 1):
             resp = self.client.call(operation, {**data, "Response_Filter": {"Page": page, "Count": count}})
             results = _one(resp.Response_Results)
@@ -250,8 +251,7 @@ class WorkdayConnector(Connector):
         ids fault the request, listing every one of them, so one more request fetches the rest."""
         def query(refs):
             return self._paged("Get_Journals", {"Request_References": {"JournalEntryReference": [
-                {"ID": [{"_value_1": r, "type": "Accounting_Journal_ID"}]} for r in refs]}}, lambda d: d.Journal_Entry,
-                count=readback.PAGE_SIZE)
+                {"ID": [{"_value_1": r, "type": "Accounting_Journal_ID"}]} for r in refs]}}, lambda d: d.Journal_Entry)
 
         try:
             return query(references)
