@@ -10,6 +10,7 @@ import requests
 
 from connectors.base import connector_for
 from connectors.errors import PeriodClosed, Transient
+from connectors.models import CallLog
 from connectors.moon_erp import testkit
 from connectors.moon_erp.client import MoonClient
 
@@ -57,8 +58,13 @@ def test_read_back_by_range_gives_moon_copy_with_lines_and_reference(conn, serve
 def test_read_back_by_reference_lists_only_the_days_it_was_sent_on(conn, server):
     push(conn, server, "EXPENSICO-r3-v1")
     push(conn, server, "EXPENSICO-r4-v1", on=date(2026, 11, 5))
+    listed = CallLog.objects.filter(connection=conn, method="GET", path__startswith="/api/accounting/expenses?")
+    before = set(listed.values_list("pk", flat=True))
     _, docs = read(conn, references=["EXPENSICO-r4-v1"])
     assert [d.reference for d in docs] == ["EXPENSICO-r4-v1"]
+    # One listing of the one day the call log says it was sent on; no journals (they carry no reference).
+    assert [c.path for c in listed.exclude(pk__in=before)] == [
+        "/api/accounting/expenses?date_from=2026-11-05&date_to=2026-11-05"]
 
 
 def test_pages_of_25_each_cost_one_request(conn, server):
