@@ -342,7 +342,9 @@ class MoonErpConnector(Connector):
     # reverse ------------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         """Moon's way: cancel the approved expense (Moon posts the mirror journal entry). A draft
-        (never booked) is deleted; already cancelled or deleted counts as done."""
+        (never booked) is deleted; already cancelled or deleted counts as done. Moon cancels on the
+        expense's own date, so in a locked period the cancel is PeriodClosed whatever the
+        reversal's date: it cannot move to the open period."""
         before = self.client.calls
 
         def done(*notes):

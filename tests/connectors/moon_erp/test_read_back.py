@@ -155,3 +155,15 @@ def test_a_period_locked_between_draft_and_approval_discards_the_draft(conn, ser
 def test_lock_control_names_the_field_it_cannot_read(server):
     answer = requests.post(f"{server.base_url}/__sandbox__/settings", json={"closed_through": "November"}, timeout=5)
     assert answer.status_code == 400 and "closed_through" in answer.json()["detail"]
+
+
+def test_cancelling_an_expense_of_a_locked_period_is_period_closed(conn, server):
+    # Moon cancels on the expense's own date, so a reversal cannot move to the open period: refused.
+    external_id = push(conn, server, "EXPENSICO-p3-v1")
+    testkit.lock_period(server, conn, date(2026, 11, 30))
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-p3-v1")
+    with pytest.raises(PeriodClosed) as exc:
+        connector_for(conn).reverse(external_id, testkit.reversal_entry(entry), str(uuid.uuid4()))
+    assert exc.value.period_end == "2026-11-30"
+    [row] = testkit.held(server, "EXPENSICO-p3-v1")
+    assert row["status"] == "approved"

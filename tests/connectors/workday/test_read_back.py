@@ -119,3 +119,18 @@ def test_lock_control_names_the_field_it_cannot_read(workday_server):
     answer = requests.post(f"{workday_server.base_url}/__sandbox__/settings", json={"closed_through": "soon"},
                            timeout=5)
     assert answer.status_code == 400 and "closed_through" in answer.json()["detail"]
+
+
+def test_a_reversal_of_a_closed_month_posts_once_dated_in_the_open_period(workday_connection, workday_server):
+    conn, server = workday_connection, workday_server
+    wid = push(conn, server, "EXPENSICO-p2-v1", on=date(2026, 11, 14))
+    testkit.lock_period(server, conn, date(2026, 11, 30))
+    reversal = testkit.reversal_entry(replace(testkit.sample_entry(server, conn, "EXPENSICO-p2-v1"),
+                                              date=date(2026, 11, 14)))
+    key = str(uuid.uuid4())
+    with pytest.raises(PeriodClosed) as exc:
+        connector_for(conn).reverse(wid, reversal, key)
+    assert exc.value.period_end == "2026-11-30"
+    connector_for(conn).reverse(wid, replace(reversal, date=date(2026, 12, 1)), key)
+    [journal] = testkit.held(server, "EXPENSICO-p2-v1-R")
+    assert (journal["accounting_date"], journal["status"]) == ("2026-12-01", "Posted")
