@@ -99,13 +99,15 @@ class ApideckSandbox(ReferenceDataMixin, SandboxApp):
         with self.lock:
             Path(path or self.snapshot).write_bytes(dumps_exact({
                 "ledger_accounts": self.ledger_accounts, "journal_entries": self.journal_entries,
-                "expenses": self.expenses, "api_keys": sorted(self.api_keys)}))
+                "expenses": self.expenses, "api_keys": sorted(self.api_keys),
+                "closed_through": self.closed_through.isoformat() if self.closed_through else None}))
 
     def load(self, path: str) -> None:
         data = loads_exact(Path(path).read_bytes())
         with self.lock:
             self.ledger_accounts, self.journal_entries = data["ledger_accounts"], data["journal_entries"]
             self.expenses, self.api_keys = data["expenses"], set(data["api_keys"])
+            self.closed_through = closed_through(data.get("closed_through"))
 
     def ledger(self) -> dict:
         with self.lock:

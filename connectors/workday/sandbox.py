@@ -82,13 +82,14 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
         with self.lock:
             Path(path or self.snapshot).write_text(json.dumps(
                 {"journals": self.journals, "account_sets": self.account_sets, "sequence": self.sequence,
-                 "users": self.users}, default=str))
+                 "users": self.users, "closed_through": self.closed_through}, default=str))
 
     def load(self, path: str) -> None:
         data = json.loads(Path(path).read_text())
         with self.lock:
             self.journals, self.account_sets = data["journals"], data["account_sets"]
             self.sequence, self.users = data["sequence"], data["users"]
+            self.closed_through = closed_through(data.get("closed_through"))
 
     def ledger(self) -> dict:
         with self.lock:
