@@ -28,7 +28,8 @@ with the `post` option; without it, it waits in BC for the accountant.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import date
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -42,6 +43,7 @@ from ..base import (
     CheckResult,
     Connector,
     PushResult,
+    ReadBackPage,
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind, LineRole
@@ -51,6 +53,7 @@ from ..receipts import receipt_files
 from . import catalog as bc_catalog
 from . import documents, schema
 from .client import BusinessCentralClient
+from .readback import BusinessCentralReadBack
 
 log = logging.getLogger(__name__)
 DEFAULT_JOURNAL = "EXPENSICO"
@@ -68,6 +71,7 @@ def reversal_number(reference: str) -> str:
 class BusinessCentralConnector(Connector):
     system = "business_central"
     label = "Dynamics 365 Business Central"
+    reads_back = True
     # The API and every environment under it, plus Entra (token endpoint and msal discovery).
 
     def __init__(self, connection):
@@ -243,6 +247,15 @@ class BusinessCentralConnector(Connector):
     # find_by_reference ----------------------------------------------------------------------
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
         return bc_catalog.lookup(self, list(dict.fromkeys(references)))
+
+    # read_back --------------------------------------------------------------------------------
+    def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
+                  references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
+        return BusinessCentralReadBack(self).pages(date_from=date_from, date_to=date_to, references=references)
+
+    @staticmethod
+    def vendor_reference(reference: str) -> str:
+        return schema.short_reference(reference)
 
     # reverse --------------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
