@@ -17,7 +17,8 @@ STATUS = {"posted": "posted", "approved": "posted", "voided": "cancelled", "dele
 
 
 def booked_on(row: dict) -> date | None:
-    stamp = row.get("posted_at") or ""
+    """The booking date: `posted_at`, or for an entry made without one, the day it was created."""
+    stamp = row.get("posted_at") or row.get("created_at") or ""
     return date.fromisoformat(stamp[:10]) if stamp else None
 
 

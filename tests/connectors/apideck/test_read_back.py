@@ -143,3 +143,16 @@ def test_lock_control_names_the_field_it_cannot_read(apideck_server):
     answer = requests.post(f"{apideck_server.base_url}/__sandbox__/settings", json={"closed_through": "2026-13-01"},
                            timeout=5)
     assert answer.status_code == 400 and "closed_through" in answer.json()["detail"]
+
+
+def test_an_entry_made_without_posted_at_reads_back_on_the_day_it_was_created(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    tags = [{"id": "Cost_Center_Reference_ID", "value": "CC100"}]
+    made = ApideckClient(conn).call("POST", "/accounting/journal-entries", json_body={"status": "posted", "line_items": [
+        {"type": "debit", "total_amount": Decimal("5.00"), "ledger_account": {"id": conn.employees_balance_account},
+         "worktags": tags},
+        {"type": "credit", "total_amount": Decimal("5.00"), "ledger_account": {"id": testkit.CASH},
+         "worktags": tags}]}).body["data"]["id"]
+    today = date.fromisoformat(server.app.journal_entries[made]["created_at"][:10])
+    _, docs = read(conn, date_from=today, date_to=today)
+    assert [(d.external_id, d.date, d.reference) for d in docs] == [(made, today, "")]
