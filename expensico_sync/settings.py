@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "expensico_sync.core",
     "expensico_sync.source",
     "expensico_sync.backups",
+    "expensico_sync.notify",
     "connectors",
     "mappings",
     "exports",
@@ -199,6 +200,16 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="expensico-sync@localhost")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Links in emails (digests, alerts, unsubscribe) start with this.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Where the development mail catcher (`manage.py mailcatcher`, started by `make run`) keeps what it
+# caught; the admin shows it under Monitoring → Caught mail. Empty in production.
+MAIL_CATCHER_DIR = env.str("MAIL_CATCHER_DIR", default="")
+# Alerts (exports/alerts.py): a backlog older than this with nothing exported; an error-rate spike.
+ALERT_STALLED_HOURS = env.int("ALERT_STALLED_HOURS", default=6)
+ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.2)
+ALERT_ERROR_RATE_MIN_ATTEMPTS = env.int("ALERT_ERROR_RATE_MIN_ATTEMPTS", default=10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -50,6 +50,8 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Task queue", "django_q.ormq", "queue"),
         ("Schedules", "django_q.schedule", "schedule"),
         ("Backups", "backups.backuprun", "backup"),
+        ("Notifications", "notify.notification", "mail"),
+        ("Notification settings", "notify.preference", "notifications"),
     ]),
 ]
 
