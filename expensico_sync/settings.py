@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "expensico_sync.source",
     "expensico_sync.backups",
     "expensico_sync.notify",
+    "expensico_sync.retention",
     "connectors",
     "mappings",
     "exports",

@@ -8,7 +8,7 @@ class ExportsConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import alerts, dashboard, receivers  # noqa: F401  (panels, alert kinds and digest sections register on import)
+        from . import alerts, dashboard, receivers, retention  # noqa: F401  (panels, alert kinds and digest sections register on import)
 
         receivers.connect()
         devstack_register("exports.devstack")
