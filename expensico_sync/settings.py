@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "expensico_sync.backups",
     "expensico_sync.notify",
     "expensico_sync.retention",
+    "expensico_sync.access_reviews",
     "connectors",
     "mappings",
     "exports",
@@ -208,6 +209,10 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # caught; the admin shows it under Monitoring → Caught mail. Empty in production.
 MAIL_CATCHER_DIR = env.str("MAIL_CATCHER_DIR", default="")
 # Alerts (exports/alerts.py): a backlog older than this with nothing exported; an error-rate spike.
+# Access reviews (expensico_sync/access_reviews): how often, and what counts as stale.
+ACCESS_REVIEW_MONTHS = env.int("ACCESS_REVIEW_MONTHS", default=3)
+ACCESS_REVIEW_INACTIVE_DAYS = env.int("ACCESS_REVIEW_INACTIVE_DAYS", default=90)
+ACCESS_REVIEW_CREDENTIAL_MAX_AGE_DAYS = env.int("ACCESS_REVIEW_CREDENTIAL_MAX_AGE_DAYS", default=365)
 ALERT_STALLED_HOURS = env.int("ALERT_STALLED_HOURS", default=6)
 ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.2)
 ALERT_ERROR_RATE_MIN_ATTEMPTS = env.int("ALERT_ERROR_RATE_MIN_ATTEMPTS", default=10)

@@ -11,6 +11,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Organisations", "core.organization", "apartment"),
         ("Members", "core.membership", "group"),
         ("API keys", "core.organizationapikey", "key"),
+        ("Access reviews", "access_reviews.accessreview", "fact_check"),
         ("Retention", "retention.retentionsettings", "auto_delete"),
         ("Connections", "connectors.connection", "cable"),
         ("Users", "auth.user", "person"),

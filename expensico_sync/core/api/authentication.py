@@ -5,12 +5,16 @@ authenticated request whose user is the key's login-less service user (so audit 
 the key) and whose `auth` is the key (so scoping and roles come from the key, not the user).
 """
 
+from datetime import timedelta
+
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from ..models import OrganizationAPIKey
 
 KEYWORD = "Api-Key"
+USED_EVERY = timedelta(hours=1)
 
 
 class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
@@ -25,10 +29,19 @@ class OrganizationAPIKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid API key.") from None
         if api_key.has_expired:
             raise exceptions.AuthenticationFailed("This API key has expired.")
+        _mark_used(api_key.service_user)
         return api_key.service_user, api_key
 
     def authenticate_header(self, request):
         return KEYWORD
+
+
+def _mark_used(user) -> None:
+    """The key's last use, for access reviews: its service user's last_login, written at most hourly."""
+    now = timezone.now()
+    if user is not None and (user.last_login is None or now - user.last_login > USED_EVERY):
+        type(user).objects.filter(pk=user.pk).update(last_login=now)
+        user.last_login = now
 
 
 def principal_of(request):

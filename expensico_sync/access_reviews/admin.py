@@ -1,0 +1,88 @@
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.decorators import display
+
+from expensico_sync.core.admin.confirm import confirmed_action
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from .models import AccessReview
+from .services import confirm, open_review
+
+
+@admin.register(AccessReview)
+class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
+    capability = "members.manage"
+    org_path = "organization"
+    list_display = ("organization", "opened_at", "due_at", "state", "finding_count", "confirmed_by", "confirmed_at")
+    list_filter = ("status",)
+    readonly_fields = ("organization", "status", "opened_at", "due_at", "members_table", "keys_table",
+                       "findings_list", "confirmed_by", "confirmed_at", "comment", "change_links")
+    fields = readonly_fields
+    actions_detail = ["confirm_review"]
+    actions_list = ["open_now"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @display(description="Status", label={"Confirmed": "success", "Waiting for an owner": "warning"})
+    def state(self, obj):
+        return obj.get_status_display()
+
+    @display(description="Findings")
+    def finding_count(self, obj):
+        return len(obj.findings)
+
+    @display(description="Members")
+    def members_table(self, obj):
+        rows = ((m["user"], m["email"], m["role"], (m["last_login"] or "never")[:16], "yes" if m["mfa"] else "no")
+                for m in obj.members)
+        return format_html("<table><tr><th>user</th><th>email</th><th>role</th><th>last sign-in</th><th>MFA</th>"
+                           "</tr>{}</table>", format_html_join("", "<tr>" + "<td>{}</td>" * 5 + "</tr>", rows))
+
+    @display(description="API keys")
+    def keys_table(self, obj):
+        rows = ((k["name"], k["prefix"], k["role"], k["age_days"], (k["last_used"] or "never")[:16],
+                 "revoked" if k["revoked"] else "active") for k in obj.api_keys)
+        return format_html("<table><tr><th>name</th><th>prefix</th><th>role</th><th>age (days)</th><th>last used</th>"
+                           "<th>state</th></tr>{}</table>", format_html_join("", "<tr>" + "<td>{}</td>" * 6 + "</tr>", rows))
+
+    @display(description="What looks wrong")
+    def findings_list(self, obj):
+        if not obj.findings:
+            return "Nothing: every owner and finance admin has MFA, every key is recent and in use."
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((f,) for f in obj.findings)))
+
+    @display(description="Change access")
+    def change_links(self, obj):
+        return format_html('<a href="{}">Members and roles</a> · <a href="{}">API keys</a> · '
+                           '<a href="{}">Organisation (rotate the webhook secret)</a>',
+                           reverse("admin:core_membership_changelist") + f"?organization__id__exact={obj.organization_id}",
+                           reverse("admin:core_organizationapikey_changelist"),
+                           reverse("admin:core_organization_change", args=[obj.organization_id]))
+
+    @confirmed_action(description="Confirm this review", icon="verified_user",
+                      what="You confirm that every member, role and API key listed is still needed as it is "
+                           "(fix anything that is not first). Your name and the time are kept with the review.")
+    def confirm_review(self, request, object_id):
+        review = self.get_queryset(request).get(pk=object_id)
+        confirm(review, user=request.user)
+        messages.success(request, "Access review confirmed.")
+        return redirect(reverse("admin:access_reviews_accessreview_change", args=[object_id]))
+
+    @confirmed_action(description="Start a review now", icon="fact_check", permissions=("view",),
+                      what="A new access review is opened for each organisation you own, and its owners are told.")
+    def open_now(self, request):
+        from expensico_sync.core.models import Membership
+
+        owned = Membership.objects.filter(user=request.user, role="owner").select_related("organization")
+        orgs = [m.organization for m in owned]
+        for organization in orgs:
+            open_review(organization)
+        messages.success(request, f"Opened {len(orgs)} access review(s).")
+        return redirect(reverse("admin:access_reviews_accessreview_changelist"))
