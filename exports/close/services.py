@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..models import MonthClose
+from ..services.review import _label, _user_or_none
 from . import checklist as _builtin  # noqa: F401  (registers the built-in items)
 from .registry import checklist_items
 
@@ -51,10 +52,6 @@ def month_close_get(*, organization, period: date) -> MonthClose:
     return close
 
 
-def _label(user) -> str:
-    return str(getattr(user, "username", "") or user or "system")
-
-
 @transaction.atomic
 def month_close_sign_off(*, organization, period: date, by, comment: str = "") -> MonthClose:
     close = month_close_get(organization=organization, period=period)
@@ -67,7 +64,7 @@ def month_close_sign_off(*, organization, period: date, by, comment: str = "") -
         raise CloseError(f"the checklist is not complete: {'; '.join(failing)}", code="checklist_incomplete")
     close.status = MonthClose.Status.SIGNED_OFF
     close.checklist = rows
-    close.signed_off_by = by if getattr(by, "pk", None) else None
+    close.signed_off_by = _user_or_none(by)
     close.signed_off_by_label = _label(by)
     close.signed_off_at = timezone.now()
     close.comment = comment
@@ -84,7 +81,7 @@ def month_close_reopen(*, close: MonthClose, by, reason: str) -> MonthClose:
     if not (reason or "").strip():
         raise CloseError("reopening a month needs a reason", field="reason")
     close.status = MonthClose.Status.OPEN
-    close.reopened_by = by if getattr(by, "pk", None) else None
+    close.reopened_by = _user_or_none(by)
     close.reopened_at = timezone.now()
     close.reopen_reason = reason.strip()
     close._change_reason = f"reopened: {reason.strip()}"

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from connectors.models import Connection
-from exports.models import ExportRecord, PilotScope, ReviewItem, SyncRun
+from exports.models import ExportRecord, MonthClose, PilotScope, ReviewItem, SyncRun
 from tests.registry import isolation_factory
 
 _seq = itertools.count(1)
@@ -43,3 +43,8 @@ def make_sync_run(org) -> SyncRun:
 @isolation_factory(PilotScope)
 def make_pilot_scope(org) -> PilotScope:
     return PilotScope.objects.get_or_create(organization=org)[0]
+
+
+@isolation_factory(MonthClose)
+def make_month_close(org) -> MonthClose:
+    return MonthClose.objects.get_or_create(organization=org, period=date(2026, 1, 1))[0]
