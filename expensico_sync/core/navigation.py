@@ -41,6 +41,11 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Review", [
         ("Review queue", "exports.reviewitem", "inbox"),
     ]),
+    ("Close", [
+        ("Months", "exports.monthclose", "event_available"),
+        ("Closed-period policies", "exports.connectionclosepolicy", "lock_clock"),
+        ("Duplicate settings", "exports.duplicatesettings", "content_copy"),
+    ]),
     ("Monitoring", [
         ("Webhook deliveries", "source.webhookdelivery", "webhook"),
         ("Pull syncs", "source.pullsync", "cloud_download"),

@@ -122,15 +122,3 @@ class ExportRecordResource(resources.ModelResource):
                                  "source_version", "document_date", "posting_date", "attempts", "external_id",
                                  "exported_at", "mapping_version", "last_error", "created_at")
 
-
-def call_log_resource():
-    """Call logs without request or response bodies (redacted already, but an export leaves us)."""
-    from connectors.models import CallLog
-
-    class CallLogResource(resources.ModelResource):
-        class Meta:
-            model = CallLog
-            fields = ("id", "connection", "created_at", "method", "path", "status", "duration_ms", "request_id",
-                      "idempotency_key", "error_class", "error_detail", "attempt")
-
-    return CallLogResource
