@@ -46,8 +46,16 @@ class ChecklistRowSerializer(serializers.Serializer):
     details = serializers.ListField(child=serializers.CharField())
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "example": "2026-11"})
+class MonthField(serializers.Field):
+    """A month as YYYY-MM (stored as its first day)."""
+
+    def to_representation(self, value):
+        return f"{value:%Y-%m}"
+
+
 class MonthCloseSerializer(serializers.ModelSerializer):
-    period = serializers.DateField(format="%Y-%m", read_only=True, help_text="YYYY-MM")
+    period = MonthField(read_only=True)
     signed_off_by = serializers.CharField(source="signed_off_by_label", read_only=True)
     reopened_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     checklist = serializers.SerializerMethodField()
