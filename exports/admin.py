@@ -12,13 +12,13 @@ from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 from import_export.admin import ExportMixin
 from unfold.admin import TabularInline
-from unfold.contrib.import_export.forms import ExportForm
 from unfold.contrib.filters.admin import (
     ChoicesDropdownFilter,
     RangeDateFilter,
     RangeDateTimeFilter,
     RelatedDropdownFilter,
 )
+from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from expensico_sync.core.admin.confirm import confirmed_action

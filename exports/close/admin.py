@@ -11,8 +11,10 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
+from unfold.decorators import display
 
 from connectors.models import Connection
 from expensico_sync.core.admin.scoping import OrgScopedAdmin, access_of
@@ -38,7 +40,9 @@ def recent_months(today: date, count: int = MONTHS_SHOWN) -> list[date]:
 class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     org_path = "organization"
     capability = "close.sign_off"
-    list_display = ("period", "organization", "status", "signed_off_by_label", "signed_off_at")
+    list_display = ("period", "organization", "status", "signed_off_by_label", "signed_off_at", "reopened_at",
+                    "checklist_link")
+    list_filter = ("status",)
     readonly_fields = [f.name for f in MonthClose._meta.fields]
 
     def has_add_permission(self, request, *args):
@@ -50,9 +54,15 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    @display(description="Checklist")
+    def checklist_link(self, obj):
+        url = reverse("admin:exports_monthclose_month", args=[obj.organization_id, f"{obj.period:%Y-%m}"])
+        return format_html('<a href="{}" class="text-primary-600">Checklist →</a>', url)
+
     def get_urls(self):
         wrap = self.admin_site.admin_view
         mine = [
+            path("months/", wrap(self.months_view), name="exports_monthclose_months"),
             path("month/<int:org_id>/<str:period>/", wrap(self.month_view), name="exports_monthclose_month"),
             path("month/<int:org_id>/<str:period>/sign-off/", wrap(require_POST(self.sign_off_view)),
                  name="exports_monthclose_sign_off"),
@@ -79,7 +89,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     def _allowed(self, request, org, capability) -> bool:
         return request.user.is_superuser or org.pk in access_of(request).org_ids_with(capability)
 
-    def changelist_view(self, request, extra_context=None):
+    def months_view(self, request):
         """The month list: the last twelve months per organisation, with their status."""
         closes = {(c.organization_id, c.period): c for c in MonthClose.objects.filter(
             organization__in=self._organizations(request))}

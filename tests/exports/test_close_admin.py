@@ -34,7 +34,7 @@ def as_member(client, org, role):
 
 def test_month_list_and_checklist_page_render_with_drill_downs(client, org, booked):
     viewer = as_member(client, org, Role.VIEWER)
-    months = viewer.get(reverse("admin:exports_monthclose_changelist"))
+    months = viewer.get(reverse("admin:exports_monthclose_months"))
     assert months.status_code == 200 and "Checklist" in months.content.decode()
     page = viewer.get(month_url(org)).content.decode()
     assert "Every approved expense exported" in page and "Statement complete" in page

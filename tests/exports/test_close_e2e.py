@@ -21,7 +21,7 @@ def test_close_section_month_list_checklist_and_sign_off(page, live_server, arti
     records_work_due()
 
     admin_login(page, live_server)
-    page.goto(f"{live_server.url}/admin/exports/monthclose/")
+    page.goto(f"{live_server.url}/admin/exports/monthclose/months/")
     assert page.locator("#close-months").is_visible()
     assert page.locator("nav a, aside a", has_text="Months").first.is_visible()
     page.screenshot(path=os.path.join(artifacts_dir, "close-months.png"), full_page=True)
