@@ -6,8 +6,10 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from import_export.admin import ExportMixin
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter, RelatedDropdownFilter
+from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from expensico_sync.core.admin.confirm import confirmed_action
@@ -18,6 +20,7 @@ from .base import AccountPurpose, CatalogKind, connector_class, connector_for
 from .errors import ConnectorError
 from .models import SECRET_FIELDS, CallLog, Connection
 from .oauth import oauth_authorization_finish, oauth_authorization_start
+from .resources import CallLogResource
 from .services import (
     DEFAULT_NAMES,
     connection_breaker_reset,
@@ -190,8 +193,10 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
 
 
 @admin.register(CallLog)
-class CallLogAdmin(OrgScopedAdmin):
+class CallLogAdmin(ExportMixin, OrgScopedAdmin):
     org_path = "connection__organization"
+    resource_classes = [CallLogResource]
+    export_form_class = ExportForm
     capability = "connections.manage"
     list_display = ("created_at", "connection", "method", "path", "status_badge", "duration_ms", "error_class",
                     "idempotency_key", "request_id")

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from import_export.admin import ExportMixin
 from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import (
     ChoicesDropdownFilter,
@@ -17,11 +18,13 @@ from unfold.contrib.filters.admin import (
     RangeDateTimeFilter,
     RelatedDropdownFilter,
 )
+from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
+from .close.resources import ExportRecordResource, ReviewItemResource
 from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
 from .services import actions as export_services
 from .services import review as review_services
@@ -78,8 +81,10 @@ def _run(request, fn, ok_message):
 
 
 @admin.register(ExportRecord)
-class ExportRecordAdmin(OrgScopedAdmin):
+class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     capability = "exports.run"
+    resource_classes = [ExportRecordResource]
+    export_form_class = ExportForm
     list_display = ("reference", "kind", "status_badge", "warnings_badge", "connection", "employee", "document_date",
                     "attempts", "external_id", "next_attempt_at", "wait_reason")
     list_filter = (("status", ChoicesDropdownFilter), ("kind", ChoicesDropdownFilter),
@@ -188,8 +193,10 @@ class ReviewResolveForm(forms.ModelForm):
 
 
 @admin.register(ReviewItem)
-class ReviewItemAdmin(OrgScopedAdmin):
+class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
     capability = "review.work"
+    resource_classes = [ReviewItemResource]
+    export_form_class = ExportForm
     form = ReviewResolveForm
     list_display = ("record_link", "reason_badge", "severity_badge", "sla", "owner", "short_detail", "fix_link",
                     "resolution")
@@ -416,3 +423,5 @@ class PilotScopeAdmin(OrgScopedAdmin):
     @display(description="Categories")
     def category_count(self, obj):
         return obj.categories.count()
+
+from .close import admin as _close_admin  # noqa: E402, F401  (the Close section registers its admins)

@@ -236,3 +236,5 @@ class ReviewItemViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 router.register("accounting-exports", ExportRecordViewSet, basename="accounting-export")
 router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
+
+from .close import api as _close_api  # noqa: E402, F401  (registers /closes on the same router)

@@ -9,6 +9,7 @@ class ExportsConfig(AppConfig):
         from expensico_sync.core.devstack import devstack_register
 
         from . import alerts, dashboard, receivers, retention  # noqa: F401  (panels, alert kinds and digest sections register on import)
+        from .close import checklist  # noqa: F401  (the built-in close checklist items register on import)
 
         receivers.connect()
         devstack_register("exports.devstack")

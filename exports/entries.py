@@ -70,3 +70,13 @@ def reversal_of(entry: AccountingEntry, *, on: date) -> AccountingEntry:
         reverses=entry.reference, amount=None if entry.amount is None else -entry.amount,
         description=f"Reversal of {entry.reference}",
     )
+
+
+def redated(entry: AccountingEntry, *, on: date, original: date | None = None) -> AccountingEntry:
+    """The same entry posted on `on` because its own period is closed; the memo keeps the date
+    the document really has, so the books show why it landed in another month."""
+    original = original or entry.date
+    if on == entry.date:
+        return entry
+    note = f"(original date {original.isoformat()})"
+    return dataclasses.replace(entry, date=on, description=f"{entry.description} {note}".strip())

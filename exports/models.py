@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from expensico_sync.core.models import Organization
 
@@ -72,6 +73,9 @@ class ExportRecord(models.Model):
     last_error = models.TextField(blank=True, default="")
     warnings = models.JSONField(default=list, blank=True,
                                 help_text="What the vendor warned about when this was last exported")
+    posting_date = models.DateField(
+        null=True, blank=True,
+        help_text="Posted on this day because its own period was closed (the memo keeps the original date)")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     exported_at = models.DateTimeField(null=True, blank=True)
@@ -131,6 +135,7 @@ class ExportAttempt(models.Model):
         OUTCOME_UNKNOWN = "outcome_unknown", "Outcome unknown"
         NEEDS_REVIEW = "needs_review", "Sent to review"
         DRY_RUN = "dry_run", "Dry run (nothing sent)"
+        REDATED = "redated", "Period closed: re-dated into the next open period"
 
     record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="export_attempts")
     number = models.PositiveIntegerField()
@@ -246,7 +251,9 @@ class ReviewItem(models.Model):
 
     @property
     def is_warning(self) -> bool:
-        return self.reason == self.Reason.VENDOR_WARNING
+        """On a booked record a person only acknowledges: a vendor warning, or a flag raised while
+        the record went out anyway (e.g. a possible duplicate under export-and-flag)."""
+        return self.reason == self.Reason.VENDOR_WARNING or self.context.get("flag_only") is True
 
 
 class SyncRun(models.Model):
@@ -320,3 +327,81 @@ class ImportFailureCursor(models.Model):
 
     def __str__(self):
         return f"Import failures of {self.connection_id} since {self.since or 'the start'}"
+
+
+class ClosedPeriodPolicy(models.TextChoices):
+    NEXT_OPEN = "next_open", "Post on the first day of the next open period"
+    HOLD = "hold", "Hold for review"
+
+
+class DuplicatePolicy(models.TextChoices):
+    HOLD = "hold", "Hold for review before export"
+    FLAG = "flag", "Export and flag for review"
+
+
+class ConnectionClosePolicy(models.Model):
+    """What the engine does with a document whose period is closed (at the vendor or by our own
+    close). No row: hold for review."""
+
+    connection = models.OneToOneField("connectors.Connection", on_delete=models.CASCADE,
+                                      related_name="close_policy")
+    closed_period = models.CharField(max_length=12, choices=ClosedPeriodPolicy.choices,
+                                     default=ClosedPeriodPolicy.HOLD)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    def __str__(self):
+        return f"Closed periods of {self.connection_id}: {self.get_closed_period_display()}"
+
+
+class DuplicateSettings(models.Model):
+    """Whether a possible duplicate expense is held before export or exported and flagged.
+    No row: held."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="duplicate_settings")
+    policy = models.CharField(max_length=8, choices=DuplicatePolicy.choices, default=DuplicatePolicy.HOLD)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "duplicate settings"
+
+    def __str__(self):
+        return f"Duplicates in {self.organization}: {self.get_policy_display()}"
+
+
+class MonthClose(models.Model):
+    """One organisation's month: signed off by a finance admin (the month is then locked), reopened
+    only by an owner with a reason. Every change is kept in its history."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        SIGNED_OFF = "signed_off", "Signed off"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="month_closes")
+    period = models.DateField(help_text="The first day of the month")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
+    checklist = models.JSONField(default=list, blank=True, help_text="The checklist as it was at sign-off")
+    signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+")
+    signed_off_by_label = models.CharField(max_length=150, blank=True, default="")
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    comment = models.TextField(blank=True, default="")
+    reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+    reopened_at = models.DateTimeField(null=True, blank=True)
+    reopen_reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "-period"]
+        constraints = [models.UniqueConstraint(fields=["organization", "period"], name="month_close_unique")]
+
+    def __str__(self):
+        return f"{self.period:%Y-%m} · {self.organization} ({self.get_status_display()})"
+
+    @property
+    def locked(self) -> bool:
+        return self.status == self.Status.SIGNED_OFF

@@ -6,7 +6,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
-GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
+# An entry is (title, model label, icon) or, for a model's own page other than its changelist,
+# (title, model label, icon, admin URL name).
+GROUPS: list[tuple[str, list[tuple]]] = [
     ("Setup", [
         ("Organisations", "core.organization", "apartment"),
         ("Members", "core.membership", "group"),
@@ -43,6 +45,12 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
     ("Review", [
         ("Review queue", "exports.reviewitem", "inbox"),
     ]),
+    ("Close", [
+        ("Months", "exports.monthclose", "event_available", "admin:exports_monthclose_months"),
+        ("Signed-off months", "exports.monthclose", "history"),
+        ("Closed-period policies", "exports.connectionclosepolicy", "lock_clock"),
+        ("Duplicate settings", "exports.duplicatesettings", "content_copy"),
+    ]),
     ("Monitoring", [
         ("Webhook deliveries", "source.webhookdelivery", "webhook"),
         ("Pull syncs", "source.pullsync", "cloud_download"),
@@ -58,7 +66,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
 ]
 
 
-def _item(request, title, label, icon):
+def _item(request, title, label, icon, url_name=None):
     try:
         model = apps.get_model(label)
     except (LookupError, ValueError):
@@ -67,7 +75,7 @@ def _item(request, title, label, icon):
     if model_admin is None or not model_admin.has_view_permission(request):
         return None
     try:
-        link = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        link = reverse(url_name or f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     except NoReverseMatch:
         return None
     return {"title": title, "icon": icon, "link": link}

@@ -24,6 +24,8 @@ MATRIX: dict[str, frozenset[Role]] = {
     "exports.run": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
     "review.work": frozenset({Role.OWNER, Role.FINANCE_ADMIN, Role.REVIEWER}),
     "source.manage": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
+    "close.sign_off": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
+    "close.reopen": frozenset({Role.OWNER}),
 }
 
 

@@ -13,7 +13,7 @@ from mappings.resolve import holds_for, resolve
 from mappings.selectors import mapping_snapshot
 from mappings.settings import ConnectionSettings
 
-from ..entries import entry_from_json, reversal_of
+from ..entries import entry_from_json, redated, reversal_of
 from ..models import ExportRecord, Kind, ReviewItem
 
 
@@ -81,6 +81,15 @@ def _hold(document, snapshot) -> tuple[str, str] | None:
 
 
 def record_resolve(*, record: ExportRecord, apply_holds: bool = True) -> Resolution:
+    resolution = _resolve(record, apply_holds)
+    if resolution.entry is not None and record.posting_date:
+        # Its own period was closed: the same document, posted on the next open day.
+        entry = redated(resolution.entry, on=record.posting_date)
+        return Resolution(entry=entry, mapping_version=resolution.mapping_version)
+    return resolution
+
+
+def _resolve(record: ExportRecord, apply_holds: bool) -> Resolution:
     if record.kind == Kind.REVERSAL:
         original = record.reverses
         if not original.entry_preview:

@@ -43,6 +43,13 @@ def review_item_warn(*, record: ExportRecord, warnings: list[str]) -> ReviewItem
                             severity=ReviewItem.Severity.LOW, context={"warnings": list(warnings)})
 
 
+def review_item_flag(*, record: ExportRecord, reason: str, detail: str, context: dict) -> ReviewItem:
+    """A booked record a person should look at (e.g. a possible duplicate under export-and-flag):
+    acknowledged like a vendor warning. Call inside the transaction that exports it."""
+    return review_item_open(record=record, reason=reason, detail=detail, severity=ReviewItem.Severity.LOW,
+                            context={**context, "flag_only": True})
+
+
 def _label(user) -> str:
     return str(getattr(user, "username", "") or user or "system")
 

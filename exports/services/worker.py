@@ -9,6 +9,7 @@ document up by reference before it sends anything again.
 
 import os
 import socket
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
@@ -19,16 +20,17 @@ from django.utils import timezone
 from connectors import errors
 from connectors.base import connector_for
 
+from ..close.periods import locks_shared
 from ..entries import entry_to_json
 from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem
 from ..transitions import CLAIMABLE, Status
-from . import gates
+from . import closing, duplicates, gates
 from .backoff import next_delay
 from .preview import payload_preview
 from .receipts import receipts_complete
-from .records import close_open_reviews
+from .records import close_open_reviews, enqueue_on_commit
 from .resolution import record_resolve, snapshots_shared
-from .review import review_item_open, review_item_warn
+from .review import review_item_flag, review_item_open, review_item_warn
 from .transition import StaleRecord, record_transition
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
@@ -75,7 +77,7 @@ def records_claim_due(*, limit: int = 50) -> list[ExportRecord]:
 
 def records_work_due(*, limit: int = 50) -> dict[str, int]:
     counts: dict[str, int] = {}
-    with snapshots_shared():
+    with snapshots_shared(), locks_shared():
         for record in records_claim_due(limit=limit):
             outcome = record_work(record=record)
             counts[outcome] = counts.get(outcome, 0) + 1
@@ -105,9 +107,10 @@ def _attempt(record, outcome, started, *, error=None, external_id="", request_id
 
 
 def _exported(record, external_id, started, *, outcome=Outcome.EXPORTED, request_id="", counted=True,
-              warnings=(), notes=()):
+              warnings=(), notes=(), flag=None):
     """Booked. Vendor warnings open a review item on the record, which stays exported; notes
-    (informational, e.g. "already reversed") are only kept on the attempt."""
+    (informational, e.g. "already reversed") are only kept on the attempt. `flag` (reason, detail,
+    context): booked anyway, a person should look (one open item per record: a warning wins)."""
     with transaction.atomic():
         record_transition(record=record, to=Status.EXPORTED, external_id=external_id, needs_reconcile=False,
                           next_attempt_at=None, last_error="", warnings=list(warnings),
@@ -116,6 +119,8 @@ def _exported(record, external_id, started, *, outcome=Outcome.EXPORTED, request
                  reconcile=outcome == Outcome.RECONCILED, warnings=warnings, notes=notes)
         if warnings:
             review_item_warn(record=record, warnings=list(warnings))
+        elif flag:
+            review_item_flag(record=record, reason=flag[0], detail=flag[1], context=flag[2])
     return Status.EXPORTED
 
 
@@ -168,6 +173,8 @@ def _failure(record, exc, started):
     if isinstance(exc, errors.AuthExpired):
         return _to_review(record, ReviewItem.Reason.AUTH, str(exc) or "credentials rejected", started,
                           error=exc, counted=True)
+    if isinstance(exc, errors.PeriodClosed):
+        return _period_closed(record, closing.vendor_refusal_decision(record=record, exc=exc), started, error=exc)
     if isinstance(exc, errors.Permanent):
         reason = ReviewItem.Reason.DUPLICATE_CONFLICT if exc.code in ("duplicate", "conflict") \
             else ReviewItem.Reason.VALIDATION
@@ -222,15 +229,24 @@ def _work(record, started):
         return _wait_free_transition(record, moot)
     receipts_complete(record)
 
-    resolution = record_resolve(record=record)
-    fields = {"mapping_version": resolution.mapping_version}
-    if resolution.entry is not None:
-        fields["entry_preview"] = entry_to_json(resolution.entry)
-    ExportRecord.objects.filter(pk=record.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(record, name, value)
+    resolution = _resolve_and_store(record)
     if resolution.entry is None:
         return _to_review(record, resolution.review_reason, resolution.detail, started, context=resolution.context)
+    locked = closing.own_lock_decision(record=record, posting_day=resolution.entry.date)
+    if locked:
+        if locked.redate_on is None:
+            return _period_closed(record, locked, started)
+        # Our own close locked the month: the same document, dated on the next open day.
+        ExportRecord.objects.filter(pk=record.pk).update(posting_date=locked.redate_on)
+        record.posting_date = locked.redate_on
+        resolution = _resolve_and_store(record)
+    flag = None
+    found = duplicates.record_duplicates(record)
+    if found:
+        if duplicates.duplicate_policy(record.organization_id) == duplicates.DuplicatePolicy.HOLD:
+            return _to_review(record, ReviewItem.Reason.POSSIBLE_DUPLICATE, found.detail, started,
+                              context=found.context)
+        flag = (ReviewItem.Reason.POSSIBLE_DUPLICATE, found.detail, found.context)
 
     call_started = timezone.now()
     try:
@@ -243,7 +259,39 @@ def _work(record, started):
     except Exception as exc:  # noqa: BLE001  a bug after sending is indistinguishable from a lost reply
         return _retry(record, errors.OutcomeUnknown(f"{type(exc).__name__}: {exc}"), call_started, unknown=True)
     return _exported(record, result.external_id, call_started, request_id=result.request_id,
-                     warnings=result.warnings, notes=result.notes)
+                     warnings=result.warnings, notes=result.notes, flag=flag)
+
+
+def _period_closed(record, decision, started, *, error=None):
+    """Hold for review, or send again dated on the next open day under a new idempotency key
+    (a refusal booked nothing; see services.closing). Re-dating spends an attempt, so a vendor
+    that keeps refusing ends in review like any other."""
+    if decision.redate_on is None:
+        return _to_review(record, ReviewItem.Reason.PERIOD_CLOSED, decision.detail, started, error=error,
+                          context=decision.context, counted=error is not None)
+    attempts = record.attempts + 1
+    if attempts >= max_attempts():
+        return _to_review(record, ReviewItem.Reason.PERIOD_CLOSED,
+                          f"still refused after re-dating to {decision.redate_on}", started, error=error,
+                          context=decision.context, counted=True)
+    note = f"re-dated to {decision.redate_on.isoformat()} (period closed; new idempotency key)"
+    with transaction.atomic():
+        record_transition(record=record, to=Status.RETRY, attempts=attempts, posting_date=decision.redate_on,
+                          idempotency_key=uuid.uuid4(), next_attempt_at=timezone.now(), last_error=note)
+        _attempt(record, Outcome.REDATED, started, error=error, notes=[note])
+        enqueue_on_commit([record.pk])
+    return Status.RETRY
+
+
+def _resolve_and_store(record):
+    resolution = record_resolve(record=record)
+    fields = {"mapping_version": resolution.mapping_version}
+    if resolution.entry is not None:
+        fields["entry_preview"] = entry_to_json(resolution.entry)
+    ExportRecord.objects.filter(pk=record.pk).update(**fields)
+    for name, value in fields.items():
+        setattr(record, name, value)
+    return resolution
 
 
 def _wait_free_transition(record, moot):

@@ -96,6 +96,13 @@ def _value(name, obj) -> str:
         return str(obj.pk)
     if name == "fmt":
         return "csv"
+    if name == "org_id":          # the close's month pages: organisation × month × connection
+        return str(obj.organization_id)
+    if name == "period":
+        return f"{obj.period:%Y-%m}"
+    if name == "connection_id":
+        return str(Connection.objects.filter(organization_id=obj.organization_id).values_list("pk", flat=True)
+                   .first() or 0)
     raise AssertionError(f"the walk does not know how to fill <{name}> in an admin URL: teach it")
 
 

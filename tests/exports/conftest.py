@@ -1,4 +1,5 @@
 import copy
+import hashlib
 from datetime import date
 
 import pytest
@@ -51,13 +52,13 @@ def vendor(conn):
 
 def expense(eid="exp_1", version=1, amount="115.00", category="TRAVEL", **over):
     data = {
-        "id": eid, "version": version, "type": "expense", "date": "2026-11-02", "merchant": "Careem",
+        "id": eid, "version": version, "type": "expense", "date": "2026-11-02", "merchant": f"Careem {eid}",
         "description": "Taxi to client", "description_ar": None,
         "category": {"id": f"cat_{category.lower()}", "code": category, "name": category.title()},
         "funding_source": "reimbursable", "card": None, "amount": amount, "currency": "SAR",
         "exchange_rate": None, "tax": None, "dimensions": {}, "details": {},
         "receipts": [{"id": f"rcp_{eid}", "filename": "r.pdf", "content_type": "application/pdf", "size": 10,
-                      "sha256": "a" * 64, "url": "https://files.invalid/r.pdf"}],
+                      "sha256": hashlib.sha256(eid.encode()).hexdigest(), "url": "https://files.invalid/r.pdf"}],
         "custom_fields": {},
     }
     data.update(over)

@@ -6,7 +6,15 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from connectors.models import Connection
-from exports.models import ExportRecord, PilotScope, ReviewItem, SyncRun
+from exports.models import (
+    ConnectionClosePolicy,
+    DuplicateSettings,
+    ExportRecord,
+    MonthClose,
+    PilotScope,
+    ReviewItem,
+    SyncRun,
+)
 from tests.registry import isolation_factory
 
 _seq = itertools.count(1)
@@ -43,3 +51,18 @@ def make_sync_run(org) -> SyncRun:
 @isolation_factory(PilotScope)
 def make_pilot_scope(org) -> PilotScope:
     return PilotScope.objects.get_or_create(organization=org)[0]
+
+
+@isolation_factory(MonthClose)
+def make_month_close(org) -> MonthClose:
+    return MonthClose.objects.get_or_create(organization=org, period=date(2026, 1, 1))[0]
+
+
+@isolation_factory(ConnectionClosePolicy)
+def make_close_policy(org) -> ConnectionClosePolicy:
+    return ConnectionClosePolicy.objects.get_or_create(connection=connection_for(org))[0]
+
+
+@isolation_factory(DuplicateSettings)
+def make_duplicate_settings(org) -> DuplicateSettings:
+    return DuplicateSettings.objects.get_or_create(organization=org)[0]

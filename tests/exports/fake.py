@@ -23,6 +23,15 @@ class FakeVendor:
         self.reversals: list[str] = []
         self.warnings: tuple[str, ...] = ()        # returned by every push/reverse: a person must look
         self.notes: tuple[str, ...] = ()           # returned by every reverse: informational
+        self.locked_through = None                 # a date: postings on or before it are refused
+        self.says_period_end = True                # whether the refusal names where the period ends
+        self.keys_refused: list[str] = []          # idempotency keys of refused postings
+
+    def refuse_closed(self, entry, key):
+        if self.locked_through is not None and entry.date <= self.locked_through:
+            self.keys_refused.append(key)
+            end = self.locked_through.isoformat() if self.says_period_end else None
+            raise errors.PeriodClosed(f"period closed through {self.locked_through}", period_end=end, status=400)
 
     def take(self, queue):
         return queue.pop(0) if queue else None
@@ -83,6 +92,7 @@ class FakeConnector(Connector):
             self._store(entry, idempotency_key)
             raise errors.OutcomeUnknown("connection reset after send")
         _raise(fault)
+        v.refuse_closed(entry, idempotency_key)
         if idempotency_key in v.by_key:
             ref = v.by_key[idempotency_key]
             return PushResult(external_id=v.documents[ref]["id"], replayed=True)
@@ -105,6 +115,7 @@ class FakeConnector(Connector):
     def reverse(self, external_id, entry, idempotency_key):
         v = self.vendor
         _raise(v.take(v.faults))
+        v.refuse_closed(entry, idempotency_key)
         for doc in v.documents.values():
             if doc["id"] == external_id:
                 doc["live"] = False

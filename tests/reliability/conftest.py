@@ -98,7 +98,7 @@ def books(org, sandbox):
 
 def expense(eid="exp_1", version=1, amount="115.00", category="TRAVEL", **over):
     data = {
-        "id": eid, "version": version, "type": "expense", "date": "2026-11-02", "merchant": "Careem",
+        "id": eid, "version": version, "type": "expense", "date": "2026-11-02", "merchant": f"Careem {eid}",
         "description": "Taxi to client", "description_ar": None,
         "category": {"id": f"cat_{category.lower()}", "code": category, "name": category.title()},
         "funding_source": "reimbursable", "card": None, "amount": amount, "currency": "SAR",

@@ -1,0 +1,14 @@
+"""CSV/XLSX export of the vendor call log from its admin list (django-import-export).
+
+Without request or response bodies: they are redacted already, but an export leaves the product."""
+
+from import_export import resources
+
+from .models import CallLog
+
+
+class CallLogResource(resources.ModelResource):
+    class Meta:
+        model = CallLog
+        fields = ("id", "connection", "created_at", "method", "path", "status", "duration_ms", "request_id",
+                  "idempotency_key", "error_class", "error_detail", "attempt")

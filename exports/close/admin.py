@@ -1,0 +1,172 @@
+"""The admin's "Close" section: the month list (status per organisation and month), the month's
+checklist page with drill-downs, sign-off (finance admin), reopen (owner, with a reason), the
+evidence pack per connection; and the two policies (closed periods, duplicates)."""
+
+from datetime import date, timedelta
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.views.decorators.http import require_POST
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.decorators import display
+
+from connectors.models import Connection
+from expensico_sync.core.admin.scoping import OrgScopedAdmin, access_of
+from expensico_sync.core.models import Organization
+
+from ..models import ConnectionClosePolicy, DuplicateSettings, MonthClose
+from .evidence import evidence_filename, evidence_pack_build
+from .periods import month_start, next_month
+from .services import CloseError, checklist_compute, month_close_reopen, month_close_sign_off, period_parse
+
+MONTHS_SHOWN = 12
+
+
+def recent_months(today: date, count: int = MONTHS_SHOWN) -> list[date]:
+    months, day = [], month_start(today)
+    for _ in range(count):
+        months.append(day)
+        day = (day - timedelta(days=1)).replace(day=1)
+    return months
+
+
+@admin.register(MonthClose)
+class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
+    org_path = "organization"
+    capability = "close.sign_off"
+    list_display = ("period", "organization", "status", "signed_off_by_label", "signed_off_at", "reopened_at",
+                    "checklist_link")
+    list_filter = ("status",)
+    readonly_fields = [f.name for f in MonthClose._meta.fields]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @display(description="Checklist")
+    def checklist_link(self, obj):
+        url = reverse("admin:exports_monthclose_month", args=[obj.organization_id, f"{obj.period:%Y-%m}"])
+        return format_html('<a href="{}" class="text-primary-600">Checklist →</a>', url)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        mine = [
+            path("months/", wrap(self.months_view), name="exports_monthclose_months"),
+            path("month/<int:org_id>/<str:period>/", wrap(self.month_view), name="exports_monthclose_month"),
+            path("month/<int:org_id>/<str:period>/sign-off/", wrap(require_POST(self.sign_off_view)),
+                 name="exports_monthclose_sign_off"),
+            path("month/<int:org_id>/<str:period>/reopen/", wrap(require_POST(self.reopen_view)),
+                 name="exports_monthclose_reopen"),
+            path("month/<int:org_id>/<str:period>/evidence/<int:connection_id>/", wrap(self.evidence_view),
+                 name="exports_monthclose_evidence"),
+        ]
+        return mine + super().get_urls()
+
+    def _organizations(self, request):
+        qs = Organization.objects.order_by("name")
+        return qs if request.user.is_superuser else qs.filter(pk__in=access_of(request).org_ids)
+
+    def _month(self, request, org_id, period):
+        org = self._organizations(request).filter(pk=org_id).first()
+        if org is None:
+            raise Http404
+        try:
+            return org, period_parse(period)
+        except CloseError as exc:
+            raise Http404 from exc
+
+    def _allowed(self, request, org, capability) -> bool:
+        return request.user.is_superuser or org.pk in access_of(request).org_ids_with(capability)
+
+    def months_view(self, request):
+        """The month list: the last twelve months per organisation, with their status."""
+        closes = {(c.organization_id, c.period): c for c in MonthClose.objects.filter(
+            organization__in=self._organizations(request))}
+        rows = [{"organization": org, "period": month, "close": closes.get((org.pk, month)),
+                 "url": reverse("admin:exports_monthclose_month", args=[org.pk, f"{month:%Y-%m}"])}
+                for org in self._organizations(request) for month in recent_months(timezone.localdate())]
+        context = {**self.admin_site.each_context(request), "title": "Close: months", "opts": self.model._meta,
+                   "rows": rows}
+        return TemplateResponse(request, "exports/admin/close_months.html", context)
+
+    def month_view(self, request, org_id, period):
+        org, first = self._month(request, org_id, period)
+        close = MonthClose.objects.filter(organization=org, period=first).first()
+        signed = close is not None and close.locked
+        context = {
+            **self.admin_site.each_context(request), "title": f"Close {first:%B %Y} · {org}", "opts": self.model._meta,
+            "organization": org, "period": first, "period_key": f"{first:%Y-%m}", "close": close, "signed": signed,
+            "items": close.checklist if signed else checklist_compute(organization=org, period=first),
+            "can_sign": not signed and self._allowed(request, org, "close.sign_off"),
+            "can_reopen": signed and self._allowed(request, org, "close.reopen"),
+            "connections": Connection.objects.filter(organization=org).order_by("name"),
+            "history": close.history.order_by("-history_id")[:20] if close else [],
+            "next_period": f"{next_month(first):%Y-%m}",
+        }
+        context["all_ok"] = all(item["ok"] for item in context["items"])
+        return TemplateResponse(request, "exports/admin/close_month.html", context)
+
+    def _back(self, org, first):
+        return redirect(reverse("admin:exports_monthclose_month", args=[org.pk, f"{first:%Y-%m}"]))
+
+    def sign_off_view(self, request, org_id, period):
+        org, first = self._month(request, org_id, period)
+        if not self._allowed(request, org, "close.sign_off"):
+            raise PermissionDenied
+        try:
+            month_close_sign_off(organization=org, period=first, by=request.user,
+                                 comment=request.POST.get("comment", ""))
+            messages.success(request, f"{first:%B %Y} is signed off and locked.")
+        except CloseError as exc:
+            messages.error(request, str(exc))
+        return self._back(org, first)
+
+    def reopen_view(self, request, org_id, period):
+        org, first = self._month(request, org_id, period)
+        if not self._allowed(request, org, "close.reopen"):
+            raise PermissionDenied
+        close = MonthClose.objects.filter(organization=org, period=first).first()
+        if close is None:
+            raise Http404
+        try:
+            month_close_reopen(close=close, by=request.user, reason=request.POST.get("reason", ""))
+            messages.success(request, f"{first:%B %Y} is reopened.")
+        except CloseError as exc:
+            messages.error(request, str(exc))
+        return self._back(org, first)
+
+    def evidence_view(self, request, org_id, period, connection_id):
+        org, first = self._month(request, org_id, period)
+        connection = Connection.objects.filter(organization=org, pk=connection_id).first()
+        if connection is None:
+            raise Http404
+        response = HttpResponse(evidence_pack_build(connection=connection, period=first),
+                                content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{evidence_filename(connection, first)}"'
+        return response
+
+
+@admin.register(ConnectionClosePolicy)
+class ConnectionClosePolicyAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
+    org_path = "connection__organization"
+    capability = "connections.manage"
+    list_display = ("connection", "closed_period", "updated_at")
+    list_select_related = ("connection",)
+
+
+@admin.register(DuplicateSettings)
+class DuplicateSettingsAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
+    org_path = "organization"
+    capability = "exports.run"
+    list_display = ("organization", "policy", "updated_at")

@@ -1,0 +1,184 @@
+"""/api/v1/closes: a month's checklist and sign-off, reopen, and the evidence pack (zip).
+
+Viewers read (and download the pack), finance admins sign off, owners reopen. Thin: parse, call
+one service, render."""
+
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.response import Response
+
+from connectors.models import Connection
+from expensico_sync.core.api.authentication import principal_of
+from expensico_sync.core.api.router import router
+from expensico_sync.core.api.schema import error_response
+from expensico_sync.core.api.scoping import OrgScopedViewSetMixin
+from expensico_sync.core.models import Organization
+from expensico_sync.core.selectors import organizations_with_capability
+
+from ..models import MonthClose
+from .evidence import evidence_filename, evidence_pack_build
+from .services import CloseError, checklist_compute, month_close_reopen, month_close_sign_off, period_parse
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The month is not in a state that allows this."
+    default_code = "conflict"
+
+
+def _refused(exc: CloseError):
+    if exc.code.startswith("not_") or exc.code == "checklist_incomplete":
+        return Conflict(str(exc), code=exc.code)
+    return ValidationError({exc.field: [str(exc)]}, code=exc.code)
+
+
+class ChecklistRowSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    ok = serializers.BooleanField()
+    summary = serializers.CharField()
+    count = serializers.IntegerField()
+    url = serializers.CharField(allow_blank=True)
+    details = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-(0[1-9]|1[0-2])$", "example": "2026-11"})
+class MonthField(serializers.Field):
+    """A month as YYYY-MM (stored as its first day)."""
+
+    def to_representation(self, value):
+        return f"{value:%Y-%m}"
+
+
+class MonthCloseSerializer(serializers.ModelSerializer):
+    period = MonthField(read_only=True)
+    signed_off_by = serializers.CharField(source="signed_off_by_label", read_only=True)
+    reopened_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    checklist = serializers.SerializerMethodField()
+
+    class Meta:
+        model = MonthClose
+        fields = ["id", "organization", "period", "status", "checklist", "signed_off_by", "signed_off_at", "comment",
+                  "reopened_by", "reopened_at", "reopen_reason", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    @extend_schema_field(ChecklistRowSerializer(many=True))
+    def get_checklist(self, close) -> list[dict]:
+        """As signed when the month is signed off; computed now while it is open."""
+        if close.locked or not self.context.get("live_checklist"):
+            return close.checklist
+        return checklist_compute(organization=close.organization, period=close.period)
+
+
+class SignOffSerializer(serializers.Serializer):
+    organization = serializers.PrimaryKeyRelatedField(queryset=Organization.objects.none(),
+                                                      help_text="Organisation id")
+    period = serializers.CharField(help_text="The month to sign off, YYYY-MM")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=4000)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:   # the schema generator builds it without one
+            self.fields["organization"].queryset = organizations_with_capability(principal_of(request),
+                                                                                 "close.sign_off")
+
+    def validate_period(self, value):
+        try:
+            return period_parse(value)
+        except CloseError as exc:
+            raise serializers.ValidationError(str(exc), code="invalid_period") from exc
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=4000, help_text="Why the month is reopened (required)")
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Month closes with their status and signed checklist",
+                       parameters=[OpenApiParameter("period", str, description="YYYY-MM")]),
+    retrieve=extend_schema(summary="A month close with its checklist (live while open, as signed once signed off)"),
+)
+class MonthCloseViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                        viewsets.GenericViewSet):
+    queryset = MonthClose.objects.select_related("organization", "reopened_by").order_by("-period", "id")
+    serializer_class = MonthCloseSerializer
+    filterset_fields = ["status", "organization"]
+    org_path = "organization"
+
+    @property
+    def capability(self):
+        return "close.reopen" if getattr(self, "action", None) == "reopen" else "close.sign_off"
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        period = self.request.query_params.get("period") if self.action == "list" else None
+        if period:
+            try:
+                qs = qs.filter(period=period_parse(period))
+            except CloseError as exc:
+                raise ValidationError({"period": [str(exc)]}, code="invalid_period") from exc
+        return qs
+
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "live_checklist": self.action != "list"}
+
+    @extend_schema(summary="Sign a month off (finance_admin): the checklist must be all ok; the month is then locked",
+                   request=SignOffSerializer,
+                   responses={201: MonthCloseSerializer,
+                              409: error_response("Already signed off (`not_open`) or the checklist is not complete "
+                                                  "(`checklist_incomplete`)")})
+    def create(self, request):
+        body = SignOffSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        try:
+            close = month_close_sign_off(by=principal_of(request), **body.validated_data)
+        except CloseError as exc:
+            raise _refused(exc) from exc
+        return Response(MonthCloseSerializer(close).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Reopen a signed-off month (owner only, with a reason)", request=ReopenSerializer,
+                   responses={200: MonthCloseSerializer, 409: error_response("Not signed off (`not_signed_off`)")})
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        close = self.get_object()
+        body = ReopenSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            close = month_close_reopen(close=close, by=principal_of(request), **body.validated_data)
+        except CloseError as exc:
+            raise _refused(exc) from exc
+        return Response(MonthCloseSerializer(close).data)
+
+    @extend_schema(summary="The evidence pack of this month for one connection (zip with manifest.json)",
+                   parameters=[OpenApiParameter("connection", int, description="Connection id; optional when the "
+                                                "organisation has exactly one")],
+                   responses={(200, "application/zip"): OpenApiTypes.BINARY,
+                              400: error_response("`connection` missing or not of this organisation")})
+    @action(detail=True, methods=["get"])
+    def evidence(self, request, pk=None):
+        close = self.get_object()
+        connection = _connection_of(close, request.query_params.get("connection"))
+        blob = evidence_pack_build(connection=connection, period=close.period)
+        response = HttpResponse(blob, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{evidence_filename(connection, close.period)}"'
+        return response
+
+
+def _connection_of(close: MonthClose, value) -> Connection:
+    connections = Connection.objects.filter(organization_id=close.organization_id)
+    if value in (None, ""):
+        if connections.count() == 1:
+            return connections.get()
+        raise ValidationError({"connection": ["this organisation has several connections: name one"]},
+                              code="required")
+    if not str(value).isdigit() or not connections.filter(pk=int(value)).exists():
+        raise ValidationError({"connection": [f"no connection {value!r} in this organisation"]}, code="invalid")
+    return connections.get(pk=int(value))
+
+
+router.register("closes", MonthCloseViewSet, basename="month-close")

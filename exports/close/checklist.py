@@ -1,0 +1,115 @@
+"""The built-in checklist items of a month's close (registered with `@checklist_item`).
+
+Each looks at the organisation's documents dated in the month, across every connection, and
+links to the admin list that shows what is not ok."""
+
+from datetime import date, timedelta
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from ..models import ExportRecord, Kind, ReviewItem
+from ..transitions import Status
+from .periods import next_month
+from .registry import ItemResult, checklist_item
+
+UNSETTLED = (Status.PENDING, Status.RETRY, Status.IN_PROGRESS, Status.OUTCOME_UNKNOWN)
+
+
+def month_range(period: date) -> tuple[date, date]:
+    return period, next_month(period) - timedelta(days=1)
+
+
+def _url(name: str, **params) -> str:
+    return f"{reverse(name)}?{urlencode(params)}" if params else reverse(name)
+
+
+def _records_url(period, **params) -> str:
+    first, last = month_range(period)
+    return _url("admin:exports_exportrecord_changelist", document_date_from=first.isoformat(),
+                document_date_to=last.isoformat(), **params)
+
+
+def _reviews_url(**params) -> str:
+    return _url("admin:exports_reviewitem_changelist", **params)
+
+
+def _result(bad: list[str], ok: str, not_ok: str, url: str) -> ItemResult:
+    if not bad:
+        return ItemResult(ok=True, summary=ok)
+    return ItemResult(ok=False, summary=not_ok.format(n=len(bad)), count=len(bad), url=url,
+                      details=tuple(sorted(bad)[:50]))
+
+
+def _expenses(organization, period):
+    from expensico_sync.source.models import Expense
+    return Expense.objects.filter(organization=organization, status=Expense.Status.APPROVED,
+                                  date__range=month_range(period))
+
+
+def _connections(organization) -> int:
+    return organization.connections.count()
+
+
+@checklist_item("expenses_settled", "Every approved expense exported, held with an open reason, or reversed",
+                order=10)
+def expenses_settled(organization, period) -> ItemResult:
+    expenses = _expenses(organization, period)
+    in_flight = ExportRecord.objects.filter(organization=organization, kind=Kind.EXPENSE, status__in=UNSETTLED,
+                                            expense__in=expenses).values_list("source_id", flat=True)
+    # No record in some connection: never picked up (or a connection added since).
+    missing = expenses.annotate(n=Count("export_records__connection", distinct=True)).filter(
+        n__lt=_connections(organization)).values_list("expensico_id", flat=True)
+    bad = sorted(set(in_flight) | set(missing))
+    return _result(bad, "Every approved expense is booked, held with a reason, or reversed",
+                   "{n} approved expenses not exported yet", _records_url(period, status__exact=Status.PENDING))
+
+
+@checklist_item("review_sla", "No review item past its SLA", order=20)
+def review_sla(organization, period) -> ItemResult:
+    first, last = month_range(period)
+    late = ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True,
+                                     sla_due_at__lt=timezone.now(), record__document_date__range=(first, last))
+    bad = [f"{item.record.reference}: {item.get_reason_display()}" for item in late.select_related("record")]
+    return _result(bad, "No open review item is past its SLA", "{n} review items past their SLA",
+                   _reviews_url())
+
+
+@checklist_item("receipts", "No missing receipts without an explanation", order=30)
+def receipts(organization, period) -> ItemResult:
+    # Mileage, per diem and honoraria carry no receipt. An explanation is a note a person left
+    # when resolving a review item of the expense (e.g. the missing-receipt hold).
+    explained = ReviewItem.objects.filter(organization=organization, resolved_at__isnull=False).exclude(
+        resolution_note="").values("record__expense_id")
+    missing = _expenses(organization, period).filter(type="expense", receipts__isnull=True).exclude(
+        pk__in=explained).values_list("expensico_id", flat=True)
+    return _result(list(missing), "Every expense has its receipt or an explanation",
+                   "{n} expenses without a receipt or an explanation",
+                   _reviews_url(reason__exact=ReviewItem.Reason.MISSING_RECEIPT))
+
+
+@checklist_item("mappings", "No unmapped categories", order=40)
+def mappings(organization, period) -> ItemResult:
+    first, last = month_range(period)
+    gaps = ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True,
+                                     reason=ReviewItem.Reason.MAPPING_GAP,
+                                     record__document_date__range=(first, last))
+    keys = {f"{i['kind']} {i['key']}" for item in gaps for i in item.context.get("items", ()) if "key" in i}
+    bad = sorted(keys) or [item.record.reference for item in gaps.select_related("record")]
+    return _result(bad, "Every category of the month is mapped", "{n} unmapped categories or mappings",
+                   _reviews_url(reason__exact=ReviewItem.Reason.MAPPING_GAP))
+
+
+@checklist_item("statement", "Statement complete", order=50)
+def statement(organization, period) -> ItemResult:
+    from expensico_sync.source.models import BankStatementLine
+    lines = BankStatementLine.objects.filter(organization=organization, date__range=month_range(period))
+    unbooked = lines.filter(Q(export_records__status__in=UNSETTLED)).values_list("expensico_id", flat=True)
+    missing = lines.annotate(n=Count("export_records__connection", distinct=True)).filter(
+        n__lt=_connections(organization)).values_list("expensico_id", flat=True)
+    bad = sorted(set(unbooked) | set(missing))
+    return _result(bad, f"All {lines.count()} statement lines of the month are booked",
+                   "{n} statement lines not booked yet",
+                   _records_url(period, kind__exact=Kind.STATEMENT_TRANSACTION, status__exact=Status.PENDING))

@@ -1,0 +1,89 @@
+"""A month's close: compute its checklist, sign it off (the month is then locked), reopen it.
+
+Who may do what is the caller's check (capabilities `close.sign_off`, `close.reopen`); these
+services refuse what no role may do: signing off with an item not ok, reopening without a reason."""
+
+import re
+from dataclasses import asdict
+from datetime import date
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..models import MonthClose
+from ..services.review import _label, _user_or_none
+from . import checklist as _builtin  # noqa: F401  (registers the built-in items)
+from .registry import checklist_items
+
+
+class CloseError(Exception):
+    """A close action refused; `code` is stable for API clients, `field` names the input."""
+
+    def __init__(self, detail: str, *, code: str = "invalid", field: str = "non_field_errors"):
+        super().__init__(detail)
+        self.code = code
+        self.field = field
+
+
+PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+def period_parse(value) -> date:
+    """"YYYY-MM" (or a date) → the first day of that month; a clear error naming `period` else."""
+    if isinstance(value, date):
+        return value.replace(day=1)
+    match = PERIOD.match(str(value or "").strip())
+    if not match:
+        raise CloseError(f"period must be a month as YYYY-MM, got {value!r}", field="period")
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def checklist_compute(*, organization, period: date) -> list[dict]:
+    """Every registered item for the month, in order, as plain data (stored at sign-off)."""
+    rows = []
+    for item in checklist_items():
+        result = item.compute(organization, period)
+        rows.append({"key": item.key, "label": item.label, **asdict(result), "details": list(result.details)})
+    return rows
+
+
+def month_close_get(*, organization, period: date) -> MonthClose:
+    close, _ = MonthClose.objects.get_or_create(organization=organization, period=period)
+    return close
+
+
+@transaction.atomic
+def month_close_sign_off(*, organization, period: date, by, comment: str = "") -> MonthClose:
+    close = month_close_get(organization=organization, period=period)
+    close = MonthClose.objects.select_for_update().get(pk=close.pk)
+    if close.locked:
+        raise CloseError(f"{period:%Y-%m} is already signed off", code="not_open")
+    rows = checklist_compute(organization=organization, period=period)
+    failing = [row["label"] for row in rows if not row["ok"]]
+    if failing:
+        raise CloseError(f"the checklist is not complete: {'; '.join(failing)}", code="checklist_incomplete")
+    close.status = MonthClose.Status.SIGNED_OFF
+    close.checklist = rows
+    close.signed_off_by = _user_or_none(by)
+    close.signed_off_by_label = _label(by)
+    close.signed_off_at = timezone.now()
+    close.comment = comment
+    close._change_reason = "signed off"
+    close.save()
+    return close
+
+
+@transaction.atomic
+def month_close_reopen(*, close: MonthClose, by, reason: str) -> MonthClose:
+    close = MonthClose.objects.select_for_update().get(pk=close.pk)
+    if not close.locked:
+        raise CloseError(f"{close.period:%Y-%m} is not signed off", code="not_signed_off")
+    if not (reason or "").strip():
+        raise CloseError("reopening a month needs a reason", field="reason")
+    close.status = MonthClose.Status.OPEN
+    close.reopened_by = _user_or_none(by)
+    close.reopened_at = timezone.now()
+    close.reopen_reason = reason.strip()
+    close._change_reason = f"reopened: {reason.strip()}"
+    close.save()
+    return close

@@ -1,0 +1,57 @@
+"""What the engine does with a document whose period is closed: the vendor refused it
+(`PeriodClosed`) or our own close locked its month. The connection's policy decides: hold it for
+review, or post it on the next open day (the memo keeps the original date).
+
+Exactly once still holds when re-dating: a refusal booked nothing, so the re-dated document is a
+new send under a new idempotency key (a vendor that remembers keys would otherwise answer the
+new body with the old refusal) and the same reference, which the vendor never accepted."""
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from connectors.errors import PeriodClosed
+
+from ..close.periods import closed_period_policy, month_locked, next_open_day, vendor_reopen_day
+from ..models import ClosedPeriodPolicy, ExportRecord
+
+
+@dataclass(frozen=True)
+class PeriodDecision:
+    redate_on: date | None = None     # post on this day instead
+    detail: str = ""                  # hold for review with this detail (when redate_on is None)
+    context: dict = field(default_factory=dict)
+
+
+def _posting_day(record: ExportRecord) -> date | None:
+    preview = record.entry_preview or {}
+    if preview.get("date"):
+        return date.fromisoformat(preview["date"])
+    return record.posting_date or record.document_date
+
+
+def own_lock_decision(*, record: ExportRecord, posting_day: date) -> PeriodDecision | None:
+    """None when `posting_day` is in a month our own close has not locked."""
+    if not month_locked(organization_id=record.organization_id, day=posting_day):
+        return None
+    context = {"closed_by": "close", "period": f"{posting_day:%Y-%m}", "date": posting_day.isoformat()}
+    if closed_period_policy(record.connection) == ClosedPeriodPolicy.NEXT_OPEN:
+        day = next_open_day(organization_id=record.organization_id, after=posting_day)
+        return PeriodDecision(redate_on=day, context=context)
+    return PeriodDecision(detail=f"{posting_day:%Y-%m} is signed off: a late change to a closed month is held "
+                                 f"(connection policy: hold for review)", context=context)
+
+
+def vendor_refusal_decision(*, record: ExportRecord, exc: PeriodClosed) -> PeriodDecision:
+    refused_on = _posting_day(record)
+    context = {"closed_by": "vendor", "period_end": exc.period_end or "",
+               "date": refused_on.isoformat() if refused_on else "", "message": exc.message}
+    if refused_on and closed_period_policy(record.connection) == ClosedPeriodPolicy.NEXT_OPEN:
+        day = vendor_reopen_day(organization_id=record.organization_id, refused_on=refused_on,
+                                period_end=exc.period_end)
+        if day is not None:
+            return PeriodDecision(redate_on=day, context=context)
+        return PeriodDecision(detail=f"the vendor's period is closed for {refused_on} and no open period was "
+                                     f"found within a year: {exc.message}", context=context)
+    return PeriodDecision(detail=f"the vendor's period is closed{f' through {exc.period_end}' if exc.period_end else ''}"
+                                 f" for {refused_on or 'this date'}: {exc.message} (connection policy: hold for review)",
+                          context=context)

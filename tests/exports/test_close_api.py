@@ -1,0 +1,102 @@
+"""/api/v1/closes: viewers read, finance admins sign off, owners reopen; the evidence pack is a zip."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+
+from expensico_sync.core.roles import Role
+from expensico_sync.core.services import api_key_create
+from exports.models import MonthClose
+from exports.services.worker import records_work_due
+
+from .conftest import approve, expense, make_connection
+
+pytestmark = pytest.mark.django_db
+LIST = "/api/v1/closes"
+
+
+def client_as(client, org, role):
+    _, key = api_key_create(organization=org, role=role, name=f"k-{role}")
+    client.defaults["HTTP_AUTHORIZATION"] = f"Api-Key {key}"
+    return client
+
+
+def sign(api, org, period="2026-11", **extra):
+    return api.post(LIST, {"organization": org.pk, "period": period, **extra}, content_type="application/json")
+
+
+def test_finance_admin_signs_off_and_the_signed_checklist_is_served(client, org, conn, vendor):
+    approve(org, expense("exp_1"))
+    records_work_due()
+    api = client_as(client, org, Role.FINANCE_ADMIN)
+    response = sign(api, org, comment="November closed")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["period"] == "2026-11" and body["status"] == "signed_off" and body["comment"] == "November closed"
+    assert [row["key"] for row in body["checklist"]][:2] == ["expenses_settled", "review_sla"]
+    assert api.get(LIST, {"period": "2026-11"}).json()["results"][0]["id"] == body["id"]
+    assert sign(api, org).status_code == 409
+
+
+def test_sign_off_is_refused_while_the_checklist_is_not_complete(client, org, conn, vendor):
+    approve(org, expense("exp_1"))
+    response = sign(client_as(client, org, Role.FINANCE_ADMIN), org)
+    assert response.status_code == 409
+    assert response.json()["errors"][0]["code"] == "checklist_incomplete"
+
+
+def test_bad_period_names_the_field(client, org):
+    response = sign(client_as(client, org, Role.FINANCE_ADMIN), org, period="November")
+    assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "period"
+
+
+def test_viewer_reads_but_cannot_sign_and_finance_admin_cannot_reopen(client, org, conn):
+    close = MonthClose.objects.create(organization=org, period="2026-11-01", status="signed_off")
+    viewer = client_as(client, org, Role.VIEWER)
+    assert viewer.get(f"{LIST}/{close.pk}").status_code == 200
+    assert sign(viewer, org, period="2026-10").status_code in (400, 403)
+    admin = client_as(client, org, Role.FINANCE_ADMIN)
+    assert admin.post(f"{LIST}/{close.pk}/reopen", {"reason": "x"}, content_type="application/json").status_code == 403
+
+
+def test_owner_reopens_with_a_reason(client, org, conn):
+    close = MonthClose.objects.create(organization=org, period="2026-11-01", status="signed_off")
+    owner = client_as(client, org, Role.OWNER)
+    missing = owner.post(f"{LIST}/{close.pk}/reopen", {}, content_type="application/json")
+    assert missing.status_code == 400 and missing.json()["errors"][0]["attr"] == "reason"
+    body = owner.post(f"{LIST}/{close.pk}/reopen", {"reason": "late invoice"}, content_type="application/json").json()
+    assert body["status"] == "open" and body["reopen_reason"] == "late invoice"
+
+
+def test_evidence_is_a_zip_whose_manifest_verifies(client, org, conn, vendor):
+    approve(org, expense("exp_1"))
+    records_work_due()
+    close = MonthClose.objects.create(organization=org, period="2026-11-01")
+    response = client_as(client, org, Role.VIEWER).get(f"{LIST}/{close.pk}/evidence")
+    assert response.status_code == 200 and response["Content-Type"] == "application/zip"
+    assert "2026-11.zip" in response["Content-Disposition"]
+    pack = zipfile.ZipFile(io.BytesIO(response.content))
+    manifest = json.loads(pack.read("manifest.json"))
+    for name, digest in manifest["files"].items():
+        assert hashlib.sha256(pack.read(name)).hexdigest() == digest
+
+
+def test_evidence_needs_the_connection_named_when_there_are_several(client, org, conn):
+    other = make_connection(org, name="Second books")
+    close = MonthClose.objects.create(organization=org, period="2026-11-01")
+    api = client_as(client, org, Role.VIEWER)
+    response = api.get(f"{LIST}/{close.pk}/evidence")
+    assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "connection"
+    assert api.get(f"{LIST}/{close.pk}/evidence", {"connection": other.pk}).status_code == 200
+
+
+def test_another_organisations_close_is_invisible(client, org, conn):
+    from expensico_sync.core.models import Organization
+    stranger = Organization.objects.create(slug="other", name="Other")
+    close = MonthClose.objects.create(organization=stranger, period="2026-11-01")
+    api = client_as(client, org, Role.OWNER)
+    assert api.get(f"{LIST}/{close.pk}").status_code == 404
+    assert sign(api, stranger).status_code == 400
