@@ -137,6 +137,9 @@ class Connector(ABC):
     label: str = ""
     # True for vendors that book in a later job: the engine then polls `import_failures()`.
     polls_import_failures: bool = False
+    # Requests a month included in the vendor's price, where the vendor bills beyond it (Xledger).
+    monthly_request_allowance: int | None = None
+    request_price: tuple[Decimal, str] | None = None   # (price of one billed request, currency)
     # True for connectors that implement `read_back` (verification and reconciliation use it).
     reads_back: bool = False
     # Vendor requests that one month's read-back may spend before a person confirms it (Xledger

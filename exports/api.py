@@ -238,3 +238,4 @@ router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
 
 from .close import api as _close_api  # noqa: E402, F401  (registers /closes on the same router)
+from . import metrics_api as _metrics_api  # noqa: E402, F401  (registers /metrics on the same router)

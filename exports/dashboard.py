@@ -56,3 +56,42 @@ def exports_panel(request, org_ids):
     chart = {"labels": [d.strftime("%d %b") for d in days], "datasets": datasets}
     return {"kpis": kpis, "charts": [{"title": "Export records per day, by status", "type": "bar",
                                       "data": json.dumps(chart)}]}
+
+
+@register_panel
+def value_panel(request, org_ids):
+    """This month's value: sync rate per system, hours saved, exceptions and vendor request cost."""
+    from expensico_sync.core.models import Organization
+
+    from .metrics import Period, month_metrics
+
+    period = Period(timezone.localdate().replace(day=1))
+    months = [month_metrics(org, period) for org in Organization.objects.filter(pk__in=org_ids)]
+    if not months:
+        return {}
+    documents = sum(s["documents"] for m in months for s in m["systems"].values())
+    exported = sum(s["exported"] for m in months for s in m["systems"].values())
+    hours = sum(float(m["time_saved"]["hours"]) for m in months)
+    exceptions = sum(e["count"] for m in months for e in m["exceptions"])
+    billed = [(r["cost"], r["currency"]) for m in months for r in m["vendor_requests"] if r["cost"] and r["billed"]]
+    kpis = [
+        {"title": f"Sync rate ({period.start:%b %Y})", "value": f"{100 * exported / documents:.1f}%" if documents else "–",
+         "footer": f"{exported:,} of {documents:,} documents of the month booked",
+         "href": reverse("admin:exports_exportrecord_changelist")},
+        {"title": "Time saved", "value": f"{hours:,.1f} h",
+         "footer": f"booked without a person × {months[0]['time_saved']['minutes_per_document']} min each"},
+        {"title": "Exceptions this month", "value": f"{exceptions:,}",
+         "footer": ", ".join(f"{e['label']} {e['count']}" for e in months[0]["exceptions"][:3]) or "none",
+         "href": reverse("admin:exports_reviewitem_changelist")},
+        {"title": "Billed vendor requests", "value": ", ".join(f"{c} {cur}" for c, cur in billed) or "0",
+         "footer": "requests beyond the vendor's monthly allowance"},
+    ]
+    systems = sorted({name for m in months for name in m["systems"]})
+    chart = {"labels": systems, "datasets": [
+        {"label": "Booked", "backgroundColor": COLOURS[Status.EXPORTED],
+         "data": [sum(m["systems"].get(s, {}).get("exported", 0) for m in months) for s in systems]},
+        {"label": "Not booked yet", "backgroundColor": COLOURS[Status.PENDING],
+         "data": [sum(m["systems"].get(s, {}).get("documents", 0) - m["systems"].get(s, {}).get("exported", 0)
+                      for m in months) for s in systems]}]}
+    return {"kpis": kpis, "charts": [{"title": f"Documents of {period.start:%B %Y} by system", "type": "bar",
+                                      "data": json.dumps(chart)}]}

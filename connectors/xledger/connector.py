@@ -45,7 +45,7 @@ from . import (
 )
 from .client import XledgerClient
 from .readback import XledgerReadBack
-from .selectors import INCLUDED_REQUESTS, requests_this_month
+from .selectors import INCLUDED_REQUESTS, PRICE_PER_REQUEST, requests_this_month
 
 ACCOUNT_CODES = {AccountPurpose.EMPLOYEE_CLAIMS: range(2940, 2990), AccountPurpose.EMPLOYEES_BALANCE: range(1580, 1600)}
 LEDGER_TYPES = {AccountPurpose.EMPLOYEE_CLAIMS: "LIABILITY", AccountPurpose.EMPLOYEES_BALANCE: "ASSET"}
@@ -86,6 +86,8 @@ class XledgerConnector(Connector):
     system = "xledger"
     label = "Xledger"
     polls_import_failures = True     # vouchers are booked by a later import job that may reject them
+    monthly_request_allowance = INCLUDED_REQUESTS
+    request_price = (PRICE_PER_REQUEST, "GBP")
 
     def __init__(self, connection):
         super().__init__(connection)
