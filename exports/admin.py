@@ -425,3 +425,4 @@ class PilotScopeAdmin(OrgScopedAdmin):
         return obj.categories.count()
 
 from .close import admin as _close_admin  # noqa: E402, F401  (the Close section registers its admins)
+from .reports import admin as _reports_admin  # noqa: E402, F401  (scheduled reports)

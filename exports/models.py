@@ -405,3 +405,6 @@ class MonthClose(models.Model):
     @property
     def locked(self) -> bool:
         return self.status == self.Status.SIGNED_OFF
+
+
+from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)
