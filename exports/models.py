@@ -75,6 +75,10 @@ class ExportRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     exported_at = models.DateTimeField(null=True, blank=True)
+    # Verification (exports/reconcile/verify.py): the vendor's copy read back and found as booked.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    vendor_hash = models.CharField(max_length=64, blank=True, default="",
+                                   help_text="SHA-256 of the vendor's copy (canonical JSON) when verified")
 
     class Meta:
         ordering = ["-id"]
@@ -246,7 +250,8 @@ class ReviewItem(models.Model):
 
     @property
     def is_warning(self) -> bool:
-        return self.reason == self.Reason.VENDOR_WARNING
+        """Items that sit on a booked record: a person only acknowledges them."""
+        return self.reason in (self.Reason.VENDOR_WARNING, self.Reason.VENDOR_MISMATCH)
 
 
 class SyncRun(models.Model):
@@ -320,3 +325,6 @@ class ImportFailureCursor(models.Model):
 
     def __str__(self):
         return f"Import failures of {self.connection_id} since {self.since or 'the start'}"
+
+
+from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
