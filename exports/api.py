@@ -236,3 +236,6 @@ class ReviewItemViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
 router.register("accounting-exports", ExportRecordViewSet, basename="accounting-export")
 router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
+
+# Reconciliations register on the same router (exports/reconcile/api.py).
+from .reconcile import api as _reconcile_api  # noqa: E402, F401
