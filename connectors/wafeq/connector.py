@@ -2,7 +2,8 @@
 
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import date
 
 from ..base import (
     AccountPurpose,
@@ -12,6 +13,7 @@ from ..base import (
     CheckResult,
     Connector,
     PushResult,
+    ReadBackPage,
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind
@@ -19,6 +21,7 @@ from ..errors import Permanent
 from ..receipts import receipt_files
 from . import schema
 from .client import WafeqClient
+from .readback import WafeqReadBack
 
 log = logging.getLogger(__name__)
 NAMESPACE = uuid.UUID("6f1c1f0e-3b7a-4f57-9a47-7c0b8f1d2e55")
@@ -51,6 +54,7 @@ def _bank_item(row: dict) -> CatalogItem:
 class WafeqConnector(Connector):
     system = "wafeq"
     label = "Wafeq"
+    reads_back = True
     # API and OAuth (authorize/token/revoke) hosts, vendor-apis/wafeq.md §1 and §2.2.
 
     def __init__(self, connection):
@@ -193,6 +197,14 @@ class WafeqConnector(Connector):
                                                     amount=str(row["amount"]))
                         remaining.remove(ref)
         return found
+
+    # read_back ------------------------------------------------------------------------
+    def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
+                  references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
+        base = self.connection.settings.get("base_currency") or self.connection.organization.base_currency
+        reader = WafeqReadBack(self.client, bank_account=self.connection.funding_bank_account or None,
+                               base_currency=base)
+        return reader.pages(date_from=date_from, date_to=date_to, references=references)
 
     # reverse --------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:

@@ -5,6 +5,15 @@ absolute links, drf-standardized-errors bodies (`validation_error` naming the fi
 `X-Wafeq-Idempotency-Key` replay cache (2xx only, per credential, `X-Wafeq-Idempotent-Replayed`),
 authorization code + PKCE, and the fault switches of `connectors.sandboxing`. Request bodies are
 validated against the shipped OpenAPI subset, so a field Wafeq would reject is rejected here.
+
+Where the contract is silent, these are choices:
+- `page_size` is clamped to `max_page_size` (1000; DRF's way: a larger request is clamped, never
+  refused). Tests may lower it to exercise paging.
+- Lock date: Wafeq has one in its app settings, but the API offers no way to set or read it, so it
+  is set on the control endpoint (`POST /__sandbox__/lock-date` `{"lock_date": "YYYY-MM-DD"|null}`).
+  Creating, changing, deleting, posting or un-posting an expense, manual journal or ledger
+  transaction dated on or before it answers 400 `validation_error` on `date`, code
+  `period_locked`, the lock date in the detail.
 """
 
 import base64
@@ -12,7 +21,7 @@ import hashlib
 import json
 import secrets
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +35,7 @@ BASE57 = "23456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 API_KEY = "sbxWafeq.k3yForTheExpensicoSandbox00000001"
 CLIENT_ID = "expensico-sandbox-client"
 CLIENT_SECRET = "sandbox-client-secret-not-for-production"
+LOCKED_COLLECTIONS = ("expenses", "manual-journals", "ledger-transactions")
 # collection → (schema, id prefix, list path)
 COLLECTIONS = {
     "accounts": ("Account", "acc"), "bank-accounts": ("BankAccount", "ba"), "tax-rates": ("TaxRate", "tax"),
@@ -62,6 +72,7 @@ class WafeqSandbox(OAuthMixin, SandboxApp):
         self.seed_path, self.snapshot = seed_path, snapshot
         self.lock = threading.RLock()
         self.rotate_refresh_tokens = False
+        self.max_page_size = 1000
         self.reset()
         if snapshot and Path(snapshot).exists():
             self.load(snapshot)
@@ -72,6 +83,7 @@ class WafeqSandbox(OAuthMixin, SandboxApp):
             self.store: dict[str, dict[str, dict]] = {name: {} for name in COLLECTIONS}
             self.idempotency: dict[tuple[str, str], tuple[int, object]] = {}
             self.api_keys = {API_KEY}
+            self.lock_date: str | None = None
             self.oauth_reset()
             seed = json.loads(self.seed_path.read_text())
             org = seed["organization"]
@@ -160,6 +172,21 @@ class WafeqSandbox(OAuthMixin, SandboxApp):
                                               "sub_classification": row.get("sub_classification", "BANK"),
                                               "classification": classification, "account": linked["id"]})
 
+    def control(self, req: Request) -> Response:
+        if req.method == "POST" and req.path.rstrip("/").endswith("/lock-date"):
+            value = (req.json() or {}).get("lock_date")
+            with self.lock:
+                self.lock_date = value and date.fromisoformat(value).isoformat()
+            return Response(200, {"lock_date": self.lock_date})
+        return super().control(req)
+
+    def locked(self, *dates: str | None) -> Response | None:
+        """The answer to a write touching a date on or before the lock date, else None."""
+        if self.lock_date and any(d and str(d) <= self.lock_date for d in dates):
+            return invalid([("date", "period_locked", f"Transactions dated on or before the lock date "
+                                                      f"{self.lock_date} cannot be created or changed.")])
+        return None
+
     # Dispatch ---------------------------------------------------------------------------
     def handle(self, req: Request) -> Response:
         if req.path.startswith("/oauth/"):
@@ -231,6 +258,8 @@ class WafeqSandbox(OAuthMixin, SandboxApp):
         if req.method == "GET":
             return Response(200, row)
         if req.method == "DELETE":
+            if name in LOCKED_COLLECTIONS and (refused := self.locked(row.get("date"))):
+                return refused
             if name == "expenses" and row["status"] == "POSTED":
                 return error(403, "permission_denied", "Posted expenses cannot be deleted; mark it as draft first.")
             del rows[rest[0]]
@@ -265,7 +294,7 @@ class WafeqSandbox(OAuthMixin, SandboxApp):
                 rows = [r for r in rows if str(r.get(param, "")) == value]
         try:
             page = int(req.arg("page", "1"))
-            size = max(1, min(int(req.arg("page_size", "50")), 1000))
+            size = max(1, min(int(req.arg("page_size", "50")), self.max_page_size))
         except ValueError:
             return error(404, "not_found", "Invalid page.")
         pages = max(1, -(-len(rows) // size))
@@ -300,6 +329,8 @@ class WafeqSandbox(OAuthMixin, SandboxApp):
         problems += business_rules(self.store, name, merged, existing)
         if problems:
             return invalid(problems)
+        if name in LOCKED_COLLECTIONS and (refused := self.locked(merged.get("date"), (existing or {}).get("date"))):
+            return refused
         if existing:
             existing.update(body, modified_ts=now_ts())
             return Response(200, existing)
@@ -349,6 +380,8 @@ class WafeqSandbox(OAuthMixin, SandboxApp):
         row = self.store["expenses"].get(expense_id)
         if row is None:
             return error(404, "not_found", "Not found.")
+        if row["status"] != status and (refused := self.locked(row["date"])):
+            return refused
         if row["status"] != status:
             row.update(status=status, modified_ts=now_ts())
             self._post(row) if status == "POSTED" else self._unpost(row)
