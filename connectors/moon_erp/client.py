@@ -18,7 +18,7 @@ import stamina
 from django.db import DatabaseError
 from django.db.models import Q
 
-from ..errors import ConnectorError, OutcomeUnknown, Permanent, Transient
+from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent, Transient
 from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, HttpStack, Response, redact, retry_hook
 from ..models import CallLog, Connection
 from . import schema
@@ -34,6 +34,8 @@ RATE_PER_SECOND = 1
 IN_FLIGHT = "in flight: no answer recorded (only a worker that died mid-call leaves this row behind)"
 # Only an unescaped key matches: a quote inside a JSON string value is always written \".
 _DATE = re.compile(r'"date": "(\d{4}-\d{2}-\d{2})"')
+# The sandbox's documented answer to a posting into a locked period (sandbox_store.py).
+_CLOSED = re.compile(r"closed accounting period(?: \(closed through (\d{4}-\d{2}-\d{2})\))?", re.IGNORECASE)
 
 
 def with_moon_defaults(settings: dict) -> dict:
@@ -73,6 +75,13 @@ class MoonClient(HttpStack):
             return _code(field, messages), field, detail[:500]
         code = {403: "permission_denied", 404: "not_found"}.get(status, f"http_{status}")
         return code, None, str(body.get("message") or "")[:300]
+
+    def _translate(self, status: int, body, headers, request_id: str) -> ConnectorError:
+        error = super()._translate(status, body, headers, request_id)
+        closed = _CLOSED.search(error.message) if isinstance(error, Permanent) and error.field == "date" else None
+        if closed is None:
+            return error
+        return PeriodClosed(error.message, period_end=closed.group(1), request_id=request_id, status=status)
 
     def call(self, method: str, path: str, **kw) -> Response:
         return self.request(method, path, timeout=self.timeout, **kw)
@@ -151,14 +160,18 @@ class MoonClient(HttpStack):
 
     def list_all(self, path: str, **filters) -> list[dict]:
         """Every page, following `links.next` (absolute URLs that keep the filters)."""
+        return [row for page in self.pages(path, **filters) for row in page]
+
+    def pages(self, path: str, **filters):
+        """The list page by page (Moon serves 25 a page, and takes no page size)."""
         params = {k: v for k, v in filters.items() if v not in (None, "")}
-        url, out = path, []
+        url = path
         for _ in range(MAX_PAGES):
             body = self.call("GET", url, params=params or None).body
-            out.extend(body["data"])
+            yield body["data"]
             nxt = (body.get("links") or {}).get("next")
             if not nxt:
-                return out
+                return
             url, params = nxt, None
         # Permanent, not a bug: no retry makes the ledger shorter, so a person must look.
         raise Permanent(f"Moon ERP lists more than {MAX_PAGES} pages ({MAX_PAGES * PER_PAGE} rows) for {path}; "

@@ -11,7 +11,8 @@ approval: a difference deletes the draft and becomes a Permanent `amount_mismatc
 item), never a silently different booking.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
@@ -24,12 +25,13 @@ from ..base import (
     CheckResult,
     Connector,
     PushResult,
+    ReadBackPage,
     RemoteDocument,
 )
 from ..entry import AccountingEntry
-from ..errors import OutcomeUnknown, Permanent
+from ..errors import OutcomeUnknown, PeriodClosed, Permanent
 from ..models import Connection
-from . import schema
+from . import readback, schema
 from .client import MoonClient, with_moon_defaults
 
 API = "/api/accounting"
@@ -80,6 +82,7 @@ def _document(reference: str, row: dict) -> RemoteDocument:
 class MoonErpConnector(Connector):
     system = "moon_erp"
     label = "Moon ERP"
+    reads_back = True
     # Moon ERP runs one host per company; the contract names only `moon-erp.test` (vendor-apis/moon-erp.md).
 
     def __init__(self, connection):
@@ -237,6 +240,10 @@ class MoonErpConnector(Connector):
         approval re-sent: approving is safe to repeat once we know it is a draft)."""
         try:
             self.client.post(f"{EXPENSES}/{row['id']}/approve", key=key)
+        except PeriodClosed:
+            # Locked after the draft was made: nothing was booked, and no draft may linger there.
+            self._discard_draft(row)
+            raise
         except Permanent as exc:
             if exc.code != "invalid_state":
                 raise
@@ -282,20 +289,8 @@ class MoonErpConnector(Connector):
         refs = [ref for ref in dict.fromkeys(references) if not ref.endswith(REVERSAL_SUFFIX)]
         if not refs:
             return {}
-        dates = self.client.sent_dates(EXPENSES, refs)
-        known = sorted({on for ref in refs for on in dates.get(ref, ())})
-        if any(not dates.get(ref) for ref in refs):
-            # Nothing recorded for a reference (never sent, or older than the call log keeps):
-            # only the whole ledger can answer for it, and that listing answers for the rest too.
-            windows = [(None, None)]
-        elif len(known) <= PER_DAY_LISTINGS:
-            windows = [(on, on) for on in known]
-        else:
-            # More dates: one listing of the span, which pages through no more than the whole
-            # ledger and usually far fewer calls than a day each.
-            windows = [(known[0], known[-1])]
         rows: dict[int, dict] = {}
-        for first, last in windows:
+        for first, last in self._windows(refs):
             rows.update((row["id"], row) for row in self.client.list_all(EXPENSES, date_from=first, date_to=last))
         found: dict[str, RemoteDocument] = {}
         for ref in refs:
@@ -303,6 +298,48 @@ class MoonErpConnector(Connector):
             if row:
                 found[ref] = _document(ref, row)
         return found
+
+    def _windows(self, refs: list[str]) -> list[tuple[str | None, str | None]]:
+        """The date ranges to list so that every reference's expense is seen."""
+        dates = self.client.sent_dates(EXPENSES, refs)
+        known = sorted({on for ref in refs for on in dates.get(ref, ())})
+        if any(not dates.get(ref) for ref in refs):
+            # Nothing recorded for a reference (never sent, or older than the call log keeps):
+            # only the whole ledger can answer for it, and that listing answers for the rest too.
+            return [(None, None)]
+        if len(known) <= PER_DAY_LISTINGS:
+            return [(on, on) for on in known]
+        # More dates: one listing of the span, which pages through no more than the whole ledger
+        # and usually far fewer calls than a day each.
+        return [(known[0], known[-1])]
+
+    # read_back ----------------------------------------------------------------------------
+    def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
+                  references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
+        """Expenses in the range (or holding one of `references`), then the range's journal
+        entries posted by hand; one page per Moon request."""
+        currency = self.company_currency()
+        refs = [ref for ref in dict.fromkeys(references) if not ref.endswith(REVERSAL_SUFFIX)]
+        if references and not refs:
+            return
+        if refs and date_from is None and date_to is None:
+            windows = self._windows(refs)
+        else:
+            windows = [(date_from and date_from.isoformat(), date_to and date_to.isoformat())]
+        seen: set[int] = set()
+        for first, last in windows:
+            for rows in self.client.pages(EXPENSES, date_from=first, date_to=last):
+                docs = []
+                for row in rows:
+                    doc = readback.expense_document(row, currency)
+                    if row["id"] not in seen and (not refs or doc.reference in refs):
+                        seen.add(row["id"])
+                        docs.append(doc)
+                yield ReadBackPage(documents=tuple(docs), requests=1)
+        if refs:
+            return   # a journal posted by hand carries no reference of ours
+        for rows in self.client.pages(f"{API}/journal-entries", source_type="manual", date_from=first, date_to=last):
+            yield ReadBackPage(documents=tuple(readback.manual_document(r, currency) for r in rows), requests=1)
 
     # reverse ------------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:

@@ -25,6 +25,10 @@ sandbox_store.py. The approve/cancel answers carry the short shape of the docume
   list example does).
 - List items are the full expense resource (the document's list example is abridged; `notes` is
   what duplicate detection matches).
+- `GET journal-entries` takes `date_from`/`date_to` (inclusive) like the expense list, and
+  `source_type` (`expense` or `manual`).
+- Closed periods: `POST /__sandbox__/settings {"closed_through": "YYYY-MM-DD"}` (null reopens) locks
+  every date up to it; Moon answers a posting there with a 422 naming `date` (sandbox_store.py).
 """
 
 import json
@@ -34,6 +38,7 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
+from ..periods import closed_through
 from ..sandboxing import Request, Response, SandboxApp, SandboxServer
 from .sandbox_store import PAYMENT_METHODS, STATUS_LABELS, Invalid, MoonStore
 
@@ -97,6 +102,15 @@ class MoonSandbox(SandboxApp):
         with self.lock:
             return [dict(r) for r in self.store.rows("expenses", company_id)]
 
+    # What a person does in Moon's UI (its API has no way): the testkit's tamper hooks use these.
+    def edit_total(self, expense_id: int, total, company_id: int = 1) -> None:
+        with self.lock:
+            self.store.edit_total(self.store.get("expenses", company_id, expense_id), total)
+
+    def manual_journal(self, on: str, lines: list[dict], company_id: int = 1) -> str:
+        with self.lock:
+            return f"journal:{self.store.manual_journal(company_id, on, lines, 'Posted by hand')['id']}"
+
     def revoke_all_credentials(self) -> None:
         with self.lock:
             for user in self.store.tables["users"].values():
@@ -122,6 +136,11 @@ class MoonSandbox(SandboxApp):
                     self.throttle_per_minute = body["throttle_per_minute"]
                 if "strict_paying_account" in body:
                     self.store.strict_paying_account = bool(body["strict_paying_account"])
+                if "closed_through" in body:
+                    try:
+                        self.store.closed_through = closed_through(body["closed_through"])
+                    except ValueError as exc:
+                        return Response(400, {"detail": str(exc)})
         return super().control(req)
 
     # Fault switches answer as Moon would, so the client's mapping is tested on Moon's bodies.
@@ -197,9 +216,11 @@ class MoonSandbox(SandboxApp):
         if req.method != "GET":
             return message(405, f"The {req.method} method is not supported for route {req.path.lstrip('/')}.")
         rows = self.store.rows(table, company_id)
-        for param in ("type",):
+        for param in ("type", "source_type"):
             if req.arg(param):
                 rows = [r for r in rows if r.get(param) == req.arg(param)]
+        if name == "journal-entries":
+            rows = self._dated(req, rows)
         if req.arg("search"):
             needle = req.arg("search").lower()
             rows = [r for r in rows if needle in r.get("name", "").lower() or needle in str(r.get("code", ""))]
@@ -302,6 +323,10 @@ class MoonSandbox(SandboxApp):
             value = req.arg(param)
             if value:
                 rows = [r for r in rows if str(r.get(param)) == value]
+        return self._dated(req, rows)
+
+    @staticmethod
+    def _dated(req: Request, rows: list[dict]) -> list[dict]:
         if req.arg("date_from"):
             rows = [r for r in rows if r["date"] >= req.arg("date_from")]
         if req.arg("date_to"):

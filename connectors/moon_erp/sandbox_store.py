@@ -10,12 +10,20 @@ credit), cancellation posts its mirror, company scoping, bank account required f
 draft keeps its number (no reuse); the paying account must be an active, non-group asset or
 liability account (`strict_paying_account=True` narrows it to cash/bank sub-types); `amount` may
 carry at most 3 decimals and must be > 0; description max 255 characters.
+Closed periods (the document is silent; the usual Laravel answer): with `closed_through` set (the
+control endpoint's setting; Moon's API has no period endpoint), creating or updating an expense
+dated on or before it, and approving or cancelling one (either posts a journal entry on the
+expense's date), is a 422 `{"errors": {"date": ["The date falls in a closed accounting period
+(closed through YYYY-MM-DD)."]}}`. Journal entries posted by hand in Moon's UI (no API exists for
+them) are `manual_journal`, with `source_type` "manual".
 """
 
 import json
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
+
+from ..periods import is_closed
 
 SEED = Path(__file__).parent / "fixtures" / "seed.json"
 TABLES = ("companies", "users", "accounts", "transaction_categories", "tax_rates", "cost_centers", "branches",
@@ -73,13 +81,16 @@ class MoonStore:
         for row in self.tables["accounts"].values():
             row.setdefault("is_group", False)
         self.sequences: dict[str, int] = {}
+        self.closed_through: date | None = None
 
     def dump(self) -> dict:
-        return {"tables": {n: list(rows.values()) for n, rows in self.tables.items()}, "sequences": self.sequences}
+        return {"tables": {n: list(rows.values()) for n, rows in self.tables.items()}, "sequences": self.sequences,
+                "closed_through": self.closed_through.isoformat() if self.closed_through else None}
 
     def restore(self, data: dict) -> None:
         self.tables = {n: {r["id"]: r for r in data["tables"].get(n, [])} for n in TABLES}
         self.sequences = data.get("sequences", {})
+        self.closed_through = date.fromisoformat(data["closed_through"]) if data.get("closed_through") else None
 
     def next_id(self, table: str) -> int:
         return max(self.tables[table], default=0) + 1
@@ -150,6 +161,9 @@ class MoonStore:
                 date.fromisoformat(str(body["date"]))
             except ValueError:
                 add("date", "The date field must be a valid date.")
+            else:
+                if is_closed(body["date"], self.closed_through):
+                    add("date", self.closed_message())
         for field in ("description", "description_ar"):
             if body.get(field) is not None and not isinstance(body[field], str):
                 add(field, f"The {attribute(field)} field must be a string.")
@@ -185,6 +199,13 @@ class MoonStore:
         if body.get("notes") is not None and not isinstance(body["notes"], str):
             add("notes", "The notes field must be a string.")
         return errors
+
+    def closed_message(self) -> str:
+        return f"The date falls in a closed accounting period (closed through {self.closed_through.isoformat()})."
+
+    def _refuse_closed(self, row: dict) -> None:
+        if is_closed(row["date"], self.closed_through):
+            raise Invalid({"date": [self.closed_message()]})
 
     def _fits(self, field: str, row: dict) -> bool:
         if field == "expense_category_id":
@@ -257,6 +278,7 @@ class MoonStore:
     def expense_approve(self, user: dict, row: dict) -> dict:
         if row["status"] != "draft":
             raise Invalid({"status": ["Only draft expenses can be approved."]})
+        self._refuse_closed(row)
         company_id = user["company_id"]
         category = self.get("transaction_categories", company_id, row["expense_category_id"])
         lines = [{"account_id": category["account_id"], "debit": row["amount"], "credit": "0.000",
@@ -275,6 +297,7 @@ class MoonStore:
     def expense_cancel(self, user: dict, row: dict) -> dict:
         if row["status"] != "approved":
             raise Invalid({"status": ["Only approved expenses can be cancelled."]})
+        self._refuse_closed(row)
         original = self.tables["journal_entries"][row["journal_entry_id"]]
         mirror = [{**line, "debit": line["credit"], "credit": line["debit"], "description": "Reversal: " + line["description"]}
                   for line in original["lines"]]
@@ -282,6 +305,24 @@ class MoonStore:
         original["reversed_by"] = journal["id"]
         row.update(status="cancelled", updated_at=now_ts(), cancelled_journal_entry_id=journal["id"])
         return row
+
+    def edit_total(self, row: dict, total: Decimal) -> None:
+        """An approved expense changed in Moon's UI: the total (tax kept) and its journal's lines."""
+        tax = dec(row["tax_amount"])
+        row.update(amount=amount_str(total - tax), total_amount=amount_str(total), updated_at=now_ts())
+        journal = self.tables["journal_entries"].get(row.get("journal_entry_id"))
+        if journal:
+            lines = journal["lines"]
+            lines[0]["debit"], lines[-1]["credit"] = row["amount"], row["total_amount"]
+            journal.update(total_debit=row["total_amount"], total_credit=row["total_amount"])
+
+    def manual_journal(self, company_id: int, on: str, lines: list[dict], description: str) -> dict:
+        """A journal entry a person posts in Moon's UI (the API has none): no expense behind it."""
+        self._refuse_closed({"date": on})
+        header = {"id": None, "date": on, "document_number": "", "description": description}
+        journal = self._journal(company_id, header, lines, reversal_of=None)
+        journal.update(source_type="manual", source_id=None)
+        return journal
 
     def _journal(self, company_id: int, expense: dict, lines: list[dict], *, reversal_of) -> dict:
         debit = sum(dec(line["debit"]) for line in lines)

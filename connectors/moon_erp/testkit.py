@@ -11,6 +11,7 @@ from .sandbox import FULL_TOKEN, make_server
 
 MEALS_CATEGORY = 3
 VAT_15 = 1
+CASH_ON_HAND = 1
 
 
 def start_sandbox():
@@ -65,3 +66,72 @@ def held(server, reference: str) -> list[dict]:
 
 def revoke(server) -> None:
     server.app.revoke_all_credentials()
+
+
+# Close-work hooks (issue 17): change Moon's books behind our back, Moon's own way where its API
+# has one (create, approve, cancel, delete a draft); its API edits no approved expense and posts
+# no journal by hand, so those two go to the sandbox's books, as a person in Moon's UI would.
+def _api(server, connection: Connection):
+    from .client import MoonClient
+    return MoonClient(connection)
+
+
+def _expense(server, connection: Connection, external_id: str) -> dict:
+    return _api(server, connection).call("GET", f"/api/accounting/expenses/{external_id}").body["data"]
+
+
+def tamper_delete(server, connection: Connection, external_id: str) -> None:
+    """A draft is deleted; an approved expense (Moon deletes drafts only) is cancelled."""
+    api, row = _api(server, connection), _expense(server, connection, external_id)
+    if row["status"] == "draft":
+        api.call("DELETE", f"/api/accounting/expenses/{external_id}")
+    elif row["status"] == "approved":
+        api.post(f"/api/accounting/expenses/{external_id}/cancel")
+
+
+def tamper_edit_amount(server, connection: Connection, external_id: str, new_amount: Decimal) -> None:
+    """The expense's total becomes `new_amount` (its tax kept); its journal lines follow."""
+    row = _expense(server, connection, external_id)
+    if row["status"] == "draft":
+        net = new_amount - Decimal(str(row["tax_amount"]))
+        _api(server, connection).call("PUT", f"/api/accounting/expenses/{external_id}",
+                                      json_body={"amount": schema.money(net)})
+        return
+    server.app.edit_total(int(external_id), new_amount)
+
+
+def tamper_duplicate(server, connection: Connection, external_id: str) -> str:
+    """A second expense with the same fields (our reference in its notes), approved like the first."""
+    row = _expense(server, connection, external_id)
+    fields = {k: row[k] for k in server.app.store.FIELDS if row.get(k) is not None}
+    api = _api(server, connection)
+    copy = api.post("/api/accounting/expenses", fields).body["data"]
+    if row["status"] == "approved":
+        api.post(f"/api/accounting/expenses/{copy['id']}/approve")
+    return str(copy["id"])
+
+
+def tamper_manual_post(server, connection: Connection, account: str, amount: Decimal, on: date,
+                       currency: str) -> str:
+    """A journal posted by hand: `account` debited, Cash on Hand credited. An expense category is
+    booked as an approved expense typed in Moon (no notes); a GL account through Moon's UI."""
+    if account.startswith(schema.CATEGORY_PREFIX):
+        api = _api(server, connection)
+        row = api.post("/api/accounting/expenses", {
+            "date": on.isoformat(), "expense_category_id": int(account[len(schema.CATEGORY_PREFIX):]),
+            "description": "Typed in Moon", "amount": schema.money(amount), "payment_method": "cash",
+            "paying_account_id": CASH_ON_HAND}).body["data"]
+        api.post(f"/api/accounting/expenses/{row['id']}/approve")
+        return str(row["id"])
+    return server.app.manual_journal(on.isoformat(), [
+        {"account_id": int(account), "debit": schema.money(amount), "credit": "0.000", "description": "By hand"},
+        {"account_id": CASH_ON_HAND, "debit": "0.000", "credit": schema.money(amount), "description": "By hand"}])
+
+
+def lock_period(server, connection: Connection, through: date) -> None:
+    _control(server, {"closed_through": through.isoformat()})
+
+
+def _control(server, settings: dict) -> None:
+    import requests
+    requests.post(f"{server.base_url}/__sandbox__/settings", json=settings, timeout=5).raise_for_status()

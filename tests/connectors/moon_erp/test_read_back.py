@@ -1,0 +1,151 @@
+"""Moon ERP read-back and closed periods against the sandbox over real HTTP (issue 17)."""
+
+import uuid
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import requests
+
+from connectors.base import connector_for
+from connectors.errors import PeriodClosed, Transient
+from connectors.moon_erp import testkit
+from connectors.moon_erp.client import MoonClient
+
+pytestmark = pytest.mark.django_db
+
+NOV = {"date_from": date(2026, 11, 1), "date_to": date(2026, 11, 30)}
+
+
+@pytest.fixture
+def server():
+    srv = testkit.start_sandbox()
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def conn(server, org):
+    return testkit.connect(server, org)
+
+
+def push(conn, server, reference, amount=Decimal("115.00"), on=date(2026, 11, 1)):
+    entry = testkit.sample_entry(server, conn, reference, amount=amount, on=on)
+    return connector_for(conn).push(entry, str(uuid.uuid4())).external_id
+
+
+def read(conn, **kw):
+    pages = list(connector_for(conn).read_back(**kw))
+    return pages, [d for p in pages for d in p.documents]
+
+
+def test_read_back_by_range_gives_moon_copy_with_lines_and_reference(conn, server):
+    first = push(conn, server, "EXPENSICO-r1-v1")
+    push(conn, server, "EXPENSICO-r2-v1", on=date(2026, 12, 2))
+    pages, docs = read(conn, **NOV)
+    [doc] = docs
+    assert (doc.reference, doc.external_id, doc.date, doc.currency) == ("EXPENSICO-r1-v1", first, date(2026, 11, 1), "SAR")
+    assert (doc.amount, doc.status) == (Decimal("115.000"), "posted")
+    expense, paying = doc.lines
+    assert (expense.account, expense.debit, expense.tax_amount, expense.tax_rate) == (
+        "category:3", Decimal("115.000"), Decimal("15.000"), "1")
+    assert (paying.account, paying.credit) == (conn.employee_claims_account, Decimal("115.000"))
+    assert sum(p.requests for p in pages) == 2      # the expense list, then the journals posted by hand
+
+
+def test_read_back_by_reference_lists_only_the_days_it_was_sent_on(conn, server):
+    push(conn, server, "EXPENSICO-r3-v1")
+    push(conn, server, "EXPENSICO-r4-v1", on=date(2026, 11, 5))
+    _, docs = read(conn, references=["EXPENSICO-r4-v1"])
+    assert [d.reference for d in docs] == ["EXPENSICO-r4-v1"]
+
+
+def test_pages_of_25_each_cost_one_request(conn, server):
+    user = server.app.store.user_for_token(testkit.FULL_TOKEN)
+    with server.app.lock:
+        for n in range(30):
+            row = server.app.store.expense_create(user, {
+                "date": "2026-11-03", "expense_category_id": 3, "description": f"Typed {n}", "amount": "10.000",
+                "payment_method": "cash", "paying_account_id": 1})
+            server.app.store.expense_approve(user, row)
+    pages, docs = read(conn, **NOV)
+    # Two expense pages at Moon's 25, then one page of journals posted by hand (none).
+    assert [(len(p.documents), p.requests) for p in pages] == [(25, 1), (5, 1), (0, 1)]
+    assert len({d.external_id for d in docs}) == 30 and all(d.reference == "" for d in docs)
+
+
+def test_drafts_and_cancelled_expenses_read_back_with_their_status(conn, server):
+    cancelled = push(conn, server, "EXPENSICO-r5-v1")
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-r5-v1")
+    connector_for(conn).reverse(cancelled, testkit.reversal_entry(entry), str(uuid.uuid4()))
+    draft = MoonClient(conn).post("/api/accounting/expenses", {
+        "date": "2026-11-09", "expense_category_id": 3, "description": "Left as a draft", "amount": "20.000",
+        "payment_method": "cash", "paying_account_id": 1}).body["data"]["id"]
+    _, docs = read(conn, **NOV)
+    status = {d.external_id: d.status for d in docs}
+    assert status == {cancelled: "cancelled", str(draft): "draft"}
+
+
+def test_tamper_hooks_show_in_the_read_back(conn, server):
+    deleted = push(conn, server, "EXPENSICO-t1-v1")
+    edited = push(conn, server, "EXPENSICO-t2-v1")
+    copied = push(conn, server, "EXPENSICO-t3-v1")
+    testkit.tamper_delete(server, conn, deleted)
+    testkit.tamper_edit_amount(server, conn, edited, Decimal("140.00"))
+    copy = testkit.tamper_duplicate(server, conn, copied)
+    by_hand = testkit.tamper_manual_post(server, conn, conn.employees_balance_account, Decimal("50.00"),
+                                         date(2026, 11, 20), "SAR")
+    _, docs = read(conn, **NOV)
+    by_id = {d.external_id: d for d in docs}
+    assert by_id[deleted].status == "cancelled"
+    assert by_id[edited].amount == Decimal("140.000")
+    assert [line.debit - line.credit for line in by_id[edited].lines] == [Decimal("140.000"), Decimal("-140.000")]
+    assert copy != copied and (by_id[copy].reference, by_id[copy].status) == ("EXPENSICO-t3-v1", "posted")
+    assert by_id[copy].lines == by_id[copied].lines
+    manual = by_id[by_hand]
+    assert (manual.reference, manual.status, manual.amount) == ("", "posted", Decimal("50.000"))
+    assert [(line.account, line.debit) for line in manual.lines if line.debit] == [
+        (conn.employees_balance_account, Decimal("50.000"))]
+    # The edited journal in Moon stays balanced, and the ledger sees the by-hand debit.
+    assert server.app.store.balances(1)["1101001"] == Decimal("-50.000")
+
+
+def test_an_expense_typed_in_moon_reads_back_without_a_reference(conn, server):
+    made = testkit.tamper_manual_post(server, conn, "category:3", Decimal("12.50"), date(2026, 11, 4), "SAR")
+    _, docs = read(conn, **NOV)
+    [doc] = docs
+    assert (doc.external_id, doc.reference, doc.status, doc.amount) == (made, "", "posted", Decimal("12.500"))
+
+
+def test_a_push_into_a_locked_period_is_period_closed_and_leaves_nothing(conn, server):
+    testkit.lock_period(server, conn, date(2026, 11, 30))
+    with pytest.raises(PeriodClosed) as exc:
+        push(conn, server, "EXPENSICO-p1-v1")
+    assert (exc.value.code, exc.value.field, exc.value.period_end) == ("period_closed", "date", "2026-11-30")
+    assert testkit.held(server, "EXPENSICO-p1-v1") == []
+    # The engine's "next open period" answer: the same reference, dated after the lock, books.
+    entry = replace(testkit.sample_entry(server, conn, "EXPENSICO-p1-v1"), date=date(2026, 12, 1))
+    connector_for(conn).push(entry, str(uuid.uuid4()))
+    [row] = testkit.held(server, "EXPENSICO-p1-v1")
+    assert (row["status"], row["date"]) == ("approved", "2026-12-01")
+
+
+def test_a_period_locked_between_draft_and_approval_discards_the_draft(conn, server):
+    server.app.inject("server_error", count=5, method="POST", path="/approve")
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-p2-v1")
+    k = str(uuid.uuid4())
+    with pytest.raises(Transient):
+        connector_for(conn).push(entry, k)
+    server.app.clear_faults()
+    [draft] = testkit.held(server, "EXPENSICO-p2-v1")
+    testkit.lock_period(server, conn, date(2026, 11, 30))
+    with pytest.raises(PeriodClosed):
+        connector_for(conn).push(entry, k)
+    assert testkit.held(server, "EXPENSICO-p2-v1") == []
+    assert server.app.store.tables["expenses"][draft["id"]]["deleted_at"]
+
+
+def test_lock_control_names_the_field_it_cannot_read(server):
+    answer = requests.post(f"{server.base_url}/__sandbox__/settings", json={"closed_through": "November"}, timeout=5)
+    assert answer.status_code == 400 and "closed_through" in answer.json()["detail"]
