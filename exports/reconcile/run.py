@@ -17,7 +17,7 @@ from connectors.money import round_money
 from ..models import ExportRecord, Kind
 from .documents import content_hash, differences, entry_gross
 from .models import Reconciliation, ReconciliationDifference, ReconciliationRow
-from .sides import ZERO, ExpensicoSide, Sheet, booked_records, booked_sheet, expensico_side, month_range
+from .sides import UNMAPPED, ZERO, ExpensicoSide, Sheet, booked_records, booked_sheet, expensico_side, month_range
 from .verify import document_check, mismatch_open
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ def _rows(run, connector, expensico: Sheet, booked: Sheet, live, start, end) -> 
         plan += [(Row.EXPENSE, a) for a in others if a and a not in control.values()
                  and (expensico.get((a, currency)) or booked.get((a, currency)))]
         for kind, account in plan:
-            if account.startswith("category:"):
+            if account.startswith(UNMAPPED):
                 vendor, source = ZERO, "lines"   # not resolved to an account yet: the vendor cannot hold it
             else:
                 vendor, source = _vendor_value(connector, account, currency, start, end, live)

@@ -20,6 +20,8 @@ from .documents import entry_gross, entry_nets
 from .verify import LEDGER_KINDS
 
 ZERO = Decimal("0")
+# Expenses not resolved to an account yet sit on "unmapped:<category code>" (no vendor id looks so).
+UNMAPPED = "unmapped:"
 Sheet = dict[tuple[str, str], Decimal]
 
 
@@ -68,7 +70,7 @@ def _expense_gross(expense: Expense, record: ExportRecord | None) -> tuple[Decim
 
 def expensico_side(connection, period: date) -> ExpensicoSide:
     """Card spend and claims by paid-through account, fundings, unloads and reimbursements, and
-    expenses by account (through the entry we resolved, or `category:<code>` before that)."""
+    expenses by account (through the entry we resolved, or `unmapped:<category code>` before that)."""
     start, end = month_range(period)
     org = connection.organization_id
     balance, claims, bank = (connection.employees_balance_account, connection.employee_claims_account,
@@ -87,7 +89,7 @@ def expensico_side(connection, period: date) -> ExpensicoSide:
                 if account != paid_through:
                     side.sheet[(account, currency)] += net
         else:
-            side.sheet[(f"category:{expense.category.code}", currency)] += gross
+            side.sheet[(f"{UNMAPPED}{expense.category.code}", currency)] += gross
         side.documents.append(SourceDoc("expense", expense.expensico_id, expense.version, currency, gross, record))
     fundings = list(CardFunding.objects.filter(organization_id=org, date__range=(start, end)))
     records = _records_by_source(connection, Kind.LEDGER_BANK_TRANSACTION, [f.expensico_id for f in fundings])

@@ -31,6 +31,13 @@ def statement(org, lines, *, currency="SAR"):
                    "reference": "", "bank_reference": ref} for lid, on, amount, ref in lines]})
 
 
+def claims_and_card_month(org):
+    """What every vendor books (some take expenses only): two claims and a card spend."""
+    approve(org, expense("exp_1", amount="115.00"), expense("exp_2", amount="40.00", category="MEALS"),
+            card_spend("exp_3", "60.50"))
+    export_all()
+
+
 def a_month(org):
     """Claims, card spend, a refund, a funding, an unload and a reimbursement in November 2026."""
     approve(org, expense("exp_1", amount="115.00"), expense("exp_2", amount="40.00", category="MEALS"),

@@ -91,7 +91,7 @@ def test_not_exported_and_held_in_review_drill_down_to_the_source(org, books):
     held = run.differences.get(kind="held_in_review")
     assert held.record.reference == "EXPENSICO-exp_9-v1"
     rows = rows_of(run)
-    assert rows[("expense", "category:UNMAPPED", "SAR")] == (Decimal("70.00"), 0, 0, Decimal("-70.00"))
+    assert rows[("expense", "unmapped:UNMAPPED", "SAR")] == (Decimal("70.00"), 0, 0, Decimal("-70.00"))
     assert rows[("employee_claims", "acc-claims", "SAR")][3] == Decimal("82.00")
 
 
