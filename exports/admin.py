@@ -416,3 +416,6 @@ class PilotScopeAdmin(OrgScopedAdmin):
     @display(description="Categories")
     def category_count(self, obj):
         return obj.categories.count()
+
+# Reconciliation screens (exports/reconcile/admin.py) register with the same site.
+from .reconcile import admin as _reconcile_admin  # noqa: E402, F401

@@ -9,7 +9,7 @@ class ExportsConfig(AppConfig):
         from expensico_sync.core.devstack import devstack_register
 
         from . import dashboard, receivers  # noqa: F401  (the dashboard panel registers on import)
-        from .reconcile import close  # noqa: F401  (checklist item and evidence part register on import)
+        from .reconcile import close  # noqa: F401  (close parts and panel register)
 
         receivers.connect()
         devstack_register("exports.devstack")

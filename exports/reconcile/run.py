@@ -17,7 +17,16 @@ from connectors.money import round_money
 from ..models import ExportRecord, Kind
 from .documents import content_hash, differences, entry_gross
 from .models import Reconciliation, ReconciliationDifference, ReconciliationRow
-from .sides import UNMAPPED, ZERO, ExpensicoSide, Sheet, booked_records, booked_sheet, expensico_side, month_range
+from .sides import (
+    UNMAPPED,
+    ZERO,
+    ExpensicoSide,
+    Sheet,
+    booked_records,
+    booked_sheet,
+    expensico_side,
+    month_range,
+)
 from .verify import document_check, mismatch_open
 
 log = logging.getLogger(__name__)
@@ -112,7 +121,7 @@ def _vendor_value(connector, account: str, currency: str, start, end, live: list
 def _rows(run, connector, expensico: Sheet, booked: Sheet, live, start, end) -> list[ReconciliationRow]:
     control = {kind: account for kind, account in control_accounts(run.connection).items() if account}
     currencies = sorted({c for _, c in expensico} | {c for _, c in booked} | {d.currency.upper() for d in live})
-    others = sorted({a for a, _ in expensico} | {a for a, _ in booked}) 
+    others = sorted({a for a, _ in expensico} | {a for a, _ in booked})
     rows = []
     for currency in currencies:
         plan = [(kind, account) for kind, account in control.items()]

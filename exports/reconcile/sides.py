@@ -13,7 +13,6 @@ from connectors.money import round_money
 from expensico_sync.source.models import BankStatementLine, CardFunding, Expense, Reimbursement
 from mappings.resolve import tax_split
 
-from ..entries import entry_from_json
 from ..models import ExportRecord, Kind
 from ..transitions import Status
 from .documents import entry_gross, entry_nets
@@ -129,7 +128,3 @@ def booked_sheet(records: list[ExportRecord]) -> Sheet:
         for account, net in entry_nets(record.entry_preview).items():
             sheet[(account, currency)] += net
     return sheet
-
-
-def entry_of(record: ExportRecord):
-    return entry_from_json(record.entry_preview)

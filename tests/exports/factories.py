@@ -6,7 +6,14 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from connectors.models import Connection
-from exports.models import ExportRecord, PilotScope, ReviewItem, SyncRun
+from exports.models import (
+    ExportRecord,
+    PilotScope,
+    Reconciliation,
+    ReconciliationDifference,
+    ReviewItem,
+    SyncRun,
+)
 from tests.registry import isolation_factory
 
 _seq = itertools.count(1)
@@ -43,3 +50,15 @@ def make_sync_run(org) -> SyncRun:
 @isolation_factory(PilotScope)
 def make_pilot_scope(org) -> PilotScope:
     return PilotScope.objects.get_or_create(organization=org)[0]
+
+
+@isolation_factory(Reconciliation)
+def make_reconciliation(org) -> Reconciliation:
+    return Reconciliation.objects.create(organization=org, connection=connection_for(org), period=date(2026, 11, 1),
+                                         status="finished")
+
+
+@isolation_factory(ReconciliationDifference)
+def make_reconciliation_difference(org) -> ReconciliationDifference:
+    return ReconciliationDifference.objects.create(reconciliation=make_reconciliation(org), kind="extra_in_vendor",
+                                                   currency="SAR", external_id="manual-1")

@@ -7,7 +7,12 @@ import pytest
 
 from exports.models import ExportRecord, ReviewItem
 from exports.reconcile.models import Reconciliation, ReconciliationDifference
-from exports.reconcile.run import ReconcileError, difference_explain, reconciliation_create, reconciliation_execute
+from exports.reconcile.run import (
+    ReconcileError,
+    difference_explain,
+    reconciliation_create,
+    reconciliation_execute,
+)
 
 from . import fake_ledger
 from .conftest import ledger_connection
