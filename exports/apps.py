@@ -9,7 +9,8 @@ class ExportsConfig(AppConfig):
         from expensico_sync.core.devstack import devstack_register
 
         from . import dashboard, receivers  # noqa: F401  (the dashboard panel registers on import)
-        from .reconcile import close  # noqa: F401  (close parts and panel register)
+        from .reconcile import close as _close  # noqa: F401  (checklist item and evidence part register)
+        from .reconcile import dashboard as _panel  # noqa: F401  (the reconciliation panel registers)
 
         receivers.connect()
         devstack_register("exports.devstack")

@@ -50,7 +50,7 @@ class ReconciliationForm(forms.ModelForm):
         return data
 
 
-ROWS_HTML = ("<tr><td class='px-3 py-1'>{}</td><td class='px-3 py-1 font-mono'>{}</td><td class='px-3 py-1'>{}</td>"
+ROWS_HTML = ("<tr><td class='px-3 py-1 whitespace-nowrap'>{}</td><td class='px-3 py-1 font-mono'>{}</td><td class='px-3 py-1'>{}</td>"
              "<td class='px-3 py-1 text-right font-mono'>{}</td><td class='px-3 py-1 text-right font-mono'>{}</td>"
              "<td class='px-3 py-1 text-right font-mono'>{}</td><td class='px-3 py-1 text-right font-mono {}'>{}</td></tr>")
 DIFFS_HTML = ("<tr><td class='px-3 py-1'>{}</td><td class='px-3 py-1 font-mono'>{}</td><td class='px-3 py-1'>{}</td>"
@@ -86,6 +86,9 @@ class ReconciliationAdmin(OrgScopedAdmin):
     def get_readonly_fields(self, request, obj=None):
         return () if obj is None else self.readonly_fields
 
+    def has_change_permission(self, request, obj=None):
+        return False if obj is not None else super().has_change_permission(request, obj)
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -98,7 +101,7 @@ class ReconciliationAdmin(OrgScopedAdmin):
         except ReconcileError as exc:
             messages.error(request, str(exc))
             return
-        obj.pk = run.pk
+        obj.pk, obj.period, obj.status = run.pk, run.period, run.status
         messages.success(request, "Reconciliation started: its rows and differences appear on its page.")
 
     @display(description="Month", ordering="period")

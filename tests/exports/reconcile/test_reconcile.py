@@ -1,9 +1,10 @@
 """Reconciliation against a fake ledger that reads back: rows, differences, drill-downs, storage."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 
 from exports.models import ExportRecord, ReviewItem
 from exports.reconcile.models import Reconciliation, ReconciliationDifference
@@ -151,3 +152,18 @@ def test_a_difference_is_explained_with_a_note_who_and_when(org, books, django_u
     difference_explain(difference=diff, note="bank fee booked by the accountant", by=user)
     diff = ReconciliationDifference.objects.get(pk=diff.pk)
     assert diff.explained and diff.explained_by_label == "fa" and diff.explained_by == user
+
+
+def test_the_dashboard_panel_shows_progress_per_connection(org, books):
+    from exports.reconcile.dashboard import reconciliation_panel
+
+    a_month(org)
+    with time_machine.travel(datetime(2026, 12, 6, 10, tzinfo=UTC), tick=False):
+        assert reconciliation_panel(None, [org.pk])["tables"][0]["table"]["rows"] == [
+            ["Ledger books", "not reconciled", "not reconciled", "0 of 7 (0%)"]]
+        fake_ledger.tamper_manual_post(books, "acc-balance", Decimal("3.00"), date(2026, 11, 3), "SAR")
+        reconcile(books)
+        panel = reconciliation_panel(None, [org.pk])
+    assert panel["tables"][0]["table"]["headers"] == ["Connection", "Nov 2026", "Dec 2026", "Verified"]
+    assert panel["tables"][0]["table"]["rows"] == [
+        ["Ledger books", "1 differences, 0 explained", "not reconciled", "7 of 7 (100%)"]]
