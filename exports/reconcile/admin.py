@@ -59,10 +59,9 @@ DIFFS_HTML = ("<tr><td class='px-3 py-1'>{}</td><td class='px-3 py-1 font-mono'>
 HEAD = "<tr>" + "".join("<th class='px-3 py-1 text-left'>{}</th>" for _ in range(8)) + "</tr>"
 
 
-def _money(value, currency):
-    from connectors.money import round_money
-
-    return "—" if value is None else str(round_money(value, currency))
+def _money(difference, name):
+    value = difference.minor(name)
+    return "—" if value is None else str(value)
 
 
 def _links(difference):
@@ -133,7 +132,7 @@ class ReconciliationAdmin(OrgScopedAdmin):
         diffs = obj.differences.select_related("record").order_by("kind", "id")
         body = format_html_join("", DIFFS_HTML, (
             (d.get_kind_display(), d.reference or d.source_id or "—", d.external_id or "—",
-             _money(d.expected, d.currency), _money(d.actual, d.currency), d.detail, _links(d),
+             _money(d, "expected"), _money(d, "actual"), d.detail, _links(d),
              format_html("<a class='underline' href='{}'>{}</a>",
                          reverse("admin:exports_reconciliationdifference_change", args=[d.pk]),
                          f"explained by {d.explained_by_label}: {d.explanation}" if d.explained else "explain…"))

@@ -112,6 +112,10 @@ class ReconciliationDifference(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference or self.source_id or self.external_id}"
 
+    def minor(self, name: str):
+        value = getattr(self, name)
+        return None if value is None else round_money(value, self.currency)
+
     @property
     def explained(self) -> bool:
         return self.explained_at is not None

@@ -9,7 +9,7 @@ class MinorUnitField(fields.Field):
     """Money written to the currency's minor unit (3 decimals are stored for every currency)."""
 
     def get_value(self, obj):
-        return obj.minor(self.attribute) if hasattr(obj, "minor") else super().get_value(obj)
+        return obj.minor(self.attribute)
 
 
 class ReconciliationRowResource(resources.ModelResource):
@@ -28,6 +28,9 @@ class ReconciliationRowResource(resources.ModelResource):
 
 
 class ReconciliationDifferenceResource(resources.ModelResource):
+    expected = MinorUnitField(attribute="expected", column_name="expected")
+    actual = MinorUnitField(attribute="actual", column_name="actual")
+
     class Meta:
         model = ReconciliationDifference
         fields = ("id", "kind", "currency", "reference", "external_id", "record", "source_kind", "source_id",

@@ -40,15 +40,8 @@ class MinorUnitField(serializers.DecimalField):
         return instance
 
     def to_representation(self, instance):
-        value = getattr(instance, self.field_name)
-        return None if value is None else str(instance.minor(self.field_name) if hasattr(instance, "minor")
-                                              else _minor(value, instance.currency))
-
-
-def _minor(value, currency):
-    from connectors.money import round_money
-
-    return round_money(value, currency)
+        value = instance.minor(self.field_name)
+        return None if value is None else str(value)
 
 
 class RowSerializer(serializers.ModelSerializer):
