@@ -96,8 +96,8 @@ class EstimateSerializer(serializers.Serializer):
 
 
 class DifferenceSerializer(serializers.ModelSerializer):
-    expected = MinorUnitField()
-    actual = MinorUnitField()
+    expected = MinorUnitField(allow_null=True, help_text="Ours (gross); null when we hold nothing")
+    actual = MinorUnitField(allow_null=True, help_text="The vendor's (gross); null when it holds nothing")
     call_log_key = serializers.SerializerMethodField(help_text="The record's idempotency key: its calls in the call log")
     receipts = serializers.SerializerMethodField(help_text="Receipt ids of the source expense")
 
