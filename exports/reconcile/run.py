@@ -7,6 +7,7 @@ from collections import defaultdict
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -253,11 +254,27 @@ def _reconcile(run: Reconciliation) -> None:
         ReconciliationDifference.objects.bulk_create(found, batch_size=500)
         for record, check in mismatches:
             mismatch_open(record=record, check=check, by=f"reconciliation {run.pk}")
-        for record, digest in verified:
-            record.verified_at, record.vendor_hash = now, digest
-        ExportRecord.objects.bulk_update([r for r, _ in verified], ["verified_at", "vendor_hash"], batch_size=500)
+        records_mark_verified(verified, now)
         Reconciliation.objects.filter(pk=run.pk).update(
             status=Reconciliation.Status.FINISHED, inputs=inputs, requests_used=requests, finished_at=now)
+
+
+def records_mark_verified(verified: list[tuple[ExportRecord, str]], now) -> None:
+    """Stores verified_at and each record's vendor hash. On PostgreSQL one UPDATE from two arrays:
+    Django's bulk_update builds a CASE per row, which cost more than the whole read-back at 10,000."""
+    if not verified:
+        return
+    if db_connection.vendor == "postgresql":
+        table = ExportRecord._meta.db_table
+        with db_connection.cursor() as cursor:
+            cursor.execute(
+                f'UPDATE "{table}" AS r SET verified_at = %s, vendor_hash = v.hash '
+                "FROM unnest(%s::bigint[], %s::text[]) AS v(id, hash) WHERE r.id = v.id",
+                [now, [r.pk for r, _ in verified], [digest for _, digest in verified]])
+        return
+    for record, digest in verified:
+        record.verified_at, record.vendor_hash = now, digest
+    ExportRecord.objects.bulk_update([r for r, _ in verified], ["verified_at", "vendor_hash"], batch_size=500)
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ import pytest
 import time_machine
 
 from exports.models import ExportRecord, ReviewItem
+from exports.reconcile.documents import content_hash
 from exports.reconcile.models import Reconciliation, ReconciliationDifference
 from exports.reconcile.run import (
     ReconcileError,
@@ -51,8 +52,12 @@ def test_an_exported_month_reconciles_to_zero_on_every_row(org, books):
     assert not run.differences.exists()
     assert run.requests_used == 3   # 7 documents in pages of 3
     assert run.inputs["counts"]["vendor_documents"] == 7
-    # Found as booked: the run verified every record on the way.
-    assert not ExportRecord.objects.filter(verified_at__isnull=True).exclude(kind="statement_transaction").exists()
+    # Found as booked: the run verified every record on the way, with the hash of the vendor's copy.
+    booked = ExportRecord.objects.exclude(kind="statement_transaction")
+    assert not booked.filter(verified_at__isnull=True).exists()
+    pages = fake_ledger.ReadBackFake(books).read_back(date_from=NOV, date_to=date(2026, 11, 30))
+    docs = {doc.reference: doc for page in pages for doc in page.documents}
+    assert {r.reference: r.vendor_hash for r in booked} == {ref: content_hash(d) for ref, d in docs.items()}
 
 
 def test_tampering_shows_exactly_the_four_changes_and_opens_vendor_mismatch_items(org, books):
