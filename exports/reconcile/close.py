@@ -13,7 +13,7 @@ from .resources import ReconciliationDifferenceResource, ReconciliationRowResour
 from .selectors import difference_counts, reads_back, reconciliation_latest
 
 
-@checklist_item("reconciliations", "Reconciliations are zero or each difference is explained", order=20)
+@checklist_item("reconciliations", "Reconciliations are zero or each difference is explained", order=60)
 def reconciliations_explained(organization, period: date) -> ItemResult:
     details, not_ok, differences, explained = [], 0, 0, 0
     for connection in Connection.objects.filter(organization=organization).order_by("name"):

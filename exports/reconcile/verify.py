@@ -4,7 +4,8 @@ account). A match stores `verified_at` and the SHA-256 of the vendor's copy on t
 deleted, changed or duplicated document opens a `vendor_mismatch` review item naming the change.
 
 A django-q2 schedule runs `records_verify_due` every 10 minutes; references go to the vendor in
-batches (`EXPORTS_VERIFY_BATCH`, 100), so a month of exports costs one read-back per batch.
+batches (`EXPORTS_VERIFY_BATCH`, 100), so a month of exports costs one read-back per batch. A
+vendor that bills requests waits for a full batch, or a day (`EXPORTS_VERIFY_BILLED_WAIT_HOURS`).
 Reconciliation re-checks the same way (`document_check`), so a change made in the vendor after
 verification is still caught when the month is reconciled.
 """
@@ -13,6 +14,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -35,6 +37,19 @@ LEDGER_KINDS = (Kind.EXPENSE, Kind.REVERSAL, Kind.LEDGER_BANK_TRANSACTION)
 
 def batch_size() -> int:
     return getattr(settings, "EXPORTS_VERIFY_BATCH", 100)
+
+
+def billed_wait() -> timedelta:
+    """How long a vendor that bills read-back requests waits for a full batch before a partial one."""
+    return timedelta(hours=getattr(settings, "EXPORTS_VERIFY_BILLED_WAIT_HOURS", 24))
+
+
+def worth_a_request(connector, records: list[ExportRecord], now) -> bool:
+    """A vendor that bills requests (Xledger) is asked only for a full batch, or once the oldest
+    record due has waited `billed_wait()`: a tick every 10 minutes must not spend its budget."""
+    if connector.read_back_request_budget is None or len(records) >= batch_size():
+        return True
+    return bool(records) and records[0].exported_at is not None and records[0].exported_at <= now - billed_wait()
 
 
 @dataclass(frozen=True)
@@ -123,6 +138,8 @@ def connection_verify(*, connection: Connection, limit: int = 1000) -> dict[str,
         return {}
     counts: dict[str, int] = defaultdict(int)
     records = list(records_due(connection)[:limit])
+    if not worth_a_request(connector, records, timezone.now()):
+        return {"waiting": len(records)}
     for start in range(0, len(records), batch_size()):
         batch = records[start:start + batch_size()]
         found, requests = read_back_by_reference(connector, [r.reference for r in batch])

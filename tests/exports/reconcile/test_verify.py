@@ -60,3 +60,18 @@ def test_the_content_hash_is_canonical():
     changed = VendorDocument(reference="R", external_id="1", date=date(2026, 11, 1), currency="SAR",
                              amount=Decimal("1.51"), status="posted", lines=lines)
     assert content_hash(changed) != content_hash(doc)
+
+
+def test_a_vendor_that_bills_requests_waits_for_a_full_batch_or_a_day(org):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .conftest import ledger_connection
+
+    ledger_connection(org, system="fake_budget", name="Billed books")
+    a_month(org)
+    assert records_verify_due() == {"connections": 1, "waiting": 7}
+    assert not ledger_records().filter(verified_at__isnull=False).exists()
+    ledger_records().update(exported_at=timezone.now() - timedelta(hours=25))
+    assert records_verify_due()["verified"] == 7
