@@ -203,6 +203,12 @@ class Connector(ABC):
         return None
 
     @staticmethod
+    def vendor_reference(reference: str) -> str:
+        """How the vendor's copy carries our reference when it cannot hold it whole (Business
+        Central: a 20-character code): a read-back document's `reference` is ours or this."""
+        return reference
+
+    @staticmethod
     def readable_id(remote_id: str) -> str:
         """What the mapping screens show for a remote id; vendors with opaque ids decode them."""
         return remote_id

@@ -20,7 +20,15 @@ import requests
 import stamina
 from django.utils import timezone
 
-from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
+from ..errors import (
+    AuthExpired,
+    ConnectorError,
+    OutcomeUnknown,
+    PeriodClosed,
+    Permanent,
+    RateLimited,
+    Transient,
+)
 from ..hosts import credential_url_check
 from ..http import (
     CONNECT_TIMEOUT,
@@ -46,6 +54,7 @@ CONCURRENT = 5
 CONCURRENCY_WAIT = 5.0
 PAGE_SIZE = 1000
 MAX_PAGES = 200
+NOT_ALLOWED_DATE = "is not within your range of allowed posting dates"
 
 # BC error messages name fields by their AL caption; we report the API property we sent.
 CAPTION_FIELDS = {
@@ -175,6 +184,11 @@ class BusinessCentralClient(HttpStack):
         if status == 409 and self.parse_error(status, body)[0] == "Request_EntityChanged":
             # A concurrent edit made BC refuse the write: nothing of ours was changed.
             return Transient(self.parse_error(status, body)[2], request_id=request_id, status=status)
+        code, _, detail = self.parse_error(status, body)
+        if code == "Application_DialogException" and NOT_ALLOWED_DATE in detail:
+            # General Ledger Setup's "Allow Posting From/To" (or the user's own range) excludes the
+            # date. BC's message does not say where the open range starts (the connector asks).
+            return PeriodClosed(detail, request_id=request_id, status=status)
         return super()._translate(status, body, headers, request_id)
 
     # BC's limits, enforced before anything is sent ----------------------------------------
@@ -241,17 +255,22 @@ class BusinessCentralClient(HttpStack):
             raise ConnectorError("no company chosen yet: run the connection check")
         return f"companies({company})/{rest}"
 
-    def list_all(self, path: str, **params) -> list[dict]:
-        """Server-driven paging: follows `@odata.nextLink` verbatim."""
-        headers = {"Prefer": f"odata.maxpagesize={PAGE_SIZE}"}
-        url, query, out = path, {k: v for k, v in params.items() if v is not None} or None, []
+    def pages(self, path: str, *, page_size: int = PAGE_SIZE, **params):
+        """Server-driven paging: each page with the requests it cost, following `@odata.nextLink`
+        verbatim."""
+        headers = {"Prefer": f"odata.maxpagesize={page_size}"}
+        url, query = path, {k: v for k, v in params.items() if v is not None} or None
         for _ in range(MAX_PAGES):
+            before = self.calls
             body = self.request("GET", url, params=query, headers=headers).body
-            out.extend(body["value"])   # OData v4 always sends it; its absence is an unexpected answer
+            yield body["value"], self.calls - before   # OData v4 always sends `value`
             if not body.get("@odata.nextLink"):
-                return out
+                return
             url, query = body["@odata.nextLink"], None
         raise Permanent(f"{path}: Business Central has more than {MAX_PAGES} pages for this list", code="too_many_pages")
+
+    def list_all(self, path: str, **params) -> list[dict]:
+        return [row for rows, _ in self.pages(path, **params) for row in rows]
 
     def batch(self, operations: list[dict], *, read_only: bool = False, idempotency_key: str = "",
               snapshot: bool = True, tolerate: tuple[int, ...] = ()) -> list[dict]:

@@ -28,7 +28,8 @@ with the `post` option; without it, it waits in BC for the accountant.
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -42,18 +43,21 @@ from ..base import (
     CheckResult,
     Connector,
     PushResult,
+    ReadBackPage,
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind, LineRole
-from ..errors import OutcomeUnknown, Permanent
+from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent
 from ..models import Connection
 from ..receipts import receipt_files
 from . import catalog as bc_catalog
 from . import documents, schema
 from .client import BusinessCentralClient
+from .readback import BusinessCentralReadBack
 
 log = logging.getLogger(__name__)
 DEFAULT_JOURNAL = "EXPENSICO"
+BLANK_DATE = "0001-01-01"    # how BC writes an empty date
 CREATE_ATTEMPTS = 3      # creates, each after the last one's OutcomeUnknown proved it absent
 ACCOUNT_SHAPES = {   # purpose → (category, subcategory, number range)
     AccountPurpose.EMPLOYEE_CLAIMS: ("Liabilities", "Current Liabilities", range(2190, 2300)),
@@ -68,6 +72,7 @@ def reversal_number(reference: str) -> str:
 class BusinessCentralConnector(Connector):
     system = "business_central"
     label = "Dynamics 365 Business Central"
+    reads_back = True
     # The API and every environment under it, plus Entra (token endpoint and msal discovery).
 
     def __init__(self, connection):
@@ -148,10 +153,8 @@ class BusinessCentralConnector(Connector):
         number = next(str(n) for n in numbers if str(n) not in used)
         # API v2.0 `accounts` is read-only; the Chart of Accounts page published as an OData V4
         # web service is the documented way to insert G/L accounts from outside.
-        odata = self.client.base_url.rsplit("/api/", 1)[0] + "/ODataV4"
-        company = quote(self.connection.settings.get("company_name", ""))
         try:
-            self.client.request("POST", f"{odata}/Company('{company}')/Chart_of_Accounts", json_body={
+            self.client.request("POST", self.odata_page("Chart_of_Accounts"), json_body={
                 "No": number, "Name": name, "Account_Type": "Posting", "Income_Balance": "Balance Sheet",
                 "Account_Category": category, "Account_Subcategory_Descript": subcategory, "Direct_Posting": True})
         except Permanent as exc:
@@ -162,8 +165,31 @@ class BusinessCentralConnector(Connector):
         rows = self.client.list_all(self.cp("accounts"), **{"$filter": f"number eq {schema.odata_quote(number)}"})
         return bc_catalog.account_item(rows[0])
 
+    def odata_page(self, name: str) -> str:
+        """A page the customer published as an OData V4 web service (API v2.0 lacks it)."""
+        odata = self.client.base_url.rsplit("/api/", 1)[0] + "/ODataV4"
+        return f"{odata}/Company('{quote(self.connection.settings.get('company_name', ''))}')/{name}"
+
+    def _closed_through(self, refusal: PeriodClosed) -> None:
+        """BC's refusal does not say where posting opens again; General Ledger Setup does, when
+        its page 118 is published (one request, only after a refusal)."""
+        try:
+            setup = self.client.list_all(self.odata_page("General_Ledger_Setup"))
+        except ConnectorError:
+            return        # not published: the refusal stands without a period end
+        start = (setup[0].get("Allow_Posting_From") if setup else "") or BLANK_DATE
+        if start != BLANK_DATE:
+            refusal.period_end = (date.fromisoformat(start) - timedelta(days=1)).isoformat()
+
     # push -----------------------------------------------------------------------------------
     def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        try:
+            return self._push(entry, idempotency_key)
+        except PeriodClosed as exc:
+            self._closed_through(exc)
+            raise
+
+    def _push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         before = self.client.calls
         if entry.kind is EntryKind.REVERSAL:
             raise Permanent("push does not take reversals; use reverse()", code="unsupported_entry", field="kind")
@@ -243,6 +269,15 @@ class BusinessCentralConnector(Connector):
     # find_by_reference ----------------------------------------------------------------------
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
         return bc_catalog.lookup(self, list(dict.fromkeys(references)))
+
+    # read_back --------------------------------------------------------------------------------
+    def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
+                  references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
+        return BusinessCentralReadBack(self).pages(date_from=date_from, date_to=date_to, references=references)
+
+    @staticmethod
+    def vendor_reference(reference: str) -> str:
+        return schema.short_reference(reference)
 
     # reverse --------------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:

@@ -21,6 +21,11 @@ Choices where the contract says "unknown":
   which a customer can publish in *Web Services*), which is what `ensure_account` uses.
 * Fault switches answer in OData's shape (`Unknown`, or `Request_EntityChanged` for 409) with the
   switch's `Retry-After`; `answer_after_commit` carries a request out, then answers 408/504.
+* General Ledger Setup "Allow Posting From/To" is served as the published OData V4 page
+  `General_Ledger_Setup` (page 118; API v2.0 has no setup entity). Like BC, the range is checked
+  when a journal, purchase invoice or credit memo is posted, not when its lines are entered:
+  400 `Application_DialogException` "Posting Date is not within your range of allowed posting
+  dates in …" (BC's own text).
 * Deleting a journal batch deletes its lines; an attachment must name an existing parent for
   `parentType` `Journal` (a journal line) or `Purchase Invoice`.
 """
@@ -34,7 +39,7 @@ from urllib.parse import unquote
 from ..sandboxing import Request, Response, SandboxApp
 from .sandbox_entra import EntraMixin
 from .sandbox_odata import ODataError, TlsSandboxServer, apply_query, error, etag
-from .sandbox_pages import ChartOfAccountsMixin
+from .sandbox_pages import BLANK_DATE, GL_SETUP_FIELDS, ChartOfAccountsMixin
 from .sandbox_store import LINES, READ_ONLY, Rules, new_id, now_ts
 from .sandbox_wire import WireMixin
 
@@ -51,7 +56,8 @@ CHILDREN = {("journals", "journalLines"): "journalId", ("purchaseInvoices", "pur
             ("purchaseInvoices", "dimensionSetLines"): "parentId",
             ("purchaseInvoiceLines", "dimensionSetLines"): "parentId"}
 # `$expand` a collection may take: navigation property → the child's link to its parent.
-EXPANDS = {("dimensions", "dimensionValues"): "dimensionId", ("journals", "journalLines"): "journalId"}
+EXPANDS = {("dimensions", "dimensionValues"): "dimensionId", ("journals", "journalLines"): "journalId",
+           ("purchaseInvoices", "purchaseInvoiceLines"): "documentId"}
 PARENT_TYPES = {"journalLines": "Journal Line", "purchaseInvoices": "Purchase Invoice",
                 "purchaseInvoiceLines": "Purchase Invoice Line"}
 SETS = ("accounts", "bankAccounts", "vendors", "employees", "journals", "journalLines", "purchaseInvoices",
@@ -79,6 +85,7 @@ class BusinessCentralSandbox(EntraMixin, WireMixin, ChartOfAccountsMixin, Rules,
         super().__init__()
         self.snapshot, self.ca_bundle = snapshot, ""
         self.late_answers = []
+        self.max_page_size = 20000      # documented online maximum; tests lower it to show paging
         self.lock = threading.RLock()
         self.reset()
         if snapshot and Path(snapshot).exists():
@@ -91,6 +98,7 @@ class BusinessCentralSandbox(EntraMixin, WireMixin, ChartOfAccountsMixin, Rules,
             self.tokens: set[str] = set()
             self.client_secrets = {CLIENT_ID: CLIENT_SECRET}
             self.attachment_bytes: dict[str, int] = {}
+            self.gl_setup = {name: BLANK_DATE for name in GL_SETUP_FIELDS}
             self.company = {"id": new_id(), "systemVersion": "25.0.23364.0", "name": SEED["company"]["name"],
                             "displayName": SEED["company"]["displayName"], "businessProfileId": "",
                             "currency": SEED["company"]["currency"]}
@@ -178,7 +186,7 @@ class BusinessCentralSandbox(EntraMixin, WireMixin, ChartOfAccountsMixin, Rules,
                     return error(401, "Authentication_InvalidCredentials",
                                  "The server has rejected the client credentials.")
                 if req.path.startswith(ODATA_PREFIX):
-                    return self.chart_of_accounts(req)
+                    return self.odata_page(req)
                 if not req.path.startswith(API_PREFIX):
                     return error(404, "BadRequest_NotFound", "The requested resource was not found.")
                 rest = req.path[len(API_PREFIX):]
@@ -353,7 +361,8 @@ class BusinessCentralSandbox(EntraMixin, WireMixin, ChartOfAccountsMixin, Rules,
     def _collection(self, req: Request | None, rows: list[dict], query: dict) -> Response:
         rows = apply_query(rows, query)
         prefer = (req.header("prefer") if req else "") or ""
-        size = int(re.search(r"odata\.maxpagesize=(\d+)", prefer).group(1)) if "maxpagesize" in prefer else 20000
+        asked = int(re.search(r"odata\.maxpagesize=(\d+)", prefer).group(1)) if "maxpagesize" in prefer else 20000
+        size = min(asked, self.max_page_size)
         start = int((query.get("$skiptoken") or ["0"])[0])
         page = rows[start:start + size]
         body = {"@odata.context": "$metadata", "value": page}

@@ -212,6 +212,9 @@ class Rules:
         for line in lines:
             if not line["balancingAccountId"]:
                 per_document[line["documentNumber"]] = per_document.get(line["documentNumber"], 0) + dec(line["amount"])
+        for line in lines:
+            self.check_posting_date(line["postingDate"], f"Gen. Journal Line Journal Template Name='GENERAL',"
+                                    f"Journal Batch Name='{journal['code']}',Line No.='{line.get('lineNumber', 0)}'")
         for document, total in per_document.items():
             if total != 0:
                 raise ODataError(400, "Application_DialogException",
@@ -237,6 +240,7 @@ class Rules:
                     and other["vendorInvoiceNumber"] == invoice["vendorInvoiceNumber"]:
                 raise ODataError(400, "Application_DialogException",
                                  f"Purchase Invoice {invoice['vendorInvoiceNumber']} already exists for this vendor.")
+        self.check_posting_date(invoice["postingDate"], f"Purchase Header Document Type='Invoice',No.='{invoice['number']}'")
         lines = [r for r in self.sets["purchaseInvoiceLines"].values() if r["documentId"] == invoice["id"]]
         if not lines:
             raise ODataError(400, "Application_DialogException", "There is nothing to post.")
@@ -256,6 +260,7 @@ class Rules:
         if not memo.get("vendorCreditMemoNumber"):
             raise ODataError(400, "Application_DialogException", "You need to enter the document number of the "
                              "document from the vendor in the Vendor Cr. Memo No. field.")
+        self.check_posting_date(memo["postingDate"], f"Purchase Header Document Type='Credit Memo',No.='{memo['number']}'")
         lines = [r for r in self.sets["purchaseCreditMemoLines"].values() if r["documentId"] == memo["id"]]
         payable = next(a for a in self.sets["accounts"].values() if a["number"] == AP_ACCOUNT)
         for line in lines:

@@ -17,7 +17,7 @@ from ..base import (
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind
-from ..errors import Permanent
+from ..errors import PeriodClosed, Permanent
 from ..receipts import receipt_files
 from . import schema
 from .client import WafeqClient
@@ -209,8 +209,23 @@ class WafeqConnector(Connector):
     # reverse --------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         """Wafeq's way: mark the expense as draft (its journal leaves the ledger), then delete it.
-        Bank transactions and manual journals are deleted. Already gone counts as done."""
+        Bank transactions and manual journals are deleted. Already gone counts as done. A document
+        dated on or before the lock date cannot be touched: it is undone by a reversing manual
+        journal dated as the reversal entry (the engine dates it in an open period)."""
         before = self.client.calls
+        try:
+            return self._undo(external_id, entry, idempotency_key, before)
+        except PeriodClosed:
+            if external_id.startswith(("bt_", "bst_")):
+                raise     # a bank account is no journal account: the engine holds it for review
+        if not self.client.list_all("/manual-journals/", reference=entry.reference):
+            base = self.connection.settings.get("base_currency") or self.connection.organization.base_currency
+            self.client.create("/manual-journals/", schema.manual_journal_payload(entry, base_currency=base),
+                               idempotency_key)
+        return PushResult(external_id=external_id, calls=self.client.calls - before,
+                          notes=("the original lies in Wafeq's locked period: reversed by a manual journal",))
+
+    def _undo(self, external_id: str, entry: AccountingEntry, idempotency_key: str, before: int) -> PushResult:
         if external_id.startswith(("bt_", "bst_")):
             sub = "ledger-transactions" if external_id.startswith("bt_") else "statement-transactions"
             bank = entry.bank_account or self.connection.funding_bank_account

@@ -20,7 +20,15 @@ from datetime import datetime
 import stamina
 from django.utils import timezone
 
-from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
+from ..errors import (
+    AuthExpired,
+    ConnectorError,
+    OutcomeUnknown,
+    PeriodClosed,
+    Permanent,
+    RateLimited,
+    Transient,
+)
 from ..http import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
@@ -138,6 +146,8 @@ class XledgerClient(HttpStack):
             return AuthExpired(message, status=200)
         if "timed out" in message.lower():
             return Transient(message, status=200)
+        if code.endswith("PERIOD_CLOSED"):
+            return PeriodClosed(message, period_end=ext.get("closedThrough"), status=200)
         field = ext.get("field")
         if not field and ext.get("argumentPath"):
             field = str(ext["argumentPath"][-1])

@@ -16,7 +16,8 @@ reports a reference whose newest import failed as not live (imports.py). A faile
 nothing, so a push finding one sends the voucher again.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +31,7 @@ from ..base import (
     Connector,
     ImportFailure,
     PushResult,
+    ReadBackPage,
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind
@@ -42,7 +44,8 @@ from . import (
     schema,
 )
 from .client import XledgerClient
-from .selectors import requests_this_month
+from .readback import XledgerReadBack
+from .selectors import INCLUDED_REQUESTS, requests_this_month
 
 ACCOUNT_CODES = {AccountPurpose.EMPLOYEE_CLAIMS: range(2940, 2990), AccountPurpose.EMPLOYEES_BALANCE: range(1580, 1600)}
 LEDGER_TYPES = {AccountPurpose.EMPLOYEE_CLAIMS: "LIABILITY", AccountPurpose.EMPLOYEES_BALANCE: "ASSET"}
@@ -256,6 +259,18 @@ class XledgerConnector(Connector):
         """Asynchronous import errors created at or after `since` (an Xledger timestamp), oldest first."""
         rows = self.client.paged(schema.IMPORT_ERRORS, "glImportItemErrors", since=since)
         return [imports.failure(r) for r in rows]
+
+    # read_back --------------------------------------------------------------------------------
+    reads_back = True
+
+    @property
+    def read_back_request_budget(self) -> int:
+        """Requests left in this month's allowance (beyond it, each is billed)."""
+        return max(0, INCLUDED_REQUESTS - requests_this_month(self.connection))
+
+    def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
+                  references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
+        return XledgerReadBack(self).pages(date_from=date_from, date_to=date_to, references=references)
 
     # reverse --------------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:

@@ -27,6 +27,8 @@ Choices where the contract says "unknown" [INF]:
   patterns of the documented root fields and `addXxx` mutations; none appears in public clients.
 * GL objects: `objectKinds` in dbId order are `glObject1…glObject5`.
 * A revoked (well-formed) token answers HTTP 401.
+* Import rows read back with what was written (`taxRule`, `taxAmount`, GL objects, `project`).
+* Closed periods and the accountant's own edits: sandbox_ledger.py.
 """
 
 import json
@@ -41,6 +43,7 @@ from graphql import GraphQLError, build_schema, extend_schema, graphql_sync, par
 
 from ..sandboxing import Request, Response, SandboxApp, SandboxServer
 from .sandbox_faults import XledgerFaults, app_error
+from .sandbox_ledger import LedgerDesk
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SDL = (FIXTURES / "schema.graphql").read_text()
@@ -48,6 +51,9 @@ LOOKUP_FILTERS_SDL = (FIXTURES / "lookup_filters.graphql").read_text()
 CET = timezone(timedelta(hours=1), "CET")
 SEED = json.loads((FIXTURES / "seed.json").read_text())
 API_TOKEN = SEED["api_token"]
+# A second token of the same entity, the accountant's own (burst limits are per token): what the
+# tampering hooks of the testkit use, so they do not spend the connection's burst.
+ACCOUNTANT_TOKEN = "xl-accountant-" + API_TOKEN[-12:]
 MAX_PAGE = 10_000
 BURST = (20, 5.0)
 REFERENCE_FIELDS = {"account": "accounts", "currency": "currencies", "taxRule": "taxTableSetups",
@@ -72,27 +78,28 @@ def modified_since(rows: list[dict], since: str | None) -> list[dict]:
     return [r for r in rows if cet_moment(r["modifiedAt"]) >= start]
 
 
-def _page(rows: list[dict], first=None, last=None, after=None) -> dict:
+def _page(rows: list[dict], first=None, last=None, after=None, cap: int = MAX_PAGE) -> dict:
     if after:
         rows = [r for r in rows if int(r["dbId"]) > int(after)]
     total = len(rows)
     if first is not None:
-        taken = rows[: min(first, MAX_PAGE)]
+        taken = rows[: min(first, cap)]
     elif last is not None:
-        taken = rows[-min(last, MAX_PAGE):] if last else []
+        taken = rows[-min(last, cap):] if last else []
     else:
-        taken = rows[:MAX_PAGE]
+        taken = rows[:cap]
     start = rows.index(taken[0]) if taken else 0
     return {"edges": [{"cursor": str(r["dbId"]), "node": r} for r in taken],
             "pageInfo": {"hasNextPage": start + len(taken) < total, "hasPreviousPage": bool(after) or start > 0}}
 
 
-class XledgerSandbox(XledgerFaults, SandboxApp):
+class XledgerSandbox(LedgerDesk, XledgerFaults, SandboxApp):
     name = "xledger"
 
     def __init__(self, *, snapshot: str | None = None):
         super().__init__()
         self.base_schema = build_schema(SDL)
+        self.max_page = MAX_PAGE      # the contract's cap (C4); tests lower it to show paging
         self.snapshot = snapshot
         self.lock = threading.RLock()
         self.reset()
@@ -107,7 +114,8 @@ class XledgerSandbox(XledgerFaults, SandboxApp):
                 "entities", "accounts", "bankAccounts", "employees", "suppliers", "projects", "objectKinds",
                 "objectValues", "currencies", "taxTableSetups", "glImportItems", "glImportItemErrors",
                 "journalEntries")}
-            self.tokens = {API_TOKEN}
+            self.tokens = {API_TOKEN, ACCOUNTANT_TOKEN}
+            self.closed_through = None
             self.burst_limit: tuple[int, float] | None = BURST
             self.credits: int | None = None          # None: unlimited; 0 → INSUFFICIENT_CREDITS
             self.faults_reset()
@@ -235,7 +243,7 @@ class XledgerSandbox(XledgerFaults, SandboxApp):
 
     # Query resolvers (graphql-core calls root attributes with (info, **args)) -------------
     def _list(self, table, first=None, last=None, after=None, rows=None):
-        return _page(self.tables[table] if rows is None else rows, first, last, after)
+        return _page(self.tables[table] if rows is None else rows, first, last, after, self.max_page)
 
     def entities(self, info, **kw):
         return self._list("entities", **kw)
@@ -330,6 +338,7 @@ class XledgerSandbox(XledgerFaults, SandboxApp):
             if not node.get("account"):
                 raise GraphQLError("Invalid value for account: an import row needs an account.",
                                    extensions={"code": "INVALID_VALUE", "field": "account"})
+            self.check_open(i, node)
             rows.append((item.get("clientId"), node))
         if len(rows) > 1 and self.partial_take():
             # Applied but for the last input: the answer carries both `data` and `errors`.
@@ -364,7 +373,8 @@ class XledgerSandbox(XledgerFaults, SandboxApp):
             for line in lines:
                 self._add("journalEntries", {"account": line["account"], "amount": line.get("amount"),
                                              "text": line.get("text"), "extIdentifier": line.get("extIdentifier"),
-                                             "postedDate": line.get("postedDate"), "transactionDbId": header})
+                                             "postedDate": line.get("postedDate"), "transactionDbId": header,
+                                             "_call": line["_call"]})
 
     def addAccounts(self, info, inputs):  # noqa: N802
         edges = []

@@ -4,9 +4,13 @@ sandbox, a Connection set up through the real services, and vouchers for its see
 from datetime import date
 from decimal import Decimal
 
+import requests
+
 from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
 from ..models import Connection
-from .sandbox import API_TOKEN, make_server
+from . import schema
+from .readback import ROW_FIELDS
+from .sandbox import ACCOUNTANT_TOKEN, API_TOKEN, make_server
 
 
 def start_sandbox():
@@ -72,3 +76,69 @@ def fail_next_imports(server, *messages: str) -> None:
 
 def revoke(server) -> None:
     server.app.revoke_all_credentials()
+
+
+# Read-back suite and tampering (issue 17) -----------------------------------------------------
+PERIOD_END_REPORTED = True   # the refusal names the last closed day
+VOUCHER = f"""query Voucher($after: String) {{ glImportItems(first: {schema.PAGE}, after: $after) {{
+  edges {{ cursor node {{ {ROW_FIELDS} }} }} pageInfo {{ hasNextPage }} }} }}"""
+COPIED = ("postedDate", "invoiceDate", "amount", "invoiceAmount", "exchangeRate", "taxAmount", "text",
+          "extIdentifier", "yourReference", "trRegNumber")
+REFERENCES = ("account", "currency", "taxRule", "project", *(f"glObject{n}" for n in range(1, 6)))
+
+
+def set_page_size(server, size: int) -> None:
+    server.app.max_page = size
+
+
+def _graphql(server, query: str, variables: dict | None = None) -> dict:
+    resp = requests.post(f"{server.base_url}/graphql", json={"query": query, "variables": variables or {}},
+                         headers={"Authorization": f"token {ACCOUNTANT_TOKEN}"}, timeout=10)
+    resp.raise_for_status()
+    body = resp.json()
+    if body.get("errors"):
+        raise AssertionError(body["errors"])
+    return body["data"]
+
+
+def _desk(server, **body) -> None:
+    """The accountant's own screens (no API mutation does these): sandbox_ledger.py."""
+    requests.post(f"{server.base_url}/__sandbox__/ledger-desk", json=body, timeout=10).raise_for_status()
+
+
+def _add(server, nodes: list[dict]) -> str:
+    data = _graphql(server, schema.ADD_VOUCHER, {"inputs": [{"clientId": str(i), "node": n}
+                                                            for i, n in enumerate(nodes)]})
+    return f"GLI:{min(int(e['node']['dbId']) for e in data['addGLImportItems']['edges'])}"
+
+
+def tamper_delete(server, connection, external_id: str) -> None:
+    _desk(server, delete_voucher=external_id.removeprefix("GLI:"))
+
+
+def tamper_edit_amount(server, connection, external_id: str, new_amount: Decimal) -> None:
+    _desk(server, edit_voucher=external_id.removeprefix("GLI:"), amount=format(new_amount, "f"))
+
+
+def tamper_duplicate(server, connection, external_id: str) -> str:
+    """The same voucher sent again through `addGLImportItems`: same reference and lines, new ids."""
+    from .readback import vouchers
+    rows = [e["node"] for e in _graphql(server, VOUCHER)["glImportItems"]["edges"]]
+    voucher = next(v for v in vouchers(rows) if min(int(r["dbId"]) for r in v) == int(external_id[4:]))
+    nodes = [{**{k: r[k] for k in COPIED if r.get(k) is not None},
+              **{k: {"dbId": r[k]["dbId"]} for k in REFERENCES if r.get(k) and r[k].get("dbId")}}
+             for r in voucher]
+    return _add(server, nodes)
+
+
+def tamper_manual_post(server, connection, account: str, amount: Decimal, on: date, currency: str) -> str:
+    """A voucher keyed by hand: `account` against other equity (2050), no reference of ours."""
+    common = {"postedDate": on.isoformat(), "invoiceDate": on.isoformat(), "text": "Booked by hand",
+              "currency": {"code": currency}, "transactionSource": {"code": "GL"}}
+    return _add(server, [{**common, "account": schema.reference(account), "amount": format(amount, "f")},
+                         {**common, "account": {"code": "2050"}, "amount": format(-amount, "f")}])
+
+
+def lock_period(server, connection, through: date) -> None:
+    """Xledger closes periods in its own screens; no API mutation is known (sandbox_ledger.py)."""
+    _desk(server, closed_through=through.isoformat())

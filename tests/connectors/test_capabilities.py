@@ -37,12 +37,17 @@ def test_a_connector_with_only_the_six_verbs_offers_every_capability_as_not_offe
     assert connector.import_failures(since=None) == [] and not connector.polls_import_failures
     assert SixVerbsOnly.readable_id("acc_1") == "acc_1"
     assert connector.learned == {} and connector.learned is not SixVerbsOnly(connection=None).learned
+    assert not connector.reads_back and list(connector.read_back(date_from=date(2026, 10, 1))) == []
+    assert connector.read_back_request_budget is None and SixVerbsOnly.vendor_reference("R-1") == "R-1"
+    assert connector.ledger_balance("a", date_from=date(2026, 10, 1), date_to=date(2026, 10, 31), currency="SAR") is None
 
 
 def test_the_vendors_that_offer_a_capability_override_it():
     assert connector_class("xledger").polls_import_failures
     assert connector_class("business_central").preview is not Connector.preview
     assert connector_class("apideck").readable_id is not Connector.readable_id
+    for system in ("wafeq", "business_central", "xledger"):
+        assert connector_class(system).reads_back and connector_class(system).read_back is not Connector.read_back
 
 
 def test_no_engine_module_probes_a_connector_by_name():
