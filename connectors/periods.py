@@ -29,3 +29,13 @@ def is_closed(on, through: date | None) -> bool:
         return False
     day = on if isinstance(on, date) else date.fromisoformat(str(on)[:10])
     return day <= through
+
+
+def ending_with_month(exc, on: date):
+    """A vendor's PeriodClosed that names no period end, for a document dated `on`, where the
+    vendor's ledger periods are calendar months: closed at least through that month's last day."""
+    from .errors import PeriodClosed
+    if exc.period_end:
+        return exc
+    return PeriodClosed(exc.message, period_end=month_end(on).isoformat(), field=exc.field,
+                        request_id=exc.request_id, status=exc.status)

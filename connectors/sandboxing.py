@@ -318,3 +318,12 @@ class SandboxServer:
 
     def __exit__(self, *exc):
         self.stop()
+
+
+def control_settings(server: SandboxServer, settings: dict) -> dict:
+    """POSTs `settings` to a running sandbox's `/__sandbox__/settings` over HTTP (what the testkits'
+    switches such as `lock_period` use, as a person at the vendor's settings screen would)."""
+    import requests
+    answer = requests.post(f"{server.base_url}/__sandbox__/settings", json=settings, timeout=5)
+    answer.raise_for_status()
+    return answer.json()

@@ -5,9 +5,10 @@ looks the document up by our reference before any re-send. The idempotency key i
 to the call log (never sent), which is how the connector knows a push is a re-send.
 """
 
-from ..errors import Permanent
+from ..errors import ConnectorError, PeriodClosed, Permanent
 from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, HttpStack, Response
 from ..models import Connection
+from ..workday.client import CLOSED_PERIOD_TEXTS
 
 MAX_PAGES = 500
 PAGE_SIZE = 200      # Apideck's maximum
@@ -51,6 +52,13 @@ class ApideckClient(HttpStack):
             text = f"{body.get('message', '')}: {detail}" if detail else body.get("message", "")
         return body["type_name"], field, f"{body['type_name']}: {text}"[:500]
 
+    def _translate(self, status: int, body, headers, request_id: str) -> ConnectorError:
+        error = super()._translate(status, body, headers, request_id)
+        if isinstance(error, Permanent) and any(text in error.message for text in CLOSED_PERIOD_TEXTS):
+            # Workday's closed-period fault, passed through in `downstream_errors`.
+            return PeriodClosed(error.message, request_id=request_id, status=status)
+        return error
+
     def call(self, method: str, path: str, **kw) -> Response:
         return self.request(method, path, timeout=self.timeout, **kw)
 
@@ -67,15 +75,18 @@ class ApideckClient(HttpStack):
         super()._log(method, path, params, status, started, resp_headers, key or self._log_key, *rest)
 
     def list_all(self, path: str, **params) -> list[dict]:
+        return [row for page in self.pages(path, **params) for row in page]
+
+    def pages(self, path: str, **params):
+        """The list one page (one request) at a time, following `meta.cursors.next`."""
         params = {k: v for k, v in params.items() if v is not None}
         params.setdefault("limit", PAGE_SIZE)
-        out = []
         for _ in range(MAX_PAGES):
             body = self.call("GET", path, params=params).body
-            out.extend(body["data"])   # every list answer has it; without it the list is unknown, not empty
+            yield body["data"]   # every list answer has it; without it the list is unknown, not empty
             cursor = ((body.get("meta") or {}).get("cursors") or {}).get("next")
             if not cursor:
-                return out
+                return
             params = {**params, "cursor": cursor}
         raise Permanent(f"{path}: Apideck has more than {MAX_PAGES} pages of {params['limit']} for this list; narrow it "
                         f"(e.g. filter[updated_since]) before trying again", code="too_many_pages", field=None)

@@ -12,8 +12,8 @@ lookup pages through the journal entries (narrowed by `filter[updated_since]` wh
 known).
 """
 
-from collections.abc import Sequence
-from datetime import timedelta
+from collections.abc import Iterator, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
 
 import stamina
@@ -27,13 +27,15 @@ from ..base import (
     CheckResult,
     Connector,
     PushResult,
+    ReadBackPage,
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind
-from ..errors import OutcomeUnknown, Permanent, RateLimited, Transient
+from ..errors import OutcomeUnknown, PeriodClosed, Permanent, RateLimited, Transient
 from ..http import MAX_INLINE_RETRY_AFTER, RETRY_ATTEMPTS, CircuitOpen
 from ..models import CallLog
-from . import schema
+from ..periods import ending_with_month
+from . import readback, schema
 from .client import ApideckClient
 
 JE_PATH = "/accounting/journal-entries"
@@ -82,6 +84,7 @@ def _account_item(row: dict, kind: CatalogKind = CatalogKind.ACCOUNTS) -> Catalo
 class ApideckWorkdayConnector(Connector):
     system = "apideck"
     label = "Workday via Apideck"
+    reads_back = True
 
     def __init__(self, connection):
         super().__init__(connection)
@@ -182,6 +185,9 @@ class ApideckWorkdayConnector(Connector):
                         return replayed(doc)
                 try:
                     resp = self.client.create(path, payload, idempotency_key)
+                except PeriodClosed as exc:
+                    # Workday's fault names no period; its ledger periods are months.
+                    raise ending_with_month(exc, entry.date) from exc
                 except OutcomeUnknown:
                     doc = self._find(entry.reference, path, since=started)
                     if doc:
@@ -236,6 +242,15 @@ class ApideckWorkdayConnector(Connector):
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
         """Journal entries only: Workday expenses cannot be listed through Apideck."""
         return self._journal_entries(list(dict.fromkeys(references)))
+
+    # read_back ------------------------------------------------------------------------
+    def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
+                  references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
+        refs = set(references)
+        for rows in self.client.pages(JE_PATH, limit=readback.PAGE_SIZE):
+            yield ReadBackPage(documents=tuple(
+                readback.document(row) for row in rows
+                if readback.wanted(row, date_from=date_from, date_to=date_to, references=refs)), requests=1)
 
     # reverse --------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:

@@ -22,6 +22,13 @@ Workday behaviour (apideck.md A5, A15) and the choices where the contract says [
 - Tracking categories, tax rates and suppliers are served for the catalogs (not listed for
   Workday on the connector page): worktags as tracking categories, `parent_id` = worktag type.
 - No `filter[number]` (added after 10.34.0): it answers 400 UnsupportedFiltersError.
+- Closed periods: `POST /__sandbox__/settings {"closed_through": "YYYY-MM-DD"}` (null reopens) closes
+  Workday's ledger periods up to that date (a tenant task no API offers). Creating or updating a
+  journal entry whose `posted_at` falls there is Workday's closed-period fault passed through: 400
+  ConnectorExecutionError, `downstream_errors[0]` = {message: Workday's XSD text, detail:
+  "posted_at"}. DELETE (void) is not checked: Workday dates the voiding journal itself.
+- The list's page size is capped at the spec's maximum (200; `max_page_size`, which the testkit
+  lowers so paging shows with few rows).
 - The shared fault switches answer in Apideck's shape: 429 ConnectorRateLimitError with the
   `x-downstream-ratelimit-*` headers (and Retry-After when the switch sets one), 5xx
   ConnectorExecutionError with `downstream_errors`.
@@ -36,7 +43,9 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from ..http import dumps_exact
+from ..periods import closed_through, is_closed
 from ..sandboxing import Fault, Request, Response, SandboxApp, SandboxServer
+from ..workday.sandbox import CLOSED_PERIOD
 from . import spec as aspec
 from .sandbox_envelope import ExactResponse, error, fault_response, loads_exact, now_ts, ok
 from .sandbox_reference import ReferenceDataMixin
@@ -53,6 +62,7 @@ CLASS_FOR_TYPE = {"Expense": ("expense", "expense"), "Cash": ("asset", "bank"), 
 
 class ApideckSandbox(ReferenceDataMixin, SandboxApp):
     name = "apideck"
+    max_page_size = 200
 
     def __init__(self, *, seed_path: Path = SEED, snapshot: str | None = None):
         super().__init__()
@@ -75,6 +85,7 @@ class ApideckSandbox(ReferenceDataMixin, SandboxApp):
                 self._add_account(acc["id"], acc.get("set", "Standard"), acc["name"], acc["type"], ts)
             self.journal_entries: dict[str, dict] = {}
             self.expenses: dict[str, dict] = {}
+            self.closed_through = None
 
     def _add_account(self, code: str, account_set: str, name: str, wd_type: str, ts: str) -> dict:
         classification, kind = CLASS_FOR_TYPE.get(wd_type, ("other", "other"))
@@ -88,13 +99,15 @@ class ApideckSandbox(ReferenceDataMixin, SandboxApp):
         with self.lock:
             Path(path or self.snapshot).write_bytes(dumps_exact({
                 "ledger_accounts": self.ledger_accounts, "journal_entries": self.journal_entries,
-                "expenses": self.expenses, "api_keys": sorted(self.api_keys)}))
+                "expenses": self.expenses, "api_keys": sorted(self.api_keys),
+                "closed_through": self.closed_through.isoformat() if self.closed_through else None}))
 
     def load(self, path: str) -> None:
         data = loads_exact(Path(path).read_bytes())
         with self.lock:
             self.ledger_accounts, self.journal_entries = data["ledger_accounts"], data["journal_entries"]
             self.expenses, self.api_keys = data["expenses"], set(data["api_keys"])
+            self.closed_through = closed_through(data.get("closed_through"))
 
     def ledger(self) -> dict:
         with self.lock:
@@ -105,6 +118,15 @@ class ApideckSandbox(ReferenceDataMixin, SandboxApp):
     def documents(self, collection: str = "journal_entries") -> list[dict]:
         with self.lock:
             return [dict(v) for v in getattr(self, collection).values()]
+
+    def edit_journal_amount(self, entry_id: str, amount) -> None:
+        """A posted journal changed in Workday (Apideck edits drafts only): its first debit and
+        first credit line become `amount` together."""
+        with self.lock:
+            row = self.journal_entries[entry_id]
+            for side in ("debit", "credit"):
+                next(i for i in row["line_items"] if i.get("type") == side)["total_amount"] = amount
+            row.update(updated_at=now_ts(), row_version=str(int(row["row_version"]) + 1))
 
     def revoke_all_credentials(self) -> None:
         with self.lock:
@@ -132,6 +154,13 @@ class ApideckSandbox(ReferenceDataMixin, SandboxApp):
         return False
 
     def control(self, req: Request) -> Response:
+        if req.method == "POST" and req.path.rstrip("/").endswith("/settings") and "closed_through" in (req.json() or {}):
+            try:
+                through = closed_through(req.json()["closed_through"])
+            except ValueError as exc:
+                return Response(400, {"detail": str(exc)})
+            with self.lock:
+                self.closed_through = through
         resp = super().control(req)     # the ledger it shows holds Decimal amounts
         return ExactResponse(resp.status, resp.body, resp.headers)
 
@@ -191,7 +220,7 @@ class ApideckSandbox(ReferenceDataMixin, SandboxApp):
                      f"{what} is not supported by the Workday connector")
 
     def _page(self, req: Request, resource: str, rows: list[dict]) -> Response:
-        limit = int(req.arg("limit") or 20)
+        limit = min(int(req.arg("limit") or 20), self.max_page_size)
         cursor = req.arg("cursor")
         offset = 0
         if cursor:
@@ -259,6 +288,8 @@ class ApideckSandbox(ReferenceDataMixin, SandboxApp):
             problems.append(("line_items", "Requires a minimum of 2 line items"))
         elif balance and not problems:
             problems.append(("line_items", "Journal may not be submitted unless it is balanced"))
+        if is_closed(body.get("posted_at"), self.closed_through):
+            problems.append(("posted_at", CLOSED_PERIOD))
         return problems, balance
 
     def _journal_entries(self, req, body, item_id):

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from ..entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
 from ..models import Connection
+from ..sandboxing import control_settings
 from .sandbox import API_KEY, APP_ID, CONSUMER_ID, ApideckSandbox, make_server
 from .schema import encode_account_id
 
@@ -66,5 +67,65 @@ def revoke(server) -> None:
     server.app.revoke_all_credentials()
 
 
+# Close-work hooks (issue 17): change the Workday books behind our back through Apideck's own API
+# (create, void); Apideck edits drafts only, so a posted entry's amount changes in the sandbox's
+# books, as a person in Workday would change it.
+JE_PATH = "/accounting/journal-entries"
+CASH = encode_account_id("1000", "Standard")
+
+
+def _api(connection: Connection):
+    from .client import ApideckClient
+    return ApideckClient(connection)
+
+
+def tamper_delete(server, connection: Connection, external_id: str) -> None:
+    """DELETE: a draft disappears, a posted entry is voided (Workday reverses it)."""
+    _api(connection).call("DELETE", f"{JE_PATH}/{external_id}")
+
+
+def tamper_edit_amount(server, connection: Connection, external_id: str, new_amount: Decimal) -> None:
+    api = _api(connection)
+    row = api.call("GET", f"{JE_PATH}/{external_id}").body["data"]
+    if row["status"] != "draft":
+        server.app.edit_journal_amount(external_id, new_amount)
+        return
+    items = [{k: v for k, v in item.items() if k != "id"} for item in row["line_items"]]
+    for side in ("debit", "credit"):
+        next(i for i in items if i.get("type") == side)["total_amount"] = new_amount
+    api.call("PATCH", f"{JE_PATH}/{external_id}", json_body={"line_items": items})
+
+
+def tamper_duplicate(server, connection: Connection, external_id: str) -> str:
+    """The same entry (number, lines) posted again; Apideck has no uniqueness on `number`."""
+    api = _api(connection)
+    row = api.call("GET", f"{JE_PATH}/{external_id}").body["data"]
+    copy = {k: row[k] for k in ("number", "title", "memo", "currency", "posted_at", "status", "company_id") if k in row}
+    copy["line_items"] = [{k: v for k, v in item.items() if k != "id"} for item in row["line_items"]]
+    return api.call("POST", JE_PATH, json_body=copy).body["data"]["id"]
+
+
+def tamper_manual_post(server, connection: Connection, account: str, amount: Decimal, on: date,
+                       currency: str) -> str:
+    """A journal entry a person posts: `account` debited, Cash (1000) credited, no number."""
+    tags = [{"id": "Cost_Center_Reference_ID", "value": "CC100"}]
+    body = {"title": "Posted by hand", "memo": "Posted by hand", "currency": currency, "status": "posted",
+            "posted_at": f"{on.isoformat()}T00:00:00.000Z",
+            "line_items": [{"type": "debit", "total_amount": amount, "ledger_account": {"id": account},
+                            "worktags": tags},
+                           {"type": "credit", "total_amount": amount, "ledger_account": {"id": CASH},
+                            "worktags": tags}]}
+    return _api(connection).call("POST", JE_PATH, json_body=body).body["data"]["id"]
+
+
+def set_page_size(server, size: int) -> None:
+    server.app.max_page_size = size
+
+
+def lock_period(server, connection: Connection, through: date) -> None:
+    control_settings(server, {"closed_through": through.isoformat()})
+
+
 __all__ = ["ApideckSandbox", "start_sandbox", "connect", "sample_entry", "invalid_entry", "reversal_entry", "held",
-           "revoke"]
+           "revoke", "tamper_delete", "tamper_edit_amount", "tamper_duplicate", "tamper_manual_post", "lock_period",
+           "set_page_size"]

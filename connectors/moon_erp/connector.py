@@ -322,13 +322,11 @@ class MoonErpConnector(Connector):
         refs = [ref for ref in dict.fromkeys(references) if not ref.endswith(REVERSAL_SUFFIX)]
         if references and not refs:
             return
-        if refs and date_from is None and date_to is None:
-            windows = self._windows(refs)
-        else:
-            windows = [(date_from and date_from.isoformat(), date_to and date_to.isoformat())]
+        first, last = (date_from.isoformat() if date_from else None), (date_to.isoformat() if date_to else None)
+        windows = self._windows(refs) if refs and not (first or last) else [(first, last)]
         seen: set[int] = set()
-        for first, last in windows:
-            for rows in self.client.pages(EXPENSES, date_from=first, date_to=last):
+        for since, until in windows:
+            for rows in self.client.pages(EXPENSES, date_from=since, date_to=until):
                 docs = []
                 for row in rows:
                     doc = readback.expense_document(row, currency)
@@ -344,7 +342,9 @@ class MoonErpConnector(Connector):
     # reverse ------------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         """Moon's way: cancel the approved expense (Moon posts the mirror journal entry). A draft
-        (never booked) is deleted; already cancelled or deleted counts as done."""
+        (never booked) is deleted; already cancelled or deleted counts as done. Moon cancels on the
+        expense's own date, so in a locked period the cancel is PeriodClosed whatever the
+        reversal's date: it cannot move to the open period."""
         before = self.client.calls
 
         def done(*notes):

@@ -73,6 +73,7 @@ class MoonSandbox(SandboxApp):
         self.lock = threading.RLock()
         self.snapshot = snapshot
         self.throttle_per_minute = throttle_per_minute
+        self.per_page = PER_PAGE        # Moon's; the testkit lowers it so paging shows with few rows
         self.store = MoonStore()
         self._throttle: dict[str, tuple[int, int]] = {}
         if snapshot and Path(snapshot).exists():
@@ -232,22 +233,23 @@ class MoonSandbox(SandboxApp):
             page = max(1, int(req.arg("page") or 1))
         except ValueError:
             page = 1
-        last = max(1, math.ceil(len(rows) / PER_PAGE))
+        per_page = self.per_page
+        last = max(1, math.ceil(len(rows) / per_page))
         query = {k: v[0] for k, v in req.query.items() if k != "page"}
 
         def link(n):
             return f"{req.base_url}{req.path}?{urlencode({**query, 'page': n})}"
 
-        chunk = rows[(page - 1) * PER_PAGE: page * PER_PAGE]
+        chunk = rows[(page - 1) * per_page: page * per_page]
         lang = "ar" if req.header("accept-language").lower().startswith("ar") else "en"
         data = [self._resource(r, lang) if "document_number" in r else r for r in chunk]
         return Response(200, {
             "data": data,
             "links": {"first": link(1), "last": link(last), "prev": link(page - 1) if page > 1 else None,
                       "next": link(page + 1) if page < last else None},
-            "meta": {"current_page": page, "from": (page - 1) * PER_PAGE + 1 if chunk else None, "last_page": last,
-                     "path": f"{req.base_url}{req.path}", "per_page": PER_PAGE,
-                     "to": (page - 1) * PER_PAGE + len(chunk) if chunk else None, "total": len(rows)}})
+            "meta": {"current_page": page, "from": (page - 1) * per_page + 1 if chunk else None, "last_page": last,
+                     "path": f"{req.base_url}{req.path}", "per_page": per_page,
+                     "to": (page - 1) * per_page + len(chunk) if chunk else None, "total": len(rows)}})
 
     # Expenses -----------------------------------------------------------------------------
     def _resource(self, row: dict, lang: str = "en") -> dict:

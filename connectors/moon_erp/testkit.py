@@ -6,12 +6,14 @@ from decimal import Decimal
 
 from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
 from ..models import Connection
+from ..sandboxing import control_settings
 from . import schema
 from .sandbox import FULL_TOKEN, make_server
 
 MEALS_CATEGORY = 3
 VAT_15 = 1
 CASH_ON_HAND = 1
+PERIOD_END_REPORTED = True   # the sandbox's 422 names the date the lock runs through
 
 
 def start_sandbox():
@@ -128,10 +130,9 @@ def tamper_manual_post(server, connection: Connection, account: str, amount: Dec
         {"account_id": CASH_ON_HAND, "debit": "0.000", "credit": schema.money(amount), "description": "By hand"}])
 
 
+def set_page_size(server, size: int) -> None:
+    server.app.per_page = size
+
+
 def lock_period(server, connection: Connection, through: date) -> None:
-    _control(server, {"closed_through": through.isoformat()})
-
-
-def _control(server, settings: dict) -> None:
-    import requests
-    requests.post(f"{server.base_url}/__sandbox__/settings", json=settings, timeout=5).raise_for_status()
+    control_settings(server, {"closed_through": through.isoformat()})

@@ -28,6 +28,7 @@ from ..errors import (
     AuthExpired,
     ConnectorError,
     OutcomeUnknown,
+    PeriodClosed,
     Permanent,
     RateLimited,
     Transient,
@@ -50,6 +51,9 @@ SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WD = "urn:com.workday/bsvc"
 NS = {"env": SOAP_ENV, "wd": WD}
 DUPLICATE_TEXT = "documents cannot be resubmitted"
+# The XSD's messages for a journal dated in a ledger period that takes no postings.
+CLOSED_PERIOD_TEXTS = ("ledger period status for the journal is not valid",
+                       "Update the status of the ledger period")
 INVALID_ID = re.compile(r"Invalid ID value\.\s+'(.*)' is not a valid ID value for type = '([^']+)'")
 READ_OPERATION = re.compile(r"^Get(All)?_")
 
@@ -170,6 +174,9 @@ class WorkdayClient(HttpStack):
         if DUPLICATE_TEXT in detail:
             # Add_Only refused a journal id Workday already holds: an earlier submit went through.
             return Permanent(detail, code="duplicate", field="Accounting_Journal_ID", **kw)
+        if any(text in detail for text in CLOSED_PERIOD_TEXTS):
+            # The fault names no period; the connector knows the journal's date (and so its month).
+            return PeriodClosed(detail, **kw)
         if fault["kind"] == "Processing_Fault":
             return Permanent(detail, code="processing_error", field=None, **kw)
         error = Permanent(detail, code="validation_error", field=field_from_xpath(fault["xpath"]), **kw)

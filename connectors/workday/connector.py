@@ -8,7 +8,8 @@ field the setup flow treats as "has credentials"; `client_secret` is read as a f
 default_cost_center ("").
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from datetime import date
 
 from ..base import (
     AccountPurpose,
@@ -18,11 +19,13 @@ from ..base import (
     CheckResult,
     Connector,
     PushResult,
+    ReadBackPage,
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind
-from ..errors import Permanent
-from . import schema
+from ..errors import PeriodClosed, Permanent
+from ..periods import ending_with_month
+from . import readback, schema
 from .client import WorkdayClient
 
 # The export engine names a reversal `<reference>-R`; a posted journal whose reversal journal exists
@@ -84,6 +87,7 @@ def _settings(connection) -> schema.JournalSettings:
 class WorkdayConnector(Connector):
     system = "workday"
     label = "Workday (SOAP)"
+    reads_back = True
     # Tenants live on data-centre hosts such as wd2-impl-services1.workday.com or *.myworkday.com.
 
     def __init__(self, connection):
@@ -103,16 +107,19 @@ class WorkdayConnector(Connector):
         return CheckResult(ok=True, organization_name=name,
                            detail=f"company {company}, account set {self.settings.account_set}")
 
-    def _paged(self, operation: str, data: dict, pick) -> list:
-        out = []
+    def _paged(self, operation: str, data: dict, pick, *, count: int | None = None) -> list:
+        return [item for items in self._pages(operation, data, pick, count=count) for item in items]
+
+    def _pages(self, operation: str, data: dict, pick, *, count: int | None = None) -> Iterator[list]:
+        """One list per request, `Page` by `Page` until `Total_Pages` (workday-soap.md B5)."""
+        count = count or PAGE_SIZE
         for page in range(1, MAX_PAGES + 1):
-            resp = self.client.call(operation, {**data, "Response_Filter": {"Page": page, "Count": PAGE_SIZE}})
+            resp = self.client.call(operation, {**data, "Response_Filter": {"Page": page, "Count": count}})
             results = _one(resp.Response_Results)
-            if resp.Response_Data is not None:
-                out.extend(pick(_one(resp.Response_Data)) or [])
+            yield (pick(_one(resp.Response_Data)) or []) if resp.Response_Data is not None else []
             if results is None or page >= int(results.Total_Pages or 1):
-                return out
-        raise Permanent(f"{operation}: Workday has more than {MAX_PAGES} pages of {PAGE_SIZE} for this request; "
+                return
+        raise Permanent(f"{operation}: Workday has more than {MAX_PAGES} pages of {count} for this request; "
                         f"narrow it (fewer references, a shorter period) before trying again",
                         code="too_many_pages", field=None)
 
@@ -219,6 +226,9 @@ class WorkdayConnector(Connector):
         warnings = () if self.settings.submit else ("saved as a draft journal in Workday (submit is off)",)
         try:
             resp = self.client.call("Submit_Accounting_Journal", data, idempotency_key=idempotency_key)
+        except PeriodClosed as exc:
+            # Workday's fault names no period; its ledger periods are months.
+            raise ending_with_month(exc, entry.date) from exc
         except Permanent as exc:
             if exc.code != "duplicate":
                 raise
@@ -271,6 +281,22 @@ class WorkdayConnector(Connector):
             if doc.live and not (reversal and reversal.live):
                 live[ref] = doc
         return live
+
+    # read_back ------------------------------------------------------------------------
+    def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
+                  references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
+        """Get_Journals by accounting dates for the company, 999 a page; by references, the
+        journals holding them as `Accounting_Journal_ID` (a copy made under another id is found by
+        dates only: Get_Journals looks up no External_Reference_ID)."""
+        if references:
+            before = self.client.calls
+            journals = self._get_journals(list(dict.fromkeys(references)))
+            yield ReadBackPage(documents=tuple(readback.document(j) for j in journals),
+                               requests=self.client.calls - before)
+            return
+        data = readback.by_dates(self.settings.company, date_from, date_to, version=self.settings.version)
+        for journals in self._pages("Get_Journals", data, lambda d: d.Journal_Entry, count=readback.PAGE_SIZE):
+            yield ReadBackPage(documents=tuple(readback.document(j) for j in journals), requests=1)
 
     # reverse --------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:

@@ -17,6 +17,12 @@ Choices where the contract says [?] (README: pick one, make it configurable, say
 - The fault switches answer with a SOAP 1.1 fault whose faultcode is `SOAP-ENV:Server` (the
   message was fine, the service was not): HTTP 429 (+ Retry-After) when throttled, the switch's
   5xx otherwise. Workday documents no throttling (B8), so the 429 is this sandbox's choice.
+- Closed periods: `POST /__sandbox__/settings {"closed_through": "YYYY-MM-DD"}` (null reopens; the
+  tenant's "Update Ledger Period Status" task, which no web service offers) closes every ledger
+  period up to that date. A journal dated there is a Validation_Fault with the XSD's own message
+  `CLOSED_PERIOD`, its Xpath on `Accounting_Date`. Ledger periods are calendar months here.
+- `Get_Journals` criteria honour `Organization_Reference` (Company_Reference_ID), the accounting
+  dates, `Journal_Number` and `Status_Reference`; `Count` is capped at 999 as the XSD says.
 - `POST /__sandbox__/settings {"journal_exceptions": [{"classification": "Warning", "message": …}]}`
   makes every accepted Submit_Accounting_Journal answer carry them in `Exceptions_Response_Data`
   (B4) until cleared.
@@ -31,6 +37,7 @@ from pathlib import Path
 from lxml import etree
 from zeep import exceptions as zeep_errors
 
+from ..periods import closed_through, is_closed
 from ..sandboxing import Request, Response, SandboxApp, SandboxServer
 from .client import NS, SOAP_ENV, WD, WSDL_PATH, wsdl_client
 from .sandbox_journals import JournalReadsMixin
@@ -40,6 +47,7 @@ from .sandbox_soap import Fault, id_of, ids, new_wid, ref, xpath_of, xsd  # noqa
 SEED = Path(__file__).parent / "fixtures" / "seed.json"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 ADD_ONLY_DUPLICATE = "The Web Service is set to Add Only; documents cannot be resubmitted."
+CLOSED_PERIOD = "The ledger period status for the journal is not valid."
 MAX_LINES = 1000
 
 
@@ -68,18 +76,20 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
             self.journals: dict[str, dict] = {}      # WID → journal
             self.sequence = 0
             self.journal_exceptions: list[dict] = []
+            self.closed_through = None
 
     def save(self, path: str | None = None) -> None:
         with self.lock:
             Path(path or self.snapshot).write_text(json.dumps(
                 {"journals": self.journals, "account_sets": self.account_sets, "sequence": self.sequence,
-                 "users": self.users}, default=str))
+                 "users": self.users, "closed_through": self.closed_through}, default=str))
 
     def load(self, path: str) -> None:
         data = json.loads(Path(path).read_text())
         with self.lock:
             self.journals, self.account_sets = data["journals"], data["account_sets"]
             self.sequence, self.users = data["sequence"], data["users"]
+            self.closed_through = closed_through(data.get("closed_through"))
 
     def ledger(self) -> dict:
         with self.lock:
@@ -89,6 +99,22 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
     def documents(self) -> list[dict]:
         with self.lock:
             return [dict(j) for j in self.journals.values()]
+
+    # Done in the tenant's UI (no web service does it): the testkit's tamper hooks use these.
+    def remove_journal(self, wid: str) -> None:
+        with self.lock:
+            del self.journals[wid]
+
+    def edit_journal_amount(self, wid: str, amount) -> None:
+        """The first debit line and the first credit line become `amount` together (balanced)."""
+        with self.lock:
+            journal = self.journals[wid]
+            debit = next(line for line in journal["lines"] if Decimal(line["debit"]))
+            credit = next(line for line in journal["lines"] if Decimal(line["credit"]))
+            total = Decimal(journal["total_debits"]) - Decimal(debit["debit"]) + amount
+            debit["debit"], credit["credit"] = str(amount), str(amount)
+            journal.update(total_debits=str(total), total_credits=str(total),
+                           last_updated=datetime.now(UTC).isoformat())
 
     def revoke_all_credentials(self) -> None:
         with self.lock:
@@ -108,6 +134,13 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
     # Switches ---------------------------------------------------------------------------
     def control(self, req: Request) -> Response:
         if req.method == "POST" and req.path.rstrip("/").endswith("/settings"):
+            if "closed_through" in (req.json() or {}):
+                try:
+                    through = closed_through(req.json()["closed_through"])
+                except ValueError as exc:
+                    return Response(400, {"detail": str(exc)})
+                with self.lock:
+                    self.closed_through = through
             wanted = (req.json() or {}).get("journal_exceptions")
             if wanted is not None:
                 if not isinstance(wanted, list) or not all(isinstance(e, dict) and e.get("message") for e in wanted):
@@ -232,6 +265,8 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
             raise Fault("Validation_Fault", "The Accounting Journal is posted or canceled or is an intercompany or "
                         "reversal journal and cannot be submitted.", xpath_of(request))
         journal = self._validated_journal(data)
+        if is_closed(journal["accounting_date"], self.closed_through):
+            raise Fault("Validation_Fault", CLOSED_PERIOD, xpath_of(data.find("wd:Accounting_Date", NS)))
         auto = request.findtext("wd:Business_Process_Parameters/wd:Auto_Complete", "false", NS) in ("true", "1")
         submit = data.findtext("wd:Submit", "false", NS) in ("true", "1")
         journal["status"] = ("Posted" if auto else "Submitted") if submit else "Draft"

@@ -10,6 +10,8 @@ from .sandbox_soap import Fault, id_of, ids, ref
 
 
 class JournalReadsMixin:
+    max_page_size = 999      # the XSD's Count maximum; the testkit lowers it so paging shows with few journals
+
     def _find_journal(self, ref_el) -> dict | None:
         for item in ids(ref_el):
             if item["type"] == "WID" and item["value"] in self.journals:
@@ -43,11 +45,13 @@ class JournalReadsMixin:
                 start = criteria.findtext("wd:Accounting_From_Date", None, NS)
                 end = criteria.findtext("wd:Accounting_To_Date", None, NS)
                 statuses = {id_of(s, "Journal_Entry_Status_ID") for s in criteria.findall("wd:Status_Reference", NS)}
+                companies = {id_of(o, "Company_Reference_ID") for o in criteria.findall("wd:Organization_Reference", NS)}
                 rows = [j for j in rows if (not number or j["journal_number"] == number)
+                        and (not companies or j["company"] in companies)
                         and (not start or j["accounting_date"] >= start[:10])
                         and (not end or j["accounting_date"] <= end[:10]) and (not statuses or j["status"] in statuses)]
         page = int(request.findtext("wd:Response_Filter/wd:Page", "1", NS))
-        count = int(request.findtext("wd:Response_Filter/wd:Count", "100", NS))
+        count = min(int(request.findtext("wd:Response_Filter/wd:Count", "100", NS)), self.max_page_size)
         chunk = rows[(page - 1) * count: page * count]
         out = {"version": "v30.0", "Response_Filter": {"Page": page, "Count": count},
                "Response_Results": self._results(len(rows), count, page, len(chunk))}

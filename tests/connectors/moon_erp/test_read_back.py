@@ -10,6 +10,7 @@ import requests
 
 from connectors.base import connector_for
 from connectors.errors import PeriodClosed, Transient
+from connectors.models import CallLog
 from connectors.moon_erp import testkit
 from connectors.moon_erp.client import MoonClient
 
@@ -57,8 +58,13 @@ def test_read_back_by_range_gives_moon_copy_with_lines_and_reference(conn, serve
 def test_read_back_by_reference_lists_only_the_days_it_was_sent_on(conn, server):
     push(conn, server, "EXPENSICO-r3-v1")
     push(conn, server, "EXPENSICO-r4-v1", on=date(2026, 11, 5))
+    listed = CallLog.objects.filter(connection=conn, method="GET", path__startswith="/api/accounting/expenses?")
+    before = set(listed.values_list("pk", flat=True))
     _, docs = read(conn, references=["EXPENSICO-r4-v1"])
     assert [d.reference for d in docs] == ["EXPENSICO-r4-v1"]
+    # One listing of the one day the call log says it was sent on; no journals (they carry no reference).
+    assert [c.path for c in listed.exclude(pk__in=before)] == [
+        "/api/accounting/expenses?date_from=2026-11-05&date_to=2026-11-05"]
 
 
 def test_pages_of_25_each_cost_one_request(conn, server):
@@ -149,3 +155,15 @@ def test_a_period_locked_between_draft_and_approval_discards_the_draft(conn, ser
 def test_lock_control_names_the_field_it_cannot_read(server):
     answer = requests.post(f"{server.base_url}/__sandbox__/settings", json={"closed_through": "November"}, timeout=5)
     assert answer.status_code == 400 and "closed_through" in answer.json()["detail"]
+
+
+def test_cancelling_an_expense_of_a_locked_period_is_period_closed(conn, server):
+    # Moon cancels on the expense's own date, so a reversal cannot move to the open period: refused.
+    external_id = push(conn, server, "EXPENSICO-p3-v1")
+    testkit.lock_period(server, conn, date(2026, 11, 30))
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-p3-v1")
+    with pytest.raises(PeriodClosed) as exc:
+        connector_for(conn).reverse(external_id, testkit.reversal_entry(entry), str(uuid.uuid4()))
+    assert exc.value.period_end == "2026-11-30"
+    [row] = testkit.held(server, "EXPENSICO-p3-v1")
+    assert row["status"] == "approved"

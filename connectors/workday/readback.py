@@ -1,0 +1,54 @@
+"""Workday journals read back (Connector.read_back): `Get_Journals` by accounting dates for the
+connection's company, or by `Accounting_Journal_ID`, at the XSD's largest page (`Count` 999).
+Pure conversions from zeep's answer objects; the connector sends and pages.
+
+A journal's reference is its `Accounting_Journal_ID` (ours, unique under Add_Only) or, for one made
+without that id, its `External_Reference_ID`; a journal typed in Workday has neither.
+"""
+
+from decimal import Decimal
+
+from ..base import VendorDocument, VendorLine
+from . import schema
+
+PAGE_SIZE = 999          # Get_Journals Response_Filter/Count: 1–999
+STATUS = {"Posted": "posted", "Draft": "draft", "Submitted": "draft", "Canceled": "cancelled"}
+
+
+def _id(ref, id_type: str) -> str:
+    for item in (ref.ID if ref is not None else None) or []:
+        if item.type == id_type:
+            return item._value_1
+    return ""
+
+
+def by_dates(company: str, date_from, date_to, *, version: str) -> dict:
+    criteria = {"Organization_Reference": [{"ID": [{"_value_1": company, "type": "Company_Reference_ID"}]}]}
+    if date_from:
+        criteria["Accounting_From_Date"] = date_from
+    if date_to:
+        criteria["Accounting_To_Date"] = date_to
+    return {"version": version, "Request_Criteria": criteria}
+
+
+def _line(line) -> VendorLine:
+    ref = line.Ledger_Account_Reference
+    account = next((i for i in ref.ID if i.type == "Ledger_Account_ID"), None)
+    tags = tuple(sorted((f"worktag:{i.type}", i._value_1) for tag in line.Worktags_Reference or [] for i in tag.ID))
+    return VendorLine(account=schema.account_id(account.parent_id, account._value_1),
+                      debit=Decimal(line.Debit_Amount or 0), credit=Decimal(line.Credit_Amount or 0),
+                      description=line.Memo or "", dimensions=tags)
+
+
+def document(journal) -> VendorDocument:
+    data = journal.Journal_Entry_Data[0]
+    status = _id(data.Journal_Status_Reference, "Journal_Entry_Status_ID")
+    return VendorDocument(
+        reference=_id(journal.Journal_Entry_Reference, "Accounting_Journal_ID") or data.External_Reference_ID or "",
+        external_id=_id(journal.Journal_Entry_Reference, "WID"), date=data.Accounting_Date,
+        currency=_id(data.Currency_Reference, "Currency_ID"), amount=Decimal(data.Total_Ledger_Debits or 0),
+        status=STATUS.get(status, status.lower()), lines=tuple(_line(line) for line in data.Journal_Entry_Line_Data or []),
+        memo=data.Memo or "",
+        raw={"journal_number": data.Journal_Number, "status": status, "company": _id(data.Company_Reference,
+                                                                                     "Company_Reference_ID"),
+             "journal_source": _id(data.Journal_Source_Reference, "Journal_Source_ID")})

@@ -1,0 +1,158 @@
+"""Workday via Apideck: read-back through the journal-entry list (cursor paging, 200 a page) and
+Workday's closed-period fault passed through in Apideck's error shape (issue 17). Every request
+and answer is held to the shipped OpenAPI spec by the sandbox itself (a violation is a 500, which
+the apideck_server fixture refuses)."""
+
+import uuid
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import requests
+
+from connectors.apideck import testkit
+from connectors.apideck.client import ApideckClient
+from connectors.base import connector_for
+from connectors.errors import PeriodClosed
+
+pytestmark = pytest.mark.django_db
+
+NOV = {"date_from": date(2026, 11, 1), "date_to": date(2026, 11, 30)}
+
+
+def push(conn, server, reference, amount=Decimal("115.00"), on=date(2026, 11, 1)):
+    entry = replace(testkit.sample_entry(server, conn, reference, amount=amount), date=on)
+    return connector_for(conn).push(entry, str(uuid.uuid4())).external_id
+
+
+def read(conn, **kw):
+    pages = list(connector_for(conn).read_back(**kw))
+    return pages, [d for p in pages for d in p.documents]
+
+
+def test_read_back_by_range_gives_the_entry_as_workday_holds_it(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    entry_id = push(conn, server, "EXPENSICO-a1-v1")
+    push(conn, server, "EXPENSICO-a2-v1", on=date(2026, 12, 1))
+    pages, docs = read(conn, **NOV)
+    [doc] = docs
+    assert (doc.reference, doc.external_id, doc.date, doc.currency, doc.amount, doc.status) == (
+        "EXPENSICO-a1-v1", entry_id, date(2026, 11, 1), "SAR", Decimal("115.00"), "posted")
+    expense, paid = doc.lines
+    assert (expense.account, expense.debit) == (testkit.encode_account_id("6100", "Standard"), Decimal("115.00"))
+    assert ("worktag:Spend_Category_ID", "SC_Travel") in expense.dimensions
+    assert (paid.account, paid.credit, paid.debit) == (conn.employee_claims_account, Decimal("115.00"), Decimal(0))
+    assert [p.requests for p in pages] == [1]
+
+
+def test_read_back_by_reference(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    push(conn, server, "EXPENSICO-a3-v1")
+    entry_id = push(conn, server, "EXPENSICO-a4-v1", on=date(2026, 12, 1))
+    _, docs = read(conn, references=["EXPENSICO-a4-v1", "EXPENSICO-never-sent"])
+    assert [(d.reference, d.external_id) for d in docs] == [("EXPENSICO-a4-v1", entry_id)]
+
+
+def test_the_list_is_paged_by_cursor_at_200(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    push(conn, server, "EXPENSICO-a5-v1")
+    with server.app.lock:
+        row = next(iter(server.app.journal_entries.values()))
+        for n in range(200):
+            server.app.journal_entries[f"bulk{n:04d}"] = {**row, "id": f"bulk{n:04d}", "number": f"EXPENSICO-b{n}-v1"}
+    pages, docs = read(conn, **NOV)
+    assert [(len(p.documents), p.requests) for p in pages] == [(200, 1), (1, 1)]
+    assert len({d.external_id for d in docs}) == 201
+
+
+def test_drafts_and_voided_entries_read_back_with_their_status(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    voided = push(conn, server, "EXPENSICO-a6-v1")
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-a6-v1")
+    connector_for(conn).reverse(voided, testkit.reversal_entry(entry), str(uuid.uuid4()))
+    conn.settings = {**conn.settings, "status": "draft"}
+    conn.save()
+    draft = push(conn, server, "EXPENSICO-a7-v1")
+    _, docs = read(conn, **NOV)
+    assert {d.external_id: d.status for d in docs} == {voided: "cancelled", draft: "draft"}
+
+
+def test_tamper_hooks_show_in_the_read_back(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    deleted = push(conn, server, "EXPENSICO-t1-v1")
+    edited = push(conn, server, "EXPENSICO-t2-v1")
+    copied = push(conn, server, "EXPENSICO-t3-v1")
+    testkit.tamper_delete(server, conn, deleted)
+    testkit.tamper_edit_amount(server, conn, edited, Decimal("140.00"))
+    copy = testkit.tamper_duplicate(server, conn, copied)
+    by_hand = testkit.tamper_manual_post(server, conn, conn.employees_balance_account, Decimal("50.00"),
+                                         date(2026, 11, 20), "SAR")
+    _, docs = read(conn, **NOV)
+    by_id = {d.external_id: d for d in docs}
+    assert by_id[deleted].status == "cancelled"
+    assert by_id[edited].amount == Decimal("140.00")
+    assert [line.debit - line.credit for line in by_id[edited].lines] == [Decimal("140.00"), Decimal("-140.00")]
+    assert copy != copied and (by_id[copy].reference, by_id[copy].status) == ("EXPENSICO-t3-v1", "posted")
+    assert by_id[copy].lines == by_id[copied].lines
+    manual = by_id[by_hand]
+    assert (manual.reference, manual.status, manual.amount) == ("", "posted", Decimal("50.00"))
+    assert [(line.account, line.debit) for line in manual.lines if line.debit] == [
+        (conn.employees_balance_account, Decimal("50.00"))]
+
+
+def test_a_draft_amount_is_edited_through_apideck(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    conn.settings = {**conn.settings, "status": "draft"}
+    conn.save()
+    draft = push(conn, server, "EXPENSICO-t4-v1")
+    testkit.tamper_edit_amount(server, conn, draft, Decimal("90.00"))
+    assert ("PATCH /accounting/journal-entries/" + draft, 200) in server.answers
+    _, docs = read(conn, references=["EXPENSICO-t4-v1"])
+    assert [d.amount for d in docs] == [Decimal("90.00")]
+
+
+def test_an_entry_into_a_closed_period_is_period_closed(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    testkit.lock_period(server, conn, date(2026, 11, 30))
+    with pytest.raises(PeriodClosed) as exc:
+        push(conn, server, "EXPENSICO-p1-v1", on=date(2026, 11, 14))
+    assert (exc.value.code, exc.value.field, exc.value.period_end, exc.value.status) == (
+        "period_closed", "date", "2026-11-30", 400)
+    assert "ledger period" in exc.value.message
+    assert testkit.held(server, "EXPENSICO-p1-v1") == []
+    entry_id = push(conn, server, "EXPENSICO-p1-v1", on=date(2026, 12, 1))
+    [row] = testkit.held(server, "EXPENSICO-p1-v1")
+    assert (row["id"], row["posted_at"][:10], row["status"]) == (entry_id, "2026-12-01", "posted")
+
+
+def test_the_closed_period_answer_is_apideck_s_downstream_error(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    testkit.lock_period(server, conn, date(2026, 11, 30))
+    answer = requests.post(f"{server.base_url}/accounting/journal-entries", headers=ApideckClient(conn).auth_headers(),
+                           json={"number": "X", "posted_at": "2026-11-02T00:00:00.000Z", "line_items": [
+                               {"type": "debit", "total_amount": 1, "ledger_account": {"id": conn.employees_balance_account}},
+                               {"type": "credit", "total_amount": 1, "ledger_account": {"id": testkit.CASH}}]},
+                           timeout=5)
+    body = answer.json()
+    assert (answer.status_code, body["type_name"]) == (400, "ConnectorExecutionError")
+    assert body["downstream_errors"][0]["detail"] == "posted_at"
+
+
+def test_lock_control_names_the_field_it_cannot_read(apideck_server):
+    answer = requests.post(f"{apideck_server.base_url}/__sandbox__/settings", json={"closed_through": "2026-13-01"},
+                           timeout=5)
+    assert answer.status_code == 400 and "closed_through" in answer.json()["detail"]
+
+
+def test_an_entry_made_without_posted_at_reads_back_on_the_day_it_was_created(apideck_connection, apideck_server):
+    conn, server = apideck_connection, apideck_server
+    tags = [{"id": "Cost_Center_Reference_ID", "value": "CC100"}]
+    made = ApideckClient(conn).call("POST", "/accounting/journal-entries", json_body={"status": "posted", "line_items": [
+        {"type": "debit", "total_amount": Decimal("5.00"), "ledger_account": {"id": conn.employees_balance_account},
+         "worktags": tags},
+        {"type": "credit", "total_amount": Decimal("5.00"), "ledger_account": {"id": testkit.CASH},
+         "worktags": tags}]}).body["data"]["id"]
+    today = date.fromisoformat(server.app.journal_entries[made]["created_at"][:10])
+    _, docs = read(conn, date_from=today, date_to=today)
+    assert [(d.external_id, d.date, d.reference) for d in docs] == [(made, today, "")]
