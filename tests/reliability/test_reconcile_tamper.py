@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 
+from bench.systems import SYSTEMS
 from connectors.registry import vendor, vendors
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord, ReviewItem
@@ -27,24 +28,41 @@ def _joins(entry) -> bool:
     return entry.connector_class().reads_back and all(hasattr(kit, hook) for hook in HOOKS)
 
 
-@pytest.fixture(params=[entry.key for entry in vendors() if _joins(entry)])
+# Found by this test (reported to the read-back owner): Workday's read-back *by reference* returns
+# one journal per reference, so a duplicate made behind our back is seen by the month's
+# reconciliation (read by date) but not by verification. strict: the mark must go once it is fixed.
+KNOWN = {"workday": pytest.mark.xfail(strict=True, reason="Workday read_back(references=…) omits a duplicate")}
+
+
+@pytest.fixture(params=[pytest.param(entry.key, marks=KNOWN.get(entry.key, ()))
+                        for entry in vendors() if _joins(entry)])
 def kit(request):
     return vendor(request.param).module("testkit")
 
 
 @pytest.fixture
-def sandbox(kit):
+def profile(kit):
+    return SYSTEMS[kit.__name__.split(".")[1]]   # books in SAR, a default cost centre … (bench/systems.py)
+
+
+@pytest.fixture
+def sandbox(kit, profile):
     server = kit.start_sandbox()
+    profile.prepare(server)
     yield server
     server.stop()
 
 
 @pytest.fixture
-def books(kit, sandbox):
+def books(kit, sandbox, profile):
     org = Organization.objects.create(slug="tamper", name="Tamper Co", base_currency="SAR", mode="live")
     connection = kit.connect(sandbox, org)
-    account = next(line.account for line in kit.sample_entry(sandbox, connection, "EXPENSICO-probe-v1").lines
-                   if line.role == "expense")
+    if profile.settings:
+        connection.settings = {**connection.settings, **profile.settings}
+        connection.save(update_fields=["settings"])
+    account = profile.travel_account(sandbox) or next(
+        line.account for line in kit.sample_entry(sandbox, connection, "EXPENSICO-probe-v1").lines
+        if line.role == "expense")
     for code in ("TRAVEL", "MEALS"):
         CategoryMapping.objects.create(connection=connection, category_code=code, account=account)
     return connection
@@ -58,7 +76,8 @@ def reconcile(connection):
     return run
 
 
-def test_four_changes_behind_our_back_are_exactly_the_four_differences(kit, sandbox, books):
+def test_four_changes_behind_our_back_are_exactly_the_four_differences(kit, sandbox, books, settings):
+    settings.EXPORTS_VERIFY_BILLED_WAIT_HOURS = 0   # a vendor that bills requests verifies now, not in a day
     org = books.organization
     claims_and_card_month(org)
     records = {r.source_id: r for r in ExportRecord.objects.filter(connection=books)}
