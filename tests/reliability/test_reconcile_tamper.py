@@ -15,7 +15,7 @@ from connectors.registry import vendor, vendors
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord, ReviewItem
 from exports.reconcile.run import reconciliation_create, reconciliation_execute
-from exports.reconcile.verify import records_verify_due
+from exports.reconcile.verify import connection_verify
 from mappings.models import CategoryMapping
 from tests.exports.reconcile.month import claims_and_card_month
 
@@ -105,7 +105,9 @@ def test_four_changes_behind_our_back_are_exactly_the_four_differences(kit, sand
 
     ReviewItem.objects.filter(reason="vendor_mismatch").delete()
     ExportRecord.objects.filter(connection=books).update(verified_at=None, vendor_hash="")
-    counts = records_verify_due()
+    books.refresh_from_db()
+    assert (books.status, books.breaker_open) == ("connected", False), books.last_check_detail
+    counts = connection_verify(connection=books)
     # A vendor deletes, or keeps the document as cancelled: either way it is gone from the ledger.
     gone = counts.get("deleted", 0) + counts.get("cancelled", 0)
     assert (gone, counts.get("changed"), counts.get("duplicated"), counts.get("verified")) == (1, 1, 1, None), counts
