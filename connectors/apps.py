@@ -8,7 +8,7 @@ class ConnectorsConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import checks, dashboard  # noqa: F401  (the check and the panel register on import)
+        from . import checks, dashboard, retention  # noqa: F401  (check, panel and retention policy register on import)
         from .registry import vendors
 
         for vendor in vendors():

@@ -25,6 +25,10 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # production must set its own (the system check refuses the dev key when DEBUG is off).
 DEV_FIELD_ENCRYPTION_KEY = "bm90LWEtcmVhbC1rZXktZGV2LW9ubHktMzJieXRlcyE="
 FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEV_FIELD_ENCRYPTION_KEY])
+# Backups (expensico_sync/backups, docs/runbook.md): their own Fernet keys, newest first, never the
+# field keys; the dev default is refused by `check --deploy` like the field key.
+DEV_BACKUP_ENCRYPTION_KEY = "ZGV2LW9ubHktYmFja3VwLWtleS1ub3QtZm9yLXByb2Q="
+BACKUP_ENCRYPTION_KEYS = env.list("BACKUP_ENCRYPTION_KEYS", default=[DEV_BACKUP_ENCRYPTION_KEY])
 
 INSTALLED_APPS = [
     "unfold",
@@ -52,6 +56,9 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "expensico_sync.core",
     "expensico_sync.source",
+    "expensico_sync.backups",
+    "expensico_sync.notify",
+    "expensico_sync.retention",
     "connectors",
     "mappings",
     "exports",
@@ -182,6 +189,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request otherwise
 MEDIA_ROOT = env.str("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+BACKUP_TARGET = env.str("BACKUP_TARGET", default=str(VAR_DIR / "backups"))
+BACKUP_S3_ENDPOINT_URL = env.str("BACKUP_S3_ENDPOINT_URL", default="")
 MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -192,6 +201,16 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="expensico-sync@localhost")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Links in emails (digests, alerts, unsubscribe) start with this.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Where the development mail catcher (`manage.py mailcatcher`, started by `make run`) keeps what it
+# caught; the admin shows it under Monitoring → Caught mail. Empty in production.
+MAIL_CATCHER_DIR = env.str("MAIL_CATCHER_DIR", default="")
+# Alerts (exports/alerts.py): a backlog older than this with nothing exported; an error-rate spike.
+ALERT_STALLED_HOURS = env.int("ALERT_STALLED_HOURS", default=6)
+ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.2)
+ALERT_ERROR_RATE_MIN_ATTEMPTS = env.int("ALERT_ERROR_RATE_MIN_ATTEMPTS", default=10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,6 +9,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from expensico_sync.core import health
 from expensico_sync.core.api.router import router
 from expensico_sync.core.api.views import MeView  # also registers /organizations
+from expensico_sync.notify import views as notify_views
 
 # Each app may ship `api.py` (registers viewsets on the shared router) and `urls.py`
 # (extra paths under /api/v1/). Importing them here keeps the router complete.
@@ -30,6 +31,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"), name="redoc"),
+    path("notifications/unsubscribe/<str:token>/", notify_views.unsubscribe, name="notify-unsubscribe"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]

@@ -8,7 +8,7 @@ class ExportsConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import dashboard, receivers  # noqa: F401  (the dashboard panel registers on import)
+        from . import alerts, dashboard, receivers, retention  # noqa: F401  (panels, alert kinds and digest sections register on import)
         from .reconcile import close as _close  # noqa: F401  (checklist item and evidence part register)
         from .reconcile import dashboard as _panel  # noqa: F401  (the reconciliation panel registers)
 

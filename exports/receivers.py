@@ -88,6 +88,9 @@ def ensure_sweeper(sender, **kwargs):
         name="exports.sweep",
         defaults={"func": "exports.tasks.sweep", "schedule_type": Schedule.MINUTES, "minutes": 1,
                   "repeats": -1})
+    Schedule.objects.update_or_create(
+        name="exports.alerts_scan",
+        defaults={"func": "exports.alerts.scan", "schedule_type": Schedule.MINUTES, "minutes": 5, "repeats": -1})
 
 
 def connect():

@@ -11,6 +11,7 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Organisations", "core.organization", "apartment"),
         ("Members", "core.membership", "group"),
         ("API keys", "core.organizationapikey", "key"),
+        ("Retention", "retention.retentionsettings", "auto_delete"),
         ("Connections", "connectors.connection", "cable"),
         ("Users", "auth.user", "person"),
     ]),
@@ -49,6 +50,9 @@ GROUPS: list[tuple[str, list[tuple[str, str, str]]]] = [
         ("Tasks: failed", "django_q.failure", "error"),
         ("Task queue", "django_q.ormq", "queue"),
         ("Schedules", "django_q.schedule", "schedule"),
+        ("Backups", "backups.backuprun", "backup"),
+        ("Notifications", "notify.notification", "mail"),
+        ("Notification settings", "notify.preference", "notifications"),
     ]),
 ]
 

@@ -9,6 +9,6 @@ class SourceConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import dashboard  # noqa: F401  registers the intake panel
+        from . import dashboard, retention  # noqa: F401  register the intake panel and retention policies
 
         devstack_register("expensico_sync.source.devstack")

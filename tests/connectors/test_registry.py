@@ -130,3 +130,11 @@ def test_a_vendor_is_named_in_one_registry_line_outside_its_folder():
                  and not (key == "workday" and p.relative_to(ROOT).parts[:2] == ("connectors", "apideck"))
                  for line in p.read_text().splitlines() if key in line]
         assert len(lines) == 1 and lines[0].startswith("connectors/registry.py:"), lines
+
+
+def test_every_vendor_reads_back_its_ledger():
+    """Verification, reconciliation and the read-back contract suite need every vendor: none may
+    silently drop out of them by not declaring the capability."""
+    from connectors.registry import vendors
+
+    assert [v.key for v in vendors() if not v.connector_class().reads_back] == []

@@ -57,6 +57,7 @@ def test_check_deploy_passes_with_production_variables():
     env.update({
         "DEBUG": "false", "SECRET_KEY": "p" * 20 + Fernet.generate_key().decode(),
         "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ALLOWED_HOSTS": "sync.example.com",
+        "BACKUP_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "SESSION_COOKIE_SECURE": "true", "SECURE_SSL_REDIRECT": "true", "SECURE_HSTS_SECONDS": "31536000",
         "BEHIND_PROXY": "true", "DATABASE_URL": f"sqlite:///{settings.VAR_DIR}/deploy-check.sqlite3",
     })
@@ -68,3 +69,9 @@ def test_check_deploy_passes_with_production_variables():
     result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=settings.BASE_DIR,
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode != 0 and "core.E003" in result.stderr
+    assert "backups.E003" not in result.stderr
+    env["FIELD_ENCRYPTION_KEYS"] = Fernet.generate_key().decode()
+    env.pop("BACKUP_ENCRYPTION_KEYS")
+    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=settings.BASE_DIR,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and "backups.E003" in result.stderr

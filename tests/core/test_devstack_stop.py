@@ -127,9 +127,10 @@ def assert_nothing_left(seen: dict, log: Path) -> None:
     assert not left, (left, log.read_text(errors="replace")[-3000:])
 
 
-# web, the simulator and 6 sandboxes, and the qcluster as 5: main, sentinel, monitor, pusher, 1 worker.
-CHILDREN = 1 + 1 + 6 + 5
-GROUPS = 1 + 1 + 6 + 1
+# web, the simulator, 6 sandboxes, the mail catcher, and the qcluster as 5: main, sentinel, monitor,
+# pusher, 1 worker.
+CHILDREN = 1 + 1 + 6 + 1 + 5
+GROUPS = 1 + 1 + 6 + 1 + 1
 
 
 def kill_all(root: int, seen: dict) -> None:

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class BackupsConfig(AppConfig):
+    name = "expensico_sync.backups"
+    label = "backups"
+    verbose_name = "Backups"
+
+    def ready(self):
+        from . import checks  # noqa: F401
+        from .receivers import ensure_schedules
+
+        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="backups.schedules")

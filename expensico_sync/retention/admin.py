@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.decorators import display
+
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from .models import RetentionSettings
+from .registry import policies
+from .services import plan
+
+
+@admin.register(RetentionSettings)
+class RetentionSettingsAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
+    """Owners set how long each kind of data is kept and put the organisation on legal hold; the
+    page shows what the next run would delete or anonymise."""
+
+    capability = "organization.manage"
+    org_path = "organization"
+    list_display = ("organization", "legal_hold", "periods", "updated_at")
+    list_filter = ("legal_hold",)
+    readonly_fields = ("next_run",)
+    fields = ("organization", "legal_hold", "legal_hold_reason", "months", "next_run")
+
+    @display(description="Periods (months)")
+    def periods(self, obj):
+        return ", ".join(f"{p.key} {obj.months_for(p)}" for p in policies())
+
+    @display(description="The next run would")
+    def next_run(self, obj):
+        if not obj.pk:
+            return "Save first."
+        rows = ((s.policy.label, s.policy.action, s.months, f"{s.rows:,}", s.policy.keeps) for s in plan(obj.organization))
+        table = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{} months</td><td>{}</td><td>{}</td></tr>", rows)
+        hold = format_html("<p><strong>{}</strong></p>", "Legal hold: nothing will change.") if obj.legal_hold else ""
+        return format_html("{}<table><tr><th>policy</th><th>action</th><th>keep</th><th>rows due</th>"
+                           "<th>what stays</th></tr>{}</table>", hold, table)

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class RetentionConfig(AppConfig):
+    name = "expensico_sync.retention"
+    label = "retention"
+    verbose_name = "Retention"
+
+    def ready(self):
+        from .receivers import ensure_schedule
+
+        post_migrate.connect(ensure_schedule, sender=self, dispatch_uid="retention.schedule")

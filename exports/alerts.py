@@ -1,0 +1,131 @@
+"""Alerts and digest sections the export engine contributes to the notifications outbox.
+
+Alerts come from a scan (every few minutes, a django-q2 schedule), not from the hot path: each
+watched condition alerts once when it turns true (expensico_sync.notify.conditions).
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from connectors.models import Connection
+from expensico_sync.notify.conditions import observe
+from expensico_sync.notify.digest import Section, register_section
+from expensico_sync.notify.kinds import register_kind
+from expensico_sync.notify.services import notify
+
+from .models import ExportAttempt, ExportRecord, ReviewItem
+from .transitions import Status
+
+MANAGERS = {"owner", "finance_admin"}
+BREAKER = register_kind("connection.breaker_opened", "Connection paused after repeated failures", roles=MANAGERS)
+AUTH = register_kind("connection.auth_rejected", "Connection needs re-authorising", roles=MANAGERS)
+STALLED = register_kind("connection.stalled", "Connection exported nothing while work is waiting", roles=MANAGERS)
+ERROR_RATE = register_kind("connection.error_rate", "Connection error rate spike", roles=MANAGERS)
+SLA = register_kind("review.past_sla", "Review items past their SLA", roles={"owner", "finance_admin", "reviewer"})
+PENDING = (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN)
+
+
+def scan(now=None) -> int:
+    """Checks every active connection and organisation; returns how many alerts it raised."""
+    now = now or timezone.now()
+    raised = 0
+    for connection in Connection.objects.select_related("organization"):
+        raised += _connection(connection, now)
+    for org_id, name, count in _past_sla(now):
+        raised += _raise(f"sla:{org_id}", count > 0, SLA.key, connection=None, organization_id=org_id,
+                         subject=f"{count} review item(s) past their SLA in {name}",
+                         text=f"{count} open review item(s) in {name} are past their SLA. Work the oldest first.",
+                         link=reverse("admin:exports_reviewitem_changelist") + "?o=3")
+    return raised
+
+
+def _connection(connection: Connection, now) -> int:
+    label = f"{connection.name} ({connection.organization.name})"
+    link = reverse("admin:connectors_connection_change", args=[connection.pk])
+    records = ExportRecord.objects.filter(connection=connection)
+    hour = ExportAttempt.objects.filter(record__connection=connection, finished_at__gte=now - timedelta(hours=1))
+    stats = hour.aggregate(total=Count("id"), failed=Count("id", filter=Q(
+        outcome__in=[ExportAttempt.Outcome.RETRY, ExportAttempt.Outcome.OUTCOME_UNKNOWN,
+                     ExportAttempt.Outcome.NEEDS_REVIEW]) & ~Q(error_class="")))
+    stalled_after = timedelta(hours=settings.ALERT_STALLED_HOURS)
+    waiting = records.filter(status__in=PENDING, created_at__lt=now - stalled_after).exists()
+    recent_export = records.filter(status=Status.EXPORTED, exported_at__gte=now - stalled_after).exists()
+    auth_items = ReviewItem.objects.filter(record__connection=connection, reason=ReviewItem.Reason.AUTH,
+                                           resolved_at__isnull=True).count()
+    rate = stats["failed"] / stats["total"] if stats["total"] else 0
+    checks = [
+        (f"breaker:{connection.pk}", bool(connection.paused_until and connection.paused_until > now), BREAKER,
+         f"{label} is paused after repeated failures",
+         f"The vendor failed {connection.consecutive_failures} times in a row; exports to {label} are paused "
+         f"until {connection.paused_until:%H:%M} UTC and resume by themselves." if connection.paused_until else ""),
+        (f"auth:{connection.pk}", auth_items > 0, AUTH, f"{label} needs re-authorising",
+         f"The vendor rejected the credentials of {label}; {auth_items} document(s) wait. Reconnect it."),
+        (f"stalled:{connection.pk}", waiting and not recent_export, STALLED,
+         f"{label} exported nothing for {settings.ALERT_STALLED_HOURS} h",
+         f"Documents have been waiting for more than {settings.ALERT_STALLED_HOURS} hours and nothing was "
+         f"exported to {label} in that time."),
+        (f"error_rate:{connection.pk}", stats["total"] >= settings.ALERT_ERROR_RATE_MIN_ATTEMPTS
+         and rate >= settings.ALERT_ERROR_RATE, ERROR_RATE, f"{label}: {rate:.0%} of vendor calls failed",
+         f"{stats['failed']} of {stats['total']} attempts to {label} failed in the last hour."),
+    ]
+    return sum(_raise(key, active, kind.key, connection=connection, organization_id=connection.organization_id,
+                      subject=subject, text=text, link=link)
+               for key, active, kind, subject, text in checks)
+
+
+def _raise(key, active, kind_key, *, connection, organization_id, subject, text, link) -> int:
+    with transaction.atomic():
+        incident = observe(key, active)
+        if incident is None:
+            return 0
+        from expensico_sync.core.models import Organization
+
+        notify(kind_key, organization=Organization.objects.get(pk=organization_id), incident=incident,
+               subject=subject, text=text, link=link)
+        return 1
+
+
+def _past_sla(now):
+    rows = (ReviewItem.objects.filter(resolved_at__isnull=True)
+            .values("organization_id", "organization__name")
+            .annotate(n=Count("id", filter=Q(sla_due_at__lt=now))))
+    return [(r["organization_id"], r["organization__name"], r["n"]) for r in rows]
+
+
+# Digest sections -------------------------------------------------------------------------------
+@register_section("exports.activity", order=10)
+def activity(organization, since):
+    records = ExportRecord.objects.filter(organization=organization)
+    exported = records.filter(status=Status.EXPORTED, exported_at__gte=since).count()
+    held = ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True).count()
+    failed = ExportAttempt.objects.filter(record__organization=organization, finished_at__gte=since,
+                                          outcome=ExportAttempt.Outcome.NEEDS_REVIEW).exclude(error_class="").count()
+    waiting = records.filter(status__in=PENDING).count()
+    return Section("Exports", [("Booked", f"{exported:,}"), ("Waiting or retrying", f"{waiting:,}"),
+                               ("Held for review (open)", f"{held:,}"), ("Refused by the vendor", f"{failed:,}")],
+                   reverse("admin:exports_exportrecord_changelist"))
+
+
+@register_section("exports.oldest_review", order=20)
+def oldest_review(organization, since):
+    items = (ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True)
+             .select_related("record").order_by("created_at")[:5])
+    rows = [(f"{item.get_reason_display()} · {item.record.reference}", f"since {item.created_at:%d %b %H:%M}")
+            for item in items]
+    return Section("Oldest open review items", rows, reverse("admin:exports_reviewitem_changelist"))
+
+
+@register_section("exports.blocked_by_gaps", order=30)
+def blocked_by_gaps(organization, since):
+    blocked = (ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True,
+                                         reason=ReviewItem.Reason.MAPPING_GAP)
+               .values("record__expense__currency").annotate(n=Count("id"), amount=Sum("record__expense__amount"))
+               .order_by("-n")[:5])
+    rows = [(f"{row['n']} document(s) blocked by mapping gaps", f"{row['record__expense__currency'] or ''} {row['amount'] or 0:,}".strip())
+            for row in blocked]
+    return Section("Mapping gaps", rows, reverse("admin:exports_reviewitem_changelist") + "?reason__exact=mapping_gap")

@@ -1,0 +1,62 @@
+"""Alerts from the export engine's scan: each condition notifies once per incident."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from connectors.http import BREAKER_THRESHOLD, breaker_record_failure, breaker_record_success
+from exports import alerts
+from exports.models import ReviewItem
+from expensico_sync.core.roles import Role
+from expensico_sync.notify.models import Notification
+from tests.core.factories import make_member, make_org
+from tests.exports.factories import connection_for, make_record
+
+
+@pytest.fixture
+def org(db):
+    org = make_org("alerts")
+    make_member(org, Role.OWNER)
+    make_member(org, Role.REVIEWER)
+    return org
+
+
+def _kinds():
+    return sorted(Notification.objects.values_list("kind", "incident"))
+
+
+def test_breaker_alerts_once_per_incident(org):
+    connection = connection_for(org)
+    for _ in range(BREAKER_THRESHOLD):
+        breaker_record_failure(connection)
+    connection.refresh_from_db()
+    assert alerts.scan() == 1
+    assert alerts.scan() == 0 and alerts.scan() == 0                  # still open: same incident
+    assert _kinds() == [("connection.breaker_opened", f"breaker:{connection.pk}#1")]   # owner only
+
+    breaker_record_success(connection)
+    assert alerts.scan() == 0                                          # cleared: nothing to say
+    for _ in range(BREAKER_THRESHOLD):
+        breaker_record_failure(connection)
+    assert alerts.scan() == 1                                          # a new incident
+    assert [i for _, i in _kinds()] == [f"breaker:{connection.pk}#1", f"breaker:{connection.pk}#2"]
+
+
+def test_rejected_credentials_and_past_sla(org):
+    record = make_record(org, status="needs_review")
+    ReviewItem.objects.create(organization=org, record=record, reason=ReviewItem.Reason.AUTH, detail="401",
+                              sla_due_at=timezone.now() - timedelta(hours=1))
+    assert alerts.scan() == 2
+    kinds = [k for k, _ in _kinds()]
+    assert kinds.count("connection.auth_rejected") == 1                 # the owner
+    assert kinds.count("review.past_sla") == 2                          # owner and reviewer
+    assert alerts.scan() == 0
+
+
+def test_a_stalled_backlog_alerts(org, settings):
+    settings.ALERT_STALLED_HOURS = 2
+    record = make_record(org, status="pending")
+    type(record).objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(hours=3))
+    assert alerts.scan() == 1
+    assert [k for k, _ in _kinds()] == ["connection.stalled"]
