@@ -171,7 +171,7 @@ class ReconciliationDifferenceAdmin(OrgScopedAdmin):
     org_path = "reconciliation__organization"
     capability = "exports.run"
     form = ExplainForm
-    list_display = ("kind", "reference_or_source", "external_id", "currency", "expected", "actual", "drill_down",
+    list_display = ("kind", "reference_or_source", "external_id", "currency", "ours", "theirs", "drill_down",
                     "explained_badge")
     list_filter = (("kind", ChoicesDropdownFilter), ExplainedFilter, ("reconciliation", RelatedDropdownFilter))
     search_fields = ("=reference", "=external_id", "=source_id")
@@ -192,6 +192,14 @@ class ReconciliationDifferenceAdmin(OrgScopedAdmin):
     @display(description="Reference / source")
     def reference_or_source(self, obj):
         return obj.reference or obj.source_id or "—"
+
+    @display(description="Ours")
+    def ours(self, obj):
+        return _money(obj, "expected")
+
+    @display(description="Vendor")
+    def theirs(self, obj):
+        return _money(obj, "actual")
 
     @display(description="Drill down")
     def drill_down(self, obj):
