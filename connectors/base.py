@@ -145,6 +145,8 @@ class Connector(ABC):
     # Vendor requests that one month's read-back may spend before a person confirms it (Xledger
     # bills requests); None = no budget to show.
     read_back_request_budget: int | None = None
+    # Documents one read-back request returns at most (the cost estimate shown before a run).
+    read_back_page_size: int = 100
 
     def __init__(self, connection):
         self.connection = connection

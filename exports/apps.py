@@ -10,6 +10,8 @@ class ExportsConfig(AppConfig):
 
         from . import alerts, dashboard, receivers, retention  # noqa: F401  (panels, alert kinds and digest sections register on import)
         from .close import checklist  # noqa: F401  (the built-in close checklist items register on import)
+        from .reconcile import close as _close  # noqa: F401  (checklist item and evidence part register)
+        from .reconcile import dashboard as _panel  # noqa: F401  (the reconciliation panel registers)
 
         receivers.connect()
         devstack_register("exports.devstack")
