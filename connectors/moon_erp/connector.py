@@ -180,7 +180,8 @@ class MoonErpConnector(Connector):
         before = self.client.calls
         try:
             payload, expected = schema.expense_payload(entry, company_currency=self.company_currency(),
-                                                       card_account=self.connection.employees_balance_account)
+                                                       card_account=self.connection.employees_balance_account,
+                                                       base_currency=self.connection.organization.base_currency)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
         # No reference filter: a lookup lists the whole day, so it is made only when it can find
@@ -196,7 +197,7 @@ class MoonErpConnector(Connector):
         if row["status"] == "draft":
             if replayed and self._differs(payload, row):
                 row = self.client.call("PUT", f"{EXPENSES}/{row['id']}", json_body=payload).body["data"]
-            wrong = schema.mismatches(expected, row, entry.currency, tolerance=self._tolerance())
+            wrong = schema.mismatches(expected, row, self.company_currency(), tolerance=self._tolerance())
             if wrong:
                 self._discard_draft(row)
                 field = wrong[0][0]
@@ -205,11 +206,11 @@ class MoonErpConnector(Connector):
             self._approve(row, idempotency_key)
             # A difference the connection's tolerance accepts was accepted by a person: a note.
             notes += [f"{row['document_number']}: {text} (within the connection's tolerance)"
-                      for _, text in schema.mismatches(expected, row, entry.currency)]
+                      for _, text in schema.mismatches(expected, row, self.company_currency())]
         else:
             # Already approved by an earlier attempt: report a difference, it is booked already.
             warnings += [f"{row.get('document_number')}: {text}"
-                         for _, text in schema.mismatches(expected, row, entry.currency)]
+                         for _, text in schema.mismatches(expected, row, self.company_currency())]
         return PushResult(external_id=str(row["id"]), replayed=replayed, calls=self.client.calls - before,
                           warnings=tuple(warnings), notes=tuple(notes))
 

@@ -5,7 +5,8 @@ One entry is one voucher: every line becomes an `AddGLImportItemsInput` of the s
 `addGLImportItems` call (Xledger recommends all lines of a voucher in one call), each carrying
 our reference in `extIdentifier`. Amounts are signed strings (debit positive) that net to zero.
 In a foreign currency, `invoiceAmount` carries the document amount and `amount` the base-currency
-amount at the entry's rate; the largest line absorbs the rounding so the voucher still balances.
+amount at the entry's rate; the paid-through side stays exact and another line absorbs the
+rounding, so the voucher balances and its total is the document's.
 The paid-through line counter-posts to the employee's subledger when one is known (the contract's
 voucher design; optional in the schema as far as public clients show).
 A dimension kind no GL import field carries is refused, never dropped: the voucher would book
@@ -115,12 +116,7 @@ def _base_amounts(entry: AccountingEntry, base_currency: str) -> list[Decimal]:
     if entry.exchange_rate is None:
         raise UnsupportedEntry(f"{entry.currency} entry without an exchange rate to {base_currency}",
                                "exchange_rate")
-    base = [round_money(n * entry.exchange_rate, base_currency) for n in nets]
-    drift = sum(base, ZERO)
-    if drift:
-        largest = max(range(len(base)), key=lambda i: abs(base[i]))
-        base[largest] -= drift
-    return base
+    return entry.converted_nets(base_currency)
 
 
 def _text(entry: AccountingEntry, line: EntryLine) -> str:
