@@ -119,12 +119,25 @@ def _base_amounts(entry: AccountingEntry, base_currency: str) -> list[Decimal]:
     return entry.converted_nets(base_currency)
 
 
+def _ledger_account(line: EntryLine, bank_ledger: dict[str, str]) -> str:
+    if line.role is LineRole.BANK:
+        if line.account not in bank_ledger:
+            raise UnsupportedEntry(f"the funding bank account {line.account} is not one of Xledger's bank accounts "
+                                   "(or has no ledger account); choose the funding bank again", "funding_bank_account")
+        return bank_ledger[line.account]
+    return line.account
+
+
 def _text(entry: AccountingEntry, line: EntryLine) -> str:
     return (line.description or entry.description or entry.merchant or entry.reference)[:TEXT_LENGTH]
 
 
 def voucher_inputs(entry: AccountingEntry, *, base_currency: str = "", your_reference: str = "",
-                   transaction_source: str = "GL", subledger: str = "") -> list[dict]:
+                   transaction_source: str = "GL", subledger: str = "",
+                   bank_ledger: dict[str, str] | None = None) -> list[dict]:
+    """`bank_ledger` maps a bank account's dbId to its GL account's: a BANK line names the bank
+    account (the funding bank the connection chose), but an import row posts to a ledger account."""
+    bank_ledger = bank_ledger or {}
     if entry.kind is EntryKind.STATEMENT_TRANSACTION:
         raise UnsupportedEntry("Xledger's GL import has no bank statement rows", "kind")
     if base_currency:
@@ -135,7 +148,7 @@ def voucher_inputs(entry: AccountingEntry, *, base_currency: str = "", your_refe
     inputs = []
     for i, (line, amount) in enumerate(zip(entry.lines, base, strict=True)):
         node = {"trRegNumber": int(entry.date.strftime("%Y%m%d")), "transactionSource": {"code": transaction_source},
-                "postedDate": posted, "invoiceDate": posted, "account": reference(line.account),
+                "postedDate": posted, "invoiceDate": posted, "account": reference(_ledger_account(line, bank_ledger)),
                 "amount": money(amount, base_currency or entry.currency), "text": _text(entry, line),
                 "extIdentifier": entry.reference, "currency": {"code": entry.currency}}
         if foreign:
