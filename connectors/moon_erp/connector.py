@@ -25,6 +25,7 @@ from ..base import (
     Connector,
     PushResult,
     RemoteDocument,
+    plain_payload,
 )
 from ..entry import AccountingEntry
 from ..errors import OutcomeUnknown, Permanent
@@ -176,14 +177,22 @@ class MoonErpConnector(Connector):
             return find() or to_item(self.client.post(path, payload).body["data"])
 
     # push ---------------------------------------------------------------------------------
-    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
-        before = self.client.calls
+    def _payload(self, entry: AccountingEntry) -> tuple[dict, schema.Expected]:
         try:
-            payload, expected = schema.expense_payload(entry, company_currency=self.company_currency(),
-                                                       card_account=self.connection.employees_balance_account,
-                                                       base_currency=self.connection.organization.base_currency)
+            return schema.expense_payload(entry, company_currency=self.company_currency(),
+                                          card_account=self.connection.employees_balance_account,
+                                          base_currency=self.connection.organization.base_currency)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
+
+    def preview(self, entry: AccountingEntry) -> dict:
+        """The expense `push` would create (dry run); the company currency is asked for once."""
+        payload, _expected = self._payload(entry)
+        return plain_payload({"method": "POST", "path": EXPENSES, "body": payload})
+
+    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        before = self.client.calls
+        payload, expected = self._payload(entry)
         # No reference filter: a lookup lists the whole day, so it is made only when it can find
         # something, i.e. when an earlier attempt with this key may have written to Moon. A worker
         # killed mid-call left its in-flight row, so the draft it may have created is found and

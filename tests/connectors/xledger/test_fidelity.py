@@ -8,10 +8,10 @@ import pytest
 
 from connectors.base import connector_for
 from connectors.xledger import testkit
-from mappings.documents import ExpenseDocument, FundingDocument, ReimbursementDocument
+from mappings.documents import FundingDocument, ReimbursementDocument
 from mappings.resolve import resolve
 from mappings.settings import ConnectionSettings
-from mappings.snapshot import CategoryRule, MappingSnapshot
+from mappings.snapshot import MappingSnapshot
 
 pytestmark = pytest.mark.django_db
 
