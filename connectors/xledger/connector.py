@@ -225,7 +225,8 @@ class XledgerConnector(Connector):
         try:
             return schema.voucher_inputs(entry, base_currency=settings.get("base_currency", ""),
                                          your_reference=your_reference, subledger=subledger,
-                                         bank_ledger=self._bank_ledger(entry))
+                                         bank_ledger=self._bank_ledger(entry),
+                                         rate_currency=self.connection.organization.base_currency)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
 

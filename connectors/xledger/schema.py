@@ -109,11 +109,11 @@ def dimension_field(kind: str) -> str | None:
     return kind if kind in ("project", "xgl") else None
 
 
-def _base_amounts(entry: AccountingEntry, base_currency: str) -> list[Decimal]:
+def _base_amounts(entry: AccountingEntry, base_currency: str, rate_currency: str = "") -> list[Decimal]:
     nets = [line.net for line in entry.lines]
     if not base_currency or entry.currency == base_currency:
         return nets
-    if entry.exchange_rate is None:
+    if entry.exchange_rate is None or (rate_currency and rate_currency != base_currency):
         raise UnsupportedEntry(f"{entry.currency} entry without an exchange rate to {base_currency}",
                                "exchange_rate")
     return entry.converted_nets(base_currency)
@@ -134,15 +134,16 @@ def _text(entry: AccountingEntry, line: EntryLine) -> str:
 
 def voucher_inputs(entry: AccountingEntry, *, base_currency: str = "", your_reference: str = "",
                    transaction_source: str = "GL", subledger: str = "",
-                   bank_ledger: dict[str, str] | None = None) -> list[dict]:
-    """`bank_ledger` maps a bank account's dbId to its GL account's: a BANK line names the bank
+                   bank_ledger: dict[str, str] | None = None, rate_currency: str = "") -> list[dict]:
+    """`rate_currency` is what the entry's rate converts to (the organisation's base currency).
+    `bank_ledger` maps a bank account's dbId to its GL account's: a BANK line names the bank
     account (the funding bank the connection chose), but an import row posts to a ledger account."""
     bank_ledger = bank_ledger or {}
     if entry.kind is EntryKind.STATEMENT_TRANSACTION:
         raise UnsupportedEntry("Xledger's GL import has no bank statement rows", "kind")
     if base_currency:
         minor_exponent(base_currency)     # fails early on an unknown code
-    base = _base_amounts(entry, base_currency)
+    base = _base_amounts(entry, base_currency, rate_currency)
     foreign = bool(base_currency) and entry.currency != base_currency
     posted = entry.date.isoformat()
     inputs = []

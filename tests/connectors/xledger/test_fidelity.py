@@ -8,10 +8,11 @@ import pytest
 
 from connectors.base import connector_for
 from connectors.xledger import testkit
-from mappings.documents import FundingDocument, ReimbursementDocument
+from expensico_sync.core.services import organization_create
+from mappings.documents import ExpenseDocument, FundingDocument, ReimbursementDocument
 from mappings.resolve import resolve
 from mappings.settings import ConnectionSettings
-from mappings.snapshot import MappingSnapshot
+from mappings.snapshot import CategoryRule, MappingSnapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -43,3 +44,22 @@ def test_card_fundings_unloads_and_reimbursements_post_to_the_funding_banks_ledg
         assert ledger in accounts and bank not in set(accounts) - {ledger}
         assert sum(accounts.values()) == 0 and abs(accounts[ledger]) == doc.amount
         assert xl_server.app.booked(entry.reference), "the import job booked the voucher"
+
+
+def test_a_foreign_claim_books_by_default_in_its_currency_with_expensicos_rate(xl_server):
+    org = organization_create(slug="nor", name="Norge", base_currency="NOK", country="NO")
+    conn = testkit.connect(xl_server, org)
+    assert not conn.settings.get("base_currency_amounts")
+    snapshot = MappingSnapshot(version="v~1", base_currency="NOK",
+                               categories={("TRAVEL", "", ""): CategoryRule(_dbid(xl_server, "accounts", "7140"))})
+    doc = ExpenseDocument(source_id="exp_eur", version=1, type="expense", date=date(2026, 11, 2),
+                          amount=Decimal("10.00"), currency="EUR", category_code="TRAVEL",
+                          funding_source="reimbursable", exchange_rate=Decimal("11.4567"), report_currency="NOK")
+    entry = resolve(doc, snapshot, ConnectionSettings.from_connection(conn))
+    connector_for(conn).push(entry, str(uuid.uuid4()))
+    (voucher,) = testkit.held(xl_server, entry.reference)
+    rows = voucher["rows"]
+    assert {r["currency"]["code"] for r in rows} == {"EUR"}
+    assert sorted(Decimal(str(r["invoiceAmount"])) for r in rows) == [Decimal("-10.00"), Decimal("10.00")]
+    assert sorted(Decimal(str(r["amount"])) for r in rows) == [Decimal("-114.57"), Decimal("114.57")]
+    assert {Decimal(str(r["exchangeRate"])) for r in rows} == {Decimal("11.4567")}
