@@ -8,7 +8,11 @@ class ConnectorsConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import checks, dashboard, retention  # noqa: F401  (check, panel and retention policy register on import)
+        from . import (  # noqa: F401  (check, panel and retention policy register on import)
+            checks,
+            dashboard,
+            retention,
+        )
         from .registry import vendors
 
         for vendor in vendors():

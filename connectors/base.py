@@ -142,9 +142,14 @@ class Connector(ABC):
     request_price: tuple[Decimal, str] | None = None   # (price of one billed request, currency)
     # True for connectors that implement `read_back` (verification and reconciliation use it).
     reads_back: bool = False
+    # False for vendors whose document line cannot carry a tax code with its tax amount: a tax
+    # mapping with a tax code must then book the tax on a separate line (refused at save time).
+    carries_line_tax: bool = True
     # Vendor requests that one month's read-back may spend before a person confirms it (Xledger
     # bills requests); None = no budget to show.
     read_back_request_budget: int | None = None
+    # Documents one read-back request returns at most (the cost estimate shown before a run).
+    read_back_page_size: int = 100
 
     def __init__(self, connection):
         self.connection = connection
@@ -213,6 +218,17 @@ class Connector(ABC):
     def readable_id(remote_id: str) -> str:
         """What the mapping screens show for a remote id; vendors with opaque ids decode them."""
         return remote_id
+
+
+def plain_payload(value):
+    """A vendor payload as JSON for a preview: money as exact strings, dates as ISO text."""
+    if isinstance(value, dict):
+        return {k: plain_payload(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain_payload(v) for v in value]
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _answer_guarded(verb):

@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from .money import fits_minor_unit
+from .money import convert_balanced, fits_minor_unit
 
 ZERO = Decimal("0")
 
@@ -129,6 +129,16 @@ class AccountingEntry:
 
     def lines_with(self, role: LineRole) -> tuple[EntryLine, ...]:
         return tuple(line for line in self.lines if line.role is role)
+
+    def converted_nets(self, currency: str) -> list[Decimal]:
+        """Each line's signed net (debit positive) in `currency` at the entry's own rate, netting to
+        zero, with the paid-through (or bank) side converted exactly: the rounding goes elsewhere."""
+        keep = frozenset(i for i, line in enumerate(self.lines) if line.role in (LineRole.PAID_THROUGH, LineRole.BANK))
+        return convert_balanced([line.net for line in self.lines], self.exchange_rate, currency, keep=keep)
+
+    def original_note(self) -> str:
+        """The document's own currency, amount and rate, for a vendor that books it converted."""
+        return f"{self.currency} {self.gross} at {self.exchange_rate}"
 
     @property
     def gross(self) -> Decimal:

@@ -27,3 +27,19 @@ def round_money(amount: Decimal, currency: str) -> Decimal:
 
 def fits_minor_unit(amount: Decimal, currency: str) -> bool:
     return amount == amount.quantize(quantum(currency))
+
+
+def convert_balanced(amounts: list[Decimal], rate: Decimal, currency: str, *,
+                     keep: frozenset[int] = frozenset()) -> list[Decimal]:
+    """Signed amounts that net to zero, each × `rate` rounded to `currency`, still netting to zero.
+
+    Rounding each line can leave a minor unit over; the largest line whose index is not in
+    `keep` absorbs it. Callers keep the paid-through (or bank) side, so the document's total in
+    the converted currency is exactly its own amount × rate, rounded once."""
+    out = [round_money(amount * rate, currency) for amount in amounts]
+    drift = sum(out, Decimal(0))
+    if drift:
+        candidates = [i for i in range(len(out)) if i not in keep] or list(range(len(out)))
+        largest = max(candidates, key=lambda i: abs(out[i]))
+        out[largest] -= drift
+    return out

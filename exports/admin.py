@@ -23,6 +23,7 @@ from unfold.decorators import action, display
 
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.selectors import organizations_with_capability
 
 from .close.resources import ExportRecordResource, ReviewItemResource
 from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
@@ -98,6 +99,7 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     list_select_related = ("connection", "employee")
     inlines = [AttemptInline]
     actions = ["retry_selected", "cancel_selected"]
+    actions_list = ["retry_failed_exports"]
     actions_detail = ["retry_now", "cancel_record", "re_export"]
     # No date_hierarchy: its year links are a DISTINCT DATE_TRUNC over every record; the created-at
     # range filter does the same job through the index.
@@ -149,6 +151,25 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
         record = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: export_services.record_reexport(record=record), "Queued for export again.")
         return redirect("admin:exports_exportrecord_change", object_id)
+
+    def _run_organizations(self, request):
+        return organizations_with_capability(request.user, self.capability).order_by("name")
+
+    def _failed_exports_text(self, request, object_id=None) -> str:
+        counts = [(org.name, export_services.failed_exports_count(organization_id=org.pk))
+                  for org in self._run_organizations(request)]
+        total = sum(n for _, n in counts)
+        each = "; ".join(f"{name}: {n}" for name, n in counts)
+        return (f"{total} failed export{'' if total == 1 else 's'} ({each}) will be sent to the accounting system "
+                "again now: records parked for a reason a retry may fix, and those waiting to retry.")
+
+    @confirmed_action(description="Retry failed exports", icon="replay", what=_failed_exports_text,
+                      submit="Retry them now")
+    def retry_failed_exports(self, request):
+        done = sum(export_services.retry_failed_exports(organization_id=org.pk, by=request.user)
+                   for org in self._run_organizations(request))
+        messages.success(request, f"{done} failed export{'' if done == 1 else 's'} queued to be sent again.")
+        return redirect("admin:exports_exportrecord_changelist")
 
     @action(description="Retry selected now", icon="replay", permissions=["change"])
     def retry_selected(self, request, queryset):
@@ -425,4 +446,10 @@ class PilotScopeAdmin(OrgScopedAdmin):
         return obj.categories.count()
 
 from .close import admin as _close_admin  # noqa: E402, F401  (the Close section registers its admins)
+<<<<<<< HEAD
 from .reports import admin as _reports_admin  # noqa: E402, F401  (scheduled reports)
+=======
+
+# Reconciliation screens (exports/reconcile/admin.py) register with the same site.
+from .reconcile import admin as _reconcile_admin  # noqa: E402, F401
+>>>>>>> main

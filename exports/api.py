@@ -130,6 +130,29 @@ class ExportRecordViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.R
             raise _refused(exc) from exc
         return Response(s.ExportRecordSerializer(record).data)
 
+    @extend_schema(summary="The exact vendor payload this record would be sent as (nothing is sent)",
+                   description="Built now from the source document and the current mapping, through the "
+                   "connector's own schema: what `push` would send. `ok` is false, with the review reason, "
+                   "when the record cannot be mapped yet.",
+                   responses=s.PreviewSerializer)
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        return Response(export_services.record_preview(record=self.get_object()))
+
+    @extend_schema(summary="Send an organisation's failed exports again now",
+                   description="Re-queues the records parked in review for a reason a retry may fix "
+                   "(remote errors, retries exhausted, auth, validation, mapping gaps, import failures) and "
+                   "those waiting to retry. Needs the role that runs exports in that organisation.",
+                   request=s.RetryFailedRequestSerializer, responses=s.RetryFailedResponseSerializer)
+    @action(detail=False, methods=["post"], url_path="retry-failed")
+    def retry_failed(self, request):
+        body = s.RetryFailedRequestSerializer(data=request.data, context={"request": request})
+        body.is_valid(raise_exception=True)
+        organization = body.validated_data["organization"]
+        user = request.user if getattr(request.user, "pk", None) else None
+        count = export_services.retry_failed_exports(organization_id=organization.pk, by=user)
+        return Response({"organization": organization.pk, "retried": count})
+
     @extend_schema(summary="Export several approved expenses; one result per item",
                    request=s.BatchRequestSerializer, responses=s.BatchResponseSerializer)
     @action(detail=False, methods=["post"], throttle_scope="batch")
@@ -237,5 +260,8 @@ router.register("accounting-exports", ExportRecordViewSet, basename="accounting-
 router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
 
-from .close import api as _close_api  # noqa: E402, F401  (registers /closes on the same router)
 from . import metrics_api as _metrics_api  # noqa: E402, F401  (registers /metrics on the same router)
+from .close import api as _close_api  # noqa: E402, F401  (registers /closes on the same router)
+
+# Reconciliations register on the same router (exports/reconcile/api.py).
+from .reconcile import api as _reconcile_api  # noqa: E402, F401

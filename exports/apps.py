@@ -8,8 +8,15 @@ class ExportsConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import alerts, dashboard, receivers, retention  # noqa: F401  (panels, alert kinds and digest sections register on import)
+        from . import (  # noqa: F401  (panels, alert kinds and digest sections register on import)
+            alerts,
+            dashboard,
+            receivers,
+            retention,
+        )
         from .close import checklist  # noqa: F401  (the built-in close checklist items register on import)
+        from .reconcile import close as _close  # noqa: F401  (checklist item and evidence part register)
+        from .reconcile import dashboard as _panel  # noqa: F401  (the reconciliation panel registers)
 
         receivers.connect()
         devstack_register("exports.devstack")

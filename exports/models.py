@@ -79,6 +79,10 @@ class ExportRecord(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     exported_at = models.DateTimeField(null=True, blank=True)
+    # Verification (exports/reconcile/verify.py): the vendor's copy read back and found as booked.
+    verified_at = models.DateTimeField(null=True, blank=True)
+    vendor_hash = models.CharField(max_length=64, blank=True, default="",
+                                   help_text="SHA-256 of the vendor's copy (canonical JSON) when verified")
 
     class Meta:
         ordering = ["-id"]
@@ -251,9 +255,11 @@ class ReviewItem(models.Model):
 
     @property
     def is_warning(self) -> bool:
-        """On a booked record a person only acknowledges: a vendor warning, or a flag raised while
-        the record went out anyway (e.g. a possible duplicate under export-and-flag)."""
-        return self.reason == self.Reason.VENDOR_WARNING or self.context.get("flag_only") is True
+        """On a booked record a person only acknowledges: a vendor warning, a changed copy at the
+        vendor, or a flag raised while the record went out anyway (a possible duplicate under
+        export-and-flag)."""
+        return self.reason in (self.Reason.VENDOR_WARNING, self.Reason.VENDOR_MISMATCH) \
+            or self.context.get("flag_only") is True
 
 
 class SyncRun(models.Model):
@@ -407,4 +413,5 @@ class MonthClose(models.Model):
         return self.status == self.Status.SIGNED_OFF
 
 
+from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
 from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)

@@ -127,3 +127,28 @@ class ResolveSerializer(serializers.Serializer):
     resolution = serializers.ChoiceField(choices=ReviewItem.Resolution.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
     external_reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class ScopedRunOrganizationField(serializers.PrimaryKeyRelatedField):
+    """Only organisations where the caller may run exports."""
+
+    def get_queryset(self):
+        return organizations_with_capability(principal_of(self.context["request"]), "exports.run")
+
+
+class RetryFailedRequestSerializer(serializers.Serializer):
+    organization = ScopedRunOrganizationField(help_text="The organisation whose failed exports are sent again")
+
+
+class RetryFailedResponseSerializer(serializers.Serializer):
+    organization = serializers.IntegerField()
+    retried = serializers.IntegerField(help_text="Records queued to be sent again now")
+
+
+class PreviewSerializer(serializers.Serializer):
+    ok = serializers.BooleanField(help_text="False when the record cannot be mapped yet (see reason, detail)")
+    mapping_version = serializers.CharField()
+    reason = serializers.CharField(help_text="Why there is no entry (a review reason), else empty")
+    detail = serializers.CharField()
+    entry = serializers.JSONField(allow_null=True, help_text="The AccountingEntry as built")
+    payload = serializers.JSONField(allow_null=True, help_text="The exact vendor payload push would send")

@@ -1,6 +1,8 @@
 """django-q2 tasks: thin doorbells. The database is the source of truth; a lost message only
 delays work until the sweeper rings again."""
 
+from .reconcile import run as reconcile_run
+from .reconcile import verify
 from .services import import_failures, sweeper, sync, worker
 
 
@@ -18,3 +20,11 @@ def sync_run_execute(sync_run_id: int) -> str:
 
 def import_failures_poll() -> dict:
     return import_failures.import_failures_poll_due()
+
+
+def records_verify() -> dict:
+    return verify.records_verify_due()
+
+
+def reconciliation_execute(reconciliation_id: int) -> str:
+    return reconcile_run.reconciliation_execute(reconciliation_id=reconciliation_id)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from connectors.base import connector_class
 from connectors.models import Connection
 from expensico_sync.core.models import Organization
 
@@ -95,6 +96,12 @@ class TaxMapping(MappingBase):
     def clean(self):
         if self.separate_line and not self.tax_account:
             raise ValidationError({"tax_account": "A separate tax line needs a tax account."})
+        connector = connector_class(self.connection.system) if self.connection_id else None
+        if self.tax_rate and not self.separate_line and connector and not connector.carries_line_tax:
+            raise ValidationError({"separate_line": (
+                f"{connector.label} cannot carry the tax code {self.tax_rate} with its tax amount on the expense "
+                "line, so the tax would be booked as expense: book the tax on a separate line and choose its tax "
+                "account.")})
 
 
 class CurrencyPolicy(MappingBase):

@@ -41,31 +41,52 @@ class MappingGap:
         return frozenset(i.kind for i in self.items)
 
 
-def tax_split(amount: Decimal, rate: Decimal, inclusive: bool, currency: str) -> tuple[Decimal, Decimal]:
-    """(net, tax) for a non-negative amount; tax = net × rate / 100, rounded half-up once."""
+def tax_split(amount: Decimal, rate: Decimal, inclusive: bool, currency: str, *,
+              stated: Decimal | None = None) -> tuple[Decimal, Decimal]:
+    """(net, tax) for a non-negative amount. The tax the source states is the tax: recomputing it
+    from the rate can differ by a minor unit (Expensico rounds the tax of an edited amount on its
+    own), and the books must show what the document says. Otherwise tax = net × rate / 100,
+    rounded half-up once."""
+    if stated is not None:
+        return (amount - stated, stated) if inclusive else (amount, stated)
     if inclusive:
         tax = round_money(amount * rate / (HUNDRED + rate), currency)
         return amount - tax, tax
     return amount, round_money(amount * rate / HUNDRED, currency)
 
 
+def _stated_tax(doc: ExpenseDocument, inclusive: bool) -> Decimal | None:
+    """The VAT the source states, as a magnitude, when it applies to the treatment booked (a tax
+    rule that overrides the document's treatment recomputes the tax from the rate)."""
+    if doc.tax_amount is None or not doc.tax_code or doc.tax_inclusive is None or doc.tax_inclusive != inclusive:
+        return None
+    return round_money(abs(doc.tax_amount), doc.currency)
+
+
 def _conversion(*, currency: str, on, expensico_rate: Decimal | None, report_currency: str,
                 snapshot: MappingSnapshot, settings: ConnectionSettings,
-                gaps: list[GapItem]) -> tuple[str, Decimal | None]:
-    """Which currency the entry is in, and the rate used to get there (None: not converted)."""
+                gaps: list[GapItem]) -> tuple[str, Decimal | None, bool]:
+    """(the entry's currency, its rate to the base currency, whether the amounts are converted).
+
+    A foreign document always carries the organisation's rate (Expensico's by default), so a
+    vendor that takes the document currency with a rate gets both, and one that books only its
+    own currency converts at it. Only `base_currency_amounts` converts here; only then is a
+    missing rate a gap."""
     base = settings.base_currency
-    if not settings.base_currency_amounts or not base or currency == base:
-        return currency, None
+    if not base or currency == base:
+        return currency, None, False
     source = snapshot.currency.rate_source
     if source == "target":
-        return currency, None  # the ledger converts with its own table
-    if source == "expensico" and expensico_rate is not None and report_currency == base:
-        return base, expensico_rate
-    rate = snapshot.table_rate(currency, on)
+        return currency, None, False  # the ledger converts with its own table
+    rate = expensico_rate if source == "expensico" and report_currency == base else None
+    if rate is None:
+        rate = snapshot.table_rate(currency, on)
+    if not settings.base_currency_amounts:
+        return currency, rate, False
     if rate is None:
         gaps.append(GapItem("currency", currency, f"no {currency}→{base} rate on or before {on}"))
-        return currency, None
-    return base, rate
+        return currency, None, False
+    return base, rate, True
 
 
 def _convert(amount: Decimal, rate: Decimal | None, currency: str) -> Decimal:
@@ -128,19 +149,22 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
         which = "Employees Balance" if doc.funding_source == "card" else "Employee Claims"
         gaps.append(GapItem("setting", which, f"choose the {which} account on the connection"))
 
-    currency, fx_rate = _conversion(currency=doc.currency, on=doc.date, expensico_rate=doc.exchange_rate,
-                                    report_currency=doc.report_currency, snapshot=snapshot,
-                                    settings=settings, gaps=gaps)
-    if gaps:
-        return MappingGap(source_id=doc.source_id, items=tuple(gaps), mapping_version=snapshot.version)
-
+    currency, fx_rate, converted = _conversion(
+        currency=doc.currency, on=doc.date, expensico_rate=doc.exchange_rate, report_currency=doc.report_currency,
+        snapshot=snapshot, settings=settings, gaps=gaps)
     inclusive = doc.tax_inclusive is not False
     if tax_rule is not None and tax_rule.treatment != "as_document":
         inclusive = tax_rule.treatment == "inclusive"
     magnitude = round_money(abs(doc.amount), doc.currency)
-    net, tax = tax_split(magnitude, rate, inclusive, doc.currency)
+    stated = _stated_tax(doc, inclusive)
+    if stated is not None and inclusive and stated > magnitude:
+        gaps.append(GapItem("tax", doc.tax_code, f"the stated VAT {stated} exceeds the amount {magnitude}"))
+    if gaps:
+        return MappingGap(source_id=doc.source_id, items=tuple(gaps), mapping_version=snapshot.version)
+
+    net, tax = tax_split(magnitude, rate, inclusive, doc.currency, stated=stated)
     gross = net + tax
-    if fx_rate is not None:
+    if converted:
         # Convert the two stated figures and derive the third, so conversion loses nothing.
         gross, tax = _convert(gross, fx_rate, currency), _convert(tax, fx_rate, currency)
         net = gross - tax
@@ -175,11 +199,11 @@ def _bank_entry(*, source_id, version, on, amount, currency, counterpart, into_b
         gaps.append(GapItem("setting", "Funding bank", "choose the funding bank account on the connection"))
     if not counterpart[1]:
         gaps.append(GapItem("setting", counterpart[0], f"choose the {counterpart[0]} account on the connection"))
-    entry_currency, rate = _conversion(currency=currency, on=on, expensico_rate=None, report_currency="",
-                                       snapshot=snapshot, settings=settings, gaps=gaps)
+    entry_currency, rate, converted = _conversion(currency=currency, on=on, expensico_rate=None, report_currency="",
+                                                  snapshot=snapshot, settings=settings, gaps=gaps)
     if gaps:
         return MappingGap(source_id=source_id, items=tuple(gaps), mapping_version=snapshot.version)
-    value = _convert(round_money(abs(amount), currency), rate, entry_currency)
+    value = _convert(round_money(abs(amount), currency), rate if converted else None, entry_currency)
     lines = (_side(LineRole.BANK, settings.funding_bank_account, value, debit=into_bank, description=description),
              _side(LineRole.COUNTERPART, counterpart[1], value, debit=not into_bank, description=description))
     return AccountingEntry(

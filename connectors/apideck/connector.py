@@ -29,6 +29,7 @@ from ..base import (
     PushResult,
     ReadBackPage,
     RemoteDocument,
+    plain_payload,
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import OutcomeUnknown, PeriodClosed, Permanent, RateLimited, Transient
@@ -158,6 +159,11 @@ class ApideckWorkdayConnector(Connector):
             return JE_PATH, schema.journal_entry_payload(entry, self.settings)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
+
+    def preview(self, entry: AccountingEntry) -> dict:
+        """The request `push` would send (dry run): no network."""
+        path, payload = self._payload(entry)
+        return plain_payload({"method": "POST", "path": path, "body": payload})
 
     def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         if entry.kind not in (EntryKind.EXPENSE, EntryKind.LEDGER_BANK_TRANSACTION, EntryKind.REVERSAL):

@@ -82,6 +82,20 @@ def _timestamp(entry: AccountingEntry) -> str:
     return datetime.combine(entry.date, time(0, 0)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
+def _line_tax(line: EntryLine, *, sub_total: bool) -> dict:
+    """The tax code with the tax (and, on journal lines, the net) amount, where the line carries
+    its tax inside its amount; a separate tax line carries its own amount, so only the code rides
+    along. Expense lines have no `sub_total` (additionalProperties: false)."""
+    if not line.tax_rate:
+        return {}
+    out = {"tax_rate": {"id": line.tax_rate}}
+    if line.tax_inclusive and line.tax_amount:
+        out["tax_amount"] = line.tax_amount
+        if sub_total:
+            out["sub_total"] = (line.debit or line.credit) - line.tax_amount
+    return out
+
+
 def journal_entry_payload(entry: AccountingEntry, settings: ApideckSettings) -> dict:
     if entry.kind is EntryKind.STATEMENT_TRANSACTION:
         raise UnsupportedEntry("Workday has no bank-feed statements through Apideck", "kind")
@@ -96,6 +110,7 @@ def journal_entry_payload(entry: AccountingEntry, settings: ApideckSettings) -> 
             "description": (line.description or _memo(entry))[:MAX_MEMO],
             "line_number": i,
             "worktags": line_worktags(line, cost_center),
+            **_line_tax(line, sub_total=True),
         })
     payload = {"number": entry.reference, "title": _memo(entry), "memo": _memo(entry), "currency": entry.currency,
                "posted_at": _timestamp(entry), "status": settings.status, "line_items": items}
@@ -127,6 +142,7 @@ def expense_payload(entry: AccountingEntry, settings: ApideckSettings) -> dict:
             "line_number": i,
             "tracking_categories": [{"id": t["value"], "parent_id": t["id"]}
                                     for t in line_worktags(line, cost_center)],
+            **_line_tax(line, sub_total=False),
         })
     payload = {"number": entry.reference, "transaction_date": _timestamp(entry),
                "account": {"id": paid.account, "type": "ledger_account"}, "currency": entry.currency,

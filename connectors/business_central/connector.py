@@ -30,7 +30,6 @@ with the `post` option; without it, it waits in BC for the accountant.
 import logging
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
-from decimal import Decimal
 from urllib.parse import quote
 
 from django.db import transaction
@@ -45,6 +44,7 @@ from ..base import (
     PushResult,
     ReadBackPage,
     RemoteDocument,
+    plain_payload,
 )
 from ..entry import AccountingEntry, EntryKind, LineRole
 from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent
@@ -264,7 +264,7 @@ class BusinessCentralConnector(Connector):
         else:
             payload = {"mode": "journal", "journalLines": [{**ln.body, "dimensionSetLines": ln.dimensions}
                                                            for ln in self._journal_lines(entry)]}
-        return _plain(payload)
+        return plain_payload(payload)
 
     # find_by_reference ----------------------------------------------------------------------
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
@@ -351,10 +351,3 @@ class BusinessCentralConnector(Connector):
             self.client.request("POST", self.cp(f"purchaseCreditMemos({header['id']})/Microsoft.NAV.post"),
                                 idempotency_key=key)
         return PushResult(external_id=f"PCM:{header['id']}", calls=self.client.calls - before)
-
-def _plain(value):
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return format(value, "f") if isinstance(value, Decimal) else value

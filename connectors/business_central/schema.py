@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
-from ..money import round_money
 
 CODE_LENGTH = 20
 JOURNAL_CODE_LENGTH = 10        # a journal batch code is Code[10]
@@ -105,19 +104,14 @@ def _account_type(line: EntryLine) -> str:
 def lcy_amounts(entry: AccountingEntry, *, lcy: str = "", base_currency: str = "") -> list[Decimal]:
     """Signed line amounts in the company's local currency. API v2.0 journal lines carry no
     currency, so a foreign entry is converted at its own rate (which is to the organisation's
-    base currency: usable only when that is BC's LCY); the largest line absorbs the rounding."""
+    base currency: usable only when that is BC's LCY); the paid-through side stays exact and another line absorbs the rounding."""
     nets = [line.net for line in entry.lines]
     if not lcy or entry.currency == lcy:
         return nets
     if entry.exchange_rate is None or (base_currency and base_currency != lcy):
         raise UnsupportedEntry(f"a {entry.currency} journal needs a rate to {lcy}, the company's local currency",
                                "exchange_rate")
-    out = [round_money(n * entry.exchange_rate, lcy) for n in nets]
-    drift = sum(out, ZERO)
-    if drift:
-        largest = max(range(len(out)), key=lambda i: abs(out[i]))
-        out[largest] -= drift
-    return out
+    return entry.converted_nets(lcy)
 
 
 def journal_lines(entry: AccountingEntry, *, lcy: str = "", base_currency: str = "") -> list[JournalLine]:

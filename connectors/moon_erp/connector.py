@@ -27,6 +27,7 @@ from ..base import (
     PushResult,
     ReadBackPage,
     RemoteDocument,
+    plain_payload,
 )
 from ..entry import AccountingEntry
 from ..errors import OutcomeUnknown, PeriodClosed, Permanent
@@ -179,13 +180,22 @@ class MoonErpConnector(Connector):
             return find() or to_item(self.client.post(path, payload).body["data"])
 
     # push ---------------------------------------------------------------------------------
-    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
-        before = self.client.calls
+    def _payload(self, entry: AccountingEntry) -> tuple[dict, schema.Expected]:
         try:
-            payload, expected = schema.expense_payload(entry, company_currency=self.company_currency(),
-                                                       card_account=self.connection.employees_balance_account)
+            return schema.expense_payload(entry, company_currency=self.company_currency(),
+                                          card_account=self.connection.employees_balance_account,
+                                          base_currency=self.connection.organization.base_currency)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
+
+    def preview(self, entry: AccountingEntry) -> dict:
+        """The expense `push` would create (dry run); the company currency is asked for once."""
+        payload, _expected = self._payload(entry)
+        return plain_payload({"method": "POST", "path": EXPENSES, "body": payload})
+
+    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        before = self.client.calls
+        payload, expected = self._payload(entry)
         # No reference filter: a lookup lists the whole day, so it is made only when it can find
         # something, i.e. when an earlier attempt with this key may have written to Moon. A worker
         # killed mid-call left its in-flight row, so the draft it may have created is found and
@@ -199,7 +209,7 @@ class MoonErpConnector(Connector):
         if row["status"] == "draft":
             if replayed and self._differs(payload, row):
                 row = self.client.call("PUT", f"{EXPENSES}/{row['id']}", json_body=payload).body["data"]
-            wrong = schema.mismatches(expected, row, entry.currency, tolerance=self._tolerance())
+            wrong = schema.mismatches(expected, row, self.company_currency(), tolerance=self._tolerance())
             if wrong:
                 self._discard_draft(row)
                 field = wrong[0][0]
@@ -208,11 +218,11 @@ class MoonErpConnector(Connector):
             self._approve(row, idempotency_key)
             # A difference the connection's tolerance accepts was accepted by a person: a note.
             notes += [f"{row['document_number']}: {text} (within the connection's tolerance)"
-                      for _, text in schema.mismatches(expected, row, entry.currency)]
+                      for _, text in schema.mismatches(expected, row, self.company_currency())]
         else:
             # Already approved by an earlier attempt: report a difference, it is booked already.
             warnings += [f"{row.get('document_number')}: {text}"
-                         for _, text in schema.mismatches(expected, row, entry.currency)]
+                         for _, text in schema.mismatches(expected, row, self.company_currency())]
         return PushResult(external_id=str(row["id"]), replayed=replayed, calls=self.client.calls - before,
                           warnings=tuple(warnings), notes=tuple(notes))
 

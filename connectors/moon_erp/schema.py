@@ -9,7 +9,7 @@ richer is refused (a Permanent error → review) rather than booked differently 
 
 Remote ids: expense categories and GL accounts are separate Moon tables with overlapping bigint
 ids, so categories are catalogued as `category:<id>` and GL accounts as plain `<id>`.
-Moon has no currency field: every expense is in the company's currency.
+Moon has no currency field: every expense is in the company's currency (a foreign one converted).
 """
 
 import re
@@ -108,20 +108,23 @@ def _refuse_foreign_dimensions(entry: AccountingEntry) -> None:
                     f"or leave its remote id blank so it is not sent)", dim.kind, code="unsupported_dimension")
 
 
-def expense_payload(entry: AccountingEntry, *, company_currency: str = "",
-                    card_account: str = "") -> tuple[dict, Expected]:
+def expense_payload(entry: AccountingEntry, *, company_currency: str = "", card_account: str = "",
+                    base_currency: str = "") -> tuple[dict, Expected]:
     """The POST /api/accounting/expenses body, and the figures Moon must compute from it.
 
     `card_account` is the Employees Balance account: spend paid through it is a card payment,
-    everything else (claims) is booked as cash owed to the employee."""
+    everything else (claims) is booked as cash owed to the employee. A foreign entry is converted
+    to the company currency at its own rate (which is to `base_currency`), its original currency,
+    amount and rate kept in the notes."""
     if entry.kind is EntryKind.REVERSAL:
         raise UnsupportedEntry("a reversal is not pushed: Moon reverses by cancelling the expense", "kind")
     if entry.kind is not EntryKind.EXPENSE:
         raise UnsupportedEntry(f"Moon ERP's API books expenses only; a {entry.kind} has no Moon endpoint "
                                "(record it in Moon by hand, then resolve this item)", "kind")
-    if company_currency and entry.currency != company_currency:
-        raise UnsupportedEntry(f"Moon ERP books in the company currency {company_currency} only; this entry is in "
-                               f"{entry.currency} (enable base-currency amounts on the connection)", "currency")
+    converting = bool(company_currency) and entry.currency != company_currency
+    if converting and (entry.exchange_rate is None or (base_currency and base_currency != company_currency)):
+        raise UnsupportedEntry(f"Moon ERP books in the company currency {company_currency} only; this {entry.currency} "
+                               f"entry has no rate to it", "exchange_rate")
     cost = entry.lines_with(LineRole.EXPENSE)
     taxes = entry.lines_with(LineRole.TAX)
     paid = entry.lines_with(LineRole.PAID_THROUGH)
@@ -148,6 +151,9 @@ def expense_payload(entry: AccountingEntry, *, company_currency: str = "",
     else:
         # No tax rate mapped: the tax stays in the cost, as the mapping asked ("post without a rate").
         tax = ZERO
+    if converting:
+        # Gross and tax converted once each, the net derived: nothing is lost to rounding.
+        gross, tax = (round_money(v * entry.exchange_rate, company_currency) for v in (gross, tax))
     net = gross - tax
     if net <= 0:
         raise UnsupportedEntry("the amount before tax must be positive", "amount")
@@ -158,7 +164,7 @@ def expense_payload(entry: AccountingEntry, *, company_currency: str = "",
         "amount": money(net),
         "payment_method": "card" if card_account and paid[0].account == card_account else "cash",
         "paying_account_id": moon_id(paid[0].account, "paying_account_id"),
-        "notes": _notes(entry),
+        "notes": _notes(entry) + (f"\nOriginal: {entry.original_note()}" if converting else ""),
     }
     if entry.description_ar:
         payload["description_ar"] = entry.description_ar[:DESCRIPTION_MAX]

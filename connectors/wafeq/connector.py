@@ -15,6 +15,7 @@ from ..base import (
     PushResult,
     ReadBackPage,
     RemoteDocument,
+    plain_payload,
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import PeriodClosed, Permanent
@@ -134,30 +135,36 @@ class WafeqConnector(Connector):
         return _account_item(row)
 
     # push ---------------------------------------------------------------------------------
-    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
-        before = self.client.calls
-        warnings: list[str] = []
+    def _request(self, entry: AccountingEntry, attachments) -> tuple[str, dict]:
+        """(path, body) of the request that books this entry; `attachments` yields uploaded ids."""
         try:
             if entry.kind is EntryKind.EXPENSE:
-                attachments = self._upload_attachments(entry, warnings)
                 base = (self.connection.settings.get("base_currency")
                         or self.connection.organization.base_currency)
                 if schema.is_single_expense(entry):
-                    path, payload = "/expenses/", schema.expense_payload(entry, attachments=attachments,
+                    return "/expenses/", schema.expense_payload(entry, attachments=attachments(),
+                                                                base_currency=base)
+                return "/manual-journals/", schema.manual_journal_payload(entry, attachments=attachments(),
                                                                           base_currency=base)
-                else:
-                    path, payload = "/manual-journals/", schema.manual_journal_payload(
-                        entry, attachments=attachments, base_currency=base)
-            elif entry.kind is EntryKind.LEDGER_BANK_TRANSACTION:
-                path = f"/bank-accounts/{self._bank(entry)}/ledger-transactions/"
-                payload = schema.ledger_transaction_payload(entry)
-            elif entry.kind is EntryKind.STATEMENT_TRANSACTION:
-                path = f"/bank-accounts/{self._bank(entry)}/statement-transactions/"
-                payload = schema.statement_transaction_payload(entry)
-            else:
-                raise schema.UnsupportedEntry(f"push does not take {entry.kind}; use reverse()", "kind")
+            if entry.kind is EntryKind.LEDGER_BANK_TRANSACTION:
+                return (f"/bank-accounts/{self._bank(entry)}/ledger-transactions/",
+                        schema.ledger_transaction_payload(entry))
+            if entry.kind is EntryKind.STATEMENT_TRANSACTION:
+                return (f"/bank-accounts/{self._bank(entry)}/statement-transactions/",
+                        schema.statement_transaction_payload(entry))
+            raise schema.UnsupportedEntry(f"push does not take {entry.kind}; use reverse()", "kind")
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
+
+    def preview(self, entry: AccountingEntry) -> dict:
+        """What `push` would send (dry run): no network; receipts show as the files to upload."""
+        path, body = self._request(entry, lambda: [f"upload:{a.filename}" for a in entry.attachments])
+        return plain_payload({"path": path, "body": body})
+
+    def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        before = self.client.calls
+        warnings: list[str] = []
+        path, payload = self._request(entry, lambda: self._upload_attachments(entry, warnings))
         resp = self.client.create(path, payload, idempotency_key)
         return PushResult(external_id=resp.body["id"], request_id=resp.request_id,
                           replayed=resp.header("X-Wafeq-Idempotent-Replayed").lower() == "true",

@@ -75,12 +75,13 @@ def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base
 
 def manual_journal_payload(entry: AccountingEntry, *, attachments: list[str] = (), base_currency: str = "") -> dict:
     """Positive amount = debit, negative = credit (as third-party clients use it)."""
-    rate = entry.exchange_rate if (entry.exchange_rate is not None and entry.currency != base_currency) else Decimal(1)
+    foreign = entry.exchange_rate is not None and base_currency and entry.currency != base_currency
+    in_bcy = entry.converted_nets(base_currency) if foreign else [line.net for line in entry.lines]
     items = []
-    for line in entry.lines:
+    for line, amount_to_bcy in zip(entry.lines, in_bcy, strict=True):
         amount = line.net
         item = {"account": line.account, "amount": amount, "currency": entry.currency,
-                "amount_to_bcy": (amount * rate).quantize(amount) if rate != 1 else amount,
+                "amount_to_bcy": amount_to_bcy,
                 "description": line.description or _description(entry), **_dimensions(line)}
         if line.tax_rate:
             item["tax_rate"] = line.tax_rate
@@ -88,18 +89,9 @@ def manual_journal_payload(entry: AccountingEntry, *, attachments: list[str] = (
         if entry.contact:
             item["contact"] = entry.contact
         items.append(item)
-    _absorb_rounding(items)
     return {"date": entry.date.isoformat(), "reference": entry.reference,
             "external_id": entry.reference[:MAX_EXTERNAL_ID], "notes": _description(entry),
             "attachments": list(attachments), "tax_amount_type": "TAX_INCLUSIVE", "line_items": items}
-
-
-def _absorb_rounding(items: list[dict]) -> None:
-    """Converting each line to base currency can leave a cent over; the largest line takes it."""
-    drift = sum((i["amount_to_bcy"] for i in items), ZERO)
-    if drift and items:
-        largest = max(items, key=lambda i: abs(i["amount_to_bcy"]))
-        largest["amount_to_bcy"] -= drift
 
 
 def ledger_transaction_payload(entry: AccountingEntry) -> dict:

@@ -21,6 +21,7 @@ from ..base import (
     PushResult,
     ReadBackPage,
     RemoteDocument,
+    plain_payload,
 )
 from ..entry import AccountingEntry, EntryKind
 from ..errors import PeriodClosed, Permanent
@@ -81,13 +82,18 @@ def _settings(connection) -> schema.JournalSettings:
         company=s.get("company", ""), account_set=s.get("account_set", "Standard"),
         ledger_type=s.get("ledger_type", "Actuals"), journal_source=s.get("journal_source", "Integration"),
         submit=bool(s.get("submit", True)), auto_complete=bool(s.get("auto_complete", True)),
-        default_cost_center=s.get("default_cost_center", ""), version=s.get("version", "v30.0"))
+        default_cost_center=s.get("default_cost_center", ""), version=s.get("version", "v30.0"),
+        company_currency=s.get("company_currency") or connection.organization.base_currency,
+        base_currency=connection.organization.base_currency)
 
 
 class WorkdayConnector(Connector):
     system = "workday"
     label = "Workday (SOAP)"
     reads_back = True
+    # A journal line's Tax_Detail_Data names a tax code but holds no tax amount (XSD): the tax
+    # goes on its own line to the tax account.
+    carries_line_tax = False
     # Tenants live on data-centre hosts such as wd2-impl-services1.workday.com or *.myworkday.com.
 
     def __init__(self, connection):
@@ -217,12 +223,19 @@ class WorkdayConnector(Connector):
             raise Permanent(f"push does not take {entry.kind}", code="unsupported_entry", field="kind")
         return self._submit(entry, idempotency_key)
 
-    def _submit(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
-        before = self.client.calls
+    def _journal(self, entry: AccountingEntry) -> dict:
         try:
-            data = schema.journal_request(entry, self.settings)
+            return schema.journal_request(entry, self.settings)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
+
+    def preview(self, entry: AccountingEntry) -> dict:
+        """The Submit_Accounting_Journal request `push` would send (dry run): no network."""
+        return plain_payload({"operation": "Submit_Accounting_Journal", "request": self._journal(entry)})
+
+    def _submit(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
+        before = self.client.calls
+        data = self._journal(entry)
         warnings = () if self.settings.submit else ("saved as a draft journal in Workday (submit is off)",)
         try:
             resp = self.client.call("Submit_Accounting_Journal", data, idempotency_key=idempotency_key)

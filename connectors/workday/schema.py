@@ -50,6 +50,8 @@ class JournalSettings:
     auto_complete: bool = True          # approvals are approved automatically
     default_cost_center: str = ""       # used when no line carries a cost centre
     version: str = "v30.0"
+    company_currency: str = ""          # the journal's currency; a foreign entry is converted to it
+    base_currency: str = ""             # the organisation's: what the entry's rate converts to
 
 
 def account_ref(remote_id: str, default_set: str = "Standard") -> dict:
@@ -98,6 +100,33 @@ def _memo(entry: AccountingEntry) -> str:
     return text[:MAX_MEMO]
 
 
+def _refuse_tax_inside_lines(entry: AccountingEntry) -> None:
+    """A journal line holds no tax amount (Tax_Detail_Data names a code only): tax inside an
+    expense line would be booked as expense. Such a mapping is refused when saved; this catches
+    one saved before that rule."""
+    if entry.lines_with(LineRole.TAX):
+        return
+    for line in entry.lines:
+        if line.tax_rate and line.tax_amount:
+            raise UnsupportedEntry(f"Workday journal lines cannot carry the tax {line.tax_amount} of tax code "
+                                   f"{line.tax_rate}: map the tax to a separate line with a tax account",
+                                   "tax_rate", code="tax_not_carried")
+
+
+def _in_company_currency(entry: AccountingEntry, settings: JournalSettings) -> tuple[str, list, str]:
+    """(journal currency, signed line amounts, memo). A journal is in the company's currency
+    (the header currency must match it), so a foreign entry is converted at its own rate, its
+    original currency, amount and rate kept in the memo."""
+    target = settings.company_currency
+    if not target or entry.currency == target:
+        return entry.currency, [line.net for line in entry.lines], _memo(entry)
+    if entry.exchange_rate is None or (settings.base_currency and settings.base_currency != target):
+        raise UnsupportedEntry(f"a {entry.currency} journal needs a rate to {target}, the company's currency",
+                               "exchange_rate")
+    note = f" (original {entry.original_note()})"
+    return target, entry.converted_nets(target), _memo(entry)[:MAX_MEMO - len(note)] + note
+
+
 def journal_request(entry: AccountingEntry, settings: JournalSettings) -> dict:
     """Submit_Accounting_Journal_Request data for an expense (or any balanced) entry."""
     if entry.kind is EntryKind.STATEMENT_TRANSACTION:
@@ -106,6 +135,7 @@ def journal_request(entry: AccountingEntry, settings: JournalSettings) -> dict:
         raise UnsupportedEntry("the connection has no Workday company", "company")
     if len(entry.lines) > MAX_LINES:
         raise UnsupportedEntry(f"{len(entry.lines)} lines; Workday accepts at most {MAX_LINES}", "lines")
+    _refuse_tax_inside_lines(entry)
     tags = [line_worktags(line) for line in entry.lines]
     # The balancing (paid-through) line usually has no dimensions; Workday wants the cost centre on
     # every line of an expense journal, so the document's cost centre is carried to those lines.
@@ -115,16 +145,17 @@ def journal_request(entry: AccountingEntry, settings: JournalSettings) -> dict:
         # here, as a mapping gap, rather than spend a request on a certain fault.
         raise UnsupportedEntry("no cost centre worktag on any line and no default cost centre",
                                f"dimensions.{COST_CENTER}")
+    currency, amounts, memo = _in_company_currency(entry, settings)
     lines = []
-    for i, (line, worktags) in enumerate(zip(entry.lines, tags, strict=True), start=1):
+    for i, (line, worktags, amount) in enumerate(zip(entry.lines, tags, amounts, strict=True), start=1):
         if shared:
             worktags.setdefault(COST_CENTER, shared)
         item = {"Line_Order": str(i), "Ledger_Account_Reference": account_ref(line.account, settings.account_set)}
-        if line.debit:
-            item["Debit_Amount"] = line.debit
+        if amount > 0:
+            item["Debit_Amount"] = amount
         else:
-            item["Credit_Amount"] = line.credit
-        item["Memo"] = (line.description or _memo(entry))[:MAX_MEMO]
+            item["Credit_Amount"] = -amount
+        item["Memo"] = (line.description or memo)[:MAX_MEMO]
         item["External_Reference_ID"] = f"{entry.reference}#{i}"
         item["Worktags_Reference"] = [_ref(value, id_type) for id_type, value in sorted(worktags.items())]
         lines.append(item)
@@ -132,11 +163,11 @@ def journal_request(entry: AccountingEntry, settings: JournalSettings) -> dict:
         "Accounting_Journal_ID": entry.reference,
         "Submit": settings.submit,
         "Company_Reference": _ref(settings.company, "Company_Reference_ID"),
-        "Currency_Reference": _ref(entry.currency, "Currency_ID"),
+        "Currency_Reference": _ref(currency, "Currency_ID"),
         "Ledger_Type_Reference": _ref(settings.ledger_type, "Ledger_Type_ID"),
         "Accounting_Date": entry.date,
         "Journal_Source_Reference": _ref(settings.journal_source, "Journal_Source_ID"),
-        "Journal_Entry_Memo": _memo(entry),
+        "Journal_Entry_Memo": memo,
         "External_Reference_ID": entry.reference,
         "Journal_Entry_Line_Replacement_Data": lines,
     }

@@ -34,7 +34,7 @@ from ..base import (
     ReadBackPage,
     RemoteDocument,
 )
-from ..entry import AccountingEntry, EntryKind
+from ..entry import AccountingEntry, EntryKind, LineRole
 from ..errors import OutcomeUnknown, Permanent
 from ..models import Connection
 from . import (
@@ -229,9 +229,26 @@ class XledgerConnector(Connector):
             settings.get("employee_subledger") or ""
         try:
             return schema.voucher_inputs(entry, base_currency=settings.get("base_currency", ""),
-                                         your_reference=your_reference, subledger=subledger)
+                                         your_reference=your_reference, subledger=subledger,
+                                         bank_ledger=self._bank_ledger(entry),
+                                         rate_currency=self.connection.organization.base_currency)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
+
+    def _bank_ledger(self, entry: AccountingEntry) -> dict[str, str]:
+        """Bank account dbId → its GL account dbId, asked for (one billed request) only when a
+        bank line needs it and the connection does not know it yet, then kept in its settings."""
+        banks = {line.account for line in entry.lines if line.role is LineRole.BANK}
+        known = self.connection.settings.get("bank_ledger_accounts") or {}
+        if banks - set(known):
+            known = {item.remote_id: item.extra["account"] for item in self.catalog(CatalogKind.BANK_ACCOUNTS)
+                     if item.extra.get("account")}
+            with transaction.atomic():
+                row = Connection.objects.select_for_update().get(pk=self.connection.pk)
+                row.settings = {**row.settings, "bank_ledger_accounts": known}
+                row.save(update_fields=["settings"])
+            self.connection.settings = row.settings
+        return known
 
     def _send_voucher(self, inputs: list[dict], key: str) -> str:
         data = self.client.graphql(schema.ADD_VOUCHER, {"inputs": inputs}, mutation=True, idempotency_key=key)

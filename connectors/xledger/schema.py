@@ -5,7 +5,8 @@ One entry is one voucher: every line becomes an `AddGLImportItemsInput` of the s
 `addGLImportItems` call (Xledger recommends all lines of a voucher in one call), each carrying
 our reference in `extIdentifier`. Amounts are signed strings (debit positive) that net to zero.
 In a foreign currency, `invoiceAmount` carries the document amount and `amount` the base-currency
-amount at the entry's rate; the largest line absorbs the rounding so the voucher still balances.
+amount at the entry's rate; the paid-through side stays exact and another line absorbs the
+rounding, so the voucher balances and its total is the document's.
 The paid-through line counter-posts to the employee's subledger when one is known (the contract's
 voucher design; optional in the schema as far as public clients show).
 A dimension kind no GL import field carries is refused, never dropped: the voucher would book
@@ -108,19 +109,23 @@ def dimension_field(kind: str) -> str | None:
     return kind if kind in ("project", "xgl") else None
 
 
-def _base_amounts(entry: AccountingEntry, base_currency: str) -> list[Decimal]:
+def _base_amounts(entry: AccountingEntry, base_currency: str, rate_currency: str = "") -> list[Decimal]:
     nets = [line.net for line in entry.lines]
     if not base_currency or entry.currency == base_currency:
         return nets
-    if entry.exchange_rate is None:
+    if entry.exchange_rate is None or (rate_currency and rate_currency != base_currency):
         raise UnsupportedEntry(f"{entry.currency} entry without an exchange rate to {base_currency}",
                                "exchange_rate")
-    base = [round_money(n * entry.exchange_rate, base_currency) for n in nets]
-    drift = sum(base, ZERO)
-    if drift:
-        largest = max(range(len(base)), key=lambda i: abs(base[i]))
-        base[largest] -= drift
-    return base
+    return entry.converted_nets(base_currency)
+
+
+def _ledger_account(line: EntryLine, bank_ledger: dict[str, str]) -> str:
+    if line.role is LineRole.BANK:
+        if line.account not in bank_ledger:
+            raise UnsupportedEntry(f"the funding bank account {line.account} is not one of Xledger's bank accounts "
+                                   "(or has no ledger account); choose the funding bank again", "funding_bank_account")
+        return bank_ledger[line.account]
+    return line.account
 
 
 def _text(entry: AccountingEntry, line: EntryLine) -> str:
@@ -128,18 +133,23 @@ def _text(entry: AccountingEntry, line: EntryLine) -> str:
 
 
 def voucher_inputs(entry: AccountingEntry, *, base_currency: str = "", your_reference: str = "",
-                   transaction_source: str = "GL", subledger: str = "") -> list[dict]:
+                   transaction_source: str = "GL", subledger: str = "",
+                   bank_ledger: dict[str, str] | None = None, rate_currency: str = "") -> list[dict]:
+    """`rate_currency` is what the entry's rate converts to (the organisation's base currency).
+    `bank_ledger` maps a bank account's dbId to its GL account's: a BANK line names the bank
+    account (the funding bank the connection chose), but an import row posts to a ledger account."""
+    bank_ledger = bank_ledger or {}
     if entry.kind is EntryKind.STATEMENT_TRANSACTION:
         raise UnsupportedEntry("Xledger's GL import has no bank statement rows", "kind")
     if base_currency:
         minor_exponent(base_currency)     # fails early on an unknown code
-    base = _base_amounts(entry, base_currency)
+    base = _base_amounts(entry, base_currency, rate_currency)
     foreign = bool(base_currency) and entry.currency != base_currency
     posted = entry.date.isoformat()
     inputs = []
     for i, (line, amount) in enumerate(zip(entry.lines, base, strict=True)):
         node = {"trRegNumber": int(entry.date.strftime("%Y%m%d")), "transactionSource": {"code": transaction_source},
-                "postedDate": posted, "invoiceDate": posted, "account": reference(line.account),
+                "postedDate": posted, "invoiceDate": posted, "account": reference(_ledger_account(line, bank_ledger)),
                 "amount": money(amount, base_currency or entry.currency), "text": _text(entry, line),
                 "extIdentifier": entry.reference, "currency": {"code": entry.currency}}
         if foreign:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import environ
 import structlog
-from django.conf import settings
 from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone

@@ -5,7 +5,6 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
-
 from . import kinds
 from .links import absolute, unsubscribe_url
 from .models import Notification, Preference

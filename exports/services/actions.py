@@ -100,7 +100,14 @@ def map_to_accounting_schema(*, expense, target) -> dict:
         expense = _expense(expense, connection.organization_id)
     probe = ExportRecord(organization_id=connection.organization_id, connection=connection, kind=Kind.EXPENSE,
                          source_id=expense.expensico_id, source_version=expense.version, expense=expense)
-    resolution = record_resolve(record=probe)
+    return record_preview(record=probe)
+
+
+def record_preview(*, record: ExportRecord) -> dict:
+    """The entry and the exact vendor payload this record would be sent as, now. Sends nothing
+    and changes nothing."""
+    connection = record.connection
+    resolution = record_resolve(record=record)
     if resolution.entry is None:
         return {"ok": False, "mapping_version": resolution.mapping_version, "reason": resolution.review_reason,
                 "detail": resolution.detail, "context": resolution.context, "entry": None, "payload": None}
@@ -115,10 +122,20 @@ RETRYABLE_REASONS = (ReviewItem.Reason.RETRIES_EXHAUSTED, ReviewItem.Reason.REMO
                      ReviewItem.Reason.IMPORT_FAILED)
 
 
+def _retryable_items(organization_id: int):
+    return ReviewItem.objects.filter(organization_id=organization_id, resolved_at__isnull=True,
+                                     reason__in=RETRYABLE_REASONS)
+
+
+def failed_exports_count(*, organization_id: int) -> int:
+    """How many records `retry_failed_exports` would send again (what a confirmation shows)."""
+    return (_retryable_items(organization_id).values("record").distinct().count()
+            + ExportRecord.objects.filter(organization_id=organization_id, status=Status.RETRY).count())
+
+
 def retry_failed_exports(*, organization_id: int, by=None) -> int:
     """Sends failed records of one organisation again now. Returns how many were re-queued."""
-    items = list(ReviewItem.objects.filter(organization_id=organization_id, resolved_at__isnull=True,
-                                           reason__in=RETRYABLE_REASONS).select_related("record"))
+    items = list(_retryable_items(organization_id).select_related("record"))
     count = review_items_retry(items=items, by=by)
     with transaction.atomic():
         waiting = list(ExportRecord.objects.filter(organization_id=organization_id, status=Status.RETRY)

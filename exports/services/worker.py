@@ -288,6 +288,8 @@ def _resolve_and_store(record):
     fields = {"mapping_version": resolution.mapping_version}
     if resolution.entry is not None:
         fields["entry_preview"] = entry_to_json(resolution.entry)
+        # The payload as the connector builds it, kept for every record (not only dry runs).
+        fields["payload_preview"] = payload_preview(record.connection, resolution.entry)
     ExportRecord.objects.filter(pk=record.pk).update(**fields)
     for name, value in fields.items():
         setattr(record, name, value)

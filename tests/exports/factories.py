@@ -12,6 +12,8 @@ from exports.models import (
     ExportRecord,
     MonthClose,
     PilotScope,
+    Reconciliation,
+    ReconciliationDifference,
     ReviewItem,
     SyncRun,
 )
@@ -66,3 +68,15 @@ def make_close_policy(org) -> ConnectionClosePolicy:
 @isolation_factory(DuplicateSettings)
 def make_duplicate_settings(org) -> DuplicateSettings:
     return DuplicateSettings.objects.get_or_create(organization=org)[0]
+
+
+@isolation_factory(Reconciliation)
+def make_reconciliation(org) -> Reconciliation:
+    return Reconciliation.objects.create(organization=org, connection=connection_for(org), period=date(2026, 11, 1),
+                                         status="finished")
+
+
+@isolation_factory(ReconciliationDifference)
+def make_reconciliation_difference(org) -> ReconciliationDifference:
+    return ReconciliationDifference.objects.create(reconciliation=make_reconciliation(org), kind="extra_in_vendor",
+                                                   currency="SAR", external_id="manual-1")

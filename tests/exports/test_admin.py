@@ -84,3 +84,23 @@ def test_starting_a_sync_run_from_the_admin(admin_client, org, conn, django_capt
     assert run.status == "finished"  # nothing to sync: no pull API configured, no documents
     page = admin_client.get(reverse("admin:exports_syncrun_change", args=[run.pk])).content.decode()
     assert "100%" in page
+
+
+def test_retry_failed_exports_asks_with_the_count_then_sends_them_again(admin_client, queue, vendor):
+    url = reverse("admin:exports_exportrecord_retry_failed_exports")
+    assert url in admin_client.get(reverse("admin:exports_exportrecord_changelist")).content.decode()
+    page = admin_client.get(url)
+    assert page.status_code == 200 and "2 failed exports (Acme: 2)" in page.content.decode()
+    assert ReviewItem.objects.filter(resolved_at__isnull=True).count() == 2   # the GET only asks
+    done = admin_client.post(url)
+    assert done.status_code == 302
+    records_work_due()
+    statuses = dict(ExportRecord.objects.values_list("source_id", "status"))
+    assert statuses == {"exp_1": "needs_review", "exp_2": "exported", "exp_3": "exported"}  # HOTEL still unmapped
+
+
+def test_a_record_shows_its_payload_preview(admin_client, queue):
+    record = ExportRecord.objects.get(source_id="exp_3")
+    assert record.payload_preview == {"reference": "EXPENSICO-exp_3-v1", "amount": "115.00"}
+    page = admin_client.get(reverse("admin:exports_exportrecord_change", args=[record.pk])).content.decode()
+    assert "EXPENSICO-exp_3-v1" in page and "115.00" in page

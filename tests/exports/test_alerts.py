@@ -6,10 +6,10 @@ import pytest
 from django.utils import timezone
 
 from connectors.http import BREAKER_THRESHOLD, breaker_record_failure, breaker_record_success
-from exports import alerts
-from exports.models import ReviewItem
 from expensico_sync.core.roles import Role
 from expensico_sync.notify.models import Notification
+from exports import alerts
+from exports.models import ReviewItem
 from tests.core.factories import make_member, make_org
 from tests.exports.factories import connection_for, make_record
 

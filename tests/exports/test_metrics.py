@@ -4,9 +4,9 @@ import pytest
 from django.utils import timezone
 
 from connectors.models import CallLog, Connection
+from expensico_sync.core.roles import Role
 from exports.metrics import Period, month_metrics
 from exports.models import ReviewItem
-from expensico_sync.core.roles import Role
 from tests.core.factories import make_member, make_org
 from tests.exports.factories import make_record
 

@@ -10,10 +10,10 @@ from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.utils import timezone
 
-from exports.models import ExportRecord
 from expensico_sync.retention.models import RetentionSettings
 from expensico_sync.retention.services import apply, plan
 from expensico_sync.source.models import Employee, Expense, Receipt, WebhookDelivery
+from exports.models import ExportRecord
 from tests.core.factories import make_org
 from tests.exports.factories import make_record
 from tests.source.factories import expense_payload, make_report, report_payload

@@ -39,29 +39,36 @@ def confirmed_action(*, description: str, icon: str, what: str, permissions: tup
     """An Unfold action (detail or list) whose function runs only on a confirmed POST.
 
     `what` tells the person what will happen. The function is called as before,
-    `(self, request, object_id)` or `(self, request)`, and returns its redirect."""
+    `(self, request, object_id)` or `(self, request)`, and returns its redirect. A callable
+    `what(model_admin, request, object_id)` says it with today's figures (how many records…): the
+    button then leads to the confirmation page, which asks it afresh, instead of a fixed dialog."""
     submit = submit or description
+    dynamic = callable(what)
 
     def decorator(func):
-        def act(model_admin, request, form, *args, **kwargs):
+        def respond(model_admin, request, *args, **kwargs):
             response = func(model_admin, request, *args, **kwargs)
             if request.headers.get("HX-Request") and response.status_code in (301, 302):
                 # The dialog posts through htmx, which would swap the next page into the modal.
                 return HttpResponse(headers={"HX-Redirect": response["Location"]})
             return response
 
+        def act(model_admin, request, form, *args, **kwargs):
+            return respond(model_admin, request, *args, **kwargs)
+
+        dialog = None if dynamic else {"title": description, "description": what, "form_submit_text": submit}
         unfold_view = action(description=description, icon=icon, permissions=list(permissions), url_path=url_path,
-                             dialog={"title": description, "description": what, "form_submit_text": submit},
-                             )(wraps(func)(act))
+                             dialog=dialog)(wraps(func)(respond if dynamic else act))
 
         @wraps(unfold_view)
         def view(model_admin, request, *args, **kwargs):
-            if request.method == "POST" or request.headers.get("HX-Request"):
+            if request.method == "POST" or (request.headers.get("HX-Request") and not dynamic):
                 return unfold_view(model_admin, request, *args, **kwargs)
             object_id = kwargs.get("object_id")
             if not _allowed(model_admin, request, permissions, object_id):
                 raise PermissionDenied
-            return _confirmation_page(model_admin, request, title=description, what=what, submit=submit,
+            text = what(model_admin, request, object_id) if dynamic else what
+            return _confirmation_page(model_admin, request, title=description, what=text, submit=submit,
                                       object_id=object_id)
 
         view.confirmed = True

@@ -91,10 +91,20 @@ def test_a_dimension_moon_cannot_carry_is_refused_not_dropped():
     assert "NEOM" in str(exc.value) and "cost_center or branch" in str(exc.value)
 
 
-def test_other_currency_than_the_company_is_refused():
+def test_other_currency_than_the_company_is_refused_without_a_rate():
     with pytest.raises(schema.UnsupportedEntry) as exc:
         schema.expense_payload(expense([cost("10.000"), paid("10.000")], currency="KWD"), company_currency="SAR")
-    assert exc.value.field == "currency"
+    assert exc.value.field == "exchange_rate"
+
+
+def test_a_foreign_expense_is_converted_at_its_rate_and_keeps_the_original_in_the_notes():
+    entry = expense([cost("11.500", tax="1.500", rate="7"), paid("11.500")], currency="KWD",
+                    exchange_rate=D("12.2345"))
+    payload, expected = schema.expense_payload(entry, company_currency="SAR", base_currency="SAR")
+    assert (expected.total_amount, expected.tax_amount, expected.amount) == (D("140.70"), D("18.35"), D("122.35"))
+    assert payload["amount"] == "122.350" and "Original: KWD 11.500 at 12.2345" in payload["notes"]
+    with pytest.raises(schema.UnsupportedEntry):   # the rate is to SAR, not to the company's AED
+        schema.expense_payload(entry, company_currency="AED", base_currency="SAR")
 
 
 def test_reversal_is_not_an_expense():

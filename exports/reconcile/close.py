@@ -1,0 +1,43 @@
+"""What reconciliation contributes to the month's close: a checklist item (every connection that
+reads back is reconciled, and each difference is zero or explained) and the reconciliation CSVs
+in the evidence pack."""
+
+from datetime import date
+
+from django.urls import reverse
+
+from connectors.models import Connection
+from exports.close.registry import ItemResult, checklist_item, evidence_part
+
+from .resources import ReconciliationDifferenceResource, ReconciliationRowResource
+from .selectors import difference_counts, reads_back, reconciliation_latest
+
+
+@checklist_item("reconciliations", "Reconciliations are zero or each difference is explained", order=60)
+def reconciliations_explained(organization, period: date) -> ItemResult:
+    details, not_ok, differences, explained = [], 0, 0, 0
+    for connection in Connection.objects.filter(organization=organization).order_by("name"):
+        if not reads_back(connection):
+            continue
+        run = reconciliation_latest(connection=connection, period=period)
+        if run is None:
+            not_ok += 1
+            details.append(f"{connection.name}: not reconciled for {period:%Y-%m}")
+            continue
+        total, done = difference_counts(run)
+        differences, explained = differences + total, explained + done
+        not_ok += total - done
+        details.append(f"{connection.name}: {total} differences, {done} explained")
+    url = f"{reverse('admin:exports_reconciliation_changelist')}?period={period.isoformat()}"
+    summary = f"{differences} differences, {explained} explained" if details else "no connection reads back"
+    return ItemResult(ok=not_ok == 0, summary=summary, count=not_ok, url=url, details=tuple(details))
+
+
+@evidence_part("reconciliation", order=40)
+def reconciliation_csv(connection, period: date) -> list[tuple[str, bytes]]:
+    run = reconciliation_latest(connection=connection, period=period)
+    if run is None:
+        return [("reconciliation/NOT-RECONCILED.txt", f"No finished reconciliation for {period:%Y-%m}.\n".encode())]
+    rows = ReconciliationRowResource().export(run.rows.select_related("reconciliation__connection"))
+    diffs = ReconciliationDifferenceResource().export(run.differences.all())
+    return [("reconciliation/rows.csv", rows.csv.encode()), ("reconciliation/differences.csv", diffs.csv.encode())]
