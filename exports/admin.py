@@ -446,10 +446,7 @@ class PilotScopeAdmin(OrgScopedAdmin):
         return obj.categories.count()
 
 from .close import admin as _close_admin  # noqa: E402, F401  (the Close section registers its admins)
-<<<<<<< HEAD
-from .reports import admin as _reports_admin  # noqa: E402, F401  (scheduled reports)
-=======
 
 # Reconciliation screens (exports/reconcile/admin.py) register with the same site.
 from .reconcile import admin as _reconcile_admin  # noqa: E402, F401
->>>>>>> main
+from .reports import admin as _reports_admin  # noqa: E402, F401  (scheduled reports)
