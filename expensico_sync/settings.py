@@ -213,6 +213,8 @@ MAIL_CATCHER_DIR = env.str("MAIL_CATCHER_DIR", default="")
 ACCESS_REVIEW_MONTHS = env.int("ACCESS_REVIEW_MONTHS", default=3)
 ACCESS_REVIEW_INACTIVE_DAYS = env.int("ACCESS_REVIEW_INACTIVE_DAYS", default=90)
 ACCESS_REVIEW_CREDENTIAL_MAX_AGE_DAYS = env.int("ACCESS_REVIEW_CREDENTIAL_MAX_AGE_DAYS", default=365)
+# Scheduled reports: how long an emailed download link works.
+REPORT_LINK_DAYS = env.int("REPORT_LINK_DAYS", default=7)
 # The value metrics (exports/metrics.py): minutes a person would spend keying one document by hand.
 METRICS_MINUTES_PER_DOCUMENT = env.int("METRICS_MINUTES_PER_DOCUMENT", default=4)
 ALERT_STALLED_HOURS = env.int("ALERT_STALLED_HOURS", default=6)

@@ -414,3 +414,4 @@ class MonthClose(models.Model):
 
 
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
+from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)

@@ -89,6 +89,10 @@ def ensure_sweeper(sender, **kwargs):
         defaults={"func": "exports.tasks.sweep", "schedule_type": Schedule.MINUTES, "minutes": 1,
                   "repeats": -1})
     Schedule.objects.update_or_create(
+        name="exports.reports_due",
+        defaults={"func": "exports.reports.tasks.reports_due_task", "schedule_type": Schedule.CRON,
+                  "cron": "0 5 * * *", "repeats": -1})
+    Schedule.objects.update_or_create(
         name="exports.alerts_scan",
         defaults={"func": "exports.alerts.scan", "schedule_type": Schedule.MINUTES, "minutes": 5, "repeats": -1})
 

@@ -33,6 +33,8 @@ GROUPS: list[tuple[str, list[tuple]]] = [
     ("Exports", [
         ("Export records", "exports.exportrecord", "outbox"),
         ("Sync runs", "exports.syncrun", "sync"),
+        ("Scheduled reports", "exports.reportschedule", "schedule_send"),
+        ("Reports sent", "exports.generatedreport", "attach_email"),
         ("Pilot scope", "exports.pilotscope", "flag"),
         ("Expense reports", "source.expensereport", "receipt_long"),
         ("Expenses", "source.expense", "payments"),

@@ -10,10 +10,12 @@ from exports.models import (
     ConnectionClosePolicy,
     DuplicateSettings,
     ExportRecord,
+    GeneratedReport,
     MonthClose,
     PilotScope,
     Reconciliation,
     ReconciliationDifference,
+    ReportSchedule,
     ReviewItem,
     SyncRun,
 )
@@ -80,3 +82,20 @@ def make_reconciliation(org) -> Reconciliation:
 def make_reconciliation_difference(org) -> ReconciliationDifference:
     return ReconciliationDifference.objects.create(reconciliation=make_reconciliation(org), kind="extra_in_vendor",
                                                    currency="SAR", external_id="manual-1")
+
+
+@isolation_factory(ReportSchedule)
+def make_report_schedule(org) -> ReportSchedule:
+    return ReportSchedule.objects.create(organization=org, report="review_items", format="csv", day=1)
+
+
+@isolation_factory(GeneratedReport)
+def make_generated_report(org) -> GeneratedReport:
+    from django.core.files.base import ContentFile
+
+    report = GeneratedReport(schedule=make_report_schedule(org), organization=org, filename="r.csv",
+                             content_type="text/csv", sha256="0" * 64,
+                             expires_at=timezone.now() + timedelta(days=7))
+    report.file.save("r.csv", ContentFile(b"id\n"), save=False)
+    report.save()
+    return report

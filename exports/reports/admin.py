@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.utils.html import format_html
+from unfold.decorators import display
+
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from .models import GeneratedReport, ReportSchedule
+from .services import download_path
+
+
+@admin.register(ReportSchedule)
+class ReportScheduleAdmin(OrgScopedAdmin):
+    capability = "exports.run"
+    list_display = ("report", "format", "cadence", "day", "organization", "connection", "active", "last_run_on")
+    list_filter = ("report", "cadence", "active")
+    fields = ("organization", "report", "format", "cadence", "day", "connection", "active", "last_run_on")
+    readonly_fields = ("last_run_on",)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(GeneratedReport)
+class GeneratedReportAdmin(OrgScopedAdmin):
+    capability = "exports.run"
+    list_display = ("filename", "organization", "created_at", "expires_at", "download")
+    readonly_fields = ("filename", "schedule", "organization", "content_type", "sha256", "created_at", "expires_at",
+                       "download")
+    fields = readonly_fields
+
+    @display(description="Download")
+    def download(self, obj):
+        return format_html('<a href="{}">{}</a>', download_path(obj), obj.filename)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,5 @@
+from .services import run_due
+
+
+def reports_due_task() -> int:
+    return len(run_due())
