@@ -26,6 +26,7 @@ from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, Rate
 from .hosts import credential_url_check
 from .limits import ClientRateLimited, rate_limit_acquire
 from .models import CallLog, Connection
+from .vendor_settings import VendorSettings
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +206,8 @@ class HttpStack:
         self.session = session_guard(session or requests.Session(), system=connection.system)
         self.base_url = connection.base_url.rstrip("/")
         self.calls = 0
+        # The connection's read timeout, read once here for every vendor's client.
+        self.timeout = (CONNECT_TIMEOUT, VendorSettings.of(connection).read_timeout or READ_TIMEOUT)
 
     # Vendor hooks -----------------------------------------------------------------------
     def auth_headers(self) -> dict:
@@ -224,8 +227,9 @@ class HttpStack:
 
     # Public API -------------------------------------------------------------------------
     def request(self, method: str, path: str, *, params=None, json_body=None, files=None, data=None,
-                headers=None, idempotency_key: str = "", timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)) -> Response:
+                headers=None, idempotency_key: str = "", timeout=None) -> Response:
         method = method.upper()
+        timeout = timeout or self.timeout
         retryable = method in IDEMPOTENT_METHODS or bool(idempotency_key)
         attempt = {"n": 0, "maybe_sent": False}
 
@@ -274,7 +278,7 @@ class HttpStack:
         # Before the breaker, the limiter and the call log: a refused call leaves no trace but the error.
         outside_atomic_check(what=f"{method} {self._url(path)}")
         breaker_check(conn)
-        per_second = int(conn.settings.get("rate_limit_per_second") or DEFAULT_RATE_PER_SECOND)
+        per_second = VendorSettings.of(conn).rate_limit_per_second or DEFAULT_RATE_PER_SECOND
         rate_limit_acquire(conn, per_second=per_second)
         self.before_send()
         all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}

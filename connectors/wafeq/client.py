@@ -1,7 +1,7 @@
 """Wafeq's HTTP client: auth header, error body parsing and pagination on the shared stack."""
 
 from ..errors import Permanent
-from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, HttpStack, Response
+from ..http import HttpStack, Response
 from ..models import Connection
 from ..oauth import oauth_access_token, oauth_token_refresh
 
@@ -15,7 +15,6 @@ class WafeqClient(HttpStack):
 
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, **kw)
-        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
 
     def auth_headers(self) -> dict:
         conn = self.connection

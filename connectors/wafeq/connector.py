@@ -19,6 +19,7 @@ from ..errors import Permanent
 from ..receipts import receipt_files
 from . import schema
 from .client import WafeqClient
+from .settings import WafeqSettings
 
 log = logging.getLogger(__name__)
 NAMESPACE = uuid.UUID("6f1c1f0e-3b7a-4f57-9a47-7c0b8f1d2e55")
@@ -136,7 +137,7 @@ class WafeqConnector(Connector):
         try:
             if entry.kind is EntryKind.EXPENSE:
                 attachments = self._upload_attachments(entry, warnings)
-                base = (self.connection.settings.get("base_currency")
+                base = (WafeqSettings.of(self.connection).base_currency
                         or self.connection.organization.base_currency)
                 if schema.is_single_expense(entry):
                     path, payload = "/expenses/", schema.expense_payload(entry, attachments=attachments,
