@@ -55,7 +55,7 @@ def _entry_errors(entry: Vendor) -> list[Error]:
             errors.append(error(f"settings_class {entry.settings_class!r} is not a VendorSettings dataclass", 9))
         else:
             try:
-                serializer_class(settings_class)().fields   # a type the serializer cannot map fails here
+                serializer_class(settings_class)().get_fields()   # a type it cannot map fails here
             except (NotImplementedError, TypeError, ValueError) as exc:
                 errors.append(error(f"settings_class {entry.settings_class!r}: {exc}", 9))
     if not entry.hosts or not all(isinstance(h, str) and HOST.fullmatch(h) for h in entry.hosts):

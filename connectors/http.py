@@ -11,9 +11,11 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 import requests
 import stamina
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 60
 RETRY_ATTEMPTS = 4
+T = TypeVar("T")
+RETRY_TIMEOUT = 120    # seconds all attempts of one call may take together
 # A Retry-After longer than this is not slept through inline: the export engine reschedules.
 MAX_INLINE_RETRY_AFTER = 30.0
 BREAKER_THRESHOLD = 5
@@ -236,9 +240,9 @@ class HttpStack:
         def once():
             attempt["n"] += 1
             try:
-                return self._send(method, path, params=params, json_body=json_body, files=files, data=data,
-                                  headers=headers, idempotency_key=idempotency_key, timeout=timeout,
-                                  attempt=attempt["n"])
+                return self.send(method, path, params=params, json_body=json_body, files=files, data=data,
+                                 headers=headers, idempotency_key=idempotency_key, timeout=timeout,
+                                 attempt=attempt["n"])
             except OutcomeUnknown:
                 attempt["maybe_sent"] = True
                 raise
@@ -246,7 +250,7 @@ class HttpStack:
         if not retryable:
             return once()
         try:
-            return stamina.retry(on=retry_hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+            return self.retrying(once)
         except (Transient, RateLimited) as exc:
             # A later 5xx/429/open breaker does not undo an earlier attempt that may have reached the
             # vendor: the caller must still look the document up before anything is re-sent.
@@ -254,6 +258,20 @@ class HttpStack:
             if attempt["maybe_sent"]:
                 raise OutcomeUnknown(f"an earlier attempt may have reached the vendor; then: {exc}") from exc
             raise
+
+    def send(self, method: str, path: str, *, params=None, json_body=None, files=None, data=None, headers=None,
+             idempotency_key: str = "", timeout=None, attempt: int = 1) -> Response:
+        """One attempt and no retry: host check, atomic guard, breaker, limiter, call log, error
+        translation. For a client whose retry decisions differ from `request`'s; wrap it in `retrying`."""
+        return self._send(method.upper(), path, params=params, json_body=json_body, files=files, data=data,
+                          headers=headers, idempotency_key=idempotency_key, timeout=timeout or self.timeout,
+                          attempt=attempt)
+
+    @staticmethod
+    def retrying(once: Callable[[], T], *, on: Callable[[Exception], bool | float] = retry_hook) -> T:
+        """Calls `once` under the stack's retry policy (attempts, time cap, waits with jitter,
+        `Retry-After` when `on` returns a number), re-trying what `on` accepts."""
+        return stamina.retry(on=on, attempts=RETRY_ATTEMPTS, timeout=RETRY_TIMEOUT)(once)()
 
     def first_sent(self, idempotency_key: str):
         """When a call carrying this key was first logged on this connection (any answer, or none

@@ -17,14 +17,12 @@ from urllib.parse import urlsplit
 
 import msal
 import requests
-import stamina
 from django.utils import timezone
 
 from ..errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
 from ..hosts import credential_url_check
 from ..http import (
     CONNECT_TIMEOUT,
-    RETRY_ATTEMPTS,
     HttpStack,
     Response,
     mark_expired,
@@ -220,10 +218,10 @@ class BusinessCentralClient(HttpStack):
         def once():
             attempt["n"] += 1
             try:
-                return self._send(method, path, params=kw.get("params"), json_body=kw.get("json_body"),
-                                  files=None, data=kw.get("data"), headers=kw.get("headers"),
-                                  idempotency_key=kw.get("idempotency_key", ""), timeout=kw["timeout"],
-                                  attempt=attempt["n"])
+                return self.send(method, path, params=kw.get("params"), json_body=kw.get("json_body"),
+                                 data=kw.get("data"), headers=kw.get("headers"),
+                                 idempotency_key=kw.get("idempotency_key", ""), timeout=kw["timeout"],
+                                 attempt=attempt["n"])
             except Transient as exc:
                 unknown = unknown_if_ambiguous(exc, f"{method} {path}") if write else None
                 if unknown:
@@ -233,7 +231,7 @@ class BusinessCentralClient(HttpStack):
         hook = retry_hook if not write else _write_hook
         if (kw.get("headers") or {}).get("If-Match", "*") != "*":
             hook = _pinned(hook)
-        return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+        return self.retrying(once, on=hook)
 
     def company_path(self, rest: str) -> str:
         company = BusinessCentralSettings.of(self.connection).company_id
@@ -265,9 +263,9 @@ class BusinessCentralClient(HttpStack):
 
             def once(body=body):
                 try:
-                    resp = self._send("POST", "$batch", params=None, json_body=body, files=None, data=None,
-                                      headers={"Isolation": "snapshot"} if snapshot else None,
-                                      idempotency_key=idempotency_key, timeout=self.timeout, attempt=1)
+                    resp = self.send("POST", "$batch", json_body=body,
+                                     headers={"Isolation": "snapshot"} if snapshot else None,
+                                     idempotency_key=idempotency_key)
                 except Transient as exc:
                     unknown = None if read_only else unknown_if_ambiguous(exc, "$batch")
                     if unknown:
@@ -283,5 +281,5 @@ class BusinessCentralClient(HttpStack):
                                               resp.request_id)
                 return inner
 
-            out.extend(stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)())
+            out.extend(self.retrying(once, on=hook))
         return out

@@ -20,6 +20,7 @@ from connectors import errors
 from connectors.base import connector_for
 
 from ..entries import entry_to_json
+from ..errors import StaleRecord
 from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem
 from ..transitions import CLAIMABLE, Status
 from . import gates
@@ -29,7 +30,7 @@ from .receipts import receipts_complete
 from .records import close_open_reviews
 from .resolution import record_resolve, snapshots_shared
 from .review import review_item_open, review_item_warn
-from .transition import StaleRecord, record_transition
+from .status_update import record_transition
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 Outcome = ExportAttempt.Outcome
