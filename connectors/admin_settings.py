@@ -21,7 +21,7 @@ def _form_field(drf: serializers.Field) -> forms.Field | None:
     if isinstance(drf, serializers.ChoiceField):
         return forms.ChoiceField(choices=[(k, k or "(automatic)") for k in drf.choices],
                                  widget=widgets.UnfoldAdminSelectWidget, **common)
-    bounds = {"min_value": getattr(drf, "min_value", None), "max_value": getattr(drf, "max_value", None)}
+    bounds: dict[str, Any] = {"min_value": getattr(drf, "min_value", None), "max_value": getattr(drf, "max_value", None)}
     if isinstance(drf, serializers.IntegerField):
         return forms.IntegerField(widget=widgets.UnfoldAdminIntegerFieldWidget, **bounds, **common)
     if isinstance(drf, serializers.DecimalField):

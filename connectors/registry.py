@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .vendor_settings import VendorSettings
 
 
 @dataclass(frozen=True)
@@ -36,7 +40,7 @@ class Vendor:
     def module_name(self, hook: str) -> str | None:
         """The sandbox, testkit, devstack or bench module's dotted path; None when the vendor has none."""
         if explicit := getattr(self, hook):
-            return explicit
+            return str(explicit)
         name = f"{__package__}.{self.key}.{hook}"
         try:
             return name if find_spec(name) else None
@@ -49,7 +53,7 @@ class Vendor:
             raise LookupError(f"{self.key} has no {hook} module")
         return import_module(name)
 
-    def settings_type(self) -> type:
+    def settings_type(self) -> type["VendorSettings"]:
         if not self.settings_class:
             return _class("connectors.vendor_settings.VendorSettings")
         return _class(self.settings_class if "." in self.settings_class
@@ -61,7 +65,8 @@ class Vendor:
 
 def _class(path: str) -> type:
     module, _, name = path.rpartition(".")
-    return getattr(import_module(module), name)
+    cls: type = getattr(import_module(module), name)
+    return cls
 
 
 VENDORS: tuple[Vendor, ...] = (

@@ -10,8 +10,7 @@ id, a base currency): they are fields too, so they are read the same way and can
 
 import copy
 from dataclasses import dataclass, field, fields
-from functools import cache
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, cast
 
 from rest_framework import serializers
 from rest_framework_dataclasses.serializers import DataclassSerializer
@@ -65,14 +64,14 @@ class VendorSettings:
         raw = connection.settings if isinstance(connection.settings, dict) else {}
         memo = connection.__dict__.setdefault("_typed_settings", {})
         if target in memo and memo[target][0] == raw:
-            return memo[target][1]
+            return cast(Self, memo[target][1])
         value, errors = _parse(target, raw)
         if errors:
             key, message = next(iter(errors.items()))
             raise Permanent(f"the connection's setting {key}: {message}", code="invalid_setting",
                             field=f"settings.{key}")
         memo[target] = (copy.deepcopy(raw), value)
-        return value
+        return cast(Self, value)
 
 
 def vendor_settings_class(system: str) -> type[VendorSettings]:
@@ -82,14 +81,19 @@ def vendor_settings_class(system: str) -> type[VendorSettings]:
         return VendorSettings
 
 
-@cache
-def serializer_class(settings_class: type[VendorSettings]) -> type[DataclassSerializer]:
-    meta = type("Meta", (), {"dataclass": settings_class})
-    return type(f"{settings_class.__name__}Serializer", (DataclassSerializer,),
-                {"Meta": meta, "__doc__": settings_class.__doc__})
+_serializers: dict[type[VendorSettings], type[DataclassSerializer[Any]]] = {}
 
 
-def _parse(settings_class: type[VendorSettings], raw: dict) -> tuple[Any, dict[str, str]]:
+def serializer_class(settings_class: type[VendorSettings]) -> type[DataclassSerializer[Any]]:
+    """The settings class's DRF serializer (made once per class)."""
+    if settings_class not in _serializers:
+        meta = type("Meta", (), {"dataclass": settings_class})
+        _serializers[settings_class] = type(f"{settings_class.__name__}Serializer", (DataclassSerializer,),
+                                            {"Meta": meta, "__doc__": settings_class.__doc__})
+    return _serializers[settings_class]
+
+
+def _parse(settings_class: type[VendorSettings], raw: dict[str, Any]) -> tuple[Any, dict[str, str]]:
     known = {f.name for f in fields(settings_class)}
     serializer = serializer_class(settings_class)(data={k: v for k, v in raw.items() if k in known})
     if serializer.is_valid():
@@ -97,13 +101,13 @@ def _parse(settings_class: type[VendorSettings], raw: dict) -> tuple[Any, dict[s
     return None, {key: " ".join(str(m) for m in _flat(msgs)) for key, msgs in serializer.errors.items()}
 
 
-def _flat(messages: Any) -> list:
+def _flat(messages: Any) -> list[Any]:
     if isinstance(messages, dict):
         return [f"{k}: {m}" for k, v in messages.items() for m in _flat(v)]
     return list(messages) if isinstance(messages, list) else [messages]
 
 
-def settings_errors(system: str, incoming: dict, *, unknown: bool = True) -> dict[str, str]:
+def settings_errors(system: str, incoming: dict[str, Any], *, unknown: bool = True) -> dict[str, str]:
     """What is wrong with settings a person or an integrator sends, by key: wrong types, and (unless
     `unknown=False`, for settings already stored) keys the system's class does not have."""
     settings_class = vendor_settings_class(system)
@@ -113,7 +117,8 @@ def settings_errors(system: str, incoming: dict, *, unknown: bool = True) -> dic
     return errors | _parse(settings_class, incoming)[1]
 
 
-def settings_validate(system: str, incoming: dict, *, stored: dict | None = None) -> dict:
+def settings_validate(system: str, incoming: dict[str, Any], *,
+                      stored: dict[str, Any] | None = None) -> dict[str, Any]:
     """The stored settings with `incoming` merged in, each incoming value in its canonical JSON form
     (keys already stored and not sent are kept as they are). Raises serializers.ValidationError
     keyed by setting name."""
@@ -123,9 +128,4 @@ def settings_validate(system: str, incoming: dict, *, stored: dict | None = None
     value, _ = _parse(settings_class, incoming)
     canonical = serializer_class(settings_class)(value).data
     return {**(stored or {}), **{key: canonical[key] for key in incoming}}
-
-
-def settings_fields(settings_class: type[VendorSettings]) -> dict[str, serializers.Field]:
-    """The DRF fields of a settings class, in declaration order (the admin form reads them)."""
-    return dict(serializer_class(settings_class)().fields)
 
