@@ -12,6 +12,9 @@ from unfold import widgets
 from .vendor_settings import VendorSettings, serializer_class, settings_validate
 
 PREFIX = "setting__"
+# Posted by the rendered form: without it (a scripted post of the model fields alone) the typed
+# fields were not shown, so their absence must not reset anything (an absent checkbox reads False).
+SHOWN = PREFIX + "_shown"
 
 
 def _form_field(drf: serializers.Field) -> forms.Field | None:
@@ -44,13 +47,18 @@ def settings_form_fields(settings_class: type[VendorSettings], current: VendorSe
             form_field.label = f.name
             form_field.initial = getattr(current, f.name)
             out[PREFIX + f.name] = form_field
+    if out:
+        out[SHOWN] = forms.CharField(widget=forms.HiddenInput, initial="1", required=False)
     return out
 
 
 def settings_from_form(*, system: str, form: forms.Form, stored: dict) -> dict:
     """The stored settings with the typed fields the person changed merged in (canonical values);
     unchanged fields are not written, so defaults stay defaults."""
-    changed = {name[len(PREFIX):]: form.cleaned_data[name] for name in form.changed_data if name.startswith(PREFIX)}
+    if not form.data.get(SHOWN):
+        return stored
+    changed = {name[len(PREFIX):]: form.cleaned_data[name] for name in form.changed_data
+               if name.startswith(PREFIX) and name != SHOWN}
     changed = {key: ("" if value is None and _is_text(form.fields[PREFIX + key]) else value)
                for key, value in changed.items()}
     return settings_validate(system, changed, stored=stored) if changed else stored

@@ -145,6 +145,18 @@ def test_the_admin_form_shows_the_vendors_settings_and_saves_them(admin_client, 
     assert conn.settings == {"base_currency": "NOK", "lookup_window_days": 20, "lookup_by": "filter"}
 
 
+def test_an_admin_post_without_the_settings_fields_keeps_the_settings(admin_client, org):
+    """A scripted post of the model fields alone (no typed fields rendered) changes no setting."""
+    conn = _conn(org, "workday", {"submit": True, "company": "ACME"})
+    url = f"/admin/connectors/connection/{conn.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form[name].value() for name in form.fields
+            if not name.startswith("setting__") and form[name].value() not in (None, False)}
+    assert admin_client.post(url, data).status_code == 302
+    conn.refresh_from_db()
+    assert conn.settings == {"submit": True, "company": "ACME"}
+
+
 def test_the_admin_form_refuses_a_raw_setting_of_the_wrong_type(admin_client, org):
     conn = _conn(org, "xledger", {})
     url = f"/admin/connectors/connection/{conn.pk}/change/"
