@@ -95,7 +95,7 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         names = list(self._settings_fields(request, obj))
         if not names:
             return self.fieldsets
-        return (*self.fieldsets[:3], (f"{self._system(request, obj)} settings",
+        return (*self.fieldsets[:3], (f"{vendor(self._system(request, obj)).label} settings",
                                       {"fields": names, "description": "Leave a field as it is to keep its "
                                        "default; the raw settings box above holds everything, learned keys too."}),
                 *self.fieldsets[3:])

@@ -40,8 +40,10 @@ def _form_field(drf: serializers.Field) -> forms.Field | None:
 def settings_form_fields(settings_class: type[VendorSettings], current: VendorSettings) -> dict[str, forms.Field]:
     """`setting__<key>` → form field, initialised from the connection's typed settings."""
     drf_fields = serializer_class(settings_class)().fields
+    own = settings_class.__dict__.get("__annotations__", {})
     out = {}
-    for f in fields(settings_class):
+    # The vendor's own settings first, then the keys every connection has.
+    for f in sorted(fields(settings_class), key=lambda f: f.name not in own):
         form_field = _form_field(drf_fields[f.name])
         if form_field is not None:
             form_field.label = f.name
