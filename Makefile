@@ -9,7 +9,7 @@ PORT ?= 8000
 DEVSTACK_ARGS ?=
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint install install-test migrate demo clean
+.PHONY: run test lint typecheck install install-test migrate demo clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -37,10 +37,14 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py collectstatic --noinput -v 0
 	DEBUG=1 ADMIN_REQUIRE_MFA=false VENDOR_HOSTS_ALLOW=$${VENDOR_HOSTS_ALLOW-127.0.0.1,localhost} EXPENSICO_HOSTS_ALLOW=$${EXPENSICO_HOSTS_ALLOW-127.0.0.1,localhost} HOST=$(HOST) PORT=$(PORT) exec $(BIN)/python manage.py devstack --host $(HOST) --port $(PORT) $(DEVSTACK_ARGS)
 
-test: install-test
+test: install-test typecheck
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install-test
+# mypy with the Django and DRF stubs; configured (strict and baseline modules) in pyproject.toml.
+typecheck: install-test
+	$(BIN)/mypy
+
+lint: install-test typecheck
 	$(BIN)/ruff check .
 
 clean:

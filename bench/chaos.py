@@ -5,8 +5,9 @@
     python bench/chaos.py --broker redis        # the production shape: Redis broker and cache
 
 The path: signed webhooks (the simulator's sender, ~5% delivered twice) → `manage.py runserver`
-(intake) → export records → two `qcluster` processes (ORM or Redis broker, PostgreSQL) → the Wafeq connector →
-the Wafeq sandbox, which answers 10% of API requests with a 503, 5% with a 429 (half with
+(intake) → export records → two `qcluster` processes (ORM or Redis broker, PostgreSQL) → a vendor's connector
+(--system: any whose bench profile has `booked`; the first such registry line by default) → its
+sandbox, which answers 10% of API requests with a 503, 5% with a 429 (half with
 Retry-After) and, for 2%, commits and then drops the connection. The simulator's pull API runs in
 a thread here and serves the receipts the workers download. Three times a worker process
 group is SIGKILLed mid-run and replaced: on Redis, which has no delivery receipts, the messages
@@ -36,6 +37,8 @@ sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 import export as bench  # noqa: E402  (bench/export.py: database, sandbox and CPU helpers)
+
+from bench.systems import SYSTEMS  # noqa: E402
 
 UNSETTLED = ("pending", "retry", "in_progress", "outcome_unknown")
 SIM_TOKEN = "chaos-sim-token"
@@ -163,6 +166,8 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=int, default=900)
     parser.add_argument("--database", default="expensico_chaos")
     parser.add_argument("--broker", choices=["orm", "redis"], default="orm")
+    chaos_systems = [s.name for s in SYSTEMS.values() if s.booked]
+    parser.add_argument("--system", choices=chaos_systems, default=chaos_systems[0])
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15"),
                         help="with --broker redis: broker and cache for this script, the web server and workers")
     args = parser.parse_args(argv)
@@ -179,7 +184,6 @@ def main(argv=None) -> int:
     from django.conf import settings
 
     settings.EXPORTS_BACKOFF_BASE_SECONDS = 1  # this process re-queues through the sweeper
-    from connectors.wafeq import testkit
     from expensico_sync.core.services import organization_create
     from expensico_sync.source.simulator.sender import send_webhooks
     from exports.models import ExportRecord, ReviewItem
@@ -190,9 +194,9 @@ def main(argv=None) -> int:
 
     log_dir = Path(settings.VAR_DIR)
     log_dir.mkdir(parents=True, exist_ok=True)
-    server = testkit.make_server()
-    server.httpd.RequestHandlerClass.disable_nagle_algorithm = True
-    server.start()
+    system = SYSTEMS[args.system]
+    testkit = system.kit
+    server = testkit.start_sandbox()
     web = simulator = None
     workers: list[Worker] = []
     try:
@@ -275,20 +279,8 @@ def _entry_gross(preview: dict) -> tuple[str, Decimal]:
     return preview["currency"], credit
 
 
-def _remote_amount(doc) -> tuple[str, Decimal]:
-    """(currency, gross amount) of a booked document as the vendor holds it."""
-    if doc["_collection"] == "expenses":
-        return doc["currency"], Decimal(str(doc["amount"]))
-    # A manual journal: the credited (paid-through) side is the gross amount.
-    credits = [Decimal(str(li["amount"])) for li in doc["line_items"] if Decimal(str(li["amount"])) < 0]
-    return doc["line_items"][0]["currency"], -sum(credits, Decimal(0))
-
-
 def report(args, conn, server, expected, faults, sent, kills, wall, timed_out, n, *, ExportRecord, ReviewItem) -> int:
-    held: dict[str, list[dict]] = {}
-    for collection in ("expenses", "manual-journals"):
-        for doc in server.app.documents(collection):
-            held.setdefault(doc.get("reference", ""), []).append({**doc, "_collection": collection})
+    held = SYSTEMS[args.system].booked(server)
     duplicates = sum(len(docs) - 1 for docs in held.values() if len(docs) > 1)
     records = {(r.source_id, r.source_version): r for r in ExportRecord.objects.filter(connection=conn, kind="expense")}
     in_review = set(ReviewItem.objects.filter(record__connection=conn, resolved_at__isnull=True)
@@ -305,7 +297,7 @@ def report(args, conn, server, expected, faults, sent, kills, wall, timed_out, n
         if ref in held and record is not None and record.status == "exported":
             ours = _entry_gross(record.entry_preview)
             local_sum[ours[0]] += ours[1]
-            cur, amount = _remote_amount(held[ref][0])
+            cur, amount = held[ref][0]
             remote_sum[cur] += amount
             if ours != (s["currency"], s["amount"]):
                 restated.append((ref, f"source {s['currency']} {s['amount']}", f"booked {ours[0]} {ours[1]}"))

@@ -44,6 +44,7 @@ def build(rows: int, log=print) -> dict:
     from django.utils import timezone
 
     from connectors.models import CallLog, Connection
+    from connectors.registry import vendors
     from expensico_sync.core.models import Membership, Organization
     from expensico_sync.source.models import (
         BankStatementLine,
@@ -76,7 +77,7 @@ def build(rows: int, log=print) -> dict:
         conns = [Connection.objects.create(
             organization=o, system=system, name=f"{o.name} books", base_url="http://127.0.0.1:1/",
             status=Connection.Status.CONNECTED, employee_claims_account="2100", employees_balance_account="1400",
-            funding_bank_account="1000") for o, system in zip(orgs, ("wafeq", "xledger"), strict=True)]
+            funding_bank_account="1000") for o, system in zip(orgs, [v.key for v in vendors()[:2]], strict=True)]
         user_model = get_user_model()
         superuser = user_model.objects.create_superuser("bench-super", "super@example.com", "bench-password-1")
         finance = user_model.objects.create_user("bench-finance", "fin@example.com", "bench-password-1",

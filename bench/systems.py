@@ -15,7 +15,9 @@ and sandbox:
 - `settings`: connection settings the bench adds (e.g. a default cost centre for Workday);
 - `vendor_limits(server, on)`: switches the sandbox's own enforcement of `limit` off for set-up
   calls (they are not what is measured) and back on, with fresh counters, for the run;
-- `aliases`: shorter names `--system` accepts; `control_scheme`: how the sandbox is reached.
+- `aliases`: shorter names `--system` accepts; `control_scheme`: how the sandbox is reached;
+- `booked(server)`: our reference → [(currency, gross)] of each document the sandbox holds (the
+  chaos run compares them with what we recorded; None: the vendor cannot be chaos-run yet).
 """
 
 from collections.abc import Callable
@@ -48,6 +50,7 @@ class System:
     vendor_limits: Callable = _switch_none
     aliases: tuple[str, ...] = ()
     control_scheme: str = "http"
+    booked: Callable | None = None
 
     @property
     def kit(self):

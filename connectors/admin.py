@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from import_export.admin import ExportMixin
+from rest_framework.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter, RelatedDropdownFilter
 from unfold.contrib.import_export.forms import ExportForm
@@ -16,11 +17,14 @@ from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.paging import values_filter
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
+from .admin_settings import PREFIX, settings_form_fields, settings_from_form
 from .base import AccountPurpose, CatalogKind, connector_class, connector_for
-from .errors import ConnectorError
+from .errors import ConnectorError, Permanent
 from .models import SECRET_FIELDS, CallLog, Connection
 from .oauth import oauth_authorization_finish, oauth_authorization_start
+from .registry import vendor
 from .resources import CallLogResource
+from .selectors import connection_expense_accounts
 from .services import (
     DEFAULT_NAMES,
     connection_breaker_reset,
@@ -73,6 +77,50 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         ("Circuit breaker", {"fields": ("consecutive_failures", "paused_until")}),
         ("Audit", {"fields": ("created_at", "updated_at")}),
     )
+
+    def _system(self, request, obj) -> str:
+        """The vendor whose settings the form shows: the connection's, or on the add form the one
+        chosen (`?system=` or the posted choice)."""
+        return obj.system if obj else request.POST.get("system") or request.GET.get("system") or ""
+
+    def _settings_fields(self, request, obj) -> dict:
+        try:
+            settings_class = vendor(self._system(request, obj)).settings_type()
+        except LookupError:
+            return {}
+        try:
+            current = settings_class.of(obj) if obj else settings_class()
+        except Permanent:   # a stored value of the wrong type: the form shows defaults, the box the value
+            current = settings_class()
+        return settings_form_fields(settings_class, current)
+
+    def get_fieldsets(self, request, obj=None):
+        names = list(self._settings_fields(request, obj))
+        if not names:
+            return self.fieldsets
+        return (*self.fieldsets[:3], (f"{vendor(self._system(request, obj)).label} settings",
+                                      {"fields": names, "description": "Leave a field as it is to keep its "
+                                       "default; the raw settings box above holds everything, learned keys too."}),
+                *self.fieldsets[3:])
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        extra = self._settings_fields(request, obj)
+        if extra:
+            system = self._system(request, obj)
+
+            def clean(form):
+                cleaned = super(form_class, form).clean()
+                try:
+                    cleaned["settings"] = settings_from_form(system=system, form=form,
+                                                             stored=cleaned.get("settings") or {})
+                except ValidationError as exc:
+                    for key, messages in exc.detail.items():
+                        form.add_error(PREFIX + key if PREFIX + key in form.fields else "settings", messages)
+                return cleaned
+
+            form_class = type("ConnectionSettingsForm", (self.form,), {**extra, "clean": clean})
+            kwargs["form"] = form_class
+        return super().get_form(request, obj, change=change, **kwargs)
 
     def save_model(self, request, obj, form, change):
         # A secret typed into this form survives a change of base_url; the model clears the others.
@@ -188,7 +236,7 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
                     "options": banks if cls is None else [a for a in accounts if a.classification == cls
                                                           and a.extra.get("sub_classification") == sub],
                 } for p, label, cls, sub in PURPOSES]
-        context["expense_accounts"] = conn.settings.get("expense_accounts", [])
+        context["expense_accounts"] = connection_expense_accounts(connection=conn)
         return TemplateResponse(request, "connectors/admin/setup.html", context)
 
 

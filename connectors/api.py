@@ -72,7 +72,8 @@ class ConnectionViewSet(OrgScopedModelViewSet):
         serializer.instance = connection_create(
             organization=data["organization"], system=data["system"], name=data["name"], base_url=data["base_url"],
             auth_method=data.get("auth_method", Connection.AuthMethod.API_KEY), api_key=data.get("api_key", ""),
-            client_id=data.get("client_id", ""), client_secret=data.get("client_secret", ""))
+            client_id=data.get("client_id", ""), client_secret=data.get("client_secret", ""),
+            settings=data.get("settings"))
 
     @extend_schema(request=None, responses={200: CheckResultSerializer, 502: VENDOR_ERRORS[502]},
                    summary="Test the credentials against the vendor")

@@ -8,15 +8,21 @@ speaks to the vendor only through its own `client.py`. Everything it raises is f
 import functools
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .entry import AccountingEntry
 from .errors import SHAPE_ERRORS, unexpected_answer
 from .registry import vendor, vendors
+
+if TYPE_CHECKING:
+    from .models import Connection
+
+Verb = TypeVar("Verb", bound=Callable[..., Any])
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +49,7 @@ class CatalogItem:
     code: str = ""
     classification: str = ""         # e.g. EXPENSE, CURRENT_LIABILITY; dimension kind for DIMENSIONS
     active: bool = True
-    extra: dict = field(default_factory=dict, hash=False, compare=False)
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 class AccountPurpose(StrEnum):
@@ -109,7 +115,7 @@ class VendorDocument:
     status: str                      # posted | draft | cancelled (normalised)
     lines: tuple[VendorLine, ...] = ()
     memo: str = ""
-    raw: dict = field(default_factory=dict, hash=False, compare=False)   # the vendor's own record
+    raw: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)   # the vendor's own record
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,7 @@ class ImportFailure:
     message: str
     created_at: str                  # the vendor's timestamp (ISO); the next poll asks from here
     level: str = ""
-    row: dict = field(default_factory=dict, hash=False, compare=False)
+    row: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 
 
 class Connector(ABC):
@@ -151,13 +157,13 @@ class Connector(ABC):
     # Documents one read-back request returns at most (the cost estimate shown before a run).
     read_back_page_size: int = 100
 
-    def __init__(self, connection):
+    def __init__(self, connection: "Connection"):
         self.connection = connection
         # Facts `check()` found out (base currency, the vendor's own ids); the check service
         # keeps them in the connection's settings.
         self.learned: dict[str, object] = {}
 
-    def __init_subclass__(cls, **kwargs):
+    def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         for name in GUARDED_VERBS:
             if name in vars(cls):
@@ -185,7 +191,7 @@ class Connector(ABC):
         """Undoes a booking the vendor's way; `entry` is the reversal entry (kind REVERSAL)."""
 
     # Optional capabilities ----------------------------------------------------------------
-    def preview(self, entry: AccountingEntry) -> dict | None:
+    def preview(self, entry: AccountingEntry) -> dict[str, Any] | None:
         """The payload `push` would send for this entry, without sending it (dry run); None when
         the vendor's payload cannot be shown apart from sending."""
         return None
@@ -220,7 +226,7 @@ class Connector(ABC):
         return remote_id
 
 
-def plain_payload(value):
+def plain_payload(value: Any) -> Any:
     """A vendor payload as JSON for a preview: money as exact strings, dates as ISO text."""
     if isinstance(value, dict):
         return {k: plain_payload(v) for k, v in value.items()}
@@ -231,12 +237,12 @@ def plain_payload(value):
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _answer_guarded(verb):
+def _answer_guarded(verb: Verb) -> Verb:
     """One place that reads every vendor's answers defensively: whatever a connector's verb
     indexes that is not there becomes an UnexpectedAnswer naming it."""
 
     @functools.wraps(verb)
-    def guarded(self, *args, **kwargs):
+    def guarded(self: Connector, *args: Any, **kwargs: Any) -> Any:
         try:
             return verb(self, *args, **kwargs)
         except SHAPE_ERRORS as exc:
@@ -244,7 +250,7 @@ def _answer_guarded(verb):
             log.warning("%s.%s: unexpected answer", type(self).__name__, verb.__name__, exc_info=True)
             raise unexpected_answer(self.label or self.system, exc) from exc
 
-    return guarded
+    return guarded  # type: ignore[return-value]  # functools.wraps keeps the signature
 
 
 # Connector classes outside connectors/registry.py (a test's fake books); vendors live there.
@@ -271,5 +277,5 @@ def registered_systems() -> list[str]:
     return sorted({*_registry, *(v.key for v in vendors())})
 
 
-def connector_for(connection) -> Connector:
+def connector_for(connection: "Connection") -> Connector:
     return connector_class(connection.system)(connection)

@@ -8,6 +8,7 @@ from django.core.checks import Error, register
 from .base import Connector
 from .models import Connection
 from .registry import Vendor, vendors
+from .vendor_settings import VendorSettings, serializer_class
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 HOST = re.compile(rf"(\*\.)?{_LABEL}(\.{_LABEL})+")
@@ -45,6 +46,18 @@ def _entry_errors(entry: Vendor) -> list[Error]:
         elif (cls.system, cls.label) != (entry.key, entry.label):
             errors.append(error(f"{cls.__name__} says system={cls.system!r} label={cls.label!r}; "
                                 f"the registry says {entry.key!r}, {entry.label!r}", 4))
+    try:
+        settings_class = entry.settings_type()
+    except (ImportError, AttributeError) as exc:
+        errors.append(error(f"settings_class {entry.settings_class!r} does not import: {exc}", 9))
+    else:
+        if not (isinstance(settings_class, type) and issubclass(settings_class, VendorSettings)):
+            errors.append(error(f"settings_class {entry.settings_class!r} is not a VendorSettings dataclass", 9))
+        else:
+            try:
+                serializer_class(settings_class)().get_fields()   # a type it cannot map fails here
+            except (NotImplementedError, TypeError, ValueError) as exc:
+                errors.append(error(f"settings_class {entry.settings_class!r}: {exc}", 9))
     if not entry.hosts or not all(isinstance(h, str) and HOST.fullmatch(h) for h in entry.hosts):
         errors.append(error(f"hosts {entry.hosts!r}: give lower-case host names, optionally '*.'-prefixed, "
                             "without scheme, port or path", 5))

@@ -134,6 +134,8 @@ class AccountingEntry:
         """Each line's signed net (debit positive) in `currency` at the entry's own rate, netting to
         zero, with the paid-through (or bank) side converted exactly: the rounding goes elsewhere."""
         keep = frozenset(i for i, line in enumerate(self.lines) if line.role in (LineRole.PAID_THROUGH, LineRole.BANK))
+        if self.exchange_rate is None:
+            raise ValueError(f"{self.reference}: converting to {currency} needs the entry's exchange rate")
         return convert_balanced([line.net for line in self.lines], self.exchange_rate, currency, keep=keep)
 
     def original_note(self) -> str:

@@ -62,6 +62,18 @@ class AnswerShapeError(ValueError):
     answer cannot be parsed at all; connectors translate it like a missing key."""
 
 
+class UnsupportedEntry(ValueError):
+    """A vendor's schema cannot express the entry (schemas are pure, so they raise this; the
+    connector turns it into `Permanent(code, field)`). `code` defaults to the class's."""
+
+    code = "unsupported_entry"
+
+    def __init__(self, message: str, field: str | None = None, code: str | None = None):
+        super().__init__(message)
+        self.field = field
+        self.code = code or type(self).code
+
+
 class RemoteCallInTransaction(RuntimeError):
     """A request was about to leave while a transaction is open: a bug in the caller, not a vendor
     answer, so deliberately outside ConnectorError (no export decision may swallow it)."""

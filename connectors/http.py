@@ -11,9 +11,11 @@ import json
 import logging
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Any, TypeVar
 
 import requests
 import stamina
@@ -26,12 +28,15 @@ from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, Rate
 from .hosts import credential_url_check
 from .limits import ClientRateLimited, rate_limit_acquire
 from .models import CallLog, Connection
+from .vendor_settings import VendorSettings
 
 log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 60
 RETRY_ATTEMPTS = 4
+T = TypeVar("T")
+RETRY_TIMEOUT = 120    # seconds all attempts of one call may take together
 # A Retry-After longer than this is not slept through inline: the export engine reschedules.
 MAX_INLINE_RETRY_AFTER = 30.0
 BREAKER_THRESHOLD = 5
@@ -45,16 +50,16 @@ _SECRET_KEYS = re.compile(r"(token|secret|password|api[_-]?key|authorization|cod
 @dataclass
 class Response:
     status: int
-    headers: dict
-    body: object            # parsed JSON, or text, or None for 204
+    headers: dict[str, str]
+    body: Any               # parsed JSON, or text, or None for 204
     request_id: str = ""
     calls: int = 1
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def header(self, name: str, default: str = "") -> str:
         for key, value in self.headers.items():
             if key.lower() == name.lower():
-                return value
+                return str(value)
         return default
 
 
@@ -63,10 +68,10 @@ class Response:
 _DEC = "\u0000dec:"
 
 
-def dumps_exact(payload) -> bytes:
+def dumps_exact(payload: Any) -> bytes:
     """JSON with Decimal written as a JSON number digit for digit: money never passes through
     float on its way to the vendor."""
-    def mark(obj):
+    def mark(obj: Any) -> Any:
         if isinstance(obj, Decimal):
             return _DEC + format(obj, "f")
         if isinstance(obj, dict):
@@ -81,9 +86,9 @@ def dumps_exact(payload) -> bytes:
 
 # ----------------------------------------------------------------------------- redaction
 
-def redact(value, limit: int = BODY_LIMIT) -> str:
+def redact(value: Any, limit: int = BODY_LIMIT) -> str:
     """JSON-ish bodies with secret-looking keys masked, truncated for the call log."""
-    def scrub(obj):
+    def scrub(obj: Any) -> Any:
         if isinstance(obj, dict):
             return {k: ("***" if _SECRET_KEYS.search(str(k)) else scrub(v)) for k, v in obj.items()}
         if isinstance(obj, list):
@@ -101,7 +106,7 @@ def redact(value, limit: int = BODY_LIMIT) -> str:
         try:
             value = json.loads(value)
         except ValueError:
-            return value[:limit]
+            return str(value[:limit])
     text = json.dumps(scrub(value), ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -154,8 +159,8 @@ class HostGuard(HTTPAdapter):
         super().__init__()
         self.system = system
 
-    def send(self, request, *args, **kwargs):
-        credential_url_check(system=self.system, url=request.url)
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        credential_url_check(system=self.system, url=request.url or "")
         outside_atomic_check(what=f"{request.method} {request.url}")
         return super().send(request, *args, **kwargs)
 
@@ -205,9 +210,11 @@ class HttpStack:
         self.session = session_guard(session or requests.Session(), system=connection.system)
         self.base_url = connection.base_url.rstrip("/")
         self.calls = 0
+        # The connection's read timeout, read once here for every vendor's client.
+        self.timeout = (CONNECT_TIMEOUT, VendorSettings.of(connection).read_timeout or READ_TIMEOUT)
 
     # Vendor hooks -----------------------------------------------------------------------
-    def auth_headers(self) -> dict:
+    def auth_headers(self) -> dict[str, str]:
         return {}
 
     def refresh_auth(self) -> bool:
@@ -218,23 +225,25 @@ class HttpStack:
         """Last hook before a request leaves, after the shared limiter (e.g. a vendor's burst
         slot, which must be taken as close to sending as possible)."""
 
-    def parse_error(self, status: int, body) -> tuple[str, str | None, str]:
+    def parse_error(self, status: int, body: Any) -> tuple[str, str | None, str]:
         """(code, field, detail) from a vendor error body."""
         return (f"http_{status}", None, str(body)[:300])
 
     # Public API -------------------------------------------------------------------------
-    def request(self, method: str, path: str, *, params=None, json_body=None, files=None, data=None,
-                headers=None, idempotency_key: str = "", timeout=(CONNECT_TIMEOUT, READ_TIMEOUT)) -> Response:
+    def request(self, method: str, path: str, *, params: Any = None, json_body: Any = None, files: Any = None,
+                data: Any = None, headers: dict[str, str] | None = None, idempotency_key: str = "",
+                timeout: tuple[float, float] | None = None) -> Response:
         method = method.upper()
+        timeout = timeout or self.timeout
         retryable = method in IDEMPOTENT_METHODS or bool(idempotency_key)
         attempt = {"n": 0, "maybe_sent": False}
 
-        def once():
+        def once() -> Response:
             attempt["n"] += 1
             try:
-                return self._send(method, path, params=params, json_body=json_body, files=files, data=data,
-                                  headers=headers, idempotency_key=idempotency_key, timeout=timeout,
-                                  attempt=attempt["n"])
+                return self.send(method, path, params=params, json_body=json_body, files=files, data=data,
+                                 headers=headers, idempotency_key=idempotency_key, timeout=timeout,
+                                 attempt=attempt["n"])
             except OutcomeUnknown:
                 attempt["maybe_sent"] = True
                 raise
@@ -242,7 +251,7 @@ class HttpStack:
         if not retryable:
             return once()
         try:
-            return stamina.retry(on=retry_hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+            return self.retrying(once)
         except (Transient, RateLimited) as exc:
             # A later 5xx/429/open breaker does not undo an earlier attempt that may have reached the
             # vendor: the caller must still look the document up before anything is re-sent.
@@ -251,7 +260,22 @@ class HttpStack:
                 raise OutcomeUnknown(f"an earlier attempt may have reached the vendor; then: {exc}") from exc
             raise
 
-    def first_sent(self, idempotency_key: str):
+    def send(self, method: str, path: str, *, params: Any = None, json_body: Any = None, files: Any = None,
+             data: Any = None, headers: dict[str, str] | None = None, idempotency_key: str = "",
+             timeout: tuple[float, float] | None = None, attempt: int = 1) -> Response:
+        """One attempt and no retry: host check, atomic guard, breaker, limiter, call log, error
+        translation. For a client whose retry decisions differ from `request`'s; wrap it in `retrying`."""
+        return self._send(method.upper(), path, params=params, json_body=json_body, files=files, data=data,
+                          headers=headers, idempotency_key=idempotency_key, timeout=timeout or self.timeout,
+                          attempt=attempt)
+
+    @staticmethod
+    def retrying(once: Callable[[], T], *, on: Callable[[Exception], bool | float] = retry_hook) -> T:
+        """Calls `once` under the stack's retry policy (attempts, time cap, waits with jitter,
+        `Retry-After` when `on` returns a number), re-trying what `on` accepts."""
+        return stamina.retry(on=on, attempts=RETRY_ATTEMPTS, timeout=RETRY_TIMEOUT)(once)()
+
+    def first_sent(self, idempotency_key: str) -> datetime | None:
         """When a call carrying this key was first logged on this connection (any answer, or none
         yet), or None: vendors without idempotency keys look a document up before re-sending it."""
         if not idempotency_key:
@@ -259,22 +283,23 @@ class HttpStack:
         return (CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key)
                 .order_by("created_at").values_list("created_at", flat=True).first())
 
-    def get_json(self, path: str, **params):
+    def get_json(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None).body
 
     # Internals --------------------------------------------------------------------------
     def _url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.base_url}/{path.lstrip('/')}"
 
-    def _send(self, method, path, *, params, json_body, files, data, headers, idempotency_key, timeout,
-              attempt) -> Response:
+    def _send(self, method: str, path: str, *, params: Any, json_body: Any, files: Any, data: Any,
+              headers: dict[str, str] | None, idempotency_key: str, timeout: tuple[float, float] | None,
+              attempt: int) -> Response:
         conn = self.connection
         # Before anything else, token refreshes included: a credential never leaves for a foreign host.
         credential_url_check(system=conn.system, url=self._url(path))
         # Before the breaker, the limiter and the call log: a refused call leaves no trace but the error.
         outside_atomic_check(what=f"{method} {self._url(path)}")
         breaker_check(conn)
-        per_second = int(conn.settings.get("rate_limit_per_second") or DEFAULT_RATE_PER_SECOND)
+        per_second = VendorSettings.of(conn).rate_limit_per_second or DEFAULT_RATE_PER_SECOND
         rate_limit_acquire(conn, per_second=per_second)
         self.before_send()
         all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
@@ -330,19 +355,20 @@ class HttpStack:
                           json_body if json_body is not None else (data if files is None else {"file": "<upload>"}),
                           body)
 
-    def _translate(self, status: int, body, headers, request_id: str) -> ConnectorError:
+    def _translate(self, status: int, body: Any, headers: Any, request_id: str) -> ConnectorError:
         code, fld, detail = self.parse_error(status, body)
-        kw = {"request_id": request_id, "status": status}
         if status == 401:
-            return AuthExpired(detail or "credentials rejected", **kw)
+            return AuthExpired(detail or "credentials rejected", request_id=request_id, status=status)
         if status == 429:
             return RateLimited(detail or "rate limited", retry_after=parse_retry_after(headers.get("Retry-After", "")),
-                               **kw)
+                               request_id=request_id, status=status)
         if status >= 500 or status == 408:
-            return Transient(detail or f"vendor error {status}", **kw)
-        return Permanent(detail or f"vendor rejected the request ({status})", code=code, field=fld, **kw)
+            return Transient(detail or f"vendor error {status}", request_id=request_id, status=status)
+        return Permanent(detail or f"vendor rejected the request ({status})", code=code, field=fld,
+                         request_id=request_id, status=status)
 
-    def _log(self, method, path, params, status, started, resp_headers, key, error, attempt, req_body, resp_body):
+    def _log(self, method: str, path: str, params: Any, status: int | None, started: float, resp_headers: Any,
+             key: str, error: ConnectorError | None, attempt: int, req_body: Any, resp_body: Any) -> None:
         full = path if path.startswith("/") or path.startswith("http") else "/" + path
         if params:
             full += "?" + "&".join(f"{k}={v}" for k, v in params.items())
@@ -358,7 +384,7 @@ class HttpStack:
             log.exception("call log write failed")
 
 
-def _parse(raw: requests.Response):
+def _parse(raw: requests.Response) -> Any:
     if raw.status_code == 204 or not raw.content:
         return None
     try:

@@ -9,6 +9,7 @@ from expensico_sync.core.fields import EncryptedTextField
 from expensico_sync.core.models import Organization
 
 from .hosts import credential_url_refusal
+from .vendor_settings import settings_errors
 
 SECRET_FIELDS = ("api_key", "client_secret", "access_token", "refresh_token")
 # Settings holding a URL a credential is sent to (Wafeq's OAuth endpoints, Business Central's Entra
@@ -113,6 +114,10 @@ class Connection(models.Model):
         if self.base_url and (reason := credential_url_refusal(system=self.system, url=self.base_url)):
             errors["base_url"] = reason
         settings = self.settings if isinstance(self.settings, dict) else {}
+        if not isinstance(self.settings, dict):
+            errors["settings"] = "Must be a JSON object of setting → value."
+        elif typed := settings_errors(self.system, settings, unknown=False):
+            errors["settings"] = "; ".join(f"{key}: {message}" for key, message in typed.items())
         for key in URL_SETTINGS:
             if settings.get(key) and (reason := credential_url_refusal(system=self.system, url=str(settings[key]))):
                 errors["settings"] = f"{key}: {reason}"

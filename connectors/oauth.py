@@ -24,29 +24,28 @@ from .errors import AuthExpired, ConnectorError, Transient
 from .hosts import credential_url_check
 from .http import session_guard
 from .models import Connection
+from .vendor_settings import VendorSettings
 
 TIMEOUT = (5, 30)
 EARLY_REFRESH = timedelta(seconds=60)
 PENDING_TTL = 3600
-DEFAULT_SCOPES = {
-    "wafeq": "basic chart_of_accounts.read chart_of_accounts.write bank_accounts.read bank_accounts.write "
-             "expenses.read expenses.write tax_rates.read contacts.read journals.write",
-}
 
 
 def oauth_endpoints(connection: Connection) -> dict[str, str]:
-    """The vendor's authorize/token/revoke URLs. Real Wafeq serves OAuth on app.wafeq.com; a
-    sandbox serves it on its own host. `settings` may override each URL."""
+    """The vendor's authorize/token/revoke URLs: on the base URL's host, or the one the vendor's
+    settings class names for it (`oauth_hosts`; a sandbox serves OAuth on its own host).
+    `settings` may override each URL."""
+    settings = VendorSettings.of(connection)
     parts = urlsplit(connection.base_url)
-    host = f"{parts.scheme}://{parts.netloc}"
-    if parts.hostname == "api.wafeq.com":
-        host = "https://app.wafeq.com"
+    host = settings.oauth_hosts.get(parts.hostname or "", f"{parts.scheme}://{parts.netloc}")
     urls = {"authorize": f"{host}/oauth/authorize/", "token": f"{host}/oauth/token/",
             "revoke": f"{host}/oauth/token/revoke/"}
+    overrides = {"authorize": settings.oauth_authorize_url, "token": settings.oauth_token_url,
+                 "revoke": settings.oauth_revoke_url}
     for name in urls:
-        urls[name] = connection.settings.get(f"oauth_{name}_url") or urls[name]
+        urls[name] = overrides[name] or urls[name]
         credential_url_check(system=connection.system, url=urls[name],
-                             field="settings" if connection.settings.get(f"oauth_{name}_url") else "base_url")
+                             field="settings" if overrides[name] else "base_url")
     return urls
 
 
@@ -61,7 +60,7 @@ def oauth_authorization_start(*, connection: Connection, redirect_uri: str) -> s
     (database or Redis), so the callback can land on any web process."""
     verifier = secrets.token_urlsafe(64)[:96]
     state = secrets.token_urlsafe(24)
-    scope = connection.settings.get("oauth_scope") or DEFAULT_SCOPES.get(connection.system, "")
+    scope = VendorSettings.of(connection).oauth_scope
     session = _session(connection, scope=scope, redirect_uri=redirect_uri, code_challenge_method="S256")
     url, _ = session.create_authorization_url(oauth_endpoints(connection)["authorize"], state=state,
                                               code_verifier=verifier)

@@ -10,6 +10,10 @@ from dataclasses import dataclass
 from importlib import import_module
 from importlib.util import find_spec
 from types import ModuleType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .vendor_settings import VendorSettings
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,9 @@ class Vendor:
     testkit: str = ""                 # module the contract suite and the benchmarks drive
     devstack: str = ""                # module with processes(ctx) / seed(ctx) for `make run`
     bench: str = ""                   # module with PROFILE, what bench/export.py needs (no Django)
-    settings_class: type | None = None  # typed connection settings (issue 15, item 1: not yet)
+    # The typed settings: a class name in connectors.<key>.settings (or a dotted path); empty: the
+    # common keys only (vendor_settings.VendorSettings).
+    settings_class: str = ""
 
     @property
     def connector_path(self) -> str:
@@ -34,7 +40,7 @@ class Vendor:
     def module_name(self, hook: str) -> str | None:
         """The sandbox, testkit, devstack or bench module's dotted path; None when the vendor has none."""
         if explicit := getattr(self, hook):
-            return explicit
+            return str(explicit)
         name = f"{__package__}.{self.key}.{hook}"
         try:
             return name if find_spec(name) else None
@@ -47,18 +53,32 @@ class Vendor:
             raise LookupError(f"{self.key} has no {hook} module")
         return import_module(name)
 
+    def settings_type(self) -> type["VendorSettings"]:
+        if not self.settings_class:
+            return _class("connectors.vendor_settings.VendorSettings")
+        return _class(self.settings_class if "." in self.settings_class
+                      else f"{__package__}.{self.key}.settings.{self.settings_class}")
+
     def connector_class(self) -> type:
-        module, _, name = self.connector_path.rpartition(".")
-        return getattr(import_module(module), name)
+        return _class(self.connector_path)
+
+
+def _class(path: str) -> type:
+    module, _, name = path.rpartition(".")
+    cls: type = getattr(import_module(module), name)
+    return cls
 
 
 VENDORS: tuple[Vendor, ...] = (
-    Vendor("wafeq", "Wafeq", "WafeqConnector", ("oauth2", "api_key"), ("api.wafeq.com", "app.wafeq.com")),  # noqa: E501
-    Vendor("business_central", "Dynamics 365 Business Central", "BusinessCentralConnector", ("client_credentials",), ("api.businesscentral.dynamics.com", "*.businesscentral.dynamics.com", "login.microsoftonline.com")),  # noqa: E501
-    Vendor("xledger", "Xledger", "XledgerConnector", ("token",), ("*.xledger.net",)),
-    Vendor("workday", "Workday (SOAP)", "WorkdayConnector", ("basic",), ("*.workday.com", "*.myworkday.com")),
-    Vendor("apideck", "Workday via Apideck", "ApideckWorkdayConnector", ("api_key",), ("unify.apideck.com",)),
-    Vendor("moon_erp", "Moon ERP", "MoonErpConnector", ("token",), ("moon-erp.test", "*.moon-erp.test")),
+    Vendor("wafeq", "Wafeq", "WafeqConnector", ("oauth2", "api_key"), ("api.wafeq.com", "app.wafeq.com"), settings_class="WafeqSettings"),  # noqa: E501
+    Vendor("business_central", "Dynamics 365 Business Central", "BusinessCentralConnector", ("client_credentials",), ("api.businesscentral.dynamics.com", "*.businesscentral.dynamics.com", "login.microsoftonline.com"), settings_class="BusinessCentralSettings"),  # noqa: E501
+    Vendor("xledger", "Xledger", "XledgerConnector", ("token",), ("*.xledger.net",), settings_class="XledgerSettings"),
+    Vendor("workday", "Workday (SOAP)", "WorkdayConnector", ("basic",), ("*.workday.com", "*.myworkday.com"),
+           settings_class="WorkdaySettings"),
+    Vendor("apideck", "Workday via Apideck", "ApideckWorkdayConnector", ("api_key",), ("unify.apideck.com",),
+           settings_class="ApideckUnifySettings"),
+    Vendor("moon_erp", "Moon ERP", "MoonErpConnector", ("token",), ("moon-erp.test", "*.moon-erp.test"),
+           settings_class="MoonErpSettings"),
 )
 
 

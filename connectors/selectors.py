@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from .base import CatalogItem, CatalogKind
 from .models import CallLog, Connection
+from .vendor_settings import VendorSettings
 
 
 def connections_active(*, organization_id: int | None = None) -> QuerySet[Connection]:
@@ -13,13 +14,13 @@ def connections_active(*, organization_id: int | None = None) -> QuerySet[Connec
 
 
 def connection_expense_accounts(*, connection: Connection) -> list[dict]:
-    return list(connection.settings.get("expense_accounts", []))
+    return list(VendorSettings.of(connection).expense_accounts)
 
 
 def connection_catalog_cached(*, connection: Connection, kind: CatalogKind) -> tuple[list[CatalogItem], str | None]:
     """The catalog as last fetched (never a vendor call), and when: only the EXPENSE accounts are
     kept on the connection; (the mappings app caches more, under /api/v1/remote-catalog/)."""
-    fetched_at = connection.settings.get("catalog_fetched_at")
+    fetched_at = VendorSettings.of(connection).catalog_fetched_at or None
     if kind != CatalogKind.ACCOUNTS or not fetched_at:
         return [], None
     return [CatalogItem(kind=CatalogKind.ACCOUNTS, remote_id=a["id"], name=a.get("name", ""), code=a.get("code", ""),

@@ -1,3 +1,4 @@
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
 from expensico_sync.core.api.authentication import principal_of
@@ -5,9 +6,29 @@ from expensico_sync.core.selectors import organizations_with_capability
 
 from .base import CatalogKind, registered_systems
 from .hosts import credential_url_refusal
-from .models import Connection
+from .models import URL_SETTINGS, Connection
+from .registry import vendors
+from .vendor_settings import serializer_class, settings_errors, settings_validate
 
 SECRETS = ("api_key", "client_secret")
+
+
+class SettingsField(serializers.JSONField):
+    """The vendor's settings (`connectors/<vendor>/settings.py`): validated against the system's
+    class in `ConnectionSerializer.validate`; a PATCH merges into the stored settings."""
+
+
+class SettingsFieldSchema(OpenApiSerializerFieldExtension):
+    """One schema per system. anyOf, not oneOf: every key is optional and the common ones are
+    shared, so a value matches several systems' schemas at once."""
+
+    target_class = SettingsField
+
+    def map_serializer_field(self, auto_schema, direction):
+        refs = [auto_schema.resolve_serializer(serializer_class(v.settings_type()), direction).ref for v in vendors()]
+        return {"anyOf": refs, "description": "The settings of the connection's system (one schema per system: "
+                                              + ", ".join(f"{v.key} → {v.settings_class}" for v in vendors())
+                                              + "). A PATCH merges the keys it sends into the stored ones."}
 
 
 class ConnectionSerializer(serializers.ModelSerializer):
@@ -19,6 +40,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
     client_secret = serializers.CharField(write_only=True, required=False, allow_blank=True,
                                           style={"input_type": "password"})
     breaker_open = serializers.BooleanField(read_only=True)
+    settings = SettingsField(required=False)
 
     class Meta:
         model = Connection
@@ -26,7 +48,7 @@ class ConnectionSerializer(serializers.ModelSerializer):
                   "client_secret", "token_expires_at", "employee_claims_account", "employee_claims_account_name",
                   "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
                   "funding_bank_account_name", "status", "last_checked_at", "last_check_ok", "last_check_detail",
-                  "consecutive_failures", "paused_until", "breaker_open", "created_at", "updated_at")
+                  "consecutive_failures", "paused_until", "breaker_open", "settings", "created_at", "updated_at")
         read_only_fields = ("token_expires_at", "employee_claims_account", "employee_claims_account_name",
                             "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
                             "funding_bank_account_name", "status", "last_checked_at", "last_check_ok",
@@ -48,7 +70,23 @@ class ConnectionSerializer(serializers.ModelSerializer):
             url = attrs.get("base_url") or getattr(self.instance, "base_url", "")
             if reason := credential_url_refusal(system=system, url=url):
                 raise serializers.ValidationError({"base_url": reason})
+        if "settings" in attrs:
+            attrs["settings"] = self._settings(attrs)
         return attrs
+
+    def _settings(self, attrs) -> dict:
+        """The sent keys checked against the system's settings class and merged into the stored ones."""
+        system = attrs.get("system") or getattr(self.instance, "system", "")
+        incoming = attrs["settings"]
+        if not isinstance(incoming, dict):
+            raise serializers.ValidationError({"settings": "Must be a JSON object of setting → value."})
+        errors = settings_errors(system, incoming)
+        for key in URL_SETTINGS:
+            if incoming.get(key) and (reason := credential_url_refusal(system=system, url=str(incoming[key]))):
+                errors.setdefault(key, reason)
+        if errors:
+            raise serializers.ValidationError({"settings": errors})
+        return settings_validate(system, incoming, stored=getattr(self.instance, "settings", None))
 
     def update(self, instance, validated_data):
         # Blank means keep; a secret given here survives a change of base_url (the model clears the rest).

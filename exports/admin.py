@@ -26,18 +26,18 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.selectors import organizations_with_capability
 
 from .close.resources import ExportRecordResource, ReviewItemResource
+from .errors import Refused
 from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
 from .services import actions as export_services
 from .services import review as review_services
 from .services.sync import sync_run_create, sync_run_live
-from .services.transition import StaleRecord
-from .transitions import IllegalTransition, Status
+from .transitions import Status
 
 STATUS_LABELS = {
     Status.EXPORTED: "success", Status.NEEDS_REVIEW: "danger", Status.OUTCOME_UNKNOWN: "warning",
     Status.RETRY: "warning", Status.IN_PROGRESS: "info", Status.PENDING: "info",
 }
-REFUSALS = (export_services.ExportError, review_services.ReviewError, IllegalTransition, StaleRecord)
+REFUSALS = Refused
 
 
 class AttemptInline(TabularInline):

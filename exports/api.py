@@ -17,12 +17,12 @@ from expensico_sync.core.api.schema import error_response
 from expensico_sync.core.api.scoping import OrgScopedViewSetMixin
 
 from . import serializers as s
+from .errors import Refused
 from .models import ExportRecord, Kind, ReviewItem, SyncRun
 from .services import actions as export_services
 from .services import review as review_services
 from .services.sync import sync_run_create, sync_run_live
-from .services.transition import StaleRecord
-from .transitions import IllegalTransition, Status
+from .transitions import Status
 
 
 class Conflict(APIException):
@@ -31,21 +31,17 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-def _refused(exc):
-    """Service refusals in the Foundation's error format: illegal moves are conflicts."""
-    if isinstance(exc, IllegalTransition):
-        return Conflict(str(exc), code="illegal_transition")
-    if isinstance(exc, StaleRecord):
-        return Conflict(str(exc), code="stale")
-    code = getattr(exc, "code", "invalid")
+def _refused(exc: Refused):
+    """Service refusals in the Foundation's error format: illegal or stale moves are conflicts."""
+    code = exc.code
     if code in ("unknown_expense",):
         return NotFound(str(exc), code=code)
-    if code.startswith("not_") or code == "source_changed":
+    if code.startswith("not_") or code in ("source_changed", "illegal_transition", "stale"):
         return Conflict(str(exc), code=code)
     return DRFValidationError({"non_field_errors": [str(exc)]}, code=code)
 
 
-REFUSALS = (export_services.ExportError, review_services.ReviewError, IllegalTransition, StaleRecord)
+REFUSALS = Refused
 CONFLICT = error_response("The record's state does not allow this (`illegal_transition`, `stale`, `not_…`)")
 
 

@@ -3,6 +3,8 @@ goes through. A transition not listed here cannot happen (ExportRecord.save refu
 
 from django.db import models
 
+from .errors import IllegalTransition
+
 
 class Status(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -48,13 +50,6 @@ OPEN = (S.PENDING, S.RETRY, S.IN_PROGRESS, S.OUTCOME_UNKNOWN, S.NEEDS_REVIEW)
 # Nothing was sent, or whatever was sent is settled: safe to cancel/supersede without a reversal.
 UNSENT = (S.PENDING, S.RETRY, S.NEEDS_REVIEW)
 TERMINAL = (S.EXPORTED, S.CANCELLED, S.SUPERSEDED)   # exported: barring a late import failure
-
-
-class IllegalTransition(Exception):
-    def __init__(self, current: str, target: str):
-        super().__init__(f"an export record cannot go from {current} to {target}")
-        self.current = current
-        self.target = target
 
 
 def is_legal(current: str, target: str) -> bool:

@@ -7,7 +7,9 @@ absolute amount with debit and credit swapped.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole, reference_for
 from connectors.money import round_money
@@ -33,7 +35,7 @@ class MappingGap:
     items: tuple[GapItem, ...] = field(default_factory=tuple)
     mapping_version: str = ""
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.items)
 
     @property
@@ -63,7 +65,7 @@ def _stated_tax(doc: ExpenseDocument, inclusive: bool) -> Decimal | None:
     return round_money(abs(doc.tax_amount), doc.currency)
 
 
-def _conversion(*, currency: str, on, expensico_rate: Decimal | None, report_currency: str,
+def _conversion(*, currency: str, on: date, expensico_rate: Decimal | None, report_currency: str,
                 snapshot: MappingSnapshot, settings: ConnectionSettings,
                 gaps: list[GapItem]) -> tuple[str, Decimal | None, bool]:
     """(the entry's currency, its rate to the base currency, whether the amounts are converted).
@@ -93,12 +95,16 @@ def _convert(amount: Decimal, rate: Decimal | None, currency: str) -> Decimal:
     return round_money(amount if rate is None else amount * rate, currency)
 
 
-def _side(role, account, amount, *, debit: bool, **kwargs) -> EntryLine:
+def _side(role: LineRole, account: str, amount: Decimal, *, debit: bool, **kwargs: Any) -> EntryLine:
     return EntryLine(role=role, account=account, debit=amount if debit else ZERO,
                      credit=ZERO if debit else amount, **kwargs)
 
 
-def resolve(document, snapshot: MappingSnapshot, connection_settings: ConnectionSettings):
+Document = ExpenseDocument | FundingDocument | ReimbursementDocument | StatementLineDocument
+Resolved = AccountingEntry | MappingGap
+
+
+def resolve(document: Document, snapshot: MappingSnapshot, connection_settings: ConnectionSettings) -> Resolved:
     """AccountingEntry, or MappingGap naming everything missing (never just the first)."""
     if isinstance(document, ExpenseDocument):
         return _resolve_expense(document, snapshot, connection_settings)
@@ -111,7 +117,7 @@ def resolve(document, snapshot: MappingSnapshot, connection_settings: Connection
     raise TypeError(f"cannot resolve {type(document).__name__}")
 
 
-def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: ConnectionSettings):
+def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: ConnectionSettings) -> Resolved:
     gaps: list[GapItem] = []
     rule = snapshot.category_rule(doc.category_code, doc.funding_source, doc.type)
     merchant = snapshot.merchant_rule(doc.merchant)
@@ -161,6 +167,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
         gaps.append(GapItem("tax", doc.tax_code, f"the stated VAT {stated} exceeds the amount {magnitude}"))
     if gaps:
         return MappingGap(source_id=doc.source_id, items=tuple(gaps), mapping_version=snapshot.version)
+    assert rule is not None  # a missing rule is a gap, returned above
 
     net, tax = tax_split(magnitude, rate, inclusive, doc.currency, stated=stated)
     gross = net + tax
@@ -193,8 +200,9 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
                             "report": doc.report_number}.items())))
 
 
-def _bank_entry(*, source_id, version, on, amount, currency, counterpart, into_bank: bool, description,
-                bank_reference, snapshot, settings, gaps):
+def _bank_entry(*, source_id: str, version: int, on: date, amount: Decimal, currency: str,
+                counterpart: tuple[str, str], into_bank: bool, description: str, bank_reference: str,
+                snapshot: MappingSnapshot, settings: ConnectionSettings, gaps: list[GapItem]) -> Resolved:
     if not settings.funding_bank_account:
         gaps.append(GapItem("setting", "Funding bank", "choose the funding bank account on the connection"))
     if not counterpart[1]:
@@ -213,7 +221,7 @@ def _bank_entry(*, source_id, version, on, amount, currency, counterpart, into_b
         amount=value if into_bank else -value, bank_reference=bank_reference, mapping_version=snapshot.version)
 
 
-def _resolve_funding(doc: FundingDocument, snapshot, settings):
+def _resolve_funding(doc: FundingDocument, snapshot: MappingSnapshot, settings: ConnectionSettings) -> Resolved:
     # "in": bank → card (debit Employees Balance, credit bank); "out" the reverse.
     return _bank_entry(source_id=doc.source_id, version=doc.version, on=doc.date, amount=doc.amount,
                        currency=doc.currency, counterpart=("Employees Balance", settings.employees_balance_account),
@@ -222,14 +230,16 @@ def _resolve_funding(doc: FundingDocument, snapshot, settings):
                        bank_reference=doc.bank_reference, snapshot=snapshot, settings=settings, gaps=[])
 
 
-def _resolve_reimbursement(doc: ReimbursementDocument, snapshot, settings):
+def _resolve_reimbursement(doc: ReimbursementDocument, snapshot: MappingSnapshot,
+                           settings: ConnectionSettings) -> Resolved:
     return _bank_entry(source_id=doc.source_id, version=doc.version, on=doc.date, amount=doc.amount,
                        currency=doc.currency, counterpart=("Employee Claims", settings.employee_claims_account),
                        into_bank=False, description=doc.description or f"Reimbursement {doc.employee_name}",
                        bank_reference=doc.bank_reference, snapshot=snapshot, settings=settings, gaps=[])
 
 
-def _resolve_statement_line(doc: StatementLineDocument, snapshot, settings):
+def _resolve_statement_line(doc: StatementLineDocument, snapshot: MappingSnapshot,
+                            settings: ConnectionSettings) -> Resolved:
     if not settings.funding_bank_account:
         return MappingGap(source_id=doc.source_id, mapping_version=snapshot.version, items=(
             GapItem("setting", "Funding bank", "choose the funding bank account on the connection"),))

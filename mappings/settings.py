@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from connectors.vendor_settings import VendorSettings
+
 
 @dataclass(frozen=True)
 class ConnectionSettings:
@@ -14,12 +16,11 @@ class ConnectionSettings:
 
     @classmethod
     def from_connection(cls, connection) -> "ConnectionSettings":
-        options = connection.settings or {}
         return cls(
             employee_claims_account=connection.employee_claims_account,
             employees_balance_account=connection.employees_balance_account,
             funding_bank_account=connection.funding_bank_account,
             base_currency=connection.organization.base_currency,
-            base_currency_amounts=bool(options.get("base_currency_amounts", False)),
+            base_currency_amounts=VendorSettings.of(connection).base_currency_amounts,
             system=connection.system,
         )

@@ -6,9 +6,10 @@ to the call log (never sent), which is how the connector knows a push is a re-se
 """
 
 from ..errors import ConnectorError, PeriodClosed, Permanent
-from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, HttpStack, Response
+from ..http import HttpStack, Response
 from ..models import Connection
 from ..workday.client import CLOSED_PERIOD_TEXTS
+from .settings import ApideckUnifySettings
 
 MAX_PAGES = 500
 PAGE_SIZE = 200      # Apideck's maximum
@@ -19,14 +20,13 @@ class ApideckClient(HttpStack):
 
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, **kw)
-        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
         self._log_key = ""
 
     def auth_headers(self) -> dict:
-        s = self.connection.settings
+        s = ApideckUnifySettings.of(self.connection)
         headers = {"Authorization": f"Bearer {self.connection.api_key}",
-                   "x-apideck-app-id": s.get("app_id", ""), "x-apideck-consumer-id": s.get("consumer_id", ""),
-                   "x-apideck-service-id": s.get("service_id", "workday")}
+                   "x-apideck-app-id": s.app_id, "x-apideck-consumer-id": s.consumer_id,
+                   "x-apideck-service-id": s.service_id}
         return headers
 
     def parse_error(self, status: int, body) -> tuple[str, str | None, str]:

@@ -38,6 +38,7 @@ from ..models import CallLog
 from ..periods import ending_with_month
 from . import readback, schema
 from .client import ApideckClient
+from .settings import ApideckUnifySettings
 
 JE_PATH = "/accounting/journal-entries"
 EXPENSE_PATH = "/accounting/expenses"
@@ -62,10 +63,9 @@ def _retry(exc: Exception) -> bool | float:
 
 
 def _settings(connection) -> schema.ApideckSettings:
-    s = connection.settings
-    return schema.ApideckSettings(company_id=s.get("company_id", ""), status=s.get("status", "posted"),
-                                  document=s.get("document", "journal_entry"),
-                                  default_cost_center=s.get("default_cost_center", ""))
+    s = ApideckUnifySettings.of(connection)
+    return schema.ApideckSettings(company_id=s.company_id, status=s.status, document=s.document,
+                                  default_cost_center=s.default_cost_center)
 
 
 def _account_item(row: dict, kind: CatalogKind = CatalogKind.ACCOUNTS) -> CatalogItem:
@@ -101,7 +101,7 @@ class ApideckWorkdayConnector(Connector):
     def check(self) -> CheckResult:
         info = self.client.call("GET", "/accounting/company-info").body["data"]
         return CheckResult(ok=True, organization_name=info.get("company_name") or info.get("legal_name") or "",
-                           detail=f"service {self.connection.settings.get('service_id', 'workday')}, "
+                           detail=f"service {ApideckUnifySettings.of(self.connection).service_id}, "
                                   f"currency {info.get('currency') or '?'}")
 
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
@@ -139,7 +139,7 @@ class ApideckWorkdayConnector(Connector):
         for row in rows:
             if row.get("name") == spec.name and row.get("type") == account_type and row.get("status") != "inactive":
                 return _account_item(row, kind)
-        account_set = self.connection.settings.get("account_set", "Standard")
+        account_set = ApideckUnifySettings.of(self.connection).account_set
         used = {(schema.decode_account_id(r["id"]) or {}).get("Account_Id") for r in rows}
         code = next(str(c) for c in codes if str(c) not in used)
         payload = {"display_id": code, "code": code, "name": spec.name, "classification": classification,
@@ -170,7 +170,7 @@ class ApideckWorkdayConnector(Connector):
             raise Permanent(f"push does not take {entry.kind}", code="unsupported_entry", field="kind")
         path, payload = self._payload(entry)
         warnings = tuple(schema.draft_reasons(payload))
-        if warnings and not self.connection.settings.get("allow_drafts"):
+        if warnings and not ApideckUnifySettings.of(self.connection).allow_drafts:
             # Workday would silently keep it a draft: make it a review item (map the cost centre or
             # set a default) instead, unless the organisation accepts drafts.
             raise Permanent(warnings[0], code="would_stay_draft", field=schema.draft_field(payload))

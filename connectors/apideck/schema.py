@@ -23,8 +23,9 @@ from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
 
 # The service behind Apideck here is Workday: its worktag rules and refusals are the direct
 # connector's, so a mapping means the same through either.
-from ..workday.schema import COST_CENTER, UnsupportedEntry, worktag_type
-from ..workday.schema import line_worktags as workday_line_worktags
+from ..errors import UnsupportedEntry
+from ..worktags import COST_CENTER, worktag_type
+from ..worktags import line_worktags as worktag_values
 
 MAX_MEMO = 255
 
@@ -60,7 +61,7 @@ def readable_account(remote_id: str) -> str:
 
 def line_worktags(line: EntryLine, default_cost_center: str = "") -> list[dict]:
     """Workday's worktags, as Apideck's `worktags` list: the same rules as the direct connector."""
-    tags = workday_line_worktags(line)
+    tags = worktag_values(line)
     if default_cost_center:
         tags.setdefault(COST_CENTER, default_cost_center)
     return [{"id": id_type, "value": value} for id_type, value in sorted(tags.items())]

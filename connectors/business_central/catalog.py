@@ -76,7 +76,7 @@ class Reads:
 
     def __init__(self, connector):
         self.connector, self.keys, self.ops = connector, [], []
-        self.shared = connector.connection.settings.get("journal_id")   # the connection's journal
+        self.shared = connector.settings.journal_id   # the connection's journal
 
     def add(self, key: tuple, path: str) -> None:
         self.keys.append(key)

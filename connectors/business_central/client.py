@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 
 import msal
 import requests
-import stamina
 from django.utils import timezone
 
 from ..errors import (
@@ -32,8 +31,6 @@ from ..errors import (
 from ..hosts import credential_url_check
 from ..http import (
     CONNECT_TIMEOUT,
-    READ_TIMEOUT,
-    RETRY_ATTEMPTS,
     HttpStack,
     Response,
     mark_expired,
@@ -44,6 +41,7 @@ from ..http import (
 from ..limits import ClientRateLimited, concurrency_slot
 from ..models import CallLog, Connection
 from . import schema
+from .settings import BusinessCentralSettings
 
 SCOPE = "https://api.businesscentral.dynamics.com/.default"
 AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -73,8 +71,8 @@ _apps_lock = threading.Lock()
 
 
 def tenant_of(connection: Connection) -> str:
-    if connection.settings.get("tenant"):
-        return connection.settings["tenant"]
+    if tenant := BusinessCentralSettings.of(connection).tenant:
+        return tenant
     parts = [p for p in urlsplit(connection.base_url).path.split("/") if p]
     # …/v2.0/{tenant}/{environment}/api/v2.0
     return parts[1] if len(parts) >= 5 and parts[0] == "v2.0" else "organizations"
@@ -82,19 +80,20 @@ def tenant_of(connection: Connection) -> str:
 
 def _session(connection: Connection) -> requests.Session:
     session = session_guard(requests.Session(), system=connection.system)
-    if connection.settings.get("ca_bundle"):
+    if ca_bundle := BusinessCentralSettings.of(connection).ca_bundle:
         # A sandbox's self-signed certificate. requests lets REQUESTS_CA_BUNDLE override a
         # session's `verify`, so the environment is not consulted for this session.
-        session.verify = connection.settings["ca_bundle"]
+        session.verify = ca_bundle
         session.trust_env = False
     return session
 
 
 def msal_app(connection: Connection) -> msal.ConfidentialClientApplication:
-    authority = f"{connection.settings.get('authority_host') or AUTHORITY_HOST}/{tenant_of(connection)}"
+    settings = BusinessCentralSettings.of(connection)
+    authority = f"{settings.authority_host or AUTHORITY_HOST}/{tenant_of(connection)}"
     credential_url_check(system=connection.system, url=authority, field="settings")
     key = (authority, connection.client_id, hashlib.sha256(connection.client_secret.encode()).hexdigest(),
-           connection.settings.get("ca_bundle", ""))
+           settings.ca_bundle)
     with _apps_lock:
         app = _apps.get(key)
         if app is None:
@@ -151,7 +150,6 @@ class BusinessCentralClient(HttpStack):
 
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, session=kw.pop("session", None) or _session(connection))
-        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
         self._holding_place = False
 
     # Vendor hooks -------------------------------------------------------------------------
@@ -215,7 +213,7 @@ class BusinessCentralClient(HttpStack):
         beside this one: keeping that headroom makes the limit exact across workers."""
         since = timezone.now() - WINDOW
         recent = CallLog.objects.filter(connection_id=self.connection.pk, created_at__gte=since)
-        limit = int(self.connection.settings.get("window_limit") or WINDOW_LIMIT)
+        limit = BusinessCentralSettings.of(self.connection).window_limit or WINDOW_LIMIT
         if recent.count() >= max(1, limit - (CONCURRENT - 1)):
             oldest = recent.order_by("created_at").values_list("created_at", flat=True).first()
             wait = max(1.0, (oldest + WINDOW - timezone.now()).total_seconds()) if oldest else 1.0
@@ -234,10 +232,10 @@ class BusinessCentralClient(HttpStack):
         def once():
             attempt["n"] += 1
             try:
-                return self._send(method, path, params=kw.get("params"), json_body=kw.get("json_body"),
-                                  files=None, data=kw.get("data"), headers=kw.get("headers"),
-                                  idempotency_key=kw.get("idempotency_key", ""), timeout=kw["timeout"],
-                                  attempt=attempt["n"])
+                return self.send(method, path, params=kw.get("params"), json_body=kw.get("json_body"),
+                                 data=kw.get("data"), headers=kw.get("headers"),
+                                 idempotency_key=kw.get("idempotency_key", ""), timeout=kw["timeout"],
+                                 attempt=attempt["n"])
             except Transient as exc:
                 unknown = unknown_if_ambiguous(exc, f"{method} {path}") if write else None
                 if unknown:
@@ -247,10 +245,10 @@ class BusinessCentralClient(HttpStack):
         hook = retry_hook if not write else _write_hook
         if (kw.get("headers") or {}).get("If-Match", "*") != "*":
             hook = _pinned(hook)
-        return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+        return self.retrying(once, on=hook)
 
     def company_path(self, rest: str) -> str:
-        company = self.connection.settings.get("company_id")
+        company = BusinessCentralSettings.of(self.connection).company_id
         if not company:
             raise ConnectorError("no company chosen yet: run the connection check")
         return f"companies({company})/{rest}"
@@ -284,9 +282,9 @@ class BusinessCentralClient(HttpStack):
 
             def once(body=body):
                 try:
-                    resp = self._send("POST", "$batch", params=None, json_body=body, files=None, data=None,
-                                      headers={"Isolation": "snapshot"} if snapshot else None,
-                                      idempotency_key=idempotency_key, timeout=self.timeout, attempt=1)
+                    resp = self.send("POST", "$batch", json_body=body,
+                                     headers={"Isolation": "snapshot"} if snapshot else None,
+                                     idempotency_key=idempotency_key)
                 except Transient as exc:
                     unknown = None if read_only else unknown_if_ambiguous(exc, "$batch")
                     if unknown:
@@ -302,5 +300,5 @@ class BusinessCentralClient(HttpStack):
                                               resp.request_id)
                 return inner
 
-            out.extend(stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)())
+            out.extend(self.retrying(once, on=hook))
         return out

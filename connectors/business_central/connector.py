@@ -54,6 +54,7 @@ from . import catalog as bc_catalog
 from . import documents, schema
 from .client import BusinessCentralClient
 from .readback import BusinessCentralReadBack
+from .settings import BusinessCentralSettings
 
 log = logging.getLogger(__name__)
 DEFAULT_JOURNAL = "EXPENSICO"
@@ -81,11 +82,15 @@ class BusinessCentralConnector(Connector):
 
     @property
     def mode(self) -> str:
-        return self.connection.settings.get("export_mode") or "journal"
+        return self.settings.export_mode
 
     @property
     def posting(self) -> bool:
-        return bool(self.connection.settings.get("post"))
+        return self.settings.post
+
+    @property
+    def settings(self) -> BusinessCentralSettings:
+        return BusinessCentralSettings.of(self.connection)
 
     def cp(self, rest: str) -> str:
         return self.client.company_path(rest)
@@ -102,7 +107,7 @@ class BusinessCentralConnector(Connector):
         companies = self.client.list_all("companies")
         if not companies:
             return CheckResult(ok=False, detail="the environment has no company")
-        wanted = self.connection.settings.get("company_id") or self.connection.settings.get("company_name")
+        wanted = self.settings.company_id or self.settings.company_name
         company = next((c for c in companies if wanted in (c["id"], c["name"])), companies[0])
         self._remember(company_id=company["id"], company_name=company["name"])
         info = self.client.list_all(self.cp("companyInformation"))
@@ -115,14 +120,14 @@ class BusinessCentralConnector(Connector):
 
     def journal_id(self, *, refresh: bool = False) -> str:
         """Find or create our general journal batch once, then remember it (`check()` looks again)."""
-        code = self.connection.settings.get("journal_code") or DEFAULT_JOURNAL
+        code = self.settings.journal_code or DEFAULT_JOURNAL
         if len(code) > schema.JOURNAL_CODE_LENGTH:
             # BC would refuse the batch (Code[10]); say which setting to change, before sending.
             raise Permanent(f"the connection's journal_code {code!r} has {len(code)} characters; a Business Central "
                             f"journal code has at most {schema.JOURNAL_CODE_LENGTH}", code="invalid_setting",
                             field="journal_code")
-        if not refresh and self.connection.settings.get("journal_id") and self.connection.settings.get("journal_for") == code:
-            return self.connection.settings["journal_id"]
+        if not refresh and self.settings.journal_id and self.settings.journal_for == code:
+            return self.settings.journal_id
         rows = self.client.list_all(self.cp("journals"), **{"$filter": f"code eq {schema.odata_quote(code)}"})
         row = rows[0] if rows else self.client.request("POST", self.cp("journals"), json_body={
             "code": code, "displayName": "Expensico exports", "templateDisplayName": "GENERAL"}).body
@@ -168,7 +173,7 @@ class BusinessCentralConnector(Connector):
     def odata_page(self, name: str) -> str:
         """A page the customer published as an OData V4 web service (API v2.0 lacks it)."""
         odata = self.client.base_url.rsplit("/api/", 1)[0] + "/ODataV4"
-        return f"{odata}/Company('{quote(self.connection.settings.get('company_name', ''))}')/{name}"
+        return f"{odata}/Company('{quote(self.settings.company_name)}')/{name}"
 
     def _closed_through(self, refusal: PeriodClosed) -> None:
         """BC's refusal does not say where posting opens again; General Ledger Setup does, when
@@ -248,11 +253,11 @@ class BusinessCentralConnector(Connector):
         card = self.connection.employees_balance_account
         if card and any(line.account == card for line in entry.lines_with(LineRole.PAID_THROUGH)):
             return None
-        vendor = entry.contact or self.connection.settings.get("default_vendor_id", "")
-        return schema.purchase_invoice(entry, vendor_id=vendor, lcy=self.connection.settings.get("lcy", ""))
+        vendor = entry.contact or self.settings.default_vendor_id
+        return schema.purchase_invoice(entry, vendor_id=vendor, lcy=self.settings.lcy)
 
     def _journal_lines(self, entry: AccountingEntry) -> list[schema.JournalLine]:
-        return schema.journal_lines(entry, lcy=self.connection.settings.get("lcy", ""),
+        return schema.journal_lines(entry, lcy=self.settings.lcy,
                                     base_currency=self.connection.organization.base_currency)
 
     def preview(self, entry: AccountingEntry) -> dict:
@@ -289,7 +294,7 @@ class BusinessCentralConnector(Connector):
         number = reversal_number(reference) if reference else ""
         original, reversal, pieces = bc_catalog.journal_state(self, short, number)
         if original.unposted:
-            shared = self.connection.settings.get("journal_id")
+            shared = self.settings.journal_id
             ops = [{"method": "DELETE", "url": self.cp(f"journals({shared})/journalLines({ln['id']})"),
                     "headers": {"If-Match": ln.get("@odata.etag", "*")}} for ln in original.shared]
             if original.own_lines:
@@ -342,7 +347,7 @@ class BusinessCentralConnector(Connector):
                               notes=("already reversed",))
         try:
             memo = schema.credit_memo(entry, vendor_id=row["vendorId"], invoice_id=invoice_id, number=number,
-                                      lcy=self.connection.settings.get("lcy", ""))
+                                      lcy=self.settings.lcy)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
         header = self.client.request("POST", self.cp("purchaseCreditMemos"), idempotency_key=key, json_body={

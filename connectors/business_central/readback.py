@@ -35,6 +35,7 @@ from ..money import round_money
 from . import schema
 from .catalog import Reads
 from .catalog import _by as by
+from .settings import BusinessCentralSettings
 
 READ_BACK_PAGE_SIZE = 20000
 OUR_PREFIX = "EXP-"
@@ -145,9 +146,9 @@ def _date_filter(date_from: date | None, date_to: date | None) -> str | None:
 class BusinessCentralReadBack:
     def __init__(self, connector):
         self.connector, self.client = connector, connector.client
-        settings = connector.connection.settings
-        self.currency = settings.get("lcy") or connector.connection.organization.base_currency
-        self.journal = settings.get("journal_id") if connector.mode == "journal" else None
+        settings = BusinessCentralSettings.of(connector.connection)
+        self.currency = settings.lcy or connector.connection.organization.base_currency
+        self.journal = settings.journal_id if connector.mode == "journal" else None
         self._tax_rates: dict[str, Decimal] | None = None
 
     def pages(self, *, date_from, date_to, references: Sequence[str]) -> Iterator[ReadBackPage]:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
+from ..errors import UnsupportedEntry
 
 CODE_LENGTH = 20
 JOURNAL_CODE_LENGTH = 10        # a journal batch code is Code[10]
@@ -31,15 +32,6 @@ DESCRIPTION_LENGTH = 50         # v1/beta docs; v2.0 allows more, 50 is safe eve
 COMMENT_LENGTH = 250
 MAX_BATCH = 100
 DIMENSION_PREFIX = "dimension:"
-
-
-class UnsupportedEntry(ValueError):
-    """The entry cannot be expressed in BC (raised as Permanent by the connector)."""
-
-    def __init__(self, message: str, field: str | None = None, code: str = "unsupported_entry"):
-        super().__init__(message)
-        self.field = field
-        self.code = code
 
 
 def _digest(text: str) -> str:

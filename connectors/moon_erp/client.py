@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from django.db.models import Q
 
 from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent, Transient
-from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_ATTEMPTS, HttpStack, Response, redact, retry_hook
+from ..http import RETRY_ATTEMPTS, HttpStack, Response, redact, retry_hook
 from ..models import CallLog, Connection
 from . import schema
 
@@ -40,7 +40,7 @@ _CLOSED = re.compile(r"closed accounting period(?: \(closed through (\d{4}-\d{2}
 
 def with_moon_defaults(settings: dict) -> dict:
     """An explicit rate (a test's, or a person's) wins; absent or 0 means Moon's."""
-    if settings.get("rate_limit_per_second"):
+    if settings.get("rate_limit_per_second"):  # the raw dict: this writes the default into it
         return settings
     return {**settings, "rate_limit_per_second": RATE_PER_SECOND}
 
@@ -60,7 +60,6 @@ class MoonClient(HttpStack):
         # The stack reads the rate from the settings; a connection set up before Moon had its
         # own default (or never checked) would otherwise run at the stack's 8/s.
         connection.settings = with_moon_defaults(connection.settings)
-        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
 
     def auth_headers(self) -> dict:
         return {"Authorization": f"Bearer {self.connection.api_key}"}

@@ -34,6 +34,7 @@ from ..errors import OutcomeUnknown, PeriodClosed, Permanent
 from ..models import Connection
 from . import readback, schema
 from .client import MoonClient, with_moon_defaults
+from .settings import MoonErpSettings
 
 API = "/api/accounting"
 EXPENSES = f"{API}/expenses"
@@ -112,7 +113,7 @@ class MoonErpConnector(Connector):
         return CheckResult(ok=True, organization_name=company["name"], detail=detail)
 
     def company_currency(self) -> str:
-        currency = self.connection.settings.get("company_currency")
+        currency = MoonErpSettings.of(self.connection).company_currency
         if not currency:
             currency = self.me()["company"]["currency"]
             self.connection.settings = {**self.connection.settings, "company_currency": currency}
@@ -230,7 +231,7 @@ class MoonErpConnector(Connector):
         # Moon computes tax on the net (amount × rate), so a tax-inclusive gross is not always
         # reachable to the minor unit (about 13% of 15%-VAT SAR amounts land half a halala off).
         # Strict by default: a person may accept such differences per connection.
-        return Decimal(str(self.connection.settings.get("amount_tolerance") or "0"))
+        return MoonErpSettings.of(self.connection).amount_tolerance
 
     def _create(self, reference: str, payload: dict, key: str) -> tuple[dict, bool]:
         last: OutcomeUnknown | None = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from ..entry import ZERO, AccountingEntry, EntryKind, LineRole
+from ..errors import UnsupportedEntry
 from ..money import fits_minor_unit, round_money
 
 CATEGORY_PREFIX = "category:"
@@ -24,15 +25,6 @@ DESCRIPTION_MAX = 255
 MOON_DECIMALS = Decimal("0.001")          # decimal(12,3)
 DIMENSION_FIELDS = {"cost_center": "cost_center_id", "branch": "branch_id"}
 PAYMENT_METHODS = ("cash", "check", "bank_transfer", "card", "mixed")
-
-
-class UnsupportedEntry(ValueError):
-    """The entry cannot be expressed as a Moon expense (raised as Permanent by the connector)."""
-
-    def __init__(self, message: str, field: str | None = None, *, code: str = "unsupported_entry"):
-        super().__init__(message)
-        self.field = field
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -152,6 +144,7 @@ def expense_payload(entry: AccountingEntry, *, company_currency: str = "", card_
         # No tax rate mapped: the tax stays in the cost, as the mapping asked ("post without a rate").
         tax = ZERO
     if converting:
+        assert entry.exchange_rate is not None  # `converting` requires it
         # Gross and tax converted once each, the net derived: nothing is lost to rounding.
         gross, tax = (round_money(v * entry.exchange_rate, company_currency) for v in (gross, tax))
     net = gross - tax

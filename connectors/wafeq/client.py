@@ -4,7 +4,7 @@ import re
 from collections.abc import Iterator
 
 from ..errors import PeriodClosed, Permanent
-from ..http import CONNECT_TIMEOUT, READ_TIMEOUT, HttpStack, Response
+from ..http import HttpStack, Response
 from ..models import Connection
 from ..oauth import oauth_access_token, oauth_token_refresh
 
@@ -22,7 +22,6 @@ class WafeqClient(HttpStack):
 
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, **kw)
-        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
 
     def auth_headers(self) -> dict:
         conn = self.connection

@@ -23,6 +23,7 @@ from ..receipts import receipt_files
 from . import schema
 from .client import WafeqClient
 from .readback import WafeqReadBack
+from .settings import WafeqSettings
 
 log = logging.getLogger(__name__)
 NAMESPACE = uuid.UUID("6f1c1f0e-3b7a-4f57-9a47-7c0b8f1d2e55")
@@ -139,7 +140,7 @@ class WafeqConnector(Connector):
         """(path, body) of the request that books this entry; `attachments` yields uploaded ids."""
         try:
             if entry.kind is EntryKind.EXPENSE:
-                base = (self.connection.settings.get("base_currency")
+                base = (WafeqSettings.of(self.connection).base_currency
                         or self.connection.organization.base_currency)
                 if schema.is_single_expense(entry):
                     return "/expenses/", schema.expense_payload(entry, attachments=attachments(),
@@ -208,7 +209,7 @@ class WafeqConnector(Connector):
     # read_back ------------------------------------------------------------------------
     def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
                   references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
-        base = self.connection.settings.get("base_currency") or self.connection.organization.base_currency
+        base = WafeqSettings.of(self.connection).base_currency or self.connection.organization.base_currency
         reader = WafeqReadBack(self.client, bank_account=self.connection.funding_bank_account or None,
                                base_currency=base)
         return reader.pages(date_from=date_from, date_to=date_to, references=references)
@@ -226,7 +227,7 @@ class WafeqConnector(Connector):
             if external_id.startswith(("bt_", "bst_")):
                 raise     # a bank account is no journal account: the engine holds it for review
         if not self.client.list_all("/manual-journals/", reference=entry.reference):
-            base = self.connection.settings.get("base_currency") or self.connection.organization.base_currency
+            base = WafeqSettings.of(self.connection).base_currency or self.connection.organization.base_currency
             self.client.create("/manual-journals/", schema.manual_journal_payload(entry, base_currency=base),
                                idempotency_key)
         return PushResult(external_id=external_id, calls=self.client.calls - before,

@@ -10,17 +10,10 @@ Money stays Decimal; the client writes it as a JSON number digit for digit.
 from decimal import Decimal
 
 from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
+from ..errors import UnsupportedEntry
 
 MAX_EXTERNAL_ID = 255
 DIMENSION_FIELDS = ("cost_center", "project", "branch")
-
-
-class UnsupportedEntry(ValueError):
-    """The entry cannot be expressed in Wafeq's model (raised as Permanent by the connector)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 def _dimensions(line: EntryLine) -> dict:

@@ -34,8 +34,6 @@ from ..errors import (
     Transient,
 )
 from ..http import (
-    CONNECT_TIMEOUT,
-    READ_TIMEOUT,
     RETRY_ATTEMPTS,
     HttpStack,
     Response,
@@ -43,6 +41,7 @@ from ..http import (
     retry_hook,
 )
 from ..models import Connection
+from .settings import WorkdaySettings
 
 FIXTURES = Path(__file__).parent / "fixtures"
 WSDL_PATH = FIXTURES / "workday-financial-management-v30.wsdl"
@@ -127,13 +126,12 @@ class WorkdayClient(HttpStack):
 
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, **kw)
-        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
-        self.version = connection.settings.get("version", "v30.0")
+        self.version = WorkdaySettings.of(connection).version
 
     @property
     def username(self) -> str:
         user = self.connection.client_id
-        tenant = self.connection.settings.get("tenant") or tenant_of(self.connection.base_url)
+        tenant = WorkdaySettings.of(self.connection).tenant or tenant_of(self.connection.base_url)
         return user if "@" in user or not tenant else f"{user}@{tenant}"
 
     def call(self, operation: str, data: dict, *, idempotency_key: str = ""):

@@ -28,6 +28,7 @@ from ..errors import PeriodClosed, Permanent
 from ..periods import ending_with_month
 from . import readback, schema
 from .client import WorkdayClient
+from .settings import WorkdaySettings
 
 # The export engine names a reversal `<reference>-R`; a posted journal whose reversal journal exists
 # is no longer live. Kept here so connectors never import exports.
@@ -77,13 +78,11 @@ def _exceptions(resp) -> tuple[str, ...]:
 
 
 def _settings(connection) -> schema.JournalSettings:
-    s = connection.settings
+    s = WorkdaySettings.of(connection)
     return schema.JournalSettings(
-        company=s.get("company", ""), account_set=s.get("account_set", "Standard"),
-        ledger_type=s.get("ledger_type", "Actuals"), journal_source=s.get("journal_source", "Integration"),
-        submit=bool(s.get("submit", True)), auto_complete=bool(s.get("auto_complete", True)),
-        default_cost_center=s.get("default_cost_center", ""), version=s.get("version", "v30.0"),
-        company_currency=s.get("company_currency") or connection.organization.base_currency,
+        company=s.company, account_set=s.account_set, ledger_type=s.ledger_type, journal_source=s.journal_source,
+        submit=s.submit, auto_complete=s.auto_complete, default_cost_center=s.default_cost_center,
+        version=s.version, company_currency=s.company_currency or connection.organization.base_currency,
         base_currency=connection.organization.base_currency)
 
 

@@ -12,32 +12,12 @@ unique inside its Account Set, and the mapping screens show that form as is.
 from dataclasses import dataclass
 from decimal import Decimal
 
-from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
+from ..entry import AccountingEntry, EntryKind, LineRole
+from ..errors import UnsupportedEntry
+from ..worktags import COST_CENTER, WORKTAG_TYPES, line_worktags, worktag_type  # noqa: F401  (schema.* names)
 
 MAX_LINES = 1000             # Workday refuses more in one Submit_Accounting_Journal (XSD message)
 MAX_MEMO = 255
-# Dimension kinds from the mappings (plain or `worktag:<ID type>`) → Workday worktag ID types.
-WORKTAG_TYPES = {
-    "cost_center": "Cost_Center_Reference_ID",
-    "spend_category": "Spend_Category_ID",
-    "category": "Spend_Category_ID",        # the expense category mapped as a dimension
-    "project": "Project_ID",
-    "region": "Region_Reference_ID",
-    "fund": "Fund_ID",
-    "employee": "Employee_ID",
-    "supplier": "Supplier_ID",
-}
-COST_CENTER = "Cost_Center_Reference_ID"
-
-
-class UnsupportedEntry(ValueError):
-    """The entry cannot be expressed as a Workday journal (raised as Permanent by the connector,
-    with `code`)."""
-
-    def __init__(self, message: str, field: str | None = None, code: str = "unsupported_entry"):
-        super().__init__(message)
-        self.field = field
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -69,30 +49,6 @@ def account_id(account_set: str, identifier: str) -> str:
 
 def _ref(value: str, id_type: str) -> dict:
     return {"ID": [{"_value_1": value, "type": id_type}]}
-
-
-def worktag_type(kind: str) -> str | None:
-    if kind.startswith("worktag:"):
-        return kind.split(":", 1)[1]
-    return WORKTAG_TYPES.get(kind)
-
-
-def line_worktags(line: EntryLine) -> dict[str, str]:
-    """One value per worktag type (Workday: "Only one worktag for each type is allowed")."""
-    out: dict[str, str] = {}
-    for dim in line.dimensions:
-        if not dim.remote_id:
-            continue
-        id_type = worktag_type(dim.kind)
-        if not id_type:
-            # Dropping it would book the line without a dimension someone mapped on purpose.
-            raise UnsupportedEntry(f"dimension kind {dim.kind!r} has no Workday worktag type; map it to a "
-                                   f"worktag (worktag:<ID type>) or stop sending it",
-                                   f"dimensions.{dim.kind}", code="unsupported_dimension")
-        if out.get(id_type, dim.remote_id) != dim.remote_id:
-            raise UnsupportedEntry(f"two {id_type} worktags on one line", f"dimensions.{id_type}")
-        out[id_type] = dim.remote_id
-    return out
 
 
 def _memo(entry: AccountingEntry) -> str:

@@ -30,8 +30,6 @@ from ..errors import (
     Transient,
 )
 from ..http import (
-    CONNECT_TIMEOUT,
-    READ_TIMEOUT,
     RETRY_ATTEMPTS,
     HttpStack,
     mark_expired,
@@ -39,6 +37,7 @@ from ..http import (
 )
 from ..limits import window_slot_acquire
 from ..models import Connection
+from .settings import XledgerSettings
 
 BURST_REQUESTS = 20
 BURST_SECONDS = 5.0
@@ -59,7 +58,6 @@ class XledgerClient(HttpStack):
 
     def __init__(self, connection: Connection, **kw):
         super().__init__(connection, **kw)
-        self.timeout = (CONNECT_TIMEOUT, float(connection.settings.get("read_timeout") or READ_TIMEOUT))
         self.writing = False     # a mutation is on the wire: its failures may have been applied
 
     def auth_headers(self) -> dict:
@@ -89,7 +87,7 @@ class XledgerClient(HttpStack):
     def before_send(self) -> None:
         """Xledger's burst limit, shared by every worker: a slot is taken just before the request
         leaves (requests in flight count), with a small margin for the vendor counting arrivals."""
-        limit = int(self.connection.settings.get("burst_limit") or BURST_REQUESTS)
+        limit = XledgerSettings.of(self.connection).burst_limit or BURST_REQUESTS
         window_slot_acquire(self.connection, limit=limit, seconds=BURST_SECONDS + BURST_MARGIN, wait_max=BURST_WAIT)
 
     def graphql(self, query: str, variables: dict | None = None, *, mutation: bool = False,

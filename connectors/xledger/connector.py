@@ -46,6 +46,7 @@ from . import (
 from .client import XledgerClient
 from .readback import XledgerReadBack
 from .selectors import INCLUDED_REQUESTS, PRICE_PER_REQUEST, requests_this_month
+from .settings import XledgerSettings
 
 ACCOUNT_CODES = {AccountPurpose.EMPLOYEE_CLAIMS: range(2940, 2990), AccountPurpose.EMPLOYEES_BALANCE: range(1580, 1600)}
 LEDGER_TYPES = {AccountPurpose.EMPLOYEE_CLAIMS: "LIABILITY", AccountPurpose.EMPLOYEES_BALANCE: "ASSET"}
@@ -101,7 +102,7 @@ class XledgerConnector(Connector):
         entity = edges[0]["node"]
         base = (entity.get("currency") or {}).get("code") or ""
         learned = {"base_currency": base, "entity_db_id": entity["dbId"]}
-        if self.connection.settings.get("lookup_by") not in ("filter", "window"):
+        if not XledgerSettings.of(self.connection).lookup_by:
             learned["lookup_filters_detected"] = self._detect_lookup_filters()
         with transaction.atomic():
             row = Connection.objects.select_for_update().get(pk=self.connection.pk)
@@ -111,7 +112,7 @@ class XledgerConnector(Connector):
         used = requests_this_month(self.connection)
         return CheckResult(ok=True, organization_name=entity["description"],
                            detail=f"entity {entity['code']} ({entity['dbId']}), base currency {base}, "
-                                  f"references looked up by {lookup.mode(row.settings)}, {used} requests this month")
+                                  f"references looked up by {lookup.mode(XledgerSettings.of(row))}, {used} requests this month")
 
     def _detect_lookup_filters(self) -> bool:
         try:
@@ -121,7 +122,7 @@ class XledgerConnector(Connector):
 
     @property
     def lookup_mode(self) -> str:
-        return lookup.mode(self.connection.settings)
+        return lookup.mode(XledgerSettings.of(self.connection))
 
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         kind, c = CatalogKind(kind), self.client
@@ -222,13 +223,12 @@ class XledgerConnector(Connector):
         return {"query": schema.ADD_VOUCHER, "variables": {"inputs": self._inputs(entry)}}
 
     def _inputs(self, entry: AccountingEntry, your_reference: str = "") -> list[dict]:
-        settings = self.connection.settings
+        settings = XledgerSettings.of(self.connection)
         # Entries name the claimant, not an Xledger employee: a per-connection map (or one
         # pooled employee subledger) says whose subledger the paid-through line counter-posts to.
-        subledger = (settings.get("employee_subledgers") or {}).get(entry.employee) or \
-            settings.get("employee_subledger") or ""
+        subledger = settings.employee_subledgers.get(entry.employee) or settings.employee_subledger
         try:
-            return schema.voucher_inputs(entry, base_currency=settings.get("base_currency", ""),
+            return schema.voucher_inputs(entry, base_currency=settings.base_currency,
                                          your_reference=your_reference, subledger=subledger,
                                          bank_ledger=self._bank_ledger(entry),
                                          rate_currency=self.connection.organization.base_currency)
@@ -239,7 +239,7 @@ class XledgerConnector(Connector):
         """Bank account dbId → its GL account dbId, asked for (one billed request) only when a
         bank line needs it and the connection does not know it yet, then kept in its settings."""
         banks = {line.account for line in entry.lines if line.role is LineRole.BANK}
-        known = self.connection.settings.get("bank_ledger_accounts") or {}
+        known = XledgerSettings.of(self.connection).bank_ledger_accounts
         if banks - set(known):
             known = {item.remote_id: item.extra["account"] for item in self.catalog(CatalogKind.BANK_ACCOUNTS)
                      if item.extra.get("account")}
@@ -262,7 +262,7 @@ class XledgerConnector(Connector):
 
     # find_by_reference ----------------------------------------------------------------------
     def _answer(self, references: list[str], since=None) -> dict:
-        since = since or lookup.window_start(self.connection.settings, timezone.now())
+        since = since or lookup.window_start(XledgerSettings.of(self.connection), timezone.now())
         return lookup.fetch(self.client, references, how=self.lookup_mode, since=since)
 
     def _lookup(self, references: list[str], since=None) -> dict[str, RemoteDocument]:

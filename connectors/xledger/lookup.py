@@ -21,6 +21,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..errors import Permanent
 from . import schema
+from .settings import XledgerSettings
 
 CET = timezone(timedelta(hours=1), "CET")
 SKEW = timedelta(minutes=15)
@@ -29,11 +30,10 @@ MAX_PAGES = 100
 FILTERS = {"glImportItems": {"extIdentifier_in", "yourReference_in"}, "glImportItemErrors": {"objectValue_in"}}
 
 
-def mode(settings: dict) -> str:
-    pinned = settings.get("lookup_by")
-    if pinned in ("filter", "window"):
-        return pinned
-    return "filter" if settings.get("lookup_filters_detected") else "window"
+def mode(settings: XledgerSettings) -> str:
+    if settings.lookup_by:
+        return settings.lookup_by
+    return "filter" if settings.lookup_filters_detected else "window"
 
 
 def filters_present(data: dict) -> bool:
@@ -48,8 +48,8 @@ def filters_present(data: dict) -> bool:
     return True
 
 
-def window_start(settings: dict, now: datetime) -> datetime:
-    return now - timedelta(days=int(settings.get("lookup_window_days") or WINDOW_DAYS))
+def window_start(settings: XledgerSettings, now: datetime) -> datetime:
+    return now - timedelta(days=settings.lookup_window_days or WINDOW_DAYS)
 
 
 def cet(moment: datetime) -> str:

@@ -23,6 +23,7 @@ from ..base import ReadBackPage, VendorDocument, VendorLine
 from ..errors import Permanent
 from . import lookup, schema
 from .imports import moment
+from .settings import XledgerSettings
 
 LOOKBACK_DAYS = 31
 MAX_PAGES = 100
@@ -98,13 +99,13 @@ def documents(rows: list[dict], errors: list[dict], currency: str) -> list[Vendo
 class XledgerReadBack:
     def __init__(self, connector):
         self.client = connector.client
-        self.settings = connector.connection.settings
-        self.currency = self.settings.get("base_currency") or connector.connection.organization.base_currency
+        self.settings = XledgerSettings.of(connector.connection)
+        self.currency = self.settings.base_currency or connector.connection.organization.base_currency
 
     def pages(self, *, date_from, date_to, references: Sequence[str]) -> Iterator[ReadBackPage]:
         references = set(references)
         if date_from:
-            days = int(self.settings.get("read_back_lookback_days") or LOOKBACK_DAYS)
+            days = self.settings.read_back_lookback_days or LOOKBACK_DAYS
             since = timezone.make_aware(datetime.combine(date_from - timedelta(days=days), time.min))
         else:
             since = lookup.window_start(self.settings, timezone.now())

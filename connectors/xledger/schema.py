@@ -19,6 +19,7 @@ schema was seen to have its reference filters (lookup.py).
 from decimal import Decimal
 
 from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
+from ..errors import UnsupportedEntry
 from ..money import minor_exponent, round_money
 
 TEXT_LENGTH = 250
@@ -76,14 +77,6 @@ def list_query(root: str, fields: str, args: str = "") -> str:
     extra = f", {args}" if args else ""
     return (f"query List($after: String) {{ {root}(first: {PAGE}, after: $after{extra}) "
             f"{{ edges {{ cursor node {{ {fields} }} }} pageInfo {{ hasNextPage }} }} }}")
-
-
-class UnsupportedEntry(ValueError):
-    code = "unsupported_entry"
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.field = field
 
 
 class UnsupportedDimension(UnsupportedEntry):

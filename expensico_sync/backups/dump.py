@@ -8,6 +8,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from .crypto import CHUNK
 
@@ -32,7 +33,7 @@ def snapshot(db: dict) -> Iterator[tuple[dict[str, int], Iterator[bytes]]]:
 
         with psycopg.connect(_conninfo(db)) as conn:
             conn.isolation_level, conn.read_only = psycopg.IsolationLevel.REPEATABLE_READ, True
-            exported = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            exported = _one(conn, "SELECT pg_export_snapshot()")
             yield _pg_counts(conn), _pg_dump(db, exported)
     else:
         with tempfile.TemporaryDirectory() as scratch:
@@ -54,11 +55,11 @@ def table_counts(db: dict) -> dict[str, int]:
 
         with psycopg.connect(_conninfo(db), autocommit=True) as conn:
             return _pg_counts(conn)
-    conn = _sqlite_connect(db["NAME"])
+    lite = _sqlite_connect(db["NAME"])
     try:
-        return _sqlite_counts(conn)
+        return _sqlite_counts(lite)
     finally:
-        conn.close()
+        lite.close()
 
 
 def restore(chunks: Iterable[bytes], db: dict) -> None:
@@ -87,8 +88,13 @@ def _pg_counts(conn) -> dict[str, int]:
 
     tables = [row[0] for row in conn.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename")]
-    return {t: conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t))).fetchone()[0]
-            for t in tables}
+    return {t: int(_one(conn, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(t)))) for t in tables}
+
+
+def _one(conn: Any, query: Any) -> Any:
+    row = conn.execute(query).fetchone()
+    assert row is not None  # an aggregate or a function call always answers one row
+    return row[0]
 
 
 def _pg_dump(db: dict, exported_snapshot: str) -> Iterator[bytes]:
@@ -97,6 +103,7 @@ def _pg_dump(db: dict, exported_snapshot: str) -> Iterator[bytes]:
         proc = subprocess.Popen(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
                                  f"--snapshot={exported_snapshot}", *args],
                                 stdout=subprocess.PIPE, stderr=errors, env=env)
+        assert proc.stdout is not None  # stdout=PIPE
         try:
             while chunk := proc.stdout.read(CHUNK):
                 yield chunk
@@ -112,7 +119,7 @@ def pg_table_count(db: dict) -> int:
     import psycopg
 
     with psycopg.connect(_conninfo(db), autocommit=True) as conn:
-        return conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").fetchone()[0]
+        return int(_one(conn, "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'"))
 
 
 def _conninfo(db: dict) -> str:
@@ -129,6 +136,7 @@ def _pg_restore(chunks: Iterable[bytes], db: dict) -> None:
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen(["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error", *args],
                                 stdin=subprocess.PIPE, stderr=errors, env=env)
+        assert proc.stdin is not None  # stdin=PIPE
         try:
             for chunk in chunks:
                 proc.stdin.write(chunk)

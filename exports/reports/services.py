@@ -42,8 +42,8 @@ def build(schedule: ReportSchedule, today: date) -> tuple[str, bytes]:
         dataset = ExportRecordResource().export(rows.select_related("connection").order_by("id"))
         name = f"export-records-{org.slug}-{start:%Y%m%d}-{end:%Y%m%d}"
     else:
-        rows = ReviewItem.objects.filter(organization=org, resolved_at__isnull=True)
-        dataset = ReviewItemResource().export(rows.select_related("record").order_by("sla_due_at"))
+        items = ReviewItem.objects.filter(organization=org, resolved_at__isnull=True)
+        dataset = ReviewItemResource().export(items.select_related("record").order_by("sla_due_at"))
         name = f"review-items-{org.slug}-{today:%Y%m%d}"
     data = dataset.export(schedule.format)
     return f"{name}.{schedule.format}", data.encode() if isinstance(data, str) else data

@@ -9,21 +9,14 @@ from connectors.models import Connection
 from expensico_sync.source.models import Expense
 
 from ..entries import entry_to_json
+from ..errors import ExportError, IllegalTransition
 from ..models import ExportRecord, Kind, ReviewItem
-from ..transitions import IllegalTransition, Status
+from ..transitions import Status
 from .preview import payload_preview
 from .records import enqueue_on_commit, expense_records_create
 from .resolution import record_resolve
 from .review import review_item_open, review_item_resolve, review_items_retry
-from .transition import record_transition
-
-
-class ExportError(Exception):
-    """A request the engine refuses; `code` is stable for API clients."""
-
-    def __init__(self, detail: str, *, code: str = "invalid"):
-        super().__init__(detail)
-        self.code = code
+from .status_update import record_transition
 
 
 def _connection(target) -> Connection:

@@ -35,10 +35,11 @@ from connectors.errors import ConnectorError
 from connectors.models import Connection
 from expensico_sync.core.models import Organization
 
+from ..errors import StaleRecord
 from ..models import ExportAttempt, ExportRecord, ImportFailureCursor, ReviewItem
 from ..transitions import Status
 from .review import review_item_open
-from .transition import StaleRecord, record_transition
+from .status_update import record_transition
 
 log = logging.getLogger(__name__)
 

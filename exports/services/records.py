@@ -15,10 +15,11 @@ from connectors.entry import reference_for
 from connectors.models import Connection
 
 from ..entries import reversal_reference
+from ..errors import StaleRecord
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import UNSENT, Status
 from . import doorbell
-from .transition import StaleRecord, record_transition
+from .status_update import record_transition
 
 _reconcile_first: ContextVar[bool] = ContextVar("exports_reconcile_first", default=False)
 

@@ -7,18 +7,11 @@ person only acknowledges."""
 from django.db import transaction
 from django.utils import timezone
 
+from ..errors import IllegalTransition, ReviewError, StaleRecord
 from ..models import ExportRecord, ReviewItem
-from ..transitions import IllegalTransition, Status
+from ..transitions import Status
 from .records import enqueue_on_commit
-from .transition import StaleRecord, record_transition
-
-
-class ReviewError(Exception):
-    """A resolution the queue refuses; `code` is stable for API clients (not_* → 409)."""
-
-    def __init__(self, detail: str, *, code: str = "invalid"):
-        super().__init__(detail)
-        self.code = code
+from .status_update import record_transition
 
 
 def review_item_open(*, record: ExportRecord, reason: str, detail: str = "", severity: str = ReviewItem.Severity.MEDIUM,

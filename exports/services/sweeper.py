@@ -5,11 +5,12 @@ Safe to run any number of times."""
 from django.db import transaction
 from django.utils import timezone
 
+from ..errors import StaleRecord
 from ..models import ExportAttempt, ExportRecord, SyncRun
 from ..transitions import CLAIMABLE, Status
 from . import doorbell
+from .status_update import record_transition
 from .sync import sync_run_refresh, sync_runs_stalled
-from .transition import StaleRecord, record_transition
 
 SWEEP_LIMIT = 1000
 

@@ -16,11 +16,12 @@ from expensico_sync.core.models import Organization
 from expensico_sync.source.models import BankStatementLine, CardFunding, Expense, Reimbursement
 from expensico_sync.source.pull import pull_sync_create, pull_sync_run
 
+from ..errors import StaleRecord
 from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem, SyncRun
 from ..transitions import Status
 from . import doorbell
 from . import records as record_services
-from .transition import StaleRecord, record_transition
+from .status_update import record_transition
 
 LOOKUP_BATCH = 50
 LOOKUP_SECONDS = 60  # well inside Q_CLUSTER["timeout"]

@@ -22,6 +22,7 @@ from connectors.base import connector_for
 
 from ..close.periods import locks_shared
 from ..entries import entry_to_json
+from ..errors import StaleRecord
 from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem
 from ..transitions import CLAIMABLE, Status
 from . import closing, duplicates, gates
@@ -31,7 +32,7 @@ from .receipts import receipts_complete
 from .records import close_open_reviews, enqueue_on_commit
 from .resolution import record_resolve, snapshots_shared
 from .review import review_item_flag, review_item_open, review_item_warn
-from .transition import StaleRecord, record_transition
+from .status_update import record_transition
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 Outcome = ExportAttempt.Outcome

@@ -63,6 +63,8 @@ BAD = [
     (replace(WAFEQ, devstack="connectors.wafeq.no_devstack"), "connectors.E007"),
     (replace(WAFEQ, sandbox="connectors.wafeq.schema"), "connectors.E008"),
     (replace(WAFEQ, bench="connectors.wafeq.schema"), "connectors.E008"),
+    (replace(WAFEQ, settings_class="NoSuchSettings"), "connectors.E009"),
+    (replace(WAFEQ, settings_class="connectors.base.CatalogItem"), "connectors.E009"),
 ]
 
 

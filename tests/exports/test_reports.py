@@ -11,10 +11,10 @@ from django.core import mail
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from exports.models import GeneratedReport, ReportSchedule
-from exports.reports.services import run_due
 from expensico_sync.core.roles import Role
 from expensico_sync.notify import sender
+from exports.models import GeneratedReport, ReportSchedule
+from exports.reports.services import run_due
 from tests.core.factories import make_member, make_org
 from tests.exports.factories import connection_for, make_record
 

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from exports.models import ExportRecord
 from exports.services import actions
-from exports.services.transition import StaleRecord, record_transition
+from exports.services.status_update import StaleRecord, record_transition
 from exports.transitions import TRANSITIONS, IllegalTransition, Status, is_legal
 from tests.conftest import admin_confirm
 

@@ -6,6 +6,7 @@ action is declared with `confirmed_action`: the button opens Unfold's own dialog
 and a plain GET of the action's URL renders the same question as a full admin page.
 """
 
+from collections.abc import Callable
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
@@ -34,7 +35,7 @@ def _confirmation_page(model_admin, request, *, title: str, what: str, submit: s
     return TemplateResponse(request, "admin/confirm_action.html", context)
 
 
-def confirmed_action(*, description: str, icon: str, what: str, permissions: tuple[str, ...] = ("change",),
+def confirmed_action(*, description: str, icon: str, what: "str | Callable[..., str]", permissions: tuple[str, ...] = ("change",),
                      submit: str | None = None, url_path: str | None = None):
     """An Unfold action (detail or list) whose function runs only on a confirmed POST.
 

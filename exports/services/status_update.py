@@ -6,12 +6,9 @@ admin, or a worker and a vendor callback can never both move the same record."""
 from django.db import transaction
 from django.utils import timezone
 
+from ..errors import StaleRecord
 from ..models import ExportRecord
 from ..transitions import IllegalTransition, check
-
-
-class StaleRecord(Exception):
-    """Someone else moved the record first; re-read and decide again."""
 
 
 def record_transition(*, record: ExportRecord, to: str, expected: str | None = None, **fields) -> ExportRecord:

@@ -1,0 +1,38 @@
+"""What the export engine raises to refuse work, as one hierarchy: the API and the admin catch
+`Refused` and show its `code` (stable for API clients) and message. Vendor answers are not here:
+they are the connectors' taxonomy (connectors/errors.py)."""
+
+
+class Refused(Exception):
+    """The engine will not do what was asked; nothing changed."""
+
+    code = "invalid"
+
+    def __init__(self, detail: str = "", *, code: str | None = None):
+        super().__init__(detail)
+        self.code = code or type(self).code
+
+
+class ExportError(Refused):
+    """An export action (export now, cancel, retry, re-export, a vendor callback) refused."""
+
+
+class ReviewError(Refused):
+    """A review decision that cannot be taken on this item."""
+
+
+class StaleRecord(Refused):
+    """Someone else moved the record first; re-read and decide again."""
+
+    code = "stale"
+
+
+class IllegalTransition(Refused):
+    """A status change the record's status machine (transitions.py) does not allow."""
+
+    code = "illegal_transition"
+
+    def __init__(self, current: str, target: str):
+        super().__init__(f"an export record cannot go from {current} to {target}")
+        self.current = current
+        self.target = target
