@@ -263,6 +263,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--reuse", action="store_true", help="measure an existing data set (built with --keep)")
+    parser.add_argument("--lean", action="store_true",
+                        help="receipts, call log and webhook deliveries capped at the 1M set's (for 10M)")
     parser.add_argument("--keep", action="store_true", help="do not drop the database at the end")
     parser.add_argument("--only", nargs="*", help="measure only pages whose label contains one of these")
     parser.add_argument("--no-explain", dest="explain", action="store_false")
@@ -282,7 +284,7 @@ def main() -> int:
         from bench.scale_data import build
 
         started = time.monotonic()
-        build(args.rows)
+        build(args.rows, lean=args.lean)
         print(f"built in {time.monotonic() - started:.0f} s", flush=True)
     info = {"superuser": "bench-super", "finance": "bench-finance",
             "connections": list(Connection.objects.order_by("pk").values_list("pk", flat=True))}
