@@ -9,9 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from exports.admin import ExportRecordAdmin as ExportRecordColumns
 from expensico_sync.core.roles import Role
 from expensico_sync.core.services import api_key_create
+from exports.admin import ExportRecordAdmin as ExportRecordColumns
 from tests.core.factories import make_member, make_org
 
 from .factories import make_record, make_review_item

@@ -11,7 +11,6 @@ from functools import cache, wraps
 from django.contrib.admin import helpers
 from django.utils import translation
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 from unfold import admin as unfold_admin
 from unfold.templatetags import unfold_list
 
