@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 
 from .models import MAPPING_MODELS, MODEL_BY_KIND
 
@@ -39,9 +40,19 @@ def _fields(model) -> list[str]:
     return [f.name for f in model._meta.concrete_fields if f.name not in _SKIP]
 
 
+def _label(model, record, connection) -> str:
+    """str() of the mapping as it was. `record.instance` would read the live row once per record
+    for the fields history does not keep, and a label naming its connection would read that too."""
+    instance = model(**{f.attname: getattr(record, f.attname) for f in model._meta.concrete_fields
+                        if hasattr(record, f.attname)})
+    instance.connection = connection
+    return str(instance)
+
+
 def mapping_set_history(connection, *, kinds=None, limit: int = 200, object_id: int | None = None) -> list[HistoryRow]:
     """Newest first, each with its field-level diff against the previous version of that mapping
-    (of one mapping only, given `object_id` and its kind)."""
+    (of one mapping only, given `object_id` and its kind). Two queries per kind, whatever the
+    number of rows: `record.prev_record` asked once per row."""
     rows: list[HistoryRow] = []
     for model in MAPPING_MODELS:
         if kinds and model.KIND not in kinds:
@@ -50,20 +61,25 @@ def mapping_set_history(connection, *, kinds=None, limit: int = 200, object_id: 
         history = model.history.filter(connection_id=connection.pk)
         if object_id is not None:
             history = history.filter(id=object_id)
-        records = list(history.select_related("history_user").order_by("-history_date", "-history_id")[:limit])
+        before = (model.history.filter(id=OuterRef("id"), history_date__lt=OuterRef("history_date"))
+                  .order_by("-history_date", "-history_id").values("history_id")[:1])
+        records = list(history.select_related("history_user").annotate(_previous=Subquery(before))
+                       .order_by("-history_date", "-history_id")[:limit])
+        previous = model.history.in_bulk([r._previous for r in records if r._previous and r.history_type == "~"])
         for record in records:
-            previous = record.prev_record
-            if record.history_type == "+" or previous is None:
+            prior = previous.get(record._previous)
+            if record.history_type == "+" or (record.history_type == "~" and prior is None):
                 changes = tuple(FieldChange(f, None, getattr(record, f)) for f in fields if getattr(record, f) not in ("", None, [], False))
             elif record.history_type == "-":
                 changes = ()
             else:
-                delta = record.diff_against(previous, included_fields=fields)
+                delta = record.diff_against(prior, included_fields=fields)
                 changes = tuple(FieldChange(c.field, c.old, c.new) for c in delta.changes)
             rows.append(HistoryRow(
-                kind=model.KIND, object_id=record.id, label=str(record.instance), action=_ACTIONS[record.history_type],
-                at=record.history_date, user=str(record.history_user or "system"),
-                reason=record.history_change_reason or "", history_id=record.history_id, changes=changes))
+                kind=model.KIND, object_id=record.id, label=_label(model, record, connection),
+                action=_ACTIONS[record.history_type], at=record.history_date,
+                user=str(record.history_user or "system"), reason=record.history_change_reason or "",
+                history_id=record.history_id, changes=changes))
     rows.sort(key=lambda r: r.at, reverse=True)
     return rows[:limit]
 

@@ -43,8 +43,9 @@ def mapping_version(connection) -> str:
     return latest.isoformat() if latest else "empty"
 
 
-def mapping_snapshot(connection) -> MappingSnapshot:
-    """Everything `resolve` needs of one connection's mappings, in a handful of queries."""
+def mapping_snapshot(connection, *, changed_at: str | None = None) -> MappingSnapshot:
+    """Everything `resolve` needs of one connection's mappings, in a handful of queries.
+    `changed_at`: the set's mapping_version when the caller has it already."""
     cid = connection.pk
     categories = {(m.category_code, m.funding_source, m.expense_type): CategoryRule(m.account, m.account_name)
                   for m in CategoryMapping.objects.filter(connection_id=cid)}
@@ -66,7 +67,7 @@ def mapping_snapshot(connection) -> MappingSnapshot:
         currency=CurrencyRule(policy.rate_source, policy.fx_account) if policy else CurrencyRule(),
         rates={k: tuple(v) for k, v in rates.items()}, dimensions=dimensions, merchants=merchants, holds=holds)
     digest = hashlib.sha256(json.dumps(repr(content), default=str).encode()).hexdigest()[:10]
-    return MappingSnapshot(**{**content.__dict__, "version": f"{mapping_version(connection)}~{digest}"})
+    return MappingSnapshot(**{**content.__dict__, "version": f"{changed_at or mapping_version(connection)}~{digest}"})
 
 
 # --- gaps -----------------------------------------------------------------------------------------

@@ -8,3 +8,6 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         from . import checks, signals  # noqa: F401
+        from .admin import rows
+
+        rows.install()  # Unfold's changelist rows without their per-row recomputation

@@ -24,7 +24,7 @@ from ..models import MAPPING_MODELS, MappingSet
 from ..selectors import mapping_snapshot, mapping_version
 from ..services import category_mapping_apply_suggestion, mapping_set_clone
 from ..set_templates import CONTENT_TYPES, FORMATS, mapping_set_export, mapping_set_import
-from ..suggest import suggest_accounts
+from ..suggest import AccountSuggester
 from .forms import CloneForm, SetImportForm
 
 KIND_ADMIN = {m.KIND: f"admin:mappings_{m._meta.model_name}_changelist" for m in MAPPING_MODELS}
@@ -109,14 +109,16 @@ class MappingSetAdmin(OrgScopedAdmin):
         return self._render(request, self._set(request, object_id))
 
     def _render(self, request, obj, *, import_report=None, import_payload="", import_format="", status=200):
-        gaps = cached_gaps(obj)
+        changed_at = self._version(obj)  # from the annotations of `_set`'s query: no query per kind
+        gaps = cached_gaps(obj, version=changed_at)
+        suggester = AccountSuggester(connection=obj)
         for gap in gaps:
             target = GAP_TARGET.get(gap["kind"])
             gap["fix_url"] = (reverse(f"admin:mappings_{target}_add") + f"?connection={obj.pk}") if target else \
                 reverse("admin:connectors_connection_change", args=[obj.pk])
             gap["amounts_text"] = " · ".join(f"{cur} {amount:,}" for cur, amount in gap["amounts"].items())
-            gap["suggestions"] = suggest_accounts(connection=obj, text=gap["detail"] or gap["key"],
-                                                  category_code=gap["key"], limit=3) if gap["kind"] == "category" else []
+            gap["suggestions"] = suggester.suggest(text=gap["detail"] or gap["key"], category_code=gap["key"],
+                                                   limit=3) if gap["kind"] == "category" else []
         context = {
             **self.admin_site.each_context(request),
             "title": f"Mapping set: {obj.name}",
@@ -127,10 +129,10 @@ class MappingSetAdmin(OrgScopedAdmin):
             "gaps": gaps,
             "blocked_total": sum(g["expenses"] for g in gaps),
             "history": mapping_set_history(obj, limit=100),
-            "version": mapping_snapshot(obj).version,
+            "version": mapping_snapshot(obj, changed_at=changed_at).version,
             "formats": FORMATS,
             "kind_links": [(m._meta.verbose_name_plural.capitalize(), reverse(KIND_ADMIN[m.KIND]) +
-                            f"?connection__id__exact={obj.pk}", m.objects.filter(connection_id=obj.pk).count())
+                            f"?connection__id__exact={obj.pk}", getattr(obj, f"_n_{m.KIND}"))
                            for m in MAPPING_MODELS],
             "import_form": SetImportForm(),
             "clone_form": CloneForm(user=request.user, exclude_pk=obj.pk),

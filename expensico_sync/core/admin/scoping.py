@@ -15,6 +15,7 @@ from unfold.widgets import UnfoldAdminPasswordWidget
 from ..fields import EncryptedTextField
 from ..models import Organization
 from ..selectors import Access, organization_ids_for, organizations_for, organizations_with_capability
+from . import rows
 from .paging import EstimatedCountPaginator
 
 
@@ -177,4 +178,5 @@ class OrgScopedAdmin(OrgScopedAdminMixin, ModelAdmin):
     list_per_page = 50
     paginator = EstimatedCountPaginator
     show_full_result_count = False  # a second COUNT(*) over the whole table on every filtered page
+    action_checkbox = rows.action_checkbox
     warn_unsaved_form = True
