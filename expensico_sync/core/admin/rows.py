@@ -62,7 +62,7 @@ def action_checkbox(self, obj):
     return format_html(_checkbox_html(translation.get_language()), obj.pk)
 
 
-action_checkbox.short_description = unfold_admin.ModelAdmin.action_checkbox.short_description
+action_checkbox.short_description = unfold_admin.ModelAdmin.action_checkbox.short_description  # type: ignore[attr-defined]
 
 
 def install() -> None:
