@@ -71,10 +71,10 @@ def _serializer(model):
 SERIALIZERS = {m.KIND: _serializer(m) for m in MAPPING_MODELS}
 ROUTES = {"category": "category-mappings", "tax": "tax-mappings", "currency": "currency-policies",
           "rate": "exchange-rates", "dimension": "dimension-mappings", "merchant": "merchant-rules",
-          "hold": "hold-rules"}
+          "hold": "hold-rules", "rule": "coding-rules"}
 FILTERS = {"category": ["category_code", "funding_source", "expense_type"], "tax": ["tax_code"], "currency": [],
            "rate": ["currency"], "dimension": ["dimension_key", "value"], "merchant": ["merchant"],
-           "hold": ["active"]}
+           "hold": ["active"], "rule": ["active"]}
 
 
 def _viewset(model):

@@ -102,7 +102,8 @@ def map_to_accounting_schema(*, expense, target) -> dict:
                          source_id=expense.expensico_id, source_version=expense.version, expense=expense)
     resolution = record_resolve(record=probe)
     if resolution.entry is None:
-        return {"ok": False, "mapping_version": resolution.mapping_version, "reason": resolution.review_reason,
+        return {"ok": False, "mapping_version": resolution.mapping_version,
+                "reason": resolution.review_reason or ("skipped" if resolution.skipped else ""),
                 "detail": resolution.detail, "context": resolution.context, "entry": None, "payload": None}
     return {"ok": True, "mapping_version": resolution.mapping_version, "reason": "", "detail": "",
             "context": {}, "entry": entry_to_json(resolution.entry),

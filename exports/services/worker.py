@@ -229,6 +229,8 @@ def _work(record, started):
     ExportRecord.objects.filter(pk=record.pk).update(**fields)
     for name, value in fields.items():
         setattr(record, name, value)
+    if resolution.skipped:
+        return _wait_free_transition(record, (Status.CANCELLED, resolution.skipped))
     if resolution.entry is None:
         return _to_review(record, resolution.review_reason, resolution.detail, started, context=resolution.context)
 
