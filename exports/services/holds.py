@@ -53,8 +53,8 @@ def approvals_needed(record: ExportRecord) -> int:
 @transaction.atomic
 def hold_release(*, item: ReviewItem, by, note: str = "") -> HoldRelease:
     """Approves a held record; the last approval needed puts it back in the queue, released."""
-    item = ReviewItem.objects.select_for_update().select_related("record__expense__report",
-                                                                 "record__organization").get(pk=item.pk)
+    item = ReviewItem.objects.select_for_update(of=("self",)).select_related(
+        "record__expense__report", "record__organization").get(pk=item.pk)
     record = item.record
     if not item.is_open or item.reason not in HOLD_REASONS or record.status != Status.NEEDS_REVIEW:
         raise ReviewError("only an open hold on a parked record can be approved", code="not_a_hold")
