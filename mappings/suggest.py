@@ -25,6 +25,12 @@ class Suggestion:
     why: str
 
 
+def name_scores(text: str, labels: list[str]) -> dict[int, float]:
+    """Index of each label -> its name similarity (0–100) to `text`."""
+    return {idx: score for _, score, idx in process.extract(
+        text, labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=None)}
+
+
 def suggest_accounts(*, connection, text: str, category_code: str = "", limit: int = 5,
                      kind: str = "accounts") -> list[Suggestion]:
     items = list(RemoteCatalogItem.objects.filter(connection=connection, kind=kind, active=True))
@@ -35,8 +41,7 @@ def suggest_accounts(*, connection, text: str, category_code: str = "", limit: i
     if not items or not text:
         return []
     labels = [f"{i.code} {i.name}".strip() for i in items]
-    scores = {idx: score for _, score, idx in process.extract(
-        text, labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=None)}
+    scores = name_scores(text, labels)
     why = {idx: "name similarity" for idx in scores}
 
     own = set(CategoryMapping.objects.filter(organization_id=connection.organization_id, category_code=category_code)
