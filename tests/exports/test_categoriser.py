@@ -98,3 +98,16 @@ def test_fast_probabilities_equal_predict_proba(org, conn, vendor):
     rows = [features(doc) for doc, _ in training_examples(conn)]
     assert model._linear is not None  # three accounts: the fast path is the one compared
     assert model.probabilities(rows).round(9).tolist() == model.pipeline.predict_proba(rows).round(9).tolist()
+
+
+def test_training_runs_as_a_task_on_demand_and_on_schedule(org, conn, vendor, settings):
+    from django_q.models import Schedule
+
+    from mappings.tasks import categoriser_train_task, categorisers_train_task
+
+    assert Schedule.objects.filter(func="mappings.tasks.categorisers_train_task").exists()
+    assert categoriser_train_task(conn.pk).startswith("not trained")
+    booked(org)
+    MappingPreference.objects.create(organization=org, model_auto_apply=0.9)
+    assert categorisers_train_task() == 1                 # Q_CLUSTER sync: runs inline
+    assert CategoriserModel.objects.get().status == S.PROMOTED
