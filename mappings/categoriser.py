@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import joblib
 import numpy as np
+import sklearn
 from scipy import sparse
 from scipy.special import expit
-import sklearn
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import FeatureUnion, Pipeline

@@ -26,7 +26,6 @@ from .models import (
 from .resolve import MappingGap, resolve
 from .rules import CodingRuleData
 from .settings import ConnectionSettings
-from .training import promoted_categoriser
 from .snapshot import (
     CategoryRule,
     CurrencyRule,
@@ -36,6 +35,7 @@ from .snapshot import (
     MerchantRuleData,
     TaxRule,
 )
+from .training import promoted_categoriser
 
 
 def mapping_version(connection) -> str:

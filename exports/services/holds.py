@@ -10,7 +10,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from expensico_sync.core.models import Membership
+from expensico_sync.core.models import Membership, OrganizationAPIKey
 from expensico_sync.core.roles import role_allows
 
 from ..models import ExportRecord, HoldPolicy, HoldRelease, ReviewItem
@@ -25,6 +25,8 @@ HOLD_REASONS = (ReviewItem.Reason.HOLD_RULE, ReviewItem.Reason.MISSING_RECEIPT)
 def _role(user, organization_id: int) -> str:
     if getattr(user, "is_superuser", False):
         return "superuser"
+    if isinstance(user, OrganizationAPIKey):
+        return user.role if user.organization_id == organization_id else ""
     return Membership.objects.filter(user=user, organization_id=organization_id).values_list(
         "role", flat=True).first() or ""
 
@@ -62,7 +64,7 @@ def hold_release(*, item: ReviewItem, by, note: str = "") -> HoldRelease:
     if role != "superuser" and not role_allows(role, "holds.release"):
         raise ReviewError("your role may not release holds", code="forbidden")
     earlier = list(item.hold_releases.order_by("step"))
-    if any(a.approver_id == by.pk for a in earlier):
+    if any(a.approver_label == _label(by) for a in earlier):
         raise ReviewError("you approved this already: a second, different person must approve",
                           code="same_approver")
     needed = approvals_needed(record)

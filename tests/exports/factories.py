@@ -2,11 +2,12 @@
 
 import itertools
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
 from connectors.models import Connection
-from exports.models import ExportRecord, PilotScope, ReviewItem, SyncRun
+from exports.models import ExportRecord, HoldPolicy, HoldRelease, PilotScope, ReviewItem, SyncRun
 from tests.registry import isolation_factory
 
 _seq = itertools.count(1)
@@ -43,3 +44,15 @@ def make_sync_run(org) -> SyncRun:
 @isolation_factory(PilotScope)
 def make_pilot_scope(org) -> PilotScope:
     return PilotScope.objects.get_or_create(organization=org)[0]
+
+
+@isolation_factory(HoldPolicy)
+def make_hold_policy(org) -> HoldPolicy:
+    return HoldPolicy.objects.create(organization=org, two_person_above=Decimal("5000"))
+
+
+@isolation_factory(HoldRelease)
+def make_hold_release(org) -> HoldRelease:
+    item = make_review_item(org)
+    return HoldRelease.objects.create(organization=org, record=item.record, review_item=item, approver_label="fatima",
+                                      role="finance_admin", step=1, released=False)

@@ -4,12 +4,12 @@ from decimal import Decimal
 
 import pytest
 
+from expensico_sync.core.roles import Role
 from exports.models import ExportRecord, ReviewItem
 from exports.services.coding import rule_apply, rule_test, suggestion_answer
 from exports.services.review import ReviewError
 from exports.services.worker import records_work_due
 from exports.transitions import Status
-from expensico_sync.core.roles import Role
 from mappings.models import CodingCorrection, CodingRule
 from tests.core.factories import make_member
 

@@ -4,13 +4,13 @@ from decimal import Decimal
 
 import pytest
 
+from expensico_sync.core.roles import Role
 from exports.models import HoldPolicy, HoldRelease, ReviewItem
 from exports.services.actions import record_retry_now
 from exports.services.holds import hold_release
 from exports.services.review import ReviewError
 from exports.services.worker import records_work_due
 from exports.transitions import Status
-from expensico_sync.core.roles import Role
 from mappings.models import CodingRule, HoldRule
 from tests.core.factories import make_member
 

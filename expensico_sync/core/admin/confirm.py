@@ -28,6 +28,8 @@ def _confirmation_page(model_admin, request, *, title: str, what: str, submit: s
         raise PermissionDenied
     cancel_url = (reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]) if obj
                   else reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+    if callable(what):
+        what = what(model_admin, request, object_id)
     context = {**model_admin.admin_site.each_context(request), "opts": opts, "original": obj,
                "title": f"{title}: {obj}" if obj else title, "what": what, "submit_text": submit,
                "form": BaseDialogForm(request=request, object_id=object_id), "cancel_url": cancel_url}
@@ -39,20 +41,27 @@ def confirmed_action(*, description: str, icon: str, what: str, permissions: tup
     """An Unfold action (detail or list) whose function runs only on a confirmed POST.
 
     `what` tells the person what will happen. The function is called as before,
-    `(self, request, object_id)` or `(self, request)`, and returns its redirect."""
+    `(self, request, object_id)` or `(self, request)`, and returns its redirect.
+
+    `what` may be a callable `(model_admin, request, object_id) -> str` when the question depends
+    on the data (how many records, how much money): the button then opens the full confirmation
+    page, computed when asked, instead of the static dialog."""
     submit = submit or description
+    dynamic = callable(what)
 
     def decorator(func):
-        def act(model_admin, request, form, *args, **kwargs):
+        def act(model_admin, request, *args, **kwargs):
+            if not dynamic:
+                args = args[1:]  # the dialog's form
             response = func(model_admin, request, *args, **kwargs)
             if request.headers.get("HX-Request") and response.status_code in (301, 302):
                 # The dialog posts through htmx, which would swap the next page into the modal.
                 return HttpResponse(headers={"HX-Redirect": response["Location"]})
             return response
 
+        dialog = None if dynamic else {"title": description, "description": what, "form_submit_text": submit}
         unfold_view = action(description=description, icon=icon, permissions=list(permissions), url_path=url_path,
-                             dialog={"title": description, "description": what, "form_submit_text": submit},
-                             )(wraps(func)(act))
+                             dialog=dialog)(wraps(func)(act))
 
         @wraps(unfold_view)
         def view(model_admin, request, *args, **kwargs):
