@@ -268,13 +268,16 @@ class ReviewItemViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return self._done(item)
 
 
-@extend_schema_view(retrieve=extend_schema(summary="Test a coding rule: the booked and pending expenses it changes",
+@extend_schema_view(list=extend_schema(summary="Coding rules that can be tested (id, name, connection)"),
+                    retrieve=extend_schema(summary="Test a coding rule: the booked and pending expenses it changes",
                                            responses=s.RuleEffectSerializer))
-class CodingRuleEffectViewSet(OrgScopedViewSetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class CodingRuleEffectViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                              viewsets.GenericViewSet):
     """A coding rule (as saved, active or not) against this connection's expenses."""
 
     queryset = CodingRule.objects.select_related("connection__organization").order_by("id")
-    serializer_class = s.RuleEffectSerializer
+    serializer_class = s.TestableRuleSerializer
+    filterset_fields = ["connection", "active"]
     org_path = "organization"
     capability = "mappings.edit"
 

@@ -178,3 +178,11 @@ class RuleApplySerializer(serializers.Serializer):
 class RuleApplyResultSerializer(serializers.Serializer):
     records = serializers.IntegerField()
     amounts = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=3))
+
+
+class TestableRuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    connection = serializers.IntegerField(source="connection_id")
+    position = serializers.IntegerField()
+    active = serializers.BooleanField()
