@@ -118,3 +118,19 @@ def test_accepting_keeps_the_models_account(org, conn, vendor, monkeypatch, djan
         correction = suggestion_answer(item=ReviewItem.objects.get(), by=make_member(org, Role.REVIEWER, "rana"))
     assert correction.accepted and correction.account == "acc-hotel"
     assert vendor.documents["EXPENSICO-exp_9-v1"]["entry"].lines[0].account == "acc-hotel"
+
+
+def test_a_new_mapping_requeues_a_waiting_suggestion(org, conn, vendor, monkeypatch,
+                                                     django_capture_on_commit_callbacks):
+    import exports.services.resolution as resolution
+    from mappings.models import CategoryMapping
+    from mappings.signals import mappings_changed
+
+    monkeypatch.setattr(resolution, "mapping_snapshot", _suggested(org, conn, vendor))
+    work()
+    monkeypatch.undo()
+    CategoryMapping.objects.create(connection=conn, category_code="HOTEL", account="acc-hotel-mapped")
+    with django_capture_on_commit_callbacks(execute=True):
+        mappings_changed.send(sender=None, organization=org, connection=conn, kinds=frozenset({"category"}))
+    assert ReviewItem.objects.get().resolution == ReviewItem.Resolution.FIXED_MAPPING
+    assert vendor.documents["EXPENSICO-exp_9-v1"]["entry"].lines[0].account == "acc-hotel-mapped"
