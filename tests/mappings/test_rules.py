@@ -125,3 +125,29 @@ def test_model_validation_names_the_field(connection):
     assert "custom_fields" in err(custom_fields=["x"], account="1").message_dict
     assert "condition" in str(err(account="1"))
     assert "action" in str(err(merchant="a"))
+
+
+@pytest.mark.django_db
+def test_rules_are_versioned_and_revert_like_other_mappings(connection):
+    from mappings.history import mapping_revert, mapping_set_history
+    from mappings.selectors import mapping_snapshot
+
+    rule = CodingRule.objects.create(connection=connection, name="Taxis", merchant="careem", account="6120")
+    first = rule.history.get().history_id
+    rule.account = "6999"
+    rule.save()
+    assert mapping_snapshot(connection).rules[0].account == "6999"
+    changes = mapping_set_history(connection, kinds=["rule"])[0].changes
+    assert [(c.field, c.old, c.new) for c in changes] == [("account", "6120", "6999")]
+    mapping_revert(kind="rule", connection=connection, history_id=first)
+    assert mapping_snapshot(connection).rules[0].account == "6120"
+
+
+@pytest.mark.django_db
+def test_only_active_rules_in_position_order_reach_the_snapshot(connection):
+    from mappings.selectors import mapping_snapshot
+
+    CodingRule.objects.create(connection=connection, name="b", merchant="x", account="2", position=2)
+    CodingRule.objects.create(connection=connection, name="a", merchant="x", account="1", position=1)
+    CodingRule.objects.create(connection=connection, name="off", merchant="x", account="0", position=0, active=False)
+    assert [r.name for r in mapping_snapshot(connection).rules] == ["a", "b"]
