@@ -30,6 +30,8 @@ from .errors import Refused
 from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
 from .services import actions as export_services
 from .services import review as review_services
+from .services.coding import suggestion_answer
+from .services.holds import hold_release
 from .services.sync import sync_run_create, sync_run_live
 from .transitions import Status
 
@@ -192,8 +194,13 @@ def _quiet(fn) -> int:
 
 class ReviewResolveForm(forms.ModelForm):
     resolve_as = forms.ChoiceField(
-        required=False, choices=[("", "— leave open —"), *ReviewItem.Resolution.choices],
-        help_text="Booked manually needs the external reference; skipped needs a reason (note).")
+        required=False, choices=[("", "— leave open —"), *[c for c in ReviewItem.Resolution.choices
+                                                          if c[0] != ReviewItem.Resolution.RELEASED]],
+        help_text="Booked manually needs the external reference; skipped needs a reason (note). A hold is "
+                  "released with “Approve and export”.")
+    correct_account = forms.CharField(required=False, max_length=200,
+                                      help_text="Suggested coding: the right account id (blank: keep the suggestion)")
+    correct_account_name = forms.CharField(required=False, max_length=200)
 
     class Meta:
         model = ReviewItem
@@ -228,13 +235,14 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
     sortable_by = ("sla",)  # the other columns sorted the open queue joined to every record
     list_select_related = ("record", "owner", "record__connection")
     actions = ["retry_selected", "acknowledge_selected", "assign_to_me"]
-    actions_detail = ["retry_one", "acknowledge_one"]
+    actions_detail = ["retry_one", "acknowledge_one", "release_one", "accept_suggestion"]
     readonly_fields = ("record_link", "reason", "severity", "detail", "context", "sla_due_at", "fix_link",
                        "resolution", "resolved_by_label", "resolved_at", "created_at")
     fieldsets = (
         (None, {"fields": ("record_link", "reason", "severity", "detail", "fix_link", "context", "sla_due_at",
                            "created_at")}),
-        ("Work", {"fields": ("owner", "resolve_as", "manual_external_reference", "resolution_note")}),
+        ("Work", {"fields": ("owner", "resolve_as", "manual_external_reference", "resolution_note",
+                             ("correct_account", "correct_account_name"))}),
         ("Resolution", {"fields": ("resolution", "resolved_by_label", "resolved_at")}),
     )
 
@@ -255,7 +263,12 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
     def save_model(self, request, obj, form, change):
         review_services.review_item_assign(item=obj, owner=form.cleaned_data.get("owner"))
         how = form.cleaned_data.get("resolve_as")
-        if how and obj.is_open:
+        account = form.cleaned_data.get("correct_account")
+        if account and obj.is_open:
+            _run(request, lambda: suggestion_answer(item=obj, by=request.user, account=account,
+                                                    account_name=form.cleaned_data.get("correct_account_name") or ""),
+                 "Corrected: the expense is booked to that account and the model learns it.")
+        elif how and obj.is_open:
             _run(request, lambda: review_services.review_item_resolve(
                 item=obj, resolution=how, by=request.user, note=form.cleaned_data.get("resolution_note") or "",
                 external_reference=form.cleaned_data.get("manual_external_reference") or ""), "Resolved.")
@@ -267,6 +280,7 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
 
     @display(description="Reason", label={ReviewItem.Reason.MAPPING_GAP: "warning",
                                           ReviewItem.Reason.HOLD_RULE: "info",
+                                          ReviewItem.Reason.SUGGESTED_CODING: "success",
                                           ReviewItem.Reason.MISSING_RECEIPT: "info",
                                           ReviewItem.Reason.VENDOR_WARNING: "info",
                                           ReviewItem.Reason.IMPORT_FAILED: "danger"})
@@ -323,6 +337,25 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
         item = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: review_services.review_item_resolve(
             item=item, resolution=ReviewItem.Resolution.ACKNOWLEDGED, by=request.user), "Acknowledged.")
+        return redirect("admin:exports_reviewitem_changelist")
+
+    @confirmed_action(description="Approve and export", icon="verified", submit="Approve",
+                      what="You approve this held expense for export. Above the organisation's two-person amount a "
+                           "second, different approver must approve too. Your approval is recorded.")
+    def release_one(self, request, object_id):
+        item = self.get_queryset(request).get(pk=object_id)
+        done = []
+        ok = _run(request, lambda: done.append(hold_release(item=item, by=request.user)), "Approved.")
+        if ok and not done[0].released:
+            messages.info(request, "First approval recorded: a second, different approver must approve.")
+        return redirect("admin:exports_reviewitem_changelist")
+
+    @confirmed_action(description="Accept suggestion", icon="check", submit="Accept",
+                      what="The suggested account codes this expense, the record goes again, and the model "
+                           "learns the decision.")
+    def accept_suggestion(self, request, object_id):
+        item = self.get_queryset(request).get(pk=object_id)
+        _run(request, lambda: suggestion_answer(item=item, by=request.user), "Accepted.")
         return redirect("admin:exports_reviewitem_changelist")
 
     @action(description="Retry selected (after a fix)", icon="replay", permissions=["change"])
@@ -445,6 +478,7 @@ class PilotScopeAdmin(OrgScopedAdmin):
     def category_count(self, obj):
         return obj.categories.count()
 
+from . import admin_coding  # noqa: E402,F401  coding rules, hold policy and approvals register their screens
 from .close import admin as _close_admin  # noqa: E402, F401  (the Close section registers its admins)
 
 # Reconciliation screens (exports/reconcile/admin.py) register with the same site.

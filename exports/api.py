@@ -7,7 +7,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, NotFound
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 
@@ -15,12 +15,15 @@ from expensico_sync.core.api.authentication import principal_of
 from expensico_sync.core.api.router import router
 from expensico_sync.core.api.schema import error_response
 from expensico_sync.core.api.scoping import OrgScopedViewSetMixin
+from mappings.models import CodingRule
 
 from . import serializers as s
 from .errors import Refused
 from .models import ExportRecord, Kind, ReviewItem, SyncRun
 from .services import actions as export_services
 from .services import review as review_services
+from .services.coding import rule_apply, rule_test, suggestion_answer
+from .services.holds import hold_release
 from .services.sync import sync_run_create, sync_run_live
 from .transitions import Status
 
@@ -36,6 +39,8 @@ def _refused(exc: Refused):
     code = exc.code
     if code in ("unknown_expense",):
         return NotFound(str(exc), code=code)
+    if code == "forbidden":
+        return PermissionDenied(str(exc), code=code)
     if code.startswith("not_") or code in ("source_changed", "illegal_transition", "stale"):
         return Conflict(str(exc), code=code)
     return DRFValidationError({"non_field_errors": [str(exc)]}, code=code)
@@ -43,6 +48,7 @@ def _refused(exc: Refused):
 
 REFUSALS = Refused
 CONFLICT = error_response("The record's state does not allow this (`illegal_transition`, `stale`, `not_…`)")
+FORBIDDEN = error_response("Your role may not do this")
 
 
 class ExportRecordFilter(django_filters.FilterSet):
@@ -240,6 +246,35 @@ class ReviewItemViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
             raise _refused(exc) from exc
         return self._done(item)
 
+    @extend_schema(summary="Approve a held record for export (roles with holds.release); above the "
+                   "organisation's two-person amount the first approval waits for a second, different person",
+                   request=s.ReleaseSerializer, responses={200: s.HoldReleaseSerializer, 403: FORBIDDEN,
+                                                            409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def release(self, request, pk=None):
+        item = self.get_object()
+        body = s.ReleaseSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            approval = hold_release(item=item, by=principal_of(request), note=body.validated_data["note"])
+        except REFUSALS as exc:
+            raise _refused(exc) from exc
+        approval.review_item.refresh_from_db()
+        return Response(s.HoldReleaseSerializer(approval).data)
+
+    @extend_schema(summary="Accept (no account) or correct (an account) a suggested coding; the record goes again",
+                   request=s.SuggestionAnswerSerializer, responses={200: s.ReviewItemSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"], url_path="answer-suggestion")
+    def answer_suggestion(self, request, pk=None):
+        item = self.get_object()
+        body = s.SuggestionAnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            suggestion_answer(item=item, by=principal_of(request), **body.validated_data)
+        except REFUSALS as exc:
+            raise _refused(exc) from exc
+        return self._done(item)
+
     @extend_schema(summary="Retry the record now", request=None, responses={200: s.ReviewItemSerializer, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
@@ -252,6 +287,39 @@ class ReviewItemViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
         return self._done(item)
 
 
+@extend_schema_view(list=extend_schema(summary="Coding rules that can be tested (id, name, connection)"),
+                    retrieve=extend_schema(summary="Test a coding rule: the booked and pending expenses it changes",
+                                           responses=s.RuleEffectSerializer))
+class CodingRuleEffectViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                              viewsets.GenericViewSet):
+    """A coding rule (as saved, active or not) against this connection's expenses."""
+
+    queryset = CodingRule.objects.select_related("connection__organization").order_by("id")
+    serializer_class = s.TestableRuleSerializer
+    filterset_fields = ["connection", "active"]
+    org_path = "organization"
+    capability = "mappings.edit"
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(s.RuleEffectSerializer(rule_test(rule=self.get_object())).data)
+
+    @extend_schema(summary="Apply a coding rule: turn it on and re-code the pending expenses it changes "
+                   "(never exported ones). Send the pending_count you confirmed.",
+                   request=s.RuleApplySerializer, responses={200: s.RuleApplyResultSerializer, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def apply(self, request, pk=None):
+        rule = self.get_object()
+        body = s.RuleApplySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        effect = rule_test(rule=rule)
+        if effect["pending_count"] != body.validated_data["confirm_count"]:
+            raise Conflict(f"the rule now changes {effect['pending_count']} pending expenses, not "
+                           f"{body.validated_data['confirm_count']}: test it again", code="not_confirmed")
+        user = request.user if getattr(request.user, "pk", None) else None
+        return Response(s.RuleApplyResultSerializer(rule_apply(rule=rule, by=user)).data)
+
+
+router.register("coding-rule-effects", CodingRuleEffectViewSet, basename="coding-rule-effect")
 router.register("accounting-exports", ExportRecordViewSet, basename="accounting-export")
 router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("review-items", ReviewItemViewSet, basename="review-item")

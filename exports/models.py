@@ -83,6 +83,8 @@ class ExportRecord(models.Model):
     verified_at = models.DateTimeField(null=True, blank=True)
     vendor_hash = models.CharField(max_length=64, blank=True, default="",
                                    help_text="SHA-256 of the vendor's copy (canonical JSON) when verified")
+    hold_released_at = models.DateTimeField(
+        null=True, blank=True, help_text="A person released this record's hold: hold rules no longer stop it")
 
     class Meta:
         ordering = ["-id"]
@@ -205,6 +207,7 @@ class ReviewItem(models.Model):
         BOOKED_MANUALLY = "booked_manually", "Booked manually"
         SKIPPED = "skipped", "Skipped"
         ACKNOWLEDGED = "acknowledged", "Acknowledged"   # vendor warnings only: the record stays as it is
+        RELEASED = "released", "Hold released: approved and exported"
 
     SLA = {Severity.HIGH: timedelta(hours=4), Severity.MEDIUM: timedelta(hours=24),
            Severity.LOW: timedelta(hours=72)}
@@ -411,6 +414,53 @@ class MonthClose(models.Model):
     @property
     def locked(self) -> bool:
         return self.status == self.Status.SIGNED_OFF
+
+
+class HoldPolicy(models.Model):
+    """Per organisation: above this amount a held expense needs two different approvers."""
+
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="hold_policy")
+    two_person_above = models.DecimalField(
+        max_digits=18, decimal_places=3, null=True, blank=True,
+        help_text="In the organisation's base currency. Blank: one approver always suffices.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name_plural = "hold policies"
+
+    def __str__(self):
+        return f"Hold policy · {self.organization}"
+
+
+class HoldRelease(models.Model):
+    """One person's approval of a held record (append-only audit): the first of two, or the one."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="hold_releases")
+    review_item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="hold_releases")
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    approver_label = models.CharField(max_length=150)
+    role = models.CharField(max_length=20)
+    step = models.PositiveSmallIntegerField(help_text="1: first approval; 2: the second, different approver")
+    released = models.BooleanField(help_text="This approval released the hold")
+    note = models.TextField(blank=True, default="")
+    amount = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True,
+                                 help_text="The amount in base currency the two-person check used")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["record", "step"]
+        constraints = [models.UniqueConstraint(fields=["review_item", "step"], name="hold_release_one_per_step")]
+
+    def __str__(self):
+        return f"{self.approver_label} approved step {self.step} of {self.record_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            raise ValueError("hold approvals are append-only")
+        super().save(*args, **kwargs)
 
 
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401

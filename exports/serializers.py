@@ -124,7 +124,9 @@ class AssignSerializer(serializers.Serializer):
 
 
 class ResolveSerializer(serializers.Serializer):
-    resolution = serializers.ChoiceField(choices=ReviewItem.Resolution.choices)
+    # A hold is released through /release (role and two-person checks), never by naming it here.
+    resolution = serializers.ChoiceField(choices=[c for c in ReviewItem.Resolution.choices
+                                                  if c[0] != ReviewItem.Resolution.RELEASED])
     note = serializers.CharField(required=False, allow_blank=True, default="")
     external_reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
@@ -152,3 +154,60 @@ class PreviewSerializer(serializers.Serializer):
     detail = serializers.CharField()
     entry = serializers.JSONField(allow_null=True, help_text="The AccountingEntry as built")
     payload = serializers.JSONField(allow_null=True, help_text="The exact vendor payload push would send")
+
+
+class ReleaseSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+
+class HoldReleaseSerializer(serializers.Serializer):
+    step = serializers.IntegerField(help_text="1: first approval; 2: the second, different approver")
+    released = serializers.BooleanField(help_text="This approval released the hold: the record goes out")
+    approver_label = serializers.CharField()
+    role = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=18, decimal_places=3, allow_null=True)
+    created_at = serializers.DateTimeField()
+    item = ReviewItemSerializer(source="review_item")
+
+
+class SuggestionAnswerSerializer(serializers.Serializer):
+    account = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
+                                    help_text="Blank: accept the suggested account; else the correct account id")
+    account_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+
+
+class RuleEffectRowSerializer(serializers.Serializer):
+    record_id = serializers.IntegerField()
+    source_id = serializers.CharField()
+    status = serializers.CharField()
+    date = serializers.DateField()
+    merchant = serializers.CharField(allow_blank=True)
+    amount = serializers.DecimalField(max_digits=20, decimal_places=3)
+    currency = serializers.CharField()
+    before = serializers.CharField()
+    after = serializers.CharField()
+
+
+class RuleEffectSerializer(serializers.Serializer):
+    past = RuleEffectRowSerializer(many=True, help_text="Booked expenses it would have coded differently (shown only)")
+    pending = RuleEffectRowSerializer(many=True, help_text="Expenses not yet exported that applying re-codes")
+    pending_count = serializers.IntegerField()
+    pending_amounts = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=3))
+
+
+class RuleApplySerializer(serializers.Serializer):
+    confirm_count = serializers.IntegerField(
+        min_value=0, help_text="The pending_count you were shown: if it changed since, nothing is applied (409)")
+
+
+class RuleApplyResultSerializer(serializers.Serializer):
+    records = serializers.IntegerField()
+    amounts = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=3))
+
+
+class TestableRuleSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    connection = serializers.IntegerField(source="connection_id")
+    position = serializers.IntegerField()
+    active = serializers.BooleanField()

@@ -26,10 +26,11 @@ from expensico_sync.core.selectors import organizations_with_capability
 
 from .dashboard import cached_gaps
 from .history import mapping_revert, mapping_set_history, mapping_set_revert
-from .models import MAPPING_MODELS, MappingSet, RemoteCatalogItem
+from .models import MAPPING_MODELS, CategoriserModel, MappingSet, RemoteCatalogItem
 from .resources import COLUMNS
 from .selectors import mapping_snapshot
 from .set_templates import CONTENT_TYPES, FORMATS, mapping_set_export, mapping_set_import
+from .training import categoriser_rollback
 
 # --- per-kind CRUD --------------------------------------------------------------------------------
 
@@ -71,10 +72,10 @@ def _serializer(model):
 SERIALIZERS = {m.KIND: _serializer(m) for m in MAPPING_MODELS}
 ROUTES = {"category": "category-mappings", "tax": "tax-mappings", "currency": "currency-policies",
           "rate": "exchange-rates", "dimension": "dimension-mappings", "merchant": "merchant-rules",
-          "hold": "hold-rules"}
+          "hold": "hold-rules", "rule": "coding-rules"}
 FILTERS = {"category": ["category_code", "funding_source", "expense_type"], "tax": ["tax_code"], "currency": [],
            "rate": ["currency"], "dimension": ["dimension_key", "value"], "merchant": ["merchant"],
-           "hold": ["active"]}
+           "hold": ["active"], "rule": ["active"]}
 
 
 def _viewset(model):
@@ -295,3 +296,54 @@ class MappingSetViewSet(OrgScopedReadOnlyViewSet):
 
 
 router.register("mapping-sets", MappingSetViewSet, basename="mappings-set")
+
+
+# --- learned categoriser --------------------------------------------------------------------------
+
+class CategoriserModelSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CategoriserModel
+        fields = ["id", "organization", "connection", "version", "status", "trained_at", "training_size",
+                  "heldout_size", "heldout_accuracy", "coverage", "precision_at_threshold", "sklearn_version", "note"]
+
+
+class TrainRequestSerializer(serializers.Serializer):
+    connection = serializers.PrimaryKeyRelatedField(queryset=Connection.objects.all())
+
+
+@extend_schema_view(list=extend_schema(summary="Categoriser versions per connection (accuracy, coverage, status)",
+                                       tags=["mappings"]),
+                    retrieve=extend_schema(summary="One categoriser version", tags=["mappings"]))
+class CategoriserModelViewSet(OrgScopedReadOnlyViewSet):
+    queryset = CategoriserModel.objects.defer("blob", "heldout_ids").order_by("-id")
+    serializer_class = CategoriserModelSerializer
+    org_path = "organization"
+    capability = "mappings.edit"
+    filterset_fields = ["connection", "status"]
+
+    @extend_schema(summary="Train a new version now (a django-q2 task); it replaces the one in use only if at "
+                   "least as accurate on the same held-out expenses", request=TrainRequestSerializer,
+                   responses={202: OpenApiTypes.OBJECT}, tags=["mappings"])
+    @action(detail=False, methods=["post"], pagination_class=None)
+    def train(self, request):
+        from django_q.tasks import async_task
+
+        body = TrainRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        connection = body.validated_data["connection"]
+        if not organizations_with_capability(principal_of(request), "mappings.edit").filter(
+                pk=connection.organization_id).exists():
+            raise ValidationError({"connection": [f'Invalid pk "{connection.pk}" - object does not exist.']})
+        task_id = async_task("mappings.tasks.categoriser_train_task", connection.pk)
+        return Response({"task": task_id}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(summary="Put this version back in use (rollback)", request=None,
+                   responses=CategoriserModelSerializer, tags=["mappings"])
+    @action(detail=True, methods=["post"], pagination_class=None)
+    def rollback(self, request, pk=None):
+        model = self.get_object()
+        restored = categoriser_rollback(connection=model.connection, version=model.version)
+        return Response(CategoriserModelSerializer(restored).data)
+
+
+router.register("categoriser-models", CategoriserModelViewSet, basename="mappings-categoriser")

@@ -32,6 +32,7 @@ class ExpenseDocument:
     tax_amount: Decimal | None = None
     tax_inclusive: bool | None = None
     dimensions: tuple[tuple[str, str], ...] = ()
+    custom_fields: tuple[tuple[str, str], ...] = ()
     employee_id: str = ""
     employee_name: str = ""
     report_id: str = ""
@@ -115,6 +116,7 @@ def document_from_expense(expense) -> ExpenseDocument:
         tax_amount=expense.tax_amount,
         tax_inclusive=expense.tax_inclusive,
         dimensions=_dimensions(expense.dimensions),
+        custom_fields=_dimensions(expense.custom_fields),
         employee_id=employee.expensico_id if employee else "",
         employee_name=employee.name if employee else "",
         report_id=report.expensico_id if report else "",

@@ -5,6 +5,7 @@ different charts), versioned with simple-history so a month-end change can be se
 `organization` is always the connection's: it is copied on save so scoping never disagrees.
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
@@ -234,8 +235,101 @@ class HoldRule(MappingBase):
             raise ValidationError("A hold rule needs at least one condition.")
 
 
+def _string_list(value) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _string_map(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items())
+
+
+class CodingRule(MappingBase):
+    """An ordered coding rule: when every condition set matches an expense, its actions code it.
+
+    The first active rule (lowest position) that matches wins; it decides before the category
+    mapping. Conditions left blank match anything."""
+
+    KIND = "rule"
+    NATURAL_KEY = ("name",)
+
+    class MerchantMatch(models.TextChoices):
+        EXACT = "exact", "Is (normalised)"
+        CONTAINS = "contains", "Contains (normalised)"
+        REGEX = "regex", "Matches regular expression"
+
+    name = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0, help_text="Lower runs first; the first match wins")
+    active = models.BooleanField(default=True)
+    # conditions
+    merchant_match = models.CharField(max_length=10, choices=MerchantMatch.choices, default=MerchantMatch.EXACT)
+    merchant = models.CharField(max_length=300, blank=True, default="", help_text="Blank: any merchant")
+    employees = models.JSONField(default=list, blank=True, help_text="Expensico employee ids")
+    cards = models.JSONField(default=list, blank=True, help_text='Card last four digits, e.g. ["4242"]')
+    categories = models.JSONField(default=list, blank=True, help_text='Expensico category codes, e.g. ["TRAVEL"]')
+    expense_types = models.JSONField(default=list, blank=True, help_text='e.g. ["mileage", "per_diem"]')
+    funding_source = models.CharField(max_length=16, choices=FUNDING_SOURCES, blank=True, default="")
+    amount_min = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True,
+                                     help_text="At least this (absolute amount)")
+    amount_max = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True,
+                                     help_text="At most this (absolute amount)")
+    currency = models.CharField(max_length=3, blank=True, default="", help_text="Blank: any currency")
+    custom_fields = models.JSONField(default=dict, blank=True, help_text='Custom field values, e.g. {"trip": "T-9"}')
+    dimensions = models.JSONField(default=dict, blank=True, help_text='Dimension values, e.g. {"project": "P-1"}')
+    # actions
+    account = models.CharField(max_length=200, blank=True, default="", help_text="Remote expense account id")
+    account_name = models.CharField(max_length=200, blank=True, default="")
+    tax_code = models.CharField(max_length=50, blank=True, default="",
+                                help_text="Book with this tax mapping instead of the expense's own tax code")
+    set_dimensions = models.JSONField(default=dict, blank=True,
+                                      help_text='Dimension values to book with, e.g. {"cost_center": "CC-2"}')
+    contact = models.CharField(max_length=200, blank=True, default="", help_text="Remote contact/vendor id")
+    contact_name = models.CharField(max_length=200, blank=True, default="")
+    hold = models.BooleanField(default=False, help_text="Stop matching expenses for review")
+    hold_reason = models.CharField(max_length=200, blank=True, default="")
+    skip = models.BooleanField(default=False, help_text="Never export matching expenses")
+
+    CONDITIONS = ("merchant", "employees", "cards", "categories", "expense_types", "funding_source", "amount_min",
+                  "amount_max", "currency", "custom_fields", "dimensions")
+    ACTIONS = ("account", "tax_code", "set_dimensions", "contact", "hold", "skip")
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [models.UniqueConstraint(fields=["connection", "name"], name="codingrule_unique")]
+
+    def __str__(self):
+        return f"#{self.pk or '-'} {self.name}"
+
+    def clean(self):
+        import re
+
+        errors = {}
+        for name in ("employees", "cards", "categories", "expense_types"):
+            if not _string_list(getattr(self, name)):
+                errors[name] = "A list of strings."
+        for name in ("custom_fields", "dimensions", "set_dimensions"):
+            if not _string_map(getattr(self, name)):
+                errors[name] = 'An object of strings, e.g. {"project": "P-1"}.'
+        if self.merchant_match == self.MerchantMatch.REGEX and self.merchant:
+            try:
+                re.compile(self.merchant)
+            except re.error as exc:
+                errors["merchant"] = f"Not a regular expression: {exc}."
+        if self.amount_min is not None and self.amount_max is not None and self.amount_min > self.amount_max:
+            errors["amount_max"] = "At least the minimum amount."
+        if self.hold and self.skip:
+            errors["skip"] = "A rule holds or skips, not both."
+        if self.hold and not self.hold_reason.strip():
+            errors["hold_reason"] = "Say why matching expenses are held."
+        if errors:
+            raise ValidationError(errors)
+        if not any(getattr(self, f) not in (None, "", [], {}) for f in self.CONDITIONS):
+            raise ValidationError("A rule needs at least one condition.")
+        if not any(getattr(self, f) not in (None, "", [], {}, False) for f in self.ACTIONS):
+            raise ValidationError("A rule needs at least one action.")
+
+
 MAPPING_MODELS: tuple[type[MappingBase], ...] = (CategoryMapping, TaxMapping, CurrencyPolicy, ExchangeRate,
-                                                  DimensionMapping, MerchantRule, HoldRule)
+                                                  DimensionMapping, MerchantRule, HoldRule, CodingRule)
 MODEL_BY_KIND = {m.KIND: m for m in MAPPING_MODELS}
 
 
@@ -272,11 +366,86 @@ class MappingPreference(models.Model):
         null=True, blank=True,
         help_text="Apply a suggested account without a person when its score (0–100) reaches this. "
                   "Blank: never; a person always confirms.")
+    model_auto_apply = models.FloatField(
+        null=True, blank=True,
+        help_text="Let the learned categoriser code an expense alone when its probability (0–1) reaches this. "
+                  "Blank: never; below it a reviewer gets a suggestion.")
 
     history = HistoricalRecords()
 
     def __str__(self):
         return f"Mapping preferences of {self.organization}"
+
+
+class CategoriserModel(models.Model):
+    """One trained categoriser of one connection. The fitted pipeline is stored here, in the
+    database, as joblib bytes: every worker on every machine reads the same promoted model, a
+    version row and its model commit together, and backups carry them. Loading is restricted to
+    rows this service wrote (never uploaded), and `sklearn_version` refuses a model from another
+    release (retrain instead)."""
+
+    class Status(models.TextChoices):
+        PROMOTED = "promoted", "In use"
+        CANDIDATE = "candidate", "Trained, not promoted"
+        RETIRED = "retired", "Replaced"
+        REJECTED = "rejected", "Less accurate than the model in use"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    version = models.PositiveIntegerField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CANDIDATE)
+    trained_at = models.DateTimeField()
+    training_size = models.PositiveIntegerField()
+    heldout_size = models.PositiveIntegerField(default=0)
+    heldout_accuracy = models.FloatField(help_text="Top-1 accuracy on the held-out (latest) expenses")
+    heldout_ids = models.JSONField(default=list, blank=True,
+                                   help_text="Source ids of the held-out expenses, so the next model is compared on them")
+    coverage = models.FloatField(default=0, help_text="Share of held-out expenses at or above the auto-apply threshold")
+    precision_at_threshold = models.FloatField(default=0)
+    sklearn_version = models.CharField(max_length=20)
+    blob = models.BinaryField(editable=False)
+    note = models.CharField(max_length=300, blank=True, default="")
+
+    class Meta:
+        ordering = ["connection", "-version"]
+        constraints = [models.UniqueConstraint(fields=["connection", "version"], name="categoriser_version_unique"),
+                       models.UniqueConstraint(fields=["connection"], condition=models.Q(status="promoted"),
+                                               name="categoriser_one_promoted")]
+
+    def __str__(self):
+        return f"v{self.version} ({self.get_status_display()}, {self.heldout_accuracy:.1%})"
+
+    def save(self, *args, **kwargs):
+        self.organization_id = self.connection.organization_id
+        super().save(*args, **kwargs)
+
+
+class CodingCorrection(models.Model):
+    """A reviewer's accept or correction of one expense's coding: it codes that expense and feeds
+    the next training."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    source_id = models.CharField(max_length=120, db_index=True, help_text="Expensico expense id")
+    account = models.CharField(max_length=200)
+    account_name = models.CharField(max_length=200, blank=True, default="")
+    predicted_account = models.CharField(max_length=200, blank=True, default="")
+    predicted_probability = models.FloatField(null=True, blank=True)
+    model_version = models.PositiveIntegerField(null=True, blank=True)
+    accepted = models.BooleanField(help_text="The reviewer kept the model's suggestion")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    by_label = models.CharField(max_length=150, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.source_id} → {self.account_name or self.account}"
+
+    def save(self, *args, **kwargs):
+        self.organization_id = self.connection.organization_id
+        super().save(*args, **kwargs)
 
 
 class MappingSet(Connection):

@@ -30,10 +30,25 @@ def on_report_approved(sender, organization, **kwargs):
         transaction.on_commit(lambda pk=connection_id: async_task("mappings.tasks.suggestions_auto_apply_task", pk))
 
 
+def ensure_training_schedule(sender, **kwargs):
+    """The categorisers retrain weekly; idempotent (post_migrate runs on every migrate)."""
+    if sender.name != "mappings":
+        return
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name="mappings.categorisers_train",
+        defaults={"func": "mappings.tasks.categorisers_train_task", "schedule_type": Schedule.WEEKLY,
+                  "repeats": -1})
+
+
 def connect():
+    from django.db.models.signals import post_migrate
+
     from expensico_sync.source.signals import report_approved
 
     for model in MAPPING_MODELS:
         post_save.connect(on_mapping_changed, sender=model, dispatch_uid=f"mappings_changed_{model.KIND}")
         post_delete.connect(on_mapping_changed, sender=model, dispatch_uid=f"mappings_deleted_{model.KIND}")
     report_approved.connect(on_report_approved, dispatch_uid="mappings.report_approved")
+    post_migrate.connect(ensure_training_schedule, dispatch_uid="mappings.training_schedule")

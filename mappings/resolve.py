@@ -14,9 +14,10 @@ from typing import Any
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole, reference_for
 from connectors.money import round_money
 
+from .coding import Decision, Prediction
 from .documents import ExpenseDocument, FundingDocument, ReimbursementDocument, StatementLineDocument
 from .settings import ConnectionSettings
-from .snapshot import MappingSnapshot
+from .snapshot import CategoryRule, MappingSnapshot
 
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
@@ -34,6 +35,7 @@ class MappingGap:
     source_id: str
     items: tuple[GapItem, ...] = field(default_factory=tuple)
     mapping_version: str = ""
+    suggestion: Prediction | None = None   # the model's guess for the missing category, below auto-apply
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -104,10 +106,15 @@ Document = ExpenseDocument | FundingDocument | ReimbursementDocument | Statement
 Resolved = AccountingEntry | MappingGap
 
 
-def resolve(document: Document, snapshot: MappingSnapshot, connection_settings: ConnectionSettings) -> Resolved:
-    """AccountingEntry, or MappingGap naming everything missing (never just the first)."""
+def resolve(document: Document, snapshot: MappingSnapshot, connection_settings: ConnectionSettings, *,
+            decision: Decision | None = None) -> Resolved:
+    """AccountingEntry, or MappingGap naming everything missing (never just the first).
+
+    An expense's account comes from, in order: a person's decision, the first matching coding
+    rule, the category mapping (merchant fallback included), the model above the auto-apply
+    threshold. The entry says which in extra["coded_by"] unless it was the plain mapping."""
     if isinstance(document, ExpenseDocument):
-        return _resolve_expense(document, snapshot, connection_settings)
+        return _resolve_expense(document, snapshot, connection_settings, decision)
     if isinstance(document, FundingDocument):
         return _resolve_funding(document, snapshot, connection_settings)
     if isinstance(document, ReimbursementDocument):
@@ -117,27 +124,51 @@ def resolve(document: Document, snapshot: MappingSnapshot, connection_settings: 
     raise TypeError(f"cannot resolve {type(document).__name__}")
 
 
-def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: ConnectionSettings) -> Resolved:
-    gaps: list[GapItem] = []
+def _account(doc: ExpenseDocument, snapshot: MappingSnapshot, coding: Any,
+             decision: Decision | None) -> tuple[CategoryRule | None, str, Any]:
+    """(CategoryRule or None, who coded it or "", the model's sub-threshold suggestion or None)."""
+    if decision is not None:
+        return CategoryRule(decision.account, decision.account_name), f"reviewer ({decision.by})", None
+    if coding is not None and coding.account:
+        return CategoryRule(coding.account, coding.account_name), coding.label, None
     rule = snapshot.category_rule(doc.category_code, doc.funding_source, doc.type)
     merchant = snapshot.merchant_rule(doc.merchant)
     if rule is None and merchant and merchant.category_code:
         rule = snapshot.category_rule(merchant.category_code, doc.funding_source, doc.type)
+    if rule is not None or snapshot.predictor is None:
+        return rule, "", None
+    guess = snapshot.predictor(doc)
+    if guess is None:
+        return None, "", None
+    if snapshot.auto_apply is not None and guess.probability >= snapshot.auto_apply:
+        return CategoryRule(guess.account, guess.account_name), guess.label, None
+    return None, "", guess
+
+
+def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: ConnectionSettings,
+                     decision: Decision | None = None) -> Resolved:
+    gaps: list[GapItem] = []
+    coding = snapshot.coding_rule(doc)
+    rule, coded_by, suggestion = _account(doc, snapshot, coding, decision)
+    merchant = snapshot.merchant_rule(doc.merchant)
     if rule is None:
         gaps.append(GapItem("category", doc.category_code, doc.category_name))
 
     tax_rule = None
     rate = doc.tax_rate or ZERO
-    if doc.tax_code:
-        tax_rule = snapshot.taxes.get(doc.tax_code)
+    tax_code = coding.tax_code if coding is not None and coding.tax_code else doc.tax_code
+    if tax_code:
+        tax_rule = snapshot.taxes.get(tax_code)
         if tax_rule is None:
-            gaps.append(GapItem("tax", doc.tax_code, f"{rate}%"))
+            gaps.append(GapItem("tax", tax_code, f"{rate}%"))
         elif tax_rule.separate_line and not tax_rule.tax_account and rate:
-            gaps.append(GapItem("tax", doc.tax_code, "a separate tax line needs a tax account"))
+            gaps.append(GapItem("tax", tax_code, "a separate tax line needs a tax account"))
 
     dimensions = []
     mapped_keys = snapshot.mapped_dimension_keys
     doc_dimensions = tuple(doc.dimensions)
+    if coding is not None and coding.set_dimensions:
+        doc_dimensions = tuple(sorted({**dict(doc_dimensions), **dict(coding.set_dimensions)}.items()))
     if "category" in mapped_keys and doc.category_code:
         doc_dimensions += (("category", doc.category_code),)
     for key, value in doc_dimensions:
@@ -164,9 +195,10 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     magnitude = round_money(abs(doc.amount), doc.currency)
     stated = _stated_tax(doc, inclusive)
     if stated is not None and inclusive and stated > magnitude:
-        gaps.append(GapItem("tax", doc.tax_code, f"the stated VAT {stated} exceeds the amount {magnitude}"))
+        gaps.append(GapItem("tax", tax_code, f"the stated VAT {stated} exceeds the amount {magnitude}"))
     if gaps:
-        return MappingGap(source_id=doc.source_id, items=tuple(gaps), mapping_version=snapshot.version)
+        return MappingGap(source_id=doc.source_id, items=tuple(gaps), mapping_version=snapshot.version,
+                          suggestion=suggestion)
     assert rule is not None  # a missing rule is a gap, returned above
 
     net, tax = tax_split(magnitude, rate, inclusive, doc.currency, stated=stated)
@@ -182,22 +214,27 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     if tax and tax_rule is not None and tax_rule.separate_line:
         lines.append(_side(LineRole.EXPENSE, rule.account, net, debit=debit, description=doc.description,
                            tax_rate=tax_ref, tax_amount=tax, tax_inclusive=False, dimensions=dims))
-        lines.append(_side(LineRole.TAX, tax_rule.tax_account, tax, debit=debit, description=doc.tax_code,
+        lines.append(_side(LineRole.TAX, tax_rule.tax_account, tax, debit=debit, description=tax_code,
                            tax_rate=tax_ref, dimensions=dims))
     else:
         lines.append(_side(LineRole.EXPENSE, rule.account, gross, debit=debit, description=doc.description,
                            tax_rate=tax_ref, tax_amount=tax, tax_inclusive=True, dimensions=dims))
     lines.append(_side(LineRole.PAID_THROUGH, paid_through, gross, debit=not debit,
                        description=doc.employee_name))
+    contact = (merchant.contact or None) if merchant else None
+    if coding is not None and coding.contact:
+        contact = coding.contact
+    extra = {"funding_source": doc.funding_source, "expense_type": doc.type, "original_currency": doc.currency,
+             "original_amount": str(doc.amount), "report": doc.report_number}
+    if coded_by:
+        extra["coded_by"] = coded_by
     return AccountingEntry(
         kind=EntryKind.EXPENSE, reference=reference_for(doc.source_id, doc.version), date=doc.date,
         currency=currency, lines=tuple(lines), description=doc.description, description_ar=doc.description_ar,
-        exchange_rate=fx_rate, contact=(merchant.contact or None) if merchant else None, merchant=doc.merchant,
+        exchange_rate=fx_rate, contact=contact, merchant=doc.merchant,
         employee=doc.employee_name, attachments=doc.attachments, source_id=doc.source_id,
         source_version=doc.version, mapping_version=snapshot.version,
-        extra=tuple(sorted({"funding_source": doc.funding_source, "expense_type": doc.type,
-                            "original_currency": doc.currency, "original_amount": str(doc.amount),
-                            "report": doc.report_number}.items())))
+        extra=tuple(sorted(extra.items())))
 
 
 def _bank_entry(*, source_id: str, version: int, on: date, amount: Decimal, currency: str,
@@ -270,4 +307,13 @@ def holds_for(doc: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, ...
             checks.append(doc.funding_source == rule.funding_source)
         if checks and all(checks):
             held.append(rule.name)
+    coding = snapshot.coding_rule(doc)
+    if coding is not None and coding.hold:
+        held.append(f"{coding.label} {coding.name}: {coding.hold_reason}")
     return tuple(held)
+
+
+def skipped_by(doc: ExpenseDocument, snapshot: MappingSnapshot) -> str:
+    """Why a coding rule says never to export this expense ("" when none does)."""
+    coding = snapshot.coding_rule(doc)
+    return f"skipped by {coding.label} {coding.name}" if coding is not None and coding.skip else ""

@@ -10,6 +10,7 @@ from import_export import fields, resources, widgets
 
 from .models import (
     CategoryMapping,
+    CodingRule,
     CurrencyPolicy,
     DimensionMapping,
     ExchangeRate,
@@ -27,6 +28,10 @@ COLUMNS = {
     "merchant": ["merchant", "contact", "contact_name", "category_code"],
     "hold": ["name", "active", "amount_over", "currency", "missing_receipt", "categories", "employees",
              "funding_source"],
+    "rule": ["name", "position", "active", "merchant_match", "merchant", "employees", "cards", "categories",
+             "expense_types", "funding_source", "amount_min", "amount_max", "currency", "custom_fields", "dimensions",
+             "account", "account_name", "tax_code", "set_dimensions", "contact", "contact_name", "hold",
+             "hold_reason", "skip"],
 }
 
 
@@ -51,18 +56,24 @@ class NumberWidget(widgets.DecimalWidget):
 class JSONListWidget(widgets.Widget):
     """A JSON list of strings; a blank cell is the empty list (what an empty list exports as)."""
 
+    empty, kind, example = list, "list", '["ENT", "MEALS"]'
+
     def clean(self, value, row=None, **kwargs):
         if value in (None, ""):
-            return []
-        if isinstance(value, list):
+            return self.empty()
+        if isinstance(value, self.empty):
             return value
         try:
             return json.loads(value)
         except (TypeError, ValueError):
-            raise ValueError(f'{value!r} is not a JSON list, e.g. ["ENT", "MEALS"].') from None
+            raise ValueError(f'{value!r} is not a JSON {self.kind}, e.g. {self.example}.') from None
 
     def render(self, value, obj=None, **kwargs):
-        return json.dumps(value or [], ensure_ascii=False)
+        return json.dumps(value or self.empty(), ensure_ascii=False)
+
+
+class JSONObjectWidget(JSONListWidget):
+    empty, kind, example = dict, "object", '{"project": "P-1"}'
 
 
 class ConnectionBoundResource(resources.ModelResource):
@@ -112,6 +123,16 @@ class HoldRuleResource(_resource(HoldRule)):
         pass
 
 
+def _json_fields(names, widget):
+    return {n: fields.Field(attribute=n, column_name=n, widget=widget()) for n in names}
+
+
+CodingRuleResource = type("CodingRuleResource", (_resource(CodingRule),), {
+    **_json_fields(("employees", "cards", "categories", "expense_types"), JSONListWidget),
+    **_json_fields(("custom_fields", "dimensions", "set_dimensions"), JSONObjectWidget),
+    "Meta": type("Meta", (_resource(CodingRule).Meta,), {})})
+
+
 class CurrencyPolicyResource(_resource(CurrencyPolicy)):
     """One policy per connection: a row always updates it."""
 
@@ -125,5 +146,5 @@ class CurrencyPolicyResource(_resource(CurrencyPolicy)):
 RESOURCES = {
     "category": CategoryMappingResource, "tax": TaxMappingResource, "currency": CurrencyPolicyResource,
     "rate": ExchangeRateResource, "dimension": DimensionMappingResource, "merchant": MerchantRuleResource,
-    "hold": HoldRuleResource,
+    "hold": HoldRuleResource, "rule": CodingRuleResource,
 }

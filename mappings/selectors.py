@@ -8,18 +8,23 @@ from decimal import Decimal
 from django.apps import apps
 from django.db.models import Exists, OuterRef
 
+from .coding import Decision
 from .documents import document_from_expense
 from .models import (
     MAPPING_MODELS,
     CategoryMapping,
+    CodingCorrection,
+    CodingRule,
     CurrencyPolicy,
     DimensionMapping,
     ExchangeRate,
     HoldRule,
+    MappingPreference,
     MerchantRule,
     TaxMapping,
 )
 from .resolve import MappingGap, resolve
+from .rules import CodingRuleData
 from .settings import ConnectionSettings
 from .snapshot import (
     CategoryRule,
@@ -30,6 +35,7 @@ from .snapshot import (
     MerchantRuleData,
     TaxRule,
 )
+from .training import promoted_categoriser
 
 
 def mapping_version(connection) -> str:
@@ -62,12 +68,25 @@ def mapping_snapshot(connection, *, changed_at: str | None = None) -> MappingSna
     holds = tuple(HoldRuleData(h.name, h.amount_over, h.currency, h.missing_receipt, frozenset(h.categories),
                                frozenset(h.employees), h.funding_source)
                   for h in HoldRule.objects.filter(connection_id=cid, active=True))
+    rules = tuple(CodingRuleData.from_model(r) for r in CodingRule.objects.filter(connection_id=cid, active=True))
+    model = promoted_categoriser(connection)
+    auto_apply = MappingPreference.objects.filter(organization_id=connection.organization_id).values_list(
+        "model_auto_apply", flat=True).first() if model else None
     content = MappingSnapshot(
         base_currency=connection.organization.base_currency, categories=categories, taxes=taxes,
         currency=CurrencyRule(policy.rate_source, policy.fx_account) if policy else CurrencyRule(),
-        rates={k: tuple(v) for k, v in rates.items()}, dimensions=dimensions, merchants=merchants, holds=holds)
+        rates={k: tuple(v) for k, v in rates.items()}, dimensions=dimensions, merchants=merchants, holds=holds,
+        rules=rules,        predictor=model.predict if model else None, model_version=model.version if model else 0,
+        auto_apply=auto_apply)
     digest = hashlib.sha256(json.dumps(repr(content), default=str).encode()).hexdigest()[:10]
     return MappingSnapshot(**{**content.__dict__, "version": f"{changed_at or mapping_version(connection)}~{digest}"})
+
+
+def coding_decision(connection, source_id: str) -> Decision | None:
+    """A reviewer's latest accept/correction of this expense in this connection."""
+    row = (CodingCorrection.objects.filter(connection=connection, source_id=source_id)
+           .values("account", "account_name", "by_label").first())
+    return Decision(row["account"], row["account_name"], row["by_label"] or "a reviewer") if row else None
 
 
 # --- gaps -----------------------------------------------------------------------------------------
@@ -90,7 +109,7 @@ def _open_expenses(connection):
                                                            expense=OuterRef("pk"))))
     # report.raw is the whole delivery (every expense of the report): never load it per expense.
     return (qs.select_related("report", "category", "card", "employee").prefetch_related("receipts")
-            .defer("report__raw", "details", "custom_fields"))
+            .defer("report__raw", "details"))
 
 
 def gaps_from_documents(documents, snapshot: MappingSnapshot, settings: ConnectionSettings) -> list[dict]:

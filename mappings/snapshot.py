@@ -4,11 +4,13 @@ Built by `selectors.mapping_snapshot(connection)`; tests build it directly. Look
 resolver and gap detection share live here so both always agree on what "mapped" means.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
 from .merchants import normalise_merchant
+from .rules import CodingRuleData, first_rule
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,11 @@ class MappingSnapshot:
     dimensions: dict[tuple[str, str], DimensionRule] = field(default_factory=dict)
     merchants: dict[str, MerchantRuleData] = field(default_factory=dict)
     holds: tuple[HoldRuleData, ...] = ()
+    rules: tuple[CodingRuleData, ...] = ()          # active coding rules, in order
+    # The organisation's promoted categoriser for this connection: doc -> Prediction | None.
+    predictor: Callable | None = field(default=None, compare=False, repr=False)
+    model_version: int = 0
+    auto_apply: float | None = None                   # probability at which a prediction codes alone
 
     def __hash__(self):
         return hash(self.version)
@@ -89,6 +96,9 @@ class MappingSnapshot:
     def merchant_rule(self, merchant: str) -> MerchantRuleData | None:
         name = normalise_merchant(merchant)
         return self.merchants.get(name) if name else None
+
+    def coding_rule(self, doc) -> CodingRuleData | None:
+        return first_rule(self.rules, doc)
 
     def table_rate(self, currency: str, on: date) -> Decimal | None:
         for effective_from, rate in self.rates.get(currency, ()):

@@ -25,6 +25,12 @@ class Suggestion:
     why: str
 
 
+def name_scores(text: str, labels: list[str]) -> dict[int, float]:
+    """Index of each label -> its name similarity (0–100) to `text`."""
+    return {idx: score for _, score, idx in process.extract(
+        text, labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=None)}
+
+
 class AccountSuggester:
     """The catalog and the precedents of one connection, read once for many suggestions (a page
     of gaps asked three queries per gap, one of them 5,000 rows of other organisations' choices)."""
@@ -55,8 +61,7 @@ class AccountSuggester:
         items, labels = self.items, self.labels
         if not items or not text:
             return []
-        scores = {idx: score for _, score, idx in process.extract(
-            text, labels, scorer=fuzz.WRatio, processor=utils.default_process, limit=None)}
+        scores = name_scores(text, labels)
         why = {idx: "name similarity" for idx in scores}
         own_by_code, chosen_elsewhere = self._precedents()
         own = own_by_code.get(category_code, set()) if category_code else set()

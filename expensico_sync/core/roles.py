@@ -23,6 +23,8 @@ MATRIX: dict[str, frozenset[Role]] = {
     "mappings.edit": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
     "exports.run": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
     "review.work": frozenset({Role.OWNER, Role.FINANCE_ADMIN, Role.REVIEWER}),
+    # Approving a held expense for export (issue 19): money leaves on this decision.
+    "holds.release": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
     "source.manage": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
     "close.sign_off": frozenset({Role.OWNER, Role.FINANCE_ADMIN}),
     "close.reopen": frozenset({Role.OWNER}),

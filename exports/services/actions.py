@@ -102,7 +102,8 @@ def record_preview(*, record: ExportRecord) -> dict:
     connection = record.connection
     resolution = record_resolve(record=record)
     if resolution.entry is None:
-        return {"ok": False, "mapping_version": resolution.mapping_version, "reason": resolution.review_reason,
+        return {"ok": False, "mapping_version": resolution.mapping_version,
+                "reason": resolution.review_reason or ("skipped" if resolution.skipped else ""),
                 "detail": resolution.detail, "context": resolution.context, "entry": None, "payload": None}
     return {"ok": True, "mapping_version": resolution.mapping_version, "reason": "", "detail": "",
             "context": {}, "entry": entry_to_json(resolution.entry),

@@ -9,8 +9,8 @@ from django.utils import timezone
 
 from connectors.entry import AccountingEntry
 from mappings import documents
-from mappings.resolve import holds_for, resolve
-from mappings.selectors import mapping_snapshot
+from mappings.resolve import holds_for, resolve, skipped_by
+from mappings.selectors import coding_decision, mapping_snapshot
 from mappings.settings import ConnectionSettings
 
 from ..entries import entry_from_json, redated, reversal_of
@@ -24,6 +24,7 @@ class Resolution:
     review_reason: str = ""            # a ReviewItem.Reason when the record cannot go out
     detail: str = ""
     context: dict = field(default_factory=dict)
+    skipped: str = ""                  # a coding rule says never to export this: why
 
 
 _snapshots: ContextVar[dict | None] = ContextVar("exports_snapshots", default=None)
@@ -61,7 +62,20 @@ def _document(record: ExportRecord):
     raise ValueError(f"record {record.pk} has no source document")
 
 
+def _suggestion_resolution(gap, version) -> Resolution:
+    """Only the account is missing and the model has a guess below the auto-apply threshold."""
+    guess = gap.suggestion
+    return Resolution(mapping_version=gap.mapping_version or version, review_reason=ReviewItem.Reason.SUGGESTED_CODING,
+                      detail=f"Suggested account {guess.account_name or guess.account} ({guess.label}): "
+                             f"accept or correct",
+                      context={"account": guess.account, "account_name": guess.account_name,
+                               "probability": guess.probability, "model_version": guess.model_version,
+                               "category": gap.items[0].key})
+
+
 def _gap_resolution(gap, version) -> Resolution:
+    if getattr(gap, "suggestion", None) is not None and gap.kinds == {"category"}:
+        return _suggestion_resolution(gap, version)
     items = [{"kind": i.kind, "key": i.key, "detail": i.detail} for i in getattr(gap, "items", ())]
     detail = "; ".join(f"{i['kind']} {i['key']}: {i['detail']}".strip(": ") for i in items) or "mapping gap"
     return Resolution(mapping_version=getattr(gap, "mapping_version", "") or version,
@@ -78,6 +92,12 @@ def _hold(document, snapshot) -> tuple[str, str] | None:
     if any(r.missing_receipt for r in rules):
         return ReviewItem.Reason.MISSING_RECEIPT, f"Held (missing receipt): {', '.join(names)}"
     return ReviewItem.Reason.HOLD_RULE, f"Held by rule: {', '.join(names)}"
+
+
+def _model_or_gap(result) -> bool:
+    if isinstance(result, AccountingEntry):
+        return dict(result.extra).get("coded_by", "").startswith("model")
+    return "category" in result.kinds
 
 
 def record_resolve(*, record: ExportRecord, apply_holds: bool = True) -> Resolution:
@@ -101,11 +121,22 @@ def _resolve(record: ExportRecord, apply_holds: bool) -> Resolution:
     document = _document(record)
     snapshot = _snapshot(record.connection)
     version = str(getattr(snapshot, "version", ""))
-    if apply_holds and record.kind == Kind.EXPENSE:
-        held = _hold(document, snapshot)
-        if held:
-            return Resolution(mapping_version=version, review_reason=held[0], detail=held[1])
-    result = resolve(document, snapshot, ConnectionSettings.from_connection(record.connection))
+    if record.kind == Kind.EXPENSE:
+        skipped = skipped_by(document, snapshot)
+        if skipped:
+            return Resolution(mapping_version=version, skipped=skipped, detail=skipped)
+        # A person released this record's hold: hold rules no longer stop it, on any retry.
+        if apply_holds and record.hold_released_at is None:
+            held = _hold(document, snapshot)
+            if held:
+                return Resolution(mapping_version=version, review_reason=held[0], detail=held[1])
+    settings = ConnectionSettings.from_connection(record.connection)
+    result = resolve(document, snapshot, settings)
+    if record.kind == Kind.EXPENSE and _model_or_gap(result):
+        # Only then can a reviewer's decision exist (they answer suggestions): one query, not one per record.
+        decision = coding_decision(record.connection, document.source_id)
+        if decision is not None:
+            result = resolve(document, snapshot, settings, decision=decision)
     if isinstance(result, AccountingEntry):
         return Resolution(entry=result, mapping_version=result.mapping_version or version)
     return _gap_resolution(result, version)

@@ -140,9 +140,11 @@ def review_items_acknowledge(*, items, by=None, note: str = "") -> int:
 
 @transaction.atomic
 def review_items_requeue_mapping_gaps(*, connection, by_label: str = "mapping fixed") -> int:
-    """After a mapping change: records parked on a mapping gap for this connection go again."""
+    """After a mapping change: records parked on a mapping gap (or waiting on a suggested account, which
+    a new mapping or rule may now decide) for this connection go again."""
     items = ReviewItem.objects.select_for_update().filter(
-        record__connection=connection, reason=ReviewItem.Reason.MAPPING_GAP, resolved_at__isnull=True)
+        record__connection=connection, reason__in=(ReviewItem.Reason.MAPPING_GAP, ReviewItem.Reason.SUGGESTED_CODING),
+        resolved_at__isnull=True)
     count = 0
     for item in items:
         review_item_resolve(item=item, resolution=ReviewItem.Resolution.FIXED_MAPPING, by=None, note=by_label)

@@ -231,6 +231,8 @@ def _work(record, started):
     receipts_complete(record)
 
     resolution = _resolve_and_store(record)
+    if resolution.skipped:
+        return _wait_free_transition(record, (Status.CANCELLED, resolution.skipped))
     if resolution.entry is None:
         return _to_review(record, resolution.review_reason, resolution.detail, started, context=resolution.context)
     locked = closing.own_lock_decision(record=record, posting_day=resolution.entry.date)

@@ -1,1 +1,1 @@
-from . import catalog, mappings, sets  # noqa: F401  registrations
+from . import catalog, categoriser, mappings, sets  # noqa: F401  registrations

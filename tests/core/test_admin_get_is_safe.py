@@ -267,7 +267,8 @@ def test_task_results_and_queue_have_no_add_page(client, model):
 # Buttons that only navigate: the setup page, and OAuth's start (the vendor's consent screen; its
 # pending state lives in the cache until the callback, which needs the vendor's code).
 NAVIGATION_ONLY = {"connectors.connection.open_setup", "connectors.connection.connect_oauth",
-                   "notify.notification.caught_mail"}
+                   "notify.notification.caught_mail",
+                   "mappings.codingrule.test_rule"}  # a read-only report
 
 
 def test_every_unfold_button_is_confirmed_or_only_navigates():

@@ -2,6 +2,7 @@
 
 import itertools
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.utils import timezone
 
@@ -11,6 +12,8 @@ from exports.models import (
     DuplicateSettings,
     ExportRecord,
     GeneratedReport,
+    HoldPolicy,
+    HoldRelease,
     MonthClose,
     PilotScope,
     Reconciliation,
@@ -99,3 +102,15 @@ def make_generated_report(org) -> GeneratedReport:
     report.file.save("r.csv", ContentFile(b"id\n"), save=False)
     report.save()
     return report
+
+
+@isolation_factory(HoldPolicy)
+def make_hold_policy(org) -> HoldPolicy:
+    return HoldPolicy.objects.create(organization=org, two_person_above=Decimal("5000"))
+
+
+@isolation_factory(HoldRelease)
+def make_hold_release(org) -> HoldRelease:
+    item = make_review_item(org)
+    return HoldRelease.objects.create(organization=org, record=item.record, review_item=item, approver_label="fatima",
+                                      role="finance_admin", step=1, released=False)

@@ -8,7 +8,10 @@ from django.utils import timezone
 
 from connectors.models import Connection
 from mappings.models import (
+    CategoriserModel,
     CategoryMapping,
+    CodingCorrection,
+    CodingRule,
     CurrencyPolicy,
     DimensionMapping,
     ExchangeRate,
@@ -89,3 +92,20 @@ def _catalog(org):
 @isolation_factory(MappingPreference)
 def _preference(org):
     return MappingPreference.objects.get_or_create(organization=org)[0]
+
+
+@isolation_factory(CodingRule)
+def _coding_rule(org):
+    return CodingRule.objects.create(connection=make_connection(org), name="Taxis", merchant="careem", account="6120")
+
+
+@isolation_factory(CategoriserModel)
+def _categoriser(org):
+    return CategoriserModel.objects.create(connection=make_connection(org), version=1, trained_at=timezone.now(),
+                                           training_size=10, heldout_accuracy=0.9, sklearn_version="0", blob=b"")
+
+
+@isolation_factory(CodingCorrection)
+def _correction(org):
+    return CodingCorrection.objects.create(connection=make_connection(org), source_id="exp_1", account="6120",
+                                           accepted=True)

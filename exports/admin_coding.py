@@ -1,0 +1,143 @@
+"""Admin screens for coding decisions: the coding rules (drag to reorder, test, apply), the
+organisation's hold policy, and the audit of hold approvals. Registered from the exports app
+because testing and applying a rule reads export records (a floor above mappings)."""
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.contrib.filters.admin import RelatedDropdownFilter
+from unfold.decorators import action, display
+
+from expensico_sync.core.admin.confirm import confirmed_action
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from mappings.admin.mappings import MappingAdmin
+from mappings.models import CodingRule
+
+from .models import HoldPolicy, HoldRelease
+from .services.coding import rule_apply, rule_test
+
+
+def _money(amounts: dict) -> str:
+    return ", ".join(f"{amount} {currency}" for currency, amount in amounts.items()) or "nothing"
+
+
+def _apply_question(model_admin, request, object_id) -> str:
+    rule = model_admin.get_queryset(request).get(pk=object_id)
+    effect = rule_test(rule=rule)
+    return (f"Turn on “{rule.name}” and re-code {effect['pending_count']} pending expense(s) totalling "
+            f"{_money(effect['pending_amounts'])}. Expenses already exported ({len(effect['past'])} would differ) "
+            f"stay as booked.")
+
+
+@admin.register(CodingRule)
+class CodingRuleAdmin(MappingAdmin):
+    ordering_field = "position"          # Unfold: drag rows to reorder; the first match wins
+    hide_ordering_field = True
+    list_display = ("rule_number", "name", "active", "conditions", "actions_summary", "connection", "updated_at")
+    list_filter = (("connection", RelatedDropdownFilter), "active", "hold", "skip")
+    search_fields = ("name", "merchant", "account", "account_name")
+    actions_detail = ["test_rule", "apply_rule"]
+    fieldsets = (
+        (None, {"fields": ("connection", ("name", "active"), "position")}),
+        ("When (all that are set)", {"fields": (("merchant_match", "merchant"), "categories", "expense_types",
+                                                "funding_source", "employees", "cards", ("amount_min", "amount_max"),
+                                                "currency", "custom_fields", "dimensions")}),
+        ("Then", {"fields": (("account", "account_name"), "tax_code", "set_dimensions", ("contact", "contact_name"),
+                             ("hold", "hold_reason"), "skip")}),
+        ("History", {"fields": ("recent_changes",)}),
+    )
+
+    @display(description="#", ordering="id")
+    def rule_number(self, obj):
+        return f"#{obj.pk}"
+
+    @display(description="When")
+    def conditions(self, obj):
+        parts = [f"merchant {obj.get_merchant_match_display().lower()} {obj.merchant}" if obj.merchant else ""]
+        parts += [f"{name} in {', '.join(getattr(obj, name))}" for name in ("categories", "expense_types", "cards")
+                  if getattr(obj, name)]
+        if obj.employees:
+            parts.append(f"{len(obj.employees)} employee(s)")
+        if obj.amount_min is not None or obj.amount_max is not None:
+            parts.append(f"amount {obj.amount_min or 0}–{obj.amount_max if obj.amount_max is not None else '∞'}")
+        parts += [obj.get_funding_source_display() if obj.funding_source else "", obj.currency]
+        parts += [f"{k}={v}" for k, v in {**obj.custom_fields, **obj.dimensions}.items()]
+        return " and ".join(p for p in parts if p) or "—"
+
+    @display(description="Then")
+    def actions_summary(self, obj):
+        if obj.skip:
+            return "skip (never export)"
+        parts = [f"account {obj.account_name or obj.account}" if obj.account else "",
+                 f"tax {obj.tax_code}" if obj.tax_code else "",
+                 ", ".join(f"{k}={v}" for k, v in obj.set_dimensions.items()),
+                 f"contact {obj.contact_name or obj.contact}" if obj.contact else "",
+                 f"hold: {obj.hold_reason}" if obj.hold else ""]
+        return "; ".join(p for p in parts if p)
+
+    @action(description="Test this rule", icon="science", permissions=["view"])
+    def test_rule(self, request, object_id):
+        """Reads only: which booked and pending expenses the rule (as saved) codes differently."""
+        rule = self.get_queryset(request).get(pk=object_id)
+        effect = rule_test(rule=rule)
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": rule,
+                   "title": f"What rule #{rule.pk} “{rule.name}” changes", "effect": effect,
+                   "pending_money": _money(effect["pending_amounts"]),
+                   "apply_url": reverse("admin:mappings_codingrule_apply_rule", args=[rule.pk]),
+                   "change_url": reverse("admin:mappings_codingrule_change", args=[rule.pk])}
+        return TemplateResponse(request, "admin/exports/rule_test.html", context)
+
+    @confirmed_action(description="Apply to pending expenses", icon="playlist_add_check", submit="Apply",
+                      what=_apply_question)
+    def apply_rule(self, request, object_id):
+        rule = self.get_queryset(request).get(pk=object_id)
+        result = rule_apply(rule=rule, by=request.user)
+        messages.success(request, f"Rule #{rule.pk} is on; {result['records']} pending expense(s) re-coded "
+                                  f"({_money(result['amounts'])}).")
+        return redirect("admin:mappings_codingrule_change", object_id)
+
+
+class HoldReleaseInline(admin.TabularInline):
+    model = HoldRelease
+    extra = 0
+    can_delete = False
+    fields = ("step", "approver_label", "role", "amount", "released", "note", "created_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(HoldPolicy)
+class HoldPolicyAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "organization.manage"
+    list_display = ("organization", "two_person_display", "updated_at")
+    fields = ("organization", "two_person_above")
+
+    @display(description="Two approvers above")
+    def two_person_display(self, obj):
+        return format_html("{} {}", obj.two_person_above, obj.organization.base_currency) \
+            if obj.two_person_above is not None else "never (one approver)"
+
+
+@admin.register(HoldRelease)
+class HoldReleaseAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "holds.release"
+    list_display = ("record", "step", "approver_label", "role", "amount", "released", "created_at")
+    list_filter = ("released",)
+    readonly_fields = ("record", "review_item", "step", "approver_label", "role", "amount", "released", "note",
+                       "created_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,147 @@
+"""Coding decisions that touch export records: the booked history the categoriser learns from,
+reviewers answering a model's suggestion, and testing or applying a coding rule.
+
+Only records not yet exported are ever re-coded; booked ones are shown, never changed."""
+
+import dataclasses
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+
+from connectors.entry import AccountingEntry, LineRole
+from mappings import documents
+from mappings.models import CodingCorrection, CodingRule
+from mappings.resolve import holds_for, resolve, skipped_by
+from mappings.rules import CodingRuleData
+from mappings.selectors import mapping_snapshot
+from mappings.settings import ConnectionSettings
+from mappings.training import history_register
+
+from ..entries import entry_to_json
+from ..models import ExportRecord, Kind, ReviewItem
+from ..transitions import UNSENT, Status
+from .review import ReviewError, _label, _user_or_none, review_item_resolve
+
+SAMPLE = 500  # newest records of each kind a rule test looks at
+
+
+def booked_history(connection):
+    """(expense, account) of every expense this connection booked: the categoriser's labels."""
+    records = (ExportRecord.objects.filter(connection=connection, kind=Kind.EXPENSE, status=Status.EXPORTED)
+               .exclude(entry_preview=None)
+               .select_related("expense__report", "expense__category", "expense__employee", "expense__card")
+               .prefetch_related("expense__receipts").defer("expense__report__raw").order_by("id"))
+    for record in records.iterator(chunk_size=2000):
+        account = next((line["account"] for line in record.entry_preview.get("lines", ())
+                        if line.get("role") == LineRole.EXPENSE), None)
+        if account:
+            yield record.expense, account
+
+
+history_register(booked_history)
+
+
+# --- suggestions -----------------------------------------------------------------------------------
+
+@transaction.atomic
+def suggestion_answer(*, item: ReviewItem, by, account: str = "", account_name: str = "") -> CodingCorrection:
+    """Accept (no account given) or correct a suggested coding: the decision codes this expense,
+    feeds the next training, and the record goes again."""
+    item = ReviewItem.objects.select_for_update().select_related("record__connection").get(pk=item.pk)
+    if not item.is_open or item.reason != ReviewItem.Reason.SUGGESTED_CODING:
+        raise ReviewError("only an open suggested coding can be accepted or corrected", code="not_a_suggestion")
+    guess = item.context
+    accepted = not account or account == guess.get("account")
+    correction = CodingCorrection.objects.create(
+        connection=item.record.connection, source_id=item.record.source_id,
+        account=guess.get("account", "") if accepted else account,
+        account_name=guess.get("account_name", "") if accepted else account_name,
+        predicted_account=guess.get("account", ""), predicted_probability=guess.get("probability"),
+        model_version=guess.get("model_version"), accepted=accepted, by=_user_or_none(by), by_label=_label(by))
+    if not correction.account:
+        raise ReviewError("the suggestion names no account: give one", code="account_required")
+    note = (f"accepted the suggestion {correction.account_name or correction.account}" if accepted
+            else f"corrected to {correction.account_name or correction.account}")
+    review_item_resolve(item=item, resolution=ReviewItem.Resolution.FIXED_MAPPING, by=by, note=note)
+    return correction
+
+
+# --- coding rules ----------------------------------------------------------------------------------
+
+def _outcome(doc, snapshot, settings) -> str:
+    """What this snapshot does with the expense, in words a person compares."""
+    skipped = skipped_by(doc, snapshot)
+    if skipped:
+        return skipped
+    held = holds_for(doc, snapshot)
+    if held:
+        return f"held: {', '.join(held)}"
+    result = resolve(doc, snapshot, settings)
+    if not isinstance(result, AccountingEntry):
+        return "gap: " + ", ".join(f"{i.kind} {i.key}" for i in result.items)
+    line = result.lines[0]
+    dims = ", ".join(f"{d.kind}={d.remote_id}" for d in line.dimensions)
+    return " · ".join(x for x in (f"account {line.account}", f"tax {line.tax_rate}" if line.tax_rate else "",
+                                  dims, f"contact {result.contact}" if result.contact else "") if x)
+
+
+def _with_rule(snapshot, rule: CodingRule):
+    others = tuple(r for r in snapshot.rules if r.id != rule.pk)
+    together = tuple(sorted((*others, CodingRuleData.from_model(rule)), key=lambda r: (r.position, r.id)))
+    return (dataclasses.replace(snapshot, rules=others), dataclasses.replace(snapshot, rules=together))
+
+
+def _records(rule, statuses):
+    return (ExportRecord.objects.filter(connection_id=rule.connection_id, kind=Kind.EXPENSE, status__in=statuses)
+            .select_related("expense__report", "expense__category", "expense__employee", "expense__card")
+            .prefetch_related("expense__receipts").defer("expense__report__raw").order_by("-id"))
+
+
+def rule_test(*, rule: CodingRule) -> dict:
+    """The expenses this rule (as saved, active or not) changes: booked ones (shown only) and pending
+    ones (what applying it re-codes), with the pending count and amount per currency."""
+    snapshot = mapping_snapshot(rule.connection)
+    without, with_rule = _with_rule(snapshot, rule)
+    settings = ConnectionSettings.from_connection(rule.connection)
+    result = {"past": [], "pending": [], "pending_count": 0, "pending_amounts": {}}
+    amounts = defaultdict(Decimal)
+    for key, statuses in (("past", [Status.EXPORTED]), ("pending", list(UNSENT))):
+        for record in _records(rule, statuses)[:SAMPLE]:
+            doc = documents.document_from_expense(record.expense)
+            before, after = _outcome(doc, without, settings), _outcome(doc, with_rule, settings)
+            if before == after:
+                continue
+            result[key].append({"record_id": record.pk, "source_id": record.source_id, "status": record.status,
+                                "date": doc.date, "merchant": doc.merchant, "amount": doc.amount,
+                                "currency": doc.currency, "before": before, "after": after})
+            if key == "pending":
+                amounts[doc.currency] += abs(doc.amount)
+    result["pending_count"] = len(result["pending"])
+    result["pending_amounts"] = dict(sorted(amounts.items()))
+    return result
+
+
+def rule_apply(*, rule: CodingRule, by=None) -> dict:
+    """Turns the rule on and re-codes the pending records it changes; exported ones stay as booked.
+    Parked records it now decides (mapping gap, suggestion) go again."""
+    effect = rule_test(rule=rule)
+    ids = [row["record_id"] for row in effect["pending"]]
+    with transaction.atomic():
+        if not rule.active:
+            rule.active = True
+            rule._change_reason, rule._history_user = "Applied to pending expenses", _user_or_none(by)
+            rule.save()
+        items = ReviewItem.objects.filter(record_id__in=ids, resolved_at__isnull=True, reason__in=(
+            ReviewItem.Reason.MAPPING_GAP, ReviewItem.Reason.SUGGESTED_CODING))
+        for item in items:
+            review_item_resolve(item=item, resolution=ReviewItem.Resolution.FIXED_MAPPING, by=by,
+                                note=f"re-coded by rule #{rule.pk}")
+        snapshot = mapping_snapshot(rule.connection)
+        settings = ConnectionSettings.from_connection(rule.connection)
+        for record in _records(rule, [Status.PENDING, Status.RETRY]).filter(pk__in=ids):
+            entry = resolve(documents.document_from_expense(record.expense), snapshot, settings)
+            if isinstance(entry, AccountingEntry):
+                ExportRecord.objects.filter(pk=record.pk).update(entry_preview=entry_to_json(entry),
+                                                                 mapping_version=entry.mapping_version)
+    return {"records": effect["pending_count"], "amounts": effect["pending_amounts"]}

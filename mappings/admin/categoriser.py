@@ -1,0 +1,101 @@
+"""The model page: categoriser versions per connection (accuracy, coverage), train now, roll back;
+and the reviewer corrections the next training learns from."""
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from unfold.contrib.filters.admin import RelatedDropdownFilter
+from unfold.decorators import display
+
+from expensico_sync.core.admin.confirm import confirmed_action
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+
+from ..models import CategoriserModel, CodingCorrection
+from ..training import categoriser_rollback
+from .forms import writable_connections
+
+
+@admin.register(CategoriserModel)
+class CategoriserModelAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "mappings.edit"
+    list_display = ("connection", "version_label", "status_badge", "accuracy", "coverage_display",
+                    "precision_display", "training_size", "heldout_size", "trained_at")
+    list_filter = (("connection", RelatedDropdownFilter), "status")
+    readonly_fields = ("connection", "version", "status", "trained_at", "training_size", "heldout_size",
+                       "heldout_accuracy", "coverage", "precision_at_threshold", "sklearn_version", "note")
+    fields = readonly_fields
+    actions_list = ["train_now"]
+    actions_detail = ["rollback_to"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("blob", "heldout_ids")
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_train_permission(self, request, object_id=None):
+        return self._can(request)
+
+    @display(description="Version", ordering="version")
+    def version_label(self, obj):
+        return f"v{obj.version}"
+
+    @display(description="Status", label={"promoted": "success", "candidate": "info", "retired": "info",
+                                          "rejected": "warning"})
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @display(description="Held-out accuracy", ordering="heldout_accuracy")
+    def accuracy(self, obj):
+        return f"{obj.heldout_accuracy:.1%}"
+
+    @display(description="Coverage at threshold")
+    def coverage_display(self, obj):
+        return f"{obj.coverage:.1%}"
+
+    @display(description="Precision at threshold")
+    def precision_display(self, obj):
+        return f"{obj.precision_at_threshold:.1%}" if obj.coverage else "—"
+
+    @confirmed_action(description="Train now", icon="model_training", permissions=("train",), url_path="train",
+                      what="A new version is trained for every connection you manage, on its booked history and "
+                           "reviewer corrections. It replaces the version in use only if at least as accurate on the "
+                           "same held-out expenses.")
+    def train_now(self, request):
+        from django_q.tasks import async_task
+
+        for connection in writable_connections(request.user):
+            async_task("mappings.tasks.categoriser_train_task", connection.pk)
+        messages.success(request, "Training queued; new versions appear here when done.")
+        return redirect("admin:mappings_categorisermodel_changelist")
+
+    @confirmed_action(description="Put this version in use", icon="history", permissions=("train",),
+                      what="This version codes expenses again from now on; the one in use is retired (and can be "
+                           "put back the same way).")
+    def rollback_to(self, request, object_id):
+        model = self.get_queryset(request).get(pk=object_id)
+        categoriser_rollback(connection=model.connection, version=model.version)
+        messages.success(request, f"v{model.version} is in use.")
+        return redirect("admin:mappings_categorisermodel_changelist")
+
+
+@admin.register(CodingCorrection)
+class CodingCorrectionAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "mappings.edit"
+    list_display = ("source_id", "account", "account_name", "predicted_account", "predicted_probability",
+                    "accepted", "by_label", "created_at")
+    list_filter = (("connection", RelatedDropdownFilter), "accepted")
+    search_fields = ("^source_id", "account", "account_name")
+    readonly_fields = ("connection", "source_id", "account", "account_name", "predicted_account",
+                       "predicted_probability", "model_version", "accepted", "by_label", "created_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,25 @@
+"""Who coded an expense when the category mapping did not: a person's decision or the model's
+prediction. Pure data, passed to `resolve` (a decision) or carried by the snapshot (a predictor)."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A reviewer accepted or corrected the coding of one expense: it wins over everything."""
+
+    account: str
+    account_name: str = ""
+    by: str = "a reviewer"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    account: str
+    account_name: str
+    probability: float
+    model_version: int
+
+    @property
+    def label(self) -> str:
+        return f"model v{self.model_version}, p={self.probability:.2f}"
