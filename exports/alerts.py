@@ -12,7 +12,8 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from connectors.models import Connection
+from connectors.base import connector_class
+from connectors.models import CallLog, Connection
 from expensico_sync.notify.conditions import observe
 from expensico_sync.notify.digest import Section, register_section
 from expensico_sync.notify.kinds import register_kind
@@ -26,6 +27,8 @@ BREAKER = register_kind("connection.breaker_opened", "Connection paused after re
 AUTH = register_kind("connection.auth_rejected", "Connection needs re-authorising", roles=MANAGERS)
 STALLED = register_kind("connection.stalled", "Connection exported nothing while work is waiting", roles=MANAGERS)
 ERROR_RATE = register_kind("connection.error_rate", "Connection error rate spike", roles=MANAGERS)
+ALLOWANCE = register_kind("connection.request_allowance", "Vendor's monthly request allowance 80 % used",
+                          roles=MANAGERS)
 SLA = register_kind("review.past_sla", "Review items past their SLA", roles={"owner", "finance_admin", "reviewer"})
 PENDING = (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN)
 
@@ -58,6 +61,8 @@ def _connection(connection: Connection, now) -> int:
     auth_items = ReviewItem.objects.filter(record__connection=connection, reason=ReviewItem.Reason.AUTH,
                                            resolved_at__isnull=True).count()
     rate = stats["failed"] / stats["total"] if stats["total"] else 0
+    allowance, used = _allowance(connection, now)
+    month = f"{now:%Y-%m}"
     checks = [
         (f"breaker:{connection.pk}", bool(connection.paused_until and connection.paused_until > now), BREAKER,
          f"{label} is paused after repeated failures",
@@ -72,6 +77,10 @@ def _connection(connection: Connection, now) -> int:
         (f"error_rate:{connection.pk}", stats["total"] >= settings.ALERT_ERROR_RATE_MIN_ATTEMPTS
          and rate >= settings.ALERT_ERROR_RATE, ERROR_RATE, f"{label}: {rate:.0%} of vendor calls failed",
          f"{stats['failed']} of {stats['total']} attempts to {label} failed in the last hour."),
+        (f"allowance:{connection.pk}:{month}", bool(allowance) and used >= 0.8 * allowance, ALLOWANCE,
+         f"{label} has used {used:,} of its {allowance or 0:,} included requests this month",
+         f"Requests beyond {allowance or 0:,} a month are billed by the vendor. Reconciliations and verification "
+         "show their cost before they run; consider batching or pausing non-urgent work."),
     ]
     return sum(_raise(key, active, kind.key, connection=connection, organization_id=connection.organization_id,
                       subject=subject, text=text, link=link)
@@ -88,6 +97,17 @@ def _raise(key, active, kind_key, *, connection, organization_id, subject, text,
         notify(kind_key, organization=Organization.objects.get(pk=organization_id), incident=incident,
                subject=subject, text=text, link=link)
         return 1
+
+
+def _allowance(connection: Connection, now) -> tuple[int | None, int]:
+    try:
+        allowance = connector_class(connection.system).monthly_request_allowance
+    except LookupError:
+        return None, 0
+    if not allowance:
+        return None, 0
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return allowance, CallLog.objects.filter(connection=connection, created_at__gte=start).count()
 
 
 def _past_sla(now):

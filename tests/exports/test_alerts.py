@@ -60,3 +60,16 @@ def test_a_stalled_backlog_alerts(org, settings):
     type(record).objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(hours=3))
     assert alerts.scan() == 1
     assert [k for k, _ in _kinds()] == ["connection.stalled"]
+
+
+def test_a_billed_allowance_alerts_at_80_percent_once_a_month(org):
+    from connectors.models import CallLog, Connection
+
+    xledger = Connection.objects.create(organization=org, system="xledger", name="Xledger",
+                                        base_url="http://127.0.0.1:9/graphql")
+    calls = [CallLog(connection=xledger, method="POST", path="/graphql", status=200) for _ in range(3999)]
+    CallLog.objects.bulk_create(calls)
+    assert alerts.scan() == 0
+    CallLog.objects.create(connection=xledger, method="POST", path="/graphql", status=200)
+    assert alerts.scan() == 1 and alerts.scan() == 0
+    assert [k for k, _ in _kinds()] == ["connection.request_allowance"]
