@@ -27,6 +27,7 @@ BREAKER = register_kind("connection.breaker_opened", "Connection paused after re
 AUTH = register_kind("connection.auth_rejected", "Connection needs re-authorising", roles=MANAGERS)
 STALLED = register_kind("connection.stalled", "Connection exported nothing while work is waiting", roles=MANAGERS)
 ERROR_RATE = register_kind("connection.error_rate", "Connection error rate spike", roles=MANAGERS)
+EXPIRY = register_kind("connection.credential_expiry", "Vendor credential about to expire", roles=MANAGERS)
 ALLOWANCE = register_kind("connection.request_allowance", "Vendor's monthly request allowance 80 % used",
                           roles=MANAGERS)
 SLA = register_kind("review.past_sla", "Review items past their SLA", roles={"owner", "finance_admin", "reviewer"})
@@ -77,6 +78,10 @@ def _connection(connection: Connection, now) -> int:
         (f"error_rate:{connection.pk}", stats["total"] >= settings.ALERT_ERROR_RATE_MIN_ATTEMPTS
          and rate >= settings.ALERT_ERROR_RATE, ERROR_RATE, f"{label}: {rate:.0%} of vendor calls failed",
          f"{stats['failed']} of {stats['total']} attempts to {label} failed in the last hour."),
+        (f"expiry:{connection.pk}:{connection.credentials_expire_on}", _expires_soon(connection, now), EXPIRY,
+         f"{label}: its credential expires on {connection.credentials_expire_on}",
+         f"The API key or client secret of {label} stops working on {connection.credentials_expire_on}. Create a "
+         "new one at the vendor and enter it on the connection before then."),
         (f"allowance:{connection.pk}:{month}", bool(allowance) and used >= 0.8 * allowance, ALLOWANCE,
          f"{label} has used {used:,} of its {allowance or 0:,} included requests this month",
          f"Requests beyond {allowance or 0:,} a month are billed by the vendor. Reconciliations and verification "
@@ -97,6 +102,11 @@ def _raise(key, active, kind_key, *, connection, organization_id, subject, text,
         notify(kind_key, organization=Organization.objects.get(pk=organization_id), incident=incident,
                subject=subject, text=text, link=link)
         return 1
+
+
+def _expires_soon(connection: Connection, now) -> bool:
+    expires = connection.credentials_expire_on
+    return bool(expires) and expires <= (now + timedelta(days=settings.ALERT_CREDENTIAL_EXPIRY_DAYS)).date()
 
 
 def _allowance(connection: Connection, now) -> tuple[int | None, int]:

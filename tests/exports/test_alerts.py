@@ -73,3 +73,15 @@ def test_a_billed_allowance_alerts_at_80_percent_once_a_month(org):
     CallLog.objects.create(connection=xledger, method="POST", path="/graphql", status=200)
     assert alerts.scan() == 1 and alerts.scan() == 0
     assert [k for k, _ in _kinds()] == ["connection.request_allowance"]
+
+
+def test_a_credential_about_to_expire_alerts_once(org, settings):
+    settings.ALERT_CREDENTIAL_EXPIRY_DAYS = 14
+    connection = connection_for(org)
+    connection.credentials_expire_on = (timezone.now() + timedelta(days=30)).date()
+    connection.save()
+    assert alerts.scan() == 0
+    connection.credentials_expire_on = (timezone.now() + timedelta(days=10)).date()
+    connection.save()
+    assert alerts.scan() == 1 and alerts.scan() == 0
+    assert [k for k, _ in _kinds()] == ["connection.credential_expiry"]
