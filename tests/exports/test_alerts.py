@@ -54,6 +54,32 @@ def test_rejected_credentials_and_past_sla(org):
     assert alerts.scan() == 0
 
 
+def test_past_sla_goes_to_the_queue_then_escalates_to_finance_admins(org, settings):
+    settings.ALERT_SLA_ESCALATE_HOURS = 24
+    admin = make_member(org, Role.FINANCE_ADMIN)
+    item = ReviewItem.objects.create(organization=org, record=make_record(org, status="needs_review"),
+                                     reason=ReviewItem.Reason.VALIDATION, sla_due_at=timezone.now() - timedelta(hours=1))
+    assert alerts.scan() == 1
+    assert admin not in {n.user for n in Notification.objects.filter(kind="review.past_sla")}
+    ReviewItem.objects.filter(pk=item.pk).update(sla_due_at=timezone.now() - timedelta(hours=30))
+    assert alerts.scan() == 1 and alerts.scan() == 0
+    assert [n.user for n in Notification.objects.filter(kind="review.sla_escalated")] == [admin]
+
+
+def test_a_slow_vendor_alerts(org, settings):
+    from connectors.models import CallLog
+
+    settings.ALERT_LATENCY_MS, settings.ALERT_ERROR_RATE_MIN_ATTEMPTS = 3000, 10
+    connection = connection_for(org)
+    CallLog.objects.bulk_create([CallLog(connection=connection, method="POST", path="/x", status=200,
+                                         duration_ms=200 if n < 19 else 9000) for n in range(20)])
+    assert alerts.scan() == 0                                           # p95 of 20 calls: still fast
+    CallLog.objects.bulk_create([CallLog(connection=connection, method="POST", path="/x", status=200,
+                                         duration_ms=9000) for _ in range(5)])
+    assert alerts.scan() == 1
+    assert [k for k, _ in _kinds()] == ["connection.latency"]
+
+
 def test_a_stalled_backlog_alerts(org, settings):
     settings.ALERT_STALLED_HOURS = 2
     record = make_record(org, status="pending")
