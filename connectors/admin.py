@@ -63,13 +63,14 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     list_filter = (("status", ChoicesDropdownFilter), "system")
     search_fields = ("name", "organization__name")
     readonly_fields = ("status", "last_checked_at", "last_check_ok", "last_check_detail", "consecutive_failures",
-                       "paused_until", "token_expires_at", "employee_claims_account", "employee_claims_account_name",
+                       "paused_until", "token_expires_at", "credentials_changed_at", "employee_claims_account", "employee_claims_account_name",
                        "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
                        "funding_bank_account_name", "created_at", "updated_at")
     actions_detail = ["open_setup", "connect_oauth", "test_connection", "reset_breaker"]
     fieldsets = (
         (None, {"fields": ("organization", "system", "name", "base_url", "auth_method")}),
-        ("Credentials (write-only)", {"fields": ("api_key", "client_id", "client_secret", "token_expires_at")}),
+        ("Credentials (write-only)", {"fields": ("api_key", "client_id", "client_secret", "credentials_expire_on",
+                                                 "credentials_changed_at", "token_expires_at")}),
         ("Chosen accounts", {"fields": ("employee_claims_account_name", "employee_claims_account",
                                         "employees_balance_account_name", "employees_balance_account",
                                         "funding_bank_account_name", "funding_bank_account", "settings")}),

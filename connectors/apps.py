@@ -6,6 +6,7 @@ class ConnectorsConfig(AppConfig):
     verbose_name = "Connectors"
 
     def ready(self):
+        from expensico_sync.access_reviews.services import register_credential_source
         from expensico_sync.core.devstack import devstack_register
 
         from . import (  # noqa: F401  (check, panel and retention policy register on import)
@@ -13,7 +14,10 @@ class ConnectorsConfig(AppConfig):
             dashboard,
             retention,
         )
+        from .access import vendor_credentials
         from .registry import vendors
+
+        register_credential_source(vendor_credentials)
 
         for vendor in vendors():
             # Imported now, as the folder scan did: a vendor's module may register panels of its own.

@@ -12,6 +12,7 @@ from .hosts import credential_url_refusal
 from .vendor_settings import settings_errors
 
 SECRET_FIELDS = ("api_key", "client_secret", "access_token", "refresh_token")
+GIVEN_CREDENTIALS = ("api_key", "client_secret")
 # Settings holding a URL a credential is sent to (Wafeq's OAuth endpoints, Business Central's Entra
 # authority): moving one of them is moving the credential, exactly like moving `base_url`.
 URL_SETTINGS = ("oauth_authorize_url", "oauth_token_url", "oauth_revoke_url", "authority_host")
@@ -57,6 +58,12 @@ class Connection(models.Model):
     access_token = EncryptedTextField(blank=True, default="")
     refresh_token = EncryptedTextField(blank=True, default="")
     token_expires_at = models.DateTimeField(null=True, blank=True)
+    # The credential a person gave (API key or client secret): when it last changed, and when the
+    # vendor says it stops working (e.g. an Entra client secret's end date), for alerts and reviews.
+    credentials_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    credentials_expire_on = models.DateField(
+        null=True, blank=True, help_text="When the API key or client secret expires at the vendor (e.g. the Entra "
+                                         "client secret's end date): owners are alerted before.")
 
     # Chosen accounts (seed 000 steps 4–6) and vendor-specific settings.
     employee_claims_account = models.CharField(max_length=200, blank=True, default="")
@@ -103,10 +110,19 @@ class Connection(models.Model):
             cleared = self._credentials_forget_if_moved(kwargs.get("update_fields"))
             if cleared and kwargs.get("update_fields") is not None:
                 kwargs["update_fields"] = {*kwargs["update_fields"], *cleared}
+        if self._given_credential_changed():
+            self.credentials_changed_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "credentials_changed_at"}
         super().save(*args, **kwargs)
         fields = kwargs.get("update_fields")
         self._remember(fields if fields is not None and "_loaded" in self.__dict__ else None)
         self.__dict__["_supplied"] = set()
+
+    def _given_credential_changed(self) -> bool:
+        """A new API key or client secret (tokens refreshed by OAuth are not a person's credential)."""
+        loaded = (self.__dict__.get("_loaded") or {}).get("secrets", {})
+        return any(getattr(self, name) and getattr(self, name) != loaded.get(name) for name in GIVEN_CREDENTIALS)
 
     def clean(self):
         super().clean()

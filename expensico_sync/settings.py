@@ -218,6 +218,9 @@ REPORT_LINK_DAYS = env.int("REPORT_LINK_DAYS", default=7)
 # The value metrics (exports/metrics.py): minutes a person would spend keying one document by hand.
 METRICS_MINUTES_PER_DOCUMENT = env.int("METRICS_MINUTES_PER_DOCUMENT", default=4)
 ALERT_STALLED_HOURS = env.int("ALERT_STALLED_HOURS", default=6)
+ALERT_LATENCY_MS = env.int("ALERT_LATENCY_MS", default=5000)
+ALERT_SLA_ESCALATE_HOURS = env.int("ALERT_SLA_ESCALATE_HOURS", default=24)
+ALERT_CREDENTIAL_EXPIRY_DAYS = env.int("ALERT_CREDENTIAL_EXPIRY_DAYS", default=14)
 ALERT_ERROR_RATE = env.float("ALERT_ERROR_RATE", default=0.2)
 ALERT_ERROR_RATE_MIN_ATTEMPTS = env.int("ALERT_ERROR_RATE_MIN_ATTEMPTS", default=10)
 

@@ -12,7 +12,8 @@ from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 
-from connectors.models import Connection
+from connectors.base import connector_class
+from connectors.models import CallLog, Connection
 from expensico_sync.notify.conditions import observe
 from expensico_sync.notify.digest import Section, register_section
 from expensico_sync.notify.kinds import register_kind
@@ -26,7 +27,13 @@ BREAKER = register_kind("connection.breaker_opened", "Connection paused after re
 AUTH = register_kind("connection.auth_rejected", "Connection needs re-authorising", roles=MANAGERS)
 STALLED = register_kind("connection.stalled", "Connection exported nothing while work is waiting", roles=MANAGERS)
 ERROR_RATE = register_kind("connection.error_rate", "Connection error rate spike", roles=MANAGERS)
-SLA = register_kind("review.past_sla", "Review items past their SLA", roles={"owner", "finance_admin", "reviewer"})
+EXPIRY = register_kind("connection.credential_expiry", "Vendor credential about to expire", roles=MANAGERS)
+ALLOWANCE = register_kind("connection.request_allowance", "Vendor's monthly request allowance 80 % used",
+                          roles=MANAGERS)
+LATENCY = register_kind("connection.latency", "Vendor answering slowly", roles=MANAGERS)
+SLA = register_kind("review.past_sla", "Review items past their SLA", roles={"reviewer", "owner"})
+SLA_ESCALATED = register_kind("review.sla_escalated", "Review items long past their SLA (escalated)",
+                              roles={"finance_admin"})
 PENDING = (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN)
 
 
@@ -36,11 +43,17 @@ def scan(now=None) -> int:
     raised = 0
     for connection in Connection.objects.select_related("organization"):
         raised += _connection(connection, now)
-    for org_id, name, count in _past_sla(now):
+    queue = reverse("admin:exports_reviewitem_changelist") + "?o=3"
+    for org_id, name, count, late in _past_sla(now):
         raised += _raise(f"sla:{org_id}", count > 0, SLA.key, connection=None, organization_id=org_id,
                          subject=f"{count} review item(s) past their SLA in {name}",
                          text=f"{count} open review item(s) in {name} are past their SLA. Work the oldest first.",
-                         link=reverse("admin:exports_reviewitem_changelist") + "?o=3")
+                         link=queue)
+        raised += _raise(f"sla_escalated:{org_id}", late > 0, SLA_ESCALATED.key, connection=None,
+                         organization_id=org_id, subject=f"Escalated: {late} review item(s) in {name} still open",
+                         text=f"{late} review item(s) in {name} are more than {settings.ALERT_SLA_ESCALATE_HOURS} h "
+                              "past their SLA and nobody has resolved them. Assign an owner or resolve them.",
+                         link=queue)
     return raised
 
 
@@ -58,6 +71,9 @@ def _connection(connection: Connection, now) -> int:
     auth_items = ReviewItem.objects.filter(record__connection=connection, reason=ReviewItem.Reason.AUTH,
                                            resolved_at__isnull=True).count()
     rate = stats["failed"] / stats["total"] if stats["total"] else 0
+    p95 = _p95_ms(connection, now)
+    allowance, used = _allowance(connection, now)
+    month = f"{now:%Y-%m}"
     checks = [
         (f"breaker:{connection.pk}", bool(connection.paused_until and connection.paused_until > now), BREAKER,
          f"{label} is paused after repeated failures",
@@ -72,6 +88,18 @@ def _connection(connection: Connection, now) -> int:
         (f"error_rate:{connection.pk}", stats["total"] >= settings.ALERT_ERROR_RATE_MIN_ATTEMPTS
          and rate >= settings.ALERT_ERROR_RATE, ERROR_RATE, f"{label}: {rate:.0%} of vendor calls failed",
          f"{stats['failed']} of {stats['total']} attempts to {label} failed in the last hour."),
+        (f"latency:{connection.pk}", p95 is not None and p95 >= settings.ALERT_LATENCY_MS, LATENCY,
+         f"{label} answers slowly (p95 {p95 or 0:,} ms)",
+         f"In the last hour 5 % of the calls to {label} took {p95 or 0:,} ms or more (alert from "
+         f"{settings.ALERT_LATENCY_MS:,} ms). Exports continue; a slow vendor may soon time out."),
+        (f"expiry:{connection.pk}:{connection.credentials_expire_on}", _expires_soon(connection, now), EXPIRY,
+         f"{label}: its credential expires on {connection.credentials_expire_on}",
+         f"The API key or client secret of {label} stops working on {connection.credentials_expire_on}. Create a "
+         "new one at the vendor and enter it on the connection before then."),
+        (f"allowance:{connection.pk}:{month}", bool(allowance) and used >= 0.8 * allowance, ALLOWANCE,
+         f"{label} has used {used:,} of its {allowance or 0:,} included requests this month",
+         f"Requests beyond {allowance or 0:,} a month are billed by the vendor. Reconciliations and verification "
+         "show their cost before they run; consider batching or pausing non-urgent work."),
     ]
     return sum(_raise(key, active, kind.key, connection=connection, organization_id=connection.organization_id,
                       subject=subject, text=text, link=link)
@@ -90,11 +118,36 @@ def _raise(key, active, kind_key, *, connection, organization_id, subject, text,
         return 1
 
 
+def _expires_soon(connection: Connection, now) -> bool:
+    expires = connection.credentials_expire_on
+    return bool(expires) and expires <= (now + timedelta(days=settings.ALERT_CREDENTIAL_EXPIRY_DAYS)).date()
+
+
+def _allowance(connection: Connection, now) -> tuple[int | None, int]:
+    try:
+        allowance = connector_class(connection.system).monthly_request_allowance
+    except LookupError:
+        return None, 0
+    if not allowance:
+        return None, 0
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return allowance, CallLog.objects.filter(connection=connection, created_at__gte=start).count()
+
+
+def _p95_ms(connection: Connection, now) -> int | None:
+    durations = sorted(CallLog.objects.filter(connection=connection, created_at__gte=now - timedelta(hours=1))
+                       .values_list("duration_ms", flat=True)[:5000])
+    if len(durations) < settings.ALERT_ERROR_RATE_MIN_ATTEMPTS:
+        return None
+    return durations[int(0.95 * (len(durations) - 1))]
+
+
 def _past_sla(now):
+    escalate = now - timedelta(hours=settings.ALERT_SLA_ESCALATE_HOURS)
     rows = (ReviewItem.objects.filter(resolved_at__isnull=True)
             .values("organization_id", "organization__name")
-            .annotate(n=Count("id", filter=Q(sla_due_at__lt=now))))
-    return [(r["organization_id"], r["organization__name"], r["n"]) for r in rows]
+            .annotate(n=Count("id", filter=Q(sla_due_at__lt=now)), late=Count("id", filter=Q(sla_due_at__lt=escalate))))
+    return [(r["organization_id"], r["organization__name"], r["n"], r["late"]) for r in rows]
 
 
 # Digest sections -------------------------------------------------------------------------------
@@ -129,3 +182,25 @@ def blocked_by_gaps(organization, since):
     rows = [(f"{row['n']} document(s) blocked by mapping gaps", f"{row['record__expense__currency'] or ''} {row['amount'] or 0:,}".strip())
             for row in blocked]
     return Section("Mapping gaps", rows, reverse("admin:exports_reviewitem_changelist") + "?reason__exact=mapping_gap")
+
+
+@register_section("close.status", order=40)
+def close_status(organization, since):
+    """Last month's close: signed off or not, and each connection's reconciliation."""
+    from dateutil.relativedelta import relativedelta
+
+    from .models import MonthClose, Reconciliation
+
+    last = timezone.localdate().replace(day=1) - relativedelta(months=1)
+    close = MonthClose.objects.filter(organization=organization, period=last).first()
+    rows = [(f"{last:%B %Y}", close.get_status_display() if close else "Open")]
+    for connection in Connection.objects.filter(organization=organization).order_by("name"):
+        run = (Reconciliation.objects.filter(connection=connection, period=last, status="finished")
+               .order_by("-created_at").first())
+        if run is None:
+            rows.append((f"Reconciliation · {connection.name}", "not run"))
+        else:
+            open_differences = run.differences.filter(explained_at__isnull=True).count()
+            rows.append((f"Reconciliation · {connection.name}",
+                         f"{open_differences} unexplained difference(s)" if open_differences else "reconciled"))
+    return Section("Month-end close", rows, reverse("admin:exports_monthclose_months"))

@@ -3,6 +3,7 @@
 import json
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.urls import reverse
@@ -65,14 +66,22 @@ def value_panel(request, org_ids):
 
     from .metrics import Period, month_metrics
 
-    period = Period(timezone.localdate().replace(day=1))
-    months = [month_metrics(org, period) for org in Organization.objects.filter(pk__in=org_ids)]
-    if not months:
+    orgs = list(Organization.objects.filter(pk__in=org_ids))
+    if not orgs:
         return {}
+    period = Period(timezone.localdate().replace(day=1))
+    months = [month_metrics(org, period) for org in orgs]
+    if not any(m["systems"] for m in months):        # early in a month: show the last one instead
+        period = Period(period.start - relativedelta(months=1))
+        months = [month_metrics(org, period) for org in orgs]
     documents = sum(s["documents"] for m in months for s in m["systems"].values())
     exported = sum(s["exported"] for m in months for s in m["systems"].values())
     hours = sum(float(m["time_saved"]["hours"]) for m in months)
-    exceptions = sum(e["count"] for m in months for e in m["exceptions"])
+    by_reason: dict[str, int] = {}
+    for m in months:
+        for e in m["exceptions"]:
+            by_reason[e["label"]] = by_reason.get(e["label"], 0) + e["count"]
+    exceptions = sum(by_reason.values())
     billed = [(r["cost"], r["currency"]) for m in months for r in m["vendor_requests"] if r["cost"] and r["billed"]]
     kpis = [
         {"title": f"Sync rate ({period.start:%b %Y})", "value": f"{100 * exported / documents:.1f}%" if documents else "–",
@@ -80,8 +89,9 @@ def value_panel(request, org_ids):
          "href": reverse("admin:exports_exportrecord_changelist")},
         {"title": "Time saved", "value": f"{hours:,.1f} h",
          "footer": f"booked without a person × {months[0]['time_saved']['minutes_per_document']} min each"},
-        {"title": "Exceptions this month", "value": f"{exceptions:,}",
-         "footer": ", ".join(f"{e['label']} {e['count']}" for e in months[0]["exceptions"][:3]) or "none",
+        {"title": f"Exceptions ({period.start:%b %Y})", "value": f"{exceptions:,}",
+         "footer": ", ".join(f"{label} {n}" for label, n in sorted(by_reason.items(), key=lambda kv: -kv[1])[:3])
+                   or "none",
          "href": reverse("admin:exports_reviewitem_changelist")},
         {"title": "Billed vendor requests", "value": ", ".join(f"{c} {cur}" for c, cur in billed) or "0",
          "footer": "requests beyond the vendor's monthly allowance"},

@@ -45,12 +45,14 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
         return format_html("<table><tr><th>user</th><th>email</th><th>role</th><th>last sign-in</th><th>MFA</th>"
                            "</tr>{}</table>", format_html_join("", "<tr>" + "<td>{}</td>" * 5 + "</tr>", rows))
 
-    @display(description="API keys")
+    @display(description="API keys and vendor credentials")
     def keys_table(self, obj):
-        rows = ((k["name"], k["prefix"], k["role"], k["age_days"], (k["last_used"] or "never")[:16],
-                 "revoked" if k["revoked"] else "active") for k in obj.api_keys)
-        return format_html("<table><tr><th>name</th><th>prefix</th><th>role</th><th>age (days)</th><th>last used</th>"
-                           "<th>state</th></tr>{}</table>", format_html_join("", "<tr>" + "<td>{}</td>" * 6 + "</tr>", rows))
+        rows = ((k["name"], k["prefix"], k["role"], "—" if k["age_days"] is None else k["age_days"],
+                 (k["last_used"] or "—")[:16], k.get("expires_on") or "—", "revoked" if k["revoked"] else "active")
+                for k in obj.api_keys)
+        return format_html("<table><tr><th>name</th><th>kind</th><th>role</th><th>age (days)</th><th>last used</th>"
+                           "<th>expires</th><th>state</th></tr>{}</table>",
+                           format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows))
 
     @display(description="What looks wrong")
     def findings_list(self, obj):

@@ -15,6 +15,16 @@ from expensico_sync.notify.services import notify
 
 from .models import AccessReview
 
+# Credentials held outside this app (vendor connections), registered by the package that owns them:
+# source(organization, now) -> [{"name", "kind", "changed_at" (datetime|None), "expires_on" (date|None), "link"}]
+_credential_sources: list = []
+
+
+def register_credential_source(source) -> None:
+    if source not in _credential_sources:
+        _credential_sources.append(source)
+
+
 DUE = register_kind("access_review.due", "Access review waiting for an owner", roles={"owner"})
 
 
@@ -52,6 +62,19 @@ def snapshot(organization: Organization, now=None) -> tuple[list, list, list]:
         if used is None or now - used > inactive_after:
             findings.append(f"API key '{key.name}' has not been used for more than "
                             f"{settings.ACCESS_REVIEW_INACTIVE_DAYS} days: revoke it?")
+    for source in _credential_sources:
+        for cred in source(organization, now):
+            age = (now - cred["changed_at"]).days if cred.get("changed_at") else None
+            keys.append({"name": cred["name"], "prefix": cred["kind"], "role": "vendor credential", "revoked": False,
+                         "created": cred["changed_at"].isoformat() if cred.get("changed_at") else None,
+                         "age_days": age, "last_used": None,
+                         "expires_on": cred["expires_on"].isoformat() if cred.get("expires_on") else None})
+            if age is not None and age > max_age.days:
+                findings.append(f"{cred['name']}: its {cred['kind']} is {age} days old (policy: rotate after "
+                                f"{settings.ACCESS_REVIEW_CREDENTIAL_MAX_AGE_DAYS}); rotate it at the vendor, then "
+                                "enter the new one on the connection")
+            if cred.get("expires_on") and cred["expires_on"] <= (now + timedelta(days=30)).date():
+                findings.append(f"{cred['name']}: its {cred['kind']} expires on {cred['expires_on']:%d %b %Y}")
     return members, keys, findings
 
 

@@ -11,6 +11,7 @@ class ReportSchedule(models.Model):
     class Report(models.TextChoices):
         EXPORT_RECORDS = "export_records", "Export records of the last period"
         REVIEW_ITEMS = "review_items", "Open review items"
+        RECONCILIATIONS = "reconciliations", "Last month's reconciliations (rows per account)"
         EVIDENCE_PACK = "evidence_pack", "Last month's evidence pack (zip)"
 
     class Format(models.TextChoices):

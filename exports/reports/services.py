@@ -14,7 +14,8 @@ from expensico_sync.notify.services import notify
 
 from ..close.evidence import evidence_filename, evidence_pack_build
 from ..close.resources import ExportRecordResource, ReviewItemResource
-from ..models import ExportRecord, ReviewItem
+from ..models import ExportRecord, ReconciliationRow, ReviewItem
+from ..reconcile.resources import ReconciliationRowResource
 from .models import GeneratedReport, ReportSchedule
 
 READY = register_kind("report.ready", "Scheduled report ready", roles={"owner", "finance_admin"})
@@ -41,6 +42,13 @@ def build(schedule: ReportSchedule, today: date) -> tuple[str, bytes]:
         rows = ExportRecord.objects.filter(organization=org, document_date__gte=start, document_date__lt=end)
         dataset = ExportRecordResource().export(rows.select_related("connection").order_by("id"))
         name = f"export-records-{org.slug}-{start:%Y%m%d}-{end:%Y%m%d}"
+    elif schedule.report == ReportSchedule.Report.RECONCILIATIONS:
+        month = today.replace(day=1) - relativedelta(months=1)
+        rows = ReconciliationRow.objects.filter(reconciliation__organization=org, reconciliation__period=month,
+                                                reconciliation__status="finished")
+        dataset = ReconciliationRowResource().export(rows.select_related("reconciliation__connection")
+                                                     .order_by("reconciliation__connection__name", "pk"))
+        name = f"reconciliations-{org.slug}-{month:%Y-%m}"
     else:
         items = ReviewItem.objects.filter(organization=org, resolved_at__isnull=True)
         dataset = ReviewItemResource().export(items.select_related("record").order_by("sla_due_at"))

@@ -80,3 +80,26 @@ def test_admin_confirm_is_a_post(client, org):
     admin_confirm(client, url)
     review.refresh_from_db()
     assert review.status == AccessReview.Status.CONFIRMED
+
+
+def test_vendor_credentials_are_reviewed_by_age_and_expiry(org, settings):
+    from connectors.models import Connection
+
+    make_member(org, Role.OWNER)
+    settings.ACCESS_REVIEW_CREDENTIAL_MAX_AGE_DAYS = 30
+    connection = Connection.objects.create(organization=org, system="wafeq", name="Books", api_key="k-1",
+                                           base_url="http://127.0.0.1:9/v1")
+    assert connection.credentials_changed_at is not None
+    connection.credentials_expire_on = (timezone.now() + timedelta(days=10)).date()
+    connection.save()
+    with time_machine.travel(timezone.now() + timedelta(days=40)):
+        text = "\n".join(open_review(org).findings)
+    assert "Books: its API key is 40 days old" in text and "Books: its API key expires on" in text
+    stamp = connection.credentials_changed_at
+    connection.refresh_from_db()
+    connection.access_token = "refreshed-by-oauth"
+    connection.save()
+    assert connection.credentials_changed_at == stamp                 # a refreshed token is not a new credential
+    connection.supply_credentials(api_key="k-2")
+    connection.save()
+    assert connection.credentials_changed_at > stamp

@@ -59,6 +59,7 @@ def seeded(db, monkeypatch):
     # The walk takes minutes on a loaded box: keep the gaps cache "fresh" throughout, so a page does
     # not legitimately schedule its background refresh (a django_q task row) halfway through.
     monkeypatch.setattr("mappings.dashboard.GAPS_FRESH_SECONDS", 24 * 3600)
+    monkeypatch.setattr("expensico_sync.core.dashboard.DASHBOARD_FRESH_SECONDS", 24 * 3600)
     org = make_org("walk")
     conn = FACTORIES[Connection](org)
     for model in admin.site._registry:

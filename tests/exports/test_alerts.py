@@ -54,9 +54,60 @@ def test_rejected_credentials_and_past_sla(org):
     assert alerts.scan() == 0
 
 
+def test_past_sla_goes_to_the_queue_then_escalates_to_finance_admins(org, settings):
+    settings.ALERT_SLA_ESCALATE_HOURS = 24
+    admin = make_member(org, Role.FINANCE_ADMIN)
+    item = ReviewItem.objects.create(organization=org, record=make_record(org, status="needs_review"),
+                                     reason=ReviewItem.Reason.VALIDATION, sla_due_at=timezone.now() - timedelta(hours=1))
+    assert alerts.scan() == 1
+    assert admin not in {n.user for n in Notification.objects.filter(kind="review.past_sla")}
+    ReviewItem.objects.filter(pk=item.pk).update(sla_due_at=timezone.now() - timedelta(hours=30))
+    assert alerts.scan() == 1 and alerts.scan() == 0
+    assert [n.user for n in Notification.objects.filter(kind="review.sla_escalated")] == [admin]
+
+
+def test_a_slow_vendor_alerts(org, settings):
+    from connectors.models import CallLog
+
+    settings.ALERT_LATENCY_MS, settings.ALERT_ERROR_RATE_MIN_ATTEMPTS = 3000, 10
+    connection = connection_for(org)
+    CallLog.objects.bulk_create([CallLog(connection=connection, method="POST", path="/x", status=200,
+                                         duration_ms=200 if n < 19 else 9000) for n in range(20)])
+    assert alerts.scan() == 0                                           # p95 of 20 calls: still fast
+    CallLog.objects.bulk_create([CallLog(connection=connection, method="POST", path="/x", status=200,
+                                         duration_ms=9000) for _ in range(5)])
+    assert alerts.scan() == 1
+    assert [k for k, _ in _kinds()] == ["connection.latency"]
+
+
 def test_a_stalled_backlog_alerts(org, settings):
     settings.ALERT_STALLED_HOURS = 2
     record = make_record(org, status="pending")
     type(record).objects.filter(pk=record.pk).update(created_at=timezone.now() - timedelta(hours=3))
     assert alerts.scan() == 1
     assert [k for k, _ in _kinds()] == ["connection.stalled"]
+
+
+def test_a_billed_allowance_alerts_at_80_percent_once_a_month(org):
+    from connectors.models import CallLog, Connection
+
+    xledger = Connection.objects.create(organization=org, system="xledger", name="Xledger",
+                                        base_url="http://127.0.0.1:9/graphql")
+    calls = [CallLog(connection=xledger, method="POST", path="/graphql", status=200) for _ in range(3999)]
+    CallLog.objects.bulk_create(calls)
+    assert alerts.scan() == 0
+    CallLog.objects.create(connection=xledger, method="POST", path="/graphql", status=200)
+    assert alerts.scan() == 1 and alerts.scan() == 0
+    assert [k for k, _ in _kinds()] == ["connection.request_allowance"]
+
+
+def test_a_credential_about_to_expire_alerts_once(org, settings):
+    settings.ALERT_CREDENTIAL_EXPIRY_DAYS = 14
+    connection = connection_for(org)
+    connection.credentials_expire_on = (timezone.now() + timedelta(days=30)).date()
+    connection.save()
+    assert alerts.scan() == 0
+    connection.credentials_expire_on = (timezone.now() + timedelta(days=10)).date()
+    connection.save()
+    assert alerts.scan() == 1 and alerts.scan() == 0
+    assert [k for k, _ in _kinds()] == ["connection.credential_expiry"]

@@ -79,3 +79,18 @@ def test_schedule_validation_names_the_field(org):
     with pytest.raises(ValidationError) as err:
         ReportSchedule(organization=org, report="review_items", cadence="weekly", day=9).full_clean()
     assert "day" in err.value.message_dict
+
+
+def test_a_reconciliation_report(org):
+    from exports.models import Reconciliation, ReconciliationRow
+
+    make_member(org, Role.FINANCE_ADMIN)
+    run = Reconciliation.objects.create(organization=org, connection=connection_for(org), period=date(2026, 11, 1),
+                                        status="finished")
+    ReconciliationRow.objects.create(reconciliation=run, account_kind="employee_claims", account="2100",
+                                     currency="SAR", expensico="-155.000", booked="-155.000", vendor="-150.000",
+                                     difference="5.000")
+    ReportSchedule.objects.create(organization=org, report="reconciliations", format="csv", day=1)
+    [report] = run_due(date(2026, 12, 1))
+    rows = list(csv.DictReader(io.StringIO(report.file.read().decode())))
+    assert [(r["account"], r["vendor"], r["difference"]) for r in rows] == [("2100", "-150.00", "5.00")]

@@ -158,6 +158,7 @@ def test_digest_has_the_sections_and_the_held_alerts(org, people):
     assert {n.user for n in made} == {people["owner"], people["admin"]}
     body = made[0].body_text
     assert "Exports" in body and "Oldest open review items" in body and "Mapping gaps" in body
+    assert "Month-end close" in body
     admin_digest = next(n for n in made if n.user == people["admin"])
     assert "Books paused" in admin_digest.body_text
     held[0].refresh_from_db()
