@@ -1,7 +1,7 @@
 """Reconciling a month per vendor: wall time, vendor requests used and memory.
 
     python bench/reconcile.py                       # 10,000 expenses per vendor that reads back
-    python bench/reconcile.py --expenses 1000 --system wafeq
+    python bench/reconcile.py --expenses 1000 --system KEY    # a key from connectors/registry.py (all of them when left out)
 
 What runs: a dedicated PostgreSQL database (default `expensico_benchrecon`, re-created from a
 migrated template, as bench/export.py does), each vendor's sandbox in this process (its testkit's

@@ -96,7 +96,7 @@ def _connection(connection: Connection, now) -> int:
          f"{label}: its credential expires on {connection.credentials_expire_on}",
          f"The API key or client secret of {label} stops working on {connection.credentials_expire_on}. Create a "
          "new one at the vendor and enter it on the connection before then."),
-        (f"allowance:{connection.pk}:{month}", bool(allowance) and used >= 0.8 * allowance, ALLOWANCE,
+        (f"allowance:{connection.pk}:{month}", allowance is not None and used >= 0.8 * allowance, ALLOWANCE,
          f"{label} has used {used:,} of its {allowance or 0:,} included requests this month",
          f"Requests beyond {allowance or 0:,} a month are billed by the vendor. Reconciliations and verification "
          "show their cost before they run; consider batching or pausing non-urgent work."),

@@ -63,7 +63,6 @@ class MetricsViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     queryset = Organization.objects.order_by("slug")
     org_path = None
     serializer_class = MetricsSerializer
-    pagination_class = None
 
     def _period(self) -> Period:
         try:
@@ -74,7 +73,8 @@ class MetricsViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     @extend_schema(summary="Value metrics of each organisation you can see, for one month", parameters=[PERIOD])
     def list(self, request, *args, **kwargs):
         period = self._period()
-        return Response(MetricsSerializer([month_metrics(o, period) for o in self.get_queryset()], many=True).data)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MetricsSerializer([month_metrics(o, period) for o in page], many=True).data)
 
     @extend_schema(summary="Value metrics of one organisation for one month", parameters=[PERIOD])
     def retrieve(self, request, *args, **kwargs):

@@ -131,6 +131,7 @@ class ResolveSerializer(serializers.Serializer):
     external_reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class ScopedRunOrganizationField(serializers.PrimaryKeyRelatedField):
     """Only organisations where the caller may run exports."""
 

@@ -10,18 +10,18 @@ from datetime import date
 from django.db import transaction
 from django.utils import timezone
 
+from ..errors import Refused
 from ..models import MonthClose
 from ..services.review import _label, _user_or_none
 from . import checklist as _builtin  # noqa: F401  (registers the built-in items)
 from .registry import checklist_items
 
 
-class CloseError(Exception):
+class CloseError(Refused):
     """A close action refused; `code` is stable for API clients, `field` names the input."""
 
     def __init__(self, detail: str, *, code: str = "invalid", field: str = "non_field_errors"):
-        super().__init__(detail)
-        self.code = code
+        super().__init__(detail, code=code)
         self.field = field
 
 

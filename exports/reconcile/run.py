@@ -15,6 +15,7 @@ from connectors.base import Connector, VendorDocument, connector_for
 from connectors.errors import ConnectorError
 from connectors.money import round_money
 
+from ..errors import Refused
 from ..models import ExportRecord, Kind
 from .documents import content_hash, differences, entry_gross
 from .models import Reconciliation, ReconciliationDifference, ReconciliationRow
@@ -35,13 +36,12 @@ Row = ReconciliationRow.Account
 Diff = ReconciliationDifference.Kind
 
 
-class ReconcileError(Exception):
+class ReconcileError(Refused):
     """Bad input for a run or an explanation; `field` names what to fix."""
 
     def __init__(self, detail: str, *, field: str, code: str = "invalid"):
-        super().__init__(detail)
+        super().__init__(detail, code=code)
         self.field = field
-        self.code = code
 
 
 def control_accounts(connection) -> dict[str, str]:

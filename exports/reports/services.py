@@ -44,9 +44,9 @@ def build(schedule: ReportSchedule, today: date) -> tuple[str, bytes]:
         name = f"export-records-{org.slug}-{start:%Y%m%d}-{end:%Y%m%d}"
     elif schedule.report == ReportSchedule.Report.RECONCILIATIONS:
         month = today.replace(day=1) - relativedelta(months=1)
-        rows = ReconciliationRow.objects.filter(reconciliation__organization=org, reconciliation__period=month,
-                                                reconciliation__status="finished")
-        dataset = ReconciliationRowResource().export(rows.select_related("reconciliation__connection")
+        lines = ReconciliationRow.objects.filter(reconciliation__organization=org, reconciliation__period=month,
+                                                 reconciliation__status="finished")
+        dataset = ReconciliationRowResource().export(lines.select_related("reconciliation__connection")
                                                      .order_by("reconciliation__connection__name", "pk"))
         name = f"reconciliations-{org.slug}-{month:%Y-%m}"
     else:

@@ -96,7 +96,8 @@ def test_credentials_go_to_the_hosts_the_registry_names(monkeypatch, settings):
 
 def test_the_devstack_runs_each_vendor_through_the_ground_floor_registry():
     names = [module.__name__ for module in devstack_modules()]
-    assert names == ["expensico_sync.source.devstack", *(v.module_name("devstack") for v in vendors()),
+    assert names == ["expensico_sync.source.devstack", "expensico_sync.notify.devstack",
+                     *(v.module_name("devstack") for v in vendors()),
                      "mappings.devstack", "exports.devstack"]
     # Wafeq's (the main demo connection) seeds before the mappings and exports that use it.
     assert names.index("connectors.wafeq.devstack") < names.index("mappings.devstack")

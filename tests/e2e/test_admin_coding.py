@@ -22,7 +22,7 @@ def test_rules_test_and_apply_with_count_and_amount(page, live_server, artifacts
     org = make_org("coding-e2e", mode="live")
     conn = make_connection(org)
     CategoryMapping.objects.create(connection=conn, category_code="TRAVEL", account="acc-travel")
-    approve(org, expense("exp_1", amount="40.00"), expense("exp_2", amount="2.50", merchant="CAREEM*RIDE 9"),
+    approve(org, expense("exp_1", amount="40.00", merchant="Careem"), expense("exp_2", amount="2.50", merchant="CAREEM*RIDE 9"),
             expense("exp_3", merchant="Uber"))
     CodingRule.objects.create(connection=conn, name="Airport transfers", merchant="uber", account="acc-uber",
                               position=1)

@@ -28,11 +28,11 @@ def account_of(record) -> str:
 
 @pytest.fixture
 def history(org, conn, vendor):
-    approve(org, expense("exp_1"))
+    approve(org, expense("exp_1", merchant="Careem"))
     work()
-    approve(org, expense("exp_4", amount="60.50", category="HOTEL"), rid="rpt_2")
+    approve(org, expense("exp_4", amount="60.50", category="HOTEL", merchant="Careem"), rid="rpt_2")
     assert work() == {"needs_review": 1}  # parked on its gap
-    approve(org, expense("exp_2", amount="40.00"), expense("exp_3", merchant="Uber"), rid="rpt_3")  # not sent yet
+    approve(org, expense("exp_2", amount="40.00", merchant="Careem"), expense("exp_3", merchant="Uber"), rid="rpt_3")  # not sent yet
     return conn
 
 

@@ -52,7 +52,7 @@ def test_release_needs_the_role_and_two_keys_above_the_amount(client, org, held,
 
 
 def test_rule_effects_and_apply_with_a_confirmed_count(client, org, conn, vendor):
-    approve(org, expense("exp_1", amount="40.00"), expense("exp_2", merchant="Uber"))
+    approve(org, expense("exp_1", amount="40.00", merchant="Careem"), expense("exp_2", merchant="Uber"))
     rule = CodingRule.objects.create(connection=conn, name="Taxis", merchant="careem", account="acc-taxi", active=False)
     api = client_for(client, org, Role.FINANCE_ADMIN, "erp")
     effect = api.get(f"/api/v1/coding-rule-effects/{rule.pk}").json()

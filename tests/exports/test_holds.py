@@ -89,7 +89,7 @@ def test_below_the_amount_one_approver_suffices(org, held, django_capture_on_com
 def test_a_coding_rule_hold_is_released_the_same_way(org, conn, vendor, django_capture_on_commit_callbacks):
     CodingRule.objects.create(connection=conn, name="Careem check", merchant="careem", hold=True,
                               hold_reason="confirm the trip")
-    approve(org, expense("exp_1"))
+    approve(org, expense("exp_1", merchant="Careem"))
     assert work() == {"needs_review": 1}
     item = ReviewItem.objects.get()
     assert item.reason == ReviewItem.Reason.HOLD_RULE and "confirm the trip" in item.detail

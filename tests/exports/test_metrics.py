@@ -53,7 +53,7 @@ def test_billed_requests_cost_what_the_vendor_charges(org):
 
 def test_api(client, org):
     client.force_login(make_member(org, Role.VIEWER))
-    body = client.get("/api/v1/metrics?period=2026-11").json()
+    body = client.get("/api/v1/metrics?period=2026-11").json()["results"]
     assert [(m["organization"], m["systems"]["fake"]["exported"]) for m in body] == [("value", 4)]
     response = client.get("/api/v1/metrics?period=november")
     assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "period"
