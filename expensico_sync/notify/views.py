@@ -1,6 +1,7 @@
+from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import HttpResponseBadRequest
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -31,3 +32,29 @@ def unsubscribe(request, token: str):
     if done:
         set_mode(user, organization, kind.key, kinds.OFF)
     return render(request, "emails/unsubscribe.html", {"kind": kind, "organization": organization, "done": done})
+
+
+@login_required(login_url="/admin/login/")
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    """Each member's own choices: every kind they receive, per organisation, immediately, in the
+    daily digest, or off (the same rows the unsubscribe link writes)."""
+    rows = []
+    for membership in request.user.memberships.select_related("organization").order_by("organization__name"):
+        for kind in kinds.kinds():
+            if membership.role in kind.roles:
+                rows.append((membership.organization, kind))
+    if request.method == "POST":
+        for organization, kind in rows:
+            mode = request.POST.get(f"{organization.pk}:{kind.key}")
+            if mode is not None:
+                if mode not in dict(kinds.MODES):
+                    return HttpResponseBadRequest(f"{organization.pk}:{kind.key}: choose one of "
+                                                  f"{', '.join(dict(kinds.MODES))}")
+                set_mode(request.user, organization, kind.key, mode)
+        return redirect(request.path + "?saved=1")
+    chosen = {(p.organization_id, p.kind): p.mode for p in request.user.notification_preferences.all()}
+    table = [{"organization": o, "kind": k, "field": f"{o.pk}:{k.key}", "mode": chosen.get((o.pk, k.key), k.default_mode)}
+             for o, k in rows]
+    return render(request, "notify/preferences.html", {"rows": table, "modes": kinds.MODES, "subject": "Your notifications",
+                                                       "saved": request.GET.get("saved")})

@@ -195,3 +195,18 @@ def test_console_backend_still_works(org, people, settings):
     _alert(org)
     assert sender.send_pending() == 2
     assert len(mail.outbox) == 2 and mail.outbox[0].alternatives
+
+
+def test_members_choose_their_own_preferences(client, org, people):
+    owner = people["owner"]
+    url = reverse("notify-preferences")
+    assert client.get(url).status_code == 302                    # signed in only
+    client.force_login(owner)
+    page = client.get(url)
+    assert page.status_code == 200 and b"Daily digest" in page.content and b"Test alerts" in page.content
+    response = client.post(url, {f"{org.pk}:{TEST_KIND.key}": kinds.DIGEST, f"{org.pk}:digest.daily": kinds.OFF})
+    assert response.status_code == 302
+    assert {(p.kind, p.mode) for p in Preference.objects.filter(user=owner)} == {
+        (TEST_KIND.key, kinds.DIGEST), ("digest.daily", kinds.OFF)}
+    assert client.post(url, {f"{org.pk}:{TEST_KIND.key}": "sometimes"}).status_code == 400
+    assert [n.mode for n in _alert(org, incident="pref") if n.user == owner] == [kinds.DIGEST]
