@@ -215,7 +215,7 @@ def books_connect(sandbox: SandboxProcess, *, slug: str, client_rate: int):
 
 
 def expense_data(eid: str, amount: Decimal) -> dict:
-    return {"id": eid, "version": 1, "type": "expense", "date": "2026-11-02", "merchant": "Careem",
+    return {"id": eid, "version": 1, "type": "expense", "date": "2026-11-02", "merchant": f"Careem {eid}",
             "description": "Taxi to client", "description_ar": None,
             "category": {"id": "cat_travel", "code": "TRAVEL", "name": "Travel"},
             "funding_source": "reimbursable", "card": None, "amount": f"{amount:.2f}", "currency": "SAR",
