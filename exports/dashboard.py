@@ -2,6 +2,7 @@
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.db.models import Count
@@ -76,7 +77,7 @@ def value_panel(request, org_ids):
         months = [month_metrics(org, period) for org in orgs]
     documents = sum(s["documents"] for m in months for s in m["systems"].values())
     exported = sum(s["exported"] for m in months for s in m["systems"].values())
-    hours = sum(float(m["time_saved"]["hours"]) for m in months)
+    hours = sum((Decimal(m["time_saved"]["hours"]) for m in months), Decimal(0))
     by_reason: dict[str, int] = {}
     for m in months:
         for e in m["exceptions"]:
