@@ -24,6 +24,7 @@ one expense at a time: find_by_reference, then create) with the speed-up. Everyt
 """
 
 import argparse
+import cProfile
 import json
 import os
 import socket
@@ -35,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench.cpu import BackendSampler, process_cpu  # noqa: E402
 from bench.systems import ALIASES, SYSTEMS, system_for  # noqa: E402
 
 PG = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432")
@@ -251,53 +253,49 @@ UNSETTLED = ("pending", "retry", "in_progress", "outcome_unknown")
 
 
 def worker_main(args) -> int:
-    """One worker process: the engine's claim loop until this connection has nothing unsettled."""
+    """One worker process: the engine's claim loop until this connection has nothing unsettled.
+    Its last line is JSON: what it did, its own CPU from "go" to the end (start-up excluded) and
+    the SQL statements it sent."""
     django_setup(args.database_url)
+    from django.db import connection
+
     from exports.models import ExportRecord
     from exports.services.worker import records_work_due
+
+    statements = 0
+
+    def count(execute, sql, params, many, context):
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
 
     print("ready", flush=True)
     go = Path(args.go_file)
     while not go.exists():
         time.sleep(0.001)
+    cpu0 = time.process_time()
     totals: dict[str, int] = {}
-    while True:
-        counts = records_work_due(limit=args.batch)
-        for k, v in counts.items():
-            totals[k] = totals.get(k, 0) + v
-        if not counts:
-            if not ExportRecord.objects.filter(connection_id=args.connection_id, status__in=UNSETTLED).exists():
-                break
-            time.sleep(0.005)
-    print(json.dumps(totals), flush=True)
+    profiler = cProfile.Profile(time.process_time) if args.profile else None  # CPU, not wall
+    if profiler:
+        profiler.enable()
+    with connection.execute_wrapper(count):
+        while True:
+            counts = records_work_due(limit=args.batch)
+            for k, v in counts.items():
+                totals[k] = totals.get(k, 0) + v
+            if not counts:
+                if not ExportRecord.objects.filter(connection_id=args.connection_id, status__in=UNSETTLED).exists():
+                    break
+                time.sleep(0.005)
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(Path(args.profile) / f"worker-{os.getpid()}.prof")
+    print(json.dumps({"did": totals, "cpu": time.process_time() - cpu0, "sql": statements}), flush=True)
     return 0
 
 
-def cpu_seconds(patterns: list[str], pids: tuple[int, ...] = ()) -> float:
-    """utime+stime of live processes whose command line contains a pattern, or with a given pid."""
-    ticks, total = os.sysconf("SC_CLK_TCK"), 0
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if int(pid) in pids or any(p in cmdline for p in patterns):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            continue
-    return total / ticks
-
-
-def _cpu_now(database_url: str, sandbox_pid: int) -> float:
-    """CPU of everything on the export path: worker processes (reaped children), this database's
-    PostgreSQL backends and the sandbox process."""
-    import resource
-
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    db = database_url.rsplit("/", 1)[1]
-    return (children.ru_utime + children.ru_stime + cpu_seconds([f"postgres: postgres {db} "], (sandbox_pid,)))
-
-
-def engine_run(*, database_url: str, conn, workers: int, batch: int, tmp: Path, sandbox_pid: int = 0) -> dict:
+def engine_run(*, database_url: str, conn, workers: int, batch: int, tmp: Path, sandbox_pid: int = 0,
+               profile: str = "") -> dict:
     from django.utils import timezone
 
     from connectors.models import CallLog
@@ -305,19 +303,21 @@ def engine_run(*, database_url: str, conn, workers: int, batch: int, tmp: Path, 
 
     go = tmp / f"go-{os.getpid()}-{time.monotonic_ns()}"
     procs = [subprocess.Popen([sys.executable, __file__, "--worker", "--database-url", database_url,
-                               "--connection-id", str(conn.pk), "--batch", str(batch), "--go-file", str(go)],
+                               "--connection-id", str(conn.pk), "--batch", str(batch), "--go-file", str(go),
+                               *(["--profile", profile] if profile else [])],
                               cwd=ROOT, stdout=subprocess.PIPE, text=True) for _ in range(workers)]
     try:
         for proc in procs:
             if proc.stdout.readline().strip() != "ready":
                 raise RuntimeError("a worker failed to start")
         started_at = timezone.now()
-        cpu0 = _cpu_now(database_url, sandbox_pid)
+        database = database_url.rsplit("/", 1)[1]
+        sampler, sandbox0 = BackendSampler(database).start(), process_cpu(sandbox_pid)
         t0 = time.perf_counter()
         go.touch()
         outs = [proc.communicate(timeout=900)[0] for proc in procs]
         wall = time.perf_counter() - t0
-        cpu = _cpu_now(database_url, sandbox_pid) - cpu0
+        cpu_pg, cpu_sandbox = sampler.stop(), process_cpu(sandbox_pid) - sandbox0
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -325,8 +325,10 @@ def engine_run(*, database_url: str, conn, workers: int, batch: int, tmp: Path, 
         go.unlink(missing_ok=True)
     exported = ExportRecord.objects.filter(connection=conn, status="exported").count()
     calls = CallLog.objects.filter(connection=conn, created_at__gte=started_at).count()
-    return {"wall": wall, "exported": exported, "calls": calls, "cpu": cpu, "workers": [o.strip().splitlines()[-1] for o in outs],
-            "statuses": dict(_status_counts(conn))}
+    reports = [json.loads(o.strip().splitlines()[-1]) for o in outs]
+    return {"wall": wall, "exported": exported, "calls": calls, "workers": [r["did"] for r in reports],
+            "cpu": {"workers": sum(r["cpu"] for r in reports), "PostgreSQL": cpu_pg, "sandbox": cpu_sandbox},
+            "sql": sum(r["sql"] for r in reports), "statuses": dict(_status_counts(conn))}
 
 
 def _status_counts(conn):
@@ -382,12 +384,16 @@ HEADER = (f"{'run':<26} {'exp.':>6} {'wall s':>8} {'calls/exp':>10} {'exp/s':>10
 
 
 def cpu_line(run: dict) -> str:
-    """The bound the physical one leaves out: CPU per expense (workers + PostgreSQL + sandbox)
-    against the cores this machine has."""
-    per = run["cpu"] / max(1, run["exported"])
-    cores = os.cpu_count() or 1
-    return (f"CPU on the export path: {per * 1000:.1f} ms per expense (workers + PostgreSQL + sandbox); "
-            f"{cores} cores cap throughput at about {cores / per:.0f}/s" if per else "CPU: not measured")
+    """The bound the physical one leaves out: CPU per exported expense, per component (the workers
+    from "go" on, this database's PostgreSQL backends, the sandbox), SQL statements per record,
+    and the throughput the machine's cores would cap at."""
+    n = max(1, run["exported"])
+    per = {name: seconds / n for name, seconds in run["cpu"].items()}
+    total, cores = sum(per.values()), os.cpu_count() or 1
+    parts = " · ".join(f"{name} {ms * 1000:.1f} ms" for name, ms in per.items())
+    cap = f"; {cores} cores cap throughput at about {cores / total:.0f}/s" if total else ""
+    return (f"CPU per exported expense: {parts} (total {total * 1000:.1f} ms); "
+            f"SQL statements per record (workers) {run['sql'] / n:.1f}{cap}")
 
 
 def bound_for(rate: float, workers: int, latency_ms: int, calls: int = 1) -> float:
@@ -409,6 +415,8 @@ def main(argv=None) -> int:
                         help="expenses for the sequential baseline (its rate does not depend on N)")
     parser.add_argument("--scale-out", action="store_true", help="4 workers against 1, no rate limit")
     parser.add_argument("--database", default="expensico_bench")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="each worker writes cProfile stats to DIR/worker-PID.prof (read with pstats or snakeviz)")
     # internal: a worker process
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
@@ -450,7 +458,7 @@ def throughput(args, system, database_url, sandbox, tmp) -> int:
     refs = expenses_create(org, prefix=f"b{stamp}", n=args.expenses)
     sandbox.limits(on=True, rate=sandbox_rate)
     engine = engine_run(database_url=database_url, conn=conn, workers=args.workers, batch=args.batch, tmp=tmp,
-                        sandbox_pid=sandbox.proc.pid)
+                        sandbox_pid=sandbox.proc.pid, profile=args.profile or "")
     dup, missing = vendor_check(sandbox, refs)
 
     naive_org, naive_conn = books_connect(sandbox, slug=f"naive-{stamp}", client_rate=client_rate)
