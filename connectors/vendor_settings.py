@@ -9,6 +9,7 @@ id, a base currency): they are fields too, so they are read the same way and can
 """
 
 import copy
+import json
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar, Self, cast
 
@@ -65,7 +66,7 @@ class VendorSettings:
         memo = connection.__dict__.setdefault("_typed_settings", {})
         if target in memo and memo[target][0] == raw:
             return cast(Self, memo[target][1])
-        value, errors = _parse(target, raw)
+        value, errors = _parsed(target, raw)
         if errors:
             key, message = next(iter(errors.items()))
             raise Permanent(f"the connection's setting {key}: {message}", code="invalid_setting",
@@ -91,6 +92,24 @@ def serializer_class(settings_class: type[VendorSettings]) -> type[DataclassSeri
         _serializers[settings_class] = type(f"{settings_class.__name__}Serializer", (DataclassSerializer,),
                                             {"Meta": meta, "__doc__": settings_class.__doc__})
     return _serializers[settings_class]
+
+
+# Parsed settings by (class, canonical JSON of the stored dict): the worker reloads its connection
+# per record, and DRF validation was a tenth of a record's CPU. Each caller gets its own copy.
+_parsed_cache: dict[tuple[type[VendorSettings], str], tuple[Any, dict[str, str]]] = {}
+_PARSED_CACHE_SIZE = 256
+
+
+def _parsed(settings_class: type[VendorSettings], raw: dict[str, Any]) -> tuple[Any, dict[str, str]]:
+    try:
+        key = (settings_class, json.dumps(raw, sort_keys=True))
+    except (TypeError, ValueError):  # not JSON (a test's odd value): parse it every time
+        return _parse(settings_class, raw)
+    if key not in _parsed_cache:
+        if len(_parsed_cache) >= _PARSED_CACHE_SIZE:
+            _parsed_cache.pop(next(iter(_parsed_cache)))
+        _parsed_cache[key] = _parse(settings_class, raw)
+    return copy.deepcopy(_parsed_cache[key])
 
 
 def _parse(settings_class: type[VendorSettings], raw: dict[str, Any]) -> tuple[Any, dict[str, str]]:
