@@ -34,7 +34,7 @@ RATE_PER_SECOND = 1
 IN_FLIGHT = "in flight: no answer recorded (only a worker that died mid-call leaves this row behind)"
 # Only an unescaped key matches: a quote inside a JSON string value is always written \".
 _DATE = re.compile(r'"date": "(\d{4}-\d{2}-\d{2})"')
-# The sandbox's documented answer to a posting into a locked period (sandbox_store.py).
+# The sandbox's documented answer to a posting into a locked period (sandbox/store.py).
 _CLOSED = re.compile(r"closed accounting period(?: \(closed through (\d{4}-\d{2}-\d{2})\))?", re.IGNORECASE)
 
 

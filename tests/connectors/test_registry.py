@@ -100,7 +100,7 @@ def test_the_devstack_runs_each_vendor_through_the_ground_floor_registry():
                      *(v.module_name("devstack") for v in vendors()),
                      "mappings.devstack", "exports.devstack"]
     # Wafeq's (the main demo connection) seeds before the mappings and exports that use it.
-    assert names.index("connectors.wafeq.devstack") < names.index("mappings.devstack")
+    assert names.index("connectors.wafeq.sandbox.devstack") < names.index("mappings.devstack")
 
 
 def test_the_ground_floor_names_no_vendor():
