@@ -14,12 +14,11 @@ import logging
 import re
 from collections.abc import Iterable
 
-import stamina
 from django.db import DatabaseError
 from django.db.models import Q
 
 from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent, Transient
-from ..http import RETRY_ATTEMPTS, HttpStack, Response, redact, retry_hook
+from ..http import HttpStack, Response, redact, retry_hook
 from ..models import CallLog, Connection
 from . import schema
 
@@ -99,11 +98,10 @@ class MoonClient(HttpStack):
 
         def once():
             attempt["n"] += 1
-            return self._send("POST", path, params=None, json_body=body, files=None, data=None, headers=None,
-                              idempotency_key=key, timeout=self.timeout, attempt=attempt["n"])
+            return self.send("POST", path, json_body=body, idempotency_key=key, attempt=attempt["n"])
 
         try:
-            response = stamina.retry(on=_resend_safe, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+            response = self.retrying(once, on=_resend_safe)
         except ConnectorError:
             self._settled(in_flight)
             raise
