@@ -161,7 +161,7 @@ class MoonClient(HttpStack):
 
     def pages(self, path: str, **filters):
         """The list page by page (Moon serves 25 a page, and takes no page size)."""
-        params = {k: v for k, v in filters.items() if v not in (None, "")}
+        params: dict | None = {k: v for k, v in filters.items() if v not in (None, "")}
         url = path
         for _ in range(MAX_PAGES):
             body = self.call("GET", url, params=params or None).body

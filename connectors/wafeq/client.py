@@ -58,8 +58,9 @@ class WafeqClient(HttpStack):
     def pages(self, path: str, **filters) -> Iterator[tuple[list[dict], int]]:
         """Each page of a list with the requests it cost, following `next` links (page/page_size
         pagination, absolute links) until the end."""
-        params = {k: v for k, v in filters.items() if v is not None}
-        params.setdefault("page_size", PAGE_SIZE)
+        first = {k: v for k, v in filters.items() if v is not None}
+        first.setdefault("page_size", PAGE_SIZE)
+        params: dict | None = first
         url = path
         for _ in range(MAX_PAGES):
             before = self.calls

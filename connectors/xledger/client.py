@@ -150,7 +150,8 @@ class XledgerClient(HttpStack):
 
     def paged(self, query: str, root: str, **variables) -> list[dict]:
         """Relay paging: follow the last edge's cursor while `hasNextPage`."""
-        out, after = [], None
+        out: list[dict] = []
+        after = None
         for _ in range(MAX_PAGES):
             data = self.graphql(query, {**variables, "after": after})[root]
             out.extend(edge["node"] for edge in data["edges"])
