@@ -48,7 +48,7 @@ class RandomFaults:
     """Replaces the sandbox's queued faults with independent draws per API request."""
 
     def __init__(self, app, *, seed: int, p5xx: float, p429: float, plost: float):
-        from connectors.sandboxing import Fault
+        from connectors.sandboxing.server import Fault
 
         self.Fault, self.app = Fault, app
         self.r = random.Random(seed)

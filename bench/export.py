@@ -156,7 +156,7 @@ def sandbox_main(args) -> int:
     django_setup(os.environ.get("DATABASE_URL", "sqlite:///:memory:"))
     import signal
 
-    from connectors.sandboxing import Response
+    from connectors.sandboxing.server import Response
 
     system = system_for(args.system)
     server = system.make_server(port=args.port)

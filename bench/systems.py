@@ -1,6 +1,6 @@
 """What `bench/export.py` needs to know of each accounting system, and nothing more.
 
-The systems are the vendors in `connectors/registry.py`; each vendor folder's `bench.py` holds a
+The systems are the vendors in `connectors/registry.py`; each vendor's `sandbox/bench.py` holds a
 `PROFILE` with the fields below. Each system is driven through its own `testkit` (the same set-up
 the contract suite uses: `connect`, `held`), so the benchmark exercises the production connector
 and sandbox:

@@ -7,7 +7,7 @@ from django.core.checks import Error, register
 
 from .base import Connector
 from .models import Connection
-from .registry import Vendor, vendors
+from .registry import HOOK_MODULES, Vendor, vendors
 from .vendor_settings import VendorSettings, serializer_class
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
@@ -67,7 +67,8 @@ def _entry_errors(entry: Vendor) -> list[Error]:
         name = entry.module_name(hook)
         if name is None:
             if hook != "devstack":
-                errors.append(error(f"no {hook} module (connectors/{entry.key}/{hook}.py)", 7))
+                where = HOOK_MODULES.get(hook, hook).replace(".", "/")
+                errors.append(error(f"no {hook} module (connectors/{entry.key}/{where}.py)", 7))
             continue
         try:
             module = entry.module(hook)

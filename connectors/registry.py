@@ -2,8 +2,9 @@
 names it. Adding a vendor = its folder under connectors/ + one line in VENDORS.
 
 Hooks are dotted module paths, imported only when used, so reading the registry (hosts.py does it
-before every request) loads no vendor code. A hook left empty is the vendor folder's module of
-that name (`connectors.<key>.testkit`, …). `checks.py` validates every entry at start-up.
+before every request) loads no vendor code. A hook left empty is the vendor's sandbox subpackage
+module of that name (`connectors.<key>.sandbox.testkit`, …; the sandbox app itself is
+`connectors.<key>.sandbox.server`). `checks.py` validates every entry at start-up.
 """
 
 from dataclasses import dataclass
@@ -14,6 +15,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .vendor_settings import VendorSettings
+
+
+# Where a hook left empty is found, under the vendor's folder: the test and dev infrastructure
+# (fake server, testkit, devstack, benchmark profile) all sits in its `sandbox/` subpackage.
+HOOK_MODULES = {"sandbox": "sandbox.server", "testkit": "sandbox.testkit", "devstack": "sandbox.devstack",
+                "bench": "sandbox.bench"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +48,7 @@ class Vendor:
         """The sandbox, testkit, devstack or bench module's dotted path; None when the vendor has none."""
         if explicit := getattr(self, hook):
             return str(explicit)
-        name = f"{__package__}.{self.key}.{hook}"
+        name = f"{__package__}.{self.key}.{HOOK_MODULES.get(hook, hook)}"
         try:
             return name if find_spec(name) else None
         except ModuleNotFoundError:  # the vendor's folder itself is missing

@@ -35,7 +35,7 @@ def connection_create(*, organization, system: str, name: str, base_url: str,
     credential_url_check(system=system, url=base_url)
     for key in URL_SETTINGS:
         if (settings or {}).get(key):
-            credential_url_check(system=system, url=str(settings[key]), field="settings")
+            credential_url_check(system=system, url=str((settings or {})[key]), field="settings")
     return Connection.objects.create(organization=organization, system=system, name=name, base_url=base_url,
                                      auth_method=auth_method, api_key=api_key, client_id=client_id,
                                      client_secret=client_secret, settings=settings or {})

@@ -6,6 +6,7 @@ watched condition alerts once when it turns true (expensico_sync.notify.conditio
 
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -14,12 +15,13 @@ from django.utils import timezone
 
 from connectors.base import connector_class
 from connectors.models import CallLog, Connection
+from expensico_sync.core.models import Organization
 from expensico_sync.notify.conditions import observe
 from expensico_sync.notify.digest import Section, register_section
 from expensico_sync.notify.kinds import register_kind
 from expensico_sync.notify.services import notify
 
-from .models import ExportAttempt, ExportRecord, ReviewItem
+from .models import ExportAttempt, ExportRecord, MonthClose, Reconciliation, ReviewItem
 from .transitions import Status
 
 MANAGERS = {"owner", "finance_admin"}
@@ -111,8 +113,6 @@ def _raise(key, active, kind_key, *, connection, organization_id, subject, text,
         incident = observe(key, active)
         if incident is None:
             return 0
-        from expensico_sync.core.models import Organization
-
         notify(kind_key, organization=Organization.objects.get(pk=organization_id), incident=incident,
                subject=subject, text=text, link=link)
         return 1
@@ -187,10 +187,6 @@ def blocked_by_gaps(organization, since):
 @register_section("close.status", order=40)
 def close_status(organization, since):
     """Last month's close: signed off or not, and each connection's reconciliation."""
-    from dateutil.relativedelta import relativedelta
-
-    from .models import MonthClose, Reconciliation
-
     last = timezone.localdate().replace(day=1) - relativedelta(months=1)
     close = MonthClose.objects.filter(organization=organization, period=last).first()
     rows = [(f"{last:%B %Y}", close.get_status_display() if close else "Open")]

@@ -11,7 +11,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from expensico_sync.core.dashboard import register_panel
+from expensico_sync.core.models import Organization
 
+from .metrics import Period, month_metrics
 from .models import ExportAttempt, ExportRecord, ReviewItem
 from .transitions import Status
 
@@ -63,10 +65,6 @@ def exports_panel(request, org_ids):
 @register_panel
 def value_panel(request, org_ids):
     """This month's value: sync rate per system, hours saved, exceptions and vendor request cost."""
-    from expensico_sync.core.models import Organization
-
-    from .metrics import Period, month_metrics
-
     orgs = list(Organization.objects.filter(pk__in=org_ids))
     if not orgs:
         return {}

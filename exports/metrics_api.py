@@ -25,7 +25,7 @@ class SystemMetricsSerializer(serializers.Serializer):
 
 class ExceptionMetricsSerializer(serializers.Serializer):
     reason = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
     count = serializers.IntegerField()
     resolved = serializers.IntegerField()
     median_hours_to_resolve = serializers.FloatField(allow_null=True)

@@ -22,7 +22,7 @@ class ExportAttemptSerializer(serializers.ModelSerializer):
 
 class ExportRecordSerializer(serializers.ModelSerializer):
     # Bank-side records (fundings, statement lines) have no employee.
-    employee = serializers.SlugRelatedField(slug_field="expensico_id", read_only=True, allow_null=True)
+    employee: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="expensico_id", read_only=True, allow_null=True)
 
     class Meta:
         model = ExportRecord
@@ -106,7 +106,7 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(source="record.reference", read_only=True)
     record_status = serializers.CharField(source="record.status", read_only=True)
     overdue = serializers.BooleanField(read_only=True)
-    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    owner: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     # Blank until the item is resolved.
     resolution = serializers.ChoiceField(choices=ReviewItem.Resolution.choices, allow_blank=True, read_only=True)
 

@@ -109,7 +109,7 @@ def _parse(content: bytes, fmt: str) -> dict[str, tuple[tablib.Dataset, list[str
 
 
 def _row_errors(row_result) -> list[str]:
-    errors = []
+    errors: list[str] = []
     if row_result.validation_error is not None:
         for column, messages in row_result.validation_error.message_dict.items():
             label = "row" if column == "__all__" else f"column {column}"

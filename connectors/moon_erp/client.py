@@ -14,12 +14,11 @@ import logging
 import re
 from collections.abc import Iterable
 
-import stamina
 from django.db import DatabaseError
 from django.db.models import Q
 
 from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent, Transient
-from ..http import RETRY_ATTEMPTS, HttpStack, Response, redact, retry_hook
+from ..http import HttpStack, Response, redact, retry_hook
 from ..models import CallLog, Connection
 from . import schema
 
@@ -34,7 +33,7 @@ RATE_PER_SECOND = 1
 IN_FLIGHT = "in flight: no answer recorded (only a worker that died mid-call leaves this row behind)"
 # Only an unescaped key matches: a quote inside a JSON string value is always written \".
 _DATE = re.compile(r'"date": "(\d{4}-\d{2}-\d{2})"')
-# The sandbox's documented answer to a posting into a locked period (sandbox_store.py).
+# The sandbox's documented answer to a posting into a locked period (sandbox/store.py).
 _CLOSED = re.compile(r"closed accounting period(?: \(closed through (\d{4}-\d{2}-\d{2})\))?", re.IGNORECASE)
 
 
@@ -99,11 +98,10 @@ class MoonClient(HttpStack):
 
         def once():
             attempt["n"] += 1
-            return self._send("POST", path, params=None, json_body=body, files=None, data=None, headers=None,
-                              idempotency_key=key, timeout=self.timeout, attempt=attempt["n"])
+            return self.send("POST", path, json_body=body, idempotency_key=key, attempt=attempt["n"])
 
         try:
-            response = stamina.retry(on=_resend_safe, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+            response = self.retrying(once, on=_resend_safe)
         except ConnectorError:
             self._settled(in_flight)
             raise
@@ -163,7 +161,7 @@ class MoonClient(HttpStack):
 
     def pages(self, path: str, **filters):
         """The list page by page (Moon serves 25 a page, and takes no page size)."""
-        params = {k: v for k, v in filters.items() if v not in (None, "")}
+        params: dict | None = {k: v for k, v in filters.items() if v not in (None, "")}
         url = path
         for _ in range(MAX_PAGES):
             body = self.call("GET", url, params=params or None).body

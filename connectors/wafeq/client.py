@@ -11,7 +11,7 @@ from ..oauth import oauth_access_token, oauth_token_refresh
 MAX_PAGES = 200
 PAGE_SIZE = 100
 # The sandbox's answer to a write dated on or before the organisation's lock date (the contract is
-# silent; see sandbox.py): a validation error on `date` with this code, the lock date in the detail.
+# silent; see sandbox/server.py): a validation error on `date` with this code, the lock date in the detail.
 PERIOD_LOCKED = "period_locked"
 ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -58,8 +58,9 @@ class WafeqClient(HttpStack):
     def pages(self, path: str, **filters) -> Iterator[tuple[list[dict], int]]:
         """Each page of a list with the requests it cost, following `next` links (page/page_size
         pagination, absolute links) until the end."""
-        params = {k: v for k, v in filters.items() if v is not None}
-        params.setdefault("page_size", PAGE_SIZE)
+        first = {k: v for k, v in filters.items() if v is not None}
+        first.setdefault("page_size", PAGE_SIZE)
+        params: dict | None = first
         url = path
         for _ in range(MAX_PAGES):
             before = self.calls

@@ -18,7 +18,6 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
-import stamina
 import zeep
 from lxml import etree
 from zeep.wsse.username import UsernameToken
@@ -34,11 +33,9 @@ from ..errors import (
     Transient,
 )
 from ..http import (
-    RETRY_ATTEMPTS,
     HttpStack,
     Response,
     parse_retry_after,
-    retry_hook,
 )
 from ..models import Connection
 from .settings import WorkdaySettings
@@ -138,7 +135,7 @@ class WorkdayClient(HttpStack):
         body = envelope(operation, {"version": self.version, **data}, username=self.username,
                         password=self.connection.api_key or self.connection.client_secret)
         if READ_OPERATION.match(operation) and not idempotency_key:
-            resp = stamina.retry(on=retry_hook, attempts=RETRY_ATTEMPTS, timeout=120)(self._read)(body)
+            resp = self.retrying(lambda: self._read(body))
         else:
             resp = self._post(body, idempotency_key)
         content = resp.body.encode() if isinstance(resp.body, str) else resp.body

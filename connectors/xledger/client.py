@@ -17,7 +17,6 @@ idempotency key, so only a look-up by `extIdentifier` can tell.
 
 from datetime import datetime
 
-import stamina
 from django.utils import timezone
 
 from ..errors import (
@@ -30,7 +29,6 @@ from ..errors import (
     Transient,
 )
 from ..http import (
-    RETRY_ATTEMPTS,
     HttpStack,
     mark_expired,
     retry_hook,
@@ -96,9 +94,8 @@ class XledgerClient(HttpStack):
 
         def once():
             attempt["n"] += 1
-            resp = self._send("POST", "/graphql", params=None, json_body={"query": query, "variables": variables or {}},
-                              files=None, data=None, headers=None, idempotency_key=idempotency_key,
-                              timeout=self.timeout, attempt=attempt["n"])
+            resp = self.send("POST", "/graphql", json_body={"query": query, "variables": variables or {}},
+                             idempotency_key=idempotency_key, attempt=attempt["n"])
             body = resp.body if isinstance(resp.body, dict) else {}
             if body.get("errors"):
                 error = self.answer_error(body, mutation=mutation)
@@ -110,7 +107,7 @@ class XledgerClient(HttpStack):
         hook = _write_hook if mutation else retry_hook
         self.writing = mutation
         try:
-            return stamina.retry(on=hook, attempts=RETRY_ATTEMPTS, timeout=120)(once)()
+            return self.retrying(once, on=hook)
         finally:
             self.writing = False
 
@@ -153,7 +150,8 @@ class XledgerClient(HttpStack):
 
     def paged(self, query: str, root: str, **variables) -> list[dict]:
         """Relay paging: follow the last edge's cursor while `hasNextPage`."""
-        out, after = [], None
+        out: list[dict] = []
+        after = None
         for _ in range(MAX_PAGES):
             data = self.graphql(query, {**variables, "after": after})[root]
             out.extend(edge["node"] for edge in data["edges"])

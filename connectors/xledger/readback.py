@@ -102,7 +102,7 @@ class XledgerReadBack:
         self.settings = XledgerSettings.of(connector.connection)
         self.currency = self.settings.base_currency or connector.connection.organization.base_currency
 
-    def pages(self, *, date_from, date_to, references: Sequence[str]) -> Iterator[ReadBackPage]:
+    def pages(self, *, date_from, date_to, references: Sequence[str] | set[str]) -> Iterator[ReadBackPage]:
         references = set(references)
         if date_from:
             days = self.settings.read_back_lookback_days or LOOKBACK_DAYS

@@ -37,7 +37,7 @@ def setup_panel(request, org_ids):
 
 
 def dashboard_compute(*, org_ids: list[int]) -> dict:
-    merged = {"kpis": [], "charts": [], "tables": []}
+    merged: dict[str, list] = {"kpis": [], "charts": [], "tables": []}
     for panel in _panels:
         part = panel(None, org_ids) or {}
         for key in merged:

@@ -38,7 +38,7 @@ def _refused(exc: CloseError):
 
 class ChecklistRowSerializer(serializers.Serializer):
     key = serializers.CharField()
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
     ok = serializers.BooleanField()
     summary = serializers.CharField()
     count = serializers.IntegerField()
@@ -57,7 +57,7 @@ class MonthField(serializers.Field):
 class MonthCloseSerializer(serializers.ModelSerializer):
     period = MonthField(read_only=True)
     signed_off_by = serializers.CharField(source="signed_off_by_label", read_only=True)
-    reopened_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    reopened_by: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     checklist = serializers.SerializerMethodField()
 
     class Meta:

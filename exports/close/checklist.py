@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from expensico_sync.source.models import BankStatementLine, Expense
+
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import Status
 from .periods import next_month
@@ -44,7 +46,6 @@ def _result(bad: list[str], ok: str, not_ok: str, url: str) -> ItemResult:
 
 
 def _expenses(organization, period):
-    from expensico_sync.source.models import Expense
     return Expense.objects.filter(organization=organization, status=Expense.Status.APPROVED,
                                   date__range=month_range(period))
 
@@ -104,7 +105,6 @@ def mappings(organization, period) -> ItemResult:
 
 @checklist_item("statement", "Statement complete", order=50)
 def statement(organization, period) -> ItemResult:
-    from expensico_sync.source.models import BankStatementLine
     lines = BankStatementLine.objects.filter(organization=organization, date__range=month_range(period))
     unbooked = lines.filter(Q(export_records__status__in=UNSETTLED)).values_list("expensico_id", flat=True)
     missing = lines.annotate(n=Count("export_records__connection", distinct=True)).filter(

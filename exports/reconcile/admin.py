@@ -1,6 +1,8 @@
 """Admin: reconciliations (run a month, rows, differences with drill-downs) and the differences
 list where each one is explained with a note. Runs and explanations go through the services."""
 
+from datetime import date
+
 from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
@@ -29,8 +31,6 @@ class ReconciliationForm(forms.ModelForm):
         fields = ("connection",)
 
     def clean_month(self):
-        from datetime import date
-
         match = PERIOD.match(self.cleaned_data["month"].strip())
         if not match:
             raise forms.ValidationError("Enter a month as YYYY-MM.")

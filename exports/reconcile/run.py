@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
+from django_q import tasks as q
 
 from connectors.base import Connector, VendorDocument, connector_for
 from connectors.errors import ConnectorError
@@ -80,9 +81,8 @@ def reconciliation_create(*, connection, period: date, user=None, by_label: str 
         organization_id=connection.organization_id, connection=connection, period=period,
         requests_estimate=estimate["requests_estimate"], created_by=user if getattr(user, "pk", None) else None,
         created_by_label=by_label or str(getattr(user, "username", "") or "system"))
-    from django_q.tasks import async_task  # the task module is named by string (doorbell pattern)
-
-    transaction.on_commit(lambda: async_task("exports.tasks.reconciliation_execute", run.pk, group="reconcile"))
+    # The task module is named by string (as in services/doorbell.py): no import of exports.tasks.
+    transaction.on_commit(lambda: q.async_task("exports.tasks.reconciliation_execute", run.pk, group="reconcile"))
     return run
 
 

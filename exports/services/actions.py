@@ -2,7 +2,11 @@
 status, the mapped payload without sending, retry what failed; and the per-record actions the
 API and the admin share (cancel, retry now, re-export, vendor callback)."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from connectors.models import Connection
@@ -15,11 +19,15 @@ from ..transitions import Status
 from .preview import payload_preview
 from .records import enqueue_on_commit, expense_records_create
 from .resolution import record_resolve
-from .review import review_item_open, review_item_resolve, review_items_retry
+from .review import By, review_item_open, review_item_resolve, review_items_retry
 from .status_update import record_transition
 
+# An expense is named by its Expensico id or our id; a connection by itself or its id.
+ExpenseId = str | int
+Target = Connection | int | str
 
-def _connection(target) -> Connection:
+
+def _connection(target: Target) -> Connection:
     if isinstance(target, Connection):
         return target
     try:
@@ -28,7 +36,7 @@ def _connection(target) -> Connection:
         raise ExportError(f"unknown target connection {target!r}", code="unknown_target") from None
 
 
-def _expense(expense_id, organization_id) -> Expense:
+def _expense(expense_id: ExpenseId, organization_id: int) -> Expense:
     qs = Expense.objects.filter(organization_id=organization_id).select_related("report", "category", "employee")
     expense = qs.filter(expensico_id=str(expense_id)).first()
     if expense is None and str(expense_id).isdigit():
@@ -38,7 +46,7 @@ def _expense(expense_id, organization_id) -> Expense:
     return expense
 
 
-def export_expense(*, expense_id, target) -> ExportRecord:
+def export_expense(*, expense_id: ExpenseId, target: Target) -> ExportRecord:
     """Exports one approved expense (Expensico id or our id) to one connection; idempotent."""
     connection = _connection(target)
     expense = _expense(expense_id, connection.organization_id)
@@ -62,9 +70,9 @@ def export_expense(*, expense_id, target) -> ExportRecord:
         return record
 
 
-def batch_export(*, expense_ids, target) -> list[dict]:
+def batch_export(*, expense_ids: Iterable[ExpenseId], target: Target) -> list[dict[str, Any]]:
     """Per-item results: one expense failing never stops the others."""
-    results = []
+    results: list[dict[str, Any]] = []
     for expense_id in expense_ids:
         try:
             record = export_expense(expense_id=expense_id, target=target)
@@ -76,7 +84,7 @@ def batch_export(*, expense_ids, target) -> list[dict]:
     return results
 
 
-def get_export_status(*, expense_id, organization_id: int) -> list[dict]:
+def get_export_status(*, expense_id: ExpenseId, organization_id: int) -> list[dict[str, Any]]:
     """Where one expense stands in every connection (all versions, newest first)."""
     expense = _expense(expense_id, organization_id)
     records = ExportRecord.objects.filter(organization_id=organization_id, source_id=expense.expensico_id,
@@ -86,7 +94,7 @@ def get_export_status(*, expense_id, organization_id: int) -> list[dict]:
             for r in records]
 
 
-def map_to_accounting_schema(*, expense, target) -> dict:
+def map_to_accounting_schema(*, expense: Expense | ExpenseId, target: Target) -> dict[str, Any]:
     """Preview: the entry and vendor payload this expense would become. Sends nothing."""
     connection = _connection(target)
     if not isinstance(expense, Expense):
@@ -96,7 +104,7 @@ def map_to_accounting_schema(*, expense, target) -> dict:
     return record_preview(record=probe)
 
 
-def record_preview(*, record: ExportRecord) -> dict:
+def record_preview(*, record: ExportRecord) -> dict[str, Any]:
     """The entry and the exact vendor payload this record would be sent as, now. Sends nothing
     and changes nothing."""
     connection = record.connection
@@ -116,7 +124,7 @@ RETRYABLE_REASONS = (ReviewItem.Reason.RETRIES_EXHAUSTED, ReviewItem.Reason.REMO
                      ReviewItem.Reason.IMPORT_FAILED)
 
 
-def _retryable_items(organization_id: int):
+def _retryable_items(organization_id: int) -> QuerySet[ReviewItem]:
     return ReviewItem.objects.filter(organization_id=organization_id, resolved_at__isnull=True,
                                      reason__in=RETRYABLE_REASONS)
 
@@ -127,7 +135,7 @@ def failed_exports_count(*, organization_id: int) -> int:
             + ExportRecord.objects.filter(organization_id=organization_id, status=Status.RETRY).count())
 
 
-def retry_failed_exports(*, organization_id: int, by=None) -> int:
+def retry_failed_exports(*, organization_id: int, by: By = None) -> int:
     """Sends failed records of one organisation again now. Returns how many were re-queued."""
     items = list(_retryable_items(organization_id).select_related("record"))
     count = review_items_retry(items=items, by=by)
@@ -155,7 +163,7 @@ def record_cancel(*, record: ExportRecord, reason: str = "cancelled by a person"
 
 
 @transaction.atomic
-def record_retry_now(*, record: ExportRecord, by=None) -> ExportRecord:
+def record_retry_now(*, record: ExportRecord, by: By = None) -> ExportRecord:
     if record.status == Status.NEEDS_REVIEW:
         item = record.review_items.filter(resolved_at__isnull=True).first()
         if item:
@@ -180,6 +188,7 @@ def record_reexport(*, record: ExportRecord) -> ExportRecord:
         raise ExportError(f"only a cancelled record can be re-exported; this one is {record.status}",
                           code="not_reexportable")
     if record.kind == Kind.EXPENSE:
+        assert record.expense_id is not None  # an expense record always has its expense
         expense = Expense.objects.get(pk=record.expense_id)
         if expense.status != Expense.Status.APPROVED or expense.version != record.source_version:
             raise ExportError("the expense was cancelled or changed since; nothing to re-export",

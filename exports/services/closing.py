@@ -8,6 +8,7 @@ new body with the old refusal) and the same reference, which the vendor never ac
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from connectors.errors import PeriodClosed
 
@@ -19,7 +20,7 @@ from ..models import ClosedPeriodPolicy, ExportRecord
 class PeriodDecision:
     redate_on: date | None = None     # post on this day instead
     detail: str = ""                  # hold for review with this detail (when redate_on is None)
-    context: dict = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 def _posting_day(record: ExportRecord) -> date | None:

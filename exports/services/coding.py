@@ -5,37 +5,44 @@ Only records not yet exported are ever re-coded; booked ones are shown, never ch
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from connectors.entry import AccountingEntry, LineRole
+from connectors.models import Connection
+from expensico_sync.source.models import Expense
 from mappings import documents
+from mappings.documents import ExpenseDocument
 from mappings.models import CodingCorrection, CodingRule
 from mappings.resolve import holds_for, resolve, skipped_by
 from mappings.rules import CodingRuleData
 from mappings.selectors import mapping_snapshot
 from mappings.settings import ConnectionSettings
+from mappings.snapshot import MappingSnapshot
 from mappings.training import history_register
 
 from ..entries import entry_to_json
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import UNSENT, Status
-from .review import ReviewError, _label, _user_or_none, review_item_resolve
+from .review import By, ReviewError, _label, _user_or_none, review_item_resolve
 
 SAMPLE = 500  # newest records of each kind a rule test looks at
 
 
-def booked_history(connection):
+def booked_history(connection: Connection) -> Iterator[tuple[Expense, str]]:
     """(expense, account) of every expense this connection booked: the categoriser's labels."""
     records = (ExportRecord.objects.filter(connection=connection, kind=Kind.EXPENSE, status=Status.EXPORTED)
                .exclude(entry_preview=None)
                .select_related("expense__report", "expense__category", "expense__employee", "expense__card")
                .prefetch_related("expense__receipts").defer("expense__report__raw").order_by("id"))
     for record in records.iterator(chunk_size=2000):
-        account = next((line["account"] for line in record.entry_preview.get("lines", ())
+        account = next((line["account"] for line in (record.entry_preview or {}).get("lines", ())
                         if line.get("role") == LineRole.EXPENSE), None)
-        if account:
+        if account and record.expense is not None:
             yield record.expense, account
 
 
@@ -45,7 +52,7 @@ history_register(booked_history)
 # --- suggestions -----------------------------------------------------------------------------------
 
 @transaction.atomic
-def suggestion_answer(*, item: ReviewItem, by, account: str = "", account_name: str = "") -> CodingCorrection:
+def suggestion_answer(*, item: ReviewItem, by: By, account: str = "", account_name: str = "") -> CodingCorrection:
     """Accept (no account given) or correct a suggested coding: the decision codes this expense,
     feeds the next training, and the record goes again."""
     item = ReviewItem.objects.select_for_update().select_related("record__connection").get(pk=item.pk)
@@ -69,7 +76,7 @@ def suggestion_answer(*, item: ReviewItem, by, account: str = "", account_name: 
 
 # --- coding rules ----------------------------------------------------------------------------------
 
-def _outcome(doc, snapshot, settings) -> str:
+def _outcome(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: ConnectionSettings) -> str:
     """What this snapshot does with the expense, in words a person compares."""
     skipped = skipped_by(doc, snapshot)
     if skipped:
@@ -86,26 +93,26 @@ def _outcome(doc, snapshot, settings) -> str:
                                   dims, f"contact {result.contact}" if result.contact else "") if x)
 
 
-def _with_rule(snapshot, rule: CodingRule):
+def _with_rule(snapshot: MappingSnapshot, rule: CodingRule) -> tuple[MappingSnapshot, MappingSnapshot]:
     others = tuple(r for r in snapshot.rules if r.id != rule.pk)
     together = tuple(sorted((*others, CodingRuleData.from_model(rule)), key=lambda r: (r.position, r.id)))
     return (dataclasses.replace(snapshot, rules=others), dataclasses.replace(snapshot, rules=together))
 
 
-def _records(rule, statuses):
+def _records(rule: CodingRule, statuses: Iterable[str]) -> QuerySet[ExportRecord]:
     return (ExportRecord.objects.filter(connection_id=rule.connection_id, kind=Kind.EXPENSE, status__in=statuses)
             .select_related("expense__report", "expense__category", "expense__employee", "expense__card")
             .prefetch_related("expense__receipts").defer("expense__report__raw").order_by("-id"))
 
 
-def rule_test(*, rule: CodingRule) -> dict:
+def rule_test(*, rule: CodingRule) -> dict[str, Any]:
     """The expenses this rule (as saved, active or not) changes: booked ones (shown only) and pending
     ones (what applying it re-codes), with the pending count and amount per currency."""
     snapshot = mapping_snapshot(rule.connection)
     without, with_rule = _with_rule(snapshot, rule)
     settings = ConnectionSettings.from_connection(rule.connection)
-    result = {"past": [], "pending": [], "pending_count": 0, "pending_amounts": {}}
-    amounts = defaultdict(Decimal)
+    result: dict[str, Any] = {"past": [], "pending": [], "pending_count": 0, "pending_amounts": {}}
+    amounts: defaultdict[str, Decimal] = defaultdict(Decimal)
     for key, statuses in (("past", [Status.EXPORTED]), ("pending", list(UNSENT))):
         for record in _records(rule, statuses)[:SAMPLE]:
             doc = documents.document_from_expense(record.expense)
@@ -122,7 +129,7 @@ def rule_test(*, rule: CodingRule) -> dict:
     return result
 
 
-def rule_apply(*, rule: CodingRule, by=None) -> dict:
+def rule_apply(*, rule: CodingRule, by: By = None) -> dict[str, Any]:
     """Turns the rule on and re-codes the pending records it changes; exported ones stay as booked.
     Parked records it now decides (mapping gap, suggestion) go again."""
     effect = rule_test(rule=rule)
@@ -130,7 +137,8 @@ def rule_apply(*, rule: CodingRule, by=None) -> dict:
     with transaction.atomic():
         if not rule.active:
             rule.active = True
-            rule._change_reason, rule._history_user = "Applied to pending expenses", _user_or_none(by)
+            rule._change_reason = "Applied to pending expenses"  # type: ignore[attr-defined]  # simple_history
+            rule._history_user = _user_or_none(by)  # type: ignore[attr-defined]
             rule.save()
         items = ReviewItem.objects.filter(record_id__in=ids, resolved_at__isnull=True, reason__in=(
             ReviewItem.Reason.MAPPING_GAP, ReviewItem.Reason.SUGGESTED_CODING))

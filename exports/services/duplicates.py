@@ -7,8 +7,11 @@ once an item for this record was resolved as "not a duplicate" (retried or ackno
 record is not flagged again."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Q
+
+from expensico_sync.source.models import Expense
 
 from ..models import DuplicatePolicy, DuplicateSettings, ExportRecord, Kind, ReviewItem
 
@@ -17,14 +20,14 @@ CLEARED = (ReviewItem.Resolution.RETRIED, ReviewItem.Resolution.ACKNOWLEDGED)
 
 @dataclass(frozen=True)
 class Duplicates:
-    matches: tuple[dict, ...]        # {"expense": expensico id, "on": "content" | "receipt"}
+    matches: tuple[dict[str, str], ...]        # {"expense": expensico id, "on": "content" | "receipt"}
 
     @property
     def detail(self) -> str:
         return "Possible duplicate of " + ", ".join(f"{m['expense']} (same {m['on']})" for m in self.matches)
 
     @property
-    def context(self) -> dict:
+    def context(self) -> dict[str, Any]:
         return {"duplicates": list(self.matches)}
 
 
@@ -33,7 +36,7 @@ def duplicate_policy(organization_id: int) -> str:
     return policy.first() or DuplicatePolicy.HOLD
 
 
-def expense_duplicates(expense) -> Duplicates | None:
+def expense_duplicates(expense: Expense) -> Duplicates | None:
     """Earlier approved expenses of the same organisation that look like this one."""
     model = type(expense)
     earlier = model.objects.filter(organization_id=expense.organization_id, status="approved",
@@ -55,7 +58,7 @@ def expense_duplicates(expense) -> Duplicates | None:
 
 def record_duplicates(record: ExportRecord) -> Duplicates | None:
     """Possible duplicates to flag for this record; None when there are none or a person cleared it."""
-    if record.kind != Kind.EXPENSE or record.expense_id is None:
+    if record.kind != Kind.EXPENSE or record.expense is None:
         return None
     found = expense_duplicates(record.expense)
     if found is None or ReviewItem.objects.filter(record=record, reason=ReviewItem.Reason.POSSIBLE_DUPLICATE,

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 
 from expensico_sync.core.models import Organization
+from expensico_sync.source.models import Expense
 
 from ..models import ExportRecord, Kind, PilotScope
 from ..transitions import Status
@@ -27,7 +28,7 @@ def in_pilot_scope(record: ExportRecord) -> bool:
         return False
     if record.employee_id and scope.employees.filter(pk=record.employee_id).exists():
         return True
-    if record.expense_id:
+    if record.expense_id and record.expense is not None:
         return scope.categories.filter(pk=record.expense.category_id).exists()
     return False
 
@@ -48,10 +49,10 @@ def source_moot(record: ExportRecord) -> tuple[str, str] | None:
     """(status, why) when the source moved on since the record was made: nothing to send."""
     if record.kind != Kind.EXPENSE:
         return None
+    assert record.expense_id is not None  # an expense record always has its expense
     # Read fresh (the source may have moved since the claim), with everything the entry is
     # built from, so resolving it costs no further queries.
-    model = ExportRecord._meta.get_field("expense").related_model
-    expense = (model.objects.select_related("report", "category", "employee", "card")
+    expense = (Expense.objects.select_related("report", "category", "employee", "card")
                .prefetch_related("receipts").get(pk=record.expense_id))
     record.expense = expense
     if expense.status == "cancelled":

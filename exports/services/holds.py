@@ -7,6 +7,7 @@ status table make that send happen once."""
 
 from decimal import Decimal
 
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,17 +17,19 @@ from expensico_sync.core.roles import role_allows
 from ..models import ExportRecord, HoldPolicy, HoldRelease, ReviewItem
 from ..transitions import Status
 from .records import enqueue_on_commit
-from .review import ReviewError, _label, _user_or_none
+from .review import By, ReviewError, _label, _user_or_none
 from .status_update import record_transition
 
 HOLD_REASONS = (ReviewItem.Reason.HOLD_RULE, ReviewItem.Reason.MISSING_RECEIPT)
 
 
-def _role(user, organization_id: int) -> str:
+def _role(user: By, organization_id: int) -> str:
     if getattr(user, "is_superuser", False):
         return "superuser"
     if isinstance(user, OrganizationAPIKey):
         return user.role if user.organization_id == organization_id else ""
+    if not isinstance(user, User):  # anonymous, or an automatic step: no role
+        return ""
     return Membership.objects.filter(user=user, organization_id=organization_id).values_list(
         "role", flat=True).first() or ""
 
@@ -35,11 +38,15 @@ def base_amount(record: ExportRecord) -> Decimal | None:
     """The expense's absolute amount in the organisation's base currency; None when it cannot be
     told (another currency without Expensico's rate into base), which counts as above any limit."""
     expense = record.expense
+    assert expense is not None  # only expenses are held
     base = record.organization.base_currency
+    amount: Decimal
     if expense.currency == base:
-        return abs(expense.amount)
+        amount = abs(expense.amount)
+        return amount
     if expense.exchange_rate and expense.report.currency == base:
-        return abs(expense.amount * expense.exchange_rate)
+        amount = abs(expense.amount * expense.exchange_rate)
+        return amount
     return None
 
 
@@ -53,7 +60,7 @@ def approvals_needed(record: ExportRecord) -> int:
 
 
 @transaction.atomic
-def hold_release(*, item: ReviewItem, by, note: str = "") -> HoldRelease:
+def hold_release(*, item: ReviewItem, by: By, note: str = "") -> HoldRelease:
     """Approves a held record; the last approval needed puts it back in the queue, released."""
     item = ReviewItem.objects.select_for_update(of=("self",)).select_related(
         "record__expense__report", "record__organization").get(pk=item.pk)

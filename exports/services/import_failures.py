@@ -23,6 +23,7 @@ the row is stale.
 """
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,7 +31,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from connectors.base import ImportFailure, connector_class, connector_for
+from connectors.base import Connector, ImportFailure, connector_class, connector_for
 from connectors.errors import ConnectorError
 from connectors.models import Connection
 from expensico_sync.core.models import Organization
@@ -132,7 +133,7 @@ def connection_import_failures_poll(*, connection: Connection, now: datetime | N
     return counts
 
 
-def _live_references(connector, connection: Connection, failures: list[ImportFailure]) -> set[str]:
+def _live_references(connector: Connector, connection: Connection, failures: list[ImportFailure]) -> set[str]:
     """References of exported records a new row would park, whose newest import is live after all."""
     refs = {f.reference for f in failures if f.reference}
     if not refs:
@@ -214,7 +215,7 @@ def _earlier(current: str, candidate: str) -> str:
     return _pick(min, current, candidate)
 
 
-def _pick(choose, current: str, candidate: str) -> str:
+def _pick(choose: Callable[..., str], current: str, candidate: str) -> str:
     if not current:
         return candidate
     if not candidate:

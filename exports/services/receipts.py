@@ -12,8 +12,10 @@ def receipts_complete(record: ExportRecord) -> None:
     download that fails is recorded on the receipt, and the push goes on without it (warned)."""
     if record.kind != Kind.EXPENSE:
         return
-    waiting = [r.pk for r in record.expense.receipts.all() if not r.verified and not r.fetch_error]
+    expense = record.expense
+    assert expense is not None  # an expense record always has its expense
+    waiting = [r.pk for r in expense.receipts.all() if not r.verified and not r.fetch_error]
     if not waiting:
         return
     receipts_fetch(receipt_ids=waiting, patient=False)
-    record.expense._prefetched_objects_cache.pop("receipts", None)
+    expense._prefetched_objects_cache.pop("receipts", None)  # type: ignore[attr-defined]  # Django's prefetch cache

@@ -5,18 +5,22 @@ and its records exist together or not at all. Nothing here calls out; the doorbe
 rung on commit and the sweeper rings it again if that message is lost.
 """
 
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from connectors.entry import reference_for
 from connectors.models import Connection
+from expensico_sync.core.models import Organization
+from expensico_sync.source.models import BankStatementLine, CardFunding, Expense, Reimbursement
 
 from ..entries import reversal_reference
 from ..errors import StaleRecord
-from ..models import ExportRecord, Kind, ReviewItem
+from ..models import ExportRecord, Kind, ReviewItem, SyncRun
 from ..transitions import UNSENT, Status
 from . import doorbell
 from .status_update import record_transition
@@ -25,7 +29,7 @@ _reconcile_first: ContextVar[bool] = ContextVar("exports_reconcile_first", defau
 
 
 @contextmanager
-def reconcile_first():
+def reconcile_first() -> Iterator[None]:
     """Records created inside are looked up by reference before they are ever sent (history)."""
     token = _reconcile_first.set(True)
     try:
@@ -34,7 +38,7 @@ def reconcile_first():
         _reconcile_first.reset(token)
 
 
-def connections_for(organization) -> list[Connection]:
+def connections_for(organization: Organization) -> list[Connection]:
     return list(Connection.objects.filter(organization=organization).order_by("pk"))
 
 
@@ -45,7 +49,7 @@ def enqueue_on_commit(record_ids: list[int]) -> None:
 
 
 def record_create(*, connection: Connection, kind: str, source_id: str, source_version: int,
-                  reference: str, sync_run=None, **links) -> tuple[ExportRecord, bool]:
+                  reference: str, sync_run: SyncRun | None = None, **links: Any) -> tuple[ExportRecord, bool]:
     """Get-or-create on the unique document key: a replayed delivery creates nothing new."""
     record, created = ExportRecord.objects.get_or_create(
         connection=connection, kind=kind, source_id=source_id, source_version=source_version,
@@ -87,7 +91,8 @@ def _retire(record: ExportRecord, to: str, why: str, *, connection: Connection) 
 
 
 @transaction.atomic
-def expense_records_create(*, organization, expenses, sync_run=None, connections=None) -> list[ExportRecord]:
+def expense_records_create(*, organization: Organization, expenses: Iterable[Expense], sync_run: SyncRun | None = None,
+                           connections: Iterable[Connection] | None = None) -> list[ExportRecord]:
     """One expense record per connection per expense version; older versions are retired."""
     created, touched = [], []
     for connection in connections if connections is not None else connections_for(organization):
@@ -114,7 +119,7 @@ def expense_records_create(*, organization, expenses, sync_run=None, connections
 
 
 @transaction.atomic
-def expense_records_cancel(*, organization, expense) -> list[ExportRecord]:
+def expense_records_cancel(*, organization: Organization, expense: Expense) -> list[ExportRecord]:
     """`expense.cancelled`: unsent records are cancelled, sent ones get a reversal record."""
     reversals = []
     records = ExportRecord.objects.filter(organization=organization, kind=Kind.EXPENSE,
@@ -128,7 +133,12 @@ def expense_records_cancel(*, organization, expense) -> list[ExportRecord]:
     return reversals
 
 
-def _bank_records(organization, documents, *, kind, link, sync_run=None, connections=None) -> list[ExportRecord]:
+BankDocument = CardFunding | Reimbursement | BankStatementLine
+
+
+def _bank_records(organization: Organization, documents: Iterable[BankDocument], *, kind: str, link: str,
+                  sync_run: SyncRun | None = None, connections: Iterable[Connection] | None = None,
+                  ) -> list[ExportRecord]:
     created = []
     for connection in connections if connections is not None else connections_for(organization):
         for doc in documents:
@@ -143,19 +153,25 @@ def _bank_records(organization, documents, *, kind, link, sync_run=None, connect
 
 
 @transaction.atomic
-def funding_records_create(*, organization, fundings, sync_run=None, connections=None) -> list[ExportRecord]:
+def funding_records_create(*, organization: Organization, fundings: Iterable[CardFunding],
+                           sync_run: SyncRun | None = None, connections: Iterable[Connection] | None = None,
+                           ) -> list[ExportRecord]:
     return _bank_records(organization, fundings, kind=Kind.LEDGER_BANK_TRANSACTION, link="card_funding",
                          sync_run=sync_run, connections=connections)
 
 
 @transaction.atomic
-def reimbursement_records_create(*, organization, reimbursements, sync_run=None, connections=None) -> list[ExportRecord]:
+def reimbursement_records_create(*, organization: Organization, reimbursements: Iterable[Reimbursement],
+                                 sync_run: SyncRun | None = None, connections: Iterable[Connection] | None = None,
+                                 ) -> list[ExportRecord]:
     return _bank_records(organization, reimbursements, kind=Kind.LEDGER_BANK_TRANSACTION, link="reimbursement",
                          sync_run=sync_run, connections=connections)
 
 
 @transaction.atomic
-def statement_records_create(*, organization, lines, sync_run=None, connections=None) -> list[ExportRecord]:
+def statement_records_create(*, organization: Organization, lines: Iterable[BankStatementLine],
+                             sync_run: SyncRun | None = None, connections: Iterable[Connection] | None = None,
+                             ) -> list[ExportRecord]:
     """Deduplicated by line id: the unique key makes a repeated line a no-op."""
     return _bank_records(organization, lines, kind=Kind.STATEMENT_TRANSACTION, link="statement_line",
                          sync_run=sync_run, connections=connections)

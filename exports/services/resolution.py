@@ -1,17 +1,22 @@
 """From an export record to the AccountingEntry to send, through mappings (pure) — or the reason
 it cannot be sent yet (a mapping gap or a hold rule). Reads only; never calls a vendor."""
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.utils import timezone
 
 from connectors.entry import AccountingEntry
+from connectors.models import Connection
 from mappings import documents
-from mappings.resolve import holds_for, resolve, skipped_by
+from mappings.documents import ExpenseDocument
+from mappings.resolve import Document, MappingGap, Resolved, holds_for, resolve, skipped_by
 from mappings.selectors import coding_decision, mapping_snapshot
 from mappings.settings import ConnectionSettings
+from mappings.snapshot import MappingSnapshot
 
 from ..entries import entry_from_json, redated, reversal_of
 from ..models import ExportRecord, Kind, ReviewItem
@@ -23,15 +28,15 @@ class Resolution:
     mapping_version: str = ""
     review_reason: str = ""            # a ReviewItem.Reason when the record cannot go out
     detail: str = ""
-    context: dict = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
     skipped: str = ""                  # a coding rule says never to export this: why
 
 
-_snapshots: ContextVar[dict | None] = ContextVar("exports_snapshots", default=None)
+_snapshots: ContextVar[dict[int, MappingSnapshot] | None] = ContextVar("exports_snapshots", default=None)
 
 
 @contextmanager
-def snapshots_shared():
+def snapshots_shared() -> Iterator[None]:
     """Within one worker batch, each connection's mapping snapshot is read once (a batch lasts
     seconds; a mapping fixed meanwhile re-queues its records anyway)."""
     token = _snapshots.set({})
@@ -41,7 +46,7 @@ def snapshots_shared():
         _snapshots.reset(token)
 
 
-def _snapshot(connection):
+def _snapshot(connection: Connection) -> MappingSnapshot:
     cache = _snapshots.get()
     if cache is None:
         return mapping_snapshot(connection)
@@ -50,7 +55,7 @@ def _snapshot(connection):
     return cache[connection.pk]
 
 
-def _document(record: ExportRecord):
+def _document(record: ExportRecord) -> Document:
     if record.kind == Kind.EXPENSE:
         return documents.document_from_expense(record.expense)
     if record.card_funding_id:
@@ -62,9 +67,10 @@ def _document(record: ExportRecord):
     raise ValueError(f"record {record.pk} has no source document")
 
 
-def _suggestion_resolution(gap, version) -> Resolution:
+def _suggestion_resolution(gap: MappingGap, version: str) -> Resolution:
     """Only the account is missing and the model has a guess below the auto-apply threshold."""
     guess = gap.suggestion
+    assert guess is not None  # only called with one
     return Resolution(mapping_version=gap.mapping_version or version, review_reason=ReviewItem.Reason.SUGGESTED_CODING,
                       detail=f"Suggested account {guess.account_name or guess.account} ({guess.label}): "
                              f"accept or correct",
@@ -73,17 +79,17 @@ def _suggestion_resolution(gap, version) -> Resolution:
                                "category": gap.items[0].key})
 
 
-def _gap_resolution(gap, version) -> Resolution:
-    if getattr(gap, "suggestion", None) is not None and gap.kinds == {"category"}:
+def _gap_resolution(gap: MappingGap, version: str) -> Resolution:
+    if gap.suggestion is not None and gap.kinds == {"category"}:
         return _suggestion_resolution(gap, version)
-    items = [{"kind": i.kind, "key": i.key, "detail": i.detail} for i in getattr(gap, "items", ())]
+    items = [{"kind": i.kind, "key": i.key, "detail": i.detail} for i in gap.items]
     detail = "; ".join(f"{i['kind']} {i['key']}: {i['detail']}".strip(": ") for i in items) or "mapping gap"
-    return Resolution(mapping_version=getattr(gap, "mapping_version", "") or version,
+    return Resolution(mapping_version=gap.mapping_version or version,
                       review_reason=ReviewItem.Reason.MAPPING_GAP, detail=f"Missing mapping: {detail}",
                       context={"items": items})
 
 
-def _hold(document, snapshot) -> tuple[str, str] | None:
+def _hold(document: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, str] | None:
     """(review reason, detail) when a hold rule stops this expense."""
     names = holds_for(document, snapshot)
     if not names:
@@ -94,7 +100,7 @@ def _hold(document, snapshot) -> tuple[str, str] | None:
     return ReviewItem.Reason.HOLD_RULE, f"Held by rule: {', '.join(names)}"
 
 
-def _model_or_gap(result) -> bool:
+def _model_or_gap(result: Resolved) -> bool:
     if isinstance(result, AccountingEntry):
         return dict(result.extra).get("coded_by", "").startswith("model")
     return "category" in result.kinds
@@ -112,6 +118,7 @@ def record_resolve(*, record: ExportRecord, apply_holds: bool = True) -> Resolut
 def _resolve(record: ExportRecord, apply_holds: bool) -> Resolution:
     if record.kind == Kind.REVERSAL:
         original = record.reverses
+        assert original is not None  # a reversal record always names the record it reverses
         if not original.entry_preview:
             return Resolution(review_reason=ReviewItem.Reason.REMOTE_ERROR,
                               detail="the reversed record has no stored entry to mirror")
@@ -120,8 +127,8 @@ def _resolve(record: ExportRecord, apply_holds: bool) -> Resolution:
 
     document = _document(record)
     snapshot = _snapshot(record.connection)
-    version = str(getattr(snapshot, "version", ""))
-    if record.kind == Kind.EXPENSE:
+    version = str(snapshot.version)
+    if record.kind == Kind.EXPENSE and isinstance(document, ExpenseDocument):
         skipped = skipped_by(document, snapshot)
         if skipped:
             return Resolution(mapping_version=version, skipped=skipped, detail=skipped)

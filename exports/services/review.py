@@ -4,8 +4,14 @@ Two kinds of item: a parked record (status needs_review) that a person retries, 
 manually or skips; and a vendor warning on a booked record (status stays exported), which a
 person only acknowledges."""
 
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+
+from connectors.models import Connection
 
 from ..errors import IllegalTransition, ReviewError, StaleRecord
 from ..models import ExportRecord, ReviewItem
@@ -15,19 +21,19 @@ from .status_update import record_transition
 
 
 def review_item_open(*, record: ExportRecord, reason: str, detail: str = "", severity: str = ReviewItem.Severity.MEDIUM,
-                     context: dict | None = None) -> ReviewItem:
+                     context: dict[str, Any] | None = None) -> ReviewItem:
     """Call inside the transaction that moves the record to needs_review."""
     existing = ReviewItem.objects.filter(record=record, resolved_at__isnull=True).first()
     if existing:
         # One open item per record: the newest reason wins, with its severity and the earlier deadline.
-        sla = min(existing.sla_due_at, existing.created_at + ReviewItem.SLA[severity])
+        sla = min(existing.sla_due_at, existing.created_at + ReviewItem.SLA[ReviewItem.Severity(severity)])
         ReviewItem.objects.filter(pk=existing.pk).update(reason=reason, detail=detail, context=context or {},
                                                          severity=severity, sla_due_at=sla)
         existing.refresh_from_db()
         return existing
     return ReviewItem.objects.create(
         organization_id=record.organization_id, record=record, reason=reason, severity=severity,
-        detail=detail, context=context or {}, sla_due_at=timezone.now() + ReviewItem.SLA[severity])
+        detail=detail, context=context or {}, sla_due_at=timezone.now() + ReviewItem.SLA[ReviewItem.Severity(severity)])
 
 
 def review_item_warn(*, record: ExportRecord, warnings: list[str]) -> ReviewItem:
@@ -36,30 +42,35 @@ def review_item_warn(*, record: ExportRecord, warnings: list[str]) -> ReviewItem
                             severity=ReviewItem.Severity.LOW, context={"warnings": list(warnings)})
 
 
-def review_item_flag(*, record: ExportRecord, reason: str, detail: str, context: dict) -> ReviewItem:
+def review_item_flag(*, record: ExportRecord, reason: str, detail: str, context: dict[str, Any]) -> ReviewItem:
     """A booked record a person should look at (e.g. a possible duplicate under export-and-flag):
     acknowledged like a vendor warning. Call inside the transaction that exports it."""
     return review_item_open(record=record, reason=reason, detail=detail, severity=ReviewItem.Severity.LOW,
                             context={**context, "flag_only": True})
 
 
-def _label(user) -> str:
+# `by`: who acted: a user, an organisation API key, a label (an automatic step's name), or None
+# (the system). Only a signed-in user is kept as `resolved_by`; every one of them gives the label.
+By = object
+
+
+def _label(user: By) -> str:
     return str(getattr(user, "username", "") or user or "system")
 
 
-def _user_or_none(user):
-    return user if getattr(user, "pk", None) and hasattr(user, "is_staff") else None
+def _user_or_none(user: By) -> User | None:
+    return user if isinstance(user, User) and user.pk else None
 
 
 @transaction.atomic
-def review_item_assign(*, item: ReviewItem, owner) -> ReviewItem:
+def review_item_assign(*, item: ReviewItem, owner: User | None) -> ReviewItem:
     item.owner = owner
     item.save(update_fields=["owner"])
     return item
 
 
 @transaction.atomic
-def review_item_resolve(*, item: ReviewItem, resolution: str, by=None, note: str = "",
+def review_item_resolve(*, item: ReviewItem, resolution: str, by: By = None, note: str = "",
                         external_reference: str = "") -> ReviewItem:
     """retried/fixed_mapping → the record goes back to pending; booked_manually → exported with
     the reference a person booked it under; skipped → cancelled (a reason is required);
@@ -111,7 +122,7 @@ def _check_kind(item: ReviewItem, record: ExportRecord, resolution: str) -> None
                           f"acknowledge it; '{label}' is for records waiting in review", code="not_parked")
 
 
-def review_items_retry(*, items, by=None) -> int:
+def review_items_retry(*, items: Iterable[ReviewItem], by: By = None) -> int:
     """Bulk retry after a fix; resolved items and vendor warnings (acknowledged, never retried)
     are left alone, and so is an item someone else moved meanwhile."""
     done = 0
@@ -125,7 +136,7 @@ def review_items_retry(*, items, by=None) -> int:
     return done
 
 
-def review_items_acknowledge(*, items, by=None, note: str = "") -> int:
+def review_items_acknowledge(*, items: Iterable[ReviewItem], by: By = None, note: str = "") -> int:
     """Bulk acknowledge; only open vendor warnings are touched."""
     done = 0
     for item in items:
@@ -139,7 +150,7 @@ def review_items_acknowledge(*, items, by=None, note: str = "") -> int:
 
 
 @transaction.atomic
-def review_items_requeue_mapping_gaps(*, connection, by_label: str = "mapping fixed") -> int:
+def review_items_requeue_mapping_gaps(*, connection: Connection, by_label: str = "mapping fixed") -> int:
     """After a mapping change: records parked on a mapping gap (or waiting on a suggested account, which
     a new mapping or rule may now decide) for this connection go again."""
     items = ReviewItem.objects.select_for_update().filter(

@@ -3,6 +3,8 @@
 It is a compare-and-set UPDATE (`WHERE status = <expected>`), so two workers, a worker and an
 admin, or a worker and a vendor callback can never both move the same record."""
 
+from typing import Any
+
 from django.utils import timezone
 
 from ..errors import StaleRecord
@@ -10,7 +12,7 @@ from ..models import ExportRecord
 from ..transitions import IllegalTransition, check
 
 
-def record_transition(*, record: ExportRecord, to: str, expected: str | None = None, **fields) -> ExportRecord:
+def record_transition(*, record: ExportRecord, to: str, expected: str | None = None, **fields: Any) -> ExportRecord:
     """Moves `record` from `expected` (default: its current status) to `to`, with extra field updates."""
     current = expected or record.status
     check(current, to)
@@ -32,7 +34,7 @@ def record_transition(*, record: ExportRecord, to: str, expected: str | None = N
     return record
 
 
-def _legal(current, to):
+def _legal(current: str, to: str) -> bool:
     try:
         check(current, to)
     except IllegalTransition:

@@ -2,6 +2,9 @@
 everything due and for sync runs whose message was lost, and bring sync-run counters up to date.
 Safe to run any number of times."""
 
+from datetime import datetime
+from typing import Any
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -15,7 +18,7 @@ from .sync import sync_run_refresh, sync_runs_stalled
 SWEEP_LIMIT = 1000
 
 
-def leases_expire(*, now=None) -> int:
+def leases_expire(*, now: datetime | None = None) -> int:
     """A record still in_progress after its lease belongs to a worker that died, maybe mid-call:
     it becomes outcome_unknown, so the next attempt looks it up before sending again."""
     now = now or timezone.now()
@@ -35,13 +38,13 @@ def leases_expire(*, now=None) -> int:
     return count
 
 
-def records_due(*, now=None, limit: int = SWEEP_LIMIT) -> list[int]:
+def records_due(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> list[int]:
     now = now or timezone.now()
     return list(ExportRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=now)
                 .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
 
 
-def records_sweep() -> dict:
+def records_sweep() -> dict[str, Any]:
     expired = leases_expire()
     due = records_due()
     doorbell.records_enqueue(record_ids=due)

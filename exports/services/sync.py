@@ -3,15 +3,18 @@ in it has a record for the chosen connection, look them all up at the vendor by 
 batches) before anything is sent, then let the workers export what is missing."""
 
 import time
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from connectors.base import connector_for
 from connectors.errors import ConnectorError
+from connectors.models import Connection
 from expensico_sync.core.models import Organization
 from expensico_sync.source.models import BankStatementLine, CardFunding, Expense, Reimbursement
 from expensico_sync.source.pull import pull_sync_create, pull_sync_run
@@ -29,7 +32,7 @@ HELD_REASONS = (ReviewItem.Reason.HOLD_RULE, ReviewItem.Reason.MISSING_RECEIPT, 
 
 
 @transaction.atomic
-def sync_run_create(*, connection, date_from: date, date_to: date, user=None) -> SyncRun:
+def sync_run_create(*, connection: Connection, date_from: date, date_to: date, user: User | None = None) -> SyncRun:
     if date_from > date_to:
         raise ValueError("date_from is after date_to")
     run = SyncRun.objects.create(organization_id=connection.organization_id, connection=connection,
@@ -47,7 +50,7 @@ def _pull(run: SyncRun) -> None:
     pull_sync_run(pull_sync=pull)
 
 
-def _documents(run: SyncRun):
+def _documents(run: SyncRun) -> dict[str, list[Any]]:
     org_id, span = run.organization_id, (run.date_from, run.date_to)
     return {
         "expenses": list(Expense.objects.filter(organization_id=org_id, status=Expense.Status.APPROVED,
@@ -62,7 +65,7 @@ def _documents(run: SyncRun):
 def _ensure_records(run: SyncRun) -> int:
     docs = _documents(run)
     conn, org = run.connection, run.organization
-    kw = {"organization": org, "sync_run": run, "connections": [conn]}
+    kw: dict[str, Any] = {"organization": org, "sync_run": run, "connections": [conn]}
     record_services.expense_records_create(expenses=docs["expenses"], **kw)
     record_services.funding_records_create(fundings=docs["fundings"], **kw)
     record_services.reimbursement_records_create(reimbursements=docs["reimbursements"], **kw)
@@ -113,7 +116,7 @@ def _lookup(run: SyncRun, *, budget_seconds: float = LOOKUP_SECONDS) -> int:
     return found_total
 
 
-def _release(record, *, needs_reconcile: bool, note: str = "") -> None:
+def _release(record: ExportRecord, *, needs_reconcile: bool, note: str = "") -> None:
     try:
         with transaction.atomic():
             record_transition(record=record, to=Status.PENDING, expected=Status.IN_PROGRESS,
@@ -129,7 +132,7 @@ def _task_limit() -> timedelta:
     return timedelta(seconds=settings.Q_CLUSTER["timeout"])
 
 
-def sync_runs_stalled(*, now=None) -> list[int]:
+def sync_runs_stalled(*, now: datetime | None = None) -> list[int]:
     """Runs whose execute message was lost: still queued after the ORM broker would have delivered
     it again, or pulling for longer than any task may run. The Redis broker has no delivery
     receipts, so a worker killed while holding the message loses it and only the sweeper rings again."""
@@ -167,7 +170,7 @@ def sync_run_execute(*, sync_run_id: int) -> str:
     return sync_run_refresh(sync_run=run).status
 
 
-def sync_run_counts(*, sync_run: SyncRun) -> dict:
+def sync_run_counts(*, sync_run: SyncRun) -> dict[str, Any]:
     """The run's counters recounted from its records (a read); a run whose records have all
     settled comes back finished. Empty for a run that is not exporting."""
     if sync_run.status != SyncRun.Status.EXPORTING:
@@ -183,7 +186,7 @@ def sync_run_counts(*, sync_run: SyncRun) -> dict:
     failed = open_reviews.exclude(reason__in=(*HELD_REASONS, ReviewItem.Reason.VENDOR_WARNING)).count()
     in_flight = records.filter(Q(status__in=(Status.RETRY, Status.IN_PROGRESS, Status.OUTCOME_UNKNOWN))
                                | Q(status=Status.PENDING, wait_reason="")).count()
-    fields = {"found": records.count(), "already_there": already, "exported": exported.count() - already,
+    fields: dict[str, Any] = {"found": records.count(), "already_there": already, "exported": exported.count() - already,
               "held": held, "failed": failed}
     if in_flight == 0:
         fields.update(status=SyncRun.Status.FINISHED, finished_at=timezone.now())

@@ -10,7 +10,9 @@ document up by reference before it sends anything again.
 import os
 import socket
 import uuid
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
@@ -18,7 +20,7 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from connectors import errors
-from connectors.base import connector_for
+from connectors.base import Connector, connector_for
 
 from ..close.periods import locks_shared
 from ..entries import entry_to_json
@@ -30,7 +32,7 @@ from .backoff import next_delay
 from .preview import payload_preview
 from .receipts import receipts_complete
 from .records import close_open_reviews, enqueue_on_commit
-from .resolution import record_resolve, snapshots_shared
+from .resolution import Resolution, record_resolve, snapshots_shared
 from .review import review_item_flag, review_item_open, review_item_warn
 from .status_update import record_transition
 
@@ -94,8 +96,9 @@ def record_process(*, record_id: int) -> str:
 
 # --- outcomes ----------------------------------------------------------------------------------
 
-def _attempt(record, outcome, started, *, error=None, external_id="", request_id="", reconcile=False,
-             warnings=(), notes=()):
+def _attempt(record: ExportRecord, outcome: str, started: datetime, *, error: Exception | None = None,
+             external_id: str = "", request_id: str = "", reconcile: bool = False, warnings: Iterable[str] = (),
+             notes: Iterable[str] = ()) -> ExportAttempt:
     finished = timezone.now()
     return ExportAttempt.objects.create(
         record=record, number=record.export_attempts.count() + 1, started_at=started, finished_at=finished,
@@ -107,8 +110,9 @@ def _attempt(record, outcome, started, *, error=None, external_id="", request_id
         warnings=list(warnings), notes=list(notes))
 
 
-def _exported(record, external_id, started, *, outcome=Outcome.EXPORTED, request_id="", counted=True,
-              warnings=(), notes=(), flag=None):
+def _exported(record: ExportRecord, external_id: str, started: datetime, *, outcome: str = Outcome.EXPORTED,
+              request_id: str = "", counted: bool = True, warnings: Iterable[str] = (), notes: Iterable[str] = (),
+              flag: tuple[str, str, dict[str, Any]] | None = None) -> str:
     """Booked. Vendor warnings open a review item on the record, which stays exported; notes
     (informational, e.g. "already reversed") are only kept on the attempt. `flag` (reason, detail,
     context): booked anyway, a person should look (one open item per record: a warning wins)."""
@@ -125,7 +129,8 @@ def _exported(record, external_id, started, *, outcome=Outcome.EXPORTED, request
     return Status.EXPORTED
 
 
-def _to_review(record, reason, detail, started, *, error=None, context=None, counted=False):
+def _to_review(record: ExportRecord, reason: str, detail: str, started: datetime, *, error: Exception | None = None,
+               context: dict[str, Any] | None = None, counted: bool = False) -> str:
     severity = ReviewItem.Severity.HIGH if reason in (ReviewItem.Reason.AUTH, ReviewItem.Reason.DUPLICATE_CONFLICT) \
         else ReviewItem.Severity.MEDIUM
     with transaction.atomic():
@@ -136,7 +141,8 @@ def _to_review(record, reason, detail, started, *, error=None, context=None, cou
     return Status.NEEDS_REVIEW
 
 
-def _wait(record, *, until, reason, started=None, error=None, outcome=Outcome.RATE_LIMITED):
+def _wait(record: ExportRecord, *, until: datetime | None, reason: str, started: datetime | None = None,
+          error: Exception | None = None, outcome: str = Outcome.RATE_LIMITED) -> str:
     """Back to waiting without spending an attempt: rate limits and open breakers never fail a record."""
     to = Status.RETRY if until else Status.PENDING
     with transaction.atomic():
@@ -146,7 +152,7 @@ def _wait(record, *, until, reason, started=None, error=None, outcome=Outcome.RA
     return to
 
 
-def _retry(record, error, started, *, unknown=False):
+def _retry(record: ExportRecord, error: Exception, started: datetime, *, unknown: bool = False) -> str:
     attempts = record.attempts + 1
     if attempts >= max_attempts():
         return _to_review(record, ReviewItem.Reason.RETRIES_EXHAUSTED,
@@ -161,7 +167,7 @@ def _retry(record, error, started, *, unknown=False):
     return to
 
 
-def _failure(record, exc, started):
+def _failure(record: ExportRecord, exc: errors.ConnectorError, started: datetime) -> str:
     """Dispatches on the error taxonomy, never on strings."""
     if isinstance(exc, errors.RateLimited):
         delay = next_delay(1, retry_after=exc.retry_after)
@@ -203,7 +209,7 @@ def record_work(*, record: ExportRecord) -> str:
                           started, error=exc)
 
 
-def _work(record, started):
+def _work(record: ExportRecord, started: datetime) -> str:
     gate = gates.gate_for(record)
     if gate.wait:
         if gate.dry_run:
@@ -243,20 +249,22 @@ def _work(record, started):
         ExportRecord.objects.filter(pk=record.pk).update(posting_date=locked.redate_on)
         record.posting_date = locked.redate_on
         resolution = _resolve_and_store(record)
+    entry = resolution.entry
+    assert entry is not None  # re-dating changes the date only
     flag = None
-    found = duplicates.record_duplicates(record)
-    if found:
+    dupes = duplicates.record_duplicates(record)
+    if dupes:
         if duplicates.duplicate_policy(record.organization_id) == duplicates.DuplicatePolicy.HOLD:
-            return _to_review(record, ReviewItem.Reason.POSSIBLE_DUPLICATE, found.detail, started,
-                              context=found.context)
-        flag = (ReviewItem.Reason.POSSIBLE_DUPLICATE, found.detail, found.context)
+            return _to_review(record, ReviewItem.Reason.POSSIBLE_DUPLICATE, dupes.detail, started,
+                              context=dupes.context)
+        flag = (ReviewItem.Reason.POSSIBLE_DUPLICATE, dupes.detail, dupes.context)
 
     call_started = timezone.now()
     try:
         if record.kind == Kind.REVERSAL:
-            result = connector.reverse(record.reverses.external_id, resolution.entry, str(record.idempotency_key))
+            result = connector.reverse(_reversed(record).external_id, entry, str(record.idempotency_key))
         else:
-            result = connector.push(resolution.entry, str(record.idempotency_key))
+            result = connector.push(entry, str(record.idempotency_key))
     except errors.ConnectorError as exc:
         return _failure(record, exc, call_started)
     except Exception as exc:  # noqa: BLE001  a bug after sending is indistinguishable from a lost reply
@@ -265,7 +273,8 @@ def _work(record, started):
                      warnings=result.warnings, notes=result.notes, flag=flag)
 
 
-def _period_closed(record, decision, started, *, error=None):
+def _period_closed(record: ExportRecord, decision: closing.PeriodDecision, started: datetime, *,
+                   error: Exception | None = None) -> str:
     """Hold for review, or send again dated on the next open day under a new idempotency key
     (a refusal booked nothing; see services.closing). Re-dating spends an attempt, so a vendor
     that keeps refusing ends in review like any other."""
@@ -286,9 +295,9 @@ def _period_closed(record, decision, started, *, error=None):
     return Status.RETRY
 
 
-def _resolve_and_store(record):
+def _resolve_and_store(record: ExportRecord) -> Resolution:
     resolution = record_resolve(record=record)
-    fields = {"mapping_version": resolution.mapping_version}
+    fields: dict[str, Any] = {"mapping_version": resolution.mapping_version}
     if resolution.entry is not None:
         fields["entry_preview"] = entry_to_json(resolution.entry)
         # The payload as the connector builds it, kept for every record (not only dry runs).
@@ -299,27 +308,27 @@ def _resolve_and_store(record):
     return resolution
 
 
-def _wait_free_transition(record, moot):
+def _wait_free_transition(record: ExportRecord, moot: tuple[str, str]) -> str:
     to, why = moot
     with transaction.atomic():
         record_transition(record=record, to=to, last_error=why, next_attempt_at=None)
     return to
 
 
-def _reconcile(record, connector, started):
+def _reconcile(record: ExportRecord, connector: Connector, started: datetime) -> str | None:
     """Outcome unknown: ask the vendor by reference before anything is re-sent."""
     refs = [record.reference]
     if record.kind == Kind.REVERSAL:
-        refs.append(record.reverses.reference)
+        refs.append(_reversed(record).reference)
     try:
         found = connector.find_by_reference(refs)
     except errors.ConnectorError as exc:
         return _failure(record, exc, started)
     if record.kind == Kind.REVERSAL:
-        original = found.get(record.reverses.reference)
+        original = found.get(_reversed(record).reference)
         mine = found.get(record.reference)
         if mine is not None or original is None or not original.live:
-            external = mine.external_id if mine else record.reverses.external_id
+            external = mine.external_id if mine else _reversed(record).external_id
             return _exported(record, external, started, outcome=Outcome.RECONCILED, counted=False)
         return None
     doc = found.get(record.reference)
@@ -330,8 +339,15 @@ def _reconcile(record, connector, started):
     return None
 
 
-def _reversal_precheck(record, started):
+def _reversed(record: ExportRecord) -> ExportRecord:
+    """The record a reversal undoes (a reversal record always names one)."""
+    assert record.reverses is not None
+    return record.reverses
+
+
+def _reversal_precheck(record: ExportRecord, started: datetime) -> str | None:
     """A reversal waits for its original to settle, and is moot if the original never went out."""
+    assert record.reverses_id is not None  # a reversal record always names one
     original = ExportRecord.objects.get(pk=record.reverses_id)
     record.reverses = original
     if original.status == Status.EXPORTED:
@@ -362,7 +378,7 @@ def _reversal_precheck(record, started):
     return _wait(record, until=timezone.now() + timedelta(seconds=30), reason="waiting for the original")
 
 
-def _original_look_up(record, original, started):
+def _original_look_up(record: ExportRecord, original: ExportRecord, started: datetime) -> str | None:
     """The vendor holds the parked original: it was booked (exported, its review closed, and the
     reversal goes on). It does not: it was never booked (the caller cancels it)."""
     try:
@@ -381,15 +397,15 @@ def _original_look_up(record, original, started):
     return None
 
 
-def _store_preview(record):
+def _store_preview(record: ExportRecord) -> None:
     """Dry run: build the entry and the vendor payload, keep them, send nothing."""
     try:
         resolution = record_resolve(record=record)
     except Exception as exc:  # noqa: BLE001  a preview must never break the dry run loop
         ExportRecord.objects.filter(pk=record.pk).update(last_error=f"preview failed: {exc}"[:2000])
         return
-    fields = {"mapping_version": resolution.mapping_version,
-              "last_error": resolution.detail if resolution.entry is None else ""}
+    fields: dict[str, Any] = {"mapping_version": resolution.mapping_version,
+                              "last_error": resolution.detail if resolution.entry is None else ""}
     if resolution.entry is not None:
         fields["entry_preview"] = entry_to_json(resolution.entry)
         fields["payload_preview"] = payload_preview(record.connection, resolution.entry)

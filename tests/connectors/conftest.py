@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.wafeq import testkit
+from connectors.wafeq.sandbox import testkit
 from expensico_sync.core.services import organization_create
 from tests.connectors.listener import Listener
 

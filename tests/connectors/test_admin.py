@@ -7,8 +7,8 @@ from django.urls import reverse
 
 from connectors.models import CallLog, Connection
 from connectors.services import connection_create
-from connectors.wafeq.devstack import _approve
-from connectors.wafeq.sandbox import CLIENT_ID, CLIENT_SECRET
+from connectors.wafeq.sandbox.devstack import _approve
+from connectors.wafeq.sandbox.server import CLIENT_ID, CLIENT_SECRET
 from tests.conftest import admin_confirm
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from rest_framework.test import APIClient
 
 from connectors.models import Connection
-from connectors.wafeq.sandbox import API_KEY
+from connectors.wafeq.sandbox.server import API_KEY
 from expensico_sync.core.models import Membership
 
 pytestmark = pytest.mark.django_db

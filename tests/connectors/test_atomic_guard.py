@@ -42,7 +42,7 @@ def test_the_test_case_transaction_alone_does_not_count(wafeq_connection):
 
 def test_a_library_session_is_refused_too(org, wafeq_server):
     """Authlib's token exchange goes through the host guard, not through HttpStack._send."""
-    from connectors.wafeq.devstack import _approve
+    from connectors.wafeq.sandbox.devstack import _approve
     conn = oauth_connection(org, wafeq_server)
     params = _approve(oauth_authorization_start(connection=conn, redirect_uri=REDIRECT))
     with pytest.raises(RemoteCallInTransaction, match="POST .*/oauth/token/"), transaction.atomic():

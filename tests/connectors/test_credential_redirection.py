@@ -12,10 +12,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from connectors.business_central import testkit as bc_testkit
-from connectors.business_central.sandbox import API_PREFIX
-from connectors.business_central.sandbox import CLIENT_ID as BC_CLIENT_ID
-from connectors.business_central.sandbox import CLIENT_SECRET as BC_CLIENT_SECRET
+from connectors.business_central.sandbox import testkit as bc_testkit
+from connectors.business_central.sandbox.server import API_PREFIX
+from connectors.business_central.sandbox.server import CLIENT_ID as BC_CLIENT_ID
+from connectors.business_central.sandbox.server import CLIENT_SECRET as BC_CLIENT_SECRET
 from connectors.models import SECRET_FIELDS, Connection
 from expensico_sync.core.models import Membership
 

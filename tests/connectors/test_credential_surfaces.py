@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from connectors.models import CLEARED_DETAIL, Connection
 from connectors.services import connection_catalog_fetch, connection_check
-from connectors.wafeq.sandbox import API_KEY
+from connectors.wafeq.sandbox.server import API_KEY
 from expensico_sync.core.models import Membership
 
 pytestmark = pytest.mark.django_db

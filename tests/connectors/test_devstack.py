@@ -3,7 +3,7 @@
 import pytest
 
 from connectors.models import Connection
-from connectors.wafeq import devstack
+from connectors.wafeq.sandbox import devstack
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,8 @@ from connectors.errors import AuthExpired
 from connectors.models import Connection
 from connectors.oauth import oauth_authorization_finish, oauth_authorization_start
 from connectors.services import connection_create
-from connectors.wafeq.devstack import _approve
-from connectors.wafeq.sandbox import CLIENT_ID, CLIENT_SECRET
+from connectors.wafeq.sandbox.devstack import _approve
+from connectors.wafeq.sandbox.server import CLIENT_ID, CLIENT_SECRET
 
 REDIRECT = "http://127.0.0.1:8000/admin/connectors/connection/oauth/callback/"
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import requests
 
-from connectors.wafeq import spec as wspec
-from connectors.wafeq.sandbox import API_KEY, make_server
+from connectors.wafeq.sandbox import spec as wspec
+from connectors.wafeq.sandbox.server import API_KEY, make_server
 
 H = {"Authorization": f"Api-Key {API_KEY}"}
 

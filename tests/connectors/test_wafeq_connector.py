@@ -11,7 +11,7 @@ from django.core.files.storage import default_storage
 from connectors.base import CatalogKind, connector_for
 from connectors.entry import AccountingEntry, Attachment, EntryKind, EntryLine, LineRole
 from connectors.errors import Permanent
-from connectors.wafeq import testkit
+from connectors.wafeq.sandbox import testkit
 
 pytestmark = pytest.mark.django_db
 

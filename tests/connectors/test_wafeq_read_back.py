@@ -12,7 +12,7 @@ import pytest
 from connectors.base import connector_for
 from connectors.entry import AccountingEntry, EntryKind, EntryLine, LineRole
 from connectors.errors import PeriodClosed
-from connectors.wafeq import testkit
+from connectors.wafeq.sandbox import testkit
 
 pytestmark = pytest.mark.django_db
 

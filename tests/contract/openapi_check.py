@@ -10,7 +10,7 @@ from pathlib import Path
 
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
-from connectors.wafeq import spec as wspec
+from connectors.wafeq.sandbox import spec as wspec
 
 SHARED_SPECS = Path("/work/shared/specs")
 WAFEQ_SPEC = SHARED_SPECS / "wafeq-openapi-subset.json"

@@ -1,5 +1,5 @@
 """One suite, every registered connector, each against its own sandbox over real HTTP.
-A new vendor passes this unchanged by shipping `connectors/<system>/testkit.py`."""
+A new vendor passes this unchanged by shipping `connectors/<system>/sandbox/testkit.py`."""
 
 import time
 import uuid

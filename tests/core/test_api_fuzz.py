@@ -30,8 +30,8 @@ from schemathesis.specs.openapi.checks import (
 
 import expensico_sync.urls  # noqa: F401  (fills the router)
 from connectors.models import Connection
-from connectors.wafeq import testkit
-from connectors.wafeq.sandbox import API_KEY
+from connectors.wafeq.sandbox import testkit
+from connectors.wafeq.sandbox.server import API_KEY
 from expensico_sync.core.api.router import router
 from expensico_sync.core.roles import Role
 from expensico_sync.core.services import api_key_create, organization_create

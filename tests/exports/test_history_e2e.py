@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from connectors.base import connector_for
-from connectors.wafeq import testkit
+from connectors.wafeq.sandbox import testkit
 from expensico_sync.source.simulator.generator import generate
 from expensico_sync.source.simulator.server import serve_in_thread
 from exports.models import ExportRecord, SyncRun

@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.wafeq import testkit
+from connectors.wafeq.sandbox import testkit
 from exports.models import ExportRecord
 from exports.services.worker import records_work_due
 from exports.transitions import Status

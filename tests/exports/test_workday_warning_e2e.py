@@ -3,7 +3,7 @@ turns the connector's warning into a review item on the record, which stays expo
 
 import pytest
 
-from connectors.workday import testkit
+from connectors.workday.sandbox import testkit
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord, ReviewItem
 from exports.services.review import review_item_resolve

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from connectors.apideck import testkit
+from connectors.apideck.sandbox import testkit
 from connectors.apideck.schema import encode_account_id
 from mappings.models import RemoteCatalogItem
 from mappings.services import catalog_refresh

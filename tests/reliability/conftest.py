@@ -13,7 +13,7 @@ import pytest
 from django.db import connection as db_connection
 from django.utils import timezone
 
-from connectors.wafeq import testkit
+from connectors.wafeq.sandbox import testkit
 from exports.models import ExportRecord
 from exports.transitions import CLAIMABLE, Status
 

@@ -72,7 +72,7 @@ def test_t6_validation_error_goes_to_review_with_one_idempotency_key_per_record(
     assert sandbox.app.documents("expenses") == []
 
     # The person fixes the account and retries: the records go again with the keys they always had.
-    from connectors.wafeq.testkit import _expense_account
+    from connectors.wafeq.sandbox.testkit import _expense_account
 
     CategoryMapping.objects.filter(connection=books, category_code="TRAVEL").update(
         account=_expense_account(sandbox.app))
@@ -112,7 +112,7 @@ def test_t9_review_retry_after_fixing_a_mapping_exports_exactly_once(org, books,
     assert {i.reason for i in items} == {ReviewItem.Reason.MAPPING_GAP}
     assert sandbox.recorder.creates() == []  # a mapping gap never reaches the vendor
 
-    from connectors.wafeq.testkit import _expense_account
+    from connectors.wafeq.sandbox.testkit import _expense_account
 
     CategoryMapping.objects.create(connection=books, category_code="FUEL", account=_expense_account(sandbox.app))
     # The mapping change re-queues the gaps itself; a person's "retry" (twice, impatiently) must not

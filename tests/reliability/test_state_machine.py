@@ -27,7 +27,7 @@ from hypothesis.stateful import (
 from connectors import errors
 from connectors.base import connector_for
 from connectors.http import breaker_reset
-from connectors.wafeq import testkit
+from connectors.wafeq.sandbox import testkit
 from exports.entries import entry_to_json
 from exports.models import ExportRecord, Kind, ReviewItem
 from exports.services import gates

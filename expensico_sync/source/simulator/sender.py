@@ -39,7 +39,7 @@ def send_webhooks(events: list, *, url: str, secret: str, seed: int = 0, duplica
                   reorder: float = 0.0, delay: float = 0.0, session: requests.Session | None = None) -> Counter:
     """Posts every event; returns a Counter of status codes."""
     session = session or requests.Session()
-    statuses = Counter()
+    statuses: Counter[int] = Counter()
     for webhook_id, _type, body in plan(events, seed=seed, duplicates=duplicates, reorder=reorder):
         raw = encode(body)
         response = session.post(url, data=raw.encode(), headers=sign(secret=secret, webhook_id=webhook_id, body=raw),

@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.apideck import testkit
+from connectors.apideck.sandbox import testkit
 from expensico_sync.core.services import organization_create
 
 

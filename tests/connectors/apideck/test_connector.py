@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.apideck import testkit
+from connectors.apideck.sandbox import testkit
 from connectors.apideck.schema import encode_account_id
 from connectors.base import CatalogKind, connector_for
 from connectors.entry import AccountingEntry, EntryLine

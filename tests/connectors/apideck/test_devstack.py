@@ -2,7 +2,7 @@
 
 import pytest
 
-from connectors.apideck import devstack
+from connectors.apideck.sandbox import devstack
 from connectors.models import Connection
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from connectors.apideck import testkit
+from connectors.apideck.sandbox import testkit
 from connectors.apideck.schema import encode_account_id
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.apideck import testkit
+from connectors.apideck.sandbox import testkit
 from connectors.apideck.schema import encode_account_id
 from connectors.base import connector_for
 from mappings.documents import ExpenseDocument

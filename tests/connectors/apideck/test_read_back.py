@@ -11,8 +11,8 @@ from decimal import Decimal
 import pytest
 import requests
 
-from connectors.apideck import testkit
 from connectors.apideck.client import ApideckClient
+from connectors.apideck.sandbox import testkit
 from connectors.base import connector_for
 from connectors.errors import PeriodClosed
 

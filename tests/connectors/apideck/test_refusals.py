@@ -5,7 +5,7 @@ import uuid
 import pytest
 
 from connectors.apideck import client as apideck_client
-from connectors.apideck import testkit
+from connectors.apideck.sandbox import testkit
 from connectors.base import CatalogKind, connector_for
 from connectors.entry import AccountingEntry, Dimension, EntryLine
 from connectors.errors import Permanent

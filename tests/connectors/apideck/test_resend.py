@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from connectors.apideck import testkit
+from connectors.apideck.sandbox import testkit
 from connectors.base import connector_for
 from connectors.errors import Permanent
 from connectors.models import CallLog

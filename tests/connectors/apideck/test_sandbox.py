@@ -2,7 +2,7 @@
 
 import requests
 
-from connectors.apideck.sandbox import API_KEY, APP_ID, CONSUMER_ID, ApideckSandbox
+from connectors.apideck.sandbox.server import API_KEY, APP_ID, CONSUMER_ID, ApideckSandbox
 from connectors.apideck.schema import encode_account_id
 
 HEADERS = {"Authorization": f"Bearer {API_KEY}", "x-apideck-app-id": APP_ID, "x-apideck-consumer-id": CONSUMER_ID,

@@ -6,9 +6,9 @@ from decimal import Decimal
 import pytest
 import requests
 
-from connectors.apideck import spec as aspec
-from connectors.apideck import testkit
-from connectors.apideck.sandbox import API_KEY, APP_ID, CONSUMER_ID
+from connectors.apideck.sandbox import spec as aspec
+from connectors.apideck.sandbox import testkit
+from connectors.apideck.sandbox.server import API_KEY, APP_ID, CONSUMER_ID
 from connectors.base import connector_for
 
 pytestmark = pytest.mark.django_db

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.apideck import schema
-from connectors.apideck.spec import spec, validate
+from connectors.apideck.sandbox.spec import spec, validate
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
 
 CC = Dimension(kind="worktag:Cost_Center_Reference_ID", remote_id="CC100")

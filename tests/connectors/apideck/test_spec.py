@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.apideck import spec
+from connectors.apideck.sandbox import spec
 
 SHARED = Path("/work/shared/specs/apideck-accounting.yml")
 HEADERS = {"authorization": "Bearer k", "x-apideck-app-id": "a", "x-apideck-consumer-id": "c"}

@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.business_central import testkit
+from connectors.business_central.sandbox import testkit
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
-from connectors.business_central import schema, testkit
+from connectors.business_central import schema
+from connectors.business_central.sandbox import testkit
 from connectors.entry import AccountingEntry, Attachment, Dimension, EntryKind, EntryLine, LineRole
 
 RECEIPT = b"%PDF-1.7 receipt"

@@ -9,7 +9,8 @@ from django.core.files.storage import default_storage
 
 from connectors.base import CatalogKind, connector_for
 from connectors.business_central import client as bc_client
-from connectors.business_central import schema, testkit
+from connectors.business_central import schema
+from connectors.business_central.sandbox import testkit
 from connectors.entry import AccountingEntry, Attachment
 from connectors.errors import AuthExpired, Permanent
 from connectors.limits import ClientRateLimited

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from connectors.business_central import devstack
+from connectors.business_central.sandbox import devstack
 from connectors.models import Connection
 
 pytestmark = pytest.mark.django_db

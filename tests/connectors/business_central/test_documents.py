@@ -4,8 +4,9 @@ HTTPS against the sandbox, failures made with its fault switches."""
 import pytest
 
 from connectors.base import connector_for
-from connectors.business_central import schema, testkit
+from connectors.business_central import schema
 from connectors.business_central.connector import reversal_number
+from connectors.business_central.sandbox import testkit
 from connectors.errors import OutcomeUnknown, RateLimited
 
 from .helpers import (

@@ -4,7 +4,7 @@ The sandbox company keeps its books in SAR here, the demo organisation's base cu
 import pytest
 from django.utils import timezone
 
-from connectors.business_central import testkit
+from connectors.business_central.sandbox import testkit
 from expensico_sync.core.models import Organization
 from exports.models import ExportAttempt, ExportRecord
 from exports.services.worker import records_work_due

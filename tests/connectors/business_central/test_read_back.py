@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from connectors.base import connector_for
-from connectors.business_central import testkit
+from connectors.business_central.sandbox import testkit
 
 from .helpers import set_mode, vendor_entry
 

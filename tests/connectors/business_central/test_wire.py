@@ -7,7 +7,7 @@ import pytest
 
 from connectors.base import CatalogKind, connector_for
 from connectors.business_central import client as bc_client
-from connectors.business_central import testkit
+from connectors.business_central.sandbox import testkit
 from connectors.entry import Dimension, EntryLine
 from connectors.errors import Permanent, RateLimited, Transient
 from connectors.models import CallLog

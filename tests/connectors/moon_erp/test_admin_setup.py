@@ -5,8 +5,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from connectors.models import Connection
-from connectors.moon_erp import testkit
-from connectors.moon_erp.sandbox import FULL_TOKEN
+from connectors.moon_erp.sandbox import testkit
+from connectors.moon_erp.sandbox.server import FULL_TOKEN
 from mappings.models import RemoteCatalogItem
 from mappings.services import catalog_refresh
 from mappings.suggest import suggest_accounts
@@ -63,7 +63,8 @@ def test_mapping_catalog_offers_categories_not_gl_accounts(server, org):
 
 
 def test_devstack_seed_is_idempotent(server, org, capsys, monkeypatch):
-    from connectors.moon_erp import client, devstack
+    from connectors.moon_erp import client
+    from connectors.moon_erp.sandbox import devstack
 
     monkeypatch.setattr(client, "RATE_PER_SECOND", 50)   # the seed's own default, at a test's pace
 

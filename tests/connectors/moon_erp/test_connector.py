@@ -14,9 +14,10 @@ from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, L
 from connectors.errors import AuthExpired, OutcomeUnknown, Permanent, Transient
 from connectors.models import CallLog, Connection
 from connectors.moon_erp import client as moon_client
-from connectors.moon_erp import schema, testkit
+from connectors.moon_erp import schema
 from connectors.moon_erp.client import MoonClient
-from connectors.moon_erp.sandbox import CLERK_TOKEN, FULL_TOKEN
+from connectors.moon_erp.sandbox import testkit
+from connectors.moon_erp.sandbox.server import CLERK_TOKEN, FULL_TOKEN
 from connectors.services import connection_check, connection_create
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connectors.moon_erp import schema, testkit
+from connectors.moon_erp import schema
 from connectors.moon_erp.client import MoonClient
+from connectors.moon_erp.sandbox import testkit
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord
 from exports.services.sweeper import leases_expire

@@ -8,7 +8,8 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import connector_for
-from connectors.moon_erp import schema, testkit
+from connectors.moon_erp import schema
+from connectors.moon_erp.sandbox import testkit
 from expensico_sync.core.services import organization_create
 from mappings.documents import ExpenseDocument
 from mappings.resolve import resolve

@@ -11,8 +11,8 @@ import requests
 from connectors.base import connector_for
 from connectors.errors import PeriodClosed, Transient
 from connectors.models import CallLog
-from connectors.moon_erp import testkit
 from connectors.moon_erp.client import MoonClient
+from connectors.moon_erp.sandbox import testkit
 
 pytestmark = pytest.mark.django_db
 

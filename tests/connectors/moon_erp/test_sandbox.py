@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 import requests
 
-from connectors.moon_erp.sandbox import CLERK_TOKEN, FULL_TOKEN, OTHER_COMPANY_TOKEN, make_server
+from connectors.moon_erp.sandbox.server import CLERK_TOKEN, FULL_TOKEN, OTHER_COMPANY_TOKEN, make_server
 
 API = "/api/accounting/expenses"
 

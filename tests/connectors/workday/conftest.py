@@ -1,9 +1,9 @@
 import pytest
 from lxml import etree
 
-from connectors.workday import testkit
 from connectors.workday.client import NS
-from connectors.workday.sandbox import xsd
+from connectors.workday.sandbox import testkit
+from connectors.workday.sandbox.server import xsd
 from expensico_sync.core.services import organization_create
 
 

@@ -10,7 +10,7 @@ from connectors.base import AccountPurpose, AccountSpec, CatalogKind, connector_
 from connectors.entry import AccountingEntry, EntryKind, EntryLine, LineRole
 from connectors.errors import Permanent
 from connectors.models import CallLog
-from connectors.workday import testkit
+from connectors.workday.sandbox import testkit
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from connectors.models import Connection
-from connectors.workday import devstack
+from connectors.workday.sandbox import devstack
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import timezone
 
-from connectors.workday import testkit
+from connectors.workday.sandbox import testkit
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord
 from exports.services.worker import records_work_due

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from connectors.base import connector_for
-from connectors.workday import testkit
+from connectors.workday.sandbox import testkit
 from mappings.documents import ExpenseDocument
 from mappings.models import TaxMapping
 from mappings.resolve import resolve

@@ -11,7 +11,7 @@ import requests
 
 from connectors.base import connector_for
 from connectors.errors import PeriodClosed
-from connectors.workday import testkit
+from connectors.workday.sandbox import testkit
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,10 @@ from decimal import Decimal
 import requests
 from lxml import etree
 
-from connectors.workday import schema, testkit
+from connectors.workday import schema
 from connectors.workday.client import NS, envelope, parse_fault
-from connectors.workday.sandbox import WorkdaySandbox
+from connectors.workday.sandbox import testkit
+from connectors.workday.sandbox.server import WorkdaySandbox
 
 USER = f"{testkit.USERNAME}@expensico_sbx"
 

@@ -9,7 +9,7 @@ from lxml import etree
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
 from connectors.workday import schema
 from connectors.workday.client import envelope, field_from_xpath, parse_fault, tenant_of
-from connectors.workday.sandbox import xsd
+from connectors.workday.sandbox.server import xsd
 
 SETTINGS = schema.JournalSettings(company="C100")
 CC = Dimension(kind="worktag:Cost_Center_Reference_ID", remote_id="CC100")

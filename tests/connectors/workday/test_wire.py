@@ -11,8 +11,8 @@ from connectors.entry import AccountingEntry, Dimension, EntryLine
 from connectors.errors import Permanent, RateLimited
 from connectors.models import CallLog
 from connectors.workday import connector as workday_connector
-from connectors.workday import testkit
 from connectors.workday.client import parse_fault
+from connectors.workday.sandbox import testkit
 
 from .test_sandbox import journal, submit
 

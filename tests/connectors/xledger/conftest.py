@@ -1,6 +1,6 @@
 import pytest
 
-from connectors.xledger import testkit
+from connectors.xledger.sandbox import testkit
 
 
 @pytest.fixture

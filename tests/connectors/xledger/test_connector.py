@@ -13,8 +13,9 @@ from connectors.errors import AuthExpired, Permanent, RateLimited
 from connectors.limits import ClientRateLimited
 from connectors.models import CallLog, Connection
 from connectors.xledger import client as xl_client
-from connectors.xledger import schema, testkit
+from connectors.xledger import schema
 from connectors.xledger.dashboard import xledger_usage_panel
+from connectors.xledger.sandbox import testkit
 from connectors.xledger.selectors import monthly_usage, requests_this_month
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from connectors.models import Connection
-from connectors.xledger import devstack
+from connectors.xledger.sandbox import devstack
 
 pytestmark = pytest.mark.django_db
 

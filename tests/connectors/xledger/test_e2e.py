@@ -4,7 +4,7 @@ The sandbox entity keeps its books in SAR here, the demo organisation's base cur
 import pytest
 from django.utils import timezone
 
-from connectors.xledger import testkit
+from connectors.xledger.sandbox import testkit
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord
 from exports.services.worker import records_work_due

@@ -10,8 +10,9 @@ import requests
 from connectors.base import connector_for
 from connectors.errors import OutcomeUnknown, RateLimited, Transient
 from connectors.models import CallLog
-from connectors.xledger import schema, testkit
+from connectors.xledger import schema
 from connectors.xledger.client import XledgerClient
+from connectors.xledger.sandbox import testkit
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.base import connector_for
-from connectors.xledger import testkit
+from connectors.xledger.sandbox import testkit
 from expensico_sync.core.services import organization_create
 from mappings.documents import ExpenseDocument, FundingDocument, ReimbursementDocument
 from mappings.resolve import resolve

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from connectors.base import connector_for
 from connectors.models import CallLog
-from connectors.xledger import schema, testkit
+from connectors.xledger import schema
+from connectors.xledger.sandbox import testkit
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord, ImportFailureCursor, ReviewItem
 from exports.services import import_failures as service

@@ -6,7 +6,8 @@ import uuid
 import pytest
 
 from connectors.base import connector_for
-from connectors.xledger import imports, testkit
+from connectors.xledger import imports
+from connectors.xledger.sandbox import testkit
 
 
 def row(db_id, ref, at, amount="10.00", **extra):

@@ -12,7 +12,8 @@ from django.utils import timezone
 from connectors.base import connector_for
 from connectors.errors import Permanent
 from connectors.models import CallLog
-from connectors.xledger import lookup, schema, testkit
+from connectors.xledger import lookup, schema
+from connectors.xledger.sandbox import testkit
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,9 @@ from graphql import build_schema, parse, validate
 
 from connectors.base import connector_for
 from connectors.models import CallLog
-from connectors.xledger import readback, testkit
-from connectors.xledger.sandbox import SDL
+from connectors.xledger import readback
+from connectors.xledger.sandbox import testkit
+from connectors.xledger.sandbox.server import SDL
 from connectors.xledger.selectors import INCLUDED_REQUESTS
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from graphql import build_schema, extend_schema, parse, validate
 
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
 from connectors.xledger import schema
-from connectors.xledger.sandbox import LOOKUP_FILTERS_SDL, SDL
+from connectors.xledger.sandbox.server import LOOKUP_FILTERS_SDL, SDL
 
 
 def entry(lines, **kw):
