@@ -39,12 +39,12 @@ def test_setup_page_lists_catalog_and_saves_choices(admin_client, wafeq_connecti
     url = reverse("admin:connectors_connection_setup", args=[wafeq_connection.pk])
     before = CallLog.objects.count()
     page = admin_client.get(url).content.decode()
-    assert "Load accounts" in page and "Travel" not in page
+    assert "Change accounts" in page and "Travel" not in page
     assert CallLog.objects.count() == before, "a GET of the setup page calls no vendor"
-    page = admin_client.post(url, {"fetch": "1"}).content.decode()  # loading the catalog is a POST
+    page = admin_client.post(url, {"step": "fetch"}).content.decode()  # loading the catalog is a POST
     assert "Expensico – Employee Claims" in page and "Travel" in page
     existing = next(a for a in wafeq_server.app.store["accounts"].values() if a["account_code"] == "1310")
-    response = admin_client.post(url, {"employees_balance": existing["id"]})
+    response = admin_client.post(url, {"step": "accounts", "employees_balance": existing["id"]})
     assert response.status_code == 302
     wafeq_connection.refresh_from_db()
     assert wafeq_connection.employees_balance_account == existing["id"]
@@ -64,7 +64,7 @@ def test_oauth_connect_through_the_admin(admin_client, org, wafeq_server):
     assert callback["Location"] == reverse("admin:connectors_connection_setup", args=[conn.pk])
     conn.refresh_from_db()
     assert conn.status == Connection.Status.CONNECTED and conn.last_check_ok
-    admin_client.post(callback["Location"], {})          # accept all three defaults
+    admin_client.post(callback["Location"], {"step": "accounts"})  # accept all three defaults
     conn.refresh_from_db()
     assert conn.employee_claims_account_name == "Expensico – Employee Claims"
     assert conn.funding_bank_account_name == "Expensico Bank Account"
