@@ -18,27 +18,21 @@ from unfold import widgets
 
 from expensico_sync.core.selectors import organizations_with_capability
 
-from .admin_settings import PREFIX, settings_form_fields, settings_from_form
-from .base import AccountPurpose, CatalogKind, connector_for
+from .admin_settings import PREFIX, SHOWN, settings_form_fields
+from .base import AccountPurpose
 from .errors import ConnectorError
 from .hosts import credential_url_refusal
 from .models import Connection
 from .registry import vendor, vendors
 from .selectors import connection_expense_accounts
-from .services import (
-    DEFAULT_NAMES,
-    connection_activate,
-    connection_catalog_fetch,
-    connection_check,
-    connection_configure,
-    connection_create,
-    connections_same_company,
-)
+from .services import connection_activate, connection_check, connection_create, connections_same_company
+from .setup_jobs import ACCOUNTS, FETCH, FIELD_FOR, PURPOSES, setup_job_start, setup_job_state
 from .setup_steps import activation_preview, setup_steps
+from .vendor_settings import settings_validate
 
 AuthMethod = Connection.AuthMethod
 # The credential fields each auth style asks for: (model field, label, help text).
-CREDENTIALS = {
+CREDENTIALS: dict[str, list[tuple[str, str, str]]] = {
     AuthMethod.OAUTH2: [("client_id", "OAuth client id", "From the app you registered at the vendor."),
                         ("client_secret", "OAuth client secret", "Stored encrypted; never shown again.")],
     AuthMethod.CLIENT_CREDENTIALS: [
@@ -49,25 +43,31 @@ CREDENTIALS = {
     AuthMethod.BASIC: [("client_id", "Username", "The integration system user."),
                        ("api_key", "Password", "Stored encrypted; never shown again.")],
 }
-AUTH_WORDS = {AuthMethod.OAUTH2: "Sign in with OAuth", AuthMethod.CLIENT_CREDENTIALS: "Entra client credentials",
+AUTH_WORDS: dict[str, str] = {AuthMethod.OAUTH2: "Sign in with OAuth", AuthMethod.CLIENT_CREDENTIALS: "Entra client credentials",
               AuthMethod.API_KEY: "API key", AuthMethod.TOKEN: "API token", AuthMethod.BASIC: "Username and password"}
-PURPOSES = [
-    (AccountPurpose.EMPLOYEE_CLAIMS, "Employee Claims (current liability, payment-enabled)", "LIABILITY", "CURRENT_LIABILITY"),
-    (AccountPurpose.EMPLOYEES_BALANCE, "Employees Balance (current asset, payment-enabled)", "ASSET", "CURRENT_ASSET"),
-    (AccountPurpose.FUNDING_BANK, "Funding bank account", None, None),
-]
-FIELD_FOR = {AccountPurpose.EMPLOYEE_CLAIMS: "employee_claims_account",
-             AccountPurpose.EMPLOYEES_BALANCE: "employees_balance_account",
-             AccountPurpose.FUNDING_BANK: "funding_bank_account"}
-
-
 def system_cards() -> list[dict]:
     return [{"key": v.key, "label": v.label, "books": v.books, "initials": "".join(w[0] for w in v.label.split()[:2]),
              "auth": [{"key": a, "label": AUTH_WORDS.get(a, a)} for a in v.auth]} for v in vendors()]
 
 
+WORDS = {"oauth": "OAuth", "url": "URL", "ca": "CA", "gl": "GL", "id": "id", "lcy": "local currency"}
+
+
+def setting_label(key: str) -> str:
+    words = [WORDS.get(w, w) for w in key.split("_") if w]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else key
+
+
+def _learned(field: forms.Field) -> bool:
+    """Settings the check or the account setup writes (their help text says so): not asked for."""
+    text = str(field.help_text).lower()
+    if "to use" in text:   # a choice the check fills when left blank (Business Central's company)
+        return False
+    return "learned" in text or "set by configure" in text or "last fetched" in text or "last configured" in text
+
+
 class NewConnectionForm(forms.Form):
-    organization = forms.ModelChoiceField(queryset=None, widget=widgets.UnfoldAdminSelectWidget)
+    organization: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, widget=widgets.UnfoldAdminSelectWidget)
     name = forms.CharField(max_length=120, widget=widgets.UnfoldAdminTextInputWidget,
                            help_text="How this connection is named in lists, e.g. “Wafeq – Riyadh books”.")
     base_url = forms.URLField(label="API address", widget=widgets.UnfoldAdminURLInputWidget, assume_scheme="https")
@@ -77,7 +77,7 @@ class NewConnectionForm(forms.Form):
         self.system, self.auth = system, auth
         entry = vendor(system)
         orgs = organizations_with_capability(user, "connections.manage").order_by("name")
-        self.fields["organization"].queryset = orgs
+        self.fields["organization"].queryset = orgs  # type: ignore[attr-defined]
         if orgs.count() == 1:
             self.fields["organization"].initial = orgs.first()
         self.fields["base_url"].help_text = (f"The {entry.label} API (or a sandbox's), e.g. {entry.base_url_example}."
@@ -89,9 +89,16 @@ class NewConnectionForm(forms.Form):
                 widget=widgets.UnfoldAdminPasswordWidget(render_value=False) if secret
                 else widgets.UnfoldAdminTextInputWidget)
         settings_class = entry.settings_type()
+        own = settings_class.__dict__.get("__annotations__", {})
+        self.advanced = set()
         for name, field in settings_form_fields(settings_class, settings_class()).items():
-            field.label = name[len(PREFIX):].replace("_", " ").capitalize()
+            key = name[len(PREFIX):]
+            if _learned(field) or (key.startswith("oauth_") and auth != AuthMethod.OAUTH2):
+                continue   # filled in by the test or the account setup, or not used by this auth style
+            field.label = setting_label(key)
             self.fields[name] = field
+            if key not in own and name != PREFIX + "_shown":
+                self.advanced.add(name)
 
     def clean_base_url(self):
         url = self.cleaned_data["base_url"]
@@ -104,15 +111,22 @@ class NewConnectionForm(forms.Form):
         org, name = data.get("organization"), data.get("name")
         if org and name and Connection.objects.filter(organization=org, name=name).exists():
             self.add_error("name", "The organisation already has a connection of that name.")
+        # Only what the person changed; a field left empty keeps the vendor's default.
+        changed = {name[len(PREFIX):]: data[name] for name in self.changed_data
+                   if name.startswith(PREFIX) and name != SHOWN and data.get(name) not in (None, "")}
         try:
-            data["settings"] = settings_from_form(system=self.system, form=self, stored={})
+            data["settings"] = settings_validate(self.system, changed) if changed else {}
         except DRFValidationError as exc:
             for key, errors in exc.detail.items():
                 self.add_error(PREFIX + key if PREFIX + key in self.fields else None, errors)
         return data
 
     def setting_fields(self):
-        return [self[name] for name in self.fields if name.startswith(PREFIX) and not name.endswith("_shown")]
+        return [self[name] for name in self.fields if name.startswith(PREFIX) and not name.endswith("_shown")
+                and name not in self.advanced]
+
+    def advanced_fields(self):
+        return [self[name] for name in self.fields if name in self.advanced]
 
     def main_fields(self):
         return [self[name] for name in self.fields if not name.startswith(PREFIX)]
@@ -192,6 +206,12 @@ class GuidedSetupMixin:
         })
         if not conn.active:
             context["preview"] = activation_preview(conn, export_from)
+        job = setup_job_state(connection_id=conn.pk)
+        context["job"] = job
+        if job and job["state"] == "done" and job["kind"] == FETCH:
+            context["choices"] = [{**c, "current": getattr(conn, FIELD_FOR[AccountPurpose(c["key"])]),
+                                   "current_name": getattr(conn, FIELD_FOR[AccountPurpose(c["key"])] + "_name")}
+                                  for c in job["choices"]]
         return TemplateResponse(request, "connectors/admin/setup.html", context)
 
     def _post_test(self, request, conn, context):
@@ -200,29 +220,13 @@ class GuidedSetupMixin:
         return redirect("admin:connectors_connection_setup", conn.pk)
 
     def _post_fetch(self, request, conn, context):
-        # Reading the catalog calls the vendor (call log, breaker, cached accounts): only a POST may.
-        try:
-            accounts = connection_catalog_fetch(connection=conn, kind=CatalogKind.ACCOUNTS)
-            banks = connector_for(conn).catalog(CatalogKind.BANK_ACCOUNTS)
-        except ConnectorError as exc:
-            context["error"] = f"{type(exc).__name__}: {exc.message}"
-            return None
-        context["choices"] = [{
-            "key": str(p), "label": label, "default_name": DEFAULT_NAMES[p],
-            "current": getattr(conn, FIELD_FOR[p]), "current_name": getattr(conn, FIELD_FOR[p] + "_name"),
-            "options": banks if cls is None else [a for a in accounts if a.classification == cls
-                                                  and a.extra.get("sub_classification") == sub],
-        } for p, label, cls, sub in PURPOSES]
-        return None
+        # Reading the catalog calls the vendor (call log, breaker, cached accounts): a POST, and a task.
+        setup_job_start(connection=conn, kind=FETCH)
+        return redirect("admin:connectors_connection_setup", conn.pk)
 
     def _post_accounts(self, request, conn, context):
-        choices = {p: request.POST.get(str(p), "") for p, *_ in PURPOSES}
-        try:
-            connection_configure(connection=conn, choices={p: v for p, v in choices.items() if v})
-        except (ConnectorError, ValueError) as exc:
-            messages.error(request, f"Saving accounts failed: {exc}")
-        else:
-            messages.success(request, "Accounts saved on the connection.")
+        setup_job_start(connection=conn, kind=ACCOUNTS,
+                        choices={str(p): request.POST.get(str(p), "") for p, *_ in PURPOSES})
         return redirect("admin:connectors_connection_setup", conn.pk)
 
     def _post_activate(self, request, conn, context):

@@ -52,8 +52,9 @@ def pretty(value) -> str:
 class ReadableAttemptInline(AttemptInline):
     """Attempts with headings a person reads (not field names)."""
 
-    fields = ("number", "started_at", "outcome", "error_text", "external_id", "request_id", "duration_ms")
-    readonly_fields = fields
+    fields = ("number", "started_at", "outcome", "error_text", "external_id", "request_id",  # type: ignore[assignment]
+              "duration_ms")
+    readonly_fields = fields  # type: ignore[assignment]
     verbose_name = "attempt"
     verbose_name_plural = "Attempts"
 
@@ -69,24 +70,25 @@ admin.site.unregister(ExportRecord)
 
 @admin.register(ExportRecord)
 class ExportRecordDocumentAdmin(ExportRecordAdmin):
-    list_display = ("reference", "amount_text", "document_date", "employee", "system_text", "kind", "status_badge",
-                    "warnings_badge", "external_link", "attempts")
-    list_select_related = ("connection", "employee", "expense", "card_funding", "reimbursement", "statement_line")
+    list_display = ("reference", "amount_text", "document_date", "employee", "system_text",  # type: ignore[assignment]
+                    "kind", "status_badge", "warnings_badge", "external_link", "attempts")
+    list_select_related = ("connection", "employee", "expense", "card_funding",  # type: ignore[assignment]
+                           "reimbursement", "statement_line")
     inlines = [ReadableAttemptInline]
-    fieldsets = (
-        ("Document", {"fields": ("reference", "kind", "status_badge", "wait_reason", "amount_text", "description_text",
+    fieldsets = (  # type: ignore[assignment]
+        ("Document", {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
                                  "document_date", "employee", "system_text", "source_link", "receipt_links",
                                  "external_link", "reverses", "sync_run")}),
         ("Sent to the accounting system", {"fields": ("payload_text", "entry_text", "mapping_version",
                                                       "idempotency_key", "attempts", "next_attempt_at",
-                                                      "last_error", "warnings")}),
+                                                      "last_error", "warnings_text")}),
         ("The vendor's copy", {"fields": ("verified_text",)}),
         ("History", {"fields": ("timeline",)}),
     )
 
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in ExportRecord._meta.concrete_fields),
-                "status_badge", "amount_text", "description_text", "system_text", "source_link", "receipt_links",
+                "status_text", "warnings_text", "amount_text", "description_text", "system_text", "source_link", "receipt_links",
                 "external_link", "payload_text", "entry_text", "verified_text", "timeline"]
 
     def get_queryset(self, request):
@@ -105,6 +107,17 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
                 if not any(a.action_name.endswith(name) and status not in legal for name, legal in LEGAL_ACTIONS.items())]
 
     # Columns and fields ---------------------------------------------------------------------
+    @display(description="Status")
+    def status_text(self, obj):
+        return format_html('<strong data-test="record-status">{}</strong>', obj.get_status_display())
+
+    @display(description="Vendor warnings")
+    def warnings_text(self, obj):
+        if not obj.warnings:
+            return "none"
+        return format_html_join("", "<div>{}</div>", ((w.get("message", w) if isinstance(w, dict) else w,)
+                                                       for w in obj.warnings))
+
     @display(description="Amount")
     def amount_text(self, obj):
         _, doc = source_of(obj)
@@ -189,24 +202,25 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
 def record_timeline(record: ExportRecord) -> list[tuple[str, str]]:
     """The record's status changes, from what is stored: creation, each attempt's outcome, review
     items opened and resolved, export, verification and the current status."""
-    events = [(record.created_at, "created: waiting to be sent" + (" (looked up first)" if record.needs_reconcile
-                                                                    else ""))]
+    # (when, order among events of the same instant, what)
+    events = [(record.created_at, 0, "created: waiting to be sent" + (" (looked up first)" if record.needs_reconcile
+                                                                       else ""))]
     for attempt in record.export_attempts.order_by("number"):
         text = f"attempt {attempt.number}: {attempt.get_outcome_display().lower()}"
         if attempt.error_message:
             text += f" ({attempt.error_message[:120]})"
-        events.append((attempt.finished_at, text))
+        events.append((attempt.finished_at, 1, text))
     for item in record.review_items.order_by("created_at"):
-        events.append((item.created_at, f"held for review: {item.get_reason_display().lower()}"))
+        events.append((item.created_at, 2, f"held for review: {item.get_reason_display().lower()}"))
         if item.resolved_at:
-            events.append((item.resolved_at, f"review resolved: {item.get_resolution_display().lower()}"
+            events.append((item.resolved_at, 3, f"review resolved: {item.get_resolution_display().lower()}"
                            f"{' by ' + item.resolved_by_label if item.resolved_by_label else ''}"))
     if record.exported_at:
-        events.append((record.exported_at, f"exported as {record.external_id or '—'}"))
+        events.append((record.exported_at, 4, f"exported as {record.external_id or '—'}"))
     if record.verified_at:
-        events.append((record.verified_at, "verified against the vendor's copy"))
-    events.sort(key=lambda e: e[0])
-    rows = [(at.strftime("%Y-%m-%d %H:%M:%S"), text) for at, text in events]
+        events.append((record.verified_at, 5, "verified against the vendor's copy"))
+    events.sort(key=lambda e: (e[0], e[1]))
+    rows = [(at.strftime("%Y-%m-%d %H:%M:%S"), text) for at, _, text in events]
     rows.append(("now", f"status: {record.get_status_display().lower()}"
                         + (f" ({record.wait_reason})" if record.wait_reason else "")))
     return rows

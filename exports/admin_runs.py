@@ -43,6 +43,8 @@ LIVE_HTML = """
 class SyncRunPreviewForm(SyncRunForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if "date_from" not in self.fields:   # a run's own page: every field is read-only
+            return
         self.fields["date_from"].label = "Documents dated from"
         self.fields["date_to"].label = "Documents dated to"
         self.fields["date_to"].help_text = ("Only documents whose own date falls in the range are found (expenses by "
@@ -57,7 +59,7 @@ admin.site.unregister(SyncRun)
 @admin.register(SyncRun)
 class SyncRunLiveAdmin(SyncRunAdmin):
     form = SyncRunPreviewForm
-    list_display = ("__str__", "connection", "status_badge", "live_counters", "created_at")
+    list_display = ("__str__", "connection", "status_badge", "live_counters", "created_at")  # type: ignore[assignment]
 
     def get_fields(self, request, obj=None):
         if obj is None:

@@ -14,7 +14,8 @@ def map_categories(connection) -> SetupStep:
     if not gaps:
         return SetupStep("Map categories", True, "Every category of the approved expenses has an account.", url,
                          "Open the mapping set")
-    blocked = sum(g["expenses"] for g in gaps)
-    kinds = ", ".join(sorted({g["kind"] for g in gaps}))
-    return SetupStep("Map categories", False, f"{len(gaps)} mapping{'s' if len(gaps) != 1 else ''} missing ({kinds}): "
-                     f"{blocked} expense{'s' if blocked != 1 else ''} would wait for them.", url, "Fix the gaps")
+    listed = "; ".join(f"{g['kind']} {g['key']} ({g['expenses']} expense{'s' if g['expenses'] != 1 else ''})"
+                       for g in gaps[:4])
+    more = f" and {len(gaps) - 4} more" if len(gaps) > 4 else ""
+    return SetupStep("Map categories", False, f"{len(gaps)} mapping{'s' if len(gaps) != 1 else ''} missing: {listed}{more}. "
+                     "Expenses that need them wait for review until they are mapped.", url, "Fix the gaps")

@@ -32,7 +32,7 @@ def receipt_file(request, pk: int):
     except FileNotFoundError:
         raise Http404("the receipt's file is missing from storage") from None
     inline = receipt.content_type in INLINE_TYPES
-    response = FileResponse(handle, as_attachment=not inline, filename=receipt.filename or receipt.file.name,
+    response = FileResponse(handle, as_attachment=not inline, filename=receipt.filename or receipt.file.name or "receipt",
                             content_type=receipt.content_type if inline else "application/octet-stream")
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"

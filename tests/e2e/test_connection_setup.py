@@ -70,6 +70,13 @@ def _finish(page, artifacts_dir, tag, conn):
     conn.refresh_from_db()
     assert conn.active and conn.export_from == timezone.localdate()
     assert SyncRun.objects.filter(connection=conn, date_from=conn.export_from).count() == 1
+    # The change page: one button and a menu, so the breadcrumbs keep their room; OAuth only for OAuth.
+    page.goto(page.url.replace("/setup/", "/change/"))
+    page.wait_for_load_state()
+    assert page.get_by_role("link", name="Set up accounts").is_visible()
+    oauth_in_menu = page.locator("a[href$='/connect_oauth/']").count()
+    assert oauth_in_menu == (1 if conn.auth_method == "oauth2" else 0)
+    _shot(page, artifacts_dir, f"{tag}-6-change")
 
 
 def test_oauth_wafeq_through_to_activation(page, live_server, artifacts_dir, org):
@@ -87,6 +94,7 @@ def test_oauth_wafeq_through_to_activation(page, live_server, artifacts_dir, org
         page.fill("input[name=base_url]", f"{server.base_url}/v1")
         page.fill("input[name=client_id]", CLIENT_ID)
         page.fill("input[name=client_secret]", CLIENT_SECRET)
+        page.locator("[data-test=advanced]").click()
         page.fill("input[name=setting__rate_limit_per_second]", "50")
         _shot(page, artifacts_dir, "wafeq-1-fields")
         page.get_by_role("button", name="Save and continue").click()
@@ -116,6 +124,7 @@ def test_token_moon_through_to_activation_warns_of_a_second_connection(page, liv
         page.fill("input[name=name]", "Moon books")
         page.fill("input[name=base_url]", server.base_url)
         page.fill("input[name=api_key]", FULL_TOKEN)
+        page.locator("[data-test=advanced]").click()
         page.fill("input[name=setting__rate_limit_per_second]", "50")
         _shot(page, artifacts_dir, "moon-1-fields")
         page.get_by_role("button", name="Save and continue").click()
@@ -146,6 +155,7 @@ def test_entra_business_central_through_to_activation(page, live_server, artifac
         page.fill("input[name=client_secret]", BC_SECRET)
         page.fill("input[name=setting__authority_host]", server.base_url)
         page.fill("input[name=setting__ca_bundle]", server.app.ca_bundle)
+        page.locator("[data-test=advanced]").click()
         page.fill("input[name=setting__rate_limit_per_second]", "50")
         assert page.locator("text=The general journal batch our lines go into").first.is_visible()
         _shot(page, artifacts_dir, "bc-1-fields")

@@ -120,17 +120,20 @@ def test_a_record_shows_its_payload_preview(admin_client, queue):
 
 
 def test_a_record_reads_like_a_document(admin_client, queue):
-    exported = ExportRecord.objects.get(source_id="exp_3")
-    page = admin_client.get(reverse("admin:exports_exportrecord_change", args=[exported.pk])).content.decode()
+    from exports.services.actions import record_cancel
+
+    record = ExportRecord.objects.get(source_id="exp_3")      # rejected by the vendor: in review
+    url = reverse("admin:exports_exportrecord_change", args=[record.pk])
+    page = admin_client.get(url).content.decode()
     assert "115.00 SAR" in page and "Taxi to client" in page
-    assert reverse("admin:source_expense_change", args=[exported.expense_id]) in page
+    assert reverse("admin:source_expense_change", args=[record.expense_id]) in page
     assert "r.pdf" in page and "(not fetched yet)" in page                 # the receipt, by its own view
-    assert f"exported as {exported.external_id}" in page                   # the timeline
+    assert "attempt 1: sent to review" in page and "held for review" in page   # the timeline
     assert 'name="_save"' not in page and 'name="_continue"' not in page   # read-only: no Save buttons
-    # Only the actions its status allows: an exported record is neither retried nor cancelled here.
-    assert "/retry_now/" not in page and "/cancel_record/" not in page and "/re_export/" not in page
-    held = ExportRecord.objects.get(source_id="exp_1")
-    page = admin_client.get(reverse("admin:exports_exportrecord_change", args=[held.pk])).content.decode()
-    assert "/retry_now/" in page and "/re_export/" not in page and "held for review" in page
+    # Only the actions its status allows.
+    assert "/retry_now/" in page and "/cancel_record/" in page and "/re_export/" not in page
+    record_cancel(record=record)
+    page = admin_client.get(url).content.decode()
+    assert "/retry_now/" not in page and "/cancel_record/" not in page and "/re_export/" in page
     listing = admin_client.get(reverse("admin:exports_exportrecord_changelist")).content.decode()
     assert "115.00 SAR" in listing and "Fake books" in listing
