@@ -142,6 +142,10 @@ class GuidedSetupMixin:
             *super().get_urls(),
         ]
 
+    def get_readonly_fields(self, request, obj=None):
+        # The system is chosen once, on its card: a connection never turns into another vendor's.
+        return (*super().get_readonly_fields(request, obj), *(("system",) if obj else ()))
+
     def _base_context(self, request, title):
         return {**self.admin_site.each_context(request), "title": title, "opts": self.model._meta,
                 "has_view_permission": True}

@@ -6,17 +6,22 @@ status allows."""
 
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from unfold.decorators import display
 
-from connectors.base import connector_class
+from connectors.base import connector_class, connector_for
+from connectors.errors import ConnectorError
 from connectors.money import round_money
+from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.source.receipt_views import receipt_url
 
 from .admin import AttemptInline, ExportRecordAdmin
 from .models import ExportAttempt, ExportRecord
+from .reconcile.verify import read_back_by_reference
 from .transitions import Status
 
 SOURCE_LINKS = ("expense", "card_funding", "reimbursement", "statement_line")
@@ -25,6 +30,7 @@ LEGAL_ACTIONS = {
     "retry_now": (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN, Status.NEEDS_REVIEW),
     "cancel_record": (Status.PENDING, Status.RETRY, Status.NEEDS_REVIEW),
     "re_export": (Status.CANCELLED,),
+    "vendor_copy": (Status.EXPORTED,),
 }
 
 
@@ -75,6 +81,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     list_select_related = ("connection", "employee", "expense", "card_funding",  # type: ignore[assignment]
                            "reimbursement", "statement_line")
     inlines = [ReadableAttemptInline]
+    actions_detail = [*ExportRecordAdmin.actions_detail, "vendor_copy"]
     fieldsets = (  # type: ignore[assignment]
         ("Document", {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
                                  "document_date", "employee", "system_text", "source_link", "receipt_links",
@@ -105,6 +112,29 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         status = self.get_queryset(request).filter(pk=object_id).values_list("status", flat=True).first()
         return [a for a in actions
                 if not any(a.action_name.endswith(name) and status not in legal for name, legal in LEGAL_ACTIONS.items())]
+
+    @confirmed_action(description="Vendor's copy", icon="cloud_download", submit="Read it now",
+                      what="The accounting system is asked for its copy of this document (one read; nothing is "
+                           "changed there) and it is shown next to what we sent.")
+    def vendor_copy(self, request, object_id):
+        record = self.get_queryset(request).get(pk=object_id)
+        back = redirect("admin:exports_exportrecord_change", object_id)
+        connector = connector_for(record.connection)
+        if not connector.reads_back:
+            messages.error(request, f"{record.connection.name}'s system cannot be read back.")
+            return back
+        try:
+            found, _ = read_back_by_reference(connector, [record.reference])
+        except ConnectorError as exc:
+            messages.error(request, f"Reading the vendor's copy failed: {exc.message}")
+            return back
+        docs = found.get(record.reference) or found.get(connector.vendor_reference(record.reference)) or []
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": record,
+                   "title": f"The vendor's copy of {record.reference}", "back_url": back.url,
+                   "documents": [{"doc": d, "raw": pretty(d.raw), "lines": d.lines,
+                                  "amount": money_text(d.amount, d.currency)} for d in docs],
+                   "sent": pretty(record.payload_preview)}
+        return TemplateResponse(request, "exports/admin/vendor_copy.html", context)
 
     # Columns and fields ---------------------------------------------------------------------
     @display(description="Status")

@@ -20,12 +20,12 @@ COUNTERS = (("found", "Found"), ("already_there", "Already at the vendor"), ("ex
             ("held", "Held for review"), ("failed", "Failed"))
 
 LIVE_HTML = """
-<div id="sync-run-live-{id}" data-url="{url}" data-live="{live}" class="flex flex-col gap-3 min-w-80">
+<div id="sync-run-live-{id}" data-url="{url}" data-live="{live}" class="flex flex-col gap-3 min-w-80 max-w-xl">
   <div class="flex items-center gap-3"><span class="font-semibold" data-status>{status}</span>
     <span class="text-sm" data-progress>{pct}%</span></div>
   <div class="h-3 w-full rounded bg-base-200 dark:bg-base-700 overflow-hidden">
     <div class="h-3 bg-primary-600" data-bar style="width:{pct}%"></div></div>
-  <table class="text-sm"><tbody>{rows}</tbody></table>
+  <table class="text-sm w-auto max-w-sm"><tbody>{rows}</tbody></table>
 </div>
 <script>(function(){{
   var box=document.getElementById("sync-run-live-{id}"); if(!box||box.dataset.live!=="1")return;

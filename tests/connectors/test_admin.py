@@ -95,3 +95,21 @@ def test_member_without_capability_cannot_set_up(client, wafeq_connection):
 def test_dashboard_shows_connection_panel(admin_client, wafeq_connection):
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert "Open circuit breakers" in page and "Vendor calls (24h)" in page
+
+
+def test_an_exported_record_shows_the_vendors_copy_on_a_post(admin_client, wafeq_connection, wafeq_server):
+    from connectors.base import connector_for
+    from connectors.wafeq import testkit
+    from exports.models import ExportRecord
+
+    entry = testkit.sample_entry(wafeq_server, wafeq_connection, "EXPENSICO-exp_vc-v1")
+    pushed = connector_for(wafeq_connection).push(entry, "key-vc")
+    record = ExportRecord.objects.create(
+        organization=wafeq_connection.organization, connection=wafeq_connection, kind="expense", source_id="exp_vc",
+        reference="EXPENSICO-exp_vc-v1", status="exported", external_id=pushed.external_id)
+    url = reverse("admin:exports_exportrecord_vendor_copy", args=[record.pk])
+    assert url in admin_client.get(reverse("admin:exports_exportrecord_change", args=[record.pk])).content.decode()
+    before = CallLog.objects.count()
+    assert admin_client.get(url).status_code == 200 and CallLog.objects.count() == before   # a GET only asks
+    page = admin_confirm(admin_client, url).content.decode()
+    assert 'data-test="vendor-copy"' in page and pushed.external_id in page and "115.00 SAR" in page
