@@ -23,8 +23,6 @@ DEFAULT_NAMES = {
     AccountPurpose.EMPLOYEES_BALANCE: "Expensico – Employees Balance",
     AccountPurpose.FUNDING_BANK: "Expensico Bank Account",
 }
-# Settings that name the company/tenant at the vendor (learned by the check).
-COMPANY_KEYS = ("company_id", "tenant", "wafeq_organization_id", "entity_db_id", "company")
 # Longer than any calendar month: monthly request counts (Xledger bills per request) read the log.
 CALL_LOG_RETENTION_DAYS = 35
 
@@ -61,7 +59,10 @@ def connection_activate(*, connection: Connection, export_from) -> Connection:
 def connections_same_company(*, connection: Connection) -> list[Connection]:
     """Other connections of the organisation that point at the same vendor company or tenant: the
     same system and API address, or the same company/tenant id learned by the check."""
-    ids = {k: v for k, v in (connection.settings or {}).items() if k in COMPANY_KEYS and v}
+    from .vendor_settings import vendor_settings_class
+
+    keys = vendor_settings_class(connection.system).company_keys
+    ids = {k: v for k, v in (connection.settings or {}).items() if k in keys and v}
     out = []
     for other in Connection.objects.filter(organization_id=connection.organization_id,
                                            system=connection.system).exclude(pk=connection.pk):
