@@ -4,7 +4,6 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
-from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from import_export.admin import ExportMixin
 from rest_framework.exceptions import ValidationError
@@ -18,19 +17,16 @@ from expensico_sync.core.admin.paging import values_filter
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from .admin_settings import PREFIX, settings_form_fields, settings_from_form
-from .base import AccountPurpose, CatalogKind, connector_class, connector_for
+from .admin_setup import GuidedSetupMixin
+from .base import connector_class
 from .errors import ConnectorError, Permanent
 from .models import SECRET_FIELDS, CallLog, Connection
 from .oauth import oauth_authorization_finish, oauth_authorization_start
 from .registry import vendor
 from .resources import CallLogResource
-from .selectors import connection_expense_accounts
 from .services import (
-    DEFAULT_NAMES,
     connection_breaker_reset,
-    connection_catalog_fetch,
     connection_check,
-    connection_configure,
 )
 
 
@@ -45,28 +41,22 @@ def _error_classes() -> list[tuple[str, str]]:
 
 
 STATUS_LABELS = {"connected": "success", "new": "info", "expired": "warning", "error": "danger", "paused": "warning"}
-PURPOSES = [
-    (AccountPurpose.EMPLOYEE_CLAIMS, "Employee Claims (current liability, payment-enabled)", "LIABILITY", "CURRENT_LIABILITY"),
-    (AccountPurpose.EMPLOYEES_BALANCE, "Employees Balance (current asset, payment-enabled)", "ASSET", "CURRENT_ASSET"),
-    (AccountPurpose.FUNDING_BANK, "Funding bank account", None, None),
-]
-FIELD_FOR = {AccountPurpose.EMPLOYEE_CLAIMS: "employee_claims_account",
-             AccountPurpose.EMPLOYEES_BALANCE: "employees_balance_account",
-             AccountPurpose.FUNDING_BANK: "funding_bank_account"}
-
 
 @admin.register(Connection)
-class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
+class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
     capability = "connections.manage"
-    list_display = ("name", "organization", "system_label", "status_badge", "breaker_badge", "last_checked_at",
+    list_display = ("name", "organization", "system_label", "active_badge", "status_badge", "breaker_badge",
+                    "last_checked_at",
                     "employee_claims_account_name", "employees_balance_account_name", "funding_bank_account_name")
     list_filter = (("status", ChoicesDropdownFilter), "system")
     search_fields = ("name", "organization__name")
     readonly_fields = ("status", "last_checked_at", "last_check_ok", "last_check_detail", "consecutive_failures",
                        "paused_until", "token_expires_at", "credentials_changed_at", "employee_claims_account", "employee_claims_account_name",
                        "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
-                       "funding_bank_account_name", "created_at", "updated_at")
-    actions_detail = ["open_setup", "connect_oauth", "test_connection", "reset_breaker"]
+                       "funding_bank_account_name", "created_at", "updated_at", "active", "export_from", "activated_at")
+    # One button and a menu: four side by side crushed the breadcrumbs.
+    actions_detail = ["open_setup", {"title": "More", "icon": "more_horiz",
+                                     "items": ["connect_oauth", "test_connection", "reset_breaker"]}]
     fieldsets = (
         (None, {"fields": ("organization", "system", "name", "base_url", "auth_method")}),
         ("Credentials (write-only)", {"fields": ("api_key", "client_id", "client_secret", "credentials_expire_on",
@@ -74,7 +64,8 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         ("Chosen accounts", {"fields": ("employee_claims_account_name", "employee_claims_account",
                                         "employees_balance_account_name", "employees_balance_account",
                                         "funding_bank_account_name", "funding_bank_account", "settings")}),
-        ("Health", {"fields": ("status", "last_checked_at", "last_check_ok", "last_check_detail")}),
+        ("Health", {"fields": ("active", "export_from", "activated_at", "status", "last_checked_at", "last_check_ok",
+                               "last_check_detail")}),
         ("Circuit breaker", {"fields": ("consecutive_failures", "paused_until")}),
         ("Audit", {"fields": ("created_at", "updated_at")}),
     )
@@ -141,6 +132,10 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         except LookupError:
             return obj.system
 
+    @display(description="Exports", label={"active": "success", "inactive": "warning"}, ordering="active")
+    def active_badge(self, obj):
+        return ("active", "active") if obj.active else ("inactive", "not activated")
+
     @display(description="Status", label=STATUS_LABELS)
     def status_badge(self, obj):
         return obj.status
@@ -153,8 +148,6 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         return [
             path("oauth/callback/", self.admin_site.admin_view(self.oauth_callback_view),
                  name="connectors_connection_oauth_callback"),
-            path("<int:object_id>/setup/", self.admin_site.admin_view(self.setup_view),
-                 name="connectors_connection_setup"),
             *super().get_urls(),
         ]
 
@@ -165,11 +158,16 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         return conn
 
     # Detail actions -----------------------------------------------------------------------
+    def has_connect_oauth_permission(self, request, object_id=None):
+        """“Connect with OAuth” only for a connection that signs in with OAuth."""
+        conn = self.get_queryset(request).filter(pk=object_id).only("auth_method").first() if object_id else None
+        return conn is not None and conn.auth_method == Connection.AuthMethod.OAUTH2
+
     @action(description="Set up accounts", icon="checklist", permissions=["change"])
     def open_setup(self, request, object_id):
         return redirect("admin:connectors_connection_setup", object_id)
 
-    @action(description="Connect with OAuth", icon="link", permissions=["change"])
+    @action(description="Connect with OAuth", icon="link", permissions=["change", "connect_oauth"])
     def connect_oauth(self, request, object_id):
         conn = self._get_writable(request, object_id)
         if not (conn.client_id and conn.client_secret):
@@ -208,37 +206,6 @@ class ConnectionAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         result = connection_check(connection=conn)
         (messages.success if result.ok else messages.error)(request, f"Connected: {result.organization_name} {result.detail}")
         return redirect("admin:connectors_connection_setup", conn.pk)
-
-    def setup_view(self, request, object_id):
-        conn = self._get_writable(request, object_id)
-        context = {**self.admin_site.each_context(request), "title": f"Set up {conn.name}", "connection": conn,
-                   "opts": self.model._meta, "change_url": reverse("admin:connectors_connection_change", args=[conn.pk]),
-                   "oauth_url": reverse("admin:connectors_connection_connect_oauth", args=[conn.pk])}
-        if request.method == "POST" and "fetch" not in request.POST:
-            choices = {p: request.POST.get(str(p), "") for p, *_ in PURPOSES}
-            try:
-                connection_configure(connection=conn, choices={p: v for p, v in choices.items() if v})
-            except (ConnectorError, ValueError) as exc:
-                messages.error(request, f"Saving accounts failed: {exc}")
-            else:
-                messages.success(request, "Accounts saved on the connection.")
-                return redirect("admin:connectors_connection_setup", conn.pk)
-        # Reading the catalog calls the vendor (call log, breaker, cached accounts): only a POST may.
-        if conn.has_credentials and request.method == "POST":
-            try:
-                accounts = connection_catalog_fetch(connection=conn, kind=CatalogKind.ACCOUNTS)
-                banks = connector_for(conn).catalog(CatalogKind.BANK_ACCOUNTS)
-            except ConnectorError as exc:
-                context["error"] = f"{type(exc).__name__}: {exc.message}"
-            else:
-                context["choices"] = [{
-                    "key": str(p), "label": label, "default_name": DEFAULT_NAMES[p],
-                    "current": getattr(conn, FIELD_FOR[p]), "current_name": getattr(conn, FIELD_FOR[p] + "_name"),
-                    "options": banks if cls is None else [a for a in accounts if a.classification == cls
-                                                          and a.extra.get("sub_classification") == sub],
-                } for p, label, cls, sub in PURPOSES]
-        context["expense_accounts"] = connection_expense_accounts(connection=conn)
-        return TemplateResponse(request, "connectors/admin/setup.html", context)
 
 
 @admin.register(CallLog)

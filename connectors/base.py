@@ -221,6 +221,12 @@ class Connector(ABC):
         return reference
 
     @staticmethod
+    def document_url(connection: "Connection", external_id: str) -> str | None:
+        """The vendor's web page of a booked document, where the vendor documents one a person
+        can open; None elsewhere (the admin then shows the id alone)."""
+        return None
+
+    @staticmethod
     def readable_id(remote_id: str) -> str:
         """What the mapping screens show for a remote id; vendors with opaque ids decode them."""
         return remote_id

@@ -84,6 +84,14 @@ class Connection(models.Model):
     consecutive_failures = models.PositiveIntegerField(default=0)
     paused_until = models.DateTimeField(null=True, blank=True)
 
+    # Whether exports flow. A connection added through the admin's guided setup starts inactive and
+    # is activated as its last step; until then the worker parks its records and no new ones are made.
+    active = models.BooleanField(default=True, help_text="Exports flow only while the connection is active.")
+    export_from = models.DateField(
+        null=True, blank=True, help_text="Documents dated before this day are not exported (a historical sync "
+                                         "is an explicit, later step).")
+    activated_at = models.DateTimeField(null=True, blank=True)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -9,7 +9,7 @@ from .vendor_settings import VendorSettings
 
 
 def connections_active(*, organization_id: int | None = None) -> QuerySet[Connection]:
-    qs = Connection.objects.filter(status=Connection.Status.CONNECTED)
+    qs = Connection.objects.filter(status=Connection.Status.CONNECTED, active=True)
     return qs.filter(organization_id=organization_id) if organization_id else qs
 
 

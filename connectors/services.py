@@ -29,7 +29,7 @@ CALL_LOG_RETENTION_DAYS = 35
 
 def connection_create(*, organization, system: str, name: str, base_url: str,
                       auth_method: str = Connection.AuthMethod.API_KEY, api_key: str = "", client_id: str = "",
-                      client_secret: str = "", settings: dict | None = None) -> Connection:
+                      client_secret: str = "", settings: dict | None = None, active: bool = True) -> Connection:
     from .base import connector_class
     connector_class(system)  # unknown systems fail here, not at the first push
     credential_url_check(system=system, url=base_url)
@@ -38,7 +38,39 @@ def connection_create(*, organization, system: str, name: str, base_url: str,
             credential_url_check(system=system, url=str((settings or {})[key]), field="settings")
     return Connection.objects.create(organization=organization, system=system, name=name, base_url=base_url,
                                      auth_method=auth_method, api_key=api_key, client_id=client_id,
-                                     client_secret=client_secret, settings=settings or {})
+                                     client_secret=client_secret, settings=settings or {}, active=active)
+
+
+def connection_activate(*, connection: Connection, export_from) -> Connection:
+    """Exports start flowing: documents dated from `export_from` on (nothing before it)."""
+    from .setup_steps import connection_activated
+
+    if connection.active:
+        raise ValueError("the connection is already active")
+    if not connection.has_credentials:
+        raise ValueError("credentials: connect the accounting system first")
+    with transaction.atomic():
+        connection.active, connection.export_from, connection.activated_at = True, export_from, timezone.now()
+        connection.save(update_fields=["active", "export_from", "activated_at", "updated_at"])
+        connection_activated.send(sender=Connection, connection=connection, export_from=export_from)
+    return connection
+
+
+def connections_same_company(*, connection: Connection) -> list[Connection]:
+    """Other connections of the organisation that point at the same vendor company or tenant: the
+    same system and API address, or the same company/tenant id learned by the check."""
+    from .vendor_settings import vendor_settings_class
+
+    keys = vendor_settings_class(connection.system).company_keys
+    ids = {k: v for k, v in (connection.settings or {}).items() if k in keys and v}
+    out = []
+    for other in Connection.objects.filter(organization_id=connection.organization_id,
+                                           system=connection.system).exclude(pk=connection.pk):
+        theirs = other.settings if isinstance(other.settings, dict) else {}
+        if (other.base_url.rstrip("/").lower() == connection.base_url.rstrip("/").lower()
+                or any(theirs.get(k) == v for k, v in ids.items())):
+            out.append(other)
+    return out
 
 
 def connection_check(*, connection: Connection) -> CheckResult:

@@ -5,3 +5,9 @@ from .services import call_log_prune
 
 def call_log_prune_task() -> int:
     return call_log_prune()
+
+
+def setup_job_task(connection_id: int, kind: str, choices: dict) -> str:
+    from .setup_jobs import setup_job_run
+
+    return setup_job_run(connection_id=connection_id, kind=kind, choices=choices)["state"]

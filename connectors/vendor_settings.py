@@ -36,6 +36,9 @@ class VendorSettings:
 
     # API host → the origin that serves the vendor's OAuth endpoints, where they differ.
     oauth_hosts: ClassVar[dict[str, str]] = {}
+    # Settings naming the company/tenant at the vendor: two connections with the same value of one
+    # of them book into the same books (the admin's setup warns).
+    company_keys: ClassVar[tuple[str, ...]] = ()
 
     # Absent or 0: the stack's default (http.READ_TIMEOUT, http.DEFAULT_RATE_PER_SECOND or the vendor's).
     read_timeout: float | None = setting(None, "Seconds to wait for the vendor's answer (default 60).",

@@ -10,6 +10,7 @@ from expensico_sync.core import health
 from expensico_sync.core.api.router import router
 from expensico_sync.core.api.views import MeView  # also registers /organizations
 from expensico_sync.notify import views as notify_views
+from expensico_sync.source import receipt_views
 
 # Each app may ship `api.py` (registers viewsets on the shared router) and `urls.py`
 # (extra paths under /api/v1/). Importing them here keeps the router complete.
@@ -35,4 +36,5 @@ urlpatterns = [
     path("notifications/preferences/", notify_views.preferences, name="notify-preferences"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("receipts/<int:pk>/", receipt_views.receipt_file, name="receipt-file"),
 ]

@@ -478,7 +478,11 @@ class PilotScopeAdmin(OrgScopedAdmin):
     def category_count(self, obj):
         return obj.categories.count()
 
-from . import admin_coding  # noqa: E402,F401  coding rules, hold policy and approvals register their screens
+from . import (  # noqa: E402  (the screens below register on import)
+    admin_coding,  # noqa: F401  coding rules, hold policy and approvals register their screens
+    admin_records,  # noqa: F401  export records as documents (re-registers ExportRecord)
+    admin_runs,  # noqa: F401  sync runs: preview, live counters (re-registers SyncRun)
+)
 from .close import admin as _close_admin  # noqa: E402, F401  (the Close section registers its admins)
 
 # Reconciliation screens (exports/reconcile/admin.py) register with the same site.

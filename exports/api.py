@@ -188,7 +188,7 @@ class SyncRunViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         try:
             serializer.instance = sync_run_create(user=user, **serializer.validated_data)
         except ValueError as exc:
-            raise DRFValidationError({"date_to": [str(exc)]}) from exc
+            raise DRFValidationError({"connection" if "not active" in str(exc) else "date_to": [str(exc)]}) from exc
 
 
 class ReviewItemFilter(django_filters.FilterSet):

@@ -9,6 +9,7 @@ class ExportsConfig(AppConfig):
         from expensico_sync.core.devstack import devstack_register
 
         from . import (  # noqa: F401  (panels, alert kinds and digest sections register on import)
+            activation,  # noqa: F401  the guided setup's activation preview and start
             alerts,
             dashboard,
             receivers,

@@ -74,6 +74,9 @@ def on_connection_saved(sender, instance, created, **kwargs):
     if not created and instance.status != Connection.Status.PAUSED:
         waiting_requeue(organization_id=instance.organization_id, connection_id=instance.pk,
                         reason=gates.CONNECTION_PAUSED)
+    if not created and instance.active:
+        waiting_requeue(organization_id=instance.organization_id, connection_id=instance.pk,
+                        reason=gates.CONNECTION_INACTIVE)
 
 
 def on_mappings_changed(sender, organization, connection, kinds, **kwargs):

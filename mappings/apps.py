@@ -8,7 +8,11 @@ class MappingsConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import dashboard, receivers  # noqa: F401  dashboard registers the gap panel
+        from . import (  # noqa: F401  dashboard registers the gap panel
+            dashboard,
+            receivers,
+            setup_step,  # noqa: F401  the guided setup's "map categories" step
+        )
 
         receivers.connect()
         devstack_register("mappings.devstack")

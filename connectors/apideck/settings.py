@@ -1,7 +1,7 @@
 """Apideck (Workday via Unify) connection settings (see connectors/vendor_settings.py)."""
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from ..vendor_settings import VendorSettings, setting
 
@@ -9,6 +9,8 @@ from ..vendor_settings import VendorSettings, setting
 @dataclass(frozen=True)
 class ApideckUnifySettings(VendorSettings):
     """Apideck Unify: the app, the consumer and what an expense becomes."""
+
+    company_keys: ClassVar[tuple[str, ...]] = ("consumer_id",)
 
     app_id: str = setting("", "Apideck application id (x-apideck-app-id).")
     consumer_id: str = setting("", "Apideck consumer id (x-apideck-consumer-id).")

@@ -1,7 +1,7 @@
 """Business Central's connection settings (see connectors/vendor_settings.py)."""
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from ..vendor_settings import VendorSettings, setting
 
@@ -9,6 +9,8 @@ from ..vendor_settings import VendorSettings, setting
 @dataclass(frozen=True)
 class BusinessCentralSettings(VendorSettings):
     """Dynamics 365 Business Central: what an expense becomes, the journal batch, Entra sign-in."""
+
+    company_keys: ClassVar[tuple[str, ...]] = ("tenant", "company_id")
 
     export_mode: Literal["journal", "purchase_invoice"] = setting(
         "journal", "What an expense becomes: general journal lines, or a purchase invoice (card spend "

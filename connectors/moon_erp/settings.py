@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import ClassVar
 
 from ..vendor_settings import VendorSettings, setting
 
@@ -9,6 +10,8 @@ from ..vendor_settings import VendorSettings, setting
 @dataclass(frozen=True)
 class MoonErpSettings(VendorSettings):
     """Moon ERP: its rate, the company, and how far Moon's computed totals may differ from ours."""
+
+    company_keys: ClassVar[tuple[str, ...]] = ("company_id",)
 
     # Moon's inferred 60 requests/minute: the stack's 8/s would meet its 429s within seconds.
     rate_limit_per_second: int | None = setting(1, "Requests per second all workers together may send "

@@ -10,6 +10,8 @@ from ..vendor_settings import VendorSettings, setting
 class WafeqSettings(VendorSettings):
     """Wafeq: nothing to choose; `check()` learns the organisation."""
 
+    company_keys: ClassVar[tuple[str, ...]] = ("wafeq_organization_id",)
+
     oauth_hosts: ClassVar[dict[str, str]] = {"api.wafeq.com": "https://app.wafeq.com"}
     oauth_scope: str = setting("basic chart_of_accounts.read chart_of_accounts.write bank_accounts.read "
                                "bank_accounts.write expenses.read expenses.write tax_rates.read contacts.read "

@@ -1,6 +1,7 @@
 """Workday (SOAP) connection settings (see connectors/vendor_settings.py)."""
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 from ..vendor_settings import VendorSettings, setting
 
@@ -8,6 +9,8 @@ from ..vendor_settings import VendorSettings, setting
 @dataclass(frozen=True)
 class WorkdaySettings(VendorSettings):
     """Workday: the company and how journals are submitted."""
+
+    company_keys: ClassVar[tuple[str, ...]] = ("tenant", "company")
 
     company: str = setting("", "Company_Reference_ID of the company journals are booked in (required).")
     account_set: str = setting("Standard", "The account set ledger accounts belong to.")

@@ -1,7 +1,7 @@
 """Xledger's connection settings (see connectors/vendor_settings.py)."""
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 from ..vendor_settings import VendorSettings, setting
 
@@ -9,6 +9,8 @@ from ..vendor_settings import VendorSettings, setting
 @dataclass(frozen=True)
 class XledgerSettings(VendorSettings):
     """Xledger: how references are looked up, employee subledgers, the burst limit."""
+
+    company_keys: ClassVar[tuple[str, ...]] = ("entity_db_id",)
 
     lookup_by: Literal["", "filter", "window"] = setting(
         "", "How references are looked up: reference filters, or a changed-since window (empty: what check "

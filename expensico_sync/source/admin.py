@@ -40,6 +40,7 @@ from .models import (
     WebhookDelivery,
 )
 from .pull import pull_sync_create
+from .receipt_views import receipt_url
 
 OUTCOME_LABELS = {"accepted": "success", "duplicate": "info", "rejected": "danger"}
 STATUS_LABELS = {"approved": "success", "cancelled": "danger", "pending": "info", "running": "warning",
@@ -110,9 +111,17 @@ class ExpenseReportAdmin(ReadOnlyMirrorAdmin):
 class ReceiptInline(TabularInline):
     model = Receipt
     extra = 0
-    fields = ("filename", "content_type", "size", "sha256", "verified", "fetched_at", "fetch_error", "file")
+    fields = ("filename", "open_link", "content_type", "size", "sha256", "verified", "fetched_at", "fetch_error")
     readonly_fields = fields
     can_delete = False
+
+    @display(description="File")
+    def open_link(self, obj):
+        # The authenticated, organisation-scoped view: the storage URL (/media/…) is not served.
+        if not obj.file:
+            return "not fetched yet"
+        return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">Open '
+                           'receipt</a>', receipt_url(obj))
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -154,7 +154,7 @@ def records_verify_due(*, limit: int = 1000) -> dict[str, int]:
     """Every connected connection that reads back; one failing connection never stops the others."""
     totals: dict[str, int] = defaultdict(int)
     quiet = (Organization.Mode.DRY_RUN, Organization.Mode.PAUSED)
-    for connection in Connection.objects.filter(status=Connection.Status.CONNECTED).exclude(
+    for connection in Connection.objects.filter(status=Connection.Status.CONNECTED, active=True).exclude(
             organization__mode__in=quiet).order_by("pk"):
         if not _capable(connection) or connection.breaker_open:
             continue

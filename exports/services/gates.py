@@ -20,6 +20,7 @@ class Gate:
 
 GO = Gate()
 CONNECTION_PAUSED = "connection paused"
+CONNECTION_INACTIVE = "connection not activated yet"
 
 
 def in_pilot_scope(record: ExportRecord) -> bool:

@@ -76,7 +76,7 @@ def connections_to_poll(*, force: bool = False, now: datetime | None = None) -> 
     due by the tail after their last export."""
     now = now or timezone.now()
     quiet = (Organization.Mode.DRY_RUN, Organization.Mode.PAUSED)
-    candidates = Connection.objects.filter(status=Connection.Status.CONNECTED).exclude(
+    candidates = Connection.objects.filter(status=Connection.Status.CONNECTED, active=True).exclude(
         organization__mode__in=quiet).select_related("import_failure_cursor").order_by("pk")
     out = []
     for connection in candidates:

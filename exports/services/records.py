@@ -39,7 +39,14 @@ def reconcile_first() -> Iterator[None]:
 
 
 def connections_for(organization: Organization) -> list[Connection]:
-    return list(Connection.objects.filter(organization=organization).order_by("pk"))
+    """The connections new documents go to: active ones only (an inactive one is still being set up)."""
+    return list(Connection.objects.filter(organization=organization, active=True).order_by("pk"))
+
+
+def _before_start(connection: Connection, day, *, explicit: bool) -> bool:
+    """A document dated before the connection's start date is not exported, unless a person asked
+    for it (a historical sync names its connections)."""
+    return not explicit and connection.export_from is not None and day is not None and day < connection.export_from
 
 
 def enqueue_on_commit(record_ids: list[int]) -> None:
@@ -95,13 +102,17 @@ def expense_records_create(*, organization: Organization, expenses: Iterable[Exp
                            connections: Iterable[Connection] | None = None) -> list[ExportRecord]:
     """One expense record per connection per expense version; older versions are retired."""
     created, touched = [], []
-    for connection in connections if connections is not None else connections_for(organization):
+    explicit = connections is not None
+    for connection in connections if explicit else connections_for(organization):
         for expense in expenses:
             if expense.status != "approved":
                 continue
             older = ExportRecord.objects.filter(
                 connection=connection, kind=Kind.EXPENSE, source_id=expense.expensico_id,
                 source_version__lt=expense.version)
+            # A new version of a document exported before still retires the old one.
+            if _before_start(connection, expense.date, explicit=explicit) and not older.exists():
+                continue
             for old in older:
                 reversal = _retire(old, Status.SUPERSEDED, f"superseded by v{expense.version}",
                                    connection=connection)
@@ -140,8 +151,11 @@ def _bank_records(organization: Organization, documents: Iterable[BankDocument],
                   sync_run: SyncRun | None = None, connections: Iterable[Connection] | None = None,
                   ) -> list[ExportRecord]:
     created = []
-    for connection in connections if connections is not None else connections_for(organization):
+    explicit = connections is not None
+    for connection in connections if explicit else connections_for(organization):
         for doc in documents:
+            if _before_start(connection, doc.date, explicit=explicit):
+                continue
             record, new = record_create(
                 connection=connection, kind=kind, source_id=doc.expensico_id, source_version=1,
                 reference=reference_for(doc.expensico_id, 1), document_date=doc.date, sync_run=sync_run,

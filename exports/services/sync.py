@@ -35,6 +35,8 @@ HELD_REASONS = (ReviewItem.Reason.HOLD_RULE, ReviewItem.Reason.MISSING_RECEIPT, 
 def sync_run_create(*, connection: Connection, date_from: date, date_to: date, user: User | None = None) -> SyncRun:
     if date_from > date_to:
         raise ValueError("date_from is after date_to")
+    if not connection.active:
+        raise ValueError("the connection is not active yet: activate it at the end of its setup first")
     run = SyncRun.objects.create(organization_id=connection.organization_id, connection=connection,
                                  date_from=date_from, date_to=date_to, created_by=user)
     transaction.on_commit(lambda: doorbell.sync_runs_enqueue(run_ids=[run.pk]))
@@ -45,20 +47,30 @@ def _pull(run: SyncRun) -> None:
     org = run.organization
     if not org.expensico_api_base_url:
         return  # nothing to pull from: sync what the mirror already holds
-    pull = pull_sync_create(organization=org, date_from=run.date_from, date_to=run.date_to)
+    # The range is of document dates; Expensico filters reports by approval, which comes on or after
+    # the expense's date: ask up to today, then keep only the documents dated in the range.
+    pull = pull_sync_create(organization=org, date_from=run.date_from,
+                            date_to=max(run.date_to, timezone.localdate()))
     SyncRun.objects.filter(pk=run.pk).update(pull_sync=pull)
     pull_sync_run(pull_sync=pull)
 
 
-def _documents(run: SyncRun) -> dict[str, list[Any]]:
-    org_id, span = run.organization_id, (run.date_from, run.date_to)
+def sync_run_documents(*, organization_id: int, date_from: date, date_to: date) -> dict[str, Any]:
+    """The mirror's documents dated in the range (the document's own date, as the records list
+    shows it): what a sync run of that range finds, and its preview."""
+    span = (date_from, date_to)
     return {
-        "expenses": list(Expense.objects.filter(organization_id=org_id, status=Expense.Status.APPROVED,
-                                                report__approved_at__date__range=span)),
-        "fundings": list(CardFunding.objects.filter(organization_id=org_id, date__range=span)),
-        "reimbursements": list(Reimbursement.objects.filter(organization_id=org_id, date__range=span)),
-        "lines": list(BankStatementLine.objects.filter(organization_id=org_id, date__range=span)),
+        "expenses": Expense.objects.filter(organization_id=organization_id, status=Expense.Status.APPROVED,
+                                           date__range=span),
+        "fundings": CardFunding.objects.filter(organization_id=organization_id, date__range=span),
+        "reimbursements": Reimbursement.objects.filter(organization_id=organization_id, date__range=span),
+        "lines": BankStatementLine.objects.filter(organization_id=organization_id, date__range=span),
     }
+
+
+def _documents(run: SyncRun) -> dict[str, list[Any]]:
+    return {kind: list(qs) for kind, qs in sync_run_documents(
+        organization_id=run.organization_id, date_from=run.date_from, date_to=run.date_to).items()}
 
 
 @transaction.atomic

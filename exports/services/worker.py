@@ -216,7 +216,9 @@ def _work(record: ExportRecord, started: datetime) -> str:
             _store_preview(record)
         return _wait(record, until=None, reason=gate.reason)
     conn = record.connection
-    conn.refresh_from_db(fields=["paused_until", "consecutive_failures", "status"])
+    conn.refresh_from_db(fields=["paused_until", "consecutive_failures", "status", "active"])
+    if not conn.active:
+        return _wait(record, until=None, reason=gates.CONNECTION_INACTIVE)
     if conn.status == conn.Status.PAUSED:
         return _wait(record, until=None, reason=gates.CONNECTION_PAUSED)
     if conn.breaker_open:

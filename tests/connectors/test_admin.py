@@ -39,12 +39,12 @@ def test_setup_page_lists_catalog_and_saves_choices(admin_client, wafeq_connecti
     url = reverse("admin:connectors_connection_setup", args=[wafeq_connection.pk])
     before = CallLog.objects.count()
     page = admin_client.get(url).content.decode()
-    assert "Load accounts" in page and "Travel" not in page
+    assert "Change accounts" in page and "Travel" not in page
     assert CallLog.objects.count() == before, "a GET of the setup page calls no vendor"
-    page = admin_client.post(url, {"fetch": "1"}).content.decode()  # loading the catalog is a POST
+    page = admin_client.post(url, {"step": "fetch"}, follow=True).content.decode()   # a task (inline in tests)  # loading the catalog is a POST
     assert "Expensico – Employee Claims" in page and "Travel" in page
     existing = next(a for a in wafeq_server.app.store["accounts"].values() if a["account_code"] == "1310")
-    response = admin_client.post(url, {"employees_balance": existing["id"]})
+    response = admin_client.post(url, {"step": "accounts", "employees_balance": existing["id"]})
     assert response.status_code == 302
     wafeq_connection.refresh_from_db()
     assert wafeq_connection.employees_balance_account == existing["id"]
@@ -64,7 +64,7 @@ def test_oauth_connect_through_the_admin(admin_client, org, wafeq_server):
     assert callback["Location"] == reverse("admin:connectors_connection_setup", args=[conn.pk])
     conn.refresh_from_db()
     assert conn.status == Connection.Status.CONNECTED and conn.last_check_ok
-    admin_client.post(callback["Location"], {})          # accept all three defaults
+    admin_client.post(callback["Location"], {"step": "accounts"})  # accept all three defaults
     conn.refresh_from_db()
     assert conn.employee_claims_account_name == "Expensico – Employee Claims"
     assert conn.funding_bank_account_name == "Expensico Bank Account"
@@ -95,3 +95,21 @@ def test_member_without_capability_cannot_set_up(client, wafeq_connection):
 def test_dashboard_shows_connection_panel(admin_client, wafeq_connection):
     page = admin_client.get(reverse("admin:index")).content.decode()
     assert "Open circuit breakers" in page and "Vendor calls (24h)" in page
+
+
+def test_an_exported_record_shows_the_vendors_copy_on_a_post(admin_client, wafeq_connection, wafeq_server):
+    from connectors.base import connector_for
+    from connectors.wafeq import testkit
+    from exports.models import ExportRecord
+
+    entry = testkit.sample_entry(wafeq_server, wafeq_connection, "EXPENSICO-exp_vc-v1")
+    pushed = connector_for(wafeq_connection).push(entry, "key-vc")
+    record = ExportRecord.objects.create(
+        organization=wafeq_connection.organization, connection=wafeq_connection, kind="expense", source_id="exp_vc",
+        reference="EXPENSICO-exp_vc-v1", status="exported", external_id=pushed.external_id)
+    url = reverse("admin:exports_exportrecord_vendor_copy", args=[record.pk])
+    assert url in admin_client.get(reverse("admin:exports_exportrecord_change", args=[record.pk])).content.decode()
+    before = CallLog.objects.count()
+    assert admin_client.get(url).status_code == 200 and CallLog.objects.count() == before   # a GET only asks
+    page = admin_confirm(admin_client, url).content.decode()
+    assert 'data-test="vendor-copy"' in page and pushed.external_id in page and "115.00 SAR" in page

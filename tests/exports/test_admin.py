@@ -76,14 +76,27 @@ def test_overdue_items_show_against_their_sla(admin_client, queue):
 
 
 def test_starting_a_sync_run_from_the_admin(admin_client, org, conn, django_capture_on_commit_callbacks):
+    approve(org, expense("exp_in", date="2026-11-10"), expense("exp_out", date="2026-10-20"))
+    form = {"connection": conn.pk, "date_from": "2026-11-01", "date_to": "2026-11-30"}
+    preview = admin_client.post(reverse("admin:exports_syncrun_add"), form)   # first: what it will do
+    assert preview.status_code == 200 and not SyncRun.objects.exists()
+    page = preview.content.decode()
+    assert 'data-kind="Approved expenses">1<' in page and 'data-test="preview-total">1<' in page
     with django_capture_on_commit_callbacks(execute=True):
-        response = admin_client.post(reverse("admin:exports_syncrun_add"), {
-            "connection": conn.pk, "date_from": "2026-11-01", "date_to": "2026-11-30"})
+        response = admin_client.post(reverse("admin:exports_syncrun_add"), {**form, "_confirmed": "1"})
     assert response.status_code == 302
     run = SyncRun.objects.get()
-    assert run.status == "finished"  # nothing to sync: no pull API configured, no documents
+    assert list(run.records.values_list("source_id", flat=True)) == ["exp_in"]  # only the range's documents
     page = admin_client.get(reverse("admin:exports_syncrun_change", args=[run.pk])).content.decode()
-    assert "100%" in page
+    assert 'data-counter="found">1<' in page and 'name="_save"' not in page   # counters, no Save button
+
+
+def test_a_sync_run_is_refused_for_a_connection_not_activated(admin_client, org, conn):
+    conn.active = False
+    conn.save()
+    page = admin_client.post(reverse("admin:exports_syncrun_add"), {
+        "connection": conn.pk, "date_from": "2026-11-01", "date_to": "2026-11-30"}).content.decode()
+    assert "Select a valid choice" in page and not SyncRun.objects.exists()
 
 
 def test_retry_failed_exports_asks_with_the_count_then_sends_them_again(admin_client, queue, vendor):
@@ -104,3 +117,23 @@ def test_a_record_shows_its_payload_preview(admin_client, queue):
     assert record.payload_preview == {"reference": "EXPENSICO-exp_3-v1", "amount": "115.00"}
     page = admin_client.get(reverse("admin:exports_exportrecord_change", args=[record.pk])).content.decode()
     assert "EXPENSICO-exp_3-v1" in page and "115.00" in page
+
+
+def test_a_record_reads_like_a_document(admin_client, queue):
+    from exports.services.actions import record_cancel
+
+    record = ExportRecord.objects.get(source_id="exp_3")      # rejected by the vendor: in review
+    url = reverse("admin:exports_exportrecord_change", args=[record.pk])
+    page = admin_client.get(url).content.decode()
+    assert "115.00 SAR" in page and "Taxi to client" in page
+    assert reverse("admin:source_expense_change", args=[record.expense_id]) in page
+    assert "r.pdf" in page and "(not fetched yet)" in page                 # the receipt, by its own view
+    assert "attempt 1: sent to review" in page and "held for review" in page   # the timeline
+    assert 'name="_save"' not in page and 'name="_continue"' not in page   # read-only: no Save buttons
+    # Only the actions its status allows.
+    assert "/retry_now/" in page and "/cancel_record/" in page and "/re_export/" not in page
+    record_cancel(record=record)
+    page = admin_client.get(url).content.decode()
+    assert "/retry_now/" not in page and "/cancel_record/" not in page and "/re_export/" in page
+    listing = admin_client.get(reverse("admin:exports_exportrecord_changelist")).content.decode()
+    assert "115.00 SAR" in listing and "Fake books" in listing

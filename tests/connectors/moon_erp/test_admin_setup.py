@@ -30,21 +30,22 @@ def admin_client(client):
 
 
 def test_setup_through_the_admin(admin_client, server, org):
-    add = admin_client.post(reverse("admin:connectors_connection_add"), {
-        "organization": org.pk, "system": "moon_erp", "name": "Moon", "base_url": server.base_url,
+    add = admin_client.post(reverse("admin:connectors_connection_add") + "?system=moon_erp&auth=token", {
+        "organization": org.pk, "name": "Moon", "base_url": server.base_url, "api_key": FULL_TOKEN,
         # An explicit rate: Moon's default of 1 request/s would make this test wait ~10 s.
-        "auth_method": "token", "api_key": FULL_TOKEN, "settings": '{"rate_limit_per_second": 50}', "_save": "Save"})
-    assert add.status_code == 302, add.content.decode()[:2000]
+        "setting___shown": "1", "setting__rate_limit_per_second": "50"})
+    assert add.status_code == 302, add.context["form"].errors
     conn = Connection.objects.get(name="Moon")
+    assert not conn.active and conn.settings["rate_limit_per_second"] == 50   # inactive until activated
     admin_confirm(admin_client, reverse("admin:connectors_connection_test_connection", args=[conn.pk]))
     conn.refresh_from_db()
     assert conn.status == Connection.Status.CONNECTED and conn.last_check_ok
     assert "Moon Trading Co." in conn.last_check_detail
 
     url = reverse("admin:connectors_connection_setup", args=[conn.pk])
-    page = admin_client.post(url, {"fetch": "1"}).content.decode()  # loading the catalog is a POST
+    page = admin_client.post(url, {"step": "fetch"}, follow=True).content.decode()  # loading the catalog is a POST
     assert "Employee Advances" in page and "SNB Main" in page and "Meals" in page
-    assert admin_client.post(url, {"employees_balance": "3", "funding_bank": "1"}).status_code == 302
+    assert admin_client.post(url, {"step": "accounts", "employees_balance": "3", "funding_bank": "1"}).status_code == 302
     conn.refresh_from_db()
     assert (conn.employees_balance_account, conn.employees_balance_account_name) == ("3", "Employee Advances")
     assert (conn.funding_bank_account, conn.settings["funding_bank_gl_account"]) == ("1", "2")

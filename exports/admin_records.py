@@ -1,0 +1,256 @@
+"""Export records read like documents: the list shows amount, date, employee, system and status;
+the record page shows what was booked (amount, description, the source expense and its receipts),
+the payload sent (or that would be), the attempts, the vendor's copy when verified and a
+timeline of what happened. The record is read-only: no Save buttons, and only the actions its
+status allows."""
+
+import json
+
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from unfold.decorators import display
+
+from connectors.base import connector_class, connector_for
+from connectors.errors import ConnectorError
+from connectors.money import round_money
+from expensico_sync.core.admin.confirm import confirmed_action
+from expensico_sync.source.receipt_views import receipt_url
+
+from .admin import AttemptInline, ExportRecordAdmin
+from .models import ExportAttempt, ExportRecord
+from .reconcile.verify import read_back_by_reference
+from .transitions import Status
+
+SOURCE_LINKS = ("expense", "card_funding", "reimbursement", "statement_line")
+# Which detail actions a status allows (the services refuse the others anyway).
+LEGAL_ACTIONS = {
+    "retry_now": (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN, Status.NEEDS_REVIEW),
+    "cancel_record": (Status.PENDING, Status.RETRY, Status.NEEDS_REVIEW),
+    "re_export": (Status.CANCELLED,),
+    "vendor_copy": (Status.EXPORTED,),
+}
+
+
+def money_text(amount, currency: str) -> str:
+    """Per the currency's minor unit (JPY 0, KWD 3, others 2), with thousands separators."""
+    if amount is None:
+        return "—"
+    return f"{round_money(amount, currency):,} {currency}"
+
+
+def source_of(record: ExportRecord):
+    for name in SOURCE_LINKS:
+        if getattr(record, f"{name}_id"):
+            return name, getattr(record, name)
+    return None, None
+
+
+def pretty(value) -> str:
+    if value in (None, "", {}, []):
+        return "—"
+    return format_html('<pre class="text-xs" style="white-space: pre-wrap; max-height: 32rem; overflow: auto">{}</pre>',
+                       json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str))
+
+
+class ReadableAttemptInline(AttemptInline):
+    """Attempts with headings a person reads (not field names)."""
+
+    fields = ("number", "started_at", "outcome", "error_text", "external_id", "request_id",  # type: ignore[assignment]
+              "duration_ms")
+    readonly_fields = fields  # type: ignore[assignment]
+    verbose_name = "attempt"
+    verbose_name_plural = "Attempts"
+
+    @display(description="What the vendor said")
+    def error_text(self, obj: ExportAttempt):
+        parts = [obj.error_message or "", f"({obj.error_code})" if obj.error_code else ""]
+        text = " ".join(p for p in parts if p).strip()
+        return text or "—"
+
+
+admin.site.unregister(ExportRecord)
+
+
+@admin.register(ExportRecord)
+class ExportRecordDocumentAdmin(ExportRecordAdmin):
+    list_display = ("reference", "amount_text", "document_date", "employee", "system_text",  # type: ignore[assignment]
+                    "kind", "status_badge", "warnings_badge", "external_link", "attempts")
+    list_select_related = ("connection", "employee", "expense", "card_funding",  # type: ignore[assignment]
+                           "reimbursement", "statement_line")
+    inlines = [ReadableAttemptInline]
+    actions_detail = [*ExportRecordAdmin.actions_detail, "vendor_copy"]
+    fieldsets = (  # type: ignore[assignment]
+        ("Document", {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
+                                 "document_date", "employee", "system_text", "source_link", "receipt_links",
+                                 "external_link", "reverses", "sync_run")}),
+        ("Sent to the accounting system", {"fields": ("payload_text", "entry_text", "mapping_version",
+                                                      "idempotency_key", "attempts", "next_attempt_at",
+                                                      "last_error", "warnings_text")}),
+        ("The vendor's copy", {"fields": ("verified_text",)}),
+        ("History", {"fields": ("timeline",)}),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*(f.name for f in ExportRecord._meta.concrete_fields),
+                "status_text", "warnings_text", "amount_text", "description_text", "system_text", "source_link", "receipt_links",
+                "external_link", "payload_text", "entry_text", "verified_text", "timeline"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    # Read-only page: no Save buttons, and only the actions the status allows -------------
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        context.update(show_save=False, show_save_and_continue=False, show_save_and_add_another=False,
+                       show_save_as_new=False, show_delete_link=False)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def get_actions_detail(self, request, object_id):
+        actions = super().get_actions_detail(request, object_id)
+        status = self.get_queryset(request).filter(pk=object_id).values_list("status", flat=True).first()
+        return [a for a in actions
+                if not any(a.action_name.endswith(name) and status not in legal for name, legal in LEGAL_ACTIONS.items())]
+
+    @confirmed_action(description="Vendor's copy", icon="cloud_download", submit="Read it now",
+                      what="The accounting system is asked for its copy of this document (one read; nothing is "
+                           "changed there) and it is shown next to what we sent.")
+    def vendor_copy(self, request, object_id):
+        record = self.get_queryset(request).get(pk=object_id)
+        back = redirect("admin:exports_exportrecord_change", object_id)
+        connector = connector_for(record.connection)
+        if not connector.reads_back:
+            messages.error(request, f"{record.connection.name}'s system cannot be read back.")
+            return back
+        try:
+            found, _ = read_back_by_reference(connector, [record.reference])
+        except ConnectorError as exc:
+            messages.error(request, f"Reading the vendor's copy failed: {exc.message}")
+            return back
+        docs = found.get(record.reference) or found.get(connector.vendor_reference(record.reference)) or []
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": record,
+                   "title": f"The vendor's copy of {record.reference}", "back_url": back.url,
+                   "documents": [{"doc": d, "raw": pretty(d.raw), "lines": d.lines,
+                                  "amount": money_text(d.amount, d.currency)} for d in docs],
+                   "sent": pretty(record.payload_preview)}
+        return TemplateResponse(request, "exports/admin/vendor_copy.html", context)
+
+    # Columns and fields ---------------------------------------------------------------------
+    @display(description="Status")
+    def status_text(self, obj):
+        return format_html('<strong data-test="record-status">{}</strong>', obj.get_status_display())
+
+    @display(description="Vendor warnings")
+    def warnings_text(self, obj):
+        if not obj.warnings:
+            return "none"
+        return format_html_join("", "<div>{}</div>", ((w.get("message", w) if isinstance(w, dict) else w,)
+                                                       for w in obj.warnings))
+
+    @display(description="Amount")
+    def amount_text(self, obj):
+        _, doc = source_of(obj)
+        return money_text(getattr(doc, "amount", None), getattr(doc, "currency", ""))
+
+    @display(description="Description")
+    def description_text(self, obj):
+        _, doc = source_of(obj)
+        if doc is None:
+            return "—"
+        english, arabic = getattr(doc, "description", ""), getattr(doc, "description_ar", "")
+        merchant = getattr(doc, "merchant", "")
+        return format_html('<div dir="auto">{}</div>{}', " · ".join(p for p in (merchant, english) if p) or "—",
+                           format_html('<div dir="auto" lang="ar">{}</div>', arabic) if arabic else "")
+
+    @display(description="System", ordering="connection__name")
+    def system_text(self, obj):
+        try:
+            label = connector_class(obj.connection.system).label or obj.connection.system
+        except LookupError:
+            label = obj.connection.system
+        return f"{label} · {obj.connection.name}"
+
+    @display(description="Source document")
+    def source_link(self, obj):
+        name, doc = source_of(obj)
+        if doc is None:
+            return "—"
+        try:
+            url = reverse(f"admin:source_{doc._meta.model_name}_change", args=[doc.pk])
+        except NoReverseMatch:
+            return str(doc)
+        return format_html('<a class="text-primary-600 underline" href="{}">{} {}</a>', url,
+                           doc._meta.verbose_name.capitalize(), obj.source_id)
+
+    @display(description="Receipts")
+    def receipt_links(self, obj):
+        if not obj.expense_id:
+            return "—"
+        receipts = list(obj.expense.receipts.all())
+        if not receipts:
+            return "none attached"
+        return format_html_join(" · ", '<a class="text-primary-600 underline" href="{}" target="_blank" '
+                                'rel="noopener">{}</a>{}',
+                                ((receipt_url(r), r.filename, "" if r.file else " (not fetched yet)")
+                                 for r in receipts))
+
+    @display(description="External id", ordering="external_id")
+    def external_link(self, obj):
+        if not obj.external_id:
+            return "—"
+        try:
+            url = connector_class(obj.connection.system).document_url(obj.connection, obj.external_id)
+        except LookupError:
+            url = None
+        if not url:
+            return obj.external_id
+        return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">{}</a>',
+                           url, obj.external_id)
+
+    @display(description="Payload (sent, or as it would be sent)")
+    def payload_text(self, obj):
+        return pretty(obj.payload_preview)
+
+    @display(description="Accounting entry")
+    def entry_text(self, obj):
+        return pretty(obj.entry_preview)
+
+    @display(description="Verified")
+    def verified_text(self, obj):
+        if not obj.verified_at:
+            return "Not verified yet: the vendor's copy is read back after export."
+        return format_html("Read back {} · content hash <code>{}</code>", obj.verified_at.strftime("%Y-%m-%d %H:%M"),
+                           obj.vendor_hash or "—")
+
+    @display(description="What happened")
+    def timeline(self, obj):
+        return format_html('<ol class="text-sm flex flex-col gap-1">{}</ol>', format_html_join(
+            "", '<li><span class="text-font-subtle-light">{}</span> · {}</li>', record_timeline(obj)))
+
+
+def record_timeline(record: ExportRecord) -> list[tuple[str, str]]:
+    """The record's status changes, from what is stored: creation, each attempt's outcome, review
+    items opened and resolved, export, verification and the current status."""
+    # (when, order among events of the same instant, what)
+    events = [(record.created_at, 0, "created: waiting to be sent" + (" (looked up first)" if record.needs_reconcile
+                                                                       else ""))]
+    for attempt in record.export_attempts.order_by("number"):
+        text = f"attempt {attempt.number}: {attempt.get_outcome_display().lower()}"
+        if attempt.error_message:
+            text += f" ({attempt.error_message[:120]})"
+        events.append((attempt.finished_at, 1, text))
+    for item in record.review_items.order_by("created_at"):
+        events.append((item.created_at, 2, f"held for review: {item.get_reason_display().lower()}"))
+        if item.resolved_at:
+            events.append((item.resolved_at, 3, f"review resolved: {item.get_resolution_display().lower()}"
+                           f"{' by ' + item.resolved_by_label if item.resolved_by_label else ''}"))
+    if record.exported_at:
+        events.append((record.exported_at, 4, f"exported as {record.external_id or '—'}"))
+    if record.verified_at:
+        events.append((record.verified_at, 5, "verified against the vendor's copy"))
+    events.sort(key=lambda e: (e[0], e[1]))
+    rows = [(at.strftime("%Y-%m-%d %H:%M:%S"), text) for at, _, text in events]
+    rows.append(("now", f"status: {record.get_status_display().lower()}"
+                        + (f" ({record.wait_reason})" if record.wait_reason else "")))
+    return rows
