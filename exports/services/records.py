@@ -8,6 +8,7 @@ rung on commit and the sweeper rings it again if that message is lost.
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -43,7 +44,7 @@ def connections_for(organization: Organization) -> list[Connection]:
     return list(Connection.objects.filter(organization=organization, active=True).order_by("pk"))
 
 
-def _before_start(connection: Connection, day, *, explicit: bool) -> bool:
+def _before_start(connection: Connection, day: date | None, *, explicit: bool) -> bool:
     """A document dated before the connection's start date is not exported, unless a person asked
     for it (a historical sync names its connections)."""
     return not explicit and connection.export_from is not None and day is not None and day < connection.export_from
@@ -103,7 +104,7 @@ def expense_records_create(*, organization: Organization, expenses: Iterable[Exp
     """One expense record per connection per expense version; older versions are retired."""
     created, touched = [], []
     explicit = connections is not None
-    for connection in connections if explicit else connections_for(organization):
+    for connection in connections if connections is not None else connections_for(organization):
         for expense in expenses:
             if expense.status != "approved":
                 continue
@@ -152,7 +153,7 @@ def _bank_records(organization: Organization, documents: Iterable[BankDocument],
                   ) -> list[ExportRecord]:
     created = []
     explicit = connections is not None
-    for connection in connections if explicit else connections_for(organization):
+    for connection in connections if connections is not None else connections_for(organization):
         for doc in documents:
             if _before_start(connection, doc.date, explicit=explicit):
                 continue
