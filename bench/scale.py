@@ -181,10 +181,9 @@ def month_pages(client, conns, superuser: bool) -> list[tuple[str, str]]:
     from django.urls import NoReverseMatch, reverse
     from django.utils import timezone
 
+    from bench.scale_data_month import months_back
     from exports.models import MonthClose, Reconciliation
     from mappings.models import CodingRule
-
-    from bench.scale_data_month import months_back
 
     this, last = months_back(timezone.localdate(), 2)
     org = MonthClose.objects.filter(status="open").order_by("organization_id").values_list(
