@@ -229,7 +229,8 @@ def month_pages(client, conns, superuser: bool) -> list[tuple[str, str]]:
             pages.append(("caught mail", reverse("admin:notify_notification_caught_mail")))
     except NoReverseMatch:
         pass
-    return [(label, url) for label, url in pages if url and client.get(url).status_code != 404]
+    # Not probed: each is requested when measured (the evidence pack is minutes of work at 1M).
+    return [(label, url) for label, url in pages if url]
 
 
 def peak_memory(client, url: str) -> float:
