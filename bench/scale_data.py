@@ -18,9 +18,10 @@ def _sql(cursor, sql, params=()):
     cursor.execute(sql, params)
 
 
-def clone(cursor, model, template_pk: int, series: str, where: str = "", **exprs) -> int:
-    """Copies the template row once per value `g` of `series` (SQL, e.g. "0, 999"), with `exprs`
-    (column -> SQL over g and t) overriding the copied values. Returns the first new id."""
+def clone(cursor, model, template_pk: int, series: str = "", where: str = "", source: str = "", **exprs) -> int:
+    """Copies the template row once per value `g` of `series` (SQL, e.g. "0, 999"), or once per row
+    of `source` (SQL for a derived table with a column `g`), with `exprs` (column -> SQL over g, t
+    and the source's columns) overriding the copied values. Returns the first new id."""
     table = model._meta.db_table
     columns = [f.column for f in model._meta.concrete_fields if not f.primary_key]
     unknown = set(exprs) - set(columns)
@@ -31,7 +32,7 @@ def clone(cursor, model, template_pk: int, series: str, where: str = "", **exprs
     first = cursor.fetchone()[0] + 1
     cursor.execute(
         f'INSERT INTO "{table}" ({", ".join(chr(34) + c + chr(34) for c in columns)}) '
-        f'SELECT {", ".join(select)} FROM "{table}" t, generate_series({series}) g '
+        f'SELECT {", ".join(select)} FROM "{table}" t, {source or f"generate_series({series}) g"} '
         f"WHERE t.id = {int(template_pk)} {('AND ' + where) if where else ''} ORDER BY g")
     return first
 

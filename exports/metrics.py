@@ -4,12 +4,13 @@ what the billed ones cost."""
 
 import statistics
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
 
 from connectors.base import connector_class
 from connectors.models import CallLog, Connection
@@ -25,6 +26,12 @@ class Period:
     @property
     def end(self) -> date:
         return self.start + relativedelta(months=1)
+
+    def moments(self) -> tuple[datetime, datetime]:
+        """The month as [first instant, first instant of the next) in the current time zone: a range
+        on a timestamp column reads its index, where `__date` compares a computed value per row."""
+        zone = timezone.get_current_timezone()
+        return (datetime.combine(self.start, time.min, tzinfo=zone), datetime.combine(self.end, time.min, tzinfo=zone))
 
     @classmethod
     def parse(cls, text: str | None, today: date) -> "Period":
@@ -60,8 +67,8 @@ def month_metrics(organization, period: Period) -> dict:
 
 
 def _exceptions(organization, period: Period) -> list[dict]:
-    items = ReviewItem.objects.filter(organization=organization, created_at__date__gte=period.start,
-                                      created_at__date__lt=period.end)
+    first, after = period.moments()
+    items = ReviewItem.objects.filter(organization=organization, created_at__gte=first, created_at__lt=after)
     grouped: dict[str, list] = {}
     for reason, created, resolved in items.values_list("reason", "created_at", "resolved_at"):
         grouped.setdefault(reason, []).append((resolved - created).total_seconds() / 3600 if resolved else None)
@@ -78,8 +85,8 @@ def _exceptions(organization, period: Period) -> list[dict]:
 def _requests(organization, period: Period) -> list[dict]:
     rows = []
     for connection in Connection.objects.filter(organization=organization).order_by("name"):
-        sent = CallLog.objects.filter(connection=connection, created_at__date__gte=period.start,
-                                      created_at__date__lt=period.end).count()
+        first, after = period.moments()
+        sent = CallLog.objects.filter(connection=connection, created_at__gte=first, created_at__lt=after).count()
         try:
             cls = connector_class(connection.system)
         except LookupError:

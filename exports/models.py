@@ -243,7 +243,9 @@ class ReviewItem(models.Model):
                    models.Index(fields=["sla_due_at", "id"], condition=models.Q(resolved_at__isnull=True),
                                 name="review_open_sla_idx"),
                    models.Index(fields=["organization", "resolved_at", "sla_due_at", "id"],
-                                name="review_org_queue_idx")]
+                                name="review_org_queue_idx"),
+                   # The month's exceptions (value metrics) by creation time.
+                   models.Index(fields=["organization", "created_at"], name="review_org_created_idx")]
 
     def __str__(self):
         return f"{self.get_reason_display()} · {self.record.reference}"

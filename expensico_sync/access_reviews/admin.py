@@ -17,6 +17,7 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
     capability = "members.manage"
     org_path = "organization"
     list_display = ("organization", "opened_at", "due_at", "state", "finding_count", "confirmed_by", "confirmed_at")
+    list_select_related = ("organization", "confirmed_by")   # one query for the page, not two per row
     list_filter = ("status",)
     readonly_fields = ("organization", "status", "opened_at", "due_at", "members_table", "keys_table",
                        "findings_list", "confirmed_by", "confirmed_at", "comment", "change_links")

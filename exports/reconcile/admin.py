@@ -15,7 +15,7 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from .links import difference_links
 from .models import Reconciliation, ReconciliationDifference
 from .run import ReconcileError, cost_estimate, difference_explain, reconciliation_create
-from .selectors import difference_counts
+from .selectors import difference_counts, with_difference_counts
 from .serializers import PERIOD
 
 
@@ -56,6 +56,7 @@ ROWS_HTML = ("<tr><td class='px-3 py-1 whitespace-nowrap'>{}</td><td class='px-3
 DIFFS_HTML = ("<tr><td class='px-3 py-1'>{}</td><td class='px-3 py-1 font-mono'>{}</td><td class='px-3 py-1'>{}</td>"
               "<td class='px-3 py-1 text-right font-mono'>{}</td><td class='px-3 py-1 text-right font-mono'>{}</td>"
               "<td class='px-3 py-1'>{}</td><td class='px-3 py-1'>{}</td><td class='px-3 py-1'>{}</td></tr>")
+DIFFERENCES_SHOWN = 100
 HEAD = "<tr>" + "".join("<th class='px-3 py-1 text-left'>{}</th>" for _ in range(8)) + "</tr>"
 
 
@@ -78,6 +79,9 @@ class ReconciliationAdmin(OrgScopedAdmin):
     list_filter = (("status", ChoicesDropdownFilter), ("connection", RelatedDropdownFilter), "period")
     readonly_fields = ("connection", "period_label", "status", "requests_estimate", "requests_used", "error",
                        "created_by_label", "created_at", "finished_at", "rows_table", "differences_table")
+
+    def get_queryset(self, request):
+        return with_difference_counts(super().get_queryset(request))
 
     def get_fields(self, request, obj=None):
         return ("connection", "month", "confirm_cost") if obj is None else self.readonly_fields
@@ -114,7 +118,8 @@ class ReconciliationAdmin(OrgScopedAdmin):
 
     @display(description="Differences")
     def differences_summary(self, obj):
-        total, explained = difference_counts(obj)
+        total, explained = (obj.difference_count, obj.explained_count) if hasattr(obj, "difference_count") \
+            else difference_counts(obj)
         url = reverse("admin:exports_reconciliationdifference_changelist") + f"?reconciliation__id__exact={obj.pk}"
         return format_html("<a class='underline' href='{}'>{} · {} explained</a>", url, total, explained)
 
@@ -129,7 +134,15 @@ class ReconciliationAdmin(OrgScopedAdmin):
 
     @display(description="Differences, document by document")
     def differences_table(self, obj):
-        diffs = obj.differences.select_related("record").order_by("kind", "id")
+        # A run can hold thousands: the page shows the first ones, the differences list has them all.
+        diffs = list(obj.differences.select_related("record").order_by("kind", "id")[:DIFFERENCES_SHOWN + 1])
+        more = ""
+        if len(diffs) > DIFFERENCES_SHOWN:
+            diffs = diffs[:DIFFERENCES_SHOWN]
+            total = obj.difference_count if hasattr(obj, "difference_count") else difference_counts(obj)[0]
+            url = reverse("admin:exports_reconciliationdifference_changelist") + f"?reconciliation__id__exact={obj.pk}"
+            more = format_html("<p class='mt-2'>The first {} of {} differences. <a class='text-primary-600 underline' "
+                               "href='{}'>All differences →</a></p>", DIFFERENCES_SHOWN, total, url)
         body = format_html_join("", DIFFS_HTML, (
             (d.get_kind_display(), d.reference or d.source_id or "—", d.external_id or "—",
              _money(d, "expected"), _money(d, "actual"), d.detail, _links(d),
@@ -138,7 +151,7 @@ class ReconciliationAdmin(OrgScopedAdmin):
                          f"explained by {d.explained_by_label}: {d.explanation}" if d.explained else "explain…"))
             for d in diffs))
         head = format_html(HEAD, "Kind", "Reference", "Vendor id", "Ours", "Vendor", "What", "Drill down", "Note")
-        return format_html("<table class='text-sm'>{}{}</table>", head, body) if diffs else "No differences."
+        return format_html("<table class='text-sm'>{}{}</table>{}", head, body, more) if diffs else "No differences."
 
 
 class ExplainForm(forms.ModelForm):
@@ -174,6 +187,7 @@ class ReconciliationDifferenceAdmin(OrgScopedAdmin):
     list_display = ("kind", "reference_or_source", "external_id", "currency", "ours", "theirs", "drill_down",
                     "explained_badge")
     list_filter = (("kind", ChoicesDropdownFilter), ExplainedFilter, ("reconciliation", RelatedDropdownFilter))
+    list_select_related = ("record",)   # the drill-down links read it
     search_fields = ("=reference", "=external_id", "=source_id")
     readonly_fields = ("reconciliation", "kind", "currency", "reference", "external_id", "record", "source_kind",
                        "source_id", "expected", "actual", "detail", "drill_down", "explained_by_label",

@@ -14,6 +14,7 @@ from expensico_sync.core.api.scoping import OrgScopedViewSetMixin
 from . import serializers as s
 from .models import Reconciliation
 from .run import ReconcileError, cost_estimate, difference_explain, reconciliation_create
+from .selectors import with_difference_counts
 
 
 def _bad(exc: ReconcileError) -> ValidationError:
@@ -34,6 +35,9 @@ class ReconciliationViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins
     filterset_fields = ["connection", "period", "status"]
     org_path = "organization"
     capability = "exports.run"
+
+    def get_queryset(self):
+        return with_difference_counts(super().get_queryset())
 
     def create(self, request):
         body = s.ReconciliationCreateSerializer(data=request.data, context={"request": request})

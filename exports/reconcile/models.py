@@ -108,6 +108,8 @@ class ReconciliationDifference(models.Model):
 
     class Meta:
         ordering = ["reconciliation", "kind", "id"]
+        # A run's differences in the list's own order (thousands per run at a year of data).
+        indexes = [models.Index(fields=["reconciliation", "kind", "id"], name="recon_diff_run_kind_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference or self.source_id or self.external_id}"

@@ -12,6 +12,7 @@ from .services import download_path
 class ReportScheduleAdmin(OrgScopedAdmin):
     capability = "exports.run"
     list_display = ("report", "format", "cadence", "day", "organization", "connection", "active", "last_run_on")
+    list_select_related = ("organization", "connection")   # the connection may be empty: not joined by default
     list_filter = ("report", "cadence", "active")
     fields = ("organization", "report", "format", "cadence", "day", "connection", "active", "last_run_on")
     readonly_fields = ("last_run_on",)

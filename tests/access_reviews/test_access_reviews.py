@@ -103,3 +103,24 @@ def test_vendor_credentials_are_reviewed_by_age_and_expiry(org, settings):
     connection.supply_credentials(api_key="k-2")
     connection.save()
     assert connection.credentials_changed_at > stamp
+
+
+def test_the_list_reads_its_reviews_and_their_confirmers_in_one_page_query(client, org):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    owner = make_member(org, Role.OWNER)
+    client.force_login(owner)
+    url = reverse("admin:access_reviews_accessreview_changelist")
+
+    def queries():
+        with CaptureQueriesContext(db) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    confirm(open_review(org), user=owner)
+    client.get(url)
+    one = queries()
+    for _ in range(4):
+        confirm(open_review(org), user=owner)
+    assert queries() == one

@@ -94,3 +94,25 @@ def test_a_reconciliation_report(org):
     [report] = run_due(date(2026, 12, 1))
     rows = list(csv.DictReader(io.StringIO(report.file.read().decode())))
     assert [(r["account"], r["vendor"], r["difference"]) for r in rows] == [("2100", "-150.00", "5.00")]
+
+
+def test_the_schedule_list_reads_connections_with_the_page(org, client):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client.force_login(make_member(org, Role.FINANCE_ADMIN))
+    url = reverse("admin:exports_reportschedule_changelist")
+    conn = connection_for(org)
+
+    def queries():
+        with CaptureQueriesContext(db) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    ReportSchedule.objects.create(organization=org, report="evidence_pack", connection=conn)
+    client.get(url)
+    one = queries()
+    ReportSchedule.objects.bulk_create([ReportSchedule(organization=org, report="evidence_pack", connection=conn)
+                                        for _ in range(5)])
+    assert queries() == one
