@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 
-from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
-
 # The service behind Apideck here is Workday: its worktag rules and refusals are the direct
 # connector's, so a mapping means the same through either.
+from .. import fidelity as F
+from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
 from ..errors import UnsupportedEntry
 from ..worktags import COST_CENTER, worktag_type
 from ..worktags import line_worktags as worktag_values
@@ -76,7 +76,7 @@ def _document_cost_center(entry: AccountingEntry, default: str) -> str:
 
 
 def _memo(entry: AccountingEntry) -> str:
-    return (entry.description or entry.merchant or entry.reference)[:MAX_MEMO]
+    return (entry.description or entry.description_ar or entry.merchant or entry.reference)[:MAX_MEMO]
 
 
 def _timestamp(entry: AccountingEntry) -> str:
@@ -179,3 +179,30 @@ def gross(payload: dict) -> Decimal:
     if "account" in payload:
         return Decimal(str(payload["total_amount"]))
     return sum((Decimal(str(i["total_amount"])) for i in payload["line_items"] if i["type"] == "debit"), Decimal(0))
+
+
+# Where each Expensico field lands in an Apideck journal entry (the default document; an expense
+# carries the same fields), or why it cannot: rendered into connectors/FIDELITY.md, proven by
+# tests/contract/test_fidelity.py.
+_NO_FIELD = "a journal entry has no field for it"
+FIDELITY = {
+    "description": F.Lands("memo", read=F.memo, expect=lambda e: e.description[:MAX_MEMO]),
+    "description_ar": F.Lands("memo", note="when the source has no English one; no second-language field",
+                              read=F.memo, expect=lambda e: e.description_ar[:MAX_MEMO], prepare=F.arabic_only),
+    "merchant": F.Cannot("no merchant text on a journal entry"),
+    "employee": F.Lands("line_items[].description", note="of the paid-through line", read=F.credit_line_text,
+                        expect=lambda e: e.employee, prepare=F.with_employee),
+    "report": F.Cannot(_NO_FIELD),
+    "approved_by": F.Cannot(_NO_FIELD),
+    "category": F.Lands("line_items[].ledger_account", note="the mapped ledger account", read=F.debited_accounts,
+                        expect=F.expense_account),
+    "expense_type": F.Cannot(_NO_FIELD),
+    "dimensions": F.Lands("line_items[].worktags", read=F.has_dimension, expect=F.entry_dimensions),
+    "custom_fields": F.Cannot(_NO_FIELD),
+    "receipts": F.Cannot("not sent: the journal entry has no attachment field"),
+    "exchange_rate": F.Lands("currency_rate", note="foreign documents, with the document currency"),
+    "tax": F.Lands("line_items[].tax_rate, tax_amount", note="with sub_total (the net)"),
+    "tax_treatment": F.Cannot("lines carry total, net and tax amounts; no inclusive/exclusive flag"),
+    "card_last4": F.Cannot(_NO_FIELD),
+    "bank_reference": F.Cannot("no bank-feed statements through Apideck for Workday"),
+}

@@ -9,6 +9,7 @@ Money stays Decimal; the client writes it as a JSON number digit for digit.
 
 from decimal import Decimal
 
+from .. import fidelity as F
 from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
 from ..errors import UnsupportedEntry
 
@@ -25,7 +26,7 @@ def _dimensions(line: EntryLine) -> dict:
 
 
 def _description(entry: AccountingEntry) -> str:
-    return entry.description or entry.merchant or entry.reference
+    return entry.description or entry.description_ar or entry.merchant or entry.reference
 
 
 def is_single_expense(entry: AccountingEntry) -> bool:
@@ -115,3 +116,30 @@ def statement_transaction_payload(entry: AccountingEntry, *, statement_balance: 
     return {"amount": entry.amount, "date": entry.date.isoformat(), "statement_balance": Decimal(str(balance)),
             "description": _description(entry), "reference": entry.reference,
             "bank_reference": entry.bank_reference or entry.reference}
+
+
+# Where each Expensico field lands in a Wafeq expense (or manual journal), or why it cannot:
+# rendered into connectors/FIDELITY.md, proven by tests/contract/test_fidelity.py.
+_NO_FIELD = "a Wafeq expense has no field for it"
+FIDELITY = {
+    "description": F.Lands("description", read=lambda d, e: d.raw["description"], expect=lambda e: e.description),
+    "description_ar": F.Lands("description", note="when the source has no English one; Wafeq has no second-language "
+                              "field on expenses or journals", read=lambda d, e: d.raw["description"],
+                              expect=lambda e: e.description_ar, prepare=F.arabic_only),
+    "merchant": F.Cannot("no merchant text on an expense (a merchant mapped to a Wafeq contact goes in `contact`)"),
+    "employee": F.Cannot(_NO_FIELD),
+    "report": F.Cannot(_NO_FIELD),
+    "approved_by": F.Cannot(_NO_FIELD),
+    "category": F.Lands("account", note="the mapped account", read=F.debited_accounts, expect=F.expense_account),
+    "expense_type": F.Cannot(_NO_FIELD),
+    "dimensions": F.Lands("cost_center, project, branch"),
+    "custom_fields": F.Cannot(_NO_FIELD),
+    "receipts": F.Lands("attachments", proof="tests/connectors/test_wafeq_connector.py::"
+                        "test_receipts_are_uploaded_and_attached"),
+    "exchange_rate": F.Lands("exchange_rate", note="foreign documents"),
+    "tax": F.Lands("tax_rate", note="Wafeq computes the amount from the rate", read=F.held_tax, expect=F.sent_tax),
+    "tax_treatment": F.Lands("tax_amount_type", note="TAX_INCLUSIVE: the amount sent is the gross",
+                             read=lambda d, e: d.raw["tax_amount_type"], expect=lambda e: "TAX_INCLUSIVE"),
+    "card_last4": F.Cannot(_NO_FIELD),
+    "bank_reference": F.Lands("bank_reference", note="statement transactions"),
+}
