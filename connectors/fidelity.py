@@ -11,6 +11,7 @@ tests/contract/test_fidelity.py pushes a document to each sandbox and compares, 
 import dataclasses
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from importlib import import_module
 from typing import Any
 
@@ -193,3 +194,12 @@ def columns() -> dict[str, tuple[str, dict[str, Cell]]]:
 
 def matrix() -> str:
     return render(columns())
+
+
+FOREIGN_RATE = Decimal("12.2345")
+
+
+def foreign(entry: AccountingEntry, currency: str = "KWD") -> AccountingEntry:
+    """The sample as a foreign (KWD) claim with Expensico's rate to the organisation's currency, as
+    `mappings.resolve` leaves a foreign document by default (amounts in the document currency)."""
+    return dataclasses.replace(entry, currency=currency, exchange_rate=FOREIGN_RATE)

@@ -136,7 +136,9 @@ FIDELITY = {
     "custom_fields": F.Cannot(_NO_FIELD),
     "receipts": F.Lands("attachments", proof="tests/connectors/test_wafeq_connector.py::"
                         "test_receipts_are_uploaded_and_attached"),
-    "exchange_rate": F.Lands("exchange_rate", note="foreign documents"),
+    "exchange_rate": F.Lands("exchange_rate", note="foreign documents, in their own currency",
+                             read=lambda d, e: (d.currency, Decimal(str(d.raw["exchange_rate"]))),
+                             expect=lambda e: (e.currency, e.exchange_rate), prepare=F.foreign),
     "tax": F.Lands("tax_rate", note="Wafeq computes the amount from the rate", read=F.held_tax, expect=F.sent_tax),
     "tax_treatment": F.Lands("tax_amount_type", note="TAX_INCLUSIVE: the amount sent is the gross",
                              read=lambda d, e: d.raw["tax_amount_type"], expect=lambda e: "TAX_INCLUSIVE"),

@@ -9,9 +9,11 @@ import uuid
 import pytest
 
 from connectors.base import connector_for
-from connectors.fidelity import Lands, columns
+from connectors.fidelity import FOREIGN_RATE, Lands, columns, foreign
+from connectors.money import round_money
 from connectors.registry import vendors
 
+from .conftest import kit_for
 from .test_read_back import read
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +59,39 @@ def test_the_field_lands_in_the_vendors_copy(cell, kit, sandbox, connection):
     expected = spec.expect(entry)
     assert expected, f"{system}.{key}: the sample sends nothing to compare"
     assert spec.read(mine[0], entry) == expected, f"{system}: {key} does not land in {spec.field}"
+
+
+FOREIGN_CURRENCY = {"xledger": "EUR"}   # the Xledger sandbox's currency table has no KWD
+
+
+@pytest.fixture(params=[v.key for v in vendors()])
+def vendor_key(request):
+    return request.param
+
+
+def test_a_foreign_claim_books_by_default_and_reads_back(vendor_key, request):
+    """Issue 18 1b: a KWD claim with Expensico's rate books under the default settings, in its own
+    currency with the rate where the vendor takes both, otherwise converted at the rate (read back)."""
+    request.getfixturevalue("db")
+    kit = kit_for(vendor_key)
+    server = kit.start_sandbox()
+    try:
+        organization = request.getfixturevalue("organization")
+        connection = kit.connect(server, organization)
+        sample = kit.sample_entry(server, connection, "EXPENSICO-exp_kwd-v1")
+        organization.base_currency = sample.currency        # the rate is to the organisation's currency
+        organization.save(update_fields=["base_currency"])
+        connection.refresh_from_db()
+        assert not connection.settings.get("base_currency_amounts")
+        entry = foreign(sample, currency=FOREIGN_CURRENCY.get(vendor_key, "KWD"))
+        connector_for(connection).push(entry, str(uuid.uuid4()))
+        docs, _ = read(connection, server, references=[entry.reference])
+        [doc] = [d for d in docs if d.reference == entry.reference]
+        # Compared at the currency's minor unit: Moon holds three decimals of what it computed.
+        held = (doc.currency, round_money(doc.amount, doc.currency))
+        if doc.currency == entry.currency:
+            assert held == (entry.currency, entry.gross)
+        else:
+            assert held == (sample.currency, round_money(entry.gross * FOREIGN_RATE, sample.currency))
+    finally:
+        server.stop()
