@@ -203,3 +203,8 @@ def foreign(entry: AccountingEntry, currency: str = "KWD") -> AccountingEntry:
     """The sample as a foreign (KWD) claim with Expensico's rate to the organisation's currency, as
     `mappings.resolve` leaves a foreign document by default (amounts in the document currency)."""
     return dataclasses.replace(entry, currency=currency, exchange_rate=FOREIGN_RATE)
+
+
+def exclusive_tax(entry: AccountingEntry) -> AccountingEntry:
+    """The sample as a tax-exclusive document (its lines unchanged: they carry the gross)."""
+    return dataclasses.replace(entry, extra=(*entry.extra, ("tax_treatment", "exclusive")))

@@ -14,6 +14,7 @@ makes them readable for the mapping screens.
 
 import base64
 import binascii
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -119,7 +120,16 @@ def journal_entry_payload(entry: AccountingEntry, settings: ApideckSettings) -> 
         payload["company_id"] = settings.company_id
     if entry.exchange_rate is not None:
         payload["currency_rate"] = entry.exchange_rate
+    payload.update(_treatment(entry))
     return payload
+
+
+def _treatment(entry: AccountingEntry) -> dict:
+    """`tax_inclusive` as the source stated it, on a document that carries a tax code (the line
+    amounts are the same either way: total, net and tax are each sent)."""
+    if not any(line.tax_rate for line in entry.lines):
+        return {}
+    return {"tax_inclusive": dict(entry.extra).get("tax_treatment") != "exclusive"}
 
 
 def fits_expense(entry: AccountingEntry) -> bool:
@@ -153,6 +163,7 @@ def expense_payload(entry: AccountingEntry, settings: ApideckSettings) -> dict:
         payload["company_id"] = settings.company_id
     if entry.exchange_rate is not None:
         payload["currency_rate"] = entry.exchange_rate
+    payload.update(_treatment(entry))
     return payload
 
 
@@ -181,6 +192,13 @@ def gross(payload: dict) -> Decimal:
     return sum((Decimal(str(i["total_amount"])) for i in payload["line_items"] if i["type"] == "debit"), Decimal(0))
 
 
+def _vat(entry: AccountingEntry, then) -> AccountingEntry:
+    """The sample with VAT 15 % inside its expense line (the sandbox's SA_VAT_15)."""
+    lines = tuple(dataclasses.replace(line, tax_rate="SA_VAT_15", tax_amount=(line.debit * 15 / 115).quantize(
+        Decimal("0.01"))) if line.role is LineRole.EXPENSE else line for line in entry.lines)
+    return then(dataclasses.replace(entry, lines=lines))
+
+
 # Where each Expensico field lands in an Apideck journal entry (the default document; an expense
 # carries the same fields), or why it cannot: rendered into connectors/FIDELITY.md, proven by
 # tests/contract/test_fidelity.py.
@@ -203,8 +221,11 @@ FIDELITY = {
     "exchange_rate": F.Lands("currency_rate", note="foreign documents, with the document currency",
                              read=lambda d, e: (d.raw["currency"], Decimal(str(d.raw["currency_rate"]))),
                              expect=lambda e: (e.currency, e.exchange_rate), prepare=F.foreign),
-    "tax": F.Lands("line_items[].tax_rate, tax_amount", note="with sub_total (the net)"),
-    "tax_treatment": F.Cannot("lines carry total, net and tax amounts; no inclusive/exclusive flag"),
+    "tax": F.Lands("line_items[].tax_rate, tax_amount", note="with sub_total (the net)", read=F.held_tax,
+                   expect=F.sent_tax, prepare=lambda e: _vat(e, F.exclusive_tax)),
+    "tax_treatment": F.Lands("tax_inclusive", note="the source's; the lines carry total, net and tax alike",
+                             read=lambda d, e: d.raw.get("tax_inclusive"), expect=lambda e: False,
+                             prepare=lambda e: _vat(e, F.exclusive_tax)),
     "card_last4": F.Cannot(_NO_FIELD),
     "bank_reference": F.Cannot("no bank-feed statements through Apideck for Workday"),
 }

@@ -12,6 +12,7 @@ from decimal import Decimal
 from .. import fidelity as F
 from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
 from ..errors import UnsupportedEntry
+from ..money import round_money
 
 MAX_EXTERNAL_ID = 255
 DIMENSION_FIELDS = ("cost_center", "project", "branch")
@@ -35,7 +36,20 @@ def is_single_expense(entry: AccountingEntry) -> bool:
     return len(shapes) == 1 and len(entry.lines_with(LineRole.PAID_THROUGH)) == 1
 
 
-def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base_currency: str = "") -> dict:
+def exclusive(entry: AccountingEntry, rates: dict[str, Decimal] | None) -> bool:
+    """Whether this expense goes as the source stated it, tax-exclusive: when the source was, and
+    Wafeq, computing the VAT from the net at the rate (a fraction), finds the VAT the source states
+    (otherwise the gross would move by a minor unit, so it stays inclusive)."""
+    cost = entry.lines_with(LineRole.EXPENSE)
+    if dict(entry.extra).get("tax_treatment") != "exclusive" or len(cost) != 1 or not cost[0].tax_rate:
+        return False
+    rate = (rates or {}).get(cost[0].tax_rate)
+    net = abs(cost[0].net) - cost[0].tax_amount
+    return rate is not None and round_money(net * rate, entry.currency) == cost[0].tax_amount
+
+
+def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base_currency: str = "",
+                    tax_rates: dict[str, Decimal] | None = None) -> dict:
     if entry.kind is not EntryKind.EXPENSE:
         raise UnsupportedEntry(f"{entry.kind} is not an expense", "kind")
     if not is_single_expense(entry):
@@ -60,6 +74,9 @@ def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base
     if first.tax_rate:
         payload["tax_rate"] = first.tax_rate
         payload["tax_amount_type"] = "TAX_INCLUSIVE"
+        if exclusive(entry, tax_rates):
+            payload["amount"] = amount - first.tax_amount
+            payload["tax_amount_type"] = "TAX_EXCLUSIVE"
     if entry.contact:
         payload["contact"] = entry.contact
     if entry.exchange_rate is not None and base_currency and entry.currency != base_currency:
@@ -140,8 +157,10 @@ FIDELITY = {
                              read=lambda d, e: (d.currency, Decimal(str(d.raw["exchange_rate"]))),
                              expect=lambda e: (e.currency, e.exchange_rate), prepare=F.foreign),
     "tax": F.Lands("tax_rate", note="Wafeq computes the amount from the rate", read=F.held_tax, expect=F.sent_tax),
-    "tax_treatment": F.Lands("tax_amount_type", note="TAX_INCLUSIVE: the amount sent is the gross",
-                             read=lambda d, e: d.raw["tax_amount_type"], expect=lambda e: "TAX_INCLUSIVE"),
+    "tax_treatment": F.Lands("tax_amount_type", note="the source's: an exclusive expense is sent as its net, "
+                             "TAX_EXCLUSIVE, where Wafeq's VAT on it is the stated one",
+                             read=lambda d, e: (d.raw["tax_amount_type"], d.amount),
+                             expect=lambda e: ("TAX_EXCLUSIVE", e.gross), prepare=F.exclusive_tax),
     "card_last4": F.Cannot(_NO_FIELD),
     "bank_reference": F.Lands("bank_reference", note="statement transactions"),
 }
