@@ -60,10 +60,12 @@ class WafeqConnector(Connector):
     reads_back = True
     # API and OAuth (authorize/token/revoke) hosts, vendor-apis/wafeq.md §1 and §2.2.
 
+    _rates: dict[str, Decimal] | None
+
     def __init__(self, connection):
         super().__init__(connection)
         self.client = WafeqClient(connection)
-        self._rates: dict[str, Decimal] | None = None
+        self._rates = None     # Wafeq's tax rates, read at most once (see _tax_rates)
 
     # check / catalog ----------------------------------------------------------------------
     def organization(self) -> dict:
