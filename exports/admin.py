@@ -28,6 +28,7 @@ from expensico_sync.core.selectors import organizations_with_capability
 from .close.resources import ExportRecordResource, ReviewItemResource
 from .errors import Refused
 from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
+from .reversal_link import reversal_link
 from .services import actions as export_services
 from .services import review as review_services
 from .services.coding import suggestion_answer
@@ -108,13 +109,17 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     fieldsets = (
         (None, {"fields": ("reference", "kind", "status", "wait_reason", "connection", "organization", "employee",
                            "document_date", "source_id", "source_version", "reverses", "sync_run")}),
-        ("Outcome", {"fields": ("external_id", "attempts", "next_attempt_at", "needs_reconcile", "last_error",
-                                "warnings", "exported_at", "idempotency_key")}),
+        ("Outcome", {"fields": ("external_id", "reversal_link", "attempts", "next_attempt_at", "needs_reconcile",
+                                "last_error", "warnings", "exported_at", "idempotency_key")}),
         ("Entry", {"fields": ("mapping_version", "entry_preview", "payload_preview")}),
     )
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in ExportRecord._meta.concrete_fields]
+        return [f.name for f in ExportRecord._meta.concrete_fields] + ["reversal_link"]
+
+    @admin.display(description="Reversal link")
+    def reversal_link(self, obj):
+        return reversal_link(obj) or "—"
 
     def has_add_permission(self, request, *args):
         return False

@@ -10,6 +10,7 @@ from expensico_sync.core.api.authentication import principal_of
 from expensico_sync.core.selectors import organizations_with_capability
 
 from .models import ExportAttempt, ExportRecord, ReviewItem, SyncRun
+from .reversal_link import reversal_link
 from .services.actions import CALLBACK_TARGETS
 
 
@@ -35,11 +36,16 @@ class ExportRecordSerializer(serializers.ModelSerializer):
 
 class ExportRecordDetailSerializer(ExportRecordSerializer):
     export_attempts = ExportAttemptSerializer(many=True, read_only=True)
+    reversal_link = serializers.SerializerMethodField(
+        help_text="The vendor's link between this document and its reversal (either side); '' when none")
 
     class Meta(ExportRecordSerializer.Meta):
         fields = [*ExportRecordSerializer.Meta.fields, "idempotency_key", "entry_preview", "payload_preview",
-                  "export_attempts"]
+                  "export_attempts", "reversal_link"]
         read_only_fields = fields
+
+    def get_reversal_link(self, obj) -> str:
+        return reversal_link(obj)
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -228,6 +228,9 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
              "original_amount": str(doc.amount), "report": doc.report_number}
     if coded_by:
         extra["coded_by"] = coded_by
+    if tax and tax_ref:
+        # The source's treatment, for a vendor that keeps it (the lines carry the gross either way).
+        extra["tax_treatment"] = "inclusive" if inclusive else "exclusive"
     return AccountingEntry(
         kind=EntryKind.EXPENSE, reference=reference_for(doc.source_id, doc.version), date=doc.date,
         currency=currency, lines=tuple(lines), description=doc.description, description_ar=doc.description_ar,

@@ -14,15 +14,16 @@ makes them readable for the mapping screens.
 
 import base64
 import binascii
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import datetime, time
 from decimal import Decimal
 
-from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
-
 # The service behind Apideck here is Workday: its worktag rules and refusals are the direct
 # connector's, so a mapping means the same through either.
+from .. import fidelity as F
+from ..entry import AccountingEntry, EntryKind, EntryLine, LineRole
 from ..errors import UnsupportedEntry
 from ..worktags import COST_CENTER, worktag_type
 from ..worktags import line_worktags as worktag_values
@@ -76,7 +77,7 @@ def _document_cost_center(entry: AccountingEntry, default: str) -> str:
 
 
 def _memo(entry: AccountingEntry) -> str:
-    return (entry.description or entry.merchant or entry.reference)[:MAX_MEMO]
+    return (entry.description or entry.description_ar or entry.merchant or entry.reference)[:MAX_MEMO]
 
 
 def _timestamp(entry: AccountingEntry) -> str:
@@ -119,7 +120,16 @@ def journal_entry_payload(entry: AccountingEntry, settings: ApideckSettings) -> 
         payload["company_id"] = settings.company_id
     if entry.exchange_rate is not None:
         payload["currency_rate"] = entry.exchange_rate
+    payload.update(_treatment(entry))
     return payload
+
+
+def _treatment(entry: AccountingEntry) -> dict:
+    """`tax_inclusive` as the source stated it, on a document that carries a tax code (the line
+    amounts are the same either way: total, net and tax are each sent)."""
+    if not any(line.tax_rate for line in entry.lines):
+        return {}
+    return {"tax_inclusive": dict(entry.extra).get("tax_treatment") != "exclusive"}
 
 
 def fits_expense(entry: AccountingEntry) -> bool:
@@ -153,6 +163,7 @@ def expense_payload(entry: AccountingEntry, settings: ApideckSettings) -> dict:
         payload["company_id"] = settings.company_id
     if entry.exchange_rate is not None:
         payload["currency_rate"] = entry.exchange_rate
+    payload.update(_treatment(entry))
     return payload
 
 
@@ -179,3 +190,42 @@ def gross(payload: dict) -> Decimal:
     if "account" in payload:
         return Decimal(str(payload["total_amount"]))
     return sum((Decimal(str(i["total_amount"])) for i in payload["line_items"] if i["type"] == "debit"), Decimal(0))
+
+
+def _vat(entry: AccountingEntry, then) -> AccountingEntry:
+    """The sample with VAT 15 % inside its expense line (the sandbox's SA_VAT_15)."""
+    lines = tuple(dataclasses.replace(line, tax_rate="SA_VAT_15", tax_amount=(line.debit * 15 / 115).quantize(
+        Decimal("0.01"))) if line.role is LineRole.EXPENSE else line for line in entry.lines)
+    return then(dataclasses.replace(entry, lines=lines))
+
+
+# Where each Expensico field lands in an Apideck journal entry (the default document; an expense
+# carries the same fields), or why it cannot: rendered into connectors/FIDELITY.md, proven by
+# tests/contract/test_fidelity.py.
+_NO_FIELD = "a journal entry has no field for it"
+FIDELITY = {
+    "description": F.Lands("memo", read=F.memo, expect=lambda e: e.description[:MAX_MEMO]),
+    "description_ar": F.Lands("memo", note="when the source has no English one; no second-language field",
+                              read=F.memo, expect=lambda e: e.description_ar[:MAX_MEMO], prepare=F.arabic_only),
+    "merchant": F.Cannot("no merchant text on a journal entry"),
+    "employee": F.Lands("line_items[].description", note="of the paid-through line", read=F.credit_line_text,
+                        expect=lambda e: e.employee, prepare=F.with_employee),
+    "report": F.Cannot(_NO_FIELD),
+    "approved_by": F.Cannot(_NO_FIELD),
+    "category": F.Lands("line_items[].ledger_account", note="the mapped ledger account", read=F.debited_accounts,
+                        expect=F.expense_account),
+    "expense_type": F.Cannot(_NO_FIELD),
+    "dimensions": F.Lands("line_items[].worktags", read=F.has_dimension, expect=F.entry_dimensions),
+    "custom_fields": F.Cannot("not sent: Apideck has custom_fields, but not which Workday field keeps them"),
+    "receipts": F.Cannot("not sent: only Apideck 10.52+ references attachments on a journal entry"),
+    "exchange_rate": F.Lands("currency_rate", note="foreign documents, with the document currency",
+                             read=lambda d, e: (d.raw["currency"], Decimal(str(d.raw["currency_rate"]))),
+                             expect=lambda e: (e.currency, e.exchange_rate), prepare=F.foreign),
+    "tax": F.Lands("line_items[].tax_rate, tax_amount", note="with sub_total (the net)", read=F.held_tax,
+                   expect=F.sent_tax, prepare=lambda e: _vat(e, F.exclusive_tax)),
+    "tax_treatment": F.Lands("tax_inclusive", note="the source's; the lines carry total, net and tax alike",
+                             read=lambda d, e: d.raw.get("tax_inclusive"), expect=lambda e: False,
+                             prepare=lambda e: _vat(e, F.exclusive_tax)),
+    "card_last4": F.Cannot(_NO_FIELD),
+    "bank_reference": F.Cannot("no bank-feed statements through Apideck for Workday"),
+}

@@ -23,6 +23,7 @@ import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .. import fidelity as F
 from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
 from ..errors import UnsupportedEntry
 
@@ -78,8 +79,8 @@ def dimension_set_lines(line: EntryLine) -> list[dict]:
 
 
 def _description(entry: AccountingEntry, line: EntryLine | None = None) -> str:
-    text = (line.description if line and line.description else "") or entry.description or entry.merchant \
-        or entry.reference
+    text = (line.description if line and line.description else "") or entry.description or entry.description_ar \
+        or entry.merchant or entry.reference
     return text[:DESCRIPTION_LENGTH]
 
 
@@ -214,3 +215,35 @@ def chunks(items: list, size: int = MAX_BATCH) -> list[list]:
 def odata_quote(value: str) -> str:
     """A string literal for `$filter`: single quotes doubled."""
     return "'" + value.replace("'", "''") + "'"
+
+
+# Where each Expensico field lands in Business Central general journal lines (the default shape;
+# a purchase invoice carries the same texts on its lines), or why it cannot: rendered into
+# connectors/FIDELITY.md, proven by tests/contract/test_fidelity.py.
+_NO_FIELD = "a journal line has no field for it"
+FIDELITY = {
+    "description": F.Lands("description", note=f"first {DESCRIPTION_LENGTH} characters", read=F.memo,
+                           expect=lambda e: e.description[:DESCRIPTION_LENGTH]),
+    "description_ar": F.Lands("description", note="when the source has no English one; no second-language field",
+                              read=F.memo, expect=lambda e: e.description_ar[:DESCRIPTION_LENGTH],
+                              prepare=F.arabic_only),
+    "merchant": F.Cannot("no merchant field on a journal line (a merchant mapped to a BC vendor is the purchase "
+                         "invoice's `vendorId`)"),
+    "employee": F.Cannot("a two-line journal is one line with a balancing account, which has no description of "
+                         "its own"),
+    "report": F.Cannot(_NO_FIELD),
+    "approved_by": F.Cannot(_NO_FIELD),
+    "category": F.Lands("accountId", note="the mapped G/L account", read=F.debited_accounts, expect=F.expense_account),
+    "expense_type": F.Cannot(_NO_FIELD),
+    "dimensions": F.Lands("dimensionSetLines", proof="tests/connectors/business_central/test_connector.py::"
+                          "test_multi_line_entry_goes_in_one_snapshot_batch_with_dimensions"),
+    "custom_fields": F.Cannot(_NO_FIELD),
+    "receipts": F.Lands("attachments", proof="tests/connectors/business_central/test_documents.py::"
+                        "test_journal_mode_attaches_the_receipt_to_the_documents_journal_line"),
+    "exchange_rate": F.Cannot("API v2.0 journal lines have no currency or rate: a foreign entry is booked converted "
+                              "to the local currency at Expensico's rate"),
+    "tax": F.Lands("taxCode", note="BC computes the amount from the code", read=F.held_tax, expect=F.sent_tax),
+    "tax_treatment": F.Cannot("a journal line's amount is the gross; no inclusive/exclusive switch on it"),
+    "card_last4": F.Cannot(_NO_FIELD),
+    "bank_reference": F.Cannot("the API has no bank statement endpoint; bank-side journals carry our reference"),
+}

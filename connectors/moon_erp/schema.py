@@ -12,10 +12,12 @@ ids, so categories are catalogued as `category:<id>` and GL accounts as plain `<
 Moon has no currency field: every expense is in the company's currency (a foreign one converted).
 """
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .. import fidelity as F
 from ..entry import ZERO, AccountingEntry, EntryKind, LineRole
 from ..errors import UnsupportedEntry
 from ..money import fits_minor_unit, round_money
@@ -77,7 +79,9 @@ def _description(entry: AccountingEntry) -> str:
 def _notes(entry: AccountingEntry) -> str:
     # The reference on the first line is what duplicate detection matches (no reference filter exists).
     lines = [entry.reference]
-    for label, value in (("Employee", entry.employee), ("Merchant", entry.merchant), ("Source", entry.source_id)):
+    extra = dict(entry.extra)
+    for label, value in (("Employee", entry.employee), ("Merchant", entry.merchant), ("Source", entry.source_id),
+                         ("Report", extra.get("report", "")), ("Type", extra.get("expense_type", ""))):
         if value:
             lines.append(f"{label}: {value}")
     return "\n".join(lines)
@@ -186,3 +190,48 @@ def mismatches(expected: Expected, row: dict, currency: str, *, tolerance: Decim
 
 def is_live(row: dict) -> bool:
     return row.get("status") == "approved" and not row.get("deleted_at")
+
+
+def _note_line(label: str) -> F.Reader:
+    return lambda doc, entry: next((line for line in (doc.raw.get("notes") or "").splitlines()
+                                    if line.startswith(f"{label}: ")), "")
+
+
+# Where each Expensico field lands in a Moon ERP expense, or why it cannot: rendered into
+# connectors/FIDELITY.md, proven by tests/contract/test_fidelity.py.
+_NO_FIELD = "a Moon expense has no field for it"
+FIDELITY = {
+    "description": F.Lands("description", note="followed by our reference",
+                           read=lambda d, e: d.raw["description"], expect=_description),
+    "description_ar": F.Lands("description_ar", read=lambda d, e: d.raw["description_ar"],
+                              expect=lambda e: e.description_ar[:DESCRIPTION_MAX]),
+    "merchant": F.Lands("notes", note="a Merchant: line (a merchant mapped to a partner goes in partner_id)",
+                        read=_note_line("Merchant"), expect=lambda e: f"Merchant: {e.merchant}"),
+    "employee": F.Lands("notes", note="an Employee: line", read=_note_line("Employee"),
+                        expect=lambda e: f"Employee: {e.employee}"),
+    "report": F.Lands("notes", note="a Report: line with the report number; the title is not sent",
+                      read=_note_line("Report"), expect=lambda e: f"Report: {dict(e.extra)['report']}",
+                      prepare=lambda e: dataclasses.replace(e, extra=(*e.extra, ("report", "R-2026-0042")))),
+    "approved_by": F.Cannot(_NO_FIELD + " (Moon's approved_by is its own user)"),
+    "category": F.Lands("expense_category_id", note="the mapped Moon category", read=F.debited_accounts,
+                        expect=F.expense_account),
+    "expense_type": F.Lands("notes", note="a Type: line; the type's details are not sent", read=_note_line("Type"),
+                            expect=lambda e: f"Type: {dict(e.extra)['expense_type']}",
+                            prepare=lambda e: dataclasses.replace(e, extra=(*e.extra, ("expense_type", "mileage")))),
+    "dimensions": F.Lands("cost_center_id, branch_id", proof="tests/connectors/moon_erp/test_connector.py::"
+                          "test_dimensions_and_card_payments_reach_moon"),
+    "custom_fields": F.Cannot(_NO_FIELD),
+    "receipts": F.Cannot("the expense API takes no attachment"),
+    "exchange_rate": F.Lands("notes", note="converted to the company currency at it, an Original: line keeps "
+                             "currency, amount and rate (Moon has no currency field)",
+                             proof="tests/connectors/moon_erp/test_fidelity.py::"
+                                   "test_a_foreign_claim_books_converted_with_the_original_in_the_notes"),
+    "tax": F.Lands("tax_rate_id", note="Moon computes tax_amount, compared with ours after the push",
+                   read=F.held_tax, expect=F.sent_tax),
+    "tax_treatment": F.Lands("amount", note="always before tax, Moon adds the tax: both treatments book the same "
+                             "net, tax and total", read=lambda d, e: Decimal(d.raw["amount"]),
+                             expect=lambda e: e.lines_with(LineRole.EXPENSE)[0].debit
+                             - e.lines_with(LineRole.EXPENSE)[0].tax_amount),
+    "card_last4": F.Cannot(_NO_FIELD + " (a card payment is payment_method card)"),
+    "bank_reference": F.Cannot("the API books expenses only; bank-side documents are not sent"),
+}

@@ -4,6 +4,7 @@ import logging
 import uuid
 from collections.abc import Iterator, Sequence
 from datetime import date
+from decimal import Decimal
 
 from ..base import (
     AccountPurpose,
@@ -59,9 +60,12 @@ class WafeqConnector(Connector):
     reads_back = True
     # API and OAuth (authorize/token/revoke) hosts, vendor-apis/wafeq.md §1 and §2.2.
 
+    _rates: dict[str, Decimal] | None
+
     def __init__(self, connection):
         super().__init__(connection)
         self.client = WafeqClient(connection)
+        self._rates = None     # Wafeq's tax rates, read at most once (see _tax_rates)
 
     # check / catalog ----------------------------------------------------------------------
     def organization(self) -> dict:
@@ -144,7 +148,7 @@ class WafeqConnector(Connector):
                         or self.connection.organization.base_currency)
                 if schema.is_single_expense(entry):
                     return "/expenses/", schema.expense_payload(entry, attachments=attachments(),
-                                                                base_currency=base)
+                                                                base_currency=base, tax_rates=self._tax_rates(entry))
                 return "/manual-journals/", schema.manual_journal_payload(entry, attachments=attachments(),
                                                                           base_currency=base)
             if entry.kind is EntryKind.LEDGER_BANK_TRANSACTION:
@@ -157,8 +161,18 @@ class WafeqConnector(Connector):
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code="unsupported_entry", field=exc.field) from exc
 
+    def _tax_rates(self, entry: AccountingEntry) -> dict[str, Decimal] | None:
+        """Wafeq's tax rates (id → fraction), read once, only for a tax-exclusive expense: whether it
+        can go exclusive depends on the VAT Wafeq will compute (schema.exclusive)."""
+        if dict(entry.extra).get("tax_treatment") != "exclusive":
+            return None
+        if self._rates is None:
+            self._rates = {r["id"]: Decimal(str(r["rate"])) for r in self.client.list_all("/tax-rates/")}
+        return self._rates
+
     def preview(self, entry: AccountingEntry) -> dict:
-        """What `push` would send (dry run): no network; receipts show as the files to upload."""
+        """What `push` would send (dry run): nothing is written (a tax-exclusive expense reads
+        Wafeq's tax rates); receipts show as the files to upload."""
         path, body = self._request(entry, lambda: [f"upload:{a.filename}" for a in entry.attachments])
         return plain_payload({"path": path, "body": body})
 

@@ -9,8 +9,10 @@ Money stays Decimal; the client writes it as a JSON number digit for digit.
 
 from decimal import Decimal
 
+from .. import fidelity as F
 from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
 from ..errors import UnsupportedEntry
+from ..money import round_money
 
 MAX_EXTERNAL_ID = 255
 DIMENSION_FIELDS = ("cost_center", "project", "branch")
@@ -25,7 +27,7 @@ def _dimensions(line: EntryLine) -> dict:
 
 
 def _description(entry: AccountingEntry) -> str:
-    return entry.description or entry.merchant or entry.reference
+    return entry.description or entry.description_ar or entry.merchant or entry.reference
 
 
 def is_single_expense(entry: AccountingEntry) -> bool:
@@ -34,7 +36,20 @@ def is_single_expense(entry: AccountingEntry) -> bool:
     return len(shapes) == 1 and len(entry.lines_with(LineRole.PAID_THROUGH)) == 1
 
 
-def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base_currency: str = "") -> dict:
+def exclusive(entry: AccountingEntry, rates: dict[str, Decimal] | None) -> bool:
+    """Whether this expense goes as the source stated it, tax-exclusive: when the source was, and
+    Wafeq, computing the VAT from the net at the rate (a fraction), finds the VAT the source states
+    (otherwise the gross would move by a minor unit, so it stays inclusive)."""
+    cost = entry.lines_with(LineRole.EXPENSE)
+    if dict(entry.extra).get("tax_treatment") != "exclusive" or len(cost) != 1 or not cost[0].tax_rate:
+        return False
+    rate = (rates or {}).get(cost[0].tax_rate)
+    net = abs(cost[0].net) - cost[0].tax_amount
+    return rate is not None and round_money(net * rate, entry.currency) == cost[0].tax_amount
+
+
+def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base_currency: str = "",
+                    tax_rates: dict[str, Decimal] | None = None) -> dict:
     if entry.kind is not EntryKind.EXPENSE:
         raise UnsupportedEntry(f"{entry.kind} is not an expense", "kind")
     if not is_single_expense(entry):
@@ -59,6 +74,9 @@ def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base
     if first.tax_rate:
         payload["tax_rate"] = first.tax_rate
         payload["tax_amount_type"] = "TAX_INCLUSIVE"
+        if exclusive(entry, tax_rates):
+            payload["amount"] = amount - first.tax_amount
+            payload["tax_amount_type"] = "TAX_EXCLUSIVE"
     if entry.contact:
         payload["contact"] = entry.contact
     if entry.exchange_rate is not None and base_currency and entry.currency != base_currency:
@@ -115,3 +133,34 @@ def statement_transaction_payload(entry: AccountingEntry, *, statement_balance: 
     return {"amount": entry.amount, "date": entry.date.isoformat(), "statement_balance": Decimal(str(balance)),
             "description": _description(entry), "reference": entry.reference,
             "bank_reference": entry.bank_reference or entry.reference}
+
+
+# Where each Expensico field lands in a Wafeq expense (or manual journal), or why it cannot:
+# rendered into connectors/FIDELITY.md, proven by tests/contract/test_fidelity.py.
+_NO_FIELD = "a Wafeq expense has no field for it"
+FIDELITY = {
+    "description": F.Lands("description", read=lambda d, e: d.raw["description"], expect=lambda e: e.description),
+    "description_ar": F.Lands("description", note="when the source has no English one; Wafeq has no second-language "
+                              "field on expenses or journals", read=lambda d, e: d.raw["description"],
+                              expect=lambda e: e.description_ar, prepare=F.arabic_only),
+    "merchant": F.Cannot("no merchant text on an expense (a merchant mapped to a Wafeq contact goes in `contact`)"),
+    "employee": F.Cannot(_NO_FIELD),
+    "report": F.Cannot(_NO_FIELD),
+    "approved_by": F.Cannot(_NO_FIELD),
+    "category": F.Lands("account", note="the mapped account", read=F.debited_accounts, expect=F.expense_account),
+    "expense_type": F.Cannot(_NO_FIELD),
+    "dimensions": F.Lands("cost_center, project, branch"),
+    "custom_fields": F.Cannot(_NO_FIELD),
+    "receipts": F.Lands("attachments", proof="tests/connectors/test_wafeq_connector.py::"
+                        "test_receipts_are_uploaded_and_attached"),
+    "exchange_rate": F.Lands("exchange_rate", note="foreign documents, in their own currency",
+                             read=lambda d, e: (d.currency, Decimal(str(d.raw["exchange_rate"]))),
+                             expect=lambda e: (e.currency, e.exchange_rate), prepare=F.foreign),
+    "tax": F.Lands("tax_rate", note="Wafeq computes the amount from the rate", read=F.held_tax, expect=F.sent_tax),
+    "tax_treatment": F.Lands("tax_amount_type", note="the source's: an exclusive expense is sent as its net, "
+                             "TAX_EXCLUSIVE, where Wafeq's VAT on it is the stated one",
+                             read=lambda d, e: (d.raw["tax_amount_type"], d.amount),
+                             expect=lambda e: ("TAX_EXCLUSIVE", e.gross), prepare=F.exclusive_tax),
+    "card_last4": F.Cannot(_NO_FIELD),
+    "bank_reference": F.Lands("bank_reference", note="statement transactions"),
+}

@@ -31,8 +31,8 @@ from .client import WorkdayClient
 from .settings import WorkdaySettings
 
 # The export engine names a reversal `<reference>-R`; a posted journal whose reversal journal exists
-# is no longer live. Kept here so connectors never import exports.
-REVERSAL_SUFFIX = "-R"
+# is no longer live. Kept in readback.py so connectors never import exports.
+REVERSAL_SUFFIX = readback.REVERSAL_SUFFIX
 CLASSIFICATION = {"Expense": "EXPENSE", "Asset": "ASSET", "Cash": "ASSET", "Liability": "LIABILITY",
                   "Equity": "EQUITY", "Revenue": "REVENUE"}
 # What the admin setup flow filters its account choices on.
@@ -276,21 +276,49 @@ class WorkdayConnector(Connector):
     def _journals(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
         out = {}
         for journal in self._get_journals(list(dict.fromkeys(references))):
-            data = _one(journal.Journal_Entry_Data)
-            ref = _id(journal.Journal_Entry_Reference, "Accounting_Journal_ID") or data.External_Reference_ID
-            status = _id(data.Journal_Status_Reference, "Journal_Entry_Status_ID")
-            out[ref] = RemoteDocument(reference=ref, external_id=_id(journal.Journal_Entry_Reference, "WID"),
-                                      status=status, amount=str(data.Total_Ledger_Debits or ""),
-                                      live=status != "Canceled" and data.Cancel_Reversed_By_Journal_Entry_Reference is None)
+            ref, doc = self._remote(journal)
+            out[ref] = doc
         return out
 
+    @staticmethod
+    def _remote(journal) -> tuple[str, RemoteDocument]:
+        data = _one(journal.Journal_Entry_Data)
+        ref = _id(journal.Journal_Entry_Reference, "Accounting_Journal_ID") or data.External_Reference_ID \
+            or readback.reversal_reference(data)
+        status = _id(data.Journal_Status_Reference, "Journal_Entry_Status_ID")
+        return ref, RemoteDocument(reference=ref, external_id=_id(journal.Journal_Entry_Reference, "WID"),
+                                   status=status, amount=str(data.Total_Ledger_Debits or ""),
+                                   live=status != "Canceled" and data.Cancel_Reversed_By_Journal_Entry_Reference is None)
+
+    def _by_wid(self, wids: Sequence[str]) -> list:
+        return self._paged("Get_Journals", {"Request_References": {"JournalEntryReference": [
+            {"ID": [{"_value_1": wid, "type": "WID"}]} for wid in wids]}}, lambda d: d.Journal_Entry)
+
+    def _with_workday_reversals(self, references: Sequence[str]) -> list:
+        """The journals holding these references as Accounting_Journal_ID and, for a `<reference>-R`
+        none holds, the journal Workday made by reversing `<reference>` (the original's
+        Cancel_Reversed_By_Journal_Entry_Reference): one more request only when there is one."""
+        journals = self._get_journals(list(dict.fromkeys(references)))
+        held = {self._remote(j)[0]: j for j in journals}
+        missing = [r.removesuffix(REVERSAL_SUFFIX) for r in references if r.endswith(REVERSAL_SUFFIX) and r not in held]
+        originals = {r: held[r] for r in missing if r in held}
+        unknown = [r for r in missing if r not in held and r not in references]   # not asked for yet
+        if unknown:
+            originals.update({self._remote(j)[0]: j for j in self._get_journals(unknown)})
+        wids = [_id(_one(j.Journal_Entry_Data).Cancel_Reversed_By_Journal_Entry_Reference, "WID")
+                for j in originals.values()]
+        return journals + (self._by_wid([w for w in wids if w]) if any(wids) else [])
+
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
-        found = self._journals(references)
-        reversals = self._journals([r + REVERSAL_SUFFIX for r in found]) if found else {}
+        """A reversal is found by its own id (`<reference>-R`, a journal we submitted) or as the
+        journal Workday made by reversing the original."""
+        found = dict(self._remote(j) for j in self._with_workday_reversals(
+            [*references, *(r + REVERSAL_SUFFIX for r in references)]))
         live = {}
-        for ref, doc in found.items():
-            reversal = reversals.get(ref + REVERSAL_SUFFIX)
-            if doc.live and not (reversal and reversal.live):
+        for ref in references:
+            doc = found.get(ref)
+            reversal = found.get(ref + REVERSAL_SUFFIX)
+            if doc and doc.live and not (reversal and reversal.live):
                 live[ref] = doc
         return live
 
@@ -298,11 +326,12 @@ class WorkdayConnector(Connector):
     def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
                   references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
         """Get_Journals by accounting dates for the company, 999 a page; by references, the
-        journals holding them as `Accounting_Journal_ID` (a copy made under another id is found by
-        dates only: Get_Journals looks up no External_Reference_ID)."""
+        journals holding them as `Accounting_Journal_ID`, and the reversals Workday made of them (a
+        copy made under another id is found by dates only: Get_Journals looks up no
+        External_Reference_ID)."""
         if references:
             before = self.client.calls
-            journals = self._get_journals(list(dict.fromkeys(references)))
+            journals = self._with_workday_reversals(references)
             yield ReadBackPage(documents=tuple(readback.document(j) for j in journals),
                                requests=self.client.calls - before)
             return
@@ -312,8 +341,11 @@ class WorkdayConnector(Connector):
 
     # reverse --------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
-        """Drafts and submitted journals are canceled; a posted journal gets a reversal journal
-        (the reversal entry, under its own Add_Only id, so a retry cannot book it twice)."""
+        """Drafts and submitted journals are canceled; a posted journal is reversed by Workday
+        (Unpost-Reverse_Accounting_Journal), which links the two journals both ways, in the
+        original's period. When that period is closed, the reversal entry is submitted as a journal of
+        its own, under its own Add_Only id (so a retry cannot book it twice), linked by name only:
+        Submit_Accounting_Journal has no element naming the journal it reverses."""
         before = self.client.calls
         try:
             journals = self._paged("Get_Journals", {"Request_References": {"JournalEntryReference": [
@@ -325,13 +357,42 @@ class WorkdayConnector(Connector):
         if not journals:
             return PushResult(external_id=external_id, calls=self.client.calls - before,
                               notes=("journal not found in Workday; nothing to reverse",))
-        status = _id(_one(journals[0].Journal_Entry_Data).Journal_Status_Reference, "Journal_Entry_Status_ID")
+        data = _one(journals[0].Journal_Entry_Data)
+        status = _id(data.Journal_Status_Reference, "Journal_Entry_Status_ID")
         if status == "Canceled":
             return PushResult(external_id=external_id, calls=self.client.calls - before,
                               notes=("already canceled in Workday",))
         if status != "Posted":
             self.client.call("Cancel_Accounting_Journal", schema.journal_action(external_id))
             return PushResult(external_id=external_id, calls=self.client.calls - before)
+        reversed_by = _id(data.Cancel_Reversed_By_Journal_Entry_Reference, "WID")
+        if not reversed_by:
+            reversed_by, status = self._unpost_reverse(external_id)
+            if status not in ("Posted", ""):
+                # A tenant without "Always Reverse Accounting Journals" unposts instead: cancel it.
+                self.client.call("Cancel_Accounting_Journal", schema.journal_action(external_id))
+                return PushResult(external_id=external_id, calls=self.client.calls - before,
+                                  notes=("unposted and canceled in Workday",))
+        if reversed_by:
+            return PushResult(external_id=reversed_by, calls=self.client.calls - before, notes=(
+                f"Workday reversal journal {reversed_by} reverses journal {external_id} "
+                f"(Cancel_Reverses_Journal_Entry_Reference), in the original's period",))
         result = self._submit(entry, idempotency_key)
         return PushResult(external_id=result.external_id, replayed=result.replayed,
-                          calls=self.client.calls - before, warnings=result.warnings)
+                          calls=self.client.calls - before, warnings=result.warnings, notes=(
+                              f"reversal journal {entry.reference}, linked to {external_id} by name: Workday "
+                              "reverses only in the original's period, which is closed",))
+
+    def _unpost_reverse(self, external_id: str) -> tuple[str, str]:
+        """Workday's own reversal (Unpost-Reverse_Accounting_Journal), which links the two journals:
+        (the reversal's WID, the original's status after it); ("", "") when the original's period
+        is closed (our dated reversal journal is then submitted)."""
+        try:
+            self.client.call("Unpost-Reverse_Accounting_Journal", schema.journal_action(external_id),
+                             idempotency_key=f"unpost-reverse:{external_id}")
+        except PeriodClosed:
+            return "", ""
+        [journal] = self._by_wid([external_id])
+        data = _one(journal.Journal_Entry_Data)
+        return (_id(data.Cancel_Reversed_By_Journal_Entry_Reference, "WID"),
+                _id(data.Journal_Status_Reference, "Journal_Entry_Status_ID"))

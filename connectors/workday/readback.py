@@ -11,6 +11,7 @@ from decimal import Decimal
 from ..base import VendorDocument, VendorLine
 from . import schema
 
+REVERSAL_SUFFIX = "-R"   # the export engine's reversal reference: <reference>-R
 PAGE_SIZE = 999          # Get_Journals Response_Filter/Count: 1–999
 STATUS = {"Posted": "posted", "Draft": "draft", "Submitted": "draft", "Canceled": "cancelled"}
 
@@ -20,6 +21,13 @@ def _id(ref, id_type: str) -> str:
         if item.type == id_type:
             return item._value_1
     return ""
+
+
+def reversal_reference(data) -> str:
+    """A journal Workday made by reversing one of ours carries no id of ours: it is known as the
+    original's reference + "-R", through Cancel_Reverses_Journal_Entry_Reference."""
+    original = _id(data.Cancel_Reverses_Journal_Entry_Reference, "Accounting_Journal_ID")
+    return original + REVERSAL_SUFFIX if original else ""
 
 
 def by_dates(company: str, date_from, date_to, *, version: str) -> dict:
@@ -44,11 +52,14 @@ def document(journal) -> VendorDocument:
     data = journal.Journal_Entry_Data[0]
     status = _id(data.Journal_Status_Reference, "Journal_Entry_Status_ID")
     return VendorDocument(
-        reference=_id(journal.Journal_Entry_Reference, "Accounting_Journal_ID") or data.External_Reference_ID or "",
+        reference=_id(journal.Journal_Entry_Reference, "Accounting_Journal_ID") or data.External_Reference_ID
+        or reversal_reference(data),
         external_id=_id(journal.Journal_Entry_Reference, "WID"), date=data.Accounting_Date,
         currency=_id(data.Currency_Reference, "Currency_ID"), amount=Decimal(data.Total_Ledger_Debits or 0),
         status=STATUS.get(status, status.lower()), lines=tuple(_line(line) for line in data.Journal_Entry_Line_Data or []),
         memo=data.Memo or "",
         raw={"journal_number": data.Journal_Number, "status": status, "company": _id(data.Company_Reference,
                                                                                      "Company_Reference_ID"),
-             "journal_source": _id(data.Journal_Source_Reference, "Journal_Source_ID")})
+             "journal_source": _id(data.Journal_Source_Reference, "Journal_Source_ID"),
+             "reverses": _id(data.Cancel_Reverses_Journal_Entry_Reference, "WID"),
+             "reversed_by": _id(data.Cancel_Reversed_By_Journal_Entry_Reference, "WID")})

@@ -12,6 +12,7 @@ unique inside its Account Set, and the mapping screens show that form as is.
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .. import fidelity as F
 from ..entry import AccountingEntry, EntryKind, LineRole
 from ..errors import UnsupportedEntry
 from ..worktags import COST_CENTER, WORKTAG_TYPES, line_worktags, worktag_type  # noqa: F401  (schema.* names)
@@ -52,7 +53,7 @@ def _ref(value: str, id_type: str) -> dict:
 
 
 def _memo(entry: AccountingEntry) -> str:
-    text = entry.description or entry.merchant or entry.reference
+    text = entry.description or entry.description_ar or entry.merchant or entry.reference
     return text[:MAX_MEMO]
 
 
@@ -156,3 +157,33 @@ def ledger_account_data(identifier: str, name: str, account_type: str) -> dict:
 
 def total(lines, side: str) -> Decimal:
     return sum((Decimal(str(line.get(side) or 0)) for line in lines), Decimal(0))
+
+
+# Where each Expensico field lands in a Workday accounting journal, or why it cannot: rendered
+# into connectors/FIDELITY.md, proven by tests/contract/test_fidelity.py.
+_NO_FIELD = "an accounting journal has no field for it"
+FIDELITY = {
+    "description": F.Lands("Journal_Entry_Memo", read=F.memo, expect=lambda e: e.description[:MAX_MEMO]),
+    "description_ar": F.Lands("Journal_Entry_Memo", note="when the source has no English one; no second-language "
+                              "field", read=F.memo, expect=lambda e: e.description_ar[:MAX_MEMO],
+                              prepare=F.arabic_only),
+    "merchant": F.Cannot("no merchant text on a journal (Supplier_ID worktag only for a mapped supplier)"),
+    "employee": F.Lands("Memo", note="of the paid-through line", read=F.credit_line_text,
+                        expect=lambda e: e.employee, prepare=F.with_employee),
+    "report": F.Cannot(_NO_FIELD),
+    "approved_by": F.Cannot(_NO_FIELD),
+    "category": F.Lands("Ledger_Account_Reference", note="the mapped ledger account", read=F.debited_accounts,
+                        expect=F.expense_account),
+    "expense_type": F.Cannot(_NO_FIELD),
+    "dimensions": F.Lands("Worktags_Reference", read=F.has_dimension, expect=F.entry_dimensions),
+    "custom_fields": F.Cannot(_NO_FIELD),
+    "receipts": F.Cannot("not sent: Attachment_Data exists on the journal, the connector does not fill it yet"),
+    "exchange_rate": F.Lands("Journal_Entry_Memo", note="converted to the company currency at it, the original "
+                             "currency, amount and rate in the memo",
+                             proof="tests/connectors/workday/test_fidelity.py::"
+                                   "test_a_foreign_claim_books_by_default_converted_at_expensicos_rate"),
+    "tax": F.Cannot("Tax_Detail_Data names a code without an amount: the tax goes on its own line to the tax account"),
+    "tax_treatment": F.Cannot("journal lines hold amounts only; no inclusive/exclusive flag"),
+    "card_last4": F.Cannot(_NO_FIELD),
+    "bank_reference": F.Cannot("journals carry no bank statement lines; bank-side journals carry our reference"),
+}

@@ -18,6 +18,7 @@ schema was seen to have its reference filters (lookup.py).
 
 from decimal import Decimal
 
+from .. import fidelity as F
 from ..entry import ZERO, AccountingEntry, EntryKind, EntryLine, LineRole
 from ..errors import UnsupportedEntry
 from ..money import minor_exponent, round_money
@@ -122,7 +123,8 @@ def _ledger_account(line: EntryLine, bank_ledger: dict[str, str]) -> str:
 
 
 def _text(entry: AccountingEntry, line: EntryLine) -> str:
-    return (line.description or entry.description or entry.merchant or entry.reference)[:TEXT_LENGTH]
+    return (line.description or entry.description or entry.description_ar or entry.merchant
+            or entry.reference)[:TEXT_LENGTH]
 
 
 def voucher_inputs(entry: AccountingEntry, *, base_currency: str = "", your_reference: str = "",
@@ -171,3 +173,32 @@ def voucher_inputs(entry: AccountingEntry, *, base_currency: str = "", your_refe
 def voucher_total(amounts: list) -> Decimal:
     """What a voucher moved: Σ positive amounts (the document's gross in base currency)."""
     return sum((Decimal(str(a)) for a in amounts if a is not None and Decimal(str(a)) > 0), ZERO)
+
+
+# Where each Expensico field lands in an Xledger GL import voucher, or why it cannot: rendered
+# into connectors/FIDELITY.md, proven by tests/contract/test_fidelity.py.
+_NO_FIELD = "a GL import row has no field for it"
+FIDELITY = {
+    "description": F.Lands("text", read=F.memo, expect=lambda e: e.description[:TEXT_LENGTH]),
+    "description_ar": F.Lands("text", note="when the source has no English one; no second-language field",
+                              read=F.memo, expect=lambda e: e.description_ar[:TEXT_LENGTH], prepare=F.arabic_only),
+    "merchant": F.Cannot("no merchant field on a GL import row"),
+    "employee": F.Lands("text", note="of the paid-through row", read=F.credit_line_text,
+                        expect=lambda e: e.employee, prepare=F.with_employee),
+    "report": F.Cannot(_NO_FIELD),
+    "approved_by": F.Cannot(_NO_FIELD),
+    "category": F.Lands("account", note="the mapped ledger account", read=F.debited_accounts,
+                        expect=F.expense_account),
+    "expense_type": F.Cannot(_NO_FIELD),
+    "dimensions": F.Lands("glObject1…5, project, xgl", proof="tests/connectors/xledger/test_connector.py::"
+                          "test_voucher_lines_go_in_one_call_with_dimensions"),
+    "custom_fields": F.Cannot(_NO_FIELD),
+    "receipts": F.Cannot("GL import rows carry no attachment"),
+    "exchange_rate": F.Lands("exchangeRate", note="with invoiceAmount in the document currency",
+                             proof="tests/connectors/xledger/test_fidelity.py::"
+                                   "test_a_foreign_claim_books_by_default_in_its_currency_with_expensicos_rate"),
+    "tax": F.Lands("taxRule, taxAmount", read=F.held_tax, expect=F.sent_tax),
+    "tax_treatment": F.Cannot("an import row's amount is the gross with its tax amount; no inclusive/exclusive flag"),
+    "card_last4": F.Cannot(_NO_FIELD),
+    "bank_reference": F.Cannot("GL import has no bank statement rows; bank-side vouchers carry our reference"),
+}

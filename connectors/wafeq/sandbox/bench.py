@@ -15,12 +15,19 @@ def _travel_account(server) -> str:
 
 def _booked(server) -> dict[str, list[tuple[str, "Decimal"]]]:
     """Our reference → (currency, gross) of each document the sandbox holds under it: an expense's
-    amount, a manual journal's credited (paid-through) side."""
+    amount (a tax-exclusive one's plus the VAT Wafeq computes on it), a manual journal's credited
+    (paid-through) side."""
     from decimal import Decimal
 
+    from ..money import round_money
+
+    rates = {r["id"]: Decimal(str(r["rate"])) for r in server.app.store["tax-rates"].values()}
     held: dict[str, list[tuple[str, Decimal]]] = {}
     for doc in server.app.documents("expenses"):
-        held.setdefault(doc.get("reference", ""), []).append((doc["currency"], Decimal(str(doc["amount"]))))
+        amount = Decimal(str(doc["amount"]))
+        if doc.get("tax_amount_type") == "TAX_EXCLUSIVE":
+            amount += round_money(amount * rates.get(doc.get("tax_rate") or "", Decimal(0)), doc["currency"])
+        held.setdefault(doc.get("reference", ""), []).append((doc["currency"], amount))
     for doc in server.app.documents("manual-journals"):
         credits = [Decimal(str(li["amount"])) for li in doc["line_items"] if Decimal(str(li["amount"])) < 0]
         held.setdefault(doc.get("reference", ""), []).append((doc["line_items"][0]["currency"],

@@ -63,6 +63,13 @@ class JournalReadsMixin:
     def _results(total: int, count: int, page: int, on_page: int) -> dict:
         return {"Total_Results": total, "Total_Pages": max(1, -(-total // count)), "Page_Results": on_page, "Page": page}
 
+    def _linked(self, wid: str) -> dict:
+        """A Journal_EntryObjectType for a linked journal: its WID and, when it has one, its
+        Accounting_Journal_ID (the object type's two ID types)."""
+        other = self.journals.get(wid) or {}
+        return {"ID": [{"_value_1": wid, "type": "WID"}]
+                + ([{"_value_1": other["journal_id"], "type": "Accounting_Journal_ID"}] if other.get("journal_id") else [])}
+
     def _journal_out(self, j: dict) -> dict:
         wid = {"ID": [{"_value_1": j["wid"], "type": "WID"}]
                + ([{"_value_1": j["journal_id"], "type": "Accounting_Journal_ID"}] if j["journal_id"] else [])}
@@ -88,7 +95,7 @@ class JournalReadsMixin:
             } for i, line in enumerate(j["lines"], start=1)],
         }
         if j.get("reversed_by"):
-            data["Cancel_Reversed_By_Journal_Entry_Reference"] = ref(j["reversed_by"], "WID")
+            data["Cancel_Reversed_By_Journal_Entry_Reference"] = self._linked(j["reversed_by"])
         if j.get("reverses"):
-            data["Cancel_Reverses_Journal_Entry_Reference"] = ref(j["reverses"], "WID")
+            data["Cancel_Reverses_Journal_Entry_Reference"] = self._linked(j["reverses"])
         return {"Journal_Entry_Reference": wid, "Journal_Entry_Data": [data]}

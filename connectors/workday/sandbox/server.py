@@ -393,6 +393,31 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
         return "Cancel_Accounting_Journal_Response", {"version": "v30.0",
                                                       "Accounting_Journal_Reference": self._journal_ref(journal)}
 
+    def op_Unpost_Reverse_Accounting_Journal(self, request):
+        """A tenant with "Always Reverse Accounting Journals" (WSDL: from v29 the journal is reversed,
+        not unposted): a posted reversal journal in the original's period, the two linked by
+        Cancel_Reverses_/Cancel_Reversed_By_Journal_Entry_Reference."""
+        ref_el = request.find("wd:Accounting_Journal_Reference", NS)
+        journal = self._find_journal(ref_el)
+        if journal is None:
+            raise self._invalid_id(ref_el, "WID")
+        if journal["status"] != "Posted" or journal.get("reversed_by") or journal.get("reverses"):
+            raise Fault("Validation_Fault", "The Accounting Journal cannot be Unposted or Reversed.", xpath_of(ref_el))
+        if is_closed(journal["accounting_date"], self.closed_through):
+            raise Fault("Validation_Fault", CLOSED_PERIOD, xpath_of(ref_el))
+        now = datetime.now(UTC).isoformat()
+        self.sequence += 1
+        lines = [{**line, "debit": line["credit"], "credit": line["debit"]} for line in journal["lines"]]
+        reversal = {**journal, "wid": new_wid(), "journal_id": "", "external_reference": "",
+                    "journal_number": f"JE-{self.sequence:06d}", "memo": f"Reversal of {journal['journal_number']}",
+                    "lines": lines, "created": now, "last_updated": now, "reversed_by": None,
+                    "reverses": journal["wid"]}
+        self.journals[reversal["wid"]] = reversal
+        journal.update(reversed_by=reversal["wid"], last_updated=now)
+        return "Cancel_Accounting_Journal_Response", {"version": "v30.0",
+                                                      "Accounting_Journal_Reference": self._journal_ref(journal)}
+
+
 def make_server(*, host: str = "127.0.0.1", port: int = 0, snapshot: str | None = None,
                 verbose: bool = False) -> SandboxServer:
     return SandboxServer(WorkdaySandbox(snapshot=snapshot), host=host, port=port, verbose=verbose)

@@ -67,8 +67,13 @@ def reversal_entry(entry: AccountingEntry) -> AccountingEntry:
 
 
 def held(server, reference: str) -> list[dict]:
-    """Journals the sandbox holds under our reference (canceled ones excluded)."""
-    return [j for j in server.app.documents() if j["journal_id"] == reference and j["status"] != "Canceled"]
+    """Journals the sandbox holds under our reference (canceled ones excluded); for `<reference>-R`,
+    also the journal Workday made by reversing `<reference>` (it carries no id of ours)."""
+    journals = server.app.journals
+    original = reference.removesuffix("-R") if reference.endswith("-R") else None
+    return [j for j in server.app.documents() if j["status"] != "Canceled" and (
+        j["journal_id"] == reference
+        or (original and j.get("reverses") and journals[j["reverses"]]["journal_id"] == original))]
 
 
 def revoke(server) -> None:
