@@ -99,7 +99,7 @@ def test_dashboard_shows_connection_panel(admin_client, wafeq_connection):
 
 def test_an_exported_record_shows_the_vendors_copy_on_a_post(admin_client, wafeq_connection, wafeq_server):
     from connectors.base import connector_for
-    from connectors.wafeq import testkit
+    from connectors.wafeq.sandbox import testkit
     from exports.models import ExportRecord
 
     entry = testkit.sample_entry(wafeq_server, wafeq_connection, "EXPENSICO-exp_vc-v1")

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.base import connector_for
 from connectors.fidelity import exclusive_tax
-from connectors.wafeq import bench, testkit
+from connectors.wafeq.sandbox import bench, testkit
 
 pytestmark = pytest.mark.django_db
 

@@ -8,15 +8,15 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from connectors.business_central import testkit as bc_testkit
+from connectors.business_central.sandbox import testkit as bc_testkit
 from connectors.business_central.sandbox.server import API_PREFIX
 from connectors.business_central.sandbox.server import CLIENT_ID as BC_CLIENT_ID
 from connectors.business_central.sandbox.server import CLIENT_SECRET as BC_SECRET
 from connectors.models import Connection
-from connectors.moon_erp import testkit as moon_testkit
+from connectors.moon_erp.sandbox import testkit as moon_testkit
 from connectors.moon_erp.sandbox.server import FULL_TOKEN
 from connectors.services import connection_create
-from connectors.wafeq import testkit as wafeq_testkit
+from connectors.wafeq.sandbox import testkit as wafeq_testkit
 from connectors.wafeq.sandbox.server import CLIENT_ID, CLIENT_SECRET
 from expensico_sync.core.services import organization_create
 from exports.models import ExportRecord, SyncRun

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from connectors.base import connector_for
-from connectors.workday import testkit
+from connectors.workday.sandbox import testkit
 from expensico_sync.core.roles import Role
 from expensico_sync.core.services import api_key_create
 from exports.models import ExportRecord
