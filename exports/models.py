@@ -465,3 +465,4 @@ class HoldRelease(models.Model):
 
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
 from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)
+from .anomalies.models import AnomalyDismissal, AnomalyFlag, AnomalySetting  # noqa: E402, F401  (spend anomalies)
