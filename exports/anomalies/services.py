@@ -19,6 +19,7 @@ from ..services.review import ReviewError, _label, _user_or_none, review_item_op
 from ..transitions import Status
 from .detectors import DETECTORS, Facts, Finding, detect
 from .models import AnomalyDismissal, AnomalyFlag, AnomalySetting
+from .sync import SYNC_DETECTORS
 
 HISTORY_DAYS = 365
 WINDOW_DAYS = 35
@@ -45,8 +46,9 @@ def anomaly_settings(organization) -> dict[str, tuple[bool, float | None, dict]]
 
 def anomaly_setting_save(*, organization, detector: str, enabled: bool, threshold: float | None = None,
                          options: dict | None = None) -> AnomalySetting:
-    if detector not in DETECTORS:
-        raise ValueError(f"detector: unknown {detector!r}; known: {', '.join(DETECTORS)}")
+    known = [*DETECTORS, *SYNC_DETECTORS]
+    if detector not in known:
+        raise ValueError(f"detector: unknown {detector!r}; known: {', '.join(known)}")
     if threshold is not None and threshold <= 0:
         raise ValueError("threshold: must be greater than 0")
     if options is not None and not isinstance(options, dict):
