@@ -65,7 +65,7 @@ def test_a_steady_exporter_that_goes_silent_alerts(org):
     alerts.scan(now)
     assert "connection.silent" in _kinds()
     text = Notification.objects.get(kind="connection.silent").body_text
-    assert "Nothing exported for 12 h" in text and "14 of the previous 14 days" in text
+    assert "Nothing exported for 12 h" in text and "on 13 of the previous 14 days" in text
 
 
 def test_silence_detector_has_a_per_organisation_switch(org):
