@@ -329,3 +329,4 @@ from .close import api as _close_api  # noqa: E402, F401  (registers /closes on 
 
 # Reconciliations register on the same router (exports/reconcile/api.py).
 from .reconcile import api as _reconcile_api  # noqa: E402, F401
+from .anomalies import api as _anomalies_api  # noqa: E402, F401  (/anomalies and /anomaly-settings)

@@ -114,3 +114,25 @@ def make_hold_release(org) -> HoldRelease:
     item = make_review_item(org)
     return HoldRelease.objects.create(organization=org, record=item.record, review_item=item, approver_label="fatima",
                                       role="finance_admin", step=1, released=False)
+
+
+def _anomaly_flag(org):
+    from exports.anomalies.models import AnomalyFlag
+    from tests.source.factories import make_report
+
+    return AnomalyFlag.objects.create(organization=org, expense=make_report(org).expenses.get(), detector="unusual_amount",
+                                      pattern="emp=e1:cat=HOTEL:SAR", score=3.4, explanation="3.4× the usual")
+
+
+def _register_anomalies():
+    from exports.anomalies.models import AnomalyDismissal, AnomalyFlag, AnomalySetting
+
+    isolation_factory(AnomalyFlag)(_anomaly_flag)
+    isolation_factory(AnomalySetting)(lambda org: AnomalySetting.objects.create(
+        organization=org, detector="weekend_spend", enabled=True))
+    isolation_factory(AnomalyDismissal)(lambda org: AnomalyDismissal.objects.create(
+        organization=org, detector="unusual_amount", pattern="emp=e1:cat=HOTEL:SAR", score=3.4, reason="conference",
+        flag=_anomaly_flag(org)))
+
+
+_register_anomalies()

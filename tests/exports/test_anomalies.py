@@ -159,3 +159,33 @@ def test_a_record_parked_for_another_reason_gets_its_flag_later(org, conn):
     flag.refresh_from_db()
     assert flag.review_item.reason == ReviewItem.Reason.ANOMALY
     assert Decimal(flag.context["median"]) > 0
+
+
+def test_api_lists_dismisses_and_sets_detectors_org_scoped(org, conn, client, django_user_model):
+    from expensico_sync.core.roles import Role
+    from tests.core.factories import make_member, make_org
+
+    _history(org)
+    approve(org, expense("big", amount="1530.35", category="HOTEL", merchant="Hilton Riyadh", date="2026-11-21"),
+            rid="rpt_big", employee=("emp_1", "Noura"))
+    _scan(org)
+    reviewer = make_member(org, Role.REVIEWER, "rana")
+    outsider = make_member(make_org("other"), Role.OWNER, "olaf")
+    client.force_login(outsider)
+    assert client.get("/api/v1/anomalies/").json()["results"] == []
+    client.force_login(reviewer)
+    rows = client.get("/api/v1/anomalies/?status=open").json()["results"]
+    assert [r["expense"] for r in rows] == ["big"] and "Noura's usual Hotel" in rows[0]["explanation"]
+    url = f"/api/v1/anomalies/{rows[0]['id']}/dismiss/"
+    answer = client.post(url, {"reason": ""}, content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["errors"][0]["attr"] == "reason"
+    answer = client.post(url, {"reason": "conference"}, content_type="application/json")
+    assert answer.status_code == 200 and answer.json()["status"] == "dismissed"
+    body = {"organization": org.pk, "detector": "weekend_spend", "enabled": True, "options": {"holidays": []}}
+    assert client.post("/api/v1/anomaly-settings/", body, content_type="application/json").status_code == 403
+    owner = make_member(org, Role.OWNER, "omar")
+    client.force_login(owner)
+    answer = client.post("/api/v1/anomaly-settings/", body, content_type="application/json")
+    assert answer.status_code == 201 and answer.json()["detector"] == "weekend_spend"
+    bad = client.post("/api/v1/anomaly-settings/", {**body, "detector": "nope"}, content_type="application/json")
+    assert bad.status_code == 400
