@@ -17,6 +17,8 @@ from datetime import date
 from decimal import Decimal
 from statistics import median
 
+from mappings.allowances import allowance_check
+
 MIN_HISTORY = 5            # fewer earlier expenses in a group: no "usual" to compare with
 MAD_TO_SIGMA = 1.4826      # MAD × this estimates the standard deviation of normal data
 SCALE_FLOOR = 0.1          # identical history (MAD 0): deviations are measured against 10 % of the median
@@ -40,6 +42,7 @@ class Facts:
     date: date
     type: str = "expense"
     receipts: tuple[str, ...] = ()   # SHA-256 of each receipt file
+    details: dict = field(default_factory=dict, hash=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -252,6 +255,28 @@ def receipt_reused(facts: list[Facts], since: date, threshold: float | None, opt
     return found
 
 
+# --- per diem and mileage at the organisation's own rates ----------------------------------------
+
+def allowance_rate(facts: list[Facts], since: date, threshold: float, options: dict) -> list[Finding]:
+    """A mileage or per-diem amount that differs from its details at the organisation's rates by
+    more than `threshold` percent. `options["rates"]`: the organisation's rates (the scan adds them)."""
+    rates = options.get("rates") or []
+    found = []
+    for f in _window(facts, since):
+        check = allowance_check(kind=f.type, details=f.details, amount=f.amount, currency=f.currency, on=f.date,
+                                rates=rates)
+        if check is None or abs(check.difference) <= max(Decimal("0.01"),
+                                                         check.expected * Decimal(str(threshold)) / 100):
+            continue
+        found.append(Finding(
+            f.key, "allowance_rate", f"emp={f.employee_id}:{f.type}:{f.currency}",
+            round(float(abs(check.difference) / check.expected), 3) if check.expected else 1.0,
+            check.explanation(f.currency),
+            {"expected": f"{check.expected:.2f}", "stated": f"{check.stated:.2f}", "rate": str(check.rate.rate),
+             "quantity": str(check.quantity)}))
+    return found
+
+
 DETECTORS: dict[str, Detector] = {d.key: d for d in (
     Detector("unusual_amount", "Unusual amount", 3.5,
              "Robust z-score (distance from the median in MADs) from which an amount is flagged; it must also be "
@@ -267,6 +292,9 @@ DETECTORS: dict[str, Detector] = {d.key: d for d in (
              "The approval limit (in the expenses' currency) that split claims stay under", True, split_claim),
     Detector("receipt_reused", "Same receipt used twice", None, "Yes/no: any reuse is flagged", True,
              receipt_reused),
+    Detector("allowance_rate", "Per diem / mileage off the organisation's rates", 1.0,
+             "Percent a mileage or per-diem amount may differ from its details at the organisation's own rates "
+             "(set the rates under Mappings › Allowance rates; none set: nothing is checked)", True, allowance_rate),
 )}
 
 

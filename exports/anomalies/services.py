@@ -12,7 +12,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from expensico_sync.source.models import Expense, Receipt
+from mappings.allowances import KINDS, Rate
 from mappings.merchants import normalise_merchant
+from mappings.models import AllowanceRate
 
 from ..models import ExportRecord, Kind, ReviewItem
 from ..services.review import ReviewError, _label, _user_or_none, review_item_open, review_item_resolve
@@ -59,18 +61,24 @@ def anomaly_setting_save(*, organization, detector: str, enabled: bool, threshol
     return row
 
 
+def allowance_rates(organization) -> list[Rate]:
+    return [Rate(r.kind, r.currency, r.rate, r.effective_from, r.destination)
+            for r in AllowanceRate.objects.filter(organization=organization)]
+
+
 def _facts(organization, start: date, until: date) -> list[Facts]:
     rows = (Expense.objects.filter(organization=organization, status="approved", date__gte=start, date__lte=until)
             .select_related("category", "employee").only(
                 "id", "expensico_id", "employee__expensico_id", "employee__name", "category__code",
-                "category__name", "merchant", "amount", "currency", "date", "type")
+                "category__name", "merchant", "amount", "currency", "date", "type", "details")
             .prefetch_related(Prefetch("receipts", queryset=Receipt.objects.only("expense_id", "sha256")))
             .order_by("date", "id"))
     return [Facts(key=e.pk, source_id=e.expensico_id, employee_id=e.employee.expensico_id,
                   employee_name=e.employee.name, category=e.category.code, category_name=e.category.name,
                   merchant=normalise_merchant(e.merchant), merchant_label=e.merchant, amount=e.amount,
                   currency=e.currency, date=e.date, type=e.type,
-                  receipts=tuple(sorted({r.sha256 for r in e.receipts.all() if r.sha256})))
+                  receipts=tuple(sorted({r.sha256 for r in e.receipts.all() if r.sha256})),
+                  details=e.details if e.type in KINDS and isinstance(e.details, dict) else {})
             for e in rows.iterator(chunk_size=2000)]
 
 
@@ -93,7 +101,10 @@ def anomaly_scan(*, organization, since: date | None = None, until: date | None 
     if since > until:
         raise ValueError("since: must not be after until")
     facts = _facts(organization, since - timedelta(days=HISTORY_DAYS), until)
-    findings = detect(facts, since, anomaly_settings(organization))
+    settings = anomaly_settings(organization)
+    enabled, threshold, options = settings["allowance_rate"]
+    settings["allowance_rate"] = (enabled, threshold, {**options, "rates": allowance_rates(organization)})
+    findings = detect(facts, since, settings)
     quiet = _suppressed(organization, findings)
     done = set(AnomalyFlag.objects.filter(expense_id__in={f.key for f in findings})
                .values_list("expense_id", "detector"))

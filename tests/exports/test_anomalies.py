@@ -189,3 +189,25 @@ def test_api_lists_dismisses_and_sets_detectors_org_scoped(org, conn, client, dj
     assert answer.status_code == 201 and answer.json()["detector"] == "weekend_spend"
     bad = client.post("/api/v1/anomaly-settings/", {**body, "detector": "nope"}, content_type="application/json")
     assert bad.status_code == 400
+
+
+def test_mileage_and_per_diem_off_the_organisations_rates_are_flagged(org, conn):
+    from mappings.models import AllowanceRate
+
+    AllowanceRate.objects.create(organization=org, kind="mileage", currency="SAR", rate=Decimal("0.75"),
+                                 effective_from=date(2026, 1, 1))
+    AllowanceRate.objects.create(organization=org, kind="per_diem", currency="SAR", rate=Decimal("300"),
+                                 effective_from=date(2026, 1, 1))
+    approve(org,
+            expense("km_off", type="mileage", amount="240.00", date="2026-11-10",
+                    details={"distance_km": 240, "rate_per_km": 1.0}),
+            expense("km_ok", type="mileage", amount="75.00", date="2026-11-11", details={"distance_km": 100}),
+            expense("pd_off", type="per_diem", amount="1000.00", date="2026-11-12",
+                    details={"days": 3, "daily_rate": 333.33, "destination": "Jeddah"}),
+            rid="rpt_allow", employee=("emp_1", "Noura"))
+    _scan(org)
+    flags = {f.expense.expensico_id: f for f in AnomalyFlag.objects.select_related("expense")}
+    assert set(flags) == {"km_off", "pd_off"}
+    assert flags["km_off"].explanation == ("Mileage 240 km at the organisation's 0.75 SAR/km is 180.00 SAR; Expensico "
+                                           "states 240.00 SAR (at 1 SAR/km), 60.00 SAR more")
+    assert flags["pd_off"].review_item.detail.startswith("Per diem 3 day(s) at the organisation's 300 SAR a day")
