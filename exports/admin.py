@@ -479,9 +479,9 @@ class PilotScopeAdmin(OrgScopedAdmin):
         return obj.categories.count()
 
 from . import admin_coding  # noqa: E402,F401  coding rules, hold policy and approvals register their screens
+from .anomalies import admin as _anomalies_admin  # noqa: E402, F401  (anomaly flags, detector settings)
 from .close import admin as _close_admin  # noqa: E402, F401  (the Close section registers its admins)
 
 # Reconciliation screens (exports/reconcile/admin.py) register with the same site.
 from .reconcile import admin as _reconcile_admin  # noqa: E402, F401
 from .reports import admin as _reports_admin  # noqa: E402, F401  (scheduled reports)
-from .anomalies import admin as _anomalies_admin  # noqa: E402, F401  (anomaly flags, detector settings)

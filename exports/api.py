@@ -325,8 +325,8 @@ router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
 
 from . import metrics_api as _metrics_api  # noqa: E402, F401  (registers /metrics on the same router)
+from .anomalies import api as _anomalies_api  # noqa: E402, F401  (/anomalies and /anomaly-settings)
 from .close import api as _close_api  # noqa: E402, F401  (registers /closes on the same router)
 
 # Reconciliations register on the same router (exports/reconcile/api.py).
 from .reconcile import api as _reconcile_api  # noqa: E402, F401
-from .anomalies import api as _anomalies_api  # noqa: E402, F401  (/anomalies and /anomaly-settings)

@@ -463,6 +463,10 @@ class HoldRelease(models.Model):
         super().save(*args, **kwargs)
 
 
+from .anomalies.models import (  # noqa: E402, F401  (spend anomalies)
+    AnomalyDismissal,
+    AnomalyFlag,
+    AnomalySetting,
+)
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
 from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)
-from .anomalies.models import AnomalyDismissal, AnomalyFlag, AnomalySetting  # noqa: E402, F401  (spend anomalies)
