@@ -8,7 +8,7 @@ class MappingsConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import dashboard, receivers  # noqa: F401  dashboard registers the gap panel
+        from . import dashboard, drift, receivers  # noqa: F401  dashboard and drift register their panels
 
         receivers.connect()
         devstack_register("mappings.devstack")

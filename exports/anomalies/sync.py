@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from connectors.models import CallLog, Connection
 from expensico_sync.notify.kinds import register_kind
+from mappings.drift import DRIFT, drift_of
 
 from ..models import ExportAttempt, ExportRecord
 from ..transitions import Status
@@ -116,7 +117,7 @@ CHECKS = {"sync_error_rate": (error_rate_spike, ERROR_SPIKE), "sync_latency": (l
 
 
 def sync_anomalies_scan(now) -> int:
-    """Called by the alerts scan; each anomaly alerts once while it lasts."""
+    """Called by the alerts scan; each anomaly (and categoriser drift) alerts once while it lasts."""
     from ..alerts import _raise
 
     raised = 0
@@ -130,4 +131,9 @@ def sync_anomalies_scan(now) -> int:
             raised += _raise(f"{key}:{connection.pk}", active, kind.key, connection=connection,
                              organization_id=connection.organization_id,
                              subject=f"{label}: {kind.label.lower()}", text=text, link=link)
+        drift = drift_of(connection)
+        raised += _raise(f"categoriser_drift:{connection.pk}", bool(drift), DRIFT.key, connection=connection,
+                         organization_id=connection.organization_id,
+                         subject=f"{label}: categoriser accuracy dropped", text=drift,
+                         link=reverse("admin:mappings_categorisermodel_changelist"))
     return raised
