@@ -370,6 +370,10 @@ class MappingPreference(models.Model):
         null=True, blank=True,
         help_text="Let the learned categoriser code an expense alone when its probability (0–1) reaches this. "
                   "Blank: never; below it a reviewer gets a suggestion.")
+    model_disagree_at = models.FloatField(
+        null=True, blank=True,
+        help_text="When the learned categoriser is at least this sure (0–1) of another account than the category "
+                  "mapping's, a reviewer chooses between them (a suggested coding). Blank: the mapping always wins.")
 
     history = HistoricalRecords()
 
