@@ -1,7 +1,6 @@
 """Categoriser drift: weekly accuracy on reviewer corrections, the dashboard panel, the alert."""
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as tz
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -25,7 +24,7 @@ def _answers(connection, day, right, wrong):
             for i in range(right + wrong)]
     created = CodingCorrection.objects.bulk_create(rows)
     CodingCorrection.objects.filter(pk__in=[c.pk for c in created]).update(
-        created_at=datetime(day.year, day.month, day.day, 12, tzinfo=tz.utc))
+        created_at=datetime(day.year, day.month, day.day, 12, tzinfo=UTC))
 
 
 @pytest.fixture
