@@ -470,3 +470,4 @@ from .anomalies.models import (  # noqa: E402, F401  (spend anomalies)
 )
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
 from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)
+from .coding_queue import SuggestedCoding  # noqa: E402, F401  (the keyboard queue's proxy)
