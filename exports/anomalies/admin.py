@@ -18,7 +18,9 @@ from .models import AnomalyDismissal, AnomalyFlag, AnomalySetting
 from .services import anomaly_confirm, anomaly_dismiss
 from .sync import SYNC_DETECTORS
 
-LABELS = {**{k: d.label for k, d in DETECTORS.items()}, **{k: v[0] for k, v in SYNC_DETECTORS.items()}}
+LABELS: dict[str, str] = {**{k: d.label for k, d in DETECTORS.items()},
+                          **{k: str(v[0]) for k, v in SYNC_DETECTORS.items()}}
+CHOICES: list[tuple[str, str]] = sorted(LABELS.items(), key=lambda pair: pair[1])
 
 
 class FlagDecisionForm(forms.ModelForm):
@@ -108,7 +110,7 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
 
 
 class SettingForm(forms.ModelForm):
-    detector = forms.ChoiceField(choices=sorted(LABELS.items(), key=lambda kv: kv[1]))
+    detector = forms.ChoiceField(choices=CHOICES)
 
     class Meta:
         model = AnomalySetting

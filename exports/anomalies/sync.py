@@ -105,7 +105,8 @@ def suddenly_silent(connection: Connection, now, hours: float) -> tuple[bool, st
     if exported.filter(exported_at__gte=quiet_since).exists():
         return False, ""
     days = {d.date() for d in exported.filter(exported_at__gte=quiet_since - timedelta(days=14),
-                                               exported_at__lt=quiet_since).values_list("exported_at", flat=True)}
+                                               exported_at__lt=quiet_since).values_list("exported_at", flat=True)
+            if d is not None}
     if len(days) < 10:
         return False, ""
     return True, (f"Nothing exported for {hours:.0f} h, though this connection exported on {len(days)} of the "
