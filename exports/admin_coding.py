@@ -175,9 +175,10 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_permission(request):
             raise PermissionDenied
-        items = list(self.get_queryset(request)[:self.MAX_ROWS])
+        cl = self.get_changelist_instance(request)       # the admin's own scoping, as every changelist
+        items = list(cl.queryset[:self.MAX_ROWS])
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Suggested coding",
-                   "items": items, "more": self.get_queryset(request).count() - len(items),
+                   "cl": cl, "items": items, "more": cl.queryset.count() - len(items),
                    "can_answer": self.has_change_permission(request)}
         return TemplateResponse(request, "admin/exports/suggested_queue.html", context)
 

@@ -136,3 +136,15 @@ def _register_anomalies():
 
 
 _register_anomalies()
+
+
+def _suggested_coding(org):
+    from exports.coding_queue import SuggestedCoding
+
+    item = make_review_item(org)
+    ReviewItem.objects.filter(pk=item.pk).update(reason=ReviewItem.Reason.SUGGESTED_CODING,
+                                                 context={"account": "acc-1", "probability": 0.6})
+    return SuggestedCoding.objects.get(pk=item.pk)
+
+
+isolation_factory(__import__("exports.coding_queue", fromlist=["SuggestedCoding"]).SuggestedCoding)(_suggested_coding)
