@@ -168,7 +168,7 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
         return False
 
     def get_urls(self):
-        own = [path("<int:item_id>/answer/", self.admin_site.admin_view(self.answer),
+        own = [path("<int:object_id>/answer/", self.admin_site.admin_view(self.answer),
                     name="exports_suggestedcoding_answer")]
         return own + super().get_urls()
 
@@ -182,11 +182,11 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
                    "can_answer": self.has_change_permission(request)}
         return TemplateResponse(request, "admin/exports/suggested_queue.html", context)
 
-    def answer(self, request, item_id):
+    def answer(self, request, object_id):
         """POST only: accept (no account) or correct (account, account_name). JSON answer."""
         if request.method != "POST":
             return JsonResponse({"error": "POST an answer"}, status=405)
-        item = self.get_queryset(request).filter(pk=item_id).first()
+        item = self.get_queryset(request).filter(pk=object_id).first()
         if item is None or not self.has_change_permission(request, item):
             return JsonResponse({"error": "no such open suggestion you may answer"}, status=404)
         account = request.POST.get("account", "").strip()
