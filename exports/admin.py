@@ -488,6 +488,7 @@ from . import (  # noqa: E402  (the screens below register on import)
     admin_records,  # noqa: F401  export records as documents (re-registers ExportRecord)
     admin_runs,  # noqa: F401  sync runs: preview, live counters (re-registers SyncRun)
 )
+from .anomalies import admin as _anomalies_admin  # noqa: E402, F401  (anomaly flags, detector settings)
 from .close import admin as _close_admin  # noqa: E402, F401  (the Close section registers its admins)
 
 # Reconciliation screens (exports/reconcile/admin.py) register with the same site.

@@ -3,9 +3,11 @@ organisation's hold policy, and the audit of hold approvals. Registered from the
 because testing and applying a rule reads export records (a floor above mappings)."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import action, display
@@ -15,8 +17,10 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from mappings.admin.mappings import MappingAdmin
 from mappings.models import CodingRule
 
-from .models import HoldPolicy, HoldRelease
-from .services.coding import rule_apply, rule_test
+from .coding_queue import SuggestedCoding
+from .errors import Refused
+from .models import HoldPolicy, HoldRelease, ReviewItem
+from .services.coding import rule_apply, rule_test, suggestion_answer
 
 
 def _money(amounts: dict) -> str:
@@ -141,3 +145,56 @@ class HoldReleaseAdmin(OrgScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SuggestedCoding)
+class SuggestedCodingAdmin(OrgScopedAdmin):
+    """The open suggestions, oldest deadline first, worked from the keyboard: each answer is one POST
+    (accept, or correct with an account id) and the row leaves the queue."""
+
+    org_path = "organization"
+    capability = "review.work"
+    MAX_ROWS = 200
+
+    def get_queryset(self, request):
+        return (super().get_queryset(request).filter(reason=ReviewItem.Reason.SUGGESTED_CODING,
+                                                     resolved_at__isnull=True)
+                .select_related("record__expense", "record__connection").order_by("sla_due_at", "id"))
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        own = [path("<int:object_id>/answer/", self.admin_site.admin_view(self.answer),
+                    name="exports_suggestedcoding_answer")]
+        return own + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        cl = self.get_changelist_instance(request)       # the admin's own scoping, as every changelist
+        items = list(cl.queryset[:self.MAX_ROWS])
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Suggested coding",
+                   "cl": cl, "items": items, "more": cl.queryset.count() - len(items),
+                   "can_answer": self.has_change_permission(request)}
+        return TemplateResponse(request, "admin/exports/suggested_queue.html", context)
+
+    def answer(self, request, object_id):
+        """POST only: accept (no account) or correct (account, account_name). JSON answer."""
+        if request.method != "POST":
+            return JsonResponse({"error": "POST an answer"}, status=405)
+        item = self.get_queryset(request).filter(pk=object_id).first()
+        if item is None or not self.has_change_permission(request, item):
+            return JsonResponse({"error": "no such open suggestion you may answer"}, status=404)
+        account = request.POST.get("account", "").strip()
+        try:
+            correction = suggestion_answer(item=item, by=request.user, account=account,
+                                           account_name=request.POST.get("account_name", "").strip())
+        except Refused as exc:
+            return JsonResponse({"error": str(exc)}, status=409)
+        verb = "accepted" if correction.accepted else "corrected to"
+        return JsonResponse({"ok": True, "message": f"{item.record.reference}: {verb} "
+                                                    f"{correction.account_name or correction.account}"})

@@ -56,7 +56,9 @@ def scan(now=None) -> int:
                          text=f"{late} review item(s) in {name} are more than {settings.ALERT_SLA_ESCALATE_HOURS} h "
                               "past their SLA and nobody has resolved them. Assign an owner or resolve them.",
                          link=queue)
-    return raised
+    from .anomalies.sync import sync_anomalies_scan  # per connection, against its own past (median/MAD)
+
+    return raised + sync_anomalies_scan(now)
 
 
 def _connection(connection: Connection, now) -> int:

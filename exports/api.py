@@ -325,6 +325,7 @@ router.register("sync-runs", SyncRunViewSet, basename="sync-run")
 router.register("review-items", ReviewItemViewSet, basename="review-item")
 
 from . import metrics_api as _metrics_api  # noqa: E402, F401  (registers /metrics on the same router)
+from .anomalies import api as _anomalies_api  # noqa: E402, F401  (/anomalies and /anomaly-settings)
 from .close import api as _close_api  # noqa: E402, F401  (registers /closes on the same router)
 
 # Reconciliations register on the same router (exports/reconcile/api.py).

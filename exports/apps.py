@@ -15,6 +15,7 @@ class ExportsConfig(AppConfig):
             receivers,
             retention,
         )
+        from .anomalies import sync as _sync_anomalies  # noqa: F401  (its notification kinds register)
         from .close import checklist  # noqa: F401  (the built-in close checklist items register on import)
         from .reconcile import close as _close  # noqa: F401  (checklist item and evidence part register)
         from .reconcile import dashboard as _panel  # noqa: F401  (the reconciliation panel registers)

@@ -465,5 +465,11 @@ class HoldRelease(models.Model):
         super().save(*args, **kwargs)
 
 
+from .anomalies.models import (  # noqa: E402, F401  (spend anomalies)
+    AnomalyDismissal,
+    AnomalyFlag,
+    AnomalySetting,
+)
+from .coding_queue import SuggestedCoding  # noqa: E402, F401  (the keyboard queue's proxy)
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
 from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)

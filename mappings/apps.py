@@ -8,8 +8,9 @@ class MappingsConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import (  # noqa: F401  dashboard registers the gap panel
+        from . import (  # noqa: F401  dashboard and drift register their panels
             dashboard,
+            drift,
             receivers,
             setup_step,  # noqa: F401  the guided setup's "map categories" step
         )

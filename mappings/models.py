@@ -370,6 +370,10 @@ class MappingPreference(models.Model):
         null=True, blank=True,
         help_text="Let the learned categoriser code an expense alone when its probability (0–1) reaches this. "
                   "Blank: never; below it a reviewer gets a suggestion.")
+    model_disagree_at = models.FloatField(
+        null=True, blank=True,
+        help_text="When the learned categoriser is at least this sure (0–1) of another account than the category "
+                  "mapping's, a reviewer chooses between them (a suggested coding). Blank: the mapping always wins.")
 
     history = HistoricalRecords()
 
@@ -454,3 +458,31 @@ class MappingSet(Connection):
     class Meta:
         proxy = True
         verbose_name = "mapping set"
+
+
+class AllowanceRate(models.Model):
+    """The organisation's own mileage (per km) or per-diem (per day) rate from a date: expenses of
+    that type are recomputed from their details and a difference from Expensico's amount is flagged."""
+
+    class Kind(models.TextChoices):
+        MILEAGE = "mileage", "Mileage (per km)"
+        PER_DIEM = "per_diem", "Per diem (per day)"
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="allowance_rates")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    currency = models.CharField(max_length=3)
+    rate = models.DecimalField(max_digits=12, decimal_places=4)
+    destination = models.CharField(max_length=120, blank=True, default="",
+                                   help_text="Per diem only; blank: every destination without its own rate")
+    effective_from = models.DateField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "kind", "currency", "destination", "-effective_from"]
+        constraints = [models.UniqueConstraint(fields=["organization", "kind", "currency", "destination",
+                                                       "effective_from"], name="allowance_rate_unique"),
+                       models.CheckConstraint(condition=models.Q(rate__gt=0), name="allowance_rate_positive")]
+
+    def __str__(self):
+        where = f" ({self.destination})" if self.destination else ""
+        return f"{self.get_kind_display()}{where}: {self.rate} {self.currency} from {self.effective_from}"

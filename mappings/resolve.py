@@ -135,6 +135,11 @@ def _account(doc: ExpenseDocument, snapshot: MappingSnapshot, coding: Any,
     merchant = snapshot.merchant_rule(doc.merchant)
     if rule is None and merchant and merchant.category_code:
         rule = snapshot.category_rule(merchant.category_code, doc.funding_source, doc.type)
+    if rule is not None and snapshot.predictor is not None and snapshot.disagree_at is not None:
+        guess = snapshot.predictor(doc)
+        if guess is not None and guess.account != rule.account and guess.probability >= snapshot.disagree_at:
+            return None, "", guess       # a person chooses between the mapping and the model
+        return rule, "", None
     if rule is not None or snapshot.predictor is None:
         return rule, "", None
     guess = snapshot.predictor(doc)
@@ -152,7 +157,10 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     rule, coded_by, suggestion = _account(doc, snapshot, coding, decision)
     merchant = snapshot.merchant_rule(doc.merchant)
     if rule is None:
-        gaps.append(GapItem("category", doc.category_code, doc.category_name))
+        mapped = snapshot.category_rule(doc.category_code, doc.funding_source, doc.type) if suggestion else None
+        gaps.append(GapItem("category", doc.category_code,
+                            f"the model disagrees with the mapping to {mapped.account_name or mapped.account}"
+                            if mapped else doc.category_name))
 
     tax_rule = None
     rate = doc.tax_rate or ZERO

@@ -69,14 +69,17 @@ def mapping_snapshot(connection, *, changed_at: str | None = None) -> MappingSna
                   for h in HoldRule.objects.filter(connection_id=cid, active=True))
     rules = tuple(CodingRuleData.from_model(r) for r in CodingRule.objects.filter(connection_id=cid, active=True))
     model = promoted_categoriser(connection)
-    auto_apply = MappingPreference.objects.filter(organization_id=connection.organization_id).values_list(
-        "model_auto_apply", flat=True).first() if model else None
+    auto_apply, disagree_at = None, None
+    if model:
+        auto_apply, disagree_at = MappingPreference.objects.filter(
+            organization_id=connection.organization_id).values_list(
+            "model_auto_apply", "model_disagree_at").first() or (None, None)
     content = MappingSnapshot(
         base_currency=connection.organization.base_currency, categories=categories, taxes=taxes,
         currency=CurrencyRule(policy.rate_source, policy.fx_account) if policy else CurrencyRule(),
         rates={k: tuple(v) for k, v in rates.items()}, dimensions=dimensions, merchants=merchants, holds=holds,
         rules=rules,        predictor=model.predict if model else None, model_version=model.version if model else 0,
-        auto_apply=auto_apply)
+        auto_apply=auto_apply, disagree_at=disagree_at)
     digest = hashlib.sha256(json.dumps(repr(content), default=str).encode()).hexdigest()[:10]
     return MappingSnapshot(**{**content.__dict__, "version": f"{changed_at or mapping_version(connection)}~{digest}"})
 

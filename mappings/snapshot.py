@@ -75,6 +75,8 @@ class MappingSnapshot:
     predictor: Callable | None = field(default=None, compare=False, repr=False)
     model_version: int = 0
     auto_apply: float | None = None                   # probability at which a prediction codes alone
+    # A prediction at least this sure that disagrees with the category mapping is proposed instead.
+    disagree_at: float | None = None
 
     def __hash__(self):
         return hash(self.version)

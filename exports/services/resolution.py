@@ -71,12 +71,14 @@ def _suggestion_resolution(gap: MappingGap, version: str) -> Resolution:
     """Only the account is missing and the model has a guess below the auto-apply threshold."""
     guess = gap.suggestion
     assert guess is not None  # only called with one
+    detail = gap.items[0].detail
+    disagrees = detail if detail.startswith("the model disagrees") else ""
     return Resolution(mapping_version=gap.mapping_version or version, review_reason=ReviewItem.Reason.SUGGESTED_CODING,
                       detail=f"Suggested account {guess.account_name or guess.account} ({guess.label}): "
-                             f"accept or correct",
+                             f"accept or correct" + (f"; {disagrees}" if disagrees else ""),
                       context={"account": guess.account, "account_name": guess.account_name,
                                "probability": guess.probability, "model_version": guess.model_version,
-                               "category": gap.items[0].key})
+                               "category": gap.items[0].key, **({"disagrees": disagrees} if disagrees else {})})
 
 
 def _gap_resolution(gap: MappingGap, version: str) -> Resolution:

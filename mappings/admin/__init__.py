@@ -1,1 +1,1 @@
-from . import catalog, categoriser, mappings, sets  # noqa: F401  registrations
+from . import allowances, catalog, categoriser, mappings, sets  # noqa: F401  registrations

@@ -57,4 +57,4 @@ class RemoteCatalogItemAdmin(OrgScopedAdmin):
 class MappingPreferenceAdmin(OrgScopedAdmin):
     org_path = "organization"
     capability = "mappings.edit"
-    list_display = ("organization", "auto_apply_threshold")
+    list_display = ("organization", "auto_apply_threshold", "model_auto_apply", "model_disagree_at")

@@ -114,3 +114,37 @@ def make_hold_release(org) -> HoldRelease:
     item = make_review_item(org)
     return HoldRelease.objects.create(organization=org, record=item.record, review_item=item, approver_label="fatima",
                                       role="finance_admin", step=1, released=False)
+
+
+def _anomaly_flag(org):
+    from exports.anomalies.models import AnomalyFlag
+    from tests.source.factories import make_report
+
+    return AnomalyFlag.objects.create(organization=org, expense=make_report(org).expenses.get(), detector="unusual_amount",
+                                      pattern="emp=e1:cat=HOTEL:SAR", score=3.4, explanation="3.4× the usual")
+
+
+def _register_anomalies():
+    from exports.anomalies.models import AnomalyDismissal, AnomalyFlag, AnomalySetting
+
+    isolation_factory(AnomalyFlag)(_anomaly_flag)
+    isolation_factory(AnomalySetting)(lambda org: AnomalySetting.objects.create(
+        organization=org, detector="weekend_spend", enabled=True))
+    isolation_factory(AnomalyDismissal)(lambda org: AnomalyDismissal.objects.create(
+        organization=org, detector="unusual_amount", pattern="emp=e1:cat=HOTEL:SAR", score=3.4, reason="conference",
+        flag=_anomaly_flag(org)))
+
+
+_register_anomalies()
+
+
+def _suggested_coding(org):
+    from exports.coding_queue import SuggestedCoding
+
+    item = make_review_item(org)
+    ReviewItem.objects.filter(pk=item.pk).update(reason=ReviewItem.Reason.SUGGESTED_CODING,
+                                                 context={"account": "acc-1", "probability": 0.6})
+    return SuggestedCoding.objects.get(pk=item.pk)
+
+
+isolation_factory(__import__("exports.coding_queue", fromlist=["SuggestedCoding"]).SuggestedCoding)(_suggested_coding)

@@ -111,3 +111,32 @@ def test_training_runs_as_a_task_on_demand_and_on_schedule(org, conn, vendor, se
     MappingPreference.objects.create(organization=org, model_auto_apply=0.9)
     assert categorisers_train_task() == 1                 # Q_CLUSTER sync: runs inline
     assert CategoriserModel.objects.get().status == S.PROMOTED
+
+
+def test_a_sure_model_that_disagrees_with_the_mapping_proposes_and_a_reviewer_decides(
+        org, conn, vendor, django_capture_on_commit_callbacks):
+    from exports.models import ReviewItem
+    from exports.services.coding import suggestion_answer
+    from mappings.models import CategoryMapping
+
+    booked(org)
+    categoriser_train(connection=conn)
+    CategoryMapping.objects.filter(connection=conn, category_code="TRAVEL").update(account="acc-misc")
+    approve(org, expense("exp_a", amount="31.00", category="TRAVEL", merchant="Careem", description="ride"), rid="rpt_2")
+    assert records_work_due(limit=10) == {"exported": 1}                  # no margin set: the mapping wins
+    assert vendor.documents["EXPENSICO-exp_a-v1"]["entry"].lines[0].account == "acc-misc"
+
+    MappingPreference.objects.create(organization=org, model_disagree_at=0.5)
+    approve(org, expense("exp_b", amount="32.00", category="TRAVEL", merchant="Careem", description="ride"), rid="rpt_3")
+    assert records_work_due(limit=10) == {"needs_review": 1}
+    item = ReviewItem.objects.get(resolved_at__isnull=True)
+    assert item.reason == ReviewItem.Reason.SUGGESTED_CODING and item.context["account"] == "acc-travel"
+    assert item.detail.endswith("; the model disagrees with the mapping to acc-misc")
+    with django_capture_on_commit_callbacks(execute=True):
+        suggestion_answer(item=item, by=None)
+    assert records_work_due(limit=10) in ({}, {"exported": 1})
+    assert vendor.documents["EXPENSICO-exp_b-v1"]["entry"].lines[0].account == "acc-travel"
+
+    MappingPreference.objects.filter(organization=org).update(model_disagree_at=0.999)
+    approve(org, expense("exp_c", amount="33.00", category="TRAVEL", merchant="Careem", description="ride"), rid="rpt_4")
+    assert records_work_due(limit=10) == {"exported": 1}                  # not sure enough: the mapping wins

@@ -109,3 +109,13 @@ def _categoriser(org):
 def _correction(org):
     return CodingCorrection.objects.create(connection=make_connection(org), source_id="exp_1", account="6120",
                                            accepted=True)
+
+
+def _allowance_rate(org):
+    from mappings.models import AllowanceRate
+
+    return AllowanceRate.objects.create(organization=org, kind="mileage", currency="SAR", rate=Decimal("0.75"),
+                                        effective_from=date(2026, 1, 1))
+
+
+isolation_factory(__import__("mappings.models", fromlist=["AllowanceRate"]).AllowanceRate)(_allowance_rate)

@@ -1,0 +1,152 @@
+"""Admin: anomaly flags (dismiss with a reason, or confirm), each detector's switch and threshold,
+and the dismissals the detectors learnt from. A scan can be started from the flags list."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
+from unfold.decorators import display
+
+from expensico_sync.core.admin.confirm import confirmed_action
+from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.selectors import organizations_with_capability
+
+from ..errors import Refused
+from .detectors import DETECTORS
+from .models import AnomalyDismissal, AnomalyFlag, AnomalySetting
+from .services import anomaly_confirm, anomaly_dismiss
+from .sync import SYNC_DETECTORS
+
+LABELS: dict[str, str] = {**{k: d.label for k, d in DETECTORS.items()},
+                          **{k: str(v[0]) for k, v in SYNC_DETECTORS.items()}}
+CHOICES: list[tuple[str, str]] = sorted(LABELS.items(), key=lambda pair: pair[1])
+
+
+class FlagDecisionForm(forms.ModelForm):
+    decision = forms.ChoiceField(required=False, choices=[("", "— leave open —"),
+                                                          ("dismiss", "Dismiss: not unusual here (teaches the detector)"),
+                                                          ("confirm", "Confirm: seen, it is real")])
+    decision_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                                      help_text="Required to dismiss: the detector will not flag this pattern again")
+
+    class Meta:
+        model = AnomalyFlag
+        fields: tuple[str, ...] = ()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "dismiss" and not (data.get("decision_reason") or "").strip():
+            self.add_error("decision_reason", "Say why this is not unusual.")
+        return data
+
+
+@admin.register(AnomalyFlag)
+class AnomalyFlagAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "review.work"
+    form = FlagDecisionForm
+    list_display = ("created_at", "detector_label", "expense_link", "explanation", "score", "status_badge")
+    list_filter = ("detector", "status")
+    list_select_related = ("expense",)
+    search_fields = ("^expense__expensico_id", "explanation")
+    actions_list = ["scan_now"]
+    readonly_fields = ("detector_label", "expense_link", "review_link", "explanation", "score", "pattern", "context",
+                       "status", "reason", "decided_by_label", "decided_at", "created_at")
+    fieldsets = ((None, {"fields": ("detector_label", "expense_link", "review_link", "explanation", "score",
+                                    "context", "created_at")}),
+                 ("Decision", {"fields": ("decision", "decision_reason", "status", "reason", "decided_by_label",
+                                          "decided_at", "pattern")}))
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        decision, reason = form.cleaned_data.get("decision"), form.cleaned_data.get("decision_reason") or ""
+        try:
+            if decision == "dismiss":
+                anomaly_dismiss(flag=obj, by=request.user, reason=reason)
+                messages.success(request, "Dismissed: this pattern is not flagged again.")
+            elif decision == "confirm":
+                anomaly_confirm(flag=obj, by=request.user, reason=reason)
+                messages.success(request, "Confirmed.")
+        except Refused as exc:
+            messages.error(request, str(exc))
+
+    @display(description="Detector", ordering="detector")
+    def detector_label(self, obj):
+        return LABELS.get(obj.detector, obj.detector)
+
+    @display(description="Expense")
+    def expense_link(self, obj):
+        url = reverse("admin:source_expense_change", args=[obj.expense_id])
+        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.expense.expensico_id)
+
+    @display(description="Review item")
+    def review_link(self, obj):
+        if obj.review_item_id is None:
+            return "waiting: the record has another open review item"
+        url = reverse("admin:exports_reviewitem_change", args=[obj.review_item_id])
+        return format_html('<a class="text-primary-600" href="{}">#{}</a>', url, obj.review_item_id)
+
+    @display(description="Status", label={"open": "warning", "dismissed": "info", "confirmed": "danger"})
+    def status_badge(self, obj):
+        return obj.status, obj.get_status_display()
+
+    @confirmed_action(description="Scan for anomalies now", icon="troubleshoot", permissions=("view",),
+                      what="Scan the last 35 days of your organisations' spend (against the past year) in the "
+                           "background. Flags appear here and in the review queue.")
+    def scan_now(self, request):
+        from django_q.tasks import async_task
+
+        orgs = list(organizations_with_capability(request.user, self.capability))
+        for org in orgs:
+            async_task("exports.anomalies.tasks.anomalies_scan_one", org.pk)
+        messages.success(request, f"Scanning {len(orgs)} organisation(s) in the background.")
+        return redirect("admin:exports_anomalyflag_changelist")
+
+
+class SettingForm(forms.ModelForm):
+    detector = forms.ChoiceField(choices=CHOICES)
+
+    class Meta:
+        model = AnomalySetting
+        fields = ("organization", "detector", "enabled", "threshold", "options")
+
+
+@admin.register(AnomalySetting)
+class AnomalySettingAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "exports.run"
+    form = SettingForm
+    list_display = ("organization", "detector_label", "enabled", "threshold_display", "updated_at")
+    list_filter = ("enabled",)
+
+    @display(description="Detector", ordering="detector")
+    def detector_label(self, obj):
+        return LABELS.get(obj.detector, obj.detector)
+
+    @display(description="Threshold")
+    def threshold_display(self, obj):
+        default = DETECTORS[obj.detector].threshold if obj.detector in DETECTORS else \
+            SYNC_DETECTORS.get(obj.detector, ("", None, ""))[1]
+        return obj.threshold if obj.threshold is not None else f"default ({default if default is not None else '—'})"
+
+
+@admin.register(AnomalyDismissal)
+class AnomalyDismissalAdmin(OrgScopedAdmin):
+    org_path = "organization"
+    capability = "exports.run"
+    list_display = ("created_at", "detector", "pattern", "score", "reason", "by_label")
+    list_filter = ("detector",)
+    readonly_fields = ("detector", "pattern", "score", "reason", "flag", "by_label", "created_at")
+    fields = readonly_fields
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,308 @@
+"""Spend anomaly detectors, pure: expense facts in, findings with a readable explanation out.
+
+Robust statistics only (median and MAD): an organisation's history is small per employee and
+category, skewed, and full of legitimate one-offs, and a median/MAD score can be explained in one
+sentence ("3.4× this employee's usual Hotel in SAR"). An IsolationForest was considered and left
+out: on these few, mostly one-dimensional groups it finds the same outliers and cannot say why.
+
+Each detector looks only at expenses dated inside the scanned window, comparing them with what
+came before (history outside the window counts as history). A finding's `pattern` is what a
+dismissal remembers: dismiss "this employee's weekend taxis" once and they are not flagged again.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from statistics import median
+
+from mappings.allowances import allowance_check
+
+MIN_HISTORY = 5            # fewer earlier expenses in a group: no "usual" to compare with
+MAD_TO_SIGMA = 1.4826      # MAD × this estimates the standard deviation of normal data
+SCALE_FLOOR = 0.1          # identical history (MAD 0): deviations are measured against 10 % of the median
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the detectors read of one approved expense."""
+
+    key: int                         # the source.Expense primary key
+    source_id: str
+    employee_id: str
+    employee_name: str
+    category: str
+    category_name: str
+    merchant: str                    # normalised, so "CAREEM*RIDE 12" and "Careem" meet
+    merchant_label: str
+    amount: Decimal
+    currency: str
+    date: date
+    type: str = "expense"
+    receipts: tuple[str, ...] = ()   # SHA-256 of each receipt file
+    details: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Finding:
+    key: int                         # the expense it is attached to
+    detector: str
+    pattern: str
+    score: float                     # how far out: a ratio, or 1.0 for yes/no detectors
+    explanation: str
+    context: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Detector:
+    key: str
+    label: str
+    threshold: float | None          # the default; None: a yes/no detector
+    threshold_help: str
+    enabled: bool                    # on by default?
+    run: Callable[..., list[Finding]]
+
+
+def _money(amount, currency: str) -> str:
+    return f"{Decimal(amount):,.2f} {currency}"
+
+
+def _plain(number: Decimal) -> str:
+    return f"{number:,.0f}" if number == number.to_integral_value() else f"{number:,}"
+
+
+def _robust(history: list[Decimal]) -> tuple[float, float]:
+    """(median, scale) of a group's earlier amounts."""
+    values = [float(v) for v in history]
+    mid = median(values)
+    mad = median(abs(v - mid) for v in values)
+    return mid, max(MAD_TO_SIGMA * mad, SCALE_FLOOR * abs(mid), 0.01)
+
+
+def _window(facts, since: date):
+    return [f for f in facts if f.date >= since]
+
+
+def _earlier(groups, key, fact) -> list[Decimal]:
+    return [f.amount for f in groups.get(key, ()) if (f.date, f.key) < (fact.date, fact.key)]
+
+
+# --- unusual amount -------------------------------------------------------------------------------
+
+def unusual_amount(facts: list[Facts], since: date, threshold: float, options: dict) -> list[Finding]:
+    """An amount far above the usual of the same employee and category, else of the same merchant,
+    else of the category across the organisation (the first with enough history decides)."""
+    ratio_floor = float(options.get("min_ratio", 2.0))
+    by_employee, by_merchant, by_category = defaultdict(list), defaultdict(list), defaultdict(list)
+    for f in facts:
+        if f.amount > 0 and f.type == "expense":
+            by_employee[(f.employee_id, f.category, f.currency)].append(f)
+            by_merchant[(f.merchant, f.currency)].append(f)
+            by_category[(f.category, f.currency)].append(f)
+    found = []
+    for f in _window(facts, since):
+        if f.amount <= 0 or f.type != "expense":
+            continue
+        groups = ((by_employee, (f.employee_id, f.category, f.currency), f"emp={f.employee_id}:cat={f.category}",
+                   f"{f.employee_name or 'this employee'}'s usual {f.category_name or f.category}"),
+                  (by_merchant, (f.merchant, f.currency), f"m={f.merchant}", f"the usual at {f.merchant_label}"),
+                  (by_category, (f.category, f.currency), f"cat={f.category}",
+                   f"the organisation's usual {f.category_name or f.category}"))
+        for index, key, pattern, words in groups:
+            history = _earlier(index, key, f)
+            if len(history) < MIN_HISTORY or (f.merchant == "" and pattern.startswith("m=")):
+                continue
+            mid, scale = _robust(history)
+            z, ratio = (float(f.amount) - mid) / scale, float(f.amount) / mid if mid else 0.0
+            if z >= threshold and ratio >= ratio_floor:
+                found.append(Finding(
+                    f.key, "unusual_amount", f"{pattern}:{f.currency}", round(ratio, 2),
+                    f"{_money(f.amount, f.currency)} is {ratio:.1f}× {words} in {f.currency} "
+                    f"(median {_money(mid, f.currency)} over {len(history)} earlier expenses)",
+                    {"median": f"{mid:.2f}", "ratio": round(ratio, 2), "robust_z": round(z, 1),
+                     "history": len(history)}))
+            break       # the most specific group with enough history decides, flagged or not
+    return found
+
+
+# --- spend spike ----------------------------------------------------------------------------------
+
+def spend_spike(facts: list[Facts], since: date, threshold: float, options: dict) -> list[Finding]:
+    """An employee's month far above their usual month (in one currency); attached to that month's
+    largest expense."""
+    min_months = int(options.get("min_months", 3))
+    months: dict[tuple, list[Facts]] = defaultdict(list)
+    for f in facts:
+        if f.amount > 0:
+            months[(f.employee_id, f.currency, f.date.replace(day=1))].append(f)
+    found = []
+    for (employee, currency, month), rows in months.items():
+        if month < since.replace(day=1) or not any(r.date >= since for r in rows):
+            continue
+        earlier = [sum((r.amount for r in other), Decimal(0)) for (e, c, m), other in months.items()
+                   if e == employee and c == currency and m < month]
+        if len(earlier) < min_months:
+            continue
+        total = sum((r.amount for r in rows), Decimal(0))
+        usual = float(median(earlier))
+        ratio = float(total) / usual if usual else 0.0
+        if ratio >= threshold:
+            biggest = max(rows, key=lambda r: (r.amount, r.key))
+            found.append(Finding(
+                biggest.key, "spend_spike", f"emp={employee}:{currency}:{month:%Y-%m}", round(ratio, 2),
+                f"{biggest.employee_name or employee} spent {_money(total, currency)} in {month:%B %Y}, "
+                f"{ratio:.1f}× their usual month ({_money(usual, currency)}, median of {len(earlier)} months); "
+                f"this is the month's largest expense",
+                {"month": f"{month:%Y-%m}", "total": f"{total:.2f}", "usual": f"{usual:.2f}",
+                 "ratio": round(ratio, 2), "expenses": len(rows)}))
+    return found
+
+
+# --- weekend and holiday spend --------------------------------------------------------------------
+
+def weekend_spend(facts: list[Facts], since: date, threshold: float | None, options: dict) -> list[Finding]:
+    """Spend on the organisation's weekend days or holidays (off unless the organisation wants it)."""
+    weekend = {int(d) for d in options.get("weekend_days", [4, 5])}       # Friday and Saturday
+    holidays = {date.fromisoformat(str(d)) for d in options.get("holidays", [])}
+    found = []
+    for f in _window(facts, since):
+        if f.amount <= 0 or (f.date.weekday() not in weekend and f.date not in holidays):
+            continue
+        when = "a holiday" if f.date in holidays else f"a {WEEKDAYS[f.date.weekday()]} (weekend)"
+        found.append(Finding(
+            f.key, "weekend_spend", f"emp={f.employee_id}:cat={f.category}", 1.0,
+            f"{_money(f.amount, f.currency)} of {f.category_name or f.category} at {f.merchant_label or 'no merchant'} "
+            f"on {when}, {f.date:%d %b %Y}", {"date": f.date.isoformat(), "holiday": f.date in holidays}))
+    return found
+
+
+# --- round numbers --------------------------------------------------------------------------------
+
+def round_number(facts: list[Facts], since: date, threshold: float, options: dict) -> list[Finding]:
+    """A receipt amount that is an exact multiple of `threshold` (e.g. 100) where such amounts are
+    rare in that category: invented or estimated amounts tend to be round."""
+    unit = Decimal(str(threshold))
+    rare = float(options.get("max_share", 0.2))
+    by_category = defaultdict(list)
+    for f in facts:
+        if f.amount > 0 and f.type == "expense":
+            by_category[(f.category, f.currency)].append(f)
+    found = []
+    for f in _window(facts, since):
+        if f.type != "expense" or f.amount < unit or f.amount % unit:
+            continue
+        history = _earlier(by_category, (f.category, f.currency), f)
+        if len(history) < MIN_HISTORY:
+            continue
+        share = sum(1 for a in history if a >= unit and a % unit == 0) / len(history)
+        if share <= rare:
+            found.append(Finding(
+                f.key, "round_number", f"cat={f.category}:m={f.merchant}", 1.0,
+                f"A round {_money(f.amount, f.currency)} for {f.category_name or f.category} at "
+                f"{f.merchant_label or 'no merchant'}; only {share:.0%} of the {len(history)} earlier "
+                f"{f.category_name or f.category} expenses are round multiples of {_plain(unit)}",
+                {"unit": str(unit), "share": round(share, 3), "history": len(history)}))
+    return found
+
+
+# --- split claims ---------------------------------------------------------------------------------
+
+def split_claim(facts: list[Facts], since: date, threshold: float, options: dict) -> list[Finding]:
+    """Two or more claims by one employee at one merchant on one day, each under the limit
+    (`threshold`) and together over it: possibly one purchase split to stay under the limit."""
+    limit = Decimal(str(threshold))
+    groups = defaultdict(list)
+    for f in _window(facts, since):
+        if f.amount > 0 and f.merchant:
+            groups[(f.employee_id, f.merchant, f.currency, f.date)].append(f)
+    found = []
+    for (employee, merchant, currency, day), rows in groups.items():
+        total = sum((r.amount for r in rows), Decimal(0))
+        if len(rows) < 2 or total < limit or any(r.amount >= limit for r in rows):
+            continue
+        last = max(rows, key=lambda r: r.key)
+        low, high = min(r.amount for r in rows), max(r.amount for r in rows)
+        found.append(Finding(
+            last.key, "split_claim", f"emp={employee}:m={merchant}", round(float(total / limit), 2),
+            f"{len(rows)} claims by {last.employee_name or employee} at {last.merchant_label} on {day:%d %b %Y} of "
+            f"{low:,.2f}–{high:,.2f} {currency} add up to {_money(total, currency)}, over the "
+            f"{_money(limit, currency)} limit: possibly one purchase split",
+            {"expenses": sorted(r.source_id for r in rows), "total": f"{total:.2f}", "limit": str(limit)}))
+    return found
+
+
+# --- the same receipt twice -----------------------------------------------------------------------
+
+def receipt_reused(facts: list[Facts], since: date, threshold: float | None, options: dict) -> list[Finding]:
+    """A receipt file (same SHA-256) attached to more than one expense: every later use is flagged."""
+    first: dict[str, Facts] = {}
+    found = []
+    for f in sorted(facts, key=lambda x: (x.date, x.key)):
+        for sha in f.receipts:
+            earlier = first.get(sha)
+            if earlier is None:
+                first[sha] = f
+            elif earlier.source_id != f.source_id and f.date >= since:
+                found.append(Finding(
+                    f.key, "receipt_reused", f"sha={sha}", 1.0,
+                    f"The same receipt file is attached to {earlier.source_id} "
+                    f"({earlier.employee_name or earlier.employee_id}, {earlier.date:%d %b %Y}, "
+                    f"{_money(earlier.amount, earlier.currency)})",
+                    {"sha256": sha, "first_expense": earlier.source_id}))
+                break
+    return found
+
+
+# --- per diem and mileage at the organisation's own rates ----------------------------------------
+
+def allowance_rate(facts: list[Facts], since: date, threshold: float, options: dict) -> list[Finding]:
+    """A mileage or per-diem amount that differs from its details at the organisation's rates by
+    more than `threshold` percent. `options["rates"]`: the organisation's rates (the scan adds them)."""
+    rates = options.get("rates") or []
+    found = []
+    for f in _window(facts, since):
+        check = allowance_check(kind=f.type, details=f.details, amount=f.amount, currency=f.currency, on=f.date,
+                                rates=rates)
+        if check is None or abs(check.difference) <= max(Decimal("0.01"),
+                                                         check.expected * Decimal(str(threshold)) / 100):
+            continue
+        found.append(Finding(
+            f.key, "allowance_rate", f"emp={f.employee_id}:{f.type}:{f.currency}",
+            round(float(abs(check.difference) / check.expected), 3) if check.expected else 1.0,
+            check.explanation(f.currency),
+            {"expected": f"{check.expected:.2f}", "stated": f"{check.stated:.2f}", "rate": str(check.rate.rate),
+             "quantity": str(check.quantity)}))
+    return found
+
+
+DETECTORS: dict[str, Detector] = {d.key: d for d in (
+    Detector("unusual_amount", "Unusual amount", 3.5,
+             "Robust z-score (distance from the median in MADs) from which an amount is flagged; it must also be "
+             "at least twice the median", True, unusual_amount),
+    Detector("spend_spike", "Monthly spend spike", 3.0,
+             "How many times an employee's usual monthly spend a month must reach", True, spend_spike),
+    Detector("weekend_spend", "Weekend and holiday spend", None,
+             "Options: weekend_days (0 = Monday … 6 = Sunday; default Friday and Saturday), holidays "
+             "(ISO dates)", False, weekend_spend),
+    Detector("round_number", "Round amounts", 100.0,
+             "The unit a round amount is a multiple of (100 flags 500.00 but not 487.50)", True, round_number),
+    Detector("split_claim", "Split claims", 1000.0,
+             "The approval limit (in the expenses' currency) that split claims stay under", True, split_claim),
+    Detector("receipt_reused", "Same receipt used twice", None, "Yes/no: any reuse is flagged", True,
+             receipt_reused),
+    Detector("allowance_rate", "Per diem / mileage off the organisation's rates", 1.0,
+             "Percent a mileage or per-diem amount may differ from its details at the organisation's own rates "
+             "(set the rates under Mappings › Allowance rates; none set: nothing is checked)", True, allowance_rate),
+)}
+
+
+def detect(facts: list[Facts], since: date, settings: dict[str, tuple[bool, float | None, dict]]) -> list[Finding]:
+    """Runs every enabled detector; `settings`: detector key → (enabled, threshold, options)."""
+    found: list[Finding] = []
+    for key, detector in DETECTORS.items():
+        enabled, threshold, options = settings.get(key, (detector.enabled, detector.threshold, {}))
+        if enabled:
+            found += detector.run(facts, since, detector.threshold if threshold is None else threshold, options)
+    return found

@@ -1,0 +1,81 @@
+"""Per-diem and mileage amounts at the organisation's own rates, pure: the expense's `details`
+(Expensico: mileage {distance_km, rate_per_km}; per_diem {days, daily_rate, destination}) times
+the rate in force on the expense's date, compared with the amount Expensico states.
+
+Expensico's amount is what the employee was paid, so it is still what gets booked; a difference
+is flagged for a person (exports.anomalies, detector `allowance_rate`)."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+KINDS = ("mileage", "per_diem")
+
+
+@dataclass(frozen=True)
+class Rate:
+    kind: str                  # mileage (per km) | per_diem (per day)
+    currency: str
+    rate: Decimal
+    effective_from: date
+    destination: str = ""      # per diem only; blank: any destination without its own rate
+
+
+@dataclass(frozen=True)
+class Check:
+    expected: Decimal
+    stated: Decimal
+    quantity: Decimal
+    rate: Rate
+    their_rate: Decimal | None
+
+    @property
+    def difference(self) -> Decimal:
+        return self.stated - self.expected
+
+    def explanation(self, currency: str) -> str:
+        unit, what = ("km", f"{currency}/km") if self.rate.kind == "mileage" else ("day(s)", f"{currency} a day")
+        where = f" for {self.rate.destination}" if self.rate.destination else ""
+        theirs = f" (at {_plain(self.their_rate)} {what})" if self.their_rate is not None else ""
+        more = "more" if self.difference > 0 else "less"
+        label = "Mileage" if self.rate.kind == "mileage" else "Per diem"
+        return (f"{label} {_plain(self.quantity)} {unit} at the organisation's {_plain(self.rate.rate)} {what}{where} is "
+                f"{self.expected:,.2f} {currency}; Expensico states {self.stated:,.2f} {currency}{theirs}, "
+                f"{abs(self.difference):,.2f} {currency} {more}")
+
+
+def _plain(value: Decimal) -> str:
+    return f"{value.normalize():,f}"
+
+
+def _number(details: dict, key: str) -> Decimal | None:
+    try:
+        value = Decimal(str(details[key]))
+    except (KeyError, InvalidOperation, TypeError):
+        return None
+    return value if value.is_finite() else None
+
+
+def rate_for(rates: list[Rate], kind: str, currency: str, on: date, destination: str = "") -> Rate | None:
+    """The newest rate in force on `on`: one for the destination first, else the general one."""
+    candidates = [r for r in rates if r.kind == kind and r.currency == currency and r.effective_from <= on]
+    for wanted in ((destination.strip().casefold(),) if destination.strip() else ()) + ("",):
+        matching = [r for r in candidates if r.destination.strip().casefold() == wanted]
+        if matching:
+            return max(matching, key=lambda r: r.effective_from)
+    return None
+
+
+def allowance_check(*, kind: str, details: dict, amount: Decimal, currency: str, on: date,
+                    rates: list[Rate]) -> Check | None:
+    """None when the expense is not a per diem or mileage, the organisation has no rate for it,
+    or `details` lacks the quantity."""
+    if kind not in KINDS or not isinstance(details, dict):
+        return None
+    quantity_key, their_key = ("distance_km", "rate_per_km") if kind == "mileage" else ("days", "daily_rate")
+    quantity = _number(details, quantity_key)
+    rate = rate_for(rates, kind, currency, on, str(details.get("destination") or "") if kind == "per_diem" else "")
+    if quantity is None or rate is None:
+        return None
+    expected = (quantity * rate.rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Check(expected, Decimal(amount), quantity, rate, _number(details, their_key))
