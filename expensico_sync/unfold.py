@@ -10,6 +10,7 @@ UNFOLD = {
     "SITE_SYMBOL": "account_balance",
     "SITE_URL": "/admin/",
     "SHOW_HISTORY": True,
+    "SHOW_LANGUAGES": True,
     "SHOW_VIEW_ON_SITE": False,
     "ENVIRONMENT": "expensico_sync.core.navigation.environment_badge",
     "DASHBOARD_CALLBACK": "expensico_sync.core.dashboard.dashboard_callback",
