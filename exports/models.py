@@ -216,22 +216,24 @@ class ReviewItem(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="review_items")
     record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="review_items")
     reason = models.CharField(max_length=24, choices=Reason.choices)
-    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
     detail = models.TextField(blank=True, default="")
     context = models.JSONField(default=dict, blank=True, help_text="e.g. the missing mapping's kind and key")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="review_items")
     sla_due_at = models.DateTimeField(_("due by"))
-    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True, default="")
+    resolution = models.CharField(_("resolution"), max_length=20, choices=Resolution.choices, blank=True, default="")
     resolution_note = models.TextField(blank=True, default="")
     manual_external_reference = models.CharField(max_length=200, blank=True, default="")
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
     resolved_by_label = models.CharField(_("resolved by"), max_length=150, blank=True, default="")
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("review item")
+        verbose_name_plural = _("review items")
         ordering = ["resolved_at", "sla_due_at", "id"]
         constraints = [
             # One open item per record: a record is parked once, whatever the reason.

@@ -130,3 +130,29 @@ def test_each_kind_of_review_item_is_resolved_from_its_context(page, live_server
     gap.refresh_from_db()
     assert gap.resolution == ReviewItem.Resolution.RETRIED
     _shot(page, artifacts_dir, "review-queue-after.png")
+
+
+def test_the_queue_in_arabic_right_to_left(page, live_server, artifacts_dir, queue):
+    """The language switcher (user menu) turns the admin Arabic and right to left; amounts stay
+    left to right with their currency's decimals, and an Arabic description keeps its date's order."""
+    admin_login(page, live_server)
+    page.goto(f"{live_server.url}/admin/exports/reviewitem/")
+    page.locator("#nav-sidebar, nav, aside").locator("text=admin@example.com").first.click()
+    page.locator("button", has_text="العربيّة").first.click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    assert page.locator("html").get_attribute("lang") == "ar"
+    for text in ("قائمة المراجعة", "ما قاله المورّد", "إيصال مفقود", "وصل الإيصال — أعد المحاولة", "1,234.50 SAR"):
+        assert page.locator(f"text={text}").first.is_visible(), text
+    description = page.locator("[dir=auto]", has_text="مكافأة سائق").first
+    assert description.locator("span[dir=ltr]").inner_text() == "2026-01-03"  # the date is not turned around
+    _shot(page, artifacts_dir, "review-queue-arabic.png")
+    missing = queue[R.MISSING_RECEIPT]
+    page.goto(f"{live_server.url}/admin/exports/reviewitem/{missing.pk}/change/")
+    assert page.locator("text=الوصف (بالعربية)").first.is_visible()
+    _shot(page, artifacts_dir, "review-item-arabic.png")
+    # And back to English.
+    page.locator("#nav-sidebar, nav, aside").locator("text=admin@example.com").first.click()
+    page.locator("button", has_text="English").first.click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("dir") == "ltr"
