@@ -357,7 +357,7 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
                 [(expense_url, r.filename) for r in receipts]) if receipts else _("none")))
             rows.append((_("Source expense"), format_html('<a class="text-primary-600 underline" href="{}">{}</a>',
                                                           expense_url, record.expense.expensico_id)))
-        body = format_html_join("", '<tr><th class="pe-6 py-1 text-start font-medium align-top">{}</th>'
+        body = format_html_join("", '<tr><th class="pe-6 py-1 font-medium align-top" style="text-align: start">{}</th>'
                                     '<td class="py-1">{}</td></tr>', rows)
         return format_html('<table class="text-sm"><tbody>{}</tbody></table>', body)
 

@@ -62,7 +62,7 @@ class AccountSuggester:
         if not items or not text:
             return []
         scores = name_scores(text, labels)
-        why = {idx: f"name match ({score:.0f} %)" for idx, score in scores.items()}
+        why = dict.fromkeys(scores, "name match")
         own_by_code, chosen_elsewhere = self._precedents()
         own = own_by_code.get(category_code, set()) if category_code else set()
         others: dict[str, int] = {}

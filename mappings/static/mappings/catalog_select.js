@@ -1,6 +1,7 @@
 "use strict";
 // A catalog pick fills the name beside it: <select data-catalog-name-field="account_name">.
-(function () {
+// Form media may load this before django.jQuery exists: bind once the page is parsed.
+document.addEventListener("DOMContentLoaded", function () {
   const $ = window.django && window.django.jQuery;
   if (!$) {
     return;
@@ -13,4 +14,4 @@
       target.value = option.dataset.name;
     }
   });
-})();
+});
