@@ -6,7 +6,7 @@ import time
 from django.core.cache import cache
 from django.urls import reverse
 
-from expensico_sync.core.dashboard import register_panel
+from expensico_sync.core.dashboard import chart_options, register_panel
 
 GAPS_FRESH_SECONDS = 60
 
@@ -64,5 +64,6 @@ def mapping_gaps_panel(request, org_ids):
             {"title": "Expenses blocked by mappings", "value": blocked, "href": link,
              "footer": "re-queued automatically once mapped"},
         ],
-        "charts": [{"title": "Blocked expenses per connection", "type": "bar", "data": json.dumps(chart)}],
+        "charts": [{"title": "Blocked expenses per connection", "type": "bar", "data": json.dumps(chart),
+                    "options": chart_options(x_title="Connection", y_title="Expenses blocked", stacked=False)}],
     }

@@ -156,3 +156,19 @@ def test_the_queue_in_arabic_right_to_left(page, live_server, artifacts_dir, que
     page.locator("button", has_text="English").first.click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("dir") == "ltr"
+
+
+def test_the_dashboard_per_organisation_with_readable_charts(page, live_server, artifacts_dir, queue, org):  # noqa: F811
+    from tests.core.factories import make_org
+
+    make_org("second-org")  # two organisations: the switcher shows
+    admin_login(page, live_server)
+    page.select_option("#dashboard-org-select", str(org.pk))
+    page.wait_for_url(f"{live_server.url}/admin/?org={org.pk}")
+    assert page.locator("canvas.chart[data-options]").count() >= 2
+    options = page.locator("canvas.chart[data-options]").first.get_attribute("data-options")
+    assert '"legend": {"display": true' in options and '"text": "Export records"' in options
+    page.wait_for_timeout(500)  # Chart.js draws after load
+    _shot(page, artifacts_dir, "dashboard-organisation.png")
+    page.locator("a", has_text="Needs review").first.click()
+    page.wait_for_url(f"**/admin/exports/reviewitem/?org={org.pk}")
