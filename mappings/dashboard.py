@@ -55,7 +55,7 @@ def mapping_gaps_panel(request, org_ids):
     blocked = sum(r["expenses"] for _, rows in per_set for r in rows)
     link = reverse("admin:mappings_mappingset_changelist")
     chart = {"labels": [s.name for s, _ in per_set],
-             "datasets": [{"label": "Expenses blocked by a missing mapping",
+             "datasets": [{"label": "Expenses blocked by a missing mapping", "backgroundColor": "#f59e0b",
                            "data": [sum(r["expenses"] for r in rows) for _, rows in per_set]}]}
     return {
         "kpis": [

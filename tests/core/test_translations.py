@@ -67,3 +67,16 @@ def test_the_admin_switches_to_arabic_right_to_left(admin_client):
     page = admin_client.get(reverse("admin:exports_reviewitem_changelist")).content.decode()
     assert '<html lang="ar" dir="rtl"' in page
     assert "قائمة المراجعة" in page and "ما قاله المورّد" in page  # our sidebar and our column
+
+
+def test_amounts_show_their_currency_decimals_and_arabic_keeps_its_order():
+    from decimal import Decimal
+
+    from expensico_sync.core.formatting import bidi, money_text
+
+    assert money_text(Decimal("1234567.5"), "SAR") == "1,234,567.50 SAR"
+    assert money_text(Decimal("12000"), "JPY") == "12,000 JPY"
+    assert money_text(Decimal("3.25"), "KWD") == "3.250 KWD"
+    html = str(bidi("مكافأة سائق - 2026-01-03"))
+    assert html == '<span dir="auto">مكافأة سائق - <span dir="ltr">2026-01-03</span></span>'
+    assert "&lt;b&gt;" in str(bidi("<b>x</b>"))  # escaped, never raw HTML
