@@ -5,6 +5,8 @@ and the one action that fixes it. Bulk actions say how many items and how much m
 Rows come from one query (the source documents joined, the receipt as an EXISTS), so the page
 costs the same whatever it shows (tests/exports/test_scale.py)."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef, Sum
@@ -121,13 +123,13 @@ class ReviewResolveForm(forms.ModelForm):
 
 def money_totals(queryset) -> list[str]:
     """What the items' documents add up to, per currency, in one query per document kind."""
-    totals: dict[str, object] = {}
+    totals: dict[str, Decimal] = {}
     for name in DOCUMENTS:
         rows = (queryset.order_by().filter(**{f"record__{name}__isnull": False})
                 .values(f"record__{name}__currency").annotate(total=Sum(f"record__{name}__amount")))
         for row in rows:
             currency = row[f"record__{name}__currency"]
-            totals[currency] = totals.get(currency, 0) + row["total"]
+            totals[currency] = totals.get(currency, Decimal(0)) + row["total"]
     return [money_text(amount, currency) for currency, amount in sorted(totals.items())]
 
 

@@ -6,6 +6,7 @@ admin needs the sentence inside it. The fix per reason is what the review screen
 import json
 import re
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from .models import ReviewItem
@@ -15,7 +16,7 @@ MESSAGE_KEYS = ("message", "detail", "error_description", "title", "error", "des
 
 # reason → (what fixes it, the action offered). Actions: retry, release, receipt, accept, acknowledge,
 # mapping, reconnect, book_manually.
-FIXES = {
+FIXES: dict[str, tuple[Promise, str]] = {
     R.MAPPING_GAP: (_("Add the missing mapping; the record goes again by itself."), "mapping"),
     R.VALIDATION: (_("Correct what the vendor refused (the mapping or the connection's settings), then retry."),
                    "retry"),
@@ -44,7 +45,7 @@ def fix_for(item: ReviewItem) -> tuple[str, str]:
     """(sentence, action) for an item; a flag on a booked record is always acknowledged."""
     text, action = FIXES.get(item.reason, (_("Retry once the cause is fixed."), "retry"))
     if item.is_warning and action != "acknowledge":
-        return _("Booked and flagged: check it, then acknowledge."), "acknowledge"
+        return str(_("Booked and flagged: check it, then acknowledge.")), "acknowledge"
     return str(text), action
 
 

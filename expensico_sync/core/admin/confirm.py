@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import Promise
 from unfold.decorators import action
 from unfold.forms import BaseDialogForm
 
@@ -35,8 +36,9 @@ def _confirmation_page(model_admin, request, *, title: str, what: str, submit: s
     return TemplateResponse(request, "admin/confirm_action.html", context)
 
 
-def confirmed_action(*, description: str, icon: str, what: "str | Callable[..., str]", permissions: tuple[str, ...] = ("change",),
-                     submit: str | None = None, url_path: str | None = None, form_class=None):
+def confirmed_action(*, description: str | Promise, icon: str, what: "str | Promise | Callable[..., str]",
+                     permissions: tuple[str, ...] = ("change",), submit: str | Promise | None = None,
+                     url_path: str | None = None, form_class=None):
     """An Unfold action (detail or list) whose function runs only on a confirmed POST.
 
     `what` tells the person what will happen. The function is called as before,
