@@ -31,7 +31,7 @@ def _confirmation_page(model_admin, request, *, title: str, what: str, submit: s
     cancel_url = (reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]) if obj
                   else reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     context = {**model_admin.admin_site.each_context(request), "opts": opts, "original": obj,
-               "title": f"{title}: {obj}" if obj else title, "what": what, "submit_text": submit,
+               "title": f"{title}: {obj}" if obj else str(title), "what": str(what), "submit_text": str(submit),
                "form": (form_class or BaseDialogForm)(request=request, object_id=object_id), "cancel_url": cancel_url}
     return TemplateResponse(request, "admin/confirm_action.html", context)
 
