@@ -16,6 +16,7 @@ from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.paging import values_filter
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
+from .admin_filters import SystemFilter
 from .admin_settings import PREFIX, settings_form_fields, settings_from_form
 from .admin_setup import GuidedSetupMixin
 from .base import connector_class
@@ -48,7 +49,7 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
     list_display = ("name", "organization", "system_label", "active_badge", "status_badge", "breaker_badge",
                     "last_checked_at",
                     "employee_claims_account_name", "employees_balance_account_name", "funding_bank_account_name")
-    list_filter = (("status", ChoicesDropdownFilter), "system")
+    list_filter = (("status", ChoicesDropdownFilter), SystemFilter)
     search_fields = ("name", "organization__name")
     readonly_fields = ("status", "last_checked_at", "last_check_ok", "last_check_detail", "consecutive_failures",
                        "paused_until", "token_expires_at", "credentials_changed_at", "employee_claims_account", "employee_claims_account_name",

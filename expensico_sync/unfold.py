@@ -10,10 +10,13 @@ UNFOLD = {
     "SITE_SYMBOL": "account_balance",
     "SITE_URL": "/admin/",
     "SHOW_HISTORY": True,
+    "SHOW_LANGUAGES": True,
     "SHOW_VIEW_ON_SITE": False,
     "ENVIRONMENT": "expensico_sync.core.navigation.environment_badge",
     "DASHBOARD_CALLBACK": "expensico_sync.core.dashboard.dashboard_callback",
     "STYLES": [lambda request: static("expensico/admin.css")],
+    "SITE_FAVICONS": [{"rel": "icon", "sizes": "any", "type": "image/svg+xml",
+                       "href": lambda request: static("expensico/favicon.svg")}],
     "COLORS": {
         "primary": {
             "50": "oklch(97.7% .014 180)", "100": "oklch(95.3% .051 180)",

@@ -26,6 +26,7 @@ handler404 = "expensico_sync.core.api.errors.not_found"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switcher
     path("api/v1/me", MeView.as_view(), name="api-me"),
     *app_urls,
     path("api/v1/", include(router.urls)),

@@ -7,9 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.http import urlencode
+from django.utils.html import format_html
 from import_export.admin import ExportMixin
 from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import (
@@ -25,14 +23,11 @@ from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.selectors import organizations_with_capability
 
-from .close.resources import ExportRecordResource, ReviewItemResource
+from .close.resources import ExportRecordResource
 from .errors import Refused
-from .models import ExportAttempt, ExportRecord, PilotScope, ReviewItem, SyncRun
+from .models import ExportAttempt, ExportRecord, PilotScope, SyncRun
 from .reversal_link import reversal_link
 from .services import actions as export_services
-from .services import review as review_services
-from .services.coding import suggestion_answer
-from .services.holds import hold_release
 from .services.sync import sync_run_create, sync_run_live
 from .transitions import Status
 
@@ -197,194 +192,6 @@ def _quiet(fn) -> int:
         return 0
 
 
-class ReviewResolveForm(forms.ModelForm):
-    resolve_as = forms.ChoiceField(
-        required=False, choices=[("", "— leave open —"), *[c for c in ReviewItem.Resolution.choices
-                                                          if c[0] != ReviewItem.Resolution.RELEASED]],
-        help_text="Booked manually needs the external reference; skipped needs a reason (note). A hold is "
-                  "released with “Approve and export”.")
-    correct_account = forms.CharField(required=False, max_length=200,
-                                      help_text="Suggested coding: the right account id (blank: keep the suggestion)")
-    correct_account_name = forms.CharField(required=False, max_length=200)
-
-    class Meta:
-        model = ReviewItem
-        fields = ("owner", "resolution_note", "manual_external_reference")
-
-    def clean(self):
-        data = super().clean()
-        how = data.get("resolve_as")
-        if how == ReviewItem.Resolution.BOOKED_MANUALLY and not data.get("manual_external_reference"):
-            self.add_error("manual_external_reference", "Give the reference it was booked under.")
-        if how == ReviewItem.Resolution.SKIPPED and not (data.get("resolution_note") or "").strip():
-            self.add_error("resolution_note", "Say why it is skipped.")
-        if how and self.instance.pk and self.instance.is_warning != (how == ReviewItem.Resolution.ACKNOWLEDGED):
-            self.add_error(None, "A vendor warning on a booked record is acknowledged; the other resolutions are "
-                                 "for records waiting in review." if self.instance.is_warning else
-                                 "Only a vendor warning on a booked record can be acknowledged.")
-        return data
-
-
-@admin.register(ReviewItem)
-class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
-    capability = "review.work"
-    resource_classes = [ReviewItemResource]
-    export_form_class = ExportForm
-    form = ReviewResolveForm
-    list_display = ("record_link", "reason_badge", "severity_badge", "sla", "owner", "short_detail", "fix_link",
-                    "resolution")
-    list_filter = (("reason", ChoicesDropdownFilter), ("severity", ChoicesDropdownFilter), "resolution",
-                   ("owner", RelatedDropdownFilter), ("created_at", RangeDateFilter))
-    list_filter_submit = True
-    search_fields = ("^record__reference", "^record__external_id")
-    sortable_by = ("sla",)  # the other columns sorted the open queue joined to every record
-    list_select_related = ("record", "owner", "record__connection")
-    actions = ["retry_selected", "acknowledge_selected", "assign_to_me"]
-    actions_detail = ["retry_one", "acknowledge_one", "release_one", "accept_suggestion"]
-    readonly_fields = ("record_link", "reason", "severity", "detail", "context", "sla_due_at", "fix_link",
-                       "resolution", "resolved_by_label", "resolved_at", "created_at")
-    fieldsets = (
-        (None, {"fields": ("record_link", "reason", "severity", "detail", "fix_link", "context", "sla_due_at",
-                           "created_at")}),
-        ("Work", {"fields": ("owner", "resolve_as", "manual_external_reference", "resolution_note",
-                             ("correct_account", "correct_account_name"))}),
-        ("Resolution", {"fields": ("resolution", "resolved_by_label", "resolved_at")}),
-    )
-
-    def get_queryset(self, request):
-        qs = super().get_queryset(request)
-        # The queue shows open items unless the user asks for resolved ones.
-        if "resolution" not in request.GET and "resolution__exact" not in request.GET and \
-                request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
-            qs = qs.filter(resolved_at__isnull=True)
-        return qs
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def save_model(self, request, obj, form, change):
-        review_services.review_item_assign(item=obj, owner=form.cleaned_data.get("owner"))
-        how = form.cleaned_data.get("resolve_as")
-        account = form.cleaned_data.get("correct_account")
-        if account and obj.is_open:
-            _run(request, lambda: suggestion_answer(item=obj, by=request.user, account=account,
-                                                    account_name=form.cleaned_data.get("correct_account_name") or ""),
-                 "Corrected: the expense is booked to that account and the model learns it.")
-        elif how and obj.is_open:
-            _run(request, lambda: review_services.review_item_resolve(
-                item=obj, resolution=how, by=request.user, note=form.cleaned_data.get("resolution_note") or "",
-                external_reference=form.cleaned_data.get("manual_external_reference") or ""), "Resolved.")
-
-    @display(description="Record", ordering="record__reference")
-    def record_link(self, obj):
-        url = reverse("admin:exports_exportrecord_change", args=[obj.record_id])
-        return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.record.reference)
-
-    @display(description="Reason", label={ReviewItem.Reason.MAPPING_GAP: "warning",
-                                          ReviewItem.Reason.HOLD_RULE: "info",
-                                          ReviewItem.Reason.SUGGESTED_CODING: "success",
-                                          ReviewItem.Reason.MISSING_RECEIPT: "info",
-                                          ReviewItem.Reason.VENDOR_WARNING: "info",
-                                          ReviewItem.Reason.IMPORT_FAILED: "danger"})
-    def reason_badge(self, obj):
-        return obj.reason, obj.get_reason_display()
-
-    @display(description="Severity", label={"high": "danger", "medium": "warning", "low": "info"},
-             ordering="severity")
-    def severity_badge(self, obj):
-        return obj.severity, obj.get_severity_display()
-
-    @display(description="Age / SLA", label={"overdue": "danger", "due": "success", "done": "info"},
-             ordering="sla_due_at")
-    def sla(self, obj):
-        if not obj.is_open:
-            return "done", "resolved"
-        age = timezone.now() - obj.created_at
-        hours = int(age.total_seconds() // 3600)
-        return ("overdue" if obj.overdue else "due"), f"{hours} h{' · overdue' if obj.overdue else ''}"
-
-    @display(description="Detail")
-    def short_detail(self, obj):
-        return (obj.detail[:90] + "…") if len(obj.detail) > 90 else obj.detail
-
-    @display(description="Fix")
-    def fix_link(self, obj):
-        """A mapping gap links straight to the mapping to add (pre-filled)."""
-        if obj.reason != ReviewItem.Reason.MAPPING_GAP:
-            return "—"
-        links = []
-        for item in obj.context.get("items", []):
-            if item.get("kind") == "category":
-                url = reverse("admin:mappings_categorymapping_add") + "?" + urlencode(
-                    {"connection": obj.record.connection_id, "category_code": item.get("key", "")})
-            elif item.get("kind") == "tax":
-                url = reverse("admin:mappings_taxmapping_add") + "?" + urlencode(
-                    {"connection": obj.record.connection_id, "tax_code": item.get("key", "")})
-            else:
-                url = reverse("admin:connectors_connection_change", args=[obj.record.connection_id])
-            links.append((url, f"{item.get('kind')}: {item.get('key')}"))
-        return format_html_join(" ", '<a class="text-primary-600 underline" href="{}">{}</a>', links) or "—"
-
-    @confirmed_action(description="Retry", icon="replay",
-                      what="The item is resolved as retried and its record is queued to be sent again.")
-    def retry_one(self, request, object_id):
-        item = self.get_queryset(request).get(pk=object_id)
-        _run(request, lambda: review_services.review_item_resolve(
-            item=item, resolution=ReviewItem.Resolution.RETRIED, by=request.user), "Queued to retry.")
-        return redirect("admin:exports_reviewitem_changelist")
-
-    @confirmed_action(description="Acknowledge", icon="done",
-                      what="The vendor warning is marked as acknowledged and leaves the review queue.")
-    def acknowledge_one(self, request, object_id):
-        item = self.get_queryset(request).get(pk=object_id)
-        _run(request, lambda: review_services.review_item_resolve(
-            item=item, resolution=ReviewItem.Resolution.ACKNOWLEDGED, by=request.user), "Acknowledged.")
-        return redirect("admin:exports_reviewitem_changelist")
-
-    @confirmed_action(description="Approve and export", icon="verified", submit="Approve",
-                      what="You approve this held expense for export. Above the organisation's two-person amount a "
-                           "second, different approver must approve too. Your approval is recorded.")
-    def release_one(self, request, object_id):
-        item = self.get_queryset(request).get(pk=object_id)
-        done = []
-        ok = _run(request, lambda: done.append(hold_release(item=item, by=request.user)), "Approved.")
-        if ok and not done[0].released:
-            messages.info(request, "First approval recorded: a second, different approver must approve.")
-        return redirect("admin:exports_reviewitem_changelist")
-
-    @confirmed_action(description="Accept suggestion", icon="check", submit="Accept",
-                      what="The suggested account codes this expense, the record goes again, and the model "
-                           "learns the decision.")
-    def accept_suggestion(self, request, object_id):
-        item = self.get_queryset(request).get(pk=object_id)
-        _run(request, lambda: suggestion_answer(item=item, by=request.user), "Accepted.")
-        return redirect("admin:exports_reviewitem_changelist")
-
-    @action(description="Retry selected (after a fix)", icon="replay", permissions=["change"])
-    def retry_selected(self, request, queryset):
-        items = list(queryset)
-        done = review_services.review_items_retry(items=items, by=request.user)
-        warnings = sum(1 for i in items if i.is_open and i.is_warning)
-        messages.success(request, f"{done} records queued to retry."
-                         + (f" {warnings} vendor warnings left alone: acknowledge them." if warnings else ""))
-
-    @action(description="Acknowledge selected warnings", icon="done_all", permissions=["change"])
-    def acknowledge_selected(self, request, queryset):
-        items = list(queryset)
-        done = review_services.review_items_acknowledge(items=items, by=request.user)
-        messages.success(request, f"{done} vendor warnings acknowledged."
-                         + (f" {len(items) - done} other items left alone." if len(items) > done else ""))
-
-    @action(description="Assign to me", icon="person_add", permissions=["change"])
-    def assign_to_me(self, request, queryset):
-        for item in queryset:
-            review_services.review_item_assign(item=item, owner=request.user)
-        messages.success(request, f"{queryset.count()} items assigned to you.")
-
-
 class SyncRunForm(forms.ModelForm):
     class Meta:
         model = SyncRun
@@ -486,6 +293,7 @@ class PilotScopeAdmin(OrgScopedAdmin):
 from . import (  # noqa: E402  (the screens below register on import)
     admin_coding,  # noqa: F401  coding rules, hold policy and approvals register their screens
     admin_records,  # noqa: F401  export records as documents (re-registers ExportRecord)
+    admin_review,  # noqa: F401  the review queue
     admin_runs,  # noqa: F401  sync runs: preview, live counters (re-registers SyncRun)
 )
 from .anomalies import admin as _anomalies_admin  # noqa: E402, F401  (anomaly flags, detector settings)

@@ -85,7 +85,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     fieldsets = (  # type: ignore[assignment]
         ("Document", {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
                                  "document_date", "employee", "system_text", "source_link", "receipt_links",
-                                 "external_link", "reverses", "sync_run")}),
+                                 "external_link", "reverses", "reversal_link", "sync_run")}),
         ("Sent to the accounting system", {"fields": ("payload_text", "entry_text", "mapping_version",
                                                       "idempotency_key", "attempts", "next_attempt_at",
                                                       "last_error", "warnings_text")}),
@@ -96,7 +96,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in ExportRecord._meta.concrete_fields),
                 "status_text", "warnings_text", "amount_text", "description_text", "system_text", "source_link", "receipt_links",
-                "external_link", "payload_text", "entry_text", "verified_text", "timeline"]
+                "external_link", "payload_text", "entry_text", "verified_text", "timeline", "reversal_link"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*self.list_select_related)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from expensico_sync.core.models import Organization
@@ -176,38 +177,38 @@ class ExportAttempt(models.Model):
 
 class ReviewItem(models.Model):
     class Reason(models.TextChoices):
-        MAPPING_GAP = "mapping_gap", "Mapping gap"
-        VALIDATION = "validation", "Rejected by the vendor"
-        AUTH = "auth", "Connection needs re-authorising"
-        DUPLICATE_CONFLICT = "duplicate_conflict", "Duplicate conflict"
-        REMOTE_ERROR = "remote_error", "Remote error"
-        RETRIES_EXHAUSTED = "retries_exhausted", "Retries exhausted"
-        HOLD_RULE = "hold_rule", "Held by a rule"
-        MISSING_RECEIPT = "missing_receipt", "Missing receipt"
+        MAPPING_GAP = "mapping_gap", _("Mapping gap")
+        VALIDATION = "validation", _("Rejected by the vendor")
+        AUTH = "auth", _("Connection needs re-authorising")
+        DUPLICATE_CONFLICT = "duplicate_conflict", _("Duplicate conflict")
+        REMOTE_ERROR = "remote_error", _("Remote error")
+        RETRIES_EXHAUSTED = "retries_exhausted", _("Retries exhausted")
+        HOLD_RULE = "hold_rule", _("Held by a rule")
+        MISSING_RECEIPT = "missing_receipt", _("Missing receipt")
         # The record is booked (exported); the vendor said something a person should see.
-        VENDOR_WARNING = "vendor_warning", "Exported with a warning"
+        VENDOR_WARNING = "vendor_warning", _("Exported with a warning")
         # The vendor accepted the document, then its import job failed: nothing was booked.
-        IMPORT_FAILED = "import_failed", "Import failed at the vendor"
+        IMPORT_FAILED = "import_failed", _("Import failed at the vendor")
         # Month-end close, fidelity and coding intelligence (issues 17–19).
-        VENDOR_MISMATCH = "vendor_mismatch", "Changed in the vendor after booking"
-        POSSIBLE_DUPLICATE = "possible_duplicate", "Possible duplicate expense"
-        PERIOD_CLOSED = "period_closed", "Period closed"
-        PREFLIGHT_FAILED = "preflight_failed", "Would be refused (pre-flight)"
-        SUGGESTED_CODING = "suggested_coding", "Suggested coding"
-        ANOMALY = "anomaly", "Unusual spend"
+        VENDOR_MISMATCH = "vendor_mismatch", _("Changed in the vendor after booking")
+        POSSIBLE_DUPLICATE = "possible_duplicate", _("Possible duplicate expense")
+        PERIOD_CLOSED = "period_closed", _("Period closed")
+        PREFLIGHT_FAILED = "preflight_failed", _("Would be refused (pre-flight)")
+        SUGGESTED_CODING = "suggested_coding", _("Suggested coding")
+        ANOMALY = "anomaly", _("Unusual spend")
 
     class Severity(models.TextChoices):
-        LOW = "low", "Low"
-        MEDIUM = "medium", "Medium"
-        HIGH = "high", "High"
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
 
     class Resolution(models.TextChoices):
-        RETRIED = "retried", "Retried"
-        FIXED_MAPPING = "fixed_mapping", "Fixed the mapping"
-        BOOKED_MANUALLY = "booked_manually", "Booked manually"
-        SKIPPED = "skipped", "Skipped"
-        ACKNOWLEDGED = "acknowledged", "Acknowledged"   # vendor warnings only: the record stays as it is
-        RELEASED = "released", "Hold released: approved and exported"
+        RETRIED = "retried", _("Retried")
+        FIXED_MAPPING = "fixed_mapping", _("Fixed the mapping")
+        BOOKED_MANUALLY = "booked_manually", _("Booked manually")
+        SKIPPED = "skipped", _("Skipped")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")   # vendor warnings only: the record stays as it is
+        RELEASED = "released", _("Hold released: approved and exported")
 
     SLA = {Severity.HIGH: timedelta(hours=4), Severity.MEDIUM: timedelta(hours=24),
            Severity.LOW: timedelta(hours=72)}
@@ -215,22 +216,24 @@ class ReviewItem(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="review_items")
     record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="review_items")
     reason = models.CharField(max_length=24, choices=Reason.choices)
-    severity = models.CharField(max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
     detail = models.TextField(blank=True, default="")
     context = models.JSONField(default=dict, blank=True, help_text="e.g. the missing mapping's kind and key")
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="review_items")
-    sla_due_at = models.DateTimeField()
-    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True, default="")
+    sla_due_at = models.DateTimeField(_("due by"))
+    resolution = models.CharField(_("resolution"), max_length=20, choices=Resolution.choices, blank=True, default="")
     resolution_note = models.TextField(blank=True, default="")
     manual_external_reference = models.CharField(max_length=200, blank=True, default="")
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                     related_name="+")
-    resolved_by_label = models.CharField(max_length=150, blank=True, default="")
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_by_label = models.CharField(_("resolved by"), max_length=150, blank=True, default="")
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("review item")
+        verbose_name_plural = _("review items")
         ordering = ["resolved_at", "sla_due_at", "id"]
         constraints = [
             # One open item per record: a record is parked once, whatever the reason.

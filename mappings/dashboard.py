@@ -6,7 +6,7 @@ import time
 from django.core.cache import cache
 from django.urls import reverse
 
-from expensico_sync.core.dashboard import register_panel
+from expensico_sync.core.dashboard import chart_options, register_panel
 
 GAPS_FRESH_SECONDS = 60
 
@@ -55,7 +55,7 @@ def mapping_gaps_panel(request, org_ids):
     blocked = sum(r["expenses"] for _, rows in per_set for r in rows)
     link = reverse("admin:mappings_mappingset_changelist")
     chart = {"labels": [s.name for s, _ in per_set],
-             "datasets": [{"label": "Expenses blocked by a missing mapping",
+             "datasets": [{"label": "Expenses blocked by a missing mapping", "backgroundColor": "#f59e0b",
                            "data": [sum(r["expenses"] for r in rows) for _, rows in per_set]}]}
     return {
         "kpis": [
@@ -64,5 +64,6 @@ def mapping_gaps_panel(request, org_ids):
             {"title": "Expenses blocked by mappings", "value": blocked, "href": link,
              "footer": "re-queued automatically once mapped"},
         ],
-        "charts": [{"title": "Blocked expenses per connection", "type": "bar", "data": json.dumps(chart)}],
+        "charts": [{"title": "Blocked expenses per connection", "type": "bar", "data": json.dumps(chart),
+                    "options": chart_options(x_title="Connection", y_title="Expenses blocked", stacked=False)}],
     }

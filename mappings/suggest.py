@@ -62,18 +62,21 @@ class AccountSuggester:
         if not items or not text:
             return []
         scores = name_scores(text, labels)
-        why = {idx: "name similarity" for idx in scores}
+        why = dict.fromkeys(scores, "name match")
         own_by_code, chosen_elsewhere = self._precedents()
         own = own_by_code.get(category_code, set()) if category_code else set()
-        others = {chosen.casefold() for name, chosen in chosen_elsewhere
-                  if name and fuzz.WRatio(text, name, processor=utils.default_process) >= 90}
+        others: dict[str, int] = {}
+        for name, chosen in chosen_elsewhere:
+            if name and fuzz.WRatio(text, name, processor=utils.default_process) >= 90:
+                others[chosen.casefold()] = others.get(chosen.casefold(), 0) + 1
         for idx, item in enumerate(items):
             if item.name in own:
                 scores[idx] = min(100.0, scores.get(idx, 0) + PRECEDENT_OWN)
-                why[idx] = "mapped so on another connection"
+                why[idx] = "you map it so on another connection"
             elif item.name.casefold() in others:
                 scores[idx] = min(100.0, scores.get(idx, 0) + PRECEDENT_OTHERS)
-                why[idx] = "similar organisations chose it"
+                n = others[item.name.casefold()]
+                why[idx] = f"chosen for a similar category {n} time{'s' if n > 1 else ''} elsewhere"
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], labels[kv[0]]))[:limit]
         return [Suggestion(items[i].remote_id, items[i].name, items[i].code, round(s, 1), why[i]) for i, s in ranked]
 

@@ -5,65 +5,66 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 # An entry is (title, model label, icon) or, for a model's own page other than its changelist,
 # (title, model label, icon, admin URL name).
-GROUPS: list[tuple[str, list[tuple]]] = [
-    ("Setup", [
-        ("Organisations", "core.organization", "apartment"),
-        ("Members", "core.membership", "group"),
-        ("API keys", "core.organizationapikey", "key"),
-        ("Access reviews", "access_reviews.accessreview", "fact_check"),
-        ("Retention", "retention.retentionsettings", "auto_delete"),
-        ("Connections", "connectors.connection", "cable"),
-        ("Users", "auth.user", "person"),
+GROUPS: list[tuple] = [
+    (_("Setup"), [
+        (_("Organisations"), "core.organization", "apartment"),
+        (_("Members"), "core.membership", "group"),
+        (_("API keys"), "core.organizationapikey", "key"),
+        (_("Access reviews"), "access_reviews.accessreview", "fact_check"),
+        (_("Retention"), "retention.retentionsettings", "auto_delete"),
+        (_("Connections"), "connectors.connection", "cable"),
+        (_("Users"), "auth.user", "person"),
     ]),
-    ("Mappings", [
-        ("Mapping sets", "mappings.mappingset", "rule_settings"),
-        ("Category mappings", "mappings.categorymapping", "category"),
-        ("Tax mappings", "mappings.taxmapping", "percent"),
-        ("Currency policies", "mappings.currencypolicy", "currency_exchange"),
-        ("Exchange rates", "mappings.exchangerate", "trending_up"),
-        ("Dimension mappings", "mappings.dimensionmapping", "account_tree"),
-        ("Merchant rules", "mappings.merchantrule", "storefront"),
-        ("Hold rules", "mappings.holdrule", "pan_tool"),
-        ("Remote catalog", "mappings.remotecatalogitem", "menu_book"),
-        ("Suggestion settings", "mappings.mappingpreference", "tune"),
+    (_("Mappings"), [
+        (_("Mapping sets"), "mappings.mappingset", "rule_settings"),
+        (_("Category mappings"), "mappings.categorymapping", "category"),
+        (_("Tax mappings"), "mappings.taxmapping", "percent"),
+        (_("Currency policies"), "mappings.currencypolicy", "currency_exchange"),
+        (_("Exchange rates"), "mappings.exchangerate", "trending_up"),
+        (_("Dimension mappings"), "mappings.dimensionmapping", "account_tree"),
+        (_("Merchant rules"), "mappings.merchantrule", "storefront"),
+        (_("Hold rules"), "mappings.holdrule", "pan_tool"),
+        (_("Remote catalog"), "mappings.remotecatalogitem", "menu_book"),
+        (_("Suggestion settings"), "mappings.mappingpreference", "tune"),
     ]),
-    ("Exports", [
-        ("Export records", "exports.exportrecord", "outbox"),
-        ("Sync runs", "exports.syncrun", "sync"),
-        ("Scheduled reports", "exports.reportschedule", "schedule_send"),
-        ("Reports sent", "exports.generatedreport", "attach_email"),
-        ("Pilot scope", "exports.pilotscope", "flag"),
-        ("Expense reports", "source.expensereport", "receipt_long"),
-        ("Expenses", "source.expense", "payments"),
-        ("Card fundings", "source.cardfunding", "credit_card"),
-        ("Reimbursements", "source.reimbursement", "savings"),
-        ("Statement lines", "source.bankstatementline", "account_balance"),
-        ("Employees", "source.employee", "badge"),
-        ("Categories", "source.category", "label"),
+    (_("Exports"), [
+        (_("Export records"), "exports.exportrecord", "outbox"),
+        (_("Sync runs"), "exports.syncrun", "sync"),
+        (_("Scheduled reports"), "exports.reportschedule", "schedule_send"),
+        (_("Reports sent"), "exports.generatedreport", "attach_email"),
+        (_("Pilot scope"), "exports.pilotscope", "flag"),
+        (_("Expense reports"), "source.expensereport", "receipt_long"),
+        (_("Expenses"), "source.expense", "payments"),
+        (_("Card fundings"), "source.cardfunding", "credit_card"),
+        (_("Reimbursements"), "source.reimbursement", "savings"),
+        (_("Statement lines"), "source.bankstatementline", "account_balance"),
+        (_("Employees"), "source.employee", "badge"),
+        (_("Categories"), "source.category", "label"),
     ]),
-    ("Review", [
-        ("Review queue", "exports.reviewitem", "inbox"),
+    (_("Review"), [
+        (_("Review queue"), "exports.reviewitem", "inbox"),
     ]),
-    ("Close", [
-        ("Months", "exports.monthclose", "event_available", "admin:exports_monthclose_months"),
-        ("Signed-off months", "exports.monthclose", "history"),
-        ("Closed-period policies", "exports.connectionclosepolicy", "lock_clock"),
-        ("Duplicate settings", "exports.duplicatesettings", "content_copy"),
+    (_("Close"), [
+        (_("Months"), "exports.monthclose", "event_available", "admin:exports_monthclose_months"),
+        (_("Signed-off months"), "exports.monthclose", "history"),
+        (_("Closed-period policies"), "exports.connectionclosepolicy", "lock_clock"),
+        (_("Duplicate settings"), "exports.duplicatesettings", "content_copy"),
     ]),
-    ("Monitoring", [
-        ("Webhook deliveries", "source.webhookdelivery", "webhook"),
-        ("Pull syncs", "source.pullsync", "cloud_download"),
-        ("Vendor call log", "connectors.calllog", "monitor_heart"),
-        ("Tasks: done", "django_q.success", "task_alt"),
-        ("Tasks: failed", "django_q.failure", "error"),
-        ("Task queue", "django_q.ormq", "queue"),
-        ("Schedules", "django_q.schedule", "schedule"),
-        ("Backups", "backups.backuprun", "backup"),
-        ("Notifications", "notify.notification", "mail"),
-        ("Notification settings", "notify.preference", "notifications"),
+    (_("Monitoring"), [
+        (_("Webhook deliveries"), "source.webhookdelivery", "webhook"),
+        (_("Pull syncs"), "source.pullsync", "cloud_download"),
+        (_("Vendor call log"), "connectors.calllog", "monitor_heart"),
+        (_("Tasks: done"), "django_q.success", "task_alt"),
+        (_("Tasks: failed"), "django_q.failure", "error"),
+        (_("Task queue"), "django_q.ormq", "queue"),
+        (_("Schedules"), "django_q.schedule", "schedule"),
+        (_("Backups"), "backups.backuprun", "backup"),
+        (_("Notifications"), "notify.notification", "mail"),
+        (_("Notification settings"), "notify.preference", "notifications"),
     ]),
 ]
 
@@ -84,7 +85,7 @@ def _item(request, title, label, icon, url_name=None):
 
 
 def sidebar(request):
-    groups = [{"items": [{"title": "Dashboard", "icon": "dashboard", "link": reverse("admin:index")}]}]
+    groups = [{"items": [{"title": _("Dashboard"), "icon": "dashboard", "link": reverse("admin:index")}]}]
     for title, entries in GROUPS:
         items = [i for i in (_item(request, *e) for e in entries) if i]
         if items:
@@ -97,4 +98,4 @@ def show_all_applications(request):
 
 
 def environment_badge(request):
-    return ["Development", "warning"] if settings.DEBUG else None
+    return [_("Development"), "warning"] if settings.DEBUG else None

@@ -12,6 +12,7 @@ from django.db.models import Count, Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import redirect
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django_q.tasks import async_task
 from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import (
@@ -26,6 +27,7 @@ from unfold.decorators import display
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.paging import values_filter
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.formatting import bidi, money_html
 
 from .models import (
     BankStatementLine,
@@ -136,7 +138,7 @@ class ReceiptInline(TabularInline):
 class ExpenseAdmin(ReadOnlyMirrorAdmin):
     inlines = [ReceiptInline]
     list_display = ("expensico_id", "report", "date", "employee", "category", "type", "funding_source",
-                    "merchant", "amount", "currency", "version", "status_badge", "receipt_flag")
+                    "merchant_text", "amount_text", "version", "status_badge", "receipt_flag")
     list_filter = (("status", ChoicesDropdownFilter), ("employee", AutocompleteSelectFilter),
                    ("category", RelatedDropdownFilter), ("funding_source", ChoicesDropdownFilter),
                    ("type", ChoicesDropdownFilter), values_filter("currency"), ("date", RangeDateFilter))
@@ -145,7 +147,7 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
     search_help_text = "Expense id, the start of the merchant's name, or the start of the report number."
     # Employees are picked by autocomplete: a dropdown rendered every employee on every page.
     # Each sortable column has an index (organisation first, and alone for superusers).
-    sortable_by = ("expensico_id", "date", "amount")
+    sortable_by = ("expensico_id", "date", "amount_text")
     ordering = ("-date", "-id")
     list_select_related = ("report", "employee", "category")
     readonly_fields = ("dimensions_view", "details_view", "custom_fields_view")
@@ -155,6 +157,14 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
         # EXISTS per row of the page, not Count() grouping every expense with its receipts.
         has_receipts = Exists(Receipt.objects.filter(expense=OuterRef("pk")))
         return super().get_queryset(request).defer("report__raw").annotate(_receipts=has_receipts)
+
+    @display(description=_("Amount"), ordering="amount")
+    def amount_text(self, obj):
+        return money_html(obj.amount, obj.currency)
+
+    @display(description=_("Merchant"), ordering="merchant")
+    def merchant_text(self, obj):
+        return bidi(obj.merchant)
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

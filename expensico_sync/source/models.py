@@ -7,6 +7,7 @@ Money is DecimalField(18, 3) so 3-decimal currencies (KWD, BHD, OMR) are stored 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from expensico_sync.core.models import Organization
 
@@ -108,7 +109,7 @@ class Expense(MirrorModel):
     date = models.DateField(db_index=True)
     merchant = models.CharField(max_length=300, blank=True, default="")
     description = models.TextField(blank=True, default="")
-    description_ar = models.TextField(blank=True, default="")
+    description_ar = models.TextField(_("description (Arabic)"), blank=True, default="")
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="expenses")
     funding_source = models.CharField(max_length=20, choices=FundingSource.choices)
     card = models.ForeignKey(Card, null=True, blank=True, on_delete=models.PROTECT, related_name="expenses")

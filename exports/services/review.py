@@ -91,7 +91,7 @@ def review_item_resolve(*, item: ReviewItem, resolution: str, by: By = None, not
         if not external_reference:
             raise ReviewError("booking manually needs the external reference it was booked under")
         record_transition(record=record, to=Status.EXPORTED, expected=Status.NEEDS_REVIEW,
-                          external_id=external_reference, next_attempt_at=None)
+                          external_id=external_reference, next_attempt_at=None, last_error="")
     elif resolution == R.SKIPPED:
         if not note.strip():
             raise ReviewError("skipping needs a reason")

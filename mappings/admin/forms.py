@@ -3,7 +3,7 @@
 from django import forms
 from import_export.forms import ConfirmImportForm
 from unfold.contrib.import_export.forms import ImportForm
-from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
+from unfold.widgets import UnfoldAdminSelect2Widget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
 
 from connectors.models import Connection
 from expensico_sync.core.selectors import organizations_with_capability
@@ -32,6 +32,37 @@ class CatalogInput(UnfoldAdminTextInputWidget):
         context["widget"]["attrs"]["list"] = f"catalog-{name}"
         context["widget"]["items"] = self.items
         return context
+
+
+class CatalogSelect(UnfoldAdminSelect2Widget):
+    """The vendor's catalog as a searchable list (code, name, type): a person picks an account or a
+    dimension value, never types its id. Picking one fills the name field beside it (`name_field`).
+    A stored value the catalog does not list (yet) stays selectable, marked as such."""
+
+    def __init__(self, items=(), name_field: str = "", attrs=None):
+        super().__init__(attrs)
+        self.items = list(items)
+        self.name_field = name_field
+
+    def get_context(self, name, value, attrs):
+        known = {item.remote_id for item in self.items}
+        self.choices = [("", "—")]
+        if value and value not in known:
+            self.choices.append((value, f"{value} (not in the cached catalog)"))
+        self.choices += [(item.remote_id, " · ".join(p for p in (item.code, item.name, item.classification) if p))
+                         for item in self.items]
+        self._names = {item.remote_id: item.name for item in self.items}
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"]["data-catalog-name-field"] = self.name_field
+        return context
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["attrs"]["data-name"] = getattr(self, "_names", {}).get(value, "")
+        return option
+
+    class Media:
+        js = ("mappings/catalog_select.js",)
 
 
 class ConnectionImportForm(ImportForm):
@@ -67,3 +98,13 @@ class CloneForm(forms.Form):
     def __init__(self, *args, user=None, exclude_pk=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["source"].queryset = writable_connections(user).exclude(pk=exclude_pk)
+
+
+class MapGapForm(forms.Form):
+    """A suggested account for a category gap, carried from the gaps table to its confirmation."""
+
+    category_code = forms.CharField(max_length=100, widget=forms.HiddenInput)
+    category_name = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
+    account = forms.CharField(max_length=200, widget=forms.HiddenInput)
+    account_name = forms.CharField(max_length=200, required=False, widget=forms.HiddenInput)
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)

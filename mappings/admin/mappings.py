@@ -25,11 +25,18 @@ from ..models import (
 )
 from ..resources import RESOURCES
 from ..suggest import suggest_accounts
-from .forms import CatalogInput, ConnectionConfirmImportForm, ConnectionImportForm, writable_connections
+from .forms import (
+    CatalogInput,
+    CatalogSelect,
+    ConnectionConfirmImportForm,
+    ConnectionImportForm,
+    writable_connections,
+)
 
-# field -> catalog kind offered while typing it
-CATALOG_FIELDS = {"account": "accounts", "tax_account": "accounts", "fx_account": "accounts",
-                  "tax_rate": "tax_rates", "remote_id": "dimensions", "contact": "contacts"}
+# field -> (catalog kind it is picked from, the name field the pick fills)
+CATALOG_FIELDS = {"account": ("accounts", "account_name"), "tax_account": ("accounts", "tax_account_name"),
+                  "fx_account": ("accounts", "fx_account_name"), "tax_rate": ("tax_rates", "tax_rate_name"),
+                  "remote_id": ("dimensions", "remote_name"), "contact": ("contacts", "contact_name")}
 
 
 def readable_remote_id(connection, remote_id: str) -> str:
@@ -85,9 +92,11 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
         items = RemoteCatalogItem.objects.filter(connection__in=writable_connections(request.user), active=True)
         if connection_id:
             items = items.filter(connection_id=connection_id)
-        for name, kind in CATALOG_FIELDS.items():
+        for name, (kind, name_field) in CATALOG_FIELDS.items():
             if name in form.base_fields:
-                form.base_fields[name].widget = CatalogInput(items=items.filter(kind=kind)[:1000])
+                form.base_fields[name].widget = CatalogSelect(items=items.filter(kind=kind)[:1000],
+                                                              name_field=name_field)
+                form.base_fields[name].help_text = "Search the accounting system's catalog by code, name or type."
         if "remote_kind" in form.base_fields:
             # The kinds this connection's dimensions come in, as the connector names them.
             kinds = (items.filter(kind="dimensions").exclude(classification="").values("classification")
@@ -166,7 +175,7 @@ class CategoryMappingAdmin(MappingAdmin):
             return "No catalog cached for this connection yet: refresh it under Remote catalog."
         return format_html_join(
             "", "<div class='flex items-center gap-2 mb-1'><button type='button' class='border border-base-200 "
-                "rounded-default px-2 py-1' onclick=\"document.getElementById('id_account').value='{}';"
+                "rounded-default px-2 py-1' onclick=\"django.jQuery('#id_account').val('{}').trigger('change');"
                 "document.getElementById('id_account_name').value='{}';\">Use</button>"
                 "<span>{} {}</span><span class='text-base-400'>{} · {}</span></div>",
             ((s.remote_id, s.name.replace("'", ""), s.code, s.name, f"{s.score:.0f}", s.why) for s in found))

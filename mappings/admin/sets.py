@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from unfold.decorators import display
 
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.formatting import money_text
 
 from ..dashboard import cached_gaps
 from ..history import mapping_revert, mapping_set_history, mapping_set_revert
@@ -25,7 +26,7 @@ from ..selectors import mapping_snapshot, mapping_version
 from ..services import category_mapping_apply_suggestion, mapping_set_clone
 from ..set_templates import CONTENT_TYPES, FORMATS, mapping_set_export, mapping_set_import
 from ..suggest import AccountSuggester
-from .forms import CloneForm, SetImportForm
+from .forms import CloneForm, MapGapForm, SetImportForm
 
 KIND_ADMIN = {m.KIND: f"admin:mappings_{m._meta.model_name}_changelist" for m in MAPPING_MODELS}
 GAP_TARGET = {"category": "categorymapping", "tax": "taxmapping", "dimension": "dimensionmapping",
@@ -116,7 +117,7 @@ class MappingSetAdmin(OrgScopedAdmin):
             target = GAP_TARGET.get(gap["kind"])
             gap["fix_url"] = (reverse(f"admin:mappings_{target}_add") + f"?connection={obj.pk}") if target else \
                 reverse("admin:connectors_connection_change", args=[obj.pk])
-            gap["amounts_text"] = " · ".join(f"{cur} {amount:,}" for cur, amount in gap["amounts"].items())
+            gap["amounts_text"] = " · ".join(money_text(amount, cur) for cur, amount in gap["amounts"].items())
             gap["suggestions"] = suggester.suggest(text=gap["detail"] or gap["key"], category_code=gap["key"],
                                                    limit=3) if gap["kind"] == "category" else []
         context = {
@@ -207,11 +208,34 @@ class MappingSetAdmin(OrgScopedAdmin):
         return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
 
     def map_gap_view(self, request, pk):
+        """The one-click fix re-books every expense the gap holds: the first post asks, with how
+        many expenses and how much money; the confirmed post maps."""
         obj = self._set(request, pk, write=True)
+        form = MapGapForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, "Choose a suggested account for a gap.")
+            return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
+        data = form.cleaned_data
+        if not data["confirmed"]:
+            return self._confirm_map_gap(request, obj, form)
         mapping = category_mapping_apply_suggestion(
-            connection=obj, category_code=request.POST["category_code"],
-            category_name=request.POST.get("category_name", ""), account=request.POST["account"],
-            account_name=request.POST.get("account_name", ""), user=request.user)
+            connection=obj, category_code=data["category_code"], category_name=data["category_name"],
+            account=data["account"], account_name=data["account_name"], user=request.user)
         messages.success(request, format_html("Mapped {}. Blocked exports are re-queued.", mapping))
         return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
 
+    def _confirm_map_gap(self, request, obj, form):
+        data = form.cleaned_data
+        gap = next((g for g in cached_gaps(obj, version=self._version(obj))
+                    if g["kind"] == "category" and g["key"] == data["category_code"]), None)
+        expenses = gap["expenses"] if gap else 0
+        amounts = " · ".join(money_text(amount, cur) for cur, amount in gap["amounts"].items()) if gap else ""
+        confirm = MapGapForm(initial={**data, "confirmed": True})
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": obj,
+                   "title": f"Map {data['category_code']} to {data['account_name'] or data['account']}",
+                   "what": f"Category {data['category_code']} is booked to {data['account_name'] or data['account']} "
+                           f"from now on, and every expense this gap holds is sent again.",
+                   "rows": [("Expenses re-booked", expenses), ("Amount", amounts or "—")],
+                   "submit_text": "Map and re-book", "form": confirm,
+                   "cancel_url": reverse("admin:mappings_mappingset_change", args=[obj.pk])}
+        return TemplateResponse(request, "admin/confirm_action.html", context)

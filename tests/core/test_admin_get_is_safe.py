@@ -72,6 +72,9 @@ def seeded(db, monkeypatch):
     ReviewItem.objects.create(organization=org, record=review, reason="validation", detail="rejected",
                               sla_due_at=timezone.now() + timedelta(hours=24))
     make_record(org, status=Status.PENDING, connection=conn)
+    warned = make_record(org, status=Status.EXPORTED, connection=conn, external_id="V-1")
+    ReviewItem.objects.create(organization=org, record=warned, reason="vendor_warning", detail="saved as draft",
+                              severity="low", sla_due_at=timezone.now() + timedelta(hours=72))
     FACTORIES[PullSync](org)
     operator = make_user("operator", is_staff=True, is_superuser=True)
     Group.objects.create(name="operators")
@@ -187,8 +190,9 @@ def _target(org, name):
         return org
     if name.startswith("exports_exportrecord"):
         return ExportRecord.objects.filter(organization=org, status=Status.PENDING).first()
-    if name.startswith("exports_reviewitem"):
-        return ReviewItem.objects.filter(organization=org).first()
+    if name.startswith("exports_reviewitem"):  # each item offers only the buttons that fit it
+        reason = "vendor_warning" if name.endswith("acknowledge_one") else "validation"
+        return ReviewItem.objects.filter(organization=org, reason=reason).first()
     if name.startswith("connectors_connection"):
         return Connection.objects.filter(organization=org).first()
     return PullSync.objects.filter(organization=org).first()

@@ -60,8 +60,15 @@ def test_review_form_books_manually_and_skips_with_reason(admin_client, queue):
 
 
 def test_bulk_retry_after_a_fix(admin_client, queue, vendor):
-    response = admin_client.post(reverse("admin:exports_reviewitem_changelist"), {
-        "action": "retry_selected", "_selected_action": [i.pk for i in queue]})
+    changelist = reverse("admin:exports_reviewitem_changelist")
+    selection = {"action": "retry_selected", "_selected_action": [i.pk for i in queue]}
+    asked = admin_client.post(changelist, selection)
+    page = asked.content.decode()
+    # It asks first, with how many items and what they add up to (115.00 SAR each in the fixture).
+    assert asked.status_code == 200 and 'name="confirmed" value="1"' in page
+    assert ">2<" in page and "230.00 SAR" in page
+    assert ReviewItem.objects.filter(resolved_at__isnull=True).count() == 2
+    response = admin_client.post(changelist, {**selection, "confirmed": "1"})
     assert response.status_code == 302
     assert not ReviewItem.objects.filter(resolved_at__isnull=True).exists()
     records_work_due()

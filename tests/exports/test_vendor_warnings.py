@@ -178,17 +178,20 @@ def test_admin_filters_records_with_warnings_and_shows_the_reason(admin_client, 
 
 def test_admin_actions_on_a_warning_refuse_cleanly(admin_client, warned, parked):
     changelist = reverse("admin:exports_reviewitem_changelist")
-    response = admin_client.post(changelist, {"action": "retry_selected", "_selected_action": [warned.pk, parked.pk]})
+    response = admin_client.post(changelist, {"action": "retry_selected", "_selected_action": [warned.pk, parked.pk],
+                                              "confirmed": "1"})
     assert response.status_code == 302
     warned.refresh_from_db()
     assert warned.is_open and ReviewItem.objects.get(pk=parked.pk).resolution == R.RETRIED
-    assert admin_confirm(admin_client, reverse("admin:exports_reviewitem_retry_one", args=[warned.pk])).status_code == 302
+    # A warning offers no Retry: the button is not there and its URL refuses.
+    assert admin_confirm(admin_client, reverse("admin:exports_reviewitem_retry_one", args=[warned.pk])).status_code == 403
     form = admin_client.post(reverse("admin:exports_reviewitem_change", args=[warned.pk]), {
         "resolve_as": "retried", "owner": "", "resolution_note": "", "manual_external_reference": ""})
     assert form.status_code == 200 and "is acknowledged" in form.content.decode()
     warned.refresh_from_db()
     assert warned.is_open
-    response = admin_client.post(changelist, {"action": "acknowledge_selected", "_selected_action": [warned.pk]})
+    response = admin_client.post(changelist, {"action": "acknowledge_selected", "_selected_action": [warned.pk],
+                                              "confirmed": "1"})
     assert response.status_code == 302
     warned.refresh_from_db()
     assert warned.resolution == R.ACKNOWLEDGED and warned.record.status == Status.EXPORTED

@@ -61,7 +61,9 @@ def test_category_change_form_offers_catalog_and_suggestions(logged_in, books):
     assert catalog_refresh(connection=books, kinds=[CatalogKind.ACCOUNTS]) == {"accounts": 3}
     mapping = make_category_mapping(books, "TRV", category_name="Travel", account="a-6100")
     page = logged_in.get(reverse("admin:mappings_categorymapping_change", args=[mapping.pk])).content.decode()
-    assert '<datalist id="catalog-account">' in page and "Meals &amp; Entertainment" in page
+    # Picked from the catalog (searchable: code · name · type), never typed; the pick fills the name.
+    assert 'data-catalog-name-field="account_name"' in page and "unfold-admin-autocomplete" in page
+    assert "Meals &amp; Entertainment" in page and 'data-name="Meals &amp; Entertainment"' in page
     assert "Travel and Transport" in page.split("Suggested accounts")[1]  # best match offered first
     assert "Recent changes" in page
     history = logged_in.get(reverse("admin:mappings_categorymapping_history", args=[mapping.pk]))
@@ -81,11 +83,16 @@ def test_mapping_set_page_shows_gaps_with_suggestions_and_a_person_maps_one(logg
         701, category={"id": "c", "code": "OFF", "name": "Office supplies"}, tax=None, dimensions={})]))
     url = reverse("admin:mappings_mappingset_change", args=[books.pk])
     page = logged_in.get(url).content.decode()
-    assert 'id="gap-table"' in page and "<code>OFF</code>" in page and "SAR 115.000" in page
-    assert "Office Supplies" in page  # suggested by name similarity
-    response = logged_in.post(reverse("admin:mappings_mappingset_map_gap", args=[books.pk]), {
-        "category_code": "OFF", "category_name": "Office supplies", "account": "a-6300",
-        "account_name": "Office Supplies"})
+    assert 'id="gap-table"' in page and "<code>OFF</code>" in page and "115.00 SAR" in page
+    assert "Office Supplies" in page and "name match" in page  # suggested, saying why
+    choice = {"category_code": "OFF", "category_name": "Office supplies", "account": "a-6300",
+              "account_name": "Office Supplies"}
+    asked = logged_in.post(reverse("admin:mappings_mappingset_map_gap", args=[books.pk]), choice)
+    question = asked.content.decode()
+    assert asked.status_code == 200 and "Expenses re-booked" in question and "115.00 SAR" in question
+    assert not CategoryMapping.objects.filter(connection=books, category_code="OFF").exists()  # asking maps nothing
+    response = logged_in.post(reverse("admin:mappings_mappingset_map_gap", args=[books.pk]),
+                              {**choice, "confirmed": "True"})
     assert response.status_code == 302
     assert CategoryMapping.objects.get(connection=books, category_code="OFF").account == "a-6300"
     assert "Nothing is missing" in logged_in.get(url).content.decode()

@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.functional import Promise
 from unfold.decorators import action
 from unfold.forms import BaseDialogForm
 
@@ -22,7 +23,7 @@ def _allowed(model_admin, request, permissions, object_id) -> bool:
     return all(check(request, object_id) if object_id is not None else check(request) for check in checks)
 
 
-def _confirmation_page(model_admin, request, *, title: str, what: str, submit: str, object_id):
+def _confirmation_page(model_admin, request, *, title: str, what: str, submit: str, object_id, form_class=None):
     opts = model_admin.model._meta
     obj = model_admin.get_queryset(request).filter(pk=object_id).first() if object_id is not None else None
     if object_id is not None and obj is None:
@@ -30,19 +31,22 @@ def _confirmation_page(model_admin, request, *, title: str, what: str, submit: s
     cancel_url = (reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]) if obj
                   else reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
     context = {**model_admin.admin_site.each_context(request), "opts": opts, "original": obj,
-               "title": f"{title}: {obj}" if obj else title, "what": what, "submit_text": submit,
-               "form": BaseDialogForm(request=request, object_id=object_id), "cancel_url": cancel_url}
+               "title": f"{title}: {obj}" if obj else str(title), "what": str(what), "submit_text": str(submit),
+               "form": (form_class or BaseDialogForm)(request=request, object_id=object_id), "cancel_url": cancel_url}
     return TemplateResponse(request, "admin/confirm_action.html", context)
 
 
-def confirmed_action(*, description: str, icon: str, what: "str | Callable[..., str]", permissions: tuple[str, ...] = ("change",),
-                     submit: str | None = None, url_path: str | None = None):
+def confirmed_action(*, description: str | Promise, icon: str, what: "str | Promise | Callable[..., str]",
+                     permissions: tuple[str, ...] = ("change",), submit: str | Promise | None = None,
+                     url_path: str | None = None, form_class=None):
     """An Unfold action (detail or list) whose function runs only on a confirmed POST.
 
     `what` tells the person what will happen. The function is called as before,
     `(self, request, object_id)` or `(self, request)`, and returns its redirect. A callable
     `what(model_admin, request, object_id)` says it with today's figures (how many records…): the
-    button then leads to the confirmation page, which asks it afresh, instead of a fixed dialog."""
+    button then leads to the confirmation page, which asks it afresh, instead of a fixed dialog.
+    With a `form_class` (a `BaseDialogForm` asking, say, for a reason) the dialog and the page show
+    its fields, and the function is called with the valid form as `form=`."""
     submit = submit or description
     dynamic = callable(what)
 
@@ -55,9 +59,13 @@ def confirmed_action(*, description: str, icon: str, what: "str | Callable[..., 
             return response
 
         def act(model_admin, request, form, *args, **kwargs):
+            if form_class is not None:
+                kwargs["form"] = form
             return respond(model_admin, request, *args, **kwargs)
 
         dialog = None if dynamic else {"title": description, "description": what, "form_submit_text": submit}
+        if dialog and form_class is not None:
+            dialog["form_class"] = form_class
         unfold_view = action(description=description, icon=icon, permissions=list(permissions), url_path=url_path,
                              dialog=dialog)(wraps(func)(respond if dynamic else act))
 
@@ -70,9 +78,24 @@ def confirmed_action(*, description: str, icon: str, what: "str | Callable[..., 
                 raise PermissionDenied
             text = what(model_admin, request, object_id) if dynamic else what
             return _confirmation_page(model_admin, request, title=description, what=text, submit=submit,
-                                      object_id=object_id)
+                                      object_id=object_id, form_class=form_class)
 
         view.confirmed = True
         return view
 
     return decorator
+
+
+def bulk_confirmation(model_admin, request, queryset, *, title: str, what: str, rows=(), submit: str):
+    """For a changelist action over the selected rows: None once the person confirmed (the action
+    then runs), otherwise the page that says how many rows (and what they add up to) it will touch.
+    The page re-posts the same action and selection with `confirmed=1`."""
+    if request.POST.get("confirmed") == "1":
+        return None
+    opts = model_admin.model._meta
+    context = {**model_admin.admin_site.each_context(request), "opts": opts, "title": title, "what": what,
+               "rows": list(rows), "submit_text": submit, "action": request.POST.get("action", ""),
+               "selected": [str(pk) for pk in queryset.values_list("pk", flat=True)],
+               "select_across": request.POST.get("select_across", "0"),
+               "cancel_url": reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")}
+    return TemplateResponse(request, "admin/confirm_bulk_action.html", context)

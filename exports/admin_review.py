@@ -1,0 +1,494 @@
+"""The review queue as a finance admin reads it: each item with its document (connection, date,
+amount, employee, merchant, description in both languages, receipt), the vendor's error in words
+and the one action that fixes it. Bulk actions say how many items and how much money first.
+
+Rows come from one query (the source documents joined, the receipt as an EXISTS), so the page
+costs the same whatever it shows (tests/exports/test_scale.py)."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef, Sum
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter, RelatedDropdownFilter
+from unfold.contrib.import_export.forms import ExportForm
+from unfold.decorators import action, display
+from unfold.forms import BaseDialogForm
+from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
+
+from connectors.models import Connection
+from expensico_sync.core.admin.confirm import bulk_confirmation, confirmed_action
+from expensico_sync.core.admin.scoping import OrgScopedAdmin, access_of
+from expensico_sync.core.formatting import bidi, bidi_html, money_html, money_text
+from expensico_sync.source.models import Receipt
+
+from .close.resources import ReviewItemResource
+from .errors import Refused
+from .models import ReviewItem
+from .review_words import error_in_words, fix_for
+from .services import review as review_services
+from .services.coding import suggestion_answer
+from .services.holds import hold_release
+from .transitions import Status
+
+R = ReviewItem.Reason
+REASON_COLOURS = {R.MAPPING_GAP: "warning", R.HOLD_RULE: "info", R.SUGGESTED_CODING: "success",
+                  R.MISSING_RECEIPT: "info", R.VENDOR_WARNING: "info", R.IMPORT_FAILED: "danger",
+                  R.VALIDATION: "danger", R.AUTH: "danger", R.DUPLICATE_CONFLICT: "danger"}
+DOCUMENTS = ("expense", "card_funding", "reimbursement", "statement_line")
+
+
+def _run(request, fn, ok_message) -> bool:
+    try:
+        fn()
+    except Refused as exc:
+        messages.error(request, str(exc))
+        return False
+    messages.success(request, ok_message)
+    return True
+
+
+def document_of(record):
+    """The record's source document (already joined), or None for a reversal."""
+    for name in DOCUMENTS:
+        if getattr(record, f"{name}_id"):
+            return getattr(record, name)
+    return None
+
+
+class ConnectionFilter(admin.SimpleListFilter):
+    title = _("connection")
+    parameter_name = "connection"
+
+    def lookups(self, request, model_admin):
+        qs = Connection.objects.order_by("name").only("pk", "name")
+        if not request.user.is_superuser:
+            qs = qs.filter(organization__in=list(access_of(request).org_ids))
+        return [(c.pk, c.name) for c in qs]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(record__connection_id=self.value()) if self.value() else queryset
+
+
+class ReasonForm(BaseDialogForm):
+    reason = forms.CharField(label=_("Reason"), widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}),
+                             help_text=_("Kept with the decision and in the evidence pack."))
+
+
+class BookedManuallyForm(BaseDialogForm):
+    external_reference = forms.CharField(label=_("Reference in the accounting system"), max_length=200,
+                                         widget=UnfoldAdminTextInputWidget)
+    note = forms.CharField(label=_("Note"), required=False, widget=UnfoldAdminTextareaWidget(attrs={"rows": 2}))
+
+
+class ReviewResolveForm(forms.ModelForm):
+    resolve_as = forms.ChoiceField(
+        label=_("Resolve as"),
+        required=False, choices=[("", _("— leave open —")), *[c for c in ReviewItem.Resolution.choices
+                                                              if c[0] != ReviewItem.Resolution.RELEASED]],
+        help_text=_("Booked manually needs the external reference; skipped needs a reason (note). A hold is "
+                    "released with “Approve and export”."))
+    correct_account = forms.CharField(label=_("Correct account"), required=False, max_length=200,
+                                      help_text=_("Suggested coding: the right account id (blank: keep the "
+                                                  "suggestion)"))
+    correct_account_name = forms.CharField(label=_("Correct account name"), required=False, max_length=200)
+
+    class Meta:
+        model = ReviewItem
+        fields = ("owner", "resolution_note", "manual_external_reference")
+        labels = {"owner": _("Owner"), "resolution_note": _("Note"),
+                  "manual_external_reference": _("Reference in the accounting system")}
+
+    def clean(self):
+        data = super().clean()
+        how = data.get("resolve_as")
+        if how == ReviewItem.Resolution.BOOKED_MANUALLY and not data.get("manual_external_reference"):
+            self.add_error("manual_external_reference", _("Give the reference it was booked under."))
+        if how == ReviewItem.Resolution.SKIPPED and not (data.get("resolution_note") or "").strip():
+            self.add_error("resolution_note", _("Say why it is skipped."))
+        if how and self.instance.pk and self.instance.is_warning != (how == ReviewItem.Resolution.ACKNOWLEDGED):
+            self.add_error(None, _("A vendor warning on a booked record is acknowledged; the other resolutions are "
+                                   "for records waiting in review.") if self.instance.is_warning else
+                           _("Only a vendor warning on a booked record can be acknowledged."))
+        return data
+
+
+def money_totals(queryset) -> list[str]:
+    """What the items' documents add up to, per currency, in one query per document kind."""
+    totals: dict[str, Decimal] = {}
+    for name in DOCUMENTS:
+        rows = (queryset.order_by().filter(**{f"record__{name}__isnull": False})
+                .values(f"record__{name}__currency").annotate(total=Sum(f"record__{name}__amount")))
+        for row in rows:
+            currency = row[f"record__{name}__currency"]
+            totals[currency] = totals.get(currency, Decimal(0)) + row["total"]
+    return [money_text(amount, currency) for currency, amount in sorted(totals.items())]
+
+
+@admin.register(ReviewItem)
+class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
+    capability = "review.work"
+    resource_classes = [ReviewItemResource]
+    export_form_class = ExportForm
+    form = ReviewResolveForm
+    list_display = ("record_link", "reason_badge", "amount", "document", "receipt", "error_words", "fix_link",
+                    "sla", "owner")
+    list_filter = (("reason", ChoicesDropdownFilter), ConnectionFilter, ("severity", ChoicesDropdownFilter),
+                   "resolution", ("owner", RelatedDropdownFilter), ("created_at", RangeDateFilter))
+    list_filter_submit = True
+    search_fields = ("^record__reference", "^record__external_id")
+    sortable_by = ("sla",)  # the other columns sorted the open queue joined to every record
+    list_select_related = ("owner", "record__connection", "record__employee",
+                           *(f"record__{name}" for name in DOCUMENTS))
+    actions = ["retry_selected", "acknowledge_selected", "assign_to_me"]
+    actions_detail = ["retry_one", "receipt_arrived", "book_without_receipt", "release_one", "accept_suggestion",
+                      "acknowledge_one", {"title": _("Other resolutions"), "icon": "more_horiz",
+                                          "items": ["book_manually", "skip_one"]}]
+    readonly_fields = ("record_link", "reason_text", "severity", "document_card", "error_words", "fix_text",
+                       "fix_link", "due_by", "resolution", "resolved_by_text", "resolved_at", "created_at")
+    fieldsets = (
+        (None, {"fields": ("record_link", "reason_text", "severity", "document_card", "error_words", "fix_text",
+                           "fix_link", "due_by", "created_at")}),
+        (_("Work"), {"fields": ("owner", "resolve_as", "manual_external_reference", "resolution_note",
+                                ("correct_account", "correct_account_name"))}),
+        (_("Resolution"), {"fields": ("resolution", "resolved_by_text", "resolved_at")}),
+    )
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).annotate(
+            _has_receipt=Exists(Receipt.objects.filter(expense_id=OuterRef("record__expense_id"))))
+        # The queue shows open items unless the user asks for resolved ones.
+        if "resolution" not in request.GET and "resolution__exact" not in request.GET and \
+                request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
+            qs = qs.filter(resolved_at__isnull=True)
+        return qs
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # --- which buttons an item offers -------------------------------------------------------------
+
+    def _item(self, request, object_id):
+        kept = request.__dict__.setdefault("_review_items", {})
+        if object_id not in kept:
+            kept[object_id] = ReviewItem.objects.select_related("record").filter(pk=object_id).first()
+        return kept[object_id]
+
+    def _offers(self, request, object_id, *actions) -> bool:
+        if object_id is None:
+            return True
+        item = self._item(request, object_id)
+        return item is not None and item.is_open and self._can(request, item) and self._action_of(item) in actions
+
+    @staticmethod
+    def _action_of(item) -> str:
+        return fix_for(item)[1]
+
+    def _parked(self, request, object_id) -> bool:
+        if object_id is None:
+            return True
+        item = self._item(request, object_id)
+        return bool(item and item.is_open and not item.is_warning and item.record.status == Status.NEEDS_REVIEW
+                    and self._can(request, item))
+
+    def has_retry_permission(self, request, object_id=None):
+        return self._parked(request, object_id) and self._offers(
+            request, object_id, "retry", "mapping", "reconnect", "book_manually", "accept")
+
+    def has_receipt_permission(self, request, object_id=None):
+        return self._parked(request, object_id) and self._offers(request, object_id, "receipt")
+
+    def has_release_permission(self, request, object_id=None):
+        return self._parked(request, object_id) and self._offers(request, object_id, "release")
+
+    def has_suggestion_permission(self, request, object_id=None):
+        return self._parked(request, object_id) and self._offers(request, object_id, "accept")
+
+    def has_acknowledge_permission(self, request, object_id=None):
+        return self._offers(request, object_id, "acknowledge")
+
+    def has_parked_permission(self, request, object_id=None):
+        return self._parked(request, object_id)
+
+    # --- columns ----------------------------------------------------------------------------------
+
+    @display(description=_("Record"), ordering="record__reference")
+    def record_link(self, obj):
+        url = reverse("admin:exports_exportrecord_change", args=[obj.record_id])
+        record = obj.record
+        return format_html('<a class="text-primary-600" href="{}">{}</a><div class="text-xs text-base-500">{} · {}'
+                           '</div>', url, record.reference, record.connection.name,
+                           record.document_date.isoformat() if record.document_date else "—")
+
+    @display(description=_("Reason"), label=REASON_COLOURS)
+    def reason_badge(self, obj):
+        return obj.reason, obj.get_reason_display()
+
+    @display(description=_("Reason"))
+    def reason_text(self, obj):
+        return obj.get_reason_display()
+
+    @display(description=_("Amount"))
+    def amount(self, obj):
+        doc = document_of(obj.record)
+        return money_html(doc.amount, doc.currency) if doc is not None else "—"
+
+    @display(description=_("Employee · merchant · description"))
+    def document(self, obj):
+        doc, record = document_of(obj.record), obj.record
+        employee = record.employee.name if record.employee_id else ""
+        merchant = getattr(doc, "merchant", "") if doc is not None else ""
+        head = " · ".join(part for part in (employee, merchant) if part) or "—"
+        lines = [format_html('<div class="font-medium" dir="auto">{}</div>', head)]
+        for text in (getattr(doc, "description", ""), getattr(doc, "description_ar", "")):
+            if text:
+                lines.append(format_html('<div class="text-xs max-w-80 truncate" dir="auto" title="{}">{}</div>',
+                                         text, bidi_html(text)))
+        return format_html_join("", "{}", ((line,) for line in lines))
+
+    @display(description=_("Receipt"), label={"attached": "success", "missing": "warning"})
+    def receipt(self, obj):
+        if not obj.record.expense_id:
+            return None
+        return ("attached", _("attached")) if obj._has_receipt else ("missing", _("missing"))
+
+    @display(description=_("What the vendor said"))
+    def error_words(self, obj):
+        words = error_in_words(obj.detail or obj.record.last_error)
+        if len(words) > 140:
+            return format_html('<span dir="auto" title="{}">{}…</span>', words, words[:140])
+        return bidi(words)
+
+    @display(description=_("How to fix it"))
+    def fix_text(self, obj):
+        return fix_for(obj)[0]
+
+    @display(description=_("Fix"))
+    def fix_link(self, obj):
+        """The one action that fixes the item: a mapping to add, the connection to re-authorise, or the
+        item's own button (its URL asks before it acts)."""
+        if not obj.is_open:
+            return "—"
+        kind = fix_for(obj)[1]
+        links = []
+        if kind == "mapping":
+            links = self._mapping_links(obj)
+        elif kind == "reconnect":
+            links = [(reverse("admin:connectors_connection_change", args=[obj.record.connection_id]),
+                      _("Re-authorise the connection"))]
+        elif kind == "receipt":
+            links = [(self._action_url("receipt_arrived", obj), _("Receipt arrived — retry")),
+                     (self._action_url("book_without_receipt", obj), _("Book without receipt")),
+                     (reverse("admin:source_expense_change", args=[obj.record.expense_id]), _("Open the expense"))]
+        else:
+            names = {"retry": ("retry_one", _("Retry")), "release": ("release_one", _("Approve and export")),
+                     "accept": ("accept_suggestion", _("Accept suggestion")),
+                     "acknowledge": ("acknowledge_one", _("Acknowledge")),
+                     "book_manually": ("book_manually", _("Book manually"))}
+            name, label = names[kind]
+            links = [(self._action_url(name, obj), label)]
+        return format_html_join(mark_safe("<br>"), '<a class="text-primary-600 underline" href="{}">{}</a>',
+                                links) or "—"
+
+    @staticmethod
+    def _action_url(name, obj) -> str:
+        return reverse(f"admin:exports_reviewitem_{name}", args=[obj.pk])
+
+    @staticmethod
+    def _mapping_links(obj):
+        links = []
+        for item in obj.context.get("items", []):
+            if item.get("kind") == "category":
+                url = reverse("admin:mappings_categorymapping_add") + "?" + urlencode(
+                    {"connection": obj.record.connection_id, "category_code": item.get("key", "")})
+            elif item.get("kind") == "tax":
+                url = reverse("admin:mappings_taxmapping_add") + "?" + urlencode(
+                    {"connection": obj.record.connection_id, "tax_code": item.get("key", "")})
+            else:
+                url = reverse("admin:connectors_connection_change", args=[obj.record.connection_id])
+            links.append((url, _("Add mapping · %(kind)s %(key)s") % {"kind": item.get("kind"),
+                                                                       "key": item.get("key")}))
+        return links
+
+    @display(description=_("Age / SLA"), label={"overdue": "danger", "due": "success", "done": "info"},
+             ordering="sla_due_at")
+    def sla(self, obj):
+        if not obj.is_open:
+            return "done", _("resolved")
+        hours = int((timezone.now() - obj.created_at).total_seconds() // 3600)
+        return ("overdue" if obj.overdue else "due"), (_("%(hours)s h · overdue") if obj.overdue
+                                                       else _("%(hours)s h")) % {"hours": hours}
+
+    @display(description=_("Due by"))
+    def due_by(self, obj):
+        due = timezone.localtime(obj.sla_due_at)
+        return format_html('<span dir="ltr">{}</span>{}', f"{due:%Y-%m-%d %H:%M}",
+                           format_html(' <span class="text-red-600">· {}</span>', _("overdue")) if obj.overdue else "")
+
+    @display(description=_("Resolved by"))
+    def resolved_by_text(self, obj):
+        return obj.resolved_by_label or "—"
+
+    @display(description=_("Document"))
+    def document_card(self, obj):
+        record, doc = obj.record, document_of(obj.record)
+        rows = [(_("Connection"), record.connection.name), (_("Document"), record.get_kind_display()),
+                (_("Document date"), record.document_date.isoformat() if record.document_date else "—"),
+                (_("Amount"), money_html(doc.amount, doc.currency) if doc is not None else "—"),
+                (_("Employee"), bidi(record.employee.name if record.employee_id else ""))]
+        if doc is not None:
+            rows += [(_("Merchant"), bidi(getattr(doc, "merchant", ""))),
+                     (_("Description"), bidi(getattr(doc, "description", ""))),
+                     (_("Description (Arabic)"), bidi(getattr(doc, "description_ar", "")))]
+        if record.expense_id:
+            expense_url = reverse("admin:source_expense_change", args=[record.expense_id])
+            receipts = list(record.expense.receipts.all())
+            rows.append((_("Receipts"), format_html_join(
+                ", ", '<a class="text-primary-600 underline" href="{}">{}</a>',
+                [(expense_url, r.filename) for r in receipts]) if receipts else _("none")))
+            rows.append((_("Source expense"), format_html('<a class="text-primary-600 underline" href="{}">{}</a>',
+                                                          expense_url, record.expense.expensico_id)))
+        body = format_html_join("", '<tr><th class="pe-6 py-1 font-medium align-top" style="text-align: start">{}</th>'
+                                    '<td class="py-1">{}</td></tr>', rows)
+        return format_html('<table class="text-sm"><tbody>{}</tbody></table>', body)
+
+    # --- saving the form --------------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        review_services.review_item_assign(item=obj, owner=form.cleaned_data.get("owner"))
+        how = form.cleaned_data.get("resolve_as")
+        account = form.cleaned_data.get("correct_account")
+        if account and obj.is_open:
+            _run(request, lambda: suggestion_answer(item=obj, by=request.user, account=account,
+                                                    account_name=form.cleaned_data.get("correct_account_name") or ""),
+                 _("Corrected: the expense is booked to that account and the model learns it."))
+        elif how and obj.is_open:
+            _run(request, lambda: review_services.review_item_resolve(
+                item=obj, resolution=how, by=request.user, note=form.cleaned_data.get("resolution_note") or "",
+                external_reference=form.cleaned_data.get("manual_external_reference") or ""), _("Resolved."))
+
+    # --- one item ---------------------------------------------------------------------------------
+
+    def _resolve(self, request, object_id, resolution, ok, **kw):
+        item = self.get_queryset(request).get(pk=object_id)
+        _run(request, lambda: review_services.review_item_resolve(item=item, resolution=resolution,
+                                                                  by=request.user, **kw), ok)
+        return redirect("admin:exports_reviewitem_changelist")
+
+    @confirmed_action(description=_("Retry"), icon="replay", permissions=("change", "retry"),
+                      what=_("The item is resolved as retried and its record is queued to be sent again."))
+    def retry_one(self, request, object_id):
+        return self._resolve(request, object_id, ReviewItem.Resolution.RETRIED, _("Queued to retry."))
+
+    @confirmed_action(description=_("Receipt arrived — retry"), icon="receipt_long", permissions=("change", "receipt"),
+                      what=_("The receipt is in Expensico now: the record goes again, with the receipt attached."))
+    def receipt_arrived(self, request, object_id):
+        return self._resolve(request, object_id, ReviewItem.Resolution.RETRIED,
+                             _("Queued to retry with its receipt."), note="receipt arrived")
+
+    @confirmed_action(description=_("Book without receipt"), icon="do_not_disturb_on",
+                      permissions=("change", "receipt"), form_class=ReasonForm, submit=_("Book without receipt"),
+                      what=_("The expense is booked without its receipt. Say why: the reason is kept with your "
+                             "approval. Above the organisation's two-person amount a second approver must agree."))
+    def book_without_receipt(self, request, object_id, form=None):
+        return self._release(request, object_id, note=form.cleaned_data["reason"] if form else "")
+
+    @confirmed_action(description=_("Approve and export"), icon="verified", submit=_("Approve"),
+                      permissions=("change", "release"),
+                      what=_("You approve this held expense for export. Above the organisation's two-person amount a "
+                             "second, different approver must approve too. Your approval is recorded."))
+    def release_one(self, request, object_id):
+        return self._release(request, object_id)
+
+    def _release(self, request, object_id, note=""):
+        item = self.get_queryset(request).get(pk=object_id)
+        done = []
+        ok = _run(request, lambda: done.append(hold_release(item=item, by=request.user, note=note)), _("Approved."))
+        if ok and not done[0].released:
+            messages.info(request, _("First approval recorded: a second, different approver must approve."))
+        return redirect("admin:exports_reviewitem_changelist")
+
+    @confirmed_action(description=_("Accept suggestion"), icon="check", submit=_("Accept"),
+                      permissions=("change", "suggestion"),
+                      what=_("The suggested account codes this expense, the record goes again, and the model "
+                             "learns the decision."))
+    def accept_suggestion(self, request, object_id):
+        item = self.get_queryset(request).get(pk=object_id)
+        _run(request, lambda: suggestion_answer(item=item, by=request.user), _("Accepted."))
+        return redirect("admin:exports_reviewitem_changelist")
+
+    @confirmed_action(description=_("Acknowledge"), icon="done", permissions=("change", "acknowledge"),
+                      what=_("The vendor warning is marked as acknowledged and leaves the review queue."))
+    def acknowledge_one(self, request, object_id):
+        return self._resolve(request, object_id, ReviewItem.Resolution.ACKNOWLEDGED, _("Acknowledged."))
+
+    @confirmed_action(description=_("Booked manually"), icon="edit_note", permissions=("change", "parked"),
+                      form_class=BookedManuallyForm, submit=_("Booked manually"),
+                      what=_("Someone booked this document in the accounting system by hand: give its reference. "
+                             "The record counts as exported and its last error is cleared."))
+    def book_manually(self, request, object_id, form=None):
+        data = form.cleaned_data if form else {}
+        return self._resolve(request, object_id, ReviewItem.Resolution.BOOKED_MANUALLY, _("Marked as booked."),
+                             external_reference=data.get("external_reference", ""), note=data.get("note", ""))
+
+    @confirmed_action(description=_("Skip"), icon="block", permissions=("change", "parked"), form_class=ReasonForm,
+                      submit=_("Skip"), what=_("The record is cancelled and never sent. Say why."))
+    def skip_one(self, request, object_id, form=None):
+        return self._resolve(request, object_id, ReviewItem.Resolution.SKIPPED, _("Skipped."),
+                             note=form.cleaned_data["reason"] if form else "")
+
+    # --- many items -------------------------------------------------------------------------------
+
+    def _ask(self, request, queryset, *, title, what, submit):
+        count = queryset.count()
+        rows = [(_("Items"), count), (_("Amount"), ", ".join(money_totals(queryset)) or "—")]
+        return bulk_confirmation(self, request, queryset, title=title, what=what, rows=rows, submit=submit)
+
+    @action(description=_("Retry selected (after a fix)"), icon="replay", permissions=["change"])
+    def retry_selected(self, request, queryset):
+        parked = queryset.filter(resolved_at__isnull=True).exclude(reason__in=(R.VENDOR_WARNING, R.VENDOR_MISMATCH))
+        asked = self._ask(request, parked, title=_("Retry the selected items"), submit=_("Retry them"),
+                          what=_("Each open item waiting in review is resolved as retried and its record is sent "
+                                 "again. Vendor warnings are left alone."))
+        if asked is not None:
+            return asked
+        items = list(queryset)
+        done = review_services.review_items_retry(items=items, by=request.user)
+        warnings = sum(1 for i in items if i.is_open and i.is_warning)
+        messages.success(request, _("%(done)s records queued to retry.") % {"done": done}
+                         + (" " + _("%(n)s vendor warnings left alone: acknowledge them.") % {"n": warnings}
+                            if warnings else ""))
+        return None
+
+    @action(description=_("Acknowledge selected warnings"), icon="done_all", permissions=["change"])
+    def acknowledge_selected(self, request, queryset):
+        asked = self._ask(request, queryset.filter(resolved_at__isnull=True),
+                          title=_("Acknowledge the selected warnings"), submit=_("Acknowledge them"),
+                          what=_("Open vendor warnings on booked records leave the queue; other items are left "
+                                 "alone."))
+        if asked is not None:
+            return asked
+        items = list(queryset)
+        done = review_services.review_items_acknowledge(items=items, by=request.user)
+        messages.success(request, _("%(done)s vendor warnings acknowledged.") % {"done": done}
+                         + (" " + _("%(n)s other items left alone.") % {"n": len(items) - done}
+                            if len(items) > done else ""))
+        return None
+
+    @action(description=_("Assign to me"), icon="person_add", permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        for item in queryset:
+            review_services.review_item_assign(item=item, owner=request.user)
+        messages.success(request, _("%(n)s items assigned to you.") % {"n": queryset.count()})
+
