@@ -73,10 +73,10 @@ def month_seed(kit, server, connection, n: int) -> None:
 
 
 def reconcile_one(system: str, n: int) -> dict:
+    from bench.systems import SYSTEMS
     from connectors.models import CallLog
     from connectors.registry import vendor
     from expensico_sync.core.models import Organization
-    from bench.systems import SYSTEMS
     from exports.reconcile.run import reconciliation_create, reconciliation_execute
 
     kit = vendor(system).module("testkit")
