@@ -36,11 +36,19 @@ def copy_document(server, external_id: str, reference: str, on) -> str:
         def copied(row):
             return json.loads(json.dumps(row).replace(template, reference).replace(expense["date"], day))
 
+        # Ids counted here after the first look: the store's max() per copy would be quadratic.
+        last = store.__dict__.setdefault("bench_ids", {})
+
+        def next_id(table: str) -> int:
+            last[table] = last.get(table) or store.next_id(table) - 1
+            last[table] += 1
+            return last[table]
+
         new_expense, new_journal = copied(expense), copied(journal)
         number = store._number(expense["company_id"], day)
-        new_expense.update(id=store.next_id("expenses"), document_number=number)
+        new_expense.update(id=next_id("expenses"), document_number=number)
         store.tables["expenses"][new_expense["id"]] = new_expense
-        journal_id = store.next_id("journal_entries")
+        journal_id = next_id("journal_entries")
         new_journal.update(id=journal_id, source_id=new_expense["id"], reference=number,
                            entry_number=f"JE-{day[:4]}-{journal_id:05d}")
         store.tables["journal_entries"][journal_id] = new_journal

@@ -32,7 +32,10 @@ def copy_document(server, external_id: str, reference: str, on) -> str:
 
     app = server.app
     with app.lock:
-        template = app.voucher(external_id.removeprefix("GLI:"))
+        # The template's rows are found once: a scan per copy would make 10,000 copies quadratic.
+        templates = app.__dict__.setdefault("bench_templates", {})
+        template = templates.get(external_id) or templates.setdefault(
+            external_id, app.voucher(external_id.removeprefix("GLI:")))
         first = template["glImportItems"][0]
         old_reference, old_date = first["extIdentifier"], str(first["postedDate"])
         app.call_number = getattr(app, "call_number", 0) + 1
