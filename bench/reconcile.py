@@ -107,8 +107,10 @@ def reconcile_one(system: str, n: int) -> dict:
         month_seed(kit, server, connection, n, copy=getattr(vendor(system).module("bench"), "copy_document", None))
         seeded = time.monotonic() - started
         # The testkit's short read timeout suits tests; a month's page of 999 SOAP journals on a
-        # loaded box takes longer, so the run waits as production does (its default, 60 s).
-        connection.settings = {**settings, "read_timeout": 60}
+        # loaded box takes longer, so the run waits as production does (its default, 60 s),
+        # and our client keeps the vendor's documented rate (Moon ERP: 60 a minute), not the testkit's.
+        connection.settings = {**settings, "read_timeout": 60,
+                               **({"rate_limit_per_second": max(1, int(profile.limit))} if profile.limit else {})}
         connection.save(update_fields=["settings"])
         profile.vendor_limits(server, True)
         calls = CallLog.objects.filter(connection=connection).count()
