@@ -7,8 +7,10 @@ What runs: a dedicated PostgreSQL database (default `expensico_benchrecon`, re-c
 migrated template, as bench/export.py does), each vendor's sandbox in this process (its testkit's
 `start_sandbox`/`connect`, the same set-up the contract suite uses), a month of N claims spread
 over November 2026: the Expensico side is written in bulk, each expense is booked at the vendor
-through the production connector's `push` (set-up, not measured), and our exported records are
-written in bulk. Then one reconciliation runs through the service (`reconciliation_create` +
+through the production connector's `push` with the vendor's and our rate limits stepped aside
+(set-up, not measured; where the vendor's bench module has `copy_document`, as Xledger's and Moon
+ERP's do, one push and then copies written into the sandbox's books), and our exported records
+are written in bulk. Then one reconciliation runs through the service (`reconciliation_create` +
 `reconciliation_execute`): read-back of the whole month, ledger balances, rows, differences.
 
 Printed per vendor: wall time of the reconciliation, vendor requests it used (every HTTP request
@@ -32,14 +34,19 @@ sys.path.insert(0, str(ROOT))
 from bench.export import database_prepare, django_setup  # noqa: E402
 
 NOV = date(2026, 11, 1)
+SETUP_RATE = 100_000      # requests per second our client may send while the month is booked
 
 
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def month_seed(kit, server, connection, n: int) -> None:
-    """N claims: the mirror rows, one push each at the vendor, and our exported records."""
+def month_seed(kit, server, connection, n: int, copy=None) -> None:
+    """N claims: the mirror rows, each booked at the vendor, and our exported records. Booked is
+    one push each through the connector, or, where the vendor's bench module offers
+    `copy_document(server, external_id, reference, on)`, one push and then copies written into
+    the sandbox's books directly (the set-up is not what is measured; pushing 10,000 through a
+    burst limit takes most of an hour)."""
     from django.utils import timezone
 
     from connectors.base import connector_for
@@ -54,11 +61,16 @@ def month_seed(kit, server, connection, n: int) -> None:
                                           approved_at=timezone.now(), currency="SAR")
     connector = connector_for(connection)
     expenses, records = [], []
+    template = ""
     for i in range(n):
         on = NOV + timedelta(days=i % 30)
         reference = f"EXPENSICO-exp_b{i}-v1"
         entry = dataclasses.replace(kit.sample_entry(server, connection, reference), date=on)
-        external_id = connector.push(entry, str(uuid.uuid4())).external_id
+        if copy and template:
+            external_id = copy(server, template, reference, on)
+        else:
+            external_id = connector.push(entry, str(uuid.uuid4())).external_id
+            template = external_id
         expense = Expense(organization=org, expensico_id=f"exp_b{i}", report=report, version=1, type="expense",
                           date=on, category=category, funding_source="reimbursable", amount=entry.gross,
                           currency=entry.currency, employee=employee, tax_rate=15, tax_inclusive=True)
@@ -72,6 +84,7 @@ def month_seed(kit, server, connection, n: int) -> None:
 
 
 def reconcile_one(system: str, n: int) -> dict:
+    from bench.systems import SYSTEMS
     from connectors.models import CallLog
     from connectors.registry import vendor
     from expensico_sync.core.models import Organization
@@ -83,9 +96,23 @@ def reconcile_one(system: str, n: int) -> dict:
         org = Organization.objects.create(slug=f"bench-{system}-{int(time.time())}", name=f"Bench {system}",
                                           base_currency="SAR", mode="live")
         connection = kit.connect(server, org)
+        # Set-up is not what is measured: the sandbox's own rate limit and our client's limiter
+        # step aside while the month is booked, and come back (fresh counters) for the run.
+        profile = SYSTEMS[system]
+        profile.vendor_limits(server, False)
+        settings = dict(connection.settings)
+        connection.settings = {**settings, "rate_limit_per_second": SETUP_RATE}
+        connection.save(update_fields=["settings"])
         started = time.monotonic()
-        month_seed(kit, server, connection, n)
+        month_seed(kit, server, connection, n, copy=getattr(vendor(system).module("bench"), "copy_document", None))
         seeded = time.monotonic() - started
+        # The testkit's short read timeout suits tests; a month's page of 999 SOAP journals on a
+        # loaded box takes longer, so the run waits as production does (its default, 60 s),
+        # and our client keeps the vendor's documented rate (Moon ERP: 60 a minute), not the testkit's.
+        connection.settings = {**settings, "read_timeout": 60,
+                               **({"rate_limit_per_second": max(1, int(profile.limit))} if profile.limit else {})}
+        connection.save(update_fields=["settings"])
+        profile.vendor_limits(server, True)
         calls = CallLog.objects.filter(connection=connection).count()
         rss_before = rss_mib()
         started = time.monotonic()

@@ -74,9 +74,12 @@ def reversal_of(entry: AccountingEntry, *, on: date) -> AccountingEntry:
 
 def redated(entry: AccountingEntry, *, on: date, original: date | None = None) -> AccountingEntry:
     """The same entry posted on `on` because its own period is closed; the memo keeps the date
-    the document really has, so the books show why it landed in another month."""
+    the document really has, so the books show why it landed in another month. Lines with a text
+    of their own carry it too: some vendors show only line texts (Xledger's voucher lines)."""
     original = original or entry.date
     if on == entry.date:
         return entry
     note = f"(original date {original.isoformat()})"
-    return dataclasses.replace(entry, date=on, description=f"{entry.description} {note}".strip())
+    lines = tuple(dataclasses.replace(line, description=f"{line.description} {note}") if line.description else line
+                  for line in entry.lines)
+    return dataclasses.replace(entry, date=on, description=f"{entry.description} {note}".strip(), lines=lines)

@@ -9,7 +9,7 @@ default_cost_center ("").
 """
 
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import date, timedelta
 
 from ..base import (
     AccountPurpose,
@@ -21,6 +21,7 @@ from ..base import (
     PushResult,
     ReadBackPage,
     RemoteDocument,
+    VendorDocument,
     plain_payload,
 )
 from ..entry import AccountingEntry, EntryKind
@@ -99,6 +100,9 @@ class WorkdayConnector(Connector):
         super().__init__(connection)
         self.client = WorkdayClient(connection)
         self.settings = _settings(connection)
+        # Accounting days already read by dates (read_back by references), day → documents. A
+        # connector lives for one verification or reconciliation run, and so does this.
+        self._days_read: dict[date, list[VendorDocument]] = {}
 
     # check / catalog ------------------------------------------------------------------
     def check(self) -> CheckResult:
@@ -326,18 +330,43 @@ class WorkdayConnector(Connector):
     def read_back(self, *, date_from: date | None = None, date_to: date | None = None,
                   references: Sequence[str] = ()) -> Iterator[ReadBackPage]:
         """Get_Journals by accounting dates for the company, 999 a page; by references, the
-        journals holding them as `Accounting_Journal_ID`, and the reversals Workday made of them (a
-        copy made under another id is found by dates only: Get_Journals looks up no
-        External_Reference_ID)."""
+        journals holding them as `Accounting_Journal_ID`, the reversals Workday made of them, and
+        any copy carrying one of them as its `External_Reference_ID` under another id (see `_copies`)."""
         if references:
             before = self.client.calls
-            journals = self._with_workday_reversals(references)
-            yield ReadBackPage(documents=tuple(readback.document(j) for j in journals),
-                               requests=self.client.calls - before)
+            wanted = list(dict.fromkeys(references))
+            found = [readback.document(j) for j in self._with_workday_reversals(wanted)]
+            found += self._copies(wanted, found)
+            yield ReadBackPage(documents=tuple(found), requests=self.client.calls - before)
             return
         data = readback.by_dates(self.settings.company, date_from, date_to, version=self.settings.version)
         for journals in self._pages("Get_Journals", data, lambda d: d.Journal_Entry, count=readback.PAGE_SIZE):
             yield ReadBackPage(documents=tuple(readback.document(j) for j in journals), requests=1)
+
+    def _copies(self, references: Sequence[str], found: list[VendorDocument]) -> list[VendorDocument]:
+        """Journals made under another id that carry one of `references` as their
+        External_Reference_ID (a journal copied in the tenant, one resubmitted without our id).
+        Get_Journals has no criterion on that field, so the accounting days of the journals found
+        are read by dates, each day once per connector (a verification run reads a month's days
+        once, however many batches it sends)."""
+        if not found:
+            return []
+        wanted, seen = set(references), {doc.external_id for doc in found}
+        return [doc for doc in self._dated(min(d.date for d in found), max(d.date for d in found))
+                if doc.external_id not in seen and doc.reference in wanted]
+
+    def _dated(self, first: date, last: date) -> list[VendorDocument]:
+        days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+        missing = [day for day in days if day not in self._days_read]
+        if missing:
+            for day in days[days.index(missing[0]):days.index(missing[-1]) + 1]:
+                self._days_read[day] = []
+            data = readback.by_dates(self.settings.company, missing[0], missing[-1], version=self.settings.version)
+            for journals in self._pages("Get_Journals", data, lambda d: d.Journal_Entry, count=readback.PAGE_SIZE):
+                for journal in journals:
+                    doc = readback.document(journal)
+                    self._days_read.setdefault(doc.date, []).append(doc)
+        return [doc for day in days for doc in self._days_read[day]]
 
     # reverse --------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:

@@ -50,12 +50,13 @@ class ReconciliationForm(forms.ModelForm):
         return data
 
 
-ROWS_HTML = ("<tr><td class='px-3 py-1 whitespace-nowrap'>{}</td><td class='px-3 py-1 font-mono'>{}</td><td class='px-3 py-1'>{}</td>"
+ROWS_HTML = ("<tr><td class='px-3 py-1 whitespace-nowrap'>{}</td><td class='px-3 py-1 font-mono whitespace-nowrap'>{}</td><td class='px-3 py-1'>{}</td>"
              "<td class='px-3 py-1 text-right font-mono'>{}</td><td class='px-3 py-1 text-right font-mono'>{}</td>"
              "<td class='px-3 py-1 text-right font-mono'>{}</td><td class='px-3 py-1 text-right font-mono {}'>{}</td></tr>")
-DIFFS_HTML = ("<tr><td class='px-3 py-1'>{}</td><td class='px-3 py-1 font-mono'>{}</td><td class='px-3 py-1'>{}</td>"
+DIFFS_HTML = ("<tr><td class='px-3 py-1 whitespace-nowrap'>{}</td><td class='px-3 py-1 font-mono whitespace-nowrap'>{}</td><td class='px-3 py-1'>{}</td>"
               "<td class='px-3 py-1 text-right font-mono'>{}</td><td class='px-3 py-1 text-right font-mono'>{}</td>"
-              "<td class='px-3 py-1'>{}</td><td class='px-3 py-1'>{}</td><td class='px-3 py-1'>{}</td></tr>")
+              "<td class='px-3 py-1' style='min-width:14rem'>{}</td><td class='px-3 py-1' style='min-width:12rem'>{}</td>"
+              "<td class='px-3 py-1 whitespace-nowrap'>{}</td></tr>")
 DIFFERENCES_SHOWN = 100
 HEAD = "<tr>" + "".join("<th class='px-3 py-1 text-left'>{}</th>" for _ in range(8)) + "</tr>"
 
@@ -130,7 +131,7 @@ class ReconciliationAdmin(OrgScopedAdmin):
              r.minor("vendor"), "text-red-600 font-semibold" if r.difference else "", r.minor("difference"))
             for r in obj.rows.all()))
         head = format_html(HEAD, "Account", "Id", "Currency", "Expensico", "Booked", "Vendor", "Difference", "")
-        return format_html("<table class='text-sm'>{}{}</table>", head, rows)
+        return format_html("<table class='w-full text-sm'>{}{}</table>", head, rows)
 
     @display(description="Differences, document by document")
     def differences_table(self, obj):
@@ -151,7 +152,7 @@ class ReconciliationAdmin(OrgScopedAdmin):
                          f"explained by {d.explained_by_label}: {d.explanation}" if d.explained else "explain…"))
             for d in diffs))
         head = format_html(HEAD, "Kind", "Reference", "Vendor id", "Ours", "Vendor", "What", "Drill down", "Note")
-        return format_html("<table class='text-sm'>{}{}</table>{}", head, body, more) if diffs else "No differences."
+        return format_html("<table class='w-full text-sm'>{}{}</table>{}", head, body, more) if diffs else "No differences."
 
 
 class ExplainForm(forms.ModelForm):

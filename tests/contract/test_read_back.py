@@ -160,6 +160,11 @@ def test_tampering_shows_on_read_back(connection, kit, sandbox):
     [manual] = [d for d in docs if d.external_id == manual_id]
     assert manual.reference == "" and manual.status == "posted"
     assert net_per_account(manual.lines)[connection.employees_balance_account] == Decimal("42.00")
+    # Verification reads by reference: the copy must show there too, not only in the month.
+    docs, _ = read(connection, sandbox, references=[duplicated.reference, untouched.reference])
+    found = by_reference(docs)
+    assert {d.external_id for d in found[duplicated.reference] if d.status != "cancelled"} == {ids[2], copy_id}
+    assert [d.external_id for d in found[untouched.reference]] == [ids[3]]
 
 
 def test_posting_into_a_locked_period_is_period_closed(connection, kit, sandbox):

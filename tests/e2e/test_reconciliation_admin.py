@@ -63,7 +63,10 @@ def test_a_finance_admin_reconciles_a_month_and_explains_a_difference(page, live
     assert page.locator("text=Missing in the vendor").first.is_visible()
     assert page.locator("text=booked by hand in the vendor").first.is_visible()
     assert page.locator("a", has_text="call log").first.is_visible()
+    # Tall enough that the sticky submit row does not sit on the tables in a full-page capture.
+    page.set_viewport_size({"width": 1440, "height": 1400})
     shot(page, artifacts_dir, "reconciliation-detail.png")
+    page.set_viewport_size({"width": 1440, "height": 900})
 
     page.goto(f"{live_server.url}/admin/exports/reconciliationdifference/?reconciliation__id__exact={run.pk}")
     shot(page, artifacts_dir, "reconciliation-differences.png")

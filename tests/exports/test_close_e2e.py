@@ -1,7 +1,12 @@
 """In a real browser: the Close section's month list, a month's checklist with a failing item,
-signing a clean month off, and the reopen form. Screenshots go to test-artifacts/."""
+signing a clean month off, the reopen form and the evidence pack's download. Screenshots go to
+test-artifacts/."""
 
+import hashlib
+import io
+import json
 import os
+import zipfile
 
 import pytest
 
@@ -38,3 +43,17 @@ def test_close_section_month_list_checklist_and_sign_off(page, live_server, arti
     assert page.locator("text=Signed off · locked").first.is_visible()
     assert page.locator("textarea[name=reason]").is_visible()   # the superuser may reopen
     page.screenshot(path=os.path.join(artifacts_dir, "close-signed-off.png"), full_page=True)
+
+    link = page.locator("#evidence-links a", has_text=conn.name)
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    assert download.suggested_filename.endswith(".zip")
+    with zipfile.ZipFile(io.BytesIO(open(download.path(), "rb").read())) as pack:
+        manifest = json.loads(pack.read("manifest.json"))
+        hashes = {name: hashlib.sha256(pack.read(name)).hexdigest() for name in pack.namelist()
+                  if name != "manifest.json"}
+    assert manifest["period"] == "2026-11" and "checklist.json" in hashes
+    assert manifest["files"] == hashes
+    link.scroll_into_view_if_needed()
+    page.screenshot(path=os.path.join(artifacts_dir, "close-evidence-download.png"), full_page=True)

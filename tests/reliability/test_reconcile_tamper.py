@@ -28,14 +28,7 @@ def _joins(entry) -> bool:
     return entry.connector_class().reads_back and all(hasattr(kit, hook) for hook in HOOKS)
 
 
-# Found by this test (reported to the read-back owner): Workday's read-back *by reference* returns
-# one journal per reference, so a duplicate made behind our back is seen by the month's
-# reconciliation (read by date) but not by verification. strict: the mark must go once it is fixed.
-KNOWN = {"workday": pytest.mark.xfail(strict=True, reason="Workday read_back(references=…) omits a duplicate")}
-
-
-@pytest.fixture(params=[pytest.param(entry.key, marks=KNOWN.get(entry.key, ()))
-                        for entry in vendors() if _joins(entry)])
+@pytest.fixture(params=[entry.key for entry in vendors() if _joins(entry)])
 def kit(request):
     return vendor(request.param).module("testkit")
 
