@@ -1,4 +1,4 @@
-"""List filters that show a vendor by its name ("Moon ERP"), not its registry key ("moon_erp")."""
+"""List filters that show a vendor by its name, not its registry key."""
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _

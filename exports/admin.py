@@ -292,9 +292,7 @@ class PilotScopeAdmin(OrgScopedAdmin):
 
 from . import (  # noqa: E402  (the screens below register on import)
     admin_coding,  # noqa: F401  coding rules, hold policy and approvals register their screens
-    admin_records,  # noqa: F401  export records as documents (re-registers ExportRecord)
     admin_review,  # noqa: F401  the review queue
-    admin_runs,  # noqa: F401  sync runs: preview, live counters (re-registers SyncRun)
 )
 from .anomalies import admin as _anomalies_admin  # noqa: E402, F401  (anomaly flags, detector settings)
 from .close import admin as _close_admin  # noqa: E402, F401  (the Close section registers its admins)

@@ -17,9 +17,8 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from mappings.admin.mappings import MappingAdmin
 from mappings.models import CodingRule
 
-from .coding_queue import SuggestedCoding
 from .errors import Refused
-from .models import HoldPolicy, HoldRelease, ReviewItem
+from .models import HoldPolicy, HoldRelease, ReviewItem, SuggestedCoding
 from .services.coding import rule_apply, rule_test, suggestion_answer
 
 

@@ -4,7 +4,8 @@ Alerts come from a scan (every few minutes, a django-q2 schedule), not from the 
 watched condition alerts once when it turns true (expensico_sync.notify.conditions).
 """
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -39,6 +40,15 @@ SLA_ESCALATED = register_kind("review.sla_escalated", "Review items long past th
 PENDING = (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN)
 
 
+# Scans other modules add (sync anomalies: each connection against its own past), registered on import.
+_extra_scans: list[Callable[[datetime], int]] = []
+
+
+def scan_register(fn: Callable[[datetime], int]) -> Callable[[datetime], int]:
+    _extra_scans.append(fn)
+    return fn
+
+
 def scan(now=None) -> int:
     """Checks every active connection and organisation; returns how many alerts it raised."""
     now = now or timezone.now()
@@ -56,9 +66,7 @@ def scan(now=None) -> int:
                          text=f"{late} review item(s) in {name} are more than {settings.ALERT_SLA_ESCALATE_HOURS} h "
                               "past their SLA and nobody has resolved them. Assign an owner or resolve them.",
                          link=queue)
-    from .anomalies.sync import sync_anomalies_scan  # per connection, against its own past (median/MAD)
-
-    return raised + sync_anomalies_scan(now)
+    return raised + sum(extra(now) for extra in _extra_scans)
 
 
 def _connection(connection: Connection, now) -> int:

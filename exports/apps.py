@@ -11,6 +11,8 @@ class ExportsConfig(AppConfig):
 
         from . import (  # noqa: F401  (panels, alert kinds and digest sections register on import)
             activation,  # noqa: F401  the guided setup's activation preview and start
+            admin_records,  # noqa: F401  export records as documents (imports .admin, re-registers ExportRecord)
+            admin_runs,  # noqa: F401  sync runs: preview, live counters (imports .admin, re-registers SyncRun)
             alerts,
             dashboard,
             receivers,

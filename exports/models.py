@@ -270,6 +270,16 @@ class ReviewItem(models.Model):
             or self.context.get("flag_only") is True
 
 
+
+class SuggestedCoding(ReviewItem):
+    """The suggested-coding queue: open `suggested_coding` review items seen as their own admin
+    screen, worked from the keyboard (j/k to move, a to accept, c to correct)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "suggested coding"
+        verbose_name_plural = "suggested coding queue"
+
 class SyncRun(models.Model):
     """A manual/historical sync for a date range: pull from Expensico, then export what is missing."""
 
@@ -473,6 +483,5 @@ from .anomalies.models import (  # noqa: E402, F401  (spend anomalies)
     AnomalyFlag,
     AnomalySetting,
 )
-from .coding_queue import SuggestedCoding  # noqa: E402, F401  (the keyboard queue's proxy)
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
 from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)

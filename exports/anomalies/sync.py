@@ -18,6 +18,7 @@ from connectors.models import CallLog, Connection
 from expensico_sync.notify.kinds import register_kind
 from mappings.drift import DRIFT, drift_of
 
+from ..alerts import _raise, scan_register
 from ..models import ExportAttempt, ExportRecord
 from ..transitions import Status
 from .detectors import MAD_TO_SIGMA
@@ -117,9 +118,9 @@ CHECKS = {"sync_error_rate": (error_rate_spike, ERROR_SPIKE), "sync_latency": (l
           "sync_silence": (suddenly_silent, SILENT)}
 
 
+@scan_register
 def sync_anomalies_scan(now) -> int:
     """Called by the alerts scan; each anomaly (and categoriser drift) alerts once while it lasts."""
-    from ..alerts import _raise
 
     raised = 0
     for connection in Connection.objects.select_related("organization"):

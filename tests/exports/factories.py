@@ -20,6 +20,7 @@ from exports.models import (
     ReconciliationDifference,
     ReportSchedule,
     ReviewItem,
+    SuggestedCoding,
     SyncRun,
 )
 from tests.registry import isolation_factory
@@ -139,12 +140,10 @@ _register_anomalies()
 
 
 def _suggested_coding(org):
-    from exports.coding_queue import SuggestedCoding
-
     item = make_review_item(org)
     ReviewItem.objects.filter(pk=item.pk).update(reason=ReviewItem.Reason.SUGGESTED_CODING,
                                                  context={"account": "acc-1", "probability": 0.6})
     return SuggestedCoding.objects.get(pk=item.pk)
 
 
-isolation_factory(__import__("exports.coding_queue", fromlist=["SuggestedCoding"]).SuggestedCoding)(_suggested_coding)
+isolation_factory(SuggestedCoding)(_suggested_coding)
