@@ -21,6 +21,7 @@ from .registry import vendor, vendors
 
 if TYPE_CHECKING:
     from .models import Connection
+    from .preflight import VendorMetadata
 
 Verb = TypeVar("Verb", bound=Callable[..., Any])
 
@@ -213,6 +214,18 @@ class Connector(ABC):
         """Net movement (debit − credit) the vendor's ledger holds on `account` in the range, or
         None where the vendor offers no such query (reconciliation then sums read-back lines)."""
         return None
+
+    def preflight_metadata(self) -> "VendorMetadata | None":
+        """The vendor's live metadata pre-flight checks an entry against (accounts active and
+        postable, dimension values, tax codes, currencies, the locked period, mandatory fields);
+        None = not offered, and entries go out unchecked. The engine caches the answer, so this
+        runs once per freshness window, not per document."""
+        return None
+
+    def dimension_key(self, kind: str) -> str:
+        """The vendor's own name for a dimension kind, so a mandatory-field rule written either
+        way (Workday: `cost_center` or `Cost_Center_Reference_ID`) matches."""
+        return kind
 
     @staticmethod
     def vendor_reference(reference: str) -> str:

@@ -104,6 +104,15 @@ class ApideckWorkdayConnector(Connector):
                            detail=f"service {ApideckUnifySettings.of(self.connection).service_id}, "
                                   f"currency {info.get('currency') or '?'}")
 
+    def preflight_metadata(self):
+        """Workday behind Apideck keeps Workday's rule: a cost-centre worktag on expense accounts."""
+        from ..preflight import metadata_from_catalog
+        return metadata_from_catalog(self, rules={"EXPENSE": ["Cost_Center_Reference_ID"]})
+
+    def dimension_key(self, kind: str) -> str:
+        from ..worktags import worktag_type
+        return worktag_type(kind) or kind
+
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         kind = CatalogKind(kind)
         if kind is CatalogKind.ACCOUNTS:

@@ -134,6 +134,20 @@ class BusinessCentralConnector(Connector):
         self._remember(journal_id=row["id"], journal_for=code)
         return row["id"]
 
+    def preflight_metadata(self):
+        """General Ledger Setup's "Allow Posting From" (when page 118 is published) is the lock."""
+        from ..preflight import metadata_from_catalog
+        return metadata_from_catalog(self, closed_through=self._published_lock(), home_currency=self.settings.lcy,
+                                     extra_accounts=bc_catalog.unpostable_accounts(self))
+
+    def _published_lock(self):
+        try:
+            setup = self.client.list_all(self.odata_page("General_Ledger_Setup"))
+        except ConnectorError:
+            return None
+        start = (setup[0].get("Allow_Posting_From") if setup else "") or BLANK_DATE
+        return None if start == BLANK_DATE else date.fromisoformat(start) - timedelta(days=1)
+
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         return bc_catalog.fetch(self, CatalogKind(kind))
 

@@ -58,6 +58,7 @@ def _account_item(row: dict) -> CatalogItem:
                        classification=CLASSIFICATION.get(row["type"], row["type"].upper()),
                        active=row.get("is_active", True),
                        extra={"sub_classification": SUB_CLASSIFICATION.get(sub, sub.upper()), "sub_type": sub,
+                              "is_group": row.get("is_group", False),
                               "name_ar": row.get("name_ar", "")})
 
 
@@ -118,6 +119,10 @@ class MoonErpConnector(Connector):
             currency = self.me()["company"]["currency"]
             self.connection.settings = {**self.connection.settings, "company_currency": currency}
         return currency
+
+    def preflight_metadata(self):
+        from ..preflight import metadata_from_catalog
+        return metadata_from_catalog(self, postable=lambda item: not item.extra.get("is_group", False))
 
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         kind = CatalogKind(kind)

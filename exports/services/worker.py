@@ -25,7 +25,7 @@ from ..entries import entry_to_json
 from ..errors import StaleRecord
 from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem
 from ..transitions import CLAIMABLE, Status
-from . import closing, duplicates, gates
+from . import closing, duplicates, gates, preflight
 from .backoff import next_delay
 from .preview import payload_preview
 from .receipts import receipts_complete
@@ -250,6 +250,11 @@ def _work(record, started):
             return _to_review(record, ReviewItem.Reason.POSSIBLE_DUPLICATE, found.detail, started,
                               context=found.context)
         flag = (ReviewItem.Reason.POSSIBLE_DUPLICATE, found.detail, found.context)
+    blocked = preflight.record_preflight(record=record, entry=resolution.entry)
+    if blocked:   # the vendor would refuse it: nothing is sent
+        if blocked.period:
+            return _period_closed(record, blocked.period, started)
+        return _to_review(record, ReviewItem.Reason.PREFLIGHT_FAILED, blocked.detail, started, context=blocked.context)
 
     call_started = timezone.now()
     try:
