@@ -157,6 +157,8 @@ class Connector(ABC):
     read_back_request_budget: int | None = None
     # Documents one read-back request returns at most (the cost estimate shown before a run).
     read_back_page_size: int = 100
+    # True for connectors that implement `preflight_metadata` (entries are checked before sending).
+    offers_preflight: bool = False
 
     def __init__(self, connection: "Connection"):
         self.connection = connection

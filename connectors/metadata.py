@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from .base import connector_for
+from .base import connector_class, connector_for
 from .errors import ConnectorError
 from .models import Connection, VendorMetadataCache
 from .preflight import VendorMetadata
@@ -23,6 +23,8 @@ def max_age() -> timedelta:
 def connection_metadata(*, connection: Connection, refresh: bool = False) -> VendorMetadata | None:
     """The vendor's metadata, from the cache while it is fresh; None where the connector offers
     none (or it could not be read and nothing was cached: the vendor will judge the document)."""
+    if not connector_class(connection.system).offers_preflight:
+        return None
     row = VendorMetadataCache.objects.filter(connection=connection).first()
     fresh = row is not None and row.data is not None and row.fetched_at is not None \
         and timezone.now() - row.fetched_at < max_age()

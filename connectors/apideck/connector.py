@@ -104,6 +104,8 @@ class ApideckWorkdayConnector(Connector):
                            detail=f"service {ApideckUnifySettings.of(self.connection).service_id}, "
                                   f"currency {info.get('currency') or '?'}")
 
+    offers_preflight = True
+
     def preflight_metadata(self):
         """Workday behind Apideck keeps Workday's rule: a cost-centre worktag on expense accounts."""
         from ..preflight import metadata_from_catalog

@@ -134,6 +134,8 @@ class BusinessCentralConnector(Connector):
         self._remember(journal_id=row["id"], journal_for=code)
         return row["id"]
 
+    offers_preflight = True
+
     def preflight_metadata(self):
         """General Ledger Setup's "Allow Posting From" (when page 118 is published) is the lock."""
         from ..preflight import metadata_from_catalog

@@ -120,6 +120,8 @@ class MoonErpConnector(Connector):
             self.connection.settings = {**self.connection.settings, "company_currency": currency}
         return currency
 
+    offers_preflight = True
+
     def preflight_metadata(self):
         from ..preflight import metadata_from_catalog
         return metadata_from_catalog(self, postable=lambda item: not item.extra.get("is_group", False))

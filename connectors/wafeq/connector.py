@@ -75,6 +75,8 @@ class WafeqConnector(Connector):
         return CheckResult(ok=True, organization_name=org["name"]["en"],
                            detail=f"organization {org['id']}, base currency {base}")
 
+    offers_preflight = True
+
     def preflight_metadata(self):
         # Wafeq lists no enabled currencies (any currency books with a rate): not checked.
         from ..preflight import metadata_from_catalog

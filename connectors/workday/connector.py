@@ -152,6 +152,8 @@ class WorkdayConnector(Connector):
                            extra={"account_set": row["set"], "ledger_account_type": row["type"], "account": remote_id,
                                   "sub_classification": SUB_CLASSIFICATION.get(row["type"], "")})
 
+    offers_preflight = True
+
     def preflight_metadata(self):
         """Workday tenants require a cost-centre worktag on expense accounts (the account posting
         rule this sandbox's tenant has too); a connection with a default cost centre always sends one."""

@@ -125,6 +125,8 @@ class XledgerConnector(Connector):
     def lookup_mode(self) -> str:
         return lookup.mode(XledgerSettings.of(self.connection))
 
+    offers_preflight = True
+
     def preflight_metadata(self):
         from ..preflight import metadata_from_catalog
         return metadata_from_catalog(self)

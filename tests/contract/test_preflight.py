@@ -12,8 +12,8 @@ from connectors.base import CatalogKind, connector_for
 from connectors.entry import Dimension, LineRole
 from connectors.metadata import connection_metadata
 from connectors.models import CallLog
-from exports.models import ExportRecord, ReviewItem
 from expensico_sync.core.models import Organization
+from exports.models import ExportRecord, ReviewItem
 from exports.services import worker
 from exports.services.preflight import entry_check
 from exports.services.resolution import Resolution
