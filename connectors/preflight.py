@@ -145,7 +145,7 @@ def entry_findings(entry: AccountingEntry, meta: VendorMetadata, *, vendor: str,
     accounts = [("bank_account", entry.bank_account)] if entry.bank_account else []
     accounts += [(f"lines[{i}].account", line.account) for i, line in enumerate(entry.lines)]
     for where, account in accounts:
-        out += _account_findings(where, account, meta, vendor)
+        out += account_findings(where, account, meta, vendor)
     for i, line in enumerate(entry.lines):
         if line.tax_rate and meta.tax_rates is not None:
             tax = meta.tax_rates.get(line.tax_rate)
@@ -168,7 +168,7 @@ def entry_findings(entry: AccountingEntry, meta: VendorMetadata, *, vendor: str,
     return out
 
 
-def _account_findings(where: str, account: str, meta: VendorMetadata, vendor: str) -> list[Finding]:
+def account_findings(where: str, account: str, meta: VendorMetadata, vendor: str) -> list[Finding]:
     found = meta.accounts.get(account)
     if found is None:
         return [Finding(where, f"account {account} does not exist in {vendor}",
@@ -180,6 +180,18 @@ def _account_findings(where: str, account: str, meta: VendorMetadata, vendor: st
         return [Finding(where, f"account {found.label or account} does not take postings in {vendor} "
                                f"(a heading, total or group account, or direct posting is off)",
                         "map to a posting account")]
+    return []
+
+
+def value_findings(where: str, remote_id: str, values: dict[str, MetaValue] | None, vendor: str, *,
+                   what: str, fix: str) -> list[Finding]:
+    """A tax code or dimension value: it exists and is active (unchecked where not listed)."""
+    if values is None or not remote_id:
+        return []
+    value = values.get(remote_id)
+    if value is None or not value.active:
+        return [Finding(where, f"{what} {value.label if value else remote_id} is "
+                               f"{'not in' if value is None else 'inactive in'} {vendor}", fix)]
     return []
 
 

@@ -13,6 +13,7 @@ from connectors.base import connector_class
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from ..history import mapping_set_history
+from ..preflight import mapping_warnings
 from ..models import (
     CategoryMapping,
     CurrencyPolicy,
@@ -95,7 +96,7 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
             form.base_fields["remote_kind"].widget = CatalogInput(items=[
                 {"remote_id": k["classification"], "code": "", "name": f"{k['n']} value{'' if k['n'] == 1 else 's'} in the catalog"}
                 for k in kinds])
-        return form
+        return _with_preflight(form)
 
     @display(description="Recent changes")
     def recent_changes(self, obj):
@@ -119,6 +120,24 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
             return "created"
         delta = obj.diff_against(previous, excluded_fields=["updated_at"])
         return format_html_join(", ", "{}: {} → {}", ((c.field, c.old, c.new) for c in delta.changes)) or "—"
+
+
+def _with_preflight(form_class):
+    """The vendor would refuse what is about to be saved (an inactive account, an unknown tax
+    code …): the field says so and how to fix it, before the save, as the worker's pre-flight would."""
+
+    class PreflightForm(form_class):
+        def clean(self):
+            data = super().clean()
+            connection = data.get("connection") or getattr(self.instance, "connection", None)
+            if connection is not None:
+                values = {name: data.get(name) for name in CATALOG_FIELDS if name in self.fields}
+                for name, message in mapping_warnings(connection=connection, values=values).items():
+                    self.add_error(name, f"Pre-flight: {message}")
+            return data
+
+    PreflightForm.__name__ = form_class.__name__
+    return PreflightForm
 
 
 @admin.register(CategoryMapping)
