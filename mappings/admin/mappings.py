@@ -13,7 +13,6 @@ from connectors.base import connector_class
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from ..history import mapping_set_history
-from ..preflight import mapping_warnings
 from ..models import (
     CategoryMapping,
     CurrencyPolicy,
@@ -24,6 +23,7 @@ from ..models import (
     RemoteCatalogItem,
     TaxMapping,
 )
+from ..preflight import mapping_warnings
 from ..resources import RESOURCES
 from ..suggest import suggest_accounts
 from .forms import CatalogInput, ConnectionConfirmImportForm, ConnectionImportForm, writable_connections
