@@ -159,6 +159,9 @@ class Connector(ABC):
     read_back_page_size: int = 100
     # True for connectors that implement `preflight_metadata` (entries are checked before sending).
     offers_preflight: bool = False
+    # False where a ledger bank transaction takes one counterpart only (Wafeq): a reimbursement's
+    # realised exchange difference cannot ride on it, and stays on Employee Claims.
+    carries_bank_fx_line: bool = True
 
     def __init__(self, connection: "Connection"):
         self.connection = connection

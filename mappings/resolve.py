@@ -274,7 +274,8 @@ def _resolve_reimbursement(doc: ReimbursementDocument, snapshot: MappingSnapshot
                         currency=doc.currency, counterpart=("Employee Claims", settings.employee_claims_account),
                         into_bank=False, description=doc.description or f"Reimbursement {doc.employee_name}",
                         bank_reference=doc.bank_reference, snapshot=snapshot, settings=settings, gaps=[])
-    if isinstance(entry, MappingGap) or doc.currency != settings.base_currency or entry.currency != doc.currency:
+    if isinstance(entry, MappingGap) or doc.currency != settings.base_currency or entry.currency != doc.currency \
+            or not settings.realised_fx:
         return entry
     return _with_realised_fx(entry, doc, snapshot, settings)
 

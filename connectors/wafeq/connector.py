@@ -76,6 +76,7 @@ class WafeqConnector(Connector):
                            detail=f"organization {org['id']}, base currency {base}")
 
     offers_preflight = True
+    carries_bank_fx_line = False   # a ledger transaction has one counterpart account
 
     def preflight_metadata(self):
         # Wafeq lists no enabled currencies (any currency books with a rate): not checked.
