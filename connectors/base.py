@@ -82,6 +82,7 @@ class PushResult:
     calls: int = 1                   # vendor requests this push took (for the frugality figures)
     warnings: tuple[str, ...] = ()   # a person must look: e.g. Workday left it as a draft
     notes: tuple[str, ...] = ()      # informational, nothing to do: e.g. a reversal found it already undone
+    document_number: str = ""        # the vendor's own human number (Moon ERP EXP-…, BC's document no.)
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,8 @@ class ExportRecord(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     leased_until = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    vendor_document_number = models.CharField(max_length=100, blank=True, default="",
+                                              help_text="The vendor's own document number (Moon ERP, Business Central)")
     entry_preview = models.JSONField(null=True, blank=True, help_text="The AccountingEntry as built")
     payload_preview = models.JSONField(null=True, blank=True, help_text="The vendor payload (dry run)")
     mapping_version = models.CharField(max_length=64, blank=True, default="")

@@ -29,6 +29,7 @@ with the `post` option; without it, it waits in BC for the accountant.
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -205,7 +206,10 @@ class BusinessCentralConnector(Connector):
     # push -----------------------------------------------------------------------------------
     def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         try:
-            return self._push(entry, idempotency_key)
+            result = self._push(entry, idempotency_key)
+            kind, _, ident = result.external_id.partition(":")
+            # A journal's id is its document number; an invoice's number is BC's own (read back).
+            return replace(result, document_number=ident if kind == "GJ" else result.document_number)
         except PeriodClosed as exc:
             self._closed_through(exc)
             raise

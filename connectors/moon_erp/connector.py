@@ -232,7 +232,8 @@ class MoonErpConnector(Connector):
             warnings += [f"{row.get('document_number')}: {text}"
                          for _, text in schema.mismatches(expected, row, self.company_currency())]
         return PushResult(external_id=str(row["id"]), replayed=replayed, calls=self.client.calls - before,
-                          warnings=tuple(warnings), notes=tuple(notes))
+                          warnings=tuple(warnings), notes=tuple(notes),
+                          document_number=str(row.get("document_number") or ""))
 
     def _tolerance(self) -> Decimal:
         # Moon computes tax on the net (amount × rate), so a tax-inclusive gross is not always
