@@ -83,6 +83,7 @@ class PushResult:
     warnings: tuple[str, ...] = ()   # a person must look: e.g. Workday left it as a draft
     notes: tuple[str, ...] = ()      # informational, nothing to do: e.g. a reversal found it already undone
     document_number: str = ""        # the vendor's own human number (Moon ERP EXP-…, BC's document no.)
+    status: str = ""                 # the vendor status it was left in, where not simply booked (a draft)
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,9 @@ class Connector(ABC):
     # False where a ledger bank transaction takes one counterpart only (Wafeq): a reimbursement's
     # realised exchange difference cannot ride on it, and stays on Employee Claims.
     carries_bank_fx_line: bool = True
+    # Vendor statuses of an accepted document that is not booked yet (a draft, awaiting approval):
+    # the engine re-checks such documents on a schedule until they are posted or rejected.
+    unsettled_statuses: tuple[str, ...] = ()
 
     def __init__(self, connection: "Connection"):
         self.connection = connection

@@ -105,6 +105,7 @@ class ApideckWorkdayConnector(Connector):
                                   f"currency {info.get('currency') or '?'}")
 
     offers_preflight = True
+    unsettled_statuses = ("draft",)
 
     def preflight_metadata(self):
         """Workday behind Apideck keeps Workday's rule: a cost-centre worktag on expense accounts."""
@@ -191,6 +192,7 @@ class ApideckWorkdayConnector(Connector):
 
         def replayed(doc: RemoteDocument) -> PushResult:
             return PushResult(external_id=doc.external_id, replayed=True, calls=self.client.calls - before,
+                              status=doc.status,
                               warnings=warnings + (("Workday kept it as a draft",) if doc.status == "draft" else ()))
 
         lookup_first = earlier is not None
@@ -218,7 +220,8 @@ class ApideckWorkdayConnector(Connector):
                     lookup_first = exc.status is not None
                     raise
         return PushResult(external_id=resp.body["data"]["id"], request_id=resp.request_id,
-                          calls=self.client.calls - before, warnings=warnings)
+                          calls=self.client.calls - before, warnings=warnings,
+                          status="draft" if warnings else str(payload.get("status") or ""))
 
     def _earlier_send(self, idempotency_key: str):
         """When the first earlier POST of this key that may have reached Apideck was made, or None.

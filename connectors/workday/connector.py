@@ -153,6 +153,7 @@ class WorkdayConnector(Connector):
                                   "sub_classification": SUB_CLASSIFICATION.get(row["type"], "")})
 
     offers_preflight = True
+    unsettled_statuses = ("Draft", "Submitted")   # saved, or in the business process awaiting approval
 
     def preflight_metadata(self):
         """Workday tenants require a cost-centre worktag on expense accounts (the account posting
@@ -268,9 +269,11 @@ class WorkdayConnector(Connector):
                 raise Permanent(f"{entry.reference} exists in Workday but was canceled", code="canceled",
                                 field="Accounting_Journal_ID") from None
             return PushResult(external_id=doc.external_id, replayed=True, calls=self.client.calls - before,
-                              warnings=warnings)
+                              warnings=warnings, status=doc.status)
         wid = _id(resp.Accounting_Journal_Reference, "WID")
-        return PushResult(external_id=wid, calls=self.client.calls - before, warnings=warnings + _exceptions(resp))
+        status = ("Posted" if self.settings.auto_complete else "Submitted") if self.settings.submit else "Draft"
+        return PushResult(external_id=wid, calls=self.client.calls - before, warnings=warnings + _exceptions(resp),
+                          status=status)
 
     # find_by_reference ----------------------------------------------------------------
     def _get_journals(self, references: list[str]) -> list:

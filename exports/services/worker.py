@@ -108,7 +108,7 @@ def _attempt(record, outcome, started, *, error=None, external_id="", request_id
 
 
 def _exported(record, external_id, started, *, outcome=Outcome.EXPORTED, request_id="", counted=True,
-              warnings=(), notes=(), flag=None, document_number=""):
+              warnings=(), notes=(), flag=None, document_number="", vendor_status=""):
     """Booked. Vendor warnings open a review item on the record, which stays exported; notes
     (informational, e.g. "already reversed") are only kept on the attempt. `flag` (reason, detail,
     context): booked anyway, a person should look (one open item per record: a warning wins)."""
@@ -116,7 +116,8 @@ def _exported(record, external_id, started, *, outcome=Outcome.EXPORTED, request
         record_transition(record=record, to=Status.EXPORTED, external_id=external_id, needs_reconcile=False,
                           next_attempt_at=None, last_error="", warnings=list(warnings),
                           attempts=record.attempts + (1 if counted else 0),
-                          **({"vendor_document_number": document_number} if document_number else {}))
+                          **({"vendor_document_number": document_number} if document_number else {}),
+                          **({"vendor_status": vendor_status} if vendor_status else {}))
         _attempt(record, outcome, started, external_id=external_id, request_id=request_id,
                  reconcile=outcome == Outcome.RECONCILED, warnings=warnings, notes=notes)
         if warnings:
@@ -269,7 +270,7 @@ def _work(record, started):
         return _retry(record, errors.OutcomeUnknown(f"{type(exc).__name__}: {exc}"), call_started, unknown=True)
     return _exported(record, result.external_id, call_started, request_id=result.request_id,
                      warnings=result.warnings, notes=result.notes, flag=flag,
-                     document_number=result.document_number)
+                     document_number=result.document_number, vendor_status=result.status)
 
 
 def _period_closed(record, decision, started, *, error=None):
