@@ -167,6 +167,11 @@ class Connector(ABC):
     # Vendor statuses of an accepted document that is not booked yet (a draft, awaiting approval):
     # the engine re-checks such documents on a schedule until they are posted or rejected.
     unsettled_statuses: tuple[str, ...] = ()
+    # Document kinds (EntryKind values) the vendor has an API for; others are marked "not
+    # supported by this system" (visible, not a failure), never sent.
+    supported_kinds: frozenset[str] = frozenset({"expense", "reversal", "ledger_bank_transaction",
+                                                 "statement_transaction"})
+    unsupported_reason: str = ""
 
     def __init__(self, connection: "Connection"):
         self.connection = connection

@@ -121,6 +121,11 @@ class MoonErpConnector(Connector):
         return currency
 
     offers_preflight = True
+    # Moon ERP's API (vendor-apis/moon-erp.md) creates expenses only, and has no journal or bank
+    # transaction endpoint: card fundings, unloads and reimbursements are booked in Moon by hand.
+    supported_kinds = frozenset({"expense", "reversal"})
+    unsupported_reason = ("Moon ERP's API has no journal or bank-transaction endpoint: book card fundings, unloads "
+                          "and reimbursements in Moon ERP by hand")
 
     def preflight_metadata(self):
         from ..preflight import metadata_from_catalog

@@ -227,6 +227,12 @@ def _work(record, started):
         found = _reconcile(record, connector, started)
         if found:
             return found
+    unsupported = gates.kind_unsupported(record)
+    if unsupported:   # visible on the record, never sent, not a failure
+        with transaction.atomic():
+            record_transition(record=record, to=Status.CANCELLED, last_error=unsupported, next_attempt_at=None,
+                              vendor_status=gates.UNSUPPORTED)
+        return Status.CANCELLED
     moot = gates.source_moot(record)
     if moot:
         return _wait_free_transition(record, moot)
