@@ -26,9 +26,8 @@ def connection_metadata(*, connection: Connection, refresh: bool = False) -> Ven
     if not connector_class(connection.system).offers_preflight:
         return None
     row = VendorMetadataCache.objects.filter(connection=connection).first()
-    fresh = row is not None and row.data is not None and row.fetched_at is not None \
-        and timezone.now() - row.fetched_at < max_age()
-    if fresh and not refresh:
+    if row is not None and row.data is not None and row.fetched_at is not None and not refresh \
+            and timezone.now() - row.fetched_at < max_age():
         return _with_learned(VendorMetadata.from_json(row.data), row)
     try:
         meta = connector_for(connection).preflight_metadata()

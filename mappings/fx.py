@@ -30,7 +30,10 @@ def realised_difference(*, paid: Decimal, claims: list[AccountingEntry], base_cu
     currency (its entry may be in the base currency already, converted on the day)."""
     if not claims:
         return None
-    values = [booked_base_value(c, base_currency) for c in claims]
-    if any(v is None for v in values):
-        return None
-    return round_money(paid, base_currency) - sum(values, ZERO)   # type: ignore[arg-type]
+    total = ZERO
+    for claim in claims:
+        value = booked_base_value(claim, base_currency)
+        if value is None:
+            return None
+        total += value
+    return round_money(paid, base_currency) - total
