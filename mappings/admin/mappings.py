@@ -81,7 +81,8 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
         return super().get_export_queryset(request).order_by("connection_id", *self.model._meta.ordering)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        # Subclassed first: a ModelForm subclass rebuilds its fields, so the widgets are set after.
+        form = _with_preflight(super().get_form(request, obj, change, **kwargs))
         connection_id = obj.connection_id if obj else request.GET.get("connection")
         items = RemoteCatalogItem.objects.filter(connection__in=writable_connections(request.user), active=True)
         if connection_id:
@@ -96,7 +97,7 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
             form.base_fields["remote_kind"].widget = CatalogInput(items=[
                 {"remote_id": k["classification"], "code": "", "name": f"{k['n']} value{'' if k['n'] == 1 else 's'} in the catalog"}
                 for k in kinds])
-        return _with_preflight(form)
+        return form
 
     @display(description="Recent changes")
     def recent_changes(self, obj):

@@ -37,9 +37,11 @@ def _with_dimension(connection, entry):
 def _work(connection, entry, monkeypatch) -> ExportRecord:
     """Runs the worker on a record whose resolution is `entry` (mappings are not the subject here)."""
     Organization.objects.filter(pk=connection.organization_id).update(mode=Organization.Mode.LIVE)
-    # A bank-side kind: the worker then reads no source expense (mappings are not the subject).
+    # No source expense behind it: the worker reads none (the source and mappings are not the subject).
+    monkeypatch.setattr(worker.gates, "source_moot", lambda record: None)
+    monkeypatch.setattr(worker, "receipts_complete", lambda record: None)
     record = ExportRecord.objects.create(
-        organization=connection.organization, connection=connection, kind="ledger_bank_transaction",
+        organization=connection.organization, connection=connection, kind=entry.kind.value,
         source_id=entry.reference, source_version=1, reference=entry.reference,
         next_attempt_at=None, status=Status.PENDING)
     monkeypatch.setattr(worker, "record_resolve", lambda record: Resolution(entry=entry, mapping_version="t"))
