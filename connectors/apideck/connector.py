@@ -108,9 +108,12 @@ class ApideckWorkdayConnector(Connector):
     unsettled_statuses = ("draft",)
 
     def preflight_metadata(self):
-        """Workday behind Apideck keeps Workday's rule: a cost-centre worktag on expense accounts."""
+        """Workday behind Apideck keeps Workday's rule: a cost-centre worktag on expense accounts
+        (a connection with a default cost centre always sends one)."""
         from ..preflight import metadata_from_catalog
-        return metadata_from_catalog(self, rules={"EXPENSE": ["Cost_Center_Reference_ID"]})
+        rules = {} if ApideckUnifySettings.of(self.connection).default_cost_center else \
+            {"EXPENSE": ["Cost_Center_Reference_ID"]}
+        return metadata_from_catalog(self, rules=rules)
 
     def dimension_key(self, kind: str) -> str:
         from ..worktags import worktag_type
