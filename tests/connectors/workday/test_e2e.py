@@ -76,5 +76,7 @@ def test_missing_cost_centre_goes_to_review_naming_the_worktag(live_org, books, 
     approve(live_org, expense("exp_1"))
     work()
     item = ExportRecord.objects.get().review_items.get()
-    assert item.context["field"] == "dimensions.Cost_Center_Reference_ID"
+    # Caught by pre-flight (the tenant's cost-centre rule), before anything is sent.
+    assert item.reason == "preflight_failed"
+    assert item.context["field"] == "lines[0].dimensions.Cost_Center_Reference_ID"
     assert not sandbox.app.documents()
