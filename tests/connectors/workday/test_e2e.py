@@ -64,6 +64,8 @@ def test_expenses_funding_and_a_cancellation_reach_workday(live_org, books, sand
 
 
 def test_lost_answers_are_reconciled_not_duplicated(live_org, books, sandbox):
+    from connectors.metadata import connection_metadata
+    connection_metadata(connection=books)    # SOAP reads are POSTs too: pre-flight's cache is warm first
     sandbox.app.inject("drop_after_commit", count=10, method="POST")
     approve(live_org, expense("exp_1", dimensions={"cost_center": "CC-100"}))
     assert ExportRecord.objects.get().status == Status.OUTCOME_UNKNOWN
