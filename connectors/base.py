@@ -21,6 +21,7 @@ from .registry import vendor, vendors
 
 if TYPE_CHECKING:
     from .models import Connection
+    from .preflight import VendorMetadata
 
 Verb = TypeVar("Verb", bound=Callable[..., Any])
 
@@ -81,6 +82,8 @@ class PushResult:
     calls: int = 1                   # vendor requests this push took (for the frugality figures)
     warnings: tuple[str, ...] = ()   # a person must look: e.g. Workday left it as a draft
     notes: tuple[str, ...] = ()      # informational, nothing to do: e.g. a reversal found it already undone
+    document_number: str = ""        # the vendor's own human number (Moon ERP EXP-…, BC's document no.)
+    status: str = ""                 # the vendor status it was left in, where not simply booked (a draft)
 
 
 @dataclass(frozen=True)
@@ -156,6 +159,19 @@ class Connector(ABC):
     read_back_request_budget: int | None = None
     # Documents one read-back request returns at most (the cost estimate shown before a run).
     read_back_page_size: int = 100
+    # True for connectors that implement `preflight_metadata` (entries are checked before sending).
+    offers_preflight: bool = False
+    # False where a ledger bank transaction takes one counterpart only (Wafeq): a reimbursement's
+    # realised exchange difference cannot ride on it, and stays on Employee Claims.
+    carries_bank_fx_line: bool = True
+    # Vendor statuses of an accepted document that is not booked yet (a draft, awaiting approval):
+    # the engine re-checks such documents on a schedule until they are posted or rejected.
+    unsettled_statuses: tuple[str, ...] = ()
+    # Document kinds (EntryKind values) the vendor has an API for; others are marked "not
+    # supported by this system" (visible, not a failure), never sent.
+    supported_kinds: frozenset[str] = frozenset({"expense", "reversal", "ledger_bank_transaction",
+                                                 "statement_transaction"})
+    unsupported_reason: str = ""
 
     def __init__(self, connection: "Connection"):
         self.connection = connection
@@ -213,6 +229,18 @@ class Connector(ABC):
         """Net movement (debit − credit) the vendor's ledger holds on `account` in the range, or
         None where the vendor offers no such query (reconciliation then sums read-back lines)."""
         return None
+
+    def preflight_metadata(self) -> "VendorMetadata | None":
+        """The vendor's live metadata pre-flight checks an entry against (accounts active and
+        postable, dimension values, tax codes, currencies, the locked period, mandatory fields);
+        None = not offered, and entries go out unchecked. The engine caches the answer, so this
+        runs once per freshness window, not per document."""
+        return None
+
+    def dimension_key(self, kind: str) -> str:
+        """The vendor's own name for a dimension kind, so a mandatory-field rule written either
+        way (Workday: `cost_center` or `Cost_Center_Reference_ID`) matches."""
+        return kind
 
     @staticmethod
     def vendor_reference(reference: str) -> str:

@@ -295,3 +295,17 @@ class ConcurrencySlot(models.Model):
 
     def __str__(self):
         return f"{self.connection_id}#{self.slot}: {self.holder or 'free'}"
+
+
+class VendorMetadataCache(models.Model):
+    """The vendor's live metadata pre-flight checks against (connectors/preflight.py), kept with
+    its fetch time so a check costs no vendor call per document; and the lock date the vendor
+    reported on its last closed-period refusal, for vendors whose API does not publish it."""
+
+    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="+")
+    data = models.JSONField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    learned_closed_through = models.DateField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.connection_id} metadata @ {self.fetched_at}"

@@ -58,6 +58,9 @@ class VendorSettings:
     funding_bank_gl_account: str = setting("", "The funding bank's general-ledger account (set by configure).")
     configured_at: str = setting("", "When the accounts were last configured (ISO time).")
     accounts: dict[str, Any] = setting({}, "The configured accounts by purpose (set by configure).")
+    required_dimensions: dict[str, list[str]] = setting(
+        {}, "Dimensions the ledger requires on an expense line (its mandatory-field rules), by account id, "
+            "account class (EXPENSE …) or * for every account: pre-flight holds an entry without them.")
 
     @classmethod
     def of(cls, connection: Any) -> Self:

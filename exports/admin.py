@@ -85,14 +85,14 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     resource_classes = [ExportRecordResource]
     export_form_class = ExportForm
     list_display = ("reference", "kind", "status_badge", "warnings_badge", "connection", "employee", "document_date",
-                    "attempts", "external_id", "next_attempt_at", "wait_reason")
+                    "attempts", "external_id", "vendor_document_number", "next_attempt_at", "wait_reason")
     list_filter = (("status", ChoicesDropdownFilter), ("kind", ChoicesDropdownFilter),
                    ("connection", RelatedDropdownFilter), ("document_date", RangeDateFilter), "needs_reconcile",
                    VendorWarningFilter, ("created_at", RangeDateTimeFilter))
     list_filter_submit = True
     # Prefix or exact matches on indexed columns (upper-case pattern indexes): `icontains` on five
     # columns, one through a join, read the whole table.
-    search_fields = ("^reference", "^external_id", "=source_id")
+    search_fields = ("^reference", "^external_id", "=source_id", "^vendor_document_number")
     sortable_by = ("reference", "status_badge", "document_date", "external_id", "next_attempt_at")
     list_select_related = ("connection", "employee")
     inlines = [AttemptInline]
@@ -104,8 +104,8 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     fieldsets = (
         (None, {"fields": ("reference", "kind", "status", "wait_reason", "connection", "organization", "employee",
                            "document_date", "source_id", "source_version", "reverses", "sync_run")}),
-        ("Outcome", {"fields": ("external_id", "reversal_link", "attempts", "next_attempt_at", "needs_reconcile",
-                                "last_error", "warnings", "exported_at", "idempotency_key")}),
+        ("Outcome", {"fields": ("external_id", "vendor_document_number", "reversal_link", "attempts", "next_attempt_at",
+                                "needs_reconcile", "last_error", "warnings", "exported_at", "idempotency_key")}),
         ("Entry", {"fields": ("mapping_version", "entry_preview", "payload_preview")}),
     )
 

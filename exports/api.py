@@ -61,10 +61,15 @@ class ExportRecordFilter(django_filters.FilterSet):
     employee = django_filters.CharFilter(field_name="employee__expensico_id", help_text="Expensico employee id")
     reference = django_filters.CharFilter()
     source_id = django_filters.CharFilter()
+    document_number = django_filters.CharFilter(field_name="vendor_document_number", lookup_expr="iexact",
+                                                help_text="The vendor's document number, exactly")
+    document_number_prefix = django_filters.CharFilter(field_name="vendor_document_number", lookup_expr="istartswith",
+                                                       help_text="The vendor's document number, starting with")
 
     class Meta:
         model = ExportRecord
-        fields = ["status", "kind", "connection", "date_from", "date_to", "employee", "reference", "source_id"]
+        fields = ["status", "kind", "connection", "date_from", "date_to", "employee", "reference", "source_id",
+                  "document_number", "document_number_prefix"]
 
 
 @extend_schema_view(

@@ -48,10 +48,14 @@ def month_metrics(organization, period: Period) -> dict:
     records = ExportRecord.objects.filter(organization=organization, document_date__gte=period.start,
                                           document_date__lt=period.end).exclude(kind="reversal")
     by_system = {}
+    # Documents the system has no API for ("not supported by this system") are shown apart and
+    # are not failures: they are outside the sync rate.
+    unsupported = Q(vendor_status="unsupported")
     for row in (records.values("connection__system").annotate(
-            total=Count("id"), exported=Count("id", filter=Q(status=Status.EXPORTED))).order_by("connection__system")):
+            total=Count("id", filter=~unsupported), exported=Count("id", filter=Q(status=Status.EXPORTED)),
+            not_supported=Count("id", filter=unsupported)).order_by("connection__system")):
         by_system[row["connection__system"]] = {
-            "documents": row["total"], "exported": row["exported"],
+            "documents": row["total"], "exported": row["exported"], "not_supported": row["not_supported"],
             "sync_rate": round(row["exported"] / row["total"], 4) if row["total"] else None}
     touched = ReviewItem.objects.filter(record=OuterRef("pk"))
     hands_free = records.filter(status=Status.EXPORTED).exclude(Exists(touched)).count()

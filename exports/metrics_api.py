@@ -20,6 +20,8 @@ PERIOD = OpenApiParameter("period", OpenApiTypes.STR, description="The month, YY
 class SystemMetricsSerializer(serializers.Serializer):
     documents = serializers.IntegerField()
     exported = serializers.IntegerField()
+    not_supported = serializers.IntegerField(help_text="documents the system has no API for (not failures; "
+                                                       "outside `documents`)")
     sync_rate = serializers.FloatField(allow_null=True, help_text="exported ÷ documents of the month")
 
 

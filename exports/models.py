@@ -68,6 +68,11 @@ class ExportRecord(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
     leased_until = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+    vendor_document_number = models.CharField(max_length=100, blank=True, default="",
+                                              help_text="The vendor's own document number (Moon ERP, Business Central)")
+    vendor_status = models.CharField(max_length=40, blank=True, default="",
+                                     help_text="The vendor's status where it is not simply booked (a draft, awaiting "
+                                               "approval), re-checked on a schedule until posted or rejected")
     entry_preview = models.JSONField(null=True, blank=True, help_text="The AccountingEntry as built")
     payload_preview = models.JSONField(null=True, blank=True, help_text="The vendor payload (dry run)")
     mapping_version = models.CharField(max_length=64, blank=True, default="")
@@ -107,7 +112,10 @@ class ExportRecord(models.Model):
                    # The two rare-flag filters, as partial indexes: a few rows each, found without a scan.
                    models.Index(fields=["id"], condition=models.Q(needs_reconcile=True), name="export_reconcile_idx"),
                    models.Index(fields=["id"], condition=~models.Q(warnings=[]), name="export_warned_idx"),
-                   models.Index(fields=["source_id"], name="export_source_id_idx")]
+                   models.Index(fields=["source_id"], name="export_source_id_idx"),
+                   # Documents the vendor holds unposted (drafts): the status re-check's few rows.
+                   models.Index(fields=["connection", "id"], condition=~models.Q(vendor_status=""),
+                                name="export_vendor_status_idx")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.reference} → {self.connection_id}"

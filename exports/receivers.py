@@ -96,6 +96,10 @@ def ensure_sweeper(sender, **kwargs):
         defaults={"func": "exports.reports.tasks.reports_due_task", "schedule_type": Schedule.CRON,
                   "cron": "0 5 * * *", "repeats": -1})
     Schedule.objects.update_or_create(
+        name="exports.vendor_status_recheck",
+        defaults={"func": "exports.tasks.vendor_status_recheck", "schedule_type": Schedule.MINUTES, "minutes": 15,
+                  "repeats": -1})
+    Schedule.objects.update_or_create(
         name="exports.alerts_scan",
         defaults={"func": "exports.alerts.scan", "schedule_type": Schedule.MINUTES, "minutes": 5, "repeats": -1})
 

@@ -28,7 +28,8 @@ class ExportRecordSerializer(serializers.ModelSerializer):
     class Meta:
         model = ExportRecord
         fields = ["id", "organization", "connection", "kind", "source_id", "source_version", "reference",
-                  "status", "wait_reason", "attempts", "next_attempt_at", "external_id", "employee",
+                  "status", "wait_reason", "attempts", "next_attempt_at", "external_id", "vendor_document_number",
+                  "employee",
                   "document_date", "reverses", "sync_run", "mapping_version", "last_error", "warnings", "created_at",
                   "updated_at", "exported_at"]
         read_only_fields = fields

@@ -3,7 +3,7 @@ delays work until the sweeper rings again."""
 
 from .reconcile import run as reconcile_run
 from .reconcile import verify
-from .services import import_failures, sweeper, sync, worker
+from .services import import_failures, sweeper, sync, vendor_status, worker
 
 
 def export_record(record_id: int) -> str:
@@ -28,3 +28,7 @@ def records_verify() -> dict:
 
 def reconciliation_execute(reconciliation_id: int) -> str:
     return reconcile_run.reconciliation_execute(reconciliation_id=reconciliation_id)
+
+
+def vendor_status_recheck() -> dict:
+    return vendor_status.records_vendor_status_recheck()

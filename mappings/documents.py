@@ -68,6 +68,8 @@ class ReimbursementDocument:
     bank_reference: str = ""
     description: str = ""
     version: int = 1
+    # The reimbursable expenses of the reports it pays: their booked value is what it settles.
+    claims: tuple[ExpenseDocument, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,10 @@ def document_from_reimbursement(reimbursement) -> ReimbursementDocument:
         date=reimbursement.date,
         employee_name=reimbursement.employee.name if reimbursement.employee_id else "",
         report_numbers=tuple(sorted(r.number for r in reimbursement.reports.all())),
-        bank_reference=reimbursement.bank_reference or "", description=reimbursement.description or "")
+        bank_reference=reimbursement.bank_reference or "", description=reimbursement.description or "",
+        claims=tuple(document_from_expense(e) for r in reimbursement.reports.all()
+                     for e in r.expenses.filter(funding_source="reimbursable", status="approved")
+                     .order_by("expensico_id")))
 
 
 def document_from_statement_line(line) -> StatementLineDocument:

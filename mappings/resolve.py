@@ -6,7 +6,7 @@ takes the difference, so no minor unit is ever lost. A refund is the same comput
 absolute amount with debit and credit swapped.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,6 +16,7 @@ from connectors.money import round_money
 
 from .coding import Decision, Prediction
 from .documents import ExpenseDocument, FundingDocument, ReimbursementDocument, StatementLineDocument
+from .fx import realised_difference
 from .settings import ConnectionSettings
 from .snapshot import CategoryRule, MappingSnapshot
 
@@ -280,10 +281,42 @@ def _resolve_funding(doc: FundingDocument, snapshot: MappingSnapshot, settings: 
 
 def _resolve_reimbursement(doc: ReimbursementDocument, snapshot: MappingSnapshot,
                            settings: ConnectionSettings) -> Resolved:
-    return _bank_entry(source_id=doc.source_id, version=doc.version, on=doc.date, amount=doc.amount,
-                       currency=doc.currency, counterpart=("Employee Claims", settings.employee_claims_account),
-                       into_bank=False, description=doc.description or f"Reimbursement {doc.employee_name}",
-                       bank_reference=doc.bank_reference, snapshot=snapshot, settings=settings, gaps=[])
+    entry = _bank_entry(source_id=doc.source_id, version=doc.version, on=doc.date, amount=doc.amount,
+                        currency=doc.currency, counterpart=("Employee Claims", settings.employee_claims_account),
+                        into_bank=False, description=doc.description or f"Reimbursement {doc.employee_name}",
+                        bank_reference=doc.bank_reference, snapshot=snapshot, settings=settings, gaps=[])
+    if isinstance(entry, MappingGap) or doc.currency != settings.base_currency or entry.currency != doc.currency \
+            or not settings.realised_fx:
+        return entry
+    return _with_realised_fx(entry, doc, snapshot, settings)
+
+
+def _with_realised_fx(entry: AccountingEntry, doc: ReimbursementDocument, snapshot: MappingSnapshot,
+                      settings: ConnectionSettings) -> Resolved:
+    """Employee Claims is debited with what the claims were booked at; the bank's difference goes
+    to the gain/loss account (a loss on the debit side, a gain on the credit side)."""
+    if not any(claim.currency != settings.base_currency for claim in doc.claims):
+        return entry                   # nothing was converted: no rate difference to realise
+    claims = [_resolve_expense(claim, snapshot, settings) for claim in doc.claims]
+    booked = [c for c in claims if isinstance(c, AccountingEntry)]
+    if len(booked) != len(claims):
+        return entry                   # a claim that cannot be resolved: its booked value is unknown
+    difference = realised_difference(paid=abs(doc.amount), claims=booked, base_currency=settings.base_currency)
+    if not difference:
+        return entry
+    if not snapshot.currency.fx_account:
+        return MappingGap(source_id=doc.source_id, mapping_version=snapshot.version, items=(GapItem(
+            "currency", "FX gain/loss account",
+            f"the claims were booked at {abs(doc.amount) - difference} {doc.currency}, paid {abs(doc.amount)}: "
+            "choose the exchange gain/loss account in the currency policy"),))
+    bank, claims_line = entry.lines
+    owed = claims_line.debit - difference
+    if owed <= 0:
+        return entry                   # not a rate difference: the payment is not for these claims
+    fx = _side(LineRole.FX, snapshot.currency.fx_account, abs(difference), debit=difference > 0,
+               description=f"Realised exchange {'loss' if difference > 0 else 'gain'}")
+    lines = (bank, replace(claims_line, debit=owed), fx)
+    return replace(entry, lines=lines, extra=(*entry.extra, ("realised_fx", str(difference))))
 
 
 def _resolve_statement_line(doc: StatementLineDocument, snapshot: MappingSnapshot,

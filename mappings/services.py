@@ -4,6 +4,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.base import CatalogKind, connector_for
+from connectors.metadata import connection_metadata
 
 from .models import MAPPING_MODELS, CategoryMapping, MappingPreference, RemoteCatalogItem
 
@@ -43,6 +44,8 @@ def catalog_refresh(*, connection, kinds=(CatalogKind.ACCOUNTS, CatalogKind.TAX_
     """Fetches the connector's catalogs (outside any transaction) and replaces our cached copy."""
     connector = connector_for(connection)
     fetched = {kind: connector.catalog(kind) for kind in kinds}  # remote calls: before atomic()
+    # The pre-flight metadata the mapping screens warn from, refreshed with the catalog.
+    connection_metadata(connection=connection, refresh=True)
     now = timezone.now()
     with transaction.atomic():
         for kind, items in fetched.items():

@@ -13,6 +13,7 @@ class ConnectionSettings:
     base_currency: str = ""               # the organisation's
     base_currency_amounts: bool = False   # the target books only in base currency
     system: str = ""
+    realised_fx: bool = True              # the vendor's bank transaction can carry a gain/loss line
 
     @classmethod
     def from_connection(cls, connection) -> "ConnectionSettings":
@@ -23,4 +24,13 @@ class ConnectionSettings:
             base_currency=connection.organization.base_currency,
             base_currency_amounts=VendorSettings.of(connection).base_currency_amounts,
             system=connection.system,
+            realised_fx=_carries_bank_fx_line(connection.system),
         )
+
+
+def _carries_bank_fx_line(system: str) -> bool:
+    from connectors.base import connector_class
+    try:
+        return connector_class(system).carries_bank_fx_line
+    except LookupError:
+        return True

@@ -104,6 +104,21 @@ class ApideckWorkdayConnector(Connector):
                            detail=f"service {ApideckUnifySettings.of(self.connection).service_id}, "
                                   f"currency {info.get('currency') or '?'}")
 
+    offers_preflight = True
+    unsettled_statuses = ("draft",)
+
+    def preflight_metadata(self):
+        """Workday behind Apideck keeps Workday's rule: a cost-centre worktag on expense accounts
+        (a connection with a default cost centre always sends one)."""
+        from ..preflight import metadata_from_catalog
+        rules = {} if ApideckUnifySettings.of(self.connection).default_cost_center else \
+            {"EXPENSE": ["Cost_Center_Reference_ID"]}
+        return metadata_from_catalog(self, rules=rules)
+
+    def dimension_key(self, kind: str) -> str:
+        from ..worktags import worktag_type
+        return worktag_type(kind) or kind
+
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         kind = CatalogKind(kind)
         if kind is CatalogKind.ACCOUNTS:
@@ -180,6 +195,7 @@ class ApideckWorkdayConnector(Connector):
 
         def replayed(doc: RemoteDocument) -> PushResult:
             return PushResult(external_id=doc.external_id, replayed=True, calls=self.client.calls - before,
+                              status=doc.status,
                               warnings=warnings + (("Workday kept it as a draft",) if doc.status == "draft" else ()))
 
         lookup_first = earlier is not None
@@ -207,7 +223,8 @@ class ApideckWorkdayConnector(Connector):
                     lookup_first = exc.status is not None
                     raise
         return PushResult(external_id=resp.body["data"]["id"], request_id=resp.request_id,
-                          calls=self.client.calls - before, warnings=warnings)
+                          calls=self.client.calls - before, warnings=warnings,
+                          status="draft" if warnings else str(payload.get("status") or ""))
 
     def _earlier_send(self, idempotency_key: str):
         """When the first earlier POST of this key that may have reached Apideck was made, or None.

@@ -33,6 +33,15 @@ def bank_item(row: dict) -> CatalogItem:
                        extra={"currency": row.get("currencyCode", ""), "iban": row.get("iban", ""), "account": ""})
 
 
+def unpostable_accounts(connector) -> list[CatalogItem]:
+    """The accounts the ACCOUNTS catalog leaves out (headings, totals, no direct posting), so
+    pre-flight can say why a mapping to one is refused rather than "not found"."""
+    rows = connector.client.list_all(connector.cp("accounts"))
+    return [CatalogItem(kind=CatalogKind.ACCOUNTS, remote_id=r["id"], name=r["displayName"], code=r["number"],
+                        active=not r.get("blocked"), extra={"postable": False})
+            for r in rows if not (r["accountType"] == "Posting" and r.get("directPosting"))]
+
+
 def fetch(connector, kind: CatalogKind) -> list[CatalogItem]:
     client, cp = connector.client, connector.cp
     if kind is CatalogKind.ACCOUNTS:
@@ -52,6 +61,7 @@ def fetch(connector, kind: CatalogKind) -> list[CatalogItem]:
             for value in dim.get("dimensionValues", []):
                 items.append(CatalogItem(kind=kind, remote_id=value["id"], name=value["displayName"],
                                          code=value["code"], classification=f"{schema.DIMENSION_PREFIX}{dim['code']}",
+                                         active=not value.get("blocked"),
                                          extra={"dimension_id": dim["id"], "dimension": dim["displayName"]}))
         return items
     if kind is CatalogKind.CONTACTS:

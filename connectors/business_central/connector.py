@@ -29,6 +29,7 @@ with the `post` option; without it, it waits in BC for the accountant.
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from urllib.parse import quote
 
@@ -134,6 +135,22 @@ class BusinessCentralConnector(Connector):
         self._remember(journal_id=row["id"], journal_for=code)
         return row["id"]
 
+    offers_preflight = True
+
+    def preflight_metadata(self):
+        """General Ledger Setup's "Allow Posting From" (when page 118 is published) is the lock."""
+        from ..preflight import metadata_from_catalog
+        return metadata_from_catalog(self, closed_through=self._published_lock(), home_currency=self.settings.lcy,
+                                     extra_accounts=bc_catalog.unpostable_accounts(self))
+
+    def _published_lock(self):
+        try:
+            setup = self.client.list_all(self.odata_page("General_Ledger_Setup"))
+        except ConnectorError:
+            return None
+        start = (setup[0].get("Allow_Posting_From") if setup else "") or BLANK_DATE
+        return None if start == BLANK_DATE else date.fromisoformat(start) - timedelta(days=1)
+
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         return bc_catalog.fetch(self, CatalogKind(kind))
 
@@ -189,7 +206,10 @@ class BusinessCentralConnector(Connector):
     # push -----------------------------------------------------------------------------------
     def push(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         try:
-            return self._push(entry, idempotency_key)
+            result = self._push(entry, idempotency_key)
+            kind, _, ident = result.external_id.partition(":")
+            # A journal's id is its document number; an invoice's number is BC's own (read back).
+            return replace(result, document_number=ident if kind == "GJ" else result.document_number)
         except PeriodClosed as exc:
             self._closed_through(exc)
             raise

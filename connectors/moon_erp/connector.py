@@ -58,6 +58,7 @@ def _account_item(row: dict) -> CatalogItem:
                        classification=CLASSIFICATION.get(row["type"], row["type"].upper()),
                        active=row.get("is_active", True),
                        extra={"sub_classification": SUB_CLASSIFICATION.get(sub, sub.upper()), "sub_type": sub,
+                              "is_group": row.get("is_group", False),
                               "name_ar": row.get("name_ar", "")})
 
 
@@ -118,6 +119,17 @@ class MoonErpConnector(Connector):
             currency = self.me()["company"]["currency"]
             self.connection.settings = {**self.connection.settings, "company_currency": currency}
         return currency
+
+    offers_preflight = True
+    # Moon ERP's API (vendor-apis/moon-erp.md) creates expenses only, and has no journal or bank
+    # transaction endpoint: card fundings, unloads and reimbursements are booked in Moon by hand.
+    supported_kinds = frozenset({"expense", "reversal"})
+    unsupported_reason = ("Moon ERP's API has no journal or bank-transaction endpoint: book card fundings, unloads "
+                          "and reimbursements in Moon ERP by hand")
+
+    def preflight_metadata(self):
+        from ..preflight import metadata_from_catalog
+        return metadata_from_catalog(self, postable=lambda item: not item.extra.get("is_group", False))
 
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         kind = CatalogKind(kind)
@@ -225,7 +237,8 @@ class MoonErpConnector(Connector):
             warnings += [f"{row.get('document_number')}: {text}"
                          for _, text in schema.mismatches(expected, row, self.company_currency())]
         return PushResult(external_id=str(row["id"]), replayed=replayed, calls=self.client.calls - before,
-                          warnings=tuple(warnings), notes=tuple(notes))
+                          warnings=tuple(warnings), notes=tuple(notes),
+                          document_number=str(row.get("document_number") or ""))
 
     def _tolerance(self) -> Decimal:
         # Moon computes tax on the net (amount × rate), so a tax-inclusive gross is not always

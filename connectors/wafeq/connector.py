@@ -45,7 +45,8 @@ def _account_item(row: dict) -> CatalogItem:
     return CatalogItem(kind=CatalogKind.ACCOUNTS, remote_id=row["id"], name=row["name_en"], code=row["account_code"],
                        classification=row["classification"], active=not row.get("is_locked", False),
                        extra={"sub_classification": row["sub_classification"], "name_ar": row.get("name_ar", ""),
-                              "is_payment_enabled": row["is_payment_enabled"], "account_type": row.get("account_type")})
+                              "is_payment_enabled": row["is_payment_enabled"], "account_type": row.get("account_type"),
+                              "is_posting": row.get("is_posting", True)})
 
 
 def _bank_item(row: dict) -> CatalogItem:
@@ -77,6 +78,15 @@ class WafeqConnector(Connector):
         self.learned = {"base_currency": base, "wafeq_organization_id": org["id"]}
         return CheckResult(ok=True, organization_name=org["name"]["en"],
                            detail=f"organization {org['id']}, base currency {base}")
+
+    offers_preflight = True
+    carries_bank_fx_line = False   # a ledger transaction has one counterpart account
+
+    def preflight_metadata(self):
+        # Wafeq lists no enabled currencies (any currency books with a rate): not checked.
+        from ..preflight import metadata_from_catalog
+        return metadata_from_catalog(self, currencies=False,
+                                     postable=lambda item: item.extra.get("is_posting", True) is not False)
 
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         kind = CatalogKind(kind)

@@ -156,6 +156,20 @@ class WorkdayConnector(Connector):
                            extra={"account_set": row["set"], "ledger_account_type": row["type"], "account": remote_id,
                                   "sub_classification": SUB_CLASSIFICATION.get(row["type"], "")})
 
+    offers_preflight = True
+    unsettled_statuses = ("Draft", "Submitted")   # saved, or in the business process awaiting approval
+
+    def preflight_metadata(self):
+        """Workday tenants require a cost-centre worktag on expense accounts (the account posting
+        rule this sandbox's tenant has too); a connection with a default cost centre always sends one."""
+        from ..preflight import metadata_from_catalog
+        rules = {"EXPENSE": ["Cost_Center_Reference_ID"]} if not self.settings.default_cost_center else {}
+        return metadata_from_catalog(self, rules=rules)
+
+    def dimension_key(self, kind: str) -> str:
+        from ..worktags import worktag_type
+        return worktag_type(kind) or kind
+
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         kind = CatalogKind(kind)
         if kind is CatalogKind.ACCOUNTS:
@@ -190,8 +204,10 @@ class WorkdayConnector(Connector):
                 data = getattr(row, data_attr)
                 # Organisations (cost centres, regions) carry their name in Organization_Data.
                 name = data[name_field] if name_field else data.Organization_Data.Organization_Name
+                active = (not getattr(data, "Inactive", False)) if name_field else \
+                    data.Organization_Data.Organization_Active is not False
                 items.append(CatalogItem(kind=CatalogKind.DIMENSIONS, remote_id=remote_id, name=name or remote_id,
-                                         code=remote_id, classification=f"worktag:{id_type}"))
+                                         code=remote_id, classification=f"worktag:{id_type}", active=active))
         return items
 
     # ensure_account -------------------------------------------------------------------
@@ -257,9 +273,11 @@ class WorkdayConnector(Connector):
                 raise Permanent(f"{entry.reference} exists in Workday but was canceled", code="canceled",
                                 field="Accounting_Journal_ID") from None
             return PushResult(external_id=doc.external_id, replayed=True, calls=self.client.calls - before,
-                              warnings=warnings)
+                              warnings=warnings, status=doc.status)
         wid = _id(resp.Accounting_Journal_Reference, "WID")
-        return PushResult(external_id=wid, calls=self.client.calls - before, warnings=warnings + _exceptions(resp))
+        status = ("Posted" if self.settings.auto_complete else "Submitted") if self.settings.submit else "Draft"
+        return PushResult(external_id=wid, calls=self.client.calls - before, warnings=warnings + _exceptions(resp),
+                          status=status)
 
     # find_by_reference ----------------------------------------------------------------
     def _get_journals(self, references: list[str]) -> list:

@@ -54,7 +54,7 @@ ADD_ACCOUNTS = """mutation AddAccounts($inputs: [AddAccountsInput!]!) {
   addAccounts(inputs: $inputs) { edges { node { dbId } } } }"""
 ADD_BANK_ACCOUNTS = """mutation AddBankAccounts($inputs: [AddBankAccountsInput!]!) {
   addBankAccounts(inputs: $inputs) { edges { node { dbId } } } }"""
-ACCOUNT_FIELDS = "dbId code description ledgerType"
+ACCOUNT_FIELDS = "dbId code description ledgerType posting"
 
 
 def classification(row: dict) -> tuple[str, str]:
@@ -73,7 +73,8 @@ def classification(row: dict) -> tuple[str, str]:
 def account_item(row: dict) -> CatalogItem:
     kind, sub = classification(row)
     return CatalogItem(kind=CatalogKind.ACCOUNTS, remote_id=str(row["dbId"]), name=row["description"] or "",
-                       code=row["code"] or "", classification=kind, extra={"sub_classification": sub})
+                       code=row["code"] or "", classification=kind, extra={"sub_classification": sub},
+                       active=row.get("posting") is not False)   # Xledger closes an account by ending posting
 
 
 def bank_item(row: dict) -> CatalogItem:
@@ -124,6 +125,12 @@ class XledgerConnector(Connector):
     def lookup_mode(self) -> str:
         return lookup.mode(XledgerSettings.of(self.connection))
 
+    offers_preflight = True
+
+    def preflight_metadata(self):
+        from ..preflight import metadata_from_catalog
+        return metadata_from_catalog(self)
+
     def catalog(self, kind: CatalogKind) -> list[CatalogItem]:
         kind, c = CatalogKind(kind), self.client
         if kind is CatalogKind.ACCOUNTS:
@@ -139,7 +146,7 @@ class XledgerConnector(Connector):
                     for r in c.paged(schema.list_query("taxTableSetups", "dbId code text"), "taxTableSetups")]
         if kind is CatalogKind.DIMENSIONS:
             data = c.graphql("""query Dimensions { kinds: objectKinds(first: 10000) { edges { node { dbId name } } }
-              values: objectValues(first: 10000) { edges { node { dbId code description objectKindDbId } } }
+              values: objectValues(first: 10000) { edges { node { dbId code description objectKindDbId posting } } }
               projects(first: 10000) { edges { node { dbId code description } } } }""")
             slots = {e["node"]["dbId"]: (i + 1, e["node"]["name"]) for i, e in enumerate(data["kinds"]["edges"])}
             items = []
@@ -149,6 +156,7 @@ class XledgerConnector(Connector):
                 if slot and slot <= schema.GL_OBJECT_SLOTS:
                     items.append(CatalogItem(kind=kind, remote_id=str(value["dbId"]), name=value["description"] or "",
                                              code=value["code"] or "", classification=f"gl_object:{slot}",
+                                             active=value.get("posting") is not False,
                                              extra={"object_kind": name}))
             items += [CatalogItem(kind=kind, remote_id=str(p["node"]["dbId"]), name=p["node"]["description"] or "",
                                   code=p["node"]["code"] or "", classification="project")

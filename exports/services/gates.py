@@ -46,6 +46,18 @@ def gate_for(record: ExportRecord) -> Gate:
     return GO
 
 
+UNSUPPORTED = "unsupported"    # the record's vendor_status: "not supported by this system"
+
+
+def kind_unsupported(record: ExportRecord) -> str | None:
+    """Why the connection's system cannot take this kind of document (None: it can)."""
+    from connectors.base import connector_class
+    connector = connector_class(record.connection.system)
+    if record.kind in connector.supported_kinds:
+        return None
+    return f"not supported by this system ({connector.label}): {connector.unsupported_reason or record.kind}"
+
+
 def source_moot(record: ExportRecord) -> tuple[str, str] | None:
     """(status, why) when the source moved on since the record was made: nothing to send."""
     if record.kind != Kind.EXPENSE:

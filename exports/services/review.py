@@ -154,7 +154,8 @@ def review_items_requeue_mapping_gaps(*, connection: Connection, by_label: str =
     """After a mapping change: records parked on a mapping gap (or waiting on a suggested account, which
     a new mapping or rule may now decide) for this connection go again."""
     items = ReviewItem.objects.select_for_update().filter(
-        record__connection=connection, reason__in=(ReviewItem.Reason.MAPPING_GAP, ReviewItem.Reason.SUGGESTED_CODING),
+        record__connection=connection, reason__in=(ReviewItem.Reason.MAPPING_GAP, ReviewItem.Reason.SUGGESTED_CODING,
+                                                   ReviewItem.Reason.PREFLIGHT_FAILED),
         resolved_at__isnull=True)
     count = 0
     for item in items:

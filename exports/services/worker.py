@@ -27,7 +27,7 @@ from ..entries import entry_to_json
 from ..errors import StaleRecord
 from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem
 from ..transitions import CLAIMABLE, Status
-from . import closing, duplicates, gates
+from . import closing, duplicates, gates, preflight
 from .backoff import next_delay
 from .preview import payload_preview
 from .receipts import receipts_complete
@@ -112,14 +112,17 @@ def _attempt(record: ExportRecord, outcome: str, started: datetime, *, error: Ex
 
 def _exported(record: ExportRecord, external_id: str, started: datetime, *, outcome: str = Outcome.EXPORTED,
               request_id: str = "", counted: bool = True, warnings: Iterable[str] = (), notes: Iterable[str] = (),
-              flag: tuple[str, str, dict[str, Any]] | None = None) -> str:
+              flag: tuple[str, str, dict[str, Any]] | None = None, document_number: str = "",
+              vendor_status: str = "") -> str:
     """Booked. Vendor warnings open a review item on the record, which stays exported; notes
     (informational, e.g. "already reversed") are only kept on the attempt. `flag` (reason, detail,
     context): booked anyway, a person should look (one open item per record: a warning wins)."""
     with transaction.atomic():
         record_transition(record=record, to=Status.EXPORTED, external_id=external_id, needs_reconcile=False,
                           next_attempt_at=None, last_error="", warnings=list(warnings),
-                          attempts=record.attempts + (1 if counted else 0))
+                          attempts=record.attempts + (1 if counted else 0),
+                          **({"vendor_document_number": document_number} if document_number else {}),
+                          **({"vendor_status": vendor_status} if vendor_status else {}))
         _attempt(record, outcome, started, external_id=external_id, request_id=request_id,
                  reconcile=outcome == Outcome.RECONCILED, warnings=warnings, notes=notes)
         if warnings:
@@ -233,6 +236,12 @@ def _work(record: ExportRecord, started: datetime) -> str:
         found = _reconcile(record, connector, started)
         if found:
             return found
+    unsupported = gates.kind_unsupported(record)
+    if unsupported:   # visible on the record, never sent, not a failure
+        with transaction.atomic():
+            record_transition(record=record, to=Status.CANCELLED, last_error=unsupported, next_attempt_at=None,
+                              vendor_status=gates.UNSUPPORTED)
+        return Status.CANCELLED
     moot = gates.source_moot(record)
     if moot:
         return _wait_free_transition(record, moot)
@@ -260,6 +269,11 @@ def _work(record: ExportRecord, started: datetime) -> str:
             return _to_review(record, ReviewItem.Reason.POSSIBLE_DUPLICATE, dupes.detail, started,
                               context=dupes.context)
         flag = (ReviewItem.Reason.POSSIBLE_DUPLICATE, dupes.detail, dupes.context)
+    blocked = preflight.record_preflight(record=record, entry=resolution.entry)
+    if blocked:   # the vendor would refuse it: nothing is sent
+        if blocked.period:
+            return _period_closed(record, blocked.period, started)
+        return _to_review(record, ReviewItem.Reason.PREFLIGHT_FAILED, blocked.detail, started, context=blocked.context)
 
     call_started = timezone.now()
     try:
@@ -272,7 +286,8 @@ def _work(record: ExportRecord, started: datetime) -> str:
     except Exception as exc:  # noqa: BLE001  a bug after sending is indistinguishable from a lost reply
         return _retry(record, errors.OutcomeUnknown(f"{type(exc).__name__}: {exc}"), call_started, unknown=True)
     return _exported(record, result.external_id, call_started, request_id=result.request_id,
-                     warnings=result.warnings, notes=result.notes, flag=flag)
+                     warnings=result.warnings, notes=result.notes, flag=flag,
+                     document_number=result.document_number, vendor_status=result.status)
 
 
 def _period_closed(record: ExportRecord, decision: closing.PeriodDecision, started: datetime, *,

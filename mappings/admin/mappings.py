@@ -23,6 +23,7 @@ from ..models import (
     RemoteCatalogItem,
     TaxMapping,
 )
+from ..preflight import mapping_warnings
 from ..resources import RESOURCES
 from ..suggest import suggest_accounts
 from .forms import (
@@ -87,7 +88,8 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
         return super().get_export_queryset(request).order_by("connection_id", *self.model._meta.ordering)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        # Subclassed first: a ModelForm subclass rebuilds its fields, so the widgets are set after.
+        form = _with_preflight(super().get_form(request, obj, change, **kwargs))
         connection_id = obj.connection_id if obj else request.GET.get("connection")
         items = RemoteCatalogItem.objects.filter(connection__in=writable_connections(request.user), active=True)
         if connection_id:
@@ -128,6 +130,24 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
             return "created"
         delta = obj.diff_against(previous, excluded_fields=["updated_at"])
         return format_html_join(", ", "{}: {} → {}", ((c.field, c.old, c.new) for c in delta.changes)) or "—"
+
+
+def _with_preflight(form_class):
+    """The vendor would refuse what is about to be saved (an inactive account, an unknown tax
+    code …): the field says so and how to fix it, before the save, as the worker's pre-flight would."""
+
+    class PreflightForm(form_class):
+        def clean(self):
+            data = super().clean()
+            connection = data.get("connection") or getattr(self.instance, "connection", None)
+            if connection is not None:
+                values = {name: data.get(name) for name in CATALOG_FIELDS if name in self.fields}
+                for name, message in mapping_warnings(connection=connection, values=values).items():
+                    self.add_error(name, f"Pre-flight: {message}")
+            return data
+
+    PreflightForm.__name__ = form_class.__name__
+    return PreflightForm
 
 
 @admin.register(CategoryMapping)

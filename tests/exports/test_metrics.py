@@ -35,7 +35,7 @@ def test_month_metrics(org, settings):
     ReviewItem.objects.filter(resolved_at__isnull=False).update(
         resolved_at=timezone.make_aware(timezone.datetime(2026, 11, 12, 14)))
     m = month_metrics(org, NOV)
-    assert m["systems"] == {"fake": {"documents": 5, "exported": 4, "sync_rate": 0.8}}
+    assert m["systems"] == {"fake": {"documents": 5, "exported": 4, "not_supported": 0, "sync_rate": 0.8}}
     assert m["exceptions"] == [{"reason": "mapping_gap", "label": "Mapping gap", "count": 2, "resolved": 1,
                                 "median_hours_to_resolve": 5.0}]
     assert m["time_saved"] == {"documents_without_a_person": 3, "minutes_per_document": "6", "hours": "0.3"}

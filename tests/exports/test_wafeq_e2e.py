@@ -2,6 +2,7 @@
 
 import pytest
 
+from connectors.models import CallLog
 from connectors.wafeq.sandbox import testkit
 from exports.models import ExportRecord
 from exports.services.worker import records_work_due
@@ -75,12 +76,15 @@ def test_a_long_rate_limit_makes_the_record_wait(org, books, sandbox):
     assert work() == {"exported": 1}
 
 
-def test_wafeq_validation_error_goes_to_review(org, books, sandbox):
+def test_wafeq_refusal_is_caught_before_sending_and_goes_to_review(org, books, sandbox):
+    """An account Wafeq does not have: pre-flight catches it from the cached chart, nothing is sent."""
     CategoryMapping.objects.filter(connection=books, category_code="TRAVEL").update(account="acc_doesNotExist000000000")
     approve(org, expense("exp_1"))
     work()
     item = ExportRecord.objects.get().review_items.get()
-    assert item.reason == "validation" and item.context["field"]
+    assert item.reason == "preflight_failed" and item.context["field"] == "lines[0].account", item.context
+    assert "does not exist" in item.detail and item.context["fix"]
+    assert not CallLog.objects.filter(connection=books, method="POST", path__contains="/expenses").exists()
 
 
 def test_statement_lines_reach_the_bank_feed_with_their_balance(org, books, sandbox):

@@ -17,7 +17,7 @@ class ReferenceDataMixin:
         if req.method != "GET" or item_id:
             return self._unsupported(f"{req.method} tracking-categories")
         rows = [{"id": w["id"], "name": w["name"], "code": w["id"], "parent_id": w["type"],
-                 "parent_name": w["type_name"], "status": "active"} for w in self.seed["worktags"]]
+                 "parent_name": w["type_name"], "status": w.get("status", "active")} for w in self.seed["worktags"]]
         return self._page(req, "tracking-categories", rows)
 
     def _tax_rates(self, req, body, item_id):

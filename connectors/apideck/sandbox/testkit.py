@@ -134,3 +134,20 @@ def lock_period(server, connection: Connection, through: date) -> None:
 __all__ = ["ApideckSandbox", "start_sandbox", "connect", "sample_entry", "invalid_entry", "reversal_entry", "held",
            "revoke", "tamper_delete", "tamper_edit_amount", "tamper_duplicate", "tamper_manual_post", "lock_period",
            "set_page_size"]
+
+
+def mandatory_dimension(server, connection, account: str) -> str:
+    """The tenant's own rule (fixtures/seed.json `required_worktags`): a cost-centre worktag on expense accounts."""
+    return "Cost_Center_Reference_ID"
+
+
+def deactivate_account(server, connection, account: str) -> None:
+    """Through Apideck's own API: PATCH the ledger account's status."""
+    _api(connection).call("PATCH", f"/accounting/ledger-accounts/{account}", json_body={"status": "inactive"})
+
+
+def deactivate_dimension(server, connection, remote_id: str) -> None:
+    """Worktags are read-only through Apideck: inactivated in Workday."""
+    for row in server.app.seed["worktags"]:
+        if row["id"] == remote_id:
+            row["status"] = "inactive"

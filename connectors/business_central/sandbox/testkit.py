@@ -220,3 +220,21 @@ def lock_period(server, connection, through: date) -> None:
     page = f"{server.base_url}{ODATA_PREFIX}Company('{session.company_name}')/General_Ledger_Setup('')"
     session.patch(page, json={"Allow_Posting_From": (through + timedelta(days=1)).isoformat()},
                   headers={"If-Match": "*"}).raise_for_status()
+
+
+def mandatory_dimension(server, connection, account: str) -> str:
+    """The ledger's mandatory-field rule for `account`: a cost centre (stated on the connection)."""
+    from connectors.sandboxing.preflight import require_dimension
+    return require_dimension(connection, account, "cost_center")
+
+
+def deactivate_account(server, connection, account: str) -> None:
+    """Blocked on the G/L account card (the API's `accounts` are read-only)."""
+    with server.app.lock:
+        server.app.sets["accounts"][account]["blocked"] = True
+
+
+def deactivate_dimension(server, connection, remote_id: str) -> None:
+    """Blocked on the dimension value card."""
+    with server.app.lock:
+        server.app.sets["dimensionValues"][remote_id]["blocked"] = True

@@ -25,7 +25,7 @@ def copy_document(server, external_id: str, reference: str, on) -> str:
     on 60 requests a minute. The copy's external id (its expense id)."""
     import json
 
-    from .readback import reference_of
+    from ..readback import reference_of
 
     store = server.app.store
     with server.app.lock:

@@ -141,3 +141,23 @@ def set_page_size(server, size: int) -> None:
 
 def lock_period(server, connection: Connection, through: date) -> None:
     control_settings(server, {"closed_through": through.isoformat()})
+
+
+def mandatory_dimension(server, connection, account: str) -> str:
+    """The ledger's mandatory-field rule for `account`: a cost centre (stated on the connection)."""
+    from connectors.sandboxing.preflight import require_dimension
+    return require_dimension(connection, account, "cost_center")
+
+
+def deactivate_account(server, connection, account: str) -> None:
+    """Deactivated in Moon ERP's chart (`is_active: false`): an account, or an expense category."""
+    from ..schema import CATEGORY_PREFIX
+    table = "transaction_categories" if account.startswith(CATEGORY_PREFIX) else "accounts"
+    server.app.store.tables[table][int(account.removeprefix(CATEGORY_PREFIX))]["is_active"] = False
+
+
+def deactivate_dimension(server, connection, remote_id: str) -> None:
+    for table in ("cost_centers", "branches"):
+        for row in server.app.store.tables[table].values():
+            if str(row["id"]) == remote_id:
+                row["is_active"] = False

@@ -19,7 +19,7 @@ def _booked(server) -> dict[str, list[tuple[str, "Decimal"]]]:
     (paid-through) side."""
     from decimal import Decimal
 
-    from ..money import round_money
+    from connectors.money import round_money
 
     rates = {r["id"]: Decimal(str(r["rate"])) for r in server.app.store["tax-rates"].values()}
     held: dict[str, list[tuple[str, Decimal]]] = {}

@@ -148,3 +148,20 @@ PERIOD_END_REPORTED = True   # the sandbox's refusal names the lock date
 
 def set_page_size(server, size: int) -> None:
     server.app.max_page_size = size
+
+
+def mandatory_dimension(server, connection, account: str) -> str:
+    """The ledger's mandatory-field rule for `account`: a cost centre (stated on the connection)."""
+    from connectors.sandboxing.preflight import require_dimension
+    return require_dimension(connection, account, "cost_center")
+
+
+def deactivate_account(server, connection, account: str) -> None:
+    """Locked in Wafeq's own screens (the API shows it as `is_locked`)."""
+    server.app.store["accounts"][account]["is_locked"] = True
+
+
+def deactivate_dimension(server, connection, remote_id: str) -> None:
+    for collection in ("cost-centers", "branches"):
+        if remote_id in server.app.store[collection]:
+            server.app.store[collection][remote_id]["is_active"] = False

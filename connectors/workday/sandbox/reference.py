@@ -76,14 +76,14 @@ class ReferenceDataMixin:
     def op_Get_Cost_Centers(self, request):
         return self._simple_list("Get_Cost_Centers_Response", "cost_centers", lambda rows: ("Cost_Center", [{
             "Cost_Center_Reference": ref(r["id"], "Cost_Center_Reference_ID"),
-            "Cost_Center_Data": {"Organization_Data": org_data(r["id"], r["name"]),
+            "Cost_Center_Data": {"Organization_Data": org_data(r["id"], r["name"], not r.get("inactive")),
                                  "Organization_Subtype_Reference": ref("Cost_Center", "Organization_Subtype_ID"),
                                  "Effective_Date": date(2020, 1, 1)}} for r in rows]))
 
     def op_Get_Regions(self, request):
         return self._simple_list("Get_Regions_Response", "regions", lambda rows: ("Region", [{
             "Region_Reference": ref(r["id"], "Region_Reference_ID"),
-            "Region_Data": {"Organization_Data": org_data(r["id"], r["name"]),
+            "Region_Data": {"Organization_Data": org_data(r["id"], r["name"], not r.get("inactive")),
                             "Organization_Subtype_Reference": ref("Region", "Organization_Subtype_ID"),
                             "Effective_Date": date(2020, 1, 1)}} for r in rows]))
 
@@ -99,7 +99,7 @@ class ReferenceDataMixin:
     def op_Get_Basic_Projects(self, request):
         return self._simple_list("Get_Basic_Projects_Response", "projects", lambda rows: ("Basic_Project", [{
             "Basic_Project_Reference": ref(r["id"], "Project_ID"),
-            "Basic_Project_Data": {"Project_ID": r["id"], "Project_Name": r["name"], "Inactive": False}}
+            "Basic_Project_Data": {"Project_ID": r["id"], "Project_Name": r["name"], "Inactive": bool(r.get("inactive"))}}
             for r in rows]))
 
     def op_Get_Basic_Suppliers(self, request):

@@ -48,8 +48,8 @@ def ref(value: str, id_type: str, **attrs) -> dict:
     return {"ID": [{"_value_1": value, "type": id_type, **attrs}]}
 
 
-def org_data(org_id: str, name: str) -> dict:
-    return {"ID": org_id, "Organization_Name": name, "Organization_Active": True,
+def org_data(org_id: str, name: str, active: bool = True) -> dict:
+    return {"ID": org_id, "Organization_Name": name, "Organization_Active": active,
             "Availability_Date": datetime(2020, 1, 1, tzinfo=UTC)}
 
 

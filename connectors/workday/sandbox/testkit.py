@@ -157,3 +157,24 @@ def lock_period(server, connection: Connection, through: date) -> None:
 __all__ = ["WorkdaySandbox", "start_sandbox", "connect", "sample_entry", "invalid_entry", "reversal_entry", "held",
            "revoke", "tamper_delete", "tamper_edit_amount", "tamper_duplicate", "tamper_manual_post", "lock_period",
            "set_page_size"]
+
+
+def mandatory_dimension(server, connection, account: str) -> str:
+    """The tenant's own rule (fixtures/seed.json `required_worktags`): a cost-centre worktag on expense accounts."""
+    return "Cost_Center_Reference_ID"
+
+
+def deactivate_account(server, connection, account: str) -> None:
+    """Retired in Workday (`Ledger_Account_Data/Retired`); `account` is `<set>/<identifier>`."""
+    account_set, _, identifier = account.partition("/")
+    for row_set in server.app.account_sets.values():
+        if identifier in row_set["accounts"] and (not account_set or row_set is server.app.account_sets.get(account_set,
+                                                                                                            row_set)):
+            row_set["accounts"][identifier]["retired"] = True
+
+
+def deactivate_dimension(server, connection, remote_id: str) -> None:
+    for pool in ("cost_centers", "regions", "projects"):
+        for row in server.app.seed[pool]:
+            if row["id"] == remote_id:
+                row["inactive"] = True

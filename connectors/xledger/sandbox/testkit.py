@@ -147,3 +147,18 @@ def tamper_manual_post(server, connection, account: str, amount: Decimal, on: da
 def lock_period(server, connection, through: date) -> None:
     """Xledger closes periods in its own screens; no API mutation is known (sandbox_ledger.py)."""
     _desk(server, closed_through=through.isoformat())
+
+
+def mandatory_dimension(server, connection, account: str) -> str:
+    """The ledger's mandatory-field rule for `account`: a cost centre (stated on the connection)."""
+    from connectors.sandboxing.preflight import require_dimension
+    return require_dimension(connection, account, "cost_center")
+
+
+def deactivate_account(server, connection, account: str) -> None:
+    """Closed for posting in Xledger's screens (`posting: false`)."""
+    server.app._find("accounts", "dbId", account)["posting"] = False
+
+
+def deactivate_dimension(server, connection, remote_id: str) -> None:
+    server.app._find("objectValues", "dbId", remote_id)["posting"] = False

@@ -67,5 +67,7 @@ def test_a_journal_workday_would_keep_as_draft_goes_to_review(live_org, books, s
     approve(live_org, expense("exp_1"))      # no cost centre on the expense, none by default
     work()
     item = ExportRecord.objects.get().review_items.get()
-    assert item.context["field"] == "line_items.0.worktags"
+    # Caught by pre-flight (Workday's cost-centre rule), before anything is sent.
+    assert item.reason == "preflight_failed"
+    assert item.context["field"] == "lines[0].dimensions.Cost_Center_Reference_ID"
     assert not sandbox.app.journal_entries

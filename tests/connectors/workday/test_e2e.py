@@ -64,6 +64,8 @@ def test_expenses_funding_and_a_cancellation_reach_workday(live_org, books, sand
 
 
 def test_lost_answers_are_reconciled_not_duplicated(live_org, books, sandbox):
+    from connectors.metadata import connection_metadata
+    connection_metadata(connection=books)    # SOAP reads are POSTs too: pre-flight's cache is warm first
     sandbox.app.inject("drop_after_commit", count=10, method="POST")
     approve(live_org, expense("exp_1", dimensions={"cost_center": "CC-100"}))
     assert ExportRecord.objects.get().status == Status.OUTCOME_UNKNOWN
@@ -76,5 +78,7 @@ def test_missing_cost_centre_goes_to_review_naming_the_worktag(live_org, books, 
     approve(live_org, expense("exp_1"))
     work()
     item = ExportRecord.objects.get().review_items.get()
-    assert item.context["field"] == "dimensions.Cost_Center_Reference_ID"
+    # Caught by pre-flight (the tenant's cost-centre rule), before anything is sent.
+    assert item.reason == "preflight_failed"
+    assert item.context["field"] == "lines[0].dimensions.Cost_Center_Reference_ID"
     assert not sandbox.app.documents()

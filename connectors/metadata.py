@@ -1,0 +1,72 @@
+"""The cached copy of each connection's vendor metadata (pre-flight's input): fetched through the
+connector's `preflight_metadata` capability at most once per freshness window, outside any
+transaction, and shared by every worker through the database."""
+
+import logging
+from datetime import date, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from .base import connector_class, connector_for
+from .errors import ConnectorError
+from .models import Connection, VendorMetadataCache
+from .preflight import VendorMetadata
+
+log = logging.getLogger(__name__)
+
+
+def max_age() -> timedelta:
+    return timedelta(seconds=getattr(settings, "PREFLIGHT_METADATA_MAX_AGE", 900))
+
+
+def connection_metadata(*, connection: Connection, refresh: bool = False) -> VendorMetadata | None:
+    """The vendor's metadata, from the cache while it is fresh; None where the connector offers
+    none (or it could not be read and nothing was cached: the vendor will judge the document)."""
+    if not connector_class(connection.system).offers_preflight:
+        return None
+    row = VendorMetadataCache.objects.filter(connection=connection).first()
+    if row is not None and row.data is not None and row.fetched_at is not None and not refresh \
+            and timezone.now() - row.fetched_at < max_age():
+        return _with_learned(VendorMetadata.from_json(row.data), row)
+    try:
+        meta = connector_for(connection).preflight_metadata()
+    except ConnectorError as exc:
+        log.warning("pre-flight metadata of connection %s: %s", connection.pk, exc)
+        if row is not None and row.data is not None:
+            return _with_learned(VendorMetadata.from_json(row.data), row)   # stale beats none
+        return None
+    if meta is None:
+        return None
+    # A learned lock lasts one window: the vendor may have reopened the period meanwhile.
+    row, _ = VendorMetadataCache.objects.update_or_create(
+        connection=connection, defaults={"data": meta.to_json(), "fetched_at": timezone.now(),
+                                         "learned_closed_through": None})
+    return _with_learned(meta, row)
+
+
+def connection_metadata_cached(*, connection: Connection) -> VendorMetadata | None:
+    """As last fetched, however old; never a vendor call (the mapping screens)."""
+    row = VendorMetadataCache.objects.filter(connection=connection).first()
+    if row is None or row.data is None:
+        return None
+    return _with_learned(VendorMetadata.from_json(row.data), row)
+
+
+def connection_lock_learn(*, connection: Connection, period_end: str | None) -> None:
+    """The vendor refused a document for a closed period and said through which day: later
+    documents in that range are caught before they are sent."""
+    if not period_end:
+        return
+    through = date.fromisoformat(period_end[:10])
+    row, _ = VendorMetadataCache.objects.get_or_create(connection=connection)
+    if row.learned_closed_through is None or through > row.learned_closed_through:
+        VendorMetadataCache.objects.filter(pk=row.pk).update(learned_closed_through=through)
+
+
+def _with_learned(meta: VendorMetadata, row: VendorMetadataCache) -> VendorMetadata:
+    learned = row.learned_closed_through
+    if learned is None or (meta.closed_through and meta.closed_through >= learned):
+        return meta
+    from dataclasses import replace
+    return replace(meta, closed_through=learned)

@@ -1,0 +1,55 @@
+"""Pre-flight in the engine: before a document is sent, check it against the vendor's cached
+metadata (connectors/preflight.py). A document the vendor would refuse is not sent: it goes to
+review naming the field and the fix (`preflight_failed`), or, for a closed period, follows the
+connection's closed-period policy as a vendor refusal would, without the request."""
+
+from dataclasses import dataclass, field
+
+from connectors.base import connector_for
+from connectors.errors import PeriodClosed
+from connectors.metadata import connection_metadata
+from connectors.preflight import Finding, entry_findings
+
+from ..close.periods import closed_period_policy
+from ..models import ClosedPeriodPolicy, ExportRecord, Kind
+from .closing import PeriodDecision, vendor_refusal_decision
+
+
+@dataclass(frozen=True)
+class Blocked:
+    detail: str = ""
+    findings: tuple[Finding, ...] = ()
+    period: PeriodDecision | None = None          # re-date instead (the closed-period policy)
+    context: dict = field(default_factory=dict)
+
+
+def entry_check(*, connection, entry) -> list[Finding]:
+    """The findings for `entry` on `connection` ([] when the connector offers no metadata)."""
+    meta = connection_metadata(connection=connection)
+    if meta is None:
+        return []
+    connector = connector_for(connection)
+    base = frozenset(c for c in (connection.organization.base_currency,) if c)
+    return entry_findings(entry, meta, vendor=connector.label or connection.system,
+                          dimension_key=connector.dimension_key, base_currencies=base)
+
+
+def record_preflight(*, record: ExportRecord, entry) -> Blocked | None:
+    """None: send it. Reversals are not checked: undoing a booking must not wait on today's chart."""
+    if record.kind == Kind.REVERSAL:
+        return None
+    findings = entry_check(connection=record.connection, entry=entry)
+    if not findings:
+        return None
+    context = {"findings": [{"field": f.field, "problem": f.problem, "fix": f.fix, "code": f.code} for f in findings],
+               "field": findings[0].field, "fix": findings[0].fix}
+    period = [f for f in findings if f.code == "period_closed"]
+    if period and len(period) == len(findings) \
+            and closed_period_policy(record.connection) == ClosedPeriodPolicy.NEXT_OPEN:
+        meta = connection_metadata(connection=record.connection)
+        through = meta.closed_through.isoformat() if meta and meta.closed_through else None
+        decision = vendor_refusal_decision(record=record, exc=PeriodClosed(period[0].problem, period_end=through))
+        if decision.redate_on is not None:
+            return Blocked(period=decision, findings=tuple(findings), context=context)
+    detail = "Pre-flight: the vendor would refuse this document, nothing was sent. " + "; ".join(map(str, findings))
+    return Blocked(detail=detail, findings=tuple(findings), context=context)

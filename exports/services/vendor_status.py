@@ -1,0 +1,66 @@
+"""Documents a vendor accepted but has not booked (Workday journals left in draft or awaiting
+approval): re-checked on a schedule, in one batched lookup per connection, until posted or
+rejected. Posted: the status is cleared and the "left as a draft" warning is closed. Rejected
+(cancelled, or gone): the record goes back to review, since nothing is booked."""
+
+from collections import defaultdict
+
+from django.db import transaction
+
+from connectors import errors
+from connectors.base import connector_class, connector_for
+
+from ..models import ExportRecord, ReviewItem
+from ..transitions import Status
+from .review import review_item_open, review_item_resolve
+from .status_update import record_transition
+
+BATCH = 100
+
+
+def records_vendor_status_recheck() -> dict[str, int]:
+    counts = {"posted": 0, "rejected": 0, "unchanged": 0, "failed": 0}
+    pending: dict[int, list[ExportRecord]] = defaultdict(list)
+    for record in (ExportRecord.objects.select_related("connection").filter(status=Status.EXPORTED)
+                   .exclude(vendor_status="").order_by("connection_id", "id")):
+        if record.vendor_status in connector_class(record.connection.system).unsettled_statuses:
+            pending[record.connection_id].append(record)
+    for records in pending.values():
+        connector = connector_for(records[0].connection)
+        for start in range(0, len(records), BATCH):
+            chunk = records[start:start + BATCH]
+            try:
+                found = connector.find_by_reference([r.reference for r in chunk])    # outside any transaction
+            except errors.ConnectorError:
+                counts["failed"] += len(chunk)      # the next run asks again
+                continue
+            for record in chunk:
+                counts[_settle(record, found.get(record.reference), connector.unsettled_statuses)] += 1
+    return counts
+
+
+def _settle(record: ExportRecord, doc, unsettled) -> str:
+    if doc is not None and doc.live and doc.status in unsettled:
+        if doc.status != record.vendor_status:
+            ExportRecord.objects.filter(pk=record.pk).update(vendor_status=doc.status)
+        return "unchanged"
+    with transaction.atomic():
+        if doc is not None and doc.live:
+            ExportRecord.objects.filter(pk=record.pk).update(vendor_status="")
+            for item in ReviewItem.objects.filter(record=record, reason=ReviewItem.Reason.VENDOR_WARNING,
+                                                  resolved_at__isnull=True):
+                review_item_resolve(item=item, resolution=ReviewItem.Resolution.ACKNOWLEDGED,
+                                    note=f"posted in the vendor ({doc.status})")
+            return "posted"
+        status = doc.status if doc is not None else "gone"
+        for item in ReviewItem.objects.filter(record=record, reason=ReviewItem.Reason.VENDOR_WARNING,
+                                              resolved_at__isnull=True):
+            review_item_resolve(item=item, resolution=ReviewItem.Resolution.ACKNOWLEDGED,
+                                note=f"superseded: rejected in the vendor ({status})")
+        record_transition(record=record, to=Status.NEEDS_REVIEW, vendor_status="",
+                          last_error=f"rejected in the vendor ({status}): nothing is booked")
+        review_item_open(record=record, reason=ReviewItem.Reason.VALIDATION,
+                         detail=f"The vendor rejected {record.reference} after it was accepted (status {status}): "
+                                f"nothing is booked. Fix it in the vendor and retry, or skip it.",
+                         context={"vendor_status": status, "field": "status"})
+    return "rejected"
