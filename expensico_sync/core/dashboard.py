@@ -4,6 +4,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -27,7 +28,7 @@ def register_panel(panel: Panel) -> Panel:
 def chart_options(*, x_title: str, y_title: str, stacked: bool = True) -> str:
     """Chart.js options (Unfold's chart components) with titled axes, a legend, whole-number ticks
     and bars a person can read; replaces Unfold's defaults, which hide the legend and axis titles."""
-    axis = {"grid": {"display": True, "color": "rgba(148, 163, 184, 0.2)"}, "stacked": stacked}
+    axis: dict[str, Any] = {"grid": {"display": True, "color": "rgba(148, 163, 184, 0.2)"}, "stacked": stacked}
     return json.dumps({
         "plugins": {"legend": {"display": True, "position": "bottom",
                                "labels": {"boxWidth": 12, "boxHeight": 12, "usePointStyle": False}},

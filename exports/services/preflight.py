@@ -4,10 +4,13 @@ review naming the field and the fix (`preflight_failed`), or, for a closed perio
 connection's closed-period policy as a vendor refusal would, without the request."""
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from connectors.base import connector_for
+from connectors.entry import AccountingEntry
 from connectors.errors import PeriodClosed
 from connectors.metadata import connection_metadata
+from connectors.models import Connection
 from connectors.preflight import Finding, entry_findings
 
 from ..close.periods import closed_period_policy
@@ -20,10 +23,10 @@ class Blocked:
     detail: str = ""
     findings: tuple[Finding, ...] = ()
     period: PeriodDecision | None = None          # re-date instead (the closed-period policy)
-    context: dict = field(default_factory=dict)
+    context: dict[str, Any] = field(default_factory=dict)
 
 
-def entry_check(*, connection, entry) -> list[Finding]:
+def entry_check(*, connection: Connection, entry: AccountingEntry) -> list[Finding]:
     """The findings for `entry` on `connection` ([] when the connector offers no metadata)."""
     meta = connection_metadata(connection=connection)
     if meta is None:
@@ -34,7 +37,7 @@ def entry_check(*, connection, entry) -> list[Finding]:
                           dimension_key=connector.dimension_key, base_currencies=base)
 
 
-def record_preflight(*, record: ExportRecord, entry) -> Blocked | None:
+def record_preflight(*, record: ExportRecord, entry: AccountingEntry) -> Blocked | None:
     """None: send it. Reversals are not checked: undoing a booking must not wait on today's chart."""
     if record.kind == Kind.REVERSAL:
         return None

@@ -4,11 +4,12 @@ rejected. Posted: the status is cleared and the "left as a draft" warning is clo
 (cancelled, or gone): the record goes back to review, since nothing is booked."""
 
 from collections import defaultdict
+from collections.abc import Collection
 
 from django.db import transaction
 
 from connectors import errors
-from connectors.base import connector_class, connector_for
+from connectors.base import RemoteDocument, connector_class, connector_for
 
 from ..models import ExportRecord, ReviewItem
 from ..transitions import Status
@@ -39,7 +40,7 @@ def records_vendor_status_recheck() -> dict[str, int]:
     return counts
 
 
-def _settle(record: ExportRecord, doc, unsettled) -> str:
+def _settle(record: ExportRecord, doc: RemoteDocument | None, unsettled: Collection[str]) -> str:
     if doc is not None and doc.live and doc.status in unsettled:
         if doc.status != record.vendor_status:
             ExportRecord.objects.filter(pk=record.pk).update(vendor_status=doc.status)

@@ -269,7 +269,7 @@ def _work(record: ExportRecord, started: datetime) -> str:
             return _to_review(record, ReviewItem.Reason.POSSIBLE_DUPLICATE, dupes.detail, started,
                               context=dupes.context)
         flag = (ReviewItem.Reason.POSSIBLE_DUPLICATE, dupes.detail, dupes.context)
-    blocked = preflight.record_preflight(record=record, entry=resolution.entry)
+    blocked = preflight.record_preflight(record=record, entry=entry)
     if blocked:   # the vendor would refuse it: nothing is sent
         if blocked.period:
             return _period_closed(record, blocked.period, started)
