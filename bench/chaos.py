@@ -285,7 +285,7 @@ def report(args, conn, server, expected, faults, sent, kills, wall, timed_out, n
     records = {(r.source_id, r.source_version): r for r in ExportRecord.objects.filter(connection=conn, kind="expense")}
     in_review = set(ReviewItem.objects.filter(record__connection=conn, resolved_at__isnull=True)
                     .values_list("record__source_id", "record__source_version"))
-    lost, stale, restated, remote_sum, local_sum = [], [], [], Counter(), Counter()
+    lost, stale, restated, differs, remote_sum, local_sum = [], [], [], [], Counter(), Counter()
     for eid, s in expected.items():
         ref = f"EXPENSICO-{eid}-v{s['version']}"
         older = [f"EXPENSICO-{eid}-v{v}" for v in range(1, s["version"])]
@@ -299,6 +299,8 @@ def report(args, conn, server, expected, faults, sent, kills, wall, timed_out, n
             local_sum[ours[0]] += ours[1]
             cur, amount = held[ref][0]
             remote_sum[cur] += amount
+            if (cur, amount) != ours:
+                differs.append((ref, f"vendor {cur} {amount}", f"ours {ours[0]} {ours[1]}"))
             if ours != (s["currency"], s["amount"]):
                 restated.append((ref, f"source {s['currency']} {s['amount']}", f"booked {ours[0]} {ours[1]}"))
         elif (eid, s["version"]) not in in_review:
@@ -322,9 +324,10 @@ def report(args, conn, server, expected, faults, sent, kills, wall, timed_out, n
                        for r in Receipt.objects.filter(expense__organization=conn.organization))
     print(f"  receipts (served by the simulator, fetched by intake or the worker): {dict(receipts)}")
     print(f"  sums match: {sums_match}  (vendor {dict(remote_sum)} vs ours {dict(local_sum)})")
+    print(f"  documents the vendor holds at another amount than our entry: {len(differs)} {differs[:3]}")
     # The simulator's edited expenses state a tax rounded on its own; the books must still show it.
     print(f"  entries whose gross differs from the source's amount + stated VAT: {len(restated)} {restated[:3]}")
-    ok = not duplicates and not lost and not stale and not restated and sums_match and not timed_out
+    ok = not duplicates and not lost and not stale and not restated and not differs and sums_match and not timed_out
     return 0 if ok else 1
 
 

@@ -43,9 +43,9 @@ def exclusive(entry: AccountingEntry, rates: dict[str, Decimal] | None) -> bool:
     cost = entry.lines_with(LineRole.EXPENSE)
     if dict(entry.extra).get("tax_treatment") != "exclusive" or len(cost) != 1 or not cost[0].tax_rate:
         return False
-    rate = (rates or {}).get(cost[0].tax_rate)
-    net = abs(cost[0].net) - cost[0].tax_amount
-    return rate is not None and round_money(net * rate, entry.currency) == cost[0].tax_amount
+    rate, tax = (rates or {}).get(cost[0].tax_rate), abs(cost[0].tax_amount)
+    net = abs(cost[0].net) - tax  # a refund's lines are negative: compare magnitudes
+    return rate is not None and round_money(net * rate, entry.currency) == tax
 
 
 def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base_currency: str = "",
@@ -75,7 +75,8 @@ def expense_payload(entry: AccountingEntry, *, attachments: list[str] = (), base
         payload["tax_rate"] = first.tax_rate
         payload["tax_amount_type"] = "TAX_INCLUSIVE"
         if exclusive(entry, tax_rates):
-            payload["amount"] = amount - first.tax_amount
+            tax = abs(first.tax_amount)  # the net is nearer zero than the gross, for a refund too
+            payload["amount"] = amount - tax if amount >= 0 else amount + tax
             payload["tax_amount_type"] = "TAX_EXCLUSIVE"
     if entry.contact:
         payload["contact"] = entry.contact

@@ -32,3 +32,19 @@ def test_an_exclusive_expense_whose_vat_wafeq_would_recompute_goes_inclusive(waf
     connector_for(wafeq_connection).push(exclusive_tax(odd), str(uuid.uuid4()))
     [held] = [d for d in wafeq_server.app.documents("expenses") if d["reference"] == odd.reference]
     assert (held["tax_amount_type"], Decimal(str(held["amount"]))) == ("TAX_INCLUSIVE", Decimal("115.00"))
+
+
+@pytest.mark.parametrize("tax_sign", [1, -1])
+def test_an_exclusive_refund_is_held_as_its_negative_net_with_the_same_gross(wafeq_connection, wafeq_server, tax_sign):
+    # The chaos run (seed 2026) found refunds booked at gross + 2×VAT: the net was taken away from
+    # a negative amount instead of added. Whichever sign the line's tax amount carries.
+    sample = testkit.sample_entry(wafeq_server, wafeq_connection, f"EXPENSICO-exc-refund{tax_sign}-v1")
+    cost, paid = sample.lines
+    refund = dataclasses.replace(sample, lines=(
+        dataclasses.replace(cost, debit=cost.credit, credit=cost.debit, tax_amount=tax_sign * cost.tax_amount),
+        dataclasses.replace(paid, debit=paid.credit, credit=paid.debit)))
+    assert refund.lines[1].net == Decimal("115.00")
+    connector_for(wafeq_connection).push(exclusive_tax(refund), str(uuid.uuid4()))
+    [held] = [d for d in wafeq_server.app.documents("expenses") if d["reference"] == refund.reference]
+    assert (held["tax_amount_type"], Decimal(str(held["amount"]))) == ("TAX_EXCLUSIVE", Decimal("-100.00"))
+    assert bench._booked(wafeq_server)[refund.reference] == [("SAR", Decimal("-115.00"))]
