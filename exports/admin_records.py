@@ -77,7 +77,7 @@ admin.site.unregister(ExportRecord)
 @admin.register(ExportRecord)
 class ExportRecordDocumentAdmin(ExportRecordAdmin):
     list_display = ("reference", "amount_text", "document_date", "employee", "system_text",  # type: ignore[assignment]
-                    "kind", "status_badge", "warnings_badge", "external_link", "attempts")
+                    "kind", "status_badge", "warnings_badge", "external_link", "vendor_document_number", "attempts")
     list_select_related = ("connection", "employee", "expense", "card_funding",  # type: ignore[assignment]
                            "reimbursement", "statement_line")
     inlines = [ReadableAttemptInline]
@@ -85,7 +85,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     fieldsets = (  # type: ignore[assignment]
         ("Document", {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
                                  "document_date", "employee", "system_text", "source_link", "receipt_links",
-                                 "external_link", "reverses", "reversal_link", "sync_run")}),
+                                 "external_link", "vendor_document_number", "reverses", "reversal_link", "sync_run")}),
         ("Sent to the accounting system", {"fields": ("payload_text", "entry_text", "mapping_version",
                                                       "idempotency_key", "attempts", "next_attempt_at",
                                                       "last_error", "warnings_text")}),

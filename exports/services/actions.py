@@ -18,7 +18,7 @@ from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import Status
 from .preview import payload_preview
 from .records import enqueue_on_commit, expense_records_create
-from .resolution import record_resolve
+from .resolution import NoSourceDocument, record_resolve
 from .review import By, review_item_open, review_item_resolve, review_items_retry
 from .status_update import record_transition
 
@@ -108,7 +108,11 @@ def record_preview(*, record: ExportRecord) -> dict[str, Any]:
     """The entry and the exact vendor payload this record would be sent as, now. Sends nothing
     and changes nothing."""
     connection = record.connection
-    resolution = record_resolve(record=record)
+    try:
+        resolution = record_resolve(record=record)
+    except NoSourceDocument as exc:
+        return {"ok": False, "mapping_version": record.mapping_version, "reason": "no_source_document",
+                "detail": str(exc), "context": {}, "entry": None, "payload": None}
     if resolution.entry is None:
         return {"ok": False, "mapping_version": resolution.mapping_version,
                 "reason": resolution.review_reason or ("skipped" if resolution.skipped else ""),

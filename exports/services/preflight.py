@@ -3,6 +3,7 @@ metadata (connectors/preflight.py). A document the vendor would refuse is not se
 review naming the field and the fix (`preflight_failed`), or, for a closed period, follows the
 connection's closed-period policy as a vendor refusal would, without the request."""
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,8 +14,7 @@ from connectors.metadata import connection_metadata
 from connectors.models import Connection
 from connectors.preflight import Finding, entry_findings
 
-from ..close.periods import closed_period_policy
-from ..models import ClosedPeriodPolicy, ExportRecord, Kind
+from ..models import ExportRecord, Kind
 from .closing import PeriodDecision, vendor_refusal_decision
 
 
@@ -47,12 +47,13 @@ def record_preflight(*, record: ExportRecord, entry: AccountingEntry) -> Blocked
     context = {"findings": [{"field": f.field, "problem": f.problem, "fix": f.fix, "code": f.code} for f in findings],
                "field": findings[0].field, "fix": findings[0].fix}
     period = [f for f in findings if f.code == "period_closed"]
-    if period and len(period) == len(findings) \
-            and closed_period_policy(record.connection) == ClosedPeriodPolicy.NEXT_OPEN:
+    if period and len(period) == len(findings):
+        # Only the period stands in the way: the connection's closed-period policy decides, as it
+        # does for the vendor's own refusal (hold as `period_closed`, or re-date).
         meta = connection_metadata(connection=record.connection)
         through = meta.closed_through.isoformat() if meta and meta.closed_through else None
         decision = vendor_refusal_decision(record=record, exc=PeriodClosed(period[0].problem, period_end=through))
-        if decision.redate_on is not None:
-            return Blocked(period=decision, findings=tuple(findings), context=context)
+        decision = dataclasses.replace(decision, context={**context, **decision.context})
+        return Blocked(period=decision, findings=tuple(findings), context=context)
     detail = "Pre-flight: the vendor would refuse this document, nothing was sent. " + "; ".join(map(str, findings))
     return Blocked(detail=detail, findings=tuple(findings), context=context)

@@ -55,6 +55,10 @@ def _snapshot(connection: Connection) -> MappingSnapshot:
     return cache[connection.pk]
 
 
+class NoSourceDocument(ValueError):
+    """A record with nothing to resolve (a reversal undoes its original's booking)."""
+
+
 def _document(record: ExportRecord) -> Document:
     if record.kind == Kind.EXPENSE:
         return documents.document_from_expense(record.expense)
@@ -64,7 +68,7 @@ def _document(record: ExportRecord) -> Document:
         return documents.document_from_reimbursement(record.reimbursement)
     if record.statement_line_id:
         return documents.document_from_statement_line(record.statement_line)
-    raise ValueError(f"record {record.pk} has no source document")
+    raise NoSourceDocument(f"record {record.pk} ({record.kind}) has no source document to build an entry from")
 
 
 def _suggestion_resolution(gap: MappingGap, version: str) -> Resolution:

@@ -307,7 +307,8 @@ def _period_closed(record: ExportRecord, decision: closing.PeriodDecision, start
     with transaction.atomic():
         record_transition(record=record, to=Status.RETRY, attempts=attempts, posting_date=decision.redate_on,
                           idempotency_key=uuid.uuid4(), next_attempt_at=timezone.now(), last_error=note)
-        _attempt(record, Outcome.REDATED, started, error=error, notes=[note])
+        why = [] if error is not None else [str(decision.context.get("message", ""))]  # pre-flight's words
+        _attempt(record, Outcome.REDATED, started, error=error, notes=[note, *filter(None, why)])
         enqueue_on_commit([record.pk])
     return Status.RETRY
 

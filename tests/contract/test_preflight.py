@@ -109,7 +109,8 @@ def test_closed_period_is_caught_before_sending(connection, kit, sandbox, monkey
     record = _work(connection, second, monkeypatch)
     assert record.status == Status.NEEDS_REVIEW, record.last_error
     item = ReviewItem.objects.get(record=record)
-    assert item.reason == ReviewItem.Reason.PREFLIGHT_FAILED and item.context["field"] == "date"
+    # Caught before sending, held as any closed-period refusal is (the connection's policy: hold).
+    assert item.reason == ReviewItem.Reason.PERIOD_CLOSED and item.context["field"] == "date"
     assert _writes(connection, before) == [] and not CallLog.objects.filter(connection=connection,
                                                                              pk__gt=before).exists()
 

@@ -17,10 +17,10 @@ def admin_client(client):
 
 def test_setup_page_offers_accounts_and_saves_a_choice(admin_client, apideck_connection):
     url = reverse("admin:connectors_connection_setup", args=[apideck_connection.pk])
-    page = admin_client.post(url, {"fetch": "1"}).content.decode()  # loading the catalog is a POST
+    page = admin_client.post(url, {"step": "fetch"}, follow=True).content.decode()  # loading the catalog is a POST
     assert "Expensico – Employee Claims" in page and "Cash - Operating" in page
     bank = encode_account_id("1000", "Standard")
-    assert admin_client.post(url, {"funding_bank": bank}).status_code == 302
+    assert admin_client.post(url, {"step": "accounts", "funding_bank": bank}).status_code == 302
     apideck_connection.refresh_from_db()
     assert apideck_connection.funding_bank_account == bank
     change = admin_client.get(reverse("admin:connectors_connection_change", args=[apideck_connection.pk]))

@@ -35,10 +35,10 @@ def test_processes_start_the_sandbox_on_8811():
 def test_admin_setup_page_offers_bc_accounts_and_saves_a_choice(client, bc_connection, bc_server):
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456789"))
     url = reverse("admin:connectors_connection_setup", args=[bc_connection.pk])
-    page = client.post(url, {"fetch": "1"}).content.decode()  # loading the catalog is a POST
+    page = client.post(url, {"step": "fetch"}, follow=True).content.decode()  # loading the catalog is a POST
     assert "Employee Reimbursements" in page and "Barclays Current" in page and "Travel" in page
     existing = next(a for a in bc_server.app.sets["accounts"].values() if a["number"] == "2120")
-    assert client.post(url, {"employee_claims": existing["id"]}).status_code == 302
+    assert client.post(url, {"step": "accounts", "employee_claims": existing["id"]}).status_code == 302
     bc_connection.refresh_from_db()
     assert bc_connection.employee_claims_account == existing["id"]
     assert bc_connection.employee_claims_account_name == "Employee Reimbursements"

@@ -15,10 +15,10 @@ def admin_client(client):
 
 def test_setup_page_offers_the_account_set_and_saves_a_choice(admin_client, workday_connection, workday_server):
     url = reverse("admin:connectors_connection_setup", args=[workday_connection.pk])
-    page = admin_client.post(url, {"fetch": "1"}).content.decode()  # loading the catalog is a POST
+    page = admin_client.post(url, {"step": "fetch"}, follow=True).content.decode()  # loading the catalog is a POST
     assert "Expensico – Employee Claims" in page
     assert "Cash - Operating" in page, "Cash ledger accounts are offered as the funding bank"
-    assert admin_client.post(url, {"funding_bank": "Standard/1000"}).status_code == 302
+    assert admin_client.post(url, {"step": "accounts", "funding_bank": "Standard/1000"}).status_code == 302
     workday_connection.refresh_from_db()
     assert workday_connection.funding_bank_account == "Standard/1000"
     assert workday_connection.funding_bank_account_name == "Cash - Operating"

@@ -31,10 +31,10 @@ def test_processes_start_the_sandbox_on_8812():
 def test_admin_shows_the_setup_and_the_monthly_request_count(client, xl_connection, xl_server):
     client.force_login(get_user_model().objects.create_superuser("root", "root@example.com", "pw-123456789"))
     url = reverse("admin:connectors_connection_setup", args=[xl_connection.pk])
-    page = client.post(url, {"fetch": "1"}).content.decode()  # loading the catalog is a POST
+    page = client.post(url, {"step": "fetch"}, follow=True).content.decode()  # loading the catalog is a POST
     assert "Skyldig reiseregninger" in page and "DNB driftskonto" in page and "Reisekostnad" in page
     existing = next(a for a in xl_server.app.tables["accounts"] if a["code"] == "2930")
-    assert client.post(url, {"employee_claims": existing["dbId"]}).status_code == 302
+    assert client.post(url, {"step": "accounts", "employee_claims": existing["dbId"]}).status_code == 302
     xl_connection.refresh_from_db()
     assert xl_connection.employee_claims_account == existing["dbId"]
     index = client.get(reverse("admin:index")).content.decode()
