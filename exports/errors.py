@@ -36,3 +36,9 @@ class IllegalTransition(Refused):
         super().__init__(f"an export record cannot go from {current} to {target}")
         self.current = current
         self.target = target
+
+
+class NoSourceDocument(Refused, ValueError):
+    """A record with no source document to build an entry from (a reversal undoes its original)."""
+
+    code = "no_source_document"

@@ -13,12 +13,12 @@ from connectors.models import Connection
 from expensico_sync.source.models import Expense
 
 from ..entries import entry_to_json
-from ..errors import ExportError, IllegalTransition
+from ..errors import ExportError, IllegalTransition, NoSourceDocument
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import Status
 from .preview import payload_preview
 from .records import enqueue_on_commit, expense_records_create
-from .resolution import NoSourceDocument, record_resolve
+from .resolution import record_resolve
 from .review import By, review_item_open, review_item_resolve, review_items_retry
 from .status_update import record_transition
 

@@ -19,6 +19,7 @@ from mappings.settings import ConnectionSettings
 from mappings.snapshot import MappingSnapshot
 
 from ..entries import entry_from_json, redated, reversal_of
+from ..errors import NoSourceDocument
 from ..models import ExportRecord, Kind, ReviewItem
 
 
@@ -53,10 +54,6 @@ def _snapshot(connection: Connection) -> MappingSnapshot:
     if connection.pk not in cache:
         cache[connection.pk] = mapping_snapshot(connection)
     return cache[connection.pk]
-
-
-class NoSourceDocument(ValueError):
-    """A record with nothing to resolve (a reversal undoes its original's booking)."""
 
 
 def _document(record: ExportRecord) -> Document:
