@@ -60,8 +60,12 @@ class Preference(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
+        # Two partial constraints rather than one with nulls_distinct=False: SQLite (the development
+        # database) ignores nulls_distinct, so the organisation-wide row would go unguarded there.
         constraints = [models.UniqueConstraint(fields=["user", "organization", "kind"], name="preference_unique",
-                                               nulls_distinct=False)]
+                                               condition=models.Q(organization__isnull=False)),
+                       models.UniqueConstraint(fields=["user", "kind"], name="preference_unique_no_org",
+                                               condition=models.Q(organization__isnull=True))]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.kind}: {self.mode}"

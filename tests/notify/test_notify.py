@@ -210,3 +210,15 @@ def test_members_choose_their_own_preferences(client, org, people):
         (TEST_KIND.key, kinds.DIGEST), ("digest.daily", kinds.OFF)}
     assert client.post(url, {f"{org.pk}:{TEST_KIND.key}": "sometimes"}).status_code == 400
     assert [n.mode for n in _alert(org, incident="pref") if n.user == owner] == [kinds.DIGEST]
+
+
+@pytest.mark.parametrize("with_org", [True, False])
+def test_one_preference_per_user_kind_and_organisation_on_every_database(org, people, with_org):
+    """The organisation-wide preference (no organisation) is unique too, on SQLite as on PostgreSQL:
+    a nulls_distinct=False constraint is silently not created on SQLite."""
+    from django.db import IntegrityError
+
+    owner, where = people["owner"], (org if with_org else None)
+    Preference.objects.create(user=owner, organization=where, kind=TEST_KIND.key, mode=kinds.OFF)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Preference.objects.create(user=owner, organization=where, kind=TEST_KIND.key, mode=kinds.OFF)
