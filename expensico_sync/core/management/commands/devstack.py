@@ -65,7 +65,7 @@ class Command(BaseCommand):
         try:
             for name, argv in wanted:
                 ctx["procs"][name] = children.start(name, argv, env={**os.environ, "DEBUG": "1"})
-            self._wait_for(f"{base_url}/healthz")
+            self._wait_for(f"{base_url}/healthz", children)
             if not no_seed:
                 for module in devstack_modules():
                     if hasattr(module, "seed"):
@@ -88,13 +88,22 @@ class Command(BaseCommand):
             signal.signal(stopped_by, signal.SIG_DFL)
             os.kill(os.getpid(), stopped_by)
 
-    def _wait_for(self, url, timeout=60):
-        deadline = time.monotonic() + timeout
+    def _wait_for(self, url, children, timeout=None):
+        """Wait for the web server: as long as it takes a busy machine to import the project (minutes
+        on a loaded two-core box), but no longer than a child that has died (that fails at once)."""
+        timeout = timeout or float(os.environ.get("DEVSTACK_WAIT_SECONDS", "600"))
+        started = time.monotonic()
+        deadline, told = started + timeout, started
         while time.monotonic() < deadline:
             try:
                 if requests.get(url, timeout=1).ok:
                     return
             except requests.RequestException:
                 pass
+            if dead := children.exited():
+                raise SystemExit(f"{', '.join(dead)} exited before {url} answered: see the output above")
+            if time.monotonic() - told >= 15:
+                told = time.monotonic()
+                self.stderr.write(f"  waiting for {url} ({told - started:.0f}s; a busy machine imports slowly)")
             time.sleep(0.3)
-        raise SystemExit(f"{url} did not answer within {timeout}s")
+        raise SystemExit(f"{url} did not answer within {timeout:g}s (DEVSTACK_WAIT_SECONDS raises it)")
