@@ -8,8 +8,8 @@ migrated template, as bench/export.py does), each vendor's sandbox in this proce
 `start_sandbox`/`connect`, the same set-up the contract suite uses), a month of N claims spread
 over November 2026: the Expensico side is written in bulk, each expense is booked at the vendor
 through the production connector's `push` with the vendor's and our rate limits stepped aside
-(set-up, not measured; where the vendor's bench module has `copy_document`, as Xledger's and Moon
-ERP's do, one push and then copies written into the sandbox's books), and our exported records
+(set-up, not measured; where the vendor's bench module has `copy_document`, as all six do, one
+push and then copies written into the sandbox's books), and our exported records
 are written in bulk. Then one reconciliation runs through the service (`reconciliation_create` +
 `reconciliation_execute`): read-back of the whole month, ledger balances, rows, differences.
 

@@ -12,6 +12,7 @@ lookup pages through the journal entries (narrowed by `filter[updated_since]` wh
 known).
 """
 
+import dataclasses
 from collections.abc import Iterator, Sequence
 from datetime import date, timedelta
 from decimal import Decimal
@@ -277,7 +278,8 @@ class ApideckWorkdayConnector(Connector):
 
     # reverse --------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
-        """A journal entry is deleted (a draft disappears, a posted one is voided by Workday); an
+        """A journal entry is deleted (a draft disappears, a posted one is voided by Workday, in its
+        own period; in a closed one the reversal is posted as a journal entry in the open period); an
         expense, which Workday cannot delete, is undone by pushing the reversal as a journal entry."""
         before = self.client.calls
         try:
@@ -293,9 +295,27 @@ class ApideckWorkdayConnector(Connector):
                                   calls=self.client.calls - before, warnings=result.warnings)
             return PushResult(external_id=external_id, calls=self.client.calls - before,
                               notes=("not found in Workday; nothing to reverse",))
-        if row.get("status") not in DEAD:
+        if row.get("status") in DEAD:
+            return PushResult(external_id=external_id, calls=self.client.calls - before)
+        try:
             self.client.call("DELETE", f"{JE_PATH}/{external_id}")
+        except PeriodClosed:
+            return self._reversing_entry(row, entry, idempotency_key, before)
         return PushResult(external_id=external_id, calls=self.client.calls - before)
+
+    def _reversing_entry(self, row: dict, entry: AccountingEntry, idempotency_key: str, before: int) -> PushResult:
+        """Workday voids a posted journal only in its own period: when that period is closed, the
+        reversal entry (dated in the open period by the engine) is posted as a journal entry of its
+        own, its memo naming the original's date. A refusal of that date too is PeriodClosed, which
+        the connection's closed-period policy handles like any posting."""
+        original = (row.get("posted_at") or "")[:10]
+        if original and original != entry.date.isoformat():
+            entry = dataclasses.replace(entry, description=f"{entry.description} (original date {original})".strip())
+        result = self.push(entry, idempotency_key)
+        return PushResult(external_id=result.external_id, replayed=result.replayed, calls=self.client.calls - before,
+                          warnings=result.warnings, status=result.status, notes=(
+                              f"journal entry {row['id']} is in Workday's closed period ({original}): reversing "
+                              f"entry {entry.reference} posted on {entry.date.isoformat()}",))
 
     def _is_expense(self, external_id: str) -> bool:
         try:

@@ -27,6 +27,7 @@ from ..base import (
     PushResult,
     ReadBackPage,
     RemoteDocument,
+    VendorDocument,
     plain_payload,
 )
 from ..entry import AccountingEntry
@@ -349,6 +350,7 @@ class MoonErpConnector(Connector):
         first, last = (date_from.isoformat() if date_from else None), (date_to.isoformat() if date_to else None)
         windows = self._windows(refs) if refs and not (first or last) else [(first, last)]
         seen: set[int] = set()
+        held: dict[int, VendorDocument] = {}     # cancelled: settled against the reversals below
         for since, until in windows:
             for rows in self.client.pages(EXPENSES, date_from=since, date_to=until):
                 docs = []
@@ -356,19 +358,37 @@ class MoonErpConnector(Connector):
                     doc = readback.expense_document(row, currency)
                     if row["id"] not in seen and (not refs or doc.reference in refs):
                         seen.add(row["id"])
-                        docs.append(doc)
+                        if doc.status == "cancelled" and not refs:
+                            held[row["id"]] = doc
+                        else:
+                            docs.append(doc)
                 yield ReadBackPage(documents=tuple(docs), requests=1)
         if refs:
             return   # a journal posted by hand carries no reference of ours
+        yield self._cancellations(held, first, last, currency)
         for rows in self.client.pages(f"{API}/journal-entries", source_type="manual", date_from=first, date_to=last):
             yield ReadBackPage(documents=tuple(readback.manual_document(r, currency) for r in rows), requests=1)
+
+    def _cancellations(self, held: dict[int, VendorDocument], first, last, currency: str) -> ReadBackPage:
+        """The range's cancelled expenses as they stand, and the reversals booked in the range for
+        expenses outside it (readback.settle_cancellations): one listing, plus one read per such
+        expense (Moon cancels into the open period once an expense's own is closed)."""
+        before = self.client.calls
+        reversals = [row for rows in self.client.pages(f"{API}/journal-entries", reversals=1, date_from=first)
+                     for row in rows]
+        docs, outside = readback.settle_cancellations(held, reversals, first=first, last=last)
+        for expense_id, journal in outside.items():
+            expense = self.client.call("GET", f"{EXPENSES}/{expense_id}").body["data"]
+            docs.append(readback.reversing_document(expense, journal, currency))
+        return ReadBackPage(documents=tuple(docs), requests=self.client.calls - before)
 
     # reverse ------------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         """Moon's way: cancel the approved expense (Moon posts the mirror journal entry). A draft
         (never booked) is deleted; already cancelled or deleted counts as done. Moon cancels on the
-        expense's own date, so in a locked period the cancel is PeriodClosed whatever the
-        reversal's date: it cannot move to the open period."""
+        expense's own date while that period is open, and on the day of the cancellation once it
+        is closed (the mirror entry lands in the open period; read-back pairs the two); a day that
+        is itself closed is PeriodClosed, handled by the connection's policy."""
         before = self.client.calls
 
         def done(*notes):

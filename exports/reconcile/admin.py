@@ -66,6 +66,15 @@ def _money(difference, name):
     return "—" if value is None else str(value)
 
 
+def _once(obj, name: str, build):
+    """The page renders a read-only field's value more than once (Unfold asks for it on each
+    pass over the fieldset): each table is built, and its rows queried, once per object."""
+    built = obj.__dict__.setdefault("_admin_tables", {})
+    if name not in built:
+        built[name] = build()
+    return built[name]
+
+
 def _links(difference):
     return format_html_join(" · ", "<a class='text-primary-600 underline' href='{}'>{}</a>",
                             ((url, label) for label, url in difference_links(difference)))
@@ -126,6 +135,9 @@ class ReconciliationAdmin(OrgScopedAdmin):
 
     @display(description="Rows (net debit − credit per account)")
     def rows_table(self, obj):
+        return _once(obj, "rows", lambda: self._rows_table(obj))
+
+    def _rows_table(self, obj):
         rows = format_html_join("", ROWS_HTML, (
             (r.get_account_kind_display(), r.account, r.currency, r.minor("expensico"), r.minor("booked"),
              r.minor("vendor"), "text-red-600 font-semibold" if r.difference else "", r.minor("difference"))
@@ -135,6 +147,9 @@ class ReconciliationAdmin(OrgScopedAdmin):
 
     @display(description="Differences, document by document")
     def differences_table(self, obj):
+        return _once(obj, "differences", lambda: self._differences_table(obj))
+
+    def _differences_table(self, obj):
         # A run can hold thousands: the page shows the first ones, the differences list has them all.
         diffs = list(obj.differences.select_related("record").order_by("kind", "id")[:DIFFERENCES_SHOWN + 1])
         more = ""

@@ -26,7 +26,11 @@ Workday behaviour (apideck.md A5, A15) and the choices where the contract says [
   Workday's ledger periods up to that date (a tenant task no API offers). Creating or updating a
   journal entry whose `posted_at` falls there is Workday's closed-period fault passed through: 400
   ConnectorExecutionError, `downstream_errors[0]` = {message: Workday's XSD text, detail:
-  "posted_at"}. DELETE (void) is not checked: Workday dates the voiding journal itself.
+  "posted_at"}. Voiding (DELETE) a posted entry dated there is the same fault: the spec is silent,
+  and Workday reverses a posted journal only in its own period (Unpost-Reverse, as the Workday
+  sandbox answers it), so the void is refused and the entry stays posted; a draft, never booked,
+  is deleted whatever its date. The reversing entry of such a document is a new journal entry
+  dated in the open period (the connector's `reverse`).
 - The list's page size is capped at the spec's maximum (200; `max_page_size`, which the testkit
   lowers so paging shows with few rows).
 - The shared fault switches answer in Apideck's shape: 429 ConnectorRateLimitError with the
@@ -322,7 +326,10 @@ class ApideckSandbox(ReferenceDataMixin, SandboxApp):
                 return self._downstream(problems)
             row.update(self._journal_fields(merged), updated_at=now_ts(), row_version=str(int(row["row_version"]) + 1))
             return self._ok("journal-entries", "update", {"id": item_id})
-        # DELETE: a draft disappears; a posted journal is reversed in Workday and shows as voided.
+        # DELETE: a draft disappears; a posted journal is reversed in Workday and shows as voided,
+        # in its own period only.
+        if row["status"] not in ("draft", "voided") and is_closed(row.get("posted_at"), self.closed_through):
+            return self._downstream([("posted_at", CLOSED_PERIOD)])
         if row["status"] == "draft":
             del self.journal_entries[item_id]
         elif row["status"] != "voided":

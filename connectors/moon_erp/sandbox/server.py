@@ -26,7 +26,8 @@ sandbox_store.py. The approve/cancel answers carry the short shape of the docume
 - List items are the full expense resource (the document's list example is abridged; `notes` is
   what duplicate detection matches).
 - `GET journal-entries` takes `date_from`/`date_to` (inclusive) like the expense list, and
-  `source_type` (`expense` or `manual`).
+  `source_type` (`expense` or `manual`), and `reversals=1` (only entries reversing another: the
+  cancellations' mirror entries, which may be dated after their expense, see sandbox_store.py).
 - Closed periods: `POST /__sandbox__/settings {"closed_through": "YYYY-MM-DD"}` (null reopens) locks
   every date up to it; Moon answers a posting there with a 422 naming `date` (sandbox_store.py).
 """
@@ -222,6 +223,8 @@ class MoonSandbox(SandboxApp):
                 rows = [r for r in rows if r.get(param) == req.arg(param)]
         if name == "journal-entries":
             rows = self._dated(req, rows)
+            if req.arg("reversals") in ("1", "true"):
+                rows = [r for r in rows if r.get("reversal_of")]
         if req.arg("search"):
             needle = req.arg("search").lower()
             rows = [r for r in rows if needle in r.get("name", "").lower() or needle in str(r.get("code", ""))]

@@ -12,9 +12,15 @@ liability account (`strict_paying_account=True` narrows it to cash/bank sub-type
 carry at most 3 decimals and must be > 0; description max 255 characters.
 Closed periods (the document is silent; the usual Laravel answer): with `closed_through` set (the
 control endpoint's setting; Moon's API has no period endpoint), creating or updating an expense
-dated on or before it, and approving or cancelling one (either posts a journal entry on the
-expense's date), is a 422 `{"errors": {"date": ["The date falls in a closed accounting period
-(closed through YYYY-MM-DD)."]}}`. Journal entries posted by hand in Moon's UI (no API exists for
+dated on or before it, and approving one (its journal entry is dated on the expense's date), is a
+422 `{"errors": {"date": ["The date falls in a closed accounting period (closed through
+YYYY-MM-DD)."]}}`. Cancelling posts the mirror entry on the expense's date while that period is
+open; once it is closed, on the day of the cancellation (the document says only "reverses the
+journal entry"; a closed period's books never change, so its reversal lands in the open one, the
+usual ERP answer), its description naming the expense's number and original date. The
+expense then reads `cancelled` with its own date, though its journal entry stands in the closed
+month; `GET journal-entries?reversals=1` lists the reversing entries (read-back pairs them). A
+cancellation on a day that is itself closed is the same 422. Journal entries posted by hand in Moon's UI (no API exists for
 them) are `manual_journal`, with `source_type` "manual".
 """
 
@@ -297,11 +303,17 @@ class MoonStore:
     def expense_cancel(self, user: dict, row: dict) -> dict:
         if row["status"] != "approved":
             raise Invalid({"status": ["Only approved expenses can be cancelled."]})
-        self._refuse_closed(row)
+        on = row["date"]
+        if is_closed(on, self.closed_through):
+            on = date.today().isoformat()
+            self._refuse_closed({"date": on})
         original = self.tables["journal_entries"][row["journal_entry_id"]]
         mirror = [{**line, "debit": line["credit"], "credit": line["debit"], "description": "Reversal: " + line["description"]}
                   for line in original["lines"]]
-        journal = self._journal(user["company_id"], row, mirror, reversal_of=original["id"])
+        journal = self._journal(user["company_id"], row, mirror, reversal_of=original["id"], on=on)
+        if on != row["date"]:
+            journal["description"] = (f"Reversal of {row['document_number']} (original date {row['date']}): "
+                                      f"{row['description']}")[:255]
         original["reversed_by"] = journal["id"]
         row.update(status="cancelled", updated_at=now_ts(), cancelled_journal_entry_id=journal["id"])
         return row
@@ -324,13 +336,14 @@ class MoonStore:
         journal.update(source_type="manual", source_id=None)
         return journal
 
-    def _journal(self, company_id: int, expense: dict, lines: list[dict], *, reversal_of) -> dict:
+    def _journal(self, company_id: int, expense: dict, lines: list[dict], *, reversal_of, on: str = "") -> dict:
         debit = sum(dec(line["debit"]) for line in lines)
         credit = sum(dec(line["credit"]) for line in lines)
         assert debit == credit, "the sandbox never posts an unbalanced journal entry"
         journal_id = self.next_id("journal_entries")
-        row = {"id": journal_id, "company_id": company_id, "entry_number": f"JE-{expense['date'][:4]}-{journal_id:05d}",
-               "date": expense["date"], "status": "posted", "source_type": "expense", "source_id": expense["id"],
+        on = on or expense["date"]
+        row = {"id": journal_id, "company_id": company_id, "entry_number": f"JE-{on[:4]}-{journal_id:05d}",
+               "date": on, "status": "posted", "source_type": "expense", "source_id": expense["id"],
                "reference": expense["document_number"], "description": expense["description"],
                "reversal_of": reversal_of, "reversed_by": None, "total_debit": amount_str(debit),
                "total_credit": amount_str(credit), "lines": lines, "created_at": now_ts()}

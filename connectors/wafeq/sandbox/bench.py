@@ -37,3 +37,25 @@ def _booked(server) -> dict[str, list[tuple[str, "Decimal"]]]:
 
 PROFILE = {"limit": None, "limit_note": "none documented", "travel_account": _travel_account,
            "booked": _booked}
+
+
+def copy_document(server, external_id: str, reference: str, on) -> str:
+    """bench/reconcile.py's set-up: the expense or manual journal `external_id` (pushed once
+    through the connector) copied in the sandbox's books under `reference` and dated `on` (a
+    date), posted as the original was (a posted expense's bank ledger transaction too); no
+    request is made. The copy's id."""
+    from ...sandboxing.copies import relabelled
+    from .server import new_id
+
+    app = server.app
+    with app.lock:
+        name = next(n for n in ("expenses", "manual-journals") if external_id in app.store[n])
+        template = app.store[name][external_id]
+        row = relabelled(template, {template["reference"]: reference, template["date"]: on.isoformat()})
+        row["id"] = new_id(external_id.split("_", 1)[0])
+        for line in row.get("line_items") or []:
+            line.update(id=new_id("mjli"), manual_journal=row["id"])
+        app.store[name][row["id"]] = row
+        if name == "expenses" and row.get("status") == "POSTED":
+            app._post(row)
+        return row["id"]

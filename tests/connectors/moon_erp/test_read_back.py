@@ -52,7 +52,9 @@ def test_read_back_by_range_gives_moon_copy_with_lines_and_reference(conn, serve
     assert (expense.account, expense.debit, expense.tax_amount, expense.tax_rate) == (
         "category:3", Decimal("115.000"), Decimal("15.000"), "1")
     assert (paying.account, paying.credit) == (conn.employee_claims_account, Decimal("115.000"))
-    assert sum(p.requests for p in pages) == 2      # the expense list, then the journals posted by hand
+    # The expense list, the reversing entries dated from the range's start (cancellations that moved
+    # to another period), then the journals posted by hand.
+    assert sum(p.requests for p in pages) == 3
 
 
 def test_read_back_by_reference_lists_only_the_days_it_was_sent_on(conn, server):
@@ -76,8 +78,8 @@ def test_pages_of_25_each_cost_one_request(conn, server):
                 "payment_method": "cash", "paying_account_id": 1})
             server.app.store.expense_approve(user, row)
     pages, docs = read(conn, **NOV)
-    # Two expense pages at Moon's 25, then one page of journals posted by hand (none).
-    assert [(len(p.documents), p.requests) for p in pages] == [(25, 1), (5, 1), (0, 1)]
+    # Two expense pages at Moon's 25, one of reversing entries, one of journals posted by hand (none).
+    assert [(len(p.documents), p.requests) for p in pages] == [(25, 1), (5, 1), (0, 1), (0, 1)]
     assert len({d.external_id for d in docs}) == 30 and all(d.reference == "" for d in docs)
 
 
@@ -157,13 +159,31 @@ def test_lock_control_names_the_field_it_cannot_read(server):
     assert answer.status_code == 400 and "closed_through" in answer.json()["detail"]
 
 
-def test_cancelling_an_expense_of_a_locked_period_is_period_closed(conn, server):
-    # Moon cancels on the expense's own date, so a reversal cannot move to the open period: refused.
+def test_cancelling_an_expense_of_a_locked_period_reverses_it_in_the_open_period(conn, server):
+    # Once the expense's month is closed, Moon posts the mirror entry on the day of the cancellation
+    # (sandbox store, documented choice): November keeps the expense, the open period the reversal.
     external_id = push(conn, server, "EXPENSICO-p3-v1")
     testkit.lock_period(server, conn, date(2026, 11, 30))
     entry = testkit.sample_entry(server, conn, "EXPENSICO-p3-v1")
-    with pytest.raises(PeriodClosed) as exc:
+    connector_for(conn).reverse(external_id, testkit.reversal_entry(entry), str(uuid.uuid4()))
+    assert server.app.store.tables["expenses"][int(external_id)]["status"] == "cancelled"
+    _, november = read(conn, **NOV)
+    assert [(d.external_id, d.status) for d in november] == [(external_id, "posted")]
+    today = date.today()
+    _, after = read(conn, date_from=date(2026, 12, 1), date_to=today)
+    [undo] = after
+    assert (undo.reference, undo.date, undo.status, undo.amount) == ("EXPENSICO-p3-v1-R", today, "posted",
+                                                                     november[0].amount)
+    assert [(line.account, line.debit, line.credit) for line in undo.lines] == [
+        (line.account, line.credit, line.debit) for line in november[0].lines]
+    assert "original date 2026-11-01" in undo.memo
+
+
+def test_cancelling_on_a_closed_day_is_period_closed(conn, server):
+    external_id = push(conn, server, "EXPENSICO-p4-v1")
+    testkit.lock_period(server, conn, date.today())
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-p4-v1")
+    with pytest.raises(PeriodClosed):
         connector_for(conn).reverse(external_id, testkit.reversal_entry(entry), str(uuid.uuid4()))
-    assert exc.value.period_end == "2026-11-30"
-    [row] = testkit.held(server, "EXPENSICO-p3-v1")
+    [row] = testkit.held(server, "EXPENSICO-p4-v1")
     assert row["status"] == "approved"

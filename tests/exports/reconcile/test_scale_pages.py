@@ -85,3 +85,31 @@ def test_the_api_list_counts_differences_without_a_query_per_run(client, org, bo
     assert len(ctx.captured_queries) == few
     assert [r["differences"] for r in body["results"]] == [0] * 5 + [3, 3]
 
+
+
+def test_a_run_page_reads_its_rows_and_differences_once(client, org, books):
+    """Unfold renders a read-only field's value more than once: the tables are built once each, so
+    the page's queries do not grow with the run (was 18 queries, each table read 5 times)."""
+    from exports.reconcile.models import ReconciliationRow
+
+    run, = runs(org, books, 1, differences=3)
+    ReconciliationRow.objects.bulk_create([
+        ReconciliationRow(reconciliation=run, account_kind="expense", account=f"acc-{i}", currency="SAR",
+                          expensico=0, booked=0, vendor=0, difference=0) for i in range(3)])
+    client.force_login(make_member(org, role=Role.FINANCE_ADMIN))
+    url = reverse("admin:exports_reconciliation_change", args=[run.pk])
+    client.get(url)
+    with CaptureQueriesContext(db) as ctx:
+        assert client.get(url).status_code == 200
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert sum(q.startswith('SELECT "exports_reconciliationrow".') for q in sql) == 1
+    assert sum(q.startswith('SELECT "exports_reconciliationdifference".') for q in sql) == 1
+    few = len(sql)
+    ReconciliationDifference.objects.bulk_create([
+        ReconciliationDifference(reconciliation=run, kind="amount_differs", currency="SAR", reference=f"R-{i}")
+        for i in range(40)])
+    ReconciliationRow.objects.bulk_create([
+        ReconciliationRow(reconciliation=run, account_kind="expense", account=f"more-{i}", currency="SAR",
+                          expensico=0, booked=0, vendor=0, difference=0) for i in range(40)])
+    many, page = _queries(client, url)
+    assert many == few and page.count("R-") >= 40
