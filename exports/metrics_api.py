@@ -85,6 +85,7 @@ class MetricsViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
     queryset = Organization.objects.order_by("slug")
     org_path = None
     serializer_class = MetricsSerializer
+    capability = "exports.run"          # POST …/refresh: owners and finance admins; everyone reads
 
     def _period(self) -> Period:
         try:
@@ -106,7 +107,7 @@ class MetricsViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         snapshot = snapshot_read(kind="metrics", organization=organization, period=period.start)
         return Response(MetricsSerializer(_figures(organization, period, snapshot)).data)
 
-    @extend_schema(summary="Compute one organisation's metrics for the month again (in the background)",
+    @extend_schema(summary="Compute one organisation's metrics for the month again, in the background (finance_admin)",
                    parameters=[PERIOD], request=None, responses={202: RefreshSerializer})
     @action(detail=True, methods=["post"])
     def refresh(self, request, *args, **kwargs):
