@@ -19,7 +19,6 @@ from expensico_sync.core.models import Organization
 from expensico_sync.core.selectors import organizations_with_capability
 
 from ..models import MonthClose
-from .evidence import evidence_filename
 from .models import EvidencePack
 from .packs import evidence_response, pack_latest, pack_request, pack_servable
 from .services import CloseError, checklist_live, month_close_reopen, month_close_sign_off, period_parse

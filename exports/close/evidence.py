@@ -13,11 +13,11 @@ import json
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import date
-from typing import IO
+from typing import IO, Any
 
 import tablib
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ..models import ExportAttempt, ExportRecord, MonthClose, ReviewItem
@@ -42,7 +42,7 @@ def month_records(connection, period: date):
             .order_by("document_date", "id"))
 
 
-def tabular_parts(connection, period: date) -> list[tuple[str, object, object]]:
+def tabular_parts(connection, period: date) -> list[tuple[str, Any, QuerySet]]:
     """(name, resource, queryset) of the pack's tables, in the order they are written."""
     records = month_records(connection, period)
     ids = records.values("pk")

@@ -106,8 +106,8 @@ def pack_build(pack_id: int) -> EvidencePack | None:
 
 def pack_open(pack: EvidencePack):
     """The stored file, opened for a streaming response."""
-    if not pack.file or not pack.file.storage.exists(pack.file.name):
-        raise FileNotFoundError(pack.file.name)
+    if not pack.file.name or not pack.file.storage.exists(pack.file.name):
+        raise FileNotFoundError(f"evidence pack {pack.pk} has no stored file")
     return pack.file.open("rb")
 
 
