@@ -1,3 +1,4 @@
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from expensico_sync.core.models import Organization
@@ -9,7 +10,7 @@ class Snapshot(models.Model):
     kind = models.CharField(max_length=20)
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     period = models.DateField(help_text="The first day of the month")
-    payload = models.JSONField(null=True, blank=True)
+    payload = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)  # lazy labels, dates
     computed_at = models.DateTimeField(null=True, blank=True, help_text="As of: when the payload was computed")
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     requested_at = models.DateTimeField(null=True, blank=True, help_text="When a refresh was last queued")

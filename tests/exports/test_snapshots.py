@@ -108,3 +108,20 @@ def test_the_schedule_refreshes_open_months_but_not_a_signed_checklist(org, conn
     services.refresh_all(today=today, months=open_months)
     assert counted == {"checklist": 1, "metrics": 1}
     assert snapshots_refresh_open_months() >= 2
+
+
+def test_lazy_labels_and_dates_are_stored(org, conn):
+    from django.utils.translation import gettext_lazy
+
+    from exports.close import registry
+
+    @registry.checklist_item("test_lazy", gettext_lazy("A translated label"), order=999)
+    def compute(organization, period):
+        return registry.ItemResult(ok=True, summary=gettext_lazy("fine"))
+
+    try:
+        stored = services.snapshot_refresh(kind="checklist", organization=org, period=NOV)
+    finally:
+        registry._items.pop("test_lazy")
+    stored.refresh_from_db()
+    assert {"label": "A translated label", "summary": "fine"}.items() <= stored.payload[-1].items()
