@@ -108,6 +108,8 @@ class MetricsViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Retrie
         return Response(MetricsSerializer(_figures(organization, period, snapshot)).data)
 
     @extend_schema(summary="Compute one organisation's metrics for the month again, in the background (finance_admin)",
+                   description="Queues one recomputation (at most one a minute per organisation and month); "
+                               "the figures change once `as_of` moves past `refresh_requested_at`.",
                    parameters=[PERIOD], request=None, responses={202: RefreshSerializer})
     @action(detail=True, methods=["post"])
     def refresh(self, request, *args, **kwargs):

@@ -198,6 +198,8 @@ class MonthCloseViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
                               400: error_response("`connection` missing or not of this organisation"),
                               409: error_response("The last build failed (`evidence_failed`): POST to build again")})
     @extend_schema(methods=["POST"], summary="Build this month's evidence pack again (finance_admin)", request=None,
+                   description="Queues a build (or returns the one under way) and answers 202 with its status; "
+                               "GET the same URL for the zip once `status` is `ready`.",
                    parameters=[CONNECTION], responses={202: EvidencePackSerializer,
                                                        400: error_response("`connection` missing or not of this "
                                                                            "organisation")})
