@@ -16,6 +16,7 @@ from connectors.base import connector_class
 from connectors.models import CallLog, Connection
 
 from .models import ExportRecord, ReviewItem
+from .snapshots.services import register_snapshot
 from .transitions import Status
 
 
@@ -102,3 +103,6 @@ def _requests(organization, period: Period) -> list[dict]:
                      "requests": sent, "included": allowance, "billed": billed,
                      "cost": f"{price[0] * billed:.2f}" if price else None, "currency": price[1] if price else None})
     return rows
+
+
+register_snapshot("metrics", lambda organization, start: month_metrics(organization, Period(start)))

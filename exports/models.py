@@ -491,5 +491,7 @@ from .anomalies.models import (  # noqa: E402, F401  (spend anomalies)
     AnomalyFlag,
     AnomalySetting,
 )
+from .close.models import EvidencePack  # noqa: E402, F401  (built evidence packs)
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
 from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)
+from .snapshots.models import Snapshot  # noqa: E402, F401  (stored live checklists and metrics)

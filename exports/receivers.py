@@ -102,6 +102,10 @@ def ensure_sweeper(sender, **kwargs):
     Schedule.objects.update_or_create(
         name="exports.alerts_scan",
         defaults={"func": "exports.alerts.scan", "schedule_type": Schedule.MINUTES, "minutes": 5, "repeats": -1})
+    Schedule.objects.update_or_create(   # the open months' live checklists and metrics, read by pages and the API
+        name="exports.snapshots_refresh",
+        defaults={"func": "exports.snapshots.tasks.snapshots_refresh_open_months", "schedule_type": Schedule.MINUTES,
+                  "minutes": 5, "repeats": -1})
 
 
 def connect():

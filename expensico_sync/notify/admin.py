@@ -1,4 +1,5 @@
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django import forms
 from django.conf import settings
@@ -12,6 +13,8 @@ from unfold.decorators import action, display
 
 from . import catcher, kinds
 from .models import Notification, Preference
+
+CAUGHT_PAGE = 50
 
 
 @admin.register(Notification)
@@ -60,16 +63,22 @@ class NotificationAdmin(ModelAdmin):
         if not settings.MAIL_CATCHER_DIR:
             raise Http404("No mail catcher in this deployment (MAIL_CATCHER_DIR is empty).")
         directory = Path(settings.MAIL_CATCHER_DIR)
-        messages = catcher.caught(directory)
+        before = request.GET.get("before", "")
+        if "/" in before:
+            raise Http404
+        # Headers only for the list (a page of CAUGHT_PAGE), the whole message only for the one shown.
+        messages = catcher.listed(directory, CAUGHT_PAGE, before)
         chosen = None
         if name:
             if "/" in name or not (directory / name).is_file():
                 raise Http404
             chosen = catcher.read(directory / name)
         elif messages:
-            chosen = messages[0]
+            chosen = catcher.read(directory / messages[0].name)
         context = {**self.admin_site.each_context(request), "title": "Caught mail", "messages_caught": messages,
-                   "chosen": chosen, "directory": directory}
+                   "chosen": chosen, "directory": directory,
+                   "older": f"?{urlencode({'before': messages[-1].name})}" if len(messages) == CAUGHT_PAGE else "",
+                   "newest": bool(before)}
         context["links"] = [(m, reverse("admin:notify_caught_message", args=[m.name])) for m in messages]
         return TemplateResponse(request, "notify/caught_mail.html", context)
 

@@ -3,11 +3,14 @@
 
 import email
 import email.policy
+import heapq
+import os
 import socket
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -48,17 +51,49 @@ class Caught:
     html: str
 
 
-def caught(directory: Path, limit: int = 200) -> list[Caught]:
+@dataclass(frozen=True)
+class Listed:
+    """A caught message as the list shows it: from its headers only (the body is read when chosen)."""
+
+    name: str
+    received: datetime
+    to: str
+    subject: str
+
+
+def _received(name: str) -> datetime:
+    return datetime.fromtimestamp(int(name.split("-")[0]) / 1e9, UTC)
+
+
+def newest(directory: Path, limit: int = 50, before: str = "") -> list[str]:
+    """The names of the newest `limit` messages (older than `before` when given): one directory
+    scan, no sort of the whole directory, no file opened."""
     if not directory.is_dir():
         return []
-    files = sorted((p for p in directory.glob("*.eml")), reverse=True)[:limit]
-    return [read(p) for p in files]
+    with os.scandir(directory) as entries:
+        names = (e.name for e in entries if e.name.endswith(".eml") and not e.name.startswith(".")
+                 and (not before or e.name < before))
+        return heapq.nlargest(limit, names)
+
+
+def listed(directory: Path, limit: int = 50, before: str = "") -> list[Listed]:
+    parser = BytesHeaderParser(policy=email.policy.default)
+    rows = []
+    for name in newest(directory, limit, before):
+        with open(directory / name, "rb") as fp:
+            headers = parser.parse(fp)
+        rows.append(Listed(name, _received(name), str(headers["To"]), str(headers["Subject"])))
+    return rows
+
+
+def caught(directory: Path, limit: int = 200) -> list[Caught]:
+    """The newest `limit` messages, parsed whole (tests and tools; the admin page lists headers only)."""
+    return [read(directory / name) for name in newest(directory, limit)]
 
 
 def read(path: Path) -> Caught:
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
     text = message.get_body(("plain",))
     html = message.get_body(("html",))
-    received = datetime.fromtimestamp(int(path.name.split("-")[0]) / 1e9, UTC)
-    return Caught(path.name, received, str(message["From"]), str(message["To"]), str(message["Subject"]),
+    return Caught(path.name, _received(path.name), str(message["From"]), str(message["To"]), str(message["Subject"]),
                   text.get_content() if text else "", html.get_content() if html else "")

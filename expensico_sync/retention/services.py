@@ -27,15 +27,19 @@ def settings_for(organization: Organization) -> RetentionSettings:
         organization=organization)
 
 
-def plan(organization: Organization, *, now: datetime | None = None) -> list[Step]:
+def plan(organization: Organization, *, now: datetime | None = None, chosen: RetentionSettings | None = None,
+         count_limit: int | None = None) -> list[Step]:
+    """What a run would do. `count_limit` bounds each count (a preview reads at most that many rows
+    per policy and shows "limit+" above it); a run counts exactly."""
     now = now or timezone.now()
-    chosen = settings_for(organization)
+    chosen = chosen or settings_for(organization)
     steps = []
     for policy in policies():
         months = chosen.months_for(policy)
         cutoff = now - relativedelta(months=months)
-        steps.append(Step(organization, policy, months, cutoff, policy.rows(organization, cutoff).count(),
-                          chosen.legal_hold))
+        due = policy.rows(organization, cutoff)
+        rows = due.order_by()[:count_limit].count() if count_limit else due.count()
+        steps.append(Step(organization, policy, months, cutoff, rows, chosen.legal_hold))
     return steps
 
 

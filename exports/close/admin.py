@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,9 +21,11 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin, access_of
 from expensico_sync.core.models import Organization
 
 from ..models import ConnectionClosePolicy, DuplicateSettings, MonthClose
-from .evidence import evidence_filename, evidence_pack_build
+from ..snapshots.services import snapshot_request
+from .models import EvidencePack
+from .packs import evidence_response, pack_latest, pack_request, pack_servable
 from .periods import month_start, next_month
-from .services import CloseError, checklist_compute, month_close_reopen, month_close_sign_off, period_parse
+from .services import CloseError, checklist_live, month_close_reopen, month_close_sign_off, period_parse
 
 MONTHS_SHOWN = 12
 
@@ -68,8 +70,12 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
                  name="exports_monthclose_sign_off"),
             path("month/<int:org_id>/<str:period>/reopen/", wrap(require_POST(self.reopen_view)),
                  name="exports_monthclose_reopen"),
+            path("month/<int:org_id>/<str:period>/refresh/", wrap(require_POST(self.refresh_view)),
+                 name="exports_monthclose_refresh"),
             path("month/<int:org_id>/<str:period>/evidence/<int:connection_id>/", wrap(self.evidence_view),
                  name="exports_monthclose_evidence"),
+            path("month/<int:org_id>/<str:period>/evidence/<int:connection_id>/build/",
+                 wrap(require_POST(self.evidence_build_view)), name="exports_monthclose_evidence_build"),
         ]
         return mine + super().get_urls()
 
@@ -104,17 +110,23 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         org, first = self._month(request, org_id, period)
         close = MonthClose.objects.filter(organization=org, period=first).first()
         signed = close is not None and close.locked
+        live = None if signed else checklist_live(organization=org, period=first)
+        connections = list(Connection.objects.filter(organization=org).order_by("name"))
+        packs = {p.connection_id: p for p in EvidencePack.objects.filter(
+            connection__in=connections, period=first).order_by("connection_id", "-id").distinct("connection_id")}
         context = {
             **self.admin_site.each_context(request), "title": f"Close {first:%B %Y} · {org}", "opts": self.model._meta,
             "organization": org, "period": first, "period_key": f"{first:%Y-%m}", "close": close, "signed": signed,
-            "items": close.checklist if signed else checklist_compute(organization=org, period=first),
+            "items": close.checklist if signed else (live.payload or []),
+            "as_of": close.signed_off_at if signed else live.computed_at, "computing": not signed and live.payload is None,
             "can_sign": not signed and self._allowed(request, org, "close.sign_off"),
             "can_reopen": signed and self._allowed(request, org, "close.reopen"),
-            "connections": Connection.objects.filter(organization=org).order_by("name"),
+            "connections": [(c, packs.get(c.pk)) for c in connections],
+            "building": any(p.status in EvidencePack.ACTIVE for p in packs.values()),
             "history": close.history.order_by("-history_id")[:20] if close else [],
             "next_period": f"{next_month(first):%Y-%m}",
         }
-        context["all_ok"] = all(item["ok"] for item in context["items"])
+        context["all_ok"] = bool(context["items"]) and all(item["ok"] for item in context["items"])
         return TemplateResponse(request, "exports/admin/close_month.html", context)
 
     def _back(self, org, first):
@@ -146,15 +158,39 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             messages.error(request, str(exc))
         return self._back(org, first)
 
-    def evidence_view(self, request, org_id, period, connection_id):
+    def refresh_view(self, request, org_id, period):
         org, first = self._month(request, org_id, period)
-        connection = Connection.objects.filter(organization=org, pk=connection_id).first()
+        live = snapshot_request(kind="checklist", organization=org, period=first, force=True)
+        if live.computed_at and live.requested_at and live.computed_at >= live.requested_at:
+            messages.success(request, f"The checklist was computed again at {live.computed_at:%H:%M}.")
+        else:
+            messages.info(request, "The checklist is being computed again; reload in a moment.")
+        return self._back(org, first)
+
+    def _connection(self, org, connection_id):
+        connection = Connection.objects.filter(organization=org, pk=connection_id).select_related("organization").first()
         if connection is None:
             raise Http404
-        response = HttpResponse(evidence_pack_build(connection=connection, period=first),
-                                content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="{evidence_filename(connection, first)}"'
-        return response
+        return connection
+
+    def evidence_view(self, request, org_id, period, connection_id):
+        """The pack's download when it is ready; otherwise its build is queued and the month page shows progress."""
+        org, first = self._month(request, org_id, period)
+        connection = self._connection(org, connection_id)
+        pack = pack_latest(connection=connection, period=first)
+        if not (pack_servable(pack) or (pack and pack.status in EvidencePack.ACTIVE)):
+            pack = pack_request(connection=connection, period=first, by=request.user)
+        if pack_servable(pack):
+            return evidence_response(pack)
+        messages.info(request, f"The evidence pack for {connection.name} is being built ({pack.progress}%).")
+        return self._back(org, first)
+
+    def evidence_build_view(self, request, org_id, period, connection_id):
+        org, first = self._month(request, org_id, period)
+        connection = self._connection(org, connection_id)
+        pack = pack_request(connection=connection, period=first, by=request.user)
+        messages.info(request, f"The evidence pack for {connection.name}: {pack.get_status_display().lower()}.")
+        return self._back(org, first)
 
 
 @admin.register(ConnectionClosePolicy)
@@ -170,3 +206,38 @@ class DuplicateSettingsAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     org_path = "organization"
     capability = "exports.run"
     list_display = ("organization", "policy", "updated_at")
+
+
+@admin.register(EvidencePack)
+class EvidencePackAdmin(OrgScopedAdmin):
+    """Built and building evidence packs: progress while building, the download once ready."""
+
+    org_path = "connection__organization"
+    capability = "close.sign_off"
+    list_display = ("period", "connection", "status_label", "progress_label", "built_at", "size", "download")
+    list_filter = ("status",)
+    list_select_related = ("connection",)
+    readonly_fields = [f.name for f in EvidencePack._meta.fields]
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @display(description="Status", label={"Ready": "success", "Failed": "danger", "Building": "info",
+                                          "Queued": "info"})
+    def status_label(self, obj):
+        return obj.get_status_display()
+
+    @display(description="Progress")
+    def progress_label(self, obj):
+        return f"{obj.progress}% ({obj.rows_done:,} of {obj.rows_total:,} rows)"
+
+    @display(description="Download")
+    def download(self, obj):
+        if obj.status != EvidencePack.Status.READY:
+            return obj.error[:80] if obj.error else "–"
+        url = reverse("admin:exports_monthclose_evidence",
+                      args=[obj.connection.organization_id, f"{obj.period:%Y-%m}", obj.connection_id])
+        return format_html('<a href="{}" class="text-primary-600">⬇ zip</a>', url)

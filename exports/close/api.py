@@ -3,7 +3,6 @@
 Viewers read (and download the pack), finance admins sign off, owners reopen. Thin: parse, call
 one service, render."""
 
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
@@ -20,14 +19,19 @@ from expensico_sync.core.models import Organization
 from expensico_sync.core.selectors import organizations_with_capability
 
 from ..models import MonthClose
-from .evidence import evidence_filename, evidence_pack_build
-from .services import CloseError, checklist_compute, month_close_reopen, month_close_sign_off, period_parse
+from .models import EvidencePack
+from .packs import evidence_response, pack_latest, pack_request, pack_servable
+from .services import CloseError, checklist_live, month_close_reopen, month_close_sign_off, period_parse
 
 
 class Conflict(APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The month is not in a state that allows this."
     default_code = "conflict"
+
+
+CONNECTION = OpenApiParameter("connection", int, description="Connection id; optional when the organisation has "
+                                                             "exactly one")
 
 
 def _refused(exc: CloseError):
@@ -59,19 +63,49 @@ class MonthCloseSerializer(serializers.ModelSerializer):
     signed_off_by = serializers.CharField(source="signed_off_by_label", read_only=True)
     reopened_by: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     checklist = serializers.SerializerMethodField()
+    checklist_as_of = serializers.SerializerMethodField()
 
     class Meta:
         model = MonthClose
-        fields = ["id", "organization", "period", "status", "checklist", "signed_off_by", "signed_off_at", "comment",
-                  "reopened_by", "reopened_at", "reopen_reason", "created_at", "updated_at"]
+        fields = ["id", "organization", "period", "status", "checklist", "checklist_as_of", "signed_off_by",
+                  "signed_off_at", "comment", "reopened_by", "reopened_at", "reopen_reason", "created_at",
+                  "updated_at"]
         read_only_fields = fields
+
+    def _live(self, close):
+        if close.locked or not self.context.get("live_checklist"):
+            return None
+        if not hasattr(close, "_live_checklist"):
+            close._live_checklist = checklist_live(organization=close.organization, period=close.period)
+        return close._live_checklist
 
     @extend_schema_field(ChecklistRowSerializer(many=True))
     def get_checklist(self, close) -> list[dict]:
-        """As signed when the month is signed off; computed now while it is open."""
-        if close.locked or not self.context.get("live_checklist"):
+        """As signed when the month is signed off; while it is open, as of `checklist_as_of` (computed in
+        the background every few minutes; empty until the first computation is done)."""
+        live = self._live(close)
+        if live is None:
             return close.checklist
-        return checklist_compute(organization=close.organization, period=close.period)
+        return live.payload or []
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_checklist_as_of(self, close):
+        """When the checklist shown was computed: the sign-off time for a signed month; null while the
+        first computation of an open month is still queued."""
+        live = self._live(close)
+        if live is None:
+            return serializers.DateTimeField().to_representation(close.signed_off_at) if close.signed_off_at else None
+        return serializers.DateTimeField().to_representation(live.computed_at) if live.computed_at else None
+
+
+class EvidencePackSerializer(serializers.ModelSerializer):
+    period = MonthField(read_only=True)
+
+    class Meta:
+        model = EvidencePack
+        fields = ["id", "connection", "period", "status", "progress", "rows_total", "rows_done", "size", "sha256",
+                  "requested_at", "started_at", "built_at", "error"]
+        read_only_fields = fields
 
 
 class SignOffSerializer(serializers.Serializer):
@@ -154,19 +188,33 @@ class MonthCloseViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
             raise _refused(exc) from exc
         return Response(MonthCloseSerializer(close).data)
 
-    @extend_schema(summary="The evidence pack of this month for one connection (zip with manifest.json)",
-                   parameters=[OpenApiParameter("connection", int, description="Connection id; optional when the "
-                                                "organisation has exactly one")],
+    @extend_schema(methods=["GET"], summary="The evidence pack of this month for one connection (zip with manifest.json)",
+                   description="Built in the background: 202 with the build's status (and progress) until it is "
+                               "ready, then 200 with the zip. A pack older than the month's last sign-off or "
+                               "reopening is rebuilt; POST asks for a fresh build of an open month.",
+                   parameters=[CONNECTION],
                    responses={(200, "application/zip"): OpenApiTypes.BINARY,
-                              400: error_response("`connection` missing or not of this organisation")})
-    @action(detail=True, methods=["get"])
+                              202: EvidencePackSerializer,
+                              400: error_response("`connection` missing or not of this organisation"),
+                              409: error_response("The last build failed (`evidence_failed`): POST to build again")})
+    @extend_schema(methods=["POST"], summary="Build this month's evidence pack again (finance_admin)", request=None,
+                   description="Queues a build (or returns the one under way) and answers 202 with its status; "
+                               "GET the same URL for the zip once `status` is `ready`.",
+                   parameters=[CONNECTION], responses={202: EvidencePackSerializer,
+                                                       400: error_response("`connection` missing or not of this "
+                                                                           "organisation")})
+    @action(detail=True, methods=["get", "post"])
     def evidence(self, request, pk=None):
         close = self.get_object()
         connection = _connection_of(close, request.query_params.get("connection"))
-        blob = evidence_pack_build(connection=connection, period=close.period)
-        response = HttpResponse(blob, content_type="application/zip")
-        response["Content-Disposition"] = f'attachment; filename="{evidence_filename(connection, close.period)}"'
-        return response
+        pack = pack_latest(connection=connection, period=close.period)
+        if request.method == "GET" and pack is not None and pack.status == EvidencePack.Status.FAILED:
+            raise Conflict(f"the last build failed: {pack.error}", code="evidence_failed")
+        if request.method == "POST" or not (pack_servable(pack) or (pack and pack.status in EvidencePack.ACTIVE)):
+            pack = pack_request(connection=connection, period=close.period, by=principal_of(request))
+        if request.method == "GET" and pack_servable(pack):
+            return evidence_response(pack)
+        return Response(EvidencePackSerializer(pack).data, status=status.HTTP_202_ACCEPTED)
 
 
 def _connection_of(close: MonthClose, value) -> Connection:

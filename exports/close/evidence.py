@@ -1,16 +1,23 @@
-"""The auditor's evidence pack: one zip per connection × month.
+"""The auditor's evidence pack: one zip per connection × month, written as a stream.
 
-Tabular parts in CSV and XLSX (import-export resources), the close's checklist as signed,
-every registered `@evidence_part`, and `manifest.json` with the SHA-256 of every other file."""
+Rows are read with `.iterator(chunk_size=…)` and written straight into a zip member as CSV, the
+SHA-256 of each member computed while it is written; XLSX beside a CSV only when the part has at
+most `XLSX_MAX_ROWS` rows (otherwise the manifest says the CSV is the complete copy). Then the
+close's checklist as signed, every registered `@evidence_part`, and `manifest.json` last, with
+the SHA-256 of every other file. Memory stays bounded by the chunk size, not by the month."""
 
+import csv
 import hashlib
 import io
 import json
 import zipfile
+from collections.abc import Callable, Iterable
 from datetime import date
+from typing import IO, Any
 
+import tablib
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db.models import Prefetch, Q
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ..models import ExportAttempt, ExportRecord, MonthClose, ReviewItem
@@ -19,6 +26,10 @@ from .checklist import month_range
 from .registry import evidence_parts
 from .resources import AttemptResource, ChainResource, ReviewItemResource
 from .services import checklist_compute
+
+CHUNK = 2000              # rows per database round trip (and per prefetch batch)
+XLSX_MAX_ROWS = 20_000    # above this a part is CSV only: an XLSX is built whole in memory
+Progress = Callable[[int], None]
 
 
 def month_records(connection, period: date):
@@ -31,9 +42,17 @@ def month_records(connection, period: date):
             .order_by("document_date", "id"))
 
 
-def _tabular(name: str, resource, queryset) -> list[tuple[str, bytes]]:
-    dataset = resource.export(queryset=queryset)
-    return [(f"{name}.csv", dataset.export("csv").encode()), (f"{name}.xlsx", dataset.export("xlsx"))]
+def tabular_parts(connection, period: date) -> list[tuple[str, Any, QuerySet]]:
+    """(name, resource, queryset) of the pack's tables, in the order they are written."""
+    records = month_records(connection, period)
+    ids = records.values("pk")
+    return [
+        ("chain", ChainResource(), records),
+        ("attempts", AttemptResource(), ExportAttempt.objects.filter(record__in=ids).select_related("record")
+         .order_by("record_id", "number")),
+        ("review_decisions", ReviewItemResource(), ReviewItem.objects.filter(record__in=ids).select_related("record")
+         .order_by("id")),
+    ]
 
 
 def _json(value) -> bytes:
@@ -55,36 +74,115 @@ def _checklist(connection, period) -> bytes:
     return _json({"period": f"{period:%Y-%m}", **signed, "history": history})
 
 
-def evidence_files(*, connection, period: date) -> list[tuple[str, bytes]]:
-    records = month_records(connection, period)
-    files = _tabular("chain", ChainResource(), records)
-    files += _tabular("attempts", AttemptResource(),
-                      ExportAttempt.objects.filter(record__in=records.values("pk")).select_related("record")
-                      .order_by("record_id", "number"))
-    files += _tabular("review_decisions", ReviewItemResource(),
-                      ReviewItem.objects.filter(record__in=records.values("pk")).select_related("record")
-                      .order_by("id"))
-    files.append(("checklist.json", _checklist(connection, period)))
+class _Member:
+    """A zip member being written: hashes and counts the uncompressed bytes on their way in."""
+
+    def __init__(self, pack: zipfile.ZipFile, name: str):
+        self.name, self.sha, self.size = name, hashlib.sha256(), 0
+        self._stream = pack.open(name, "w", force_zip64=True)
+
+    def write(self, data: bytes) -> None:
+        self.sha.update(data)
+        self.size += len(data)
+        self._stream.write(data)
+
+    def close(self) -> str:
+        self._stream.close()
+        return self.sha.hexdigest()
+
+
+class PackWriter:
+    """Writes members into an open zip file and keeps each one's SHA-256 for the manifest."""
+
+    def __init__(self, fileobj: IO[bytes], progress: Progress | None = None):
+        self.zip = zipfile.ZipFile(fileobj, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True)
+        self.hashes: dict[str, str] = {}
+        self.notes: dict[str, str] = {}
+        self.rows_done = 0
+        self._progress = progress
+
+    def add(self, name: str, content: bytes) -> None:
+        if name in self.hashes or name == "manifest.json":
+            raise ValueError(f"evidence pack file names clash: {name!r} is written twice")
+        member = _Member(self.zip, name)
+        member.write(content)
+        self.hashes[name] = member.close()
+
+    def table(self, name: str, resource, queryset, *, rows: int) -> None:
+        """`name`.csv streamed from the queryset; `name`.xlsx as well when `rows` ≤ XLSX_MAX_ROWS."""
+        if f"{name}.csv" in self.hashes:
+            raise ValueError(f"evidence pack file names clash: {name}.csv is written twice")
+        headers = resource.get_export_headers()
+        keep: list[list] | None = [] if rows <= XLSX_MAX_ROWS else None
+        member, text = _Member(self.zip, f"{name}.csv"), io.StringIO()
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        count = 0
+        for count, obj in enumerate(queryset.iterator(chunk_size=CHUNK), start=1):
+            row = resource.export_resource(obj)
+            writer.writerow(row)
+            if keep is not None:
+                keep.append(row)
+            if count % CHUNK == 0:
+                self._flush(member, text)
+                self._advance(CHUNK)
+        self._flush(member, text)
+        self._advance(count % CHUNK)
+        self.hashes[member.name] = member.close()
+        if keep is not None:
+            self.add(f"{name}.xlsx", tablib.Dataset(*keep, headers=headers).export("xlsx"))
+        else:
+            self.notes[f"{name}.xlsx"] = (f"not written: {rows:,} rows is more than {XLSX_MAX_ROWS:,} "
+                                          f"(an XLSX is built in memory); {name}.csv is complete")
+
+    @staticmethod
+    def _flush(member: _Member, text: io.StringIO) -> None:
+        member.write(text.getvalue().encode())
+        text.seek(0)
+        text.truncate()
+
+    def _advance(self, rows: int) -> None:
+        self.rows_done += rows
+        if self._progress and rows:
+            self._progress(self.rows_done)
+
+    def finish(self, manifest: dict) -> None:
+        self.zip.writestr("manifest.json", _json({**manifest, "files": self.hashes, "notes": self.notes}))
+        self.zip.close()
+
+
+def evidence_pack_write(*, connection, period: date, fileobj: IO[bytes], progress: Progress | None = None,
+                        on_total: Callable[[int], None] | None = None) -> None:
+    """Write the pack into `fileobj` (a temporary file in the task; bytes in memory for small tests)."""
+    parts = tabular_parts(connection, period)
+    counts = [queryset.count() for _, _, queryset in parts]
+    if on_total:
+        on_total(sum(counts))
+    writer = PackWriter(fileobj, progress)
+    for (name, resource, queryset), rows in zip(parts, counts, strict=True):
+        writer.table(name, resource, queryset, rows=rows)
+    writer.add("checklist.json", _checklist(connection, period))
     for part in evidence_parts():
-        files += [(f"{part.key}/{name}", content) for name, content in part.build(connection, period)]
-    return files
+        for name, content in part.build(connection, period):
+            writer.add(f"{part.key}/{name}", content)
+    writer.finish({"connection": {"id": connection.pk, "name": connection.name, "system": connection.system},
+                   "organization": connection.organization.slug, "period": f"{period:%Y-%m}",
+                   "generated_at": timezone.now()})
 
 
 def evidence_pack_build(*, connection, period: date) -> bytes:
-    files = evidence_files(connection=connection, period=period)
-    names = [name for name, _ in files]
-    if len(set(names)) != len(names) or "manifest.json" in names:
-        raise ValueError(f"evidence pack file names clash: {sorted(names)}")
-    manifest = {"connection": {"id": connection.pk, "name": connection.name, "system": connection.system},
-                "organization": connection.organization.slug, "period": f"{period:%Y-%m}",
-                "generated_at": timezone.now(),
-                "files": {name: hashlib.sha256(content).hexdigest() for name, content in files}}
+    """The whole pack as bytes: for small months only (tests, previews); the task streams to a file."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as pack:
-        for name, content in files:
-            pack.writestr(name, content)
-        pack.writestr("manifest.json", _json(manifest))
+    evidence_pack_write(connection=connection, period=period, fileobj=buffer)
     return buffer.getvalue()
+
+
+def file_sha256(chunks: Iterable[bytes]) -> tuple[str, int]:
+    sha, size = hashlib.sha256(), 0
+    for chunk in chunks:
+        sha.update(chunk)
+        size += len(chunk)
+    return sha.hexdigest(), size
 
 
 def evidence_filename(connection, period: date) -> str:

@@ -13,6 +13,8 @@ from django.utils import timezone
 from ..errors import Refused
 from ..models import MonthClose
 from ..services.review import _label, _user_or_none
+from ..snapshots.models import Snapshot
+from ..snapshots.services import register_snapshot, snapshot_read
 from . import checklist as _builtin  # noqa: F401  (registers the built-in items)
 from .registry import checklist_items
 
@@ -45,6 +47,19 @@ def checklist_compute(*, organization, period: date) -> list[dict]:
         result = item.compute(organization, period)
         rows.append({"key": item.key, "label": item.label, **asdict(result), "details": list(result.details)})
     return rows
+
+
+def _checklist_snapshot(organization, period: date) -> list[dict]:
+    return checklist_compute(organization=organization, period=period)
+
+
+register_snapshot("checklist", _checklist_snapshot)
+
+
+def checklist_live(*, organization, period: date) -> Snapshot:
+    """An open month's checklist as last computed in the background (`payload` None until the first
+    computation is done; `computed_at` is its "as of"). Pages and the API read this, never compute."""
+    return snapshot_read(kind="checklist", organization=organization, period=period)
 
 
 def month_close_get(*, organization, period: date) -> MonthClose:

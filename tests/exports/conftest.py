@@ -15,6 +15,12 @@ from . import fake
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Built files (evidence packs, reports) go to a temporary directory, not the worktree's var/."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _fake_vendor_registered():
     from connectors import base
 

@@ -63,7 +63,7 @@ def test_owner_reopens_with_a_reason_only(client, org, booked):
 def test_evidence_download_from_the_admin(client, org, conn, booked):
     response = as_member(client, org, Role.VIEWER).get(month_url(org, "evidence", conn.pk))
     assert response.status_code == 200
-    pack = zipfile.ZipFile(io.BytesIO(response.content))
+    pack = zipfile.ZipFile(io.BytesIO(response.getvalue()))
     assert "chain.csv" in json.loads(pack.read("manifest.json"))["files"]
 
 

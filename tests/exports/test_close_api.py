@@ -78,7 +78,7 @@ def test_evidence_is_a_zip_whose_manifest_verifies(client, org, conn, vendor):
     response = client_as(client, org, Role.VIEWER).get(f"{LIST}/{close.pk}/evidence")
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert "2026-11.zip" in response["Content-Disposition"]
-    pack = zipfile.ZipFile(io.BytesIO(response.content))
+    pack = zipfile.ZipFile(io.BytesIO(response.getvalue()))
     manifest = json.loads(pack.read("manifest.json"))
     for name, digest in manifest["files"].items():
         assert hashlib.sha256(pack.read(name)).hexdigest() == digest

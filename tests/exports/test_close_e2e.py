@@ -33,6 +33,7 @@ def test_close_section_month_list_checklist_and_sign_off(page, live_server, arti
 
     page.goto(f"{live_server.url}/admin/exports/monthclose/month/{org.pk}/2026-10/")
     assert page.locator("#close-checklist", has_text="No unmapped categories").is_visible()
+    assert page.locator("#checklist-as-of", has_text="As of").is_visible()      # read from the stored result
     page.screenshot(path=os.path.join(artifacts_dir, "close-checklist-failing.png"), full_page=True)
 
     page.goto(f"{live_server.url}/admin/exports/monthclose/month/{org.pk}/2026-11/")
@@ -55,5 +56,7 @@ def test_close_section_month_list_checklist_and_sign_off(page, live_server, arti
                   if name != "manifest.json"}
     assert manifest["period"] == "2026-11" and "checklist.json" in hashes
     assert manifest["files"] == hashes
-    link.scroll_into_view_if_needed()
+    page.reload()                                               # the built pack: when, how big, its SHA-256
+    assert page.locator("#evidence-links", has_text="SHA-256").is_visible()
+    page.locator("#evidence-links").scroll_into_view_if_needed()
     page.screenshot(path=os.path.join(artifacts_dir, "close-evidence-download.png"), full_page=True)

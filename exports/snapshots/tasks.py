@@ -1,0 +1,30 @@
+"""django-q2 tasks: refresh one snapshot, or every organisation's open months (scheduled)."""
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+
+from expensico_sync.core.models import Organization
+
+from ..models import MonthClose
+from .services import refresh_all, snapshot_refresh
+
+
+def snapshot_refresh_task(kind: str, organization_id: int, period: str) -> int | None:
+    organization = Organization.objects.filter(pk=organization_id).first()
+    if organization is None:
+        return None
+    return snapshot_refresh(kind=kind, organization=organization, period=date.fromisoformat(period)).duration_ms
+
+
+def open_months(organization: Organization, today: date) -> list[date]:
+    """This month and the last one, unless signed off (a signed month's checklist is stored at sign-off)."""
+    this = today.replace(day=1)
+    months = [this, this - relativedelta(months=1)]
+    locked = set(MonthClose.objects.filter(organization=organization, period__in=months,
+                                           status=MonthClose.Status.SIGNED_OFF).values_list("period", flat=True))
+    return [m for m in months if m not in locked]
+
+
+def snapshots_refresh_open_months() -> int:
+    return refresh_all(months=open_months)
