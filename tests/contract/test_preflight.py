@@ -151,3 +151,25 @@ def test_missing_mandatory_dimension_is_caught_before_sending(connection, kit, s
     kind = kit.mandatory_dimension(sandbox, connection, entry.lines[line].account)
     item = _caught(connection, entry, monkeypatch, f"lines[{line}].dimensions.")
     assert kind in item.context["field"]
+
+
+def test_unknown_tax_code_is_caught_before_sending(connection, kit, sandbox, monkeypatch):
+    """A tax code the vendor does not have (e.g. a mapping to a code since deleted there)."""
+    entry = kit.sample_entry(sandbox, connection, "EXPENSICO-pf_tax-v1")
+    line = next(i for i, li in enumerate(entry.lines) if li.role is LineRole.EXPENSE)
+    entry = dataclasses.replace(entry, lines=tuple(dataclasses.replace(li, tax_rate="NO_SUCH_TAX") if i == line else li
+                                                   for i, li in enumerate(entry.lines)))
+    assert connection_metadata(connection=connection, refresh=True).tax_rates is not None, "the vendor lists them"
+    item = _caught(connection, entry, monkeypatch, f"lines[{line}].tax_rate")
+    assert "NO_SUCH_TAX" in item.detail
+
+
+def test_a_currency_the_vendor_has_not_enabled_is_caught_before_sending(connection, kit, sandbox, monkeypatch, system):
+    meta = connection_metadata(connection=connection, refresh=True)
+    if meta.currencies is None:
+        # Wafeq lists no enabled currencies: any currency books there with a rate.
+        assert system == "wafeq"
+        pytest.skip("the vendor has no list of enabled currencies")
+    entry = dataclasses.replace(kit.sample_entry(sandbox, connection, "EXPENSICO-pf_cur-v1"), currency="MYR")
+    item = _caught(connection, entry, monkeypatch, "currency")
+    assert "MYR" in item.detail
