@@ -131,7 +131,20 @@ def render(columns: Mapping[str, tuple[str, Mapping[str, Cell]]]) -> str:
     for key, label in SOURCE_FIELDS:
         cells = [cell_text(columns[s][1][key]).replace("|", "\\|") for s in systems]
         out.append(f"| {label} | " + " | ".join(cells) + " |")
+    out += ["", *NOTES]
     return "\n".join(out) + "\n"
+
+
+# What the matrix cannot show in a cell, rendered under it.
+NOTES = (
+    "**Realised FX.** A reimbursement (`reimbursement.paid`) names the reports it settles and the",
+    "amount paid in the base currency: the difference from what the claims were booked at goes to the",
+    "currency policy's gain/loss account with the reimbursement (mappings/fx.py). Card spend has no",
+    "realised difference to book: the Expensico contract carries no settled amount for a card expense",
+    "(only `amount`, `currency` and `exchange_rate`, the rate Expensico applied), and card money moves",
+    "only through `card.funded` / `card.unloaded`, which change the card's balance as a whole and name",
+    "no expense. Any gap between fundings and spend booked at Expensico's rates stays on Employees Balance.",
+)
 
 
 # Readers of a vendor's copy, shared by the schemas' declarations ---------------------------

@@ -3,6 +3,7 @@ connector's `preflight_metadata` capability at most once per freshness window, o
 transaction, and shared by every worker through the database."""
 
 import logging
+from dataclasses import replace
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.utils import timezone
 from .base import connector_class, connector_for
 from .errors import ConnectorError
 from .models import Connection, VendorMetadataCache
+from .periods import closed_through
 from .preflight import VendorMetadata
 
 log = logging.getLogger(__name__)
@@ -28,13 +30,13 @@ def connection_metadata(*, connection: Connection, refresh: bool = False) -> Ven
     row = VendorMetadataCache.objects.filter(connection=connection).first()
     if row is not None and row.data is not None and row.fetched_at is not None and not refresh \
             and timezone.now() - row.fetched_at < max_age():
-        return _with_learned(VendorMetadata.from_json(row.data), row)
+        return _with_locks(VendorMetadata.from_json(row.data), row, connection)
     try:
         meta = connector_for(connection).preflight_metadata()
     except ConnectorError as exc:
         log.warning("pre-flight metadata of connection %s: %s", connection.pk, exc)
         if row is not None and row.data is not None:
-            return _with_learned(VendorMetadata.from_json(row.data), row)   # stale beats none
+            return _with_locks(VendorMetadata.from_json(row.data), row, connection)   # stale beats none
         return None
     if meta is None:
         return None
@@ -42,7 +44,7 @@ def connection_metadata(*, connection: Connection, refresh: bool = False) -> Ven
     row, _ = VendorMetadataCache.objects.update_or_create(
         connection=connection, defaults={"data": meta.to_json(), "fetched_at": timezone.now(),
                                          "learned_closed_through": None})
-    return _with_learned(meta, row)
+    return _with_locks(meta, row, connection)
 
 
 def connection_metadata_cached(*, connection: Connection) -> VendorMetadata | None:
@@ -50,7 +52,7 @@ def connection_metadata_cached(*, connection: Connection) -> VendorMetadata | No
     row = VendorMetadataCache.objects.filter(connection=connection).first()
     if row is None or row.data is None:
         return None
-    return _with_learned(VendorMetadata.from_json(row.data), row)
+    return _with_locks(VendorMetadata.from_json(row.data), row, connection)
 
 
 def connection_lock_learn(*, connection: Connection, period_end: str | None) -> None:
@@ -64,9 +66,13 @@ def connection_lock_learn(*, connection: Connection, period_end: str | None) -> 
         VendorMetadataCache.objects.filter(pk=row.pk).update(learned_closed_through=through)
 
 
-def _with_learned(meta: VendorMetadata, row: VendorMetadataCache) -> VendorMetadata:
-    learned = row.learned_closed_through
-    if learned is None or (meta.closed_through and meta.closed_through >= learned):
+def _with_locks(meta: VendorMetadata, row: VendorMetadataCache, connection: Connection) -> VendorMetadata:
+    """The vendor's lock as it published it (Business Central), as learned from its last refusal,
+    or as the connection states it (the vendors whose API does not publish it): the latest wins.
+    The stated lock is read here, not cached, so a change to it counts from the next document."""
+    from .vendor_settings import VendorSettings
+    stated = closed_through(VendorSettings.of(connection).vendor_closed_through)
+    known = [day for day in (meta.closed_through, row.learned_closed_through, stated) if day is not None]
+    if not known or max(known) == meta.closed_through:
         return meta
-    from dataclasses import replace
-    return replace(meta, closed_through=learned)
+    return replace(meta, closed_through=max(known))

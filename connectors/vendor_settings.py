@@ -30,6 +30,15 @@ def setting(default: Any, help_text: str, **kwargs: Any) -> Any:
     return field(default=default, metadata={"serializer_kwargs": options})
 
 
+def iso_date(value: str) -> None:
+    """A date setting kept as text: blank, or an ISO date."""
+    from .periods import closed_through
+    try:
+        closed_through(value)
+    except ValueError as exc:
+        raise serializers.ValidationError(f"{value!r} is not a date (YYYY-MM-DD)") from exc
+
+
 @dataclass(frozen=True)
 class VendorSettings:
     """What every connection may carry, whatever its vendor."""
@@ -61,6 +70,11 @@ class VendorSettings:
     required_dimensions: dict[str, list[str]] = setting(
         {}, "Dimensions the ledger requires on an expense line (its mandatory-field rules), by account id, "
             "account class (EXPENSE …) or * for every account: pre-flight holds an entry without them.")
+    vendor_closed_through: str = setting(
+        "", "The ledger's lock date (YYYY-MM-DD): every day up to it is closed in the vendor. Only Business "
+            "Central publishes its lock through the API; for the others state it here, and pre-flight holds a "
+            "document dated in the locked range before anything is sent. Blank: learned from the vendor's "
+            "first refusal.", validators=[iso_date])
 
     @classmethod
     def of(cls, connection: Any) -> Self:

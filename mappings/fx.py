@@ -2,7 +2,18 @@
 Claims at its base-currency value on the day (the rate the organisation's policy chose); the
 reimbursement pays it in the base currency. What the bank paid minus what the claims were booked
 at is realised: it goes to the currency policy's gain/loss account with the reimbursement, so
-Employee Claims clears exactly and the entry still balances to the minor unit."""
+Employee Claims clears exactly and the entry still balances to the minor unit.
+
+Card spend has no realised difference to book, because the Expensico contract carries no settled
+amount for it (../shared/expensico-api.md): a card expense (§1.1, `funding_source: card`) has only
+`amount` and `currency` (what was spent) and `exchange_rate` (the rate Expensico applied to the
+report currency); there is no field for what the card was charged in the funding currency. Card
+money moves only through `card.funded` / `card.unloaded` (§1.3: `{card, employee, amount,
+currency, date, bank_reference}`), which top up or drain the card's balance as a whole and name no
+expense. So no event says "this spend settled at X", and any gap between the fundings and the
+spend booked at Expensico's rates stays on Employees Balance, for the accountant to clear. Only a
+reimbursement (§1.4) names what it settles (`report_ids`) and what was paid (`amount` in the base
+currency): that is the one settlement booked here (property-tested in tests/mappings/test_realised_fx.py)."""
 
 from decimal import Decimal
 

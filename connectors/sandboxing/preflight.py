@@ -11,3 +11,11 @@ def require_dimension(connection: Connection, account: str, kind: str) -> str:
     Connection.objects.filter(pk=connection.pk).update(settings=settings)
     connection.settings = settings
     return kind
+
+
+def state_lock(connection: Connection, through) -> None:
+    """States the ledger's lock date on the connection (`vendor_closed_through`), as a customer
+    whose vendor does not publish it through the API does after closing a period there."""
+    settings = {**(connection.settings or {}), "vendor_closed_through": through.isoformat()}
+    Connection.objects.filter(pk=connection.pk).update(settings=settings)
+    connection.settings = settings

@@ -150,7 +150,9 @@ FIDELITY = {
     "approved_by": F.Cannot(_NO_FIELD),
     "category": F.Lands("account", note="the mapped account", read=F.debited_accounts, expect=F.expense_account),
     "expense_type": F.Cannot(_NO_FIELD),
-    "dimensions": F.Lands("cost_center, project, branch"),
+    "dimensions": F.Lands("cost_center, project, branch", note="on an expense, and on each manual-journal line",
+                          proof="tests/connectors/test_wafeq_fidelity.py::test_dimensions_land_on_an_expense, "
+                                "::test_dimensions_land_on_each_line_of_a_manual_journal"),
     "custom_fields": F.Cannot(_NO_FIELD),
     "receipts": F.Lands("attachments", proof="tests/connectors/test_wafeq_connector.py::"
                         "test_receipts_are_uploaded_and_attached"),
@@ -163,5 +165,7 @@ FIDELITY = {
                              read=lambda d, e: (d.raw["tax_amount_type"], d.amount),
                              expect=lambda e: ("TAX_EXCLUSIVE", e.gross), prepare=F.exclusive_tax),
     "card_last4": F.Cannot(_NO_FIELD),
-    "bank_reference": F.Lands("bank_reference", note="statement transactions"),
+    "bank_reference": F.Lands("bank_reference", note="statement transactions",
+                              proof="tests/connectors/test_wafeq_fidelity.py::"
+                                    "test_the_bank_reference_lands_on_a_statement_transaction"),
 }

@@ -44,8 +44,19 @@ def _line(line) -> VendorLine:
     account = next((i for i in ref.ID if i.type == "Ledger_Account_ID"), None)
     tags = tuple(sorted((f"worktag:{i.type}", i._value_1) for tag in line.Worktags_Reference or [] for i in tag.ID))
     return VendorLine(account=schema.account_id(account.parent_id, account._value_1),
-                      debit=Decimal(line.Debit_Amount or 0), credit=Decimal(line.Credit_Amount or 0),
+                      # In the company's currency: a foreign line's own amount is in its Currency_Reference.
+                      debit=Decimal(_ledger(line, "Debit")), credit=Decimal(_ledger(line, "Credit")),
                       description=line.Memo or "", dimensions=tags)
+
+
+def _ledger(line, side: str):
+    return getattr(line, f"Ledger_{side}_Amount", None) or getattr(line, f"{side}_Amount") or 0
+
+
+def line_rates(data) -> tuple[tuple[str, Decimal], ...]:
+    """(currency, Currency_Rate) of each line in another currency than the journal's."""
+    return tuple((_id(line.Currency_Reference, "Currency_ID"), Decimal(line.Currency_Rate))
+                 for line in data.Journal_Entry_Line_Data or [] if getattr(line, "Currency_Rate", None))
 
 
 def document(journal) -> VendorDocument:
@@ -61,5 +72,6 @@ def document(journal) -> VendorDocument:
         raw={"journal_number": data.Journal_Number, "status": status, "company": _id(data.Company_Reference,
                                                                                      "Company_Reference_ID"),
              "journal_source": _id(data.Journal_Source_Reference, "Journal_Source_ID"),
+             "line_rates": line_rates(data),
              "reverses": _id(data.Cancel_Reverses_Journal_Entry_Reference, "WID"),
              "reversed_by": _id(data.Cancel_Reversed_By_Journal_Entry_Reference, "WID")})

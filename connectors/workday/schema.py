@@ -19,6 +19,7 @@ from ..worktags import COST_CENTER, WORKTAG_TYPES, line_worktags, worktag_type  
 
 MAX_LINES = 1000             # Workday refuses more in one Submit_Accounting_Journal (XSD message)
 MAX_MEMO = 255
+RATE_PLACES = Decimal("0.000001")   # Currency_Rate: fractionDigits 6
 
 
 @dataclass(frozen=True)
@@ -72,8 +73,9 @@ def _refuse_tax_inside_lines(entry: AccountingEntry) -> None:
 
 def _in_company_currency(entry: AccountingEntry, settings: JournalSettings) -> tuple[str, list, str]:
     """(journal currency, signed line amounts, memo). A journal is in the company's currency
-    (the header currency must match it), so a foreign entry is converted at its own rate, its
-    original currency, amount and rate kept in the memo."""
+    (the header currency must match it), so a foreign entry is converted at its own rate (the
+    lines' ledger amounts, `_foreign_line` carries the rest), its original currency, amount and
+    rate kept in the memo too."""
     target = settings.company_currency
     if not target or entry.currency == target:
         return entry.currency, [line.net for line in entry.lines], _memo(entry)
@@ -82,6 +84,21 @@ def _in_company_currency(entry: AccountingEntry, settings: JournalSettings) -> t
                                "exchange_rate")
     note = f" (original {entry.original_note()})"
     return target, entry.converted_nets(target), _memo(entry)[:MAX_MEMO - len(note)] + note
+
+
+def _foreign_line(item: dict, net: Decimal, entry: AccountingEntry) -> None:
+    """A line of a foreign entry: Debit/Credit_Amount in the document's currency (the line's
+    Currency_Reference) with Currency_Rate, the rate Expensico applied, and Ledger_Debit/Credit_Amount
+    in the company's currency converted at it (what the ledger holds; the journal balances on them).
+    The XSD holds six decimals of a rate: a longer rate is sent rounded, the ledger amounts exact."""
+    ledger = item.pop("Debit_Amount", None) or item.pop("Credit_Amount")
+    side = "Debit" if net > 0 else "Credit"
+    item[f"{side}_Amount"] = abs(net)
+    item["Currency_Reference"] = _ref(entry.currency, "Currency_ID")
+    rate = entry.exchange_rate
+    assert rate is not None, "a foreign line is converted at the entry's rate"
+    item["Currency_Rate"] = rate if rate == rate.quantize(RATE_PLACES) else rate.quantize(RATE_PLACES)
+    item[f"Ledger_{side}_Amount"] = ledger
 
 
 def journal_request(entry: AccountingEntry, settings: JournalSettings) -> dict:
@@ -112,6 +129,8 @@ def journal_request(entry: AccountingEntry, settings: JournalSettings) -> dict:
             item["Debit_Amount"] = amount
         else:
             item["Credit_Amount"] = -amount
+        if currency != entry.currency:
+            _foreign_line(item, line.net, entry)
         item["Memo"] = (line.description or memo)[:MAX_MEMO]
         item["External_Reference_ID"] = f"{entry.reference}#{i}"
         item["Worktags_Reference"] = [_ref(value, id_type) for id_type, value in sorted(worktags.items())]
@@ -178,10 +197,11 @@ FIDELITY = {
     "dimensions": F.Lands("Worktags_Reference", read=F.has_dimension, expect=F.entry_dimensions),
     "custom_fields": F.Cannot(_NO_FIELD),
     "receipts": F.Cannot("not sent: Attachment_Data exists on the journal, the connector does not fill it yet"),
-    "exchange_rate": F.Lands("Journal_Entry_Memo", note="converted to the company currency at it, the original "
-                             "currency, amount and rate in the memo",
-                             proof="tests/connectors/workday/test_fidelity.py::"
-                                   "test_a_foreign_claim_books_by_default_converted_at_expensicos_rate"),
+    "exchange_rate": F.Lands("Currency_Rate", note="on each line, with the line's Currency_Reference and amount in "
+                             "the document currency; Ledger_Debit/Credit_Amount converted at it to the company "
+                             "currency, the journal's; the original currency, amount and rate also in the memo",
+                             read=lambda d, e: d.raw["line_rates"],
+                             expect=lambda e: tuple((e.currency, e.exchange_rate) for _ in e.lines), prepare=F.foreign),
     "tax": F.Cannot("Tax_Detail_Data names a code without an amount: the tax goes on its own line to the tax account"),
     "tax_treatment": F.Cannot("journal lines hold amounts only; no inclusive/exclusive flag"),
     "card_last4": F.Cannot(_NO_FIELD),

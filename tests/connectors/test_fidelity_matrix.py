@@ -33,3 +33,20 @@ def test_a_lands_cell_without_a_read_back_says_so():
     assert "not yet proven" in fidelity.cell_text(fidelity.Lands("memo"))
     assert "proven by t.py" in fidelity.cell_text(fidelity.Lands("memo", proof="t.py"))
     assert fidelity.cell_text(fidelity.Cannot("no such field")) == "— no such field"
+
+
+def test_every_proof_names_a_test_that_exists():
+    """A cell proven elsewhere names `path::test` (or `::test` for another test of the same file):
+    each must be a test function in that file, so a renamed or deleted test cannot leave the
+    matrix claiming a proof."""
+    root = COMMITTED.parent.parent
+    proofs = [(system, key, cell.proof) for system, (_, column) in fidelity.columns().items()
+              for key, cell in column.items() if isinstance(cell, fidelity.Lands) and cell.proof]
+    assert proofs
+    for system, key, proof in proofs:
+        path = ""
+        for part in proof.split(","):
+            file, _, test = part.strip().partition("::")
+            path = file or path
+            source = (root / path).read_text()
+            assert f"def {test}(" in source, f"{system}.{key}: {path}::{test} does not exist"

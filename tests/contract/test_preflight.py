@@ -12,6 +12,7 @@ from connectors.base import CatalogKind, connector_for
 from connectors.entry import Dimension, LineRole
 from connectors.metadata import connection_metadata
 from connectors.models import CallLog
+from connectors.sandboxing.preflight import state_lock
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord, ReviewItem
 from exports.services import worker
@@ -96,23 +97,47 @@ def test_inactive_dimension_value_is_caught_before_sending(connection, kit, sand
     assert ".dimensions." in item.context["field"] and "inactive" in item.detail
 
 
-def test_closed_period_is_caught_before_sending(connection, kit, sandbox, monkeypatch):
-    """Where the vendor publishes its lock (Business Central) the first document is caught; where
-    it does not, the vendor's first refusal teaches it and every later document is caught."""
-    first = kit.sample_entry(sandbox, connection, "EXPENSICO-pf_per1-v1")
-    kit.lock_period(sandbox, connection, first.date + timedelta(days=3))
-    connection_metadata(connection=connection, refresh=True)
-    record = _work(connection, first, monkeypatch)
-    assert record.status == Status.NEEDS_REVIEW
-    second = kit.sample_entry(sandbox, connection, "EXPENSICO-pf_per2-v1", amount=Decimal("57.50"))
+def _locked(kit, sandbox, connection, entry, *, state: bool) -> None:
+    """The period of `entry` is closed in the vendor. Business Central publishes its lock (General
+    Ledger Setup); the other five APIs do not, so the customer states it on the connection."""
+    through = entry.date + timedelta(days=3)
+    kit.lock_period(sandbox, connection, through)
+    if state and not getattr(kit, "LOCK_PUBLISHED", False):
+        state_lock(connection, through)
+    connection_metadata(connection=connection, refresh=True)   # the pre-flight cache, as on any day
+
+
+def _held_for_the_period(connection, entry, monkeypatch) -> ReviewItem:
     before = _last_call(connection)
-    record = _work(connection, second, monkeypatch)
+    record = _work(connection, entry, monkeypatch)
     assert record.status == Status.NEEDS_REVIEW, record.last_error
     item = ReviewItem.objects.get(record=record)
     # Caught before sending, held as any closed-period refusal is (the connection's policy: hold).
     assert item.reason == ReviewItem.Reason.PERIOD_CLOSED and item.context["field"] == "date"
-    assert _writes(connection, before) == [] and not CallLog.objects.filter(connection=connection,
-                                                                             pk__gt=before).exists()
+    assert item.context["findings"][0]["code"] == "period_closed", item.context
+    assert _writes(connection, before) == []
+    assert not CallLog.objects.filter(connection=connection, pk__gt=before).exists()   # not even a read
+    return item
+
+
+def test_closed_period_is_caught_before_the_first_send(connection, kit, sandbox, monkeypatch):
+    """The first document dated in the vendor's locked period costs no vendor request: the lock is
+    in the cached metadata (published by the vendor, or stated on the connection)."""
+    entry = kit.sample_entry(sandbox, connection, "EXPENSICO-pf_per0-v1")
+    _locked(kit, sandbox, connection, entry, state=True)
+    _held_for_the_period(connection, entry, monkeypatch)
+    assert kit.held(sandbox, entry.reference) == []
+
+
+def test_an_unstated_lock_is_learned_from_the_first_refusal(connection, kit, sandbox, monkeypatch):
+    """Where the lock is neither published nor stated, the vendor's first refusal teaches it and
+    every later document in the range is caught before it is sent."""
+    first = kit.sample_entry(sandbox, connection, "EXPENSICO-pf_per1-v1")
+    _locked(kit, sandbox, connection, first, state=False)
+    record = _work(connection, first, monkeypatch)
+    assert record.status == Status.NEEDS_REVIEW
+    second = kit.sample_entry(sandbox, connection, "EXPENSICO-pf_per2-v1", amount=Decimal("57.50"))
+    _held_for_the_period(connection, second, monkeypatch)
 
 
 def test_missing_mandatory_dimension_is_caught_before_sending(connection, kit, sandbox, monkeypatch):
@@ -126,3 +151,25 @@ def test_missing_mandatory_dimension_is_caught_before_sending(connection, kit, s
     kind = kit.mandatory_dimension(sandbox, connection, entry.lines[line].account)
     item = _caught(connection, entry, monkeypatch, f"lines[{line}].dimensions.")
     assert kind in item.context["field"]
+
+
+def test_unknown_tax_code_is_caught_before_sending(connection, kit, sandbox, monkeypatch):
+    """A tax code the vendor does not have (e.g. a mapping to a code since deleted there)."""
+    entry = kit.sample_entry(sandbox, connection, "EXPENSICO-pf_tax-v1")
+    line = next(i for i, li in enumerate(entry.lines) if li.role is LineRole.EXPENSE)
+    entry = dataclasses.replace(entry, lines=tuple(dataclasses.replace(li, tax_rate="NO_SUCH_TAX") if i == line else li
+                                                   for i, li in enumerate(entry.lines)))
+    assert connection_metadata(connection=connection, refresh=True).tax_rates is not None, "the vendor lists them"
+    item = _caught(connection, entry, monkeypatch, f"lines[{line}].tax_rate")
+    assert "NO_SUCH_TAX" in item.detail
+
+
+def test_a_currency_the_vendor_has_not_enabled_is_caught_before_sending(connection, kit, sandbox, monkeypatch, system):
+    meta = connection_metadata(connection=connection, refresh=True)
+    if meta.currencies is None:
+        # Wafeq lists no enabled currencies: any currency books there with a rate.
+        assert system == "wafeq"
+        pytest.skip("the vendor has no list of enabled currencies")
+    entry = dataclasses.replace(kit.sample_entry(sandbox, connection, "EXPENSICO-pf_cur-v1"), currency="MYR")
+    item = _caught(connection, entry, monkeypatch, "currency")
+    assert "MYR" in item.detail

@@ -83,6 +83,7 @@ def revoke(server) -> None:
 READ_BACK_STATUS = "draft"          # the default connection leaves its journal lines for the accountant
 POSTING_SETTINGS = {"post": True}   # BC checks "Allow Posting From/To" when posting
 PERIOD_END_REPORTED = True          # read from General Ledger Setup after the refusal
+LOCK_PUBLISHED = True               # General Ledger Setup (page 118) is read by pre-flight's metadata
 
 
 def set_page_size(server, size: int) -> None:

@@ -88,8 +88,7 @@ class JournalReadsMixin:
                 "Line_Order": str(i),
                 "Ledger_Account_Reference": ref(line["account"], "Ledger_Account_ID", parent_id=line["account_set"],
                                                 parent_type="Account_Set_ID"),
-                **({"Debit_Amount": Decimal(line["debit"])} if Decimal(line["debit"]) else
-                   {"Credit_Amount": Decimal(line["credit"])}),
+                **_amounts(line),
                 "Memo": line["memo"] or None, "External_Reference_ID": line["external_reference"] or None,
                 "Worktags_Reference": [ref(v, t) for t, v in sorted(line["worktags"].items())],
             } for i, line in enumerate(j["lines"], start=1)],
@@ -99,3 +98,14 @@ class JournalReadsMixin:
         if j.get("reverses"):
             data["Cancel_Reverses_Journal_Entry_Reference"] = self._linked(j["reverses"])
         return {"Journal_Entry_Reference": wid, "Journal_Entry_Data": [data]}
+
+
+def _amounts(line: dict) -> dict:
+    """A line's amounts as Get_Journals answers them: Debit/Credit_Amount, and for a line in another
+    currency than the company's that currency, its rate and the Ledger_Debit/Credit_Amount."""
+    side = "Debit" if Decimal(line["debit"]) else "Credit"
+    ledger = Decimal(line[side.lower()])
+    if not line.get("currency"):
+        return {f"{side}_Amount": ledger}
+    return {f"{side}_Amount": Decimal(line["amount"]), "Currency_Reference": ref(line["currency"], "Currency_ID"),
+            "Currency_Rate": Decimal(line["rate"]), f"Ledger_{side}_Amount": ledger}

@@ -21,6 +21,9 @@ Choices where the contract says [?] (README: pick one, make it configurable, say
   tenant's "Update Ledger Period Status" task, which no web service offers) closes every ledger
   period up to that date. A journal dated there is a Validation_Fault with the XSD's own message
   `CLOSED_PERIOD`, its Xpath on `Accounting_Date`. Ledger periods are calendar months here.
+- A line in another currency than the company's (its `Currency_Reference`) carries `Currency_Rate`
+  and `Ledger_Debit/Credit_Amount`, which must agree with amount × rate to one unit of the company currency; the journal
+  balances on the ledger amounts, and `Get_Journals` answers all four.
 - `Get_Journals` criteria honour `Organization_Reference` (Company_Reference_ID), the accounting
   dates, `Journal_Number` and `Status_Reference`; `Count` is capped at 999 as the XSD says.
 - `POST /__sandbox__/settings {"journal_exceptions": [{"classification": "Warning", "message": …}]}`
@@ -308,6 +311,7 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
             raise self._invalid_id(source_el, "Journal_Source_ID")
         if not source["accounting"]:
             raise Fault("Validation_Fault", "Journal Source must be an Accounting Journal Source.", xpath_of(source_el))
+        self._company_currency = company["currency"]
         line_els = data.findall("wd:Journal_Entry_Line_Replacement_Data", NS)
         if not line_els:
             raise Fault("Validation_Fault", "Please enter at least one Journal Details line.", xpath_of(data))
@@ -345,6 +349,9 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
             raise Fault("Validation_Fault", "At least one of the Ledger Accounts entered is retired. Only non retired "
                         "accounts are allowed.", xpath_of(ref_el))
         debit, credit = (self._amount(el, name) for name in ("Debit_Amount", "Credit_Amount"))
+        foreign = self._foreign(el, debit, credit)
+        if foreign:
+            debit, credit = (self._amount(el, name) for name in ("Ledger_Debit_Amount", "Ledger_Credit_Amount"))
         if debit and credit:
             raise Fault("Validation_Fault", "The Credit and Debit Amount both have values.", xpath_of(el))
         if not debit and not credit:
@@ -364,7 +371,29 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
                         xpath_of(el))
         return {"account_set": account_ref["parent_id"], "account": account_ref["value"],
                 "debit": str(debit), "credit": str(credit), "memo": el.findtext("wd:Memo", "", NS),
-                "external_reference": el.findtext("wd:External_Reference_ID", "", NS), "worktags": worktags}
+                "external_reference": el.findtext("wd:External_Reference_ID", "", NS), "worktags": worktags,
+                **foreign}
+
+    def _foreign(self, el, debit: Decimal, credit: Decimal) -> dict:
+        """A line in another currency than the company's: its currency, rate and amount (the
+        transaction side), {} otherwise. The journal balances on the ledger amounts, which must be
+        given and agree with amount × rate to one minor unit of the company's currency."""
+        currency = id_of(el.find("wd:Currency_Reference", NS), "Currency_ID")
+        company = self._company_currency
+        if not currency or currency == company:
+            return {}
+        rate = self._amount(el, "Currency_Rate")
+        if not rate:
+            raise Fault("Validation_Fault", "A currency rate is required for a line in a currency other than the "
+                        "company's.", xpath_of(el))
+        if not any(c["id"] == currency for c in self.seed["currencies"]):
+            raise self._invalid_id(el.find("wd:Currency_Reference", NS), "Currency_ID")
+        ledger = self._amount(el, "Ledger_Debit_Amount") or self._amount(el, "Ledger_Credit_Amount")
+        unit = Decimal(1).scaleb(-next((c["precision"] for c in self.seed["currencies"] if c["id"] == company), 2))
+        if abs(ledger - (debit or credit) * rate) > unit:
+            raise Fault("Validation_Fault", "The ledger amount does not match the amount at the currency rate.",
+                        xpath_of(el))
+        return {"currency": currency, "rate": str(rate), "amount": str(debit or credit)}
 
     @staticmethod
     def _amount(el, name: str) -> Decimal:

@@ -72,3 +72,18 @@ def test_a_foreign_claim_books_by_default_converted_at_expensicos_rate(workday_s
     assert journal["currency"] == "SAR"
     assert lines[("6100", "debit")] == Decimal("122.35")
     assert "KWD 10.000 at 12.2345" in journal["memo"]
+    # The rate Expensico applied is on every line, read back through Get_Journals with the line's
+    # own currency and amount; the ledger amounts (what the books hold) are the converted ones.
+    [doc] = [d for page in connector_for(workday_connection).read_back(references=[entry.reference])
+             for d in page.documents if d.reference == entry.reference]
+    assert doc.raw["line_rates"] == (("KWD", Decimal("12.2345")),) * 2
+    assert [(line.debit, line.credit) for line in doc.lines] == [(Decimal("122.35"), 0), (0, Decimal("122.35"))]
+    assert [(line["currency"], line["amount"]) for line in journal["lines"]] == [("KWD", "10.000")] * 2
+
+
+def test_a_rate_beyond_six_decimals_is_sent_at_six_the_ledger_amounts_exact(workday_server, workday_connection):
+    entry = _push(workday_connection, _claim(amount=Decimal("10.000"), currency="KWD",
+                                             exchange_rate=Decimal("12.23456789"), report_currency="SAR"), _snapshot())
+    journal, lines = _lines(workday_server, entry.reference)
+    assert {line["rate"] for line in journal["lines"]} == {"12.234568"}
+    assert lines[("6100", "debit")] == Decimal("122.35")
