@@ -191,7 +191,9 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
         account = request.POST.get("account", "").strip()
         try:
             correction = suggestion_answer(item=item, by=request.user, account=account,
-                                           account_name=request.POST.get("account_name", "").strip())
+                                           account_name=request.POST.get("account_name", "").strip(),
+                                           dimensions={k[4:]: v for k, v in request.POST.items()
+                                                       if k.startswith("dim_")})
         except Refused as exc:
             return JsonResponse({"error": str(exc)}, status=409)
         verb = "accepted" if correction.accepted else "corrected to"

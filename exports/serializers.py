@@ -182,6 +182,10 @@ class SuggestionAnswerSerializer(serializers.Serializer):
     account = serializers.CharField(required=False, allow_blank=True, default="", max_length=200,
                                     help_text="Blank: accept the suggested account; else the correct account id")
     account_name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    dimensions = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=200), required=False, default=dict,
+        help_text="Per proposed dimension key: the value to keep instead of the model's (blank: leave it "
+                  "blank); keys not given accept the model's value")
 
 
 class RuleEffectRowSerializer(serializers.Serializer):

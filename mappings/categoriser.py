@@ -1,14 +1,18 @@
-"""The learned categoriser, pure: expense documents in, accounts with a calibrated probability out.
+"""The learned categoriser, pure: expense documents in, an account and each dimension with a
+calibrated probability out.
 
 Character n-grams of merchant and description cope with spelling variants and Arabic; the
 categorical fields (category, employee, currency, card, type, funding, custom fields, an amount
 band) are tokens. A linear SVM calibrated by cross-validation (sigmoid) gives probabilities that
-can be thresholded. No database here: `mappings.training` feeds it and stores the result.
+can be thresholded: one for the account, and one per dimension key the history carries (cost
+centre, project, …), sharing the same features. A dimension head also learns "left blank" (""),
+so it only names a value where the history says one belongs. No database here:
+`mappings.training` feeds it and stores the result.
 """
 
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import joblib
 import numpy as np
@@ -21,7 +25,7 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.preprocessing import FunctionTransformer
 from sklearn.svm import LinearSVC
 
-from .coding import Prediction
+from .coding import FieldGuess, Prediction
 from .merchants import normalise_merchant
 
 MIN_EXAMPLES = 20
@@ -65,8 +69,34 @@ def _pipeline(n_labels: int) -> Pipeline:
         ("tokens", Pipeline([("pick", FunctionTransformer(_tokens)),
                              ("tfidf", TfidfVectorizer(token_pattern=r"\S+", lowercase=False, dtype=np.float32))])),
     ])
-    return Pipeline([("features", vectors),
-                     ("model", CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3, ensemble=False))])
+    return Pipeline([("features", vectors), ("model", _calibrated())])
+
+
+def _calibrated() -> CalibratedClassifierCV:
+    return CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=3, ensemble=False)
+
+
+def _fast(calibrated: CalibratedClassifierCV):
+    """The calibrated linear model as four arrays (coef, intercept, a, b): one prediction is a
+    sparse product and a sigmoid (well under 2 ms), where predict_proba spends ~10 ms validating a
+    single row. Same numbers as predict_proba (sigmoid per class, then normalised), tested."""
+    inner = calibrated.calibrated_classifiers_[0]
+    svm = inner.estimator
+    return (svm.coef_.T.astype(np.float64), svm.intercept_, np.array([c.a_ for c in inner.calibrators]),
+            np.array([c.b_ for c in inner.calibrators]))
+
+
+def _proba(fast, x) -> np.ndarray:
+    coef, intercept, a, b = fast
+    proba = expit(-(a * (x @ coef + intercept) + b))
+    if proba.shape[1] == 1:             # two classes: the calibrator scores the second
+        return np.hstack([1 - proba, proba])
+    total = proba.sum(axis=1, keepdims=True)
+    return np.divide(proba, total, out=np.full_like(proba, 1 / proba.shape[1]), where=total != 0)
+
+
+def dimension_labels(docs, key: str) -> list[str]:
+    return [dict(d.dimensions).get(key, "") for d in docs]
 
 
 @dataclass
@@ -74,47 +104,52 @@ class Categoriser:
     pipeline: Pipeline
     names: dict[str, str]          # account id -> name
     version: int = 0
+    # dimension key -> calibrated classifier over the same features ("" = left blank)
+    heads: dict[str, CalibratedClassifierCV] = field(default_factory=dict)
 
     def __post_init__(self):
-        # The calibrated linear model as four arrays: one prediction is a sparse product and a
-        # sigmoid (well under 2 ms), where predict_proba spends ~10 ms validating a single row.
-        # Same numbers as predict_proba (sigmoid per class, then normalised), tested.
-        calibrated = self.pipeline["model"].calibrated_classifiers_[0]
-        svm = calibrated.estimator
-        self._linear = None
-        if len(svm.classes_) > 2:
-            self._linear = (svm.coef_.T.astype(np.float64), svm.intercept_,
-                            np.array([c.a_ for c in calibrated.calibrators]),
-                            np.array([c.b_ for c in calibrated.calibrators]))
+        self._fast = {"": _fast(self.pipeline["model"])}
+        self._fast.update({key: _fast(head) for key, head in self.heads.items()})
 
-    def probabilities(self, rows):
-        if self._linear is None:
-            return self.pipeline.predict_proba(rows)
-        coef, intercept, a, b = self._linear
+    def matrix(self, rows):
         with sklearn.config_context(assume_finite=True, skip_parameter_validation=True):
             # Each vectoriser directly: FeatureUnion.transform dispatches through joblib per call.
-            x = sparse.hstack([part["tfidf"].transform(part["pick"].func(rows))
-                               for _, part in self.pipeline["features"].transformer_list]).tocsr()
-        proba = expit(-(a * (x @ coef + intercept) + b))
-        total = proba.sum(axis=1, keepdims=True)
-        return np.divide(proba, total, out=np.full_like(proba, 1 / proba.shape[1]), where=total != 0)
+            return sparse.hstack([part["tfidf"].transform(part["pick"].func(rows))
+                                  for _, part in self.pipeline["features"].transformer_list]).tocsr()
+
+    def probabilities(self, rows, key: str = ""):
+        """Per class of the account ("") or of one dimension head, as predict_proba."""
+        return _proba(self._fast[key], self.matrix(rows))
+
+    def classes(self, key: str = ""):
+        return (self.heads[key] if key else self.pipeline["model"]).classes_
 
     def predict_many(self, docs) -> list[Prediction]:
         if not docs:
             return []
-        probabilities = self.probabilities([features(d) for d in docs])
-        classes = self.pipeline.classes_
-        best = probabilities.argmax(axis=1)
-        return [Prediction(str(classes[i]), self.names.get(str(classes[i]), ""), float(round(p[i], 4)),
-                           self.version) for i, p in zip(best, probabilities, strict=True)]
+        x = self.matrix([features(d) for d in docs])
+        best: dict[str, tuple] = {}
+        for key, fast in self._fast.items():
+            proba = _proba(fast, x)
+            picked = proba.argmax(axis=1)
+            best[key] = (self.classes(key), picked, proba[np.arange(len(docs)), picked])
+        out = []
+        for n in range(len(docs)):
+            classes, picked, p = best[""]
+            account = str(classes[picked[n]])
+            guesses = tuple(FieldGuess(key, str(c[i[n]]), float(round(q[n], 4)), self.version)
+                            for key, (c, i, q) in sorted(best.items()) if key)
+            out.append(Prediction(account, self.names.get(account, ""), float(round(p[n], 4)), self.version,
+                                  dimensions=guesses))
+        return out
 
     def predict(self, doc) -> Prediction | None:
         return self.predict_many([doc])[0]
 
     def dumps(self) -> bytes:
         buffer = io.BytesIO()
-        joblib.dump({"pipeline": self.pipeline, "names": self.names, "sklearn": sklearn.__version__}, buffer,
-                    compress=3)
+        joblib.dump({"pipeline": self.pipeline, "names": self.names, "heads": self.heads,
+                     "sklearn": sklearn.__version__}, buffer, compress=3)
         return buffer.getvalue()
 
     @classmethod
@@ -122,22 +157,40 @@ class Categoriser:
         data = joblib.load(io.BytesIO(bytes(blob)))
         if data["sklearn"] != sklearn.__version__:
             raise TrainingError(f"model trained with scikit-learn {data['sklearn']}; retrain it")
-        return cls(data["pipeline"], data["names"], version)
+        return cls(data["pipeline"], data["names"], version, data.get("heads", {}))
 
 
-def fit(docs, labels, names: dict[str, str], version: int = 0) -> Categoriser:
-    if len(docs) < MIN_EXAMPLES:
-        raise TrainingError(f"{len(docs)} coded expenses; at least {MIN_EXAMPLES} are needed")
+def _learnable(labels) -> list[int]:
+    """Indexes of examples whose label was seen at least 3 times: calibration splits each class
+    three ways, so a rarer one cannot be learnt."""
     counts: dict[str, int] = {}
     for label in labels:
         counts[label] = counts.get(label, 0) + 1
-    # Calibration splits each account three ways: an account seen fewer than 3 times cannot be learnt.
-    keep = [i for i, label in enumerate(labels) if counts[label] >= 3]
+    return [i for i, label in enumerate(labels) if counts[label] >= 3]
+
+
+def fit(docs, labels, names: dict[str, str], version: int = 0, *, dimension_keys=None) -> Categoriser:
+    """`dimension_keys`: which dimension heads to try (None: every key the documents carry). A head
+    is trained only where the history has enough values to choose between."""
+    if len(docs) < MIN_EXAMPLES:
+        raise TrainingError(f"{len(docs)} coded expenses; at least {MIN_EXAMPLES} are needed")
+    keep = _learnable(labels)
     if len({labels[i] for i in keep}) < 2:
         raise TrainingError("the history books to fewer than two accounts: nothing to choose between")
-    pipeline = _pipeline(len(counts))
-    pipeline.fit([features(docs[i]) for i in keep], [labels[i] for i in keep])
-    return Categoriser(pipeline, names, version)
+    rows = [features(d) for d in docs]
+    pipeline = _pipeline(len(set(labels)))
+    x = pipeline["features"].fit_transform(rows).tocsr()
+    pipeline["model"].fit(x[keep], [labels[i] for i in keep])
+    if dimension_keys is None:
+        dimension_keys = sorted({k for d in docs for k, _ in d.dimensions})
+    heads = {}
+    for key in dimension_keys:
+        values = dimension_labels(docs, key)
+        usable = _learnable(values)
+        if sum(1 for i in usable if values[i]) < MIN_EXAMPLES or len({values[i] for i in usable}) < 2:
+            continue
+        heads[key] = _calibrated().fit(x[usable], [values[i] for i in usable])
+    return Categoriser(pipeline, names, version, heads)
 
 
 @dataclass(frozen=True)
@@ -148,11 +201,27 @@ class Evaluation:
     precision: float             # accuracy of those
 
 
+def _scored(guesses: list[tuple[str, float]], labels, threshold: float | None) -> Evaluation:
+    right = [g == label for (g, _), label in zip(guesses, labels, strict=True)]
+    sure = [r for (_, p), r in zip(guesses, right, strict=True) if threshold is not None and p >= threshold]
+    return Evaluation(len(labels), sum(right) / len(labels), len(sure) / len(labels),
+                      (sum(sure) / len(sure)) if sure else 0.0)
+
+
 def evaluate(model: Categoriser, docs, labels, threshold: float | None) -> Evaluation:
     if not docs:
         return Evaluation(0, 0.0, 0.0, 0.0)
-    predictions = model.predict_many(docs)
-    right = [p.account == label for p, label in zip(predictions, labels, strict=True)]
-    sure = [r for p, r in zip(predictions, right, strict=True) if threshold is not None and p.probability >= threshold]
-    return Evaluation(len(docs), sum(right) / len(docs), len(sure) / len(docs),
-                      (sum(sure) / len(sure)) if sure else 0.0)
+    return _scored([(p.account, p.probability) for p in model.predict_many(docs)], labels, threshold)
+
+
+def evaluate_dimensions(model: Categoriser, docs, threshold: float | None) -> dict[str, Evaluation]:
+    """Per head, on the held-out documents that carry that dimension (what a person filled in):
+    would the model have named the same value?"""
+    out = {}
+    predictions = model.predict_many(docs) if docs and model.heads else []
+    for key in sorted(model.heads):
+        rows = [(dict((g.key, g) for g in p.dimensions)[key], value)
+                for p, value in zip(predictions, dimension_labels(docs, key), strict=True) if value]
+        if rows:
+            out[key] = _scored([(g.value, g.probability) for g, _ in rows], [v for _, v in rows], threshold)
+    return out

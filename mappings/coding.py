@@ -6,11 +6,27 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Decision:
-    """A reviewer accepted or corrected the coding of one expense: it wins over everything."""
+    """A reviewer accepted or corrected the coding of one expense: it wins over everything.
+    `dimensions`: the (key, value) pairs they chose for dimensions the expense left blank."""
 
     account: str
     account_name: str = ""
     by: str = "a reviewer"
+    dimensions: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class FieldGuess:
+    """The model's value for one dimension key ("" = it should stay blank)."""
+
+    key: str
+    value: str
+    probability: float
+    model_version: int
+
+    @property
+    def label(self) -> str:
+        return f"model v{self.model_version}, p={self.probability:.2f}"
 
 
 @dataclass(frozen=True)
@@ -19,6 +35,7 @@ class Prediction:
     account_name: str
     probability: float
     model_version: int
+    dimensions: tuple[FieldGuess, ...] = ()
 
     @property
     def label(self) -> str:

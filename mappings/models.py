@@ -406,6 +406,9 @@ class CategoriserModel(models.Model):
                                    help_text="Source ids of the held-out expenses, so the next model is compared on them")
     coverage = models.FloatField(default=0, help_text="Share of held-out expenses at or above the auto-apply threshold")
     precision_at_threshold = models.FloatField(default=0)
+    heads = models.JSONField(default=dict, blank=True, help_text=(
+        "Per dimension key the model predicts: held-out size, accuracy, coverage and precision at the "
+        "auto-apply threshold, on the held-out expenses that carry that dimension"))
     sklearn_version = models.CharField(max_length=20)
     blob = models.BinaryField(editable=False)
     note = models.CharField(max_length=300, blank=True, default="")
@@ -437,6 +440,10 @@ class CodingCorrection(models.Model):
     predicted_probability = models.FloatField(null=True, blank=True)
     model_version = models.PositiveIntegerField(null=True, blank=True)
     accepted = models.BooleanField(help_text="The reviewer kept the model's suggestion")
+    dimensions = models.JSONField(default=dict, blank=True,
+                                  help_text="Dimension values the reviewer chose for keys the expense left blank")
+    predicted_dimensions = models.JSONField(default=dict, blank=True,
+                                            help_text="What the model proposed per dimension: value and probability")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     by_label = models.CharField(max_length=150, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

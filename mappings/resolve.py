@@ -6,6 +6,7 @@ takes the difference, so no minor unit is ever lost. A refund is the same comput
 absolute amount with debit and credit swapped.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -14,7 +15,7 @@ from typing import Any
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole, reference_for
 from connectors.money import round_money
 
-from .coding import Decision, Prediction
+from .coding import Decision, FieldGuess, Prediction
 from .documents import ExpenseDocument, FundingDocument, ReimbursementDocument, StatementLineDocument
 from .fx import realised_difference
 from .settings import ConnectionSettings
@@ -37,6 +38,8 @@ class MappingGap:
     items: tuple[GapItem, ...] = field(default_factory=tuple)
     mapping_version: str = ""
     suggestion: Prediction | None = None   # the model's guess for the missing category, below auto-apply
+    # Set when only dimensions are proposed: who decided the account (suggestion.account is theirs).
+    account_from: str = ""
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -126,7 +129,7 @@ def resolve(document: Document, snapshot: MappingSnapshot, connection_settings: 
 
 
 def _account(doc: ExpenseDocument, snapshot: MappingSnapshot, coding: Any,
-             decision: Decision | None) -> tuple[CategoryRule | None, str, Any]:
+             decision: Decision | None, guess: Callable[[], Prediction | None]) -> tuple[CategoryRule | None, str, Any]:
     """(CategoryRule or None, who coded it or "", the model's sub-threshold suggestion or None)."""
     if decision is not None:
         return CategoryRule(decision.account, decision.account_name), f"reviewer ({decision.by})", None
@@ -137,25 +140,60 @@ def _account(doc: ExpenseDocument, snapshot: MappingSnapshot, coding: Any,
     if rule is None and merchant and merchant.category_code:
         rule = snapshot.category_rule(merchant.category_code, doc.funding_source, doc.type)
     if rule is not None and snapshot.predictor is not None and snapshot.disagree_at is not None:
-        guess = snapshot.predictor(doc)
-        if guess is not None and guess.account != rule.account and guess.probability >= snapshot.disagree_at:
-            return None, "", guess       # a person chooses between the mapping and the model
+        model = guess()
+        if model is not None and model.account != rule.account and model.probability >= snapshot.disagree_at:
+            return None, "", model       # a person chooses between the mapping and the model
         return rule, "", None
     if rule is not None or snapshot.predictor is None:
         return rule, "", None
-    guess = snapshot.predictor(doc)
-    if guess is None:
+    model = guess()
+    if model is None:
         return None, "", None
-    if snapshot.auto_apply is not None and guess.probability >= snapshot.auto_apply:
-        return CategoryRule(guess.account, guess.account_name), guess.label, None
-    return None, "", guess
+    if snapshot.auto_apply is not None and model.probability >= snapshot.auto_apply:
+        return CategoryRule(model.account, model.account_name), model.label, None
+    return None, "", model
+
+
+def _model_dimensions(dims: dict[str, str], snapshot: MappingSnapshot, decision: Decision | None,
+                      guess: Callable[[], Prediction | None]) -> tuple[dict[str, str], list[FieldGuess]]:
+    """Fills the mapped dimension keys the expense left blank, per field: a reviewer's choice, else
+    the model's value at or above the auto-apply threshold (applied; returns who coded each), else
+    the model's value below it (proposed). Only values the dimension mapping knows are considered;
+    a head that says "blank" leaves the key blank."""
+    coded_by: dict[str, str] = {}
+    if decision is not None:
+        for key, value in decision.dimensions:
+            if key not in dims:
+                dims[key], coded_by[key] = value, f"reviewer ({decision.by})"
+        return coded_by, []
+    missing = snapshot.mapped_dimension_keys - set(dims)
+    if snapshot.predictor is None or not missing:
+        return coded_by, []
+    model = guess()
+    proposed = []
+    for field_guess in (model.dimensions if model is not None else ()):
+        key, value = field_guess.key, field_guess.value
+        if key not in missing or not value or (key, value) not in snapshot.dimensions:
+            continue
+        if snapshot.auto_apply is not None and field_guess.probability >= snapshot.auto_apply:
+            dims[key], coded_by[key] = value, field_guess.label
+        else:
+            proposed.append(field_guess)
+    return coded_by, proposed
 
 
 def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: ConnectionSettings,
                      decision: Decision | None = None) -> Resolved:
     gaps: list[GapItem] = []
     coding = snapshot.coding_rule(doc)
-    rule, coded_by, suggestion = _account(doc, snapshot, coding, decision)
+    predicted: list[Prediction | None] = []
+
+    def guess() -> Prediction | None:      # the model runs at most once per expense
+        if not predicted:
+            predicted.append(snapshot.predictor(doc) if snapshot.predictor is not None else None)
+        return predicted[0]
+
+    rule, coded_by, suggestion = _account(doc, snapshot, coding, decision, guess)
     merchant = snapshot.merchant_rule(doc.merchant)
     if rule is None:
         mapped = snapshot.category_rule(doc.category_code, doc.funding_source, doc.type) if suggestion else None
@@ -178,6 +216,18 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     doc_dimensions = tuple(doc.dimensions)
     if coding is not None and coding.set_dimensions:
         doc_dimensions = tuple(sorted({**dict(doc_dimensions), **dict(coding.set_dimensions)}.items()))
+    filled = dict(doc_dimensions)
+    dimensions_by, proposed = _model_dimensions(filled, snapshot, decision, guess)
+    doc_dimensions = tuple(sorted(filled.items()))
+    account_from = ""
+    if proposed:
+        gaps += [GapItem("suggestion", g.key, f"the model suggests {g.value} ({g.label})") for g in proposed]
+        model = guess()
+        if suggestion is None and rule is not None and model is not None:
+            account_from = coded_by or "the mapping"
+            suggestion = replace(model, account=rule.account, account_name=rule.account_name)
+        if suggestion is not None:
+            suggestion = replace(suggestion, dimensions=tuple(proposed))
     if "category" in mapped_keys and doc.category_code:
         doc_dimensions += (("category", doc.category_code),)
     for key, value in doc_dimensions:
@@ -207,7 +257,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
         gaps.append(GapItem("tax", tax_code, f"the stated VAT {stated} exceeds the amount {magnitude}"))
     if gaps:
         return MappingGap(source_id=doc.source_id, items=tuple(gaps), mapping_version=snapshot.version,
-                          suggestion=suggestion)
+                          suggestion=suggestion, account_from=account_from)
     assert rule is not None  # a missing rule is a gap, returned above
 
     net, tax = tax_split(magnitude, rate, inclusive, doc.currency, stated=stated)
@@ -237,6 +287,8 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
              "original_amount": str(doc.amount), "report": doc.report_number}
     if coded_by:
         extra["coded_by"] = coded_by
+    for key, by in dimensions_by.items():
+        extra[f"coded_by_{key}"] = by
     if tax and tax_ref:
         # The source's treatment, for a vendor that keeps it (the lines carry the gross either way).
         extra["tax_treatment"] = "inclusive" if inclusive else "exclusive"

@@ -87,8 +87,11 @@ def mapping_snapshot(connection, *, changed_at: str | None = None) -> MappingSna
 def coding_decision(connection, source_id: str) -> Decision | None:
     """A reviewer's latest accept/correction of this expense in this connection."""
     row = (CodingCorrection.objects.filter(connection=connection, source_id=source_id)
-           .values("account", "account_name", "by_label").first())
-    return Decision(row["account"], row["account_name"], row["by_label"] or "a reviewer") if row else None
+           .values("account", "account_name", "by_label", "dimensions").first())
+    if row is None:
+        return None
+    return Decision(row["account"], row["account_name"], row["by_label"] or "a reviewer",
+                    tuple(sorted((row["dimensions"] or {}).items())))
 
 
 # --- gaps -----------------------------------------------------------------------------------------

@@ -1,13 +1,15 @@
 """Training, promotion, rollback and loading of the learned categoriser (per connection).
 
 The coded history lives in the exports app (a floor above): it registers a provider here with
-`history_register`, which yields (expense, account) pairs of what was booked. Reviewer
-corrections (CodingCorrection) override or add labels. The held-out set is the latest 20 % by
+`history_register`, which yields (expense, account) pairs of what was booked; the expenses'
+own dimension values label the dimension heads. Reviewer corrections (CodingCorrection) override
+or add labels, the account and each dimension they chose. The held-out set is the latest 20 % by
 date; a new model is promoted only if it is at least as accurate as the promoted one *on that
-same held-out set*.
+same held-out set*, for the account and for every dimension head both models have.
 """
 
 from collections.abc import Callable, Iterable
+from dataclasses import asdict, replace
 from functools import lru_cache
 
 import sklearn
@@ -16,7 +18,7 @@ from django.utils import timezone
 
 from expensico_sync.source.models import Expense
 
-from .categoriser import Categoriser, TrainingError, evaluate, fit
+from .categoriser import Categoriser, TrainingError, evaluate, evaluate_dimensions, fit
 from .documents import document_from_expense
 from .models import CategoriserModel, CategoryMapping, CodingCorrection, MappingPreference, RemoteCatalogItem
 
@@ -44,17 +46,26 @@ def training_examples(connection) -> list[tuple]:
     for provider in _providers:
         for expense, account in provider(connection):
             labelled[expense.expensico_id] = (expense, account)
-    corrections = {}
+    corrections, chosen = {}, {}
     for c in CodingCorrection.objects.filter(connection=connection).order_by("created_at", "id"):
         corrections[c.source_id] = c.account
+        chosen[c.source_id] = c.dimensions or {}
     missing = [sid for sid in corrections if sid not in labelled]
     for expense in (Expense.objects.filter(organization_id=connection.organization_id, expensico_id__in=missing)
                     .select_related("report", "category", "employee", "card").prefetch_related("receipts")
                     .order_by("expensico_id", "-version")):
         labelled.setdefault(expense.expensico_id, (expense, corrections[expense.expensico_id]))
-    rows = [(document_from_expense(e), corrections.get(sid, account)) for sid, (e, account) in labelled.items()]
+    rows = [(_with_dimensions(document_from_expense(e), chosen.get(sid)), corrections.get(sid, account))
+            for sid, (e, account) in labelled.items()]
     rows.sort(key=lambda r: (r[0].date, r[0].source_id))
     return rows
+
+
+def _with_dimensions(doc, chosen: dict[str, str] | None):
+    """The document as a reviewer completed it: the dimension values they chose fill blank keys."""
+    if not chosen:
+        return doc
+    return replace(doc, dimensions=tuple(sorted({**chosen, **dict(doc.dimensions)}.items())))
 
 
 def _threshold(connection) -> float | None:
@@ -80,7 +91,8 @@ def promoted_categoriser(connection) -> Categoriser | None:
 
 
 def categoriser_train(*, connection, note: str = "") -> CategoriserModel:
-    """Trains a new version; promotes it when at least as accurate on the same held-out data."""
+    """Trains a new version; promotes it when at least as accurate on the same held-out data, for
+    the account and for each dimension head the model in use also has."""
     rows = training_examples(connection)
     cut = max(1, int(len(rows) * (1 - HELDOUT_SHARE)))
     train, heldout = rows[:cut], rows[cut:]
@@ -93,11 +105,21 @@ def categoriser_train(*, connection, note: str = "") -> CategoriserModel:
     docs, labels = [d for d, _ in heldout], [a for _, a in heldout]
     threshold = _threshold(connection)
     scored = evaluate(model, docs, labels, threshold)
-    incumbent = None
+    heads = evaluate_dimensions(model, docs, threshold)
+    incumbent, worse = None, []
     if current is not None and current.sklearn_version == sklearn.__version__:
-        incumbent = evaluate(_load(current.pk, current.version), docs, labels, threshold).accuracy
-    promote = incumbent is None or scored.accuracy >= incumbent
+        old = _load(current.pk, current.version)
+        incumbent = evaluate(old, docs, labels, threshold).accuracy
+        old_heads = evaluate_dimensions(old, docs, threshold)
+        worse = [f"{key} {heads[key].accuracy:.1%} < {old_heads[key].accuracy:.1%}" for key in sorted(old_heads)
+                 if key in heads and heads[key].accuracy < old_heads[key].accuracy]
+    promote = incumbent is None or (scored.accuracy >= incumbent and not worse)
     S = CategoriserModel.Status
+    auto = "first model"
+    if incumbent is not None:
+        auto = f"in use v{current.version} scored {incumbent:.1%} on the same held-out set"
+        if worse:
+            auto += "; less accurate on " + ", ".join(worse)
     with transaction.atomic():
         if promote and current is not None:
             CategoriserModel.objects.filter(pk=current.pk).update(status=S.RETIRED)
@@ -106,8 +128,7 @@ def categoriser_train(*, connection, note: str = "") -> CategoriserModel:
             trained_at=timezone.now(), training_size=len(train), heldout_size=len(heldout),
             heldout_accuracy=scored.accuracy, heldout_ids=[d.source_id for d in docs], coverage=scored.coverage,
             precision_at_threshold=scored.precision, sklearn_version=sklearn.__version__, blob=model.dumps(),
-            note=note or (f"in use v{current.version} scored {incumbent:.1%} on the same held-out set"
-                          if incumbent is not None else "first model"))
+            heads={key: asdict(e) for key, e in heads.items()}, note=(note or auto)[:300])
 
 
 @transaction.atomic

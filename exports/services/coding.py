@@ -52,24 +52,37 @@ history_register(booked_history)
 # --- suggestions -----------------------------------------------------------------------------------
 
 @transaction.atomic
-def suggestion_answer(*, item: ReviewItem, by: By, account: str = "", account_name: str = "") -> CodingCorrection:
-    """Accept (no account given) or correct a suggested coding: the decision codes this expense,
-    feeds the next training, and the record goes again."""
+def suggestion_answer(*, item: ReviewItem, by: By, account: str = "", account_name: str = "",
+                      dimensions: dict[str, str] | None = None) -> CodingCorrection:
+    """Accept (no account given) or correct a suggested coding, per field: the account, and each
+    proposed dimension (`dimensions` key -> value overrides the model's; a key absent keeps it). The
+    decision codes this expense, feeds the next training, and the record goes again."""
     item = ReviewItem.objects.select_for_update().select_related("record__connection").get(pk=item.pk)
     if not item.is_open or item.reason != ReviewItem.Reason.SUGGESTED_CODING:
         raise ReviewError("only an open suggested coding can be accepted or corrected", code="not_a_suggestion")
     guess = item.context
-    accepted = not account or account == guess.get("account")
+    proposed = {k: v["value"] for k, v in (guess.get("dimensions") or {}).items()}
+    unknown = sorted(set(dimensions or {}) - set(proposed))
+    if unknown:
+        raise ReviewError(f"dimensions: {', '.join(unknown)} was not proposed for this expense",
+                          code="dimension_not_proposed")
+    chosen = {**proposed, **{k: v.strip() for k, v in (dimensions or {}).items()}}
+    accepted = (not account or account == guess.get("account")) and chosen == proposed
+    model_account = not guess.get("account_from")
     correction = CodingCorrection.objects.create(
         connection=item.record.connection, source_id=item.record.source_id,
-        account=guess.get("account", "") if accepted else account,
-        account_name=guess.get("account_name", "") if accepted else account_name,
-        predicted_account=guess.get("account", ""), predicted_probability=guess.get("probability"),
-        model_version=guess.get("model_version"), accepted=accepted, by=_user_or_none(by), by_label=_label(by))
+        account=account or guess.get("account", ""),
+        account_name=account_name if account and account != guess.get("account") else guess.get("account_name", ""),
+        predicted_account=guess.get("account", "") if model_account else "",
+        predicted_probability=guess.get("probability") if model_account else None,
+        model_version=guess.get("model_version"), accepted=accepted, by=_user_or_none(by), by_label=_label(by),
+        dimensions={k: v for k, v in chosen.items() if v}, predicted_dimensions=guess.get("dimensions") or {})
     if not correction.account:
         raise ReviewError("the suggestion names no account: give one", code="account_required")
-    note = (f"accepted the suggestion {correction.account_name or correction.account}" if accepted
-            else f"corrected to {correction.account_name or correction.account}")
+    changed = [f"{k} {v or '(blank)'}" for k, v in chosen.items() if v != proposed[k]]
+    what = correction.account_name or correction.account
+    note = (f"accepted the suggestion {what}" if accepted else
+            "corrected to " + "; ".join(([what] if account and account != guess.get("account") else []) + changed))
     review_item_resolve(item=item, resolution=ReviewItem.Resolution.FIXED_MAPPING, by=by, note=note)
     return correction
 

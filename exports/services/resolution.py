@@ -69,21 +69,30 @@ def _document(record: ExportRecord) -> Document:
 
 
 def _suggestion_resolution(gap: MappingGap, version: str) -> Resolution:
-    """Only the account is missing and the model has a guess below the auto-apply threshold."""
+    """The model has a guess below the auto-apply threshold for the account and/or dimensions the
+    expense left blank (per field); nothing else is missing."""
     guess = gap.suggestion
     assert guess is not None  # only called with one
-    detail = gap.items[0].detail
-    disagrees = detail if detail.startswith("the model disagrees") else ""
+    category = next((i for i in gap.items if i.kind == "category"), None)
+    disagrees = category.detail if category and category.detail.startswith("the model disagrees") else ""
+    fields = [f"{g.key} {g.value} ({g.label})" for g in guess.dimensions]
+    account = (f"account {guess.account_name or guess.account} (by {gap.account_from})" if gap.account_from
+               else f"account {guess.account_name or guess.account} ({guess.label})")
     return Resolution(mapping_version=gap.mapping_version or version, review_reason=ReviewItem.Reason.SUGGESTED_CODING,
-                      detail=f"Suggested account {guess.account_name or guess.account} ({guess.label}): "
-                             f"accept or correct" + (f"; {disagrees}" if disagrees else ""),
+                      detail=("Suggested " + "; ".join([account, *fields]) if not gap.account_from else
+                              f"Suggested {'; '.join(fields)}; {account}") + ": accept or correct"
+                             + (f"; {disagrees}" if disagrees else ""),
                       context={"account": guess.account, "account_name": guess.account_name,
-                               "probability": guess.probability, "model_version": guess.model_version,
-                               "category": gap.items[0].key, **({"disagrees": disagrees} if disagrees else {})})
+                               "probability": None if gap.account_from else guess.probability,
+                               "model_version": guess.model_version, "account_from": gap.account_from,
+                               "category": category.key if category else "",
+                               "dimensions": {g.key: {"value": g.value, "probability": g.probability}
+                                              for g in guess.dimensions},
+                               **({"disagrees": disagrees} if disagrees else {})})
 
 
 def _gap_resolution(gap: MappingGap, version: str) -> Resolution:
-    if gap.suggestion is not None and gap.kinds == {"category"}:
+    if gap.suggestion is not None and gap.kinds <= {"category", "suggestion"}:
         return _suggestion_resolution(gap, version)
     items = [{"kind": i.kind, "key": i.key, "detail": i.detail} for i in gap.items]
     detail = "; ".join(f"{i['kind']} {i['key']}: {i['detail']}".strip(": ") for i in items) or "mapping gap"
@@ -105,8 +114,8 @@ def _hold(document: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, st
 
 def _model_or_gap(result: Resolved) -> bool:
     if isinstance(result, AccountingEntry):
-        return dict(result.extra).get("coded_by", "").startswith("model")
-    return "category" in result.kinds
+        return any(str(v).startswith("model") for k, v in result.extra if k.startswith("coded_by"))
+    return bool(result.kinds & {"category", "suggestion"})
 
 
 def record_resolve(*, record: ExportRecord, apply_holds: bool = True) -> Resolution:
