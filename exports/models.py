@@ -493,3 +493,4 @@ from .anomalies.models import (  # noqa: E402, F401  (spend anomalies)
 )
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
 from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)
+from .status_log import StatusChange  # noqa: E402, F401  (each record's status-change log)
