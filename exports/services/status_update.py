@@ -9,6 +9,7 @@ transition still costs one round trip. Other databases (the embedded SQLite) add
 from typing import Any
 
 from django.db import connections, router
+from django.db.models import QuerySet
 from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
@@ -46,16 +47,17 @@ def record_transition(*, record: ExportRecord, to: str, expected: str | None = N
     return record
 
 
-def _update_logged(queryset, fields: dict[str, Any], log: StatusChange) -> int:
+def _update_logged(queryset: QuerySet[ExportRecord], fields: dict[str, Any], log: StatusChange) -> int:
     """UPDATE the (at most one) row and INSERT its log row; one statement where the database allows."""
     db = router.db_for_write(ExportRecord)
     if connections[db].vendor != "postgresql":
         # One statement, atomic by itself: no savepoint (two round trips per record on the hot path).
-        updated = queryset.update(**fields)
+        updated: int = queryset.update(**fields)
         if updated:
             StatusChange.objects.bulk_create([log])
         return updated
     query = queryset.query.chain(UpdateQuery)
+    assert isinstance(query, UpdateQuery)
     query.add_update_values(fields)
     update_sql, params = query.get_compiler(db).as_sql()
     table = connections[db].ops.quote_name(StatusChange._meta.db_table)
@@ -64,7 +66,7 @@ def _update_logged(queryset, fields: dict[str, Any], log: StatusChange) -> int:
            'SELECT "id", %s, %s, %s, %s, %s FROM changed')
     with connections[db].cursor() as cursor:
         cursor.execute(sql, [*params, log.at, log.from_status, log.to_status, log.actor, log.why])
-        return cursor.rowcount
+        return int(cursor.rowcount)
 
 
 def _who(by: object) -> str:
