@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from expensico_sync.core.dashboard import register_panel
+from expensico_sync.core.dashboard import chart_options, register_panel
 
 from .models import Connection
 from .selectors import FAILED_CALL_WORDS, vendor_call_health, vendor_calls_window
@@ -37,7 +37,9 @@ def connections_panel(request, org_ids):
              "footer": f"{health.failed} failed ({health.rate_text}) · {health.window_text}",
              "help": FAILED_CALL_WORDS, "href": reverse("admin:connectors_calllog_changelist")},
         ],
-        "charts": [{"title": "Vendor calls by system (24h)", "type": "bar", "data": json.dumps({
+        "charts": [{"title": f"Vendor calls by system ({health.window_text})", "type": "bar",
+                    "options": chart_options(x_title="Accounting system", y_title="Vendor calls"),
+                    "data": json.dumps({
             "labels": [r["connection__system"] for r in per_system],
             "datasets": [{"label": "ok", "data": [r["ok"] for r in per_system]},
                          {"label": "failed", "data": [r["failed"] for r in per_system]}],

@@ -51,7 +51,7 @@ def _preview(receipt: Receipt):
         return format_html(
             '<a href="{}" target="_blank" rel="noopener" title="{}"><img data-test="receipt-thumbnail" src="{}" '
             'alt="{}" loading="lazy" class="rounded-default border border-base-200" '
-            'style="max-height: 8rem; max-width: 10rem; object-fit: contain"></a>',
+            'style="width: 8rem; height: 8rem; object-fit: contain"></a>',
             url, receipt.filename, url, receipt.filename)
     icon = "picture_as_pdf" if receipt.content_type == "application/pdf" else "description"
     return format_html('<a class="text-primary-600 underline" data-test="receipt-link" href="{}" target="_blank" '
