@@ -3,7 +3,6 @@ settings → connect/test → the three accounts → the steps other apps regist
 a start date → activate. A connection made here starts inactive: nothing is exported until the
 last step, and activating says first how many documents would go and how many would be held."""
 
-from datetime import date
 
 from django import forms
 from django.contrib import messages
@@ -27,7 +26,7 @@ from .registry import vendor, vendors
 from .selectors import connection_expense_accounts
 from .services import connection_activate, connection_check, connection_create, connections_same_company
 from .setup_jobs import ACCOUNTS, FETCH, FIELD_FOR, PURPOSES, setup_job_start, setup_job_state
-from .setup_steps import activation_preview, setup_steps
+from .setup_steps import activation_preview, export_from_problem, setup_steps
 from .vendor_settings import settings_validate
 
 AuthMethod = Connection.AuthMethod
@@ -238,8 +237,8 @@ class GuidedSetupMixin:
         if export_from is None:
             messages.error(request, "Start date: give a date (YYYY-MM-DD).")
             return redirect("admin:connectors_connection_setup", conn.pk)
-        if export_from > date.today().replace(year=date.today().year + 1):
-            messages.error(request, "Start date: more than a year ahead; choose a nearer day.")
+        if problem := export_from_problem(export_from):
+            messages.error(request, f"Start date: {problem}.")
             return redirect("admin:connectors_connection_setup", conn.pk)
         try:
             connection_activate(connection=conn, export_from=export_from)

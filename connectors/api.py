@@ -20,6 +20,8 @@ from .models import Connection
 from .oauth import oauth_authorization_start
 from .selectors import connection_catalog_cached
 from .serializers import (
+    ActivateSerializer,
+    ActivationPreviewSerializer,
     CatalogItemSerializer,
     CatalogQuerySerializer,
     CheckResultSerializer,
@@ -28,7 +30,14 @@ from .serializers import (
     OAuthStartResultSerializer,
     OAuthStartSerializer,
 )
-from .services import connection_catalog_fetch, connection_check, connection_configure, connection_create
+from .services import (
+    connection_activate,
+    connection_catalog_fetch,
+    connection_check,
+    connection_configure,
+    connection_create,
+)
+from .setup_steps import activation_preview
 
 PURPOSE_FOR = {"employee_claims_account": AccountPurpose.EMPLOYEE_CLAIMS,
                "employees_balance_account": AccountPurpose.EMPLOYEES_BALANCE,
@@ -147,6 +156,33 @@ class ConnectionViewSet(OrgScopedModelViewSet):
         except ConnectorError as exc:   # e.g. the stored URL's host is no longer allowed
             raise VendorError(exc) from exc
         return Response({"authorize_url": url}, status=status.HTTP_201_CREATED)
+
+    @extend_schema(parameters=[ActivateSerializer], responses={200: ActivationPreviewSerializer},
+                   summary="Dry run of activation: how many documents it would export and how many would be held",
+                   description="The same numbers as the admin's activation page. Nothing is changed.")
+    @action(detail=True, methods=["get"], url_path="activation-preview")
+    def activation_preview(self, request, pk=None):
+        query = ActivateSerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        export_from = query.validated_data["export_from"]
+        preview = activation_preview(self.get_object(), export_from)
+        return Response(ActivationPreviewSerializer({"export_from": export_from, "export": preview.export,
+                                                     "held": preview.held, "detail": preview.detail}).data)
+
+    @extend_schema(request=ActivateSerializer, responses={200: ConnectionSerializer},
+                   summary="Activate the connection: documents dated from export_from on are exported",
+                   description="Owner or finance admin. A new connection starts inactive; activating books the "
+                               "documents already received from `export_from` on (a sync run that looks each one "
+                               "up at the vendor first). 400 when already active or not connected yet.")
+    @action(detail=True, methods=["post"])
+    def activate(self, request, pk=None):
+        body = ActivateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            conn = connection_activate(connection=self.get_object(), export_from=body.validated_data["export_from"])
+        except ValueError as exc:
+            raise ValidationError({"non_field_errors": [str(exc)]}) from exc
+        return Response(ConnectionSerializer(conn, context=self.get_serializer_context()).data)
 
 
 router.register("connections", ConnectionViewSet, basename="connection")

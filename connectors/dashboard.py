@@ -1,15 +1,16 @@
-"""Dashboard panel: connection health, open breakers and vendor call volume (last 24 hours)."""
+"""Dashboard panel: connection health, open breakers and vendor call volume (last 24 hours; the
+same rows and definition as the failure-rate card: connectors.selectors.vendor_call_health)."""
 
 import json
-from datetime import timedelta
 
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from expensico_sync.core.dashboard import register_panel
+from expensico_sync.core.dashboard import chart_options, register_panel
 
-from .models import CallLog, Connection
+from .models import Connection
+from .selectors import FAILED_CALL_WORDS, vendor_call_health, vendor_calls_window
 
 
 @register_panel
@@ -20,9 +21,8 @@ def connections_panel(request, org_ids):
     now = timezone.now()
     connected = conns.filter(status=Connection.Status.CONNECTED).count()
     open_breakers = conns.filter(paused_until__gt=now).count()
-    since = now - timedelta(hours=24)
-    calls = CallLog.objects.filter(connection__organization_id__in=org_ids, created_at__gte=since)
-    totals = calls.aggregate(n=Count("id"), failed=Count("id", filter=~Q(error_class="")))
+    calls, _ = vendor_calls_window(org_ids=org_ids, now=now)
+    health = vendor_call_health(org_ids=org_ids, now=now)
     per_system = list(calls.values("connection__system").annotate(ok=Count("id", filter=Q(error_class="")),
                                                                    failed=Count("id", filter=~Q(error_class="")))
                       .order_by("connection__system"))
@@ -33,10 +33,13 @@ def connections_panel(request, org_ids):
              "href": changelist},
             {"title": "Open circuit breakers", "value": open_breakers,
              "footer": "connections paused after repeated failures", "href": changelist},
-            {"title": "Vendor calls (24h)", "value": totals["n"], "footer": f"{totals['failed']} failed",
-             "href": reverse("admin:connectors_calllog_changelist")},
+            {"title": "Vendor calls (24 h)", "value": health.total,
+             "footer": f"{health.failed} failed ({health.rate_text}) · {health.window_text}",
+             "help": FAILED_CALL_WORDS, "href": reverse("admin:connectors_calllog_changelist")},
         ],
-        "charts": [{"title": "Vendor calls by system (24h)", "type": "bar", "data": json.dumps({
+        "charts": [{"title": f"Vendor calls by system ({health.window_text})", "type": "bar",
+                    "options": chart_options(x_title="Accounting system", y_title="Vendor calls"),
+                    "data": json.dumps({
             "labels": [r["connection__system"] for r in per_system],
             "datasets": [{"label": "ok", "data": [r["ok"] for r in per_system]},
                          {"label": "failed", "data": [r["failed"] for r in per_system]}],

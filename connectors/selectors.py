@@ -1,6 +1,9 @@
 """Reads for connections (admin, API and other apps)."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from .base import CatalogItem, CatalogKind
@@ -33,3 +36,40 @@ def connection_calls_recent(*, connection: Connection, limit: int = 20) -> Query
 
 def connections_with_open_breaker(*, org_ids) -> QuerySet[Connection]:
     return Connection.objects.filter(organization_id__in=org_ids, paused_until__gt=timezone.now())
+
+
+# The one definition every dashboard card about vendor failures uses (the call-volume card and the
+# failure-rate card once disagreed: calls vs export attempts, different windows).
+VENDOR_WINDOW = timedelta(hours=24)
+FAILED_CALL_WORDS = "a failed call: the vendor refused it, answered with an error, or did not answer"
+
+
+@dataclass(frozen=True)
+class VendorCallHealth:
+    total: int
+    failed: int
+    until: datetime
+
+    @property
+    def rate_text(self) -> str:
+        return f"{100 * self.failed / self.total:.1f}%" if self.total else "–"
+
+    @property
+    def window_text(self) -> str:
+        local = timezone.localtime(self.until)
+        return f"24 h to {local:%H:%M} {local.tzname() or ''}".strip()
+
+
+def vendor_calls_window(*, org_ids, now: datetime | None = None) -> tuple[QuerySet[CallLog], datetime]:
+    """The organisations' vendor calls of the last 24 h, to the end of the current minute (so two
+    cards computed a moment apart read the same rows)."""
+    until = (now or timezone.now()).replace(second=0, microsecond=0) + timedelta(minutes=1)
+    calls = CallLog.objects.filter(connection__organization_id__in=org_ids, created_at__gte=until - VENDOR_WINDOW,
+                                   created_at__lt=until)
+    return calls, until
+
+
+def vendor_call_health(*, org_ids, now: datetime | None = None) -> VendorCallHealth:
+    calls, until = vendor_calls_window(org_ids=org_ids, now=now)
+    totals = calls.aggregate(n=Count("id"), failed=Count("id", filter=~Q(error_class="")))
+    return VendorCallHealth(total=totals["n"], failed=totals["failed"], until=until)

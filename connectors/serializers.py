@@ -8,6 +8,7 @@ from .base import CatalogKind, registered_systems
 from .hosts import credential_url_refusal
 from .models import URL_SETTINGS, Connection
 from .registry import vendors
+from .setup_steps import export_from_problem
 from .vendor_settings import serializer_class, settings_errors, settings_validate
 
 SECRETS = ("api_key", "client_secret")
@@ -48,11 +49,13 @@ class ConnectionSerializer(serializers.ModelSerializer):
                   "client_secret", "token_expires_at", "employee_claims_account", "employee_claims_account_name",
                   "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
                   "funding_bank_account_name", "status", "last_checked_at", "last_check_ok", "last_check_detail",
-                  "consecutive_failures", "paused_until", "breaker_open", "settings", "created_at", "updated_at")
+                  "consecutive_failures", "paused_until", "breaker_open", "settings", "active", "export_from",
+                  "activated_at", "created_at", "updated_at")
         read_only_fields = ("token_expires_at", "employee_claims_account", "employee_claims_account_name",
                             "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
                             "funding_bank_account_name", "status", "last_checked_at", "last_check_ok",
-                            "last_check_detail", "consecutive_failures", "paused_until", "created_at", "updated_at")
+                            "last_check_detail", "consecutive_failures", "paused_until", "active", "export_from",
+                            "activated_at", "created_at", "updated_at")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -142,3 +145,21 @@ class OAuthStartSerializer(serializers.Serializer):
 
 class OAuthStartResultSerializer(serializers.Serializer):
     authorize_url = serializers.URLField()
+
+
+class ActivateSerializer(serializers.Serializer):
+    export_from = serializers.DateField(help_text="Nothing dated before this day is exported (a historical sync "
+                                                  "is a separate, explicit step)")
+
+    def validate_export_from(self, value):
+        problem = export_from_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
+
+
+class ActivationPreviewSerializer(serializers.Serializer):
+    export_from = serializers.DateField()
+    export = serializers.IntegerField(help_text="Documents activating would book")
+    held = serializers.IntegerField(help_text="Of those, how many would wait for a person (mapping gaps, …)")
+    detail = serializers.CharField(help_text="The counts per kind, in words")

@@ -51,6 +51,14 @@ def setup_steps(connection: Connection) -> list[SetupStep]:
     return [fn(connection) for fn in _steps]
 
 
+def export_from_problem(export_from: date) -> str:
+    """Why a start date cannot be used ("" when it can): the admin's activation page and the API agree."""
+    today = date.today()
+    if export_from > today.replace(year=today.year + 1):
+        return "more than a year ahead; choose a nearer day"
+    return ""
+
+
 def activation_preview(connection: Connection, export_from: date) -> ActivationPreview:
     found = [fn(connection, export_from) for fn in _previews]
     return ActivationPreview(export=sum(p.export for p in found), held=sum(p.held for p in found),

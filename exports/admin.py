@@ -143,15 +143,16 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
                       what="The record is cancelled and will not be exported. Only a waiting record can be.")
     def cancel_record(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
-        _run(request, lambda: export_services.record_cancel(record=record, reason=f"cancelled by {request.user}"),
-             "Cancelled.")
+        _run(request, lambda: export_services.record_cancel(record=record, reason=f"cancelled by {request.user}",
+                                                            by=request.user), "Cancelled.")
         return redirect("admin:exports_exportrecord_change", object_id)
 
     @confirmed_action(description="Re-export", icon="restart_alt",
                       what="The document is queued to be exported again to the accounting system.")
     def re_export(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
-        _run(request, lambda: export_services.record_reexport(record=record), "Queued for export again.")
+        _run(request, lambda: export_services.record_reexport(record=record, by=request.user),
+             "Queued for export again.")
         return redirect("admin:exports_exportrecord_change", object_id)
 
     def _run_organizations(self, request):
@@ -180,7 +181,7 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
 
     @action(description="Cancel selected", icon="block", permissions=["change"])
     def cancel_selected(self, request, queryset):
-        done = sum(_quiet(lambda r=r: export_services.record_cancel(record=r)) for r in queryset)
+        done = sum(_quiet(lambda r=r: export_services.record_cancel(record=r, by=request.user)) for r in queryset)
         messages.info(request, f"{done} of {queryset.count()} records cancelled (only waiting ones can be).")
 
 

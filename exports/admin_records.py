@@ -90,13 +90,14 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
                                                       "idempotency_key", "attempts", "next_attempt_at",
                                                       "last_error", "warnings_text")}),
         ("The vendor's copy", {"fields": ("verified_text",)}),
-        ("History", {"fields": ("timeline",)}),
+        ("History", {"fields": ("status_history", "timeline")}),
     )
 
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in ExportRecord._meta.concrete_fields),
                 "status_text", "warnings_text", "amount_text", "description_text", "system_text", "source_link", "receipt_links",
-                "external_link", "payload_text", "entry_text", "verified_text", "timeline", "reversal_link"]
+                "external_link", "payload_text", "entry_text", "verified_text", "status_history", "timeline",
+                "reversal_link"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related(*self.list_select_related)
@@ -222,6 +223,24 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
             return "Not verified yet: the vendor's copy is read back after export."
         return format_html("Read back {} · content hash <code>{}</code>", obj.verified_at.strftime("%Y-%m-%d %H:%M"),
                            obj.vendor_hash or "—")
+
+    @display(description="Status changes")
+    def status_history(self, obj):
+        """The stored log (exports.status_log): who moved the record, when, from what to what and why.
+        A worker's claim (waiting → in progress) is not logged: the attempt that follows says it."""
+        labels = dict(Status.choices)
+        rows = [(c.at.strftime("%Y-%m-%d %H:%M:%S"), labels.get(c.from_status, c.from_status),
+                 labels.get(c.to_status, c.to_status), c.actor or "system", c.why or "—")
+                for c in obj.status_changes.order_by("at", "id")]
+        if not rows:
+            return "No status change since it was created."
+        return format_html(
+            '<table class="text-sm" data-test="status-history"><thead><tr><th class="text-left pr-4">When</th>'
+            '<th class="text-left pr-4">From → to</th><th class="text-left pr-4">Who</th><th class="text-left">Why'
+            '</th></tr></thead><tbody>{}</tbody></table>',
+            format_html_join("", '<tr><td class="pr-4 whitespace-nowrap">{}</td><td class="pr-4 whitespace-nowrap">'
+                             '{} → <strong>{}</strong></td><td class="pr-4">{}</td><td dir="auto" '
+                             'style="overflow-wrap: anywhere">{}</td></tr>', rows))
 
     @display(description="What happened")
     def timeline(self, obj):

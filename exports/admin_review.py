@@ -33,6 +33,7 @@ from expensico_sync.source.models import Receipt
 from .close.resources import ReviewItemResource
 from .errors import Refused
 from .models import ReviewItem
+from .receipt_preview import first_receipt_annotations, receipt_indicator, receipt_previews
 from .review_words import error_in_words, fix_for
 from .services import review as review_services
 from .services.coding import suggestion_answer
@@ -164,7 +165,8 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).annotate(
-            _has_receipt=Exists(Receipt.objects.filter(expense_id=OuterRef("record__expense_id"))))
+            _has_receipt=Exists(Receipt.objects.filter(expense_id=OuterRef("record__expense_id"))),
+            **first_receipt_annotations("record__expense_id"))
         # The queue shows open items unless the user asks for resolved ones.
         if "resolution" not in request.GET and "resolution__exact" not in request.GET and \
                 request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
@@ -257,11 +259,13 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
                                          text, bidi_html(text)))
         return format_html_join("", "{}", ((line,) for line in lines))
 
-    @display(description=_("Receipt"), label={"attached": "success", "missing": "warning"})
+    @display(description=_("Receipt"))
     def receipt(self, obj):
         if not obj.record.expense_id:
             return None
-        return ("attached", _("attached")) if obj._has_receipt else ("missing", _("missing"))
+        if not obj._has_receipt:
+            return format_html('<span class="text-orange-600" data-test="receipt-indicator">{}</span>', _("missing"))
+        return receipt_indicator(obj._receipt_id, obj._receipt_type, bool(obj._receipt_file))
 
     @display(description=_("What the vendor said"))
     def error_words(self, obj):
@@ -354,9 +358,7 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
         if record.expense_id:
             expense_url = reverse("admin:source_expense_change", args=[record.expense_id])
             receipts = list(record.expense.receipts.all())
-            rows.append((_("Receipts"), format_html_join(
-                ", ", '<a class="text-primary-600 underline" href="{}">{}</a>',
-                [(expense_url, r.filename) for r in receipts]) if receipts else _("none")))
+            rows.append((_("Receipts"), receipt_previews(receipts) if receipts else _("none")))
             rows.append((_("Source expense"), format_html('<a class="text-primary-600 underline" href="{}">{}</a>',
                                                           expense_url, record.expense.expensico_id)))
         body = format_html_join("", '<tr><th class="pe-6 py-1 font-medium align-top" style="text-align: start">{}</th>'

@@ -132,7 +132,8 @@ class ExportRecordViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.R
     def destroy(self, request, pk=None):
         record = self.get_object()
         try:
-            record = export_services.record_cancel(record=record, reason=f"cancelled via API by {principal_of(request)}")
+            record = export_services.record_cancel(record=record, reason=f"cancelled via API by {principal_of(request)}",
+                                                   by=principal_of(request))
         except REFUSALS as exc:
             raise _refused(exc) from exc
         return Response(s.ExportRecordSerializer(record).data)

@@ -10,11 +10,12 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
+from connectors.selectors import FAILED_CALL_WORDS, vendor_call_health
 from expensico_sync.core.dashboard import chart_options, register_panel
 from expensico_sync.core.models import Organization
 
 from .metrics import Period, month_metrics
-from .models import ExportAttempt, ExportRecord, ReviewItem
+from .models import ExportRecord, ReviewItem
 from .transitions import Status
 
 CHART_DAYS = 14
@@ -27,14 +28,9 @@ def exports_panel(request, org_ids):
     records = ExportRecord.objects.filter(organization__in=org_ids)
     today = timezone.localdate()
     changelist = reverse("admin:exports_exportrecord_changelist")
-    attempts = ExportAttempt.objects.filter(record__organization__in=org_ids,
-                                            finished_at__gte=timezone.now() - timedelta(days=1))
-    # Holds and mapping gaps park a record without calling the vendor (no error class): not a failure.
-    attempts = attempts.exclude(outcome=ExportAttempt.Outcome.NEEDS_REVIEW, error_class="")
-    total = attempts.exclude(outcome__in=[ExportAttempt.Outcome.DRY_RUN, ExportAttempt.Outcome.RATE_LIMITED]).count()
-    parked = attempts.filter(outcome=ExportAttempt.Outcome.NEEDS_REVIEW).count()
-    failed = parked + attempts.filter(outcome__in=[ExportAttempt.Outcome.RETRY,
-                                                   ExportAttempt.Outcome.OUTCOME_UNKNOWN]).count()
+    # The failure rate is the vendor-call card's rows under its definition (connectors.selectors):
+    # two cards that count failures differently once said "0 failed" beside "20 %".
+    health = vendor_call_health(org_ids=org_ids)
     open_items = ReviewItem.objects.filter(organization__in=org_ids, resolved_at__isnull=True)
     # Warnings sit on booked records: shown, but not counted as blockers.
     warnings = open_items.filter(reason=ReviewItem.Reason.VENDOR_WARNING).count()
@@ -47,11 +43,9 @@ def exports_panel(request, org_ids):
         {"title": "Needs review", "value": open_items.exclude(reason=ReviewItem.Reason.VENDOR_WARNING).count(),
          "footer": "open review items" + (f" · {warnings} warnings to acknowledge" if warnings else ""),
          "href": reverse("admin:exports_reviewitem_changelist")},
-        {"title": "Failure rate (24 h)", "value": f"{(100 * failed / total):.1f}%" if total else "–",
-         # Says what the failures became, so it reads with "Needs review" (a retried error that then
-         # went through counts here but parks nothing).
-         "footer": f"{failed} of {total} vendor attempts failed: {failed - parked} retried, {parked} parked for review",
-         "href": f"{changelist}?status__exact=needs_review"},
+        {"title": "Failure rate (24 h)", "value": health.rate_text,
+         "footer": f"{health.failed} of {health.total} vendor calls failed · {health.window_text}",
+         "help": FAILED_CALL_WORDS, "href": reverse("admin:connectors_calllog_changelist")},
     ]
     since = today - timedelta(days=CHART_DAYS - 1)
     rows = (records.filter(created_at__date__gte=since).annotate(day=TruncDate("created_at"))

@@ -495,3 +495,4 @@ from .close.models import EvidencePack  # noqa: E402, F401  (built evidence pack
 from .reconcile.models import Reconciliation, ReconciliationDifference, ReconciliationRow  # noqa: E402, F401
 from .reports.models import GeneratedReport, ReportSchedule  # noqa: E402, F401  (scheduled reports)
 from .snapshots.models import Snapshot  # noqa: E402, F401  (stored live checklists and metrics)
+from .status_log import StatusChange  # noqa: E402, F401  (each record's status-change log)

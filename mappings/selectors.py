@@ -6,7 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from django.apps import apps
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Case, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Value, When
 
 from .coding import Decision
 from .documents import document_from_expense
@@ -143,3 +143,20 @@ def mapping_gaps(connection) -> list[dict]:
     documents = (document_from_expense(e) for e in _open_expenses(connection))
     return gaps_from_documents(documents, snapshot, ConnectionSettings.from_connection(connection))
 
+
+
+CATALOG_SEARCH_LIMIT = 20
+
+
+def catalog_search(*, items: QuerySet, q: str, limit: int = CATALOG_SEARCH_LIMIT) -> list:
+    """The cached vendor catalog searched by code, name or type: an exact code first, then codes
+    and names that start with the words, then those that contain them; at most `limit` rows."""
+    q = q.strip()
+    if not q:
+        return list(items.order_by("code", "name")[:limit])
+    rank = Case(When(code__iexact=q, then=Value(0)),
+                When(Q(code__istartswith=q) | Q(name__istartswith=q), then=Value(1)),
+                default=Value(2), output_field=IntegerField())
+    found = items.filter(Q(code__icontains=q) | Q(name__icontains=q) | Q(classification__icontains=q)
+                         | Q(remote_id__iexact=q))
+    return list(found.annotate(_rank=rank).order_by("_rank", "code", "name")[:limit])

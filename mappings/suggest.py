@@ -1,11 +1,13 @@
 """Suggested remote accounts for an Expensico category: name similarity plus precedent.
 
 The score (0–100) is rapidfuzz's WRatio between the category name and the account's code/name,
-raised when this organisation mapped the same category to an account of that name on another
+raised when this connection's exported history booked expenses of that category to the account
+("used for 41 similar expenses": counted by the exports floor, registered here), when this organisation mapped the same category to an account of that name on another
 connection, or when other organisations mapped a similarly named category to it. Other
 organisations contribute only account *names* they chose, never their ids or data.
 """
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process, utils
@@ -14,6 +16,28 @@ from .models import CategoryMapping, RemoteCatalogItem
 
 PRECEDENT_OWN = 25      # the organisation chose this before: strong evidence
 PRECEDENT_OTHERS = 10   # similar organisations chose it: weaker
+USED_PER_EXPENSE, USED_AT_MOST = 2, 30   # each booked expense of the category adds evidence, up to a cap
+NAME_MATCH_AT = 60      # a name score from here on is worth saying
+
+# `fn(connection)` -> {category code: {account remote id: how many exported expenses it booked}}.
+# The exports floor registers it: it owns the export records (mappings may not import it).
+_usage_providers: list[Callable[..., Mapping[str, Mapping[str, int]]]] = []
+
+
+def usage_provider_register(fn: Callable[..., Mapping[str, Mapping[str, int]]]):
+    if fn not in _usage_providers:
+        _usage_providers.append(fn)
+    return fn
+
+
+def _usage(connection) -> dict[str, dict[str, int]]:
+    merged: dict[str, dict[str, int]] = {}
+    for fn in _usage_providers:
+        for code, accounts in fn(connection).items():
+            into = merged.setdefault(code, {})
+            for account, n in accounts.items():
+                into[account] = into.get(account, 0) + n
+    return merged
 
 
 @dataclass(frozen=True)
@@ -45,6 +69,13 @@ class AccountSuggester:
         self.items = items
         self.labels = [f"{i.code} {i.name}".strip() for i in items]
         self._own = self._others = None
+        self._used: dict[str, dict[str, int]] | None = None
+
+    def used(self, category_code: str) -> dict[str, int]:
+        """Account id -> how many of this category's expenses the connection booked there (one query)."""
+        if self._used is None:
+            self._used = _usage(self.connection)
+        return self._used.get(category_code, {})
 
     def _precedents(self):
         if self._own is None:
@@ -61,22 +92,30 @@ class AccountSuggester:
         items, labels = self.items, self.labels
         if not items or not text:
             return []
-        scores = name_scores(text, labels)
-        why = dict.fromkeys(scores, "name match")
+        names = name_scores(text, labels)
+        scores = dict(names)
+        reasons: dict[int, list[str]] = {idx: [] for idx in range(len(items))}
         own_by_code, chosen_elsewhere = self._precedents()
         own = own_by_code.get(category_code, set()) if category_code else set()
+        used = self.used(category_code) if category_code else {}
         others: dict[str, int] = {}
         for name, chosen in chosen_elsewhere:
             if name and fuzz.WRatio(text, name, processor=utils.default_process) >= 90:
                 others[chosen.casefold()] = others.get(chosen.casefold(), 0) + 1
         for idx, item in enumerate(items):
+            if n := used.get(item.remote_id, 0):
+                scores[idx] = min(100.0, scores.get(idx, 0) + min(USED_AT_MOST, USED_PER_EXPENSE * n))
+                reasons[idx].append(f"used for {n} similar expense{'s' if n != 1 else ''}")
             if item.name in own:
                 scores[idx] = min(100.0, scores.get(idx, 0) + PRECEDENT_OWN)
-                why[idx] = "you map it so on another connection"
+                reasons[idx].append("you map it so on another connection")
             elif item.name.casefold() in others:
                 scores[idx] = min(100.0, scores.get(idx, 0) + PRECEDENT_OTHERS)
                 n = others[item.name.casefold()]
-                why[idx] = f"chosen for a similar category {n} time{'s' if n > 1 else ''} elsewhere"
+                reasons[idx].append(f"chosen for a similar category {n} time{'s' if n > 1 else ''} elsewhere")
+            if names.get(idx, 0) >= NAME_MATCH_AT or not reasons[idx]:
+                reasons[idx].append("name match")
+        why = {idx: " · ".join(parts) for idx, parts in reasons.items()}
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], labels[kv[0]]))[:limit]
         return [Suggestion(items[i].remote_id, items[i].name, items[i].code, round(s, 1), why[i]) for i, s in ranked]
 

@@ -154,16 +154,16 @@ def retry_failed_exports(*, organization_id: int, by: By = None) -> int:
 # --- per-record actions ------------------------------------------------------------------------
 
 @transaction.atomic
-def record_cancel(*, record: ExportRecord, reason: str = "cancelled by a person") -> ExportRecord:
+def record_cancel(*, record: ExportRecord, reason: str = "cancelled by a person", by: By = None) -> ExportRecord:
     if record.status == Status.NEEDS_REVIEW:
         item = record.review_items.filter(resolved_at__isnull=True).first()
         if item:
-            review_item_resolve(item=item, resolution=ReviewItem.Resolution.SKIPPED, note=reason)
+            review_item_resolve(item=item, resolution=ReviewItem.Resolution.SKIPPED, note=reason, by=by)
             record.refresh_from_db()
             return record
     if record.status not in (Status.PENDING, Status.RETRY, Status.NEEDS_REVIEW):
         raise ExportError(f"only a pending job can be cancelled; this one is {record.status}", code="not_cancellable")
-    return record_transition(record=record, to=Status.CANCELLED, next_attempt_at=None, last_error=reason)
+    return record_transition(record=record, to=Status.CANCELLED, next_attempt_at=None, last_error=reason, by=by)
 
 
 @transaction.atomic
@@ -173,7 +173,8 @@ def record_retry_now(*, record: ExportRecord, by: By = None) -> ExportRecord:
         if item:
             review_item_resolve(item=item, resolution=ReviewItem.Resolution.RETRIED, by=by)
         else:
-            record_transition(record=record, to=Status.PENDING, next_attempt_at=timezone.now(), attempts=0)
+            record_transition(record=record, to=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, by=by,
+                              why="retry now")
             enqueue_on_commit([record.pk])
     elif record.status in (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN):
         ExportRecord.objects.filter(pk=record.pk, status=record.status).update(
@@ -186,7 +187,7 @@ def record_retry_now(*, record: ExportRecord, by: By = None) -> ExportRecord:
 
 
 @transaction.atomic
-def record_reexport(*, record: ExportRecord) -> ExportRecord:
+def record_reexport(*, record: ExportRecord, by: By = None) -> ExportRecord:
     """A record a person cancelled goes again, if its source is still the approved latest version."""
     if record.status != Status.CANCELLED:
         raise ExportError(f"only a cancelled record can be re-exported; this one is {record.status}",
@@ -200,7 +201,7 @@ def record_reexport(*, record: ExportRecord) -> ExportRecord:
     elif record.kind == Kind.REVERSAL:
         raise ExportError("a reversal is re-created from its cause, not re-exported", code="not_reexportable")
     record_transition(record=record, to=Status.PENDING, next_attempt_at=timezone.now(), attempts=0,
-                      last_error="", wait_reason="")
+                      last_error="", wait_reason="", by=by, why="re-exported")
     enqueue_on_commit([record.pk])
     return record
 

@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.fields.json import KT
 
 from connectors.entry import AccountingEntry, LineRole
 from connectors.models import Connection
@@ -23,6 +24,7 @@ from mappings.rules import CodingRuleData
 from mappings.selectors import mapping_snapshot
 from mappings.settings import ConnectionSettings
 from mappings.snapshot import MappingSnapshot
+from mappings.suggest import usage_provider_register
 from mappings.training import history_register
 
 from ..entries import entry_to_json
@@ -47,6 +49,21 @@ def booked_history(connection: Connection) -> Iterator[tuple[Expense, str]]:
 
 
 history_register(booked_history)
+
+
+@usage_provider_register
+def booked_accounts_by_category(connection: Connection) -> dict[str, dict[str, int]]:
+    """{category code: {account: exported expenses}} for this connection, in one grouped query: the
+    expense line is always the entry's first (mappings.resolve), so its account is read in SQL."""
+    rows = (ExportRecord.objects.filter(connection=connection, kind=Kind.EXPENSE, status=Status.EXPORTED)
+            .exclude(entry_preview=None).order_by()
+            .values("expense__category__code", account=KT("entry_preview__lines__0__account"))
+            .annotate(n=Count("id")))
+    found: dict[str, dict[str, int]] = {}
+    for row in rows:
+        if row["account"] and row["expense__category__code"]:
+            found.setdefault(row["expense__category__code"], {})[row["account"]] = row["n"]
+    return found
 
 
 # --- suggestions -----------------------------------------------------------------------------------

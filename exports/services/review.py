@@ -58,6 +58,11 @@ def _label(user: By) -> str:
     return str(getattr(user, "username", "") or user or "system")
 
 
+def _why(resolution: str, note: str, *more: str) -> str:
+    words = ReviewItem.Resolution(resolution).label.lower()
+    return "; ".join(p for p in (f"review resolved: {words}", note.strip(), *more) if p)
+
+
 def _user_or_none(user: By) -> User | None:
     return user if isinstance(user, User) and user.pk else None
 
@@ -85,18 +90,20 @@ def review_item_resolve(*, item: ReviewItem, resolution: str, by: By = None, not
         pass
     elif resolution in (R.RETRIED, R.FIXED_MAPPING):
         record_transition(record=record, to=Status.PENDING, expected=Status.NEEDS_REVIEW,
-                          next_attempt_at=timezone.now(), attempts=0, wait_reason="", last_error="")
+                          next_attempt_at=timezone.now(), attempts=0, wait_reason="", last_error="",
+                          by=by, why=_why(resolution, note))
         enqueue_on_commit([record.pk])
     elif resolution == R.BOOKED_MANUALLY:
         if not external_reference:
             raise ReviewError("booking manually needs the external reference it was booked under")
         record_transition(record=record, to=Status.EXPORTED, expected=Status.NEEDS_REVIEW,
-                          external_id=external_reference, next_attempt_at=None, last_error="")
+                          external_id=external_reference, next_attempt_at=None, last_error="",
+                          by=by, why=_why(resolution, note, f"booked as {external_reference}"))
     elif resolution == R.SKIPPED:
         if not note.strip():
             raise ReviewError("skipping needs a reason")
         record_transition(record=record, to=Status.CANCELLED, expected=Status.NEEDS_REVIEW,
-                          next_attempt_at=None, last_error=f"skipped: {note}")
+                          next_attempt_at=None, last_error=f"skipped: {note}", by=by, why=_why(resolution, note))
     else:
         raise ReviewError(f"unknown resolution {resolution!r}")
     item.resolution = resolution

@@ -1,6 +1,9 @@
 """The cached remote catalog (searchable, refreshable) and per-organisation suggestion settings."""
 
 from django.contrib import admin, messages
+from django.http import JsonResponse
+from django.urls import path
+from django.views.decorators.http import require_GET
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import display
 
@@ -9,6 +12,7 @@ from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
 from ..models import MappingPreference, RemoteCatalogItem
+from ..selectors import catalog_search
 from ..services import catalog_refresh
 from .forms import writable_connections
 
@@ -25,6 +29,26 @@ class RemoteCatalogItemAdmin(OrgScopedAdmin):
 
     def has_add_permission(self, request, *args):
         return False
+
+    def get_urls(self):
+        search = path("search/", self.admin_site.admin_view(require_GET(self.search_view)),
+                      name="mappings_remotecatalogitem_search")
+        return [search, *super().get_urls()]
+
+    def search_view(self, request):
+        """The catalog picker's autocomplete (Select2's JSON): the connections this person may map,
+        one connection and kind when asked, matched on the server (prefix first, then contains)."""
+        items = RemoteCatalogItem.objects.filter(connection__in=writable_connections(request.user), active=True)
+        for param, field in (("connection", "connection_id"), ("kind", "kind"), ("type", "classification")):
+            if value := request.GET.get(param, "").strip():
+                if param == "connection" and not value.isdigit():
+                    return JsonResponse({"error": "connection: give its number"}, status=400)
+                items = items.filter(**{field: value})
+        found = catalog_search(items=items, q=request.GET.get("q", ""))
+        return JsonResponse({"results": [
+            {"id": i.remote_id, "text": " · ".join(p for p in (i.code, i.name, i.classification) if p),
+             "code": i.code, "name": i.name, "type": i.classification} for i in found],
+            "pagination": {"more": False}})
 
     def has_change_permission(self, request, obj=None):
         return False

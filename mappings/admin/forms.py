@@ -36,24 +36,31 @@ class CatalogInput(UnfoldAdminTextInputWidget):
 
 class CatalogSelect(UnfoldAdminSelect2Widget):
     """The vendor's catalog as a searchable list (code, name, type): a person picks an account or a
-    dimension value, never types its id. Picking one fills the name field beside it (`name_field`).
-    A stored value the catalog does not list (yet) stays selectable, marked as such."""
+    dimension value, never types its id. The list is searched on the server as they type
+    (RemoteCatalogItemAdmin.search_view, 20 at a time); only the stored value is rendered with the page.
+    Picking one fills the name field beside it (`name_field`). A stored value the catalog does not
+    list (yet) stays selectable, marked as such."""
 
-    def __init__(self, items=(), name_field: str = "", attrs=None):
+    def __init__(self, items=None, search_url: str = "", name_field: str = "", attrs=None):
         super().__init__(attrs)
-        self.items = list(items)
+        self.items = items          # a queryset of this kind's cached items: only the stored value is read
+        self.search_url = search_url
         self.name_field = name_field
 
     def get_context(self, name, value, attrs):
-        known = {item.remote_id for item in self.items}
+        current = self.items.filter(remote_id=value).first() if value and self.items is not None else None
         self.choices = [("", "—")]
-        if value and value not in known:
+        if value and current is None:
             self.choices.append((value, f"{value} (not in the cached catalog)"))
-        self.choices += [(item.remote_id, " · ".join(p for p in (item.code, item.name, item.classification) if p))
-                         for item in self.items]
-        self._names = {item.remote_id: item.name for item in self.items}
+        elif current is not None:
+            self.choices.append((current.remote_id, " · ".join(
+                p for p in (current.code, current.name, current.classification) if p)))
+        self._names = {current.remote_id: current.name} if current is not None else {}
         context = super().get_context(name, value, attrs)
-        context["widget"]["attrs"]["data-catalog-name-field"] = self.name_field
+        context["widget"]["attrs"].update({"data-catalog-name-field": self.name_field,
+                                           "data-ajax--url": self.search_url, "data-ajax--delay": "250",
+                                           "data-ajax--cache": "true", "data-allow-clear": "true",
+                                           "data-placeholder": "Search by code, name or type"})
         return context
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):

@@ -2,7 +2,9 @@
 
 from django.contrib import admin
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
@@ -96,8 +98,10 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
             items = items.filter(connection_id=connection_id)
         for name, (kind, name_field) in CATALOG_FIELDS.items():
             if name in form.base_fields:
-                form.base_fields[name].widget = CatalogSelect(items=items.filter(kind=kind)[:1000],
-                                                              name_field=name_field)
+                query = urlencode({"kind": kind, **({"connection": connection_id} if connection_id else {})})
+                form.base_fields[name].widget = CatalogSelect(
+                    items=items.filter(kind=kind), name_field=name_field,
+                    search_url=f"{reverse('admin:mappings_remotecatalogitem_search')}?{query}")
                 form.base_fields[name].help_text = "Search the accounting system's catalog by code, name or type."
         if "remote_kind" in form.base_fields:
             # The kinds this connection's dimensions come in, as the connector names them.

@@ -94,7 +94,7 @@ def test_member_without_capability_cannot_set_up(client, wafeq_connection):
 
 def test_dashboard_shows_connection_panel(admin_client, wafeq_connection):
     page = admin_client.get(reverse("admin:index")).content.decode()
-    assert "Open circuit breakers" in page and "Vendor calls (24h)" in page
+    assert "Open circuit breakers" in page and "Vendor calls (24 h)" in page
 
 
 def test_an_exported_record_shows_the_vendors_copy_on_a_post(admin_client, wafeq_connection, wafeq_server):

@@ -17,16 +17,34 @@ def _attempt(record, outcome, error_class=""):
                                         finished_at=now, outcome=outcome, error_class=error_class)
 
 
-def test_failure_rate_counts_vendor_failures_not_holds():
+def test_the_call_card_and_the_failure_rate_card_share_one_definition_and_window():
+    """The data that used to disagree: export attempts that failed (retried, parked) while the call
+    log had no failed call in its window read "0 failed" beside "66.7 %"; an old failure sat outside."""
+    from datetime import timedelta
+
+    from connectors.dashboard import connections_panel
+    from connectors.models import CallLog
+    from tests.connectors.factories import make_connection
+
     org = make_org()
     record = make_record(org)
     _attempt(record, ExportAttempt.Outcome.EXPORTED)
     _attempt(record, ExportAttempt.Outcome.RETRY, "Transient")
-    _attempt(record, ExportAttempt.Outcome.NEEDS_REVIEW, "Permanent")  # the vendor refused it
-    _attempt(record, ExportAttempt.Outcome.NEEDS_REVIEW)                # a hold: nothing was sent
-    panel = exports_panel(RequestFactory().get("/admin/"), [org.pk])
-    rate = next(k for k in panel["kpis"] if k["title"] == "Failure rate (24 h)")
-    assert rate["value"] == "66.7%" and rate["footer"] == "2 of 3 vendor attempts failed: 1 retried, 1 parked for review"
+    _attempt(record, ExportAttempt.Outcome.NEEDS_REVIEW, "Permanent")
+    conn = make_connection(org)
+    now = timezone.now()
+    for n in range(3):
+        CallLog.objects.create(connection=conn, method="POST", path="/v1/expenses", status=201)
+    CallLog.objects.create(connection=conn, method="POST", path="/v1/expenses", status=422, error_class="Permanent")
+    CallLog.objects.create(connection=conn, method="POST", path="/v1/expenses", status=503, error_class="Transient",
+                           created_at=now - timedelta(hours=30))   # outside the window for both cards
+    calls = next(k for k in connections_panel(None, [org.pk])["kpis"] if k["title"] == "Vendor calls (24 h)")
+    rate = next(k for k in exports_panel(RequestFactory().get("/admin/"), [org.pk])["kpis"]
+                if k["title"] == "Failure rate (24 h)")
+    assert calls["value"] == 4 and calls["footer"].startswith("1 failed (25.0%) · 24 h to ")
+    assert rate["value"] == "25.0%" and rate["footer"].startswith("1 of 4 vendor calls failed · 24 h to ")
+    assert calls["footer"].split(" · ")[1] == rate["footer"].split(" · ")[1]      # the same window, stated
+    assert calls["help"] == rate["help"] and "did not answer" in rate["help"]     # the same definition, stated
 
 
 def test_the_dashboard_shows_one_organisation_and_its_cards_link_to_its_filtered_lists(admin_client):

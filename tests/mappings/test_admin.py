@@ -63,7 +63,11 @@ def test_category_change_form_offers_catalog_and_suggestions(logged_in, books):
     page = logged_in.get(reverse("admin:mappings_categorymapping_change", args=[mapping.pk])).content.decode()
     # Picked from the catalog (searchable: code · name · type), never typed; the pick fills the name.
     assert 'data-catalog-name-field="account_name"' in page and "unfold-admin-autocomplete" in page
-    assert "Meals &amp; Entertainment" in page and 'data-name="Meals &amp; Entertainment"' in page
+    # Only the stored value comes with the page; the rest is searched on the server as the person types.
+    assert 'data-name="Travel and Transport"' in page and "Meals &amp; Entertainment" not in page.split(
+        "Suggested accounts")[0]
+    search = reverse("admin:mappings_remotecatalogitem_search")
+    assert f'data-ajax--url="{search}?kind=accounts' in page
     assert "Travel and Transport" in page.split("Suggested accounts")[1]  # best match offered first
     assert "Recent changes" in page
     history = logged_in.get(reverse("admin:mappings_categorymapping_history", args=[mapping.pk]))
@@ -237,3 +241,34 @@ def test_back_to_here_accepts_the_rows_timestamp_and_naive_times(logged_in, conn
     assert CategoryMapping.objects.get(pk=mapping.pk).account == "6100"
     logged_in.post(url, {"at": "2026-11-02 08:00:00"})  # naive: the site's time zone, before creation
     assert not CategoryMapping.objects.filter(pk=mapping.pk).exists()
+
+
+def test_catalog_search_matches_prefix_then_contains_scoped_to_the_organisation(logged_in, org, books):
+    from expensico_sync.core.services import organization_create
+    from mappings.services import catalog_refresh
+    catalog_refresh(connection=books, kinds=[CatalogKind.ACCOUNTS])
+    RemoteCatalogItem.objects.create(connection=books, kind="accounts", remote_id="a-7000", name="Staff meals",
+                                     code="7000", classification="EXPENSE", refreshed_at=timezone.now())
+    other = make_connection(organization_create(slug="other", name="Other", base_currency="SAR", country="SA"),
+                            system="fake-books", name="Theirs")
+    RemoteCatalogItem.objects.create(connection=other, kind="accounts", remote_id="x-1", name="Meals elsewhere",
+                                     code="6201", refreshed_at=timezone.now())
+    url = reverse("admin:mappings_remotecatalogitem_search")
+    found = logged_in.get(url, {"q": "meals", "kind": "accounts"}).json()["results"]
+    # "Meals & Entertainment" starts with the words, "Staff meals" only contains them; no other organisation's.
+    assert [r["id"] for r in found] == ["a-6200", "a-7000"]
+    assert found[0] == {"id": "a-6200", "text": "6200 · Meals & Entertainment · EXPENSE", "code": "6200",
+                        "name": "Meals & Entertainment", "type": "EXPENSE"}
+    assert [r["id"] for r in logged_in.get(url, {"q": "62", "connection": books.pk}).json()["results"]] == ["a-6200"]
+    assert logged_in.get(url, {"q": "meals", "connection": other.pk}).json()["results"] == []
+    assert logged_in.get(url, {"q": "", "kind": "accounts"}).json()["results"][0]["id"] == "a-6100"
+    assert logged_in.get(url, {"connection": "x"}).status_code == 400
+
+
+def test_catalog_search_returns_at_most_twenty(logged_in, books):
+    RemoteCatalogItem.objects.bulk_create([
+        RemoteCatalogItem(connection=books, organization_id=books.organization_id, kind="accounts",
+                          remote_id=f"r-{n}", name=f"Account {n}", code=f"{5000 + n}", refreshed_at=timezone.now())
+        for n in range(60)])
+    found = logged_in.get(reverse("admin:mappings_remotecatalogitem_search"), {"q": "account"}).json()["results"]
+    assert len(found) == 20 and found[0]["code"] == "5000"

@@ -1,0 +1,24 @@
+"""The export record's stored status-change log: one row per change, written by
+`services.status_update.record_transition` in the same statement as the change itself (Postgres),
+so the history on the record page is what happened, not a reconstruction."""
+
+from django.db import models
+
+
+class StatusChange(models.Model):
+    """Who (a person's username, an API key's name, or the worker), what (from → to), when and why.
+    Append-only: rows are never updated."""
+
+    record = models.ForeignKey("exports.ExportRecord", on_delete=models.CASCADE, related_name="status_changes")
+    at = models.DateTimeField()
+    from_status = models.CharField(max_length=20)
+    to_status = models.CharField(max_length=20)
+    actor = models.CharField(max_length=150, blank=True, default="", help_text="Who moved it; blank: the system")
+    why = models.TextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["record", "at", "id"]
+        indexes = [models.Index(fields=["record", "at"], name="export_status_change_idx")]
+
+    def __str__(self):
+        return f"{self.record_id}: {self.from_status} → {self.to_status}"
