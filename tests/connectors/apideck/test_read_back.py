@@ -139,6 +139,29 @@ def test_the_closed_period_answer_is_apideck_s_downstream_error(apideck_connecti
     assert body["downstream_errors"][0]["detail"] == "posted_at"
 
 
+def test_a_posted_entry_of_a_closed_period_is_reversed_by_an_entry_in_the_open_period(apideck_connection,
+                                                                                      apideck_server):
+    # Workday voids a posted journal only in its own period: the sandbox refuses the DELETE with the
+    # closed-period fault, and the connector posts the reversal as a journal entry dated in the open one.
+    conn, server = apideck_connection, apideck_server
+    original = push(conn, server, "EXPENSICO-p2-v1", on=date(2026, 11, 2))
+    testkit.lock_period(server, conn, date(2026, 11, 30))
+    answer = requests.delete(f"{server.base_url}/accounting/journal-entries/{original}",
+                             headers=ApideckClient(conn).auth_headers(), timeout=5)
+    assert (answer.status_code, answer.json()["downstream_errors"][0]["detail"]) == (400, "posted_at")
+    entry = testkit.sample_entry(server, conn, "EXPENSICO-p2-v1")
+    reversal = replace(testkit.reversal_entry(entry), date=date(2026, 12, 3))
+    result = connector_for(conn).reverse(original, reversal, str(uuid.uuid4()))
+    assert result.external_id != original
+    _, november = read(conn, **NOV)
+    assert [(d.external_id, d.status) for d in november] == [(original, "posted")]
+    _, december = read(conn, date_from=date(2026, 12, 1), date_to=date(2026, 12, 31))
+    [undo] = december
+    assert (undo.external_id, undo.reference, undo.date, undo.amount) == (
+        result.external_id, reversal.reference, date(2026, 12, 3), november[0].amount)
+    assert "original date 2026-11-02" in undo.memo
+
+
 def test_lock_control_names_the_field_it_cannot_read(apideck_server):
     answer = requests.post(f"{apideck_server.base_url}/__sandbox__/settings", json={"closed_through": "2026-13-01"},
                            timeout=5)
