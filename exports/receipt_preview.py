@@ -26,7 +26,7 @@ def receipt_indicator(receipt_id, content_type: str, fetched: bool):
     """The list column: an icon saying image or PDF, linked to the file once it is fetched."""
     icon = "image" if content_type in IMAGE_TYPES else "picture_as_pdf" if content_type == "application/pdf" \
         else "description"
-    label = format_html(ICON + " {}", icon, _("attached"))
+    label = format_html('<span class="whitespace-nowrap">' + ICON + ' {}</span>', icon, _("attached"))
     if not fetched:
         return format_html('<span data-test="receipt-indicator" title="{}">{}</span>', "not fetched yet", label)
     return format_html('<a class="text-primary-600" data-test="receipt-indicator" href="{}" target="_blank" '
