@@ -50,7 +50,7 @@ def _preview(receipt: Receipt):
     if receipt.content_type in IMAGE_TYPES:
         return format_html(
             '<a href="{}" target="_blank" rel="noopener" title="{}"><img data-test="receipt-thumbnail" src="{}" '
-            'alt="{}" loading="lazy" class="rounded-default border border-base-200" '
+            'alt="{}" class="rounded-default border border-base-200" '
             'style="width: 8rem; height: 8rem; object-fit: contain"></a>',
             url, receipt.filename, url, receipt.filename)
     icon = "picture_as_pdf" if receipt.content_type == "application/pdf" else "description"
