@@ -170,8 +170,9 @@ def table(rows: list[dict], load_before, load_after) -> None:
         flag = "  > budget" if r["p50"] > BUDGET_MS else ""
         print(f"{r['page'][:58]:<58} {str(r['status']):>6} {r['first']:9.0f} {r['p50']:8.0f} {r['queries']:8d}{flag}")
     slow = [r for r in rows if r["p50"] > BUDGET_MS]
-    broken = [r for r in rows if r["status"] not in (200, 302)]
-    print(f"\n{len(rows)} pages · {len(slow)} over {BUDGET_MS} ms (p50) · {len(broken)} not 200/302")
+    broken = [r for r in rows if r["status"] != 200]
+    print(f"\n{len(rows)} pages · {len(slow)} over {BUDGET_MS} ms (p50) · {len(broken)} not 200: "
+          + ", ".join(f"{r['page']} ({r['status']})" for r in broken))
 
 
 def main() -> None:
@@ -189,6 +190,9 @@ def main() -> None:
     if not args.reuse:
         database_prepare(args.database)
         seed(url, args.port, args.settle, Path(tempfile.gettempdir()) / f"{args.database}-devstack.log")
+    # As `make run` serves them: no MFA enrolment in the demo, the sandboxes' loopback hosts allowed.
+    os.environ.update(DEBUG="1", ADMIN_REQUIRE_MFA="false", VENDOR_HOSTS_ALLOW="127.0.0.1,localhost",
+                      EXPENSICO_HOSTS_ALLOW="127.0.0.1,localhost")
     django_setup(url)
     load_before = os.getloadavg()
     rows = walk(args.runs)

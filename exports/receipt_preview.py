@@ -26,9 +26,9 @@ def receipt_indicator(receipt_id, content_type: str, fetched: bool):
     """The list column: an icon saying image or PDF, linked to the file once it is fetched."""
     icon = "image" if content_type in IMAGE_TYPES else "picture_as_pdf" if content_type == "application/pdf" \
         else "description"
-    label = format_html(ICON + " {}", icon, _("attached"))
+    label = format_html('<span class="whitespace-nowrap">' + ICON + ' {}</span>', icon, _("attached"))
     if not fetched:
-        return format_html('<span data-test="receipt-indicator" title="{}">{}</span>', _("not fetched yet"), label)
+        return format_html('<span data-test="receipt-indicator" title="{}">{}</span>', "not fetched yet", label)
     return format_html('<a class="text-primary-600" data-test="receipt-indicator" href="{}" target="_blank" '
                        'rel="noopener">{}</a>', receipt_url_for(receipt_id), label)
 
@@ -45,12 +45,12 @@ def receipt_previews(receipts):
 
 def _preview(receipt: Receipt):
     if not receipt.file:
-        return format_html('<span dir="auto">{} ({})</span>', receipt.filename, _("not fetched yet"))
+        return format_html('<span dir="auto">{} ({})</span>', receipt.filename, "not fetched yet")
     url = receipt_url(receipt)
     if receipt.content_type in IMAGE_TYPES:
         return format_html(
             '<a href="{}" target="_blank" rel="noopener" title="{}"><img data-test="receipt-thumbnail" src="{}" '
-            'alt="{}" loading="lazy" class="rounded-default border border-base-200" '
+            'alt="{}" class="rounded-default border border-base-200" '
             'style="width: 8rem; height: 8rem; object-fit: contain"></a>',
             url, receipt.filename, url, receipt.filename)
     icon = "picture_as_pdf" if receipt.content_type == "application/pdf" else "description"

@@ -3,8 +3,9 @@ thumbnail loaded through the organisation-scoped receipt view, an indicator in t
 record shows its stored status-change history, and the dashboard's two vendor-failure cards state
 one definition and window. Screenshots go to test-artifacts/."""
 
-import base64
 import os
+import struct
+import zlib
 
 import pytest
 from django.core.files.base import ContentFile
@@ -18,9 +19,18 @@ from tests.conftest import admin_login
 from tests.exports.conftest import _fake_vendor_registered, approve, conn, expense, org, vendor  # noqa: F401
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-# A 2×2 red PNG.
-PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAEklEQVR4nGP4z8DAwMDAxMDAAAAbzAH/"
-                       "e7nSWgAAAABJRU5ErkJggg==")
+
+
+def _png(size: int = 8, rgb: bytes = b"\xd9\x3b\x3b") -> bytes:
+    """A valid size×size PNG of one colour (a truncated one loads its size but paints nothing)."""
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+    rows = b"".join(b"\x00" + rgb * size for _ in range(size))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+
+
+PNG = _png()
 
 
 @pytest.fixture
@@ -45,7 +55,7 @@ def test_review_item_shows_the_receipt_thumbnail(page, live_server, artifacts_di
     thumbnail = page.locator("img[data-test=receipt-thumbnail]")
     thumbnail.scroll_into_view_if_needed()
     # Loaded for real, through the signed-in, organisation-scoped view.
-    page.wait_for_function("img => img.complete && img.naturalWidth === 2", arg=thumbnail.element_handle())
+    page.wait_for_function("img => img.complete && img.naturalWidth === 8", arg=thumbnail.element_handle())
     assert thumbnail.get_attribute("src") == f"/receipts/{receipt.pk}/"
     page.screenshot(path=os.path.join(artifacts_dir, "review-receipt-2-item.png"), full_page=True)
 

@@ -33,7 +33,7 @@ def test_the_call_card_and_the_failure_rate_card_share_one_definition_and_window
     _attempt(record, ExportAttempt.Outcome.NEEDS_REVIEW, "Permanent")
     conn = make_connection(org)
     now = timezone.now()
-    for n in range(3):
+    for _ in range(3):
         CallLog.objects.create(connection=conn, method="POST", path="/v1/expenses", status=201)
     CallLog.objects.create(connection=conn, method="POST", path="/v1/expenses", status=422, error_class="Permanent")
     CallLog.objects.create(connection=conn, method="POST", path="/v1/expenses", status=503, error_class="Transient",

@@ -5,9 +5,9 @@ import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
 
+from expensico_sync.source.models import Receipt
 from exports.models import ReviewItem
 from exports.services.worker import records_work_due
-from expensico_sync.source.models import Receipt
 
 from .conftest import approve, expense
 
