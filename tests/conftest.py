@@ -25,6 +25,16 @@ def _no_retry_sleeps():
 
 
 @pytest.fixture(autouse=True)
+def _language_reset():
+    """A request in Arabic leaves Arabic active in the thread (LocaleMiddleware activates, nothing
+    deactivates): the next test in the same worker would read Arabic labels."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings):
     # Manifest storage + live_server gives unstyled pages; tests use plain storage.
     settings.STORAGES = {**settings.STORAGES,
