@@ -27,7 +27,9 @@ def pack_latest(*, connection, period: date) -> EvidencePack | None:
 
 def pack_servable(pack: EvidencePack | None) -> bool:
     """Ready, and built after the month was last signed off or reopened (its checklist is inside)."""
-    if pack is None or pack.status != EvidencePack.Status.READY or not pack.file:
+    if pack is None or pack.status != EvidencePack.Status.READY or not pack.file.name:
+        return False
+    if not pack.file.storage.exists(pack.file.name):      # removed behind our back: build again
         return False
     changed = (MonthClose.objects.filter(organization_id=pack.connection.organization_id, period=pack.period)
                .values_list("updated_at", flat=True).first())

@@ -81,13 +81,5 @@ def snapshot_payloads(*, kind: str, organizations, period: date) -> dict[int, Sn
     return rows
 
 
-def refresh_all(*, today: date | None = None, months: Callable[[Organization, date], list[date]]) -> int:
-    """The scheduled refresh: every kind for every organisation, for the months `months` names."""
-    today = today or timezone.localdate()
-    done = 0
-    for organization in Organization.objects.order_by("pk"):
-        for period in months(organization, today):
-            for kind in sorted(_kinds):
-                snapshot_refresh(kind=kind, organization=organization, period=period)
-                done += 1
-    return done
+def snapshot_kinds() -> list[str]:
+    return sorted(_kinds)
