@@ -6,6 +6,7 @@ import logging
 import tempfile
 from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.http import FileResponse
@@ -50,7 +51,7 @@ def pack_request(*, connection, period: date, by=None) -> EvidencePack:
     current = active.first()
     if current is not None:
         return current
-    user = by if getattr(by, "pk", None) and getattr(by, "is_authenticated", False) else None
+    user = by if isinstance(by, get_user_model()) and by.pk else None     # an API key is no user
     try:
         with transaction.atomic():
             pack = EvidencePack.objects.create(connection=connection, period=period, requested_by=user)
