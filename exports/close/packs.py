@@ -23,7 +23,8 @@ ABANDONED_AFTER = timedelta(seconds=TASK_TIMEOUT + 300)   # a build whose worker
 
 
 def pack_latest(*, connection, period: date) -> EvidencePack | None:
-    return EvidencePack.objects.filter(connection=connection, period=period).order_by("-id").first()
+    return (EvidencePack.objects.filter(connection=connection, period=period)
+            .select_related("connection__organization").order_by("-id").first())
 
 
 def pack_servable(pack: EvidencePack | None) -> bool:
