@@ -174,15 +174,18 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         return connection
 
     def evidence_view(self, request, org_id, period, connection_id):
-        """The pack's download when it is ready; otherwise its build is queued and the month page shows progress."""
+        """The pack's download when it is ready. A GET changes nothing: otherwise the month page says
+        where the build stands, and its Build button (a POST) queues one."""
         org, first = self._month(request, org_id, period)
         connection = self._connection(org, connection_id)
         pack = pack_latest(connection=connection, period=first)
-        if not (pack_servable(pack) or (pack and pack.status in EvidencePack.ACTIVE)):
-            pack = pack_request(connection=connection, period=first, by=request.user)
         if pack_servable(pack):
             return evidence_response(pack)
-        messages.info(request, f"The evidence pack for {connection.name} is being built ({pack.progress}%).")
+        if pack is not None and pack.status in EvidencePack.ACTIVE:
+            messages.info(request, f"The evidence pack for {connection.name} is being built ({pack.progress}%).")
+        else:
+            messages.info(request, f"The evidence pack for {connection.name} is not built for this month's "
+                                   "current state: press Build.")
         return self._back(org, first)
 
     def evidence_build_view(self, request, org_id, period, connection_id):

@@ -218,15 +218,18 @@ class MonthCloseViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
 
 
 def _connection_of(close: MonthClose, value) -> Connection:
-    connections = Connection.objects.filter(organization_id=close.organization_id)
+    """One query: the organisation's only connection, or the one named."""
+    connections = Connection.objects.filter(organization_id=close.organization_id).select_related("organization")
     if value in (None, ""):
-        if connections.count() == 1:
-            return connections.get()
+        found = list(connections[:2])
+        if len(found) == 1:
+            return found[0]
         raise ValidationError({"connection": ["this organisation has several connections: name one"]},
                               code="required")
-    if not str(value).isdigit() or not connections.filter(pk=int(value)).exists():
+    named = connections.filter(pk=int(value)).first() if str(value).isdigit() else None
+    if named is None:
         raise ValidationError({"connection": [f"no connection {value!r} in this organisation"]}, code="invalid")
-    return connections.get(pk=int(value))
+    return named
 
 
 router.register("closes", MonthCloseViewSet, basename="month-close")

@@ -10,12 +10,13 @@ import csv
 import hashlib
 import io
 import json
+import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import IO, Any
 
-import tablib
+import openpyxl
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -109,31 +110,46 @@ class PackWriter:
         self.hashes[name] = member.close()
 
     def table(self, name: str, resource, queryset, *, rows: int) -> None:
-        """`name`.csv streamed from the queryset; `name`.xlsx as well when `rows` ≤ XLSX_MAX_ROWS."""
+        """`name`.csv streamed from the queryset; `name`.xlsx alongside (openpyxl's write-only mode,
+        saved through a temporary file) when `rows` ≤ XLSX_MAX_ROWS."""
         if f"{name}.csv" in self.hashes:
             raise ValueError(f"evidence pack file names clash: {name}.csv is written twice")
         headers = resource.get_export_headers()
-        keep: list[list] | None = [] if rows <= XLSX_MAX_ROWS else None
+        book = openpyxl.Workbook(write_only=True) if rows <= XLSX_MAX_ROWS else None
+        sheet = book.create_sheet(name[:31]) if book is not None else None
         member, text = _Member(self.zip, f"{name}.csv"), io.StringIO()
         writer = csv.writer(text)
         writer.writerow(headers)
+        if sheet is not None:
+            sheet.append(headers)
         count = 0
         for count, obj in enumerate(queryset.iterator(chunk_size=CHUNK), start=1):
             row = resource.export_resource(obj)
             writer.writerow(row)
-            if keep is not None:
-                keep.append(row)
+            if sheet is not None:
+                sheet.append(row)
             if count % CHUNK == 0:
                 self._flush(member, text)
                 self._advance(CHUNK)
         self._flush(member, text)
         self._advance(count % CHUNK)
         self.hashes[member.name] = member.close()
-        if keep is not None:
-            self.add(f"{name}.xlsx", tablib.Dataset(*keep, headers=headers).export("xlsx"))
+        if book is not None:
+            self._workbook(f"{name}.xlsx", book)
         else:
             self.notes[f"{name}.xlsx"] = (f"not written: {rows:,} rows is more than {XLSX_MAX_ROWS:,} "
-                                          f"(an XLSX is built in memory); {name}.csv is complete")
+                                          f"(an XLSX is assembled whole); {name}.csv is complete")
+
+    def _workbook(self, name: str, book) -> None:
+        if name in self.hashes:
+            raise ValueError(f"evidence pack file names clash: {name!r} is written twice")
+        with tempfile.TemporaryFile(suffix=".xlsx") as scratch:
+            book.save(scratch)
+            scratch.seek(0)
+            member = _Member(self.zip, name)
+            for chunk in iter(lambda: scratch.read(1 << 20), b""):
+                member.write(chunk)
+            self.hashes[name] = member.close()
 
     @staticmethod
     def _flush(member: _Member, text: io.StringIO) -> None:

@@ -6,6 +6,7 @@ import logging
 import tempfile
 from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.http import FileResponse
@@ -22,12 +23,15 @@ ABANDONED_AFTER = timedelta(seconds=TASK_TIMEOUT + 300)   # a build whose worker
 
 
 def pack_latest(*, connection, period: date) -> EvidencePack | None:
-    return EvidencePack.objects.filter(connection=connection, period=period).order_by("-id").first()
+    return (EvidencePack.objects.filter(connection=connection, period=period)
+            .select_related("connection__organization").order_by("-id").first())
 
 
 def pack_servable(pack: EvidencePack | None) -> bool:
     """Ready, and built after the month was last signed off or reopened (its checklist is inside)."""
-    if pack is None or pack.status != EvidencePack.Status.READY or not pack.file:
+    if pack is None or pack.status != EvidencePack.Status.READY or not pack.file.name:
+        return False
+    if not pack.file.storage.exists(pack.file.name):      # removed behind our back: build again
         return False
     changed = (MonthClose.objects.filter(organization_id=pack.connection.organization_id, period=pack.period)
                .values_list("updated_at", flat=True).first())
@@ -48,7 +52,7 @@ def pack_request(*, connection, period: date, by=None) -> EvidencePack:
     current = active.first()
     if current is not None:
         return current
-    user = by if getattr(by, "pk", None) and getattr(by, "is_authenticated", False) else None
+    user = by if isinstance(by, get_user_model()) and by.pk else None     # an API key is no user
     try:
         with transaction.atomic():
             pack = EvidencePack.objects.create(connection=connection, period=period, requested_by=user)

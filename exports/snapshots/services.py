@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 from datetime import date, timedelta
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -60,34 +61,39 @@ def snapshot_request(*, kind: str, organization: Organization, period: date, for
     return snapshot
 
 
-def snapshot_read(*, kind: str, organization: Organization, period: date) -> Snapshot:
-    """The stored result (payload None when never computed); queues a refresh when missing or stale."""
-    snapshot = Snapshot.objects.filter(kind=kind, organization=organization, period=period).first()
+def _queue_once(kind: str, organization: Organization, period: date) -> None:
+    """From a GET: queue one refresh per minute per kind × organisation × month, and write no row
+    (an admin GET changes nothing; the dedupe lives in the cache, like the dashboard's)."""
+    if cache.add(f"snapshot-refresh:{kind}:{organization.pk}:{period:%Y-%m}", 1, REQUEST_GAP_SECONDS):
+        async_task("exports.snapshots.tasks.snapshot_refresh_task", kind, organization.pk, period.isoformat(),
+                   group="snapshots")
+
+
+def _fresh(snapshot: Snapshot | None) -> bool:
     stale = timezone.now() - timedelta(seconds=STALE_SECONDS)
-    if snapshot is None or snapshot.computed_at is None or snapshot.computed_at < stale:
-        snapshot = snapshot_request(kind=kind, organization=organization, period=period)
-    return snapshot
+    return snapshot is not None and snapshot.computed_at is not None and snapshot.computed_at >= stale
+
+
+def snapshot_read(*, kind: str, organization: Organization, period: date) -> Snapshot:
+    """The stored result (an unsaved one with payload None when never computed); a missing or stale
+    one queues its refresh and is served as it is meanwhile."""
+    _compute(kind)
+    found = Snapshot.objects.filter(kind=kind, organization=organization, period=period).first()
+    if not _fresh(found):
+        _queue_once(kind, organization, period)
+        found = Snapshot.objects.filter(kind=kind, organization=organization, period=period).first() or found
+    return found or Snapshot(kind=kind, organization=organization, period=period)
 
 
 def snapshot_payloads(*, kind: str, organizations, period: date) -> dict[int, Snapshot]:
     """One query for a page of organisations; each missing or stale one queues its refresh."""
     rows = {s.organization_id: s for s in Snapshot.objects.filter(kind=kind, period=period,
                                                                   organization__in=organizations)}
-    stale = timezone.now() - timedelta(seconds=STALE_SECONDS)
     for org in organizations:
-        row = rows.get(org.pk)
-        if row is None or row.computed_at is None or row.computed_at < stale:
-            rows[org.pk] = snapshot_request(kind=kind, organization=org, period=period)
+        if not _fresh(rows.get(org.pk)):
+            rows[org.pk] = snapshot_read(kind=kind, organization=org, period=period)
     return rows
 
 
-def refresh_all(*, today: date | None = None, months: Callable[[Organization, date], list[date]]) -> int:
-    """The scheduled refresh: every kind for every organisation, for the months `months` names."""
-    today = today or timezone.localdate()
-    done = 0
-    for organization in Organization.objects.order_by("pk"):
-        for period in months(organization, today):
-            for kind in sorted(_kinds):
-                snapshot_refresh(kind=kind, organization=organization, period=period)
-                done += 1
-    return done
+def snapshot_kinds() -> list[str]:
+    return sorted(_kinds)

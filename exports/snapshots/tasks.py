@@ -7,7 +7,7 @@ from dateutil.relativedelta import relativedelta
 from expensico_sync.core.models import Organization
 
 from ..models import MonthClose
-from .services import refresh_all, snapshot_refresh
+from .services import snapshot_kinds, snapshot_refresh, snapshot_request
 
 
 def snapshot_refresh_task(kind: str, organization_id: int, period: str) -> int | None:
@@ -26,5 +26,16 @@ def open_months(organization: Organization, today: date) -> list[date]:
     return [m for m in months if m not in locked]
 
 
-def snapshots_refresh_open_months() -> int:
-    return refresh_all(months=open_months)
+def snapshots_refresh_open_months(today: date | None = None) -> int:
+    """The schedule (every 5 minutes): one queued refresh per organisation × open month × kind, so a
+    slow organisation is its own task, within the cluster's timeout, and workers share the load."""
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    queued = 0
+    for organization in Organization.objects.order_by("pk"):
+        for period in open_months(organization, today):
+            for kind in snapshot_kinds():
+                snapshot_request(kind=kind, organization=organization, period=period, force=True)
+                queued += 1
+    return queued

@@ -45,6 +45,8 @@ def test_close_section_month_list_checklist_and_sign_off(page, live_server, arti
     assert page.locator("textarea[name=reason]").is_visible()   # the superuser may reopen
     page.screenshot(path=os.path.join(artifacts_dir, "close-signed-off.png"), full_page=True)
 
+    page.locator("#evidence-links button", has_text="Build").click()   # a POST; built inline in tests
+    page.wait_for_url(f"{live_server.url}/admin/exports/monthclose/month/{org.pk}/2026-11/")
     link = page.locator("#evidence-links a", has_text=conn.name)
     with page.expect_download() as info:
         link.click()

@@ -146,3 +146,13 @@ def test_the_month_page_shows_progress_and_the_download(client, org, conn, booke
     assert pack.sha256[:12] in page and "⬇ Fake books" in page
     listing = client.get(reverse("admin:exports_evidencepack_changelist")).content.decode()
     assert "100% (" in listing and "⬇ zip" in listing
+
+
+def test_a_pack_whose_file_is_gone_is_built_again(client, org, conn, booked):
+    close = MonthClose.objects.create(organization=org, period=NOV)
+    first = pack_request(connection=conn, period=NOV)
+    first.file.storage.delete(first.file.name)
+    response = client_as(client, org, Role.VIEWER).get(f"{LIST}/{close.pk}/evidence")
+    assert response.status_code == 200
+    verified(response.getvalue())
+    assert EvidencePack.objects.get().pk != first.pk
