@@ -390,7 +390,8 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
             raise self._invalid_id(el.find("wd:Currency_Reference", NS), "Currency_ID")
         ledger = self._amount(el, "Ledger_Debit_Amount") or self._amount(el, "Ledger_Credit_Amount")
         unit = Decimal(1).scaleb(-next((c["precision"] for c in self.seed["currencies"] if c["id"] == company), 2))
-        if abs(ledger - (debit or credit) * rate) > unit:
+        # The rate holds six decimals: a longer one, rounded, moves a large amount by more than a unit.
+        if abs(ledger - (debit or credit) * rate) > unit + (debit or credit) * Decimal("0.0000005"):
             raise Fault("Validation_Fault", "The ledger amount does not match the amount at the currency rate.",
                         xpath_of(el))
         return {"currency": currency, "rate": str(rate), "amount": str(debit or credit)}
