@@ -217,7 +217,9 @@ FIDELITY = {
     "expense_type": F.Cannot(_NO_FIELD),
     "dimensions": F.Lands("line_items[].worktags", read=F.has_dimension, expect=F.entry_dimensions),
     "custom_fields": F.Cannot("not sent: Apideck has custom_fields, but not which Workday field keeps them"),
-    "receipts": F.Cannot("not sent: only Apideck 10.52+ references attachments on a journal entry"),
+    "receipts": F.Cannot("the Attachments API (/accounting/attachments/{reference_type}/{reference_id}) takes "
+                         "reference_type from AttachmentReferenceType: invoice, bill, expense, expense-report, "
+                         "quote; no journal entry (apideck-accounting.yml)"),
     "exchange_rate": F.Lands("currency_rate", note="foreign documents, with the document currency",
                              read=lambda d, e: (d.raw["currency"], Decimal(str(d.raw["currency_rate"]))),
                              expect=lambda e: (e.currency, e.exchange_rate), prepare=F.foreign),

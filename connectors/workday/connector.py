@@ -27,7 +27,8 @@ from ..base import (
 from ..entry import AccountingEntry, EntryKind
 from ..errors import PeriodClosed, Permanent
 from ..periods import ending_with_month
-from . import readback, schema
+from ..receipts import receipt_files
+from . import attachments, readback, schema
 from .client import WorkdayClient
 from .settings import WorkdaySettings
 
@@ -242,20 +243,28 @@ class WorkdayConnector(Connector):
             raise Permanent(f"push does not take {entry.kind}", code="unsupported_entry", field="kind")
         return self._submit(entry, idempotency_key)
 
-    def _journal(self, entry: AccountingEntry) -> dict:
+    def _journal(self, entry: AccountingEntry, receipts=None) -> dict:
+        """The request; `receipts` makes the Attachment_Data (called once the journal is known good)."""
         try:
-            return schema.journal_request(entry, self.settings)
+            data = schema.journal_request(entry, self.settings)
         except schema.UnsupportedEntry as exc:
             raise Permanent(str(exc), code=exc.code, field=exc.field) from exc
+        files = receipts() if receipts else []
+        if files:
+            data["Accounting_Journal_Data"]["Attachment_Data"] = files
+        return data
 
     def preview(self, entry: AccountingEntry) -> dict:
-        """The Submit_Accounting_Journal request `push` would send (dry run): no network."""
-        return plain_payload({"operation": "Submit_Accounting_Journal", "request": self._journal(entry)})
+        """The Submit_Accounting_Journal request `push` would send (dry run): no network; each
+        receipt's File_Content is described, not read."""
+        return plain_payload({"operation": "Submit_Accounting_Journal",
+                              "request": self._journal(entry, lambda: attachments.described(entry))})
 
     def _submit(self, entry: AccountingEntry, idempotency_key: str) -> PushResult:
         before = self.client.calls
-        data = self._journal(entry)
-        warnings = () if self.settings.submit else ("saved as a draft journal in Workday (submit is off)",)
+        notes: list[str] = []
+        data = self._journal(entry, lambda: attachments.attachment_data(entry, receipt_files(entry, notes), notes))
+        warnings = tuple(notes) + (() if self.settings.submit else ("saved as a draft journal in Workday (submit is off)",))
         try:
             resp = self.client.call("Submit_Accounting_Journal", data, idempotency_key=idempotency_key)
         except PeriodClosed as exc:
@@ -280,12 +289,13 @@ class WorkdayConnector(Connector):
                           status=status)
 
     # find_by_reference ----------------------------------------------------------------
-    def _get_journals(self, references: list[str]) -> list:
+    def _get_journals(self, references: list[str], *, files: bool = False) -> list:
         """Batched lookup by Accounting_Journal_ID. v30 has no Skip_Non_Existing_Instances: unknown
         ids fault the request, listing every one of them, so one more request fetches the rest."""
         def query(refs):
             return self._paged("Get_Journals", {"Request_References": {"JournalEntryReference": [
-                {"ID": [{"_value_1": r, "type": "Accounting_Journal_ID"}]} for r in refs]}}, lambda d: d.Journal_Entry)
+                {"ID": [{"_value_1": r, "type": "Accounting_Journal_ID"}]} for r in refs]}, **readback.group(files)},
+                lambda d: d.Journal_Entry)
 
         try:
             return query(references)
@@ -312,24 +322,25 @@ class WorkdayConnector(Connector):
                                    status=status, amount=str(data.Total_Ledger_Debits or ""),
                                    live=status != "Canceled" and data.Cancel_Reversed_By_Journal_Entry_Reference is None)
 
-    def _by_wid(self, wids: Sequence[str]) -> list:
+    def _by_wid(self, wids: Sequence[str], *, files: bool = False) -> list:
         return self._paged("Get_Journals", {"Request_References": {"JournalEntryReference": [
-            {"ID": [{"_value_1": wid, "type": "WID"}]} for wid in wids]}}, lambda d: d.Journal_Entry)
+            {"ID": [{"_value_1": wid, "type": "WID"}]} for wid in wids]}, **readback.group(files)},
+            lambda d: d.Journal_Entry)
 
-    def _with_workday_reversals(self, references: Sequence[str]) -> list:
+    def _with_workday_reversals(self, references: Sequence[str], *, files: bool = False) -> list:
         """The journals holding these references as Accounting_Journal_ID and, for a `<reference>-R`
         none holds, the journal Workday made by reversing `<reference>` (the original's
         Cancel_Reversed_By_Journal_Entry_Reference): one more request only when there is one."""
-        journals = self._get_journals(list(dict.fromkeys(references)))
+        journals = self._get_journals(list(dict.fromkeys(references)), files=files)
         held = {self._remote(j)[0]: j for j in journals}
         missing = [r.removesuffix(REVERSAL_SUFFIX) for r in references if r.endswith(REVERSAL_SUFFIX) and r not in held]
         originals = {r: held[r] for r in missing if r in held}
         unknown = [r for r in missing if r not in held and r not in references]   # not asked for yet
         if unknown:
-            originals.update({self._remote(j)[0]: j for j in self._get_journals(unknown)})
+            originals.update({self._remote(j)[0]: j for j in self._get_journals(unknown, files=files)})
         wids = [_id(_one(j.Journal_Entry_Data).Cancel_Reversed_By_Journal_Entry_Reference, "WID")
                 for j in originals.values()]
-        return journals + (self._by_wid([w for w in wids if w]) if any(wids) else [])
+        return journals + (self._by_wid([w for w in wids if w], files=files) if any(wids) else [])
 
     def find_by_reference(self, references: Sequence[str]) -> dict[str, RemoteDocument]:
         """A reversal is found by its own id (`<reference>-R`, a journal we submitted) or as the
@@ -353,7 +364,7 @@ class WorkdayConnector(Connector):
         if references:
             before = self.client.calls
             wanted = list(dict.fromkeys(references))
-            found = [readback.document(j) for j in self._with_workday_reversals(wanted)]
+            found = [readback.document(j) for j in self._with_workday_reversals(wanted, files=True)]
             found += self._copies(wanted, found)
             yield ReadBackPage(documents=tuple(found), requests=self.client.calls - before)
             return

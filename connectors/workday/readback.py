@@ -1,6 +1,7 @@
 """Workday journals read back (Connector.read_back): `Get_Journals` by accounting dates for the
 connection's company, or by `Accounting_Journal_ID`, at the XSD's largest page (`Count` 999).
-Pure conversions from zeep's answer objects; the connector sends and pages.
+Pure conversions from zeep's answer objects; the connector sends and pages. Read-back asks for the
+journals' Attachment_Data (Response_Group), so each document names its receipts and their SHA-256.
 
 A journal's reference is its `Accounting_Journal_ID` (ours, unique under Add_Only) or, for one made
 without that id, its `External_Reference_ID`; a journal typed in Workday has neither.
@@ -9,7 +10,7 @@ without that id, its `External_Reference_ID`; a journal typed in Workday has nei
 from decimal import Decimal
 
 from ..base import VendorDocument, VendorLine
-from . import schema
+from . import attachments, schema
 
 REVERSAL_SUFFIX = "-R"   # the export engine's reversal reference: <reference>-R
 PAGE_SIZE = 999          # Get_Journals Response_Filter/Count: 1–999
@@ -36,7 +37,13 @@ def by_dates(company: str, date_from, date_to, *, version: str) -> dict:
         criteria["Accounting_From_Date"] = date_from
     if date_to:
         criteria["Accounting_To_Date"] = date_to
-    return {"version": version, "Request_Criteria": criteria}
+    return {"version": version, "Request_Criteria": criteria, **group(True)}
+
+
+def group(files: bool) -> dict:
+    """Get_Journals' Response_Group: the journals' Attachment_Data (receipts) when `files`; a
+    lookup that only needs ids and status leaves them out."""
+    return {"Response_Group": {"Include_Attachment_Data": True}} if files else {}
 
 
 def _line(line) -> VendorLine:
@@ -73,5 +80,6 @@ def document(journal) -> VendorDocument:
                                                                                      "Company_Reference_ID"),
              "journal_source": _id(data.Journal_Source_Reference, "Journal_Source_ID"),
              "line_rates": line_rates(data),
+             "attachments": attachments.held(data),   # (file name, SHA-256 of the content)
              "reverses": _id(data.Cancel_Reverses_Journal_Entry_Reference, "WID"),
              "reversed_by": _id(data.Cancel_Reversed_By_Journal_Entry_Reference, "WID")})

@@ -196,7 +196,10 @@ FIDELITY = {
     "expense_type": F.Cannot(_NO_FIELD),
     "dimensions": F.Lands("Worktags_Reference", read=F.has_dimension, expect=F.entry_dimensions),
     "custom_fields": F.Cannot(_NO_FIELD),
-    "receipts": F.Cannot("not sent: Attachment_Data exists on the journal, the connector does not fill it yet"),
+    "receipts": F.Lands("Attachment_Data", note="on the journal: wd:Filename, wd:Content_Type, File_Content "
+                        "(base64), Comment; at most 20 MiB of receipts a journal",
+                        proof="tests/connectors/workday/test_receipts.py::"
+                              "test_each_receipt_lands_as_attachment_data_and_reads_back"),
     "exchange_rate": F.Lands("Currency_Rate", note="on each line, with the line's Currency_Reference and amount in "
                              "the document currency; Ledger_Debit/Credit_Amount converted at it to the company "
                              "currency, the journal's; the original currency, amount and rate also in the memo",

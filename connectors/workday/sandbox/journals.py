@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ..client import NS
+from . import attachments
 from .soap import Fault, id_of, ids, ref
 
 
@@ -56,7 +57,10 @@ class JournalReadsMixin:
         out = {"version": "v30.0", "Response_Filter": {"Page": page, "Count": count},
                "Response_Results": self._results(len(rows), count, page, len(chunk))}
         if chunk:
-            out["Response_Data"] = {"Journal_Entry": [self._journal_out(j) for j in chunk]}
+            with_files = attachments.wanted(request)
+            out["Response_Data"] = {"Journal_Entry": [self._journal_out(j, with_files) for j in chunk]}
+        if attachments.wanted(request):
+            out["Response_Group"] = {"Include_Attachment_Data": True}
         return "Get_Journals_Response", out
 
     @staticmethod
@@ -70,7 +74,7 @@ class JournalReadsMixin:
         return {"ID": [{"_value_1": wid, "type": "WID"}]
                 + ([{"_value_1": other["journal_id"], "type": "Accounting_Journal_ID"}] if other.get("journal_id") else [])}
 
-    def _journal_out(self, j: dict) -> dict:
+    def _journal_out(self, j: dict, with_files: bool = False) -> dict:
         wid = {"ID": [{"_value_1": j["wid"], "type": "WID"}]
                + ([{"_value_1": j["journal_id"], "type": "Accounting_Journal_ID"}] if j["journal_id"] else [])}
         data = {
@@ -93,6 +97,8 @@ class JournalReadsMixin:
                 "Worktags_Reference": [ref(v, t) for t, v in sorted(line["worktags"].items())],
             } for i, line in enumerate(j["lines"], start=1)],
         }
+        if with_files and j.get("attachments"):
+            data["Attachment_Data"] = attachments.answered(j)
         if j.get("reversed_by"):
             data["Cancel_Reversed_By_Journal_Entry_Reference"] = self._linked(j["reversed_by"])
         if j.get("reverses"):

@@ -29,6 +29,8 @@ Choices where the contract says [?] (README: pick one, make it configurable, say
 - `POST /__sandbox__/settings {"journal_exceptions": [{"classification": "Warning", "message": …}]}`
   makes every accepted Submit_Accounting_Journal answer carry them in `Exceptions_Response_Data`
   (B4) until cleared.
+- `Attachment_Data` on a journal (receipts) is validated and held (sandbox/attachments.py) and
+  answered by `Get_Journals` only when `Response_Group/Include_Attachment_Data` is true.
 """
 
 import json
@@ -43,6 +45,7 @@ from zeep import exceptions as zeep_errors
 from ...periods import closed_through, is_closed
 from ...sandboxing.server import Request, Response, SandboxApp, SandboxServer
 from ..client import NS, SOAP_ENV, WD, WSDL_PATH, wsdl_client
+from . import attachments
 from .journals import JournalReadsMixin
 from .reference import ReferenceDataMixin
 from .soap import Fault, id_of, ids, new_wid, ref, xpath_of, xsd  # noqa: F401  (xsd: tests)
@@ -328,7 +331,8 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
                 "accounting_date": data.findtext("wd:Accounting_Date", "", NS)[:10], "journal_source": source["id"],
                 "memo": data.findtext("wd:Journal_Entry_Memo", "", NS),
                 "external_reference": data.findtext("wd:External_Reference_ID", "", NS),
-                "lines": lines, "total_debits": str(debits), "total_credits": str(credits)}
+                "lines": lines, "total_debits": str(debits), "total_credits": str(credits),
+                "attachments": attachments.validated(data)}
 
     def _invalid_id(self, ref_el, id_type: str, value: str | None = None) -> Fault:
         value = value if value is not None else (ids(ref_el)[0]["value"] if ids(ref_el) else "")
@@ -390,7 +394,8 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
             raise self._invalid_id(el.find("wd:Currency_Reference", NS), "Currency_ID")
         ledger = self._amount(el, "Ledger_Debit_Amount") or self._amount(el, "Ledger_Credit_Amount")
         unit = Decimal(1).scaleb(-next((c["precision"] for c in self.seed["currencies"] if c["id"] == company), 2))
-        if abs(ledger - (debit or credit) * rate) > unit:
+        # The rate holds six decimals: a longer one, rounded, moves a large amount by more than a unit.
+        if abs(ledger - (debit or credit) * rate) > unit + (debit or credit) * Decimal("0.0000005"):
             raise Fault("Validation_Fault", "The ledger amount does not match the amount at the currency rate.",
                         xpath_of(el))
         return {"currency": currency, "rate": str(rate), "amount": str(debit or credit)}
@@ -439,7 +444,7 @@ class WorkdaySandbox(JournalReadsMixin, ReferenceDataMixin, SandboxApp):
         lines = [{**line, "debit": line["credit"], "credit": line["debit"]} for line in journal["lines"]]
         reversal = {**journal, "wid": new_wid(), "journal_id": "", "external_reference": "",
                     "journal_number": f"JE-{self.sequence:06d}", "memo": f"Reversal of {journal['journal_number']}",
-                    "lines": lines, "created": now, "last_updated": now, "reversed_by": None,
+                    "lines": lines, "attachments": [], "created": now, "last_updated": now, "reversed_by": None,
                     "reverses": journal["wid"]}
         self.journals[reversal["wid"]] = reversal
         journal.update(reversed_by=reversal["wid"], last_updated=now)
