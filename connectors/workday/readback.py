@@ -31,13 +31,15 @@ def reversal_reference(data) -> str:
     return original + REVERSAL_SUFFIX if original else ""
 
 
-def by_dates(company: str, date_from, date_to, *, version: str) -> dict:
+def by_dates(company: str, date_from, date_to, *, version: str, files: bool = False) -> dict:
+    """A range read (a month's reconciliation, the copies check) leaves the receipts' bytes out:
+    they would multiply what a month's read downloads; a read by reference carries them."""
     criteria = {"Organization_Reference": [{"ID": [{"_value_1": company, "type": "Company_Reference_ID"}]}]}
     if date_from:
         criteria["Accounting_From_Date"] = date_from
     if date_to:
         criteria["Accounting_To_Date"] = date_to
-    return {"version": version, "Request_Criteria": criteria, **group(True)}
+    return {"version": version, "Request_Criteria": criteria, **group(files)}
 
 
 def group(files: bool) -> dict:

@@ -54,7 +54,7 @@ def test_each_receipt_lands_as_attachment_data_and_reads_back(workday_connection
     [by_reference] = _read(conn, references=[entry.reference])
     assert by_reference.raw["attachments"] == expected
     [by_date] = [d for d in _read(conn, date_from=entry.date, date_to=entry.date) if d.reference == entry.reference]
-    assert by_date.raw["attachments"] == expected
+    assert by_date.raw["attachments"] == ()       # a range read (a month's reconciliation) skips the files
     [journal] = testkit.held(server, entry.reference)
     assert [(a["filename"], a["content_type"], a["comment"]) for a in journal["attachments"]] == [
         ("taxi.pdf", "application/pdf", f"Expensico receipt rcp_taxi.pdf of {entry.reference}"),

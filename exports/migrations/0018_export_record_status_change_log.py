@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('exports', '0016_vendor_document_number_and_status'),
+        ('exports', '0017_evidence_packs_and_snapshots'),
     ]
 
     operations = [
