@@ -4,14 +4,16 @@ import hashlib
 import json
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from django.apps import apps
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Count, Exists, Max, OuterRef, Value
 
 from .coding import Decision
 from .documents import document_from_expense
 from .models import (
     MAPPING_MODELS,
+    CategoriserModel,
     CategoryMapping,
     CodingCorrection,
     CodingRule,
@@ -46,6 +48,23 @@ def mapping_version(connection) -> str:
                 for model in MAPPING_MODELS]
     changes = [when for when in per_kind[0].union(*per_kind[1:], all=True) if when is not None]
     return max(changes).isoformat() if changes else "empty"
+
+
+def mapping_fingerprint(connection) -> tuple[Any, ...]:
+    """Changes whenever anything `mapping_snapshot` reads may have changed, in three statements:
+    each mapping kind's latest change *and* number of history rows (a change saved earlier but
+    committed later than another does not move the latest time, but it adds a row), the promoted
+    categoriser and the organisation's model preferences. A snapshot may be reused while its
+    connection's fingerprint stays the same."""
+    per_kind = [model.history.filter(connection_id=connection.pk).order_by().values("connection_id")
+                .annotate(kind=Value(model.KIND), latest=Max("history_date"), rows=Count("pk"))
+                .values_list("kind", "latest", "rows") for model in MAPPING_MODELS]
+    history = tuple(sorted(per_kind[0].union(*per_kind[1:], all=True)))
+    promoted = CategoriserModel.objects.filter(connection=connection, status=CategoriserModel.Status.PROMOTED) \
+        .values_list("pk", "version", "sklearn_version").first()
+    preferences = MappingPreference.objects.filter(organization_id=connection.organization_id).values_list(
+        "model_auto_apply", "model_disagree_at").first()
+    return history, promoted, preferences, connection.organization.base_currency
 
 
 def mapping_snapshot(connection, *, changed_at: str | None = None) -> MappingSnapshot:

@@ -15,6 +15,7 @@ from connectors.models import Connection
 from connectors.preflight import Finding, entry_findings
 
 from ..models import ExportRecord, Kind
+from . import claimed
 from .closing import PeriodDecision, vendor_refusal_decision
 
 
@@ -28,7 +29,7 @@ class Blocked:
 
 def entry_check(*, connection: Connection, entry: AccountingEntry) -> list[Finding]:
     """The findings for `entry` on `connection` ([] when the connector offers no metadata)."""
-    meta = connection_metadata(connection=connection)
+    meta = claimed.metadata_shared(connection.pk, lambda: connection_metadata(connection=connection))
     if meta is None:
         return []
     connector = connector_for(connection)
@@ -50,7 +51,7 @@ def record_preflight(*, record: ExportRecord, entry: AccountingEntry) -> Blocked
     if period and len(period) == len(findings):
         # Only the period stands in the way: the connection's closed-period policy decides, as it
         # does for the vendor's own refusal (hold as `period_closed`, or re-date).
-        meta = connection_metadata(connection=record.connection)
+        meta = claimed.metadata_shared(record.connection_id, lambda: connection_metadata(connection=record.connection))
         through = meta.closed_through.isoformat() if meta and meta.closed_through else None
         decision = vendor_refusal_decision(record=record, exc=PeriodClosed(period[0].problem, period_end=through))
         decision = dataclasses.replace(decision, context={**context, **decision.context})

@@ -11,12 +11,16 @@ from ..errors import StaleRecord
 from ..models import ExportRecord
 from ..transitions import IllegalTransition, check
 
+UNSAVED = "_unsaved_fields"     # on a record: {field: value} to write with its next transition
+
 
 def record_transition(*, record: ExportRecord, to: str, expected: str | None = None, **fields: Any) -> ExportRecord:
     """Moves `record` from `expected` (default: its current status) to `to`, with extra field updates."""
     current = expected or record.status
     check(current, to)
-    fields = {"status": to, "updated_at": timezone.now(), **fields}
+    # What the worker computed for this record but has not written yet (its entry and payload
+    # preview) goes out with the transition: one UPDATE instead of two.
+    fields = {**record.__dict__.pop(UNSAVED, {}), "status": to, "updated_at": timezone.now(), **fields}
     if to == ExportRecord.Status.EXPORTED:
         fields.setdefault("exported_at", timezone.now())
     if to != ExportRecord.Status.IN_PROGRESS:
