@@ -67,8 +67,7 @@ def _snapshot_current(connection: Connection) -> MappingSnapshot:
     known = _built.get(connection.pk)
     if known is not None and known[0] == fingerprint:
         return known[1]
-    latest = [when for _, when, _ in fingerprint[0] if when is not None]
-    snapshot = mapping_snapshot(connection, changed_at=max(latest).isoformat() if latest else "empty")
+    snapshot = mapping_snapshot(connection)
     _built[connection.pk] = (fingerprint, snapshot)
     return snapshot
 
