@@ -6,7 +6,8 @@ cached vendor metadata once per batch, right after the claim, is as fresh as rea
 record was: the source or the metadata can change at any moment either way, and what happens
 then is the same (a cancellation after the push reverses the booking; a vendor's refusal for a
 closed period follows the connection's policy and forgets this batch's copy of the metadata).
-Outside `batch_shared` (a single record, the admin, tests) every read is done fresh, as before.
+The batch also shares one connector per connection (one HTTP session, kept alive). Outside
+`batch_shared` (a single record, the admin, tests) every read is done fresh, as before.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -15,6 +16,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from connectors.base import Connector, connector_for
+from connectors.models import Connection
 from expensico_sync.source.models import Expense
 
 from ..models import ExportRecord, Kind
@@ -24,6 +27,7 @@ from ..models import ExportRecord, Kind
 class _Batch:
     expenses: dict[int, Expense] = field(default_factory=dict)
     metadata: dict[int, Any] = field(default_factory=dict)     # connection pk -> VendorMetadata | None
+    connectors: dict[int, Connector] = field(default_factory=dict)
 
 
 _batch: ContextVar[_Batch | None] = ContextVar("exports_claimed_batch", default=None)
@@ -76,3 +80,14 @@ def organization_mode(record: ExportRecord) -> str | None:
     if _batch.get() is None or not ExportRecord.organization.is_cached(record):
         return None
     return record.organization.mode
+
+
+def connector_shared(connection: Connection) -> Connector:
+    """One connector (and HTTP session, kept alive) per connection for the batch: building one
+    per use cost three HTTP stacks per record. Fresh outside a batch."""
+    batch = _batch.get()
+    if batch is None:
+        return connector_for(connection)
+    if connection.pk not in batch.connectors:
+        batch.connectors[connection.pk] = connector_for(connection)
+    return batch.connectors[connection.pk]

@@ -7,7 +7,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import connector_for
 from connectors.entry import AccountingEntry
 from connectors.errors import PeriodClosed
 from connectors.metadata import connection_metadata
@@ -32,7 +31,7 @@ def entry_check(*, connection: Connection, entry: AccountingEntry) -> list[Findi
     meta = claimed.metadata_shared(connection.pk, lambda: connection_metadata(connection=connection))
     if meta is None:
         return []
-    connector = connector_for(connection)
+    connector = claimed.connector_shared(connection)
     base = frozenset(c for c in (connection.organization.base_currency,) if c)
     return entry_findings(entry, meta, vendor=connector.label or connection.system,
                           dimension_key=connector.dimension_key, base_currencies=base)

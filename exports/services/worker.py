@@ -249,7 +249,7 @@ def _work(record: ExportRecord, started: datetime) -> str:
         settled = _reversal_precheck(record, started)
         if settled:
             return settled
-    connector = connector_for(conn)
+    connector = claimed.connector_shared(conn)
     if record.needs_reconcile:
         found = _reconcile(record, connector, started)
         if found:
