@@ -263,10 +263,13 @@ def worker_main(args) -> int:
     from exports.services.worker import records_work_due
 
     statements = 0
+    kinds: dict[str, int] = {}     # with --profile: which statements (their first 160 characters)
 
     def count(execute, sql, params, many, context):
         nonlocal statements
         statements += 1
+        if args.profile:
+            kinds[sql[:160]] = kinds.get(sql[:160], 0) + 1
         return execute(sql, params, many, context)
 
     print("ready", flush=True)
@@ -290,6 +293,8 @@ def worker_main(args) -> int:
     if profiler:
         profiler.disable()
         profiler.dump_stats(Path(args.profile) / f"worker-{os.getpid()}.prof")
+        (Path(args.profile) / f"worker-{os.getpid()}.sql.json").write_text(
+            json.dumps(dict(sorted(kinds.items(), key=lambda kv: -kv[1])), indent=1))
     print(json.dumps({"did": totals, "cpu": time.process_time() - cpu0, "sql": statements}), flush=True)
     return 0
 
@@ -416,7 +421,8 @@ def main(argv=None) -> int:
     parser.add_argument("--scale-out", action="store_true", help="4 workers against 1, no rate limit")
     parser.add_argument("--database", default="expensico_bench")
     parser.add_argument("--profile", metavar="DIR",
-                        help="each worker writes cProfile stats to DIR/worker-PID.prof (read with pstats or snakeviz)")
+                        help="each worker writes cProfile stats to DIR/worker-PID.prof (read with pstats or snakeviz)"
+                             " and the SQL statements it sent, by kind, to DIR/worker-PID.sql.json")
     # internal: a worker process
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--database-url", help=argparse.SUPPRESS)

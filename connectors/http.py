@@ -122,8 +122,11 @@ class CircuitOpen(Transient):
 
 
 def breaker_check(connection: Connection) -> None:
-    paused_until = (Connection.objects.filter(pk=connection.pk)
-                    .values_list("paused_until", flat=True).first())
+    """Raises CircuitOpen while the breaker is open. Also refreshes the connection's breaker
+    fields in memory, which `breaker_record_success` relies on."""
+    paused_until, failures = (Connection.objects.filter(pk=connection.pk)
+                              .values_list("paused_until", "consecutive_failures").first() or (None, 0))
+    connection.paused_until, connection.consecutive_failures = paused_until, failures
     now = timezone.now()
     if paused_until and paused_until > now:
         raise CircuitOpen(f"circuit open for {connection} until {paused_until:%H:%M:%S}",
@@ -133,14 +136,21 @@ def breaker_check(connection: Connection) -> None:
 def breaker_record_failure(connection: Connection) -> None:
     Connection.objects.filter(pk=connection.pk).update(consecutive_failures=F("consecutive_failures") + 1)
     failures = Connection.objects.filter(pk=connection.pk).values_list("consecutive_failures", flat=True).first()
+    connection.consecutive_failures = failures or 0
     if failures and failures >= BREAKER_THRESHOLD:
         # Each further failure after the threshold (a half-open probe that failed) re-opens it.
         Connection.objects.filter(pk=connection.pk).update(paused_until=timezone.now() + BREAKER_COOLDOWN)
 
 
 def breaker_record_success(connection: Connection) -> None:
+    """Closes the breaker. Skipped (no statement) when `breaker_check` just read it clean, the
+    common case: a failure another worker records in between then stays counted, which can only
+    open the breaker sooner, never later."""
+    if connection.consecutive_failures == 0 and connection.paused_until is None:
+        return
     Connection.objects.filter(pk=connection.pk).exclude(consecutive_failures=0, paused_until=None).update(
         consecutive_failures=0, paused_until=None)
+    connection.consecutive_failures, connection.paused_until = 0, None
 
 
 def breaker_reset(*, connection: Connection) -> None:

@@ -10,8 +10,9 @@ import uuid
 from contextlib import contextmanager
 from datetime import timedelta
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .errors import RateLimited
@@ -27,27 +28,35 @@ class ClientRateLimited(RateLimited):
 def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: float = RATE_WAIT_MAX) -> None:
     """Takes one slot of the connection's per-second budget, waiting up to `wait_max` for one.
 
-    A conditional UPDATE is atomic on SQLite and Postgres alike, so concurrent workers can never
-    take more than `per_second` slots in a window between them."""
+    One statement per request (`_window_take`), so concurrent workers can never take more than
+    `per_second` slots in a window between them."""
     deadline = time.monotonic() + wait_max
     while True:
         window = int(time.time())
-        taken = RateLimitWindow.objects.filter(connection_id=connection.pk, window=window,
-                                               count__lt=per_second).update(count=F("count") + 1)
-        if not taken:
-            try:
-                with transaction.atomic():
-                    RateLimitWindow.objects.create(connection_id=connection.pk, window=window, count=1)
-                taken = 1
-                # Old windows are useless; the first taker of a new window clears them.
+        count = _window_take(connection.pk, window, per_second)
+        if count is not None:
+            if count == 1 and window % 10 == 0:
+                # Old windows are useless; the first taker of every tenth window clears them.
                 RateLimitWindow.objects.filter(connection_id=connection.pk, window__lt=window - 5).delete()
-            except IntegrityError:
-                taken = 0
-        if taken:
             return
         if time.monotonic() >= deadline:
             raise ClientRateLimited("client-side rate limit reached", retry_after=1.0)
         time.sleep(max(0.01, window + 1 - time.time()))
+
+
+def _window_take(connection_id: int, window: int, per_second: int) -> int | None:
+    """One statement: open the window with a count of 1, or add 1 to its count while it is under
+    `per_second`; the count taken, or None when the window is full. The conditional upsert is
+    atomic on PostgreSQL and SQLite alike (the row lock / the database lock), so concurrent
+    workers can never take more than `per_second` between them."""
+    table = RateLimitWindow._meta.db_table
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{table}" (connection_id, "window", count) VALUES (%s, %s, 1) '
+            f'ON CONFLICT (connection_id, "window") DO UPDATE SET count = "{table}".count + 1 '
+            f'WHERE "{table}".count < %s RETURNING count', [connection_id, window, per_second])
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
 
 
 def window_slot_acquire(connection: Connection, *, limit: int, seconds: float, wait_max: float) -> None:

@@ -15,6 +15,7 @@ from connectors.metadata import connection_lock_learn
 
 from ..close.periods import closed_period_policy, month_locked, next_open_day, vendor_reopen_day
 from ..models import ClosedPeriodPolicy, ExportRecord
+from . import claimed
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,7 @@ def own_lock_decision(*, record: ExportRecord, posting_day: date) -> PeriodDecis
 def vendor_refusal_decision(*, record: ExportRecord, exc: PeriodClosed) -> PeriodDecision:
     # Pre-flight catches the next document dated in the range before it is sent.
     connection_lock_learn(connection=record.connection, period_end=exc.period_end)
+    claimed.metadata_forget(record.connection_id)
     refused_on = _posting_day(record)
     context = {"closed_by": "vendor", "period_end": exc.period_end or "",
                "date": refused_on.isoformat() if refused_on else "", "message": exc.message}

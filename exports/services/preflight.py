@@ -7,7 +7,6 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from connectors.base import connector_for
 from connectors.entry import AccountingEntry
 from connectors.errors import PeriodClosed
 from connectors.metadata import connection_metadata
@@ -15,6 +14,7 @@ from connectors.models import Connection
 from connectors.preflight import Finding, entry_findings
 
 from ..models import ExportRecord, Kind
+from . import claimed
 from .closing import PeriodDecision, vendor_refusal_decision
 
 
@@ -28,10 +28,10 @@ class Blocked:
 
 def entry_check(*, connection: Connection, entry: AccountingEntry) -> list[Finding]:
     """The findings for `entry` on `connection` ([] when the connector offers no metadata)."""
-    meta = connection_metadata(connection=connection)
+    meta = claimed.metadata_shared(connection.pk, lambda: connection_metadata(connection=connection))
     if meta is None:
         return []
-    connector = connector_for(connection)
+    connector = claimed.connector_shared(connection)
     base = frozenset(c for c in (connection.organization.base_currency,) if c)
     return entry_findings(entry, meta, vendor=connector.label or connection.system,
                           dimension_key=connector.dimension_key, base_currencies=base)
@@ -50,7 +50,7 @@ def record_preflight(*, record: ExportRecord, entry: AccountingEntry) -> Blocked
     if period and len(period) == len(findings):
         # Only the period stands in the way: the connection's closed-period policy decides, as it
         # does for the vendor's own refusal (hold as `period_closed`, or re-date).
-        meta = connection_metadata(connection=record.connection)
+        meta = claimed.metadata_shared(record.connection_id, lambda: connection_metadata(connection=record.connection))
         through = meta.closed_through.isoformat() if meta and meta.closed_through else None
         decision = vendor_refusal_decision(record=record, exc=PeriodClosed(period[0].problem, period_end=through))
         decision = dataclasses.replace(decision, context={**context, **decision.context})

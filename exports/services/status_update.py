@@ -18,6 +18,8 @@ from ..models import ExportRecord
 from ..status_log import StatusChange
 from ..transitions import IllegalTransition, check
 
+UNSAVED = "_unsaved_fields"     # on a record: {field: value} to write with its next transition
+
 
 def record_transition(*, record: ExportRecord, to: str, expected: str | None = None, by: object = None,
                       why: str = "", **fields: Any) -> ExportRecord:
@@ -27,7 +29,9 @@ def record_transition(*, record: ExportRecord, to: str, expected: str | None = N
     current = expected or record.status
     check(current, to)
     now = timezone.now()
-    fields = {"status": to, "updated_at": now, **fields}
+    # What the worker computed for this record but has not written yet (its entry and payload
+    # preview) goes out with the transition: one UPDATE instead of two.
+    fields = {**record.__dict__.pop(UNSAVED, {}), "status": to, "updated_at": now, **fields}
     if to == ExportRecord.Status.EXPORTED:
         fields.setdefault("exported_at", now)
     if to != ExportRecord.Status.IN_PROGRESS:

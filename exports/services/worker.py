@@ -17,24 +17,27 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
+from django.db.models import Count, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connectors import errors
 from connectors.base import Connector, connector_for
+from connectors.http import CircuitOpen
 
 from ..close.periods import locks_shared
 from ..entries import entry_to_json
 from ..errors import StaleRecord
 from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem
 from ..transitions import CLAIMABLE, Status
-from . import closing, duplicates, gates, preflight
+from . import claimed, closing, duplicates, gates, preflight
 from .backoff import next_delay
 from .preview import payload_preview
 from .receipts import receipts_complete
 from .records import close_open_reviews, enqueue_on_commit
 from .resolution import Resolution, record_resolve, snapshots_shared
 from .review import review_item_flag, review_item_open, review_item_warn
-from .status_update import record_transition
+from .status_update import UNSAVED, record_transition
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 Outcome = ExportAttempt.Outcome
@@ -81,9 +84,11 @@ def records_claim_due(*, limit: int = 50) -> list[ExportRecord]:
 def records_work_due(*, limit: int = 50) -> dict[str, int]:
     counts: dict[str, int] = {}
     with snapshots_shared(), locks_shared():
-        for record in records_claim_due(limit=limit):
-            outcome = record_work(record=record)
-            counts[outcome] = counts.get(outcome, 0) + 1
+        records = records_claim_due(limit=limit)
+        with claimed.batch_shared(records):
+            for record in records:
+                outcome = record_work(record=record)
+                counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
 
@@ -101,13 +106,22 @@ def _attempt(record: ExportRecord, outcome: str, started: datetime, *, error: Ex
              notes: Iterable[str] = ()) -> ExportAttempt:
     finished = timezone.now()
     return ExportAttempt.objects.create(
-        record=record, number=record.export_attempts.count() + 1, started_at=started, finished_at=finished,
+        record=record, number=_next_number(record), started_at=started, finished_at=finished,
         outcome=outcome, error_class=type(error).__name__ if error else "",
         error_code=str(getattr(error, "code", "") or getattr(error, "status", "") or "") if error else "",
         error_message=(str(getattr(error, "message", "") or error) if error else ("reconciled" if reconcile else ""))[:2000],
         request_id=(getattr(error, "request_id", "") if error else request_id) or "", external_id=external_id,
         duration_ms=int((finished - started).total_seconds() * 1000), worker=WORKER,
         warnings=list(warnings), notes=list(notes))
+
+
+def _next_number(record: ExportRecord) -> Any:
+    """The attempt's number (the record's attempts so far + 1), counted inside the INSERT itself:
+    one statement instead of a COUNT and an INSERT. The instance keeps the expression, not the
+    number; nothing reads it back from the returned row."""
+    so_far = ExportAttempt.objects.filter(record_id=record.pk).order_by().values("record_id").annotate(
+        n=Count("pk")).values("n")
+    return Coalesce(Subquery(so_far), 0) + 1
 
 
 def _exported(record: ExportRecord, external_id: str, started: datetime, *, outcome: str = Outcome.EXPORTED,
@@ -172,6 +186,9 @@ def _retry(record: ExportRecord, error: Exception, started: datetime, *, unknown
 
 def _failure(record: ExportRecord, exc: errors.ConnectorError, started: datetime) -> str:
     """Dispatches on the error taxonomy, never on strings."""
+    if isinstance(exc, CircuitOpen):   # nothing was sent: wait, as an open breaker before the call does
+        return _wait(record, until=timezone.now() + timedelta(seconds=exc.retry_after),
+                     reason="connection breaker open")
     if isinstance(exc, errors.RateLimited):
         delay = next_delay(1, retry_after=exc.retry_after)
         return _wait(record, until=timezone.now() + timedelta(seconds=delay), reason="rate limited",
@@ -218,8 +235,9 @@ def _work(record: ExportRecord, started: datetime) -> str:
         if gate.dry_run:
             _store_preview(record)
         return _wait(record, until=None, reason=gate.reason)
+    # The connection as the claim read it (moments ago); the breaker is read again as each
+    # request leaves (connectors.http), and an open one there makes the record wait (`_failure`).
     conn = record.connection
-    conn.refresh_from_db(fields=["paused_until", "consecutive_failures", "status", "active"])
     if not conn.active:
         return _wait(record, until=None, reason=gates.CONNECTION_INACTIVE)
     if conn.status == conn.Status.PAUSED:
@@ -231,7 +249,7 @@ def _work(record: ExportRecord, started: datetime) -> str:
         settled = _reversal_precheck(record, started)
         if settled:
             return settled
-    connector = connector_for(conn)
+    connector = claimed.connector_shared(conn)
     if record.needs_reconcile:
         found = _reconcile(record, connector, started)
         if found:
@@ -320,7 +338,10 @@ def _resolve_and_store(record: ExportRecord) -> Resolution:
         fields["entry_preview"] = entry_to_json(resolution.entry)
         # The payload as the connector builds it, kept for every record (not only dry runs).
         fields["payload_preview"] = payload_preview(record.connection, resolution.entry)
-    ExportRecord.objects.filter(pk=record.pk).update(**fields)
+    # Written with the record's next transition (status_update.UNSAVED), whatever it is: every
+    # path from here ends in one. A worker that dies first leaves it unwritten, and the record is
+    # resolved again (or, found at the vendor, in `_reconcile`) before it settles.
+    record.__dict__[UNSAVED] = fields
     for name, value in fields.items():
         setattr(record, name, value)
     return resolution
@@ -351,6 +372,13 @@ def _reconcile(record: ExportRecord, connector: Connector, started: datetime) ->
         return None
     doc = found.get(record.reference)
     if doc is not None and doc.live:
+        if not record.entry_preview:
+            # Sent by a worker that died before writing down what it sent: keep the entry (a
+            # reversal mirrors it), built as that worker built it.
+            try:
+                _resolve_and_store(record)
+            except Exception:  # noqa: BLE001  the booking stands; a missing preview only shows in review
+                record.__dict__.pop(UNSAVED, None)
         return _exported(record, doc.external_id, started, outcome=Outcome.RECONCILED, counted=False)
     ExportRecord.objects.filter(pk=record.pk).update(needs_reconcile=False)
     record.needs_reconcile = False
@@ -428,6 +456,6 @@ def _store_preview(record: ExportRecord) -> None:
         fields["entry_preview"] = entry_to_json(resolution.entry)
         fields["payload_preview"] = payload_preview(record.connection, resolution.entry)
     ExportRecord.objects.filter(pk=record.pk).update(**fields)
-    ExportAttempt.objects.create(record=record, number=record.export_attempts.count() + 1,
+    ExportAttempt.objects.create(record=record, number=_next_number(record),
                                  started_at=timezone.now(), finished_at=timezone.now(), outcome=Outcome.DRY_RUN,
                                  worker=WORKER)

@@ -76,8 +76,11 @@ def test_t6_validation_error_goes_to_review_with_one_idempotency_key_per_record(
     # The person fixes the account and retries: the records go again with the keys they always had.
     from connectors.wafeq.sandbox.testkit import _expense_account
 
-    CategoryMapping.objects.filter(connection=books, category_code="TRAVEL").update(
-        account=_expense_account(sandbox.app))
+    # Through save(), as the mapping screens do: the change is recorded in the mapping's history,
+    # which is what tells the workers their cached mapping snapshot is out of date.
+    fixed = CategoryMapping.objects.get(connection=books, category_code="TRAVEL")
+    fixed.account = _expense_account(sandbox.app)
+    fixed.save()
     review_items_retry(items=ReviewItem.objects.filter(pk__in=[i.pk for i in items]))
     drain()
     keys = sandbox.recorder.keys_by_reference()
