@@ -2,6 +2,7 @@
 with the noise real data has. Merchants are spelled several ways (processor prefixes, references,
 Arabic), descriptions mix English and Arabic, employees file some spend under the wrong category,
 and some accounts depend on more than the category (a client lunch, a department's tools).
+Dimensions: a cost centre per employee (sometimes another, sometimes blank) and a project on travel.
 Pure: ExpenseDocument and the account it was booked to, oldest first."""
 
 import random
@@ -46,6 +47,7 @@ WORDS = {"TRV-AIR": ("flight to", "رحلة إلى"), "TRV-HTL": ("hotel night",
 
 def generate(n: int, *, seed: int = 7, misfiled: float = 0.15) -> list[tuple[ExpenseDocument, str]]:
     rng = random.Random(seed)
+    dims_rng = random.Random(seed + 1)     # its own stream: the account figures do not move with it
     employees = [(f"emp_{i}", f"{rng.choice(FIRST)} {rng.choice(LAST)}") for i in range(60)]
     categories = list(CATEGORY_MAPPING)
     names = list(MERCHANTS)
@@ -74,5 +76,18 @@ def generate(n: int, *, seed: int = 7, misfiled: float = 0.15) -> list[tuple[Exp
             description_ar=words[1] if arabic or rng.random() < 0.2 else "",
             employee_id=employee_id, employee_name=employee_name,
             card_last4=str(1000 + int(employee_id[4:])),
-            custom_fields=(("with_client", "yes" if recorded else "no"),)), account))
+            custom_fields=(("with_client", "yes" if recorded else "no"),),
+            dimensions=_dimensions(dims_rng, int(employee_id[4:]), category)), account))
     return rows
+
+
+def _dimensions(rng: random.Random, employee: int, category: str) -> tuple[tuple[str, str], ...]:
+    """Each employee has a home cost centre (one in ten expenses charged elsewhere) and travellers a
+    current project; a quarter of cost centres and a third of projects are left blank by the employee."""
+    dims = {}
+    if rng.random() >= 0.25:
+        dims["cost_center"] = f"CC-{employee % 6}" if rng.random() >= 0.1 else f"CC-{rng.randrange(6)}"
+    travel = category in ("TRV-AIR", "TRV-HTL", "TAXI")
+    if (travel and rng.random() < 0.66) or (not travel and rng.random() < 0.03):
+        dims["project"] = f"P-{employee % 8}"
+    return tuple(sorted(dims.items()))

@@ -205,6 +205,7 @@ class RuleEffectSerializer(serializers.Serializer):
     pending = RuleEffectRowSerializer(many=True, help_text="Expenses not yet exported that applying re-codes")
     pending_count = serializers.IntegerField()
     pending_amounts = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=3))
+    past_note = serializers.CharField(help_text="How many booked expenses were examined (the latest only)")
 
 
 class RuleApplySerializer(serializers.Serializer):

@@ -64,6 +64,36 @@ def drift_of(connection, *, today: date | None = None) -> str:
             "held-out expenses. Spending has changed: retrain it (the corrections are learnt) or check the mappings.")
 
 
+def drift_chart(connections) -> dict[str, str]:
+    """Chart.js data and options (JSON, for Unfold's chart components) of the weekly accuracy of
+    each connection's model on the corrections reviewers made, with the held-out accuracy it was
+    promoted on as a dashed reference line; axes titled, legend shown."""
+    labels: list[str] = []
+    datasets = []
+    for connection in connections:
+        weeks = weekly_accuracy(connection)
+        labels = [w.start.strftime("%d %b") for w in weeks]
+        datasets.append({"label": f"{connection.name}: accuracy on answered suggestions",
+                         "data": [round(100 * w.accuracy, 1) if w.accuracy is not None else None for w in weeks],
+                         "borderColor": "var(--color-primary-600)", "backgroundColor": "var(--color-primary-600)",
+                         "pointRadius": 4, "spanGaps": True})
+        model = promoted_row(connection)
+        if model is not None:
+            datasets.append({"label": f"{connection.name}: v{model.version} held-out accuracy",
+                             "data": [round(100 * model.heldout_accuracy, 1)] * len(weeks),
+                             "borderColor": "#9ca3af", "backgroundColor": "#9ca3af", "borderDash": [6, 4],
+                             "pointRadius": 0})
+    axis = {"color": "#9ca3af"}
+    options = {"animation": False, "responsive": True, "maintainAspectRatio": False,
+               "plugins": {"legend": {"display": True, "position": "bottom",
+                                      "labels": {"color": "#6b7280", "usePointStyle": True}}},
+               "scales": {"x": {"title": {"display": True, "text": "Week starting (Monday)", **axis},
+                                "ticks": axis},
+                          "y": {"min": 0, "max": 100, "title": {"display": True, "text": "Accuracy (%)", **axis},
+                                "ticks": axis}}}
+    return {"data": json.dumps({"labels": labels, "datasets": datasets}), "options": json.dumps(options)}
+
+
 @register_panel
 def categoriser_drift_panel(request, org_ids):
     from .models import MappingSet
@@ -72,16 +102,11 @@ def categoriser_drift_panel(request, org_ids):
                    if promoted_row(c) is not None]
     if not connections:
         return {}
-    series = [(c, weekly_accuracy(c)) for c in connections]
-    labels = [w.start.strftime("%d %b") for w in series[0][1]]
-    datasets = [{"label": f"{c.name}: accuracy on answered suggestions (%)",
-                 "data": [round(100 * w.accuracy, 1) if w.accuracy is not None else None for w in weeks]}
-                for c, weeks in series]
-    latest = [w for _, weeks in series for w in weeks[-2:-1] if w.answered]
+    latest = [w for c in connections for w in weekly_accuracy(c)[-2:-1] if w.answered]
     answered, right = sum(w.answered for w in latest), sum(w.right for w in latest)
     return {"kpis": [{"title": "Categoriser accuracy last week", "href": reverse(
                           "admin:mappings_categorisermodel_changelist"),
                       "value": f"{100 * right / answered:.0f}%" if answered else "–",
                       "footer": f"on {answered} answered suggestion(s)" if answered else "no suggestions answered"}],
             "charts": [{"title": "Categoriser drift: weekly accuracy on reviewer corrections", "type": "line",
-                        "data": json.dumps({"labels": labels, "datasets": datasets})}]}
+                        **drift_chart(connections)}]}

@@ -13,6 +13,7 @@ from dataclasses import asdict, replace
 from functools import lru_cache
 
 import sklearn
+import structlog
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,6 +24,7 @@ from .documents import document_from_expense
 from .models import CategoriserModel, CategoryMapping, CodingCorrection, MappingPreference, RemoteCatalogItem
 
 HELDOUT_SHARE = 0.2
+logger = structlog.get_logger(__name__)
 _providers: list[Callable] = []
 
 
@@ -87,7 +89,11 @@ def promoted_categoriser(connection) -> Categoriser | None:
     row = promoted_row(connection)
     if row is None or row.sklearn_version != sklearn.__version__:
         return None
-    return _load(row.pk, row.version)
+    try:
+        return _load(row.pk, row.version)
+    except Exception:  # a model that cannot be read codes nothing: mappings and reviewers decide
+        logger.exception("categoriser_unreadable", connection=connection.pk, version=row.version)
+        return None
 
 
 def categoriser_train(*, connection, note: str = "") -> CategoriserModel:

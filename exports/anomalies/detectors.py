@@ -14,14 +14,16 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from statistics import median
 
+from connectors.money import minor_exponent
 from mappings.allowances import allowance_check
 
 MIN_HISTORY = 5            # fewer earlier expenses in a group: no "usual" to compare with
-MAD_TO_SIGMA = 1.4826      # MAD × this estimates the standard deviation of normal data
-SCALE_FLOOR = 0.1          # identical history (MAD 0): deviations are measured against 10 % of the median
+MAD_TO_SIGMA = Decimal("1.4826")   # MAD × this estimates the standard deviation of normal data
+SCALE_FLOOR = Decimal("0.1")       # identical history (MAD 0): deviations are measured against 10 % of the median
+HUNDREDTH = Decimal("0.01")
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -65,20 +67,34 @@ class Detector:
     run: Callable[..., list[Finding]]
 
 
+def _amount(amount, currency: str) -> Decimal:
+    """To the currency's minor unit (KWD 3 places, JPY none), half up."""
+    return Decimal(amount).quantize(Decimal(1).scaleb(-minor_exponent(currency)), ROUND_HALF_UP)
+
+
 def _money(amount, currency: str) -> str:
-    return f"{Decimal(amount):,.2f} {currency}"
+    """An amount as people read it, to the currency's minor unit."""
+    return f"{_amount(amount, currency):,.{minor_exponent(currency)}f} {currency}"
+
+
+def _ratio(amount: Decimal, usual: Decimal) -> Decimal:
+    """amount / usual in Decimal, to the hundredth (0 when there is no usual)."""
+    return (amount / usual).quantize(HUNDREDTH, ROUND_HALF_UP) if usual else Decimal(0)
+
+
+def _times(ratio: Decimal) -> str:
+    return f"{ratio.quantize(Decimal('0.1'), ROUND_HALF_UP)}×"
 
 
 def _plain(number: Decimal) -> str:
     return f"{number:,.0f}" if number == number.to_integral_value() else f"{number:,}"
 
 
-def _robust(history: list[Decimal]) -> tuple[float, float]:
-    """(median, scale) of a group's earlier amounts."""
-    values = [float(v) for v in history]
-    mid = median(values)
-    mad = median(abs(v - mid) for v in values)
-    return mid, max(MAD_TO_SIGMA * mad, SCALE_FLOOR * abs(mid), 0.01)
+def _robust(history: list[Decimal]) -> tuple[Decimal, Decimal]:
+    """(median, scale) of a group's earlier amounts, in Decimal."""
+    mid = Decimal(median(history))
+    mad = Decimal(median([abs(v - mid) for v in history]))
+    return mid, max(MAD_TO_SIGMA * mad, SCALE_FLOOR * abs(mid), HUNDREDTH)
 
 
 def _window(facts, since: date):
@@ -94,7 +110,8 @@ def _earlier(groups, key, fact) -> list[Decimal]:
 def unusual_amount(facts: list[Facts], since: date, threshold: float, options: dict) -> list[Finding]:
     """An amount far above the usual of the same employee and category, else of the same merchant,
     else of the category across the organisation (the first with enough history decides)."""
-    ratio_floor = float(options.get("min_ratio", 2.0))
+    ratio_floor = Decimal(str(options.get("min_ratio", 2.0)))
+    limit = Decimal(str(threshold))
     by_employee, by_merchant, by_category = defaultdict(list), defaultdict(list), defaultdict(list)
     for f in facts:
         if f.amount > 0 and f.type == "expense":
@@ -115,13 +132,13 @@ def unusual_amount(facts: list[Facts], since: date, threshold: float, options: d
             if len(history) < MIN_HISTORY or (f.merchant == "" and pattern.startswith("m=")):
                 continue
             mid, scale = _robust(history)
-            z, ratio = (float(f.amount) - mid) / scale, float(f.amount) / mid if mid else 0.0
-            if z >= threshold and ratio >= ratio_floor:
+            z, ratio = (f.amount - mid) / scale, _ratio(f.amount, mid)
+            if z >= limit and ratio >= ratio_floor:
                 found.append(Finding(
-                    f.key, "unusual_amount", f"{pattern}:{f.currency}", round(ratio, 2),
-                    f"{_money(f.amount, f.currency)} is {ratio:.1f}× {words} in {f.currency} "
+                    f.key, "unusual_amount", f"{pattern}:{f.currency}", float(ratio),
+                    f"{_money(f.amount, f.currency)} is {_times(ratio)} {words} in {f.currency} "
                     f"(median {_money(mid, f.currency)} over {len(history)} earlier expenses)",
-                    {"median": f"{mid:.2f}", "ratio": round(ratio, 2), "robust_z": round(z, 1),
+                    {"median": str(_amount(mid, f.currency)), "ratio": float(ratio), "robust_z": float(z.quantize(Decimal("0.1"))),
                      "history": len(history)}))
             break       # the most specific group with enough history decides, flagged or not
     return found
@@ -146,17 +163,17 @@ def spend_spike(facts: list[Facts], since: date, threshold: float, options: dict
         if len(earlier) < min_months:
             continue
         total = sum((r.amount for r in rows), Decimal(0))
-        usual = float(median(earlier))
-        ratio = float(total) / usual if usual else 0.0
-        if ratio >= threshold:
+        usual = Decimal(median(earlier))
+        ratio = _ratio(total, usual)
+        if ratio >= Decimal(str(threshold)):
             biggest = max(rows, key=lambda r: (r.amount, r.key))
             found.append(Finding(
-                biggest.key, "spend_spike", f"emp={employee}:{currency}:{month:%Y-%m}", round(ratio, 2),
+                biggest.key, "spend_spike", f"emp={employee}:{currency}:{month:%Y-%m}", float(ratio),
                 f"{biggest.employee_name or employee} spent {_money(total, currency)} in {month:%B %Y}, "
-                f"{ratio:.1f}× their usual month ({_money(usual, currency)}, median of {len(earlier)} months); "
+                f"{_times(ratio)} their usual month ({_money(usual, currency)}, median of {len(earlier)} months); "
                 f"this is the month's largest expense",
-                {"month": f"{month:%Y-%m}", "total": f"{total:.2f}", "usual": f"{usual:.2f}",
-                 "ratio": round(ratio, 2), "expenses": len(rows)}))
+                {"month": f"{month:%Y-%m}", "total": str(_amount(total, currency)), "usual": str(_amount(usual, currency)),
+                 "ratio": float(ratio), "expenses": len(rows)}))
     return found
 
 
@@ -225,7 +242,7 @@ def split_claim(facts: list[Facts], since: date, threshold: float, options: dict
         last = max(rows, key=lambda r: r.key)
         low, high = min(r.amount for r in rows), max(r.amount for r in rows)
         found.append(Finding(
-            last.key, "split_claim", f"emp={employee}:m={merchant}", round(float(total / limit), 2),
+            last.key, "split_claim", f"emp={employee}:m={merchant}", float(_ratio(total, limit)),
             f"{len(rows)} claims by {last.employee_name or employee} at {last.merchant_label} on {day:%d %b %Y} of "
             f"{low:,.2f}–{high:,.2f} {currency} add up to {_money(total, currency)}, over the "
             f"{_money(limit, currency)} limit: possibly one purchase split",
@@ -270,7 +287,8 @@ def allowance_rate(facts: list[Facts], since: date, threshold: float, options: d
             continue
         found.append(Finding(
             f.key, "allowance_rate", f"emp={f.employee_id}:{f.type}:{f.currency}",
-            round(float(abs(check.difference) / check.expected), 3) if check.expected else 1.0,
+            float((abs(check.difference) / check.expected).quantize(Decimal("0.001"), ROUND_HALF_UP))
+            if check.expected else 1.0,
             check.explanation(f.currency),
             {"expected": f"{check.expected:.2f}", "stated": f"{check.stated:.2f}", "rate": str(check.rate.rate),
              "quantity": str(check.quantity)}))

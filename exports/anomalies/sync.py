@@ -50,7 +50,7 @@ def _switches(organization_id) -> dict[str, tuple[bool, float]]:
 
 def _scale(values: list[float], floor: float) -> tuple[float, float]:
     mid = median(values)
-    return mid, max(MAD_TO_SIGMA * median(abs(v - mid) for v in values), floor)
+    return mid, max(float(MAD_TO_SIGMA) * median(abs(v - mid) for v in values), floor)  # rates, not money
 
 
 def _attempts(connection, start, end):

@@ -32,7 +32,8 @@ from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import UNSENT, Status
 from .review import By, ReviewError, _label, _user_or_none, review_item_resolve
 
-SAMPLE = 500  # newest records of each kind a rule test looks at
+PENDING_SAMPLE = 500  # pending (not exported) records a rule test looks at: few in practice
+PAST_SAMPLE = 100     # booked ones: the newest only, so the test stays fast at millions of records
 
 
 def booked_history(connection: Connection) -> Iterator[tuple[Expense, str]]:
@@ -130,9 +131,16 @@ def _with_rule(snapshot: MappingSnapshot, rule: CodingRule) -> tuple[MappingSnap
 
 
 def _records(rule: CodingRule, statuses: Iterable[str]) -> QuerySet[ExportRecord]:
-    return (ExportRecord.objects.filter(connection_id=rule.connection_id, kind=Kind.EXPENSE, status__in=statuses)
-            .select_related("expense__report", "expense__category", "expense__employee", "expense__card")
-            .prefetch_related("expense__receipts").defer("expense__report__raw").order_by("-id"))
+    """The candidates, newest first. Only expenses the rule matches can change, so its category and
+    currency conditions narrow them in SQL; the rest is decided by the rule itself."""
+    qs = ExportRecord.objects.filter(connection_id=rule.connection_id, kind=Kind.EXPENSE, status__in=statuses)
+    if rule.categories:
+        qs = qs.filter(expense__category__code__in=list(rule.categories))
+    if rule.currency:
+        qs = qs.filter(expense__currency=rule.currency)
+    return (qs.select_related("expense__report", "expense__category", "expense__employee", "expense__card")
+            .prefetch_related("expense__receipts").defer("expense__report__raw", "expense__details")
+            .order_by("-id"))
 
 
 def rule_test(*, rule: CodingRule) -> dict[str, Any]:
@@ -141,10 +149,13 @@ def rule_test(*, rule: CodingRule) -> dict[str, Any]:
     snapshot = mapping_snapshot(rule.connection)
     without, with_rule = _with_rule(snapshot, rule)
     settings = ConnectionSettings.from_connection(rule.connection)
-    result: dict[str, Any] = {"past": [], "pending": [], "pending_count": 0, "pending_amounts": {}}
+    result: dict[str, Any] = {"past": [], "pending": [], "pending_count": 0, "pending_amounts": {},
+                              "past_note": f"Booked expenses: only the latest {PAST_SAMPLE} the rule could match are "
+                                           "examined."}
     amounts: defaultdict[str, Decimal] = defaultdict(Decimal)
-    for key, statuses in (("past", [Status.EXPORTED]), ("pending", list(UNSENT))):
-        for record in _records(rule, statuses)[:SAMPLE]:
+    for key, statuses, sample in (("past", [Status.EXPORTED], PAST_SAMPLE),
+                                  ("pending", list(UNSENT), PENDING_SAMPLE)):
+        for record in _records(rule, statuses)[:sample]:
             doc = documents.document_from_expense(record.expense)
             before, after = _outcome(doc, without, settings), _outcome(doc, with_rule, settings)
             if before == after:

@@ -211,3 +211,25 @@ def test_mileage_and_per_diem_off_the_organisations_rates_are_flagged(org, conn)
     assert flags["km_off"].explanation == ("Mileage 240 km at the organisation's 0.75 SAR/km is 180.00 SAR; Expensico "
                                            "states 240.00 SAR (at 1 SAR/km), 60.00 SAR more")
     assert flags["pd_off"].review_item.detail.startswith("Per diem 3 day(s) at the organisation's 300 SAR a day")
+
+
+def test_amounts_and_ratios_people_read_are_decimal_to_the_minor_unit():
+    from datetime import date as day
+
+    from exports.anomalies.detectors import _money, _ratio, _robust, _times, spend_spike
+
+    assert _money(Decimal("1234.5675"), "KWD") == "1,234.568 KWD" and _money(Decimal("99.5"), "JPY") == "100 JPY"
+    assert _money(Decimal("10.005"), "SAR") == "10.01 SAR"                     # half up, never float's 10.00
+    mid, scale = _robust([Decimal("0.1"), Decimal("0.2"), Decimal("0.3")])
+    assert (mid, type(scale)) == (Decimal("0.2"), Decimal)
+    assert _ratio(Decimal("1"), Decimal("3")) == Decimal("0.33") and _times(Decimal("3.45")) == "3.5×"
+
+    class F:
+        def __init__(self, key, on, amount):
+            self.key, self.date, self.amount, self.currency = key, on, Decimal(amount), "KWD"
+            self.employee_id, self.employee_name = "emp_1", "Noura"
+
+    facts = [F(f"e{m}", day(2026, m, 5), "100.125") for m in (6, 7, 8)] + [F("big", day(2026, 9, 5), "400.500")]
+    [finding] = spend_spike(facts, day(2026, 9, 1), 2.0, {})
+    assert "400.500 KWD in September 2026, 4.0× their usual month (100.125 KWD" in finding.explanation
+    assert finding.context["usual"] == "100.125" and finding.score == 4.0

@@ -96,7 +96,9 @@ def test_fast_probabilities_equal_predict_proba(org, conn, vendor):
     from mappings.categoriser import features
 
     rows = [features(doc) for doc, _ in training_examples(conn)]
-    assert model.probabilities(rows).round(9).tolist() == model.pipeline.predict_proba(rows).round(9).tolist()
+    # float32 features: sklearn multiplies in float32, the fast path in float64 (1e-8 apart)
+    fast, slow = model.probabilities(rows), model.pipeline.predict_proba(rows)
+    assert abs(fast - slow).max() < 1e-6 and (fast.argmax(axis=1) == slow.argmax(axis=1)).all()
 
 
 def test_training_runs_as_a_task_on_demand_and_on_schedule(org, conn, vendor, settings):

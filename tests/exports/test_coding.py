@@ -134,3 +134,26 @@ def test_a_new_mapping_requeues_a_waiting_suggestion(org, conn, vendor, monkeypa
         mappings_changed.send(sender=None, organization=org, connection=conn, kinds=frozenset({"category"}))
     assert ReviewItem.objects.get().resolution == ReviewItem.Resolution.FIXED_MAPPING
     assert vendor.documents["EXPENSICO-exp_9-v1"]["entry"].lines[0].account == "acc-hotel-mapped"
+
+
+def test_rule_test_is_bounded_and_its_queries_do_not_grow_with_history(history, org, monkeypatch):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    from exports.services import coding
+
+    rule = CodingRule.objects.create(connection=history, name="Taxis", merchant="careem", account="acc-taxi",
+                                     active=False)
+    with CaptureQueriesContext(db) as small:
+        rule_test(rule=rule)
+    approve(org, *[expense(f"exp_b{i}", amount=f"{30 + i}.00", merchant="Careem", date=f"2026-10-{i + 1:02d}")
+                   for i in range(6)], rid="rpt_9")
+    work()
+    monkeypatch.setattr(coding, "PAST_SAMPLE", 3)
+    with CaptureQueriesContext(db) as large:
+        effect = rule_test(rule=rule)
+    assert len(effect["past"]) == 3 and "only the latest 3" in effect["past_note"]
+    assert len(large) == len(small)                       # one query per kind, whatever the history
+    hotels = CodingRule.objects.create(connection=history, name="Hotels", categories=["HOTEL"], account="acc-h",
+                                       active=False)
+    assert [r["source_id"] for r in rule_test(rule=hotels)["pending"]] == ["exp_4"]   # narrowed in SQL
