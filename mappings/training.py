@@ -11,18 +11,24 @@ same held-out set*, for the account and for every dimension head both models hav
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
 from functools import lru_cache
+from importlib.metadata import version as _installed_version
+from typing import TYPE_CHECKING
 
-import sklearn
 import structlog
 from django.db import transaction
 from django.utils import timezone
 
 from expensico_sync.source.models import Expense
 
-from .categoriser import Categoriser, TrainingError, evaluate, evaluate_dimensions, fit
 from .documents import document_from_expense
 from .models import CategoriserModel, CategoryMapping, CodingCorrection, MappingPreference, RemoteCatalogItem
 
+if TYPE_CHECKING:
+    from .categoriser import Categoriser
+
+# scikit-learn (with SciPy) is imported only where a model is trained or loaded: the web server and
+# the admin import this module, and a loaded two-core box took a minute over SciPy alone.
+SKLEARN_VERSION = _installed_version("scikit-learn")
 HELDOUT_SHARE = 0.2
 logger = structlog.get_logger(__name__)
 _providers: list[Callable] = []
@@ -81,13 +87,15 @@ def promoted_row(connection) -> CategoriserModel | None:
 
 
 @lru_cache(maxsize=32)
-def _load(pk: int, version: int) -> Categoriser:
+def _load(pk: int, version: int) -> "Categoriser":
+    from .categoriser import Categoriser
+
     return Categoriser.loads(CategoriserModel.objects.values_list("blob", flat=True).get(pk=pk), version)
 
 
-def promoted_categoriser(connection) -> Categoriser | None:
+def promoted_categoriser(connection) -> "Categoriser | None":
     row = promoted_row(connection)
-    if row is None or row.sklearn_version != sklearn.__version__:
+    if row is None or row.sklearn_version != SKLEARN_VERSION:
         return None
     try:
         return _load(row.pk, row.version)
@@ -99,6 +107,8 @@ def promoted_categoriser(connection) -> Categoriser | None:
 def categoriser_train(*, connection, note: str = "") -> CategoriserModel:
     """Trains a new version; promotes it when at least as accurate on the same held-out data, for
     the account and for each dimension head the model in use also has."""
+    from .categoriser import TrainingError, evaluate, evaluate_dimensions, fit
+
     rows = training_examples(connection)
     cut = max(1, int(len(rows) * (1 - HELDOUT_SHARE)))
     train, heldout = rows[:cut], rows[cut:]
@@ -113,7 +123,7 @@ def categoriser_train(*, connection, note: str = "") -> CategoriserModel:
     scored = evaluate(model, docs, labels, threshold)
     heads = evaluate_dimensions(model, docs, threshold)
     incumbent, worse = None, []
-    if current is not None and current.sklearn_version == sklearn.__version__:
+    if current is not None and current.sklearn_version == SKLEARN_VERSION:
         old = _load(current.pk, current.version)
         incumbent = evaluate(old, docs, labels, threshold).accuracy
         old_heads = evaluate_dimensions(old, docs, threshold)
@@ -133,7 +143,7 @@ def categoriser_train(*, connection, note: str = "") -> CategoriserModel:
             connection=connection, version=version, status=S.PROMOTED if promote else S.REJECTED,
             trained_at=timezone.now(), training_size=len(train), heldout_size=len(heldout),
             heldout_accuracy=scored.accuracy, heldout_ids=[d.source_id for d in docs], coverage=scored.coverage,
-            precision_at_threshold=scored.precision, sklearn_version=sklearn.__version__, blob=model.dumps(),
+            precision_at_threshold=scored.precision, sklearn_version=SKLEARN_VERSION, blob=model.dumps(),
             heads={key: asdict(e) for key, e in heads.items()}, note=(note or auto)[:300])
 
 

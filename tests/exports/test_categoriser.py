@@ -4,7 +4,7 @@ rollback, the correction loop, and auto-apply in the worker."""
 import pytest
 
 from exports.services.worker import records_work_due
-from mappings import training
+from mappings import categoriser, training
 from mappings.categoriser import Categoriser, TrainingError
 from mappings.models import CategoriserModel, CodingCorrection, MappingPreference
 from mappings.training import categoriser_rollback, categoriser_train, training_examples
@@ -48,18 +48,18 @@ def test_training_promotes_the_first_model_and_stores_its_figures(org, conn, ven
 def test_a_less_accurate_model_is_not_promoted_and_rollback_restores_a_version(org, conn, vendor, monkeypatch):
     booked(org)
     categoriser_train(connection=conn)
-    real_fit = training.fit
+    real_fit = categoriser.fit
 
     def bad_fit(docs, labels, names, version=0):  # learns swapped accounts: worse on the same held-out set
         swap = {"acc-travel": "acc-meals", "acc-meals": "acc-hotel", "acc-hotel": "acc-travel"}
         return real_fit(docs, [swap[label] for label in labels], names, version)
 
-    monkeypatch.setattr(training, "fit", bad_fit)
+    monkeypatch.setattr(categoriser, "fit", bad_fit)
     worse = categoriser_train(connection=conn)
     assert worse.status == S.REJECTED and "v1 scored 100.0%" in worse.note
     assert CategoriserModel.objects.get(status=S.PROMOTED).version == 1
 
-    monkeypatch.setattr(training, "fit", real_fit)
+    monkeypatch.setattr(categoriser, "fit", real_fit)
     assert categoriser_train(connection=conn).status == S.PROMOTED    # as accurate: replaces v1
     categoriser_rollback(connection=conn, version=1)
     assert dict(CategoriserModel.objects.values_list("version", "status")) == {

@@ -9,7 +9,7 @@ import pytest
 from exports.models import ReviewItem
 from exports.services.coding import suggestion_answer
 from exports.services.worker import records_work_due
-from mappings import training
+from mappings import categoriser, training
 from mappings.models import CategoriserModel, CodingCorrection, DimensionMapping, MappingPreference
 from mappings.training import categoriser_train, training_examples
 
@@ -99,14 +99,14 @@ def test_an_unproposed_dimension_cannot_be_answered(org, conn, vendor):
 def test_a_model_with_a_less_accurate_dimension_head_is_not_promoted(org, conn, vendor, monkeypatch):
     booked(org, conn)
     categoriser_train(connection=conn)
-    real_fit = training.fit
+    real_fit = categoriser.fit
     swap = {"CC-1": "CC-2", "CC-2": "CC-3", "CC-3": "CC-1"}
 
     def bad_fit(docs, labels, names, version=0):      # right accounts, swapped cost centres
         docs = [dataclasses.replace(d, dimensions=tuple((k, swap.get(v, v)) for k, v in d.dimensions)) for d in docs]
         return real_fit(docs, labels, names, version)
 
-    monkeypatch.setattr(training, "fit", bad_fit)
+    monkeypatch.setattr(categoriser, "fit", bad_fit)
     worse = categoriser_train(connection=conn)
     assert worse.heldout_accuracy == 1.0 and worse.heads["cost_center"]["accuracy"] == 0.0
     assert worse.status == S.REJECTED and "less accurate on cost_center 0.0% < 100.0%" in worse.note
