@@ -10,7 +10,8 @@ document up by reference before it sends anything again.
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,8 @@ from django.db import connection as db_connection
 from django.utils import timezone
 
 from connectors import errors
-from connectors.base import Connector, connector_for
+from connectors.base import Connector, RemoteDocument, connector_for
+from connectors.entry import AccountingEntry
 
 from ..close.periods import locks_shared
 from ..entries import entry_to_json
@@ -61,13 +63,16 @@ def record_claim(*, record_id: int) -> ExportRecord | None:
     return ExportRecord.objects.select_related("connection__organization", "organization").get(pk=record_id)
 
 
-def records_claim_due(*, limit: int = 50) -> list[ExportRecord]:
-    """Claims up to `limit` due records atomically; concurrent workers get disjoint sets."""
+def records_claim_due(*, limit: int = 50, connection_id: int | None = None) -> list[ExportRecord]:
+    """Claims up to `limit` due records (of one connection, if given) atomically; concurrent
+    workers get disjoint sets."""
     now = timezone.now()
     lease = now + timedelta(seconds=lease_seconds())
     with transaction.atomic():
         qs = ExportRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=now).order_by(
             "next_attempt_at", "pk")
+        if connection_id is not None:
+            qs = qs.filter(connection_id=connection_id)
         if db_connection.vendor == "postgresql":
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         ids = list(qs.values_list("pk", flat=True)[:limit])
@@ -81,8 +86,7 @@ def records_claim_due(*, limit: int = 50) -> list[ExportRecord]:
 def records_work_due(*, limit: int = 50) -> dict[str, int]:
     counts: dict[str, int] = {}
     with snapshots_shared(), locks_shared():
-        for record in records_claim_due(limit=limit):
-            outcome = record_work(record=record)
+        for outcome in work_claimed(records_claim_due(limit=limit)).values():
             counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
@@ -91,7 +95,20 @@ def record_process(*, record_id: int) -> str:
     record = record_claim(record_id=record_id)
     if record is None:
         return "not_claimed"
-    return record_work(record=record)
+    return work_claimed([record])[record.pk]
+
+
+def _one_by_one(records: list[ExportRecord]) -> dict[int, str]:
+    return {record.pk: record_work(record=record) for record in records}
+
+
+# Claimed records are worked through this; services.batch replaces it at app start (exports/apps.py)
+# so that records of one connection go out in one vendor call where the connector pushes many.
+work_claimed: Callable[[list[ExportRecord]], dict[int, str]] = _one_by_one
+# Set by services.batch while it works records together: takes (record, connector, entry, flag)
+# in place of the vendor call, True when it will make that call for many records at once.
+push_later: ContextVar[Callable[[ExportRecord, Connector, AccountingEntry, Any], bool] | None] = \
+    ContextVar("push_later", default=None)
 
 
 # --- outcomes ----------------------------------------------------------------------------------
@@ -275,6 +292,9 @@ def _work(record: ExportRecord, started: datetime) -> str:
             return _period_closed(record, blocked.period, started)
         return _to_review(record, ReviewItem.Reason.PREFLIGHT_FAILED, blocked.detail, started, context=blocked.context)
 
+    later = push_later.get()
+    if later is not None and record.kind != Kind.REVERSAL and later(record, connector, entry, flag):
+        return "batched"
     call_started = timezone.now()
     try:
         if record.kind == Kind.REVERSAL:
@@ -333,13 +353,15 @@ def _wait_free_transition(record: ExportRecord, moot: tuple[str, str]) -> str:
     return to
 
 
-def _reconcile(record: ExportRecord, connector: Connector, started: datetime) -> str | None:
-    """Outcome unknown: ask the vendor by reference before anything is re-sent."""
+def _reconcile(record: ExportRecord, connector: Connector, started: datetime, *,
+               found: dict[str, RemoteDocument] | None = None) -> str | None:
+    """Outcome unknown: ask the vendor by reference before anything is re-sent (`found`: the
+    answer of a look-up already made for many records, services.batch)."""
     refs = [record.reference]
     if record.kind == Kind.REVERSAL:
         refs.append(_reversed(record).reference)
     try:
-        found = connector.find_by_reference(refs)
+        found = connector.find_by_reference(refs) if found is None else found
     except errors.ConnectorError as exc:
         return _failure(record, exc, started)
     if record.kind == Kind.REVERSAL:
