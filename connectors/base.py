@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .entry import AccountingEntry
+from .entry import AccountingEntry, EntryKind
 from .errors import SHAPE_ERRORS, ConnectorError, unexpected_answer
 from .registry import vendor, vendors
 
@@ -211,6 +211,11 @@ class Connector(ABC):
         """Undoes a booking the vendor's way; `entry` is the reversal entry (kind REVERSAL)."""
 
     # Optional capabilities ----------------------------------------------------------------
+    def pushes_together(self, entry: AccountingEntry) -> bool:
+        """Whether this entry can share a `push_many` call (the engine sends the others with `push`
+        right away, as it would without the capability)."""
+        return self.push_many_limit > 1 and entry.kind is not EntryKind.REVERSAL
+
     def push_many(self, items: Sequence[tuple[AccountingEntry, str]]) -> list["PushResult | ConnectorError"]:
         """Many new documents (entry, its own idempotency key), at most `push_many_limit`, in as few
         vendor calls as the vendor allows. Returns one outcome per item, in order: its PushResult,

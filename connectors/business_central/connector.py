@@ -251,15 +251,14 @@ class BusinessCentralConnector(Connector):
         out: dict[int, PushResult | ConnectorError] = {}
         simple: dict[int, list[schema.JournalLine]] = {}
         for i, (entry, _key) in enumerate(items):
-            if self.posting or entry.kind is EntryKind.REVERSAL or entry.attachments or self._invoice(entry):
+            if not self.pushes_together(entry):
                 continue
             try:
                 lines = self._journal_lines(entry)
             except schema.UnsupportedEntry as exc:
                 out[i] = Permanent(str(exc), code=exc.code, field=exc.field)
                 continue
-            if not any(ln.dimensions for ln in lines):
-                simple[i] = lines
+            simple[i] = lines
         for i in range(len(items)):
             if i not in simple and i not in out:
                 try:
@@ -276,6 +275,15 @@ class BusinessCentralConnector(Connector):
         calls = self.client.calls - before
         return [replace(r, calls=calls) if isinstance(r, PushResult) and i in simple else r
                 for i, r in ((i, out[i]) for i in range(len(items)))]
+
+    def pushes_together(self, entry: AccountingEntry) -> bool:
+        """A journal document of one request: no receipt, no dimensions, not posted by us."""
+        if self.posting or entry.kind is EntryKind.REVERSAL or entry.attachments or self._invoice(entry):
+            return False
+        try:
+            return not any(ln.dimensions for ln in self._journal_lines(entry))
+        except schema.UnsupportedEntry:
+            return True      # push_many answers its refusal like any other document's
 
     def _resume_many(self, items, simple: dict[int, list], out: dict) -> None:
         sent = self.client.first_sent_many([items[i][1] for i in simple])

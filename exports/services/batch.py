@@ -48,6 +48,8 @@ class _Collector:
     due: list[_Due] = field(default_factory=list)
 
     def __call__(self, record: ExportRecord, connector: Connector, entry: AccountingEntry, flag: Any) -> bool:
+        if not connector.pushes_together(entry):
+            return False      # the worker makes the call itself, now
         self.due.append(_Due(record, entry, flag))
         return True
 
