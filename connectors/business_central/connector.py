@@ -60,8 +60,9 @@ from .settings import BusinessCentralSettings
 log = logging.getLogger(__name__)
 DEFAULT_JOURNAL = "EXPENSICO"
 BLANK_DATE = "0001-01-01"    # how BC writes an empty date
-# Documents one `$batch` carries (push many): each in its own atomicity group, ≤100 operations.
-DOCUMENTS_PER_BATCH = 100
+# Documents one `$batch` carries (push many): each in its own atomicity group (≤100 operations a
+# call); 50 lets a backlog spread over the workers while a call still carries many.
+DOCUMENTS_PER_BATCH = 50
 CREATE_ATTEMPTS = 3      # creates, each after the last one's OutcomeUnknown proved it absent
 ACCOUNT_SHAPES = {   # purpose → (category, subcategory, number range)
     AccountPurpose.EMPLOYEE_CLAIMS: ("Liabilities", "Current Liabilities", range(2190, 2300)),
