@@ -57,7 +57,7 @@ ADD_BANK_ACCOUNTS = """mutation AddBankAccounts($inputs: [AddBankAccountsInput!]
   addBankAccounts(inputs: $inputs) { edges { node { dbId } } } }"""
 ACCOUNT_FIELDS = "dbId code description ledgerType posting"
 # Vouchers one `addGLImportItems` call carries (push many). Xledger documents no cap on `inputs`;
-# a few lines each keeps a call far below any body limit while the work of a backlog still spreads over the workers.
+# 50 keeps a call far below any body limit, and a backlog still spreads over the workers.
 VOUCHERS_PER_CALL = 50
 
 
