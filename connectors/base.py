@@ -15,8 +15,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .entry import AccountingEntry
-from .errors import SHAPE_ERRORS, unexpected_answer
+from .entry import AccountingEntry, EntryKind
+from .errors import SHAPE_ERRORS, ConnectorError, unexpected_answer
 from .registry import vendor, vendors
 
 if TYPE_CHECKING:
@@ -172,6 +172,10 @@ class Connector(ABC):
     supported_kinds: frozenset[str] = frozenset({"expense", "reversal", "ledger_bank_transaction",
                                                  "statement_transaction"})
     unsupported_reason: str = ""
+    # "Push many": documents one `push_many` call may carry. 0 = not offered: the engine sends one
+    # `push` per document. Vendors that bill or limit requests and take many documents per call
+    # (Xledger's multi-input `addGLImportItems`, Business Central's `$batch`) offer it.
+    push_many_limit: int = 0
 
     def __init__(self, connection: "Connection"):
         self.connection = connection
@@ -207,6 +211,21 @@ class Connector(ABC):
         """Undoes a booking the vendor's way; `entry` is the reversal entry (kind REVERSAL)."""
 
     # Optional capabilities ----------------------------------------------------------------
+    def pushes_together(self, entry: AccountingEntry) -> bool:
+        """Whether this entry can share a `push_many` call (the engine sends the others with `push`
+        right away, as it would without the capability)."""
+        return self.push_many_limit > 1 and entry.kind is not EntryKind.REVERSAL
+
+    def push_many(self, items: Sequence[tuple[AccountingEntry, str]]) -> list["PushResult | ConnectorError"]:
+        """Many new documents (entry, its own idempotency key), at most `push_many_limit`, in as few
+        vendor calls as the vendor allows. Returns one outcome per item, in order: its PushResult,
+        or the taxonomy error that document met (a refusal, OutcomeUnknown for one the vendor may
+        hold, or what befell the whole call that carried it: RateLimited, OutcomeUnknown for a lost
+        answer). Raising is allowed too: the engine then takes the error as every document's. Exactly-once per document
+        holds as for `push`: a document whose key was sent before is looked up (all of them in one
+        look-up) before it is sent again."""
+        raise NotImplementedError(f"{type(self).__name__} does not push many (push_many_limit = 0)")
+
     def preview(self, entry: AccountingEntry) -> dict[str, Any] | None:
         """The payload `push` would send for this entry, without sending it (dry run); None when
         the vendor's payload cannot be shown apart from sending."""

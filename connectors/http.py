@@ -11,7 +11,8 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -19,7 +20,7 @@ from typing import Any, TypeVar
 
 import requests
 import stamina
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
@@ -27,7 +28,7 @@ from .atomic_guard import outside_atomic_check
 from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
 from .hosts import credential_url_check
 from .limits import ClientRateLimited, rate_limit_acquire
-from .models import CallLog, Connection
+from .models import CallLog, CallLogDocument, Connection
 from .vendor_settings import VendorSettings
 
 log = logging.getLogger(__name__)
@@ -220,6 +221,7 @@ class HttpStack:
         self.session = session_guard(session or requests.Session(), system=connection.system)
         self.base_url = connection.base_url.rstrip("/")
         self.calls = 0
+        self.document_keys: tuple[str, ...] = ()    # see `carrying`
         # The connection's read timeout, read once here for every vendor's client.
         self.timeout = (CONNECT_TIMEOUT, VendorSettings.of(connection).read_timeout or READ_TIMEOUT)
 
@@ -288,10 +290,33 @@ class HttpStack:
     def first_sent(self, idempotency_key: str) -> datetime | None:
         """When a call carrying this key was first logged on this connection (any answer, or none
         yet), or None: vendors without idempotency keys look a document up before re-sending it."""
-        if not idempotency_key:
-            return None
-        return (CallLog.objects.filter(connection_id=self.connection.pk, idempotency_key=idempotency_key)
-                .order_by("created_at").values_list("created_at", flat=True).first())
+        return self.first_sent_many([idempotency_key]).get(idempotency_key) if idempotency_key else None
+
+    def first_sent_many(self, keys: Sequence[str]) -> dict[str, datetime]:
+        """`first_sent` for many keys in one statement, whether a call carried the key alone or
+        among many (CallLogDocument): key → when it was first sent; keys never sent are absent."""
+        keys = [k for k in keys if k]
+        if not keys:
+            return {}
+        rows = (CallLog.objects.filter(Q(idempotency_key__in=keys) | Q(documents__idempotency_key__in=keys),
+                                       connection_id=self.connection.pk)
+                .values_list("idempotency_key", "documents__idempotency_key", "created_at"))
+        wanted = set(keys)
+        first: dict[str, datetime] = {}
+        for own, carried, at in rows:
+            for key in (own, carried):
+                if key in wanted and (key not in first or at < first[key]):
+                    first[key] = at
+        return first
+
+    @contextmanager
+    def carrying(self, keys: Sequence[str]) -> Iterator[None]:
+        """Calls sent inside carry these documents (push many): each call's log row names them all."""
+        self.document_keys = tuple(keys)
+        try:
+            yield
+        finally:
+            self.document_keys = ()
 
     def get_json(self, path: str, **params: Any) -> Any:
         return self.request("GET", path, params=params or None).body
@@ -383,13 +408,16 @@ class HttpStack:
         if params:
             full += "?" + "&".join(f"{k}={v}" for k, v in params.items())
         try:
-            CallLog.objects.create(
+            row = CallLog.objects.create(
                 connection_id=self.connection.pk, method=method, path=full[:500], status=status,
                 duration_ms=int((time.monotonic() - started) * 1000),
                 request_id=(resp_headers.get(self.request_id_header) or "")[:200], idempotency_key=key[:200],
                 error_class=type(error).__name__ if error else "",
                 error_detail=(error.message if error else "")[:500], attempt=attempt,
                 request_body=redact(req_body), response_body=redact(resp_body))
+            if self.document_keys:
+                CallLogDocument.objects.bulk_create(
+                    [CallLogDocument(call=row, idempotency_key=k[:200]) for k in self.document_keys])
         except Exception:  # a failed log write must never turn a booked document into an error
             log.exception("call log write failed")
 

@@ -3,10 +3,13 @@ connector's `preflight_metadata` capability at most once per freshness window, o
 transaction, and shared by every worker through the database."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.db import connection as db
 from django.utils import timezone
 
 from .base import connector_class, connector_for
@@ -16,6 +19,7 @@ from .periods import closed_through
 from .preflight import VendorMetadata
 
 log = logging.getLogger(__name__)
+LOCK_SPACE = 0x6d657461    # "meta": the advisory-lock key space of metadata fetches (key: connection id)
 
 
 def max_age() -> timedelta:
@@ -31,6 +35,33 @@ def connection_metadata(*, connection: Connection, refresh: bool = False) -> Ven
     if row is not None and row.data is not None and row.fetched_at is not None and not refresh \
             and timezone.now() - row.fetched_at < max_age():
         return _with_locks(VendorMetadata.from_json(row.data), row, connection)
+    with _one_fetch_at_a_time(connection):
+        fresh = VendorMetadataCache.objects.filter(connection=connection).first()
+        if fresh is not None and fresh.data is not None and fresh.fetched_at is not None and not refresh \
+                and (row is None or fresh.fetched_at != row.fetched_at):
+            return _with_locks(VendorMetadata.from_json(fresh.data), fresh, connection)   # another worker just fetched it
+        return _fetch(connection, row)
+
+
+@contextmanager
+def _one_fetch_at_a_time(connection: Connection) -> Iterator[None]:
+    """Workers that start together would each fetch the same metadata (several vendor requests,
+    billed on some vendors): the first fetches, the others wait for it and read its copy. A
+    session-level advisory lock on PostgreSQL (released with the session if the worker dies);
+    elsewhere (SQLite: one process) there is nobody to wait for."""
+    if db.vendor != "postgresql":
+        yield
+        return
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_SPACE, connection.pk])
+    try:
+        yield
+    finally:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_SPACE, connection.pk])
+
+
+def _fetch(connection: Connection, row: VendorMetadataCache | None) -> VendorMetadata | None:
     try:
         meta = connector_for(connection).preflight_metadata()
     except ConnectorError as exc:

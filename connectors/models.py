@@ -251,6 +251,18 @@ class CallLog(models.Model):
         return f"{self.method} {self.path} → {self.status or self.error_class}"
 
 
+class CallLogDocument(models.Model):
+    """A document one call carried where a call carries many (push many: Xledger's multi-input
+    mutation, Business Central's `$batch`): the call's own `idempotency_key` is then blank and
+    each document's key is a row here, so every record still finds the calls that carried it."""
+
+    call = models.ForeignKey(CallLog, on_delete=models.CASCADE, related_name="documents")
+    idempotency_key = models.CharField(max_length=200, db_index=True)
+
+    def __str__(self):
+        return f"{self.idempotency_key} in call {self.call_id}"
+
+
 class RateLimitWindow(models.Model):
     """Fixed one-second windows counted in the database, so every worker process on every
     machine shares one budget per connection."""

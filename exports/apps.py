@@ -22,7 +22,11 @@ class ExportsConfig(AppConfig):
         from .close import checklist  # noqa: F401  (the built-in close checklist items register on import)
         from .reconcile import close as _close  # noqa: F401  (checklist item and evidence part register)
         from .reconcile import dashboard as _panel  # noqa: F401  (the reconciliation panel registers)
-        from .services import coding  # noqa: F401  registers the booked history the categoriser learns from
+        from .services import (
+            batch,
+            coding,  # noqa: F401  registers the booked history the categoriser learns from
+        )
 
         receivers.connect()
+        batch.register()   # claimed records of one connection go out together where the vendor takes many
         devstack_register("exports.devstack")

@@ -198,13 +198,22 @@ def lookup(connector, references: list[str]) -> dict[str, RemoteDocument]:
 def resume_state(connector, reference: str) -> tuple[RemoteDocument | None, JournalDocument, list[Piece]]:
     """For a push that may have been here before, in one call: the whole document if there is
     one, and the pieces of any half-made one."""
+    return resume_states(connector, [reference])[reference]
+
+
+def resume_states(connector, references: list[str]) -> dict[str, tuple[RemoteDocument | None, JournalDocument,
+                                                                        list[Piece]]]:
+    """`resume_state` for many documents in as few read-only `$batch` calls as they fit."""
     reads = Reads(connector)
-    _reference_reads(reads, reference)
-    short = schema.short_reference(reference)
-    reads.pending(short)
+    for reference in references:
+        _reference_reads(reads, reference)
+        reads.pending(schema.short_reference(reference))
     got = reads.run()
-    doc = JournalDocument.read(got, short)
-    return _found(got, reference), doc, half_made(reads, got, doc)
+    out = {}
+    for reference in references:
+        doc = JournalDocument.read(got, schema.short_reference(reference))
+        out[reference] = (_found(got, reference), doc, half_made(reads, got, doc))
+    return out
 
 
 def journal_state(connector, short: str, reversal: str) -> tuple[JournalDocument, JournalDocument | None,

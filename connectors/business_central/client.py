@@ -270,6 +270,26 @@ class BusinessCentralClient(HttpStack):
     def list_all(self, path: str, **params) -> list[dict]:
         return [row for rows, _ in self.pages(path, **params) for row in rows]
 
+    def batch_groups(self, operations: list[dict], *, keys: list[str]) -> list[dict]:
+        """One `$batch` (≤100 operations) of writes in atomicity groups, carrying the documents of
+        `keys` (linked in the call log); the inner responses in order, failures included: a failed
+        group was rolled back alone, so each group's answer is its document's. Only a failure of
+        the whole call raises (an ambiguous one as OutcomeUnknown: any group may have committed)."""
+        body = schema.batch(operations)
+
+        def once() -> list[dict]:
+            try:
+                resp = self.send("POST", "$batch", json_body=body)
+            except Transient as exc:
+                unknown = unknown_if_ambiguous(exc, "$batch")
+                if unknown:
+                    raise unknown from exc
+                raise
+            return sorted(resp.body.get("responses", []), key=lambda r: int(r["id"]))
+
+        with self.carrying(keys):
+            return self.retrying(once, on=_write_hook)
+
     def batch(self, operations: list[dict], *, read_only: bool = False, idempotency_key: str = "",
               snapshot: bool = True, tolerate: tuple[int, ...] = ()) -> list[dict]:
         """Runs operations in `$batch` calls of ≤100, with `Isolation: snapshot` unless told not to;

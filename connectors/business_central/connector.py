@@ -48,7 +48,7 @@ from ..base import (
     plain_payload,
 )
 from ..entry import AccountingEntry, EntryKind, LineRole
-from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent
+from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent, Transient
 from ..models import Connection
 from ..receipts import receipt_files
 from . import catalog as bc_catalog
@@ -60,6 +60,9 @@ from .settings import BusinessCentralSettings
 log = logging.getLogger(__name__)
 DEFAULT_JOURNAL = "EXPENSICO"
 BLANK_DATE = "0001-01-01"    # how BC writes an empty date
+# Documents one `$batch` carries (push many): each in its own atomicity group (≤100 operations a
+# call); 50 lets a backlog spread over the workers while a call still carries many.
+DOCUMENTS_PER_BATCH = 50
 CREATE_ATTEMPTS = 3      # creates, each after the last one's OutcomeUnknown proved it absent
 ACCOUNT_SHAPES = {   # purpose → (category, subcategory, number range)
     AccountPurpose.EMPLOYEE_CLAIMS: ("Liabilities", "Current Liabilities", range(2190, 2300)),
@@ -235,6 +238,110 @@ class BusinessCentralConnector(Connector):
                 if found:
                     return PushResult(external_id=found, replayed=True, calls=self.client.calls - before)
         raise AssertionError("unreachable")
+
+    # push many -------------------------------------------------------------------------------
+    push_many_limit = DOCUMENTS_PER_BATCH
+
+    def push_many(self, items: Sequence[tuple[AccountingEntry, str]]) -> list[PushResult | ConnectorError]:
+        """Journal documents that fit one request each (no receipt, no dimensions, not posted by
+        us) go in one `$batch`, each document's lines in an atomicity group of their own, so a
+        document BC refuses fails alone. Anything else takes `push`'s road, one by one. Documents
+        whose key was sent before are looked up first, all in one read-only batch (a group is all
+        or nothing, so an absent one left no pieces but those a staged attempt may have)."""
+        before = self.client.calls
+        out: dict[int, PushResult | ConnectorError] = {}
+        simple: dict[int, list[schema.JournalLine]] = {}
+        for i, (entry, _key) in enumerate(items):
+            if not self.pushes_together(entry):
+                continue
+            try:
+                lines = self._journal_lines(entry)
+            except schema.UnsupportedEntry as exc:
+                out[i] = Permanent(str(exc), code=exc.code, field=exc.field)
+                continue
+            simple[i] = lines
+        for i in range(len(items)):
+            if i not in simple and i not in out:
+                try:
+                    out[i] = self.push(*items[i])
+                except ConnectorError as exc:
+                    out[i] = exc
+        self._resume_many(items, simple, out)
+        groups = self._groups(simple)
+        for chunk in groups:
+            try:
+                self._send_groups(items, {i: simple[i] for i in chunk}, out)
+            except ConnectorError as exc:     # what befell the call befell each document in it
+                out.update({i: exc for i in chunk})
+        calls = self.client.calls - before
+        return [replace(r, calls=calls) if isinstance(r, PushResult) and i in simple else r
+                for i, r in ((i, out[i]) for i in range(len(items)))]
+
+    def pushes_together(self, entry: AccountingEntry) -> bool:
+        """A journal document of one request: no receipt, no dimensions, not posted by us."""
+        if self.posting or entry.kind is EntryKind.REVERSAL or entry.attachments or self._invoice(entry):
+            return False
+        try:
+            return not any(ln.dimensions for ln in self._journal_lines(entry))
+        except schema.UnsupportedEntry:
+            return True      # push_many answers its refusal like any other document's
+
+    def _resume_many(self, items, simple: dict[int, list], out: dict) -> None:
+        sent = self.client.first_sent_many([items[i][1] for i in simple])
+        again = [i for i in simple if items[i][1] in sent]
+        if not again:
+            return
+        states = bc_catalog.resume_states(self, [items[i][0].reference for i in again])
+        for i in again:
+            found, _doc, pieces = states[items[i][0].reference]
+            try:
+                documents.clear(self, pieces, receipts_too=False)
+            except ConnectorError as exc:
+                out[i] = exc
+                del simple[i]
+                continue
+            if found is not None:
+                number = found.external_id.partition(":")[2] if found.external_id.startswith("GJ:") else ""
+                out[i] = PushResult(external_id=found.external_id, replayed=True, document_number=number)
+                del simple[i]
+
+    @staticmethod
+    def _groups(simple: dict[int, list]) -> list[list[int]]:
+        """Documents per `$batch`: whole documents only, at most 100 operations a call."""
+        chunks: list[list[int]] = [[]]
+        used = 0
+        for i, lines in simple.items():
+            if chunks[-1] and (used + len(lines) > schema.MAX_BATCH or len(chunks[-1]) >= DOCUMENTS_PER_BATCH):
+                chunks.append([])
+                used = 0
+            chunks[-1].append(i)
+            used += len(lines)
+        return [c for c in chunks if c]
+
+    def _send_groups(self, items, docs: dict[int, list[schema.JournalLine]], out: dict) -> None:
+        path = self.cp(f"journals({self.journal_id()})/journalLines")
+        ops, owner = [], []
+        for i, lines in docs.items():
+            for ln in lines:
+                ops.append({"method": "POST", "url": path, "body": ln.body, "atomicityGroup": f"doc{i}"})
+                owner.append(i)
+        responses = self.client.batch_groups(ops, keys=[items[i][1] for i in docs])
+        broken, causes = set(), {}
+        for i, resp in zip(owner, responses, strict=True):
+            status = int(resp.get("status", 500))
+            if status >= 400:
+                broken.add(i)
+            if status >= 400 and status != 424 and i not in causes:   # a 424 only points at the cause
+                causes[i] = self.client._translate(status, resp.get("body"), resp.get("headers") or {}, "")
+        for i in docs:
+            if i in broken:
+                error = causes.get(i) or Transient("the document's group was not run (424)")
+                if isinstance(error, PeriodClosed):
+                    self._closed_through(error)
+                out[i] = error
+                continue
+            number = schema.short_reference(items[i][0].reference)
+            out[i] = PushResult(external_id=f"GJ:{number}", document_number=number)
 
     def _resume(self, entry: AccountingEntry, key: str) -> str | None:
         """An earlier attempt may have been here: the whole document if BC holds it (posted now if

@@ -204,6 +204,8 @@ def batch(requests: list[dict]) -> dict:
                 "headers": {"Content-Type": "application/json", **req.get("headers", {})}}
         if "body" in req:
             item["body"] = req["body"]
+        if req.get("atomicityGroup"):      # all or nothing with the adjacent requests of its group
+            item["atomicityGroup"] = req["atomicityGroup"]
         out.append(item)
     return {"requests": out}
 

@@ -111,6 +111,37 @@ class XledgerClient(HttpStack):
         finally:
             self.writing = False
 
+    def mutate_many(self, query: str, variables: dict, *, keys: list[str]) -> tuple[dict, list[dict]]:
+        """A mutation carrying many documents (`keys`, one per document, linked in the call log):
+        (data, errors). A partial answer (data and errors, C7) is returned, not raised: its edges'
+        `clientId`s say which inputs were applied. A refusal of the whole call raises as `graphql`
+        does, as a `Refusal` keeping the vendor's `errors[]` (which input it names)."""
+        attempt = {"n": 0}
+
+        def once() -> tuple[dict, list[dict]]:
+            attempt["n"] += 1
+            resp = self.send("POST", "/graphql", json_body={"query": query, "variables": variables},
+                             attempt=attempt["n"])
+            body = resp.body if isinstance(resp.body, dict) else {}
+            errors = body.get("errors") or []
+            if not errors:
+                return body.get("data") or {}, []
+            error = self.answer_error(body, mutation=True)
+            if isinstance(error, OutcomeUnknown) and any(v is not None for v in (body.get("data") or {}).values()):
+                return body["data"], errors
+            if isinstance(error, AuthExpired):
+                mark_expired(self.connection, error.message)
+            if isinstance(error, Permanent):
+                raise Refusal(error, errors)
+            raise error
+
+        self.writing = True
+        try:
+            with self.carrying(keys):
+                return self.retrying(once, on=_write_hook)
+        finally:
+            self.writing = False
+
     def answer_error(self, body: dict, *, mutation: bool) -> ConnectorError:
         """The taxonomy error for an answer carrying `errors[]`. Throttling and auth errors come
         before anything runs; for a mutation, a timeout or a partial answer may have applied it."""
@@ -159,6 +190,24 @@ class XledgerClient(HttpStack):
                 return out
             after = data["edges"][-1]["cursor"]
         raise Permanent(f"{root}: Xledger has more than {MAX_PAGES} pages for this query", code="too_many_pages")
+
+
+class Refusal(Permanent):
+    """Xledger refused a whole mutation (nothing applied): `cause` is the taxonomy error of its
+    answer, `errors` the answer's `errors[]`."""
+
+    def __init__(self, cause: Permanent, errors: list[dict]):
+        super().__init__(cause.message, code=cause.code, field=cause.field, status=cause.status)
+        self.cause = cause
+        self.errors = errors
+
+    def input_index(self) -> int | None:
+        """The refused input's position in `inputs`, where the answer says (`argumentPath`)."""
+        for error in self.errors:
+            path = (error.get("extensions") or {}).get("argumentPath") or []
+            if len(path) > 1 and path[0] == "inputs" and isinstance(path[1], int):
+                return path[1]
+        return None
 
 
 def _seconds_until(reset_at: str | None) -> float:

@@ -17,6 +17,7 @@ nothing, so a push finding one sends the voucher again.
 """
 
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 
 from django.db import transaction
@@ -35,7 +36,7 @@ from ..base import (
     RemoteDocument,
 )
 from ..entry import AccountingEntry, EntryKind, LineRole
-from ..errors import OutcomeUnknown, Permanent
+from ..errors import ConnectorError, OutcomeUnknown, Permanent
 from ..models import Connection
 from . import (
     dashboard,  # noqa: F401  (the usage panel registers on import)
@@ -43,7 +44,7 @@ from . import (
     lookup,
     schema,
 )
-from .client import XledgerClient
+from .client import Refusal, XledgerClient
 from .readback import XledgerReadBack
 from .selectors import INCLUDED_REQUESTS, PRICE_PER_REQUEST, requests_this_month
 from .settings import XledgerSettings
@@ -55,6 +56,9 @@ ADD_ACCOUNTS = """mutation AddAccounts($inputs: [AddAccountsInput!]!) {
 ADD_BANK_ACCOUNTS = """mutation AddBankAccounts($inputs: [AddBankAccountsInput!]!) {
   addBankAccounts(inputs: $inputs) { edges { node { dbId } } } }"""
 ACCOUNT_FIELDS = "dbId code description ledgerType posting"
+# Vouchers one `addGLImportItems` call carries (push many). Xledger documents no cap on `inputs`;
+# 50 keeps a call far below any body limit, and a backlog still spreads over the workers.
+VOUCHERS_PER_CALL = 50
 
 
 def classification(row: dict) -> tuple[str, str]:
@@ -221,10 +225,76 @@ class XledgerConnector(Connector):
             if found:
                 return PushResult(external_id=found.external_id, replayed=True, calls=self.client.calls - before)
             external_id = self._send_voucher(inputs, idempotency_key)   # proven absent: send again
+        return PushResult(external_id=external_id, calls=self.client.calls - before, notes=self._receipt_notes(entry))
+
+    # push many -------------------------------------------------------------------------------
+    push_many_limit = VOUCHERS_PER_CALL
+
+    def push_many(self, items: Sequence[tuple[AccountingEntry, str]]) -> list[PushResult | ConnectorError]:
+        """Many vouchers in one `addGLImportItems` call (each voucher's lines together), results
+        matched back by `clientId` ("<voucher>.<line>"). Vouchers whose key was sent before are
+        looked up first, all in one look-up. A refusal of the call (atomic: nothing applied) that
+        names its input fails that voucher alone and the others go again; one that names none is
+        resolved by sending the vouchers one per call. A partial answer (data and errors): a
+        voucher with every line among the edges is added, any other may be half there
+        (OutcomeUnknown, the engine looks it up)."""
+        before = self.client.calls
+        out: dict[int, PushResult | ConnectorError] = {}
+        vouchers: dict[int, list[dict]] = {}
+        for i, (entry, _key) in enumerate(items):
+            try:
+                if entry.kind is EntryKind.REVERSAL:
+                    raise Permanent("push does not take reversals; use reverse()", code="unsupported_entry",
+                                    field="kind")
+                vouchers[i] = self._inputs(entry)
+            except Permanent as exc:
+                out[i] = exc
+        sent = self.client.first_sent_many([items[i][1] for i in vouchers])
+        if sent:
+            again = [i for i in vouchers if items[i][1] in sent]
+            held = self._lookup([items[i][0].reference for i in again], since=min(sent.values()))
+            for i in again:
+                doc = held.get(items[i][0].reference)
+                if doc is not None and doc.live:
+                    out[i] = PushResult(external_id=doc.external_id, replayed=True)
+                    del vouchers[i]
+        alone = False
+        while vouchers:
+            order = list(vouchers)[:1] if alone else list(vouchers)
+            inputs = [{**line, "clientId": f"{i}.{j}"} for i in order for j, line in enumerate(vouchers[i])]
+            try:
+                data, _errors = self.client.mutate_many(schema.ADD_VOUCHER, {"inputs": inputs},
+                                                        keys=[items[i][1] for i in order])
+            except Refusal as exc:
+                at = exc.input_index()
+                if at is None and len(order) > 1:
+                    alone = True          # which voucher it was, only sending them apart can tell
+                    continue
+                culprit = order[0] if at is None else int(str(inputs[at]["clientId"]).partition(".")[0])
+                out[culprit] = exc.cause
+                del vouchers[culprit]
+                continue
+            except ConnectorError as exc:     # what befell the call befell each voucher in it
+                out.update({i: exc for i in order})
+                vouchers = {i: v for i, v in vouchers.items() if i not in order}
+                continue
+            applied: dict[int, list[int]] = {}
+            for edge in data["addGLImportItems"]["edges"]:
+                applied.setdefault(int(str(edge["clientId"]).partition(".")[0]), []).append(int(edge["node"]["dbId"]))
+            for i in order:
+                got = applied.get(i, [])
+                out[i] = PushResult(external_id=f"GLI:{min(got)}", notes=self._receipt_notes(items[i][0])) \
+                    if len(got) == len(vouchers[i]) else OutcomeUnknown(
+                        f"partial answer: {len(got)} of {len(vouchers[i])} lines of this voucher were added")
+                del vouchers[i]
+        calls = self.client.calls - before
+        return [replace(r, calls=calls) if isinstance(r, PushResult) else r for r in (out[i] for i in range(len(items)))]
+
+    @staticmethod
+    def _receipt_notes(entry: AccountingEntry) -> tuple[str, ...]:
         # `invoiceFile` on import rows has undocumented semantics: receipts are not sent. That is
         # true of every Xledger voucher, so it is a note on the attempt, not a review item each.
-        notes = ("Xledger GL import rows carry no receipt; it stays in Expensico",) if entry.attachments else ()
-        return PushResult(external_id=external_id, calls=self.client.calls - before, notes=notes)
+        return ("Xledger GL import rows carry no receipt; it stays in Expensico",) if entry.attachments else ()
 
     def preview(self, entry: AccountingEntry) -> dict:
         """The `addGLImportItems` call `push` would make (dry run): no network."""

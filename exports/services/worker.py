@@ -10,7 +10,8 @@ document up by reference before it sends anything again.
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connectors import errors
-from connectors.base import Connector, connector_for
+from connectors.base import Connector, RemoteDocument, connector_for
+from connectors.entry import AccountingEntry
 from connectors.http import CircuitOpen
 
 from ..close.periods import locks_shared
@@ -64,13 +66,16 @@ def record_claim(*, record_id: int) -> ExportRecord | None:
     return ExportRecord.objects.select_related("connection__organization", "organization").get(pk=record_id)
 
 
-def records_claim_due(*, limit: int = 50) -> list[ExportRecord]:
-    """Claims up to `limit` due records atomically; concurrent workers get disjoint sets."""
+def records_claim_due(*, limit: int = 50, connection_id: int | None = None) -> list[ExportRecord]:
+    """Claims up to `limit` due records (of one connection, if given) atomically; concurrent
+    workers get disjoint sets."""
     now = timezone.now()
     lease = now + timedelta(seconds=lease_seconds())
     with transaction.atomic():
         qs = ExportRecord.objects.filter(status__in=CLAIMABLE, next_attempt_at__lte=now).order_by(
             "next_attempt_at", "pk")
+        if connection_id is not None:
+            qs = qs.filter(connection_id=connection_id)
         if db_connection.vendor == "postgresql":
             qs = qs.select_for_update(skip_locked=True, of=("self",))
         ids = list(qs.values_list("pk", flat=True)[:limit])
@@ -85,9 +90,10 @@ def records_work_due(*, limit: int = 50) -> dict[str, int]:
     counts: dict[str, int] = {}
     with snapshots_shared(), locks_shared():
         records = records_claim_due(limit=limit)
+        # The claimed records' expenses are read together; records the batch tops up (more due
+        # records of the same connection, sent in one vendor call) read theirs as they go.
         with claimed.batch_shared(records):
-            for record in records:
-                outcome = record_work(record=record)
+            for outcome in work_claimed(records).values():
                 counts[outcome] = counts.get(outcome, 0) + 1
     return counts
 
@@ -96,7 +102,20 @@ def record_process(*, record_id: int) -> str:
     record = record_claim(record_id=record_id)
     if record is None:
         return "not_claimed"
-    return record_work(record=record)
+    return work_claimed([record])[record.pk]
+
+
+def _one_by_one(records: list[ExportRecord]) -> dict[int, str]:
+    return {record.pk: record_work(record=record) for record in records}
+
+
+# Claimed records are worked through this; services.batch replaces it at app start (exports/apps.py)
+# so that records of one connection go out in one vendor call where the connector pushes many.
+work_claimed: Callable[[list[ExportRecord]], dict[int, str]] = _one_by_one
+# Set by services.batch while it works records together: takes (record, connector, entry, flag)
+# in place of the vendor call, True when it will make that call for many records at once.
+push_later: ContextVar[Callable[[ExportRecord, Connector, AccountingEntry, Any], bool] | None] = \
+    ContextVar("push_later", default=None)
 
 
 # --- outcomes ----------------------------------------------------------------------------------
@@ -293,6 +312,9 @@ def _work(record: ExportRecord, started: datetime) -> str:
             return _period_closed(record, blocked.period, started)
         return _to_review(record, ReviewItem.Reason.PREFLIGHT_FAILED, blocked.detail, started, context=blocked.context)
 
+    later = push_later.get()
+    if later is not None and record.kind != Kind.REVERSAL and later(record, connector, entry, flag):
+        return "batched"
     call_started = timezone.now()
     try:
         if record.kind == Kind.REVERSAL:
@@ -354,13 +376,15 @@ def _wait_free_transition(record: ExportRecord, moot: tuple[str, str]) -> str:
     return to
 
 
-def _reconcile(record: ExportRecord, connector: Connector, started: datetime) -> str | None:
-    """Outcome unknown: ask the vendor by reference before anything is re-sent."""
+def _reconcile(record: ExportRecord, connector: Connector, started: datetime, *,
+               found: dict[str, RemoteDocument] | None = None) -> str | None:
+    """Outcome unknown: ask the vendor by reference before anything is re-sent (`found`: the
+    answer of a look-up already made for many records, services.batch)."""
     refs = [record.reference]
     if record.kind == Kind.REVERSAL:
         refs.append(_reversed(record).reference)
     try:
-        found = connector.find_by_reference(refs)
+        found = connector.find_by_reference(refs) if found is None else found
     except errors.ConnectorError as exc:
         return _failure(record, exc, started)
     if record.kind == Kind.REVERSAL:

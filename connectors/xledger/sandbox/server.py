@@ -334,10 +334,12 @@ class XledgerSandbox(LedgerDesk, XledgerFaults, SandboxApp):
                         Decimal(str(node[money]))
                     except InvalidOperation:
                         raise GraphQLError(f"Invalid value for {money}: '{node[money]}' is not a decimal.",
-                                           extensions={"code": "INVALID_VALUE", "field": money}) from None
+                                           extensions={"code": "INVALID_VALUE", "field": money,
+                                                       "argumentPath": ["inputs", i, "node", money]}) from None
             if not node.get("account"):
                 raise GraphQLError("Invalid value for account: an import row needs an account.",
-                                   extensions={"code": "INVALID_VALUE", "field": "account"})
+                                   extensions={"code": "INVALID_VALUE", "field": "account",
+                                               "argumentPath": ["inputs", i, "node", "account"]})
             self.check_open(i, node)
             rows.append((item.get("clientId"), node))
         if len(rows) > 1 and self.partial_take():
