@@ -13,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from unfold import widgets
 
@@ -69,8 +70,8 @@ def _learned(field: forms.Field) -> bool:
 class NewConnectionForm(forms.Form):
     organization: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, widget=widgets.UnfoldAdminSelectWidget)
     name = forms.CharField(max_length=120, widget=widgets.UnfoldAdminTextInputWidget,
-                           help_text="How this connection is named in lists, e.g. “Wafeq – Riyadh books”.")
-    base_url = forms.URLField(label="API address", widget=widgets.UnfoldAdminURLInputWidget, assume_scheme="https")
+                           help_text=_("How this connection is named in lists, e.g. “Wafeq – Riyadh books”."))
+    base_url = forms.URLField(label=_("API address"), widget=widgets.UnfoldAdminURLInputWidget, assume_scheme="https")
 
     def __init__(self, *args, system: str, auth: str, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -189,7 +190,7 @@ class GuidedSetupMixin:
             handler = {"test": self._post_test, "fetch": self._post_fetch, "accounts": self._post_accounts,
                        "activate": self._post_activate}.get(step)
             if handler is None:
-                messages.error(request, "Unknown step.")
+                messages.error(request, _("Unknown step."))
                 return redirect("admin:connectors_connection_setup", conn.pk)
             response = handler(request, conn, context)
             if response is not None:
@@ -236,10 +237,10 @@ class GuidedSetupMixin:
     def _post_activate(self, request, conn, context):
         export_from = parse_date(request.POST.get("export_from", "") or "")
         if export_from is None:
-            messages.error(request, "Start date: give a date (YYYY-MM-DD).")
+            messages.error(request, _("Start date: give a date (YYYY-MM-DD)."))
             return redirect("admin:connectors_connection_setup", conn.pk)
         if export_from > date.today().replace(year=date.today().year + 1):
-            messages.error(request, "Start date: more than a year ahead; choose a nearer day.")
+            messages.error(request, _("Start date: more than a year ahead; choose a nearer day."))
             return redirect("admin:connectors_connection_setup", conn.pk)
         try:
             connection_activate(connection=conn, export_from=export_from)

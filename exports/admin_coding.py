@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import action, display
 
@@ -44,19 +45,19 @@ class CodingRuleAdmin(MappingAdmin):
     actions_detail = ["test_rule", "apply_rule"]
     fieldsets = (
         (None, {"fields": ("connection", ("name", "active"), "position")}),
-        ("When (all that are set)", {"fields": (("merchant_match", "merchant"), "categories", "expense_types",
+        (_("When (all that are set)"), {"fields": (("merchant_match", "merchant"), "categories", "expense_types",
                                                 "funding_source", "employees", "cards", ("amount_min", "amount_max"),
                                                 "currency", "custom_fields", "dimensions")}),
-        ("Then", {"fields": (("account", "account_name"), "tax_code", "set_dimensions", ("contact", "contact_name"),
+        (_("Then"), {"fields": (("account", "account_name"), "tax_code", "set_dimensions", ("contact", "contact_name"),
                              ("hold", "hold_reason"), "skip")}),
-        ("History", {"fields": ("recent_changes",)}),
+        (_("History"), {"fields": ("recent_changes",)}),
     )
 
-    @display(description="#", ordering="id")
+    @display(description=_("#"), ordering="id")
     def rule_number(self, obj):
         return f"#{obj.pk}"
 
-    @display(description="When")
+    @display(description=_("When"))
     def conditions(self, obj):
         parts = [f"merchant {obj.get_merchant_match_display().lower()} {obj.merchant}" if obj.merchant else ""]
         parts += [f"{name} in {', '.join(getattr(obj, name))}" for name in ("categories", "expense_types", "cards")
@@ -69,7 +70,7 @@ class CodingRuleAdmin(MappingAdmin):
         parts += [f"{k}={v}" for k, v in {**obj.custom_fields, **obj.dimensions}.items()]
         return " and ".join(p for p in parts if p) or "—"
 
-    @display(description="Then")
+    @display(description=_("Then"))
     def actions_summary(self, obj):
         if obj.skip:
             return "skip (never export)"
@@ -80,7 +81,7 @@ class CodingRuleAdmin(MappingAdmin):
                  f"hold: {obj.hold_reason}" if obj.hold else ""]
         return "; ".join(p for p in parts if p)
 
-    @action(description="Test this rule", icon="science", permissions=["view"])
+    @action(description=_("Test this rule"), icon="science", permissions=["view"])
     def test_rule(self, request, object_id):
         """Reads only: which booked and pending expenses the rule (as saved) codes differently."""
         rule = self.get_queryset(request).get(pk=object_id)
@@ -92,7 +93,7 @@ class CodingRuleAdmin(MappingAdmin):
                    "change_url": reverse("admin:mappings_codingrule_change", args=[rule.pk])}
         return TemplateResponse(request, "admin/exports/rule_test.html", context)
 
-    @confirmed_action(description="Apply to pending expenses", icon="playlist_add_check", submit="Apply",
+    @confirmed_action(description=_("Apply to pending expenses"), icon="playlist_add_check", submit="Apply",
                       what=_apply_question)
     def apply_rule(self, request, object_id):
         rule = self.get_queryset(request).get(pk=object_id)
@@ -120,7 +121,7 @@ class HoldPolicyAdmin(OrgScopedAdmin):
     list_display = ("organization", "two_person_display", "updated_at")
     fields = ("organization", "two_person_above")
 
-    @display(description="Two approvers above")
+    @display(description=_("Two approvers above"))
     def two_person_display(self, obj):
         return format_html("{} {}", obj.two_person_above, obj.organization.base_currency) \
             if obj.two_person_above is not None else "never (one approver)"

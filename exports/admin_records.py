@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from connectors.base import connector_class, connector_for
@@ -61,10 +62,10 @@ class ReadableAttemptInline(AttemptInline):
     fields = ("number", "started_at", "outcome", "error_text", "external_id", "request_id",  # type: ignore[assignment]
               "duration_ms")
     readonly_fields = fields  # type: ignore[assignment]
-    verbose_name = "attempt"
-    verbose_name_plural = "Attempts"
+    verbose_name = _("attempt")
+    verbose_name_plural = _("Attempts")
 
-    @display(description="What the vendor said")
+    @display(description=_("What the vendor said"))
     def error_text(self, obj: ExportAttempt):
         parts = [obj.error_message or "", f"({obj.error_code})" if obj.error_code else ""]
         text = " ".join(p for p in parts if p).strip()
@@ -83,14 +84,14 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     inlines = [ReadableAttemptInline]
     actions_detail = [*ExportRecordAdmin.actions_detail, "vendor_copy"]
     fieldsets = (  # type: ignore[assignment]
-        ("Document", {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
+        (_("Document"), {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
                                  "document_date", "employee", "system_text", "source_link", "receipt_links",
                                  "external_link", "vendor_document_number", "reverses", "reversal_link", "sync_run")}),
-        ("Sent to the accounting system", {"fields": ("payload_text", "entry_text", "mapping_version",
+        (_("Sent to the accounting system"), {"fields": ("payload_text", "entry_text", "mapping_version",
                                                       "idempotency_key", "attempts", "next_attempt_at",
                                                       "last_error", "warnings_text")}),
-        ("The vendor's copy", {"fields": ("verified_text",)}),
-        ("History", {"fields": ("timeline",)}),
+        (_("The vendor's copy"), {"fields": ("verified_text",)}),
+        (_("History"), {"fields": ("timeline",)}),
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -113,7 +114,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return [a for a in actions
                 if not any(a.action_name.endswith(name) and status not in legal for name, legal in LEGAL_ACTIONS.items())]
 
-    @confirmed_action(description="Vendor's copy", icon="cloud_download", submit="Read it now",
+    @confirmed_action(description=_("Vendor's copy"), icon="cloud_download", submit="Read it now",
                       what="The accounting system is asked for its copy of this document (one read; nothing is "
                            "changed there) and it is shown next to what we sent.")
     def vendor_copy(self, request, object_id):
@@ -137,23 +138,23 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return TemplateResponse(request, "exports/admin/vendor_copy.html", context)
 
     # Columns and fields ---------------------------------------------------------------------
-    @display(description="Status")
+    @display(description=_("Status"))
     def status_text(self, obj):
         return format_html('<strong data-test="record-status">{}</strong>', obj.get_status_display())
 
-    @display(description="Vendor warnings")
+    @display(description=_("Vendor warnings"))
     def warnings_text(self, obj):
         if not obj.warnings:
             return "none"
         return format_html_join("", "<div>{}</div>", ((w.get("message", w) if isinstance(w, dict) else w,)
                                                        for w in obj.warnings))
 
-    @display(description="Amount")
+    @display(description=_("Amount"))
     def amount_text(self, obj):
         _, doc = source_of(obj)
         return money_text(getattr(doc, "amount", None), getattr(doc, "currency", ""))
 
-    @display(description="Description")
+    @display(description=_("Description"))
     def description_text(self, obj):
         _, doc = source_of(obj)
         if doc is None:
@@ -163,7 +164,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<div dir="auto">{}</div>{}', " · ".join(p for p in (merchant, english) if p) or "—",
                            format_html('<div dir="auto" lang="ar">{}</div>', arabic) if arabic else "")
 
-    @display(description="System", ordering="connection__name")
+    @display(description=_("System"), ordering="connection__name")
     def system_text(self, obj):
         try:
             label = connector_class(obj.connection.system).label or obj.connection.system
@@ -171,7 +172,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
             label = obj.connection.system
         return f"{label} · {obj.connection.name}"
 
-    @display(description="Source document")
+    @display(description=_("Source document"))
     def source_link(self, obj):
         name, doc = source_of(obj)
         if doc is None:
@@ -183,7 +184,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<a class="text-primary-600 underline" href="{}">{} {}</a>', url,
                            doc._meta.verbose_name.capitalize(), obj.source_id)
 
-    @display(description="Receipts")
+    @display(description=_("Receipts"))
     def receipt_links(self, obj):
         if not obj.expense_id:
             return "—"
@@ -195,7 +196,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
                                 ((receipt_url(r), r.filename, "" if r.file else " (not fetched yet)")
                                  for r in receipts))
 
-    @display(description="External id", ordering="external_id")
+    @display(description=_("External id"), ordering="external_id")
     def external_link(self, obj):
         if not obj.external_id:
             return "—"
@@ -208,22 +209,22 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">{}</a>',
                            url, obj.external_id)
 
-    @display(description="Payload (sent, or as it would be sent)")
+    @display(description=_("Payload (sent, or as it would be sent)"))
     def payload_text(self, obj):
         return pretty(obj.payload_preview)
 
-    @display(description="Accounting entry")
+    @display(description=_("Accounting entry"))
     def entry_text(self, obj):
         return pretty(obj.entry_preview)
 
-    @display(description="Verified")
+    @display(description=_("Verified"))
     def verified_text(self, obj):
         if not obj.verified_at:
             return "Not verified yet: the vendor's copy is read back after export."
         return format_html("Read back {} · content hash <code>{}</code>", obj.verified_at.strftime("%Y-%m-%d %H:%M"),
                            obj.vendor_hash or "—")
 
-    @display(description="What happened")
+    @display(description=_("What happened"))
     def timeline(self, obj):
         return format_html('<ol class="text-sm flex flex-col gap-1">{}</ol>', format_html_join(
             "", '<li><span class="text-font-subtle-light">{}</span> · {}</li>', record_timeline(obj)))

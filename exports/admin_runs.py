@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from .admin import SyncRunAdmin, SyncRunForm
@@ -107,7 +108,7 @@ class SyncRunLiveAdmin(SyncRunAdmin):
         except ValueError as exc:
             messages.error(request, f"Not started: {exc}")
 
-    @display(description="Status and counters")
+    @display(description=_("Status and counters"))
     def live_counters(self, obj):
         if not obj.pk:
             return "—"

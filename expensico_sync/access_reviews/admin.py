@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
 
@@ -31,22 +32,22 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="Status", label={"Confirmed": "success", "Waiting for an owner": "warning"})
+    @display(description=_("Status"), label={"Confirmed": "success", "Waiting for an owner": "warning"})
     def state(self, obj):
         return obj.get_status_display()
 
-    @display(description="Findings")
+    @display(description=_("Findings"))
     def finding_count(self, obj):
         return len(obj.findings)
 
-    @display(description="Members")
+    @display(description=_("Members"))
     def members_table(self, obj):
         rows = ((m["user"], m["email"], m["role"], (m["last_login"] or "never")[:16], "yes" if m["mfa"] else "no")
                 for m in obj.members)
         return format_html("<table><tr><th>user</th><th>email</th><th>role</th><th>last sign-in</th><th>MFA</th>"
                            "</tr>{}</table>", format_html_join("", "<tr>" + "<td>{}</td>" * 5 + "</tr>", rows))
 
-    @display(description="API keys and vendor credentials")
+    @display(description=_("API keys and vendor credentials"))
     def keys_table(self, obj):
         rows = ((k["name"], k["prefix"], k["role"], "—" if k["age_days"] is None else k["age_days"],
                  (k["last_used"] or "—")[:16], k.get("expires_on") or "—", "revoked" if k["revoked"] else "active")
@@ -55,13 +56,13 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
                            "<th>expires</th><th>state</th></tr>{}</table>",
                            format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows))
 
-    @display(description="What looks wrong")
+    @display(description=_("What looks wrong"))
     def findings_list(self, obj):
         if not obj.findings:
             return "Nothing: every owner and finance admin has MFA, every key is recent and in use."
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((f,) for f in obj.findings)))
 
-    @display(description="Change access")
+    @display(description=_("Change access"))
     def change_links(self, obj):
         return format_html('<a href="{}">Members and roles</a> · <a href="{}">API keys</a> · '
                            '<a href="{}">Organisation (rotate the webhook secret)</a>',
@@ -69,16 +70,16 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
                            reverse("admin:core_organizationapikey_changelist"),
                            reverse("admin:core_organization_change", args=[obj.organization_id]))
 
-    @confirmed_action(description="Confirm this review", icon="verified_user",
+    @confirmed_action(description=_("Confirm this review"), icon="verified_user",
                       what="You confirm that every member, role and API key listed is still needed as it is "
                            "(fix anything that is not first). Your name and the time are kept with the review.")
     def confirm_review(self, request, object_id):
         review = self.get_queryset(request).get(pk=object_id)
         confirm(review, user=request.user)
-        messages.success(request, "Access review confirmed.")
+        messages.success(request, _("Access review confirmed."))
         return redirect(reverse("admin:access_reviews_accessreview_change", args=[object_id]))
 
-    @confirmed_action(description="Start a review now", icon="fact_check", permissions=("view",),
+    @confirmed_action(description=_("Start a review now"), icon="fact_check", permissions=("view",),
                       what="A new access review is opened for each organisation you own, and its owners are told.")
     def open_now(self, request):
         from expensico_sync.core.models import Membership

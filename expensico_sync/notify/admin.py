@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -25,11 +26,11 @@ class NotificationAdmin(ModelAdmin):
     list_select_related = ("user", "organization")
     actions_list = ["caught_mail"]
 
-    @display(description="Kind")
+    @display(description=_("Kind"))
     def kind_label(self, obj):
         return _kind_label(obj.kind)
 
-    @display(description="Delivery", label={"Sent": "success", "Put in a digest": "success", "Gave up": "danger",
+    @display(description=_("Delivery"), label={"Sent": "success", "Put in a digest": "success", "Gave up": "danger",
                                             "May have been sent (not retried)": "warning"})
     def delivery(self, obj):
         return obj.get_status_display()
@@ -46,7 +47,7 @@ class NotificationAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @action(description="Caught mail (development)", icon="mail", url_path="caught-mail")
+    @action(description=_("Caught mail (development)"), icon="mail", url_path="caught-mail")
     def caught_mail(self, request):
         return self.caught_view(request)
 
@@ -97,7 +98,7 @@ class PreferenceAdmin(ModelAdmin):
     search_fields = ("user__username", "user__email")
     list_select_related = ("user", "organization")
 
-    @display(description="Kind")
+    @display(description=_("Kind"))
     def kind_label(self, obj):
         return _kind_label(obj.kind)
 

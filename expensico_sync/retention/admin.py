@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
 
@@ -22,11 +23,11 @@ class RetentionSettingsAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
     readonly_fields = ("next_run",)
     fields = ("organization", "legal_hold", "legal_hold_reason", "months", "next_run")
 
-    @display(description="Periods (months)")
+    @display(description=_("Periods (months)"))
     def periods(self, obj):
         return ", ".join(f"{p.key} {obj.months_for(p)}" for p in policies())
 
-    @display(description="The next run would")
+    @display(description=_("The next run would"))
     def next_run(self, obj):
         if not obj.pk:
             return "Save first."

@@ -101,11 +101,11 @@ class ExpenseReportAdmin(ReadOnlyMirrorAdmin):
                   .annotate(n=Count("pk")).values("n"))
         return super().get_queryset(request).defer("raw").annotate(_expenses=Coalesce(Subquery(counts), 0))
 
-    @display(description="Expenses")
+    @display(description=_("Expenses"))
     def expense_count(self, obj):
         return obj._expenses if hasattr(obj, "_expenses") else obj.expenses.count()
 
-    @display(description="Last accepted payload")
+    @display(description=_("Last accepted payload"))
     def payload(self, obj):
         return pretty_json(obj.raw)
 
@@ -117,7 +117,7 @@ class ReceiptInline(TabularInline):
     readonly_fields = fields
     can_delete = False
 
-    @display(description="File")
+    @display(description=_("File"))
     def open_link(self, obj):
         # The authenticated, organisation-scoped view: the storage URL (/media/…) is not served.
         if not obj.file:
@@ -177,23 +177,23 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
             queryset |= self.get_queryset(request).filter(report_id__in=reports)
         return queryset, may_have_duplicates
 
-    @display(description="Status", label=STATUS_LABELS)
+    @display(description=_("Status"), label=STATUS_LABELS)
     def status_badge(self, obj):
         return obj.status
 
-    @display(description="Receipt", label={"yes": "success", "missing": "warning"})
+    @display(description=_("Receipt"), label={"yes": "success", "missing": "warning"})
     def receipt_flag(self, obj):
         return "yes" if obj._receipts else "missing"
 
-    @display(description="Dimensions")
+    @display(description=_("Dimensions"))
     def dimensions_view(self, obj):
         return pretty_json(obj.dimensions)
 
-    @display(description="Details")
+    @display(description=_("Details"))
     def details_view(self, obj):
         return pretty_json(obj.details)
 
-    @display(description="Custom fields")
+    @display(description=_("Custom fields"))
     def custom_fields_view(self, obj):
         return pretty_json(obj.custom_fields)
 
@@ -249,27 +249,27 @@ class WebhookDeliveryAdmin(ReadOnlyMirrorAdmin):
               "headers_view", "decisions_view", "payload")
     readonly_fields = fields
 
-    @display(description="Outcome", label=OUTCOME_LABELS)
+    @display(description=_("Outcome"), label=OUTCOME_LABELS)
     def outcome_badge(self, obj):
         return obj.outcome
 
-    @display(description="Signature", label={"valid": "success", "invalid": "danger"})
+    @display(description=_("Signature"), label={"valid": "success", "invalid": "danger"})
     def signature_badge(self, obj):
         return "valid" if obj.signature_valid else "invalid"
 
-    @display(description="Reason")
+    @display(description=_("Reason"))
     def reason_short(self, obj):
         return (obj.reason[:80] + "…") if len(obj.reason) > 80 else obj.reason
 
-    @display(description="Headers")
+    @display(description=_("Headers"))
     def headers_view(self, obj):
         return pretty_json(obj.headers)
 
-    @display(description="Decisions")
+    @display(description=_("Decisions"))
     def decisions_view(self, obj):
         return pretty_json(obj.decisions)
 
-    @display(description="Payload")
+    @display(description=_("Payload"))
     def payload(self, obj):
         try:
             value = json.loads(obj.body)
@@ -295,11 +295,11 @@ class PullSyncAdmin(OrgScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="Status", label=STATUS_LABELS)
+    @display(description=_("Status"), label=STATUS_LABELS)
     def status_badge(self, obj):
         return obj.status
 
-    @display(description="Progress")
+    @display(description=_("Progress"))
     def progress(self, obj):
         total = sum(v for k, v in (obj.counts or {}).items() if k in PullSync.STREAMS)
         return f"{obj.streams_done}/{len(PullSync.STREAMS)} streams · {total} rows"
@@ -311,13 +311,13 @@ class PullSyncAdmin(OrgScopedAdmin):
         obj.pk = created.pk
         transaction.on_commit(lambda: async_task("expensico_sync.source.tasks.pull_sync", created.pk))
 
-    @confirmed_action(description="Run / resume", icon="play_arrow",
+    @confirmed_action(description=_("Run / resume"), icon="play_arrow",
                       what="The pull sync is queued and resumes from its last saved cursor.")
     def run_now(self, request, object_id):
         run = self.get_queryset(request).get(pk=object_id)
         if run.status == PullSync.Status.RUNNING:
-            messages.warning(request, "This sync is already running.")
+            messages.warning(request, _("This sync is already running."))
         else:
             async_task("expensico_sync.source.tasks.pull_sync", run.pk)
-            messages.info(request, "Queued: the sync resumes from its last saved cursor.")
+            messages.info(request, _("Queued: the sync resumes from its last saved cursor."))
         return redirect("admin:source_pullsync_change", object_id)

@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
@@ -30,7 +31,7 @@ MONTHS_SHOWN = 12
 
 def recent_months(today: date, count: int = MONTHS_SHOWN) -> list[date]:
     months, day = [], month_start(today)
-    for _ in range(count):
+    for _month in range(count):
         months.append(day)
         day = (day - timedelta(days=1)).replace(day=1)
     return months
@@ -54,7 +55,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="Checklist")
+    @display(description=_("Checklist"))
     def checklist_link(self, obj):
         url = reverse("admin:exports_monthclose_month", args=[obj.organization_id, f"{obj.period:%Y-%m}"])
         return format_html('<a href="{}" class="text-primary-600">Checklist →</a>', url)

@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
 from unfold.decorators import display
 
@@ -20,11 +21,11 @@ from .serializers import PERIOD
 
 
 class ReconciliationForm(forms.ModelForm):
-    month = forms.CharField(label="Month", widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
-                            help_text="The month to reconcile (YYYY-MM)")
+    month = forms.CharField(label=_("Month"), widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+                            help_text=_("The month to reconcile (YYYY-MM)"))
     confirm_cost = forms.BooleanField(
-        required=False, label="Confirm the vendor request cost",
-        help_text="Needed where the vendor bills read-back requests; the cost is shown when it applies.")
+        required=False, label=_("Confirm the vendor request cost"),
+        help_text=_("Needed where the vendor bills read-back requests; the cost is shown when it applies."))
 
     class Meta:
         model = Reconciliation
@@ -106,25 +107,25 @@ class ReconciliationAdmin(OrgScopedAdmin):
             messages.error(request, str(exc))
             return
         obj.pk, obj.period, obj.status = run.pk, run.period, run.status
-        messages.success(request, "Reconciliation started: its rows and differences appear on its page.")
+        messages.success(request, _("Reconciliation started: its rows and differences appear on its page."))
 
-    @display(description="Month", ordering="period")
+    @display(description=_("Month"), ordering="period")
     def period_label(self, obj):
         return obj.period.strftime("%Y-%m") if obj.period else "—"
 
-    @display(description="Status", label={"finished": "success", "failed": "danger", "running": "info",
+    @display(description=_("Status"), label={"finished": "success", "failed": "danger", "running": "info",
                                           "queued": "warning"})
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="Differences")
+    @display(description=_("Differences"))
     def differences_summary(self, obj):
         total, explained = (obj.difference_count, obj.explained_count) if hasattr(obj, "difference_count") \
             else difference_counts(obj)
         url = reverse("admin:exports_reconciliationdifference_changelist") + f"?reconciliation__id__exact={obj.pk}"
         return format_html("<a class='underline' href='{}'>{} · {} explained</a>", url, total, explained)
 
-    @display(description="Rows (net debit − credit per account)")
+    @display(description=_("Rows (net debit − credit per account)"))
     def rows_table(self, obj):
         rows = format_html_join("", ROWS_HTML, (
             (r.get_account_kind_display(), r.account, r.currency, r.minor("expensico"), r.minor("booked"),
@@ -133,7 +134,7 @@ class ReconciliationAdmin(OrgScopedAdmin):
         head = format_html(HEAD, "Account", "Id", "Currency", "Expensico", "Booked", "Vendor", "Difference", "")
         return format_html("<table class='w-full text-sm'>{}{}</table>", head, rows)
 
-    @display(description="Differences, document by document")
+    @display(description=_("Differences, document by document"))
     def differences_table(self, obj):
         # A run can hold thousands: the page shows the first ones, the differences list has them all.
         diffs = list(obj.differences.select_related("record").order_by("kind", "id")[:DIFFERENCES_SHOWN + 1])
@@ -168,7 +169,7 @@ class ExplainForm(forms.ModelForm):
 
 
 class ExplainedFilter(admin.SimpleListFilter):
-    title = "explained"
+    title = _("explained")
     parameter_name = "explained"
 
     def lookups(self, request, model_admin):
@@ -204,22 +205,22 @@ class ReconciliationDifferenceAdmin(OrgScopedAdmin):
     def save_model(self, request, obj, form, change):
         difference_explain(difference=obj, note=form.cleaned_data["explanation"], by=request.user)
 
-    @display(description="Reference / source")
+    @display(description=_("Reference / source"))
     def reference_or_source(self, obj):
         return obj.reference or obj.source_id or "—"
 
-    @display(description="Ours")
+    @display(description=_("Ours"))
     def ours(self, obj):
         return _money(obj, "expected")
 
-    @display(description="Vendor")
+    @display(description=_("Vendor"))
     def theirs(self, obj):
         return _money(obj, "actual")
 
-    @display(description="Drill down")
+    @display(description=_("Drill down"))
     def drill_down(self, obj):
         return _links(obj) or "—"
 
-    @display(description="Explained", label={"yes": "success", "no": "danger"})
+    @display(description=_("Explained"), label={"yes": "success", "no": "danger"})
     def explained_badge(self, obj):
         return ("yes", f"{obj.explained_by_label}") if obj.explained else ("no", "not explained")

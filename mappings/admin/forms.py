@@ -1,6 +1,7 @@
 """Form pieces shared by the mapping admin screens."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm
 from unfold.contrib.import_export.forms import ImportForm
 from unfold.widgets import UnfoldAdminSelect2Widget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
@@ -67,7 +68,7 @@ class CatalogSelect(UnfoldAdminSelect2Widget):
 
 class ConnectionImportForm(ImportForm):
     connection = forms.ModelChoiceField(queryset=Connection.objects.none(), widget=UnfoldAdminSelectWidget,
-                                        help_text="The mapping set the rows go into")
+                                        help_text=_("The mapping set the rows go into"))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -85,15 +86,15 @@ class ConnectionConfirmImportForm(ConfirmImportForm):
 
 
 class SetImportForm(forms.Form):
-    file = forms.FileField(help_text="A template exported from any mapping set (CSV, XLSX or JSON)")
+    file = forms.FileField(help_text=_("A template exported from any mapping set (CSV, XLSX or JSON)"))
     format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON")],
                                widget=UnfoldAdminSelectWidget)
 
 
 class CloneForm(forms.Form):
     source = forms.ModelChoiceField(queryset=Connection.objects.none(), widget=UnfoldAdminSelectWidget,
-                                    help_text="Copy every mapping of this connection into this one")
-    replace = forms.BooleanField(required=False, help_text="Also delete mappings the source does not have")
+                                    help_text=_("Copy every mapping of this connection into this one"))
+    replace = forms.BooleanField(required=False, help_text=_("Also delete mappings the source does not have"))
 
     def __init__(self, *args, user=None, exclude_pk=None, **kwargs):
         super().__init__(*args, **kwargs)

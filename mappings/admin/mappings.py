@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
@@ -108,7 +109,7 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
                 for k in kinds])
         return form
 
-    @display(description="Recent changes")
+    @display(description=_("Recent changes"))
     def recent_changes(self, obj):
         if not obj or not obj.pk:
             return "—"
@@ -123,7 +124,7 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
                                ((c.field, c.old if c.old not in (None, "") else "∅", c.new) for c in r.changes)))
              for r in rows))
 
-    @display(description="Changed")
+    @display(description=_("Changed"))
     def changed_fields(self, obj):
         previous = obj.prev_record
         if previous is None:
@@ -159,33 +160,33 @@ class CategoryMappingAdmin(MappingAdmin):
     readonly_fields = ("account_readable", "suggestions", "recent_changes")
     fieldsets = (
         (None, {"fields": ("connection", ("category_code", "category_name"))}),
-        ("Remote account", {"fields": (("account", "account_name"), "account_readable", "suggestions")}),
-        ("Overrides", {"fields": (("funding_source", "expense_type"),),
+        (_("Remote account"), {"fields": (("account", "account_name"), "account_readable", "suggestions")}),
+        (_("Overrides"), {"fields": (("funding_source", "expense_type"),),
                        "description": "Leave blank for the default mapping; set to override it for claims "
                                       "or cards, or for mileage, per diem and driver honorarium."}),
-        ("History", {"fields": ("recent_changes",)}),
+        (_("History"), {"fields": ("recent_changes",)}),
     )
 
-    @display(description="Applies to", label={"any": "info", "override": "warning"})
+    @display(description=_("Applies to"), label={"any": "info", "override": "warning"})
     def scope(self, obj):
         parts = [obj.get_funding_source_display() if obj.funding_source else "",
                  obj.get_expense_type_display() if obj.expense_type else ""]
         text = " · ".join(p for p in parts if p)
         return ("override", text) if text else ("any", "Any")
 
-    @display(description="Account", ordering="account_name")
+    @display(description=_("Account"), ordering="account_name")
     def account_display(self, obj):
         readable = readable_remote_id(obj.connection, obj.account)
         return format_html("{} <span class='text-base-400'>{}</span>", obj.account_name or readable,
                            readable if obj.account_name else "")
 
-    @display(description="Account id, as the accounting system shows it")
+    @display(description=_("Account id, as the accounting system shows it"))
     def account_readable(self, obj):
         if not obj or not obj.account:
             return "—"
         return readable_remote_id(obj.connection, obj.account)
 
-    @display(description="Suggested accounts")
+    @display(description=_("Suggested accounts"))
     def suggestions(self, obj):
         if not obj or not obj.pk:
             return "Save once with a connection and category to see suggestions."
@@ -209,11 +210,11 @@ class TaxMappingAdmin(MappingAdmin):
     fields = ("connection", "tax_code", ("tax_rate", "tax_rate_name"), "treatment", "separate_line",
               ("tax_account", "tax_account_name"), "recent_changes")
 
-    @display(description="Remote tax rate")
+    @display(description=_("Remote tax rate"))
     def tax_rate_display(self, obj):
         return obj.tax_rate_name or obj.tax_rate or "—"
 
-    @display(description="Treatment", label={"as_document": "info", "inclusive": "success", "exclusive": "warning"})
+    @display(description=_("Treatment"), label={"as_document": "info", "inclusive": "success", "exclusive": "warning"})
     def treatment_badge(self, obj):
         return obj.treatment, obj.get_treatment_display()
 
@@ -224,7 +225,7 @@ class CurrencyPolicyAdmin(MappingAdmin):
     list_filter = (("connection", RelatedDropdownFilter), ("rate_source", ChoicesDropdownFilter))
     fields = ("connection", "rate_source", ("fx_account", "fx_account_name"), "recent_changes")
 
-    @display(description="Rate", label={"expensico": "info", "table": "success", "target": "warning"})
+    @display(description=_("Rate"), label={"expensico": "info", "table": "success", "target": "warning"})
     def source_badge(self, obj):
         return obj.rate_source, obj.get_rate_source_display()
 
@@ -245,7 +246,7 @@ class DimensionMappingAdmin(MappingAdmin):
     search_fields = ("value", "remote_id", "remote_name", "remote_kind")
     fields = ("connection", ("dimension_key", "value"), "remote_kind", ("remote_id", "remote_name"), "recent_changes")
 
-    @display(description="Remote", label={"sent": "success", "skipped": "info"})
+    @display(description=_("Remote"), label={"sent": "success", "skipped": "info"})
     def remote_display(self, obj):
         return ("sent", obj.remote_name or obj.remote_id) if obj.remote_id else ("skipped", "not sent")
 
@@ -266,7 +267,7 @@ class HoldRuleAdmin(MappingAdmin):
     fields = ("connection", ("name", "active"), ("amount_over", "currency"), "missing_receipt", "categories",
               "employees", "funding_source", "recent_changes")
 
-    @display(description="Holds when")
+    @display(description=_("Holds when"))
     def conditions(self, obj):
         parts = []
         if obj.amount_over is not None:

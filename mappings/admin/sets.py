@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.decorators import display
 
@@ -67,20 +68,20 @@ class MappingSetAdmin(OrgScopedAdmin):
         times = [t for t in (getattr(obj, f"_at_{m.KIND}") for m in MAPPING_MODELS) if t is not None]
         return max(times).isoformat() if times else "empty"
 
-    @display(description="Mappings")
+    @display(description=_("Mappings"))
     def mapping_counts(self, obj):
         counts = [(m._meta.verbose_name_plural, getattr(obj, f"_n_{m.KIND}", None)) for m in MAPPING_MODELS]
         counts = [(label, m.objects.filter(connection_id=obj.pk).count() if n is None else n)
                   for (label, n), m in zip(counts, MAPPING_MODELS, strict=True)]
         return ", ".join(f"{n} {label}" for label, n in counts if n) or "none yet"
 
-    @display(description="Gaps", label={"ok": "success", "gaps": "danger"})
+    @display(description=_("Gaps"), label={"ok": "success", "gaps": "danger"})
     def gap_badge(self, obj):
         rows = cached_gaps(obj, version=self._version(obj))
         blocked = sum(r["expenses"] for r in rows)
         return ("gaps", f"{len(rows)} missing · {blocked} blocked") if rows else ("ok", "complete")
 
-    @display(description="Last change")
+    @display(description=_("Last change"))
     def last_change(self, obj):
         version = self._version(obj)
         return "—" if version == "empty" else parse_datetime(version).strftime("%Y-%m-%d %H:%M")
@@ -166,7 +167,7 @@ class MappingSetAdmin(OrgScopedAdmin):
             return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#templates")
         form = SetImportForm(request.POST, request.FILES)
         if not form.is_valid():
-            messages.error(request, "Choose a file and its format.")
+            messages.error(request, _("Choose a file and its format."))
             return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#templates")
         content = form.cleaned_data["file"].read()
         fmt = form.cleaned_data["format"]
@@ -188,7 +189,7 @@ class MappingSetAdmin(OrgScopedAdmin):
             if at is not None and timezone.is_naive(at):
                 at = timezone.make_aware(at)  # typed without an offset: the site's time zone
             if at is None:
-                messages.error(request, "Pick a point in time.")
+                messages.error(request, _("Pick a point in time."))
             else:
                 counts = mapping_set_revert(connection=obj, at=at, user=request.user)
                 messages.success(request, f"Set reverted to {at:%Y-%m-%d %H:%M:%S}: {counts['restored']} restored, "
@@ -204,7 +205,7 @@ class MappingSetAdmin(OrgScopedAdmin):
             messages.success(request, f"Cloned: {counts['created']} created, {counts['updated']} updated, "
                                       f"{counts['deleted']} removed.")
         else:
-            messages.error(request, "Choose a connection to clone from.")
+            messages.error(request, _("Choose a connection to clone from."))
         return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
 
     def map_gap_view(self, request, pk):
@@ -213,7 +214,7 @@ class MappingSetAdmin(OrgScopedAdmin):
         obj = self._set(request, pk, write=True)
         form = MapGapForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose a suggested account for a gap.")
+            messages.error(request, _("Choose a suggested account for a gap."))
             return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
         data = form.cleaned_data
         if not data["confirmed"]:
