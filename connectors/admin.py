@@ -200,7 +200,7 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
             conn = oauth_authorization_finish(state=request.GET.get("state", ""), code=request.GET.get("code", ""),
                                               error=request.GET.get("error", ""))
         except ConnectorError as exc:
-            messages.error(request, f"Connecting failed: {exc.message}")
+            messages.error(request, _("Connecting failed: %(error)s") % {"error": exc.message})
             return redirect("admin:connectors_connection_changelist")
         if not self.has_change_permission(request, conn):
             messages.error(request, _("You may not manage this connection."))

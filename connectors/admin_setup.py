@@ -175,7 +175,7 @@ class GuidedSetupMixin:
             except (ValueError, ConnectorError) as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"{conn.name} saved, not active yet: connect and test it next.")
+                messages.success(request, _("%(name)s saved, not active yet: connect and test it next.") % {"name": conn.name})
                 return redirect("admin:connectors_connection_setup", conn.pk)
         context = {**self._base_context(request, f"Add a {entry.label} connection"), "form": form, "vendor": entry,
                    "auth_label": AUTH_WORDS.get(auth, auth), "back_url": reverse("admin:connectors_connection_add")}
@@ -245,8 +245,8 @@ class GuidedSetupMixin:
         try:
             connection_activate(connection=conn, export_from=export_from)
         except ValueError as exc:
-            messages.error(request, f"Not activated: {exc}")
+            messages.error(request, _("Not activated: %(error)s") % {"error": exc})
         else:
-            messages.success(request, f"{conn.name} is active: documents dated from {export_from:%Y-%m-%d} are "
-                                      "exported.")
+            messages.success(request, _("%(name)s is active: documents dated from %(date)s are exported.")
+                             % {"name": conn.name, "date": f"{export_from:%Y-%m-%d}"})
         return redirect("admin:connectors_connection_setup", conn.pk)

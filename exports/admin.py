@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import (
@@ -171,18 +172,19 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     def retry_failed_exports(self, request):
         done = sum(export_services.retry_failed_exports(organization_id=org.pk, by=request.user)
                    for org in self._run_organizations(request))
-        messages.success(request, f"{done} failed export{'' if done == 1 else 's'} queued to be sent again.")
+        messages.success(request, ngettext("%(count)s failed export queued to be sent again.",
+                                                   "%(count)s failed exports queued to be sent again.", done) % {"count": done})
         return redirect("admin:exports_exportrecord_changelist")
 
     @action(description=_("Retry selected now"), icon="replay", permissions=["change"])
     def retry_selected(self, request, queryset):
         done = sum(_quiet(lambda r=r: export_services.record_retry_now(record=r, by=request.user)) for r in queryset)
-        messages.info(request, f"{done} of {queryset.count()} records queued.")
+        messages.info(request, _("%(done)s of %(total)s records queued.") % {"done": done, "total": queryset.count()})
 
     @action(description=_("Cancel selected"), icon="block", permissions=["change"])
     def cancel_selected(self, request, queryset):
         done = sum(_quiet(lambda r=r: export_services.record_cancel(record=r)) for r in queryset)
-        messages.info(request, f"{done} of {queryset.count()} records cancelled (only waiting ones can be).")
+        messages.info(request, _("%(done)s of %(total)s records cancelled (only waiting ones can be).") % {"done": done, "total": queryset.count()})
 
 
 def _quiet(fn) -> int:

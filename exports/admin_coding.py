@@ -98,8 +98,8 @@ class CodingRuleAdmin(MappingAdmin):
     def apply_rule(self, request, object_id):
         rule = self.get_queryset(request).get(pk=object_id)
         result = rule_apply(rule=rule, by=request.user)
-        messages.success(request, f"Rule #{rule.pk} is on; {result['records']} pending expense(s) re-coded "
-                                  f"({_money(result['amounts'])}).")
+        messages.success(request, _("Rule #%(rule)s is on; %(records)s pending expense(s) re-coded (%(amounts)s).")
+                         % {"rule": rule.pk, "records": result["records"], "amounts": _money(result["amounts"])})
         return redirect("admin:mappings_codingrule_change", object_id)
 
 

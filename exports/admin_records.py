@@ -122,12 +122,12 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         back = redirect("admin:exports_exportrecord_change", object_id)
         connector = connector_for(record.connection)
         if not connector.reads_back:
-            messages.error(request, f"{record.connection.name}'s system cannot be read back.")
+            messages.error(request, _("%(name)s's system cannot be read back.") % {"name": record.connection.name})
             return back
         try:
-            found, _ = read_back_by_reference(connector, [record.reference])
+            found, _missing = read_back_by_reference(connector, [record.reference])
         except ConnectorError as exc:
-            messages.error(request, f"Reading the vendor's copy failed: {exc.message}")
+            messages.error(request, _("Reading the vendor's copy failed: %(error)s") % {"error": exc.message})
             return back
         docs = found.get(record.reference) or found.get(connector.vendor_reference(record.reference)) or []
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": record,
@@ -151,12 +151,12 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
 
     @display(description=_("Amount"))
     def amount_text(self, obj):
-        _, doc = source_of(obj)
+        _kind, doc = source_of(obj)
         return money_text(getattr(doc, "amount", None), getattr(doc, "currency", ""))
 
     @display(description=_("Description"))
     def description_text(self, obj):
-        _, doc = source_of(obj)
+        _kind, doc = source_of(obj)
         if doc is None:
             return "—"
         english, arabic = getattr(doc, "description", ""), getattr(doc, "description_ar", "")

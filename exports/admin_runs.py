@@ -106,7 +106,7 @@ class SyncRunLiveAdmin(SyncRunAdmin):
         try:
             super().save_model(request, obj, form, change)
         except ValueError as exc:
-            messages.error(request, f"Not started: {exc}")
+            messages.error(request, _("Not started: %(error)s") % {"error": exc})
 
     @display(description=_("Status and counters"))
     def live_counters(self, obj):

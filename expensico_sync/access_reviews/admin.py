@@ -88,5 +88,5 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
         orgs = [m.organization for m in owned]
         for organization in orgs:
             open_review(organization)
-        messages.success(request, f"Opened {len(orgs)} access review(s).")
+        messages.success(request, _("Opened %(count)s access review(s).") % {"count": len(orgs)})
         return redirect(reverse("admin:access_reviews_accessreview_changelist"))

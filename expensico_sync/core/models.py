@@ -135,8 +135,8 @@ class OrganizationAPIKey(AbstractAPIKey):
                                         blank=True, editable=False, related_name="api_key", verbose_name=_("service user"))
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = _("API key")
-        verbose_name_plural = _("API keys")
+        verbose_name = _("API key")  # type: ignore[assignment]
+        verbose_name_plural = _("API keys")  # type: ignore[assignment]
 
     def save(self, *args, **kwargs):
         if self.service_user_id is None:

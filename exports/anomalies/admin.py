@@ -106,7 +106,7 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
         orgs = list(organizations_with_capability(request.user, self.capability))
         for org in orgs:
             async_task("exports.anomalies.tasks.anomalies_scan_one", org.pk)
-        messages.success(request, f"Scanning {len(orgs)} organisation(s) in the background.")
+        messages.success(request, _("Scanning %(count)s organisation(s) in the background.") % {"count": len(orgs)})
         return redirect("admin:exports_anomalyflag_changelist")
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
@@ -128,7 +129,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         try:
             month_close_sign_off(organization=org, period=first, by=request.user,
                                  comment=request.POST.get("comment", ""))
-            messages.success(request, f"{first:%B %Y} is signed off and locked.")
+            messages.success(request, _("%(month)s is signed off and locked.") % {"month": date_format(first, "F Y")})
         except CloseError as exc:
             messages.error(request, str(exc))
         return self._back(org, first)
@@ -142,7 +143,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             raise Http404
         try:
             month_close_reopen(close=close, by=request.user, reason=request.POST.get("reason", ""))
-            messages.success(request, f"{first:%B %Y} is reopened.")
+            messages.success(request, _("%(month)s is reopened.") % {"month": date_format(first, "F Y")})
         except CloseError as exc:
             messages.error(request, str(exc))
         return self._back(org, first)

@@ -79,7 +79,7 @@ class CategoriserModelAdmin(OrgScopedAdmin):
     def rollback_to(self, request, object_id):
         model = self.get_queryset(request).get(pk=object_id)
         categoriser_rollback(connection=model.connection, version=model.version)
-        messages.success(request, f"v{model.version} is in use.")
+        messages.success(request, _("v%(version)s is in use.") % {"version": model.version})
         return redirect("admin:mappings_categorisermodel_changelist")
 
 

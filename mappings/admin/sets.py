@@ -162,8 +162,7 @@ class MappingSetAdmin(OrgScopedAdmin):
             if report.has_errors:
                 return self._render(request, obj, import_report=report, status=400)
             totals = report.totals()
-            messages.success(request, f"Imported: {totals['new']} created, {totals['update']} updated, "
-                                      f"{totals['skip']} unchanged.")
+            messages.success(request, _("Imported: %(new)s created, %(update)s updated, %(skip)s unchanged.") % totals)
             return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#templates")
         form = SetImportForm(request.POST, request.FILES)
         if not form.is_valid():
@@ -183,7 +182,7 @@ class MappingSetAdmin(OrgScopedAdmin):
                                           history_id=int(request.POST["history_id"]), user=request.user)
             except (LookupError, ValueError) as exc:
                 raise Http404(str(exc)) from None
-            messages.success(request, f"Restored {restored}.")
+            messages.success(request, _("Restored %(what)s.") % {"what": restored})
         else:
             at = parse_datetime(request.POST.get("at", "").strip())
             if at is not None and timezone.is_naive(at):
@@ -192,8 +191,8 @@ class MappingSetAdmin(OrgScopedAdmin):
                 messages.error(request, _("Pick a point in time."))
             else:
                 counts = mapping_set_revert(connection=obj, at=at, user=request.user)
-                messages.success(request, f"Set reverted to {at:%Y-%m-%d %H:%M:%S}: {counts['restored']} restored, "
-                                          f"{counts['deleted']} removed, {counts['unchanged']} unchanged.")
+                messages.success(request, _("Set reverted to %(at)s: %(restored)s restored, %(deleted)s removed, %(unchanged)s unchanged.")
+                                 % {**counts, "at": f"{at:%Y-%m-%d %H:%M:%S}"})
         return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#history")
 
     def clone_view(self, request, pk):
@@ -202,8 +201,7 @@ class MappingSetAdmin(OrgScopedAdmin):
         if form.is_valid():
             counts = mapping_set_clone(source=form.cleaned_data["source"], target=obj,
                                        replace=form.cleaned_data["replace"], user=request.user)
-            messages.success(request, f"Cloned: {counts['created']} created, {counts['updated']} updated, "
-                                      f"{counts['deleted']} removed.")
+            messages.success(request, _("Cloned: %(created)s created, %(updated)s updated, %(deleted)s removed.") % counts)
         else:
             messages.error(request, _("Choose a connection to clone from."))
         return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))

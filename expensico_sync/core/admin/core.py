@@ -85,8 +85,8 @@ class OrganizationAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         secret = organization_rotate_webhook_secret(organization=org)
         messages.warning(
             request,
-            f"New webhook secret for {org.name}: {secret} — copy it into Expensico now; it is not shown "
-            "again. The previous secret stays valid until you clear it.",
+            _("New webhook secret for %(org)s: %(secret)s — copy it into Expensico now; it is not shown "
+              "again. The previous secret stays valid until you clear it.") % {"org": org.name, "secret": secret},
         )
         from django.shortcuts import redirect
 
