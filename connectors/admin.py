@@ -93,8 +93,8 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
         if not names:
             return self.fieldsets
         return (*self.fieldsets[:3], (f"{vendor(self._system(request, obj)).label} settings",
-                                      {"fields": names, "description": "Leave a field as it is to keep its "
-                                       "default; the raw settings box above holds everything, learned keys too."}),
+                                      {"fields": names, "description": _("Leave a field as it is to keep its "
+                                       "default; the raw settings box above holds everything, learned keys too.")}),
                 *self.fieldsets[3:])
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -136,15 +136,15 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
 
     @display(description=_("Exports"), label={"active": "success", "inactive": "warning"}, ordering="active")
     def active_badge(self, obj):
-        return ("active", "active") if obj.active else ("inactive", "not activated")
+        return ("active", _("active")) if obj.active else ("inactive", _("not activated"))
 
     @display(description=_("Status"), label=STATUS_LABELS)
     def status_badge(self, obj):
-        return obj.status
+        return obj.status, obj.get_status_display()
 
     @display(description=_("Breaker"), label={"open": "danger", "closed": "success"})
     def breaker_badge(self, obj):
-        return "open" if obj.breaker_open else "closed"
+        return ("open", _("open")) if obj.breaker_open else ("closed", _("closed"))
 
     def get_urls(self):
         return [
@@ -156,7 +156,7 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
     def _get_writable(self, request, object_id) -> Connection:
         conn = get_object_or_404(self.get_queryset(request), pk=object_id)
         if not self.has_change_permission(request, conn):
-            raise PermissionDenied("connections.manage is needed")
+            raise PermissionDenied(_("connections.manage is needed"))
         return conn
 
     # Detail actions -----------------------------------------------------------------------
@@ -179,16 +179,16 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
         return HttpResponseRedirect(oauth_authorization_start(connection=conn, redirect_uri=callback))
 
     @confirmed_action(description=_("Test connection"), icon="network_check",
-                      what="The accounting system is called with the stored credentials; the connection's health "
-                           "is updated with the answer.")
+                      what=_("The accounting system is called with the stored credentials; the connection's health "
+                           "is updated with the answer."))
     def test_connection(self, request, object_id):
         result = connection_check(connection=self._get_writable(request, object_id))
         (messages.success if result.ok else messages.error)(request, f"Check: {result.organization_name} {result.detail}")
         return redirect("admin:connectors_connection_change", object_id)
 
     @confirmed_action(description=_("Reset circuit breaker"), icon="restart_alt",
-                      what="The circuit breaker is closed and the failure count reset to 0: exports to this "
-                           "system resume at once.")
+                      what=_("The circuit breaker is closed and the failure count reset to 0: exports to this "
+                           "system resume at once."))
     def reset_breaker(self, request, object_id):
         connection_breaker_reset(connection=self._get_writable(request, object_id))
         messages.success(request, _("Circuit breaker closed; failures reset to 0."))
@@ -221,7 +221,7 @@ class CallLogAdmin(ExportMixin, OrgScopedAdmin):
     # Fixed choices: the default filters listed DISTINCT values of two million rows per request.
     list_filter = (("connection", RelatedDropdownFilter),
                    values_filter("method", choices=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-                   values_filter("error_class", "error class", choices=_error_classes),
+                   values_filter("error_class", _("error class"), choices=_error_classes),
                    ("created_at", RangeDateTimeFilter))
     list_filter_submit = True
     search_fields = ("=idempotency_key", "=request_id", "^path")

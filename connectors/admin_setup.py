@@ -34,24 +34,24 @@ from .vendor_settings import settings_validate
 AuthMethod = Connection.AuthMethod
 # The credential fields each auth style asks for: (model field, label, help text).
 CREDENTIALS: dict[str, list[tuple[str, str, str]]] = {
-    AuthMethod.OAUTH2: [("client_id", "OAuth client id", "From the app you registered at the vendor."),
-                        ("client_secret", "OAuth client secret", "Stored encrypted; never shown again.")],
+    AuthMethod.OAUTH2: [("client_id", _("OAuth client id"), _("From the app you registered at the vendor.")),
+                        ("client_secret", _("OAuth client secret"), _("Stored encrypted; never shown again."))],
     AuthMethod.CLIENT_CREDENTIALS: [
-        ("client_id", "Application (client) id", "The Entra app registration's application id."),
-        ("client_secret", "Client secret", "The app registration's secret value; stored encrypted.")],
-    AuthMethod.API_KEY: [("api_key", "API key", "Stored encrypted; never shown again.")],
-    AuthMethod.TOKEN: [("api_key", "API token", "Stored encrypted; never shown again.")],
-    AuthMethod.BASIC: [("client_id", "Username", "The integration system user."),
-                       ("api_key", "Password", "Stored encrypted; never shown again.")],
+        ("client_id", _("Application (client) id"), _("The Entra app registration's application id.")),
+        ("client_secret", _("Client secret"), _("The app registration's secret value; stored encrypted."))],
+    AuthMethod.API_KEY: [("api_key", "API key", _("Stored encrypted; never shown again."))],
+    AuthMethod.TOKEN: [("api_key", "API token", _("Stored encrypted; never shown again."))],
+    AuthMethod.BASIC: [("client_id", "Username", _("The integration system user.")),
+                       ("api_key", "Password", _("Stored encrypted; never shown again."))],
 }
-AUTH_WORDS: dict[str, str] = {AuthMethod.OAUTH2: "Sign in with OAuth", AuthMethod.CLIENT_CREDENTIALS: "Entra client credentials",
-              AuthMethod.API_KEY: "API key", AuthMethod.TOKEN: "API token", AuthMethod.BASIC: "Username and password"}
+AUTH_WORDS: dict[str, str] = {AuthMethod.OAUTH2: _("Sign in with OAuth"), AuthMethod.CLIENT_CREDENTIALS: _("Entra client credentials"),
+              AuthMethod.API_KEY: "API key", AuthMethod.TOKEN: "API token", AuthMethod.BASIC: _("Username and password")}
 def system_cards() -> list[dict]:
     return [{"key": v.key, "label": v.label, "books": v.books, "initials": "".join(w[0] for w in v.label.split()[:2]),
              "auth": [{"key": a, "label": AUTH_WORDS.get(a, a)} for a in v.auth]} for v in vendors()]
 
 
-WORDS = {"oauth": "OAuth", "url": "URL", "ca": "CA", "gl": "GL", "id": "id", "lcy": "local currency"}
+WORDS = {"oauth": "OAuth", "url": "URL", "ca": "CA", "gl": "GL", "id": "id", "lcy": _("local currency")}
 
 
 def setting_label(key: str) -> str:
@@ -111,7 +111,7 @@ class NewConnectionForm(forms.Form):
         data = super().clean()
         org, name = data.get("organization"), data.get("name")
         if org and name and Connection.objects.filter(organization=org, name=name).exists():
-            self.add_error("name", "The organisation already has a connection of that name.")
+            self.add_error("name", _("The organisation already has a connection of that name."))
         # Only what the person changed; a field left empty keeps the vendor's default.
         changed = {name[len(PREFIX):]: data[name] for name in self.changed_data
                    if name.startswith(PREFIX) and name != SHOWN and data.get(name) not in (None, "")}
@@ -159,7 +159,7 @@ class GuidedSetupMixin:
         try:
             entry = vendor(system)
         except LookupError:
-            context = {**self._base_context(request, "Add a connection: choose the accounting system"),
+            context = {**self._base_context(request, _("Add a connection: choose the accounting system")),
                        "cards": system_cards()}
             return TemplateResponse(request, "connectors/admin/setup_systems.html", context)
         if auth not in entry.auth:

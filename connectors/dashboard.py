@@ -6,10 +6,12 @@ from datetime import timedelta
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from expensico_sync.core.dashboard import register_panel
 
 from .models import CallLog, Connection
+from .registry import system_label
 
 
 @register_panel
@@ -29,16 +31,16 @@ def connections_panel(request, org_ids):
     changelist = reverse("admin:connectors_connection_changelist")
     return {
         "kpis": [
-            {"title": "Connections", "value": f"{connected}/{conns.count()}", "footer": "connected",
+            {"title": _("Connections"), "value": f"{connected}/{conns.count()}", "footer": _("connected"),
              "href": changelist},
-            {"title": "Open circuit breakers", "value": open_breakers,
-             "footer": "connections paused after repeated failures", "href": changelist},
-            {"title": "Vendor calls (24h)", "value": totals["n"], "footer": f"{totals['failed']} failed",
+            {"title": _("Open circuit breakers"), "value": open_breakers,
+             "footer": _("connections paused after repeated failures"), "href": changelist},
+            {"title": _("Vendor calls (24h)"), "value": totals["n"], "footer": _("%(count)s failed") % {"count": totals["failed"]},
              "href": reverse("admin:connectors_calllog_changelist")},
         ],
-        "charts": [{"title": "Vendor calls by system (24h)", "type": "bar", "data": json.dumps({
-            "labels": [r["connection__system"] for r in per_system],
-            "datasets": [{"label": "ok", "data": [r["ok"] for r in per_system]},
-                         {"label": "failed", "data": [r["failed"] for r in per_system]}],
+        "charts": [{"title": _("Vendor calls by system (24h)"), "type": "bar", "data": json.dumps({
+            "labels": [system_label(r["connection__system"]) for r in per_system],
+            "datasets": [{"label": _("ok"), "data": [r["ok"] for r in per_system]},
+                         {"label": _("failed"), "data": [r["failed"] for r in per_system]}],
         })}] if per_system else [],
     }

@@ -108,7 +108,9 @@ class Connection(models.Model):
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="connection_name_unique")]
 
     def __str__(self):
-        return f"{self.name} ({self.system})"
+        from .registry import system_label
+
+        return f"{self.name} ({system_label(self.system)})"
 
     # Credential safety ------------------------------------------------------------------
     # A stored secret must not follow its connection to a new host: whoever can edit the URL

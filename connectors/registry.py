@@ -93,6 +93,11 @@ def vendors() -> tuple[Vendor, ...]:
     return VENDORS
 
 
+def system_label(key: str) -> str:
+    """The system's display name ("Business Central") for its key; an unknown key as it is."""
+    return next((entry.label for entry in VENDORS if entry.key == key), key)
+
+
 def vendor(key: str) -> Vendor:
     for entry in VENDORS:
         if entry.key == key:

@@ -61,7 +61,7 @@ class VendorWarningFilter(admin.SimpleListFilter):
     parameter_name = "vendor_warnings"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Exported with warnings"), ("no", "Without warnings"))
+        return (("yes", _("Exported with warnings")), ("no", _("Without warnings")))
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -132,17 +132,18 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     def warnings_badge(self, obj):
         if not obj.warnings:
             return None
-        return "warned", f"{len(obj.warnings)} warning{'s' if len(obj.warnings) > 1 else ''}"
+        return "warned", ngettext("%(count)s warning", "%(count)s warnings", len(obj.warnings)) % {
+            "count": len(obj.warnings)}
 
     @confirmed_action(description=_("Retry now"), icon="replay",
-                      what="The record is queued to be sent to the accounting system now, whatever its backoff.")
+                      what=_("The record is queued to be sent to the accounting system now, whatever its backoff."))
     def retry_now(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
-        _run(request, lambda: export_services.record_retry_now(record=record, by=request.user), "Queued to run now.")
+        _run(request, lambda: export_services.record_retry_now(record=record, by=request.user), _("Queued to run now."))
         return redirect("admin:exports_exportrecord_change", object_id)
 
-    @confirmed_action(description=_("Cancel"), icon="block", submit="Cancel the record",
-                      what="The record is cancelled and will not be exported. Only a waiting record can be.")
+    @confirmed_action(description=_("Cancel"), icon="block", submit=_("Cancel the record"),
+                      what=_("The record is cancelled and will not be exported. Only a waiting record can be."))
     def cancel_record(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: export_services.record_cancel(record=record, reason=f"cancelled by {request.user}"),
@@ -150,10 +151,10 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
         return redirect("admin:exports_exportrecord_change", object_id)
 
     @confirmed_action(description=_("Re-export"), icon="restart_alt",
-                      what="The document is queued to be exported again to the accounting system.")
+                      what=_("The document is queued to be exported again to the accounting system."))
     def re_export(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
-        _run(request, lambda: export_services.record_reexport(record=record), "Queued for export again.")
+        _run(request, lambda: export_services.record_reexport(record=record), _("Queued for export again."))
         return redirect("admin:exports_exportrecord_change", object_id)
 
     def _run_organizations(self, request):
@@ -168,7 +169,7 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
                 "again now: records parked for a reason a retry may fix, and those waiting to retry.")
 
     @confirmed_action(description=_("Retry failed exports"), icon="replay", what=_failed_exports_text,
-                      submit="Retry them now")
+                      submit=_("Retry them now"))
     def retry_failed_exports(self, request):
         done = sum(export_services.retry_failed_exports(organization_id=org.pk, by=request.user)
                    for org in self._run_organizations(request))
@@ -203,7 +204,7 @@ class SyncRunForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "Must not be before the start date.")
+            self.add_error("date_to", _("Must not be before the start date."))
         return data
 
 

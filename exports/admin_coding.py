@@ -73,7 +73,7 @@ class CodingRuleAdmin(MappingAdmin):
     @display(description=_("Then"))
     def actions_summary(self, obj):
         if obj.skip:
-            return "skip (never export)"
+            return _("skip (never export)")
         parts = [f"account {obj.account_name or obj.account}" if obj.account else "",
                  f"tax {obj.tax_code}" if obj.tax_code else "",
                  ", ".join(f"{k}={v}" for k, v in obj.set_dimensions.items()),
@@ -124,7 +124,7 @@ class HoldPolicyAdmin(OrgScopedAdmin):
     @display(description=_("Two approvers above"))
     def two_person_display(self, obj):
         return format_html("{} {}", obj.two_person_above, obj.organization.base_currency) \
-            if obj.two_person_above is not None else "never (one approver)"
+            if obj.two_person_above is not None else _("never (one approver)")
 
 
 @admin.register(HoldRelease)
@@ -177,7 +177,7 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
             raise PermissionDenied
         cl = self.get_changelist_instance(request)       # the admin's own scoping, as every changelist
         items = list(cl.queryset[:self.MAX_ROWS])
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Suggested coding",
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Suggested coding"),
                    "cl": cl, "items": items, "more": cl.queryset.count() - len(items),
                    "can_answer": self.has_change_permission(request)}
         return TemplateResponse(request, "admin/exports/suggested_queue.html", context)
@@ -185,16 +185,16 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
     def answer(self, request, object_id):
         """POST only: accept (no account) or correct (account, account_name). JSON answer."""
         if request.method != "POST":
-            return JsonResponse({"error": "POST an answer"}, status=405)
+            return JsonResponse({"error": _("POST an answer")}, status=405)
         item = self.get_queryset(request).filter(pk=object_id).first()
         if item is None or not self.has_change_permission(request, item):
-            return JsonResponse({"error": "no such open suggestion you may answer"}, status=404)
+            return JsonResponse({"error": _("no such open suggestion you may answer")}, status=404)
         account = request.POST.get("account", "").strip()
         try:
             correction = suggestion_answer(item=item, by=request.user, account=account,
                                            account_name=request.POST.get("account_name", "").strip())
         except Refused as exc:
             return JsonResponse({"error": str(exc)}, status=409)
-        verb = "accepted" if correction.accepted else "corrected to"
+        verb = "accepted" if correction.accepted else _("corrected to")
         return JsonResponse({"ok": True, "message": f"{item.record.reference}: {verb} "
                                                     f"{correction.account_name or correction.account}"})

@@ -114,9 +114,9 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return [a for a in actions
                 if not any(a.action_name.endswith(name) and status not in legal for name, legal in LEGAL_ACTIONS.items())]
 
-    @confirmed_action(description=_("Vendor's copy"), icon="cloud_download", submit="Read it now",
-                      what="The accounting system is asked for its copy of this document (one read; nothing is "
-                           "changed there) and it is shown next to what we sent.")
+    @confirmed_action(description=_("Vendor's copy"), icon="cloud_download", submit=_("Read it now"),
+                      what=_("The accounting system is asked for its copy of this document (one read; nothing is "
+                           "changed there) and it is shown next to what we sent."))
     def vendor_copy(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
         back = redirect("admin:exports_exportrecord_change", object_id)
@@ -190,7 +190,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
             return "—"
         receipts = list(obj.expense.receipts.all())
         if not receipts:
-            return "none attached"
+            return _("none attached")
         return format_html_join(" · ", '<a class="text-primary-600 underline" href="{}" target="_blank" '
                                 'rel="noopener">{}</a>{}',
                                 ((receipt_url(r), r.filename, "" if r.file else " (not fetched yet)")
@@ -220,7 +220,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     @display(description=_("Verified"))
     def verified_text(self, obj):
         if not obj.verified_at:
-            return "Not verified yet: the vendor's copy is read back after export."
+            return _("Not verified yet: the vendor's copy is read back after export.")
         return format_html("Read back {} · content hash <code>{}</code>", obj.verified_at.strftime("%Y-%m-%d %H:%M"),
                            obj.vendor_hash or "—")
 
@@ -249,7 +249,7 @@ def record_timeline(record: ExportRecord) -> list[tuple[str, str]]:
     if record.exported_at:
         events.append((record.exported_at, 4, f"exported as {record.external_id or '—'}"))
     if record.verified_at:
-        events.append((record.verified_at, 5, "verified against the vendor's copy"))
+        events.append((record.verified_at, 5, _("verified against the vendor's copy")))
     events.sort(key=lambda e: (e[0], e[1]))
     rows = [(at.strftime("%Y-%m-%d %H:%M:%S"), text) for at, _, text in events]
     rows.append(("now", f"status: {record.get_status_display().lower()}"

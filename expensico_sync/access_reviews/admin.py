@@ -32,9 +32,9 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description=_("Status"), label={"Confirmed": "success", "Waiting for an owner": "warning"})
+    @display(description=_("Status"), label={"confirmed": "success", "open": "warning"})
     def state(self, obj):
-        return obj.get_status_display()
+        return obj.status, obj.get_status_display()
 
     @display(description=_("Findings"))
     def finding_count(self, obj):
@@ -59,7 +59,7 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
     @display(description=_("What looks wrong"))
     def findings_list(self, obj):
         if not obj.findings:
-            return "Nothing: every owner and finance admin has MFA, every key is recent and in use."
+            return _("Nothing: every owner and finance admin has MFA, every key is recent and in use.")
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((f,) for f in obj.findings)))
 
     @display(description=_("Change access"))
@@ -71,8 +71,8 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
                            reverse("admin:core_organization_change", args=[obj.organization_id]))
 
     @confirmed_action(description=_("Confirm this review"), icon="verified_user",
-                      what="You confirm that every member, role and API key listed is still needed as it is "
-                           "(fix anything that is not first). Your name and the time are kept with the review.")
+                      what=_("You confirm that every member, role and API key listed is still needed as it is "
+                           "(fix anything that is not first). Your name and the time are kept with the review."))
     def confirm_review(self, request, object_id):
         review = self.get_queryset(request).get(pk=object_id)
         confirm(review, user=request.user)
@@ -80,7 +80,7 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
         return redirect(reverse("admin:access_reviews_accessreview_change", args=[object_id]))
 
     @confirmed_action(description=_("Start a review now"), icon="fact_check", permissions=("view",),
-                      what="A new access review is opened for each organisation you own, and its owners are told.")
+                      what=_("A new access review is opened for each organisation you own, and its owners are told."))
     def open_now(self, request):
         from expensico_sync.core.models import Membership
 

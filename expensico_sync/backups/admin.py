@@ -18,9 +18,9 @@ class BackupRunAdmin(ModelAdmin):
     readonly_fields = ("kind", "status", "name", "target", "size", "sha256", "row_counts", "detail",
                        "started_at", "finished_at")
 
-    @display(description=_("Status"), label={"Succeeded": "success", "Failed": "danger", "Running": "info"})
+    @display(description=_("Status"), label={"ok": "success", "failed": "danger", "running": "info"})
     def outcome(self, obj):
-        return obj.get_status_display()
+        return obj.status, obj.get_status_display()
 
     @display(description=_("Size"))
     def plain_size(self, obj):

@@ -30,10 +30,10 @@ class NotificationAdmin(ModelAdmin):
     def kind_label(self, obj):
         return _kind_label(obj.kind)
 
-    @display(description=_("Delivery"), label={"Sent": "success", "Put in a digest": "success", "Gave up": "danger",
-                                            "May have been sent (not retried)": "warning"})
+    @display(description=_("Delivery"), label={"sent": "success", "digested": "success", "failed": "danger",
+                                            "unknown": "warning"})
     def delivery(self, obj):
-        return obj.get_status_display()
+        return obj.status, obj.get_status_display()
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
@@ -59,7 +59,7 @@ class NotificationAdmin(ModelAdmin):
         if not request.user.is_superuser:
             raise PermissionDenied
         if not settings.MAIL_CATCHER_DIR:
-            raise Http404("No mail catcher in this deployment (MAIL_CATCHER_DIR is empty).")
+            raise Http404(_("No mail catcher in this deployment (MAIL_CATCHER_DIR is empty)."))
         directory = Path(settings.MAIL_CATCHER_DIR)
         messages = catcher.caught(directory)
         chosen = None
@@ -69,7 +69,7 @@ class NotificationAdmin(ModelAdmin):
             chosen = catcher.read(directory / name)
         elif messages:
             chosen = messages[0]
-        context = {**self.admin_site.each_context(request), "title": "Caught mail", "messages_caught": messages,
+        context = {**self.admin_site.each_context(request), "title": _("Caught mail"), "messages_caught": messages,
                    "chosen": chosen, "directory": directory}
         context["links"] = [(m, reverse("admin:notify_caught_message", args=[m.name])) for m in messages]
         return TemplateResponse(request, "notify/caught_mail.html", context)

@@ -30,9 +30,9 @@ class RetentionSettingsAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
     @display(description=_("The next run would"))
     def next_run(self, obj):
         if not obj.pk:
-            return "Save first."
+            return _("Save first.")
         rows = ((s.policy.label, s.policy.action, s.months, f"{s.rows:,}", s.policy.keeps) for s in plan(obj.organization))
         table = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{} months</td><td>{}</td><td>{}</td></tr>", rows)
-        hold = format_html("<p><strong>{}</strong></p>", "Legal hold: nothing will change.") if obj.legal_hold else ""
+        hold = format_html("<p><strong>{}</strong></p>", _("Legal hold: nothing will change.")) if obj.legal_hold else ""
         return format_html("{}<table><tr><th>policy</th><th>action</th><th>keep</th><th>rows due</th>"
                            "<th>what stays</th></tr>{}</table>", hold, table)

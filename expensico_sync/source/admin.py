@@ -121,7 +121,7 @@ class ReceiptInline(TabularInline):
     def open_link(self, obj):
         # The authenticated, organisation-scoped view: the storage URL (/media/…) is not served.
         if not obj.file:
-            return "not fetched yet"
+            return _("not fetched yet")
         return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">Open '
                            'receipt</a>', receipt_url(obj))
 
@@ -144,7 +144,7 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
                    ("type", ChoicesDropdownFilter), values_filter("currency"), ("date", RangeDateFilter))
     list_filter_submit = True
     search_fields = ("=expensico_id", "^merchant")
-    search_help_text = "Expense id, the start of the merchant's name, or the start of the report number."
+    search_help_text = _("Expense id, the start of the merchant's name, or the start of the report number.")
     # Employees are picked by autocomplete: a dropdown rendered every employee on every page.
     # Each sortable column has an index (organisation first, and alone for superusers).
     sortable_by = ("expensico_id", "date", "amount_text")
@@ -179,11 +179,11 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
 
     @display(description=_("Status"), label=STATUS_LABELS)
     def status_badge(self, obj):
-        return obj.status
+        return obj.status, obj.get_status_display()
 
     @display(description=_("Receipt"), label={"yes": "success", "missing": "warning"})
     def receipt_flag(self, obj):
-        return "yes" if obj._receipts else "missing"
+        return ("yes", _("attached")) if obj._receipts else ("missing", _("missing"))
 
     @display(description=_("Dimensions"))
     def dimensions_view(self, obj):
@@ -232,7 +232,7 @@ class ReimbursementAdmin(ReadOnlyMirrorAdmin):
 @admin.register(BankStatementLine)
 class BankStatementLineAdmin(ReadOnlyMirrorAdmin):
     list_display = ("date", "bank_account_name", "description", "amount", "balance", "currency", "bank_reference")
-    list_filter = (("date", RangeDateFilter), values_filter("bank_account_id", "bank account"))
+    list_filter = (("date", RangeDateFilter), values_filter("bank_account_id", _("bank account")))
     list_filter_submit = True
     search_fields = ("expensico_id", "reference", "bank_reference", "description")
 
@@ -240,7 +240,7 @@ class BankStatementLineAdmin(ReadOnlyMirrorAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyMirrorAdmin):
     list_display = ("webhook_id", "event_type", "received_at", "outcome_badge", "signature_badge", "reason_short")
-    list_filter = (("outcome", ChoicesDropdownFilter), values_filter("event_type", "event type"),
+    list_filter = (("outcome", ChoicesDropdownFilter), values_filter("event_type", _("event type")),
                    ("received_at", RangeDateTimeFilter))
     list_filter_submit = True
     search_fields = ("=webhook_id",)
@@ -255,7 +255,7 @@ class WebhookDeliveryAdmin(ReadOnlyMirrorAdmin):
 
     @display(description=_("Signature"), label={"valid": "success", "invalid": "danger"})
     def signature_badge(self, obj):
-        return "valid" if obj.signature_valid else "invalid"
+        return ("valid", _("valid")) if obj.signature_valid else ("invalid", _("invalid"))
 
     @display(description=_("Reason"))
     def reason_short(self, obj):
@@ -297,7 +297,7 @@ class PullSyncAdmin(OrgScopedAdmin):
 
     @display(description=_("Status"), label=STATUS_LABELS)
     def status_badge(self, obj):
-        return obj.status
+        return obj.status, obj.get_status_display()
 
     @display(description=_("Progress"))
     def progress(self, obj):
@@ -312,7 +312,7 @@ class PullSyncAdmin(OrgScopedAdmin):
         transaction.on_commit(lambda: async_task("expensico_sync.source.tasks.pull_sync", created.pk))
 
     @confirmed_action(description=_("Run / resume"), icon="play_arrow",
-                      what="The pull sync is queued and resumes from its last saved cursor.")
+                      what=_("The pull sync is queued and resumes from its last saved cursor."))
     def run_now(self, request, object_id):
         run = self.get_queryset(request).get(pk=object_id)
         if run.status == PullSync.Status.RUNNING:

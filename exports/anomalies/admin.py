@@ -25,9 +25,9 @@ CHOICES: list[tuple[str, str]] = sorted(LABELS.items(), key=lambda pair: pair[1]
 
 
 class FlagDecisionForm(forms.ModelForm):
-    decision = forms.ChoiceField(required=False, choices=[("", "— leave open —"),
-                                                          ("dismiss", "Dismiss: not unusual here (teaches the detector)"),
-                                                          ("confirm", "Confirm: seen, it is real")])
+    decision = forms.ChoiceField(required=False, choices=[("", _("— leave open —")),
+                                                          ("dismiss", _("Dismiss: not unusual here (teaches the detector)")),
+                                                          ("confirm", _("Confirm: seen, it is real"))])
     decision_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                       help_text=_("Required to dismiss: the detector will not flag this pattern again"))
 
@@ -38,7 +38,7 @@ class FlagDecisionForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("decision") == "dismiss" and not (data.get("decision_reason") or "").strip():
-            self.add_error("decision_reason", "Say why this is not unusual.")
+            self.add_error("decision_reason", _("Say why this is not unusual."))
         return data
 
 
@@ -89,7 +89,7 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
     @display(description=_("Review item"))
     def review_link(self, obj):
         if obj.review_item_id is None:
-            return "waiting: the record has another open review item"
+            return _("waiting: the record has another open review item")
         url = reverse("admin:exports_reviewitem_change", args=[obj.review_item_id])
         return format_html('<a class="text-primary-600" href="{}">#{}</a>', url, obj.review_item_id)
 
@@ -98,8 +98,8 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
         return obj.status, obj.get_status_display()
 
     @confirmed_action(description=_("Scan for anomalies now"), icon="troubleshoot", permissions=("view",),
-                      what="Scan the last 35 days of your organisations' spend (against the past year) in the "
-                           "background. Flags appear here and in the review queue.")
+                      what=_("Scan the last 35 days of your organisations' spend (against the past year) in the "
+                           "background. Flags appear here and in the review queue."))
     def scan_now(self, request):
         from django_q.tasks import async_task
 

@@ -98,7 +98,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         rows = [{"organization": org, "period": month, "close": closes.get((org.pk, month)),
                  "url": reverse("admin:exports_monthclose_month", args=[org.pk, f"{month:%Y-%m}"])}
                 for org in self._organizations(request) for month in recent_months(timezone.localdate())]
-        context = {**self.admin_site.each_context(request), "title": "Close: months", "opts": self.model._meta,
+        context = {**self.admin_site.each_context(request), "title": _("Close: months"), "opts": self.model._meta,
                    "rows": rows}
         return TemplateResponse(request, "exports/admin/close_months.html", context)
 

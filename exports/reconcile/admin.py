@@ -34,7 +34,7 @@ class ReconciliationForm(forms.ModelForm):
     def clean_month(self):
         match = PERIOD.match(self.cleaned_data["month"].strip())
         if not match:
-            raise forms.ValidationError("Enter a month as YYYY-MM.")
+            raise forms.ValidationError(_("Enter a month as YYYY-MM."))
         return date(int(match[1]), int(match[2]), 1)
 
     def clean(self):
@@ -43,7 +43,7 @@ class ReconciliationForm(forms.ModelForm):
         if connection and period:
             estimate = cost_estimate(connection=connection, period=period)
             if not estimate["reads_back"]:
-                self.add_error("connection", "This connection cannot read back its vendor's ledger.")
+                self.add_error("connection", _("This connection cannot read back its vendor's ledger."))
             elif estimate["needs_confirmation"] and not data.get("confirm_cost"):
                 self.add_error("confirm_cost", (
                     f"Reading back {estimate['documents']} documents costs about {estimate['requests_estimate']} "
@@ -152,8 +152,8 @@ class ReconciliationAdmin(OrgScopedAdmin):
                          reverse("admin:exports_reconciliationdifference_change", args=[d.pk]),
                          f"explained by {d.explained_by_label}: {d.explanation}" if d.explained else "explain…"))
             for d in diffs))
-        head = format_html(HEAD, "Kind", "Reference", "Vendor id", "Ours", "Vendor", "What", "Drill down", "Note")
-        return format_html("<table class='w-full text-sm'>{}{}</table>{}", head, body, more) if diffs else "No differences."
+        head = format_html(HEAD, "Kind", "Reference", _("Vendor id"), "Ours", "Vendor", "What", _("Drill down"), "Note")
+        return format_html("<table class='w-full text-sm'>{}{}</table>{}", head, body, more) if diffs else _("No differences.")
 
 
 class ExplainForm(forms.ModelForm):
@@ -164,7 +164,7 @@ class ExplainForm(forms.ModelForm):
     def clean_explanation(self):
         note = (self.cleaned_data.get("explanation") or "").strip()
         if not note:
-            raise forms.ValidationError("An explanation needs a note.")
+            raise forms.ValidationError(_("An explanation needs a note."))
         return note
 
 
@@ -173,7 +173,7 @@ class ExplainedFilter(admin.SimpleListFilter):
     parameter_name = "explained"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Explained"), ("no", "Not explained"))
+        return (("yes", "Explained"), ("no", _("Not explained")))
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -223,4 +223,4 @@ class ReconciliationDifferenceAdmin(OrgScopedAdmin):
 
     @display(description=_("Explained"), label={"yes": "success", "no": "danger"})
     def explained_badge(self, obj):
-        return ("yes", f"{obj.explained_by_label}") if obj.explained else ("no", "not explained")
+        return ("yes", f"{obj.explained_by_label}") if obj.explained else ("no", _("not explained"))

@@ -36,8 +36,8 @@ class RemoteCatalogItemAdmin(OrgScopedAdmin):
 
     @confirmed_action(description=_("Refresh from the accounting systems"), icon="sync", permissions=("refresh",),
                       url_path="refresh",
-                      what="Every connection you manage is asked for its accounts, tax rates and dimensions; "
-                           "the cached catalog is replaced with the answers.")
+                      what=_("Every connection you manage is asked for its accounts, tax rates and dimensions; "
+                           "the cached catalog is replaced with the answers."))
     def refresh_catalogs(self, request):
         from django.shortcuts import redirect
 

@@ -62,9 +62,9 @@ class CategoriserModelAdmin(OrgScopedAdmin):
         return f"{obj.precision_at_threshold:.1%}" if obj.coverage else "—"
 
     @confirmed_action(description=_("Train now"), icon="model_training", permissions=("train",), url_path="train",
-                      what="A new version is trained for every connection you manage, on its booked history and "
+                      what=_("A new version is trained for every connection you manage, on its booked history and "
                            "reviewer corrections. It replaces the version in use only if at least as accurate on the "
-                           "same held-out expenses.")
+                           "same held-out expenses."))
     def train_now(self, request):
         from django_q.tasks import async_task
 
@@ -74,8 +74,8 @@ class CategoriserModelAdmin(OrgScopedAdmin):
         return redirect("admin:mappings_categorisermodel_changelist")
 
     @confirmed_action(description=_("Put this version in use"), icon="history", permissions=("train",),
-                      what="This version codes expenses again from now on; the one in use is retired (and can be "
-                           "put back the same way).")
+                      what=_("This version codes expenses again from now on; the one in use is retired (and can be "
+                           "put back the same way)."))
     def rollback_to(self, request, object_id):
         model = self.get_queryset(request).get(pk=object_id)
         categoriser_rollback(connection=model.connection, version=model.version)

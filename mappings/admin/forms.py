@@ -87,7 +87,7 @@ class ConnectionConfirmImportForm(ConfirmImportForm):
 
 class SetImportForm(forms.Form):
     file = forms.FileField(help_text=_("A template exported from any mapping set (CSV, XLSX or JSON)"))
-    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON")],
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", _("Excel (XLSX)")), ("json", "JSON")],
                                widget=UnfoldAdminSelectWidget)
 
 

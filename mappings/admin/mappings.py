@@ -99,7 +99,7 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
             if name in form.base_fields:
                 form.base_fields[name].widget = CatalogSelect(items=items.filter(kind=kind)[:1000],
                                                               name_field=name_field)
-                form.base_fields[name].help_text = "Search the accounting system's catalog by code, name or type."
+                form.base_fields[name].help_text = _("Search the accounting system's catalog by code, name or type.")
         if "remote_kind" in form.base_fields:
             # The kinds this connection's dimensions come in, as the connector names them.
             kinds = (items.filter(kind="dimensions").exclude(classification="").values("classification")
@@ -162,8 +162,8 @@ class CategoryMappingAdmin(MappingAdmin):
         (None, {"fields": ("connection", ("category_code", "category_name"))}),
         (_("Remote account"), {"fields": (("account", "account_name"), "account_readable", "suggestions")}),
         (_("Overrides"), {"fields": (("funding_source", "expense_type"),),
-                       "description": "Leave blank for the default mapping; set to override it for claims "
-                                      "or cards, or for mileage, per diem and driver honorarium."}),
+                       "description": _("Leave blank for the default mapping; set to override it for claims "
+                                      "or cards, or for mileage, per diem and driver honorarium.")}),
         (_("History"), {"fields": ("recent_changes",)}),
     )
 
@@ -189,11 +189,11 @@ class CategoryMappingAdmin(MappingAdmin):
     @display(description=_("Suggested accounts"))
     def suggestions(self, obj):
         if not obj or not obj.pk:
-            return "Save once with a connection and category to see suggestions."
+            return _("Save once with a connection and category to see suggestions.")
         found = suggest_accounts(connection=obj.connection, text=obj.category_name or obj.category_code,
                                  category_code=obj.category_code)
         if not found:
-            return "No catalog cached for this connection yet: refresh it under Remote catalog."
+            return _("No catalog cached for this connection yet: refresh it under Remote catalog.")
         return format_html_join(
             "", "<div class='flex items-center gap-2 mb-1'><button type='button' class='border border-base-200 "
                 "rounded-default px-2 py-1' onclick=\"django.jQuery('#id_account').val('{}').trigger('change');"
@@ -248,7 +248,7 @@ class DimensionMappingAdmin(MappingAdmin):
 
     @display(description=_("Remote"), label={"sent": "success", "skipped": "info"})
     def remote_display(self, obj):
-        return ("sent", obj.remote_name or obj.remote_id) if obj.remote_id else ("skipped", "not sent")
+        return ("sent", obj.remote_name or obj.remote_id) if obj.remote_id else ("skipped", _("not sent"))
 
 
 @admin.register(MerchantRule)
@@ -273,7 +273,7 @@ class HoldRuleAdmin(MappingAdmin):
         if obj.amount_over is not None:
             parts.append(f"amount > {obj.amount_over} {obj.currency}".strip())
         if obj.missing_receipt:
-            parts.append("no receipt")
+            parts.append(_("no receipt"))
         if obj.categories:
             parts.append("category in " + ", ".join(obj.categories))
         if obj.employees:

@@ -73,13 +73,14 @@ class MappingSetAdmin(OrgScopedAdmin):
         counts = [(m._meta.verbose_name_plural, getattr(obj, f"_n_{m.KIND}", None)) for m in MAPPING_MODELS]
         counts = [(label, m.objects.filter(connection_id=obj.pk).count() if n is None else n)
                   for (label, n), m in zip(counts, MAPPING_MODELS, strict=True)]
-        return ", ".join(f"{n} {label}" for label, n in counts if n) or "none yet"
+        return ", ".join(f"{n} {label}" for label, n in counts if n) or _("none yet")
 
     @display(description=_("Gaps"), label={"ok": "success", "gaps": "danger"})
     def gap_badge(self, obj):
         rows = cached_gaps(obj, version=self._version(obj))
         blocked = sum(r["expenses"] for r in rows)
-        return ("gaps", f"{len(rows)} missing · {blocked} blocked") if rows else ("ok", "complete")
+        return (("gaps", _("%(missing)s missing · %(blocked)s blocked") % {"missing": len(rows), "blocked": blocked})
+                if rows else ("ok", _("complete")))
 
     @display(description=_("Last change"))
     def last_change(self, obj):
@@ -220,7 +221,7 @@ class MappingSetAdmin(OrgScopedAdmin):
         mapping = category_mapping_apply_suggestion(
             connection=obj, category_code=data["category_code"], category_name=data["category_name"],
             account=data["account"], account_name=data["account_name"], user=request.user)
-        messages.success(request, format_html("Mapped {}. Blocked exports are re-queued.", mapping))
+        messages.success(request, format_html(_("Mapped {}. Blocked exports are re-queued."), mapping))
         return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
 
     def _confirm_map_gap(self, request, obj, form):
@@ -234,7 +235,7 @@ class MappingSetAdmin(OrgScopedAdmin):
                    "title": f"Map {data['category_code']} to {data['account_name'] or data['account']}",
                    "what": f"Category {data['category_code']} is booked to {data['account_name'] or data['account']} "
                            f"from now on, and every expense this gap holds is sent again.",
-                   "rows": [("Expenses re-booked", expenses), ("Amount", amounts or "—")],
-                   "submit_text": "Map and re-book", "form": confirm,
+                   "rows": [(_("Expenses re-booked"), expenses), ("Amount", amounts or "—")],
+                   "submit_text": _("Map and re-book"), "form": confirm,
                    "cancel_url": reverse("admin:mappings_mappingset_change", args=[obj.pk])}
         return TemplateResponse(request, "admin/confirm_action.html", context)

@@ -78,8 +78,8 @@ class OrganizationAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         return f"/api/v1/expensico/webhooks/{obj.slug}/" if obj.pk else "—"
 
     @confirmed_action(description=_("Rotate webhook secret"), icon="key",
-                      what="A new webhook secret is generated and shown once. Expensico must be given it; the "
-                           "current secret stays valid as the previous one until you clear it.")
+                      what=_("A new webhook secret is generated and shown once. Expensico must be given it; the "
+                           "current secret stays valid as the previous one until you clear it."))
     def rotate_webhook_secret(self, request, object_id):
         org = self.get_queryset(request).get(pk=object_id)
         secret = organization_rotate_webhook_secret(organization=org)
