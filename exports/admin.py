@@ -165,8 +165,11 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
                   for org in self._run_organizations(request)]
         total = sum(n for _, n in counts)
         each = "; ".join(f"{name}: {n}" for name, n in counts)
-        return (f"{total} failed export{'' if total == 1 else 's'} ({each}) will be sent to the accounting system "
-                "again now: records parked for a reason a retry may fix, and those waiting to retry.")
+        return ngettext("%(count)s failed export (%(each)s) will be sent to the accounting system again now: "
+                        "records parked for a reason a retry may fix, and those waiting to retry.",
+                        "%(count)s failed exports (%(each)s) will be sent to the accounting system again now: "
+                        "records parked for a reason a retry may fix, and those waiting to retry.",
+                        total) % {"count": total, "each": each}
 
     @confirmed_action(description=_("Retry failed exports"), icon="replay", what=_failed_exports_text,
                       submit=_("Retry them now"))
@@ -274,8 +277,10 @@ class SyncRunAdmin(OrgScopedAdmin):
         if not obj.pk:
             return "—"
         live = "1" if obj.status not in (SyncRun.Status.FINISHED, SyncRun.Status.FAILED) else "0"
-        text = (f"{obj.get_status_display()} · {obj.progress}% · found {obj.found}, already there "
-                f"{obj.already_there}, exported {obj.exported}, held {obj.held}, failed {obj.failed}")
+        text = _("%(status)s · %(progress)s%% · found %(found)s, already there %(already_there)s, exported "
+                 "%(exported)s, held %(held)s, failed %(failed)s") % {
+            "status": obj.get_status_display(), "progress": obj.progress, "found": obj.found,
+            "already_there": obj.already_there, "exported": obj.exported, "held": obj.held, "failed": obj.failed}
         return format_html(PROGRESS_HTML, id=obj.pk, url=reverse("sync-run-detail", args=[obj.pk]),
                            pct=obj.progress, text=text, live=live)
 

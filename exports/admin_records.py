@@ -16,8 +16,8 @@ from unfold.decorators import display
 
 from connectors.base import connector_class, connector_for
 from connectors.errors import ConnectorError
-from connectors.money import round_money
 from expensico_sync.core.admin.confirm import confirmed_action
+from expensico_sync.core.formatting import bidi, money_html, money_text
 from expensico_sync.source.receipt_views import receipt_url
 
 from .admin import AttemptInline, ExportRecordAdmin
@@ -33,13 +33,6 @@ LEGAL_ACTIONS = {
     "re_export": (Status.CANCELLED,),
     "vendor_copy": (Status.EXPORTED,),
 }
-
-
-def money_text(amount, currency: str) -> str:
-    """Per the currency's minor unit (JPY 0, KWD 3, others 2), with thousands separators."""
-    if amount is None:
-        return "—"
-    return f"{round_money(amount, currency):,} {currency}"
 
 
 def source_of(record: ExportRecord):
@@ -77,7 +70,7 @@ admin.site.unregister(ExportRecord)
 
 @admin.register(ExportRecord)
 class ExportRecordDocumentAdmin(ExportRecordAdmin):
-    list_display = ("reference", "amount_text", "document_date", "employee", "system_text",  # type: ignore[assignment]
+    list_display = ("reference", "amount_text", "document_date", "employee_text", "system_text",  # type: ignore[assignment]
                     "kind", "status_badge", "warnings_badge", "external_link", "vendor_document_number", "attempts")
     list_select_related = ("connection", "employee", "expense", "card_funding",  # type: ignore[assignment]
                            "reimbursement", "statement_line")
@@ -131,9 +124,9 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
             return back
         docs = found.get(record.reference) or found.get(connector.vendor_reference(record.reference)) or []
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": record,
-                   "title": f"The vendor's copy of {record.reference}", "back_url": back.url,
+                   "title": _("The vendor's copy of %(reference)s") % {"reference": record.reference}, "back_url": back.url,
                    "documents": [{"doc": d, "raw": pretty(d.raw), "lines": d.lines,
-                                  "amount": money_text(d.amount, d.currency)} for d in docs],
+                                  "amount": money_text(d.amount, d.currency) or "—"} for d in docs],
                    "sent": pretty(record.payload_preview)}
         return TemplateResponse(request, "exports/admin/vendor_copy.html", context)
 
@@ -152,7 +145,11 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     @display(description=_("Amount"))
     def amount_text(self, obj):
         _kind, doc = source_of(obj)
-        return money_text(getattr(doc, "amount", None), getattr(doc, "currency", ""))
+        return money_html(getattr(doc, "amount", None), getattr(doc, "currency", ""))
+
+    @display(description=_("Employee"), ordering="employee__name")
+    def employee_text(self, obj):
+        return bidi(str(obj.employee)) if obj.employee_id else "—"
 
     @display(description=_("Description"))
     def description_text(self, obj):
@@ -193,7 +190,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
             return _("none attached")
         return format_html_join(" · ", '<a class="text-primary-600 underline" href="{}" target="_blank" '
                                 'rel="noopener">{}</a>{}',
-                                ((receipt_url(r), r.filename, "" if r.file else " (not fetched yet)")
+                                ((receipt_url(r), r.filename, "" if r.file else " " + _("(not fetched yet)"))
                                  for r in receipts))
 
     @display(description=_("External id"), ordering="external_id")
@@ -221,7 +218,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     def verified_text(self, obj):
         if not obj.verified_at:
             return _("Not verified yet: the vendor's copy is read back after export.")
-        return format_html("Read back {} · content hash <code>{}</code>", obj.verified_at.strftime("%Y-%m-%d %H:%M"),
+        return format_html(_("Read back {} · content hash <code>{}</code>"), obj.verified_at.strftime("%Y-%m-%d %H:%M"),
                            obj.vendor_hash or "—")
 
     @display(description=_("What happened"))
@@ -234,24 +231,27 @@ def record_timeline(record: ExportRecord) -> list[tuple[str, str]]:
     """The record's status changes, from what is stored: creation, each attempt's outcome, review
     items opened and resolved, export, verification and the current status."""
     # (when, order among events of the same instant, what)
-    events = [(record.created_at, 0, "created: waiting to be sent" + (" (looked up first)" if record.needs_reconcile
-                                                                       else ""))]
+    events = [(record.created_at, 0, str(_("created: waiting to be sent"))
+               + (" " + _("(looked up first)") if record.needs_reconcile else ""))]
     for attempt in record.export_attempts.order_by("number"):
-        text = f"attempt {attempt.number}: {attempt.get_outcome_display().lower()}"
+        text = _("attempt %(number)s: %(outcome)s") % {"number": attempt.number,
+                                                        "outcome": attempt.get_outcome_display().lower()}
         if attempt.error_message:
             text += f" ({attempt.error_message[:120]})"
         events.append((attempt.finished_at, 1, text))
     for item in record.review_items.order_by("created_at"):
-        events.append((item.created_at, 2, f"held for review: {item.get_reason_display().lower()}"))
+        events.append((item.created_at, 2, _("held for review: %(reason)s") % {"reason": item.get_reason_display().lower()}))
         if item.resolved_at:
-            events.append((item.resolved_at, 3, f"review resolved: {item.get_resolution_display().lower()}"
-                           f"{' by ' + item.resolved_by_label if item.resolved_by_label else ''}"))
+            resolution = item.get_resolution_display().lower()
+            events.append((item.resolved_at, 3, _("review resolved: %(resolution)s by %(who)s") % {
+                "resolution": resolution, "who": item.resolved_by_label} if item.resolved_by_label
+                else _("review resolved: %(resolution)s") % {"resolution": resolution}))
     if record.exported_at:
-        events.append((record.exported_at, 4, f"exported as {record.external_id or '—'}"))
+        events.append((record.exported_at, 4, _("exported as %(id)s") % {"id": record.external_id or "—"}))
     if record.verified_at:
-        events.append((record.verified_at, 5, _("verified against the vendor's copy")))
+        events.append((record.verified_at, 5, str(_("verified against the vendor's copy"))))
     events.sort(key=lambda e: (e[0], e[1]))
     rows = [(at.strftime("%Y-%m-%d %H:%M:%S"), text) for at, _, text in events]
-    rows.append(("now", f"status: {record.get_status_display().lower()}"
-                        + (f" ({record.wait_reason})" if record.wait_reason else "")))
+    rows.append((str(_("now")), _("status: %(status)s") % {"status": record.get_status_display().lower()}
+                 + (f" ({record.wait_reason})" if record.wait_reason else "")))
     return rows

@@ -24,6 +24,7 @@ from unfold.contrib.filters.admin import (
 )
 from unfold.decorators import display
 
+from expensico_sync.core.admin.columns import money_column, text_column
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.paging import values_filter
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
@@ -83,7 +84,9 @@ class ExpenseInline(TabularInline):
 
 @admin.register(ExpenseReport)
 class ExpenseReportAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("number", "title", "employee", "approved_at", "currency", "expense_count")
+    list_display = ("number", "title_text", "employee_text", "approved_at", "currency", "expense_count")
+    title_text = text_column("title", description=_("Title"))
+    employee_text = text_column("employee.name", description=_("Employee"))
     list_filter = (("employee", AutocompleteSelectFilter), ("approved_at", RangeDateTimeFilter),
                    values_filter("currency"))
     list_filter_submit = True
@@ -213,7 +216,9 @@ class CategoryAdmin(ReadOnlyMirrorAdmin):
 
 @admin.register(CardFunding)
 class CardFundingAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("expensico_id", "date", "employee", "card", "direction", "amount", "currency", "bank_reference")
+    list_display = ("expensico_id", "date", "employee_text", "card", "direction", "amount_text", "bank_reference")
+    amount_text = money_column()
+    employee_text = text_column("employee.name", description=_("Employee"))
     list_filter = (("direction", ChoicesDropdownFilter), ("date", RangeDateFilter), values_filter("currency"))
     list_filter_submit = True
     search_fields = ("expensico_id", "bank_reference", "employee__name")
@@ -222,7 +227,9 @@ class CardFundingAdmin(ReadOnlyMirrorAdmin):
 
 @admin.register(Reimbursement)
 class ReimbursementAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("expensico_id", "date", "employee", "amount", "currency", "bank_reference")
+    list_display = ("expensico_id", "date", "employee_text", "amount_text", "bank_reference")
+    amount_text = money_column()
+    employee_text = text_column("employee.name", description=_("Employee"))
     list_filter = (("date", RangeDateFilter), values_filter("currency"))
     list_filter_submit = True
     search_fields = ("expensico_id", "bank_reference", "employee__name")
@@ -231,7 +238,10 @@ class ReimbursementAdmin(ReadOnlyMirrorAdmin):
 
 @admin.register(BankStatementLine)
 class BankStatementLineAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("date", "bank_account_name", "description", "amount", "balance", "currency", "bank_reference")
+    list_display = ("date", "bank_account_name", "description_text", "amount_text", "balance_text", "bank_reference")
+    description_text = text_column("description", description=_("Description"))
+    amount_text = money_column()
+    balance_text = money_column("balance", description=_("Balance"))
     list_filter = (("date", RangeDateFilter), values_filter("bank_account_id", _("bank account")))
     list_filter_submit = True
     search_fields = ("expensico_id", "reference", "bank_reference", "description")

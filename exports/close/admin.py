@@ -59,7 +59,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     @display(description=_("Checklist"))
     def checklist_link(self, obj):
         url = reverse("admin:exports_monthclose_month", args=[obj.organization_id, f"{obj.period:%Y-%m}"])
-        return format_html('<a href="{}" class="text-primary-600">Checklist →</a>', url)
+        return format_html('<a href="{}" class="text-primary-600">{}</a>', url, _("Checklist →"))
 
     def get_urls(self):
         wrap = self.admin_site.admin_view

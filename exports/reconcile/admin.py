@@ -12,6 +12,7 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownF
 from unfold.decorators import display
 
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.formatting import bidi, money_html
 
 from .links import difference_links
 from .models import Reconciliation, ReconciliationDifference
@@ -45,9 +46,9 @@ class ReconciliationForm(forms.ModelForm):
             if not estimate["reads_back"]:
                 self.add_error("connection", _("This connection cannot read back its vendor's ledger."))
             elif estimate["needs_confirmation"] and not data.get("confirm_cost"):
-                self.add_error("confirm_cost", (
-                    f"Reading back {estimate['documents']} documents costs about {estimate['requests_estimate']} "
-                    f"vendor requests of a monthly budget of {estimate['request_budget']}. Tick to confirm."))
+                self.add_error("confirm_cost", _(
+                    "Reading back %(documents)s documents costs about %(requests_estimate)s vendor requests of a "
+                    "monthly budget of %(request_budget)s. Tick to confirm.") % estimate)
         return data
 
 
@@ -62,9 +63,9 @@ DIFFERENCES_SHOWN = 100
 HEAD = "<tr>" + "".join("<th class='px-3 py-1 text-left'>{}</th>" for _ in range(8)) + "</tr>"
 
 
-def _money(difference, name):
-    value = difference.minor(name)
-    return "—" if value is None else str(value)
+def _money(row, name):
+    """An amount of a row or difference in its currency's decimals, with thousands separators."""
+    return money_html(row.minor(name), row.currency)
 
 
 def _links(difference):
@@ -123,15 +124,17 @@ class ReconciliationAdmin(OrgScopedAdmin):
         total, explained = (obj.difference_count, obj.explained_count) if hasattr(obj, "difference_count") \
             else difference_counts(obj)
         url = reverse("admin:exports_reconciliationdifference_changelist") + f"?reconciliation__id__exact={obj.pk}"
-        return format_html("<a class='underline' href='{}'>{} · {} explained</a>", url, total, explained)
+        return format_html("<a class='underline' href='{}'>{}</a>", url,
+                           _("%(total)s · %(explained)s explained") % {"total": total, "explained": explained})
 
     @display(description=_("Rows (net debit − credit per account)"))
     def rows_table(self, obj):
         rows = format_html_join("", ROWS_HTML, (
-            (r.get_account_kind_display(), r.account, r.currency, r.minor("expensico"), r.minor("booked"),
-             r.minor("vendor"), "text-red-600 font-semibold" if r.difference else "", r.minor("difference"))
+            (r.get_account_kind_display(), r.account, r.currency, _money(r, "expensico"), _money(r, "booked"),
+             _money(r, "vendor"), "text-red-600 font-semibold" if r.difference else "", _money(r, "difference"))
             for r in obj.rows.all()))
-        head = format_html(HEAD, "Account", "Id", "Currency", "Expensico", "Booked", "Vendor", "Difference", "")
+        head = format_html(HEAD, _("Account"), _("Id"), _("Currency"), "Expensico", _("Booked"), _("Vendor"),
+                           _("Difference"), "")
         return format_html("<table class='w-full text-sm'>{}{}</table>", head, rows)
 
     @display(description=_("Differences, document by document"))
@@ -143,16 +146,20 @@ class ReconciliationAdmin(OrgScopedAdmin):
             diffs = diffs[:DIFFERENCES_SHOWN]
             total = obj.difference_count if hasattr(obj, "difference_count") else difference_counts(obj)[0]
             url = reverse("admin:exports_reconciliationdifference_changelist") + f"?reconciliation__id__exact={obj.pk}"
-            more = format_html("<p class='mt-2'>The first {} of {} differences. <a class='text-primary-600 underline' "
-                               "href='{}'>All differences →</a></p>", DIFFERENCES_SHOWN, total, url)
+            more = format_html("<p class='mt-2'>{} <a class='text-primary-600 underline' href='{}'>{}</a></p>",
+                               _("The first %(shown)s of %(total)s differences.") % {"shown": DIFFERENCES_SHOWN,
+                                                                                       "total": total},
+                               url, _("All differences →"))
         body = format_html_join("", DIFFS_HTML, (
             (d.get_kind_display(), d.reference or d.source_id or "—", d.external_id or "—",
-             _money(d, "expected"), _money(d, "actual"), d.detail, _links(d),
+             _money(d, "expected"), _money(d, "actual"), bidi(d.detail), _links(d),
              format_html("<a class='underline' href='{}'>{}</a>",
                          reverse("admin:exports_reconciliationdifference_change", args=[d.pk]),
-                         f"explained by {d.explained_by_label}: {d.explanation}" if d.explained else "explain…"))
+                         _("explained by %(who)s: %(note)s") % {"who": d.explained_by_label, "note": d.explanation}
+                         if d.explained else _("explain…")))
             for d in diffs))
-        head = format_html(HEAD, "Kind", "Reference", _("Vendor id"), "Ours", "Vendor", "What", _("Drill down"), "Note")
+        head = format_html(HEAD, _("Kind"), _("Reference"), _("Vendor id"), _("Ours"), _("Vendor"), _("What"),
+                           _("Drill down"), _("Note"))
         return format_html("<table class='w-full text-sm'>{}{}</table>{}", head, body, more) if diffs else _("No differences.")
 
 
@@ -173,7 +180,7 @@ class ExplainedFilter(admin.SimpleListFilter):
     parameter_name = "explained"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Explained"), ("no", _("Not explained")))
+        return (("yes", _("Explained")), ("no", _("Not explained")))
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):

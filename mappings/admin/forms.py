@@ -49,7 +49,7 @@ class CatalogSelect(UnfoldAdminSelect2Widget):
         known = {item.remote_id for item in self.items}
         self.choices = [("", "—")]
         if value and value not in known:
-            self.choices.append((value, f"{value} (not in the cached catalog)"))
+            self.choices.append((value, _("%(value)s (not in the cached catalog)") % {"value": value}))
         self.choices += [(item.remote_id, " · ".join(p for p in (item.code, item.name, item.classification) if p))
                          for item in self.items]
         self._names = {item.remote_id: item.name for item in self.items}

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.db.models import Count
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
@@ -105,7 +106,7 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
             kinds = (items.filter(kind="dimensions").exclude(classification="").values("classification")
                      .annotate(n=Count("id")).order_by("classification"))
             form.base_fields["remote_kind"].widget = CatalogInput(items=[
-                {"remote_id": k["classification"], "code": "", "name": f"{k['n']} value{'' if k['n'] == 1 else 's'} in the catalog"}
+                {"remote_id": k["classification"], "code": "", "name": ngettext("%(count)s value in the catalog", "%(count)s values in the catalog", k["n"]) % {"count": k["n"]}}
                 for k in kinds])
         return form
 
@@ -275,9 +276,9 @@ class HoldRuleAdmin(MappingAdmin):
         if obj.missing_receipt:
             parts.append(_("no receipt"))
         if obj.categories:
-            parts.append("category in " + ", ".join(obj.categories))
+            parts.append(_("category in %(codes)s") % {"codes": ", ".join(obj.categories)})
         if obj.employees:
-            parts.append(f"{len(obj.employees)} employee(s)")
+            parts.append(_("%(count)s employee(s)") % {"count": len(obj.employees)})
         if obj.funding_source:
             parts.append(obj.get_funding_source_display())
         return " and ".join(parts) or "—"

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.decorators import display
 
+from connectors.registry import system_label
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.formatting import money_text
 
@@ -124,7 +125,8 @@ class MappingSetAdmin(OrgScopedAdmin):
                                                    limit=3) if gap["kind"] == "category" else []
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Mapping set: {obj.name}",
+            "title": _("Mapping set: %(name)s") % {"name": obj.name},
+            "system_label": system_label(obj.system),
             "opts": self.model._meta,
             "original": obj,
             "mapping_set": obj,
@@ -231,11 +233,12 @@ class MappingSetAdmin(OrgScopedAdmin):
         expenses = gap["expenses"] if gap else 0
         amounts = " · ".join(money_text(amount, cur) for cur, amount in gap["amounts"].items()) if gap else ""
         confirm = MapGapForm(initial={**data, "confirmed": True})
+        words = {"category": data["category_code"], "account": data["account_name"] or data["account"]}
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": obj,
-                   "title": f"Map {data['category_code']} to {data['account_name'] or data['account']}",
-                   "what": f"Category {data['category_code']} is booked to {data['account_name'] or data['account']} "
-                           f"from now on, and every expense this gap holds is sent again.",
-                   "rows": [(_("Expenses re-booked"), expenses), ("Amount", amounts or "—")],
+                   "title": _("Map %(category)s to %(account)s") % words,
+                   "what": _("Category %(category)s is booked to %(account)s from now on, and every expense this "
+                             "gap holds is sent again.") % words,
+                   "rows": [(_("Expenses re-booked"), expenses), (_("Amount"), amounts or "—")],
                    "submit_text": _("Map and re-book"), "form": confirm,
                    "cancel_url": reverse("admin:mappings_mappingset_change", args=[obj.pk])}
         return TemplateResponse(request, "admin/confirm_action.html", context)
