@@ -237,7 +237,7 @@ class CallLog(models.Model):
     method = models.CharField(max_length=8, verbose_name=_("method"))
     path = models.CharField(max_length=500, verbose_name=_("path"))
     status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("status"))
-    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration ms"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
     request_id = models.CharField(max_length=200, blank=True, default="", verbose_name=_("request ID"))
     idempotency_key = models.CharField(max_length=200, blank=True, default="", verbose_name=_("idempotency key"))
     error_class = models.CharField(max_length=40, blank=True, default="", verbose_name=_("error class"))

@@ -164,7 +164,7 @@ class ExportAttempt(models.Model):
     error_message = models.TextField(blank=True, default="", verbose_name=_("error message"))
     request_id = models.CharField(max_length=200, blank=True, default="", verbose_name=_("request ID"))
     external_id = models.CharField(max_length=200, blank=True, default="", verbose_name=_("external ID"))
-    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration ms"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
     worker = models.CharField(max_length=120, blank=True, default="", verbose_name=_("worker"))
     warnings = models.JSONField(default=list, blank=True, help_text=_("Vendor warnings: a person must look"), verbose_name=_("warnings"))
     notes = models.JSONField(default=list, blank=True, help_text=_("Vendor notes: informational"), verbose_name=_("notes"))
@@ -436,7 +436,7 @@ class MonthClose(models.Model):
     checklist = models.JSONField(default=list, blank=True, help_text=_("The checklist as it was at sign-off"), verbose_name=_("checklist"))
     signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                       related_name="+", verbose_name=_("signed off by"))
-    signed_off_by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("signed off by label"))
+    signed_off_by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("signed off by (name shown)"))
     signed_off_at = models.DateTimeField(null=True, blank=True, verbose_name=_("signed off at"))
     comment = models.TextField(blank=True, default="", verbose_name=_("comment"))
     reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -467,7 +467,7 @@ class HoldPolicy(models.Model):
     organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="hold_policy", verbose_name=_("organisation"))
     two_person_above = models.DecimalField(
         max_digits=18, decimal_places=3, null=True, blank=True,
-        help_text=_("In the organisation's base currency. Blank: one approver always suffices."), verbose_name=_("two person above"))
+        help_text=_("In the organisation's base currency. Blank: one approver always suffices."), verbose_name=_("two approvers above"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords()
@@ -488,7 +488,7 @@ class HoldRelease(models.Model):
     record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="hold_releases", verbose_name=_("record"))
     review_item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="hold_releases", verbose_name=_("review item"))
     approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("approver"))
-    approver_label = models.CharField(max_length=150, verbose_name=_("approver label"))
+    approver_label = models.CharField(max_length=150, verbose_name=_("approver (name shown)"))
     role = models.CharField(max_length=20, verbose_name=_("role"))
     step = models.PositiveSmallIntegerField(help_text=_("1: first approval; 2: the second, different approver"), verbose_name=_("step"))
     released = models.BooleanField(help_text=_("This approval released the hold"), verbose_name=_("released"))

@@ -284,9 +284,9 @@ class CodingRule(MappingBase):
     expense_types = models.JSONField(default=list, blank=True, help_text=_('e.g. ["mileage", "per_diem"]'), verbose_name=_("expense types"))
     funding_source = models.CharField(max_length=16, choices=FUNDING_SOURCES, blank=True, default="", verbose_name=_("funding source"))
     amount_min = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True,
-                                     help_text=_("At least this (absolute amount)"), verbose_name=_("amount min"))
+                                     help_text=_("At least this (absolute amount)"), verbose_name=_("minimum amount"))
     amount_max = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True,
-                                     help_text=_("At most this (absolute amount)"), verbose_name=_("amount max"))
+                                     help_text=_("At most this (absolute amount)"), verbose_name=_("maximum amount"))
     currency = models.CharField(max_length=3, blank=True, default="", help_text=_("Blank: any currency"), verbose_name=_("currency"))
     custom_fields = models.JSONField(default=dict, blank=True, help_text=_('Custom field values, e.g. {"trip": "T-9"}'), verbose_name=_("custom fields"))
     dimensions = models.JSONField(default=dict, blank=True, help_text=_('Dimension values, e.g. {"project": "P-1"}'), verbose_name=_("dimensions"))
@@ -384,11 +384,11 @@ class MappingPreference(models.Model):
     auto_apply_threshold = models.PositiveSmallIntegerField(
         null=True, blank=True,
         help_text=_("Apply a suggested account without a person when its score (0–100) reaches this. "
-                  "Blank: never; a person always confirms."), verbose_name=_("auto apply threshold"))
+                  "Blank: never; a person always confirms."), verbose_name=_("auto-apply threshold"))
     model_auto_apply = models.FloatField(
         null=True, blank=True,
         help_text=_("Let the learned categoriser code an expense alone when its probability (0–1) reaches this. "
-                  "Blank: never; below it a reviewer gets a suggestion."), verbose_name=_("model auto apply"))
+                  "Blank: never; below it a reviewer gets a suggestion."), verbose_name=_("model auto-apply at"))
     model_disagree_at = models.FloatField(
         null=True, blank=True,
         help_text=_("When the learned categoriser is at least this sure (0–1) of another account than the category "
@@ -423,14 +423,14 @@ class CategoriserModel(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.CANDIDATE, verbose_name=_("status"))
     trained_at = models.DateTimeField(verbose_name=_("trained at"))
     training_size = models.PositiveIntegerField(verbose_name=_("training size"))
-    heldout_size = models.PositiveIntegerField(default=0, verbose_name=_("heldout size"))
-    heldout_accuracy = models.FloatField(help_text=_("Top-1 accuracy on the held-out (latest) expenses"), verbose_name=_("heldout accuracy"))
+    heldout_size = models.PositiveIntegerField(default=0, verbose_name=_("held-out size"))
+    heldout_accuracy = models.FloatField(help_text=_("Top-1 accuracy on the held-out (latest) expenses"), verbose_name=_("held-out accuracy"))
     heldout_ids = models.JSONField(default=list, blank=True,
-                                   help_text=_("Source ids of the held-out expenses, so the next model is compared on them"), verbose_name=_("heldout IDs"))
+                                   help_text=_("Source ids of the held-out expenses, so the next model is compared on them"), verbose_name=_("held-out IDs"))
     coverage = models.FloatField(default=0, help_text=_("Share of held-out expenses at or above the auto-apply threshold"), verbose_name=_("coverage"))
     precision_at_threshold = models.FloatField(default=0, verbose_name=_("precision at threshold"))
-    sklearn_version = models.CharField(max_length=20, verbose_name=_("sklearn version"))
-    blob = models.BinaryField(editable=False, verbose_name=_("blob"))
+    sklearn_version = models.CharField(max_length=20, verbose_name=_("scikit-learn version"))
+    blob = models.BinaryField(editable=False, verbose_name=_("model file"))
     note = models.CharField(max_length=300, blank=True, default="", verbose_name=_("note"))
 
     class Meta:
@@ -463,7 +463,7 @@ class CodingCorrection(models.Model):
     model_version = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("model version"))
     accepted = models.BooleanField(help_text=_("The reviewer kept the model's suggestion"), verbose_name=_("accepted"))
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
-    by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("by label"))
+    by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("by (name shown)"))
     created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:

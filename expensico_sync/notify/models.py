@@ -28,7 +28,7 @@ class Notification(models.Model):
     mode = models.CharField(max_length=10, choices=MODES, verbose_name=_("mode"))
     subject = models.CharField(max_length=255, verbose_name=_("subject"))
     body_text = models.TextField(verbose_name=_("body text"))
-    body_html = models.TextField(blank=True, default="", verbose_name=_("body html"))
+    body_html = models.TextField(blank=True, default="", verbose_name=_("body (HTML)"))
     link = models.CharField(max_length=500, blank=True, default="", verbose_name=_("link"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, verbose_name=_("status"))
     attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))

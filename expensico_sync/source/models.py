@@ -18,7 +18,7 @@ def money(**kwargs):
 
 class MirrorModel(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
-    expensico_id = models.CharField(max_length=64, verbose_name=_("expensico ID"))
+    expensico_id = models.CharField(max_length=64, verbose_name=_("Expensico ID"))
     updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
@@ -63,7 +63,7 @@ class Category(MirrorModel):
 
 
 class Card(MirrorModel):
-    last4 = models.CharField(max_length=4, verbose_name=_("last4"))
+    last4 = models.CharField(max_length=4, verbose_name=_("last four digits"))
     employee = models.ForeignKey(Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="cards", verbose_name=_("employee"))
 
     class Meta:
@@ -80,8 +80,8 @@ class ExpenseReport(MirrorModel):
     title = models.CharField(max_length=300, blank=True, default="", verbose_name=_("title"))
     employee = models.ForeignKey(Employee, on_delete=models.PROTECT, related_name="reports", verbose_name=_("employee"))
     approved_at = models.DateTimeField(db_index=True, verbose_name=_("approved at"))
-    approved_by_id = models.CharField(max_length=64, blank=True, default="", verbose_name=_("approved by ID"))
-    approved_by_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("approved by name"))
+    approved_by_id = models.CharField(max_length=64, blank=True, default="", verbose_name=_("approver's ID"))
+    approved_by_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("approver's name"))
     currency = models.CharField(max_length=3, verbose_name=_("currency"))
     raw = models.JSONField(encoder=DjangoJSONEncoder, default=dict, help_text=_("The last accepted payload of this report."), verbose_name=_("raw"))
 
@@ -157,7 +157,7 @@ class Receipt(models.Model):
     ORG_PATH = "expense__organization"
 
     expense = models.ForeignKey(Expense, on_delete=models.CASCADE, related_name="receipts", verbose_name=_("expense"))
-    expensico_id = models.CharField(max_length=64, verbose_name=_("expensico ID"))
+    expensico_id = models.CharField(max_length=64, verbose_name=_("Expensico ID"))
     filename = models.CharField(max_length=255, verbose_name=_("filename"))
     content_type = models.CharField(max_length=100, verbose_name=_("content type"))
     size = models.PositiveBigIntegerField(verbose_name=_("size"))
@@ -181,8 +181,8 @@ class ExpenseCancellation(MirrorModel):
     """Every `expense.cancelled` received, kept even when the expense is not mirrored yet, so a
     cancellation that overtakes its approval still wins when the approval arrives."""
 
-    expense_expensico_id = models.CharField(max_length=64, db_index=True, verbose_name=_("expense expensico ID"))
-    report_expensico_id = models.CharField(max_length=64, verbose_name=_("report expensico ID"))
+    expense_expensico_id = models.CharField(max_length=64, db_index=True, verbose_name=_("expense's Expensico ID"))
+    report_expensico_id = models.CharField(max_length=64, verbose_name=_("report's Expensico ID"))
     version = models.PositiveIntegerField(verbose_name=_("version"))
     reason = models.TextField(blank=True, default="", verbose_name=_("reason"))
     cancelled_at = models.DateTimeField(verbose_name=_("cancelled at"))

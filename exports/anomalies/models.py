@@ -52,7 +52,7 @@ class AnomalyFlag(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True, verbose_name=_("status"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("decided by"))
-    decided_by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("decided by label"))
+    decided_by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("decided by (name shown)"))
     decided_at = models.DateTimeField(null=True, blank=True, verbose_name=_("decided at"))
     reason = models.TextField(blank=True, default="", help_text=_("Why it was dismissed or confirmed"), verbose_name=_("reason"))
     created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
@@ -79,7 +79,7 @@ class AnomalyDismissal(models.Model):
     flag = models.ForeignKey(AnomalyFlag, null=True, on_delete=models.SET_NULL, related_name="dismissals", verbose_name=_("flag"))
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                            related_name="+", verbose_name=_("by"))
-    by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("by label"))
+    by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("by (name shown)"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:

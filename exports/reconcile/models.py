@@ -33,7 +33,7 @@ class Reconciliation(models.Model):
     error = models.TextField(blank=True, default="", verbose_name=_("error"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+", verbose_name=_("created by"))
-    created_by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("created by label"))
+    created_by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("created by (name shown)"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
@@ -108,7 +108,7 @@ class ReconciliationDifference(models.Model):
     explanation = models.TextField(blank=True, default="", verbose_name=_("explanation"))
     explained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+", verbose_name=_("explained by"))
-    explained_by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("explained by label"))
+    explained_by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("explained by (name shown)"))
     explained_at = models.DateTimeField(null=True, blank=True, verbose_name=_("explained at"))
 
     class Meta:
