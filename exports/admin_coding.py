@@ -15,6 +15,7 @@ from unfold.decorators import action, display
 
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.formatting import money_text
 from mappings.admin.mappings import MappingAdmin
 from mappings.models import CodingRule
 
@@ -24,15 +25,16 @@ from .services.coding import rule_apply, rule_test, suggestion_answer
 
 
 def _money(amounts: dict) -> str:
-    return ", ".join(f"{amount} {currency}" for currency, amount in amounts.items()) or "nothing"
+    return ", ".join(money_text(amount, currency) for currency, amount in amounts.items()) or str(_("nothing"))
 
 
 def _apply_question(model_admin, request, object_id) -> str:
     rule = model_admin.get_queryset(request).get(pk=object_id)
     effect = rule_test(rule=rule)
-    return (f"Turn on “{rule.name}” and re-code {effect['pending_count']} pending expense(s) totalling "
-            f"{_money(effect['pending_amounts'])}. Expenses already exported ({len(effect['past'])} would differ) "
-            f"stay as booked.")
+    return _("Turn on “%(name)s” and re-code %(count)s pending expense(s) totalling %(amounts)s. Expenses already "
+             "exported (%(past)s would differ) stay as booked.") % {
+        "name": rule.name, "count": effect["pending_count"], "amounts": _money(effect["pending_amounts"]),
+        "past": len(effect["past"])}
 
 
 @admin.register(CodingRule)
@@ -87,13 +89,14 @@ class CodingRuleAdmin(MappingAdmin):
         rule = self.get_queryset(request).get(pk=object_id)
         effect = rule_test(rule=rule)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": rule,
-                   "title": f"What rule #{rule.pk} “{rule.name}” changes", "effect": effect,
+                   "title": _("What rule #%(pk)s “%(name)s” changes") % {"pk": rule.pk, "name": rule.name},
+                   "effect": effect,
                    "pending_money": _money(effect["pending_amounts"]),
                    "apply_url": reverse("admin:mappings_codingrule_apply_rule", args=[rule.pk]),
                    "change_url": reverse("admin:mappings_codingrule_change", args=[rule.pk])}
         return TemplateResponse(request, "admin/exports/rule_test.html", context)
 
-    @confirmed_action(description=_("Apply to pending expenses"), icon="playlist_add_check", submit="Apply",
+    @confirmed_action(description=_("Apply to pending expenses"), icon="playlist_add_check", submit=_("Apply"),
                       what=_apply_question)
     def apply_rule(self, request, object_id):
         rule = self.get_queryset(request).get(pk=object_id)
@@ -195,6 +198,6 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
                                            account_name=request.POST.get("account_name", "").strip())
         except Refused as exc:
             return JsonResponse({"error": str(exc)}, status=409)
-        verb = "accepted" if correction.accepted else _("corrected to")
+        verb = _("accepted") if correction.accepted else _("corrected to")
         return JsonResponse({"ok": True, "message": f"{item.record.reference}: {verb} "
                                                     f"{correction.account_name or correction.account}"})

@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
 
 
 def planner_estimate(queryset) -> int | None:
@@ -36,7 +37,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def estimated(self) -> bool:
-        return self.count_label.startswith("about")
+        return self._counted[1]
 
     @cached_property
     def _counted(self) -> tuple[int, bool]:
@@ -52,7 +53,7 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count_label(self) -> str:
         n, estimated = self._counted
-        return f"about {about(n)}" if estimated else str(n)
+        return _("about %(count)s") % {"count": about(n)} if estimated else str(n)
 
 
 def values_filter(field: str, title: str | None = None, choices=None, ttl: int = 600):
