@@ -4,6 +4,7 @@ a start date → activate. A connection made here starts inactive: nothing is ex
 last step, and activating says first how many documents would go and how many would be held."""
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -31,31 +32,38 @@ from .setup_jobs import ACCOUNTS, FETCH, FIELD_FOR, PURPOSES, setup_job_start, s
 from .setup_steps import activation_preview, setup_steps
 from .vendor_settings import settings_validate
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+else:
+    StrOrPromise = str
+
 AuthMethod = Connection.AuthMethod
 # The credential fields each auth style asks for: (model field, label, help text).
-CREDENTIALS: dict[str, list[tuple[str, str, str]]] = {
+CREDENTIALS: dict[str, list[tuple[str, StrOrPromise, StrOrPromise]]] = {
     AuthMethod.OAUTH2: [("client_id", _("OAuth client id"), _("From the app you registered at the vendor.")),
                         ("client_secret", _("OAuth client secret"), _("Stored encrypted; never shown again."))],
     AuthMethod.CLIENT_CREDENTIALS: [
         ("client_id", _("Application (client) id"), _("The Entra app registration's application id.")),
         ("client_secret", _("Client secret"), _("The app registration's secret value; stored encrypted."))],
-    AuthMethod.API_KEY: [("api_key", "API key", _("Stored encrypted; never shown again."))],
-    AuthMethod.TOKEN: [("api_key", "API token", _("Stored encrypted; never shown again."))],
-    AuthMethod.BASIC: [("client_id", "Username", _("The integration system user.")),
-                       ("api_key", "Password", _("Stored encrypted; never shown again."))],
+    AuthMethod.API_KEY: [("api_key", _("API key"), _("Stored encrypted; never shown again."))],
+    AuthMethod.TOKEN: [("api_key", _("API token"), _("Stored encrypted; never shown again."))],
+    AuthMethod.BASIC: [("client_id", _("Username"), _("The integration system user.")),
+                       ("api_key", _("Password"), _("Stored encrypted; never shown again."))],
 }
-AUTH_WORDS: dict[str, str] = {AuthMethod.OAUTH2: _("Sign in with OAuth"), AuthMethod.CLIENT_CREDENTIALS: _("Entra client credentials"),
-              AuthMethod.API_KEY: "API key", AuthMethod.TOKEN: "API token", AuthMethod.BASIC: _("Username and password")}
+AUTH_WORDS: dict[str, StrOrPromise] = {
+    AuthMethod.OAUTH2: _("Sign in with OAuth"), AuthMethod.CLIENT_CREDENTIALS: _("Entra client credentials"),
+    AuthMethod.API_KEY: _("API key"), AuthMethod.TOKEN: _("API token"), AuthMethod.BASIC: _("Username and password")}
 def system_cards() -> list[dict]:
     return [{"key": v.key, "label": v.label, "books": v.books, "initials": "".join(w[0] for w in v.label.split()[:2]),
              "auth": [{"key": a, "label": AUTH_WORDS.get(a, a)} for a in v.auth]} for v in vendors()]
 
 
-WORDS = {"oauth": "OAuth", "url": "URL", "ca": "CA", "gl": "GL", "id": "id", "lcy": _("local currency")}
+WORDS: dict[str, StrOrPromise] = {"oauth": "OAuth", "url": "URL", "ca": "CA", "gl": "GL", "id": "id",
+                                   "lcy": _("local currency")}
 
 
 def setting_label(key: str) -> str:
-    words = [WORDS.get(w, w) for w in key.split("_") if w]
+    words = [str(WORDS.get(w, w)) for w in key.split("_") if w]
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else key
 
 
