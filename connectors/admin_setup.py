@@ -89,8 +89,10 @@ class NewConnectionForm(forms.Form):
         self.fields["organization"].queryset = orgs  # type: ignore[attr-defined]
         if orgs.count() == 1:
             self.fields["organization"].initial = orgs.first()
-        self.fields["base_url"].help_text = (f"The {entry.label} API (or a sandbox's), e.g. {entry.base_url_example}."
-                                             if entry.base_url_example else f"The {entry.label} API, or a sandbox's.")
+        self.fields["base_url"].help_text = (
+            _("The %(system)s API (or a sandbox's), e.g. %(example)s.") % {"system": entry.label,
+                                                                           "example": entry.base_url_example}
+            if entry.base_url_example else _("The %(system)s API, or a sandbox's.") % {"system": entry.label})
         for name, label, help_text in CREDENTIALS[auth]:
             secret = name != "client_id"
             self.fields[name] = forms.CharField(
@@ -185,14 +187,14 @@ class GuidedSetupMixin:
             else:
                 messages.success(request, _("%(name)s saved, not active yet: connect and test it next.") % {"name": conn.name})
                 return redirect("admin:connectors_connection_setup", conn.pk)
-        context = {**self._base_context(request, f"Add a {entry.label} connection"), "form": form, "vendor": entry,
+        context = {**self._base_context(request, _("Add a %(system)s connection") % {"system": entry.label}), "form": form, "vendor": entry,
                    "auth_label": AUTH_WORDS.get(auth, auth), "back_url": reverse("admin:connectors_connection_add")}
         return TemplateResponse(request, "connectors/admin/setup_new.html", context)
 
     # Steps 2–7 ----------------------------------------------------------------------------
     def setup_view(self, request, object_id):
         conn = self._get_writable(request, object_id)
-        context = self._base_context(request, f"Set up {conn.name}")
+        context = self._base_context(request, _("Set up %(name)s") % {"name": conn.name})
         if request.method == "POST":
             step = request.POST.get("step", "")
             handler = {"test": self._post_test, "fetch": self._post_fetch, "accounts": self._post_accounts,

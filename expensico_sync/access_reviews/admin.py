@@ -42,19 +42,20 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
 
     @display(description=_("Members"))
     def members_table(self, obj):
-        rows = ((m["user"], m["email"], m["role"], (m["last_login"] or "never")[:16], "yes" if m["mfa"] else "no")
+        rows = ((m["user"], m["email"], m["role"], (m["last_login"] or _("never"))[:16], _("yes") if m["mfa"] else _("no"))
                 for m in obj.members)
-        return format_html("<table><tr><th>user</th><th>email</th><th>role</th><th>last sign-in</th><th>MFA</th>"
-                           "</tr>{}</table>", format_html_join("", "<tr>" + "<td>{}</td>" * 5 + "</tr>", rows))
+        head = format_html("<tr>" + "<th>{}</th>" * 5 + "</tr>", _("user"), _("email"), _("role"), _("last sign-in"),
+                           "MFA")
+        return format_html("<table>{}{}</table>", head, format_html_join("", "<tr>" + "<td>{}</td>" * 5 + "</tr>", rows))
 
     @display(description=_("API keys and vendor credentials"))
     def keys_table(self, obj):
         rows = ((k["name"], k["prefix"], k["role"], "—" if k["age_days"] is None else k["age_days"],
-                 (k["last_used"] or "—")[:16], k.get("expires_on") or "—", "revoked" if k["revoked"] else "active")
+                 (k["last_used"] or "—")[:16], k.get("expires_on") or "—", _("revoked") if k["revoked"] else _("active"))
                 for k in obj.api_keys)
-        return format_html("<table><tr><th>name</th><th>kind</th><th>role</th><th>age (days)</th><th>last used</th>"
-                           "<th>expires</th><th>state</th></tr>{}</table>",
-                           format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows))
+        head = format_html("<tr>" + "<th>{}</th>" * 7 + "</tr>", _("name"), _("kind"), _("role"), _("age (days)"),
+                           _("last used"), _("expires"), _("state"))
+        return format_html("<table>{}{}</table>", head, format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows))
 
     @display(description=_("What looks wrong"))
     def findings_list(self, obj):
@@ -64,11 +65,12 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
 
     @display(description=_("Change access"))
     def change_links(self, obj):
-        return format_html('<a href="{}">Members and roles</a> · <a href="{}">API keys</a> · '
-                           '<a href="{}">Organisation (rotate the webhook secret)</a>',
+        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
                            reverse("admin:core_membership_changelist") + f"?organization__id__exact={obj.organization_id}",
-                           reverse("admin:core_organizationapikey_changelist"),
-                           reverse("admin:core_organization_change", args=[obj.organization_id]))
+                           _("Members and roles"),
+                           reverse("admin:core_organizationapikey_changelist"), _("API keys"),
+                           reverse("admin:core_organization_change", args=[obj.organization_id]),
+                           _("Organisation (rotate the webhook secret)"))
 
     @confirmed_action(description=_("Confirm this review"), icon="verified_user",
                       what=_("You confirm that every member, role and API key listed is still needed as it is "

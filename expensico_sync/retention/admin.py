@@ -32,7 +32,9 @@ class RetentionSettingsAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
         if not obj.pk:
             return _("Save first.")
         rows = ((s.policy.label, s.policy.action, s.months, f"{s.rows:,}", s.policy.keeps) for s in plan(obj.organization))
-        table = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{} months</td><td>{}</td><td>{}</td></tr>", rows)
+        table = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                                 ((label, action, _("%(n)s months") % {"n": months}, due, keeps)
+                                  for label, action, months, due, keeps in rows))
         hold = format_html("<p><strong>{}</strong></p>", _("Legal hold: nothing will change.")) if obj.legal_hold else ""
-        return format_html("{}<table><tr><th>policy</th><th>action</th><th>keep</th><th>rows due</th>"
-                           "<th>what stays</th></tr>{}</table>", hold, table)
+        return format_html("{}<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>", hold,
+                           _("policy"), _("action"), _("keep"), _("rows due"), _("what stays"), table)

@@ -125,8 +125,8 @@ class ReceiptInline(TabularInline):
         # The authenticated, organisation-scoped view: the storage URL (/media/…) is not served.
         if not obj.file:
             return _("not fetched yet")
-        return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">Open '
-                           'receipt</a>', receipt_url(obj))
+        return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">{}</a>',
+                           receipt_url(obj), _("Open receipt"))
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -198,9 +198,9 @@ class CategoryMappingAdmin(MappingAdmin):
         return format_html_join(
             "", "<div class='flex items-center gap-2 mb-1'><button type='button' class='border border-base-200 "
                 "rounded-default px-2 py-1' onclick=\"django.jQuery('#id_account').val('{}').trigger('change');"
-                "document.getElementById('id_account_name').value='{}';\">Use</button>"
-                "<span>{} {}</span><span class='text-base-400'>{} · {}</span></div>",
-            ((s.remote_id, s.name.replace("'", ""), s.code, s.name, f"{s.score:.0f}", s.why) for s in found))
+                "document.getElementById('id_account_name').value='{}';\">{}</button>"
+                "<span dir='auto'>{} {}</span><span class='text-base-400'>{} · {}</span></div>",
+            ((s.remote_id, s.name.replace("'", ""), _("Use"), s.code, s.name, f"{s.score:.0f}", s.why) for s in found))
 
 
 @admin.register(TaxMapping)
