@@ -15,10 +15,10 @@ from .admin import SyncRunAdmin, SyncRunForm
 from .models import SyncRun
 from .services.sync import sync_run_documents
 
-KIND_WORDS = (("expenses", _("Approved expenses")), ("fundings", _("Card fundings")), ("reimbursements", "Reimbursements"),
+KIND_WORDS = (("expenses", _("Approved expenses")), ("fundings", _("Card fundings")), ("reimbursements", _("Reimbursements")),
               ("lines", _("Bank statement lines")))
-COUNTERS = (("found", "Found"), ("already_there", _("Already at the vendor")), ("exported", "Exported"),
-            ("held", _("Held for review")), ("failed", "Failed"))
+COUNTERS = (("found", _("Found")), ("already_there", _("Already at the vendor")), ("exported", _("Exported")),
+            ("held", _("Held for review")), ("failed", _("Failed")))
 
 LIVE_HTML = """
 <div id="sync-run-live-{id}" data-url="{url}" data-live="{live}" class="flex flex-col gap-3 min-w-80 max-w-xl">
