@@ -10,6 +10,7 @@ import pytest
 
 from exports.models import ExportRecord, ReviewItem
 from exports.services.worker import records_work_due
+from mappings.models import HoldRule
 from tests.conftest import admin_login
 from tests.exports.conftest import _fake_vendor_registered, approve, conn, expense, org, vendor  # noqa: F401
 
@@ -18,6 +19,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def books(org, conn, vendor):  # noqa: F811
+    HoldRule.objects.create(connection=conn, name="Receipt needed", missing_receipt=True)
     approve(org, expense("exp_sar", amount="1234567.50"), rid="rpt_sar")
     approve(org, expense("exp_kwd", amount="3.25", currency="KWD"), rid="rpt_kwd")
     approve(org, expense("exp_jpy", amount="12000", currency="JPY"), rid="rpt_jpy")
