@@ -15,13 +15,13 @@ from connectors.base import connector_class
 from connectors.models import Connection
 from expensico_sync.core.models import Organization
 
-EXPENSE_TYPES = [("expense", "Expense"), ("mileage", "Mileage"), ("per_diem", "Per diem"),
-                 ("driver_honorarium", "Driver honorarium")]
-FUNDING_SOURCES = [("reimbursable", "Claim (reimbursable)"), ("card", "Card")]
+EXPENSE_TYPES = [("expense", _("Expense")), ("mileage", _("Mileage")), ("per_diem", _("Per diem")),
+                 ("driver_honorarium", _("Driver honorarium"))]
+FUNDING_SOURCES = [("reimbursable", _("Claim (reimbursable)")), ("card", _("Card"))]
 # `category` is the expense's own category code, offered as a dimension so a ledger that tags
 # lines by category (Workday's spend category worktag) maps it like any other dimension.
-DIMENSION_KEYS = [("cost_center", "Cost center"), ("project", "Project"), ("department", "Department"),
-                  ("client_code", "Client code"), ("region", "Region"), ("category", "Expense category")]
+DIMENSION_KEYS = [("cost_center", _("Cost center")), ("project", _("Project")), ("department", _("Department")),
+                  ("client_code", _("Client code")), ("region", _("Region")), ("category", _("Expense category"))]
 
 
 class MappingBase(models.Model):

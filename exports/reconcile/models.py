@@ -62,10 +62,10 @@ class ReconciliationRow(models.Model):
     account_kind = models.CharField(max_length=20, choices=Account.choices, verbose_name=_("account kind"))
     account = models.CharField(max_length=200, help_text=_("The vendor's account id"), verbose_name=_("account"))
     currency = models.CharField(max_length=3, verbose_name=_("currency"))
-    expensico = money()
-    booked = money()
-    vendor = money()
-    difference = money(help_text=_("vendor − expensico"))
+    expensico = money(verbose_name=_("Expensico"))
+    booked = money(verbose_name=_("booked"))
+    vendor = money(verbose_name=_("vendor"))
+    difference = money(help_text=_("vendor − expensico"), verbose_name=_("difference"))
     vendor_source = models.CharField(max_length=10, default="lines",
                                      help_text=_("ledger: the vendor's balance query; lines: read-back lines summed"), verbose_name=_("vendor source"))
 
@@ -102,8 +102,8 @@ class ReconciliationDifference(models.Model):
     source_kind = models.CharField(max_length=20, blank=True, default="",
                                    help_text=_("expense, card_funding, reimbursement, statement_line"), verbose_name=_("source kind"))
     source_id = models.CharField(max_length=120, blank=True, default="", help_text=_("Expensico id"), verbose_name=_("source ID"))
-    expected = money(null=True, blank=True, help_text=_("Ours (gross)"))
-    actual = money(null=True, blank=True, help_text=_("The vendor's (gross)"))
+    expected = money(null=True, blank=True, help_text=_("Ours (gross)"), verbose_name=_("expected"))
+    actual = money(null=True, blank=True, help_text=_("The vendor's (gross)"), verbose_name=_("actual"))
     detail = models.TextField(blank=True, default="", verbose_name=_("detail"))
     explanation = models.TextField(blank=True, default="", verbose_name=_("explanation"))
     explained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
