@@ -91,7 +91,7 @@ def test_the_admin_in_arabic_connections_records_review_item_and_mapping_set(
     # The mapping set page: tabs, gaps table and history in Arabic, the system's name shown.
     page.goto(f"{live_server.url}/admin/mappings/mappingset/{conn.pk}/change/")
     _shot(page, artifacts_dir, "mapping-set")
-    _visible(page, "الثغرات", "السجل التاريخي", "القوالب", "الروابط")
+    _visible(page, "الثغرات", "السجل التاريخي", "القوالب", "الربط")
     _absent(page, "Mapping version", "Unmapped, and what it blocks", "Revert set", "· fake ·")
     _visible(page, "Fake ledger")
     page.locator("a[href='#history']").click()
