@@ -11,7 +11,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
@@ -32,7 +34,7 @@ MONTHS_SHOWN = 12
 
 def recent_months(today: date, count: int = MONTHS_SHOWN) -> list[date]:
     months, day = [], month_start(today)
-    for _ in range(count):
+    for _month in range(count):
         months.append(day)
         day = (day - timedelta(days=1)).replace(day=1)
     return months
@@ -56,10 +58,10 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="Checklist")
+    @display(description=_("Checklist"))
     def checklist_link(self, obj):
         url = reverse("admin:exports_monthclose_month", args=[obj.organization_id, f"{obj.period:%Y-%m}"])
-        return format_html('<a href="{}" class="text-primary-600">Checklist →</a>', url)
+        return format_html('<a href="{}" class="text-primary-600">{}</a>', url, _("Checklist →"))
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -102,7 +104,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         rows = [{"organization": org, "period": month, "close": closes.get((org.pk, month)),
                  "url": reverse("admin:exports_monthclose_month", args=[org.pk, f"{month:%Y-%m}"])}
                 for org in self._organizations(request) for month in recent_months(timezone.localdate())]
-        context = {**self.admin_site.each_context(request), "title": "Close: months", "opts": self.model._meta,
+        context = {**self.admin_site.each_context(request), "title": _("Close: months"), "opts": self.model._meta,
                    "rows": rows}
         return TemplateResponse(request, "exports/admin/close_months.html", context)
 
@@ -139,7 +141,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         try:
             month_close_sign_off(organization=org, period=first, by=request.user,
                                  comment=request.POST.get("comment", ""))
-            messages.success(request, f"{first:%B %Y} is signed off and locked.")
+            messages.success(request, _("%(month)s is signed off and locked.") % {"month": date_format(first, "F Y")})
         except CloseError as exc:
             messages.error(request, str(exc))
         return self._back(org, first)
@@ -153,7 +155,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             raise Http404
         try:
             month_close_reopen(close=close, by=request.user, reason=request.POST.get("reason", ""))
-            messages.success(request, f"{first:%B %Y} is reopened.")
+            messages.success(request, _("%(month)s is reopened.") % {"month": date_format(first, "F Y")})
         except CloseError as exc:
             messages.error(request, str(exc))
         return self._back(org, first)
