@@ -263,8 +263,12 @@ class CallLogDocument(models.Model):
     mutation, Business Central's `$batch`): the call's own `idempotency_key` is then blank and
     each document's key is a row here, so every record still finds the calls that carried it."""
 
-    call = models.ForeignKey(CallLog, on_delete=models.CASCADE, related_name="documents")
-    idempotency_key = models.CharField(max_length=200, db_index=True)
+    call = models.ForeignKey(CallLog, on_delete=models.CASCADE, related_name="documents", verbose_name=_("call"))
+    idempotency_key = models.CharField(max_length=200, db_index=True, verbose_name=_("idempotency key"))
+
+    class Meta:
+        verbose_name = _("call log document")
+        verbose_name_plural = _("call log documents")
 
     def __str__(self):
         return f"{self.idempotency_key} in call {self.call_id}"
