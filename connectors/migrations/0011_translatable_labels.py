@@ -2,8 +2,9 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import expensico_sync.core.fields
 from django.db import migrations, models
+
+import expensico_sync.core.fields
 
 
 class Migration(migrations.Migration):
