@@ -164,9 +164,9 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         org, first = self._month(request, org_id, period)
         live = snapshot_request(kind="checklist", organization=org, period=first, force=True)
         if live.computed_at and live.requested_at and live.computed_at >= live.requested_at:
-            messages.success(request, f"The checklist was computed again at {live.computed_at:%H:%M}.")
+            messages.success(request, _("The checklist was computed again at %(time)s.") % {"time": f"{live.computed_at:%H:%M}"})
         else:
-            messages.info(request, "The checklist is being computed again; reload in a moment.")
+            messages.info(request, _("The checklist is being computed again; reload in a moment."))
         return self._back(org, first)
 
     def _connection(self, org, connection_id):
@@ -184,17 +184,19 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         if pack_servable(pack):
             return evidence_response(pack)
         if pack is not None and pack.status in EvidencePack.ACTIVE:
-            messages.info(request, f"The evidence pack for {connection.name} is being built ({pack.progress}%).")
+            messages.info(request, _("The evidence pack for %(name)s is being built (%(progress)s%%).") % {
+                "name": connection.name, "progress": pack.progress})
         else:
-            messages.info(request, f"The evidence pack for {connection.name} is not built for this month's "
-                                   "current state: press Build.")
+            messages.info(request, _("The evidence pack for %(name)s is not built for this month's current state: "
+                                     "press Build.") % {"name": connection.name})
         return self._back(org, first)
 
     def evidence_build_view(self, request, org_id, period, connection_id):
         org, first = self._month(request, org_id, period)
         connection = self._connection(org, connection_id)
         pack = pack_request(connection=connection, period=first, by=request.user)
-        messages.info(request, f"The evidence pack for {connection.name}: {pack.get_status_display().lower()}.")
+        messages.info(request, _("The evidence pack for %(name)s: %(status)s.") % {
+            "name": connection.name, "status": pack.get_status_display().lower()})
         return self._back(org, first)
 
 
@@ -230,16 +232,17 @@ class EvidencePackAdmin(OrgScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @display(description="Status", label={"Ready": "success", "Failed": "danger", "Building": "info",
-                                          "Queued": "info"})
+    @display(description=_("Status"), label={EvidencePack.Status.READY: "success", EvidencePack.Status.FAILED: "danger",
+                                             EvidencePack.Status.BUILDING: "info", EvidencePack.Status.QUEUED: "info"})
     def status_label(self, obj):
-        return obj.get_status_display()
+        return obj.status, obj.get_status_display()
 
-    @display(description="Progress")
+    @display(description=_("Progress"))
     def progress_label(self, obj):
-        return f"{obj.progress}% ({obj.rows_done:,} of {obj.rows_total:,} rows)"
+        return _("%(progress)s%% (%(done)s of %(total)s rows)") % {
+            "progress": obj.progress, "done": f"{obj.rows_done:,}", "total": f"{obj.rows_total:,}"}
 
-    @display(description="Download")
+    @display(description=_("Download"))
     def download(self, obj):
         if obj.status != EvidencePack.Status.READY:
             return obj.error[:80] if obj.error else "–"
