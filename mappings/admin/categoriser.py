@@ -52,7 +52,7 @@ class CategoriserModelAdmin(OrgScopedAdmin):
         return super().changelist_view(request, {**(extra_context or {}), "categoriser_summary": summary,
                                                  "drift_drop": f"{DROP:.0%}"})
 
-    @display(description="Dimension heads (held-out accuracy)")
+    @display(description=_("Dimension heads (held-out accuracy)"))
     def heads_display(self, obj):
         return " · ".join(f"{h['key']} {h['accuracy']}" for h in _heads(obj)) or "—"
 
