@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from rest_framework.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
@@ -60,15 +61,15 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
                                      "items": ["connect_oauth", "test_connection", "reset_breaker"]}]
     fieldsets = (
         (None, {"fields": ("organization", "system", "name", "base_url", "auth_method")}),
-        ("Credentials (write-only)", {"fields": ("api_key", "client_id", "client_secret", "credentials_expire_on",
+        (_("Credentials (write-only)"), {"fields": ("api_key", "client_id", "client_secret", "credentials_expire_on",
                                                  "credentials_changed_at", "token_expires_at")}),
-        ("Chosen accounts", {"fields": ("employee_claims_account_name", "employee_claims_account",
+        (_("Chosen accounts"), {"fields": ("employee_claims_account_name", "employee_claims_account",
                                         "employees_balance_account_name", "employees_balance_account",
                                         "funding_bank_account_name", "funding_bank_account", "settings")}),
-        ("Health", {"fields": ("active", "export_from", "activated_at", "status", "last_checked_at", "last_check_ok",
+        (_("Health"), {"fields": ("active", "export_from", "activated_at", "status", "last_checked_at", "last_check_ok",
                                "last_check_detail")}),
-        ("Circuit breaker", {"fields": ("consecutive_failures", "paused_until")}),
-        ("Audit", {"fields": ("created_at", "updated_at")}),
+        (_("Circuit breaker"), {"fields": ("consecutive_failures", "paused_until")}),
+        (_("Audit"), {"fields": ("created_at", "updated_at")}),
     )
 
     def _system(self, request, obj) -> str:
@@ -92,8 +93,8 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
         if not names:
             return self.fieldsets
         return (*self.fieldsets[:3], (f"{vendor(self._system(request, obj)).label} settings",
-                                      {"fields": names, "description": "Leave a field as it is to keep its "
-                                       "default; the raw settings box above holds everything, learned keys too."}),
+                                      {"fields": names, "description": _("Leave a field as it is to keep its "
+                                       "default; the raw settings box above holds everything, learned keys too.")}),
                 *self.fieldsets[3:])
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -126,24 +127,24 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
     def get_exclude(self, request, obj=None):
         return ["access_token", "refresh_token"]
 
-    @display(description="System", ordering="system")
+    @display(description=_("System"), ordering="system")
     def system_label(self, obj):
         try:
             return connector_class(obj.system).label or obj.system
         except LookupError:
             return obj.system
 
-    @display(description="Exports", label={"active": "success", "inactive": "warning"}, ordering="active")
+    @display(description=_("Exports"), label={"active": "success", "inactive": "warning"}, ordering="active")
     def active_badge(self, obj):
-        return ("active", "active") if obj.active else ("inactive", "not activated")
+        return ("active", _("active")) if obj.active else ("inactive", _("not activated"))
 
-    @display(description="Status", label=STATUS_LABELS)
+    @display(description=_("Status"), label=STATUS_LABELS)
     def status_badge(self, obj):
-        return obj.status
+        return obj.status, obj.get_status_display()
 
-    @display(description="Breaker", label={"open": "danger", "closed": "success"})
+    @display(description=_("Breaker"), label={"open": "danger", "closed": "success"})
     def breaker_badge(self, obj):
-        return "open" if obj.breaker_open else "closed"
+        return ("open", _("open")) if obj.breaker_open else ("closed", _("closed"))
 
     def get_urls(self):
         return [
@@ -155,7 +156,7 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
     def _get_writable(self, request, object_id) -> Connection:
         conn = get_object_or_404(self.get_queryset(request), pk=object_id)
         if not self.has_change_permission(request, conn):
-            raise PermissionDenied("connections.manage is needed")
+            raise PermissionDenied(_("connections.manage is needed"))
         return conn
 
     # Detail actions -----------------------------------------------------------------------
@@ -164,33 +165,33 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
         conn = self.get_queryset(request).filter(pk=object_id).only("auth_method").first() if object_id else None
         return conn is not None and conn.auth_method == Connection.AuthMethod.OAUTH2
 
-    @action(description="Set up accounts", icon="checklist", permissions=["change"])
+    @action(description=_("Set up accounts"), icon="checklist", permissions=["change"])
     def open_setup(self, request, object_id):
         return redirect("admin:connectors_connection_setup", object_id)
 
-    @action(description="Connect with OAuth", icon="link", permissions=["change", "connect_oauth"])
+    @action(description=_("Connect with OAuth"), icon="link", permissions=["change", "connect_oauth"])
     def connect_oauth(self, request, object_id):
         conn = self._get_writable(request, object_id)
         if not (conn.client_id and conn.client_secret):
-            messages.error(request, "Set the OAuth client id and secret first (or paste an API key).")
+            messages.error(request, _("Set the OAuth client id and secret first (or paste an API key)."))
             return redirect("admin:connectors_connection_change", object_id)
         callback = request.build_absolute_uri(reverse("admin:connectors_connection_oauth_callback"))
         return HttpResponseRedirect(oauth_authorization_start(connection=conn, redirect_uri=callback))
 
-    @confirmed_action(description="Test connection", icon="network_check",
-                      what="The accounting system is called with the stored credentials; the connection's health "
-                           "is updated with the answer.")
+    @confirmed_action(description=_("Test connection"), icon="network_check",
+                      what=_("The accounting system is called with the stored credentials; the connection's health "
+                           "is updated with the answer."))
     def test_connection(self, request, object_id):
         result = connection_check(connection=self._get_writable(request, object_id))
         (messages.success if result.ok else messages.error)(request, f"Check: {result.organization_name} {result.detail}")
         return redirect("admin:connectors_connection_change", object_id)
 
-    @confirmed_action(description="Reset circuit breaker", icon="restart_alt",
-                      what="The circuit breaker is closed and the failure count reset to 0: exports to this "
-                           "system resume at once.")
+    @confirmed_action(description=_("Reset circuit breaker"), icon="restart_alt",
+                      what=_("The circuit breaker is closed and the failure count reset to 0: exports to this "
+                           "system resume at once."))
     def reset_breaker(self, request, object_id):
         connection_breaker_reset(connection=self._get_writable(request, object_id))
-        messages.success(request, "Circuit breaker closed; failures reset to 0.")
+        messages.success(request, _("Circuit breaker closed; failures reset to 0."))
         return redirect("admin:connectors_connection_change", object_id)
 
     # Views --------------------------------------------------------------------------------
@@ -199,10 +200,10 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
             conn = oauth_authorization_finish(state=request.GET.get("state", ""), code=request.GET.get("code", ""),
                                               error=request.GET.get("error", ""))
         except ConnectorError as exc:
-            messages.error(request, f"Connecting failed: {exc.message}")
+            messages.error(request, _("Connecting failed: %(error)s") % {"error": exc.message})
             return redirect("admin:connectors_connection_changelist")
         if not self.has_change_permission(request, conn):
-            messages.error(request, "You may not manage this connection.")
+            messages.error(request, _("You may not manage this connection."))
             return redirect("admin:connectors_connection_changelist")
         result = connection_check(connection=conn)
         (messages.success if result.ok else messages.error)(request, f"Connected: {result.organization_name} {result.detail}")
@@ -220,14 +221,14 @@ class CallLogAdmin(ExportMixin, OrgScopedAdmin):
     # Fixed choices: the default filters listed DISTINCT values of two million rows per request.
     list_filter = (("connection", RelatedDropdownFilter),
                    values_filter("method", choices=["GET", "POST", "PUT", "PATCH", "DELETE"]),
-                   values_filter("error_class", "error class", choices=_error_classes),
+                   values_filter("error_class", _("error class"), choices=_error_classes),
                    ("created_at", RangeDateTimeFilter))
     list_filter_submit = True
     search_fields = ("=idempotency_key", "=request_id", "^path")
     sortable_by = ("created_at",)
     readonly_fields = [f.name for f in CallLog._meta.fields]
 
-    @display(description="Status", label=True)
+    @display(description=_("Status"), label=True)
     def status_badge(self, obj):
         return obj.status or obj.error_class
 

@@ -3,6 +3,7 @@ settings → connect/test → the three accounts → the steps other apps regist
 a start date → activate. A connection made here starts inactive: nothing is exported until the
 last step, and activating says first how many documents would go and how many would be held."""
 
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -12,6 +13,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from unfold import widgets
 
@@ -29,31 +31,38 @@ from .setup_jobs import ACCOUNTS, FETCH, FIELD_FOR, PURPOSES, setup_job_start, s
 from .setup_steps import activation_preview, export_from_problem, setup_steps
 from .vendor_settings import settings_validate
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+else:
+    StrOrPromise = str
+
 AuthMethod = Connection.AuthMethod
 # The credential fields each auth style asks for: (model field, label, help text).
-CREDENTIALS: dict[str, list[tuple[str, str, str]]] = {
-    AuthMethod.OAUTH2: [("client_id", "OAuth client id", "From the app you registered at the vendor."),
-                        ("client_secret", "OAuth client secret", "Stored encrypted; never shown again.")],
+CREDENTIALS: dict[str, list[tuple[str, StrOrPromise, StrOrPromise]]] = {
+    AuthMethod.OAUTH2: [("client_id", _("OAuth client id"), _("From the app you registered at the vendor.")),
+                        ("client_secret", _("OAuth client secret"), _("Stored encrypted; never shown again."))],
     AuthMethod.CLIENT_CREDENTIALS: [
-        ("client_id", "Application (client) id", "The Entra app registration's application id."),
-        ("client_secret", "Client secret", "The app registration's secret value; stored encrypted.")],
-    AuthMethod.API_KEY: [("api_key", "API key", "Stored encrypted; never shown again.")],
-    AuthMethod.TOKEN: [("api_key", "API token", "Stored encrypted; never shown again.")],
-    AuthMethod.BASIC: [("client_id", "Username", "The integration system user."),
-                       ("api_key", "Password", "Stored encrypted; never shown again.")],
+        ("client_id", _("Application (client) id"), _("The Entra app registration's application id.")),
+        ("client_secret", _("Client secret"), _("The app registration's secret value; stored encrypted."))],
+    AuthMethod.API_KEY: [("api_key", _("API key"), _("Stored encrypted; never shown again."))],
+    AuthMethod.TOKEN: [("api_key", _("API token"), _("Stored encrypted; never shown again."))],
+    AuthMethod.BASIC: [("client_id", _("Username"), _("The integration system user.")),
+                       ("api_key", _("Password"), _("Stored encrypted; never shown again."))],
 }
-AUTH_WORDS: dict[str, str] = {AuthMethod.OAUTH2: "Sign in with OAuth", AuthMethod.CLIENT_CREDENTIALS: "Entra client credentials",
-              AuthMethod.API_KEY: "API key", AuthMethod.TOKEN: "API token", AuthMethod.BASIC: "Username and password"}
+AUTH_WORDS: dict[str, StrOrPromise] = {
+    AuthMethod.OAUTH2: _("Sign in with OAuth"), AuthMethod.CLIENT_CREDENTIALS: _("Entra client credentials"),
+    AuthMethod.API_KEY: _("API key"), AuthMethod.TOKEN: _("API token"), AuthMethod.BASIC: _("Username and password")}
 def system_cards() -> list[dict]:
     return [{"key": v.key, "label": v.label, "books": v.books, "initials": "".join(w[0] for w in v.label.split()[:2]),
              "auth": [{"key": a, "label": AUTH_WORDS.get(a, a)} for a in v.auth]} for v in vendors()]
 
 
-WORDS = {"oauth": "OAuth", "url": "URL", "ca": "CA", "gl": "GL", "id": "id", "lcy": "local currency"}
+WORDS: dict[str, StrOrPromise] = {"oauth": "OAuth", "url": "URL", "ca": "CA", "gl": "GL", "id": "id",
+                                   "lcy": _("local currency")}
 
 
 def setting_label(key: str) -> str:
-    words = [WORDS.get(w, w) for w in key.split("_") if w]
+    words = [str(WORDS.get(w, w)) for w in key.split("_") if w]
     return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else key
 
 
@@ -68,8 +77,8 @@ def _learned(field: forms.Field) -> bool:
 class NewConnectionForm(forms.Form):
     organization: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, widget=widgets.UnfoldAdminSelectWidget)
     name = forms.CharField(max_length=120, widget=widgets.UnfoldAdminTextInputWidget,
-                           help_text="How this connection is named in lists, e.g. “Wafeq – Riyadh books”.")
-    base_url = forms.URLField(label="API address", widget=widgets.UnfoldAdminURLInputWidget, assume_scheme="https")
+                           help_text=_("How this connection is named in lists, e.g. “Wafeq – Riyadh books”."))
+    base_url = forms.URLField(label=_("API address"), widget=widgets.UnfoldAdminURLInputWidget, assume_scheme="https")
 
     def __init__(self, *args, system: str, auth: str, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -79,8 +88,10 @@ class NewConnectionForm(forms.Form):
         self.fields["organization"].queryset = orgs  # type: ignore[attr-defined]
         if orgs.count() == 1:
             self.fields["organization"].initial = orgs.first()
-        self.fields["base_url"].help_text = (f"The {entry.label} API (or a sandbox's), e.g. {entry.base_url_example}."
-                                             if entry.base_url_example else f"The {entry.label} API, or a sandbox's.")
+        self.fields["base_url"].help_text = (
+            _("The %(system)s API (or a sandbox's), e.g. %(example)s.") % {"system": entry.label,
+                                                                           "example": entry.base_url_example}
+            if entry.base_url_example else _("The %(system)s API, or a sandbox's.") % {"system": entry.label})
         for name, label, help_text in CREDENTIALS[auth]:
             secret = name != "client_id"
             self.fields[name] = forms.CharField(
@@ -109,7 +120,7 @@ class NewConnectionForm(forms.Form):
         data = super().clean()
         org, name = data.get("organization"), data.get("name")
         if org and name and Connection.objects.filter(organization=org, name=name).exists():
-            self.add_error("name", "The organisation already has a connection of that name.")
+            self.add_error("name", _("The organisation already has a connection of that name."))
         # Only what the person changed; a field left empty keeps the vendor's default.
         changed = {name[len(PREFIX):]: data[name] for name in self.changed_data
                    if name.startswith(PREFIX) and name != SHOWN and data.get(name) not in (None, "")}
@@ -157,7 +168,7 @@ class GuidedSetupMixin:
         try:
             entry = vendor(system)
         except LookupError:
-            context = {**self._base_context(request, "Add a connection: choose the accounting system"),
+            context = {**self._base_context(request, _("Add a connection: choose the accounting system")),
                        "cards": system_cards()}
             return TemplateResponse(request, "connectors/admin/setup_systems.html", context)
         if auth not in entry.auth:
@@ -173,22 +184,22 @@ class GuidedSetupMixin:
             except (ValueError, ConnectorError) as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, f"{conn.name} saved, not active yet: connect and test it next.")
+                messages.success(request, _("%(name)s saved, not active yet: connect and test it next.") % {"name": conn.name})
                 return redirect("admin:connectors_connection_setup", conn.pk)
-        context = {**self._base_context(request, f"Add a {entry.label} connection"), "form": form, "vendor": entry,
+        context = {**self._base_context(request, _("Add a %(system)s connection") % {"system": entry.label}), "form": form, "vendor": entry,
                    "auth_label": AUTH_WORDS.get(auth, auth), "back_url": reverse("admin:connectors_connection_add")}
         return TemplateResponse(request, "connectors/admin/setup_new.html", context)
 
     # Steps 2–7 ----------------------------------------------------------------------------
     def setup_view(self, request, object_id):
         conn = self._get_writable(request, object_id)
-        context = self._base_context(request, f"Set up {conn.name}")
+        context = self._base_context(request, _("Set up %(name)s") % {"name": conn.name})
         if request.method == "POST":
             step = request.POST.get("step", "")
             handler = {"test": self._post_test, "fetch": self._post_fetch, "accounts": self._post_accounts,
                        "activate": self._post_activate}.get(step)
             if handler is None:
-                messages.error(request, "Unknown step.")
+                messages.error(request, _("Unknown step."))
                 return redirect("admin:connectors_connection_setup", conn.pk)
             response = handler(request, conn, context)
             if response is not None:
@@ -235,16 +246,16 @@ class GuidedSetupMixin:
     def _post_activate(self, request, conn, context):
         export_from = parse_date(request.POST.get("export_from", "") or "")
         if export_from is None:
-            messages.error(request, "Start date: give a date (YYYY-MM-DD).")
+            messages.error(request, _("Start date: give a date (YYYY-MM-DD)."))
             return redirect("admin:connectors_connection_setup", conn.pk)
         if problem := export_from_problem(export_from):
-            messages.error(request, f"Start date: {problem}.")
+            messages.error(request, _("Start date: %(problem)s.") % {"problem": problem})
             return redirect("admin:connectors_connection_setup", conn.pk)
         try:
             connection_activate(connection=conn, export_from=export_from)
         except ValueError as exc:
-            messages.error(request, f"Not activated: {exc}")
+            messages.error(request, _("Not activated: %(error)s") % {"error": exc})
         else:
-            messages.success(request, f"{conn.name} is active: documents dated from {export_from:%Y-%m-%d} are "
-                                      "exported.")
+            messages.success(request, _("%(name)s is active: documents dated from %(date)s are exported.")
+                             % {"name": conn.name, "date": f"{export_from:%Y-%m-%d}"})
         return redirect("admin:connectors_connection_setup", conn.pk)

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ConnectorsConfig(AppConfig):
     name = "connectors"
-    verbose_name = "Connectors"
+    verbose_name = _("Connectors")
 
     def ready(self):
         from expensico_sync.access_reviews.services import register_credential_source

@@ -6,10 +6,12 @@ import json
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from expensico_sync.core.dashboard import chart_options, register_panel
 
 from .models import Connection
+from .registry import system_label
 from .selectors import FAILED_CALL_WORDS, vendor_call_health, vendor_calls_window
 
 
@@ -21,7 +23,7 @@ def connections_panel(request, org_ids):
     now = timezone.now()
     connected = conns.filter(status=Connection.Status.CONNECTED).count()
     open_breakers = conns.filter(paused_until__gt=now).count()
-    calls, _ = vendor_calls_window(org_ids=org_ids, now=now)
+    calls, _until = vendor_calls_window(org_ids=org_ids, now=now)
     health = vendor_call_health(org_ids=org_ids, now=now)
     per_system = list(calls.values("connection__system").annotate(ok=Count("id", filter=Q(error_class="")),
                                                                    failed=Count("id", filter=~Q(error_class="")))
@@ -29,19 +31,20 @@ def connections_panel(request, org_ids):
     changelist = reverse("admin:connectors_connection_changelist")
     return {
         "kpis": [
-            {"title": "Connections", "value": f"{connected}/{conns.count()}", "footer": "connected",
+            {"title": _("Connections"), "value": f"{connected}/{conns.count()}", "footer": _("connected"),
              "href": changelist},
-            {"title": "Open circuit breakers", "value": open_breakers,
-             "footer": "connections paused after repeated failures", "href": changelist},
-            {"title": "Vendor calls (24 h)", "value": health.total,
-             "footer": f"{health.failed} failed ({health.rate_text}) · {health.window_text}",
+            {"title": _("Open circuit breakers"), "value": open_breakers,
+             "footer": _("connections paused after repeated failures"), "href": changelist},
+            {"title": _("Vendor calls (24 h)"), "value": health.total,
+             "footer": _("%(failed)s failed (%(rate)s) · %(window)s") % {
+                 "failed": health.failed, "rate": health.rate_text, "window": health.window_text},
              "help": FAILED_CALL_WORDS, "href": reverse("admin:connectors_calllog_changelist")},
         ],
-        "charts": [{"title": f"Vendor calls by system ({health.window_text})", "type": "bar",
-                    "options": chart_options(x_title="Accounting system", y_title="Vendor calls"),
+        "charts": [{"title": _("Vendor calls by system (%(window)s)") % {"window": health.window_text}, "type": "bar",
+                    "options": chart_options(x_title=_("Accounting system"), y_title=_("Vendor calls")),
                     "data": json.dumps({
-            "labels": [r["connection__system"] for r in per_system],
-            "datasets": [{"label": "ok", "data": [r["ok"] for r in per_system]},
-                         {"label": "failed", "data": [r["failed"] for r in per_system]}],
+            "labels": [str(system_label(r["connection__system"])) for r in per_system],
+            "datasets": [{"label": _("ok"), "data": [r["ok"] for r in per_system]},
+                         {"label": _("failed"), "data": [r["failed"] for r in per_system]}],
         })}] if per_system else [],
     }

@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from expensico_sync.core.fields import EncryptedTextField
@@ -32,68 +33,68 @@ class Connection(models.Model):
     """One organisation's link to one accounting system (real vendor or a sandbox)."""
 
     class Status(models.TextChoices):
-        NEW = "new", "Not connected yet"
-        CONNECTED = "connected", "Connected"
-        EXPIRED = "expired", "Credentials expired"
-        ERROR = "error", "Error"
-        PAUSED = "paused", "Paused"
+        NEW = "new", _("Not connected yet")
+        CONNECTED = "connected", _("Connected")
+        EXPIRED = "expired", _("Credentials expired")
+        ERROR = "error", _("Error")
+        PAUSED = "paused", _("Paused")
 
     class AuthMethod(models.TextChoices):
-        API_KEY = "api_key", "API key"
-        OAUTH2 = "oauth2", "OAuth 2.0"
-        CLIENT_CREDENTIALS = "client_credentials", "Client credentials"
-        BASIC = "basic", "Username and password"
-        TOKEN = "token", "Token"
+        API_KEY = "api_key", _("API key")
+        OAUTH2 = "oauth2", _("OAuth 2.0")
+        CLIENT_CREDENTIALS = "client_credentials", _("Client credentials")
+        BASIC = "basic", _("Username and password")
+        TOKEN = "token", _("Token")
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="connections")
-    system = models.CharField(max_length=32, help_text="The vendor's key in connectors/registry.py")
-    name = models.CharField(max_length=120)
-    base_url = models.URLField(help_text="The vendor's API, or a sandbox's")
-    auth_method = models.CharField(max_length=24, choices=AuthMethod.choices, default=AuthMethod.API_KEY)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="connections", verbose_name=_("organisation"))
+    system = models.CharField(max_length=32, help_text=_("The vendor's key in connectors/registry.py"), verbose_name=_("system"))
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    base_url = models.URLField(help_text=_("The vendor's API, or a sandbox's"), verbose_name=_("base URL"))
+    auth_method = models.CharField(max_length=24, choices=AuthMethod.choices, default=AuthMethod.API_KEY, verbose_name=_("auth method"))
 
     # Secrets: encrypted, write-only, excluded from history.
-    api_key = EncryptedTextField(blank=True, default="")
-    client_id = models.CharField(max_length=200, blank=True, default="")
-    client_secret = EncryptedTextField(blank=True, default="")
-    access_token = EncryptedTextField(blank=True, default="")
-    refresh_token = EncryptedTextField(blank=True, default="")
-    token_expires_at = models.DateTimeField(null=True, blank=True)
+    api_key = EncryptedTextField(blank=True, default="", verbose_name=_("API key"))
+    client_id = models.CharField(max_length=200, blank=True, default="", verbose_name=_("client ID"))
+    client_secret = EncryptedTextField(blank=True, default="", verbose_name=_("client secret"))
+    access_token = EncryptedTextField(blank=True, default="", verbose_name=_("access token"))
+    refresh_token = EncryptedTextField(blank=True, default="", verbose_name=_("refresh token"))
+    token_expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("token expires at"))
     # The credential a person gave (API key or client secret): when it last changed, and when the
     # vendor says it stops working (e.g. an Entra client secret's end date), for alerts and reviews.
-    credentials_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    credentials_changed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("credentials changed at"))
     credentials_expire_on = models.DateField(
-        null=True, blank=True, help_text="When the API key or client secret expires at the vendor (e.g. the Entra "
-                                         "client secret's end date): owners are alerted before.")
+        null=True, blank=True, help_text=_("When the API key or client secret expires at the vendor (e.g. the Entra "
+                                         "client secret's end date): owners are alerted before."), verbose_name=_("credentials expire on"))
 
     # Chosen accounts (seed 000 steps 4–6) and vendor-specific settings.
-    employee_claims_account = models.CharField(max_length=200, blank=True, default="")
-    employee_claims_account_name = models.CharField(max_length=200, blank=True, default="")
-    employees_balance_account = models.CharField(max_length=200, blank=True, default="")
-    employees_balance_account_name = models.CharField(max_length=200, blank=True, default="")
-    funding_bank_account = models.CharField(max_length=200, blank=True, default="")
-    funding_bank_account_name = models.CharField(max_length=200, blank=True, default="")
-    settings = models.JSONField(default=dict, blank=True, help_text="Vendor-specific options")
+    employee_claims_account = models.CharField(max_length=200, blank=True, default="", verbose_name=_("employee claims account"))
+    employee_claims_account_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("employee claims account name"))
+    employees_balance_account = models.CharField(max_length=200, blank=True, default="", verbose_name=_("employees balance account"))
+    employees_balance_account_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("employees balance account name"))
+    funding_bank_account = models.CharField(max_length=200, blank=True, default="", verbose_name=_("funding bank account"))
+    funding_bank_account_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("funding bank account name"))
+    settings = models.JSONField(default=dict, blank=True, help_text=_("Vendor-specific options"), verbose_name=_("settings"))
 
     # Health.
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
-    last_checked_at = models.DateTimeField(null=True, blank=True)
-    last_check_ok = models.BooleanField(null=True)
-    last_check_detail = models.TextField(blank=True, default="")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW, verbose_name=_("status"))
+    last_checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last checked at"))
+    last_check_ok = models.BooleanField(null=True, verbose_name=_("last check ok"))
+    last_check_detail = models.TextField(blank=True, default="", verbose_name=_("last check detail"))
 
     # Circuit breaker (database-backed, shared by every worker).
-    consecutive_failures = models.PositiveIntegerField(default=0)
-    paused_until = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0, verbose_name=_("consecutive failures"))
+    paused_until = models.DateTimeField(null=True, blank=True, verbose_name=_("paused until"))
 
     # Whether exports flow. A connection added through the admin's guided setup starts inactive and
     # is activated as its last step; until then the worker parks its records and no new ones are made.
-    active = models.BooleanField(default=True, help_text="Exports flow only while the connection is active.")
+    active = models.BooleanField(default=True, help_text=_("Exports flow only while the connection is active."), verbose_name=_("active"))
     export_from = models.DateField(
-        null=True, blank=True, help_text="Documents dated before this day are not exported (a historical sync "
-                                         "is an explicit, later step).")
-    activated_at = models.DateTimeField(null=True, blank=True)
+        null=True, blank=True, help_text=_("Documents dated before this day are not exported (a historical sync "
+                                         "is an explicit, later step)."), verbose_name=_("export from"))
+    activated_at = models.DateTimeField(null=True, blank=True, verbose_name=_("activated at"))
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords(
         excluded_fields=["api_key", "client_secret", "access_token", "refresh_token", "token_expires_at",
@@ -101,11 +102,15 @@ class Connection(models.Model):
     )
 
     class Meta:
+        verbose_name = _("connection")
+        verbose_name_plural = _("connections")
         ordering = ["organization__name", "name"]
         constraints = [models.UniqueConstraint(fields=["organization", "name"], name="connection_name_unique")]
 
     def __str__(self):
-        return f"{self.name} ({self.system})"
+        from .registry import system_label
+
+        return f"{self.name} ({system_label(self.system)})"
 
     # Credential safety ------------------------------------------------------------------
     # A stored secret must not follow its connection to a new host: whoever can edit the URL
@@ -227,23 +232,25 @@ class CallLog(models.Model):
     """One row per vendor request attempt. Bodies are redacted and truncated before they land
     here; rows older than the retention period are pruned by `call_log_prune`."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="calls")
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
-    method = models.CharField(max_length=8)
-    path = models.CharField(max_length=500)
-    status = models.PositiveSmallIntegerField(null=True, blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
-    request_id = models.CharField(max_length=200, blank=True, default="")
-    idempotency_key = models.CharField(max_length=200, blank=True, default="")
-    error_class = models.CharField(max_length=40, blank=True, default="")
-    error_detail = models.CharField(max_length=500, blank=True, default="")
-    attempt = models.PositiveSmallIntegerField(default=1)
-    request_body = models.TextField(blank=True, default="")
-    response_body = models.TextField(blank=True, default="")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="calls", verbose_name=_("connection"))
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, verbose_name=_("created at"))
+    method = models.CharField(max_length=8, verbose_name=_("method"))
+    path = models.CharField(max_length=500, verbose_name=_("path"))
+    status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("status"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
+    request_id = models.CharField(max_length=200, blank=True, default="", verbose_name=_("request ID"))
+    idempotency_key = models.CharField(max_length=200, blank=True, default="", verbose_name=_("idempotency key"))
+    error_class = models.CharField(max_length=40, blank=True, default="", verbose_name=_("error class"))
+    error_detail = models.CharField(max_length=500, blank=True, default="", verbose_name=_("error detail"))
+    attempt = models.PositiveSmallIntegerField(default=1, verbose_name=_("attempt"))
+    request_body = models.TextField(blank=True, default="", verbose_name=_("request body"))
+    response_body = models.TextField(blank=True, default="", verbose_name=_("response body"))
 
     ORG_PATH = "connection__organization"
 
     class Meta:
+        verbose_name = _("call log")
+        verbose_name_plural = _("call logs")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["connection", "-created_at"])]
 
@@ -256,8 +263,12 @@ class CallLogDocument(models.Model):
     mutation, Business Central's `$batch`): the call's own `idempotency_key` is then blank and
     each document's key is a row here, so every record still finds the calls that carried it."""
 
-    call = models.ForeignKey(CallLog, on_delete=models.CASCADE, related_name="documents")
-    idempotency_key = models.CharField(max_length=200, db_index=True)
+    call = models.ForeignKey(CallLog, on_delete=models.CASCADE, related_name="documents", verbose_name=_("call"))
+    idempotency_key = models.CharField(max_length=200, db_index=True, verbose_name=_("idempotency key"))
+
+    class Meta:
+        verbose_name = _("call log document")
+        verbose_name_plural = _("call log documents")
 
     def __str__(self):
         return f"{self.idempotency_key} in call {self.call_id}"
@@ -267,11 +278,13 @@ class RateLimitWindow(models.Model):
     """Fixed one-second windows counted in the database, so every worker process on every
     machine shares one budget per connection."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
-    window = models.BigIntegerField()
-    count = models.PositiveIntegerField(default=0)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+", verbose_name=_("connection"))
+    window = models.BigIntegerField(verbose_name=_("window"))
+    count = models.PositiveIntegerField(default=0, verbose_name=_("count"))
 
     class Meta:
+        verbose_name = _("rate limit window")
+        verbose_name_plural = _("rate limit windows")
         constraints = [models.UniqueConstraint(fields=["connection", "window"], name="rate_window_unique")]
 
     def __str__(self):
@@ -283,10 +296,12 @@ class RateLimitSlot(models.Model):
     request leaves, so requests still in flight count too. Rows older than the window are pruned
     by the next taker."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
-    taken_at = models.DateTimeField()
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+", verbose_name=_("connection"))
+    taken_at = models.DateTimeField(verbose_name=_("taken at"))
 
     class Meta:
+        verbose_name = _("rate limit slot")
+        verbose_name_plural = _("rate limit slots")
         indexes = [models.Index(fields=["connection", "taken_at"])]
 
     def __str__(self):
@@ -297,12 +312,14 @@ class ConcurrencySlot(models.Model):
     """One of a vendor's "N requests at once" places (Business Central: 5 per user), shared by every
     worker process. Held under a lease so a killed worker's place frees itself when the lease ends."""
 
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
-    slot = models.PositiveSmallIntegerField()
-    holder = models.CharField(max_length=32, blank=True, default="")
-    held_until = models.DateTimeField(null=True, blank=True)
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+", verbose_name=_("connection"))
+    slot = models.PositiveSmallIntegerField(verbose_name=_("slot"))
+    holder = models.CharField(max_length=32, blank=True, default="", verbose_name=_("holder"))
+    held_until = models.DateTimeField(null=True, blank=True, verbose_name=_("held until"))
 
     class Meta:
+        verbose_name = _("concurrency slot")
+        verbose_name_plural = _("concurrency slots")
         constraints = [models.UniqueConstraint(fields=["connection", "slot"], name="concurrency_slot_unique")]
 
     def __str__(self):
@@ -314,10 +331,14 @@ class VendorMetadataCache(models.Model):
     its fetch time so a check costs no vendor call per document; and the lock date the vendor
     reported on its last closed-period refusal, for vendors whose API does not publish it."""
 
-    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="+")
-    data = models.JSONField(null=True, blank=True)
-    fetched_at = models.DateTimeField(null=True, blank=True)
-    learned_closed_through = models.DateField(null=True, blank=True)
+    connection = models.OneToOneField(Connection, on_delete=models.CASCADE, related_name="+", verbose_name=_("connection"))
+    data = models.JSONField(null=True, blank=True, verbose_name=_("data"))
+    fetched_at = models.DateTimeField(null=True, blank=True, verbose_name=_("fetched at"))
+    learned_closed_through = models.DateField(null=True, blank=True, verbose_name=_("learned closed through"))
+
+    class Meta:
+        verbose_name = _("vendor metadata cache")
+        verbose_name_plural = _("vendor metadata caches")
 
     def __str__(self):
         return f"{self.connection_id} metadata @ {self.fetched_at}"

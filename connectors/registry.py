@@ -93,6 +93,17 @@ def vendors() -> tuple[Vendor, ...]:
     return VENDORS
 
 
+def system_label(key: str) -> str:
+    """The system's display name ("Business Central") for its key: the registry's, else the
+    connector's own label (a connector registered outside the registry); an unknown key as it is."""
+    label = next((entry.label for entry in VENDORS if entry.key == key), None)
+    if label is None:
+        from .base import _registry
+
+        label = getattr(_registry.get(key), "label", None)
+    return label or key
+
+
 def vendor(key: str) -> Vendor:
     for entry in VENDORS:
         if entry.key == key:

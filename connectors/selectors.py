@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from .base import CatalogItem, CatalogKind
 from .models import CallLog, Connection
@@ -41,7 +42,7 @@ def connections_with_open_breaker(*, org_ids) -> QuerySet[Connection]:
 # The one definition every dashboard card about vendor failures uses (the call-volume card and the
 # failure-rate card once disagreed: calls vs export attempts, different windows).
 VENDOR_WINDOW = timedelta(hours=24)
-FAILED_CALL_WORDS = "a failed call: the vendor refused it, answered with an error, or did not answer"
+FAILED_CALL_WORDS = gettext_lazy("a failed call: the vendor refused it, answered with an error, or did not answer")
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class VendorCallHealth:
     @property
     def window_text(self) -> str:
         local = timezone.localtime(self.until)
-        return f"24 h to {local:%H:%M} {local.tzname() or ''}".strip()
+        return gettext("24 h to %(time)s") % {"time": f"{local:%H:%M} {local.tzname() or ''}".strip()}
 
 
 def vendor_calls_window(*, org_ids, now: datetime | None = None) -> tuple[QuerySet[CallLog], datetime]:

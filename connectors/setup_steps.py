@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.dispatch import Signal
+from django.utils.translation import gettext as _
 
 from .models import Connection
 
@@ -55,7 +56,7 @@ def export_from_problem(export_from: date) -> str:
     """Why a start date cannot be used ("" when it can): the admin's activation page and the API agree."""
     today = date.today()
     if export_from > today.replace(year=today.year + 1):
-        return "more than a year ahead; choose a nearer day"
+        return _("more than a year ahead; choose a nearer day")
     return ""
 
 

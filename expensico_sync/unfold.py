@@ -2,11 +2,12 @@
 
 from django.templatetags.static import static
 from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 UNFOLD = {
     "SITE_TITLE": "expensico-sync",
     "SITE_HEADER": "expensico-sync",
-    "SITE_SUBHEADER": "Expenses into the books, exactly once",
+    "SITE_SUBHEADER": _("Expenses into the books, exactly once"),
     "SITE_SYMBOL": "account_balance",
     "SITE_URL": "/admin/",
     "SHOW_HISTORY": True,

@@ -8,6 +8,8 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import (
@@ -55,11 +57,11 @@ class AttemptInline(TabularInline):
 
 
 class VendorWarningFilter(admin.SimpleListFilter):
-    title = "vendor warnings"
+    title = _("vendor warnings")
     parameter_name = "vendor_warnings"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Exported with warnings"), ("no", "Without warnings"))
+        return (("yes", _("Exported with warnings")), ("no", _("Without warnings")))
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -104,15 +106,15 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     fieldsets = (
         (None, {"fields": ("reference", "kind", "status", "wait_reason", "connection", "organization", "employee",
                            "document_date", "source_id", "source_version", "reverses", "sync_run")}),
-        ("Outcome", {"fields": ("external_id", "vendor_document_number", "reversal_link", "attempts", "next_attempt_at",
+        (_("Outcome"), {"fields": ("external_id", "vendor_document_number", "reversal_link", "attempts", "next_attempt_at",
                                 "needs_reconcile", "last_error", "warnings", "exported_at", "idempotency_key")}),
-        ("Entry", {"fields": ("mapping_version", "entry_preview", "payload_preview")}),
+        (_("Entry"), {"fields": ("mapping_version", "entry_preview", "payload_preview")}),
     )
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in ExportRecord._meta.concrete_fields] + ["reversal_link"]
 
-    @admin.display(description="Reversal link")
+    @admin.display(description=_("Reversal link"))
     def reversal_link(self, obj):
         return reversal_link(obj) or "—"
 
@@ -122,37 +124,38 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # the outbox is history: cancel instead
 
-    @display(description="Status", label=STATUS_LABELS, ordering="status")
+    @display(description=_("Status"), label=STATUS_LABELS, ordering="status")
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="Vendor warnings", label={"warned": "warning"})
+    @display(description=_("Vendor warnings"), label={"warned": "warning"})
     def warnings_badge(self, obj):
         if not obj.warnings:
             return None
-        return "warned", f"{len(obj.warnings)} warning{'s' if len(obj.warnings) > 1 else ''}"
+        return "warned", ngettext("%(count)s warning", "%(count)s warnings", len(obj.warnings)) % {
+            "count": len(obj.warnings)}
 
-    @confirmed_action(description="Retry now", icon="replay",
-                      what="The record is queued to be sent to the accounting system now, whatever its backoff.")
+    @confirmed_action(description=_("Retry now"), icon="replay",
+                      what=_("The record is queued to be sent to the accounting system now, whatever its backoff."))
     def retry_now(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
-        _run(request, lambda: export_services.record_retry_now(record=record, by=request.user), "Queued to run now.")
+        _run(request, lambda: export_services.record_retry_now(record=record, by=request.user), _("Queued to run now."))
         return redirect("admin:exports_exportrecord_change", object_id)
 
-    @confirmed_action(description="Cancel", icon="block", submit="Cancel the record",
-                      what="The record is cancelled and will not be exported. Only a waiting record can be.")
+    @confirmed_action(description=_("Cancel"), icon="block", submit=_("Cancel the record"),
+                      what=_("The record is cancelled and will not be exported. Only a waiting record can be."))
     def cancel_record(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: export_services.record_cancel(record=record, reason=f"cancelled by {request.user}",
-                                                            by=request.user), "Cancelled.")
+                                                            by=request.user), _("Cancelled."))
         return redirect("admin:exports_exportrecord_change", object_id)
 
-    @confirmed_action(description="Re-export", icon="restart_alt",
-                      what="The document is queued to be exported again to the accounting system.")
+    @confirmed_action(description=_("Re-export"), icon="restart_alt",
+                      what=_("The document is queued to be exported again to the accounting system."))
     def re_export(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
         _run(request, lambda: export_services.record_reexport(record=record, by=request.user),
-             "Queued for export again.")
+             _("Queued for export again."))
         return redirect("admin:exports_exportrecord_change", object_id)
 
     def _run_organizations(self, request):
@@ -163,26 +166,30 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
                   for org in self._run_organizations(request)]
         total = sum(n for _, n in counts)
         each = "; ".join(f"{name}: {n}" for name, n in counts)
-        return (f"{total} failed export{'' if total == 1 else 's'} ({each}) will be sent to the accounting system "
-                "again now: records parked for a reason a retry may fix, and those waiting to retry.")
+        return ngettext("%(count)s failed export (%(each)s) will be sent to the accounting system again now: "
+                        "records parked for a reason a retry may fix, and those waiting to retry.",
+                        "%(count)s failed exports (%(each)s) will be sent to the accounting system again now: "
+                        "records parked for a reason a retry may fix, and those waiting to retry.",
+                        total) % {"count": total, "each": each}
 
-    @confirmed_action(description="Retry failed exports", icon="replay", what=_failed_exports_text,
-                      submit="Retry them now")
+    @confirmed_action(description=_("Retry failed exports"), icon="replay", what=_failed_exports_text,
+                      submit=_("Retry them now"))
     def retry_failed_exports(self, request):
         done = sum(export_services.retry_failed_exports(organization_id=org.pk, by=request.user)
                    for org in self._run_organizations(request))
-        messages.success(request, f"{done} failed export{'' if done == 1 else 's'} queued to be sent again.")
+        messages.success(request, ngettext("%(count)s failed export queued to be sent again.",
+                                                   "%(count)s failed exports queued to be sent again.", done) % {"count": done})
         return redirect("admin:exports_exportrecord_changelist")
 
-    @action(description="Retry selected now", icon="replay", permissions=["change"])
+    @action(description=_("Retry selected now"), icon="replay", permissions=["change"])
     def retry_selected(self, request, queryset):
         done = sum(_quiet(lambda r=r: export_services.record_retry_now(record=r, by=request.user)) for r in queryset)
-        messages.info(request, f"{done} of {queryset.count()} records queued.")
+        messages.info(request, _("%(done)s of %(total)s records queued.") % {"done": done, "total": queryset.count()})
 
-    @action(description="Cancel selected", icon="block", permissions=["change"])
+    @action(description=_("Cancel selected"), icon="block", permissions=["change"])
     def cancel_selected(self, request, queryset):
         done = sum(_quiet(lambda r=r: export_services.record_cancel(record=r, by=request.user)) for r in queryset)
-        messages.info(request, f"{done} of {queryset.count()} records cancelled (only waiting ones can be).")
+        messages.info(request, _("%(done)s of %(total)s records cancelled (only waiting ones can be).") % {"done": done, "total": queryset.count()})
 
 
 def _quiet(fn) -> int:
@@ -201,7 +208,7 @@ class SyncRunForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", "Must not be before the start date.")
+            self.add_error("date_to", _("Must not be before the start date."))
         return data
 
 
@@ -249,7 +256,7 @@ class SyncRunAdmin(OrgScopedAdmin):
         run = sync_run_create(connection=form.cleaned_data["connection"], date_from=form.cleaned_data["date_from"],
                               date_to=form.cleaned_data["date_to"], user=request.user)
         obj.pk = run.pk
-        messages.success(request, "Sync started: progress updates on its page.")
+        messages.success(request, _("Sync started: progress updates on its page."))
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -261,18 +268,20 @@ class SyncRunAdmin(OrgScopedAdmin):
         obj = super().get_object(request, object_id, from_field)
         return sync_run_live(sync_run=obj) if obj else obj
 
-    @display(description="Status", label={"finished": "success", "failed": "danger", "exporting": "info",
+    @display(description=_("Status"), label={"finished": "success", "failed": "danger", "exporting": "info",
                                           "pulling": "info", "queued": "warning"})
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="Progress")
+    @display(description=_("Progress"))
     def progress_bar(self, obj):
         if not obj.pk:
             return "—"
         live = "1" if obj.status not in (SyncRun.Status.FINISHED, SyncRun.Status.FAILED) else "0"
-        text = (f"{obj.get_status_display()} · {obj.progress}% · found {obj.found}, already there "
-                f"{obj.already_there}, exported {obj.exported}, held {obj.held}, failed {obj.failed}")
+        text = _("%(status)s · %(progress)s%% · found %(found)s, already there %(already_there)s, exported "
+                 "%(exported)s, held %(held)s, failed %(failed)s") % {
+            "status": obj.get_status_display(), "progress": obj.progress, "found": obj.found,
+            "already_there": obj.already_there, "exported": obj.exported, "held": obj.held, "failed": obj.failed}
         return format_html(PROGRESS_HTML, id=obj.pk, url=reverse("sync-run-detail", args=[obj.pk]),
                            pct=obj.progress, text=text, live=live)
 
@@ -283,11 +292,11 @@ class PilotScopeAdmin(OrgScopedAdmin):
     list_display = ("organization", "employee_count", "category_count", "updated_at")
     filter_horizontal = ("employees", "categories")
 
-    @display(description="Employees")
+    @display(description=_("Employees"))
     def employee_count(self, obj):
         return obj.employees.count()
 
-    @display(description="Categories")
+    @display(description=_("Categories"))
     def category_count(self, obj):
         return obj.categories.count()
 

@@ -9,11 +9,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import action, display
 
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.formatting import money_text
 from mappings.admin.mappings import MappingAdmin
 from mappings.models import CodingRule
 
@@ -23,15 +25,16 @@ from .services.coding import rule_apply, rule_test, suggestion_answer
 
 
 def _money(amounts: dict) -> str:
-    return ", ".join(f"{amount} {currency}" for currency, amount in amounts.items()) or "nothing"
+    return ", ".join(money_text(amount, currency) for currency, amount in amounts.items()) or str(_("nothing"))
 
 
 def _apply_question(model_admin, request, object_id) -> str:
     rule = model_admin.get_queryset(request).get(pk=object_id)
     effect = rule_test(rule=rule)
-    return (f"Turn on “{rule.name}” and re-code {effect['pending_count']} pending expense(s) totalling "
-            f"{_money(effect['pending_amounts'])}. Expenses already exported ({len(effect['past'])} would differ) "
-            f"stay as booked.")
+    return _("Turn on “%(name)s” and re-code %(count)s pending expense(s) totalling %(amounts)s. Expenses already "
+             "exported (%(past)s would differ) stay as booked.") % {
+        "name": rule.name, "count": effect["pending_count"], "amounts": _money(effect["pending_amounts"]),
+        "past": len(effect["past"])}
 
 
 @admin.register(CodingRule)
@@ -44,19 +47,19 @@ class CodingRuleAdmin(MappingAdmin):
     actions_detail = ["test_rule", "apply_rule"]
     fieldsets = (
         (None, {"fields": ("connection", ("name", "active"), "position")}),
-        ("When (all that are set)", {"fields": (("merchant_match", "merchant"), "categories", "expense_types",
+        (_("When (all that are set)"), {"fields": (("merchant_match", "merchant"), "categories", "expense_types",
                                                 "funding_source", "employees", "cards", ("amount_min", "amount_max"),
                                                 "currency", "custom_fields", "dimensions")}),
-        ("Then", {"fields": (("account", "account_name"), "tax_code", "set_dimensions", ("contact", "contact_name"),
+        (_("Then"), {"fields": (("account", "account_name"), "tax_code", "set_dimensions", ("contact", "contact_name"),
                              ("hold", "hold_reason"), "skip")}),
-        ("History", {"fields": ("recent_changes",)}),
+        (_("History"), {"fields": ("recent_changes",)}),
     )
 
-    @display(description="#", ordering="id")
+    @display(description=_("#"), ordering="id")
     def rule_number(self, obj):
         return f"#{obj.pk}"
 
-    @display(description="When")
+    @display(description=_("When"))
     def conditions(self, obj):
         parts = [f"merchant {obj.get_merchant_match_display().lower()} {obj.merchant}" if obj.merchant else ""]
         parts += [f"{name} in {', '.join(getattr(obj, name))}" for name in ("categories", "expense_types", "cards")
@@ -69,10 +72,10 @@ class CodingRuleAdmin(MappingAdmin):
         parts += [f"{k}={v}" for k, v in {**obj.custom_fields, **obj.dimensions}.items()]
         return " and ".join(p for p in parts if p) or "—"
 
-    @display(description="Then")
+    @display(description=_("Then"))
     def actions_summary(self, obj):
         if obj.skip:
-            return "skip (never export)"
+            return _("skip (never export)")
         parts = [f"account {obj.account_name or obj.account}" if obj.account else "",
                  f"tax {obj.tax_code}" if obj.tax_code else "",
                  ", ".join(f"{k}={v}" for k, v in obj.set_dimensions.items()),
@@ -80,25 +83,26 @@ class CodingRuleAdmin(MappingAdmin):
                  f"hold: {obj.hold_reason}" if obj.hold else ""]
         return "; ".join(p for p in parts if p)
 
-    @action(description="Test this rule", icon="science", permissions=["view"])
+    @action(description=_("Test this rule"), icon="science", permissions=["view"])
     def test_rule(self, request, object_id):
         """Reads only: which booked and pending expenses the rule (as saved) codes differently."""
         rule = self.get_queryset(request).get(pk=object_id)
         effect = rule_test(rule=rule)
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": rule,
-                   "title": f"What rule #{rule.pk} “{rule.name}” changes", "effect": effect,
+                   "title": _("What rule #%(pk)s “%(name)s” changes") % {"pk": rule.pk, "name": rule.name},
+                   "effect": effect,
                    "pending_money": _money(effect["pending_amounts"]),
                    "apply_url": reverse("admin:mappings_codingrule_apply_rule", args=[rule.pk]),
                    "change_url": reverse("admin:mappings_codingrule_change", args=[rule.pk])}
         return TemplateResponse(request, "admin/exports/rule_test.html", context)
 
-    @confirmed_action(description="Apply to pending expenses", icon="playlist_add_check", submit="Apply",
+    @confirmed_action(description=_("Apply to pending expenses"), icon="playlist_add_check", submit=_("Apply"),
                       what=_apply_question)
     def apply_rule(self, request, object_id):
         rule = self.get_queryset(request).get(pk=object_id)
         result = rule_apply(rule=rule, by=request.user)
-        messages.success(request, f"Rule #{rule.pk} is on; {result['records']} pending expense(s) re-coded "
-                                  f"({_money(result['amounts'])}).")
+        messages.success(request, _("Rule #%(rule)s is on; %(records)s pending expense(s) re-coded (%(amounts)s).")
+                         % {"rule": rule.pk, "records": result["records"], "amounts": _money(result["amounts"])})
         return redirect("admin:mappings_codingrule_change", object_id)
 
 
@@ -120,10 +124,10 @@ class HoldPolicyAdmin(OrgScopedAdmin):
     list_display = ("organization", "two_person_display", "updated_at")
     fields = ("organization", "two_person_above")
 
-    @display(description="Two approvers above")
+    @display(description=_("Two approvers above"))
     def two_person_display(self, obj):
         return format_html("{} {}", obj.two_person_above, obj.organization.base_currency) \
-            if obj.two_person_above is not None else "never (one approver)"
+            if obj.two_person_above is not None else _("never (one approver)")
 
 
 @admin.register(HoldRelease)
@@ -176,7 +180,7 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
             raise PermissionDenied
         cl = self.get_changelist_instance(request)       # the admin's own scoping, as every changelist
         items = list(cl.queryset[:self.MAX_ROWS])
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Suggested coding",
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Suggested coding"),
                    "cl": cl, "items": items, "more": cl.queryset.count() - len(items),
                    "can_answer": self.has_change_permission(request)}
         return TemplateResponse(request, "admin/exports/suggested_queue.html", context)
@@ -184,10 +188,10 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
     def answer(self, request, object_id):
         """POST only: accept (no account) or correct (account, account_name). JSON answer."""
         if request.method != "POST":
-            return JsonResponse({"error": "POST an answer"}, status=405)
+            return JsonResponse({"error": _("POST an answer")}, status=405)
         item = self.get_queryset(request).filter(pk=object_id).first()
         if item is None or not self.has_change_permission(request, item):
-            return JsonResponse({"error": "no such open suggestion you may answer"}, status=404)
+            return JsonResponse({"error": _("no such open suggestion you may answer")}, status=404)
         account = request.POST.get("account", "").strip()
         try:
             correction = suggestion_answer(item=item, by=request.user, account=account,
@@ -196,6 +200,6 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
                                                        if k.startswith("dim_")})
         except Refused as exc:
             return JsonResponse({"error": str(exc)}, status=409)
-        verb = "accepted" if correction.accepted else "corrected to"
+        verb = _("accepted") if correction.accepted else _("corrected to")
         return JsonResponse({"ok": True, "message": f"{item.record.reference}: {verb} "
                                                     f"{correction.account_name or correction.account}"})

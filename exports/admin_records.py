@@ -11,12 +11,13 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from connectors.base import connector_class, connector_for
 from connectors.errors import ConnectorError
-from connectors.money import round_money
 from expensico_sync.core.admin.confirm import confirmed_action
+from expensico_sync.core.formatting import bidi, money_html, money_text
 from expensico_sync.source.receipt_views import receipt_url
 
 from .admin import AttemptInline, ExportRecordAdmin
@@ -32,13 +33,6 @@ LEGAL_ACTIONS = {
     "re_export": (Status.CANCELLED,),
     "vendor_copy": (Status.EXPORTED,),
 }
-
-
-def money_text(amount, currency: str) -> str:
-    """Per the currency's minor unit (JPY 0, KWD 3, others 2), with thousands separators."""
-    if amount is None:
-        return "—"
-    return f"{round_money(amount, currency):,} {currency}"
 
 
 def source_of(record: ExportRecord):
@@ -61,10 +55,10 @@ class ReadableAttemptInline(AttemptInline):
     fields = ("number", "started_at", "outcome", "error_text", "external_id", "request_id",  # type: ignore[assignment]
               "duration_ms")
     readonly_fields = fields  # type: ignore[assignment]
-    verbose_name = "attempt"
-    verbose_name_plural = "Attempts"
+    verbose_name = _("attempt")
+    verbose_name_plural = _("Attempts")
 
-    @display(description="What the vendor said")
+    @display(description=_("What the vendor said"))
     def error_text(self, obj: ExportAttempt):
         parts = [obj.error_message or "", f"({obj.error_code})" if obj.error_code else ""]
         text = " ".join(p for p in parts if p).strip()
@@ -76,21 +70,21 @@ admin.site.unregister(ExportRecord)
 
 @admin.register(ExportRecord)
 class ExportRecordDocumentAdmin(ExportRecordAdmin):
-    list_display = ("reference", "amount_text", "document_date", "employee", "system_text",  # type: ignore[assignment]
+    list_display = ("reference", "amount_text", "document_date", "employee_text", "system_text",  # type: ignore[assignment]
                     "kind", "status_badge", "warnings_badge", "external_link", "vendor_document_number", "attempts")
     list_select_related = ("connection", "employee", "expense", "card_funding",  # type: ignore[assignment]
                            "reimbursement", "statement_line")
     inlines = [ReadableAttemptInline]
     actions_detail = [*ExportRecordAdmin.actions_detail, "vendor_copy"]
     fieldsets = (  # type: ignore[assignment]
-        ("Document", {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
+        (_("Document"), {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
                                  "document_date", "employee", "system_text", "source_link", "receipt_links",
                                  "external_link", "vendor_document_number", "reverses", "reversal_link", "sync_run")}),
-        ("Sent to the accounting system", {"fields": ("payload_text", "entry_text", "mapping_version",
+        (_("Sent to the accounting system"), {"fields": ("payload_text", "entry_text", "mapping_version",
                                                       "idempotency_key", "attempts", "next_attempt_at",
                                                       "last_error", "warnings_text")}),
-        ("The vendor's copy", {"fields": ("verified_text",)}),
-        ("History", {"fields": ("status_history", "timeline")}),
+        (_("The vendor's copy"), {"fields": ("verified_text",)}),
+        (_("History"), {"fields": ("status_history", "timeline")}),
     )
 
     def get_readonly_fields(self, request, obj=None):
@@ -114,49 +108,53 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return [a for a in actions
                 if not any(a.action_name.endswith(name) and status not in legal for name, legal in LEGAL_ACTIONS.items())]
 
-    @confirmed_action(description="Vendor's copy", icon="cloud_download", submit="Read it now",
-                      what="The accounting system is asked for its copy of this document (one read; nothing is "
-                           "changed there) and it is shown next to what we sent.")
+    @confirmed_action(description=_("Vendor's copy"), icon="cloud_download", submit=_("Read it now"),
+                      what=_("The accounting system is asked for its copy of this document (one read; nothing is "
+                           "changed there) and it is shown next to what we sent."))
     def vendor_copy(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
         back = redirect("admin:exports_exportrecord_change", object_id)
         connector = connector_for(record.connection)
         if not connector.reads_back:
-            messages.error(request, f"{record.connection.name}'s system cannot be read back.")
+            messages.error(request, _("%(name)s's system cannot be read back.") % {"name": record.connection.name})
             return back
         try:
-            found, _ = read_back_by_reference(connector, [record.reference])
+            found, _missing = read_back_by_reference(connector, [record.reference])
         except ConnectorError as exc:
-            messages.error(request, f"Reading the vendor's copy failed: {exc.message}")
+            messages.error(request, _("Reading the vendor's copy failed: %(error)s") % {"error": exc.message})
             return back
         docs = found.get(record.reference) or found.get(connector.vendor_reference(record.reference)) or []
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": record,
-                   "title": f"The vendor's copy of {record.reference}", "back_url": back.url,
+                   "title": _("The vendor's copy of %(reference)s") % {"reference": record.reference}, "back_url": back.url,
                    "documents": [{"doc": d, "raw": pretty(d.raw), "lines": d.lines,
-                                  "amount": money_text(d.amount, d.currency)} for d in docs],
+                                  "amount": money_text(d.amount, d.currency) or "—"} for d in docs],
                    "sent": pretty(record.payload_preview)}
         return TemplateResponse(request, "exports/admin/vendor_copy.html", context)
 
     # Columns and fields ---------------------------------------------------------------------
-    @display(description="Status")
+    @display(description=_("Status"))
     def status_text(self, obj):
         return format_html('<strong data-test="record-status">{}</strong>', obj.get_status_display())
 
-    @display(description="Vendor warnings")
+    @display(description=_("Vendor warnings"))
     def warnings_text(self, obj):
         if not obj.warnings:
             return "none"
         return format_html_join("", "<div>{}</div>", ((w.get("message", w) if isinstance(w, dict) else w,)
                                                        for w in obj.warnings))
 
-    @display(description="Amount")
+    @display(description=_("Amount"))
     def amount_text(self, obj):
-        _, doc = source_of(obj)
-        return money_text(getattr(doc, "amount", None), getattr(doc, "currency", ""))
+        _kind, doc = source_of(obj)
+        return money_html(getattr(doc, "amount", None), getattr(doc, "currency", ""))
 
-    @display(description="Description")
+    @display(description=_("Employee"), ordering="employee__name")
+    def employee_text(self, obj):
+        return bidi(str(obj.employee)) if obj.employee_id else "—"
+
+    @display(description=_("Description"))
     def description_text(self, obj):
-        _, doc = source_of(obj)
+        _kind, doc = source_of(obj)
         if doc is None:
             return "—"
         english, arabic = getattr(doc, "description", ""), getattr(doc, "description_ar", "")
@@ -164,7 +162,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<div dir="auto">{}</div>{}', " · ".join(p for p in (merchant, english) if p) or "—",
                            format_html('<div dir="auto" lang="ar">{}</div>', arabic) if arabic else "")
 
-    @display(description="System", ordering="connection__name")
+    @display(description=_("System"), ordering="connection__name")
     def system_text(self, obj):
         try:
             label = connector_class(obj.connection.system).label or obj.connection.system
@@ -172,7 +170,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
             label = obj.connection.system
         return f"{label} · {obj.connection.name}"
 
-    @display(description="Source document")
+    @display(description=_("Source document"))
     def source_link(self, obj):
         name, doc = source_of(obj)
         if doc is None:
@@ -184,19 +182,19 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<a class="text-primary-600 underline" href="{}">{} {}</a>', url,
                            doc._meta.verbose_name.capitalize(), obj.source_id)
 
-    @display(description="Receipts")
+    @display(description=_("Receipts"))
     def receipt_links(self, obj):
         if not obj.expense_id:
             return "—"
         receipts = list(obj.expense.receipts.all())
         if not receipts:
-            return "none attached"
+            return _("none attached")
         return format_html_join(" · ", '<a class="text-primary-600 underline" href="{}" target="_blank" '
                                 'rel="noopener">{}</a>{}',
-                                ((receipt_url(r), r.filename, "" if r.file else " (not fetched yet)")
+                                ((receipt_url(r), r.filename, "" if r.file else " " + _("(not fetched yet)"))
                                  for r in receipts))
 
-    @display(description="External id", ordering="external_id")
+    @display(description=_("External id"), ordering="external_id")
     def external_link(self, obj):
         if not obj.external_id:
             return "—"
@@ -209,40 +207,40 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">{}</a>',
                            url, obj.external_id)
 
-    @display(description="Payload (sent, or as it would be sent)")
+    @display(description=_("Payload (sent, or as it would be sent)"))
     def payload_text(self, obj):
         return pretty(obj.payload_preview)
 
-    @display(description="Accounting entry")
+    @display(description=_("Accounting entry"))
     def entry_text(self, obj):
         return pretty(obj.entry_preview)
 
-    @display(description="Verified")
+    @display(description=_("Verified"))
     def verified_text(self, obj):
         if not obj.verified_at:
-            return "Not verified yet: the vendor's copy is read back after export."
-        return format_html("Read back {} · content hash <code>{}</code>", obj.verified_at.strftime("%Y-%m-%d %H:%M"),
+            return _("Not verified yet: the vendor's copy is read back after export.")
+        return format_html(_("Read back {} · content hash <code>{}</code>"), obj.verified_at.strftime("%Y-%m-%d %H:%M"),
                            obj.vendor_hash or "—")
 
-    @display(description="Status changes")
+    @display(description=_("Status changes"))
     def status_history(self, obj):
         """The stored log (exports.status_log): who moved the record, when, from what to what and why.
         A worker's claim (waiting → in progress) is not logged: the attempt that follows says it."""
         labels = dict(Status.choices)
         rows = [(c.at.strftime("%Y-%m-%d %H:%M:%S"), labels.get(c.from_status, c.from_status),
-                 labels.get(c.to_status, c.to_status), c.actor or "system", c.why or "—")
+                 labels.get(c.to_status, c.to_status), c.actor or _("system"), c.why or "—")
                 for c in obj.status_changes.order_by("at", "id")]
         if not rows:
-            return "No status change since it was created."
+            return _("No status change since it was created.")
         return format_html(
-            '<table class="text-sm" data-test="status-history"><thead><tr><th class="text-left pr-4">When</th>'
-            '<th class="text-left pr-4">From → to</th><th class="text-left pr-4">Who</th><th class="text-left">Why'
-            '</th></tr></thead><tbody>{}</tbody></table>',
+            '<table class="text-sm" data-test="status-history"><thead><tr><th class="text-left pr-4">{}</th>'
+            '<th class="text-left pr-4">{}</th><th class="text-left pr-4">{}</th><th class="text-left">{}'
+            '</th></tr></thead><tbody>{}</tbody></table>', _("When"), _("From → to"), _("Who"), _("Why"),
             format_html_join("", '<tr><td class="pr-4 whitespace-nowrap">{}</td><td class="pr-4 whitespace-nowrap">'
                              '{} → <strong>{}</strong></td><td class="pr-4">{}</td><td dir="auto" '
                              'style="overflow-wrap: anywhere">{}</td></tr>', rows))
 
-    @display(description="What happened")
+    @display(description=_("What happened"))
     def timeline(self, obj):
         return format_html('<ol class="text-sm flex flex-col gap-1">{}</ol>', format_html_join(
             "", '<li><span class="text-font-subtle-light">{}</span> · {}</li>', record_timeline(obj)))
@@ -252,24 +250,27 @@ def record_timeline(record: ExportRecord) -> list[tuple[str, str]]:
     """The record's status changes, from what is stored: creation, each attempt's outcome, review
     items opened and resolved, export, verification and the current status."""
     # (when, order among events of the same instant, what)
-    events = [(record.created_at, 0, "created: waiting to be sent" + (" (looked up first)" if record.needs_reconcile
-                                                                       else ""))]
+    events = [(record.created_at, 0, str(_("created: waiting to be sent"))
+               + (" " + _("(looked up first)") if record.needs_reconcile else ""))]
     for attempt in record.export_attempts.order_by("number"):
-        text = f"attempt {attempt.number}: {attempt.get_outcome_display().lower()}"
+        text = _("attempt %(number)s: %(outcome)s") % {"number": attempt.number,
+                                                        "outcome": attempt.get_outcome_display().lower()}
         if attempt.error_message:
             text += f" ({attempt.error_message[:120]})"
         events.append((attempt.finished_at, 1, text))
     for item in record.review_items.order_by("created_at"):
-        events.append((item.created_at, 2, f"held for review: {item.get_reason_display().lower()}"))
+        events.append((item.created_at, 2, _("held for review: %(reason)s") % {"reason": item.get_reason_display().lower()}))
         if item.resolved_at:
-            events.append((item.resolved_at, 3, f"review resolved: {item.get_resolution_display().lower()}"
-                           f"{' by ' + item.resolved_by_label if item.resolved_by_label else ''}"))
+            resolution = item.get_resolution_display().lower()
+            events.append((item.resolved_at, 3, _("review resolved: %(resolution)s by %(who)s") % {
+                "resolution": resolution, "who": item.resolved_by_label} if item.resolved_by_label
+                else _("review resolved: %(resolution)s") % {"resolution": resolution}))
     if record.exported_at:
-        events.append((record.exported_at, 4, f"exported as {record.external_id or '—'}"))
+        events.append((record.exported_at, 4, _("exported as %(id)s") % {"id": record.external_id or "—"}))
     if record.verified_at:
-        events.append((record.verified_at, 5, "verified against the vendor's copy"))
+        events.append((record.verified_at, 5, str(_("verified against the vendor's copy"))))
     events.sort(key=lambda e: (e[0], e[1]))
     rows = [(at.strftime("%Y-%m-%d %H:%M:%S"), text) for at, _, text in events]
-    rows.append(("now", f"status: {record.get_status_display().lower()}"
-                        + (f" ({record.wait_reason})" if record.wait_reason else "")))
+    rows.append((str(_("now")), _("status: %(status)s") % {"status": record.get_status_display().lower()}
+                 + (f" ({record.wait_reason})" if record.wait_reason else "")))
     return rows

@@ -397,7 +397,7 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
                       what=_("The receipt is in Expensico now: the record goes again, with the receipt attached."))
     def receipt_arrived(self, request, object_id):
         return self._resolve(request, object_id, ReviewItem.Resolution.RETRIED,
-                             _("Queued to retry with its receipt."), note="receipt arrived")
+                             _("Queued to retry with its receipt."), note=_("receipt arrived"))
 
     @confirmed_action(description=_("Book without receipt"), icon="do_not_disturb_on",
                       permissions=("change", "receipt"), form_class=ReasonForm, submit=_("Book without receipt"),

@@ -8,16 +8,17 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from .admin import SyncRunAdmin, SyncRunForm
 from .models import SyncRun
 from .services.sync import sync_run_documents
 
-KIND_WORDS = (("expenses", "Approved expenses"), ("fundings", "Card fundings"), ("reimbursements", "Reimbursements"),
-              ("lines", "Bank statement lines"))
-COUNTERS = (("found", "Found"), ("already_there", "Already at the vendor"), ("exported", "Exported"),
-            ("held", "Held for review"), ("failed", "Failed"))
+KIND_WORDS = (("expenses", _("Approved expenses")), ("fundings", _("Card fundings")), ("reimbursements", _("Reimbursements")),
+              ("lines", _("Bank statement lines")))
+COUNTERS = (("found", _("Found")), ("already_there", _("Already at the vendor")), ("exported", _("Exported")),
+            ("held", _("Held for review")), ("failed", _("Failed")))
 
 LIVE_HTML = """
 <div id="sync-run-live-{id}" data-url="{url}" data-live="{live}" class="flex flex-col gap-3 min-w-80 max-w-xl">
@@ -45,12 +46,12 @@ class SyncRunPreviewForm(SyncRunForm):
         super().__init__(*args, **kwargs)
         if "date_from" not in self.fields:   # a run's own page: every field is read-only
             return
-        self.fields["date_from"].label = "Documents dated from"
-        self.fields["date_to"].label = "Documents dated to"
-        self.fields["date_to"].help_text = ("Only documents whose own date falls in the range are found (expenses by "
-                                            "their date, not by when the report was approved).")
+        self.fields["date_from"].label = _("Documents dated from")
+        self.fields["date_to"].label = _("Documents dated to")
+        self.fields["date_to"].help_text = (_("Only documents whose own date falls in the range are found (expenses by "
+                                            "their date, not by when the report was approved)."))
         self.fields["connection"].queryset = self.fields["connection"].queryset.filter(active=True)
-        self.fields["connection"].help_text = "Active connections only: a new one is activated at the end of its setup."
+        self.fields["connection"].help_text = _("Active connections only: a new one is activated at the end of its setup.")
 
 
 admin.site.unregister(SyncRun)
@@ -94,7 +95,7 @@ class SyncRunLiveAdmin(SyncRunAdmin):
         counts = [(label, docs[kind].count()) for kind, label in KIND_WORDS]
         already = conn.export_records.filter(status="exported", document_date__range=(data["date_from"],
                                                                                        data["date_to"])).count()
-        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": "Start a sync run?",
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Start a sync run?"),
                    "connection": conn, "date_from": data["date_from"], "date_to": data["date_to"],
                    "counts": counts, "total": sum(n for _, n in counts), "already": already,
                    "pulls": bool(conn.organization.expensico_api_base_url),
@@ -105,9 +106,9 @@ class SyncRunLiveAdmin(SyncRunAdmin):
         try:
             super().save_model(request, obj, form, change)
         except ValueError as exc:
-            messages.error(request, f"Not started: {exc}")
+            messages.error(request, _("Not started: %(error)s") % {"error": exc})
 
-    @display(description="Status and counters")
+    @display(description=_("Status and counters"))
     def live_counters(self, obj):
         if not obj.pk:
             return "—"

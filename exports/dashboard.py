@@ -9,7 +9,10 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
+from connectors.registry import system_label
 from connectors.selectors import FAILED_CALL_WORDS, vendor_call_health
 from expensico_sync.core.dashboard import chart_options, register_panel
 from expensico_sync.core.models import Organization
@@ -35,16 +38,18 @@ def exports_panel(request, org_ids):
     # Warnings sit on booked records: shown, but not counted as blockers.
     warnings = open_items.filter(reason=ReviewItem.Reason.VENDOR_WARNING).count()
     kpis = [
-        {"title": "Exported today", "value": records.filter(status=Status.EXPORTED, exported_at__date=today).count(),
-         "footer": "documents booked", "href": f"{changelist}?status__exact=exported"},
-        {"title": "Pending", "value": records.filter(status__in=[Status.PENDING, Status.RETRY, Status.IN_PROGRESS,
+        {"title": _("Exported today"), "value": records.filter(status=Status.EXPORTED, exported_at__date=today).count(),
+         "footer": _("documents booked"), "href": f"{changelist}?status__exact=exported"},
+        {"title": _("Pending"), "value": records.filter(status__in=[Status.PENDING, Status.RETRY, Status.IN_PROGRESS,
                                                                  Status.OUTCOME_UNKNOWN]).count(),
-         "footer": "waiting, retrying or in flight", "href": f"{changelist}?status__exact=pending"},
-        {"title": "Needs review", "value": open_items.exclude(reason=ReviewItem.Reason.VENDOR_WARNING).count(),
-         "footer": "open review items" + (f" · {warnings} warnings to acknowledge" if warnings else ""),
+         "footer": _("waiting, retrying or in flight"), "href": f"{changelist}?status__exact=pending"},
+        {"title": _("Needs review"), "value": open_items.exclude(reason=ReviewItem.Reason.VENDOR_WARNING).count(),
+         "footer": _("open review items") + (" · " + _("%(count)s warnings to acknowledge") % {"count": warnings}
+                                             if warnings else ""),
          "href": reverse("admin:exports_reviewitem_changelist")},
-        {"title": "Failure rate (24 h)", "value": health.rate_text,
-         "footer": f"{health.failed} of {health.total} vendor calls failed · {health.window_text}",
+        {"title": _("Failure rate (24 h)"), "value": health.rate_text,
+         "footer": _("%(failed)s of %(total)s vendor calls failed · %(window)s") % {
+             "failed": health.failed, "total": health.total, "window": health.window_text},
          "help": FAILED_CALL_WORDS, "href": reverse("admin:connectors_calllog_changelist")},
     ]
     since = today - timedelta(days=CHART_DAYS - 1)
@@ -52,13 +57,13 @@ def exports_panel(request, org_ids):
             .values("day", "status").annotate(n=Count("id")))
     days = [since + timedelta(days=i) for i in range(CHART_DAYS)]
     counts = {(r["day"], r["status"]): r["n"] for r in rows}
-    datasets = [{"label": label, "backgroundColor": COLOURS.get(value, "#0ea5e9"),
+    datasets = [{"label": str(label), "backgroundColor": COLOURS.get(value, "#0ea5e9"),
                  "data": [counts.get((d, value), 0) for d in days]}
                 for value, label in Status.choices if any(counts.get((d, value)) for d in days)]
-    chart = {"labels": [d.strftime("%d %b") for d in days], "datasets": datasets}
-    return {"kpis": kpis, "charts": [{"title": "Export records per day, by status", "type": "bar",
+    chart = {"labels": [date_format(d, "d M") for d in days], "datasets": datasets}
+    return {"kpis": kpis, "charts": [{"title": _("Export records per day, by status"), "type": "bar",
                                       "data": json.dumps(chart),
-                                      "options": chart_options(x_title="Day created", y_title="Export records")}]}
+                                      "options": chart_options(x_title=_("Day created"), y_title=_("Export records"))}]}
 
 
 @register_panel
@@ -82,25 +87,28 @@ def value_panel(request, org_ids):
     exceptions = sum(by_reason.values())
     billed = [(r["cost"], r["currency"]) for m in months for r in m["vendor_requests"] if r["cost"] and r["billed"]]
     kpis = [
-        {"title": f"Sync rate ({period.start:%b %Y})", "value": f"{100 * exported / documents:.1f}%" if documents else "–",
-         "footer": f"{exported:,} of {documents:,} documents of the month booked",
+        {"title": _("Sync rate (%(month)s)") % {"month": date_format(period.start, "M Y")}, "value": f"{100 * exported / documents:.1f}%" if documents else "–",
+         "footer": _("%(exported)s of %(documents)s documents of the month booked") % {
+             "exported": f"{exported:,}", "documents": f"{documents:,}"},
          "href": reverse("admin:exports_exportrecord_changelist")},
-        {"title": "Time saved", "value": f"{hours:,.1f} h",
-         "footer": f"booked without a person × {months[0]['time_saved']['minutes_per_document']} min each"},
-        {"title": f"Exceptions ({period.start:%b %Y})", "value": f"{exceptions:,}",
+        {"title": _("Time saved"), "value": f"{hours:,.1f} h",
+         "footer": _("booked without a person × %(minutes)s min each") % {
+             "minutes": months[0]["time_saved"]["minutes_per_document"]}},
+        {"title": _("Exceptions (%(month)s)") % {"month": date_format(period.start, "M Y")}, "value": f"{exceptions:,}",
          "footer": ", ".join(f"{label} {n}" for label, n in sorted(by_reason.items(), key=lambda kv: -kv[1])[:3])
-                   or "none",
+                   or _("none"),
          "href": reverse("admin:exports_reviewitem_changelist")},
-        {"title": "Billed vendor requests", "value": ", ".join(f"{c} {cur}" for c, cur in billed) or "0",
-         "footer": "requests beyond the vendor's monthly allowance"},
+        {"title": _("Billed vendor requests"), "value": ", ".join(f"{c} {cur}" for c, cur in billed) or "0",
+         "footer": _("requests beyond the vendor's monthly allowance")},
     ]
     systems = sorted({name for m in months for name in m["systems"]})
-    chart = {"labels": systems, "datasets": [
-        {"label": "Booked", "backgroundColor": COLOURS[Status.EXPORTED],
+    chart = {"labels": [system_label(s) for s in systems], "datasets": [
+        {"label": _("Booked"), "backgroundColor": COLOURS[Status.EXPORTED],
          "data": [sum(m["systems"].get(s, {}).get("exported", 0) for m in months) for s in systems]},
-        {"label": "Not booked yet", "backgroundColor": COLOURS[Status.PENDING],
+        {"label": _("Not booked yet"), "backgroundColor": COLOURS[Status.PENDING],
          "data": [sum(m["systems"].get(s, {}).get("documents", 0) - m["systems"].get(s, {}).get("exported", 0)
                       for m in months) for s in systems]}]}
-    return {"kpis": kpis, "charts": [{"title": f"Documents of {period.start:%B %Y} by system", "type": "bar",
+    return {"kpis": kpis, "charts": [{"title": _("Documents of %(month)s by system") % {"month": date_format(period.start, "F Y")},
+                                      "type": "bar",
                                       "data": json.dumps(chart),
-                                      "options": chart_options(x_title="Accounting system", y_title="Documents")}]}
+                                      "options": chart_options(x_title=_("Accounting system"), y_title=_("Documents"))}]}

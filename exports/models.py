@@ -16,10 +16,10 @@ from .transitions import Status
 
 
 class Kind(models.TextChoices):
-    EXPENSE = "expense", "Expense"
-    REVERSAL = "reversal", "Reversal"
-    LEDGER_BANK_TRANSACTION = "ledger_bank_transaction", "Ledger bank transaction"
-    STATEMENT_TRANSACTION = "statement_transaction", "Statement transaction"
+    EXPENSE = "expense", _("Expense")
+    REVERSAL = "reversal", _("Reversal")
+    LEDGER_BANK_TRANSACTION = "ledger_bank_transaction", _("Ledger bank transaction")
+    STATEMENT_TRANSACTION = "statement_transaction", _("Statement transaction")
 
 
 class ExportRecord(models.Model):
@@ -33,66 +33,68 @@ class ExportRecord(models.Model):
     Status = Status
     Kind = Kind
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="export_records")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="export_records", verbose_name=_("organisation"))
     connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE,
-                                   related_name="export_records")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    source_id = models.CharField(max_length=120, help_text="Expensico id of the source document")
-    source_version = models.PositiveIntegerField(default=1)
+                                   related_name="export_records", verbose_name=_("connection"))
+    kind = models.CharField(max_length=32, choices=Kind.choices, verbose_name=_("kind"))
+    source_id = models.CharField(max_length=120, help_text=_("Expensico id of the source document"), verbose_name=_("source ID"))
+    source_version = models.PositiveIntegerField(default=1, verbose_name=_("source version"))
     # The source document, by kind (exactly one is set).
     expense = models.ForeignKey("source.Expense", null=True, blank=True, on_delete=models.RESTRICT,
-                                related_name="export_records")
+                                related_name="export_records", verbose_name=_("expense"))
     card_funding = models.ForeignKey("source.CardFunding", null=True, blank=True, on_delete=models.RESTRICT,
-                                     related_name="export_records")
+                                     related_name="export_records", verbose_name=_("card funding"))
     reimbursement = models.ForeignKey("source.Reimbursement", null=True, blank=True,
-                                      on_delete=models.RESTRICT, related_name="export_records")
+                                      on_delete=models.RESTRICT, related_name="export_records", verbose_name=_("reimbursement"))
     statement_line = models.ForeignKey("source.BankStatementLine", null=True, blank=True,
-                                       on_delete=models.RESTRICT, related_name="export_records")
+                                       on_delete=models.RESTRICT, related_name="export_records", verbose_name=_("statement line"))
     employee = models.ForeignKey("source.Employee", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="export_records", help_text="For filtering and pilot scope")
-    document_date = models.DateField(null=True, blank=True)
+                                 related_name="export_records", help_text=_("For filtering and pilot scope"), verbose_name=_("employee"))
+    document_date = models.DateField(null=True, blank=True, verbose_name=_("document date"))
     # A reversal points at the record it undoes.
     reverses = models.ForeignKey("self", null=True, blank=True, on_delete=models.RESTRICT,
-                                 related_name="reversals")
+                                 related_name="reversals", verbose_name=_("reverses"))
     sync_run = models.ForeignKey("SyncRun", null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="records")
+                                 related_name="records", verbose_name=_("sync run"))
 
-    reference = models.CharField(max_length=160, db_index=True, help_text="Our reference at the vendor")
-    idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True)
+    reference = models.CharField(max_length=160, db_index=True, help_text=_("Our reference at the vendor"), verbose_name=_("reference"))
+    idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False, unique=True, verbose_name=_("idempotency key"))
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True, verbose_name=_("status"))
     wait_reason = models.CharField(max_length=200, blank=True, default="",
-                                   help_text="Why a pending record is not due (mode, pilot scope)")
+                                   help_text=_("Why a pending record is not due (mode, pilot scope)"), verbose_name=_("wait reason"))
     needs_reconcile = models.BooleanField(
-        default=False, help_text="A call may have reached the vendor: look up by reference before sending")
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    leased_until = models.DateTimeField(null=True, blank=True)
-    external_id = models.CharField(max_length=200, blank=True, default="", db_index=True)
+        default=False, help_text=_("A call may have reached the vendor: look up by reference before sending"), verbose_name=_("needs reconcile"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("next attempt at"))
+    leased_until = models.DateTimeField(null=True, blank=True, verbose_name=_("leased until"))
+    external_id = models.CharField(max_length=200, blank=True, default="", db_index=True, verbose_name=_("external ID"))
     vendor_document_number = models.CharField(max_length=100, blank=True, default="",
-                                              help_text="The vendor's own document number (Moon ERP, Business Central)")
+                                              help_text=_("The vendor's own document number (Moon ERP, Business Central)"), verbose_name=_("vendor document number"))
     vendor_status = models.CharField(max_length=40, blank=True, default="",
-                                     help_text="The vendor's status where it is not simply booked (a draft, awaiting "
-                                               "approval), re-checked on a schedule until posted or rejected")
-    entry_preview = models.JSONField(null=True, blank=True, help_text="The AccountingEntry as built")
-    payload_preview = models.JSONField(null=True, blank=True, help_text="The vendor payload (dry run)")
-    mapping_version = models.CharField(max_length=64, blank=True, default="")
-    last_error = models.TextField(blank=True, default="")
+                                     help_text=_("The vendor's status where it is not simply booked (a draft, awaiting "
+                                               "approval), re-checked on a schedule until posted or rejected"), verbose_name=_("vendor status"))
+    entry_preview = models.JSONField(null=True, blank=True, help_text=_("The AccountingEntry as built"), verbose_name=_("entry preview"))
+    payload_preview = models.JSONField(null=True, blank=True, help_text=_("The vendor payload (dry run)"), verbose_name=_("payload preview"))
+    mapping_version = models.CharField(max_length=64, blank=True, default="", verbose_name=_("mapping version"))
+    last_error = models.TextField(blank=True, default="", verbose_name=_("last error"))
     warnings = models.JSONField(default=list, blank=True,
-                                help_text="What the vendor warned about when this was last exported")
+                                help_text=_("What the vendor warned about when this was last exported"), verbose_name=_("warnings"))
     posting_date = models.DateField(
         null=True, blank=True,
-        help_text="Posted on this day because its own period was closed (the memo keeps the original date)")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    exported_at = models.DateTimeField(null=True, blank=True)
+        help_text=_("Posted on this day because its own period was closed (the memo keeps the original date)"), verbose_name=_("posting date"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    exported_at = models.DateTimeField(null=True, blank=True, verbose_name=_("exported at"))
     # Verification (exports/reconcile/verify.py): the vendor's copy read back and found as booked.
-    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_at = models.DateTimeField(null=True, blank=True, verbose_name=_("verified at"))
     vendor_hash = models.CharField(max_length=64, blank=True, default="",
-                                   help_text="SHA-256 of the vendor's copy (canonical JSON) when verified")
+                                   help_text=_("SHA-256 of the vendor's copy (canonical JSON) when verified"), verbose_name=_("vendor hash"))
     hold_released_at = models.DateTimeField(
-        null=True, blank=True, help_text="A person released this record's hold: hold rules no longer stop it")
+        null=True, blank=True, help_text=_("A person released this record's hold: hold rules no longer stop it"), verbose_name=_("hold released at"))
 
     class Meta:
+        verbose_name = _("export record")
+        verbose_name_plural = _("export records")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["connection", "kind", "source_id", "source_version"],
@@ -143,31 +145,33 @@ class ExportAttempt(models.Model):
     """One try at the vendor (or a reconciliation look-up). Append-only: never updated."""
 
     class Outcome(models.TextChoices):
-        EXPORTED = "exported", "Exported"
-        RECONCILED = "reconciled", "Found at the vendor by reference"
-        RETRY = "retry", "Transient error, will retry"
-        RATE_LIMITED = "rate_limited", "Rate limited, waiting"
-        OUTCOME_UNKNOWN = "outcome_unknown", "Outcome unknown"
-        NEEDS_REVIEW = "needs_review", "Sent to review"
-        DRY_RUN = "dry_run", "Dry run (nothing sent)"
-        REDATED = "redated", "Period closed: re-dated into the next open period"
+        EXPORTED = "exported", _("Exported")
+        RECONCILED = "reconciled", _("Found at the vendor by reference")
+        RETRY = "retry", _("Transient error, will retry")
+        RATE_LIMITED = "rate_limited", _("Rate limited, waiting")
+        OUTCOME_UNKNOWN = "outcome_unknown", _("Outcome unknown")
+        NEEDS_REVIEW = "needs_review", _("Sent to review")
+        DRY_RUN = "dry_run", _("Dry run (nothing sent)")
+        REDATED = "redated", _("Period closed: re-dated into the next open period")
 
-    record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="export_attempts")
-    number = models.PositiveIntegerField()
-    started_at = models.DateTimeField()
-    finished_at = models.DateTimeField()
-    outcome = models.CharField(max_length=20, choices=Outcome.choices)
-    error_class = models.CharField(max_length=60, blank=True, default="")
-    error_code = models.CharField(max_length=80, blank=True, default="")
-    error_message = models.TextField(blank=True, default="")
-    request_id = models.CharField(max_length=200, blank=True, default="")
-    external_id = models.CharField(max_length=200, blank=True, default="")
-    duration_ms = models.PositiveIntegerField(default=0)
-    worker = models.CharField(max_length=120, blank=True, default="")
-    warnings = models.JSONField(default=list, blank=True, help_text="Vendor warnings: a person must look")
-    notes = models.JSONField(default=list, blank=True, help_text="Vendor notes: informational")
+    record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="export_attempts", verbose_name=_("record"))
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    started_at = models.DateTimeField(verbose_name=_("started at"))
+    finished_at = models.DateTimeField(verbose_name=_("finished at"))
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, verbose_name=_("outcome"))
+    error_class = models.CharField(max_length=60, blank=True, default="", verbose_name=_("error class"))
+    error_code = models.CharField(max_length=80, blank=True, default="", verbose_name=_("error code"))
+    error_message = models.TextField(blank=True, default="", verbose_name=_("error message"))
+    request_id = models.CharField(max_length=200, blank=True, default="", verbose_name=_("request ID"))
+    external_id = models.CharField(max_length=200, blank=True, default="", verbose_name=_("external ID"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration (ms)"))
+    worker = models.CharField(max_length=120, blank=True, default="", verbose_name=_("worker"))
+    warnings = models.JSONField(default=list, blank=True, help_text=_("Vendor warnings: a person must look"), verbose_name=_("warnings"))
+    notes = models.JSONField(default=list, blank=True, help_text=_("Vendor notes: informational"), verbose_name=_("notes"))
 
     class Meta:
+        verbose_name = _("export attempt")
+        verbose_name_plural = _("export attempts")
         ordering = ["record", "number"]
         indexes = [models.Index(fields=["finished_at"], name="export_attempt_finished_idx")]
 
@@ -221,20 +225,20 @@ class ReviewItem(models.Model):
     SLA = {Severity.HIGH: timedelta(hours=4), Severity.MEDIUM: timedelta(hours=24),
            Severity.LOW: timedelta(hours=72)}
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="review_items")
-    record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="review_items")
-    reason = models.CharField(max_length=24, choices=Reason.choices)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="review_items", verbose_name=_("organisation"))
+    record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="review_items", verbose_name=_("record"))
+    reason = models.CharField(max_length=24, choices=Reason.choices, verbose_name=_("reason"))
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
-    detail = models.TextField(blank=True, default="")
-    context = models.JSONField(default=dict, blank=True, help_text="e.g. the missing mapping's kind and key")
+    detail = models.TextField(blank=True, default="", verbose_name=_("detail"))
+    context = models.JSONField(default=dict, blank=True, help_text=_("e.g. the missing mapping's kind and key"), verbose_name=_("context"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="review_items")
     sla_due_at = models.DateTimeField(_("due by"))
     resolution = models.CharField(_("resolution"), max_length=20, choices=Resolution.choices, blank=True, default="")
-    resolution_note = models.TextField(blank=True, default="")
-    manual_external_reference = models.CharField(max_length=200, blank=True, default="")
+    resolution_note = models.TextField(blank=True, default="", verbose_name=_("resolution note"))
+    manual_external_reference = models.CharField(max_length=200, blank=True, default="", verbose_name=_("manual external reference"))
     resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
+                                    related_name="+", verbose_name=_("resolved by"))
     resolved_by_label = models.CharField(_("resolved by"), max_length=150, blank=True, default="")
     resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -285,39 +289,41 @@ class SuggestedCoding(ReviewItem):
 
     class Meta:
         proxy = True
-        verbose_name = "suggested coding"
-        verbose_name_plural = "suggested coding queue"
+        verbose_name = _("suggested coding")
+        verbose_name_plural = _("suggested coding queue")
 
 class SyncRun(models.Model):
     """A manual/historical sync for a date range: pull from Expensico, then export what is missing."""
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        PULLING = "pulling", "Pulling from Expensico"
-        EXPORTING = "exporting", "Exporting"
-        FINISHED = "finished", "Finished"
-        FAILED = "failed", "Failed"
+        QUEUED = "queued", _("Queued")
+        PULLING = "pulling", _("Pulling from Expensico")
+        EXPORTING = "exporting", _("Exporting")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sync_runs")
-    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="sync_runs")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="sync_runs", verbose_name=_("organisation"))
+    connection = models.ForeignKey("connectors.Connection", on_delete=models.CASCADE, related_name="sync_runs", verbose_name=_("connection"))
     pull_sync = models.ForeignKey("source.PullSync", null=True, blank=True, on_delete=models.SET_NULL,
-                                  related_name="sync_runs")
-    date_from = models.DateField()
-    date_to = models.DateField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
-    found = models.PositiveIntegerField(default=0)
-    already_there = models.PositiveIntegerField(default=0)
-    exported = models.PositiveIntegerField(default=0)
-    held = models.PositiveIntegerField(default=0)
-    failed = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
+                                  related_name="sync_runs", verbose_name=_("pull sync"))
+    date_from = models.DateField(verbose_name=_("date from"))
+    date_to = models.DateField(verbose_name=_("date to"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED, verbose_name=_("status"))
+    found = models.PositiveIntegerField(default=0, verbose_name=_("found"))
+    already_there = models.PositiveIntegerField(default=0, verbose_name=_("already there"))
+    exported = models.PositiveIntegerField(default=0, verbose_name=_("exported"))
+    held = models.PositiveIntegerField(default=0, verbose_name=_("held"))
+    failed = models.PositiveIntegerField(default=0, verbose_name=_("failed"))
+    error = models.TextField(blank=True, default="", verbose_name=_("error"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+                                   related_name="+", verbose_name=_("created by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    started_at = models.DateTimeField(null=True, blank=True, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
         ordering = ["-id"]
 
     def __str__(self):
@@ -338,10 +344,14 @@ class SyncRun(models.Model):
 class PilotScope(models.Model):
     """In pilot mode only these employees' or categories' documents export; the rest wait."""
 
-    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="pilot_scope")
-    employees = models.ManyToManyField("source.Employee", blank=True, related_name="+")
-    categories = models.ManyToManyField("source.Category", blank=True, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="pilot_scope", verbose_name=_("organisation"))
+    employees = models.ManyToManyField("source.Employee", blank=True, related_name="+", verbose_name=_("employees"))
+    categories = models.ManyToManyField("source.Category", blank=True, related_name="+", verbose_name=_("categories"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("pilot scope")
+        verbose_name_plural = _("pilot scopes")
 
     def __str__(self):
         return f"Pilot scope · {self.organization}"
@@ -352,23 +362,27 @@ class ImportFailureCursor(models.Model):
     vendor's own clock (its timestamps are compared only with each other)."""
 
     connection = models.OneToOneField("connectors.Connection", on_delete=models.CASCADE,
-                                      related_name="import_failure_cursor")
+                                      related_name="import_failure_cursor", verbose_name=_("connection"))
     since = models.CharField(max_length=64, blank=True, default="",
-                             help_text="Vendor timestamp of the newest failure handled; empty: from the start")
-    polled_at = models.DateTimeField(null=True, blank=True)
+                             help_text=_("Vendor timestamp of the newest failure handled; empty: from the start"), verbose_name=_("since"))
+    polled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("polled at"))
+
+    class Meta:
+        verbose_name = _("import failure cursor")
+        verbose_name_plural = _("import failure cursors")
 
     def __str__(self):
         return f"Import failures of {self.connection_id} since {self.since or 'the start'}"
 
 
 class ClosedPeriodPolicy(models.TextChoices):
-    NEXT_OPEN = "next_open", "Post on the first day of the next open period"
-    HOLD = "hold", "Hold for review"
+    NEXT_OPEN = "next_open", _("Post on the first day of the next open period")
+    HOLD = "hold", _("Hold for review")
 
 
 class DuplicatePolicy(models.TextChoices):
-    HOLD = "hold", "Hold for review before export"
-    FLAG = "flag", "Export and flag for review"
+    HOLD = "hold", _("Hold for review before export")
+    FLAG = "flag", _("Export and flag for review")
 
 
 class ConnectionClosePolicy(models.Model):
@@ -376,11 +390,15 @@ class ConnectionClosePolicy(models.Model):
     close). No row: hold for review."""
 
     connection = models.OneToOneField("connectors.Connection", on_delete=models.CASCADE,
-                                      related_name="close_policy")
+                                      related_name="close_policy", verbose_name=_("connection"))
     closed_period = models.CharField(max_length=12, choices=ClosedPeriodPolicy.choices,
-                                     default=ClosedPeriodPolicy.HOLD)
-    updated_at = models.DateTimeField(auto_now=True)
+                                     default=ClosedPeriodPolicy.HOLD, verbose_name=_("closed period"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("connection close policy")
+        verbose_name_plural = _("connection close policies")
 
     def __str__(self):
         return f"Closed periods of {self.connection_id}: {self.get_closed_period_display()}"
@@ -390,13 +408,15 @@ class DuplicateSettings(models.Model):
     """Whether a possible duplicate expense is held before export or exported and flagged.
     No row: held."""
 
-    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="duplicate_settings")
-    policy = models.CharField(max_length=8, choices=DuplicatePolicy.choices, default=DuplicatePolicy.HOLD)
-    updated_at = models.DateTimeField(auto_now=True)
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="duplicate_settings", verbose_name=_("organisation"))
+    policy = models.CharField(max_length=8, choices=DuplicatePolicy.choices, default=DuplicatePolicy.HOLD, verbose_name=_("policy"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name_plural = "duplicate settings"
+        verbose_name = _("duplicate settings")
+        verbose_name_plural = _("duplicate settings")
+        verbose_name_plural = _("duplicate settings")
 
     def __str__(self):
         return f"Duplicates in {self.organization}: {self.get_policy_display()}"
@@ -407,27 +427,29 @@ class MonthClose(models.Model):
     only by an owner with a reason. Every change is kept in its history."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        SIGNED_OFF = "signed_off", "Signed off"
+        OPEN = "open", _("Open")
+        SIGNED_OFF = "signed_off", _("Signed off")
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="month_closes")
-    period = models.DateField(help_text="The first day of the month")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True)
-    checklist = models.JSONField(default=list, blank=True, help_text="The checklist as it was at sign-off")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="month_closes", verbose_name=_("organisation"))
+    period = models.DateField(help_text=_("The first day of the month"), verbose_name=_("period"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN, db_index=True, verbose_name=_("status"))
+    checklist = models.JSONField(default=list, blank=True, help_text=_("The checklist as it was at sign-off"), verbose_name=_("checklist"))
     signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                      related_name="+")
-    signed_off_by_label = models.CharField(max_length=150, blank=True, default="")
-    signed_off_at = models.DateTimeField(null=True, blank=True)
-    comment = models.TextField(blank=True, default="")
+                                      related_name="+", verbose_name=_("signed off by"))
+    signed_off_by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("signed off by (name shown)"))
+    signed_off_at = models.DateTimeField(null=True, blank=True, verbose_name=_("signed off at"))
+    comment = models.TextField(blank=True, default="", verbose_name=_("comment"))
     reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                    related_name="+")
-    reopened_at = models.DateTimeField(null=True, blank=True)
-    reopen_reason = models.TextField(blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+                                    related_name="+", verbose_name=_("reopened by"))
+    reopened_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reopened at"))
+    reopen_reason = models.TextField(blank=True, default="", verbose_name=_("reopen reason"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("month close")
+        verbose_name_plural = _("month closes")
         ordering = ["organization", "-period"]
         constraints = [models.UniqueConstraint(fields=["organization", "period"], name="month_close_unique")]
 
@@ -442,16 +464,18 @@ class MonthClose(models.Model):
 class HoldPolicy(models.Model):
     """Per organisation: above this amount a held expense needs two different approvers."""
 
-    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="hold_policy")
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="hold_policy", verbose_name=_("organisation"))
     two_person_above = models.DecimalField(
         max_digits=18, decimal_places=3, null=True, blank=True,
-        help_text="In the organisation's base currency. Blank: one approver always suffices.")
-    updated_at = models.DateTimeField(auto_now=True)
+        help_text=_("In the organisation's base currency. Blank: one approver always suffices."), verbose_name=_("two approvers above"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name_plural = "hold policies"
+        verbose_name = _("hold policy")
+        verbose_name_plural = _("hold policies")
+        verbose_name_plural = _("hold policies")
 
     def __str__(self):
         return f"Hold policy · {self.organization}"
@@ -460,20 +484,22 @@ class HoldPolicy(models.Model):
 class HoldRelease(models.Model):
     """One person's approval of a held record (append-only audit): the first of two, or the one."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="hold_releases")
-    review_item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="hold_releases")
-    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    approver_label = models.CharField(max_length=150)
-    role = models.CharField(max_length=20)
-    step = models.PositiveSmallIntegerField(help_text="1: first approval; 2: the second, different approver")
-    released = models.BooleanField(help_text="This approval released the hold")
-    note = models.TextField(blank=True, default="")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
+    record = models.ForeignKey(ExportRecord, on_delete=models.CASCADE, related_name="hold_releases", verbose_name=_("record"))
+    review_item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="hold_releases", verbose_name=_("review item"))
+    approver = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("approver"))
+    approver_label = models.CharField(max_length=150, verbose_name=_("approver (name shown)"))
+    role = models.CharField(max_length=20, verbose_name=_("role"))
+    step = models.PositiveSmallIntegerField(help_text=_("1: first approval; 2: the second, different approver"), verbose_name=_("step"))
+    released = models.BooleanField(help_text=_("This approval released the hold"), verbose_name=_("released"))
+    note = models.TextField(blank=True, default="", verbose_name=_("note"))
     amount = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True,
-                                 help_text="The amount in base currency the two-person check used")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                 help_text=_("The amount in base currency the two-person check used"), verbose_name=_("amount"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("hold release")
+        verbose_name_plural = _("hold releases")
         ordering = ["record", "step"]
         constraints = [models.UniqueConstraint(fields=["review_item", "step"], name="hold_release_one_per_step")]
 

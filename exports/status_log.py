@@ -3,20 +3,25 @@
 so the history on the record page is what happened, not a reconstruction."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class StatusChange(models.Model):
     """Who (a person's username, an API key's name, or the worker), what (from → to), when and why.
     Append-only: rows are never updated."""
 
-    record = models.ForeignKey("exports.ExportRecord", on_delete=models.CASCADE, related_name="status_changes")
-    at = models.DateTimeField()
-    from_status = models.CharField(max_length=20)
-    to_status = models.CharField(max_length=20)
-    actor = models.CharField(max_length=150, blank=True, default="", help_text="Who moved it; blank: the system")
-    why = models.TextField(blank=True, default="")
+    record = models.ForeignKey("exports.ExportRecord", on_delete=models.CASCADE, related_name="status_changes",
+                               verbose_name=_("export record"))
+    at = models.DateTimeField(verbose_name=_("at"))
+    from_status = models.CharField(max_length=20, verbose_name=_("from status"))
+    to_status = models.CharField(max_length=20, verbose_name=_("to status"))
+    actor = models.CharField(max_length=150, blank=True, default="", help_text=_("Who moved it; blank: the system"),
+                             verbose_name=_("actor"))
+    why = models.TextField(blank=True, default="", verbose_name=_("why"))
 
     class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
         ordering = ["record", "at", "id"]
         indexes = [models.Index(fields=["record", "at"], name="export_status_change_idx")]
 

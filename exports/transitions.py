@@ -2,19 +2,20 @@
 goes through. A transition not listed here cannot happen (ExportRecord.save refuses it too)."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .errors import IllegalTransition
 
 
 class Status(models.TextChoices):
-    PENDING = "pending", "Pending"
-    IN_PROGRESS = "in_progress", "In progress"
-    RETRY = "retry", "Retry scheduled"
-    OUTCOME_UNKNOWN = "outcome_unknown", "Outcome unknown"
-    EXPORTED = "exported", "Exported"
-    NEEDS_REVIEW = "needs_review", "Needs review"
-    CANCELLED = "cancelled", "Cancelled"
-    SUPERSEDED = "superseded", "Superseded"
+    PENDING = "pending", _("Pending")
+    IN_PROGRESS = "in_progress", _("In progress")
+    RETRY = "retry", _("Retry scheduled")
+    OUTCOME_UNKNOWN = "outcome_unknown", _("Outcome unknown")
+    EXPORTED = "exported", _("Exported")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+    CANCELLED = "cancelled", _("Cancelled")
+    SUPERSEDED = "superseded", _("Superseded")
 
 
 S = Status

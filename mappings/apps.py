@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MappingsConfig(AppConfig):
     name = "mappings"
-    verbose_name = "Mappings"
+    verbose_name = _("Mappings")
 
     def ready(self):
         from expensico_sync.core.devstack import devstack_register

@@ -5,6 +5,8 @@ import time
 
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from expensico_sync.core.dashboard import chart_options, register_panel
 
@@ -55,15 +57,16 @@ def mapping_gaps_panel(request, org_ids):
     blocked = sum(r["expenses"] for _, rows in per_set for r in rows)
     link = reverse("admin:mappings_mappingset_changelist")
     chart = {"labels": [s.name for s, _ in per_set],
-             "datasets": [{"label": "Expenses blocked by a missing mapping", "backgroundColor": "#f59e0b",
+             "datasets": [{"label": _("Expenses blocked by a missing mapping"), "backgroundColor": "#f59e0b",
                            "data": [sum(r["expenses"] for r in rows) for _, rows in per_set]}]}
     return {
         "kpis": [
-            {"title": "Missing mappings", "value": open_gaps, "href": link,
-             "footer": f"across {len(sets)} connection{'s' if len(sets) != 1 else ''}"},
-            {"title": "Expenses blocked by mappings", "value": blocked, "href": link,
-             "footer": "re-queued automatically once mapped"},
+            {"title": _("Missing mappings"), "value": open_gaps, "href": link,
+             "footer": ngettext("across %(count)s connection", "across %(count)s connections", len(sets)) % {
+                 "count": len(sets)}},
+            {"title": _("Expenses blocked by mappings"), "value": blocked, "href": link,
+             "footer": _("re-queued automatically once mapped")},
         ],
-        "charts": [{"title": "Blocked expenses per connection", "type": "bar", "data": json.dumps(chart),
-                    "options": chart_options(x_title="Connection", y_title="Expenses blocked", stacked=False)}],
+        "charts": [{"title": _("Blocked expenses per connection"), "type": "bar", "data": json.dumps(chart),
+                    "options": chart_options(x_title=_("Connection"), y_title=_("Expenses blocked"), stacked=False)}],
     }

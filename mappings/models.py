@@ -8,25 +8,26 @@ different charts), versioned with simple-history so a month-end change can be se
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from connectors.base import connector_class
 from connectors.models import Connection
 from expensico_sync.core.models import Organization
 
-EXPENSE_TYPES = [("expense", "Expense"), ("mileage", "Mileage"), ("per_diem", "Per diem"),
-                 ("driver_honorarium", "Driver honorarium")]
-FUNDING_SOURCES = [("reimbursable", "Claim (reimbursable)"), ("card", "Card")]
+EXPENSE_TYPES = [("expense", _("Expense")), ("mileage", _("Mileage")), ("per_diem", _("Per diem")),
+                 ("driver_honorarium", _("Driver honorarium"))]
+FUNDING_SOURCES = [("reimbursable", _("Claim (reimbursable)")), ("card", _("Card"))]
 # `category` is the expense's own category code, offered as a dimension so a ledger that tags
 # lines by category (Workday's spend category worktag) maps it like any other dimension.
-DIMENSION_KEYS = [("cost_center", "Cost center"), ("project", "Project"), ("department", "Department"),
-                  ("client_code", "Client code"), ("region", "Region"), ("category", "Expense category")]
+DIMENSION_KEYS = [("cost_center", _("Cost center")), ("project", _("Project")), ("department", _("Department")),
+                  ("client_code", _("Client code")), ("region", _("Region")), ("category", _("Expense category"))]
 
 
 class MappingBase(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False)
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
-    updated_at = models.DateTimeField(auto_now=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False, verbose_name=_("organisation"))
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+", verbose_name=_("connection"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords(inherit=True, excluded_fields=["updated_at"])
 
@@ -49,16 +50,18 @@ class CategoryMapping(MappingBase):
     KIND = "category"
     NATURAL_KEY = ("category_code", "funding_source", "expense_type")
 
-    category_code = models.CharField(max_length=100, help_text="Expensico category code")
-    category_name = models.CharField(max_length=200, blank=True, default="")
+    category_code = models.CharField(max_length=100, help_text=_("Expensico category code"), verbose_name=_("category code"))
+    category_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("category name"))
     funding_source = models.CharField(max_length=16, choices=FUNDING_SOURCES, blank=True, default="",
-                                      help_text="Blank: any. Set to override for claims or cards only.")
+                                      help_text=_("Blank: any. Set to override for claims or cards only."), verbose_name=_("funding source"))
     expense_type = models.CharField(max_length=24, choices=EXPENSE_TYPES, blank=True, default="",
-                                    help_text="Blank: any. Set to override for mileage, per diem …")
-    account = models.CharField(max_length=200, help_text="Remote expense account id")
-    account_name = models.CharField(max_length=200, blank=True, default="")
+                                    help_text=_("Blank: any. Set to override for mileage, per diem …"), verbose_name=_("expense type"))
+    account = models.CharField(max_length=200, help_text=_("Remote expense account id"), verbose_name=_("account"))
+    account_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("account name"))
 
     class Meta:
+        verbose_name = _("category mapping")
+        verbose_name_plural = _("category mappings")
         ordering = ["category_code", "funding_source", "expense_type"]
         constraints = [models.UniqueConstraint(fields=["connection", "category_code", "funding_source", "expense_type"],
                                                name="categorymapping_unique")]
@@ -74,20 +77,22 @@ class TaxMapping(MappingBase):
     NATURAL_KEY = ("tax_code",)
 
     class Treatment(models.TextChoices):
-        AS_DOCUMENT = "as_document", "As Expensico says"
-        INCLUSIVE = "inclusive", "Always inclusive"
-        EXCLUSIVE = "exclusive", "Always exclusive"
+        AS_DOCUMENT = "as_document", _("As Expensico says")
+        INCLUSIVE = "inclusive", _("Always inclusive")
+        EXCLUSIVE = "exclusive", _("Always exclusive")
 
-    tax_code = models.CharField(max_length=50, help_text="Expensico tax code, e.g. VAT15")
+    tax_code = models.CharField(max_length=50, help_text=_("Expensico tax code, e.g. VAT15"), verbose_name=_("tax code"))
     tax_rate = models.CharField(max_length=200, blank=True, default="",
-                                help_text="Remote tax rate id (blank: post without a tax rate)")
-    tax_rate_name = models.CharField(max_length=200, blank=True, default="")
-    treatment = models.CharField(max_length=16, choices=Treatment.choices, default=Treatment.AS_DOCUMENT)
-    separate_line = models.BooleanField(default=False, help_text="Book tax on its own line (needs a tax account)")
-    tax_account = models.CharField(max_length=200, blank=True, default="", help_text="Remote account for a separate tax line")
-    tax_account_name = models.CharField(max_length=200, blank=True, default="")
+                                help_text=_("Remote tax rate id (blank: post without a tax rate)"), verbose_name=_("tax rate"))
+    tax_rate_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("tax rate name"))
+    treatment = models.CharField(max_length=16, choices=Treatment.choices, default=Treatment.AS_DOCUMENT, verbose_name=_("treatment"))
+    separate_line = models.BooleanField(default=False, help_text=_("Book tax on its own line (needs a tax account)"), verbose_name=_("separate line"))
+    tax_account = models.CharField(max_length=200, blank=True, default="", help_text=_("Remote account for a separate tax line"), verbose_name=_("tax account"))
+    tax_account_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("tax account name"))
 
     class Meta:
+        verbose_name = _("tax mapping")
+        verbose_name_plural = _("tax mappings")
         ordering = ["tax_code"]
         constraints = [models.UniqueConstraint(fields=["connection", "tax_code"], name="taxmapping_unique")]
 
@@ -110,16 +115,18 @@ class CurrencyPolicy(MappingBase):
     NATURAL_KEY: tuple[str, ...] = ()  # one policy per connection
 
     class RateSource(models.TextChoices):
-        EXPENSICO = "expensico", "Expensico's rate"
-        TABLE = "table", "Our rate table (effective dates)"
-        TARGET = "target", "The accounting system's own rate"
+        EXPENSICO = "expensico", _("Expensico's rate")
+        TABLE = "table", _("Our rate table (effective dates)")
+        TARGET = "target", _("The accounting system's own rate")
 
-    rate_source = models.CharField(max_length=16, choices=RateSource.choices, default=RateSource.EXPENSICO)
-    fx_account = models.CharField(max_length=200, blank=True, default="", help_text="Remote exchange gain/loss account")
-    fx_account_name = models.CharField(max_length=200, blank=True, default="")
+    rate_source = models.CharField(max_length=16, choices=RateSource.choices, default=RateSource.EXPENSICO, verbose_name=_("rate source"))
+    fx_account = models.CharField(max_length=200, blank=True, default="", help_text=_("Remote exchange gain/loss account"), verbose_name=_("FX account"))
+    fx_account_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("FX account name"))
 
     class Meta:
-        verbose_name_plural = "currency policies"
+        verbose_name = _("currency policy")
+        verbose_name_plural = _("currency policies")
+        verbose_name_plural = _("currency policies")
         constraints = [models.UniqueConstraint(fields=["connection"], name="currencypolicy_unique")]
 
     def __str__(self):
@@ -130,11 +137,13 @@ class ExchangeRate(MappingBase):
     KIND = "rate"
     NATURAL_KEY = ("currency", "effective_from")
 
-    currency = models.CharField(max_length=3, help_text="From this currency to the organisation's base currency")
-    effective_from = models.DateField()
-    rate = models.DecimalField(max_digits=18, decimal_places=8)
+    currency = models.CharField(max_length=3, help_text=_("From this currency to the organisation's base currency"), verbose_name=_("currency"))
+    effective_from = models.DateField(verbose_name=_("effective from"))
+    rate = models.DecimalField(max_digits=18, decimal_places=8, verbose_name=_("rate"))
 
     class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
         ordering = ["currency", "-effective_from"]
         constraints = [models.UniqueConstraint(fields=["connection", "currency", "effective_from"],
                                                name="exchangerate_unique")]
@@ -151,15 +160,17 @@ class DimensionMapping(MappingBase):
     KIND = "dimension"
     NATURAL_KEY = ("dimension_key", "value")
 
-    dimension_key = models.CharField(max_length=24, choices=DIMENSION_KEYS)
-    value = models.CharField(max_length=100, help_text="Expensico code, e.g. CC-100")
+    dimension_key = models.CharField(max_length=24, choices=DIMENSION_KEYS, verbose_name=_("dimension key"))
+    value = models.CharField(max_length=100, help_text=_("Expensico code, e.g. CC-100"), verbose_name=_("value"))
     remote_kind = models.CharField(max_length=100, blank=True, default="",
-                                   help_text="cost_center, project, branch, spend_category, dimension:DEPARTMENT, "
-                                             "gl_object:1, worktag:Cost_Center_Reference_ID …")
-    remote_id = models.CharField(max_length=200, blank=True, default="", help_text="Blank: don't send this value")
-    remote_name = models.CharField(max_length=200, blank=True, default="")
+                                   help_text=_("cost_center, project, branch, spend_category, dimension:DEPARTMENT, "
+                                             "gl_object:1, worktag:Cost_Center_Reference_ID …"), verbose_name=_("remote kind"))
+    remote_id = models.CharField(max_length=200, blank=True, default="", help_text=_("Blank: don't send this value"), verbose_name=_("remote ID"))
+    remote_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("remote name"))
 
     class Meta:
+        verbose_name = _("dimension mapping")
+        verbose_name_plural = _("dimension mappings")
         ordering = ["dimension_key", "value"]
         constraints = [models.UniqueConstraint(fields=["connection", "dimension_key", "value"],
                                                name="dimensionmapping_unique")]
@@ -184,14 +195,16 @@ class MerchantRule(MappingBase):
     KIND = "merchant"
     NATURAL_KEY = ("merchant",)
 
-    merchant = models.CharField(max_length=200, help_text="Normalised merchant name (CAREEM*RIDE 1234 → careem)")
-    contact = models.CharField(max_length=200, blank=True, default="", help_text="Remote contact/vendor id")
-    contact_name = models.CharField(max_length=200, blank=True, default="")
+    merchant = models.CharField(max_length=200, help_text=_("Normalised merchant name (CAREEM*RIDE 1234 → careem)"), verbose_name=_("merchant"))
+    contact = models.CharField(max_length=200, blank=True, default="", help_text=_("Remote contact/vendor id"), verbose_name=_("contact"))
+    contact_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("contact name"))
     category_code = models.CharField(max_length=100, blank=True, default="",
-                                     help_text="Book this merchant's spend to this category's account when the "
-                                               "expense's own category is not mapped")
+                                     help_text=_("Book this merchant's spend to this category's account when the "
+                                               "expense's own category is not mapped"), verbose_name=_("category code"))
 
     class Meta:
+        verbose_name = _("merchant rule")
+        verbose_name_plural = _("merchant rules")
         ordering = ["merchant"]
         constraints = [models.UniqueConstraint(fields=["connection", "merchant"], name="merchantrule_unique")]
 
@@ -209,16 +222,18 @@ class HoldRule(MappingBase):
     KIND = "hold"
     NATURAL_KEY = ("name",)
 
-    name = models.CharField(max_length=120)
-    active = models.BooleanField(default=True)
-    amount_over = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True)
-    currency = models.CharField(max_length=3, blank=True, default="", help_text="Blank: any currency")
-    missing_receipt = models.BooleanField(default=False)
-    categories = models.JSONField(default=list, blank=True, help_text='Expensico category codes, e.g. ["ENT"]')
-    employees = models.JSONField(default=list, blank=True, help_text="Expensico employee ids")
-    funding_source = models.CharField(max_length=16, choices=FUNDING_SOURCES, blank=True, default="")
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    amount_over = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True, verbose_name=_("amount over"))
+    currency = models.CharField(max_length=3, blank=True, default="", help_text=_("Blank: any currency"), verbose_name=_("currency"))
+    missing_receipt = models.BooleanField(default=False, verbose_name=_("missing receipt"))
+    categories = models.JSONField(default=list, blank=True, help_text=_('Expensico category codes, e.g. ["ENT"]'), verbose_name=_("categories"))
+    employees = models.JSONField(default=list, blank=True, help_text=_("Expensico employee ids"), verbose_name=_("employees"))
+    funding_source = models.CharField(max_length=16, choices=FUNDING_SOURCES, blank=True, default="", verbose_name=_("funding source"))
 
     class Meta:
+        verbose_name = _("hold rule")
+        verbose_name_plural = _("hold rules")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["connection", "name"], name="holdrule_unique")]
 
@@ -253,46 +268,48 @@ class CodingRule(MappingBase):
     NATURAL_KEY = ("name",)
 
     class MerchantMatch(models.TextChoices):
-        EXACT = "exact", "Is (normalised)"
-        CONTAINS = "contains", "Contains (normalised)"
-        REGEX = "regex", "Matches regular expression"
+        EXACT = "exact", _("Is (normalised)")
+        CONTAINS = "contains", _("Contains (normalised)")
+        REGEX = "regex", _("Matches regular expression")
 
-    name = models.CharField(max_length=120)
-    position = models.PositiveIntegerField(default=0, help_text="Lower runs first; the first match wins")
-    active = models.BooleanField(default=True)
+    name = models.CharField(max_length=120, verbose_name=_("name"))
+    position = models.PositiveIntegerField(default=0, help_text=_("Lower runs first; the first match wins"), verbose_name=_("position"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
     # conditions
-    merchant_match = models.CharField(max_length=10, choices=MerchantMatch.choices, default=MerchantMatch.EXACT)
-    merchant = models.CharField(max_length=300, blank=True, default="", help_text="Blank: any merchant")
-    employees = models.JSONField(default=list, blank=True, help_text="Expensico employee ids")
-    cards = models.JSONField(default=list, blank=True, help_text='Card last four digits, e.g. ["4242"]')
-    categories = models.JSONField(default=list, blank=True, help_text='Expensico category codes, e.g. ["TRAVEL"]')
-    expense_types = models.JSONField(default=list, blank=True, help_text='e.g. ["mileage", "per_diem"]')
-    funding_source = models.CharField(max_length=16, choices=FUNDING_SOURCES, blank=True, default="")
+    merchant_match = models.CharField(max_length=10, choices=MerchantMatch.choices, default=MerchantMatch.EXACT, verbose_name=_("merchant match"))
+    merchant = models.CharField(max_length=300, blank=True, default="", help_text=_("Blank: any merchant"), verbose_name=_("merchant"))
+    employees = models.JSONField(default=list, blank=True, help_text=_("Expensico employee ids"), verbose_name=_("employees"))
+    cards = models.JSONField(default=list, blank=True, help_text=_('Card last four digits, e.g. ["4242"]'), verbose_name=_("cards"))
+    categories = models.JSONField(default=list, blank=True, help_text=_('Expensico category codes, e.g. ["TRAVEL"]'), verbose_name=_("categories"))
+    expense_types = models.JSONField(default=list, blank=True, help_text=_('e.g. ["mileage", "per_diem"]'), verbose_name=_("expense types"))
+    funding_source = models.CharField(max_length=16, choices=FUNDING_SOURCES, blank=True, default="", verbose_name=_("funding source"))
     amount_min = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True,
-                                     help_text="At least this (absolute amount)")
+                                     help_text=_("At least this (absolute amount)"), verbose_name=_("minimum amount"))
     amount_max = models.DecimalField(max_digits=18, decimal_places=3, null=True, blank=True,
-                                     help_text="At most this (absolute amount)")
-    currency = models.CharField(max_length=3, blank=True, default="", help_text="Blank: any currency")
-    custom_fields = models.JSONField(default=dict, blank=True, help_text='Custom field values, e.g. {"trip": "T-9"}')
-    dimensions = models.JSONField(default=dict, blank=True, help_text='Dimension values, e.g. {"project": "P-1"}')
+                                     help_text=_("At most this (absolute amount)"), verbose_name=_("maximum amount"))
+    currency = models.CharField(max_length=3, blank=True, default="", help_text=_("Blank: any currency"), verbose_name=_("currency"))
+    custom_fields = models.JSONField(default=dict, blank=True, help_text=_('Custom field values, e.g. {"trip": "T-9"}'), verbose_name=_("custom fields"))
+    dimensions = models.JSONField(default=dict, blank=True, help_text=_('Dimension values, e.g. {"project": "P-1"}'), verbose_name=_("dimensions"))
     # actions
-    account = models.CharField(max_length=200, blank=True, default="", help_text="Remote expense account id")
-    account_name = models.CharField(max_length=200, blank=True, default="")
+    account = models.CharField(max_length=200, blank=True, default="", help_text=_("Remote expense account id"), verbose_name=_("account"))
+    account_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("account name"))
     tax_code = models.CharField(max_length=50, blank=True, default="",
-                                help_text="Book with this tax mapping instead of the expense's own tax code")
+                                help_text=_("Book with this tax mapping instead of the expense's own tax code"), verbose_name=_("tax code"))
     set_dimensions = models.JSONField(default=dict, blank=True,
-                                      help_text='Dimension values to book with, e.g. {"cost_center": "CC-2"}')
-    contact = models.CharField(max_length=200, blank=True, default="", help_text="Remote contact/vendor id")
-    contact_name = models.CharField(max_length=200, blank=True, default="")
-    hold = models.BooleanField(default=False, help_text="Stop matching expenses for review")
-    hold_reason = models.CharField(max_length=200, blank=True, default="")
-    skip = models.BooleanField(default=False, help_text="Never export matching expenses")
+                                      help_text=_('Dimension values to book with, e.g. {"cost_center": "CC-2"}'), verbose_name=_("set dimensions"))
+    contact = models.CharField(max_length=200, blank=True, default="", help_text=_("Remote contact/vendor id"), verbose_name=_("contact"))
+    contact_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("contact name"))
+    hold = models.BooleanField(default=False, help_text=_("Stop matching expenses for review"), verbose_name=_("hold"))
+    hold_reason = models.CharField(max_length=200, blank=True, default="", verbose_name=_("hold reason"))
+    skip = models.BooleanField(default=False, help_text=_("Never export matching expenses"), verbose_name=_("skip"))
 
     CONDITIONS = ("merchant", "employees", "cards", "categories", "expense_types", "funding_source", "amount_min",
                   "amount_max", "currency", "custom_fields", "dimensions")
     ACTIONS = ("account", "tax_code", "set_dimensions", "contact", "hold", "skip")
 
     class Meta:
+        verbose_name = _("coding rule")
+        verbose_name_plural = _("coding rules")
         ordering = ["position", "id"]
         constraints = [models.UniqueConstraint(fields=["connection", "name"], name="codingrule_unique")]
 
@@ -336,17 +353,19 @@ MODEL_BY_KIND = {m.KIND: m for m in MAPPING_MODELS}
 class RemoteCatalogItem(models.Model):
     """The connector's catalog, cached so the mapping screen is fast and works offline."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False)
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=24)  # connectors.base.CatalogKind
-    remote_id = models.CharField(max_length=200)
-    name = models.CharField(max_length=300)
-    code = models.CharField(max_length=100, blank=True, default="")
-    classification = models.CharField(max_length=100, blank=True, default="")
-    active = models.BooleanField(default=True)
-    refreshed_at = models.DateTimeField()
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False, verbose_name=_("organisation"))
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+", verbose_name=_("connection"))
+    kind = models.CharField(max_length=24, verbose_name=_("kind"))  # connectors.base.CatalogKind
+    remote_id = models.CharField(max_length=200, verbose_name=_("remote ID"))
+    name = models.CharField(max_length=300, verbose_name=_("name"))
+    code = models.CharField(max_length=100, blank=True, default="", verbose_name=_("code"))
+    classification = models.CharField(max_length=100, blank=True, default="", verbose_name=_("classification"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    refreshed_at = models.DateTimeField(verbose_name=_("refreshed at"))
 
     class Meta:
+        verbose_name = _("remote catalog item")
+        verbose_name_plural = _("remote catalog items")
         ordering = ["kind", "code", "name"]
         constraints = [models.UniqueConstraint(fields=["connection", "kind", "remote_id"], name="catalogitem_unique")]
 
@@ -361,21 +380,25 @@ class RemoteCatalogItem(models.Model):
 class MappingPreference(models.Model):
     """Per-organisation choices about suggestions."""
 
-    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="mapping_preference")
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="mapping_preference", verbose_name=_("organisation"))
     auto_apply_threshold = models.PositiveSmallIntegerField(
         null=True, blank=True,
-        help_text="Apply a suggested account without a person when its score (0–100) reaches this. "
-                  "Blank: never; a person always confirms.")
+        help_text=_("Apply a suggested account without a person when its score (0–100) reaches this. "
+                  "Blank: never; a person always confirms."), verbose_name=_("auto-apply threshold"))
     model_auto_apply = models.FloatField(
         null=True, blank=True,
-        help_text="Let the learned categoriser code an expense alone when its probability (0–1) reaches this. "
-                  "Blank: never; below it a reviewer gets a suggestion.")
+        help_text=_("Let the learned categoriser code an expense alone when its probability (0–1) reaches this. "
+                  "Blank: never; below it a reviewer gets a suggestion."), verbose_name=_("model auto-apply at"))
     model_disagree_at = models.FloatField(
         null=True, blank=True,
-        help_text="When the learned categoriser is at least this sure (0–1) of another account than the category "
-                  "mapping's, a reviewer chooses between them (a suggested coding). Blank: the mapping always wins.")
+        help_text=_("When the learned categoriser is at least this sure (0–1) of another account than the category "
+                  "mapping's, a reviewer chooses between them (a suggested coding). Blank: the mapping always wins."), verbose_name=_("model disagree at"))
 
     history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("mapping preference")
+        verbose_name_plural = _("mapping preferences")
 
     def __str__(self):
         return f"Mapping preferences of {self.organization}"
@@ -389,31 +412,33 @@ class CategoriserModel(models.Model):
     release (retrain instead)."""
 
     class Status(models.TextChoices):
-        PROMOTED = "promoted", "In use"
-        CANDIDATE = "candidate", "Trained, not promoted"
-        RETIRED = "retired", "Replaced"
-        REJECTED = "rejected", "Less accurate than the model in use"
+        PROMOTED = "promoted", _("In use")
+        CANDIDATE = "candidate", _("Trained, not promoted")
+        RETIRED = "retired", _("Replaced")
+        REJECTED = "rejected", _("Less accurate than the model in use")
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False)
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
-    version = models.PositiveIntegerField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CANDIDATE)
-    trained_at = models.DateTimeField()
-    training_size = models.PositiveIntegerField()
-    heldout_size = models.PositiveIntegerField(default=0)
-    heldout_accuracy = models.FloatField(help_text="Top-1 accuracy on the held-out (latest) expenses")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False, verbose_name=_("organisation"))
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+", verbose_name=_("connection"))
+    version = models.PositiveIntegerField(verbose_name=_("version"))
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.CANDIDATE, verbose_name=_("status"))
+    trained_at = models.DateTimeField(verbose_name=_("trained at"))
+    training_size = models.PositiveIntegerField(verbose_name=_("training size"))
+    heldout_size = models.PositiveIntegerField(default=0, verbose_name=_("held-out size"))
+    heldout_accuracy = models.FloatField(help_text=_("Top-1 accuracy on the held-out (latest) expenses"), verbose_name=_("held-out accuracy"))
     heldout_ids = models.JSONField(default=list, blank=True,
-                                   help_text="Source ids of the held-out expenses, so the next model is compared on them")
-    coverage = models.FloatField(default=0, help_text="Share of held-out expenses at or above the auto-apply threshold")
-    precision_at_threshold = models.FloatField(default=0)
-    heads = models.JSONField(default=dict, blank=True, help_text=(
+                                   help_text=_("Source ids of the held-out expenses, so the next model is compared on them"), verbose_name=_("held-out IDs"))
+    coverage = models.FloatField(default=0, help_text=_("Share of held-out expenses at or above the auto-apply threshold"), verbose_name=_("coverage"))
+    precision_at_threshold = models.FloatField(default=0, verbose_name=_("precision at threshold"))
+    heads = models.JSONField(default=dict, blank=True, verbose_name=_("heads"), help_text=_(
         "Per dimension key the model predicts: held-out size, accuracy, coverage and precision at the "
         "auto-apply threshold, on the held-out expenses that carry that dimension"))
-    sklearn_version = models.CharField(max_length=20)
-    blob = models.BinaryField(editable=False)
-    note = models.CharField(max_length=300, blank=True, default="")
+    sklearn_version = models.CharField(max_length=20, verbose_name=_("scikit-learn version"))
+    blob = models.BinaryField(editable=False, verbose_name=_("model file"))
+    note = models.CharField(max_length=300, blank=True, default="", verbose_name=_("note"))
 
     class Meta:
+        verbose_name = _("categoriser model")
+        verbose_name_plural = _("categoriser models")
         ordering = ["connection", "-version"]
         constraints = [models.UniqueConstraint(fields=["connection", "version"], name="categoriser_version_unique"),
                        models.UniqueConstraint(fields=["connection"], condition=models.Q(status="promoted"),
@@ -431,24 +456,26 @@ class CodingCorrection(models.Model):
     """A reviewer's accept or correction of one expense's coding: it codes that expense and feeds
     the next training."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False)
-    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
-    source_id = models.CharField(max_length=120, db_index=True, help_text="Expensico expense id")
-    account = models.CharField(max_length=200)
-    account_name = models.CharField(max_length=200, blank=True, default="")
-    predicted_account = models.CharField(max_length=200, blank=True, default="")
-    predicted_probability = models.FloatField(null=True, blank=True)
-    model_version = models.PositiveIntegerField(null=True, blank=True)
-    accepted = models.BooleanField(help_text="The reviewer kept the model's suggestion")
-    dimensions = models.JSONField(default=dict, blank=True,
-                                  help_text="Dimension values the reviewer chose for keys the expense left blank")
-    predicted_dimensions = models.JSONField(default=dict, blank=True,
-                                            help_text="What the model proposed per dimension: value and probability")
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    by_label = models.CharField(max_length=150, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", editable=False, verbose_name=_("organisation"))
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+", verbose_name=_("connection"))
+    source_id = models.CharField(max_length=120, db_index=True, help_text=_("Expensico expense id"), verbose_name=_("source ID"))
+    account = models.CharField(max_length=200, verbose_name=_("account"))
+    account_name = models.CharField(max_length=200, blank=True, default="", verbose_name=_("account name"))
+    predicted_account = models.CharField(max_length=200, blank=True, default="", verbose_name=_("predicted account"))
+    predicted_probability = models.FloatField(null=True, blank=True, verbose_name=_("predicted probability"))
+    model_version = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("model version"))
+    accepted = models.BooleanField(help_text=_("The reviewer kept the model's suggestion"), verbose_name=_("accepted"))
+    dimensions = models.JSONField(default=dict, blank=True, verbose_name=_("dimensions"),
+                                  help_text=_("Dimension values the reviewer chose for keys the expense left blank"))
+    predicted_dimensions = models.JSONField(default=dict, blank=True, verbose_name=_("predicted dimensions"),
+                                            help_text=_("What the model proposed per dimension: value and probability"))
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("by"))
+    by_label = models.CharField(max_length=150, blank=True, default="", verbose_name=_("by (name shown)"))
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("coding correction")
+        verbose_name_plural = _("coding corrections")
         ordering = ["-created_at", "-id"]
 
     def __str__(self):
@@ -464,7 +491,7 @@ class MappingSet(Connection):
 
     class Meta:
         proxy = True
-        verbose_name = "mapping set"
+        verbose_name = _("mapping set")
 
 
 class AllowanceRate(models.Model):
@@ -472,19 +499,21 @@ class AllowanceRate(models.Model):
     that type are recomputed from their details and a difference from Expensico's amount is flagged."""
 
     class Kind(models.TextChoices):
-        MILEAGE = "mileage", "Mileage (per km)"
-        PER_DIEM = "per_diem", "Per diem (per day)"
+        MILEAGE = "mileage", _("Mileage (per km)")
+        PER_DIEM = "per_diem", _("Per diem (per day)")
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="allowance_rates")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    currency = models.CharField(max_length=3)
-    rate = models.DecimalField(max_digits=12, decimal_places=4)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="allowance_rates", verbose_name=_("organisation"))
+    kind = models.CharField(max_length=10, choices=Kind.choices, verbose_name=_("kind"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    rate = models.DecimalField(max_digits=12, decimal_places=4, verbose_name=_("rate"))
     destination = models.CharField(max_length=120, blank=True, default="",
-                                   help_text="Per diem only; blank: every destination without its own rate")
-    effective_from = models.DateField()
+                                   help_text=_("Per diem only; blank: every destination without its own rate"), verbose_name=_("destination"))
+    effective_from = models.DateField(verbose_name=_("effective from"))
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("allowance rate")
+        verbose_name_plural = _("allowance rates")
         ordering = ["organization", "kind", "currency", "destination", "-effective_from"]
         constraints = [models.UniqueConstraint(fields=["organization", "kind", "currency", "destination",
                                                        "effective_from"], name="allowance_rate_unique"),

@@ -1,6 +1,7 @@
 """Dashboard panel: Xledger requests this month per connection, against the included allowance."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from expensico_sync.core.dashboard import register_panel
 
@@ -14,9 +15,10 @@ def xledger_usage_panel(request, org_ids):
         return {}
     calls = reverse("admin:connectors_calllog_changelist")
     return {"kpis": [{
-        "title": f"Xledger requests this month · {row['connection'].name}",
+        "title": _("Xledger requests this month · %(name)s") % {"name": row["connection"].name},
         "value": f"{row['requests']:,} / {INCLUDED_REQUESTS:,}",
-        "footer": (f"{row['billable']:,} billable (≈ £{row['cost']:.2f})" if row["billable"]
-                   else f"{INCLUDED_REQUESTS - row['requests']:,} left in the allowance"),
+        "footer": (_("%(billable)s billable (≈ £%(cost)s)") % {"billable": f"{row['billable']:,}", "cost": f"{row['cost']:.2f}"}
+                   if row["billable"] else _("%(left)s left in the allowance") % {
+                       "left": f"{INCLUDED_REQUESTS - row['requests']:,}"}),
         "href": f"{calls}?connection__id__exact={row['connection'].pk}",
     } for row in usage], "charts": [], "tables": []}

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
 
@@ -31,55 +32,57 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="Status", label={"Confirmed": "success", "Waiting for an owner": "warning"})
+    @display(description=_("Status"), label={"confirmed": "success", "open": "warning"})
     def state(self, obj):
-        return obj.get_status_display()
+        return obj.status, obj.get_status_display()
 
-    @display(description="Findings")
+    @display(description=_("Findings"))
     def finding_count(self, obj):
         return len(obj.findings)
 
-    @display(description="Members")
+    @display(description=_("Members"))
     def members_table(self, obj):
-        rows = ((m["user"], m["email"], m["role"], (m["last_login"] or "never")[:16], "yes" if m["mfa"] else "no")
+        rows = ((m["user"], m["email"], m["role"], (m["last_login"] or _("never"))[:16], _("yes") if m["mfa"] else _("no"))
                 for m in obj.members)
-        return format_html("<table><tr><th>user</th><th>email</th><th>role</th><th>last sign-in</th><th>MFA</th>"
-                           "</tr>{}</table>", format_html_join("", "<tr>" + "<td>{}</td>" * 5 + "</tr>", rows))
+        head = format_html("<tr>" + "<th>{}</th>" * 5 + "</tr>", _("user"), _("email"), _("role"), _("last sign-in"),
+                           "MFA")
+        return format_html("<table>{}{}</table>", head, format_html_join("", "<tr>" + "<td>{}</td>" * 5 + "</tr>", rows))
 
-    @display(description="API keys and vendor credentials")
+    @display(description=_("API keys and vendor credentials"))
     def keys_table(self, obj):
         rows = ((k["name"], k["prefix"], k["role"], "—" if k["age_days"] is None else k["age_days"],
-                 (k["last_used"] or "—")[:16], k.get("expires_on") or "—", "revoked" if k["revoked"] else "active")
+                 (k["last_used"] or "—")[:16], k.get("expires_on") or "—", _("revoked") if k["revoked"] else _("active"))
                 for k in obj.api_keys)
-        return format_html("<table><tr><th>name</th><th>kind</th><th>role</th><th>age (days)</th><th>last used</th>"
-                           "<th>expires</th><th>state</th></tr>{}</table>",
-                           format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows))
+        head = format_html("<tr>" + "<th>{}</th>" * 7 + "</tr>", _("name"), _("kind"), _("role"), _("age (days)"),
+                           _("last used"), _("expires"), _("state"))
+        return format_html("<table>{}{}</table>", head, format_html_join("", "<tr>" + "<td>{}</td>" * 7 + "</tr>", rows))
 
-    @display(description="What looks wrong")
+    @display(description=_("What looks wrong"))
     def findings_list(self, obj):
         if not obj.findings:
-            return "Nothing: every owner and finance admin has MFA, every key is recent and in use."
+            return _("Nothing: every owner and finance admin has MFA, every key is recent and in use.")
         return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((f,) for f in obj.findings)))
 
-    @display(description="Change access")
+    @display(description=_("Change access"))
     def change_links(self, obj):
-        return format_html('<a href="{}">Members and roles</a> · <a href="{}">API keys</a> · '
-                           '<a href="{}">Organisation (rotate the webhook secret)</a>',
+        return format_html('<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
                            reverse("admin:core_membership_changelist") + f"?organization__id__exact={obj.organization_id}",
-                           reverse("admin:core_organizationapikey_changelist"),
-                           reverse("admin:core_organization_change", args=[obj.organization_id]))
+                           _("Members and roles"),
+                           reverse("admin:core_organizationapikey_changelist"), _("API keys"),
+                           reverse("admin:core_organization_change", args=[obj.organization_id]),
+                           _("Organisation (rotate the webhook secret)"))
 
-    @confirmed_action(description="Confirm this review", icon="verified_user",
-                      what="You confirm that every member, role and API key listed is still needed as it is "
-                           "(fix anything that is not first). Your name and the time are kept with the review.")
+    @confirmed_action(description=_("Confirm this review"), icon="verified_user",
+                      what=_("You confirm that every member, role and API key listed is still needed as it is "
+                           "(fix anything that is not first). Your name and the time are kept with the review."))
     def confirm_review(self, request, object_id):
         review = self.get_queryset(request).get(pk=object_id)
         confirm(review, user=request.user)
-        messages.success(request, "Access review confirmed.")
+        messages.success(request, _("Access review confirmed."))
         return redirect(reverse("admin:access_reviews_accessreview_change", args=[object_id]))
 
-    @confirmed_action(description="Start a review now", icon="fact_check", permissions=("view",),
-                      what="A new access review is opened for each organisation you own, and its owners are told.")
+    @confirmed_action(description=_("Start a review now"), icon="fact_check", permissions=("view",),
+                      what=_("A new access review is opened for each organisation you own, and its owners are told."))
     def open_now(self, request):
         from expensico_sync.core.models import Membership
 
@@ -87,5 +90,5 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
         orgs = [m.organization for m in owned]
         for organization in orgs:
             open_review(organization)
-        messages.success(request, f"Opened {len(orgs)} access review(s).")
+        messages.success(request, _("Opened %(count)s access review(s).") % {"count": len(orgs)})
         return redirect(reverse("admin:access_reviews_accessreview_changelist"))

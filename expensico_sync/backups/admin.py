@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import display
 
@@ -17,15 +18,15 @@ class BackupRunAdmin(ModelAdmin):
     readonly_fields = ("kind", "status", "name", "target", "size", "sha256", "row_counts", "detail",
                        "started_at", "finished_at")
 
-    @display(description="Status", label={"Succeeded": "success", "Failed": "danger", "Running": "info"})
+    @display(description=_("Status"), label={"ok": "success", "failed": "danger", "running": "info"})
     def outcome(self, obj):
-        return obj.get_status_display()
+        return obj.status, obj.get_status_display()
 
-    @display(description="Size")
+    @display(description=_("Size"))
     def plain_size(self, obj):
         return filesizeformat(obj.size) if obj.size is not None else "—"
 
-    @display(description="Rows")
+    @display(description=_("Rows"))
     def rows(self, obj):
         return f"{sum(obj.row_counts.values()):,}" if obj.row_counts else "—"
 

@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class BackupsConfig(AppConfig):
     name = "expensico_sync.backups"
     label = "backups"
-    verbose_name = "Backups"
+    verbose_name = _("Backups")
 
     def ready(self):
         from . import checks  # noqa: F401

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "expensico_sync.core"
     label = "core"
-    verbose_name = "Setup"
+    verbose_name = _("Setup")
 
     def ready(self):
         from . import checks, signals  # noqa: F401

@@ -8,6 +8,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from .models import Membership, Organization
 from .selectors import organizations_for
@@ -46,10 +48,10 @@ def setup_panel(request, org_ids):
     modes = {m.label.split(" (")[0]: orgs.filter(mode=m.value).count() for m in Organization.Mode}
     return {
         "kpis": [
-            {"title": "Organisations", "value": orgs.count(),
-             "footer": ", ".join(f"{n} {k.lower()}" for k, n in modes.items() if n) or "none yet"},
-            {"title": "Members", "value": Membership.objects.filter(organization__in=org_ids).count(),
-             "footer": "people with a role"},
+            {"title": _("Organisations"), "value": orgs.count(),
+             "footer": ", ".join(f"{n} {k.lower()}" for k, n in modes.items() if n) or _("none yet")},
+            {"title": _("Members"), "value": Membership.objects.filter(organization__in=org_ids).count(),
+             "footer": _("people with a role")},
         ],
     }
 
@@ -63,13 +65,17 @@ def dashboard_compute(*, org_ids: list[int]) -> dict:
     return merged
 
 
-def _key(org_ids: list[int]) -> str:
-    return "dashboard:" + hashlib.sha256(",".join(map(str, sorted(org_ids))).encode()).hexdigest()[:24]
+def _key(org_ids: list[int], language: str) -> str:
+    """One cached dashboard per organisation set and language: the panels' words are translated."""
+    digest = hashlib.sha256(",".join(map(str, sorted(org_ids))).encode()).hexdigest()[:24]
+    return f"dashboard:{language}:{digest}"
 
 
-def dashboard_refresh(*, org_ids: list[int]) -> dict:
-    merged = dashboard_compute(org_ids=org_ids)
-    cache.set(_key(org_ids), {"at": time.time(), "panels": merged}, DASHBOARD_KEEP_SECONDS)
+def dashboard_refresh(*, org_ids: list[int], language: str | None = None) -> dict:
+    language = language or translation.get_language() or "en-gb"
+    with translation.override(language):
+        merged = dashboard_compute(org_ids=org_ids)
+    cache.set(_key(org_ids, language), {"at": time.time(), "panels": merged}, DASHBOARD_KEEP_SECONDS)
     return merged
 
 
@@ -92,16 +98,17 @@ def dashboard_callback(request, context):
     chosen = request.GET.get("org", "")
     chosen_id = next((pk for pk, _ in visible if str(pk) == chosen), None)
     org_ids = [chosen_id] if chosen_id is not None else sorted(pk for pk, _ in visible)
-    hit = cache.get(_key(org_ids))
+    language = translation.get_language() or "en-gb"
+    hit = cache.get(_key(org_ids, language))
     if hit is None:
-        merged = dashboard_refresh(org_ids=org_ids)
+        merged = dashboard_refresh(org_ids=org_ids, language=language)
     else:
         merged = hit["panels"]
-        if time.time() - hit["at"] > DASHBOARD_FRESH_SECONDS and cache.add(_key(org_ids) + ":refreshing", 1,
-                                                                            DASHBOARD_FRESH_SECONDS):
+        if time.time() - hit["at"] > DASHBOARD_FRESH_SECONDS and cache.add(_key(org_ids, language) + ":refreshing",
+                                                                            1, DASHBOARD_FRESH_SECONDS):
             from django_q.tasks import async_task
 
-            async_task("expensico_sync.core.tasks.dashboard_refresh_task", org_ids)
+            async_task("expensico_sync.core.tasks.dashboard_refresh_task", org_ids, language)
     if chosen_id is not None:
         merged = {**merged, "kpis": [{**k, "href": _with_org(k["href"], chosen_id)} if k.get("href") else k
                                      for k in merged["kpis"]]}

@@ -3,6 +3,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 from simple_history.models import HistoricalRecords
 
@@ -17,32 +18,34 @@ def new_webhook_secret() -> str:
 
 class Organization(models.Model):
     class Mode(models.TextChoices):
-        DRY_RUN = "dry_run", "Dry run (build entries, send nothing)"
-        PILOT = "pilot", "Pilot (chosen employees/categories only)"
-        LIVE = "live", "Live"
-        PAUSED = "paused", "Paused"
+        DRY_RUN = "dry_run", _("Dry run (build entries, send nothing)")
+        PILOT = "pilot", _("Pilot (chosen employees/categories only)")
+        LIVE = "live", _("Live")
+        PAUSED = "paused", _("Paused")
 
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(max_length=64, unique=True)
-    base_currency = models.CharField(max_length=3, default="SAR", help_text="ISO-4217 code")
-    country = models.CharField(max_length=2, default="SA", help_text="ISO-3166 alpha-2 code")
-    timezone = models.CharField(max_length=64, default="Asia/Riyadh")
-    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.DRY_RUN)
-    webhook_secret = EncryptedTextField(default=new_webhook_secret, help_text="Expensico signing secret (whsec_…)")
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    slug = models.SlugField(max_length=64, unique=True, verbose_name=_("slug"))
+    base_currency = models.CharField(max_length=3, default="SAR", help_text=_("ISO-4217 code"), verbose_name=_("base currency"))
+    country = models.CharField(max_length=2, default="SA", help_text=_("ISO-3166 alpha-2 code"), verbose_name=_("country"))
+    timezone = models.CharField(max_length=64, default="Asia/Riyadh", verbose_name=_("timezone"))
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.DRY_RUN, verbose_name=_("mode"))
+    webhook_secret = EncryptedTextField(default=new_webhook_secret, help_text=_("Expensico signing secret (whsec_…)"), verbose_name=_("webhook secret"))
     webhook_secret_previous = EncryptedTextField(
-        blank=True, default="", help_text="Still accepted during a secret rotation; clear it when done."
+        blank=True, default="", help_text=_("Still accepted during a secret rotation; clear it when done."), verbose_name=_("webhook secret previous")
     )
-    expensico_api_base_url = models.URLField(blank=True, default="", verbose_name="Expensico API base URL",
+    expensico_api_base_url = models.URLField(blank=True, default="", verbose_name=_("Expensico API base URL"),
                                              validators=[expensico_url_validate])
-    expensico_api_token = EncryptedTextField(blank=True, default="", verbose_name="Expensico API token")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    expensico_api_token = EncryptedTextField(blank=True, default="", verbose_name=_("Expensico API token"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     history = HistoricalRecords(
         excluded_fields=["webhook_secret", "webhook_secret_previous", "expensico_api_token"]
     )
 
     class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
         ordering = ["name"]
 
     def __str__(self):
@@ -105,14 +108,16 @@ class Organization(models.Model):
 
 
 class Membership(models.Model):
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
-    created_at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("user"))
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="memberships", verbose_name=_("organisation"))
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER, verbose_name=_("role"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
         constraints = [models.UniqueConstraint(fields=["user", "organization"], name="membership_unique")]
         ordering = ["organization__name", "user__username"]
 
@@ -123,15 +128,15 @@ class Membership(models.Model):
 class OrganizationAPIKey(AbstractAPIKey):
     """A machine client's key: bound to one organisation and one role, hashed at rest."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
-    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("organisation"))
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.VIEWER, verbose_name=_("role"))
     # A login-less user standing for the key, so audit trails (simple-history) name the key.
     service_user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
-                                        blank=True, editable=False, related_name="api_key")
+                                        blank=True, editable=False, related_name="api_key", verbose_name=_("service user"))
 
     class Meta(AbstractAPIKey.Meta):
-        verbose_name = "API key"
-        verbose_name_plural = "API keys"
+        verbose_name = _("API key")  # type: ignore[assignment]
+        verbose_name_plural = _("API keys")  # type: ignore[assignment]
 
     def save(self, *args, **kwargs):
         if self.service_user_id is None:
@@ -149,8 +154,12 @@ class EncryptionCanary(models.Model):
 
     PLAINTEXT = "expensico-sync canary"
 
-    value = EncryptedTextField()
-    created_at = models.DateTimeField(auto_now_add=True)
+    value = EncryptedTextField(verbose_name=_("value"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("encryption canary")
+        verbose_name_plural = _("encryption canaries")
 
     def __str__(self):
         return f"encryption canary #{self.pk}"

@@ -1,13 +1,14 @@
 """Roles and the permission matrix: the one place that says who may do what."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    FINANCE_ADMIN = "finance_admin", "Finance admin"
-    REVIEWER = "reviewer", "Reviewer"
-    VIEWER = "viewer", "Viewer"
+    OWNER = "owner", _("Owner")
+    FINANCE_ADMIN = "finance_admin", _("Finance admin")
+    REVIEWER = "reviewer", _("Reviewer")
+    VIEWER = "viewer", _("Viewer")
 
 
 ALL = frozenset(Role)

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.decorators import action, display
 
@@ -28,14 +29,14 @@ class NotificationAdmin(ModelAdmin):
     list_select_related = ("user", "organization")
     actions_list = ["caught_mail"]
 
-    @display(description="Kind")
+    @display(description=_("Kind"))
     def kind_label(self, obj):
         return _kind_label(obj.kind)
 
-    @display(description="Delivery", label={"Sent": "success", "Put in a digest": "success", "Gave up": "danger",
-                                            "May have been sent (not retried)": "warning"})
+    @display(description=_("Delivery"), label={"sent": "success", "digested": "success", "failed": "danger",
+                                            "unknown": "warning"})
     def delivery(self, obj):
-        return obj.get_status_display()
+        return obj.status, obj.get_status_display()
 
     def has_view_permission(self, request, obj=None):
         return request.user.is_active and request.user.is_superuser
@@ -49,7 +50,7 @@ class NotificationAdmin(ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @action(description="Caught mail (development)", icon="mail", url_path="caught-mail")
+    @action(description=_("Caught mail (development)"), icon="mail", url_path="caught-mail")
     def caught_mail(self, request):
         return self.caught_view(request)
 
@@ -61,7 +62,7 @@ class NotificationAdmin(ModelAdmin):
         if not request.user.is_superuser:
             raise PermissionDenied
         if not settings.MAIL_CATCHER_DIR:
-            raise Http404("No mail catcher in this deployment (MAIL_CATCHER_DIR is empty).")
+            raise Http404(_("No mail catcher in this deployment (MAIL_CATCHER_DIR is empty)."))
         directory = Path(settings.MAIL_CATCHER_DIR)
         before = request.GET.get("before", "")
         if "/" in before:
@@ -75,7 +76,7 @@ class NotificationAdmin(ModelAdmin):
             chosen = catcher.read(directory / name)
         elif messages:
             chosen = catcher.read(directory / messages[0].name)
-        context = {**self.admin_site.each_context(request), "title": "Caught mail", "messages_caught": messages,
+        context = {**self.admin_site.each_context(request), "title": _("Caught mail"), "messages_caught": messages,
                    "chosen": chosen, "directory": directory,
                    "older": f"?{urlencode({'before': messages[-1].name})}" if len(messages) == CAUGHT_PAGE else "",
                    "newest": bool(before)}
@@ -106,7 +107,7 @@ class PreferenceAdmin(ModelAdmin):
     search_fields = ("user__username", "user__email")
     list_select_related = ("user", "organization")
 
-    @display(description="Kind")
+    @display(description=_("Kind"))
     def kind_label(self, obj):
         return _kind_label(obj.kind)
 

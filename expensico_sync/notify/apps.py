@@ -1,11 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class NotifyConfig(AppConfig):
     name = "expensico_sync.notify"
     label = "notify"
-    verbose_name = "Notifications"
+    verbose_name = _("Notifications")
 
     def ready(self):
         from expensico_sync.core.devstack import devstack_register

@@ -3,8 +3,10 @@ the packages above it). A kind says who receives it by default and how."""
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 IMMEDIATE, DIGEST, OFF = "immediate", "digest", "off"
-MODES = ((IMMEDIATE, "Immediately"), (DIGEST, "In the daily digest"), (OFF, "Off"))
+MODES = ((IMMEDIATE, _("Immediately")), (DIGEST, _("In the daily digest")), (OFF, _("Off")))
 
 
 @dataclass(frozen=True)

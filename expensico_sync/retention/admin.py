@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
 
@@ -25,26 +26,27 @@ class RetentionSettingsAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
     fields = ("organization", "legal_hold", "legal_hold_reason", "months", "next_run")
     list_select_related = ("organization",)
 
-    @display(description="Periods (months)")
+    @display(description=_("Periods (months)"))
     def periods(self, obj):
         return ", ".join(f"{p.key} {obj.months_for(p)}" for p in policies())
 
-    @display(description="The next run would")
+    @display(description=_("The next run would"))
     def next_run(self, obj):
         """Rendered several times per page by the admin's read-only field: the plan is computed once
         per object, from the settings already loaded, and each count stops at PREVIEW_LIMIT rows."""
         if not obj.pk:
-            return "Save first."
+            return _("Save first.")
         if "_next_run" not in obj.__dict__:
             obj.__dict__["_next_run"] = self._next_run(obj)
         return obj.__dict__["_next_run"]
 
     def _next_run(self, obj):
         steps = plan(obj.organization, chosen=obj, count_limit=PREVIEW_LIMIT + 1)
-        rows = ((s.policy.label, s.policy.action, s.months,
-                 f"more than {PREVIEW_LIMIT:,}" if s.rows > PREVIEW_LIMIT else f"{s.rows:,}", s.policy.keeps)
+        rows = ((s.policy.label, s.policy.action, _("%(n)s months") % {"n": s.months},
+                 _("more than %(n)s") % {"n": f"{PREVIEW_LIMIT:,}"} if s.rows > PREVIEW_LIMIT else f"{s.rows:,}",
+                 s.policy.keeps)
                 for s in steps)
-        table = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{} months</td><td>{}</td><td>{}</td></tr>", rows)
-        hold = format_html("<p><strong>{}</strong></p>", "Legal hold: nothing will change.") if obj.legal_hold else ""
-        return format_html("{}<table><tr><th>policy</th><th>action</th><th>keep</th><th>rows due</th>"
-                           "<th>what stays</th></tr>{}</table>", hold, table)
+        table = format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows)
+        hold = format_html("<p><strong>{}</strong></p>", _("Legal hold: nothing will change.")) if obj.legal_hold else ""
+        return format_html("{}<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>{}</table>", hold,
+                           _("policy"), _("action"), _("keep"), _("rows due"), _("what stays"), table)

@@ -1,5 +1,6 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from expensico_sync.core.models import Organization
@@ -8,17 +9,17 @@ from expensico_sync.core.models import Organization
 class RetentionSettings(models.Model):
     """An organisation's retention periods (months per policy, the defaults otherwise) and its legal hold."""
 
-    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="retention")
+    organization = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="retention", verbose_name=_("organisation"))
     months = models.JSONField(default=dict, blank=True,
-                              help_text='Months to keep, per policy key, e.g. {"webhook.bodies": 3}.')
-    legal_hold = models.BooleanField(default=False, help_text="While set, nothing of this organisation is "
-                                                              "deleted or anonymised.")
-    legal_hold_reason = models.TextField(blank=True, default="")
-    updated_at = models.DateTimeField(auto_now=True)
+                              help_text=_('Months to keep, per policy key, e.g. {"webhook.bodies": 3}.'), verbose_name=_("months"))
+    legal_hold = models.BooleanField(default=False, help_text=_("While set, nothing of this organisation is "
+                                                              "deleted or anonymised."), verbose_name=_("legal hold"))
+    legal_hold_reason = models.TextField(blank=True, default="", verbose_name=_("legal hold reason"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
     history = HistoricalRecords()
 
     class Meta:
-        verbose_name = verbose_name_plural = "retention settings"
+        verbose_name = verbose_name_plural = _("retention settings")
 
     def __str__(self) -> str:
         return f"Retention · {self.organization}"

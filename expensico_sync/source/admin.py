@@ -24,6 +24,7 @@ from unfold.contrib.filters.admin import (
 )
 from unfold.decorators import display
 
+from expensico_sync.core.admin.columns import money_column, text_column
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.paging import values_filter
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
@@ -83,7 +84,9 @@ class ExpenseInline(TabularInline):
 
 @admin.register(ExpenseReport)
 class ExpenseReportAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("number", "title", "employee", "approved_at", "currency", "expense_count")
+    list_display = ("number", "title_text", "employee_text", "approved_at", "currency", "expense_count")
+    title_text = text_column("title", description=_("Title"))
+    employee_text = text_column("employee.name", description=_("Employee"))
     list_filter = (("employee", AutocompleteSelectFilter), ("approved_at", RangeDateTimeFilter),
                    values_filter("currency"))
     list_filter_submit = True
@@ -101,11 +104,11 @@ class ExpenseReportAdmin(ReadOnlyMirrorAdmin):
                   .annotate(n=Count("pk")).values("n"))
         return super().get_queryset(request).defer("raw").annotate(_expenses=Coalesce(Subquery(counts), 0))
 
-    @display(description="Expenses")
+    @display(description=_("Expenses"))
     def expense_count(self, obj):
         return obj._expenses if hasattr(obj, "_expenses") else obj.expenses.count()
 
-    @display(description="Last accepted payload")
+    @display(description=_("Last accepted payload"))
     def payload(self, obj):
         return pretty_json(obj.raw)
 
@@ -117,13 +120,13 @@ class ReceiptInline(TabularInline):
     readonly_fields = fields
     can_delete = False
 
-    @display(description="File")
+    @display(description=_("File"))
     def open_link(self, obj):
         # The authenticated, organisation-scoped view: the storage URL (/media/…) is not served.
         if not obj.file:
-            return "not fetched yet"
-        return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">Open '
-                           'receipt</a>', receipt_url(obj))
+            return _("not fetched yet")
+        return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">{}</a>',
+                           receipt_url(obj), _("Open receipt"))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -144,7 +147,7 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
                    ("type", ChoicesDropdownFilter), values_filter("currency"), ("date", RangeDateFilter))
     list_filter_submit = True
     search_fields = ("=expensico_id", "^merchant")
-    search_help_text = "Expense id, the start of the merchant's name, or the start of the report number."
+    search_help_text = _("Expense id, the start of the merchant's name, or the start of the report number.")
     # Employees are picked by autocomplete: a dropdown rendered every employee on every page.
     # Each sortable column has an index (organisation first, and alone for superusers).
     sortable_by = ("expensico_id", "date", "amount_text")
@@ -177,23 +180,23 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
             queryset |= self.get_queryset(request).filter(report_id__in=reports)
         return queryset, may_have_duplicates
 
-    @display(description="Status", label=STATUS_LABELS)
+    @display(description=_("Status"), label=STATUS_LABELS)
     def status_badge(self, obj):
-        return obj.status
+        return obj.status, obj.get_status_display()
 
-    @display(description="Receipt", label={"yes": "success", "missing": "warning"})
+    @display(description=_("Receipt"), label={"yes": "success", "missing": "warning"})
     def receipt_flag(self, obj):
-        return "yes" if obj._receipts else "missing"
+        return ("yes", _("attached")) if obj._receipts else ("missing", _("missing"))
 
-    @display(description="Dimensions")
+    @display(description=_("Dimensions"))
     def dimensions_view(self, obj):
         return pretty_json(obj.dimensions)
 
-    @display(description="Details")
+    @display(description=_("Details"))
     def details_view(self, obj):
         return pretty_json(obj.details)
 
-    @display(description="Custom fields")
+    @display(description=_("Custom fields"))
     def custom_fields_view(self, obj):
         return pretty_json(obj.custom_fields)
 
@@ -213,7 +216,9 @@ class CategoryAdmin(ReadOnlyMirrorAdmin):
 
 @admin.register(CardFunding)
 class CardFundingAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("expensico_id", "date", "employee", "card", "direction", "amount", "currency", "bank_reference")
+    list_display = ("expensico_id", "date", "employee_text", "card", "direction", "amount_text", "bank_reference")
+    amount_text = money_column()
+    employee_text = text_column("employee.name", description=_("Employee"))
     list_filter = (("direction", ChoicesDropdownFilter), ("date", RangeDateFilter), values_filter("currency"))
     list_filter_submit = True
     search_fields = ("expensico_id", "bank_reference", "employee__name")
@@ -222,7 +227,9 @@ class CardFundingAdmin(ReadOnlyMirrorAdmin):
 
 @admin.register(Reimbursement)
 class ReimbursementAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("expensico_id", "date", "employee", "amount", "currency", "bank_reference")
+    list_display = ("expensico_id", "date", "employee_text", "amount_text", "bank_reference")
+    amount_text = money_column()
+    employee_text = text_column("employee.name", description=_("Employee"))
     list_filter = (("date", RangeDateFilter), values_filter("currency"))
     list_filter_submit = True
     search_fields = ("expensico_id", "bank_reference", "employee__name")
@@ -231,8 +238,11 @@ class ReimbursementAdmin(ReadOnlyMirrorAdmin):
 
 @admin.register(BankStatementLine)
 class BankStatementLineAdmin(ReadOnlyMirrorAdmin):
-    list_display = ("date", "bank_account_name", "description", "amount", "balance", "currency", "bank_reference")
-    list_filter = (("date", RangeDateFilter), values_filter("bank_account_id", "bank account"))
+    list_display = ("date", "bank_account_name", "description_text", "amount_text", "balance_text", "bank_reference")
+    description_text = text_column("description", description=_("Description"))
+    amount_text = money_column()
+    balance_text = money_column("balance", description=_("Balance"))
+    list_filter = (("date", RangeDateFilter), values_filter("bank_account_id", _("bank account")))
     list_filter_submit = True
     search_fields = ("expensico_id", "reference", "bank_reference", "description")
 
@@ -240,7 +250,7 @@ class BankStatementLineAdmin(ReadOnlyMirrorAdmin):
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnlyMirrorAdmin):
     list_display = ("webhook_id", "event_type", "received_at", "outcome_badge", "signature_badge", "reason_short")
-    list_filter = (("outcome", ChoicesDropdownFilter), values_filter("event_type", "event type"),
+    list_filter = (("outcome", ChoicesDropdownFilter), values_filter("event_type", _("event type")),
                    ("received_at", RangeDateTimeFilter))
     list_filter_submit = True
     search_fields = ("=webhook_id",)
@@ -249,27 +259,27 @@ class WebhookDeliveryAdmin(ReadOnlyMirrorAdmin):
               "headers_view", "decisions_view", "payload")
     readonly_fields = fields
 
-    @display(description="Outcome", label=OUTCOME_LABELS)
+    @display(description=_("Outcome"), label=OUTCOME_LABELS)
     def outcome_badge(self, obj):
         return obj.outcome
 
-    @display(description="Signature", label={"valid": "success", "invalid": "danger"})
+    @display(description=_("Signature"), label={"valid": "success", "invalid": "danger"})
     def signature_badge(self, obj):
-        return "valid" if obj.signature_valid else "invalid"
+        return ("valid", _("valid")) if obj.signature_valid else ("invalid", _("invalid"))
 
-    @display(description="Reason")
+    @display(description=_("Reason"))
     def reason_short(self, obj):
         return (obj.reason[:80] + "…") if len(obj.reason) > 80 else obj.reason
 
-    @display(description="Headers")
+    @display(description=_("Headers"))
     def headers_view(self, obj):
         return pretty_json(obj.headers)
 
-    @display(description="Decisions")
+    @display(description=_("Decisions"))
     def decisions_view(self, obj):
         return pretty_json(obj.decisions)
 
-    @display(description="Payload")
+    @display(description=_("Payload"))
     def payload(self, obj):
         try:
             value = json.loads(obj.body)
@@ -295,11 +305,11 @@ class PullSyncAdmin(OrgScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="Status", label=STATUS_LABELS)
+    @display(description=_("Status"), label=STATUS_LABELS)
     def status_badge(self, obj):
-        return obj.status
+        return obj.status, obj.get_status_display()
 
-    @display(description="Progress")
+    @display(description=_("Progress"))
     def progress(self, obj):
         total = sum(v for k, v in (obj.counts or {}).items() if k in PullSync.STREAMS)
         return f"{obj.streams_done}/{len(PullSync.STREAMS)} streams · {total} rows"
@@ -311,13 +321,13 @@ class PullSyncAdmin(OrgScopedAdmin):
         obj.pk = created.pk
         transaction.on_commit(lambda: async_task("expensico_sync.source.tasks.pull_sync", created.pk))
 
-    @confirmed_action(description="Run / resume", icon="play_arrow",
-                      what="The pull sync is queued and resumes from its last saved cursor.")
+    @confirmed_action(description=_("Run / resume"), icon="play_arrow",
+                      what=_("The pull sync is queued and resumes from its last saved cursor."))
     def run_now(self, request, object_id):
         run = self.get_queryset(request).get(pk=object_id)
         if run.status == PullSync.Status.RUNNING:
-            messages.warning(request, "This sync is already running.")
+            messages.warning(request, _("This sync is already running."))
         else:
             async_task("expensico_sync.source.tasks.pull_sync", run.pk)
-            messages.info(request, "Queued: the sync resumes from its last saved cursor.")
+            messages.info(request, _("Queued: the sync resumes from its last saved cursor."))
         return redirect("admin:source_pullsync_change", object_id)

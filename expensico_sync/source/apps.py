@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class SourceConfig(AppConfig):
     name = "expensico_sync.source"
     label = "source"
-    verbose_name = "Expensico"
+    verbose_name = _("Expensico")
 
     def ready(self):
         from expensico_sync.core.devstack import devstack_register

@@ -5,6 +5,7 @@ from datetime import timedelta
 from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from expensico_sync.core.dashboard import register_panel
 
@@ -18,9 +19,10 @@ def intake_panel(request, org_ids):
                     .values_list("outcome").annotate(n=Count("id")))
     deliveries = reverse("admin:source_webhookdelivery_changelist")
     return {"kpis": [
-        {"title": "Webhooks (24 h)", "value": sum(outcomes.values()),
-         "footer": f"{outcomes.get('accepted', 0)} accepted · {outcomes.get('duplicate', 0)} duplicate · "
-                   f"{outcomes.get('rejected', 0)} rejected", "href": deliveries},
-        {"title": "Mirrored expenses", "value": Expense.objects.filter(organization__in=org_ids).count(),
-         "footer": "approved and cancelled, all versions current", "href": reverse("admin:source_expense_changelist")},
+        {"title": _("Webhooks (24 h)"), "value": sum(outcomes.values()),
+         "footer": _("%(accepted)s accepted · %(duplicate)s duplicate · %(rejected)s rejected") % {
+             "accepted": outcomes.get("accepted", 0), "duplicate": outcomes.get("duplicate", 0),
+             "rejected": outcomes.get("rejected", 0)}, "href": deliveries},
+        {"title": _("Mirrored expenses"), "value": Expense.objects.filter(organization__in=org_ids).count(),
+         "footer": _("approved and cancelled, all versions current"), "href": reverse("admin:source_expense_changelist")},
     ]}

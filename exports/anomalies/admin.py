@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from expensico_sync.core.admin.confirm import confirmed_action
@@ -24,11 +25,11 @@ CHOICES: list[tuple[str, str]] = sorted(LABELS.items(), key=lambda pair: pair[1]
 
 
 class FlagDecisionForm(forms.ModelForm):
-    decision = forms.ChoiceField(required=False, choices=[("", "— leave open —"),
-                                                          ("dismiss", "Dismiss: not unusual here (teaches the detector)"),
-                                                          ("confirm", "Confirm: seen, it is real")])
+    decision = forms.ChoiceField(required=False, choices=[("", _("— leave open —")),
+                                                          ("dismiss", _("Dismiss: not unusual here (teaches the detector)")),
+                                                          ("confirm", _("Confirm: seen, it is real"))])
     decision_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
-                                      help_text="Required to dismiss: the detector will not flag this pattern again")
+                                      help_text=_("Required to dismiss: the detector will not flag this pattern again"))
 
     class Meta:
         model = AnomalyFlag
@@ -37,7 +38,7 @@ class FlagDecisionForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         if data.get("decision") == "dismiss" and not (data.get("decision_reason") or "").strip():
-            self.add_error("decision_reason", "Say why this is not unusual.")
+            self.add_error("decision_reason", _("Say why this is not unusual."))
         return data
 
 
@@ -55,7 +56,7 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
                        "status", "reason", "decided_by_label", "decided_at", "created_at")
     fieldsets = ((None, {"fields": ("detector_label", "expense_link", "review_link", "explanation", "score",
                                     "context", "created_at")}),
-                 ("Decision", {"fields": ("decision", "decision_reason", "status", "reason", "decided_by_label",
+                 (_("Decision"), {"fields": ("decision", "decision_reason", "status", "reason", "decided_by_label",
                                           "decided_at", "pattern")}))
 
     def has_add_permission(self, request, *args):
@@ -69,43 +70,43 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
         try:
             if decision == "dismiss":
                 anomaly_dismiss(flag=obj, by=request.user, reason=reason)
-                messages.success(request, "Dismissed: this pattern is not flagged again.")
+                messages.success(request, _("Dismissed: this pattern is not flagged again."))
             elif decision == "confirm":
                 anomaly_confirm(flag=obj, by=request.user, reason=reason)
-                messages.success(request, "Confirmed.")
+                messages.success(request, _("Confirmed."))
         except Refused as exc:
             messages.error(request, str(exc))
 
-    @display(description="Detector", ordering="detector")
+    @display(description=_("Detector"), ordering="detector")
     def detector_label(self, obj):
         return LABELS.get(obj.detector, obj.detector)
 
-    @display(description="Expense")
+    @display(description=_("Expense"))
     def expense_link(self, obj):
         url = reverse("admin:source_expense_change", args=[obj.expense_id])
         return format_html('<a class="text-primary-600" href="{}">{}</a>', url, obj.expense.expensico_id)
 
-    @display(description="Review item")
+    @display(description=_("Review item"))
     def review_link(self, obj):
         if obj.review_item_id is None:
-            return "waiting: the record has another open review item"
+            return _("waiting: the record has another open review item")
         url = reverse("admin:exports_reviewitem_change", args=[obj.review_item_id])
         return format_html('<a class="text-primary-600" href="{}">#{}</a>', url, obj.review_item_id)
 
-    @display(description="Status", label={"open": "warning", "dismissed": "info", "confirmed": "danger"})
+    @display(description=_("Status"), label={"open": "warning", "dismissed": "info", "confirmed": "danger"})
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
 
-    @confirmed_action(description="Scan for anomalies now", icon="troubleshoot", permissions=("view",),
-                      what="Scan the last 35 days of your organisations' spend (against the past year) in the "
-                           "background. Flags appear here and in the review queue.")
+    @confirmed_action(description=_("Scan for anomalies now"), icon="troubleshoot", permissions=("view",),
+                      what=_("Scan the last 35 days of your organisations' spend (against the past year) in the "
+                           "background. Flags appear here and in the review queue."))
     def scan_now(self, request):
         from django_q.tasks import async_task
 
         orgs = list(organizations_with_capability(request.user, self.capability))
         for org in orgs:
             async_task("exports.anomalies.tasks.anomalies_scan_one", org.pk)
-        messages.success(request, f"Scanning {len(orgs)} organisation(s) in the background.")
+        messages.success(request, _("Scanning %(count)s organisation(s) in the background.") % {"count": len(orgs)})
         return redirect("admin:exports_anomalyflag_changelist")
 
 
@@ -125,11 +126,11 @@ class AnomalySettingAdmin(OrgScopedAdmin):
     list_display = ("organization", "detector_label", "enabled", "threshold_display", "updated_at")
     list_filter = ("enabled",)
 
-    @display(description="Detector", ordering="detector")
+    @display(description=_("Detector"), ordering="detector")
     def detector_label(self, obj):
         return LABELS.get(obj.detector, obj.detector)
 
-    @display(description="Threshold")
+    @display(description=_("Threshold"))
     def threshold_display(self, obj):
         default = DETECTORS[obj.detector].threshold if obj.detector in DETECTORS else \
             SYNC_DETECTORS.get(obj.detector, ("", None, ""))[1]

@@ -11,7 +11,9 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
@@ -32,7 +34,7 @@ MONTHS_SHOWN = 12
 
 def recent_months(today: date, count: int = MONTHS_SHOWN) -> list[date]:
     months, day = [], month_start(today)
-    for _ in range(count):
+    for _month in range(count):
         months.append(day)
         day = (day - timedelta(days=1)).replace(day=1)
     return months
@@ -56,10 +58,10 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @display(description="Checklist")
+    @display(description=_("Checklist"))
     def checklist_link(self, obj):
         url = reverse("admin:exports_monthclose_month", args=[obj.organization_id, f"{obj.period:%Y-%m}"])
-        return format_html('<a href="{}" class="text-primary-600">Checklist →</a>', url)
+        return format_html('<a href="{}" class="text-primary-600">{}</a>', url, _("Checklist →"))
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -102,7 +104,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         rows = [{"organization": org, "period": month, "close": closes.get((org.pk, month)),
                  "url": reverse("admin:exports_monthclose_month", args=[org.pk, f"{month:%Y-%m}"])}
                 for org in self._organizations(request) for month in recent_months(timezone.localdate())]
-        context = {**self.admin_site.each_context(request), "title": "Close: months", "opts": self.model._meta,
+        context = {**self.admin_site.each_context(request), "title": _("Close: months"), "opts": self.model._meta,
                    "rows": rows}
         return TemplateResponse(request, "exports/admin/close_months.html", context)
 
@@ -139,7 +141,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         try:
             month_close_sign_off(organization=org, period=first, by=request.user,
                                  comment=request.POST.get("comment", ""))
-            messages.success(request, f"{first:%B %Y} is signed off and locked.")
+            messages.success(request, _("%(month)s is signed off and locked.") % {"month": date_format(first, "F Y")})
         except CloseError as exc:
             messages.error(request, str(exc))
         return self._back(org, first)
@@ -153,7 +155,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             raise Http404
         try:
             month_close_reopen(close=close, by=request.user, reason=request.POST.get("reason", ""))
-            messages.success(request, f"{first:%B %Y} is reopened.")
+            messages.success(request, _("%(month)s is reopened.") % {"month": date_format(first, "F Y")})
         except CloseError as exc:
             messages.error(request, str(exc))
         return self._back(org, first)
@@ -162,9 +164,9 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         org, first = self._month(request, org_id, period)
         live = snapshot_request(kind="checklist", organization=org, period=first, force=True)
         if live.computed_at and live.requested_at and live.computed_at >= live.requested_at:
-            messages.success(request, f"The checklist was computed again at {live.computed_at:%H:%M}.")
+            messages.success(request, _("The checklist was computed again at %(time)s.") % {"time": f"{live.computed_at:%H:%M}"})
         else:
-            messages.info(request, "The checklist is being computed again; reload in a moment.")
+            messages.info(request, _("The checklist is being computed again; reload in a moment."))
         return self._back(org, first)
 
     def _connection(self, org, connection_id):
@@ -182,17 +184,19 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         if pack_servable(pack):
             return evidence_response(pack)
         if pack is not None and pack.status in EvidencePack.ACTIVE:
-            messages.info(request, f"The evidence pack for {connection.name} is being built ({pack.progress}%).")
+            messages.info(request, _("The evidence pack for %(name)s is being built (%(progress)s%%).") % {
+                "name": connection.name, "progress": pack.progress})
         else:
-            messages.info(request, f"The evidence pack for {connection.name} is not built for this month's "
-                                   "current state: press Build.")
+            messages.info(request, _("The evidence pack for %(name)s is not built for this month's current state: "
+                                     "press Build.") % {"name": connection.name})
         return self._back(org, first)
 
     def evidence_build_view(self, request, org_id, period, connection_id):
         org, first = self._month(request, org_id, period)
         connection = self._connection(org, connection_id)
         pack = pack_request(connection=connection, period=first, by=request.user)
-        messages.info(request, f"The evidence pack for {connection.name}: {pack.get_status_display().lower()}.")
+        messages.info(request, _("The evidence pack for %(name)s: %(status)s.") % {
+            "name": connection.name, "status": pack.get_status_display().lower()})
         return self._back(org, first)
 
 
@@ -228,16 +232,17 @@ class EvidencePackAdmin(OrgScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @display(description="Status", label={"Ready": "success", "Failed": "danger", "Building": "info",
-                                          "Queued": "info"})
+    @display(description=_("Status"), label={EvidencePack.Status.READY: "success", EvidencePack.Status.FAILED: "danger",
+                                             EvidencePack.Status.BUILDING: "info", EvidencePack.Status.QUEUED: "info"})
     def status_label(self, obj):
-        return obj.get_status_display()
+        return obj.status, obj.get_status_display()
 
-    @display(description="Progress")
+    @display(description=_("Progress"))
     def progress_label(self, obj):
-        return f"{obj.progress}% ({obj.rows_done:,} of {obj.rows_total:,} rows)"
+        return _("%(progress)s%% (%(done)s of %(total)s rows)") % {
+            "progress": obj.progress, "done": f"{obj.rows_done:,}", "total": f"{obj.rows_total:,}"}
 
-    @display(description="Download")
+    @display(description=_("Download"))
     def download(self, obj):
         if obj.status != EvidencePack.Status.READY:
             return obj.error[:80] if obj.error else "–"

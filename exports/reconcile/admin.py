@@ -7,10 +7,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
 from unfold.decorators import display
 
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.formatting import bidi, money_html
 
 from .links import difference_links
 from .models import Reconciliation, ReconciliationDifference
@@ -20,11 +22,11 @@ from .serializers import PERIOD
 
 
 class ReconciliationForm(forms.ModelForm):
-    month = forms.CharField(label="Month", widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
-                            help_text="The month to reconcile (YYYY-MM)")
+    month = forms.CharField(label=_("Month"), widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+                            help_text=_("The month to reconcile (YYYY-MM)"))
     confirm_cost = forms.BooleanField(
-        required=False, label="Confirm the vendor request cost",
-        help_text="Needed where the vendor bills read-back requests; the cost is shown when it applies.")
+        required=False, label=_("Confirm the vendor request cost"),
+        help_text=_("Needed where the vendor bills read-back requests; the cost is shown when it applies."))
 
     class Meta:
         model = Reconciliation
@@ -33,7 +35,7 @@ class ReconciliationForm(forms.ModelForm):
     def clean_month(self):
         match = PERIOD.match(self.cleaned_data["month"].strip())
         if not match:
-            raise forms.ValidationError("Enter a month as YYYY-MM.")
+            raise forms.ValidationError(_("Enter a month as YYYY-MM."))
         return date(int(match[1]), int(match[2]), 1)
 
     def clean(self):
@@ -42,11 +44,11 @@ class ReconciliationForm(forms.ModelForm):
         if connection and period:
             estimate = cost_estimate(connection=connection, period=period)
             if not estimate["reads_back"]:
-                self.add_error("connection", "This connection cannot read back its vendor's ledger.")
+                self.add_error("connection", _("This connection cannot read back its vendor's ledger."))
             elif estimate["needs_confirmation"] and not data.get("confirm_cost"):
-                self.add_error("confirm_cost", (
-                    f"Reading back {estimate['documents']} documents costs about {estimate['requests_estimate']} "
-                    f"vendor requests of a monthly budget of {estimate['request_budget']}. Tick to confirm."))
+                self.add_error("confirm_cost", _(
+                    "Reading back %(documents)s documents costs about %(requests_estimate)s vendor requests of a "
+                    "monthly budget of %(request_budget)s. Tick to confirm.") % estimate)
         return data
 
 
@@ -61,9 +63,9 @@ DIFFERENCES_SHOWN = 100
 HEAD = "<tr>" + "".join("<th class='px-3 py-1 text-left'>{}</th>" for _ in range(8)) + "</tr>"
 
 
-def _money(difference, name):
-    value = difference.minor(name)
-    return "—" if value is None else str(value)
+def _money(row, name):
+    """An amount of a row or difference in its currency's decimals, with thousands separators."""
+    return money_html(row.minor(name), row.currency)
 
 
 def _once(obj, name: str, build):
@@ -115,37 +117,39 @@ class ReconciliationAdmin(OrgScopedAdmin):
             messages.error(request, str(exc))
             return
         obj.pk, obj.period, obj.status = run.pk, run.period, run.status
-        messages.success(request, "Reconciliation started: its rows and differences appear on its page.")
+        messages.success(request, _("Reconciliation started: its rows and differences appear on its page."))
 
-    @display(description="Month", ordering="period")
+    @display(description=_("Month"), ordering="period")
     def period_label(self, obj):
         return obj.period.strftime("%Y-%m") if obj.period else "—"
 
-    @display(description="Status", label={"finished": "success", "failed": "danger", "running": "info",
+    @display(description=_("Status"), label={"finished": "success", "failed": "danger", "running": "info",
                                           "queued": "warning"})
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="Differences")
+    @display(description=_("Differences"))
     def differences_summary(self, obj):
         total, explained = (obj.difference_count, obj.explained_count) if hasattr(obj, "difference_count") \
             else difference_counts(obj)
         url = reverse("admin:exports_reconciliationdifference_changelist") + f"?reconciliation__id__exact={obj.pk}"
-        return format_html("<a class='underline' href='{}'>{} · {} explained</a>", url, total, explained)
+        return format_html("<a class='underline' href='{}'>{}</a>", url,
+                           _("%(total)s · %(explained)s explained") % {"total": total, "explained": explained})
 
-    @display(description="Rows (net debit − credit per account)")
+    @display(description=_("Rows (net debit − credit per account)"))
     def rows_table(self, obj):
         return _once(obj, "rows", lambda: self._rows_table(obj))
 
     def _rows_table(self, obj):
         rows = format_html_join("", ROWS_HTML, (
-            (r.get_account_kind_display(), r.account, r.currency, r.minor("expensico"), r.minor("booked"),
-             r.minor("vendor"), "text-red-600 font-semibold" if r.difference else "", r.minor("difference"))
+            (r.get_account_kind_display(), r.account, r.currency, _money(r, "expensico"), _money(r, "booked"),
+             _money(r, "vendor"), "text-red-600 font-semibold" if r.difference else "", _money(r, "difference"))
             for r in obj.rows.all()))
-        head = format_html(HEAD, "Account", "Id", "Currency", "Expensico", "Booked", "Vendor", "Difference", "")
+        head = format_html(HEAD, _("Account"), _("Id"), _("Currency"), "Expensico", _("Booked"), _("Vendor"),
+                           _("Difference"), "")
         return format_html("<table class='w-full text-sm'>{}{}</table>", head, rows)
 
-    @display(description="Differences, document by document")
+    @display(description=_("Differences, document by document"))
     def differences_table(self, obj):
         return _once(obj, "differences", lambda: self._differences_table(obj))
 
@@ -157,17 +161,21 @@ class ReconciliationAdmin(OrgScopedAdmin):
             diffs = diffs[:DIFFERENCES_SHOWN]
             total = obj.difference_count if hasattr(obj, "difference_count") else difference_counts(obj)[0]
             url = reverse("admin:exports_reconciliationdifference_changelist") + f"?reconciliation__id__exact={obj.pk}"
-            more = format_html("<p class='mt-2'>The first {} of {} differences. <a class='text-primary-600 underline' "
-                               "href='{}'>All differences →</a></p>", DIFFERENCES_SHOWN, total, url)
+            more = format_html("<p class='mt-2'>{} <a class='text-primary-600 underline' href='{}'>{}</a></p>",
+                               _("The first %(shown)s of %(total)s differences.") % {"shown": DIFFERENCES_SHOWN,
+                                                                                       "total": total},
+                               url, _("All differences →"))
         body = format_html_join("", DIFFS_HTML, (
             (d.get_kind_display(), d.reference or d.source_id or "—", d.external_id or "—",
-             _money(d, "expected"), _money(d, "actual"), d.detail, _links(d),
+             _money(d, "expected"), _money(d, "actual"), bidi(d.detail), _links(d),
              format_html("<a class='underline' href='{}'>{}</a>",
                          reverse("admin:exports_reconciliationdifference_change", args=[d.pk]),
-                         f"explained by {d.explained_by_label}: {d.explanation}" if d.explained else "explain…"))
+                         _("explained by %(who)s: %(note)s") % {"who": d.explained_by_label, "note": d.explanation}
+                         if d.explained else _("explain…")))
             for d in diffs))
-        head = format_html(HEAD, "Kind", "Reference", "Vendor id", "Ours", "Vendor", "What", "Drill down", "Note")
-        return format_html("<table class='w-full text-sm'>{}{}</table>{}", head, body, more) if diffs else "No differences."
+        head = format_html(HEAD, _("Kind"), _("Reference"), _("Vendor id"), _("Ours"), _("Vendor"), _("What"),
+                           _("Drill down"), _("Note"))
+        return format_html("<table class='w-full text-sm'>{}{}</table>{}", head, body, more) if diffs else _("No differences.")
 
 
 class ExplainForm(forms.ModelForm):
@@ -178,16 +186,16 @@ class ExplainForm(forms.ModelForm):
     def clean_explanation(self):
         note = (self.cleaned_data.get("explanation") or "").strip()
         if not note:
-            raise forms.ValidationError("An explanation needs a note.")
+            raise forms.ValidationError(_("An explanation needs a note."))
         return note
 
 
 class ExplainedFilter(admin.SimpleListFilter):
-    title = "explained"
+    title = _("explained")
     parameter_name = "explained"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Explained"), ("no", "Not explained"))
+        return (("yes", _("Explained")), ("no", _("Not explained")))
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -219,22 +227,22 @@ class ReconciliationDifferenceAdmin(OrgScopedAdmin):
     def save_model(self, request, obj, form, change):
         difference_explain(difference=obj, note=form.cleaned_data["explanation"], by=request.user)
 
-    @display(description="Reference / source")
+    @display(description=_("Reference / source"))
     def reference_or_source(self, obj):
         return obj.reference or obj.source_id or "—"
 
-    @display(description="Ours")
+    @display(description=_("Ours"))
     def ours(self, obj):
         return _money(obj, "expected")
 
-    @display(description="Vendor")
+    @display(description=_("Vendor"))
     def theirs(self, obj):
         return _money(obj, "actual")
 
-    @display(description="Drill down")
+    @display(description=_("Drill down"))
     def drill_down(self, obj):
         return _links(obj) or "—"
 
-    @display(description="Explained", label={"yes": "success", "no": "danger"})
+    @display(description=_("Explained"), label={"yes": "success", "no": "danger"})
     def explained_badge(self, obj):
-        return ("yes", f"{obj.explained_by_label}") if obj.explained else ("no", "not explained")
+        return ("yes", f"{obj.explained_by_label}") if obj.explained else ("no", _("not explained"))

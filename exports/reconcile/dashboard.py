@@ -4,6 +4,8 @@ last month's latest run, its differences and how many are explained, and the sha
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from connectors.models import Connection
 from expensico_sync.core.dashboard import register_panel
@@ -16,9 +18,11 @@ from .selectors import difference_counts, reads_back, reconciliation_latest
 def _month_cell(connection, period) -> str:
     run = reconciliation_latest(connection=connection, period=period)
     if run is None:
-        return "not reconciled"
+        return _("not reconciled")
     total, explained = difference_counts(run)
-    return "zero differences" if not total else f"{total} differences, {explained} explained"
+    if not total:
+        return _("zero differences")
+    return _("%(total)s differences, %(explained)s explained") % {"total": total, "explained": explained}
 
 
 @register_panel
@@ -34,9 +38,10 @@ def reconciliation_panel(request, org_ids):
         total = booked.count()
         verified = booked.filter(verified_at__isnull=False).count()
         rows.append([connection.name, _month_cell(connection, last_month), _month_cell(connection, this_month),
-                     f"{verified} of {total}" + (f" ({100 * verified // total}%)" if total else "")])
+                     _("%(verified)s of %(total)s") % {"verified": verified, "total": total}
+                     + (f" ({100 * verified // total}%)" if total else "")])
     if not rows:
         return {}
-    return {"tables": [{"title": "Reconciliation progress", "table": {
-        "headers": ["Connection", last_month.strftime("%b %Y"), this_month.strftime("%b %Y"), "Verified"],
+    return {"tables": [{"title": _("Reconciliation progress"), "table": {
+        "headers": [_("Connection"), date_format(last_month, "M Y"), date_format(this_month, "M Y"), _("Verified")],
         "rows": rows}}]}

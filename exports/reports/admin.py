@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
@@ -31,7 +32,7 @@ class GeneratedReportAdmin(OrgScopedAdmin):
                        "download")
     fields = readonly_fields
 
-    @display(description="Download")
+    @display(description=_("Download"))
     def download(self, obj):
         return format_html('<a href="{}">{}</a>', download_path(obj), obj.filename)
 

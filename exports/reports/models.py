@@ -3,40 +3,43 @@ import uuid
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from expensico_sync.core.models import Organization
 
 
 class ReportSchedule(models.Model):
     class Report(models.TextChoices):
-        EXPORT_RECORDS = "export_records", "Export records of the last period"
-        REVIEW_ITEMS = "review_items", "Open review items"
-        RECONCILIATIONS = "reconciliations", "Last month's reconciliations (rows per account)"
-        EVIDENCE_PACK = "evidence_pack", "Last month's evidence pack (zip)"
+        EXPORT_RECORDS = "export_records", _("Export records of the last period")
+        REVIEW_ITEMS = "review_items", _("Open review items")
+        RECONCILIATIONS = "reconciliations", _("Last month's reconciliations (rows per account)")
+        EVIDENCE_PACK = "evidence_pack", _("Last month's evidence pack (zip)")
 
     class Format(models.TextChoices):
-        CSV = "csv", "CSV"
-        XLSX = "xlsx", "Excel (XLSX)"
+        CSV = "csv", _("CSV")
+        XLSX = "xlsx", _("Excel (XLSX)")
 
     class Cadence(models.TextChoices):
-        MONTHLY = "monthly", "Monthly, on a day of the month"
-        WEEKLY = "weekly", "Weekly, on a day of the week"
+        MONTHLY = "monthly", _("Monthly, on a day of the month")
+        WEEKLY = "weekly", _("Weekly, on a day of the week")
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="report_schedules")
-    report = models.CharField(max_length=20, choices=Report.choices)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="report_schedules", verbose_name=_("organisation"))
+    report = models.CharField(max_length=20, choices=Report.choices, verbose_name=_("report"))
     format = models.CharField(max_length=4, choices=Format.choices, default=Format.XLSX,
-                              help_text="Ignored for the evidence pack (always a zip).")
-    cadence = models.CharField(max_length=8, choices=Cadence.choices, default=Cadence.MONTHLY)
-    day = models.PositiveSmallIntegerField(default=1, help_text="Monthly: 1–28. Weekly: 1 (Monday) – 7 (Sunday).")
+                              help_text=_("Ignored for the evidence pack (always a zip)."), verbose_name=_("format"))
+    cadence = models.CharField(max_length=8, choices=Cadence.choices, default=Cadence.MONTHLY, verbose_name=_("cadence"))
+    day = models.PositiveSmallIntegerField(default=1, help_text=_("Monthly: 1–28. Weekly: 1 (Monday) – 7 (Sunday)."), verbose_name=_("day"))
     connection = models.ForeignKey("connectors.Connection", null=True, blank=True, on_delete=models.CASCADE,
-                                   help_text="For the evidence pack: which connection's books.")
+                                   help_text=_("For the evidence pack: which connection's books."), verbose_name=_("connection"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
-    active = models.BooleanField(default=True)
-    last_run_on = models.DateField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+                                   related_name="+", verbose_name=_("created by"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    last_run_on = models.DateField(null=True, blank=True, verbose_name=_("last run on"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("report schedule")
+        verbose_name_plural = _("report schedules")
         ordering = ["organization", "report", "id"]
 
     def __str__(self) -> str:
@@ -60,17 +63,19 @@ class ReportSchedule(models.Model):
 class GeneratedReport(models.Model):
     """A built report, kept privately; emailed as a signed link that expires."""
 
-    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    schedule = models.ForeignKey(ReportSchedule, on_delete=models.CASCADE, related_name="generated")
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
-    filename = models.CharField(max_length=200)
-    content_type = models.CharField(max_length=100)
-    file = models.FileField(upload_to="reports/%Y/%m/")
-    sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("token"))
+    schedule = models.ForeignKey(ReportSchedule, on_delete=models.CASCADE, related_name="generated", verbose_name=_("schedule"))
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
+    filename = models.CharField(max_length=200, verbose_name=_("filename"))
+    content_type = models.CharField(max_length=100, verbose_name=_("content type"))
+    file = models.FileField(upload_to="reports/%Y/%m/", verbose_name=_("file"))
+    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
 
     class Meta:
+        verbose_name = _("generated report")
+        verbose_name_plural = _("generated reports")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

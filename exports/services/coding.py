@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.db.models.fields.json import KT
+from django.utils.translation import gettext as _
 
 from connectors.entry import AccountingEntry, LineRole
 from connectors.models import Connection
@@ -150,8 +151,8 @@ def rule_test(*, rule: CodingRule) -> dict[str, Any]:
     without, with_rule = _with_rule(snapshot, rule)
     settings = ConnectionSettings.from_connection(rule.connection)
     result: dict[str, Any] = {"past": [], "pending": [], "pending_count": 0, "pending_amounts": {},
-                              "past_note": f"Booked expenses: only the latest {PAST_SAMPLE} the rule could match are "
-                                           "examined."}
+                              "past_note": _("Booked expenses: only the latest %(n)s the rule could match are "
+                                             "examined.") % {"n": PAST_SAMPLE}}
     amounts: defaultdict[str, Decimal] = defaultdict(Decimal)
     for key, statuses, sample in (("past", [Status.EXPORTED], PAST_SAMPLE),
                                   ("pending", list(UNSENT), PENDING_SAMPLE)):

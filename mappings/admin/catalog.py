@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.http import JsonResponse
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import display
@@ -53,14 +54,14 @@ class RemoteCatalogItemAdmin(OrgScopedAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @display(description="Kind", label=True)
+    @display(description=_("Kind"), label=True)
     def kind_badge(self, obj):
         return obj.kind
 
-    @confirmed_action(description="Refresh from the accounting systems", icon="sync", permissions=("refresh",),
+    @confirmed_action(description=_("Refresh from the accounting systems"), icon="sync", permissions=("refresh",),
                       url_path="refresh",
-                      what="Every connection you manage is asked for its accounts, tax rates and dimensions; "
-                           "the cached catalog is replaced with the answers.")
+                      what=_("Every connection you manage is asked for its accounts, tax rates and dimensions; "
+                           "the cached catalog is replaced with the answers."))
     def refresh_catalogs(self, request):
         from django.shortcuts import redirect
 

@@ -4,6 +4,7 @@ coverage), train now, roll back; and the reviewer corrections the next training 
 
 from django.contrib import admin, messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import display
 
@@ -51,53 +52,53 @@ class CategoriserModelAdmin(OrgScopedAdmin):
         return super().changelist_view(request, {**(extra_context or {}), "categoriser_summary": summary,
                                                  "drift_drop": f"{DROP:.0%}"})
 
-    @display(description="Dimension heads (held-out accuracy)")
+    @display(description=_("Dimension heads (held-out accuracy)"))
     def heads_display(self, obj):
         return " · ".join(f"{h['key']} {h['accuracy']}" for h in _heads(obj)) or "—"
 
     def has_train_permission(self, request, object_id=None):
         return self._can(request)
 
-    @display(description="Version", ordering="version")
+    @display(description=_("Version"), ordering="version")
     def version_label(self, obj):
         return f"v{obj.version}"
 
-    @display(description="Status", label={"promoted": "success", "candidate": "info", "retired": "info",
+    @display(description=_("Status"), label={"promoted": "success", "candidate": "info", "retired": "info",
                                           "rejected": "warning"})
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
 
-    @display(description="Held-out accuracy", ordering="heldout_accuracy")
+    @display(description=_("Held-out accuracy"), ordering="heldout_accuracy")
     def accuracy(self, obj):
         return f"{obj.heldout_accuracy:.1%}"
 
-    @display(description="Coverage at threshold")
+    @display(description=_("Coverage at threshold"))
     def coverage_display(self, obj):
         return f"{obj.coverage:.1%}"
 
-    @display(description="Precision at threshold")
+    @display(description=_("Precision at threshold"))
     def precision_display(self, obj):
         return f"{obj.precision_at_threshold:.1%}" if obj.coverage else "—"
 
-    @confirmed_action(description="Train now", icon="model_training", permissions=("train",), url_path="train",
-                      what="A new version is trained for every connection you manage, on its booked history and "
+    @confirmed_action(description=_("Train now"), icon="model_training", permissions=("train",), url_path="train",
+                      what=_("A new version is trained for every connection you manage, on its booked history and "
                            "reviewer corrections. It replaces the version in use only if at least as accurate on the "
-                           "same held-out expenses.")
+                           "same held-out expenses."))
     def train_now(self, request):
         from django_q.tasks import async_task
 
         for connection in writable_connections(request.user):
             async_task("mappings.tasks.categoriser_train_task", connection.pk)
-        messages.success(request, "Training queued; new versions appear here when done.")
+        messages.success(request, _("Training queued; new versions appear here when done."))
         return redirect("admin:mappings_categorisermodel_changelist")
 
-    @confirmed_action(description="Put this version in use", icon="history", permissions=("train",),
-                      what="This version codes expenses again from now on; the one in use is retired (and can be "
-                           "put back the same way).")
+    @confirmed_action(description=_("Put this version in use"), icon="history", permissions=("train",),
+                      what=_("This version codes expenses again from now on; the one in use is retired (and can be "
+                           "put back the same way)."))
     def rollback_to(self, request, object_id):
         model = self.get_queryset(request).get(pk=object_id)
         categoriser_rollback(connection=model.connection, version=model.version)
-        messages.success(request, f"v{model.version} is in use.")
+        messages.success(request, _("v%(version)s is in use.") % {"version": model.version})
         return redirect("admin:mappings_categorisermodel_changelist")
 
 

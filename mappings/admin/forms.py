@@ -1,6 +1,7 @@
 """Form pieces shared by the mapping admin screens."""
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from import_export.forms import ConfirmImportForm
 from unfold.contrib.import_export.forms import ImportForm
 from unfold.widgets import UnfoldAdminSelect2Widget, UnfoldAdminSelectWidget, UnfoldAdminTextInputWidget
@@ -51,7 +52,7 @@ class CatalogSelect(UnfoldAdminSelect2Widget):
         current = self.items.filter(remote_id=value).first() if value and self.items is not None else None
         self.choices = [("", "—")]
         if value and current is None:
-            self.choices.append((value, f"{value} (not in the cached catalog)"))
+            self.choices.append((value, _("%(value)s (not in the cached catalog)") % {"value": value}))
         elif current is not None:
             self.choices.append((current.remote_id, " · ".join(
                 p for p in (current.code, current.name, current.classification) if p)))
@@ -60,7 +61,7 @@ class CatalogSelect(UnfoldAdminSelect2Widget):
         context["widget"]["attrs"].update({"data-catalog-name-field": self.name_field,
                                            "data-ajax--url": self.search_url, "data-ajax--delay": "250",
                                            "data-ajax--cache": "true", "data-allow-clear": "true",
-                                           "data-placeholder": "Search by code, name or type"})
+                                           "data-placeholder": _("Search by code, name or type")})
         return context
 
     def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
@@ -74,7 +75,7 @@ class CatalogSelect(UnfoldAdminSelect2Widget):
 
 class ConnectionImportForm(ImportForm):
     connection = forms.ModelChoiceField(queryset=Connection.objects.none(), widget=UnfoldAdminSelectWidget,
-                                        help_text="The mapping set the rows go into")
+                                        help_text=_("The mapping set the rows go into"))
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -92,15 +93,15 @@ class ConnectionConfirmImportForm(ConfirmImportForm):
 
 
 class SetImportForm(forms.Form):
-    file = forms.FileField(help_text="A template exported from any mapping set (CSV, XLSX or JSON)")
-    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", "Excel (XLSX)"), ("json", "JSON")],
+    file = forms.FileField(help_text=_("A template exported from any mapping set (CSV, XLSX or JSON)"))
+    format = forms.ChoiceField(choices=[("csv", "CSV"), ("xlsx", _("Excel (XLSX)")), ("json", "JSON")],
                                widget=UnfoldAdminSelectWidget)
 
 
 class CloneForm(forms.Form):
     source = forms.ModelChoiceField(queryset=Connection.objects.none(), widget=UnfoldAdminSelectWidget,
-                                    help_text="Copy every mapping of this connection into this one")
-    replace = forms.BooleanField(required=False, help_text="Also delete mappings the source does not have")
+                                    help_text=_("Copy every mapping of this connection into this one"))
+    replace = forms.BooleanField(required=False, help_text=_("Also delete mappings the source does not have"))
 
     def __init__(self, *args, user=None, exclude_pk=None, **kwargs):
         super().__init__(*args, **kwargs)

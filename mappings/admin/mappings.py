@@ -5,6 +5,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
@@ -102,17 +104,17 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
                 form.base_fields[name].widget = CatalogSelect(
                     items=items.filter(kind=kind), name_field=name_field,
                     search_url=f"{reverse('admin:mappings_remotecatalogitem_search')}?{query}")
-                form.base_fields[name].help_text = "Search the accounting system's catalog by code, name or type."
+                form.base_fields[name].help_text = _("Search the accounting system's catalog by code, name or type.")
         if "remote_kind" in form.base_fields:
             # The kinds this connection's dimensions come in, as the connector names them.
             kinds = (items.filter(kind="dimensions").exclude(classification="").values("classification")
                      .annotate(n=Count("id")).order_by("classification"))
             form.base_fields["remote_kind"].widget = CatalogInput(items=[
-                {"remote_id": k["classification"], "code": "", "name": f"{k['n']} value{'' if k['n'] == 1 else 's'} in the catalog"}
+                {"remote_id": k["classification"], "code": "", "name": ngettext("%(count)s value in the catalog", "%(count)s values in the catalog", k["n"]) % {"count": k["n"]}}
                 for k in kinds])
         return form
 
-    @display(description="Recent changes")
+    @display(description=_("Recent changes"))
     def recent_changes(self, obj):
         if not obj or not obj.pk:
             return "—"
@@ -127,7 +129,7 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
                                ((c.field, c.old if c.old not in (None, "") else "∅", c.new) for c in r.changes)))
              for r in rows))
 
-    @display(description="Changed")
+    @display(description=_("Changed"))
     def changed_fields(self, obj):
         previous = obj.prev_record
         if previous is None:
@@ -163,46 +165,46 @@ class CategoryMappingAdmin(MappingAdmin):
     readonly_fields = ("account_readable", "suggestions", "recent_changes")
     fieldsets = (
         (None, {"fields": ("connection", ("category_code", "category_name"))}),
-        ("Remote account", {"fields": (("account", "account_name"), "account_readable", "suggestions")}),
-        ("Overrides", {"fields": (("funding_source", "expense_type"),),
-                       "description": "Leave blank for the default mapping; set to override it for claims "
-                                      "or cards, or for mileage, per diem and driver honorarium."}),
-        ("History", {"fields": ("recent_changes",)}),
+        (_("Remote account"), {"fields": (("account", "account_name"), "account_readable", "suggestions")}),
+        (_("Overrides"), {"fields": (("funding_source", "expense_type"),),
+                       "description": _("Leave blank for the default mapping; set to override it for claims "
+                                      "or cards, or for mileage, per diem and driver honorarium.")}),
+        (_("History"), {"fields": ("recent_changes",)}),
     )
 
-    @display(description="Applies to", label={"any": "info", "override": "warning"})
+    @display(description=_("Applies to"), label={"any": "info", "override": "warning"})
     def scope(self, obj):
         parts = [obj.get_funding_source_display() if obj.funding_source else "",
                  obj.get_expense_type_display() if obj.expense_type else ""]
         text = " · ".join(p for p in parts if p)
         return ("override", text) if text else ("any", "Any")
 
-    @display(description="Account", ordering="account_name")
+    @display(description=_("Account"), ordering="account_name")
     def account_display(self, obj):
         readable = readable_remote_id(obj.connection, obj.account)
         return format_html("{} <span class='text-base-400'>{}</span>", obj.account_name or readable,
                            readable if obj.account_name else "")
 
-    @display(description="Account id, as the accounting system shows it")
+    @display(description=_("Account id, as the accounting system shows it"))
     def account_readable(self, obj):
         if not obj or not obj.account:
             return "—"
         return readable_remote_id(obj.connection, obj.account)
 
-    @display(description="Suggested accounts")
+    @display(description=_("Suggested accounts"))
     def suggestions(self, obj):
         if not obj or not obj.pk:
-            return "Save once with a connection and category to see suggestions."
+            return _("Save once with a connection and category to see suggestions.")
         found = suggest_accounts(connection=obj.connection, text=obj.category_name or obj.category_code,
                                  category_code=obj.category_code)
         if not found:
-            return "No catalog cached for this connection yet: refresh it under Remote catalog."
+            return _("No catalog cached for this connection yet: refresh it under Remote catalog.")
         return format_html_join(
             "", "<div class='flex items-center gap-2 mb-1'><button type='button' class='border border-base-200 "
                 "rounded-default px-2 py-1' onclick=\"django.jQuery('#id_account').val('{}').trigger('change');"
-                "document.getElementById('id_account_name').value='{}';\">Use</button>"
-                "<span>{} {}</span><span class='text-base-400'>{} · {}</span></div>",
-            ((s.remote_id, s.name.replace("'", ""), s.code, s.name, f"{s.score:.0f}", s.why) for s in found))
+                "document.getElementById('id_account_name').value='{}';\">{}</button>"
+                "<span dir='auto'>{} {}</span><span class='text-base-400'>{} · {}</span></div>",
+            ((s.remote_id, s.name.replace("'", ""), _("Use"), s.code, s.name, f"{s.score:.0f}", s.why) for s in found))
 
 
 @admin.register(TaxMapping)
@@ -213,11 +215,11 @@ class TaxMappingAdmin(MappingAdmin):
     fields = ("connection", "tax_code", ("tax_rate", "tax_rate_name"), "treatment", "separate_line",
               ("tax_account", "tax_account_name"), "recent_changes")
 
-    @display(description="Remote tax rate")
+    @display(description=_("Remote tax rate"))
     def tax_rate_display(self, obj):
         return obj.tax_rate_name or obj.tax_rate or "—"
 
-    @display(description="Treatment", label={"as_document": "info", "inclusive": "success", "exclusive": "warning"})
+    @display(description=_("Treatment"), label={"as_document": "info", "inclusive": "success", "exclusive": "warning"})
     def treatment_badge(self, obj):
         return obj.treatment, obj.get_treatment_display()
 
@@ -228,7 +230,7 @@ class CurrencyPolicyAdmin(MappingAdmin):
     list_filter = (("connection", RelatedDropdownFilter), ("rate_source", ChoicesDropdownFilter))
     fields = ("connection", "rate_source", ("fx_account", "fx_account_name"), "recent_changes")
 
-    @display(description="Rate", label={"expensico": "info", "table": "success", "target": "warning"})
+    @display(description=_("Rate"), label={"expensico": "info", "table": "success", "target": "warning"})
     def source_badge(self, obj):
         return obj.rate_source, obj.get_rate_source_display()
 
@@ -249,9 +251,9 @@ class DimensionMappingAdmin(MappingAdmin):
     search_fields = ("value", "remote_id", "remote_name", "remote_kind")
     fields = ("connection", ("dimension_key", "value"), "remote_kind", ("remote_id", "remote_name"), "recent_changes")
 
-    @display(description="Remote", label={"sent": "success", "skipped": "info"})
+    @display(description=_("Remote"), label={"sent": "success", "skipped": "info"})
     def remote_display(self, obj):
-        return ("sent", obj.remote_name or obj.remote_id) if obj.remote_id else ("skipped", "not sent")
+        return ("sent", obj.remote_name or obj.remote_id) if obj.remote_id else ("skipped", _("not sent"))
 
 
 @admin.register(MerchantRule)
@@ -270,17 +272,17 @@ class HoldRuleAdmin(MappingAdmin):
     fields = ("connection", ("name", "active"), ("amount_over", "currency"), "missing_receipt", "categories",
               "employees", "funding_source", "recent_changes")
 
-    @display(description="Holds when")
+    @display(description=_("Holds when"))
     def conditions(self, obj):
         parts = []
         if obj.amount_over is not None:
             parts.append(f"amount > {obj.amount_over} {obj.currency}".strip())
         if obj.missing_receipt:
-            parts.append("no receipt")
+            parts.append(_("no receipt"))
         if obj.categories:
-            parts.append("category in " + ", ".join(obj.categories))
+            parts.append(_("category in %(codes)s") % {"codes": ", ".join(obj.categories)})
         if obj.employees:
-            parts.append(f"{len(obj.employees)} employee(s)")
+            parts.append(_("%(count)s employee(s)") % {"count": len(obj.employees)})
         if obj.funding_source:
             parts.append(obj.get_funding_source_display())
         return " and ".join(parts) or "—"

@@ -13,9 +13,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from unfold.decorators import display
 
+from connectors.registry import system_label
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.formatting import money_text
 
@@ -67,20 +69,21 @@ class MappingSetAdmin(OrgScopedAdmin):
         times = [t for t in (getattr(obj, f"_at_{m.KIND}") for m in MAPPING_MODELS) if t is not None]
         return max(times).isoformat() if times else "empty"
 
-    @display(description="Mappings")
+    @display(description=_("Mappings"))
     def mapping_counts(self, obj):
         counts = [(m._meta.verbose_name_plural, getattr(obj, f"_n_{m.KIND}", None)) for m in MAPPING_MODELS]
         counts = [(label, m.objects.filter(connection_id=obj.pk).count() if n is None else n)
                   for (label, n), m in zip(counts, MAPPING_MODELS, strict=True)]
-        return ", ".join(f"{n} {label}" for label, n in counts if n) or "none yet"
+        return ", ".join(f"{n} {label}" for label, n in counts if n) or _("none yet")
 
-    @display(description="Gaps", label={"ok": "success", "gaps": "danger"})
+    @display(description=_("Gaps"), label={"ok": "success", "gaps": "danger"})
     def gap_badge(self, obj):
         rows = cached_gaps(obj, version=self._version(obj))
         blocked = sum(r["expenses"] for r in rows)
-        return ("gaps", f"{len(rows)} missing · {blocked} blocked") if rows else ("ok", "complete")
+        return (("gaps", _("%(missing)s missing · %(blocked)s blocked") % {"missing": len(rows), "blocked": blocked})
+                if rows else ("ok", _("complete")))
 
-    @display(description="Last change")
+    @display(description=_("Last change"))
     def last_change(self, obj):
         version = self._version(obj)
         return "—" if version == "empty" else parse_datetime(version).strftime("%Y-%m-%d %H:%M")
@@ -122,7 +125,8 @@ class MappingSetAdmin(OrgScopedAdmin):
                                                    limit=3) if gap["kind"] == "category" else []
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Mapping set: {obj.name}",
+            "title": _("Mapping set: %(name)s") % {"name": obj.name},
+            "system_label": system_label(obj.system),
             "opts": self.model._meta,
             "original": obj,
             "mapping_set": obj,
@@ -161,12 +165,11 @@ class MappingSetAdmin(OrgScopedAdmin):
             if report.has_errors:
                 return self._render(request, obj, import_report=report, status=400)
             totals = report.totals()
-            messages.success(request, f"Imported: {totals['new']} created, {totals['update']} updated, "
-                                      f"{totals['skip']} unchanged.")
+            messages.success(request, _("Imported: %(new)s created, %(update)s updated, %(skip)s unchanged.") % totals)
             return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#templates")
         form = SetImportForm(request.POST, request.FILES)
         if not form.is_valid():
-            messages.error(request, "Choose a file and its format.")
+            messages.error(request, _("Choose a file and its format."))
             return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#templates")
         content = form.cleaned_data["file"].read()
         fmt = form.cleaned_data["format"]
@@ -182,17 +185,17 @@ class MappingSetAdmin(OrgScopedAdmin):
                                           history_id=int(request.POST["history_id"]), user=request.user)
             except (LookupError, ValueError) as exc:
                 raise Http404(str(exc)) from None
-            messages.success(request, f"Restored {restored}.")
+            messages.success(request, _("Restored %(what)s.") % {"what": restored})
         else:
             at = parse_datetime(request.POST.get("at", "").strip())
             if at is not None and timezone.is_naive(at):
                 at = timezone.make_aware(at)  # typed without an offset: the site's time zone
             if at is None:
-                messages.error(request, "Pick a point in time.")
+                messages.error(request, _("Pick a point in time."))
             else:
                 counts = mapping_set_revert(connection=obj, at=at, user=request.user)
-                messages.success(request, f"Set reverted to {at:%Y-%m-%d %H:%M:%S}: {counts['restored']} restored, "
-                                          f"{counts['deleted']} removed, {counts['unchanged']} unchanged.")
+                messages.success(request, _("Set reverted to %(at)s: %(restored)s restored, %(deleted)s removed, %(unchanged)s unchanged.")
+                                 % {**counts, "at": f"{at:%Y-%m-%d %H:%M:%S}"})
         return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]) + "#history")
 
     def clone_view(self, request, pk):
@@ -201,10 +204,9 @@ class MappingSetAdmin(OrgScopedAdmin):
         if form.is_valid():
             counts = mapping_set_clone(source=form.cleaned_data["source"], target=obj,
                                        replace=form.cleaned_data["replace"], user=request.user)
-            messages.success(request, f"Cloned: {counts['created']} created, {counts['updated']} updated, "
-                                      f"{counts['deleted']} removed.")
+            messages.success(request, _("Cloned: %(created)s created, %(updated)s updated, %(deleted)s removed.") % counts)
         else:
-            messages.error(request, "Choose a connection to clone from.")
+            messages.error(request, _("Choose a connection to clone from."))
         return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
 
     def map_gap_view(self, request, pk):
@@ -213,7 +215,7 @@ class MappingSetAdmin(OrgScopedAdmin):
         obj = self._set(request, pk, write=True)
         form = MapGapForm(request.POST)
         if not form.is_valid():
-            messages.error(request, "Choose a suggested account for a gap.")
+            messages.error(request, _("Choose a suggested account for a gap."))
             return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
         data = form.cleaned_data
         if not data["confirmed"]:
@@ -221,7 +223,7 @@ class MappingSetAdmin(OrgScopedAdmin):
         mapping = category_mapping_apply_suggestion(
             connection=obj, category_code=data["category_code"], category_name=data["category_name"],
             account=data["account"], account_name=data["account_name"], user=request.user)
-        messages.success(request, format_html("Mapped {}. Blocked exports are re-queued.", mapping))
+        messages.success(request, format_html(_("Mapped {}. Blocked exports are re-queued."), mapping))
         return redirect(reverse("admin:mappings_mappingset_change", args=[obj.pk]))
 
     def _confirm_map_gap(self, request, obj, form):
@@ -231,11 +233,12 @@ class MappingSetAdmin(OrgScopedAdmin):
         expenses = gap["expenses"] if gap else 0
         amounts = " · ".join(money_text(amount, cur) for cur, amount in gap["amounts"].items()) if gap else ""
         confirm = MapGapForm(initial={**data, "confirmed": True})
+        words = {"category": data["category_code"], "account": data["account_name"] or data["account"]}
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "original": obj,
-                   "title": f"Map {data['category_code']} to {data['account_name'] or data['account']}",
-                   "what": f"Category {data['category_code']} is booked to {data['account_name'] or data['account']} "
-                           f"from now on, and every expense this gap holds is sent again.",
-                   "rows": [("Expenses re-booked", expenses), ("Amount", amounts or "—")],
-                   "submit_text": "Map and re-book", "form": confirm,
+                   "title": _("Map %(category)s to %(account)s") % words,
+                   "what": _("Category %(category)s is booked to %(account)s from now on, and every expense this "
+                             "gap holds is sent again.") % words,
+                   "rows": [(_("Expenses re-booked"), expenses), (_("Amount"), amounts or "—")],
+                   "submit_text": _("Map and re-book"), "form": confirm,
                    "cancel_url": reverse("admin:mappings_mappingset_change", args=[obj.pk])}
         return TemplateResponse(request, "admin/confirm_action.html", context)

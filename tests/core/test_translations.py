@@ -19,6 +19,15 @@ PO = LOCALE / "ar" / "LC_MESSAGES" / "django.po"
 IGNORE = [".venv", "tests", "bench", "staticfiles", "test-artifacts", "docs", "var"]
 
 
+@pytest.fixture(autouse=True)
+def _back_to_the_default_language():
+    """The switcher test activates Arabic in this thread: later tests expect the default again."""
+    from django.utils import translation
+
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def _unquote(block: str) -> str:
     return "".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block)).replace('\\"', '"').replace("\\n", "\n")
 
@@ -80,3 +89,56 @@ def test_amounts_show_their_currency_decimals_and_arabic_keeps_its_order():
     html = str(bidi("مكافأة سائق - 2026-01-03"))
     assert html == '<span dir="auto">مكافأة سائق - <span dir="ltr">2026-01-03</span></span>'
     assert "&lt;b&gt;" in str(bidi("<b>x</b>"))  # escaped, never raw HTML
+
+
+OUR_APPS = {"core", "source", "notify", "retention", "backups", "access_reviews", "connectors", "mappings", "exports"}
+
+
+def _labels_of_our_models():
+    """(where, label) of every model name, field name, help text and choice we show, in our apps."""
+    from django.apps import apps
+    from django.db import models
+
+    for model in apps.get_models():
+        meta = model._meta
+        if meta.app_label not in OUR_APPS or meta.proxy or model.__name__.startswith("Historical"):
+            continue
+        yield f"{meta.label} verbose_name", meta.verbose_name
+        yield f"{meta.label} verbose_name_plural", meta.verbose_name_plural
+        for field in meta.get_fields(include_hidden=False):
+            if not isinstance(field, models.Field) or isinstance(field, models.AutoField):
+                continue  # reverse relations are the other model's; the id is Django's
+            if any(field.name in {f.name for f in base._meta.fields} for base in model.__mro__[1:]
+                   if getattr(base, "_meta", None) and base._meta.app_label not in OUR_APPS):
+                continue  # declared by a third-party abstract model (djangorestframework-api-key)
+            if field.name == "id" or field.name.endswith("_ptr"):
+                continue
+            yield f"{meta.label}.{field.name}", field.verbose_name
+            if field.help_text:
+                yield f"{meta.label}.{field.name} help_text", field.help_text
+            for _value, label in field.flatchoices if field.choices else ():
+                yield f"{meta.label}.{field.name} choice", label
+
+
+def test_every_model_field_and_choice_label_of_ours_is_translatable_and_has_its_arabic():
+    """Django derives an unmarked label from the field's name ("description ar", "sla due at"):
+    every label of ours is marked (gettext_lazy), readable, and the catalogue has its Arabic."""
+    from django.utils.functional import Promise
+
+    arabic = catalogue(PO)
+    unmarked = [where for where, label in _labels_of_our_models() if not isinstance(label, Promise)]
+    assert unmarked == [], "mark these with gettext_lazy (verbose_name=_(...))"
+    labels = {where: str(label) for where, label in _labels_of_our_models()}
+    missing = sorted(where for where, label in labels.items() if not arabic.get(label))
+    assert missing == [], "no Arabic for these labels"
+    raw = sorted(where for where, label in labels.items() if re.search(r"\b(ar|label|ms|html)$|_", label)
+                 and "help_text" not in where and "choice" not in where)
+    assert raw == [], "raw labels (a field name with its suffix): give them a readable verbose_name"
+
+
+def test_raw_system_keys_are_shown_by_their_names():
+    from connectors.registry import system_label, vendors
+
+    assert all(system_label(v.key) == v.label for v in vendors())
+    assert system_label("business_central") != "business_central"
+    assert system_label("no_such_system") == "no_such_system"

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.admin import APIKeyModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin, TabularInline
@@ -52,10 +53,10 @@ class OrganizationAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     actions_detail = ["rotate_webhook_secret"]
     fieldsets = (
         (None, {"fields": ("name", "slug", "mode")}),
-        ("Locale", {"fields": ("base_currency", "country", "timezone")}),
-        ("Expensico", {"fields": ("webhook_url", "webhook_secret", "webhook_secret_previous",
+        (_("Locale"), {"fields": ("base_currency", "country", "timezone")}),
+        (_("Expensico"), {"fields": ("webhook_url", "webhook_secret", "webhook_secret_previous",
                                   "expensico_api_base_url", "expensico_api_token")}),
-        ("Audit", {"fields": ("created_at", "updated_at")}),
+        (_("Audit"), {"fields": ("created_at", "updated_at")}),
     )
 
     def get_queryset(self, request):
@@ -64,28 +65,28 @@ class OrganizationAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
     def has_add_permission(self, request, *args):
         return request.user.is_superuser
 
-    @display(description="Mode", label=MODE_LABELS)
+    @display(description=_("Mode"), label=MODE_LABELS)
     def mode_badge(self, obj):
         return obj.mode
 
-    @display(description="Members", ordering="_members")
+    @display(description=_("Members"), ordering="_members")
     def member_count(self, obj):
         return obj._members
 
-    @display(description="Webhook URL")
+    @display(description=_("Webhook URL"))
     def webhook_url(self, obj):
         return f"/api/v1/expensico/webhooks/{obj.slug}/" if obj.pk else "—"
 
-    @confirmed_action(description="Rotate webhook secret", icon="key",
-                      what="A new webhook secret is generated and shown once. Expensico must be given it; the "
-                           "current secret stays valid as the previous one until you clear it.")
+    @confirmed_action(description=_("Rotate webhook secret"), icon="key",
+                      what=_("A new webhook secret is generated and shown once. Expensico must be given it; the "
+                           "current secret stays valid as the previous one until you clear it."))
     def rotate_webhook_secret(self, request, object_id):
         org = self.get_queryset(request).get(pk=object_id)
         secret = organization_rotate_webhook_secret(organization=org)
         messages.warning(
             request,
-            f"New webhook secret for {org.name}: {secret} — copy it into Expensico now; it is not shown "
-            "again. The previous secret stays valid until you clear it.",
+            _("New webhook secret for %(org)s: %(secret)s — copy it into Expensico now; it is not shown "
+              "again. The previous secret stays valid until you clear it.") % {"org": org.name, "secret": secret},
         )
         from django.shortcuts import redirect
 

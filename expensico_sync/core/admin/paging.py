@@ -1,12 +1,20 @@
 """Changelists over millions of rows: the planner's estimate instead of COUNT(*), and list-filter
 choices that never scan a large table per request."""
 
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib import admin
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import connections
 from django.utils.functional import cached_property
+from django.utils.translation import gettext as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+else:
+    StrOrPromise = str
 
 
 def planner_estimate(queryset) -> int | None:
@@ -36,7 +44,7 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def estimated(self) -> bool:
-        return self.count_label.startswith("about")
+        return self._counted[1]
 
     @cached_property
     def _counted(self) -> tuple[int, bool]:
@@ -52,10 +60,10 @@ class EstimatedCountPaginator(Paginator):
     @cached_property
     def count_label(self) -> str:
         n, estimated = self._counted
-        return f"about {about(n)}" if estimated else str(n)
+        return _("about %(count)s") % {"count": about(n)} if estimated else str(n)
 
 
-def values_filter(field: str, title: str | None = None, choices=None, ttl: int = 600):
+def values_filter(field: str, title: StrOrPromise | None = None, choices=None, ttl: int = 600):
     """A list filter on a plain column. Django's default lists the column's distinct values with a
     DISTINCT over the whole table on every request; this takes fixed `choices` (or a function
     returning them), or the distinct values cached for `ttl` seconds."""

@@ -9,6 +9,7 @@ filter then follow the user's memberships. Superusers see everything.
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminPasswordWidget
 
@@ -39,7 +40,7 @@ def scope_queryset(qs, user, org_path: str | None, access: Access | None = None)
 
 
 class OrganizationFilter(admin.SimpleListFilter):
-    title = "organisation"
+    title = _("organisation")
     parameter_name = "org"
 
     def lookups(self, request, model_admin):
@@ -70,7 +71,7 @@ class SecretFieldsAdminMixin:
                 required=False,
                 label=db_field.verbose_name.capitalize(),
                 widget=UnfoldAdminPasswordWidget(render_value=False),
-                help_text="Write-only. Leave blank to keep the current value.",
+                help_text=_("Write-only. Leave blank to keep the current value."),
             )
         return super().formfield_for_dbfield(db_field, request, **kwargs)
 
