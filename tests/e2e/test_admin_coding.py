@@ -38,11 +38,11 @@ def test_rules_test_and_apply_with_count_and_amount(page, live_server, artifacts
     page.locator("a", has_text="Test this rule").first.click()
     summary = page.locator("#rule-test-summary")
     summary.wait_for()
-    assert "2 pending expense(s) would be re-coded (42.500 SAR)" in summary.inner_text()
+    assert "2 pending expense(s) would be re-coded (42.50 SAR)" in summary.inner_text()
     page.screenshot(path=os.path.join(artifacts_dir, "coding-rule-test.png"), full_page=True)
 
     page.locator("a", has_text="Apply to pending expenses").first.click()
-    assert page.locator("text=re-code 2 pending expense(s) totalling 42.500 SAR").first.is_visible()
+    assert page.locator("text=re-code 2 pending expense(s) totalling 42.50 SAR").first.is_visible()
     page.screenshot(path=os.path.join(artifacts_dir, "coding-rule-apply-confirm.png"), full_page=True)
     assert not CodingRule.objects.get(pk=rule.pk).active  # the GET only asked
     page.locator("form button[type=submit]", has_text="Apply").first.click()

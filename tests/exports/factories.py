@@ -10,6 +10,7 @@ from connectors.models import Connection
 from exports.models import (
     ConnectionClosePolicy,
     DuplicateSettings,
+    EvidencePack,
     ExportRecord,
     GeneratedReport,
     HoldPolicy,
@@ -64,6 +65,12 @@ def make_pilot_scope(org) -> PilotScope:
 @isolation_factory(MonthClose)
 def make_month_close(org) -> MonthClose:
     return MonthClose.objects.get_or_create(organization=org, period=date(2026, 1, 1))[0]
+
+
+@isolation_factory(EvidencePack)
+def make_evidence_pack(org) -> EvidencePack:
+    return EvidencePack.objects.create(connection=connection_for(org), period=date(2026, 11, 1),
+                                       status=EvidencePack.Status.QUEUED)
 
 
 @isolation_factory(ConnectionClosePolicy)
