@@ -57,3 +57,32 @@ def test_accept_and_correct_from_the_keyboard(page, live_server, artifacts_dir):
     answers = {c.source_id: (c.account, c.accepted) for c in CodingCorrection.objects.all()}
     assert answers == {"exp_1": ("acc-1", True), "exp_0": ("acc-right", False)}
     assert ReviewItem.objects.filter(reason=ReviewItem.Reason.SUGGESTED_CODING, resolved_at__isnull=True).count() == 1
+
+
+def test_a_proposed_dimension_is_corrected_from_the_keyboard(page, live_server, artifacts_dir):
+    org = make_org("queue-dims-e2e", mode="live")
+    make_connection(org)
+    approve(org, expense("exp_0", amount="25.00", merchant="Careem", category="OTHER"))
+    record = ExportRecord.objects.get()
+    ReviewItem.objects.filter(record=record).delete()
+    ExportRecord.objects.filter(pk=record.pk).update(status="needs_review")
+    ReviewItem.objects.create(organization=org, record=record, reason=ReviewItem.Reason.SUGGESTED_CODING,
+                              detail="Suggested coding", sla_due_at=timezone.now() + timedelta(hours=1),
+                              context={"account": "acc-0", "account_name": "Account 0", "probability": 0.95,
+                                       "account_from": "mapping", "model_version": 2, "category": "OTHER",
+                                       "dimensions": {"cost_center": {"value": "CC-1", "probability": 0.62}}})
+    admin_login(page, live_server)
+
+    page.goto(f"{live_server.url}/admin/exports/suggestedcoding/")
+    row = page.locator(".queue-row").nth(0)
+    assert "cost_center" in row.inner_text() and "CC-1 (p 0.62)" in row.inner_text()
+    page.keyboard.press("c")                                  # the account and each proposed dimension open
+    dim = row.locator(".dim-input[data-key=cost_center]")
+    assert dim.is_visible() and dim.input_value() == "CC-1"
+    dim.fill("CC-9")
+    page.screenshot(path=os.path.join(artifacts_dir, "suggested-queue-dimension.png"), full_page=True)
+    dim.press("Enter")                                        # no account typed: the suggested one stays
+    page.locator("#queue-status", has_text="corrected to").wait_for()
+
+    [correction] = CodingCorrection.objects.all()
+    assert (correction.account, correction.accepted, correction.dimensions) == ("acc-0", False, {"cost_center": "CC-9"})
