@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from mappings.models import CategoryMapping, RemoteCatalogItem
 from tests.conftest import admin_login
@@ -41,7 +42,8 @@ def test_mapping_set_screen(page, live_server, artifacts_dir):
     page.screenshot(path=os.path.join(artifacts_dir, "mapping-set-gaps.png"), full_page=True)
 
     page.click("a[href='#history']")
-    assert page.locator("#history-table").is_visible() and not gaps.is_visible()
+    expect(page.locator("#history-table")).to_be_visible()      # waits for the tab to switch
+    expect(gaps).to_be_hidden()
     assert "Travel (air)" in page.locator("#history-table").inner_text()
     page.screenshot(path=os.path.join(artifacts_dir, "mapping-set-history.png"), full_page=True)
 
