@@ -81,10 +81,23 @@ def _free(port: int) -> bool:
     return True
 
 
+def _ephemeral_low() -> int:
+    """The first port the kernel hands out to outgoing connections (32768 unless tuned)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port_offset() -> int:
-    """An offset that moves the web server (8000) and every fixed port the apps use onto free ports."""
+    """An offset that moves the web server (8000) and every fixed port the apps use onto free ports.
+
+    Below the ephemeral range: a port that is free when checked can otherwise be taken by any outgoing
+    connection (the devstack's own, another test's) before the server binds it ("That port is already
+    in use", seen once in CI with web on 38482)."""
     fixed = [8000] + [module.PORT for module in devstack_modules() if hasattr(module, "PORT")]
-    for offset in random.sample(range(11000, 40000), 50):  # random: parallel test processes
+    top = _ephemeral_low() - max(fixed)
+    for offset in random.sample(range(11000, top), 50):  # random: parallel test processes
         if all(_free(port + offset) for port in fixed):
             return offset
     raise RuntimeError("no free ports")
