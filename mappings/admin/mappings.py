@@ -5,8 +5,8 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from import_export.admin import ImportExportModelAdmin
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
@@ -276,13 +276,14 @@ class HoldRuleAdmin(MappingAdmin):
     def conditions(self, obj):
         parts = []
         if obj.amount_over is not None:
-            parts.append(f"amount > {obj.amount_over} {obj.currency}".strip())
+            parts.append(gettext("amount over %(amount)s %(currency)s")
+                         % {"amount": obj.amount_over, "currency": obj.currency or ""})
         if obj.missing_receipt:
-            parts.append(_("no receipt"))
+            parts.append(gettext("no receipt"))
         if obj.categories:
-            parts.append(_("category in %(codes)s") % {"codes": ", ".join(obj.categories)})
+            parts.append(gettext("category in %(codes)s") % {"codes": ", ".join(obj.categories)})
         if obj.employees:
-            parts.append(_("%(count)s employee(s)") % {"count": len(obj.employees)})
+            parts.append(gettext("%(count)s employee(s)") % {"count": len(obj.employees)})
         if obj.funding_source:
-            parts.append(obj.get_funding_source_display())
-        return " and ".join(parts) or "—"
+            parts.append(str(obj.get_funding_source_display()))
+        return gettext(" and ").join(parts) or "—"

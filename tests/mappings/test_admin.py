@@ -272,3 +272,20 @@ def test_catalog_search_returns_at_most_twenty(logged_in, books):
         for n in range(60)])
     found = logged_in.get(reverse("admin:mappings_remotecatalogitem_search"), {"q": "account"}).json()["results"]
     assert len(found) == 20 and found[0]["code"] == "5000"
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_hold_rule_list_describes_every_condition(logged_in, connection, language):
+    """The "holds when" column joins translated words: it once raised TypeError on a lazy string."""
+    from mappings.models import HoldRule
+
+    HoldRule.objects.create(connection=connection, name="Missing receipt", missing_receipt=True)
+    HoldRule.objects.create(connection=connection, name="Big", amount_over="5000", currency="SAR",
+                            categories=["ENT"], employees=["emp_1"], funding_source="card")
+    response = logged_in.get(reverse("admin:mappings_holdrule_changelist"), HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    text = response.content.decode()
+    if language == "en":
+        assert "no receipt" in text and "amount over 5000.000 SAR and category in ENT and 1 employee(s)" in text
+    else:
+        assert "بلا إيصال" in text and "مبلغ يتجاوز 5000.000 SAR" in text
