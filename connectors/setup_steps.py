@@ -6,7 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from django.dispatch import Signal
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .models import Connection
@@ -54,8 +56,8 @@ def setup_steps(connection: Connection) -> list[SetupStep]:
 
 def export_from_problem(export_from: date) -> str:
     """Why a start date cannot be used ("" when it can): the admin's activation page and the API agree."""
-    today = date.today()
-    if export_from > today.replace(year=today.year + 1):
+    today = timezone.localdate()
+    if export_from > today + relativedelta(years=1):     # 29 February: 28 February next year
         return _("more than a year ahead; choose a nearer day")
     return ""
 

@@ -28,7 +28,7 @@ def receipt_indicator(receipt_id, content_type: str, fetched: bool):
         else "description"
     label = format_html('<span class="whitespace-nowrap">' + ICON + ' {}</span>', icon, _("attached"))
     if not fetched:
-        return format_html('<span data-test="receipt-indicator" title="{}">{}</span>', "not fetched yet", label)
+        return format_html('<span data-test="receipt-indicator" title="{}">{}</span>', _("not fetched yet"), label)
     return format_html('<a class="text-primary-600" data-test="receipt-indicator" href="{}" target="_blank" '
                        'rel="noopener">{}</a>', receipt_url_for(receipt_id), label)
 
@@ -45,7 +45,7 @@ def receipt_previews(receipts):
 
 def _preview(receipt: Receipt):
     if not receipt.file:
-        return format_html('<span dir="auto">{} ({})</span>', receipt.filename, "not fetched yet")
+        return format_html('<span dir="auto">{} ({})</span>', receipt.filename, _("not fetched yet"))
     url = receipt_url(receipt)
     if receipt.content_type in IMAGE_TYPES:
         return format_html(

@@ -25,7 +25,7 @@ from expensico_sync.core.models import Organization
 from ..models import ConnectionClosePolicy, DuplicateSettings, MonthClose
 from ..snapshots.services import snapshot_request
 from .models import EvidencePack
-from .packs import evidence_response, pack_latest, pack_request, pack_servable
+from .packs import evidence_response, pack_latest, pack_request, pack_servable, packs_latest
 from .periods import month_start, next_month
 from .services import CloseError, checklist_live, month_close_reopen, month_close_sign_off, period_parse
 
@@ -114,8 +114,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         signed = close is not None and close.locked
         live = None if signed else checklist_live(organization=org, period=first)
         connections = list(Connection.objects.filter(organization=org).order_by("name"))
-        packs = {p.connection_id: p for p in EvidencePack.objects.filter(
-            connection__in=connections, period=first).order_by("connection_id", "-id").distinct("connection_id")}
+        packs = packs_latest(connections=connections, period=first)
         context = {
             **self.admin_site.each_context(request), "title": f"Close {first:%B %Y} · {org}", "opts": self.model._meta,
             "organization": org, "period": first, "period_key": f"{first:%Y-%m}", "close": close, "signed": signed,

@@ -226,7 +226,7 @@ def _connection_of(close: MonthClose, value) -> Connection:
             return found[0]
         raise ValidationError({"connection": ["this organisation has several connections: name one"]},
                               code="required")
-    named = connections.filter(pk=int(value)).first() if str(value).isdigit() else None
+    named = connections.filter(pk=int(value)).first() if str(value).isdecimal() else None
     if named is None:
         raise ValidationError({"connection": [f"no connection {value!r} in this organisation"]}, code="invalid")
     return named

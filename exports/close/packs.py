@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Subquery
 from django.http import FileResponse
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -25,6 +26,13 @@ ABANDONED_AFTER = timedelta(seconds=TASK_TIMEOUT + 300)   # a build whose worker
 def pack_latest(*, connection, period: date) -> EvidencePack | None:
     return (EvidencePack.objects.filter(connection=connection, period=period)
             .select_related("connection__organization").order_by("-id").first())
+
+
+def packs_latest(*, connections, period: date) -> dict[int, EvidencePack]:
+    """Each connection's latest pack of the month, in one statement (portable: no DISTINCT ON)."""
+    last = (EvidencePack.objects.filter(connection__in=connections, period=period).order_by()
+            .values("connection_id").annotate(last=Max("id")).values("last"))
+    return {p.connection_id: p for p in EvidencePack.objects.filter(pk__in=Subquery(last))}
 
 
 def pack_servable(pack: EvidencePack | None) -> bool:
@@ -113,8 +121,6 @@ def pack_open(pack: EvidencePack):
     if not pack.file.name or not pack.file.storage.exists(pack.file.name):
         raise FileNotFoundError(f"evidence pack {pack.pk} has no stored file")
     return pack.file.open("rb")
-
-
 
 
 def evidence_response(pack: EvidencePack) -> FileResponse:

@@ -39,7 +39,7 @@ def _connection(target: Target) -> Connection:
 def _expense(expense_id: ExpenseId, organization_id: int) -> Expense:
     qs = Expense.objects.filter(organization_id=organization_id).select_related("report", "category", "employee")
     expense = qs.filter(expensico_id=str(expense_id)).first()
-    if expense is None and str(expense_id).isdigit():
+    if expense is None and str(expense_id).isdecimal():
         expense = qs.filter(pk=int(expense_id)).first()
     if expense is None:
         raise ExportError(f"no expense {expense_id!r} in this organisation", code="unknown_expense")

@@ -42,7 +42,7 @@ class RemoteCatalogItemAdmin(OrgScopedAdmin):
         items = RemoteCatalogItem.objects.filter(connection__in=writable_connections(request.user), active=True)
         for param, field in (("connection", "connection_id"), ("kind", "kind"), ("type", "classification")):
             if value := request.GET.get(param, "").strip():
-                if param == "connection" and not value.isdigit():
+                if param == "connection" and not value.isdecimal():   # isdigit() lets "²" through to int()
                     return JsonResponse({"error": "connection: give its number"}, status=400)
                 items = items.filter(**{field: value})
         found = catalog_search(items=items, q=request.GET.get("q", ""))

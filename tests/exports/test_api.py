@@ -79,6 +79,8 @@ def test_post_refuses_unknown_and_cancelled_expenses_and_foreign_connections(api
 
     assert_error(api.post(LIST, {"expense_id": "exp_404", "connection": conn.pk}, content_type="application/json"),
                  404, "unknown_expense")
+    assert_error(api.post(LIST, {"expense_id": "²", "connection": conn.pk}, content_type="application/json"),
+                 404, "unknown_expense")      # "²".isdigit() is true, int("²") raises
     approve(org, expense("exp_1"))
     cancel(org)
     assert_error(api.post(LIST, {"expense_id": "exp_1", "connection": conn.pk}, content_type="application/json"),

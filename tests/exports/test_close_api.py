@@ -91,6 +91,9 @@ def test_evidence_needs_the_connection_named_when_there_are_several(client, org,
     response = api.get(f"{LIST}/{close.pk}/evidence")
     assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "connection"
     assert api.get(f"{LIST}/{close.pk}/evidence", {"connection": other.pk}).status_code == 200
+    # "²".isdigit() is true but int("²") raises: a 400 naming the field, not a 500.
+    odd = api.get(f"{LIST}/{close.pk}/evidence", {"connection": "²"})
+    assert odd.status_code == 400 and odd.json()["errors"][0]["attr"] == "connection"
 
 
 def test_another_organisations_close_is_invisible(client, org, conn):

@@ -156,3 +156,16 @@ def test_a_pack_whose_file_is_gone_is_built_again(client, org, conn, booked):
     assert response.status_code == 200
     verified(response.getvalue())
     assert EvidencePack.objects.get().pk != first.pk
+
+
+def test_the_month_page_shows_each_connections_latest_pack(client, org, conn, booked):
+    """The month page picks each connection's newest pack in one portable query (it used DISTINCT ON,
+    which SQLite refuses)."""
+    from exports.close.packs import packs_latest
+
+    EvidencePack.objects.create(connection=conn, period=NOV, status="failed", error="disk full")
+    pack = pack_request(connection=conn, period=NOV)
+    assert packs_latest(connections=[conn], period=NOV) == {conn.pk: pack}
+    client.force_login(make_member(org, role=Role.FINANCE_ADMIN))
+    page = client.get(reverse("admin:exports_monthclose_month", args=[org.pk, "2026-11"])).content.decode()
+    assert pack.sha256[:12] in page and "disk full" not in page

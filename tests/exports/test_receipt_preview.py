@@ -60,3 +60,14 @@ def test_receipt_not_fetched_or_missing_says_so(admin_client, queue_items):
     Receipt.objects.filter(pk=image.pk).delete()
     listing = admin_client.get(reverse("admin:exports_reviewitem_changelist")).content.decode()
     assert ">missing</span>" in listing
+
+
+def test_not_fetched_yet_is_translated():
+    """The indicator's title and the item page's note were plain English on an Arabic page."""
+    from django.utils import translation
+
+    from exports.receipt_preview import _preview, receipt_indicator
+
+    with translation.override("ar"):
+        assert "لم يُجلب بعد" in receipt_indicator(1, "application/pdf", fetched=False)
+        assert "لم يُجلب بعد" in _preview(Receipt(filename="taxi.png"))

@@ -263,6 +263,7 @@ def test_catalog_search_matches_prefix_then_contains_scoped_to_the_organisation(
     assert logged_in.get(url, {"q": "meals", "connection": other.pk}).json()["results"] == []
     assert logged_in.get(url, {"q": "", "kind": "accounts"}).json()["results"][0]["id"] == "a-6100"
     assert logged_in.get(url, {"connection": "x"}).status_code == 400
+    assert logged_in.get(url, {"connection": "²"}).status_code == 400     # isdigit() but not int()
 
 
 def test_catalog_search_returns_at_most_twenty(logged_in, books):
