@@ -161,7 +161,10 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
 
     def refresh_view(self, request, org_id, period):
         org, first = self._month(request, org_id, period)
-        live = snapshot_request(kind="checklist", organization=org, period=first, force=True)
+        # Anyone who sees the month may ask for a fresh checklist, once a minute; those who sign it off
+        # may insist (a viewer pressing Refresh repeatedly must not queue computation after computation).
+        live = snapshot_request(kind="checklist", organization=org, period=first,
+                                force=self._allowed(request, org, "close.sign_off"))
         if live.computed_at and live.requested_at and live.computed_at >= live.requested_at:
             messages.success(request, _("The checklist was computed again at %(time)s.") % {"time": f"{live.computed_at:%H:%M}"})
         else:
@@ -223,7 +226,10 @@ class EvidencePackAdmin(OrgScopedAdmin):
     list_display = ("period", "connection", "status_label", "progress_label", "built_at", "size", "download")
     list_filter = ("status",)
     list_select_related = ("connection",)
-    readonly_fields = [f.name for f in EvidencePack._meta.fields]
+    # The stored file is never linked directly (media is not served): the download goes through the
+    # organisation-scoped view.
+    exclude = ("file",)
+    readonly_fields = [*(f.name for f in EvidencePack._meta.fields if f.name != "file"), "download"]
 
     def has_add_permission(self, request, *args):
         return False

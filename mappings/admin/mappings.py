@@ -95,6 +95,8 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
         # Subclassed first: a ModelForm subclass rebuilds its fields, so the widgets are set after.
         form = _with_preflight(super().get_form(request, obj, change, **kwargs))
         connection_id = obj.connection_id if obj else request.GET.get("connection")
+        if connection_id and not str(connection_id).isdecimal():
+            connection_id = None  # a malformed ?connection= pre-selects nothing (it was a 500)
         items = RemoteCatalogItem.objects.filter(connection__in=writable_connections(request.user), active=True)
         if connection_id:
             items = items.filter(connection_id=connection_id)

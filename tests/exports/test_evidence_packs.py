@@ -146,6 +146,8 @@ def test_the_month_page_shows_progress_and_the_download(client, org, conn, booke
     assert pack.sha256[:12] in page and "⬇ Fake books" in page
     listing = client.get(reverse("admin:exports_evidencepack_changelist")).content.decode()
     assert "100% (" in listing and "⬇ zip" in listing
+    detail = client.get(reverse("admin:exports_evidencepack_change", args=[pack.pk])).content.decode()
+    assert "⬇ zip" in detail and "/media/" not in detail     # the file only through the scoped view
 
 
 def test_a_pack_whose_file_is_gone_is_built_again(client, org, conn, booked):

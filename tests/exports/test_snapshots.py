@@ -63,6 +63,15 @@ def test_refresh_computes_again_and_a_stale_result_queues_one_refresh(client, or
     assert counted == {"checklist": 3}
 
 
+def test_a_viewer_pressing_refresh_again_and_again_queues_one_computation_a_minute(client, org, conn, counted):
+    """Only those who sign the month off may force a refresh; a viewer's presses keep the once-a-minute limit."""
+    client.force_login(make_member(org, role=Role.VIEWER))
+    month_page(client, org)
+    for _ in range(3):
+        client.post(reverse("admin:exports_monthclose_refresh", args=[org.pk, "2026-11"]))
+    assert counted == {"checklist": 2}
+
+
 def test_a_signed_month_shows_the_checklist_stored_at_sign_off(client, org, conn, counted):
     MonthClose.objects.create(organization=org, period=NOV, status="signed_off", signed_off_at=timezone.now(),
                               checklist=[{"key": "k", "label": "Signed item", "ok": True, "summary": "fine",

@@ -290,3 +290,8 @@ def test_hold_rule_list_describes_every_condition(logged_in, connection, languag
         assert "no receipt" in text and "amount over 5000.000 SAR and category in ENT and 1 employee(s)" in text
     else:
         assert "بلا إيصال" in text and "مبلغ يتجاوز 5000.000 SAR" in text
+
+
+def test_a_malformed_connection_on_an_add_page_preselects_nothing(logged_in, connection):
+    response = logged_in.get(reverse("admin:mappings_categorymapping_add") + "?connection=abc")
+    assert response.status_code == 200
