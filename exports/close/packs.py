@@ -104,7 +104,7 @@ def pack_build(pack_id: int) -> EvidencePack | None:
     except Exception as exc:
         log.exception("evidence pack %s failed", pack_id)
         rows.update(status=EvidencePack.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
-        pack_finished.send(EvidencePack, pack_id=pack_id, status=EvidencePack.Status.FAILED)
+        _announce(pack_id, EvidencePack.Status.FAILED)
         return None
     previous = list(EvidencePack.objects.filter(connection=pack.connection, period=pack.period,
                                                 status=EvidencePack.Status.READY).exclude(pk=pack.pk))
@@ -115,8 +115,16 @@ def pack_build(pack_id: int) -> EvidencePack | None:
             old.file.delete(save=False)
         old.delete()
     pack.refresh_from_db()
-    pack_finished.send(EvidencePack, pack_id=pack_id, status=EvidencePack.Status.READY)
+    _announce(pack_id, EvidencePack.Status.READY)
     return pack
+
+
+def _announce(pack_id: int, status: str) -> None:
+    """Tells who waits for the pack; a failing receiver is logged, not the build's failure (the
+    reports' sweep settles what it left)."""
+    for receiver, result in pack_finished.send_robust(EvidencePack, pack_id=pack_id, status=status):
+        if isinstance(result, Exception):
+            log.error("evidence pack %s: %s failed: %r", pack_id, getattr(receiver, "__name__", receiver), result)
 
 
 def pack_open(pack: EvidencePack):

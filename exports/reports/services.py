@@ -118,15 +118,14 @@ def evidence_settle(report_id: int) -> GeneratedReport | None:
     pack = report.evidence_pack
     if pack is not None and pack.status in EvidencePack.ACTIVE and not pack_abandoned(pack):
         return report
-    ready = pack is not None and pack.status == EvidencePack.Status.READY and bool(pack.file.name)
+    ready = pack if pack is not None and pack.status == EvidencePack.Status.READY and pack.file.name else None
     with transaction.atomic():
         waiting = GeneratedReport.objects.filter(pk=report.pk, status=GeneratedReport.Status.WAITING)
-        if ready:
-            assert pack is not None
-            if not waiting.update(status=GeneratedReport.Status.READY, sha256=pack.sha256, expires_at=_expiry()):
+        if ready is not None:
+            if not waiting.update(status=GeneratedReport.Status.READY, sha256=ready.sha256, expires_at=_expiry()):
                 return GeneratedReport.objects.get(pk=report.pk)
             report.refresh_from_db()
-            _ready_notify(report, size=pack.size or 0)
+            _ready_notify(report, size=ready.size or 0)
             return report
         reason = _failure_reason(pack)
         if not waiting.update(status=GeneratedReport.Status.FAILED, error=reason):
@@ -136,7 +135,7 @@ def evidence_settle(report_id: int) -> GeneratedReport | None:
         notify(FAILED.key, organization=org, incident=f"report:{report.pk}",
                subject=f"{report.schedule.get_report_display()} for {org.name} could not be built",
                text=f"{report.filename} was not built: {reason}. Build it again from Close → Months "
-                    "(the month's page), or wait for the schedule's next run.")
+                    "(the month's page); the schedule itself runs again on its next day.")
     return report
 
 
@@ -149,7 +148,8 @@ def _failure_reason(pack: EvidencePack | None) -> str:
 
 
 def evidence_settle_waiting() -> int:
-    """The daily sweep: settles what a lost signal or a dead worker left waiting."""
+    """The sweep (every 15 minutes, and before each daily run): settles what a lost signal or a dead
+    worker left waiting. Returns how many it settled."""
     ids = GeneratedReport.objects.filter(status=GeneratedReport.Status.WAITING).values_list("pk", flat=True)
     return sum(1 for pk in list(ids)
                if (r := evidence_settle(pk)) is not None and r.status != GeneratedReport.Status.WAITING)
