@@ -268,9 +268,11 @@ class Connector(ABC):
         return reference
 
     @staticmethod
-    def document_url(connection: "Connection", external_id: str) -> str | None:
-        """The vendor's web page of a booked document, where the vendor documents one a person
-        can open; None elsewhere (the admin then shows the id alone)."""
+    def document_url(connection: "Connection", external_id: str, *, reference: str = "") -> str | None:
+        """The vendor's web page of a booked document (`reference`: ours, for vendors that find it
+        by it), where the vendor's API returns one or its docs document the address; None
+        elsewhere: the admin shows the id as text, saying the system publishes no link
+        (connectors/FIDELITY.md lists which do)."""
         return None
 
     @staticmethod

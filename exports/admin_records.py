@@ -16,6 +16,7 @@ from unfold.decorators import display
 
 from connectors.base import connector_class, connector_for
 from connectors.errors import ConnectorError
+from connectors.registry import system_label
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.formatting import bidi, money_html, money_text
 from expensico_sync.source.receipt_views import receipt_url
@@ -196,16 +197,21 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
 
     @display(description=_("External id"), ordering="external_id")
     def external_link(self, obj):
+        """A link to the vendor's page of the document where the vendor has one (connectors'
+        `document_url`); otherwise the id as text, its title saying the system publishes no link."""
         if not obj.external_id:
             return "—"
+        system = system_label(obj.connection.system)
         try:
-            url = connector_class(obj.connection.system).document_url(obj.connection, obj.external_id)
+            url = connector_class(obj.connection.system).document_url(obj.connection, obj.external_id,
+                                                                      reference=obj.reference)
         except LookupError:
             url = None
         if not url:
-            return obj.external_id
-        return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener">{}</a>',
-                           url, obj.external_id)
+            note = _("%(system)s publishes no link to this document: look it up there by this id.")
+            return format_html('<span title="{}">{}</span>', note % {"system": system}, obj.external_id)
+        return format_html('<a class="text-primary-600 underline" href="{}" target="_blank" rel="noopener" '
+                           'title="{}">{}</a>', url, _("Open in %(system)s") % {"system": system}, obj.external_id)
 
     @display(description=_("Payload (sent, or as it would be sent)"))
     def payload_text(self, obj):

@@ -11,7 +11,9 @@ from expensico_sync.core.models import Organization
 from expensico_sync.source import signals as source
 from mappings.signals import mappings_changed
 
+from .close.packs import pack_finished
 from .models import ExportRecord, PilotScope
+from .reports.services import on_pack_finished
 from .services import gates, records, review
 from .transitions import Status
 
@@ -95,6 +97,10 @@ def ensure_sweeper(sender, **kwargs):
         name="exports.reports_due",
         defaults={"func": "exports.reports.tasks.reports_due_task", "schedule_type": Schedule.CRON,
                   "cron": "0 5 * * *", "repeats": -1})
+    Schedule.objects.update_or_create(   # scheduled evidence reports whose pack's build ended without a word
+        name="exports.reports_settle",
+        defaults={"func": "exports.reports.tasks.reports_settle_task", "schedule_type": Schedule.MINUTES,
+                  "minutes": 15, "repeats": -1})
     Schedule.objects.update_or_create(
         name="exports.vendor_status_recheck",
         defaults={"func": "exports.tasks.vendor_status_recheck", "schedule_type": Schedule.MINUTES, "minutes": 15,
@@ -115,6 +121,7 @@ def connect():
     source.reimbursement_recorded.connect(on_reimbursement, dispatch_uid="exports.reimbursement_recorded")
     source.statement_lines_recorded.connect(on_statement_lines, dispatch_uid="exports.statement_lines")
     mappings_changed.connect(on_mappings_changed, dispatch_uid="exports.mappings_changed")
+    pack_finished.connect(on_pack_finished, dispatch_uid="exports.reports_pack_finished")
     pre_save.connect(on_org_pre_save, sender=Organization, dispatch_uid="exports.org_pre_save")
     post_save.connect(on_org_saved, sender=Organization, dispatch_uid="exports.org_saved")
     post_save.connect(on_connection_saved, sender=Connection, dispatch_uid="exports.connection_saved")

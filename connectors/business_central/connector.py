@@ -52,7 +52,7 @@ from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent, Tr
 from ..models import Connection
 from ..receipts import receipt_files
 from . import catalog as bc_catalog
-from . import documents, schema
+from . import documents, links, schema
 from .client import BusinessCentralClient
 from .readback import BusinessCentralReadBack
 from .settings import BusinessCentralSettings
@@ -410,6 +410,10 @@ class BusinessCentralConnector(Connector):
     @staticmethod
     def vendor_reference(reference: str) -> str:
         return schema.short_reference(reference)
+
+    @staticmethod
+    def document_url(connection: Connection, external_id: str, *, reference: str = "") -> str | None:
+        return links.document_url(connection, external_id, reference=reference)
 
     # reverse --------------------------------------------------------------------------------
     def reverse(self, external_id: str, entry: AccountingEntry, idempotency_key: str) -> PushResult:

@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Subquery
+from django.dispatch import Signal
 from django.http import FileResponse
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -21,6 +22,9 @@ from .models import EvidencePack
 log = logging.getLogger(__name__)
 TASK_TIMEOUT = 60 * 60              # a year-sized month takes minutes; the cluster default is 2
 ABANDONED_AFTER = timedelta(seconds=TASK_TIMEOUT + 300)   # a build whose worker died frees the slot
+# Sent when a build ends, ready or failed (kwargs: pack_id, status): whoever waits for the pack
+# (a scheduled report) delivers it or reports the failure.
+pack_finished = Signal()
 
 
 def pack_latest(*, connection, period: date) -> EvidencePack | None:
@@ -44,6 +48,11 @@ def pack_servable(pack: EvidencePack | None) -> bool:
     changed = (MonthClose.objects.filter(organization_id=pack.connection.organization_id, period=pack.period)
                .values_list("updated_at", flat=True).first())
     return changed is None or pack.built_at is None or changed <= pack.built_at
+
+
+def pack_abandoned(pack: EvidencePack) -> bool:
+    """Still queued or building long after any worker would have finished it."""
+    return pack.status in EvidencePack.ACTIVE and pack.requested_at < timezone.now() - ABANDONED_AFTER
 
 
 def _abandoned_release(connection, period: date) -> None:
@@ -103,6 +112,7 @@ def pack_build(pack_id: int) -> EvidencePack | None:
     except Exception as exc:
         log.exception("evidence pack %s failed", pack_id)
         rows.update(status=EvidencePack.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000])
+        _announce(pack_id, EvidencePack.Status.FAILED)
         return None
     previous = list(EvidencePack.objects.filter(connection=pack.connection, period=pack.period,
                                                 status=EvidencePack.Status.READY).exclude(pk=pack.pk))
@@ -113,7 +123,16 @@ def pack_build(pack_id: int) -> EvidencePack | None:
             old.file.delete(save=False)
         old.delete()
     pack.refresh_from_db()
+    _announce(pack_id, EvidencePack.Status.READY)
     return pack
+
+
+def _announce(pack_id: int, status: str) -> None:
+    """Tells who waits for the pack; a failing receiver is logged, not the build's failure (the
+    reports' sweep settles what it left)."""
+    for receiver, result in pack_finished.send_robust(EvidencePack, pack_id=pack_id, status=status):
+        if isinstance(result, Exception):
+            log.error("evidence pack %s: %s failed: %r", pack_id, getattr(receiver, "__name__", receiver), result)
 
 
 def pack_open(pack: EvidencePack):

@@ -27,13 +27,16 @@ class ReportScheduleAdmin(OrgScopedAdmin):
 @admin.register(GeneratedReport)
 class GeneratedReportAdmin(OrgScopedAdmin):
     capability = "exports.run"
-    list_display = ("filename", "organization", "created_at", "expires_at", "download")
-    readonly_fields = ("filename", "schedule", "organization", "content_type", "sha256", "created_at", "expires_at",
-                       "download")
+    list_display = ("filename", "organization", "status", "created_at", "expires_at", "download")
+    list_filter = ("status",)
+    readonly_fields = ("filename", "schedule", "organization", "status", "error", "evidence_pack", "content_type",
+                       "sha256", "created_at", "expires_at", "download")
     fields = readonly_fields
 
     @display(description=_("Download"))
     def download(self, obj):
+        if obj.status != GeneratedReport.Status.READY:
+            return obj.get_status_display()
         return format_html('<a href="{}">{}</a>', download_path(obj), obj.filename)
 
     def has_add_permission(self, request):

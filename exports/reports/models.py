@@ -61,15 +61,27 @@ class ReportSchedule(models.Model):
 
 
 class GeneratedReport(models.Model):
-    """A built report, kept privately; emailed as a signed link that expires."""
+    """A built report, kept privately; emailed as a signed link that expires. An evidence pack is
+    not copied: the report points at the stored pack the close's task builds, waits while it
+    builds, and is delivered (or its failure reported) when the build ends."""
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", _("Waiting for the evidence pack")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("token"))
     schedule = models.ForeignKey(ReportSchedule, on_delete=models.CASCADE, related_name="generated", verbose_name=_("schedule"))
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+", verbose_name=_("organisation"))
     filename = models.CharField(max_length=200, verbose_name=_("filename"))
     content_type = models.CharField(max_length=100, verbose_name=_("content type"))
-    file = models.FileField(upload_to="reports/%Y/%m/", verbose_name=_("file"))
-    sha256 = models.CharField(max_length=64, verbose_name=_("SHA-256"))
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.READY, verbose_name=_("status"))
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True, default="", verbose_name=_("file"))
+    evidence_pack = models.ForeignKey("exports.EvidencePack", null=True, blank=True, on_delete=models.SET_NULL,
+                                      related_name="+", verbose_name=_("evidence pack"),
+                                      help_text=_("The stored pack this report links to (evidence pack reports)"))
+    error = models.TextField(blank=True, default="", verbose_name=_("error"))
+    sha256 = models.CharField(max_length=64, blank=True, default="", verbose_name=_("SHA-256"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     expires_at = models.DateTimeField(verbose_name=_("expires at"))
 

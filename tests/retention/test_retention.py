@@ -47,7 +47,8 @@ def org(db, settings, tmp_path):
 
 def test_dry_run_counts_and_changes_nothing(org):
     due = {s.policy.key: s.rows for s in apply(org, dry_run=True)}
-    assert due == {"connectors.call_log": 0, "exports.previews": 1, "receipts.files": 1,
+    assert due == {"connectors.call_log": 0, "exports.previews": 1, "exports.status_log": 0,
+                   "receipts.files": 1,
                    "source.personal_data": 1, "webhook.bodies": 1}
     assert Expense.objects.filter(merchant="مطعم البيك").exists()
     assert WebhookDelivery.objects.get(webhook_id="msg_old").body
