@@ -98,7 +98,7 @@ def _retire(record: ExportRecord, to: str, why: str, *, connection: Connection) 
     raise StaleRecord(f"record {record.pk} kept moving")
 
 
-def _expense_records_known(connections: list[Connection], expenses: list[Expense]) -> dict[tuple[int, str], list]:
+def _expense_records_known(connections: list[Connection], expenses: list[Expense]) -> dict[tuple[int, str], list[ExportRecord]]:
     """Every expense record of these expenses in these connections, in one query, newest first."""
     known: dict[tuple[int, str], list[ExportRecord]] = {}
     for record in ExportRecord.objects.filter(connection__in=connections, kind=Kind.EXPENSE,
