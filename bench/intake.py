@@ -29,16 +29,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("VENDOR_HOSTS_ALLOW", "127.0.0.1,localhost")
 
 
-def org_secret(slug: str) -> str:
+def org_secret(slug: str, connections: int = 0) -> str:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "expensico_sync.settings")
     import django
 
     django.setup()
+    from connectors.models import Connection
     from expensico_sync.core.models import Organization
     from expensico_sync.core.services import organization_create
 
     org = Organization.objects.filter(slug=slug).first() or organization_create(
         slug=slug, name=f"Bench {slug}", base_currency="SAR", country="SA")
+    for i in range(connections):
+        # Active, so each expense gets its export record inside the delivery's transaction; the
+        # system is one no worker knows, and none needs to run: intake only writes and rings.
+        Connection.objects.get_or_create(organization=org, name=f"Bench books {i + 1}", defaults={
+            "system": "bench", "base_url": "http://127.0.0.1:9/", "active": True})
     return org.webhook_secret
 
 
@@ -67,6 +73,9 @@ def main(argv=None) -> int:
     parser.add_argument("--expenses", type=int, default=100, help="expenses per report")
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--connections", type=int, default=0,
+                        help="active connections the organisation has (each expense then gets an export record "
+                             "per connection in the delivery's transaction); use a fresh --org per value")
     parser.add_argument("--warmup", type=int, default=8, help="reports sent first and not measured")
     parser.add_argument("--cpu-match", action="append", default=[],
                         help="substring of server process command lines whose CPU time to report")
@@ -76,7 +85,7 @@ def main(argv=None) -> int:
     from expensico_sync.source.simulator.sender import encode, sign
 
     url = args.url or f"{args.base_url.rstrip('/')}/api/v1/expensico/webhooks/{args.org}/"
-    secret = args.secret or org_secret(args.org)
+    secret = args.secret or org_secret(args.org, args.connections)
     seed = args.seed if args.seed is not None else int(time.time() * 1000) % 2_000_000_000
     ds = generate(seed=seed, scale=args.reports + args.warmup, expenses_per_report=args.expenses)
     # Only the approvals carry expenses; pre-encode so the client measures the server, not json.dumps.

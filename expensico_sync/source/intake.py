@@ -132,7 +132,9 @@ def webhook_receive_stream(*, organization, stream, headers: Mapping[str, str]) 
         if limit is None or len(kept) <= limit:
             kept += chunk
     if limit is None or size <= limit:
-        return webhook_receive(organization=organization, body=bytes(kept), headers=lowered)
+        # The HMAC was fed while reading: the signature is checked once, not again over the body.
+        return webhook_receive(organization=organization, body=bytes(kept), headers=lowered,
+                               signed=signature.valid())
     if organization is None or not signature.valid():
         return _unsigned()
     detail = f"The body is {size} bytes; at most {limit} are accepted."
@@ -142,9 +144,12 @@ def webhook_receive_stream(*, organization, stream, headers: Mapping[str, str]) 
     return IntakeResult(400, _body_error("too_large", detail))
 
 
-def webhook_receive(*, organization, body: bytes, headers: Mapping[str, str]) -> IntakeResult:
+def webhook_receive(*, organization, body: bytes, headers: Mapping[str, str], signed: bool | None = None) -> IntakeResult:
+    """`signed`: the caller already checked this body's signature (None: check it here)."""
     lowered = {k.lower(): v for k, v in headers.items()}
-    if not signature_verify(secrets=_secrets(organization), body=body, headers=lowered) or organization is None:
+    if signed is None:
+        signed = signature_verify(secrets=_secrets(organization), body=body, headers=lowered)
+    if not signed or organization is None:
         return _unsigned()
     webhook_id = lowered["webhook-id"]
     if len(webhook_id) > WebhookDelivery._meta.get_field("webhook_id").max_length or "\x00" in webhook_id:

@@ -69,10 +69,27 @@ def _leaves(value, path: str):
         yield path, value
 
 
+def _refused(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    return isinstance(value, int) and not isinstance(value, bool) and value not in INT64
+
+
+def _any_refused(value) -> bool:
+    """The quick pass (no paths built): True if values_check has something to name."""
+    if isinstance(value, dict):
+        return any(_refused(k) or _any_refused(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_any_refused(v) for v in value)
+    return _refused(value)
+
+
 def values_check(payload) -> None:
     """Refuses what no column can hold, anywhere in the body (free-form `details` and
     `custom_fields` too): NUL characters (PostgreSQL text and jsonb refuse them) and integers
     beyond 64 bits. Raises ValidationError naming each field."""
+    if not _any_refused(payload):
+        return
     errors = {}
     for path, value in _leaves(payload, ""):
         if isinstance(value, str) and "\x00" in value:

@@ -11,7 +11,7 @@ from contextvars import ContextVar
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from connectors.entry import reference_for
@@ -98,36 +98,76 @@ def _retire(record: ExportRecord, to: str, why: str, *, connection: Connection) 
     raise StaleRecord(f"record {record.pk} kept moving")
 
 
+def _expense_records_known(connections: list[Connection], expenses: list[Expense]) -> dict[tuple[int, str], list[ExportRecord]]:
+    """Every expense record of these expenses in these connections, in one query, newest first."""
+    known: dict[tuple[int, str], list[ExportRecord]] = {}
+    for record in ExportRecord.objects.filter(connection__in=connections, kind=Kind.EXPENSE,
+                                              source_id__in={e.expensico_id for e in expenses}).order_by("-id"):
+        known.setdefault((record.connection_id, record.source_id), []).append(record)
+    return known
+
+
+def _records_insert(records: list[ExportRecord]) -> list[tuple[ExportRecord, bool]]:
+    """One INSERT for all new records; if another transaction created one of them meanwhile (the
+    unique document key refuses it), each is got-or-created instead, as a replay would be.
+    Returns (record, created) pairs."""
+    if not records:
+        return []
+    try:
+        with transaction.atomic():
+            ExportRecord.objects.bulk_create(records)
+    except IntegrityError:
+        return [record_create(connection=r.connection, kind=r.kind, source_id=r.source_id,
+                              source_version=r.source_version, reference=r.reference, sync_run=r.sync_run,
+                              expense=r.expense, employee_id=r.employee_id, document_date=r.document_date)
+                for r in records]
+    for record in records:
+        record._loaded_status = record.status  # as a saved instance has it (ExportRecord.save checks transitions)
+    return [(r, True) for r in records]
+
+
 @transaction.atomic
 def expense_records_create(*, organization: Organization, expenses: Iterable[Expense], sync_run: SyncRun | None = None,
                            connections: Iterable[Connection] | None = None) -> list[ExportRecord]:
-    """One expense record per connection per expense version; older versions are retired."""
-    created, touched = [], []
+    """One expense record per connection per expense version; older versions are retired.
+
+    A constant number of statements for any number of expenses (one look-up, one insert) unless
+    older versions need retiring: intake writes a 100-expense report inside its 202."""
+    touched: list[int] = []
     explicit = connections is not None
-    for connection in connections if connections is not None else connections_for(organization):
-        for expense in expenses:
-            if expense.status != "approved":
-                continue
-            older = ExportRecord.objects.filter(
-                connection=connection, kind=Kind.EXPENSE, source_id=expense.expensico_id,
-                source_version__lt=expense.version)
+    targets = list(connections) if connections is not None else connections_for(organization)
+    live = [e for e in expenses if e.status == "approved"]
+    if not targets or not live:
+        return []
+    known = _expense_records_known(targets, live)
+    new, planned, now = [], set(), timezone.now()
+    for connection in targets:
+        for expense in live:
+            key = (connection.pk, expense.expensico_id)
+            older = [r for r in known.get(key, []) if r.source_version < expense.version]
             # A new version of a document exported before still retires the old one.
-            if _before_start(connection, expense.date, explicit=explicit) and not older.exists():
+            if _before_start(connection, expense.date, explicit=explicit) and not older:
                 continue
             for old in older:
                 reversal = _retire(old, Status.SUPERSEDED, f"superseded by v{expense.version}",
                                    connection=connection)
                 if reversal:
                     touched.append(reversal.pk)
-            record, new = record_create(
-                connection=connection, kind=Kind.EXPENSE, source_id=expense.expensico_id,
-                source_version=expense.version, reference=reference_for(expense.expensico_id, expense.version),
-                expense=expense, employee_id=expense.employee_id, document_date=expense.date, sync_run=sync_run)
-            if new:
-                created.append(record)
-            touched.append(record.pk)
+            same = [r for r in known.get(key, []) if r.source_version == expense.version]
+            if same:  # a replay: nothing new
+                touched.append(same[0].pk)
+            elif (key, expense.version) not in planned:
+                planned.add((key, expense.version))
+                new.append(ExportRecord(
+                    connection=connection, organization_id=connection.organization_id, kind=Kind.EXPENSE,
+                    source_id=expense.expensico_id, source_version=expense.version,
+                    reference=reference_for(expense.expensico_id, expense.version), expense=expense,
+                    employee_id=expense.employee_id, document_date=expense.date, sync_run=sync_run,
+                    next_attempt_at=now, needs_reconcile=_reconcile_first.get()))
+    inserted = _records_insert(new)
+    touched += [r.pk for r, _ in inserted]
     enqueue_on_commit(touched)
-    return created
+    return [r for r, created in inserted if created]
 
 
 @transaction.atomic
