@@ -158,6 +158,10 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
     org_path = "organization"
     capability = "review.work"
     MAX_ROWS = 200
+    # A suggestion's own page shows it; the answers are the queue's POSTs. Editable, its record and
+    # owner were drop-downs of every export record and user (1M options: minutes and 2 GB at 1M rows).
+    fields = ("record", "detail", "context", "sla_due_at", "created_at")
+    readonly_fields = fields
 
     def get_queryset(self, request):
         return (super().get_queryset(request).filter(reason=ReviewItem.Reason.SUGGESTED_CODING,
@@ -181,7 +185,7 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
         cl = self.get_changelist_instance(request)       # the admin's own scoping, as every changelist
         items = list(cl.queryset[:self.MAX_ROWS])
         context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Suggested coding"),
-                   "cl": cl, "items": items, "more": cl.queryset.count() - len(items),
+                   "cl": cl, "items": items, "more": max(0, cl.result_count - len(items)),
                    "can_answer": self.has_change_permission(request)}
         return TemplateResponse(request, "admin/exports/suggested_queue.html", context)
 

@@ -50,6 +50,15 @@ def pretty(value) -> str:
                        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str))
 
 
+def _once(obj, name: str, build):
+    """Unfold renders each read-only field of the page several times (five on this page): the
+    tables below are built, and their rows read, once per record."""
+    built = obj.__dict__.setdefault("_admin_fields", {})
+    if name not in built:
+        built[name] = build()
+    return built[name]
+
+
 class ReadableAttemptInline(AttemptInline):
     """Attempts with headings a person reads (not field names)."""
 
@@ -183,11 +192,15 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<a class="text-primary-600 underline" href="{}">{} {}</a>', url,
                            doc._meta.verbose_name.capitalize(), obj.source_id)
 
+    @display(description=_("Reversal link"))
+    def reversal_link(self, obj):
+        return _once(obj, "reversal", lambda: super(ExportRecordDocumentAdmin, self).reversal_link(obj))
+
     @display(description=_("Receipts"))
     def receipt_links(self, obj):
         if not obj.expense_id:
             return "—"
-        receipts = list(obj.expense.receipts.all())
+        receipts = _once(obj, "receipts", lambda: list(obj.expense.receipts.all()))
         if not receipts:
             return _("none attached")
         return format_html_join(" · ", '<a class="text-primary-600 underline" href="{}" target="_blank" '
@@ -233,9 +246,9 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         """The stored log (exports.status_log): who moved the record, when, from what to what and why.
         A worker's claim (waiting → in progress) is not logged: the attempt that follows says it."""
         labels = dict(Status.choices)
+        changes = _once(obj, "status_changes", lambda: list(obj.status_changes.order_by("at", "id")))
         rows = [(c.at.strftime("%Y-%m-%d %H:%M:%S"), labels.get(c.from_status, c.from_status),
-                 labels.get(c.to_status, c.to_status), c.actor or _("system"), c.why or "—")
-                for c in obj.status_changes.order_by("at", "id")]
+                 labels.get(c.to_status, c.to_status), c.actor or _("system"), c.why or "—") for c in changes]
         if not rows:
             return _("No status change since it was created.")
         return format_html(
@@ -249,7 +262,8 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     @display(description=_("What happened"))
     def timeline(self, obj):
         return format_html('<ol class="text-sm flex flex-col gap-1">{}</ol>', format_html_join(
-            "", '<li><span class="text-font-subtle-light">{}</span> · {}</li>', record_timeline(obj)))
+            "", '<li><span class="text-font-subtle-light">{}</span> · {}</li>',
+            _once(obj, "timeline", lambda: record_timeline(obj))))
 
 
 def record_timeline(record: ExportRecord) -> list[tuple[str, str]]:

@@ -103,3 +103,41 @@ def test_another_organisations_close_is_invisible(client, org, conn):
     api = client_as(client, org, Role.OWNER)
     assert api.get(f"{LIST}/{close.pk}").status_code == 404
     assert sign(api, stranger).status_code == 400
+
+
+def _scope_reads(ctx, table="core_membership") -> list[str]:
+    """Queries that read who may see what: any touching memberships; for an API key, those reading
+    from organisations (not the close's join to its organisation)."""
+    mark = '"core_membership"' if table == "core_membership" else f'FROM "{table}"'
+    return [q["sql"] for q in ctx.captured_queries if mark in q["sql"]]
+
+
+def test_a_members_roles_are_read_once_per_request_and_an_api_key_needs_no_read(client, org):
+    """The permission check, the list's scoping and the object check share one read of the member's
+    roles (were three on a detail: an EXISTS, the visible ids, the ids again); an API key names its
+    organisation, so scoping reads nothing."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from expensico_sync.core.models import Membership, Organization
+
+    other = Organization.objects.create(slug="other", name="Other", base_currency="SAR")
+    mine = MonthClose.objects.create(organization=org, period="2026-10-01")
+    theirs = MonthClose.objects.create(organization=other, period="2026-10-01")
+    user = get_user_model().objects.create_user("fa-once", password="x")
+    Membership.objects.create(user=user, organization=org, role=Role.FINANCE_ADMIN)
+    client.force_login(user)
+    for url, status in ((LIST, 200), (f"{LIST}/{mine.pk}", 200), (f"{LIST}/{theirs.pk}", 404)):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(url)
+        assert response.status_code == status, url
+        assert len(_scope_reads(ctx)) == 1, (url, _scope_reads(ctx))
+    assert [c["id"] for c in client.get(LIST).json()["results"]] == [mine.pk]
+    client.logout()
+    api = client_as(client, org, Role.VIEWER)
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.get(LIST)
+    assert [c["id"] for c in response.json()["results"]] == [mine.pk]
+    assert _scope_reads(ctx, "core_organization") == [] and _scope_reads(ctx) == []
+    assert api.get(f"{LIST}/{theirs.pk}").status_code == 404

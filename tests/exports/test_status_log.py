@@ -71,3 +71,21 @@ def test_the_record_page_shows_the_history(admin_client, org, conn, vendor, admi
     assert 'data-test="status-history"' in page
     assert "In progress → <strong>Needs review</strong>" in page and "Needs review → <strong>Cancelled</strong>" in page
     assert admin_user.username in page
+
+
+def test_the_record_page_reads_its_history_once_however_often_unfold_renders_it(admin_client, org, conn, vendor):
+    """Unfold renders each read-only field five times: the status changes, the timeline's attempts and
+    review items, the receipts and the reversal were read five times each (41 queries at 1M rows)."""
+    approve(org, expense("exp_1", category="HOTEL"))
+    records_work_due()
+    record = ExportRecord.objects.get()
+    record_transition(record=record, to=Status.CANCELLED, why="duplicate")
+    with CaptureQueriesContext(connection) as ctx:
+        page = admin_client.get(reverse("admin:exports_exportrecord_change", args=[record.pk]))
+    assert page.status_code == 200 and 'data-test="status-history"' in page.content.decode()
+    sqls = [q["sql"] for q in ctx.captured_queries]
+    for table in ("exports_statuschange", "source_receipt"):
+        assert len([s for s in sqls if f'FROM "{table}"' in s]) == 1, table
+    assert len([s for s in sqls if '"reverses_id" =' in s]) == 1
+    # The attempts: once for the timeline, once for the attempts table (an inline) — was six.
+    assert len([s for s in sqls if 'FROM "exports_exportattempt"' in s]) == 2

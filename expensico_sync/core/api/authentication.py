@@ -12,6 +12,8 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from ..models import OrganizationAPIKey
+from ..roles import role_allows
+from ..selectors import Access
 
 KEYWORD = "Api-Key"
 USED_EVERY = timedelta(hours=1)
@@ -50,6 +52,22 @@ def principal_of(request):
         return request.auth
     return request.user
 
+
+def visible_org_ids(request, capability: str | None = None) -> frozenset[int] | None:
+    """The organisations the request's principal may see (or, with `capability`, act on); None for a
+    superuser (all of them). A user's memberships are read once per request (the permission check,
+    the list's scoping and the object check share them); an API key names its organisation."""
+    principal = principal_of(request)
+    if isinstance(principal, OrganizationAPIKey):
+        allowed = capability is None or role_allows(principal.role, capability)
+        return frozenset([principal.organization_id]) if allowed else frozenset()
+    if getattr(principal, "is_superuser", False):
+        return None
+    raw = getattr(request, "_request", request)   # DRF's request wraps Django's: one Access per HTTP request
+    access = getattr(raw, "_api_access", None)
+    if access is None or access.user_id != getattr(principal, "pk", None):
+        access = raw._api_access = Access.of(principal)
+    return access.org_ids if capability is None else access.org_ids_with(capability)
 
 
 class OrganizationAPIKeyScheme(OpenApiAuthenticationExtension):

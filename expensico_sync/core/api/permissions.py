@@ -1,7 +1,7 @@
 from rest_framework import permissions
 
-from ..selectors import organization_ids_for, organizations_with_capability
-from .authentication import principal_of
+from ..selectors import organizations_with_capability
+from .authentication import principal_of, visible_org_ids
 
 
 def _object_org_id(view, obj):
@@ -15,22 +15,24 @@ def _object_org_id(view, obj):
 
 
 class HasRole(permissions.BasePermission):
-    """Reads need membership; writes need the view's `capability` in the role matrix."""
+    """Reads need membership; writes need the view's `capability` in the role matrix. A member's
+    roles are read once per request (`visible_org_ids`), shared with the view's scoping."""
 
     def has_permission(self, request, view):
         if not (request.user and request.user.is_authenticated):
             return False
-        principal = principal_of(request)
         capability = "view" if request.method in permissions.SAFE_METHODS else getattr(view, "capability", None)
         if capability is None:
             return False
-        return organizations_with_capability(principal, capability).exists()
+        ids = visible_org_ids(request, capability)
+        if ids is None:   # a superuser: any organisation at all
+            return organizations_with_capability(principal_of(request), capability).exists()
+        return bool(ids)
 
     def has_object_permission(self, request, view, obj):
-        principal = principal_of(request)
         org_id = _object_org_id(view, obj)
-        if request.method in permissions.SAFE_METHODS:
-            return getattr(principal, "is_superuser", False) or org_id in organization_ids_for(principal)
-        capability = getattr(view, "capability", None)
-        return capability is not None and organizations_with_capability(principal, capability).filter(
-            pk=org_id).exists()
+        capability = "view" if request.method in permissions.SAFE_METHODS else getattr(view, "capability", None)
+        if capability is None:
+            return False
+        ids = visible_org_ids(request, capability)
+        return ids is None or org_id in ids

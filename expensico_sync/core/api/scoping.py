@@ -2,8 +2,7 @@
 
 from rest_framework import viewsets
 
-from ..selectors import organization_ids_for
-from .authentication import principal_of
+from .authentication import visible_org_ids
 
 
 class OrgScopedViewSetMixin:
@@ -14,13 +13,12 @@ class OrgScopedViewSetMixin:
 
     def get_queryset(self):
         qs = super().get_queryset()
-        principal = principal_of(self.request)
-        if getattr(principal, "is_superuser", False):
+        ids = visible_org_ids(self.request)
+        if ids is None:
             return qs
-        ids = organization_ids_for(principal)
         if self.org_path is None:
-            return qs.filter(pk__in=ids)
-        return qs.filter(**{f"{self.org_path}__in": ids})
+            return qs.filter(pk__in=sorted(ids))
+        return qs.filter(**{f"{self.org_path}__in": sorted(ids)})
 
 
 class OrgScopedReadOnlyViewSet(OrgScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
