@@ -285,4 +285,5 @@ class HoldRuleAdmin(MappingAdmin):
             parts.append(_("%(count)s employee(s)") % {"count": len(obj.employees)})
         if obj.funding_source:
             parts.append(obj.get_funding_source_display())
-        return " and ".join(parts) or "—"
+        # The choice labels and _() give lazy strings: join their text.
+        return " and ".join(map(str, parts)) or "—"

@@ -272,3 +272,15 @@ def test_catalog_search_returns_at_most_twenty(logged_in, books):
         for n in range(60)])
     found = logged_in.get(reverse("admin:mappings_remotecatalogitem_search"), {"q": "account"}).json()["results"]
     assert len(found) == 20 and found[0]["code"] == "5000"
+
+
+def test_hold_rule_list_reads_each_rules_conditions(logged_in, connection):
+    from decimal import Decimal
+
+    from mappings.models import HoldRule
+
+    HoldRule.objects.create(connection=connection, name="Big card spend", amount_over=Decimal("4000"), currency="SAR",
+                            missing_receipt=True, funding_source="card")
+    response = logged_in.get(reverse("admin:mappings_holdrule_changelist"))
+    assert response.status_code == 200  # the translated words once made the join fail
+    assert "amount &gt; 4000.000 SAR and no receipt and " in response.content.decode()
