@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from rest_framework.exceptions import ValidationError
@@ -16,6 +17,7 @@ from unfold.decorators import action, display
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.paging import values_filter
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.formatting import clipped
 
 from .admin_filters import SystemFilter
 from .admin_settings import PREFIX, settings_form_fields, settings_from_form
@@ -47,9 +49,9 @@ STATUS_LABELS = {"connected": "success", "new": "info", "expired": "warning", "e
 @admin.register(Connection)
 class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
     capability = "connections.manage"
-    list_display = ("name", "organization", "system_label", "active_badge", "status_badge", "breaker_badge",
-                    "last_checked_at",
-                    "employee_claims_account_name", "employees_balance_account_name", "funding_bank_account_name")
+    # Fits 1440 px: the three chosen accounts share one column, long names are clipped.
+    list_display = ("name_text", "organization", "system_label", "active_badge", "status_badge", "breaker_badge",
+                    "last_checked_at", "accounts_text")
     list_filter = (("status", ChoicesDropdownFilter), SystemFilter)
     search_fields = ("name", "organization__name")
     readonly_fields = ("status", "last_checked_at", "last_check_ok", "last_check_detail", "consecutive_failures",
@@ -126,6 +128,15 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
 
     def get_exclude(self, request, obj=None):
         return ["access_token", "refresh_token"]
+
+    @display(description=_("name"), ordering="name")
+    def name_text(self, obj):
+        return clipped(obj.name, width="16rem")
+
+    @display(description=_("Chosen accounts"))
+    def accounts_text(self, obj):
+        names = (obj.employee_claims_account_name, obj.employees_balance_account_name, obj.funding_bank_account_name)
+        return format_html_join("", "<div>{}</div>", ((clipped(name, width="14rem"),) for name in names))
 
     @display(description=_("System"), ordering="system")
     def system_label(self, obj):
@@ -216,8 +227,9 @@ class CallLogAdmin(ExportMixin, OrgScopedAdmin):
     resource_classes = [CallLogResource]
     export_form_class = ExportForm
     capability = "connections.manage"
-    list_display = ("created_at", "connection", "method", "path", "status_badge", "duration_ms", "error_class",
-                    "idempotency_key", "request_id")
+    # Fits 1440 px: paths and keys are clipped (the whole value in the tooltip, and on the call's page).
+    list_display = ("created_at", "connection_text", "method", "path_text", "status_badge", "duration_ms", "error_class",
+                    "key_text", "request_text")
     # Fixed choices: the default filters listed DISTINCT values of two million rows per request.
     list_filter = (("connection", RelatedDropdownFilter),
                    values_filter("method", choices=["GET", "POST", "PUT", "PATCH", "DELETE"]),
@@ -226,11 +238,28 @@ class CallLogAdmin(ExportMixin, OrgScopedAdmin):
     list_filter_submit = True
     search_fields = ("=idempotency_key", "=request_id", "^path")
     sortable_by = ("created_at",)
+    list_select_related = ("connection",)
     readonly_fields = [f.name for f in CallLog._meta.fields]
 
     @display(description=_("Status"), label=True)
     def status_badge(self, obj):
         return obj.status or obj.error_class
+
+    @display(description=_("connection"))
+    def connection_text(self, obj):
+        return clipped(obj.connection.name, width="8rem")
+
+    @display(description=_("path"))
+    def path_text(self, obj):
+        return clipped(obj.path, width="12rem")
+
+    @display(description=_("idempotency key"))
+    def key_text(self, obj):
+        return clipped(obj.idempotency_key, width="6rem")
+
+    @display(description=_("request ID"))
+    def request_text(self, obj):
+        return clipped(obj.request_id, width="6rem")
 
     def has_add_permission(self, request, *args):
         return False

@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from unfold.decorators import display
 
@@ -18,7 +19,7 @@ from connectors.base import connector_class, connector_for
 from connectors.errors import ConnectorError
 from connectors.registry import system_label
 from expensico_sync.core.admin.confirm import confirmed_action
-from expensico_sync.core.formatting import bidi, money_html, money_text
+from expensico_sync.core.formatting import clipped, money_html, money_text
 from expensico_sync.source.receipt_views import receipt_url
 
 from .admin import AttemptInline, ExportRecordAdmin
@@ -80,8 +81,10 @@ admin.site.unregister(ExportRecord)
 
 @admin.register(ExportRecord)
 class ExportRecordDocumentAdmin(ExportRecordAdmin):
+    # Fits 1440 px: the kind is a filter (a reversal's reference ends in -R) and the attempts are on the
+    # record's page; long names are clipped.
     list_display = ("reference", "amount_text", "document_date", "employee_text", "system_text",  # type: ignore[assignment]
-                    "kind", "status_badge", "warnings_badge", "external_link", "vendor_document_number", "attempts")
+                    "status_badge", "warnings_badge", "external_link", "vendor_document_number")
     list_select_related = ("connection", "employee", "expense", "card_funding",  # type: ignore[assignment]
                            "reimbursement", "statement_line")
     inlines = [ReadableAttemptInline]
@@ -160,7 +163,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
 
     @display(description=_("Employee"), ordering="employee__name")
     def employee_text(self, obj):
-        return bidi(str(obj.employee)) if obj.employee_id else "—"
+        return clipped(str(obj.employee), width="8rem") if obj.employee_id else "—"
 
     @display(description=_("Description"))
     def description_text(self, obj):
@@ -174,11 +177,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
 
     @display(description=_("System"), ordering="connection__name")
     def system_text(self, obj):
-        try:
-            label = connector_class(obj.connection.system).label or obj.connection.system
-        except LookupError:
-            label = obj.connection.system
-        return f"{label} · {obj.connection.name}"
+        return system_html(obj.connection.name, system_label(obj.connection.system))
 
     @display(description=_("Source document"))
     def source_link(self, obj):
@@ -264,6 +263,15 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<ol class="text-sm flex flex-col gap-1">{}</ol>', format_html_join(
             "", '<li><span class="text-font-subtle-light">{}</span> · {}</li>',
             _once(obj, "timeline", lambda: record_timeline(obj))))
+
+
+def system_html(name: str, label: str) -> SafeString | str:
+    """The connection's name, and the system under it only when the name does not already say it:
+    "Wafeq (sandbox)", not "Wafeq · Wafeq (sandbox)"; "Moon books" over a small "Moon ERP"."""
+    if not name or label.casefold() in name.casefold():
+        return clipped(name or label, width="9rem")
+    return format_html('{}<span class="cell-clip text-xs text-font-subtle-light" style="max-width: 9rem">{}</span>',
+                       clipped(name, width="9rem"), label)
 
 
 def record_timeline(record: ExportRecord) -> list[tuple[str, str]]:

@@ -27,7 +27,7 @@ from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 from connectors.models import Connection
 from expensico_sync.core.admin.confirm import bulk_confirmation, confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin, access_of
-from expensico_sync.core.formatting import bidi, bidi_html, money_html, money_text
+from expensico_sync.core.formatting import bidi, clipped, money_html, money_text
 from expensico_sync.source.models import Receipt
 
 from .close.resources import ReviewItemResource
@@ -140,8 +140,8 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
     resource_classes = [ReviewItemResource]
     export_form_class = ExportForm
     form = ReviewResolveForm
-    list_display = ("record_link", "reason_badge", "amount", "document", "receipt", "error_words", "fix_link",
-                    "sla", "owner")
+    # Fits 1440 px: the owner is a filter (and "assign to me" an action); long text is clipped.
+    list_display = ("record_link", "reason_badge", "amount", "document", "receipt", "error_words", "fix_link", "sla")
     list_filter = (("reason", ChoicesDropdownFilter), ConnectionFilter, ("severity", ChoicesDropdownFilter),
                    "resolution", ("owner", RelatedDropdownFilter), ("created_at", RangeDateFilter))
     list_filter_submit = True
@@ -229,9 +229,9 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
     def record_link(self, obj):
         url = reverse("admin:exports_exportrecord_change", args=[obj.record_id])
         record = obj.record
-        return format_html('<a class="text-primary-600" href="{}">{}</a><div class="text-xs text-base-500">{} · {}'
-                           '</div>', url, record.reference, record.connection.name,
-                           record.document_date.isoformat() if record.document_date else "—")
+        under = f"{record.connection.name} · {record.document_date.isoformat() if record.document_date else '—'}"
+        return format_html('<a class="text-primary-600" href="{}">{}</a><div class="text-xs text-base-500">{}</div>',
+                           url, record.reference, clipped(under, width="7rem"))
 
     @display(description=_("Reason"), label=REASON_COLOURS)
     def reason_badge(self, obj):
@@ -252,11 +252,11 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
         employee = record.employee.name if record.employee_id else ""
         merchant = getattr(doc, "merchant", "") if doc is not None else ""
         head = " · ".join(part for part in (employee, merchant) if part) or "—"
-        lines = [format_html('<div class="font-medium" dir="auto">{}</div>', head)]
+        # Clipped (the whole text in the tooltip, and on the item's page): the queue fits 1440 px.
+        lines = [format_html('<div class="font-medium">{}</div>', clipped(head, width="10rem"))]
         for text in (getattr(doc, "description", ""), getattr(doc, "description_ar", "")):
             if text:
-                lines.append(format_html('<div class="text-xs max-w-80 truncate" dir="auto" title="{}">{}</div>',
-                                         text, bidi_html(text)))
+                lines.append(format_html('<div class="text-xs">{}</div>', clipped(text, width="10rem")))
         return format_html_join("", "{}", ((line,) for line in lines))
 
     @display(description=_("Receipt"))

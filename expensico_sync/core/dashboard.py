@@ -17,6 +17,10 @@ from .selectors import organizations_for
 Panel = Callable[[object, list[int]], dict]
 DASHBOARD_FRESH_SECONDS = 60
 DASHBOARD_KEEP_SECONDS = 3600
+# A page waiting for its first dashboard reloads every DASHBOARD_WAIT_SECONDS; after this many
+# reloads (no worker took the task) the request computes it itself.
+DASHBOARD_WAIT_SECONDS = 2
+DASHBOARD_WAIT_RELOADS = 5
 _panels: list[Panel] = []
 
 
@@ -79,6 +83,26 @@ def dashboard_refresh(*, org_ids: list[int], language: str | None = None) -> dic
     return merged
 
 
+def _refresh_later(key: str, org_ids: list[int], language: str) -> None:
+    if cache.add(key + ":refreshing", 1, DASHBOARD_FRESH_SECONDS):
+        from django_q.tasks import async_task
+
+        async_task("expensico_sync.core.tasks.dashboard_refresh_task", org_ids, language)
+
+
+def _waited(request) -> int:
+    try:
+        return max(0, int(request.GET.get("computing", "0")))
+    except ValueError:
+        return 0
+
+
+def _reload_url(request, waited: int) -> str:
+    query = request.GET.copy()
+    query["computing"] = str(waited)
+    return f"{request.path}?{query.urlencode()}"
+
+
 def _with_org(href: str, org_id: int) -> str:
     return f"{href}{'&' if '?' in href else '?'}{urlencode({'org': org_id})}"
 
@@ -99,16 +123,26 @@ def dashboard_callback(request, context):
     chosen_id = next((pk for pk, _ in visible if str(pk) == chosen), None)
     org_ids = [chosen_id] if chosen_id is not None else sorted(pk for pk, _ in visible)
     language = translation.get_language() or "en-gb"
-    hit = cache.get(_key(org_ids, language))
-    if hit is None:
+    key = _key(org_ids, language)
+    hit = cache.get(key)
+    waited = _waited(request)
+    if hit is None and waited < DASHBOARD_WAIT_RELOADS:
+        # Never computed (or expired): the worker computes it (about a second of aggregation
+        # over every row) and the page reloads itself until it is there. A synchronous queue
+        # (tests, Q_SYNC) has filled the cache by the time the task call returns.
+        _refresh_later(key, org_ids, language)
+        hit = cache.get(key)
+        if hit is None:
+            context.update({"dashboard_computing": True, "dashboard_reload": _reload_url(request, waited + 1),
+                            "dashboard_wait_ms": DASHBOARD_WAIT_SECONDS * 1000,
+                            "dashboard_orgs": visible if len(visible) > 1 else [], "dashboard_org": chosen_id})
+            return context
+    if hit is None:  # no worker answered in time: compute it here rather than never
         merged = dashboard_refresh(org_ids=org_ids, language=language)
     else:
         merged = hit["panels"]
-        if time.time() - hit["at"] > DASHBOARD_FRESH_SECONDS and cache.add(_key(org_ids, language) + ":refreshing",
-                                                                            1, DASHBOARD_FRESH_SECONDS):
-            from django_q.tasks import async_task
-
-            async_task("expensico_sync.core.tasks.dashboard_refresh_task", org_ids, language)
+        if time.time() - hit["at"] > DASHBOARD_FRESH_SECONDS:
+            _refresh_later(key, org_ids, language)
     if chosen_id is not None:
         merged = {**merged, "kpis": [{**k, "href": _with_org(k["href"], chosen_id)} if k.get("href") else k
                                      for k in merged["kpis"]]}

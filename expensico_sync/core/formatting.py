@@ -47,3 +47,12 @@ def bidi_html(text: str) -> SafeString:
 def bidi(text: str | None) -> SafeString | str:
     """Free text in its own direction: `مكافأة سائق - 2026-01-03` stays in its order."""
     return format_html('<span dir="auto">{}</span>', bidi_html(text)) if text else "—"
+
+
+def clipped(text: str | None, *, width: str = "14rem") -> SafeString | str:
+    """Free text cut to `width` with an ellipsis, the whole text in its tooltip: a long name or key
+    keeps a list inside the screen."""
+    if not text:
+        return "—"
+    return format_html('<span dir="auto" class="cell-clip" style="max-width: {}" title="{}">{}</span>',
+                       width, text, bidi_html(text))

@@ -28,7 +28,7 @@ from expensico_sync.core.admin.columns import money_column, text_column
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.paging import values_filter
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
-from expensico_sync.core.formatting import bidi, money_html
+from expensico_sync.core.formatting import clipped, money_html
 
 from .models import (
     BankStatementLine,
@@ -140,8 +140,10 @@ class ReceiptInline(TabularInline):
 @admin.register(Expense)
 class ExpenseAdmin(ReadOnlyMirrorAdmin):
     inlines = [ReceiptInline]
-    list_display = ("expensico_id", "report", "date", "employee", "category", "type", "funding_source",
-                    "merchant_text", "amount_text", "version", "status_badge", "receipt_flag")
+    # Fits 1440 px: the type and version are on the expense's page (and the type is a filter); long
+    # names are clipped, the whole name in the tooltip.
+    list_display = ("expensico_id", "report", "date", "employee_text", "category_text", "funding_source",
+                    "merchant_text", "amount_text", "status_badge", "receipt_flag")
     list_filter = (("status", ChoicesDropdownFilter), ("employee", AutocompleteSelectFilter),
                    ("category", RelatedDropdownFilter), ("funding_source", ChoicesDropdownFilter),
                    ("type", ChoicesDropdownFilter), values_filter("currency"), ("date", RangeDateFilter))
@@ -167,7 +169,15 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
 
     @display(description=_("Merchant"), ordering="merchant")
     def merchant_text(self, obj):
-        return bidi(obj.merchant)
+        return clipped(obj.merchant, width="7rem")
+
+    @display(description=_("Employee"))
+    def employee_text(self, obj):
+        return clipped(obj.employee.name if obj.employee_id else "", width="6rem")
+
+    @display(description=_("Category"))
+    def category_text(self, obj):
+        return clipped(str(obj.category) if obj.category_id else "", width="6rem")
 
     def get_search_results(self, request, queryset, search_term):
         queryset, may_have_duplicates = super().get_search_results(request, queryset, search_term)

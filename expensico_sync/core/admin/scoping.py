@@ -105,18 +105,21 @@ class OrgScopedAdminMixin(SecretFieldsAdminMixin):
         return user.is_active and user.is_staff and (user.is_superuser or bool(access_of(request).org_ids))
 
     def _object_org_id(self, obj):
-        if isinstance(obj, str | int):  # Unfold's detail actions pass the object id
-            obj = self.model._default_manager.filter(pk=obj).first()
+        if isinstance(obj, str | int):  # Unfold's detail actions pass the object id: one column, no row
+            return self.model._default_manager.filter(pk=obj).values_list(
+                f"{self.org_path}_id" if self.org_path else "pk", flat=True).first()
         if obj is None:
             return None
         if self.org_path is None:
             return obj.pk
+        *hops, last = self.org_path.split("__")
         target = obj
-        for part in self.org_path.split("__"):
+        for part in hops:
             target = getattr(target, part)
             if target is None:
                 return None
-        return target.pk
+        # The foreign key's column, not the organisation's row (a query per permission check).
+        return getattr(target, f"{last}_id") if hasattr(target, f"{last}_id") else getattr(getattr(target, last), "pk", None)
 
     def _can(self, request, obj=None) -> bool:
         user = request.user
