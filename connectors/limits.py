@@ -8,7 +8,7 @@ the export engine then reschedules the record without spending an attempt.
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection as db_connection
 from django.db import transaction
@@ -25,23 +25,32 @@ class ClientRateLimited(RateLimited):
     """Our own limiter said no: nothing was sent."""
 
 
-def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: float = RATE_WAIT_MAX) -> None:
+def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: float = RATE_WAIT_MAX,
+                       full: int | None = None) -> None:
     """Takes one slot of the connection's per-second budget, waiting up to `wait_max` for one.
 
     One statement per request (`_window_take`), so concurrent workers can never take more than
-    `per_second` slots in a window between them."""
+    `per_second` slots in a window between them. `full`: a window the caller already found full
+    (`breaker_and_window_take`): the first try is the next window, after sleeping until it opens.
+    A waiting worker sends one statement per window it tries, never more."""
     deadline = time.monotonic() + wait_max
+    window = full
     while True:
+        if window is not None:
+            if time.monotonic() >= deadline:
+                raise ClientRateLimited("client-side rate limit reached", retry_after=1.0)
+            time.sleep(max(0.01, window + 1 - time.time()))
         window = int(time.time())
         count = _window_take(connection.pk, window, per_second)
         if count is not None:
-            if count == 1 and window % 10 == 0:
-                # Old windows are useless; the first taker of every tenth window clears them.
-                RateLimitWindow.objects.filter(connection_id=connection.pk, window__lt=window - 5).delete()
+            window_taken(connection.pk, window, count)
             return
-        if time.monotonic() >= deadline:
-            raise ClientRateLimited("client-side rate limit reached", retry_after=1.0)
-        time.sleep(max(0.01, window + 1 - time.time()))
+
+
+def window_taken(connection_id: int, window: int, count: int) -> None:
+    if count == 1 and window % 10 == 0:
+        # Old windows are useless; the first taker of every tenth window clears them.
+        RateLimitWindow.objects.filter(connection_id=connection_id, window__lt=window - 5).delete()
 
 
 def _window_take(connection_id: int, window: int, per_second: int) -> int | None:
@@ -57,6 +66,36 @@ def _window_take(connection_id: int, window: int, per_second: int) -> int | None
             f'WHERE "{table}".count < %s RETURNING count', [connection_id, window, per_second])
         row = cursor.fetchone()
     return int(row[0]) if row else None
+
+
+def breaker_and_window_take(connection_id: int, window: int, per_second: int,
+                            now: datetime) -> tuple[datetime | None, int, int | None] | None:
+    """The connection's breaker (paused_until, consecutive failures) and, while it is not open, a
+    slot of `window` taken by `_window_take`'s own conditional upsert, in one statement on
+    PostgreSQL: (paused_until, failures, count taken or None when the window is full or the breaker
+    open). None on other databases (the caller reads the breaker and takes the slot apart), or when
+    the connection is gone.
+
+    The upsert is the same statement `_window_take` sends, carried in a data-modifying CTE: its
+    ON CONFLICT row lock still serialises concurrent takers, so workers can never take more than
+    `per_second` slots of a window between them. The breaker is read in the same snapshot, as
+    `breaker_check` read it just before; an open breaker takes no slot."""
+    if db_connection.vendor != "postgresql":
+        return None
+    windows, connections = RateLimitWindow._meta.db_table, Connection._meta.db_table
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f'WITH breaker AS (SELECT paused_until, consecutive_failures FROM "{connections}" WHERE id = %s), '
+            f'taken AS (INSERT INTO "{windows}" (connection_id, "window", count) '
+            f'SELECT %s, %s, 1 FROM breaker WHERE paused_until IS NULL OR paused_until <= %s '
+            f'ON CONFLICT (connection_id, "window") DO UPDATE SET count = "{windows}".count + 1 '
+            f'WHERE "{windows}".count < %s RETURNING count) '
+            'SELECT paused_until, consecutive_failures, (SELECT count FROM taken) FROM breaker',
+            [connection_id, connection_id, window, now, per_second])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return row[0], int(row[1]), (int(row[2]) if row[2] is not None else None)
 
 
 def window_slot_acquire(connection: Connection, *, limit: int, seconds: float, wait_max: float) -> None:
