@@ -29,22 +29,40 @@ def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: flo
                        full: int | None = None) -> None:
     """Takes one slot of the connection's per-second budget, waiting up to `wait_max` for one.
 
-    One statement per request (`_window_take`), so concurrent workers can never take more than
-    `per_second` slots in a window between them. `full`: a window the caller already found full
-    (`breaker_and_window_take`): the first try is the next window, after sleeping until it opens.
-    A waiting worker sends one statement per window it tries, never more."""
-    deadline = time.monotonic() + wait_max
-    window = full
+    Every slot is taken by one conditional upsert (`_window_take`), so concurrent workers can never
+    take more than `per_second` slots in a window between them. When the current window is full
+    (or `full`, a window the caller already found full, `breaker_and_window_take`), the worker
+    reads the next windows' counts once, takes a place in the first one with room and sleeps until
+    that window opens: waiting costs two statements whatever its length, not one per window, and
+    the workers queue for the windows in the order they asked instead of racing for each one."""
+    deadline = time.time() + wait_max
+    if full is None:
+        full = int(time.time())
+        count = _window_take(connection.pk, full, per_second)
+        if count is not None:
+            window_taken(connection.pk, full, count)
+            return
     while True:
-        if window is not None:
-            if time.monotonic() >= deadline:
-                raise ClientRateLimited("client-side rate limit reached", retry_after=1.0)
-            time.sleep(max(0.01, window + 1 - time.time()))
-        window = int(time.time())
+        window = _window_with_room(connection.pk, after=max(full, int(time.time()) - 1), until=int(deadline),
+                                   per_second=per_second)
+        if window is None:
+            raise ClientRateLimited("client-side rate limit reached",
+                                    retry_after=max(1.0, int(deadline) + 1 - time.time()))
         count = _window_take(connection.pk, window, per_second)
         if count is not None:
             window_taken(connection.pk, window, count)
+            time.sleep(max(0.0, window - time.time()))    # the place is in that window: send in it
             return
+        full = window    # another worker took its last place between the read and the take
+
+
+def _window_with_room(connection_id: int, *, after: int, until: int, per_second: int) -> int | None:
+    """The first window in (after, until] with fewer than `per_second` places taken (one read)."""
+    if until <= after:
+        return None
+    counts = dict(RateLimitWindow.objects.filter(connection_id=connection_id, window__gt=after, window__lte=until)
+                  .values_list("window", "count"))
+    return next((w for w in range(after + 1, until + 1) if counts.get(w, 0) < per_second), None)
 
 
 def window_taken(connection_id: int, window: int, count: int) -> None:
