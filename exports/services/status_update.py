@@ -115,7 +115,7 @@ def attempt_number(record_id: int) -> Any:
 def _attempt_columns(attempt: ExportAttempt, connection: Any) -> tuple[list[str], list[Any]]:
     """The attempt's columns but its id, record and number, with their values prepared for the database."""
     fields = [f for f in ExportAttempt._meta.concrete_fields if f.attname not in ("id", "record_id", "number")]
-    return ([f.column for f in fields],
+    return ([str(f.column) for f in fields],
             [f.get_db_prep_save(f.pre_save(attempt, True), connection) for f in fields])
 
 

@@ -75,13 +75,47 @@ def records_claim_due(*, limit: int = 50, connection_id: int | None = None) -> l
         if connection_id is not None:
             qs = qs.filter(connection_id=connection_id)
         if db_connection.vendor == "postgresql":
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        ids = list(qs.values_list("pk", flat=True)[:limit])
-        # The status guard keeps this a compare-and-set where rows cannot be locked (SQLite).
-        ExportRecord.objects.filter(pk__in=ids, status__in=CLAIMABLE).update(
-            status=Status.IN_PROGRESS, leased_until=lease, updated_at=now)
-    return list(ExportRecord.objects.select_related("connection__organization", "organization").filter(
-        pk__in=ids, status=Status.IN_PROGRESS, leased_until=lease))
+            ids = _claim_locked(qs.select_for_update(skip_locked=True, of=("self",)), limit=limit, lease=lease,
+                                now=now)
+        else:
+            ids = list(qs.values_list("pk", flat=True)[:limit])
+            # The status guard keeps this a compare-and-set where rows cannot be locked (SQLite).
+            ExportRecord.objects.filter(pk__in=ids, status__in=CLAIMABLE).update(
+                status=Status.IN_PROGRESS, leased_until=lease, updated_at=now)
+    return _instances_shared(list(ExportRecord.objects.select_related("connection__organization", "organization")
+                                  .filter(pk__in=ids, status=Status.IN_PROGRESS, leased_until=lease)))
+
+
+def _instances_shared(records: list[ExportRecord]) -> list[ExportRecord]:
+    """The claimed records of one connection share one Connection (and organisation) instance, as
+    they already share its connector (claimed.connector_shared): its typed settings are parsed
+    once per batch instead of once per record, and a breaker state read at send time is seen by
+    the batch's next record. Every row was read by the same query, so the copies were equal."""
+    connections: dict[int, Any] = {}
+    organizations: dict[int, Any] = {}
+    for record in records:
+        conn = connections.setdefault(record.connection_id, record.connection)
+        organizations.setdefault(conn.organization_id, conn.organization)
+        conn.organization = organizations[conn.organization_id]
+        record.connection = conn
+        if record.organization_id in organizations:
+            record.organization = organizations[record.organization_id]
+    return records
+
+
+def _claim_locked(due: Any, *, limit: int, lease: datetime, now: datetime) -> list[int]:
+    """PostgreSQL: lock up to `limit` due rows (SKIP LOCKED: rows another worker holds are not
+    waited for) and set them in_progress in one statement, the locking SELECT as the UPDATE's
+    subquery; the ids claimed. The status guard is re-checked on the rows the subquery locked."""
+    sub_sql, sub_params = due.values("pk")[:limit].query.get_compiler(using=db_connection.alias).as_sql()
+    table = db_connection.ops.quote_name(ExportRecord._meta.db_table)
+    claimable = [str(status) for status in CLAIMABLE]
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE {table} SET "status" = %s, "leased_until" = %s, "updated_at" = %s '
+            f'WHERE "id" IN ({sub_sql}) AND "status" IN ({", ".join(["%s"] * len(claimable))}) RETURNING "id"',
+            [str(Status.IN_PROGRESS), lease, now, *sub_params, *claimable])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def records_work_due(*, limit: int = 50) -> dict[str, int]:
