@@ -408,7 +408,32 @@ def cpu_line(run: dict) -> str:
             f"SQL statements per record (workers) {run['sql'] / n:.1f}{cap}")
 
 
-def bound_for(rate: float, workers: int, latency_ms: int, calls: int = 1) -> float:
+def cpu_cap(run: dict) -> float:
+    """The throughput the machine's cores cap this run at: cores / CPU per exported expense."""
+    total = sum(run["cpu"].values()) / max(1, run["exported"])
+    return (os.cpu_count() or 1) / total if total else float("inf")
+
+
+def batched_bound(system, *, rate: float, workers: int, latency_ms: int, run: dict) -> tuple[float, str]:
+    """The bound when many documents go in one call (the connector's `push_many_limit`): k is the
+    fewest calls per expense divided by the documents one call takes, so R/k and W/(k*L) are far
+    away and the cores bind first: min(R/k, W/(k*L), cores / CPU per expense), with its formula."""
+    from connectors.base import connector_class
+
+    per_call = connector_class(system.name).push_many_limit
+    if per_call <= 1:
+        k = system.min_calls
+        return bound_for(rate, workers, latency_ms, k), (f"R/{k}, W/({k}L)" if k > 1 else "R, W/L")
+    k = system.min_calls / per_call
+    by_requests, cap = bound_for(rate, workers, latency_ms, k), cpu_cap(run)
+    by_rate = rate / k if rate else float("inf")
+    by_latency = workers / (k * latency_ms / 1000) if latency_ms else float("inf")
+    return (min(by_requests, cap),
+            f"R/k = {by_rate:.0f}/s, W/(kL) = {by_latency:.0f}/s, "
+            f"CPU cap {cap:.0f}/s; k = {system.min_calls}/{per_call} = {k:.3f}: {per_call} documents per call")
+
+
+def bound_for(rate: float, workers: int, latency_ms: int, calls: float = 1) -> float:
     """min(R/k, W/(k*L)): the request budget and the latency of k calls, whichever binds first."""
     by_latency = workers / (calls * latency_ms / 1000) if latency_ms else float("inf")
     return min(rate / calls, by_latency) if rate else by_latency
@@ -480,7 +505,8 @@ def throughput(args, system, database_url, sandbox, tmp) -> int:
     naive = naive_run(conn=naive_conn)
     ndup, nmissing = vendor_check(sandbox, naive_refs)
 
-    bound = bound_for(budget, args.workers, args.latency_ms, system.min_calls)
+    bound, formula = batched_bound(system, rate=budget, workers=args.workers, latency_ms=args.latency_ms,
+                                   run=engine)
     limit = f"{budget:g} req/s ({system.limit_note})" if system.limit else (f"{budget}/s" if budget else "none")
     print(f"\nexport benchmark: {system.label} sandbox, L={args.latency_ms} ms, R={limit}, "
           f"W={args.workers} worker processes, batch {args.batch}, PostgreSQL\n")
@@ -488,8 +514,7 @@ def throughput(args, system, database_url, sandbox, tmp) -> int:
     print(row(f"engine (W={args.workers})", engine, args.expenses, bound))
     print(row("naive (sequential)", naive, args.naive_expenses, None))
     e_tp, n_tp = engine["exported"] / engine["wall"], naive["exported"] / naive["wall"]
-    k = f"R/{system.min_calls}, W/({system.min_calls}L)" if system.min_calls > 1 else "R, W/L"
-    print(f"\nbound min({k}) = {bound:.1f}/s; engine at {e_tp / bound:.2f} of it; "
+    print(f"\nbound min({formula}) = {bound:.1f}/s; engine at {e_tp / bound:.2f} of it; "
           f"speed-up over naive {e_tp / n_tp:.1f}x")
     print(f"vendor check: engine {dup} duplicates, {missing} missing; naive {ndup} duplicates, {nmissing} missing")
     print(f"engine records: {engine['statuses']}; workers: {engine['workers']}")

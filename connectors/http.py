@@ -27,7 +27,7 @@ from requests.adapters import HTTPAdapter
 from .atomic_guard import outside_atomic_check
 from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
 from .hosts import credential_url_check
-from .limits import ClientRateLimited, rate_limit_acquire
+from .limits import ClientRateLimited, breaker_and_window_take, rate_limit_acquire, window_taken
 from .models import CallLog, CallLogDocument, Connection
 from .vendor_settings import VendorSettings
 
@@ -132,6 +132,29 @@ def breaker_check(connection: Connection) -> None:
     if paused_until and paused_until > now:
         raise CircuitOpen(f"circuit open for {connection} until {paused_until:%H:%M:%S}",
                           retry_after=(paused_until - now).total_seconds())
+
+
+def breaker_check_and_acquire(connection: Connection, *, per_second: int) -> None:
+    """`breaker_check`, then a slot of the shared rate window (`rate_limit_acquire`): on PostgreSQL
+    the breaker read and the first try at the window are one statement
+    (`limits.breaker_and_window_take`); a worker that finds the window full sleeps until the next
+    one opens before it tries again. An open breaker raises CircuitOpen and takes no slot."""
+    now = timezone.now()
+    window = int(time.time())
+    row = breaker_and_window_take(connection.pk, window, per_second, now)
+    if row is None:
+        breaker_check(connection)
+        rate_limit_acquire(connection, per_second=per_second)
+        return
+    paused_until, failures, count = row
+    connection.paused_until, connection.consecutive_failures = paused_until, failures
+    if paused_until and paused_until > now:
+        raise CircuitOpen(f"circuit open for {connection} until {paused_until:%H:%M:%S}",
+                          retry_after=(paused_until - now).total_seconds())
+    if count is None:
+        rate_limit_acquire(connection, per_second=per_second, full=window)
+    else:
+        window_taken(connection.pk, window, count)
 
 
 def breaker_record_failure(connection: Connection) -> None:
@@ -333,9 +356,8 @@ class HttpStack:
         credential_url_check(system=conn.system, url=self._url(path))
         # Before the breaker, the limiter and the call log: a refused call leaves no trace but the error.
         outside_atomic_check(what=f"{method} {self._url(path)}")
-        breaker_check(conn)
         per_second = VendorSettings.of(conn).rate_limit_per_second or DEFAULT_RATE_PER_SECOND
-        rate_limit_acquire(conn, per_second=per_second)
+        breaker_check_and_acquire(conn, per_second=per_second)
         self.before_send()
         all_headers = {"Accept": "application/json", **self.auth_headers(), **(headers or {})}
         if idempotency_key:

@@ -8,7 +8,7 @@ the export engine then reschedules the record without spending an attempt.
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import connection as db_connection
 from django.db import transaction
@@ -25,23 +25,50 @@ class ClientRateLimited(RateLimited):
     """Our own limiter said no: nothing was sent."""
 
 
-def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: float = RATE_WAIT_MAX) -> None:
+def rate_limit_acquire(connection: Connection, *, per_second: int, wait_max: float = RATE_WAIT_MAX,
+                       full: int | None = None) -> None:
     """Takes one slot of the connection's per-second budget, waiting up to `wait_max` for one.
 
-    One statement per request (`_window_take`), so concurrent workers can never take more than
-    `per_second` slots in a window between them."""
-    deadline = time.monotonic() + wait_max
+    Every slot is taken by one conditional upsert (`_window_take`), so concurrent workers can never
+    take more than `per_second` slots in a window between them. When the current window is full
+    (or `full`, a window the caller already found full, `breaker_and_window_take`), the worker
+    reads the next windows' counts once, takes a place in the first one with room and sleeps until
+    that window opens: waiting costs two statements whatever its length, not one per window, and
+    the workers queue for the windows in the order they asked instead of racing for each one."""
+    deadline = time.time() + wait_max
+    if full is None:
+        full = int(time.time())
+        count = _window_take(connection.pk, full, per_second)
+        if count is not None:
+            window_taken(connection.pk, full, count)
+            return
     while True:
-        window = int(time.time())
+        window = _window_with_room(connection.pk, after=max(full, int(time.time()) - 1), until=int(deadline),
+                                   per_second=per_second)
+        if window is None:
+            raise ClientRateLimited("client-side rate limit reached",
+                                    retry_after=max(1.0, int(deadline) + 1 - time.time()))
         count = _window_take(connection.pk, window, per_second)
         if count is not None:
-            if count == 1 and window % 10 == 0:
-                # Old windows are useless; the first taker of every tenth window clears them.
-                RateLimitWindow.objects.filter(connection_id=connection.pk, window__lt=window - 5).delete()
+            window_taken(connection.pk, window, count)
+            time.sleep(max(0.0, window - time.time()))    # the place is in that window: send in it
             return
-        if time.monotonic() >= deadline:
-            raise ClientRateLimited("client-side rate limit reached", retry_after=1.0)
-        time.sleep(max(0.01, window + 1 - time.time()))
+        full = window    # another worker took its last place between the read and the take
+
+
+def _window_with_room(connection_id: int, *, after: int, until: int, per_second: int) -> int | None:
+    """The first window in (after, until] with fewer than `per_second` places taken (one read)."""
+    if until <= after:
+        return None
+    counts = dict(RateLimitWindow.objects.filter(connection_id=connection_id, window__gt=after, window__lte=until)
+                  .values_list("window", "count"))
+    return next((w for w in range(after + 1, until + 1) if counts.get(w, 0) < per_second), None)
+
+
+def window_taken(connection_id: int, window: int, count: int) -> None:
+    if count == 1 and window % 10 == 0:
+        # Old windows are useless; the first taker of every tenth window clears them.
+        RateLimitWindow.objects.filter(connection_id=connection_id, window__lt=window - 5).delete()
 
 
 def _window_take(connection_id: int, window: int, per_second: int) -> int | None:
@@ -57,6 +84,36 @@ def _window_take(connection_id: int, window: int, per_second: int) -> int | None
             f'WHERE "{table}".count < %s RETURNING count', [connection_id, window, per_second])
         row = cursor.fetchone()
     return int(row[0]) if row else None
+
+
+def breaker_and_window_take(connection_id: int, window: int, per_second: int,
+                            now: datetime) -> tuple[datetime | None, int, int | None] | None:
+    """The connection's breaker (paused_until, consecutive failures) and, while it is not open, a
+    slot of `window` taken by `_window_take`'s own conditional upsert, in one statement on
+    PostgreSQL: (paused_until, failures, count taken or None when the window is full or the breaker
+    open). None on other databases (the caller reads the breaker and takes the slot apart), or when
+    the connection is gone.
+
+    The upsert is the same statement `_window_take` sends, carried in a data-modifying CTE: its
+    ON CONFLICT row lock still serialises concurrent takers, so workers can never take more than
+    `per_second` slots of a window between them. The breaker is read in the same snapshot, as
+    `breaker_check` read it just before; an open breaker takes no slot."""
+    if db_connection.vendor != "postgresql":
+        return None
+    windows, connections = RateLimitWindow._meta.db_table, Connection._meta.db_table
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f'WITH breaker AS (SELECT paused_until, consecutive_failures FROM "{connections}" WHERE id = %s), '
+            f'taken AS (INSERT INTO "{windows}" (connection_id, "window", count) '
+            f'SELECT %s, %s, 1 FROM breaker WHERE paused_until IS NULL OR paused_until <= %s '
+            f'ON CONFLICT (connection_id, "window") DO UPDATE SET count = "{windows}".count + 1 '
+            f'WHERE "{windows}".count < %s RETURNING count) '
+            'SELECT paused_until, consecutive_failures, (SELECT count FROM taken) FROM breaker',
+            [connection_id, connection_id, window, now, per_second])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return row[0], int(row[1]), (int(row[2]) if row[2] is not None else None)
 
 
 def window_slot_acquire(connection: Connection, *, limit: int, seconds: float, wait_max: float) -> None:

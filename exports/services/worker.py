@@ -18,8 +18,6 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.db import connection as db_connection
-from django.db.models import Count, Subquery
-from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from connectors import errors
@@ -39,7 +37,7 @@ from .receipts import receipts_complete
 from .records import close_open_reviews, enqueue_on_commit
 from .resolution import Resolution, record_resolve, snapshots_shared
 from .review import review_item_flag, review_item_open, review_item_warn
-from .status_update import UNSAVED, record_transition
+from .status_update import UNSAVED, attempt_number, record_transition
 
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
 Outcome = ExportAttempt.Outcome
@@ -77,13 +75,47 @@ def records_claim_due(*, limit: int = 50, connection_id: int | None = None) -> l
         if connection_id is not None:
             qs = qs.filter(connection_id=connection_id)
         if db_connection.vendor == "postgresql":
-            qs = qs.select_for_update(skip_locked=True, of=("self",))
-        ids = list(qs.values_list("pk", flat=True)[:limit])
-        # The status guard keeps this a compare-and-set where rows cannot be locked (SQLite).
-        ExportRecord.objects.filter(pk__in=ids, status__in=CLAIMABLE).update(
-            status=Status.IN_PROGRESS, leased_until=lease, updated_at=now)
-    return list(ExportRecord.objects.select_related("connection__organization", "organization").filter(
-        pk__in=ids, status=Status.IN_PROGRESS, leased_until=lease))
+            ids = _claim_locked(qs.select_for_update(skip_locked=True, of=("self",)), limit=limit, lease=lease,
+                                now=now)
+        else:
+            ids = list(qs.values_list("pk", flat=True)[:limit])
+            # The status guard keeps this a compare-and-set where rows cannot be locked (SQLite).
+            ExportRecord.objects.filter(pk__in=ids, status__in=CLAIMABLE).update(
+                status=Status.IN_PROGRESS, leased_until=lease, updated_at=now)
+    return _instances_shared(list(ExportRecord.objects.select_related("connection__organization", "organization")
+                                  .filter(pk__in=ids, status=Status.IN_PROGRESS, leased_until=lease)))
+
+
+def _instances_shared(records: list[ExportRecord]) -> list[ExportRecord]:
+    """The claimed records of one connection share one Connection (and organisation) instance, as
+    they already share its connector (claimed.connector_shared): its typed settings are parsed
+    once per batch instead of once per record, and a breaker state read at send time is seen by
+    the batch's next record. Every row was read by the same query, so the copies were equal."""
+    connections: dict[int, Any] = {}
+    organizations: dict[int, Any] = {}
+    for record in records:
+        conn = connections.setdefault(record.connection_id, record.connection)
+        organizations.setdefault(conn.organization_id, conn.organization)
+        conn.organization = organizations[conn.organization_id]
+        record.connection = conn
+        if record.organization_id in organizations:
+            record.organization = organizations[record.organization_id]
+    return records
+
+
+def _claim_locked(due: Any, *, limit: int, lease: datetime, now: datetime) -> list[int]:
+    """PostgreSQL: lock up to `limit` due rows (SKIP LOCKED: rows another worker holds are not
+    waited for) and set them in_progress in one statement, the locking SELECT as the UPDATE's
+    subquery; the ids claimed. The status guard is re-checked on the rows the subquery locked."""
+    sub_sql, sub_params = due.values("pk")[:limit].query.get_compiler(using=db_connection.alias).as_sql()
+    table = db_connection.ops.quote_name(ExportRecord._meta.db_table)
+    claimable = [str(status) for status in CLAIMABLE]
+    with db_connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE {table} SET "status" = %s, "leased_until" = %s, "updated_at" = %s '
+            f'WHERE "id" IN ({sub_sql}) AND "status" IN ({", ".join(["%s"] * len(claimable))}) RETURNING "id"',
+            [str(Status.IN_PROGRESS), lease, now, *sub_params, *claimable])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def records_work_due(*, limit: int = 50) -> dict[str, int]:
@@ -123,24 +155,17 @@ push_later: ContextVar[Callable[[ExportRecord, Connector, AccountingEntry, Any],
 def _attempt(record: ExportRecord, outcome: str, started: datetime, *, error: Exception | None = None,
              external_id: str = "", request_id: str = "", reconcile: bool = False, warnings: Iterable[str] = (),
              notes: Iterable[str] = ()) -> ExportAttempt:
+    """The attempt row, unsaved: `record_transition(attempt=…)` inserts it with the status change
+    (one statement on PostgreSQL), numbered inside its INSERT."""
     finished = timezone.now()
-    return ExportAttempt.objects.create(
-        record=record, number=_next_number(record), started_at=started, finished_at=finished,
+    return ExportAttempt(
+        record=record, started_at=started, finished_at=finished,
         outcome=outcome, error_class=type(error).__name__ if error else "",
         error_code=str(getattr(error, "code", "") or getattr(error, "status", "") or "") if error else "",
         error_message=(str(getattr(error, "message", "") or error) if error else ("reconciled" if reconcile else ""))[:2000],
         request_id=(getattr(error, "request_id", "") if error else request_id) or "", external_id=external_id,
         duration_ms=int((finished - started).total_seconds() * 1000), worker=WORKER,
         warnings=list(warnings), notes=list(notes))
-
-
-def _next_number(record: ExportRecord) -> Any:
-    """The attempt's number (the record's attempts so far + 1), counted inside the INSERT itself:
-    one statement instead of a COUNT and an INSERT. The instance keeps the expression, not the
-    number; nothing reads it back from the returned row."""
-    so_far = ExportAttempt.objects.filter(record_id=record.pk).order_by().values("record_id").annotate(
-        n=Count("pk")).values("n")
-    return Coalesce(Subquery(so_far), 0) + 1
 
 
 def _exported(record: ExportRecord, external_id: str, started: datetime, *, outcome: str = Outcome.EXPORTED,
@@ -155,9 +180,9 @@ def _exported(record: ExportRecord, external_id: str, started: datetime, *, outc
                           next_attempt_at=None, last_error="", warnings=list(warnings),
                           attempts=record.attempts + (1 if counted else 0),
                           **({"vendor_document_number": document_number} if document_number else {}),
-                          **({"vendor_status": vendor_status} if vendor_status else {}))
-        _attempt(record, outcome, started, external_id=external_id, request_id=request_id,
-                 reconcile=outcome == Outcome.RECONCILED, warnings=warnings, notes=notes)
+                          **({"vendor_status": vendor_status} if vendor_status else {}),
+                          attempt=_attempt(record, outcome, started, external_id=external_id, request_id=request_id,
+                                           reconcile=outcome == Outcome.RECONCILED, warnings=warnings, notes=notes))
         if warnings:
             review_item_warn(record=record, warnings=list(warnings))
         elif flag:
@@ -171,8 +196,8 @@ def _to_review(record: ExportRecord, reason: str, detail: str, started: datetime
         else ReviewItem.Severity.MEDIUM
     with transaction.atomic():
         record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail[:2000],
-                          attempts=record.attempts + (1 if counted else 0))
-        _attempt(record, Outcome.NEEDS_REVIEW, started, error=error)
+                          attempts=record.attempts + (1 if counted else 0),
+                          attempt=_attempt(record, Outcome.NEEDS_REVIEW, started, error=error))
         review_item_open(record=record, reason=reason, detail=detail, severity=severity, context=context or {})
     return Status.NEEDS_REVIEW
 
@@ -182,9 +207,8 @@ def _wait(record: ExportRecord, *, until: datetime | None, reason: str, started:
     """Back to waiting without spending an attempt: rate limits and open breakers never fail a record."""
     to = Status.RETRY if until else Status.PENDING
     with transaction.atomic():
-        record_transition(record=record, to=to, next_attempt_at=until, wait_reason=reason)
-        if started:
-            _attempt(record, outcome, started, error=error)
+        record_transition(record=record, to=to, next_attempt_at=until, wait_reason=reason,
+                          attempt=_attempt(record, outcome, started, error=error) if started else None)
     return to
 
 
@@ -198,8 +222,9 @@ def _retry(record: ExportRecord, error: Exception, started: datetime, *, unknown
     with transaction.atomic():
         record_transition(record=record, to=to, attempts=attempts, needs_reconcile=unknown or record.needs_reconcile,
                           next_attempt_at=timezone.now() + timedelta(seconds=delay),
-                          last_error=str(error)[:2000])
-        _attempt(record, Outcome.OUTCOME_UNKNOWN if unknown else Outcome.RETRY, started, error=error)
+                          last_error=str(error)[:2000],
+                          attempt=_attempt(record, Outcome.OUTCOME_UNKNOWN if unknown else Outcome.RETRY, started,
+                                           error=error))
     return to
 
 
@@ -344,11 +369,11 @@ def _period_closed(record: ExportRecord, decision: closing.PeriodDecision, start
                           f"still refused after re-dating to {decision.redate_on}", started, error=error,
                           context=decision.context, counted=True)
     note = f"re-dated to {decision.redate_on.isoformat()} (period closed; new idempotency key)"
+    why = [] if error is not None else [str(decision.context.get("message", ""))]  # pre-flight's words
     with transaction.atomic():
         record_transition(record=record, to=Status.RETRY, attempts=attempts, posting_date=decision.redate_on,
-                          idempotency_key=uuid.uuid4(), next_attempt_at=timezone.now(), last_error=note)
-        why = [] if error is not None else [str(decision.context.get("message", ""))]  # pre-flight's words
-        _attempt(record, Outcome.REDATED, started, error=error, notes=[note, *filter(None, why)])
+                          idempotency_key=uuid.uuid4(), next_attempt_at=timezone.now(), last_error=note,
+                          attempt=_attempt(record, Outcome.REDATED, started, error=error, notes=[note, *filter(None, why)]))
         enqueue_on_commit([record.pk])
     return Status.RETRY
 
@@ -458,8 +483,9 @@ def _original_look_up(record: ExportRecord, original: ExportRecord, started: dat
     with transaction.atomic():
         if doc is not None and doc.live:
             record_transition(record=original, to=Status.EXPORTED, expected=Status.NEEDS_REVIEW,
-                              external_id=doc.external_id, needs_reconcile=False, next_attempt_at=None, last_error="")
-            _attempt(original, Outcome.RECONCILED, started, external_id=doc.external_id, reconcile=True)
+                              external_id=doc.external_id, needs_reconcile=False, next_attempt_at=None, last_error="",
+                              attempt=_attempt(original, Outcome.RECONCILED, started, external_id=doc.external_id,
+                                               reconcile=True))
             close_open_reviews(original, ReviewItem.Resolution.SKIPPED,
                                "found at the vendor while reversing it: source cancelled or replaced")
         else:
@@ -480,6 +506,6 @@ def _store_preview(record: ExportRecord) -> None:
         fields["entry_preview"] = entry_to_json(resolution.entry)
         fields["payload_preview"] = payload_preview(record.connection, resolution.entry)
     ExportRecord.objects.filter(pk=record.pk).update(**fields)
-    ExportAttempt.objects.create(record=record, number=_next_number(record),
+    ExportAttempt.objects.create(record=record, number=attempt_number(record.pk),
                                  started_at=timezone.now(), finished_at=timezone.now(), outcome=Outcome.DRY_RUN,
                                  worker=WORKER)

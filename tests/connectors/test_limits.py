@@ -171,3 +171,24 @@ def test_concurrent_workers_never_hold_more_places_than_the_limit(org):
         t.join(60)
     assert peak[0] == 3
     assert ConcurrencySlot.objects.filter(connection=conn).count() == 3
+
+
+def test_a_full_window_queues_the_waiting_workers_for_the_next_ones_with_two_reads_each(org):
+    # One place a second, taken: two more workers queue for the next windows, each reading the
+    # counts once and taking a place in the first window with room (not polling every window).
+    from django.test.utils import CaptureQueriesContext
+
+    from connectors.models import RateLimitWindow
+
+    conn = _fresh(org, "queued")
+    _start_of_second()
+    now = int(time.time())
+    rate_limit_acquire(conn, per_second=1, wait_max=0)
+    with CaptureQueriesContext(db_connection) as ctx:
+        rate_limit_acquire(conn, per_second=1, wait_max=3)
+        rate_limit_acquire(conn, per_second=1, wait_max=3)
+    windows = dict(RateLimitWindow.objects.filter(connection=conn).values_list("window", "count"))
+    assert all(count == 1 for count in windows.values())
+    assert sorted(windows)[:3] == [now, now + 1, now + 2] or int(time.time()) > now + 3
+    sent = [q["sql"] for q in ctx.captured_queries if "ratelimitwindow" in q["sql"].lower()]
+    assert len(sent) <= 2 * 3 + 2, sent   # each: the full window, one read, one take (+ a tenth window's clean-up)

@@ -10,10 +10,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connectors.http import CircuitOpen
+from exports.errors import StaleRecord
 from exports.models import ExportAttempt, ExportRecord
 from exports.services import worker
 from exports.services.worker import records_work_due
-from exports.transitions import Status
+from exports.transitions import IllegalTransition, Status
 from mappings.models import CategoryMapping
 
 from .conftest import approve, expense
@@ -34,18 +35,36 @@ def test_a_warm_batch_costs_three_statements_per_record_and_a_dozen_per_batch(or
         assert records_work_due(limit=10) == {"exported": 10}
     per_record = [q["sql"] for q in ctx.captured_queries if '"exports_exportattempt"' in q["sql"]
                   or 'UPDATE "exports_exportrecord" SET "mapping_version"' in q["sql"]]   # (in the log's CTE on PostgreSQL)
-    # Each record: the duplicate check, one UPDATE (transition + preview), one INSERT (attempt
-    # numbered inside it). Each batch: claim (3), expenses + receipts (2), mapping fingerprint (3),
-    # month locks (1), vendor metadata (at most 1), plus what the fake vendor's connection needs.
-    assert len(per_record) == 20, per_record
+    # Each record: the duplicate check and one statement for the transition, its preview, its
+    # status-change log and its attempt (numbered inside its INSERT) on PostgreSQL; SQLite sends
+    # the UPDATE, the log's INSERT and the attempt's INSERT apart. Each batch: claim (3), expenses
+    # + receipts (2), mapping fingerprint (3), month locks (1), vendor metadata (at most 1), plus
+    # what the fake vendor's connection needs.
+    on_postgresql = db_connection.vendor == "postgresql"
+    assert len(per_record) == (10 if on_postgresql else 20), per_record
+    if on_postgresql:
+        assert all('"exports_statuschange"' in sql and '"exports_exportattempt"' in sql for sql in per_record)
     # (Savepoints are the test's own transaction around each atomic block: BEGIN/COMMIT in production.)
     sent = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))]
     # The status-change log rides in the transition's statement on PostgreSQL; SQLite adds an INSERT.
-    log_inserts = 0 if db_connection.vendor == "postgresql" else 10
-    assert len(sent) <= 3 * 10 + 12 + log_inserts, [q[:90] for q in sent]
+    apart = 0 if on_postgresql else 2 * 10
+    assert len(sent) <= 2 * 10 + 12 + apart, [q[:90] for q in sent]
     record = ExportRecord.objects.get(source_id="exp_11")
     assert record.entry_preview and record.payload_preview and record.mapping_version
     assert list(record.export_attempts.values_list("number", flat=True)) == [1]
+
+
+def test_an_attempt_is_written_only_with_its_transition(org, conn, vendor):
+    approve(org, expense("exp_1"))
+    record = ExportRecord.objects.get()
+    ExportRecord.objects.filter(pk=record.pk).update(status=Status.IN_PROGRESS)
+    record.refresh_from_db()
+    # The sweeper moved it meanwhile (an expired lease): the compare-and-set fails.
+    ExportRecord.objects.filter(pk=record.pk).update(status=Status.OUTCOME_UNKNOWN)
+    with pytest.raises((StaleRecord, IllegalTransition)):
+        worker._exported(record, "ext-1", timezone.now())
+    assert not ExportAttempt.objects.exists()
+    assert not record.status_changes.filter(to_status=Status.EXPORTED).exists()
 
 
 def test_attempts_are_numbered_in_order_without_a_count(org, conn, vendor):
