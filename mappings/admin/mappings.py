@@ -276,7 +276,8 @@ class HoldRuleAdmin(MappingAdmin):
     def conditions(self, obj):
         parts = []
         if obj.amount_over is not None:
-            parts.append(f"amount > {obj.amount_over} {obj.currency}".strip())
+            parts.append(_("amount over %(amount)s %(currency)s") % {"amount": obj.amount_over,
+                                                                       "currency": obj.currency or ""})
         if obj.missing_receipt:
             parts.append(_("no receipt"))
         if obj.categories:
@@ -285,4 +286,4 @@ class HoldRuleAdmin(MappingAdmin):
             parts.append(_("%(count)s employee(s)") % {"count": len(obj.employees)})
         if obj.funding_source:
             parts.append(obj.get_funding_source_display())
-        return " and ".join(parts) or "—"
+        return str(_(" and ")).join(str(part).strip() for part in parts) or "—"
