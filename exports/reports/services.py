@@ -8,6 +8,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from expensico_sync.notify.kinds import register_kind
 from expensico_sync.notify.services import notify
@@ -68,10 +69,12 @@ def deliver(schedule: ReportSchedule, today: date) -> GeneratedReport:
         report.save()
         ReportSchedule.objects.filter(pk=schedule.pk).update(last_run_on=today)
         notify(READY.key, organization=schedule.organization, incident=f"report:{report.pk}",
-               subject=f"{schedule.get_report_display()} for {schedule.organization.name} is ready",
-               text=f"{filename} ({len(content):,} bytes, SHA-256 {report.sha256[:16]}…) is ready. The link "
-                    f"works for {settings.REPORT_LINK_DAYS} days, for members of {schedule.organization.name} "
-                    "who are signed in.",
+               subject=lambda: _("%(report)s for %(organization)s is ready") % {
+                   "report": schedule.get_report_display(), "organization": schedule.organization.name},
+               text=lambda: _("%(file)s (%(size)s bytes, SHA-256 %(sha)s…) is ready. The link works for %(days)s "
+                              "days, for members of %(organization)s who are signed in.") % {
+                   "file": filename, "size": f"{len(content):,}", "sha": report.sha256[:16],
+                   "days": settings.REPORT_LINK_DAYS, "organization": schedule.organization.name},
                link=download_path(report))
     return report
 
