@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from expensico_sync.core.models import Membership, Organization
 from expensico_sync.core.roles import Role
@@ -27,7 +28,7 @@ def register_credential_source(source) -> None:
         _credential_sources.append(source)
 
 
-DUE = register_kind("access_review.due", "Access review waiting for an owner", roles={"owner"})
+DUE = register_kind("access_review.due", gettext_lazy("Access review waiting for an owner"), roles={"owner"})
 
 
 def snapshot(organization: Organization, now=None) -> tuple[list, list, list]:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from expensico_sync.notify.kinds import register_kind
 from expensico_sync.notify.services import notify
@@ -19,7 +20,7 @@ from ..models import ExportRecord, ReconciliationRow, ReviewItem
 from ..reconcile.resources import ReconciliationRowResource
 from .models import GeneratedReport, ReportSchedule
 
-READY = register_kind("report.ready", "Scheduled report ready", roles={"owner", "finance_admin"})
+READY = register_kind("report.ready", gettext_lazy("Scheduled report ready"), roles={"owner", "finance_admin"})
 SALT = "exports.reports.download"
 TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "zip": "application/zip"}
