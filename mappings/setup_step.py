@@ -23,6 +23,5 @@ def map_categories(connection) -> SetupStep:
     missing = ngettext("%(count)s mapping missing: %(listed)s%(more)s.",
                        "%(count)s mappings missing: %(listed)s%(more)s.", len(gaps)) % {
         "count": len(gaps), "listed": listed, "more": more}
-    return SetupStep(_("Map categories"), False,
-                     f"{missing} {_('Expenses that need them wait for review until they are mapped.')}", url,
-                     _("Fix the gaps"))
+    waiting = _("Expenses that need them wait for review until they are mapped.")
+    return SetupStep(_("Map categories"), False, f"{missing} {waiting}", url, _("Fix the gaps"))

@@ -109,6 +109,14 @@ def confirm(review: AccessReview, *, user, comment: str = "") -> AccessReview:
     return review
 
 
+def _remind(organization: Organization, review: AccessReview, *, week: int) -> None:
+    notify(DUE.key, organization=organization, incident=f"access_review:{review.pk}:late:{week}",
+           subject=lambda: _("Reminder: the access review for %(organization)s is overdue") % {
+               "organization": organization.name},
+           text=lambda: _("It was due on %(date)s.") % {"date": date_format(review.due_at, "j M Y")},
+           link=reverse("admin:access_reviews_accessreview_change", args=[review.pk]))
+
+
 def reviews_due(now=None) -> list[AccessReview]:
     """Opens a review for every organisation whose last one is older than ACCESS_REVIEW_MONTHS, and
     reminds owners weekly of reviews past their due date."""
@@ -119,11 +127,5 @@ def reviews_due(now=None) -> list[AccessReview]:
         if last is None or last.opened_at <= now - relativedelta(months=settings.ACCESS_REVIEW_MONTHS):
             opened.append(open_review(organization, now))
         elif last.status == AccessReview.Status.OPEN and last.due_at < now:
-            week = (now - last.due_at).days // 7
-            notify(DUE.key, organization=organization, incident=f"access_review:{last.pk}:late:{week}",
-                   subject=lambda organization=organization: _(
-                       "Reminder: the access review for %(organization)s is overdue") % {
-                       "organization": organization.name},
-                   text=lambda last=last: _("It was due on %(date)s.") % {"date": date_format(last.due_at, "j M Y")},
-                   link=reverse("admin:access_reviews_accessreview_change", args=[last.pk]))
+            _remind(organization, last, week=(now - last.due_at).days // 7)
     return opened

@@ -5,7 +5,7 @@ verification, receipts, coding and the rest each contribute their own item witho
 importing them. A `period` is always the first day of the month (`datetime.date`).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -20,7 +20,7 @@ class ItemResult:
     # The summary as a msgid with {placeholders} and their values: the page shows it in the reader's
     # language (the stored `summary` is in the language it was computed in). "" when not translatable.
     words: str = ""
-    values: dict[str, object] = field(default_factory=dict)
+    values: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
