@@ -123,15 +123,19 @@ TEXTS = """() => {
   while (walker.nextNode()) {
     const node = walker.currentNode, el = node.parentElement;
     if (!el || ['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE'].includes(el.tagName)) continue;
-    if (el.closest('.material-symbols-outlined, [aria-hidden=true]')) continue;
+    if (el.closest('.material-symbols-outlined, [aria-hidden=true], [dir=auto]')) continue;  // icons, user data
     const text = node.textContent.trim();
     if (text && el.offsetParent !== null) out.push(text);
   }
-  for (const el of document.querySelectorAll('[placeholder], [title], [aria-label]'))
+  for (const el of document.querySelectorAll('[placeholder], [title], [aria-label]')) if (!el.closest('[dir=auto]'))
     for (const name of ['placeholder', 'title', 'aria-label'])
       if (el.getAttribute(name) && el.offsetParent !== null) out.push(el.getAttribute(name).trim());
   return out;
 }"""
+
+
+# The fixture's own data that happens to be a msgid of ours too (user data stays as it was written).
+FIXTURE_DATA = {"Driver honorarium"}
 
 
 def _walk_pages(org, conn):  # noqa: F811
@@ -171,7 +175,7 @@ def test_the_arabic_walk_leaves_no_english_of_ours_on_the_main_pages(
         page.goto(f"{live_server.url}{url}")
         expect(page.locator("html")).to_have_attribute("dir", "rtl")
         _shot(page, artifacts_dir, f"walk-{name}")
-        found = sorted({text for text in page.evaluate(TEXTS) if text in english})
+        found = sorted({text for text in page.evaluate(TEXTS) if text in english} - FIXTURE_DATA)
         if found:
             left[name] = found
     assert left == {}, "English left on these pages in Arabic (mark and translate it)"
