@@ -59,7 +59,7 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
                        "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
                        "funding_bank_account_name", "created_at", "updated_at", "active", "export_from", "activated_at")
     # One button and a menu: four side by side crushed the breadcrumbs.
-    actions_detail = ["open_setup", {"title": "More", "icon": "more_horiz",
+    actions_detail = ["open_setup", {"title": _("More"), "icon": "more_horiz",
                                      "items": ["connect_oauth", "test_connection", "reset_breaker"]}]
     fieldsets = (
         (None, {"fields": ("organization", "system", "name", "base_url", "auth_method")}),

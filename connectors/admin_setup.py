@@ -75,8 +75,9 @@ def _learned(field: forms.Field) -> bool:
 
 
 class NewConnectionForm(forms.Form):
-    organization: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, widget=widgets.UnfoldAdminSelectWidget)
-    name = forms.CharField(max_length=120, widget=widgets.UnfoldAdminTextInputWidget,
+    organization: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, label=_("Organisation"),
+                                                                  widget=widgets.UnfoldAdminSelectWidget)
+    name = forms.CharField(label=_("Name"), max_length=120, widget=widgets.UnfoldAdminTextInputWidget,
                            help_text=_("How this connection is named in lists, e.g. “Wafeq – Riyadh books”."))
     base_url = forms.URLField(label=_("API address"), widget=widgets.UnfoldAdminURLInputWidget, assume_scheme="https")
 

@@ -13,7 +13,11 @@ from importlib.util import find_spec
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from django.utils.translation import gettext_lazy as _
+
 if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
     from .vendor_settings import VendorSettings
 
 
@@ -39,8 +43,8 @@ class Vendor:
     # The typed settings: a class name in connectors.<key>.settings (or a dotted path); empty: the
     # common keys only (vendor_settings.VendorSettings).
     settings_class: str = ""
-    # For the guided setup's cards: what the vendor books, and an example API address.
-    books: str = ""
+    # For the guided setup's cards: what the vendor books (in the reader's language), an example API address.
+    books: "StrOrPromise" = ""
     base_url_example: str = ""
 
     @property
@@ -80,12 +84,12 @@ def _class(path: str) -> type:
 
 
 VENDORS: tuple[Vendor, ...] = (
-    Vendor("wafeq", "Wafeq", "WafeqConnector", ("oauth2", "api_key"), ("api.wafeq.com", "app.wafeq.com"), settings_class="WafeqSettings", books="Expenses with receipts, bank transactions", base_url_example="https://api.wafeq.com/v1"),  # noqa: E501
-    Vendor("business_central", "Dynamics 365 Business Central", "BusinessCentralConnector", ("client_credentials",), ("api.businesscentral.dynamics.com", "*.businesscentral.dynamics.com", "login.microsoftonline.com"), settings_class="BusinessCentralSettings", books="General journal lines or purchase invoices", base_url_example="https://api.businesscentral.dynamics.com/v2.0/<tenant>/production/api/v2.0"),  # noqa: E501
-    Vendor("xledger", "Xledger", "XledgerConnector", ("token",), ("*.xledger.net",), settings_class="XledgerSettings", books="GL import transactions (GraphQL)", base_url_example="https://www.xledger.net/graphql"),  # noqa: E501
-    Vendor("workday", "Workday (SOAP)", "WorkdayConnector", ("basic",), ("*.workday.com", "*.myworkday.com"), settings_class="WorkdaySettings", books="Accounting journals (Submit_Accounting_Journal)", base_url_example="https://wd2-impl-services1.workday.com/ccx/service/<tenant>/Financial_Management/v45.0"),  # noqa: E501
-    Vendor("apideck", "Workday via Apideck", "ApideckWorkdayConnector", ("api_key",), ("unify.apideck.com",), settings_class="ApideckUnifySettings", books="Expenses or journal entries through Apideck", base_url_example="https://unify.apideck.com"),  # noqa: E501
-    Vendor("moon_erp", "Moon ERP", "MoonErpConnector", ("token",), ("moon-erp.test", "*.moon-erp.test"), settings_class="MoonErpSettings", books="Expenses with tax lines", base_url_example="https://<company>.moon-erp.test/api"),  # noqa: E501
+    Vendor("wafeq", "Wafeq", "WafeqConnector", ("oauth2", "api_key"), ("api.wafeq.com", "app.wafeq.com"), settings_class="WafeqSettings", books=_("Expenses with receipts, bank transactions"), base_url_example="https://api.wafeq.com/v1"),  # noqa: E501
+    Vendor("business_central", "Dynamics 365 Business Central", "BusinessCentralConnector", ("client_credentials",), ("api.businesscentral.dynamics.com", "*.businesscentral.dynamics.com", "login.microsoftonline.com"), settings_class="BusinessCentralSettings", books=_("General journal lines or purchase invoices"), base_url_example="https://api.businesscentral.dynamics.com/v2.0/<tenant>/production/api/v2.0"),  # noqa: E501
+    Vendor("xledger", "Xledger", "XledgerConnector", ("token",), ("*.xledger.net",), settings_class="XledgerSettings", books=_("GL import transactions (GraphQL)"), base_url_example="https://www.xledger.net/graphql"),  # noqa: E501
+    Vendor("workday", "Workday (SOAP)", "WorkdayConnector", ("basic",), ("*.workday.com", "*.myworkday.com"), settings_class="WorkdaySettings", books=_("Accounting journals (Submit_Accounting_Journal)"), base_url_example="https://wd2-impl-services1.workday.com/ccx/service/<tenant>/Financial_Management/v45.0"),  # noqa: E501
+    Vendor("apideck", "Workday via Apideck", "ApideckWorkdayConnector", ("api_key",), ("unify.apideck.com",), settings_class="ApideckUnifySettings", books=_("Expenses or journal entries through Apideck"), base_url_example="https://unify.apideck.com"),  # noqa: E501
+    Vendor("moon_erp", "Moon ERP", "MoonErpConnector", ("token",), ("moon-erp.test", "*.moon-erp.test"), settings_class="MoonErpSettings", books=_("Expenses with tax lines"), base_url_example="https://<company>.moon-erp.test/api"),  # noqa: E501
 )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext, gettext_noop
 from django_q.tasks import async_task
 
 from .base import AccountPurpose, CatalogKind, connector_for
@@ -16,10 +17,13 @@ from .services import DEFAULT_NAMES, connection_catalog_fetch, connection_config
 
 FETCH, ACCOUNTS = "fetch", "accounts"
 KEEP_SECONDS = 3600
+# Labels and messages are kept in the cache as msgids: the page shows them in the reader's language.
 PURPOSES = [
-    (AccountPurpose.EMPLOYEE_CLAIMS, "Employee Claims (current liability, payment-enabled)", "LIABILITY", "CURRENT_LIABILITY"),
-    (AccountPurpose.EMPLOYEES_BALANCE, "Employees Balance (current asset, payment-enabled)", "ASSET", "CURRENT_ASSET"),
-    (AccountPurpose.FUNDING_BANK, "Funding bank account", None, None),
+    (AccountPurpose.EMPLOYEE_CLAIMS, gettext_noop("Employee Claims (current liability, payment-enabled)"),
+     "LIABILITY", "CURRENT_LIABILITY"),
+    (AccountPurpose.EMPLOYEES_BALANCE, gettext_noop("Employees Balance (current asset, payment-enabled)"),
+     "ASSET", "CURRENT_ASSET"),
+    (AccountPurpose.FUNDING_BANK, gettext_noop("Funding bank account"), None, None),
 ]
 FIELD_FOR = {AccountPurpose.EMPLOYEE_CLAIMS: "employee_claims_account",
              AccountPurpose.EMPLOYEES_BALANCE: "employees_balance_account",
@@ -35,7 +39,7 @@ def setup_job_state(*, connection_id: int) -> dict[str, Any] | None:
     still "running" after the task time limit was lost with its worker: failed."""
     state = cache.get(_key(connection_id))
     if state and state["state"] == "running" and time.time() - state["started"] > settings.Q_CLUSTER["timeout"]:
-        return {**state, "state": "failed", "error": "the task did not finish (its worker stopped); try again"}
+        return {**state, "state": "failed", "error": gettext("the task did not finish (its worker stopped); try again")}
     return state
 
 
@@ -54,7 +58,7 @@ def setup_job_run(*, connection_id: int, kind: str, choices: dict[str, str]) -> 
             result: dict[str, Any] = {"choices": _choices(conn)}
         else:
             connection_configure(connection=conn, choices={AccountPurpose(p): v for p, v in choices.items() if v})
-            result = {"message": "Accounts saved on the connection."}
+            result = {"message": gettext_noop("Accounts saved on the connection.")}
     except (ConnectorError, ValueError) as exc:
         state = {"kind": kind, "state": "failed", "started": started, "error": f"{type(exc).__name__}: {exc}"}
     else:

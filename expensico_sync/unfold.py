@@ -35,8 +35,8 @@ UNFOLD = {
     },
     "ACCOUNT": {
         "navigation": [
-            {"title": "Two-factor authentication", "link": reverse_lazy("mfa_index")},
-            {"title": "Change password", "link": reverse_lazy("admin:password_change")},
+            {"title": _("Two-factor authentication"), "link": reverse_lazy("mfa_index")},
+            {"title": _("Change password"), "link": reverse_lazy("admin:password_change")},
         ],
     },
 }

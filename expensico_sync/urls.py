@@ -26,7 +26,8 @@ handler404 = "expensico_sync.core.api.errors.not_found"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),  # set_language: the admin's language switcher
+    # set_language: the admin's language switcher (ours also remembers it for the member's e-mails)
+    path("i18n/setlang/", notify_views.set_language, name="set_language"),
     path("api/v1/me", MeView.as_view(), name="api-me"),
     *app_urls,
     path("api/v1/", include(router.urls)),

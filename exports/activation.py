@@ -6,6 +6,8 @@ from datetime import date
 
 from django.db.models import Subquery
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from connectors.models import Connection
 from connectors.setup_steps import ActivationPreview, activation_preview_register, connection_activated
@@ -19,8 +21,8 @@ from .services.sync import sync_run_create, sync_run_documents
 
 # A page resolves at most this many expenses through the full mapping to count the held ones exactly.
 RESOLVE_AT_MOST = 300
-KIND_WORDS = {"expenses": "expenses", "fundings": "card fundings", "reimbursements": "reimbursements",
-              "lines": "statement lines"}
+KIND_WORDS = {"expenses": gettext_lazy("expenses"), "fundings": gettext_lazy("card fundings"),
+              "reimbursements": gettext_lazy("reimbursements"), "lines": gettext_lazy("statement lines")}
 
 
 @activation_preview_register
@@ -28,7 +30,7 @@ def activation_counts(connection: Connection, export_from: date) -> ActivationPr
     docs = sync_run_documents(organization_id=connection.organization_id, date_from=export_from,
                               date_to=max(export_from, timezone.localdate()))
     counts = {kind: qs.count() for kind, qs in docs.items()}
-    held, how = 0, "expenses waiting for a missing mapping"
+    held, how = 0, _("expenses waiting for a missing mapping")
     if 0 < counts["expenses"] <= RESOLVE_AT_MOST:
         snapshot = mapping_snapshot(connection)
         settings = ConnectionSettings.from_connection(connection)
@@ -40,9 +42,9 @@ def activation_counts(connection: Connection, export_from: date) -> ActivationPr
         # Too many to resolve within a page: the category mappings alone, in one query.
         mapped = CategoryMapping.objects.filter(connection=connection).values("category_code")
         held = docs["expenses"].exclude(category__code__in=Subquery(mapped)).count()
-        how = "expenses whose category has no account yet (other mappings not checked at this size)"
+        how = _("expenses whose category has no account yet (other mappings not checked at this size)")
     detail = ", ".join(f"{n} {KIND_WORDS[kind]}" for kind, n in counts.items())
-    return ActivationPreview(export=sum(counts.values()), held=held, detail=f"{detail}; held = {how}")
+    return ActivationPreview(export=sum(counts.values()), held=held, detail=_("%(counts)s; held = %(how)s") % {"counts": detail, "how": how})
 
 
 def on_connection_activated(sender, connection, export_from, **kwargs):

@@ -152,7 +152,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     @display(description=_("Vendor warnings"))
     def warnings_text(self, obj):
         if not obj.warnings:
-            return "none"
+            return _("none")
         return format_html_join("", "<div>{}</div>", ((w.get("message", w) if isinstance(w, dict) else w,)
                                                        for w in obj.warnings))
 

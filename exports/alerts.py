@@ -13,6 +13,9 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 from connectors.base import connector_class
 from connectors.models import CallLog, Connection
@@ -26,16 +29,16 @@ from .models import ExportAttempt, ExportRecord, MonthClose, Reconciliation, Rev
 from .transitions import Status
 
 MANAGERS = {"owner", "finance_admin"}
-BREAKER = register_kind("connection.breaker_opened", "Connection paused after repeated failures", roles=MANAGERS)
-AUTH = register_kind("connection.auth_rejected", "Connection needs re-authorising", roles=MANAGERS)
-STALLED = register_kind("connection.stalled", "Connection exported nothing while work is waiting", roles=MANAGERS)
-ERROR_RATE = register_kind("connection.error_rate", "Connection error rate spike", roles=MANAGERS)
-EXPIRY = register_kind("connection.credential_expiry", "Vendor credential about to expire", roles=MANAGERS)
-ALLOWANCE = register_kind("connection.request_allowance", "Vendor's monthly request allowance 80 % used",
+BREAKER = register_kind("connection.breaker_opened", gettext_lazy("Connection paused after repeated failures"), roles=MANAGERS)
+AUTH = register_kind("connection.auth_rejected", gettext_lazy("Connection needs re-authorising"), roles=MANAGERS)
+STALLED = register_kind("connection.stalled", gettext_lazy("Connection exported nothing while work is waiting"), roles=MANAGERS)
+ERROR_RATE = register_kind("connection.error_rate", gettext_lazy("Connection error rate spike"), roles=MANAGERS)
+EXPIRY = register_kind("connection.credential_expiry", gettext_lazy("Vendor credential about to expire"), roles=MANAGERS)
+ALLOWANCE = register_kind("connection.request_allowance", gettext_lazy("Vendor's monthly request allowance mostly used (80 %)"),
                           roles=MANAGERS)
-LATENCY = register_kind("connection.latency", "Vendor answering slowly", roles=MANAGERS)
-SLA = register_kind("review.past_sla", "Review items past their SLA", roles={"reviewer", "owner"})
-SLA_ESCALATED = register_kind("review.sla_escalated", "Review items long past their SLA (escalated)",
+LATENCY = register_kind("connection.latency", gettext_lazy("Vendor answering slowly"), roles=MANAGERS)
+SLA = register_kind("review.past_sla", gettext_lazy("Review items past their SLA"), roles={"reviewer", "owner"})
+SLA_ESCALATED = register_kind("review.sla_escalated", gettext_lazy("Review items long past their SLA (escalated)"),
                               roles={"finance_admin"})
 PENDING = (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN)
 
@@ -58,13 +61,22 @@ def scan(now=None) -> int:
     queue = reverse("admin:exports_reviewitem_changelist") + "?o=3"
     for org_id, name, count, late in _past_sla(now):
         raised += _raise(f"sla:{org_id}", count > 0, SLA.key, connection=None, organization_id=org_id,
-                         subject=f"{count} review item(s) past their SLA in {name}",
-                         text=f"{count} open review item(s) in {name} are past their SLA. Work the oldest first.",
+                         subject=lambda count=count, name=name: ngettext(
+                             "%(count)s review item past its SLA in %(name)s",
+                             "%(count)s review items past their SLA in %(name)s", count) % {"count": count, "name": name},
+                         text=lambda count=count, name=name: ngettext(
+                             "%(count)s open review item in %(name)s is past its SLA. Work the oldest first.",
+                             "%(count)s open review items in %(name)s are past their SLA. Work the oldest first.",
+                             count) % {"count": count, "name": name},
                          link=queue)
         raised += _raise(f"sla_escalated:{org_id}", late > 0, SLA_ESCALATED.key, connection=None,
-                         organization_id=org_id, subject=f"Escalated: {late} review item(s) in {name} still open",
-                         text=f"{late} review item(s) in {name} are more than {settings.ALERT_SLA_ESCALATE_HOURS} h "
-                              "past their SLA and nobody has resolved them. Assign an owner or resolve them.",
+                         organization_id=org_id,
+                         subject=lambda late=late, name=name: _(
+                             "Escalated: %(count)s review item(s) in %(name)s still open") % {"count": late, "name": name},
+                         text=lambda late=late, name=name: _(
+                             "%(count)s review item(s) in %(name)s are more than %(hours)s h past their SLA and nobody "
+                             "has resolved them. Assign an owner or resolve them.") % {
+                             "count": late, "name": name, "hours": settings.ALERT_SLA_ESCALATE_HOURS},
                          link=queue)
     return raised + sum(extra(now) for extra in _extra_scans)
 
@@ -86,32 +98,44 @@ def _connection(connection: Connection, now) -> int:
     p95 = _p95_ms(connection, now)
     allowance, used = _allowance(connection, now)
     month = f"{now:%Y-%m}"
+    # Subjects and texts are written per recipient language (notify() calls them with it active).
+    paused = f"{connection.paused_until:%H:%M}" if connection.paused_until else ""
+    values = {"label": label, "failures": connection.consecutive_failures, "until": paused, "items": auth_items,
+              "hours": settings.ALERT_STALLED_HOURS, "rate": f"{rate:.0%}", "failed": stats["failed"],
+              "total": stats["total"], "p95": f"{p95 or 0:,}", "from": f"{settings.ALERT_LATENCY_MS:,}",
+              "expires": connection.credentials_expire_on, "used": f"{used:,}", "allowance": f"{allowance or 0:,}"}
+
+    def words(message: str) -> Callable[[], str]:
+        return lambda: _(message) % values
+
     checks = [
         (f"breaker:{connection.pk}", bool(connection.paused_until and connection.paused_until > now), BREAKER,
-         f"{label} is paused after repeated failures",
-         f"The vendor failed {connection.consecutive_failures} times in a row; exports to {label} are paused "
-         f"until {connection.paused_until:%H:%M} UTC and resume by themselves." if connection.paused_until else ""),
-        (f"auth:{connection.pk}", auth_items > 0, AUTH, f"{label} needs re-authorising",
-         f"The vendor rejected the credentials of {label}; {auth_items} document(s) wait. Reconnect it."),
+         words(gettext_noop("%(label)s is paused after repeated failures")),
+         words(gettext_noop("The vendor failed %(failures)s times in a row; exports to %(label)s are paused until "
+                            "%(until)s UTC and resume by themselves."))),
+        (f"auth:{connection.pk}", auth_items > 0, AUTH, words(gettext_noop("%(label)s needs re-authorising")),
+         words(gettext_noop("The vendor rejected the credentials of %(label)s; %(items)s document(s) wait. "
+                            "Reconnect it."))),
         (f"stalled:{connection.pk}", waiting and not recent_export, STALLED,
-         f"{label} exported nothing for {settings.ALERT_STALLED_HOURS} h",
-         f"Documents have been waiting for more than {settings.ALERT_STALLED_HOURS} hours and nothing was "
-         f"exported to {label} in that time."),
+         words(gettext_noop("%(label)s exported nothing for %(hours)s h")),
+         words(gettext_noop("Documents have been waiting for more than %(hours)s hours and nothing was exported to "
+                            "%(label)s in that time."))),
         (f"error_rate:{connection.pk}", stats["total"] >= settings.ALERT_ERROR_RATE_MIN_ATTEMPTS
-         and rate >= settings.ALERT_ERROR_RATE, ERROR_RATE, f"{label}: {rate:.0%} of vendor calls failed",
-         f"{stats['failed']} of {stats['total']} attempts to {label} failed in the last hour."),
+         and rate >= settings.ALERT_ERROR_RATE, ERROR_RATE, words(gettext_noop("%(label)s: %(rate)s of vendor calls failed")),
+         words(gettext_noop("%(failed)s of %(total)s attempts to %(label)s failed in the last hour."))),
         (f"latency:{connection.pk}", p95 is not None and p95 >= settings.ALERT_LATENCY_MS, LATENCY,
-         f"{label} answers slowly (p95 {p95 or 0:,} ms)",
-         f"In the last hour 5 % of the calls to {label} took {p95 or 0:,} ms or more (alert from "
-         f"{settings.ALERT_LATENCY_MS:,} ms). Exports continue; a slow vendor may soon time out."),
+         words(gettext_noop("%(label)s answers slowly (p95 %(p95)s ms)")),
+         words(gettext_noop("In the last hour 5 %% of the calls to %(label)s took %(p95)s ms or more (alert from "
+                            "%(from)s ms). Exports continue; a slow vendor may soon time out."))),
         (f"expiry:{connection.pk}:{connection.credentials_expire_on}", _expires_soon(connection, now), EXPIRY,
-         f"{label}: its credential expires on {connection.credentials_expire_on}",
-         f"The API key or client secret of {label} stops working on {connection.credentials_expire_on}. Create a "
-         "new one at the vendor and enter it on the connection before then."),
+         words(gettext_noop("%(label)s: its credential expires on %(expires)s")),
+         words(gettext_noop("The API key or client secret of %(label)s stops working on %(expires)s. Create a new "
+                            "one at the vendor and enter it on the connection before then."))),
         (f"allowance:{connection.pk}:{month}", allowance is not None and used >= 0.8 * allowance, ALLOWANCE,
-         f"{label} has used {used:,} of its {allowance or 0:,} included requests this month",
-         f"Requests beyond {allowance or 0:,} a month are billed by the vendor. Reconciliations and verification "
-         "show their cost before they run; consider batching or pausing non-urgent work."),
+         words(gettext_noop("%(label)s has used %(used)s of its %(allowance)s included requests this month")),
+         words(gettext_noop("Requests beyond %(allowance)s a month are billed by the vendor. Reconciliations and "
+                            "verification show their cost before they run; consider batching or pausing non-urgent "
+                            "work."))),
     ]
     return sum(_raise(key, active, kind.key, connection=connection, organization_id=connection.organization_id,
                       subject=subject, text=text, link=link)
@@ -169,8 +193,8 @@ def activity(organization, since):
     failed = ExportAttempt.objects.filter(record__organization=organization, finished_at__gte=since,
                                           outcome=ExportAttempt.Outcome.NEEDS_REVIEW).exclude(error_class="").count()
     waiting = records.filter(status__in=PENDING).count()
-    return Section("Exports", [("Booked", f"{exported:,}"), ("Waiting or retrying", f"{waiting:,}"),
-                               ("Held for review (open)", f"{held:,}"), ("Refused by the vendor", f"{failed:,}")],
+    return Section(_("Exports"), [(_("Booked"), f"{exported:,}"), (_("Waiting or retrying"), f"{waiting:,}"),
+                                  (_("Held for review (open)"), f"{held:,}"), (_("Refused by the vendor"), f"{failed:,}")],
                    reverse("admin:exports_exportrecord_changelist"))
 
 
@@ -178,9 +202,10 @@ def activity(organization, since):
 def oldest_review(organization, since):
     items = (ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True)
              .select_related("record").order_by("created_at")[:5])
-    rows = [(f"{item.get_reason_display()} · {item.record.reference}", f"since {item.created_at:%d %b %H:%M}")
+    rows = [(f"{item.get_reason_display()} · {item.record.reference}",
+             _("since %(when)s") % {"when": date_format(item.created_at, "j M H:i")})
             for item in items]
-    return Section("Oldest open review items", rows, reverse("admin:exports_reviewitem_changelist"))
+    return Section(_("Oldest open review items"), rows, reverse("admin:exports_reviewitem_changelist"))
 
 
 @register_section("exports.blocked_by_gaps", order=30)
@@ -189,9 +214,10 @@ def blocked_by_gaps(organization, since):
                                          reason=ReviewItem.Reason.MAPPING_GAP)
                .values("record__expense__currency").annotate(n=Count("id"), amount=Sum("record__expense__amount"))
                .order_by("-n")[:5])
-    rows = [(f"{row['n']} document(s) blocked by mapping gaps", f"{row['record__expense__currency'] or ''} {row['amount'] or 0:,}".strip())
+    rows = [(ngettext("%(count)s document blocked by mapping gaps", "%(count)s documents blocked by mapping gaps",
+                      row["n"]) % {"count": row["n"]}, f"{row['record__expense__currency'] or ''} {row['amount'] or 0:,}".strip())
             for row in blocked]
-    return Section("Mapping gaps", rows, reverse("admin:exports_reviewitem_changelist") + "?reason__exact=mapping_gap")
+    return Section(_("Mapping gaps"), rows, reverse("admin:exports_reviewitem_changelist") + "?reason__exact=mapping_gap")
 
 
 @register_section("close.status", order=40)
@@ -199,14 +225,16 @@ def close_status(organization, since):
     """Last month's close: signed off or not, and each connection's reconciliation."""
     last = timezone.localdate().replace(day=1) - relativedelta(months=1)
     close = MonthClose.objects.filter(organization=organization, period=last).first()
-    rows = [(f"{last:%B %Y}", close.get_status_display() if close else "Open")]
+    rows = [(date_format(last, "F Y"), close.get_status_display() if close else _("Open"))]
     for connection in Connection.objects.filter(organization=organization).order_by("name"):
         run = (Reconciliation.objects.filter(connection=connection, period=last, status="finished")
                .order_by("-created_at").first())
         if run is None:
-            rows.append((f"Reconciliation · {connection.name}", "not run"))
+            rows.append((_("Reconciliation · %(name)s") % {"name": connection.name}, _("not run")))
         else:
             open_differences = run.differences.filter(explained_at__isnull=True).count()
-            rows.append((f"Reconciliation · {connection.name}",
-                         f"{open_differences} unexplained difference(s)" if open_differences else "reconciled"))
-    return Section("Month-end close", rows, reverse("admin:exports_monthclose_months"))
+            rows.append((_("Reconciliation · %(name)s") % {"name": connection.name},
+                         ngettext("%(count)s unexplained difference", "%(count)s unexplained differences",
+                                  open_differences) % {"count": open_differences} if open_differences
+                         else _("reconciled")))
+    return Section(_("Month-end close"), rows, reverse("admin:exports_monthclose_months"))

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from expensico_sync.core.dashboard import register_panel
 from expensico_sync.notify.kinds import register_kind
@@ -19,7 +20,7 @@ from .training import promoted_row
 WEEKS = 8
 MIN_WEEKLY = 20          # fewer answered suggestions in a week: too few to call it drift
 DROP = 0.10              # ten points under the promoted model's held-out accuracy
-DRIFT = register_kind("categoriser.drift", "Categoriser accuracy dropped on recent corrections",
+DRIFT = register_kind("categoriser.drift", gettext_lazy("Categoriser accuracy dropped on recent corrections"),
                       roles={"owner", "finance_admin"})
 
 

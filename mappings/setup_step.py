@@ -1,6 +1,8 @@
 """The guided connection setup's "map categories" step (registered into connectors.setup_steps)."""
 
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from connectors.setup_steps import SetupStep, setup_step_register
 
@@ -12,10 +14,14 @@ def map_categories(connection) -> SetupStep:
     gaps = cached_gaps(connection)
     url = reverse("admin:mappings_mappingset_change", args=[connection.pk])
     if not gaps:
-        return SetupStep("Map categories", True, "Every category of the approved expenses has an account.", url,
-                         "Open the mapping set")
-    listed = "; ".join(f"{g['kind']} {g['key']} ({g['expenses']} expense{'s' if g['expenses'] != 1 else ''})"
-                       for g in gaps[:4])
-    more = f" and {len(gaps) - 4} more" if len(gaps) > 4 else ""
-    return SetupStep("Map categories", False, f"{len(gaps)} mapping{'s' if len(gaps) != 1 else ''} missing: {listed}{more}. "
-                     "Expenses that need them wait for review until they are mapped.", url, "Fix the gaps")
+        return SetupStep(_("Map categories"), True, _("Every category of the approved expenses has an account."), url,
+                         _("Open the mapping set"))
+    listed = "; ".join(
+        ngettext("%(kind)s %(key)s (%(count)s expense)", "%(kind)s %(key)s (%(count)s expenses)", g["expenses"])
+        % {"kind": g["kind"], "key": g["key"], "count": g["expenses"]} for g in gaps[:4])
+    more = _(" and %(count)s more") % {"count": len(gaps) - 4} if len(gaps) > 4 else ""
+    missing = ngettext("%(count)s mapping missing: %(listed)s%(more)s.",
+                       "%(count)s mappings missing: %(listed)s%(more)s.", len(gaps)) % {
+        "count": len(gaps), "listed": listed, "more": more}
+    waiting = _("Expenses that need them wait for review until they are mapped.")
+    return SetupStep(_("Map categories"), False, f"{missing} {waiting}", url, _("Fix the gaps"))

@@ -7,6 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from expensico_sync.core.models import Membership, Organization
 from expensico_sync.core.roles import Role
@@ -25,7 +28,7 @@ def register_credential_source(source) -> None:
         _credential_sources.append(source)
 
 
-DUE = register_kind("access_review.due", "Access review waiting for an owner", roles={"owner"})
+DUE = register_kind("access_review.due", gettext_lazy("Access review waiting for an owner"), roles={"owner"})
 
 
 def snapshot(organization: Organization, now=None) -> tuple[list, list, list]:
@@ -85,9 +88,11 @@ def open_review(organization: Organization, now=None) -> AccessReview:
         review = AccessReview.objects.create(organization=organization, due_at=now + timedelta(days=14),
                                              members=members, api_keys=keys, findings=findings)
         notify(DUE.key, organization=organization, incident=f"access_review:{review.pk}",
-               subject=f"Access review for {organization.name}: {len(findings)} finding(s)",
-               text=f"Please confirm who can do what in {organization.name} by {review.due_at:%d %b %Y}.\n\n"
-                    + "\n".join(f"- {f}" for f in findings),
+               subject=lambda: _("Access review for %(organization)s: %(count)s finding(s)") % {
+                   "organization": organization.name, "count": len(findings)},
+               text=lambda: _("Please confirm who can do what in %(organization)s by %(date)s.") % {
+                   "organization": organization.name, "date": date_format(review.due_at, "j M Y")}
+                   + "\n\n" + "\n".join(f"- {f}" for f in findings),
                link=reverse("admin:access_reviews_accessreview_change", args=[review.pk]))
     return review
 
@@ -104,6 +109,14 @@ def confirm(review: AccessReview, *, user, comment: str = "") -> AccessReview:
     return review
 
 
+def _remind(organization: Organization, review: AccessReview, *, week: int) -> None:
+    notify(DUE.key, organization=organization, incident=f"access_review:{review.pk}:late:{week}",
+           subject=lambda: _("Reminder: the access review for %(organization)s is overdue") % {
+               "organization": organization.name},
+           text=lambda: _("It was due on %(date)s.") % {"date": date_format(review.due_at, "j M Y")},
+           link=reverse("admin:access_reviews_accessreview_change", args=[review.pk]))
+
+
 def reviews_due(now=None) -> list[AccessReview]:
     """Opens a review for every organisation whose last one is older than ACCESS_REVIEW_MONTHS, and
     reminds owners weekly of reviews past their due date."""
@@ -114,9 +127,5 @@ def reviews_due(now=None) -> list[AccessReview]:
         if last is None or last.opened_at <= now - relativedelta(months=settings.ACCESS_REVIEW_MONTHS):
             opened.append(open_review(organization, now))
         elif last.status == AccessReview.Status.OPEN and last.due_at < now:
-            week = (now - last.due_at).days // 7
-            notify(DUE.key, organization=organization, incident=f"access_review:{last.pk}:late:{week}",
-                   subject=f"Reminder: the access review for {organization.name} is overdue",
-                   text=f"It was due on {last.due_at:%d %b %Y}.",
-                   link=reverse("admin:access_reviews_accessreview_change", args=[last.pk]))
+            _remind(organization, last, week=(now - last.due_at).days // 7)
     return opened

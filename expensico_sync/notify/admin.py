@@ -120,6 +120,6 @@ class PreferenceAdmin(ModelAdmin):
 
 def _kind_label(key: str) -> str:
     try:
-        return kinds.kind(key).label
+        return str(kinds.kind(key).label)
     except LookupError:
         return key

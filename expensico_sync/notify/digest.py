@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from expensico_sync.core.models import Organization
 
@@ -50,15 +51,16 @@ def send_digest(organization: Organization, *, kind_key: str = kinds.DIGEST_DAIL
     now = now or timezone.now()
     days = 7 if kind_key == kinds.DIGEST_WEEKLY.key else 1
     since = now - timedelta(days=days)
-    built = sections(organization, since)
     with transaction.atomic():
         held = list(Notification.objects.select_for_update().filter(
             organization=organization, mode=kinds.DIGEST, status=Notification.Status.PENDING))
         made = notify(kind_key, organization=organization, incident=f"{kind_key}:{now.date().isoformat()}",
-                      subject=f"{organization.name}: your {'weekly' if days == 7 else 'daily'} summary",
+                      subject=lambda: (_("%(organization)s: your weekly summary") if days == 7
+                                       else _("%(organization)s: your daily summary")) % {"organization": organization.name},
                       text="", link="/admin/",
-                      context={"template": "emails/digest", "sections": built, "since": since,
-                               "held": [h for h in held]})
+                      # The sections are built once per recipient language, in it.
+                      context=lambda: {"template": "emails/digest", "sections": sections(organization, since),
+                                       "since": since, "held": list(held)})
         recipients = {row.user_id for row in made}
         Notification.objects.filter(pk__in=[h.pk for h in held if h.user_id in recipients]).update(
             status=Notification.Status.DIGESTED, sent_at=now)

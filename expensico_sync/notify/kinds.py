@@ -2,8 +2,12 @@
 the packages above it). A kind says who receives it by default and how."""
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 IMMEDIATE, DIGEST, OFF = "immediate", "digest", "off"
 MODES = ((IMMEDIATE, _("Immediately")), (DIGEST, _("In the daily digest")), (OFF, _("Off")))
@@ -12,7 +16,7 @@ MODES = ((IMMEDIATE, _("Immediately")), (DIGEST, _("In the daily digest")), (OFF
 @dataclass(frozen=True)
 class Kind:
     key: str
-    label: str
+    label: "StrOrPromise"            # in the reader's language (gettext_lazy)
     roles: frozenset[str]            # membership roles that receive it ("*" = superusers only)
     default_mode: str = IMMEDIATE
 
@@ -20,7 +24,7 @@ class Kind:
 _kinds: dict[str, Kind] = {}
 
 
-def register_kind(key: str, label: str, *, roles, default_mode: str = IMMEDIATE) -> Kind:
+def register_kind(key: str, label: "StrOrPromise", *, roles, default_mode: str = IMMEDIATE) -> Kind:
     kind = Kind(key, label, frozenset(roles), default_mode)
     _kinds[key] = kind
     return kind
@@ -37,6 +41,6 @@ def kinds() -> list[Kind]:
     return sorted(_kinds.values(), key=lambda k: k.key)
 
 
-DIGEST_DAILY = register_kind("digest.daily", "Daily digest", roles={"owner", "finance_admin"})
-DIGEST_WEEKLY = register_kind("digest.weekly", "Weekly digest", roles={"owner"}, default_mode=OFF)
-BACKUP_FAILED = register_kind("backup.failed", "Backup or restore drill failed", roles={"*"})
+DIGEST_DAILY = register_kind("digest.daily", _("Daily digest"), roles={"owner", "finance_admin"})
+DIGEST_WEEKLY = register_kind("digest.weekly", _("Weekly digest"), roles={"owner"}, default_mode=OFF)
+BACKUP_FAILED = register_kind("backup.failed", _("Backup or restore drill failed"), roles={"*"})

@@ -91,3 +91,20 @@ class Condition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {'active' if self.active else 'clear'} (#{self.incident})"
+
+
+class RecipientLanguage(models.Model):
+    """The language a member reads their notifications in: the one they last chose in the admin's
+    language switcher or on their notification preferences (absent: the site's LANGUAGE_CODE)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_language",
+                                verbose_name=_("user"))
+    language = models.CharField(max_length=10, verbose_name=_("language"))  # a code of settings.LANGUAGES
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("notification language")
+        verbose_name_plural = _("notification languages")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.language}"

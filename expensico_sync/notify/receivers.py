@@ -1,4 +1,5 @@
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_q.models import Schedule
 
 from expensico_sync.backups.signals import backup_failed
@@ -10,9 +11,11 @@ from .services import notify
 def on_backup_failed(sender, run, **kwargs):
     with transaction.atomic():
         notify(kinds.BACKUP_FAILED.key, incident=f"backup:{run.pk}",
-               subject=f"{run.get_kind_display()} failed: {run.name or run.target}",
-               text=f"{run.get_kind_display()} {run.name or ''} to {run.target} failed.\n\n{run.detail}\n\n"
-                    "docs/runbook.md, section 'Drill failed', says what to do.",
+               subject=lambda: _("%(kind)s failed: %(name)s") % {"kind": run.get_kind_display(),
+                                                                  "name": run.name or run.target},
+               text=lambda: _("%(kind)s %(name)s to %(target)s failed.") % {
+                   "kind": run.get_kind_display(), "name": run.name or "", "target": run.target}
+                   + f"\n\n{run.detail}\n\n" + _("docs/runbook.md, section 'Drill failed', says what to do."),
                link=f"/admin/backups/backuprun/{run.pk}/change/")
 
 

@@ -1,15 +1,18 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import HttpResponseBadRequest
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from django.views.i18n import set_language as django_set_language
 
 from expensico_sync.core.models import Organization
 
 from . import kinds
 from .links import read_token
-from .services import set_mode
+from .services import language_of, language_remember, set_mode
 
 
 @csrf_exempt                        # the signed token is the authority; mail clients POST without a session
@@ -45,6 +48,12 @@ def preferences(request):
             if membership.role in kind.roles:
                 rows.append((membership.organization, kind))
     if request.method == "POST":
+        language = request.POST.get("language")
+        if language is not None:
+            try:
+                language_remember(request.user, language)
+            except ValueError as exc:
+                return HttpResponseBadRequest(str(exc))
         for organization, kind in rows:
             mode = request.POST.get(f"{organization.pk}:{kind.key}")
             if mode is not None:
@@ -56,5 +65,16 @@ def preferences(request):
     chosen = {(p.organization_id, p.kind): p.mode for p in request.user.notification_preferences.all()}
     table = [{"organization": o, "kind": k, "field": f"{o.pk}:{k.key}", "mode": chosen.get((o.pk, k.key), k.default_mode)}
              for o, k in rows]
-    return render(request, "notify/preferences.html", {"rows": table, "modes": kinds.MODES, "subject": "Your notifications",
-                                                       "saved": request.GET.get("saved")})
+    return render(request, "notify/preferences.html", {
+        "rows": table, "modes": kinds.MODES, "subject": _("Your notifications"), "saved": request.GET.get("saved"),
+        "languages": settings.LANGUAGES, "language": language_of(request.user)})
+
+
+def set_language(request):
+    """Django's language switcher, which also remembers a signed-in member's choice as the language
+    of their notifications (the e-mails are written when nobody's request is there to ask)."""
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    if request.method == "POST" and request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        language_remember(request.user, language)
+    return response

@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 from django.db.models import Count, Q
 from django.db.models.functions import TruncHour
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 
 from connectors.models import CallLog, Connection
 from expensico_sync.notify.kinds import register_kind
@@ -25,9 +26,9 @@ from .detectors import MAD_TO_SIGMA
 from .models import AnomalySetting
 
 MANAGERS = {"owner", "finance_admin"}
-ERROR_SPIKE = register_kind("connection.error_rate_spike", "Connection error rate unusual for it", roles=MANAGERS)
-LATENCY_SPIKE = register_kind("connection.latency_spike", "Connection much slower than usual", roles=MANAGERS)
-SILENT = register_kind("connection.silent", "Connection suddenly exporting nothing", roles=MANAGERS)
+ERROR_SPIKE = register_kind("connection.error_rate_spike", gettext_lazy("Connection error rate unusual for it"), roles=MANAGERS)
+LATENCY_SPIKE = register_kind("connection.latency_spike", gettext_lazy("Connection much slower than usual"), roles=MANAGERS)
+SILENT = register_kind("connection.silent", gettext_lazy("Connection suddenly exporting nothing"), roles=MANAGERS)
 
 BASELINE_DAYS = 7
 # key: (label, default threshold, what the threshold means)

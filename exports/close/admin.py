@@ -27,6 +27,7 @@ from ..snapshots.services import snapshot_request
 from .models import EvidencePack
 from .packs import evidence_response, pack_latest, pack_request, pack_servable, packs_latest
 from .periods import month_start, next_month
+from .registry import checklist_row_words
 from .services import CloseError, checklist_live, month_close_reopen, month_close_sign_off, period_parse
 
 MONTHS_SHOWN = 12
@@ -116,9 +117,10 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         connections = list(Connection.objects.filter(organization=org).order_by("name"))
         packs = packs_latest(connections=connections, period=first)
         context = {
-            **self.admin_site.each_context(request), "title": f"Close {first:%B %Y} · {org}", "opts": self.model._meta,
+            **self.admin_site.each_context(request), "title": _("Close %(month)s · %(organization)s") % {
+                "month": date_format(first, "F Y"), "organization": org}, "opts": self.model._meta,
             "organization": org, "period": first, "period_key": f"{first:%Y-%m}", "close": close, "signed": signed,
-            "items": close.checklist if signed else (live.payload or []),
+            "items": [checklist_row_words(row) for row in (close.checklist if signed else (live.payload or []))],
             "as_of": close.signed_off_at if signed else live.computed_at, "computing": not signed and live.payload is None,
             "can_sign": not signed and self._allowed(request, org, "close.sign_off"),
             "can_reopen": signed and self._allowed(request, org, "close.reopen"),

@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import gettext_noop
 
 from expensico_sync.source.models import BankStatementLine, Expense
 
@@ -38,11 +39,13 @@ def _reviews_url(**params) -> str:
     return _url("admin:exports_reviewitem_changelist", **params)
 
 
-def _result(bad: list[str], ok: str, not_ok: str, url: str) -> ItemResult:
+def _result(bad: list[str], ok: str, not_ok: str, url: str, **values) -> ItemResult:
+    """`ok` and `not_ok` are msgids (gettext_noop) with {placeholders}: the page translates them."""
     if not bad:
-        return ItemResult(ok=True, summary=ok)
-    return ItemResult(ok=False, summary=not_ok.format(n=len(bad)), count=len(bad), url=url,
-                      details=tuple(sorted(bad)[:50]))
+        return ItemResult(ok=True, summary=ok.format(**values), words=ok, values=values)
+    values = {**values, "n": len(bad)}
+    return ItemResult(ok=False, summary=not_ok.format(**values), count=len(bad), url=url,
+                      details=tuple(sorted(bad)[:50]), words=not_ok, values=values)
 
 
 def _expenses(organization, period):
@@ -65,28 +68,28 @@ def _connections(organization) -> int:
     return organization.connections.count()
 
 
-@checklist_item("expenses_settled", "Every approved expense exported, held with an open reason, or reversed",
+@checklist_item("expenses_settled", gettext_noop("Every approved expense exported, held with an open reason, or reversed"),
                 order=10)
 def expenses_settled(organization, period) -> ItemResult:
     expenses = _expenses(organization, period)
     in_flight = ExportRecord.objects.filter(organization=organization, kind=Kind.EXPENSE, status__in=UNSETTLED,
                                             expense__in=expenses).order_by().values_list("source_id", flat=True)
     bad = sorted(set(in_flight) | _without_record_in_some_connection(organization, expenses))
-    return _result(bad, "Every approved expense is booked, held with a reason, or reversed",
-                   "{n} approved expenses not exported yet", _records_url(period, status__exact=Status.PENDING))
+    return _result(bad, gettext_noop("Every approved expense is booked, held with a reason, or reversed"),
+                   gettext_noop("{n} approved expenses not exported yet"), _records_url(period, status__exact=Status.PENDING))
 
 
-@checklist_item("review_sla", "No review item past its SLA", order=20)
+@checklist_item("review_sla", gettext_noop("No review item past its SLA"), order=20)
 def review_sla(organization, period) -> ItemResult:
     first, last = month_range(period)
     late = ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True,
                                      sla_due_at__lt=timezone.now(), record__document_date__range=(first, last))
     bad = [f"{item.record.reference}: {item.get_reason_display()}" for item in late.select_related("record")]
-    return _result(bad, "No open review item is past its SLA", "{n} review items past their SLA",
+    return _result(bad, gettext_noop("No open review item is past its SLA"), gettext_noop("{n} review items past their SLA"),
                    _reviews_url())
 
 
-@checklist_item("receipts", "No missing receipts without an explanation", order=30)
+@checklist_item("receipts", gettext_noop("No missing receipts without an explanation"), order=30)
 def receipts(organization, period) -> ItemResult:
     # Mileage, per diem and honoraria carry no receipt. An explanation is a note a person left
     # when resolving a review item of the expense (e.g. the missing-receipt hold).
@@ -96,12 +99,12 @@ def receipts(organization, period) -> ItemResult:
     missing = _expenses(organization, period).filter(type="expense").exclude(
         Exists(Receipt.objects.filter(expense=OuterRef("pk")))).exclude(pk__in=explained).values_list(
         "expensico_id", flat=True)
-    return _result(list(missing), "Every expense has its receipt or an explanation",
-                   "{n} expenses without a receipt or an explanation",
+    return _result(list(missing), gettext_noop("Every expense has its receipt or an explanation"),
+                   gettext_noop("{n} expenses without a receipt or an explanation"),
                    _reviews_url(reason__exact=ReviewItem.Reason.MISSING_RECEIPT))
 
 
-@checklist_item("mappings", "No unmapped categories", order=40)
+@checklist_item("mappings", gettext_noop("No unmapped categories"), order=40)
 def mappings(organization, period) -> ItemResult:
     first, last = month_range(period)
     gaps = ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True,
@@ -109,17 +112,18 @@ def mappings(organization, period) -> ItemResult:
                                      record__document_date__range=(first, last))
     keys = {f"{i['kind']} {i['key']}" for item in gaps for i in item.context.get("items", ()) if "key" in i}
     bad = sorted(keys) or [item.record.reference for item in gaps.select_related("record")]
-    return _result(bad, "Every category of the month is mapped", "{n} unmapped categories or mappings",
+    return _result(bad, gettext_noop("Every category of the month is mapped"), gettext_noop("{n} unmapped categories or mappings"),
                    _reviews_url(reason__exact=ReviewItem.Reason.MAPPING_GAP))
 
 
-@checklist_item("statement", "Statement complete", order=50)
+@checklist_item("statement", gettext_noop("Statement complete"), order=50)
 def statement(organization, period) -> ItemResult:
     lines = BankStatementLine.objects.filter(organization=organization, date__range=month_range(period))
     unbooked = lines.filter(Q(export_records__status__in=UNSETTLED)).values_list("expensico_id", flat=True)
     missing = lines.annotate(n=Count("export_records__connection", distinct=True)).filter(
         n__lt=_connections(organization)).values_list("expensico_id", flat=True)
     bad = sorted(set(unbooked) | set(missing))
-    return _result(bad, f"All {lines.count()} statement lines of the month are booked",
-                   "{n} statement lines not booked yet",
-                   _records_url(period, kind__exact=Kind.STATEMENT_TRANSACTION, status__exact=Status.PENDING))
+    return _result(bad, gettext_noop("All {total} statement lines of the month are booked"),
+                   gettext_noop("{n} statement lines not booked yet"),
+                   _records_url(period, kind__exact=Kind.STATEMENT_TRANSACTION, status__exact=Status.PENDING),
+                   total=lines.count())

@@ -5,7 +5,7 @@ verification, receipts, coding and the rest each contribute their own item witho
 importing them. A `period` is always the first day of the month (`datetime.date`).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -17,6 +17,10 @@ class ItemResult:
     count: int = 0                    # how many things are not ok
     url: str = ""                     # drill-down (admin changelist with filters), "" when none
     details: tuple[str, ...] = ()
+    # The summary as a msgid with {placeholders} and their values: the page shows it in the reader's
+    # language (the stored `summary` is in the language it was computed in). "" when not translatable.
+    words: str = ""
+    values: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,14 @@ def evidence_part(key: str, *, order: int = 100):
         _parts[key] = EvidencePart(key, order, fn)
         return fn
     return register
+
+
+def checklist_row_words(row: dict) -> dict:
+    """A stored checklist row with its label and summary in the active language (rows store msgids)."""
+    from django.utils.translation import gettext
+
+    summary = gettext(row["words"]).format(**row.get("values", {})) if row.get("words") else row["summary"]
+    return {**row, "label": gettext(str(row["label"])), "summary": summary}
 
 
 def checklist_items() -> list[ChecklistItem]:

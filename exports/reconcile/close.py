@@ -5,6 +5,7 @@ in the evidence pack."""
 from datetime import date
 
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from connectors.models import Connection
 from exports.close.registry import ItemResult, checklist_item, evidence_part
@@ -13,7 +14,7 @@ from .resources import ReconciliationDifferenceResource, ReconciliationRowResour
 from .selectors import difference_counts, reads_back, reconciliation_latest
 
 
-@checklist_item("reconciliations", "Reconciliations are zero or each difference is explained", order=60)
+@checklist_item("reconciliations", gettext_noop("Reconciliations are zero or each difference is explained"), order=60)
 def reconciliations_explained(organization, period: date) -> ItemResult:
     details, not_ok, differences, explained = [], 0, 0, 0
     for connection in Connection.objects.filter(organization=organization).order_by("name"):
@@ -29,8 +30,10 @@ def reconciliations_explained(organization, period: date) -> ItemResult:
         not_ok += total - done
         details.append(f"{connection.name}: {total} differences, {done} explained")
     url = f"{reverse('admin:exports_reconciliation_changelist')}?period={period.isoformat()}"
-    summary = f"{differences} differences, {explained} explained" if details else "no connection reads back"
-    return ItemResult(ok=not_ok == 0, summary=summary, count=not_ok, url=url, details=tuple(details))
+    words = gettext_noop("{differences} differences, {explained} explained") if details else gettext_noop("no connection reads back")
+    values = {"differences": differences, "explained": explained}
+    return ItemResult(ok=not_ok == 0, summary=words.format(**values), count=not_ok, url=url, details=tuple(details),
+                      words=words, values=values)
 
 
 @evidence_part("reconciliation", order=40)

@@ -8,6 +8,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from expensico_sync.notify.kinds import register_kind
 from expensico_sync.notify.services import notify
@@ -20,8 +22,8 @@ from ..models import ExportRecord, ReconciliationRow, ReviewItem
 from ..reconcile.resources import ReconciliationRowResource
 from .models import GeneratedReport, ReportSchedule
 
-READY = register_kind("report.ready", "Scheduled report ready", roles={"owner", "finance_admin"})
-FAILED = register_kind("report.failed", "Scheduled report failed", roles={"owner", "finance_admin"})
+READY = register_kind("report.ready", gettext_lazy("Scheduled report ready"), roles={"owner", "finance_admin"})
+FAILED = register_kind("report.failed", gettext_lazy("Scheduled report failed"), roles={"owner", "finance_admin"})
 SALT = "exports.reports.download"
 TYPES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
          "zip": "application/zip"}
@@ -81,9 +83,12 @@ def _expiry():
 def _ready_notify(report: GeneratedReport, *, size: int) -> None:
     schedule, org = report.schedule, report.organization
     notify(READY.key, organization=org, incident=f"report:{report.pk}",
-           subject=f"{schedule.get_report_display()} for {org.name} is ready",
-           text=f"{report.filename} ({size:,} bytes, SHA-256 {report.sha256[:16]}…) is ready. The link "
-                f"works for {settings.REPORT_LINK_DAYS} days, for members of {org.name} who are signed in.",
+           subject=lambda: _("%(report)s for %(organization)s is ready") % {
+               "report": schedule.get_report_display(), "organization": org.name},
+           text=lambda: _("%(file)s (%(size)s bytes, SHA-256 %(sha)s…) is ready. The link works for %(days)s "
+                          "days, for members of %(organization)s who are signed in.") % {
+               "file": report.filename, "size": f"{size:,}", "sha": report.sha256[:16],
+               "days": settings.REPORT_LINK_DAYS, "organization": org.name},
            link=download_path(report))
 
 
@@ -133,9 +138,11 @@ def evidence_settle(report_id: int) -> GeneratedReport | None:
         report.refresh_from_db()
         org = report.organization
         notify(FAILED.key, organization=org, incident=f"report:{report.pk}",
-               subject=f"{report.schedule.get_report_display()} for {org.name} could not be built",
-               text=f"{report.filename} was not built: {reason}. Build it again from Close → Months "
-                    "(the month's page); the schedule itself runs again on its next day.")
+               subject=lambda: _("%(report)s for %(organization)s could not be built") % {
+                   "report": report.schedule.get_report_display(), "organization": org.name},
+               text=lambda: _("%(file)s was not built: %(reason)s. Build it again from Close → Months (the month's "
+                              "page); the schedule itself runs again on its next day.") % {
+                   "file": report.filename, "reason": reason})
     return report
 
 
