@@ -289,7 +289,7 @@ def test_hold_rule_list_describes_every_condition(logged_in, connection, languag
     if language == "en":
         assert "no receipt" in text and "amount over 5000.000 SAR and category in ENT and 1 employee(s)" in text
     else:
-        assert "بلا إيصال" in text and "مبلغ يتجاوز 5000.000 SAR" in text
+        assert "بلا إيصال" in text and "المبلغ أكبر من 5000.000 SAR" in text
 
 
 def test_a_malformed_connection_on_an_add_page_preselects_nothing(logged_in, connection):
