@@ -127,8 +127,12 @@ def breaker_check(connection: Connection) -> None:
     fields in memory, which `breaker_record_success` relies on."""
     paused_until, failures = (Connection.objects.filter(pk=connection.pk)
                               .values_list("paused_until", "consecutive_failures").first() or (None, 0))
+    _breaker_apply(connection, paused_until, failures, timezone.now())
+
+
+def _breaker_apply(connection: Connection, paused_until, failures: int, now) -> None:
+    """Keeps the breaker's state on the connection in memory; raises CircuitOpen while it is open."""
     connection.paused_until, connection.consecutive_failures = paused_until, failures
-    now = timezone.now()
     if paused_until and paused_until > now:
         raise CircuitOpen(f"circuit open for {connection} until {paused_until:%H:%M:%S}",
                           retry_after=(paused_until - now).total_seconds())
@@ -147,10 +151,7 @@ def breaker_check_and_acquire(connection: Connection, *, per_second: int) -> Non
         rate_limit_acquire(connection, per_second=per_second)
         return
     paused_until, failures, count = row
-    connection.paused_until, connection.consecutive_failures = paused_until, failures
-    if paused_until and paused_until > now:
-        raise CircuitOpen(f"circuit open for {connection} until {paused_until:%H:%M:%S}",
-                          retry_after=(paused_until - now).total_seconds())
+    _breaker_apply(connection, paused_until, failures, now)
     if count is None:
         rate_limit_acquire(connection, per_second=per_second, full=window)
     else:
