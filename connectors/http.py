@@ -130,7 +130,7 @@ def breaker_check(connection: Connection) -> None:
     _breaker_apply(connection, paused_until, failures, timezone.now())
 
 
-def _breaker_apply(connection: Connection, paused_until, failures: int, now) -> None:
+def _breaker_apply(connection: Connection, paused_until: datetime | None, failures: int, now: datetime) -> None:
     """Keeps the breaker's state on the connection in memory; raises CircuitOpen while it is open."""
     connection.paused_until, connection.consecutive_failures = paused_until, failures
     if paused_until and paused_until > now:
