@@ -162,6 +162,26 @@ def _receipt_row(org, rid, url, content=PDF):
     return Receipt.objects.get(expense__report=report)
 
 
+def test_a_receipt_replaced_while_it_downloads_leaves_no_file_and_no_error(org, listener, settings, tmp_path,
+                                                                         monkeypatch):
+    """A newer version of the expense deletes its receipts while the old one downloads (the demo's
+    start-up did it: "Save with update_fields did not affect any rows" in the worker log)."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    server = listener(body=PDF)
+    configure(org, server.url())
+    row = _receipt_row(org, "gone", server.url("/v1/receipts/gone/content"))
+    real_download = ExpensicoClient.download
+
+    def download_then_superseded(self, url, **kwargs):
+        content = real_download(self, url, **kwargs)
+        Receipt.objects.filter(pk=row.pk).delete()
+        return content
+
+    monkeypatch.setattr(ExpensicoClient, "download", download_then_superseded)
+    assert receipts_fetch(receipt_ids=[row.pk]) == {"verified": 0, "mismatch": 0, "failed": 0}
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+
+
 @pytest.mark.parametrize("declared", [True, False], ids=["declared", "undeclared"])
 def test_a_receipt_larger_than_the_cap_is_refused(org, listener, settings, declared):
     big = PDF + b"x" * 5000
