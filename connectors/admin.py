@@ -21,7 +21,7 @@ from expensico_sync.core.formatting import clipped
 
 from .admin_filters import SystemFilter
 from .admin_settings import PREFIX, settings_form_fields, settings_from_form
-from .admin_setup import GuidedSetupMixin
+from .admin_setup import CREDENTIALS, GuidedSetupMixin
 from .base import connector_class
 from .errors import ConnectorError, Permanent
 from .models import SECRET_FIELDS, CallLog, Connection
@@ -57,7 +57,8 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
     readonly_fields = ("status", "last_checked_at", "last_check_ok", "last_check_detail", "consecutive_failures",
                        "paused_until", "token_expires_at", "credentials_changed_at", "employee_claims_account", "employee_claims_account_name",
                        "employees_balance_account", "employees_balance_account_name", "funding_bank_account",
-                       "funding_bank_account_name", "created_at", "updated_at", "active", "export_from", "activated_at")
+                       "funding_bank_account_name", "created_at", "updated_at", "active", "export_from", "activated_at",
+                       "system_label")
     # One button and a menu: four side by side crushed the breadcrumbs.
     actions_detail = ["open_setup", {"title": _("More"), "icon": "more_horiz",
                                      "items": ["connect_oauth", "test_connection", "reset_breaker"]}]
@@ -91,13 +92,24 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
         return settings_form_fields(settings_class, current)
 
     def get_fieldsets(self, request, obj=None):
+        general, credentials, accounts, *rest = self.fieldsets
+        if obj is not None:
+            # The system's name, not its registry key; only the credentials its auth method uses.
+            general = (None, {"fields": tuple("system_label" if f == "system" else f for f in general[1]["fields"])})
+            used = {name for name, _label, _help in CREDENTIALS.get(obj.auth_method, ())}
+            if used:
+                credentials = (credentials[0], {"fields": tuple(
+                    f for f in credentials[1]["fields"] if f not in SECRET_FIELDS + ("client_id",) or f in used)})
+        # The raw JSON is for operators: folded away under the typed fields.
+        accounts = (accounts[0], {"fields": tuple(f for f in accounts[1]["fields"] if f != "settings")})
+        raw = (_("All settings (JSON)"), {"fields": ("settings",), "classes": ["collapse"]})
         names = list(self._settings_fields(request, obj))
         if not names:
-            return self.fieldsets
-        return (*self.fieldsets[:3], (f"{vendor(self._system(request, obj)).label} settings",
-                                      {"fields": names, "description": _("Leave a field as it is to keep its "
-                                       "default; the raw settings box above holds everything, learned keys too.")}),
-                *self.fieldsets[3:])
+            return (general, credentials, accounts, raw, *rest)
+        typed = (_("%(system)s settings") % {"system": vendor(self._system(request, obj)).label},
+                 {"fields": names, "description": _("Leave a field as it is to keep its default; “All settings "
+                                                    "(JSON)” below holds everything, learned keys too.")})
+        return (general, credentials, accounts, typed, raw, *rest)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         extra = self._settings_fields(request, obj)
@@ -116,7 +128,11 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
 
             form_class = type("ConnectionSettingsForm", (self.form,), {**extra, "clean": clean})
             kwargs["form"] = form_class
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        for name, label, _help in CREDENTIALS.get(obj.auth_method, ()) if obj else ():
+            if name in form.base_fields:   # the words of the setup flow: "OAuth client secret", "API token"
+                form.base_fields[name].label = label
+        return form
 
     def save_model(self, request, obj, form, change):
         # A secret typed into this form survives a change of base_url; the model clears the others.

@@ -6,6 +6,7 @@ from dataclasses import fields
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from unfold import widgets
 
@@ -15,6 +16,13 @@ PREFIX = "setting__"
 # Posted by the rendered form: without it (a scripted post of the model fields alone) the typed
 # fields were not shown, so their absence must not reset anything (an absent checkbox reads False).
 SHOWN = PREFIX + "_shown"
+WORDS = {"oauth": "OAuth", "url": "URL", "ca": "CA", "gl": "GL", "id": "id", "lcy": _("local currency")}
+
+
+def setting_label(key: str) -> str:
+    """A setting's key as words: `rate_limit_per_second` → "Rate limit per second"."""
+    words = [str(WORDS.get(w, w)) for w in key.split("_") if w]
+    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else key
 
 
 def _form_field(drf: serializers.Field) -> forms.Field | None:
@@ -46,7 +54,7 @@ def settings_form_fields(settings_class: type[VendorSettings], current: VendorSe
     for f in sorted(fields(settings_class), key=lambda f: f.name not in own):
         form_field = _form_field(drf_fields[f.name])
         if form_field is not None:
-            form_field.label = f.name
+            form_field.label = setting_label(f.name)
             form_field.initial = getattr(current, f.name)
             out[PREFIX + f.name] = form_field
     if out:

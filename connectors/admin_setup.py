@@ -3,6 +3,7 @@ settings → connect/test → the three accounts → the steps other apps regist
 a start date → activate. A connection made here starts inactive: nothing is exported until the
 last step, and activating says first how many documents would go and how many would be held."""
 
+import re
 from typing import TYPE_CHECKING
 
 from django import forms
@@ -19,7 +20,7 @@ from unfold import widgets
 
 from expensico_sync.core.selectors import organizations_with_capability
 
-from .admin_settings import PREFIX, SHOWN, settings_form_fields
+from .admin_settings import PREFIX, SHOWN, setting_label, settings_form_fields
 from .base import AccountPurpose
 from .errors import ConnectorError
 from .hosts import credential_url_refusal
@@ -52,18 +53,15 @@ CREDENTIALS: dict[str, list[tuple[str, StrOrPromise, StrOrPromise]]] = {
 AUTH_WORDS: dict[str, StrOrPromise] = {
     AuthMethod.OAUTH2: _("Sign in with OAuth"), AuthMethod.CLIENT_CREDENTIALS: _("Entra client credentials"),
     AuthMethod.API_KEY: _("API key"), AuthMethod.TOKEN: _("API token"), AuthMethod.BASIC: _("Username and password")}
+def initials(label: str) -> str:
+    """Two letters for a system's card: its capitalised words' ("Workday (SOAP)" → "WS", not "W(")."""
+    words = [w for w in re.findall(r"\w+", label) if w[0].isupper()] or label.split()[:1]
+    return "".join(w[0] for w in words[:2]).upper()
+
+
 def system_cards() -> list[dict]:
-    return [{"key": v.key, "label": v.label, "books": v.books, "initials": "".join(w[0] for w in v.label.split()[:2]),
+    return [{"key": v.key, "label": v.label, "books": v.books, "initials": initials(v.label),
              "auth": [{"key": a, "label": AUTH_WORDS.get(a, a)} for a in v.auth]} for v in vendors()]
-
-
-WORDS: dict[str, StrOrPromise] = {"oauth": "OAuth", "url": "URL", "ca": "CA", "gl": "GL", "id": "id",
-                                   "lcy": _("local currency")}
-
-
-def setting_label(key: str) -> str:
-    words = [str(WORDS.get(w, w)) for w in key.split("_") if w]
-    return " ".join([words[0][:1].upper() + words[0][1:], *words[1:]]) if words else key
 
 
 def _learned(field: forms.Field) -> bool:

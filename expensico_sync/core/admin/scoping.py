@@ -9,6 +9,7 @@ filter then follow the user's memberships. Superusers see everything.
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.admin import ModelAdmin
 from unfold.widgets import UnfoldAdminPasswordWidget
@@ -69,7 +70,7 @@ class SecretFieldsAdminMixin:
         if isinstance(db_field, EncryptedTextField):
             return forms.CharField(
                 required=False,
-                label=db_field.verbose_name.capitalize(),
+                label=capfirst(db_field.verbose_name),
                 widget=UnfoldAdminPasswordWidget(render_value=False),
                 help_text=_("Write-only. Leave blank to keep the current value."),
             )
