@@ -15,6 +15,7 @@ from unfold.decorators import display
 
 from connectors.base import connector_class
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
+from expensico_sync.core.formatting import currency_decimals
 
 from ..history import mapping_set_history
 from ..models import (
@@ -278,8 +279,12 @@ class HoldRuleAdmin(MappingAdmin):
     def conditions(self, obj):
         parts = []
         if obj.amount_over is not None:
-            parts.append(gettext("amount over %(amount)s %(currency)s")
-                         % {"amount": obj.amount_over, "currency": obj.currency or ""})
+            # The currency's decimals and thousands separators ("5,000.00 SAR", not the column's "5000.000").
+            places = currency_decimals(obj.currency) if obj.currency else None
+            amount = (f"{obj.amount_over:,.{places}f}" if places is not None
+                      else f"{obj.amount_over.normalize():,f}")
+            parts.append((gettext("amount over %(amount)s %(currency)s")
+                          % {"amount": amount, "currency": obj.currency or ""}).strip())
         if obj.missing_receipt:
             parts.append(gettext("no receipt"))
         if obj.categories:

@@ -287,9 +287,9 @@ def test_hold_rule_list_describes_every_condition(logged_in, connection, languag
     assert response.status_code == 200
     text = response.content.decode()
     if language == "en":
-        assert "no receipt" in text and "amount over 5000.000 SAR and category in ENT and 1 employee(s)" in text
+        assert "no receipt" in text and "amount over 5,000.00 SAR and category in ENT and 1 employee(s)" in text
     else:
-        assert "بلا إيصال" in text and "المبلغ أكبر من 5000.000 SAR" in text
+        assert "بلا إيصال" in text and "المبلغ أكبر من 5,000.00 SAR" in text
 
 
 def test_a_malformed_connection_on_an_add_page_preselects_nothing(logged_in, connection):
