@@ -22,7 +22,7 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter,
 from unfold.contrib.import_export.forms import ExportForm
 from unfold.decorators import action, display
 from unfold.forms import BaseDialogForm
-from unfold.widgets import UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget, UnfoldAdminTextInputWidget
 
 from connectors.models import Connection
 from expensico_sync.core.admin.confirm import bulk_confirmation, confirmed_action
@@ -91,16 +91,18 @@ class BookedManuallyForm(BaseDialogForm):
 
 
 class ReviewResolveForm(forms.ModelForm):
+    # Unfold's widgets: Django's plain ones rendered a borderless input and select, invisible on the page.
     resolve_as = forms.ChoiceField(
-        label=_("Resolve as"),
+        label=_("Resolve as"), widget=UnfoldAdminSelectWidget,
         required=False, choices=[("", _("— leave open —")), *[c for c in ReviewItem.Resolution.choices
                                                               if c[0] != ReviewItem.Resolution.RELEASED]],
         help_text=_("Booked manually needs the external reference; skipped needs a reason (note). A hold is "
                     "released with “Approve and export”."))
     correct_account = forms.CharField(label=_("Correct account"), required=False, max_length=200,
-                                      help_text=_("Suggested coding: the right account id (blank: keep the "
+                                      widget=UnfoldAdminTextInputWidget, help_text=_("Suggested coding: the right account id (blank: keep the "
                                                   "suggestion)"))
-    correct_account_name = forms.CharField(label=_("Correct account name"), required=False, max_length=200)
+    correct_account_name = forms.CharField(label=_("Correct account name"), required=False, max_length=200,
+                                           widget=UnfoldAdminTextInputWidget)
 
     class Meta:
         model = ReviewItem
