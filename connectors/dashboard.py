@@ -44,7 +44,7 @@ def connections_panel(request, org_ids):
                     "options": chart_options(x_title=_("Accounting system"), y_title=_("Vendor calls")),
                     "data": json.dumps({
             "labels": [str(system_label(r["connection__system"])) for r in per_system],
-            "datasets": [{"label": _("ok"), "data": [r["ok"] for r in per_system]},
-                         {"label": _("failed"), "data": [r["failed"] for r in per_system]}],
+            "datasets": [{"label": _("Succeeded"), "backgroundColor": "#16a34a", "data": [r["ok"] for r in per_system]},
+                         {"label": _("Failed"), "backgroundColor": "#dc2626", "data": [r["failed"] for r in per_system]}],
         })}] if per_system else [],
     }

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from connectors.registry import system_label
 from connectors.selectors import FAILED_CALL_WORDS, vendor_call_health
 from expensico_sync.core.dashboard import chart_options, register_panel
+from expensico_sync.core.formatting import money_text
 from expensico_sync.core.models import Organization
 
 from .metrics import Period, month_metrics
@@ -91,14 +92,15 @@ def value_panel(request, org_ids):
          "footer": _("%(exported)s of %(documents)s documents of the month booked") % {
              "exported": f"{exported:,}", "documents": f"{documents:,}"},
          "href": reverse("admin:exports_exportrecord_changelist")},
-        {"title": _("Time saved"), "value": f"{hours:,.1f} h",
+        {"title": _("Time saved (%(month)s)") % {"month": date_format(period.start, "M Y")}, "value": _("%(hours)s h") % {"hours": f"{hours:,.1f}"},
          "footer": _("booked without a person × %(minutes)s min each") % {
              "minutes": months[0]["time_saved"]["minutes_per_document"]}},
         {"title": _("Exceptions (%(month)s)") % {"month": date_format(period.start, "M Y")}, "value": f"{exceptions:,}",
          "footer": ", ".join(f"{label} {n}" for label, n in sorted(by_reason.items(), key=lambda kv: -kv[1])[:3])
                    or _("none"),
          "href": reverse("admin:exports_reviewitem_changelist")},
-        {"title": _("Billed vendor requests"), "value": ", ".join(f"{c} {cur}" for c, cur in billed) or "0",
+        {"title": _("Billed vendor requests (%(month)s)") % {"month": date_format(period.start, "M Y")},
+         "value": ", ".join(money_text(Decimal(c), cur) for c, cur in billed) or "0",
          "footer": _("requests beyond the vendor's monthly allowance")},
     ]
     systems = sorted({name for m in months for name in m["systems"]})
@@ -110,5 +112,7 @@ def value_panel(request, org_ids):
                       for m in months) for s in systems]}]}
     return {"kpis": kpis, "charts": [{"title": _("Documents of %(month)s by system") % {"month": date_format(period.start, "F Y")},
                                       "type": "bar",
+                                      "empty": "" if systems else _("No documents dated %(month)s.") % {
+                                          "month": date_format(period.start, "F Y")},
                                       "data": json.dumps(chart),
                                       "options": chart_options(x_title=_("Accounting system"), y_title=_("Documents"))}]}
