@@ -19,7 +19,7 @@ from connectors.base import connector_class, connector_for
 from connectors.errors import ConnectorError
 from connectors.registry import system_label
 from expensico_sync.core.admin.confirm import confirmed_action
-from expensico_sync.core.formatting import clipped, money_html, money_text
+from expensico_sync.core.formatting import bidi_html, clipped, money_html, money_text
 from expensico_sync.source.receipt_views import receipt_url
 
 from .admin import AttemptInline, ExportRecordAdmin
@@ -172,8 +172,10 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
             return "—"
         english, arabic = getattr(doc, "description", ""), getattr(doc, "description_ar", "")
         merchant = getattr(doc, "merchant", "")
-        return format_html('<div dir="auto">{}</div>{}', " · ".join(p for p in (merchant, english) if p) or "—",
-                           format_html('<div dir="auto" lang="ar">{}</div>', arabic) if arabic else "")
+        # bidi_html: the date in "مكافأة سائق - 2026-01-03" read 03-01-2026 in a plain dir="auto" block.
+        head = " · ".join(p for p in (merchant, english) if p) or "—"
+        return format_html('<div dir="auto">{}</div>{}', bidi_html(head),
+                           format_html('<div dir="auto" lang="ar">{}</div>', bidi_html(arabic)) if arabic else "")
 
     @display(description=_("System"), ordering="connection__name")
     def system_text(self, obj):
@@ -251,11 +253,13 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         if not rows:
             return _("No status change since it was created.")
         return format_html(
-            '<table class="text-sm" data-test="status-history"><thead><tr><th class="text-left pr-4">{}</th>'
-            '<th class="text-left pr-4">{}</th><th class="text-left pr-4">{}</th><th class="text-left">{}'
+            # cells-start and flow-arrow (admin.css): start-aligned with room on the end side, and the
+            # arrow pointing the way the page reads, in Arabic too (Unfold's CSS has no logical classes).
+            '<table class="text-sm cells-start" data-test="status-history"><thead><tr><th>{}</th>'
+            '<th>{}</th><th>{}</th><th>{}'
             '</th></tr></thead><tbody>{}</tbody></table>', _("When"), _("From → to"), _("Who"), _("Why"),
-            format_html_join("", '<tr><td class="pr-4 whitespace-nowrap">{}</td><td class="pr-4 whitespace-nowrap">'
-                             '{} → <strong>{}</strong></td><td class="pr-4">{}</td><td dir="auto" '
+            format_html_join("", '<tr><td class="whitespace-nowrap">{}</td><td class="whitespace-nowrap">'
+                             '{} <span class="flow-arrow">→</span> <strong>{}</strong></td><td>{}</td><td dir="auto" '
                              'style="overflow-wrap: anywhere">{}</td></tr>', rows))
 
     @display(description=_("What happened"))

@@ -28,7 +28,7 @@ from expensico_sync.core.admin.columns import money_column, text_column
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.paging import values_filter
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
-from expensico_sync.core.formatting import clipped, money_html
+from expensico_sync.core.formatting import bidi, clipped, money_html
 
 from .models import (
     BankStatementLine,
@@ -155,8 +155,31 @@ class ExpenseAdmin(ReadOnlyMirrorAdmin):
     sortable_by = ("expensico_id", "date", "amount_text")
     ordering = ("-date", "-id")
     list_select_related = ("report", "employee", "category")
-    readonly_fields = ("dimensions_view", "details_view", "custom_fields_view")
+    # Shown as text in its own direction and as money: a plain read-only field turned
+    # "مكافأة سائق - 2026-01-03" into 03-01-2026 and showed 1851.99 without separators or its currency.
+    SHOWN_AS = {"merchant": "merchant_view", "description": "description_view",
+                "description_ar": "description_ar_view", "amount": "amount_text", "tax_amount": "tax_amount_view"}
+    readonly_fields = ("dimensions_view", "details_view", "custom_fields_view", *SHOWN_AS.values())
     exclude = ("dimensions", "details", "custom_fields")
+
+    def get_fields(self, request, obj=None):
+        return list(dict.fromkeys(self.SHOWN_AS.get(f, f) for f in super().get_fields(request, obj)))
+
+    @display(description=_("merchant"))
+    def merchant_view(self, obj):
+        return bidi(obj.merchant)
+
+    @display(description=_("description"))
+    def description_view(self, obj):
+        return bidi(obj.description)
+
+    @display(description=_("description (Arabic)"))
+    def description_ar_view(self, obj):
+        return bidi(obj.description_ar)
+
+    @display(description=_("tax amount"))
+    def tax_amount_view(self, obj):
+        return money_html(obj.tax_amount, obj.currency)
 
     def get_queryset(self, request):
         # EXISTS per row of the page, not Count() grouping every expense with its receipts.
