@@ -17,11 +17,24 @@ def _gaps_key(connection) -> str:
     return f"mappings:gaps:{connection.pk}"
 
 
-def gaps_refresh(connection) -> list[dict]:
-    """Computes the gap rows and caches them with the mapping version they were computed at."""
-    from .selectors import mapping_gaps, mapping_version
+# A gap such as "setting Employee Claims" closes when the account is chosen on the connection, which
+# moves no mapping version: the setup page said it was missing right under the step that had saved it.
+ACCOUNT_FIELDS = ("employee_claims_account", "employees_balance_account", "funding_bank_account")
 
-    version = mapping_version(connection)
+
+def _version(connection, version: str | None = None) -> str:
+    """The mapping version and the connection's three accounts the gap rows were computed at."""
+    from .selectors import mapping_version
+
+    accounts = "|".join(getattr(connection, name, "") or "" for name in ACCOUNT_FIELDS)
+    return f"{version or mapping_version(connection)}|{accounts}"
+
+
+def gaps_refresh(connection) -> list[dict]:
+    """Computes the gap rows and caches them with the version they were computed at."""
+    from .selectors import mapping_gaps
+
+    version = _version(connection)
     rows = mapping_gaps(connection)
     cache.set(_gaps_key(connection), {"version": version, "at": time.time(), "rows": rows}, 24 * 3600)
     return rows
@@ -32,10 +45,8 @@ def cached_gaps(connection, *, version: str | None = None) -> list[dict]:
     older than a minute, refreshed in the background. Finding gaps reads every open expense of the
     organisation, far too slow for a page at a million expenses; new expenses show up within a
     minute or two. `version`: the set's mapping_version when the caller has it already."""
-    from .selectors import mapping_version
-
     hit = cache.get(_gaps_key(connection))
-    if hit is None or hit["version"] != (version or mapping_version(connection)):
+    if hit is None or hit["version"] != _version(connection, version):
         return gaps_refresh(connection)
     if time.time() - hit["at"] > GAPS_FRESH_SECONDS and cache.add(_gaps_key(connection) + ":refreshing", 1,
                                                                    GAPS_FRESH_SECONDS):

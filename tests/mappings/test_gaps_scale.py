@@ -73,3 +73,16 @@ def test_cached_gaps_follow_mapping_changes_at_once_and_new_expenses_in_the_back
     make_report(org, report_payload(4, expenses=[expense_payload(8, category={"id": "c_y", "code": "Y", "name": "Y"})]))
     assert "Y" not in {r["key"] for r in cached_gaps(connection)}  # stale: served, refresh queued (inline here)
     assert "Y" in {r["key"] for r in cached_gaps(connection)}
+
+
+def test_cached_gaps_close_when_the_connection_gets_its_account(connection, mirrored):
+    """The setup page listed "setting Employee Claims" as missing right under the step that had just
+    saved it: the cache followed mapping changes only."""
+    from connectors.models import Connection
+
+    Connection.objects.filter(pk=connection.pk).update(employee_claims_account="")
+    connection.refresh_from_db()
+    assert "setting" in {r["kind"] for r in cached_gaps(connection)}
+    Connection.objects.filter(pk=connection.pk).update(employee_claims_account="acc-claims")
+    connection.refresh_from_db()
+    assert "setting" not in {r["kind"] for r in cached_gaps(connection)}
