@@ -89,7 +89,11 @@ class ConnectionAdmin(GuidedSetupMixin, SimpleHistoryAdmin, OrgScopedAdmin):
             current = settings_class.of(obj) if obj else settings_class()
         except Permanent:   # a stored value of the wrong type: the form shows defaults, the box the value
             current = settings_class()
-        return settings_form_fields(settings_class, current)
+        fields = settings_form_fields(settings_class, current)
+        if obj is not None and obj.auth_method != Connection.AuthMethod.OAUTH2:
+            # As on the setup form: the OAuth endpoints and scope mean nothing to an API key or Entra app.
+            fields = {name: f for name, f in fields.items() if not name.startswith(PREFIX + "oauth_")}
+        return fields
 
     def get_fieldsets(self, request, obj=None):
         general, credentials, accounts, *rest = self.fieldsets

@@ -113,3 +113,24 @@ def test_an_exported_record_shows_the_vendors_copy_on_a_post(admin_client, wafeq
     assert admin_client.get(url).status_code == 200 and CallLog.objects.count() == before   # a GET only asks
     page = admin_confirm(admin_client, url).content.decode()
     assert 'data-test="vendor-copy"' in page and pushed.external_id in page and "115.00 SAR" in page
+
+
+def test_the_connection_page_speaks_in_words_and_shows_only_its_auth_methods_credentials(admin_client, org):
+    """A new finance admin's walk: the vendor settings were labelled with raw keys ("rate_limit_per_second"),
+    the system with its registry key, an OAuth connection offered an "Api key" box, and the raw JSON sat
+    among the chosen accounts."""
+    from connectors.admin_setup import initials
+
+    conn = connection_create(organization=org, system="wafeq", name="Books", base_url="http://127.0.0.1:9/v1",
+                             auth_method=Connection.AuthMethod.OAUTH2, client_id="cid", client_secret="s")
+    page = admin_client.get(reverse("admin:connectors_connection_change", args=[conn.pk])).content.decode()
+    assert "Rate limit per second" in page and ">rate_limit_per_second<" not in page
+    assert "OAuth client secret" in page and 'name="api_key"' not in page
+    assert "Wafeq settings" in page and "All settings (JSON)" in page
+    assert "The vendor&#x27;s key in connectors/registry.py" not in page          # the system by its name
+    token = connection_create(organization=org, system="moon_erp", name="Moon", base_url="http://127.0.0.1:9",
+                              auth_method=Connection.AuthMethod.TOKEN, api_key="t")
+    page = admin_client.get(reverse("admin:connectors_connection_change", args=[token.pk])).content.decode()
+    assert "API token" in page and 'name="client_secret"' not in page and "Api key" not in page
+    assert "OAuth token URL" not in page     # the OAuth endpoints only on an OAuth connection
+    assert [initials(label) for label in ("Workday (SOAP)", "Workday via Apideck", "Wafeq")] == ["WS", "WA", "W"]
