@@ -68,3 +68,15 @@ def test_the_dashboard_shows_one_organisation_and_its_cards_link_to_its_filtered
     assert all(_json.loads(c["options"])["plugins"]["legend"]["display"] for c in charts)
     assert admin_client.get(review_link).status_code == 200
     assert first.pk != second.pk
+
+
+def test_a_month_without_documents_says_so_and_each_value_card_names_its_month(admin_client):
+    """The demo's documents are dated in another month: the value chart was an empty grid, and "Time
+    saved 0.0 h" sat beside "154 exported today" without saying which month it counted."""
+    from django.urls import reverse
+
+    org = make_org("dash-empty")
+    page = admin_client.get(reverse("admin:index"), {"org": org.pk}).content.decode()
+    assert 'data-test="chart-empty"' in page and "No documents dated" in page
+    assert "Time saved (" in page and "Billed vendor requests (" in page
+    assert '<span dir="auto">0.0 h</span>' in page

@@ -108,3 +108,15 @@ def test_dashboard_shows_intake_counts(client, owner, mirrored):
     client.force_login(owner)
     page = client.get(reverse("admin:index")).content.decode()
     assert "Webhooks (24 h)" in page and "1 accepted · 0 duplicate · 1 rejected" in page
+
+
+def test_the_expense_page_keeps_an_arabic_descriptions_date_and_formats_its_amounts(client, owner, org):
+    """A plain read-only field showed "مكافأة سائق - 2026-01-03" as "03-01-2026 - مكافأة سائق" and the
+    amount as 1234.500 with no separators and no currency."""
+    post_event(client, org, approved(report_payload(7, expenses=[expense_payload(
+        70, amount="1234.500", description_ar="مكافأة سائق - 2026-01-03")])), webhook_id="ar")
+    client.force_login(owner)
+    page = client.get(reverse("admin:source_expense_change", args=[Expense.objects.get().pk])).content.decode()
+    assert 'مكافأة سائق - <span dir="ltr">2026-01-03</span>' in page
+    assert '<span dir="ltr" class="whitespace-nowrap tabular-nums">1,234.50 SAR</span>' in page
+    assert "1234.500" not in page
