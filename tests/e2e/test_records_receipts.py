@@ -118,3 +118,29 @@ def test_a_sync_run_previews_then_counts(page, live_server, artifacts_dir, booke
     assert page.locator("[data-counter=found]").is_visible()
     assert page.locator("button[name=_save]").count() == 0
     page.screenshot(path=os.path.join(artifacts_dir, "syncrun-2-live.png"), full_page=True)
+
+
+def test_in_arabic_a_record_keeps_its_dates_and_a_connection_its_address(page, live_server, artifacts_dir, booked):
+    """Right to left: the Arabic description's date read 03-01-2026, the status history's arrow pointed
+    back at where the record came from, and the connection's address read "/http://127.0.0.1:9"."""
+    from exports.status_log import StatusChange
+
+    org, conn, exp, receipt, record = booked
+    StatusChange.objects.create(record=record, at=timezone.now(), from_status="pending", to_status="exported",
+                                why="pushed")
+    admin_login(page, live_server)
+    page.goto(f"{live_server.url}/admin/exports/exportrecord/{record.pk}/change/")
+    page.locator("#nav-sidebar, nav, aside").locator("text=admin@example.com").first.click()
+    page.locator("button", has_text="العربيّة").first.click()
+    page.wait_for_load_state()
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    arabic = page.locator("[lang=ar][dir=auto]", has_text="مكافأة سائق").first
+    assert arabic.locator("span[dir=ltr]").inner_text() == "2026-01-03"
+    arrow = page.locator("[data-test=status-history] .flow-arrow").first
+    assert arrow.evaluate("e => getComputedStyle(e).transform") != "none"     # mirrored: it points left
+    page.screenshot(path=os.path.join(artifacts_dir, "record-3-arabic.png"), full_page=True)
+    page.goto(f"{live_server.url}/admin/connectors/connection/{conn.pk}/change/")
+    url = page.locator("input[name=base_url]")
+    assert url.evaluate("e => getComputedStyle(e).direction") == "ltr"
+    assert page.locator("input[name=api_key]").count() == 1 and page.locator("input[name=client_secret]").count() == 0
+    page.screenshot(path=os.path.join(artifacts_dir, "connection-arabic.png"), full_page=True)
