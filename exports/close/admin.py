@@ -19,6 +19,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
 
 from connectors.models import Connection
+from connectors.registry import system_label
 from expensico_sync.core.admin.scoping import OrgScopedAdmin, access_of
 from expensico_sync.core.models import Organization
 
@@ -124,7 +125,8 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             "as_of": close.signed_off_at if signed else live.computed_at, "computing": not signed and live.payload is None,
             "can_sign": not signed and self._allowed(request, org, "close.sign_off"),
             "can_reopen": signed and self._allowed(request, org, "close.reopen"),
-            "connections": [(c, packs.get(c.pk)) for c in connections],
+            # The system by its name ("Wafeq"), not its registry key ("wafeq") beside each pack.
+            "connections": [(c, packs.get(c.pk), system_label(c.system)) for c in connections],
             "building": any(p.status in EvidencePack.ACTIVE for p in packs.values()),
             "history": close.history.order_by("-history_id")[:20] if close else [],
             "next_period": f"{next_month(first):%Y-%m}",
