@@ -39,9 +39,13 @@ GAP_TARGET = {"category": "categorymapping", "tax": "taxmapping", "dimension": "
 class MappingSetAdmin(OrgScopedAdmin):
     org_path = "organization"
     capability = "mappings.edit"
-    list_display = ("name", "system", "organization", "mapping_counts", "gap_badge", "last_change")
+    list_display = ("name", "system_text", "organization", "mapping_counts", "gap_badge", "last_change")
     search_fields = ("name", "system")
     list_display_links = ("name",)
+
+    @display(description=_("System"), ordering="system")
+    def system_text(self, obj):
+        return system_label(obj.system)   # "Wafeq", not the registry key "wafeq"
 
     def has_add_permission(self, request, *args):
         return False
