@@ -134,3 +134,13 @@ def test_the_connection_page_speaks_in_words_and_shows_only_its_auth_methods_cre
     assert "API token" in page and 'name="client_secret"' not in page and "Api key" not in page
     assert "OAuth token URL" not in page     # the OAuth endpoints only on an OAuth connection
     assert [initials(label) for label in ("Workday (SOAP)", "Workday via Apideck", "Wafeq")] == ["WS", "WA", "W"]
+
+
+def test_the_activate_button_keeps_its_date_in_arabic(admin_client, org):
+    """"فعّل من 2026-12-06" read "06-12-2026": after Arabic letters the digits run right to left."""
+    conn = connection_create(organization=org, system="moon_erp", name="Moon", base_url="http://127.0.0.1:9",
+                             auth_method=Connection.AuthMethod.TOKEN, api_key="t", active=False)
+    page = admin_client.get(reverse("admin:connectors_connection_setup", args=[conn.pk]),
+                            {"export_from": "2026-12-06"}, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
+    button = page[page.index('value="activate"'):]
+    assert '<span dir="ltr">2026-12-06</span>' in button[:button.index("</button>")]
