@@ -136,6 +136,8 @@ def test_in_arabic_a_record_keeps_its_dates_and_a_connection_its_address(page, l
     assert page.locator("html").get_attribute("dir") == "rtl"
     arabic = page.locator("[lang=ar][dir=auto]", has_text="مكافأة سائق").first
     assert arabic.locator("span[dir=ltr]").inner_text() == "2026-01-03"
+    icon = page.locator("#nav-sidebar-apps .material-symbols-outlined.mr-3").first   # space between icon and label
+    assert icon.evaluate("e => getComputedStyle(e).marginLeft") == "12px"
     arrow = page.locator("[data-test=status-history] .flow-arrow").first
     assert arrow.evaluate("e => getComputedStyle(e).transform") != "none"     # mirrored: it points left
     page.screenshot(path=os.path.join(artifacts_dir, "record-3-arabic.png"), full_page=True)
