@@ -165,6 +165,14 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
         (_("Resolution"), {"fields": ("resolution", "resolved_by_text", "resolved_at")}),
     )
 
+    def get_fieldsets(self, request, obj=None):
+        if obj is not None and obj.reason == ReviewItem.Reason.SUGGESTED_CODING:
+            return self.fieldsets
+        # "Correct account" answers a suggested coding only: on a mapping gap or a refusal it was a dead box.
+        top, (work_title, work), rest = self.fieldsets[0], self.fieldsets[1], self.fieldsets[2:]
+        fields = tuple(f for f in work["fields"] if f != ("correct_account", "correct_account_name"))
+        return (top, (work_title, {**work, "fields": fields}), *rest)
+
     def get_queryset(self, request):
         qs = super().get_queryset(request).annotate(
             _has_receipt=Exists(Receipt.objects.filter(expense_id=OuterRef("record__expense_id"))),

@@ -1,6 +1,8 @@
 """The review queue shows the receipt: an image as a thumbnail and a PDF as an icon and a link on the
 item page, an indicator in the list; all through the authenticated, organisation-scoped receipt view."""
 
+import re
+
 import pytest
 from django.core.files.base import ContentFile
 from django.urls import reverse
@@ -71,3 +73,16 @@ def test_not_fetched_yet_is_translated():
     with translation.override("ar"):
         assert "لم يُجلب بعد" in receipt_indicator(1, "application/pdf", fetched=False)
         assert "لم يُجلب بعد" in _preview(Receipt(filename="taxi.png"))
+
+
+def test_the_item_page_offers_widgets_that_show_and_only_the_fields_its_reason_uses(admin_client, queue_items):
+    """"Resolve as" and "Correct account" were Django's bare widgets (no border: invisible), and the
+    correct account, which answers a suggested coding only, sat on every item."""
+    by_source, _, _ = queue_items
+    item = by_source["exp_img"]
+    page = admin_client.get(reverse("admin:exports_reviewitem_change", args=[item.pk])).content.decode()
+    assert 'name="correct_account"' not in page
+    assert "border" in re.search(r'<select[^>]*name="resolve_as"[^>]*>', page).group(0)   # Unfold's, styled
+    ReviewItem.objects.filter(pk=item.pk).update(reason=ReviewItem.Reason.SUGGESTED_CODING)
+    page = admin_client.get(reverse("admin:exports_reviewitem_change", args=[item.pk])).content.decode()
+    assert "border" in re.search(r'<input[^>]*name="correct_account"[^>]*>', page).group(0)
