@@ -63,6 +63,8 @@ def exports_panel(request, org_ids):
                 for value, label in Status.choices if any(counts.get((d, value)) for d in days)]
     chart = {"labels": [date_format(d, "d M") for d in days], "datasets": datasets}
     return {"kpis": kpis, "charts": [{"title": _("Export records per day, by status"), "type": "bar",
+                                      "empty": "" if datasets else _("No export records in the last %(days)s days.")
+                                      % {"days": CHART_DAYS},
                                       "data": json.dumps(chart),
                                       "options": chart_options(x_title=_("Day created"), y_title=_("Export records"))}]}
 

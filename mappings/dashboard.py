@@ -79,5 +79,6 @@ def mapping_gaps_panel(request, org_ids):
              "footer": _("re-queued automatically once mapped")},
         ],
         "charts": [{"title": _("Blocked expenses per connection"), "type": "bar", "data": json.dumps(chart),
+                    "empty": "" if blocked else _("No expense waits for a mapping."),
                     "options": chart_options(x_title=_("Connection"), y_title=_("Expenses blocked"), stacked=False)}],
     }

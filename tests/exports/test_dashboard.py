@@ -78,5 +78,6 @@ def test_a_month_without_documents_says_so_and_each_value_card_names_its_month(a
     org = make_org("dash-empty")
     page = admin_client.get(reverse("admin:index"), {"org": org.pk}).content.decode()
     assert 'data-test="chart-empty"' in page and "No documents dated" in page
+    assert "No export records in the last 14 days." in page and "No expense waits for a mapping." not in page
     assert "Time saved (" in page and "Billed vendor requests (" in page
     assert '<span dir="auto">0.0 h</span>' in page
