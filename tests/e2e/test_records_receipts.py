@@ -140,6 +140,8 @@ def test_in_arabic_a_record_keeps_its_dates_and_a_connection_its_address(page, l
     assert icon.evaluate("e => getComputedStyle(e).marginLeft") == "12px"
     arrow = page.locator("[data-test=status-history] .flow-arrow").first
     assert arrow.evaluate("e => getComputedStyle(e).transform") != "none"     # mirrored: it points left
+    payload = page.locator("pre", has_text="EXPENSICO-exp_rec-v1").first    # JSON reads left to right
+    assert payload.evaluate("e => getComputedStyle(e).direction") == "ltr"
     page.screenshot(path=os.path.join(artifacts_dir, "record-3-arabic.png"), full_page=True)
     page.goto(f"{live_server.url}/admin/connectors/connection/{conn.pk}/change/")
     url = page.locator("input[name=base_url]")
