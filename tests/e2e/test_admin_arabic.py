@@ -46,8 +46,9 @@ def _shot(page, artifacts_dir, name):
 
 
 def _visible(page, *texts):
+    # expect() waits: under load a tab's content (Alpine) was not shown yet when counted once.
     for text in texts:
-        assert page.locator(f"text={text} >> visible=true").count() > 0, text
+        expect(page.locator(f"text={text} >> visible=true").first).to_be_visible()
 
 
 def _absent(page, *english):
