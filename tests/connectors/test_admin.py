@@ -119,8 +119,6 @@ def test_the_connection_page_speaks_in_words_and_shows_only_its_auth_methods_cre
     """A new finance admin's walk: the vendor settings were labelled with raw keys ("rate_limit_per_second"),
     the system with its registry key, an OAuth connection offered an "Api key" box, and the raw JSON sat
     among the chosen accounts."""
-    from connectors.admin_setup import initials
-
     conn = connection_create(organization=org, system="wafeq", name="Books", base_url="http://127.0.0.1:9/v1",
                              auth_method=Connection.AuthMethod.OAUTH2, client_id="cid", client_secret="s")
     page = admin_client.get(reverse("admin:connectors_connection_change", args=[conn.pk])).content.decode()
@@ -133,6 +131,12 @@ def test_the_connection_page_speaks_in_words_and_shows_only_its_auth_methods_cre
     page = admin_client.get(reverse("admin:connectors_connection_change", args=[token.pk])).content.decode()
     assert "API token" in page and 'name="client_secret"' not in page and "Api key" not in page
     assert "OAuth token URL" not in page     # the OAuth endpoints only on an OAuth connection
+
+
+def test_a_system_cards_initials_are_letters():
+    """The cards showed "W(" for Workday (SOAP) and "Wv" for Workday via Apideck."""
+    from connectors.admin_setup import initials
+
     assert [initials(label) for label in ("Workday (SOAP)", "Workday via Apideck", "Wafeq")] == ["WS", "WA", "W"]
 
 
