@@ -358,7 +358,8 @@ def naive_run(*, conn) -> dict:
     from connectors.base import connector_for
     from connectors.models import CallLog
     from exports.models import ExportRecord
-    from exports.services import worker
+    from exports.services import outcomes
+    from exports.services.claiming import record_claim
     from exports.services.resolution import record_resolve
 
     ids = list(ExportRecord.objects.filter(connection=conn, status="pending").order_by("pk")
@@ -367,12 +368,12 @@ def naive_run(*, conn) -> dict:
     started_at = timezone.now()
     t0 = time.perf_counter()
     for record_id in ids:
-        record = worker.record_claim(record_id=record_id)
+        record = record_claim(record_id=record_id)
         began = timezone.now()
         entry = record_resolve(record=record).entry
         found = connector.find_by_reference([record.reference]).get(record.reference)
         external = found.external_id if found else connector.push(entry, str(record.idempotency_key)).external_id
-        worker._exported(record, external, began)
+        outcomes.exported(record, external, began)
     wall = time.perf_counter() - t0
     calls = CallLog.objects.filter(connection=conn, created_at__gte=started_at).count()
     return {"wall": wall, "exported": len(ids), "calls": calls}
