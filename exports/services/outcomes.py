@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors import errors
-from connectors.http import CircuitOpen
+from connectors.breaker import CircuitOpen
 
 from ..models import ExportAttempt, ExportRecord, ReviewItem
 from ..transitions import Status

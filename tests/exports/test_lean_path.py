@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from connectors.base import connector_for
-from connectors.http import CircuitOpen
+from connectors.breaker import CircuitOpen
 from exports.errors import StaleRecord
 from exports.models import ExportAttempt, ExportRecord
 from exports.services import outcomes

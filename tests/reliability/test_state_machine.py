@@ -26,7 +26,7 @@ from hypothesis.stateful import (
 
 from connectors import errors
 from connectors.base import connector_for
-from connectors.http import breaker_reset
+from connectors.breaker import breaker_reset
 from connectors.wafeq.sandbox import testkit
 from exports.entries import entry_to_json
 from exports.models import ExportRecord, Kind, ReviewItem

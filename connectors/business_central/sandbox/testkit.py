@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import requests
 
+from ...bodies import dumps_exact
 from ...entry import AccountingEntry, EntryKind, EntryLine, LineRole
-from ...http import dumps_exact
 from ...models import Connection
 from .. import schema
 from ..client import SCOPE

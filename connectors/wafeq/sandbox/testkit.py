@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import requests
 
+from ...bodies import dumps_exact
 from ...entry import AccountingEntry, EntryKind, EntryLine, LineRole
-from ...http import dumps_exact
 from ...models import Connection
 from .server import API_KEY, WafeqSandbox, make_server
 
