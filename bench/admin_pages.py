@@ -30,7 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.export import PG, database_prepare, django_setup  # noqa: E402
+from bench.database import PG, database_prepare, django_setup  # noqa: E402
 
 BUDGET_MS = 500
 

@@ -34,10 +34,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
-sys.path.insert(0, str(HERE))
 
-import export as bench  # noqa: E402  (bench/export.py: database, sandbox and CPU helpers)
-
+from bench.database import database_prepare, django_setup  # noqa: E402
+from bench.sandbox_process import free_port  # noqa: E402
 from bench.systems import SYSTEMS  # noqa: E402
 
 UNSETTLED = ("pending", "retry", "in_progress", "outcome_unknown")
@@ -177,10 +176,10 @@ def main(argv=None) -> int:
         os.environ.update({"REDIS_URL": args.redis_url, "Q_CLUSTER_NAME": f"chaos-{os.getpid()}"})
     else:
         os.environ.pop("REDIS_URL", None)
-    database_url = bench.database_prepare(args.database)
+    database_url = database_prepare(args.database)
     # The simulator serves the pull API and receipts on loopback; the web and worker processes inherit it.
     os.environ.setdefault("EXPENSICO_HOSTS_ALLOW", "127.0.0.1,localhost")
-    bench.django_setup(database_url)
+    django_setup(database_url)
     from django.conf import settings
 
     settings.EXPORTS_BACKOFF_BASE_SECONDS = 1  # this process re-queues through the sweeper
@@ -219,7 +218,7 @@ def main(argv=None) -> int:
         # Same queue name as the web server and this script (the database is dedicated to the run).
         env = {"EXPORTS_LEASE_SECONDS": "15", "EXPORTS_BACKOFF_BASE_SECONDS": "1"}
         workers = [Worker(name=f"chaos{i}", workers=2, timeout=30, retry=45, extra_env=env).start() for i in range(2)]
-        port = bench.free_port()
+        port = free_port()
         web = web_start(database_url, port, log_dir)
         url = f"http://127.0.0.1:{port}/api/v1/expensico/webhooks/{org.slug}/"
         sent = {}

@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.export import database_prepare, django_setup  # noqa: E402
+from bench.database import database_prepare, django_setup  # noqa: E402
 
 NOV = date(2026, 11, 1)
 SETUP_RATE = 100_000      # requests per second our client may send while the month is booked

@@ -4,34 +4,32 @@ Per request: circuit breaker check → shared rate limiter → `requests` with e
 error translation into the taxonomy → call log row. Retries (stamina) wrap the whole thing, but
 only for idempotent requests: reads, PUT/DELETE, and writes that carry an idempotency key the
 vendor deduplicates on. A `Retry-After` the vendor sends overrides the exponential backoff.
-Nothing is sent inside `transaction.atomic` (connectors/atomic_guard.py).
+Nothing is sent inside `transaction.atomic` (connectors/atomic_guard.py). The breaker is in
+connectors/breaker.py, body encoding and redaction in connectors/bodies.py, the call log in
+connectors/call_log.py.
 """
 
-import json
-import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from decimal import Decimal
+from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
 import stamina
-from django.db.models import F, Q
 from django.utils import timezone
 from requests.adapters import HTTPAdapter
 
 from .atomic_guard import outside_atomic_check
+from .bodies import dumps_exact, parse_body
+from .breaker import CircuitOpen, breaker_check_and_acquire, breaker_record_failure, breaker_record_success
+from .call_log import call_log_write, first_sent_many
 from .errors import AuthExpired, ConnectorError, OutcomeUnknown, Permanent, RateLimited, Transient
 from .hosts import credential_url_check
-from .limits import ClientRateLimited, breaker_and_window_take, rate_limit_acquire, window_taken
-from .models import CallLog, CallLogDocument, Connection
+from .limits import ClientRateLimited
+from .models import Connection
 from .vendor_settings import VendorSettings
-
-log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 60
@@ -40,12 +38,8 @@ T = TypeVar("T")
 RETRY_TIMEOUT = 120    # seconds all attempts of one call may take together
 # A Retry-After longer than this is not slept through inline: the export engine reschedules.
 MAX_INLINE_RETRY_AFTER = 30.0
-BREAKER_THRESHOLD = 5
-BREAKER_COOLDOWN = timedelta(seconds=60)
 DEFAULT_RATE_PER_SECOND = 8
-BODY_LIMIT = 2000
 IDEMPOTENT_METHODS = {"GET", "HEAD", "OPTIONS", "PUT", "DELETE"}
-_SECRET_KEYS = re.compile(r"(token|secret|password|api[_-]?key|authorization|code_verifier|^code$)", re.I)
 
 
 @dataclass
@@ -62,125 +56,6 @@ class Response:
             if key.lower() == name.lower():
                 return str(value)
         return default
-
-
-# ----------------------------------------------------------------------------- JSON
-
-_DEC = "\u0000dec:"
-
-
-def dumps_exact(payload: Any) -> bytes:
-    """JSON with Decimal written as a JSON number digit for digit: money never passes through
-    float on its way to the vendor."""
-    def mark(obj: Any) -> Any:
-        if isinstance(obj, Decimal):
-            return _DEC + format(obj, "f")
-        if isinstance(obj, dict):
-            return {k: mark(v) for k, v in obj.items()}
-        if isinstance(obj, (list, tuple)):
-            return [mark(v) for v in obj]
-        return obj
-
-    text = json.dumps(mark(payload), ensure_ascii=False)
-    return re.sub(r'"\\u0000dec:(-?[0-9.]+)"', r"\1", text).encode()
-
-
-# ----------------------------------------------------------------------------- redaction
-
-def redact(value: Any, limit: int = BODY_LIMIT) -> str:
-    """JSON-ish bodies with secret-looking keys masked, truncated for the call log."""
-    def scrub(obj: Any) -> Any:
-        if isinstance(obj, dict):
-            return {k: ("***" if _SECRET_KEYS.search(str(k)) else scrub(v)) for k, v in obj.items()}
-        if isinstance(obj, list):
-            return [scrub(v) for v in obj]
-        return obj
-
-    if value is None or value == b"" or value == "":
-        return ""
-    if isinstance(value, bytes):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return f"<{len(value)} bytes>"
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return str(value[:limit])
-    text = json.dumps(scrub(value), ensure_ascii=False, default=str)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-# ----------------------------------------------------------------------------- breaker
-
-class CircuitOpen(Transient):
-    """The breaker is open: no request was sent. Not retried inline; the caller reschedules."""
-
-    def __init__(self, message: str, *, retry_after: float):
-        super().__init__(message)
-        self.retry_after = retry_after
-
-
-def breaker_check(connection: Connection) -> None:
-    """Raises CircuitOpen while the breaker is open. Also refreshes the connection's breaker
-    fields in memory, which `breaker_record_success` relies on."""
-    paused_until, failures = (Connection.objects.filter(pk=connection.pk)
-                              .values_list("paused_until", "consecutive_failures").first() or (None, 0))
-    _breaker_apply(connection, paused_until, failures, timezone.now())
-
-
-def _breaker_apply(connection: Connection, paused_until: datetime | None, failures: int, now: datetime) -> None:
-    """Keeps the breaker's state on the connection in memory; raises CircuitOpen while it is open."""
-    connection.paused_until, connection.consecutive_failures = paused_until, failures
-    if paused_until and paused_until > now:
-        raise CircuitOpen(f"circuit open for {connection} until {paused_until:%H:%M:%S}",
-                          retry_after=(paused_until - now).total_seconds())
-
-
-def breaker_check_and_acquire(connection: Connection, *, per_second: int) -> None:
-    """`breaker_check`, then a slot of the shared rate window (`rate_limit_acquire`): on PostgreSQL
-    the breaker read and the first try at the window are one statement
-    (`limits.breaker_and_window_take`); a worker that finds the window full sleeps until the next
-    one opens before it tries again. An open breaker raises CircuitOpen and takes no slot."""
-    now = timezone.now()
-    window = int(time.time())
-    row = breaker_and_window_take(connection.pk, window, per_second, now)
-    if row is None:
-        breaker_check(connection)
-        rate_limit_acquire(connection, per_second=per_second)
-        return
-    paused_until, failures, count = row
-    _breaker_apply(connection, paused_until, failures, now)
-    if count is None:
-        rate_limit_acquire(connection, per_second=per_second, full=window)
-    else:
-        window_taken(connection.pk, window, count)
-
-
-def breaker_record_failure(connection: Connection) -> None:
-    Connection.objects.filter(pk=connection.pk).update(consecutive_failures=F("consecutive_failures") + 1)
-    failures = Connection.objects.filter(pk=connection.pk).values_list("consecutive_failures", flat=True).first()
-    connection.consecutive_failures = failures or 0
-    if failures and failures >= BREAKER_THRESHOLD:
-        # Each further failure after the threshold (a half-open probe that failed) re-opens it.
-        Connection.objects.filter(pk=connection.pk).update(paused_until=timezone.now() + BREAKER_COOLDOWN)
-
-
-def breaker_record_success(connection: Connection) -> None:
-    """Closes the breaker. Skipped (no statement) when `breaker_check` just read it clean, the
-    common case: a failure another worker records in between then stays counted, which can only
-    open the breaker sooner, never later."""
-    if connection.consecutive_failures == 0 and connection.paused_until is None:
-        return
-    Connection.objects.filter(pk=connection.pk).exclude(consecutive_failures=0, paused_until=None).update(
-        consecutive_failures=0, paused_until=None)
-    connection.consecutive_failures, connection.paused_until = 0, None
-
-
-def breaker_reset(*, connection: Connection) -> None:
-    Connection.objects.filter(pk=connection.pk).update(consecutive_failures=0, paused_until=None)
-    connection.consecutive_failures, connection.paused_until = 0, None
 
 
 # ----------------------------------------------------------------------------- host guard
@@ -319,19 +194,7 @@ class HttpStack:
     def first_sent_many(self, keys: Sequence[str]) -> dict[str, datetime]:
         """`first_sent` for many keys in one statement, whether a call carried the key alone or
         among many (CallLogDocument): key → when it was first sent; keys never sent are absent."""
-        keys = [k for k in keys if k]
-        if not keys:
-            return {}
-        rows = (CallLog.objects.filter(Q(idempotency_key__in=keys) | Q(documents__idempotency_key__in=keys),
-                                       connection_id=self.connection.pk)
-                .values_list("idempotency_key", "documents__idempotency_key", "created_at"))
-        wanted = set(keys)
-        first: dict[str, datetime] = {}
-        for own, carried, at in rows:
-            for key in (own, carried):
-                if key in wanted and (key not in first or at < first[key]):
-                    first[key] = at
-        return first
+        return first_sent_many(connection_id=self.connection.pk, keys=keys)
 
     @contextmanager
     def carrying(self, keys: Sequence[str]) -> Iterator[None]:
@@ -388,7 +251,7 @@ class HttpStack:
                 raise OutcomeUnknown(f"connection lost after sending {method} {path}: {exc}") from exc
             self.calls += 1
             status, resp_headers = raw.status_code, dict(raw.headers)
-            body = _parse(raw)
+            body = parse_body(raw)
             request_id = raw.headers.get(self.request_id_header, "")
             if status == 401 and attempt == 1 and self.refresh_auth():
                 # Fresh credentials: one immediate second try, outside the retry budget.
@@ -427,32 +290,10 @@ class HttpStack:
 
     def _log(self, method: str, path: str, params: Any, status: int | None, started: float, resp_headers: Any,
              key: str, error: ConnectorError | None, attempt: int, req_body: Any, resp_body: Any) -> None:
-        full = path if path.startswith("/") or path.startswith("http") else "/" + path
-        if params:
-            full += "?" + "&".join(f"{k}={v}" for k, v in params.items())
-        try:
-            row = CallLog.objects.create(
-                connection_id=self.connection.pk, method=method, path=full[:500], status=status,
-                duration_ms=int((time.monotonic() - started) * 1000),
-                request_id=(resp_headers.get(self.request_id_header) or "")[:200], idempotency_key=key[:200],
-                error_class=type(error).__name__ if error else "",
-                error_detail=(error.message if error else "")[:500], attempt=attempt,
-                request_body=redact(req_body), response_body=redact(resp_body))
-            if self.document_keys:
-                CallLogDocument.objects.bulk_create(
-                    [CallLogDocument(call=row, idempotency_key=k[:200]) for k in self.document_keys])
-        except Exception:  # a failed log write must never turn a booked document into an error
-            log.exception("call log write failed")
-
-
-def _parse(raw: requests.Response) -> Any:
-    if raw.status_code == 204 or not raw.content:
-        return None
-    try:
-        # Vendors send money as JSON numbers: read them as Decimal, never through float.
-        return json.loads(raw.content, parse_float=Decimal)
-    except ValueError:
-        return raw.text
+        call_log_write(connection_id=self.connection.pk, method=method, path=path, params=params, status=status,
+                       started=started, request_id=resp_headers.get(self.request_id_header) or "", key=key,
+                       error=error, attempt=attempt, req_body=req_body, resp_body=resp_body,
+                       document_keys=self.document_keys)
 
 
 def _never_sent(exc: requests.ConnectionError) -> bool:

@@ -8,9 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from .base import AccountPurpose, AccountSpec, CatalogItem, CatalogKind, CheckResult, connector_for
+from .breaker import breaker_reset
 from .errors import AuthExpired, ConnectorError
 from .hosts import credential_url_check
-from .http import breaker_reset
 from .models import URL_SETTINGS, CallLog, Connection
 
 PURPOSE_FIELDS = {

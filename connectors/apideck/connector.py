@@ -32,9 +32,10 @@ from ..base import (
     RemoteDocument,
     plain_payload,
 )
+from ..breaker import CircuitOpen
 from ..entry import AccountingEntry, EntryKind
 from ..errors import OutcomeUnknown, PeriodClosed, Permanent, RateLimited, Transient
-from ..http import MAX_INLINE_RETRY_AFTER, RETRY_ATTEMPTS, CircuitOpen
+from ..http import MAX_INLINE_RETRY_AFTER, RETRY_ATTEMPTS
 from ..models import CallLog
 from ..periods import ending_with_month
 from . import readback, schema

@@ -17,8 +17,9 @@ from collections.abc import Iterable
 from django.db import DatabaseError
 from django.db.models import Q
 
+from ..bodies import redact
 from ..errors import ConnectorError, OutcomeUnknown, PeriodClosed, Permanent, Transient
-from ..http import HttpStack, Response, redact, retry_hook
+from ..http import HttpStack, Response, retry_hook
 from ..models import CallLog, Connection
 from . import schema
 

@@ -32,7 +32,7 @@ from connectors.entry import AccountingEntry
 
 from ..errors import StaleRecord
 from ..models import ExportRecord, Kind
-from . import worker
+from . import claiming, lookup, outcomes, worker
 
 
 @dataclass
@@ -57,35 +57,35 @@ class _Collector:
 def records_work_batched(records: list[ExportRecord]) -> dict[int, str]:
     """`worker.work_claimed` with push many: record id → new status, for every record worked
     (the ones topped up included)."""
-    outcomes: dict[int, str] = {}
+    statuses: dict[int, str] = {}
     groups: dict[int, list[ExportRecord]] = {}
     for record in records:
         groups.setdefault(record.connection_id, []).append(record)
     for connection_id, group in groups.items():
         limit = connector_class(group[0].connection.system).push_many_limit
         if limit < 2:
-            outcomes.update({record.pk: worker.record_work(record=record) for record in group})
+            statuses.update({record.pk: worker.record_work(record=record) for record in group})
             continue
         if len(group) < limit:
-            group += worker.records_claim_due(limit=limit - len(group), connection_id=connection_id)
-        outcomes.update(records_push_many(records=group))
-    return outcomes
+            group += claiming.records_claim_due(limit=limit - len(group), connection_id=connection_id)
+        statuses.update(records_push_many(records=group))
+    return statuses
 
 
 def records_push_many(*, records: list[ExportRecord]) -> dict[int, str]:
     """Works claimed records of one connection whose connector pushes many (see the module)."""
     connector = connector_for(records[0].connection)
-    outcomes = _look_up_together(records, connector)
+    statuses = _look_up_together(records, connector)
     collector = _Collector()
     with _collecting(collector):
         for record in records:
-            if record.pk not in outcomes:
-                outcomes[record.pk] = worker.record_work(record=record)
+            if record.pk not in statuses:
+                statuses[record.pk] = worker.record_work(record=record)
     limit = connector.push_many_limit
     for start in range(0, len(collector.due), limit):
         chunk = collector.due[start:start + limit]
-        outcomes.update(_send(chunk, connector))
-    return outcomes
+        statuses.update(_send(chunk, connector))
+    return statuses
 
 
 @contextmanager
@@ -112,10 +112,10 @@ def _look_up_together(records: list[ExportRecord], connector: Connector) -> dict
     try:
         found = connector.find_by_reference([r.reference for r in unsure])
     except errors.ConnectorError as exc:
-        return {r.pk: _settled(partial(worker._failure, r, exc, started)) for r in unsure}
+        return {r.pk: _settled(partial(outcomes.failure, r, exc, started)) for r in unsure}
     settled: dict[int, str] = {}
     for record in unsure:
-        outcome = _settled(partial(worker._reconcile, record, connector, started, found=found))
+        outcome = _settled(partial(lookup.reconcile, record, connector, started, found=found))
         if outcome:
             settled[record.pk] = outcome
     return settled
@@ -138,10 +138,10 @@ def _send(chunk: list[_Due], connector: Connector) -> dict[int, str]:
 
 def _outcome(due: _Due, result: PushResult | errors.ConnectorError, started: datetime) -> str:
     if isinstance(result, errors.ConnectorError):
-        return worker._failure(due.record, result, started)
-    return worker._exported(due.record, result.external_id, started, request_id=result.request_id,
-                            warnings=result.warnings, notes=result.notes, flag=due.flag,
-                            document_number=result.document_number, vendor_status=result.status)
+        return outcomes.failure(due.record, result, started)
+    return outcomes.exported(due.record, result.external_id, started, request_id=result.request_id,
+                             warnings=result.warnings, notes=result.notes, flag=due.flag,
+                             document_number=result.document_number, vendor_status=result.status)
 
 
 def _settled(step: Callable[[], str | None]) -> str:

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from connectors.bodies import redact
+from connectors.breaker import BREAKER_THRESHOLD, CircuitOpen
 from connectors.errors import OutcomeUnknown, Transient
-from connectors.http import BREAKER_THRESHOLD, CircuitOpen, redact
 from connectors.models import CallLog, Connection
 from connectors.services import call_log_prune, connection_breaker_reset
 

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
+from connectors.bodies import dumps_exact
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
-from connectors.http import dumps_exact
 from connectors.wafeq import schema
 
 

@@ -15,7 +15,7 @@ from connectors.models import CallLog
 from connectors.sandboxing.preflight import state_lock
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord, ReviewItem
-from exports.services import worker
+from exports.services import preview, worker
 from exports.services.preflight import entry_check
 from exports.services.resolution import Resolution
 from exports.transitions import Status
@@ -45,7 +45,7 @@ def _work(connection, entry, monkeypatch) -> ExportRecord:
         organization=connection.organization, connection=connection, kind=entry.kind.value,
         source_id=entry.reference, source_version=1, reference=entry.reference,
         next_attempt_at=None, status=Status.PENDING)
-    monkeypatch.setattr(worker, "record_resolve", lambda record: Resolution(entry=entry, mapping_version="t"))
+    monkeypatch.setattr(preview, "record_resolve", lambda record: Resolution(entry=entry, mapping_version="t"))
     ExportRecord.objects.filter(pk=record.pk).update(next_attempt_at=record.created_at)
     worker.record_process(record_id=record.pk)
     record.refresh_from_db()

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from connectors.http import BREAKER_THRESHOLD, breaker_record_failure, breaker_record_success
+from connectors.breaker import BREAKER_THRESHOLD, breaker_record_failure, breaker_record_success
 from expensico_sync.core.roles import Role
 from expensico_sync.notify.models import Notification
 from exports import alerts

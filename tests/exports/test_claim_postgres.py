@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, connections
 
 from exports.models import ExportRecord
-from exports.services.worker import records_claim_due
+from exports.services.claiming import records_claim_due
 
 from .factories import make_record
 

@@ -186,7 +186,8 @@ def test_statement_lines_are_deduplicated_by_line_id(org, conn, vendor):
 
 
 def test_cancel_while_in_flight_that_then_fails_closes_everything(org, conn, vendor):
-    from exports.services.worker import record_work, records_claim_due
+    from exports.services.claiming import records_claim_due
+    from exports.services.worker import record_work
 
     approve(org, expense("exp_1"))
     [record] = records_claim_due(limit=10)  # a worker holds it ...
@@ -202,7 +203,8 @@ def test_cancel_while_in_flight_that_then_fails_closes_everything(org, conn, ven
 
 def test_a_reversal_for_a_record_that_ended_in_review_cancels_it_and_closes_the_item(org, conn, vendor,
                                                                                     monkeypatch):
-    from exports.services.worker import record_work, records_claim_due
+    from exports.services.claiming import records_claim_due
+    from exports.services.worker import record_work
 
     approve(org, expense("exp_1"))
     [record] = records_claim_due(limit=10)

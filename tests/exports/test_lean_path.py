@@ -9,10 +9,11 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from connectors.http import CircuitOpen
+from connectors.base import connector_for
+from connectors.breaker import CircuitOpen
 from exports.errors import StaleRecord
 from exports.models import ExportAttempt, ExportRecord
-from exports.services import worker
+from exports.services import outcomes
 from exports.services.worker import records_work_due
 from exports.transitions import IllegalTransition, Status
 from mappings.models import CategoryMapping
@@ -62,7 +63,7 @@ def test_an_attempt_is_written_only_with_its_transition(org, conn, vendor):
     # The sweeper moved it meanwhile (an expired lease): the compare-and-set fails.
     ExportRecord.objects.filter(pk=record.pk).update(status=Status.OUTCOME_UNKNOWN)
     with pytest.raises((StaleRecord, IllegalTransition)):
-        worker._exported(record, "ext-1", timezone.now())
+        outcomes.exported(record, "ext-1", timezone.now())
     assert not ExportAttempt.objects.exists()
     assert not record.status_changes.filter(to_status=Status.EXPORTED).exists()
 
@@ -107,7 +108,7 @@ def test_an_open_breaker_met_at_send_waits_without_spending_an_attempt(org, conn
     def breaker_open(self, entry, idempotency_key):
         raise CircuitOpen("circuit open", retry_after=42)
 
-    monkeypatch.setattr(type(worker.connector_for(conn)), "push", breaker_open)
+    monkeypatch.setattr(type(connector_for(conn)), "push", breaker_open)
     assert records_work_due(limit=5) == {"retry": 1}
     record = ExportRecord.objects.get()
     assert record.attempts == 0 and record.wait_reason == "connection breaker open"

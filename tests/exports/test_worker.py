@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from exports.models import ExportAttempt, ExportRecord, ReviewItem
 from exports.services import backoff
+from exports.services.claiming import record_claim, records_claim_due
 from exports.services.sweeper import leases_expire, records_sweep
-from exports.services.worker import record_claim, records_claim_due, records_work_due
+from exports.services.worker import records_work_due
 from exports.transitions import Status
 
 from .conftest import approve, cancel, expense
@@ -197,7 +198,7 @@ def test_a_bug_before_sending_parks_the_record_for_review(org, conn, vendor, mon
     def broken(**kwargs):
         raise KeyError("mapping code bug")
 
-    monkeypatch.setattr("exports.services.worker.record_resolve", broken)
+    monkeypatch.setattr("exports.services.preview.record_resolve", broken)
     assert work() == {"needs_review": 1}
     item = ReviewItem.objects.get()
     assert item.reason == "remote_error" and "KeyError" in item.detail and vendor.pushes == 0

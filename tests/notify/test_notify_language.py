@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from connectors.http import BREAKER_THRESHOLD, breaker_record_failure
+from connectors.breaker import BREAKER_THRESHOLD, breaker_record_failure
 from expensico_sync.core.roles import Role
 from expensico_sync.notify import sender
 from expensico_sync.notify.digest import send_digest

@@ -185,7 +185,7 @@ def test_t2c_an_edit_while_a_maybe_sent_record_waits_still_undoes_it(org, books,
     then superseded it as if never sent, and v1 stayed booked next to v2."""
     from datetime import timedelta as td
 
-    from connectors.http import breaker_reset
+    from connectors.breaker import breaker_reset
 
     sandbox.app.inject("drop_after_commit", count=10, method="POST", path="/expenses/")
     deliver(org, approved(expense("exp_1")), "msg_t2c")

@@ -26,14 +26,15 @@ from hypothesis.stateful import (
 
 from connectors import errors
 from connectors.base import connector_for
-from connectors.http import breaker_reset
+from connectors.breaker import breaker_reset
 from connectors.wafeq.sandbox import testkit
 from exports.entries import entry_to_json
 from exports.models import ExportRecord, Kind, ReviewItem
 from exports.services import gates
+from exports.services.claiming import lease_seconds, records_claim_due
 from exports.services.resolution import record_resolve
 from exports.services.sweeper import leases_expire
-from exports.services.worker import lease_seconds, records_claim_due, records_work_due
+from exports.services.worker import records_work_due
 from exports.transitions import Status
 
 from .conftest import approved, cancelled, deliver, expense, make_due, map_categories

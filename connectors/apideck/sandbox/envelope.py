@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from ...http import dumps_exact
+from ...bodies import dumps_exact
 from ...sandboxing.server import Fault, Response
 
 RESOURCE = {"ledger-accounts": "LedgerAccounts", "journal-entries": "journal-entries", "expenses": "Expenses",

@@ -46,7 +46,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
-from ...http import dumps_exact
+from ...bodies import dumps_exact
 from ...periods import closed_through, is_closed
 from ...sandboxing.server import Fault, Request, Response, SandboxApp, SandboxServer
 from ...workday.sandbox.server import CLOSED_PERIOD

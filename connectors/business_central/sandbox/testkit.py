@@ -7,9 +7,10 @@ from decimal import Decimal
 
 import requests
 
+from ...bodies import dumps_exact
 from ...entry import AccountingEntry, EntryKind, EntryLine, LineRole
-from ...http import dumps_exact
 from ...models import Connection
+from ...sandboxing.entries import sample_reversal, with_bad_line
 from .. import schema
 from ..client import SCOPE
 from ..readback import journal_documents
@@ -57,17 +58,11 @@ def invalid_entry(server, connection: Connection, reference: str) -> tuple[Accou
     """An entry BC rejects (an account that does not exist), and the field its error names."""
     entry = sample_entry(server, connection, reference)
     bad = EntryLine(role=LineRole.EXPENSE, account="00000000-0000-0000-0000-00000000dead", debit=entry.lines[0].debit)
-    return AccountingEntry(kind=entry.kind, reference=reference, date=entry.date, currency=entry.currency,
-                           description=entry.description, lines=(bad, entry.lines[1])), "accountId"
+    return with_bad_line(entry, reference, bad), "accountId"
 
 
 def reversal_entry(entry: AccountingEntry) -> AccountingEntry:
-    return AccountingEntry(
-        kind=EntryKind.REVERSAL, reference=entry.reference + "-R", date=entry.date, currency=entry.currency,
-        reverses=entry.reference, description=f"Reversal of {entry.reference}",
-        lines=tuple(EntryLine(role=line.role, account=line.account, debit=line.credit, credit=line.debit,
-                              tax_rate=line.tax_rate, dimensions=line.dimensions)
-                    for line in entry.lines))
+    return sample_reversal(entry, keep=("tax_rate", "dimensions"))
 
 
 def held(server, reference: str) -> list[dict]:

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from ...entry import AccountingEntry, EntryKind, EntryLine, LineRole
 from ...models import Connection
+from ...sandboxing.entries import sample_reversal, with_bad_line
 from ...sandboxing.server import control_settings
 from .. import schema
 from .server import FULL_TOKEN, make_server
@@ -53,16 +54,11 @@ def invalid_entry(server, connection: Connection, reference: str) -> tuple[Accou
     entry = sample_entry(server, connection, reference)
     bad = EntryLine(role=LineRole.EXPENSE, account=schema.category_remote_id(999999), debit=entry.lines[0].debit,
                     tax_rate=entry.lines[0].tax_rate, tax_amount=entry.lines[0].tax_amount)
-    return AccountingEntry(kind=entry.kind, reference=reference, date=entry.date, currency=entry.currency,
-                           description=entry.description, lines=(bad, entry.lines[1])), "expense_category_id"
+    return with_bad_line(entry, reference, bad), "expense_category_id"
 
 
 def reversal_entry(entry: AccountingEntry) -> AccountingEntry:
-    return AccountingEntry(
-        kind=EntryKind.REVERSAL, reference=entry.reference + "-R", date=entry.date, currency=entry.currency,
-        reverses=entry.reference, description=f"Reversal of {entry.reference}",
-        lines=tuple(EntryLine(role=line.role, account=line.account, debit=line.credit, credit=line.debit)
-                    for line in entry.lines))
+    return sample_reversal(entry)
 
 
 def held(server, reference: str) -> list[dict]:

@@ -6,9 +6,10 @@ from decimal import Decimal
 
 import requests
 
+from ...bodies import dumps_exact
 from ...entry import AccountingEntry, EntryKind, EntryLine, LineRole
-from ...http import dumps_exact
 from ...models import Connection
+from ...sandboxing.entries import sample_reversal, with_bad_line
 from .server import API_KEY, WafeqSandbox, make_server
 
 
@@ -51,16 +52,11 @@ def invalid_entry(server, connection: Connection, reference: str) -> tuple[Accou
     """An entry Wafeq rejects, and the field its validation error must name."""
     entry = sample_entry(server, connection, reference)
     bad = entry.lines[0].__class__(role=LineRole.EXPENSE, account="acc_doesNotExist000000000", debit=entry.lines[0].debit)
-    return AccountingEntry(kind=entry.kind, reference=reference, date=entry.date, currency=entry.currency,
-                           description=entry.description, lines=(bad, entry.lines[1])), "account"
+    return with_bad_line(entry, reference, bad), "account"
 
 
 def reversal_entry(entry: AccountingEntry) -> AccountingEntry:
-    return AccountingEntry(
-        kind=EntryKind.REVERSAL, reference=entry.reference + "-R", date=entry.date, currency=entry.currency,
-        reverses=entry.reference, description=f"Reversal of {entry.reference}",
-        lines=tuple(EntryLine(role=line.role, account=line.account, debit=line.credit, credit=line.debit)
-                    for line in entry.lines))
+    return sample_reversal(entry)
 
 
 def held(server, reference: str) -> list[dict]:

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from ...entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
 from ...models import Connection
+from ...sandboxing.entries import sample_reversal, with_bad_line
 from ...sandboxing.server import control_settings
 from .server import WorkdaySandbox, make_server
 
@@ -53,17 +54,11 @@ def invalid_entry(server, connection: Connection, reference: str) -> tuple[Accou
     """An entry Workday rejects (unknown ledger account), and the field its fault names."""
     entry = sample_entry(server, connection, reference)
     bad = EntryLine(role=LineRole.EXPENSE, account="Standard/9999", debit=entry.lines[0].debit, dimensions=WORKTAGS)
-    return (AccountingEntry(kind=entry.kind, reference=reference, date=entry.date, currency=entry.currency,
-                            description=entry.description, lines=(bad, entry.lines[1])),
-            "Journal_Entry_Line_Replacement_Data.Ledger_Account_Reference")
+    return with_bad_line(entry, reference, bad), "Journal_Entry_Line_Replacement_Data.Ledger_Account_Reference"
 
 
 def reversal_entry(entry: AccountingEntry) -> AccountingEntry:
-    return AccountingEntry(
-        kind=EntryKind.REVERSAL, reference=entry.reference + "-R", date=entry.date, currency=entry.currency,
-        reverses=entry.reference, description=f"Reversal of {entry.reference}",
-        lines=tuple(EntryLine(role=line.role, account=line.account, debit=line.credit, credit=line.debit,
-                              dimensions=line.dimensions) for line in entry.lines))
+    return sample_reversal(entry, keep=("dimensions",))
 
 
 def held(server, reference: str) -> list[dict]:

@@ -8,6 +8,7 @@ import requests
 
 from ...entry import AccountingEntry, EntryKind, EntryLine, LineRole
 from ...models import Connection
+from ...sandboxing.entries import sample_reversal, with_bad_line
 from .. import schema
 from ..readback import ROW_FIELDS
 from .server import ACCOUNTANT_TOKEN, API_TOKEN, make_server
@@ -51,17 +52,11 @@ def invalid_entry(server, connection: Connection, reference: str) -> tuple[Accou
     """A voucher Xledger rejects (an account that does not exist), and the field its error names."""
     entry = sample_entry(server, connection, reference)
     bad = EntryLine(role=LineRole.EXPENSE, account="999999999", debit=entry.lines[0].debit)
-    return AccountingEntry(kind=entry.kind, reference=reference, date=entry.date, currency=entry.currency,
-                           description=entry.description, lines=(bad, entry.lines[1])), "account"
+    return with_bad_line(entry, reference, bad), "account"
 
 
 def reversal_entry(entry: AccountingEntry) -> AccountingEntry:
-    return AccountingEntry(
-        kind=EntryKind.REVERSAL, reference=entry.reference + "-R", date=entry.date, currency=entry.currency,
-        reverses=entry.reference, description=f"Reversal of {entry.reference}",
-        lines=tuple(EntryLine(role=line.role, account=line.account, debit=line.credit, credit=line.debit,
-                              tax_rate=line.tax_rate, tax_amount=line.tax_amount, dimensions=line.dimensions)
-                    for line in entry.lines))
+    return sample_reversal(entry, keep=("tax_rate", "tax_amount", "dimensions"))
 
 
 def held(server, reference: str) -> list[dict]:

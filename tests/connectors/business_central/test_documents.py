@@ -5,7 +5,7 @@ import pytest
 
 from connectors.base import connector_for
 from connectors.business_central import schema
-from connectors.business_central.connector import reversal_number
+from connectors.business_central.reversal import reversal_number
 from connectors.business_central.sandbox import testkit
 from connectors.errors import OutcomeUnknown, RateLimited
 

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from connectors.bodies import dumps_exact
 from connectors.business_central import schema
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole
-from connectors.http import dumps_exact
 
 
 def entry(lines, **kw):

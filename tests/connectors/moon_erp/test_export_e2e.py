@@ -12,8 +12,9 @@ from connectors.moon_erp.client import MoonClient
 from connectors.moon_erp.sandbox import testkit
 from expensico_sync.core.models import Organization
 from exports.models import ExportRecord
+from exports.services.claiming import lease_seconds
 from exports.services.sweeper import leases_expire
-from exports.services.worker import lease_seconds, records_work_due
+from exports.services.worker import records_work_due
 from exports.transitions import Status
 from mappings.models import CategoryMapping, TaxMapping
 from tests.exports.conftest import approve, cancel, deliver, expense

@@ -12,20 +12,11 @@ import requests
 from connectors.base import connector_for
 from connectors.errors import PeriodClosed
 from connectors.workday.sandbox import testkit
+from tests.connectors.readback import NOV, pusher, read, tampered_read
 
 pytestmark = pytest.mark.django_db
 
-NOV = {"date_from": date(2026, 11, 1), "date_to": date(2026, 11, 30)}
-
-
-def push(conn, server, reference, amount=Decimal("115.00"), on=date(2026, 11, 1)):
-    entry = replace(testkit.sample_entry(server, conn, reference, amount=amount), date=on)
-    return connector_for(conn).push(entry, str(uuid.uuid4())).external_id
-
-
-def read(conn, **kw):
-    pages = list(connector_for(conn).read_back(**kw))
-    return pages, [d for p in pages for d in p.documents]
+push = pusher(testkit)
 
 
 def test_read_back_by_range_gives_the_journal_as_workday_holds_it(workday_connection, workday_server):
@@ -80,26 +71,10 @@ def test_drafts_and_canceled_journals_read_back_with_their_status(workday_connec
 
 def test_tamper_hooks_show_in_the_read_back(workday_connection, workday_server):
     conn, server = workday_connection, workday_server
-    deleted = push(conn, server, "EXPENSICO-t1-v1")
-    edited = push(conn, server, "EXPENSICO-t2-v1")
-    copied = push(conn, server, "EXPENSICO-t3-v1")
-    testkit.tamper_delete(server, conn, deleted)
-    testkit.tamper_edit_amount(server, conn, edited, Decimal("140.00"))
-    copy = testkit.tamper_duplicate(server, conn, copied)
-    by_hand = testkit.tamper_manual_post(server, conn, conn.employees_balance_account, Decimal("50.00"),
-                                         date(2026, 11, 20), "SAR")
-    _, docs = read(conn, **NOV)
-    by_id = {d.external_id: d for d in docs}
-    assert deleted not in by_id
-    assert by_id[edited].amount == Decimal("140.00")
-    assert [line.debit - line.credit for line in by_id[edited].lines] == [Decimal("140.00"), Decimal("-140.00")]
-    assert copy != copied and (by_id[copy].reference, by_id[copy].status) == ("EXPENSICO-t3-v1", "posted")
-    assert [(line.account, line.debit, line.credit) for line in by_id[copy].lines] == [
-        (line.account, line.debit, line.credit) for line in by_id[copied].lines]
-    manual = by_id[by_hand]
-    assert (manual.reference, manual.status, manual.amount) == ("", "posted", Decimal("50.00"))
-    assert [(line.account, line.debit) for line in manual.lines if line.debit] == [
-        (conn.employees_balance_account, Decimal("50.00"))]
+    t = tampered_read(testkit, conn, server, push)
+    assert t.deleted not in t.by_id
+    assert [(line.account, line.debit, line.credit) for line in t.by_id[t.copy].lines] == [
+        (line.account, line.debit, line.credit) for line in t.by_id[t.copied].lines]
 
 
 def test_a_journal_into_a_closed_period_is_period_closed(workday_connection, workday_server):
