@@ -28,6 +28,7 @@ from connectors.http import CircuitOpen
 from ..close.periods import locks_shared
 from ..entries import entry_to_json
 from ..errors import StaleRecord
+from ..messages import said, stored_of
 from ..models import ExportAttempt, ExportRecord, Kind, ReviewItem
 from ..transitions import CLAIMABLE, Status
 from . import claimed, closing, duplicates, gates, preflight
@@ -195,7 +196,7 @@ def _to_review(record: ExportRecord, reason: str, detail: str, started: datetime
     severity = ReviewItem.Severity.HIGH if reason in (ReviewItem.Reason.AUTH, ReviewItem.Reason.DUPLICATE_CONFLICT) \
         else ReviewItem.Severity.MEDIUM
     with transaction.atomic():
-        record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail[:2000],
+        record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail,
                           attempts=record.attempts + (1 if counted else 0),
                           attempt=_attempt(record, Outcome.NEEDS_REVIEW, started, error=error))
         review_item_open(record=record, reason=reason, detail=detail, severity=severity, context=context or {})
@@ -216,7 +217,7 @@ def _retry(record: ExportRecord, error: Exception, started: datetime, *, unknown
     attempts = record.attempts + 1
     if attempts >= max_attempts():
         return _to_review(record, ReviewItem.Reason.RETRIES_EXHAUSTED,
-                          f"gave up after {attempts} attempts: {error}", started, error=error, counted=True)
+                          said("retries_exhausted", attempts=attempts, vendor=str(error)), started, error=error, counted=True)
     delay = next_delay(attempts, retry_after=getattr(error, "retry_after", None))
     to = Status.OUTCOME_UNKNOWN if unknown else Status.RETRY
     with transaction.atomic():
@@ -242,7 +243,7 @@ def _failure(record: ExportRecord, exc: errors.ConnectorError, started: datetime
     if isinstance(exc, errors.OutcomeUnknown):
         return _retry(record, exc, started, unknown=True)
     if isinstance(exc, errors.AuthExpired):
-        return _to_review(record, ReviewItem.Reason.AUTH, str(exc) or "credentials rejected", started,
+        return _to_review(record, ReviewItem.Reason.AUTH, str(exc) or said("credentials_rejected"), started,
                           error=exc, counted=True)
     if isinstance(exc, errors.PeriodClosed):
         return _period_closed(record, closing.vendor_refusal_decision(record=record, exc=exc), started, error=exc)
@@ -269,7 +270,7 @@ def record_work(*, record: ExportRecord) -> str:
         record.refresh_from_db()
         if record.status != Status.IN_PROGRESS:
             raise
-        return _to_review(record, ReviewItem.Reason.REMOTE_ERROR, f"internal error: {type(exc).__name__}: {exc}",
+        return _to_review(record, ReviewItem.Reason.REMOTE_ERROR, said("internal_error", error=f"{type(exc).__name__}: {exc}"),
                           started, error=exc)
 
 
@@ -366,14 +367,14 @@ def _period_closed(record: ExportRecord, decision: closing.PeriodDecision, start
     attempts = record.attempts + 1
     if attempts >= max_attempts():
         return _to_review(record, ReviewItem.Reason.PERIOD_CLOSED,
-                          f"still refused after re-dating to {decision.redate_on}", started, error=error,
+                          said("redate_refused", date=decision.redate_on), started, error=error,
                           context=decision.context, counted=True)
-    note = f"re-dated to {decision.redate_on.isoformat()} (period closed; new idempotency key)"
+    note = said("redated", date=decision.redate_on.isoformat())
     why = [] if error is not None else [str(decision.context.get("message", ""))]  # pre-flight's words
     with transaction.atomic():
         record_transition(record=record, to=Status.RETRY, attempts=attempts, posting_date=decision.redate_on,
                           idempotency_key=uuid.uuid4(), next_attempt_at=timezone.now(), last_error=note,
-                          attempt=_attempt(record, Outcome.REDATED, started, error=error, notes=[note, *filter(None, why)]))
+                          attempt=_attempt(record, Outcome.REDATED, started, error=error, notes=[str(note), *filter(None, why)]))
         enqueue_on_commit([record.pk])
     return Status.RETRY
 
@@ -462,13 +463,13 @@ def _reversal_precheck(record: ExportRecord, started: datetime) -> str | None:
         try:
             with transaction.atomic():
                 record_transition(record=original, to=Status.CANCELLED, next_attempt_at=None,
-                                  last_error="reversed before it was exported")
+                                  last_error=said("reversed_before_export"))
                 close_open_reviews(original, ReviewItem.Resolution.SKIPPED, "source cancelled or replaced")
         except StaleRecord:
             return _wait(record, until=timezone.now() + timedelta(seconds=5), reason="original moving")
         original.refresh_from_db()
     if original.status in (Status.CANCELLED, Status.SUPERSEDED):
-        return _wait_free_transition(record, (Status.CANCELLED, "nothing to reverse: never exported"))
+        return _wait_free_transition(record, (Status.CANCELLED, said("nothing_to_reverse")))
     # in progress or outcome unknown: come back once the original has an answer.
     return _wait(record, until=timezone.now() + timedelta(seconds=30), reason="waiting for the original")
 
@@ -498,10 +499,12 @@ def _store_preview(record: ExportRecord) -> None:
     try:
         resolution = record_resolve(record=record)
     except Exception as exc:  # noqa: BLE001  a preview must never break the dry run loop
-        ExportRecord.objects.filter(pk=record.pk).update(last_error=f"preview failed: {exc}"[:2000])
+        failed = said("preview_failed", error=exc)
+        ExportRecord.objects.filter(pk=record.pk).update(last_error=failed[:2000], last_error_message=failed.stored())
         return
-    fields: dict[str, Any] = {"mapping_version": resolution.mapping_version,
-                              "last_error": resolution.detail if resolution.entry is None else ""}
+    error = resolution.detail if resolution.entry is None else ""
+    fields: dict[str, Any] = {"mapping_version": resolution.mapping_version, "last_error": str(error),
+                              "last_error_message": stored_of(error)}
     if resolution.entry is not None:
         fields["entry_preview"] = entry_to_json(resolution.entry)
         fields["payload_preview"] = payload_preview(record.connection, resolution.entry)
