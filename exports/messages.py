@@ -12,8 +12,10 @@ list of them, joined with "; "."""
 from datetime import date
 from typing import Any
 
-from django.utils import dateformat
+from django.utils import dateformat, translation
 from django.utils.translation import gettext, gettext_noop
+
+from .transitions import Status
 
 # code → English template with named placeholders (extracted by makemessages through gettext_noop).
 TEXTS: dict[str, str] = {
@@ -80,6 +82,21 @@ TEXTS: dict[str, str] = {
     "cancelled_in_vendor": gettext_noop("cancelled in the vendor"),
     "gone_from_vendor": gettext_noop("%(reference)s is no longer in the vendor"),
     "documents_carry": gettext_noop("%(count)s documents carry %(reference)s"),
+    # Reconciliation differences (exports/reconcile/run.py, documents.py)
+    "changed_reference": gettext_noop("reference %(before)s → %(after)s"),
+    "changed_currency": gettext_noop("currency %(before)s → %(after)s"),
+    "changed_date": gettext_noop("date %(before)s → %(after)s"),
+    "changed_amount": gettext_noop("amount %(before)s → %(after)s"),
+    "changed_account": gettext_noop("account %(account)s: %(before)s → %(after)s"),
+    "deleted_in_vendor": gettext_noop("deleted in the vendor"),
+    "changes": gettext_noop("%(changes)s"),
+    "second_document": gettext_noop("a second document carries %(reference)s (ours is %(ours)s)"),
+    "booked_by_hand": gettext_noop("booked by hand in the vendor"),
+    "not_this_month": gettext_noop("dated in this month at the vendor, but not one of this month's bookings"),
+    "with_memo": gettext_noop("%(what)s: %(memo)s"),
+    "record_status": gettext_noop("record is %(status)s"),
+    "no_record": gettext_noop("no export record for this connection"),
+    "unmatched_line": gettext_noop("no funding, unload or reimbursement with bank reference %(reference)s"),
     # Scheduled reports waiting for an evidence pack (exports/reports/services.py)
     "pack_removed": gettext_noop("the evidence pack it was waiting for was removed"),
     "pack_abandoned": gettext_noop("abandoned: the evidence pack's build did not finish in time"),
@@ -116,6 +133,7 @@ WORDS: dict[str, str] = {
     "suggestion": gettext_noop("suggestion"), "Employees Balance": gettext_noop("Employees Balance"),
     "Employee Claims": gettext_noop("Employee Claims"), "Funding bank": gettext_noop("Funding bank"),
     "this employee": gettext_noop("this employee"), "no merchant": gettext_noop("no merchant"),
+    "(none)": gettext_noop("(none)"),
 }
 # Dates inside a message, as English wrote them and as the active language writes them (Django's formats).
 DATES = {"month": ("%B %Y", "F Y"), "day": ("%d %b %Y", "j F Y"), "weekday": ("%A", "l")}
@@ -179,7 +197,7 @@ def shown(text: str, stored: dict[str, Any] | None) -> str:
 def _plain(value: Any) -> Any:
     if isinstance(value, Message):
         return value.stored()
-    if isinstance(value, dict) and ({"code", "word"} | DATES.keys()) & value.keys():
+    if isinstance(value, dict) and ({"code", "word", "status"} | DATES.keys()) & value.keys():
         return value
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
@@ -198,6 +216,13 @@ def _value(value: Any, translate: bool) -> str:
     if isinstance(value, dict) and "word" in value:
         known = WORDS.get(value["word"])
         return (gettext(known) if translate else known) if known else str(value["word"])
+    if isinstance(value, dict) and "status" in value:     # an export record's status, by its label
+        if value["status"] not in Status.values:
+            return str(value["status"])
+        if translate:
+            return str(Status(value["status"]).label).lower()
+        with translation.override("en"):
+            return str(Status(value["status"]).label).lower()
     if isinstance(value, dict) and DATES.keys() & value.keys():
         kind = next(k for k in DATES if k in value)
         day = date.fromisoformat(value[kind] + ("-01" if kind == "month" else ""))

@@ -11,6 +11,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='reconciliationdifference',
+            name='detail_message',
+            field=models.JSONField(blank=True, default=dict, verbose_name='detail (message code)'),
+        ),
+        migrations.AddField(
             model_name='anomalyflag',
             name='explanation_message',
             field=models.JSONField(blank=True, default=dict, verbose_name='explanation (message code)'),
