@@ -30,13 +30,13 @@ def review_item_open(*, record: ExportRecord, reason: str, detail: str = "", sev
         # One open item per record: the newest reason wins, with its severity and the earlier deadline.
         sla = min(existing.sla_due_at, existing.created_at + ReviewItem.SLA[ReviewItem.Severity(severity)])
         ReviewItem.objects.filter(pk=existing.pk).update(reason=reason, detail=detail, detail_message=message,
-                                                         context=context or {},
-                                                         severity=severity, sla_due_at=sla)
+                                                         context=context or {}, severity=severity, sla_due_at=sla)
         existing.refresh_from_db()
         return existing
     return ReviewItem.objects.create(
         organization_id=record.organization_id, record=record, reason=reason, severity=severity,
-        detail=detail, detail_message=message, context=context or {}, sla_due_at=timezone.now() + ReviewItem.SLA[ReviewItem.Severity(severity)])
+        detail=detail, detail_message=message, context=context or {},
+        sla_due_at=timezone.now() + ReviewItem.SLA[ReviewItem.Severity(severity)])
 
 
 def review_item_warn(*, record: ExportRecord, warnings: list[str]) -> ReviewItem:
@@ -106,7 +106,8 @@ def review_item_resolve(*, item: ReviewItem, resolution: str, by: By = None, not
         if not note.strip():
             raise ReviewError("skipping needs a reason")
         record_transition(record=record, to=Status.CANCELLED, expected=Status.NEEDS_REVIEW,
-                          next_attempt_at=None, last_error=said("skipped", note=note), by=by, why=_why(resolution, note))
+                          next_attempt_at=None, last_error=said("skipped", note=note), by=by,
+                          why=_why(resolution, note))
     else:
         raise ReviewError(f"unknown resolution {resolution!r}")
     item.resolution = resolution

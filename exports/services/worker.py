@@ -217,7 +217,8 @@ def _retry(record: ExportRecord, error: Exception, started: datetime, *, unknown
     attempts = record.attempts + 1
     if attempts >= max_attempts():
         return _to_review(record, ReviewItem.Reason.RETRIES_EXHAUSTED,
-                          said("retries_exhausted", attempts=attempts, vendor=str(error)), started, error=error, counted=True)
+                          said("retries_exhausted", attempts=attempts, vendor=str(error)), started, error=error,
+                          counted=True)
     delay = next_delay(attempts, retry_after=getattr(error, "retry_after", None))
     to = Status.OUTCOME_UNKNOWN if unknown else Status.RETRY
     with transaction.atomic():
@@ -270,8 +271,8 @@ def record_work(*, record: ExportRecord) -> str:
         record.refresh_from_db()
         if record.status != Status.IN_PROGRESS:
             raise
-        return _to_review(record, ReviewItem.Reason.REMOTE_ERROR, said("internal_error", error=f"{type(exc).__name__}: {exc}"),
-                          started, error=exc)
+        return _to_review(record, ReviewItem.Reason.REMOTE_ERROR,
+                          said("internal_error", error=f"{type(exc).__name__}: {exc}"), started, error=exc)
 
 
 def _work(record: ExportRecord, started: datetime) -> str:
@@ -374,7 +375,8 @@ def _period_closed(record: ExportRecord, decision: closing.PeriodDecision, start
     with transaction.atomic():
         record_transition(record=record, to=Status.RETRY, attempts=attempts, posting_date=decision.redate_on,
                           idempotency_key=uuid.uuid4(), next_attempt_at=timezone.now(), last_error=note,
-                          attempt=_attempt(record, Outcome.REDATED, started, error=error, notes=[str(note), *filter(None, why)]))
+                          attempt=_attempt(record, Outcome.REDATED, started, error=error,
+                                           notes=[str(note), *filter(None, why)]))
         enqueue_on_commit([record.pk])
     return Status.RETRY
 
@@ -500,7 +502,8 @@ def _store_preview(record: ExportRecord) -> None:
         resolution = record_resolve(record=record)
     except Exception as exc:  # noqa: BLE001  a preview must never break the dry run loop
         failed = said("preview_failed", error=exc)
-        ExportRecord.objects.filter(pk=record.pk).update(last_error=failed[:2000], last_error_message=failed.stored())
+        ExportRecord.objects.filter(pk=record.pk).update(last_error=failed[:2000],
+                                                         last_error_message=failed.stored())
         return
     error = resolution.detail if resolution.entry is None else ""
     fields: dict[str, Any] = {"mapping_version": resolution.mapping_version, "last_error": str(error),
