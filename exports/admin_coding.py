@@ -9,6 +9,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import action, display
@@ -20,12 +21,46 @@ from mappings.admin.mappings import MappingAdmin
 from mappings.models import CodingRule
 
 from .errors import Refused
+from .messages import shown
 from .models import HoldPolicy, HoldRelease, ReviewItem, SuggestedCoding
 from .services.coding import rule_apply, rule_test, suggestion_answer
 
 
 def _money(amounts: dict) -> str:
     return ", ".join(money_text(amount, currency) for currency, amount in amounts.items()) or str(_("nothing"))
+
+
+IN_LIST = {"categories": _("category is one of %(values)s"), "expense_types": _("expense type is one of %(values)s"),
+           "cards": _("card is one of %(values)s")}
+
+
+def rule_conditions(rule: CodingRule) -> str:
+    """The rule's "When", in the viewer's language (values stay as entered)."""
+    parts = [gettext("merchant %(match)s %(merchant)s") % {"match": rule.get_merchant_match_display().lower(),
+                                                           "merchant": rule.merchant} if rule.merchant else ""]
+    parts += [str(IN_LIST[name]) % {"values": ", ".join(getattr(rule, name))} for name in IN_LIST
+              if getattr(rule, name)]
+    if rule.employees:
+        count = len(rule.employees)
+        parts.append(ngettext("%(count)s employee", "%(count)s employees", count) % {"count": count})
+    if rule.amount_min is not None or rule.amount_max is not None:
+        parts.append(gettext("amount %(low)s–%(high)s") % {
+            "low": rule.amount_min or 0, "high": rule.amount_max if rule.amount_max is not None else "∞"})
+    parts += [str(rule.get_funding_source_display()) if rule.funding_source else "", rule.currency]
+    parts += [f"{k}={v}" for k, v in {**rule.custom_fields, **rule.dimensions}.items()]
+    return pgettext("between a coding rule's conditions", " and ").join(p for p in parts if p) or "—"
+
+
+def rule_actions(rule: CodingRule) -> str:
+    """The rule's "Then", in the viewer's language."""
+    if rule.skip:
+        return gettext("skip (never export)")
+    parts = [gettext("account %(account)s") % {"account": rule.account_name or rule.account} if rule.account else "",
+             gettext("tax %(code)s") % {"code": rule.tax_code} if rule.tax_code else "",
+             ", ".join(f"{k}={v}" for k, v in rule.set_dimensions.items()),
+             gettext("contact %(contact)s") % {"contact": rule.contact_name or rule.contact} if rule.contact else "",
+             gettext("hold: %(reason)s") % {"reason": rule.hold_reason} if rule.hold else ""]
+    return "; ".join(p for p in parts if p)
 
 
 def _apply_question(model_admin, request, object_id) -> str:
@@ -61,27 +96,11 @@ class CodingRuleAdmin(MappingAdmin):
 
     @display(description=_("When"))
     def conditions(self, obj):
-        parts = [f"merchant {obj.get_merchant_match_display().lower()} {obj.merchant}" if obj.merchant else ""]
-        parts += [f"{name} in {', '.join(getattr(obj, name))}" for name in ("categories", "expense_types", "cards")
-                  if getattr(obj, name)]
-        if obj.employees:
-            parts.append(f"{len(obj.employees)} employee(s)")
-        if obj.amount_min is not None or obj.amount_max is not None:
-            parts.append(f"amount {obj.amount_min or 0}–{obj.amount_max if obj.amount_max is not None else '∞'}")
-        parts += [obj.get_funding_source_display() if obj.funding_source else "", obj.currency]
-        parts += [f"{k}={v}" for k, v in {**obj.custom_fields, **obj.dimensions}.items()]
-        return " and ".join(p for p in parts if p) or "—"
+        return rule_conditions(obj)
 
     @display(description=_("Then"))
     def actions_summary(self, obj):
-        if obj.skip:
-            return _("skip (never export)")
-        parts = [f"account {obj.account_name or obj.account}" if obj.account else "",
-                 f"tax {obj.tax_code}" if obj.tax_code else "",
-                 ", ".join(f"{k}={v}" for k, v in obj.set_dimensions.items()),
-                 f"contact {obj.contact_name or obj.contact}" if obj.contact else "",
-                 f"hold: {obj.hold_reason}" if obj.hold else ""]
-        return "; ".join(p for p in parts if p)
+        return rule_actions(obj)
 
     @action(description=_("Test this rule"), icon="science", permissions=["view"])
     def test_rule(self, request, object_id):
@@ -160,8 +179,12 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
     MAX_ROWS = 200
     # A suggestion's own page shows it; the answers are the queue's POSTs. Editable, its record and
     # owner were drop-downs of every export record and user (1M options: minutes and 2 GB at 1M rows).
-    fields = ("record", "detail", "context", "sla_due_at", "created_at")
+    fields = ("record", "detail_text", "context", "sla_due_at", "created_at")
     readonly_fields = fields
+
+    @display(description=_("detail"))
+    def detail_text(self, obj):
+        return shown(obj.detail, obj.detail_message) or "—"
 
     def get_queryset(self, request):
         return (super().get_queryset(request).filter(reason=ReviewItem.Reason.SUGGESTED_CODING,

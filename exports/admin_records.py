@@ -23,6 +23,7 @@ from expensico_sync.core.formatting import bidi_html, clipped, money_html, money
 from expensico_sync.source.receipt_views import receipt_url
 
 from .admin import AttemptInline, ExportRecordAdmin
+from .messages import shown
 from .models import ExportAttempt, ExportRecord
 from .reconcile.verify import read_back_by_reference
 from .transitions import Status
@@ -95,14 +96,14 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
                                  "external_link", "vendor_document_number", "reverses", "reversal_link", "sync_run")}),
         (_("Sent to the accounting system"), {"fields": ("payload_text", "entry_text", "mapping_version",
                                                       "idempotency_key", "attempts", "next_attempt_at",
-                                                      "last_error", "warnings_text")}),
+                                                      "last_error_text", "warnings_text")}),
         (_("The vendor's copy"), {"fields": ("verified_text",)}),
         (_("History"), {"fields": ("status_history", "timeline")}),
     )
 
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in ExportRecord._meta.concrete_fields),
-                "status_text", "warnings_text", "amount_text", "description_text", "system_text", "source_link", "receipt_links",
+                "status_text", "last_error_text", "warnings_text", "amount_text", "description_text", "system_text", "source_link", "receipt_links",
                 "external_link", "payload_text", "entry_text", "verified_text", "status_history", "timeline",
                 "reversal_link"]
 
@@ -148,6 +149,12 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     @display(description=_("Status"))
     def status_text(self, obj):
         return format_html('<strong data-test="record-status">{}</strong>', obj.get_status_display())
+
+    @display(description=_("Last error"))
+    def last_error_text(self, obj):
+        """Our own text in the viewer's language (exports/messages.py); the vendor's words as it wrote them."""
+        return format_html('<div dir="auto">{}</div>', shown(obj.last_error, obj.last_error_message)) \
+            if obj.last_error else "—"
 
     @display(description=_("Vendor warnings"))
     def warnings_text(self, obj):
@@ -248,8 +255,10 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         A worker's claim (waiting → in progress) is not logged: the attempt that follows says it."""
         labels = dict(Status.choices)
         changes = _once(obj, "status_changes", lambda: list(obj.status_changes.order_by("at", "id")))
+        ours = _once(obj, "messages", lambda: messages_of(obj))
         rows = [(c.at.strftime("%Y-%m-%d %H:%M:%S"), labels.get(c.from_status, c.from_status),
-                 labels.get(c.to_status, c.to_status), c.actor or _("system"), c.why or "—") for c in changes]
+                 labels.get(c.to_status, c.to_status), c.actor or _("system"),
+                 shown(c.why, ours.get(c.why)) or "—") for c in changes]
         if not rows:
             return _("No status change since it was created.")
         return format_html(
@@ -267,6 +276,15 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<ol class="text-sm flex flex-col gap-1">{}</ol>', format_html_join(
             "", '<li><span class="text-font-subtle-light">{}</span> · {}</li>',
             _once(obj, "timeline", lambda: record_timeline(obj))))
+
+
+def messages_of(record: ExportRecord) -> dict[str, dict]:
+    """The record's texts of ours with their message codes (its review items' details and its last
+    error), by English text: a status change stores the same text as its "why"."""
+    known = {item.detail: item.detail_message for item in record.review_items.all() if item.detail_message}
+    if record.last_error_message:
+        known[record.last_error] = record.last_error_message
+    return known
 
 
 def system_html(name: str, label: str) -> SafeString | str:

@@ -32,6 +32,7 @@ from expensico_sync.source.models import Receipt
 
 from .close.resources import ReviewItemResource
 from .errors import Refused
+from .messages import shown, word_shown
 from .models import ReviewItem
 from .receipt_preview import first_receipt_annotations, receipt_indicator, receipt_previews
 from .review_words import error_in_words, fix_for
@@ -279,7 +280,8 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
 
     @display(description=_("What the vendor said"))
     def error_words(self, obj):
-        words = error_in_words(obj.detail or obj.record.last_error)
+        words = error_in_words(shown(obj.detail, obj.detail_message) if obj.detail
+                               else shown(obj.record.last_error, obj.record.last_error_message))
         if len(words) > 140:
             return format_html('<span dir="auto" title="{}">{}…</span>', words, words[:140])
         return bidi(words)
@@ -331,7 +333,7 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
                     {"connection": obj.record.connection_id, "tax_code": item.get("key", "")})
             else:
                 url = reverse("admin:connectors_connection_change", args=[obj.record.connection_id])
-            links.append((url, _("Add mapping · %(kind)s %(key)s") % {"kind": item.get("kind"),
+            links.append((url, _("Add mapping · %(kind)s %(key)s") % {"kind": word_shown(item.get("kind", "")),
                                                                        "key": item.get("key")}))
         return links
 

@@ -77,6 +77,9 @@ class ExportRecord(models.Model):
     payload_preview = models.JSONField(null=True, blank=True, help_text=_("The vendor payload (dry run)"), verbose_name=_("payload preview"))
     mapping_version = models.CharField(max_length=64, blank=True, default="", verbose_name=_("mapping version"))
     last_error = models.TextField(blank=True, default="", verbose_name=_("last error"))
+    # The last error's message code and parameters when we wrote it (exports/messages.py): shown in the
+    # viewer's language; {} for the vendor's own words and rows written before.
+    last_error_message = models.JSONField(default=dict, blank=True, verbose_name=_("last error (message code)"))
     warnings = models.JSONField(default=list, blank=True,
                                 help_text=_("What the vendor warned about when this was last exported"), verbose_name=_("warnings"))
     posting_date = models.DateField(
@@ -230,6 +233,7 @@ class ReviewItem(models.Model):
     reason = models.CharField(max_length=24, choices=Reason.choices, verbose_name=_("reason"))
     severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices, default=Severity.MEDIUM)
     detail = models.TextField(blank=True, default="", verbose_name=_("detail"))
+    detail_message = models.JSONField(default=dict, blank=True, verbose_name=_("detail (message code)"))
     context = models.JSONField(default=dict, blank=True, help_text=_("e.g. the missing mapping's kind and key"), verbose_name=_("context"))
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="review_items")

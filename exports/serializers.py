@@ -21,18 +21,27 @@ class ExportAttemptSerializer(serializers.ModelSerializer):
                   "request_id", "external_id", "warnings", "notes", "duration_ms"]
 
 
+def message_code(stored: dict) -> str:
+    return str((stored or {}).get("code", ""))
+
+
 class ExportRecordSerializer(serializers.ModelSerializer):
     # Bank-side records (fundings, statement lines) have no employee.
     employee: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="expensico_id", read_only=True, allow_null=True)
+    last_error_code = serializers.SerializerMethodField(
+        help_text="The code of last_error when the text is ours (exports/messages.py); '' for the vendor's words")
 
     class Meta:
         model = ExportRecord
         fields = ["id", "organization", "connection", "kind", "source_id", "source_version", "reference",
                   "status", "wait_reason", "attempts", "next_attempt_at", "external_id", "vendor_document_number",
                   "employee",
-                  "document_date", "reverses", "sync_run", "mapping_version", "last_error", "warnings", "created_at",
-                  "updated_at", "exported_at"]
+                  "document_date", "reverses", "sync_run", "mapping_version", "last_error", "last_error_code", "warnings",
+                  "created_at", "updated_at", "exported_at"]
         read_only_fields = fields
+
+    def get_last_error_code(self, obj) -> str:
+        return message_code(obj.last_error_message)
 
 
 class ExportRecordDetailSerializer(ExportRecordSerializer):
@@ -116,13 +125,18 @@ class ReviewItemSerializer(serializers.ModelSerializer):
     owner: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
     # Blank until the item is resolved.
     resolution = serializers.ChoiceField(choices=ReviewItem.Resolution.choices, allow_blank=True, read_only=True)
+    detail_code = serializers.SerializerMethodField(
+        help_text="The code of detail when the text is ours (exports/messages.py); '' for the vendor's words")
 
     class Meta:
         model = ReviewItem
         fields = ["id", "organization", "record", "reference", "record_status", "reason", "severity", "detail",
-                  "context", "owner", "sla_due_at", "overdue", "resolution", "resolution_note",
+                  "detail_code", "context", "owner", "sla_due_at", "overdue", "resolution", "resolution_note",
                   "manual_external_reference", "resolved_by_label", "resolved_at", "created_at"]
         read_only_fields = fields
+
+    def get_detail_code(self, obj) -> str:
+        return message_code(obj.detail_message)
 
 
 class AssignSerializer(serializers.Serializer):

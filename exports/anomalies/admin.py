@@ -15,6 +15,7 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.selectors import organizations_with_capability
 
 from ..errors import Refused
+from ..messages import shown
 from .detectors import DETECTORS
 from .models import AnomalyDismissal, AnomalyFlag, AnomalySetting
 from .services import anomaly_confirm, anomaly_dismiss
@@ -48,7 +49,7 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
     org_path = "organization"
     capability = "review.work"
     form = FlagDecisionForm
-    list_display = ("created_at", "detector_label", "expense_link", "explanation", "score", "status_badge")
+    list_display = ("created_at", "detector_label", "expense_link", "explanation_text", "score", "status_badge")
     # The detectors are known: no DISTINCT over every flag for the filter's choices on each page.
     list_filter = (values_filter("detector", AnomalyFlag._meta.get_field("detector").verbose_name, CHOICES), "status")
     list_select_related = ("expense",)
@@ -57,9 +58,9 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
     search_fields = ("^expense__expensico_id",)
     sortable_by = ("created_at", "detector_label")   # indexed; the others sorted every flag for a page
     actions_list = ["scan_now"]
-    readonly_fields = ("detector_label", "expense_link", "review_link", "explanation", "score", "pattern", "context",
+    readonly_fields = ("detector_label", "expense_link", "review_link", "explanation_text", "score", "pattern", "context",
                        "status", "reason", "decided_by_label", "decided_at", "created_at")
-    fieldsets = ((None, {"fields": ("detector_label", "expense_link", "review_link", "explanation", "score",
+    fieldsets = ((None, {"fields": ("detector_label", "expense_link", "review_link", "explanation_text", "score",
                                     "context", "created_at")}),
                  (_("Decision"), {"fields": ("decision", "decision_reason", "status", "reason", "decided_by_label",
                                           "decided_at", "pattern")}))
@@ -85,6 +86,10 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
     @display(description=_("Detector"), ordering="detector")
     def detector_label(self, obj):
         return LABELS.get(obj.detector, obj.detector)
+
+    @display(description=_("explanation"))
+    def explanation_text(self, obj):
+        return shown(obj.explanation, obj.explanation_message)
 
     @display(description=_("Expense"))
     def expense_link(self, obj):

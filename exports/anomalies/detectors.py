@@ -20,11 +20,12 @@ from statistics import median
 from connectors.money import minor_exponent
 from mappings.allowances import allowance_check
 
+from ..messages import said, word
+
 MIN_HISTORY = 5            # fewer earlier expenses in a group: no "usual" to compare with
 MAD_TO_SIGMA = Decimal("1.4826")   # MAD × this estimates the standard deviation of normal data
 SCALE_FLOOR = Decimal("0.1")       # identical history (MAD 0): deviations are measured against 10 % of the median
 HUNDREDTH = Decimal("0.01")
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Finding:
     detector: str
     pattern: str
     score: float                     # how far out: a ratio, or 1.0 for yes/no detectors
-    explanation: str
+    explanation: str                 # a messages.Message where it is ours (allowances' words are mappings')
     context: dict = field(default_factory=dict)
 
 
@@ -122,12 +123,14 @@ def unusual_amount(facts: list[Facts], since: date, threshold: float, options: d
     for f in _window(facts, since):
         if f.amount <= 0 or f.type != "expense":
             continue
+        category = f.category_name or f.category
         groups = ((by_employee, (f.employee_id, f.category, f.currency), f"emp={f.employee_id}:cat={f.category}",
-                   f"{f.employee_name or 'this employee'}'s usual {f.category_name or f.category}"),
-                  (by_merchant, (f.merchant, f.currency), f"m={f.merchant}", f"the usual at {f.merchant_label}"),
+                   ("unusual_employee", {"employee": f.employee_name or word("this employee"), "category": category})),
+                  (by_merchant, (f.merchant, f.currency), f"m={f.merchant}",
+                   ("unusual_merchant", {"merchant": f.merchant_label})),
                   (by_category, (f.category, f.currency), f"cat={f.category}",
-                   f"the organisation's usual {f.category_name or f.category}"))
-        for index, key, pattern, words in groups:
+                   ("unusual_category", {"category": category})))
+        for index, key, pattern, (code, words) in groups:
             history = _earlier(index, key, f)
             if len(history) < MIN_HISTORY or (f.merchant == "" and pattern.startswith("m=")):
                 continue
@@ -136,8 +139,8 @@ def unusual_amount(facts: list[Facts], since: date, threshold: float, options: d
             if z >= limit and ratio >= ratio_floor:
                 found.append(Finding(
                     f.key, "unusual_amount", f"{pattern}:{f.currency}", float(ratio),
-                    f"{_money(f.amount, f.currency)} is {_times(ratio)} {words} in {f.currency} "
-                    f"(median {_money(mid, f.currency)} over {len(history)} earlier expenses)",
+                    said(code, amount=_money(f.amount, f.currency), times=_times(ratio), currency=f.currency,
+                         median=_money(mid, f.currency), count=len(history), **words),
                     {"median": str(_amount(mid, f.currency)), "ratio": float(ratio), "robust_z": float(z.quantize(Decimal("0.1"))),
                      "history": len(history)}))
             break       # the most specific group with enough history decides, flagged or not
@@ -169,9 +172,9 @@ def spend_spike(facts: list[Facts], since: date, threshold: float, options: dict
             biggest = max(rows, key=lambda r: (r.amount, r.key))
             found.append(Finding(
                 biggest.key, "spend_spike", f"emp={employee}:{currency}:{month:%Y-%m}", float(ratio),
-                f"{biggest.employee_name or employee} spent {_money(total, currency)} in {month:%B %Y}, "
-                f"{_times(ratio)} their usual month ({_money(usual, currency)}, median of {len(earlier)} months); "
-                f"this is the month's largest expense",
+                said("spend_spike", employee=biggest.employee_name or employee, total=_money(total, currency),
+                     month={"month": f"{month:%Y-%m}"}, times=_times(ratio), usual=_money(usual, currency),
+                     count=len(earlier)),
                 {"month": f"{month:%Y-%m}", "total": str(_amount(total, currency)), "usual": str(_amount(usual, currency)),
                  "ratio": float(ratio), "expenses": len(rows)}))
     return found
@@ -187,11 +190,13 @@ def weekend_spend(facts: list[Facts], since: date, threshold: float | None, opti
     for f in _window(facts, since):
         if f.amount <= 0 or (f.date.weekday() not in weekend and f.date not in holidays):
             continue
-        when = "a holiday" if f.date in holidays else f"a {WEEKDAYS[f.date.weekday()]} (weekend)"
+        on = {"date": {"day": f.date.isoformat()}, "amount": _money(f.amount, f.currency),
+              "category": f.category_name or f.category, "merchant": f.merchant_label or word("no merchant")}
         found.append(Finding(
             f.key, "weekend_spend", f"emp={f.employee_id}:cat={f.category}", 1.0,
-            f"{_money(f.amount, f.currency)} of {f.category_name or f.category} at {f.merchant_label or 'no merchant'} "
-            f"on {when}, {f.date:%d %b %Y}", {"date": f.date.isoformat(), "holiday": f.date in holidays}))
+            said("holiday_spend", **on) if f.date in holidays else
+            said("weekend_spend", weekday={"weekday": f.date.isoformat()}, **on),
+            {"date": f.date.isoformat(), "holiday": f.date in holidays}))
     return found
 
 
@@ -217,9 +222,9 @@ def round_number(facts: list[Facts], since: date, threshold: float, options: dic
         if share <= rare:
             found.append(Finding(
                 f.key, "round_number", f"cat={f.category}:m={f.merchant}", 1.0,
-                f"A round {_money(f.amount, f.currency)} for {f.category_name or f.category} at "
-                f"{f.merchant_label or 'no merchant'}; only {share:.0%} of the {len(history)} earlier "
-                f"{f.category_name or f.category} expenses are round multiples of {_plain(unit)}",
+                said("round_number", amount=_money(f.amount, f.currency), category=f.category_name or f.category,
+                     merchant=f.merchant_label or word("no merchant"), share=f"{share:.0%}", count=len(history),
+                     unit=_plain(unit)),
                 {"unit": str(unit), "share": round(share, 3), "history": len(history)}))
     return found
 
@@ -243,9 +248,9 @@ def split_claim(facts: list[Facts], since: date, threshold: float, options: dict
         low, high = min(r.amount for r in rows), max(r.amount for r in rows)
         found.append(Finding(
             last.key, "split_claim", f"emp={employee}:m={merchant}", float(_ratio(total, limit)),
-            f"{len(rows)} claims by {last.employee_name or employee} at {last.merchant_label} on {day:%d %b %Y} of "
-            f"{low:,.2f}–{high:,.2f} {currency} add up to {_money(total, currency)}, over the "
-            f"{_money(limit, currency)} limit: possibly one purchase split",
+            said("split_claim", count=len(rows), employee=last.employee_name or employee, merchant=last.merchant_label,
+                 date={"day": day.isoformat()}, low=f"{low:,.2f}", high=f"{high:,.2f}", currency=currency,
+                 total=_money(total, currency), limit=_money(limit, currency)),
             {"expenses": sorted(r.source_id for r in rows), "total": f"{total:.2f}", "limit": str(limit)}))
     return found
 
@@ -264,9 +269,9 @@ def receipt_reused(facts: list[Facts], since: date, threshold: float | None, opt
             elif earlier.source_id != f.source_id and f.date >= since:
                 found.append(Finding(
                     f.key, "receipt_reused", f"sha={sha}", 1.0,
-                    f"The same receipt file is attached to {earlier.source_id} "
-                    f"({earlier.employee_name or earlier.employee_id}, {earlier.date:%d %b %Y}, "
-                    f"{_money(earlier.amount, earlier.currency)})",
+                    said("receipt_reused", expense=earlier.source_id,
+                         employee=earlier.employee_name or earlier.employee_id,
+                         date={"day": earlier.date.isoformat()}, amount=_money(earlier.amount, earlier.currency)),
                     {"sha256": sha, "first_expense": earlier.source_id}))
                 break
     return found

@@ -7,6 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from expensico_sync.core.models import Organization
 
+from ..messages import shown
+
 
 class AnomalySetting(models.Model):
     """One detector's switch, threshold and options for one organisation (absent: the defaults)."""
@@ -48,6 +50,7 @@ class AnomalyFlag(models.Model):
     pattern = models.CharField(max_length=300, help_text=_("What a dismissal remembers"), verbose_name=_("pattern"))
     score = models.FloatField(verbose_name=_("score"))
     explanation = models.TextField(verbose_name=_("explanation"))
+    explanation_message = models.JSONField(default=dict, blank=True, verbose_name=_("explanation (message code)"))
     context = models.JSONField(default=dict, blank=True, verbose_name=_("context"))
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN, db_index=True, verbose_name=_("status"))
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
@@ -64,7 +67,7 @@ class AnomalyFlag(models.Model):
         constraints = [models.UniqueConstraint(fields=["expense", "detector"], name="anomaly_flag_once")]
 
     def __str__(self):
-        return f"{self.detector}: {self.explanation[:80]}"
+        return f"{self.detector}: {shown(self.explanation, self.explanation_message)[:80]}"
 
 
 class AnomalyDismissal(models.Model):

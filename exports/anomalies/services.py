@@ -16,6 +16,7 @@ from mappings.allowances import KINDS, Rate
 from mappings.merchants import normalise_merchant
 from mappings.models import AllowanceRate
 
+from ..messages import kept, stored_of
 from ..models import ExportRecord, Kind, ReviewItem
 from ..services.review import ReviewError, _label, _user_or_none, review_item_open, review_item_resolve
 from ..transitions import Status
@@ -114,7 +115,8 @@ def anomaly_scan(*, organization, since: date | None = None, until: date | None 
             continue
         AnomalyFlag.objects.create(organization=organization, expense_id=finding.key, detector=finding.detector,
                                    pattern=finding.pattern[:300], score=finding.score,
-                                   explanation=finding.explanation, context=finding.context)
+                                   explanation=finding.explanation,
+                                   explanation_message=stored_of(finding.explanation), context=finding.context)
         done.add((finding.key, finding.detector))
         flagged += 1
     attached = anomaly_flags_attach(organization=organization)
@@ -135,7 +137,8 @@ def anomaly_flags_attach(*, organization) -> int:
             if record is None or ReviewItem.objects.filter(record=record, resolved_at__isnull=True).exists():
                 continue
             item = review_item_open(
-                record=record, reason=ReviewItem.Reason.ANOMALY, detail=flag.explanation,
+                record=record, reason=ReviewItem.Reason.ANOMALY,
+                detail=kept(flag.explanation, flag.explanation_message),
                 severity=ReviewItem.Severity.LOW,
                 context={"flag_only": True, "anomaly_flag": flag.pk, "detector": flag.detector,
                          "score": flag.score, **flag.context})

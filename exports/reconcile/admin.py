@@ -14,6 +14,7 @@ from unfold.decorators import display
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.formatting import bidi, money_html
 
+from ..messages import shown
 from .links import difference_links
 from .models import Reconciliation, ReconciliationDifference
 from .run import ReconcileError, cost_estimate, difference_explain, reconciliation_create
@@ -167,7 +168,7 @@ class ReconciliationAdmin(OrgScopedAdmin):
                                url, _("All differences →"))
         body = format_html_join("", DIFFS_HTML, (
             (d.get_kind_display(), d.reference or d.source_id or "—", d.external_id or "—",
-             _money(d, "expected"), _money(d, "actual"), bidi(d.detail), _links(d),
+             _money(d, "expected"), _money(d, "actual"), bidi(shown(d.detail, d.detail_message)), _links(d),
              format_html("<a class='underline' href='{}'>{}</a>",
                          reverse("admin:exports_reconciliationdifference_change", args=[d.pk]),
                          _("explained by %(who)s: %(note)s") % {"who": d.explained_by_label, "note": d.explanation}
@@ -214,7 +215,7 @@ class ReconciliationDifferenceAdmin(OrgScopedAdmin):
     list_select_related = ("record",)   # the drill-down links read it
     search_fields = ("=reference", "=external_id", "=source_id")
     readonly_fields = ("reconciliation", "kind", "currency", "reference", "external_id", "record", "source_kind",
-                       "source_id", "expected", "actual", "detail", "drill_down", "explained_by_label",
+                       "source_id", "expected", "actual", "detail_text", "drill_down", "explained_by_label",
                        "explained_at")
     fields = (*readonly_fields, "explanation")
 
@@ -223,6 +224,11 @@ class ReconciliationDifferenceAdmin(OrgScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @display(description=_("detail"))
+    def detail_text(self, obj):
+        """Our words in the reader's language; a memo or a reference as it was written."""
+        return bidi(shown(obj.detail, obj.detail_message))
 
     def save_model(self, request, obj, form, change):
         difference_explain(difference=obj, note=form.cleaned_data["explanation"], by=request.user)

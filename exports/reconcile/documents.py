@@ -9,6 +9,8 @@ from decimal import Decimal
 from connectors.base import VendorDocument
 from connectors.money import round_money
 
+from ..messages import said, word
+
 ZERO = Decimal("0")
 
 
@@ -66,20 +68,20 @@ def differences(entry: dict, doc: VendorDocument) -> list[str]:
     currency = entry["currency"]
     changes = []
     if doc.reference != entry["reference"]:
-        changes.append(f"reference {entry['reference']} → {doc.reference or '(none)'}")
+        changes.append(said("changed_reference", before=entry["reference"], after=doc.reference or word("(none)")))
     if doc.currency.upper() != currency.upper():
-        changes.append(f"currency {currency} → {doc.currency}")
+        changes.append(said("changed_currency", before=currency, after=doc.currency))
     if doc.date.isoformat() != entry["date"]:
-        changes.append(f"date {entry['date']} → {doc.date.isoformat()}")
+        changes.append(said("changed_date", before=entry["date"], after=doc.date.isoformat()))
     ours, theirs = entry_gross(entry), round_money(abs(doc.amount), currency)
     if ours != theirs:
-        changes.append(f"amount {ours} → {theirs}")
+        changes.append(said("changed_amount", before=ours, after=theirs))
     if doc.lines:
         mine, vendor = entry_nets(entry), document_nets(doc)
         for account in sorted(set(mine) | set(vendor)):
             a, b = mine.get(account, ZERO), vendor.get(account, ZERO)
             if a != b:
-                changes.append(f"account {account}: {a} → {b}")
+                changes.append(said("changed_account", account=account, before=a, after=b))
     if doc.status == "cancelled":
-        changes.append("cancelled in the vendor")
+        changes.append(said("cancelled_in_vendor"))
     return changes

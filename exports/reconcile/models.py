@@ -105,6 +105,7 @@ class ReconciliationDifference(models.Model):
     expected = money(null=True, blank=True, help_text=_("Ours (gross)"), verbose_name=_("expected"))
     actual = money(null=True, blank=True, help_text=_("The vendor's (gross)"), verbose_name=_("actual"))
     detail = models.TextField(blank=True, default="", verbose_name=_("detail"))
+    detail_message = models.JSONField(default=dict, blank=True, verbose_name=_("detail (message code)"))
     explanation = models.TextField(blank=True, default="", verbose_name=_("explanation"))
     explained_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="+", verbose_name=_("explained by"))

@@ -17,6 +17,7 @@ from connectors.errors import ConnectorError
 from connectors.money import round_money
 
 from ..errors import Refused
+from ..messages import said, stored_of, word
 from ..models import ExportRecord, Kind
 from .documents import content_hash, differences, entry_gross
 from .models import Reconciliation, ReconciliationDifference, ReconciliationRow
@@ -163,7 +164,7 @@ def _record_differences(run, records, docs) -> tuple[list, list, list]:
                 continue   # undone the vendor's way (deleted or cancelled)
             out.append(ReconciliationDifference(kind=Diff.MISSING_IN_VENDOR, expected=ours_gross,
                                                 external_id=record.external_id, **base,
-                                                detail="cancelled in the vendor" if found else "deleted in the vendor"))
+                                                **_detail(said("cancelled_in_vendor" if found else "deleted_in_vendor"))))
             mismatches.append((record, document_check(record, found)))
             continue
         original = next((d for d in live if d.external_id == record.external_id), live[0])
@@ -171,12 +172,12 @@ def _record_differences(run, records, docs) -> tuple[list, list, list]:
             if extra is not original:
                 out.append(ReconciliationDifference(
                     kind=Diff.EXTRA_IN_VENDOR, expected=None, actual=abs(extra.amount), external_id=extra.external_id,
-                    detail=f"a second document carries {record.reference} (ours is {original.external_id})", **base))
+                    **_detail(said("second_document", reference=record.reference, ours=original.external_id)), **base))
         changes = differences(record.entry_preview, original)
         if changes:
             out.append(ReconciliationDifference(kind=Diff.AMOUNT_DIFFERS, expected=ours_gross,
                                                 actual=abs(original.amount), external_id=original.external_id,
-                                                detail="; ".join(changes), **base))
+                                                **_detail(said("changes", changes=changes)), **base))
         if changes or len(live) > 1:
             mismatches.append((record, document_check(record, found)))
         elif record.verified_at is None:
@@ -187,13 +188,17 @@ def _record_differences(run, records, docs) -> tuple[list, list, list]:
         for doc in found:
             if doc.status == "cancelled":
                 continue
+            what = "booked_by_hand" if not reference else "not_this_month"
             out.append(ReconciliationDifference(
                 reconciliation=run, kind=Diff.EXTRA_IN_VENDOR, currency=doc.currency.upper(), reference=reference,
                 external_id=doc.external_id, actual=abs(doc.amount),
-                detail=("booked by hand in the vendor" if not reference else
-                        "dated in this month at the vendor, but not one of this month's bookings")
-                + (f": {doc.memo}" if doc.memo else "")))
+                **_detail(said("with_memo", what=said(what), memo=doc.memo) if doc.memo else said(what))))
     return out, mismatches, verified
+
+
+def _detail(text: str) -> dict:
+    """A difference's detail: the English text, and its message code to show it in the reader's language."""
+    return {"detail": str(text), "detail_message": stored_of(text)}
 
 
 def _source_differences(run, side: ExpensicoSide) -> list[ReconciliationDifference]:
@@ -207,7 +212,7 @@ def _source_differences(run, side: ExpensicoSide) -> list[ReconciliationDifferen
             reconciliation=run, kind=Diff.HELD_IN_REVIEW if held else Diff.NOT_EXPORTED, currency=doc.currency,
             reference=record.reference if record else "", record=record, source_kind=doc.kind,
             source_id=doc.source_id, expected=doc.gross,
-            detail=f"record is {record.get_status_display().lower()}" if record else "no export record for this connection"))
+            **_detail(said("record_status", status={"status": record.status}) if record else said("no_record"))))
     matched = {doc.bank_reference for doc in side.documents if doc.bank_reference}
     for line in side.statement_lines:
         if (line.bank_reference or line.reference) in matched:
@@ -215,7 +220,7 @@ def _source_differences(run, side: ExpensicoSide) -> list[ReconciliationDifferen
         out.append(ReconciliationDifference(
             reconciliation=run, kind=Diff.UNMATCHED_STATEMENT_LINE, currency=line.currency, source_kind="statement_line",
             source_id=line.expensico_id, expected=line.amount,
-            detail=f"no funding, unload or reimbursement with bank reference {line.bank_reference or line.reference or '(none)'}"))
+            **_detail(said("unmatched_line", reference=line.bank_reference or line.reference or word("(none)")))))
     return out
 
 

@@ -25,6 +25,7 @@ from connectors.errors import ConnectorError
 from connectors.models import Connection
 from expensico_sync.core.models import Organization
 
+from ..messages import TEXTS, said
 from ..models import ExportRecord, Kind, ReviewItem
 from ..services.review import review_item_open
 from ..transitions import Status
@@ -73,10 +74,10 @@ def document_check(record: ExportRecord, docs: Sequence[VendorDocument]) -> Chec
         if record.kind == Kind.REVERSAL:
             return Check("")       # the vendor undid it by deleting or cancelling: nothing to hold
         if docs:
-            return Check("cancelled", ("cancelled in the vendor",), external_ids=ids)
-        return Check("deleted", (f"{record.reference} is no longer in the vendor",))
+            return Check("cancelled", (said("cancelled_in_vendor"),), external_ids=ids)
+        return Check("deleted", (said("gone_from_vendor", reference=record.reference),))
     if len(live) > 1:
-        return Check("duplicated", (f"{len(live)} documents carry {record.reference}",),
+        return Check("duplicated", (said("documents_carry", count=len(live), reference=record.reference),),
                      external_ids=tuple(doc.external_id for doc in live))
     doc = live[0]
     changes = tuple(differences(record.entry_preview or {}, doc)) if record.entry_preview else ()
@@ -88,10 +89,12 @@ def mismatch_open(*, record: ExportRecord, check: Check, by: str) -> ReviewItem 
     open_item = ReviewItem.objects.filter(record=record, resolved_at__isnull=True).first()
     if open_item and open_item.reason == ReviewItem.Reason.VENDOR_MISMATCH:
         return None
-    detail = f"{check.change} in the vendor after booking: " + "; ".join(check.changes)
-    return review_item_open(record=record, reason=ReviewItem.Reason.VENDOR_MISMATCH, detail=detail[:2000],
+    code = f"mismatch_{check.change}" if f"mismatch_{check.change}" in TEXTS else ""
+    detail = said(code, changes=list(check.changes)) if code else \
+        f"{check.change} in the vendor after booking: " + "; ".join(check.changes)
+    return review_item_open(record=record, reason=ReviewItem.Reason.VENDOR_MISMATCH, detail=detail,
                             severity=ReviewItem.Severity.HIGH,
-                            context={"change": check.change, "changes": list(check.changes), "found_by": by,
+                            context={"change": check.change, "changes": [str(c) for c in check.changes], "found_by": by,
                                      "external_ids": list(check.external_ids), "vendor_hash": check.vendor_hash})
 
 

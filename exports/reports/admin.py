@@ -5,6 +5,7 @@ from unfold.decorators import display
 
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 
+from ..messages import shown
 from .models import GeneratedReport, ReportSchedule
 from .services import download_path
 
@@ -27,11 +28,16 @@ class ReportScheduleAdmin(OrgScopedAdmin):
 @admin.register(GeneratedReport)
 class GeneratedReportAdmin(OrgScopedAdmin):
     capability = "exports.run"
-    list_display = ("filename", "organization", "status", "created_at", "expires_at", "download")
+    list_display = ("filename", "organization", "status", "created_at", "expires_at", "download", "error_text")
     list_filter = ("status",)
-    readonly_fields = ("filename", "schedule", "organization", "status", "error", "evidence_pack", "content_type",
+    readonly_fields = ("filename", "schedule", "organization", "status", "error_text", "evidence_pack", "content_type",
                        "sha256", "created_at", "expires_at", "download")
     fields = readonly_fields
+
+    @display(description=_("Error"))
+    def error_text(self, obj):
+        """Our reason in the viewer's language; an error the build raised, as it was."""
+        return shown(obj.error, obj.error_message) or "—"
 
     @display(description=_("Download"))
     def download(self, obj):

@@ -81,6 +81,7 @@ class GeneratedReport(models.Model):
                                       related_name="+", verbose_name=_("evidence pack"),
                                       help_text=_("The stored pack this report links to (evidence pack reports)"))
     error = models.TextField(blank=True, default="", verbose_name=_("error"))
+    error_message = models.JSONField(default=dict, blank=True, verbose_name=_("error (message code)"))
     sha256 = models.CharField(max_length=64, blank=True, default="", verbose_name=_("SHA-256"))
     created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
     expires_at = models.DateTimeField(verbose_name=_("expires at"))

@@ -18,6 +18,7 @@ from ..close.evidence import evidence_filename
 from ..close.models import EvidencePack
 from ..close.packs import pack_abandoned, pack_latest, pack_request, pack_servable
 from ..close.resources import ExportRecordResource, ReviewItemResource
+from ..messages import said, shown, stored_of
 from ..models import ExportRecord, ReconciliationRow, ReviewItem
 from ..reconcile.resources import ReconciliationRowResource
 from .models import GeneratedReport, ReportSchedule
@@ -133,7 +134,8 @@ def evidence_settle(report_id: int) -> GeneratedReport | None:
             _ready_notify(report, size=ready.size or 0)
             return report
         reason = _failure_reason(pack)
-        if not waiting.update(status=GeneratedReport.Status.FAILED, error=reason):
+        if not waiting.update(status=GeneratedReport.Status.FAILED, error=str(reason),
+                              error_message=stored_of(reason)):
             return GeneratedReport.objects.get(pk=report.pk)
         report.refresh_from_db()
         org = report.organization
@@ -142,16 +144,17 @@ def evidence_settle(report_id: int) -> GeneratedReport | None:
                    "report": report.schedule.get_report_display(), "organization": org.name},
                text=lambda: _("%(file)s was not built: %(reason)s. Build it again from Close → Months (the month's "
                               "page); the schedule itself runs again on its next day.") % {
-                   "file": report.filename, "reason": reason})
+                   "file": report.filename, "reason": shown(str(reason), stored_of(reason))})
     return report
 
 
 def _failure_reason(pack: EvidencePack | None) -> str:
+    """Ours as a message (exports/messages.py, shown in the reader's language); the build's own error as it was."""
     if pack is None:
-        return "the evidence pack it was waiting for was removed"
+        return said("pack_removed")
     if pack.status in EvidencePack.ACTIVE:
-        return "abandoned: the evidence pack's build did not finish in time"
-    return pack.error or "the evidence pack's build failed"
+        return said("pack_abandoned")
+    return pack.error or said("pack_failed")
 
 
 def evidence_settle_waiting() -> int:

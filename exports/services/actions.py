@@ -14,6 +14,7 @@ from expensico_sync.source.models import Expense
 
 from ..entries import entry_to_json
 from ..errors import ExportError, IllegalTransition, NoSourceDocument
+from ..messages import said
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import Status
 from .preview import payload_preview
@@ -230,5 +231,5 @@ def record_apply_callback(*, record: ExportRecord, status: str, external_id: str
             resolved_at=timezone.now(), resolved_by_label="vendor callback")
     else:
         record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail)
-        review_item_open(record=record, reason=ReviewItem.Reason.REMOTE_ERROR, detail=detail or "vendor callback")
+        review_item_open(record=record, reason=ReviewItem.Reason.REMOTE_ERROR, detail=detail or said("vendor_callback"))
     return record

@@ -14,6 +14,7 @@ from connectors.errors import PeriodClosed
 from connectors.metadata import connection_lock_learn
 
 from ..close.periods import closed_period_policy, month_locked, next_open_day, vendor_reopen_day
+from ..messages import said
 from ..models import ClosedPeriodPolicy, ExportRecord
 from . import claimed
 
@@ -21,7 +22,7 @@ from . import claimed
 @dataclass(frozen=True)
 class PeriodDecision:
     redate_on: date | None = None     # post on this day instead
-    detail: str = ""                  # hold for review with this detail (when redate_on is None)
+    detail: str = ""                  # hold for review with this detail (when redate_on is None): a Message
     context: dict[str, Any] = field(default_factory=dict)
 
 
@@ -40,8 +41,7 @@ def own_lock_decision(*, record: ExportRecord, posting_day: date) -> PeriodDecis
     if closed_period_policy(record.connection) == ClosedPeriodPolicy.NEXT_OPEN:
         day = next_open_day(organization_id=record.organization_id, after=posting_day)
         return PeriodDecision(redate_on=day, context=context)
-    return PeriodDecision(detail=f"{posting_day:%Y-%m} is signed off: a late change to a closed month is held "
-                                 f"(connection policy: hold for review)", context=context)
+    return PeriodDecision(detail=said("period_signed_off", period=f"{posting_day:%Y-%m}"), context=context)
 
 
 def vendor_refusal_decision(*, record: ExportRecord, exc: PeriodClosed) -> PeriodDecision:
@@ -56,8 +56,11 @@ def vendor_refusal_decision(*, record: ExportRecord, exc: PeriodClosed) -> Perio
                                 period_end=exc.period_end)
         if day is not None:
             return PeriodDecision(redate_on=day, context=context)
-        return PeriodDecision(detail=f"the vendor's period is closed for {refused_on} and no open period was "
-                                     f"found within a year: {exc.message}", context=context)
-    return PeriodDecision(detail=f"the vendor's period is closed{f' through {exc.period_end}' if exc.period_end else ''}"
-                                 f" for {refused_on or 'this date'}: {exc.message} (connection policy: hold for review)",
-                          context=context)
+        return PeriodDecision(detail=said("vendor_period_no_open", date=refused_on, vendor=exc.message),
+                              context=context)
+    if not refused_on:
+        return PeriodDecision(detail=said("vendor_period_closed_undated", vendor=exc.message), context=context)
+    if exc.period_end:
+        return PeriodDecision(detail=said("vendor_period_closed_through", through=exc.period_end, date=refused_on,
+                                          vendor=exc.message), context=context)
+    return PeriodDecision(detail=said("vendor_period_closed", date=refused_on, vendor=exc.message), context=context)

@@ -13,6 +13,7 @@ from django.db import connections, router
 
 from expensico_sync.source.models import Expense, Receipt
 
+from ..messages import said
 from ..models import DuplicatePolicy, DuplicateSettings, ExportRecord, Kind, ReviewItem
 
 CLEARED = (ReviewItem.Resolution.RETRIED, ReviewItem.Resolution.ACKNOWLEDGED)
@@ -24,7 +25,9 @@ class Duplicates:
 
     @property
     def detail(self) -> str:
-        return "Possible duplicate of " + ", ".join(f"{m['expense']} (same {m['on']})" for m in self.matches)
+        return said("possible_duplicate", matches=[
+            said("duplicate_receipt" if m["on"] == "receipt" else "duplicate_content", expense=m["expense"])
+            for m in self.matches])
 
     @property
     def context(self) -> dict[str, Any]:

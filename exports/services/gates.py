@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from expensico_sync.core.models import Organization
 
+from ..messages import said
 from ..models import ExportRecord, Kind, PilotScope
 from ..transitions import Status
 from . import claimed
@@ -56,7 +57,7 @@ def kind_unsupported(record: ExportRecord) -> str | None:
     connector = connector_class(record.connection.system)
     if record.kind in connector.supported_kinds:
         return None
-    return f"not supported by this system ({connector.label}): {connector.unsupported_reason or record.kind}"
+    return said("unsupported", system=connector.label, why=connector.unsupported_reason or record.kind)
 
 
 def source_moot(record: ExportRecord) -> tuple[str, str] | None:
@@ -69,7 +70,7 @@ def source_moot(record: ExportRecord) -> tuple[str, str] | None:
     expense = claimed.expense_take(record.expense_id) or claimed.expenses_with_everything().get(pk=record.expense_id)
     record.expense = expense
     if expense.status == "cancelled":
-        return Status.CANCELLED, "expense cancelled before export"
+        return Status.CANCELLED, said("expense_cancelled")
     if expense.version > record.source_version:
-        return Status.SUPERSEDED, f"superseded by v{expense.version} before export"
+        return Status.SUPERSEDED, said("superseded", version=expense.version)
     return None

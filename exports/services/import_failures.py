@@ -37,6 +37,7 @@ from connectors.models import Connection
 from expensico_sync.core.models import Organization
 
 from ..errors import StaleRecord
+from ..messages import said
 from ..models import ExportAttempt, ExportRecord, ImportFailureCursor, ReviewItem
 from ..transitions import Status
 from .review import review_item_open
@@ -183,17 +184,18 @@ def _park(record: ExportRecord, failure: ImportFailure, stale: bool) -> str:
         return "in_flight"
     if stale and record.status == Status.EXPORTED:
         return "stale"
-    detail = failure.message or "the vendor could not import this document"
+    detail = failure.message or said("import_failed")
     parked = next((item for item in items if item.is_open), None)
     if parked and record.status == Status.NEEDS_REVIEW:
         # Another error row of the same failed import (a vendor may report one per line).
         context = {**parked.context, "error_ids": [*parked.context.get("error_ids", []), failure.error_id],
                    "vendor_rows": [*parked.context.get("vendor_rows", []), failure.row]}
         joined = parked.detail if detail in parked.detail else f"{parked.detail}; {detail}"
-        ReviewItem.objects.filter(pk=parked.pk).update(context=context, detail=joined)
+        ReviewItem.objects.filter(pk=parked.pk).update(
+            context=context, detail=joined, **({} if joined == parked.detail else {"detail_message": {}}))
         return "merged"
     if record.status == Status.EXPORTED:
-        record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail[:2000])
+        record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail)
     now = timezone.now()
     ExportAttempt.objects.create(
         record=record, number=record.export_attempts.count() + 1, started_at=now, finished_at=now,

@@ -20,6 +20,7 @@ from django.utils import timezone
 from connectors import errors
 from connectors.breaker import CircuitOpen
 
+from ..messages import said
 from ..models import ExportAttempt, ExportRecord, ReviewItem
 from ..transitions import Status
 from . import closing
@@ -80,7 +81,7 @@ def to_review(record: ExportRecord, reason: str, detail: str, started: datetime,
     severity = ReviewItem.Severity.HIGH if reason in (ReviewItem.Reason.AUTH, ReviewItem.Reason.DUPLICATE_CONFLICT) \
         else ReviewItem.Severity.MEDIUM
     with transaction.atomic():
-        record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail[:2000],
+        record_transition(record=record, to=Status.NEEDS_REVIEW, next_attempt_at=None, last_error=detail,
                           attempts=record.attempts + (1 if counted else 0),
                           attempt=attempt_row(record, Outcome.NEEDS_REVIEW, started, error=error))
         review_item_open(record=record, reason=reason, detail=detail, severity=severity, context=context or {})
@@ -109,7 +110,8 @@ def retry(record: ExportRecord, error: Exception, started: datetime, *, unknown:
     attempts = record.attempts + 1
     if attempts >= max_attempts():
         return to_review(record, ReviewItem.Reason.RETRIES_EXHAUSTED,
-                         f"gave up after {attempts} attempts: {error}", started, error=error, counted=True)
+                         said("retries_exhausted", attempts=attempts, vendor=str(error)), started, error=error,
+                         counted=True)
     delay = next_delay(attempts, retry_after=getattr(error, "retry_after", None))
     to = Status.OUTCOME_UNKNOWN if unknown else Status.RETRY
     with transaction.atomic():
@@ -135,7 +137,7 @@ def failure(record: ExportRecord, exc: errors.ConnectorError, started: datetime)
     if isinstance(exc, errors.OutcomeUnknown):
         return retry(record, exc, started, unknown=True)
     if isinstance(exc, errors.AuthExpired):
-        return to_review(record, ReviewItem.Reason.AUTH, str(exc) or "credentials rejected", started,
+        return to_review(record, ReviewItem.Reason.AUTH, str(exc) or said("credentials_rejected"), started,
                          error=exc, counted=True)
     if isinstance(exc, errors.PeriodClosed):
         return period_closed(record, closing.vendor_refusal_decision(record=record, exc=exc), started, error=exc)
@@ -158,14 +160,14 @@ def period_closed(record: ExportRecord, decision: closing.PeriodDecision, starte
     attempts = record.attempts + 1
     if attempts >= max_attempts():
         return to_review(record, ReviewItem.Reason.PERIOD_CLOSED,
-                         f"still refused after re-dating to {decision.redate_on}", started, error=error,
+                         said("redate_refused", date=decision.redate_on), started, error=error,
                          context=decision.context, counted=True)
-    note = f"re-dated to {decision.redate_on.isoformat()} (period closed; new idempotency key)"
+    note = said("redated", date=decision.redate_on.isoformat())
     why = [] if error is not None else [str(decision.context.get("message", ""))]  # pre-flight's words
     with transaction.atomic():
         record_transition(record=record, to=Status.RETRY, attempts=attempts, posting_date=decision.redate_on,
                           idempotency_key=uuid.uuid4(), next_attempt_at=timezone.now(), last_error=note,
                           attempt=attempt_row(record, Outcome.REDATED, started, error=error,
-                                              notes=[note, *filter(None, why)]))
+                                              notes=[str(note), *filter(None, why)]))
         enqueue_on_commit([record.pk])
     return Status.RETRY

@@ -13,6 +13,7 @@ from connectors.metadata import connection_metadata
 from connectors.models import Connection
 from connectors.preflight import Finding, entry_findings
 
+from ..messages import said
 from ..models import ExportRecord, Kind
 from . import claimed
 from .closing import PeriodDecision, vendor_refusal_decision
@@ -55,5 +56,5 @@ def record_preflight(*, record: ExportRecord, entry: AccountingEntry) -> Blocked
         decision = vendor_refusal_decision(record=record, exc=PeriodClosed(period[0].problem, period_end=through))
         decision = dataclasses.replace(decision, context={**context, **decision.context})
         return Blocked(period=decision, findings=tuple(findings), context=context)
-    detail = "Pre-flight: the vendor would refuse this document, nothing was sent. " + "; ".join(map(str, findings))
+    detail = said("preflight", findings=[str(f) for f in findings])
     return Blocked(detail=detail, findings=tuple(findings), context=context)

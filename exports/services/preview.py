@@ -10,6 +10,7 @@ from connectors.entry import AccountingEntry
 from connectors.models import Connection
 
 from ..entries import entry_to_json
+from ..messages import said, stored_of
 from ..models import ExportAttempt, ExportRecord
 from . import claimed
 from .outcomes import WORKER
@@ -46,10 +47,13 @@ def store_preview(record: ExportRecord) -> None:
     try:
         resolution = record_resolve(record=record)
     except Exception as exc:  # noqa: BLE001  a preview must never break the dry run loop
-        ExportRecord.objects.filter(pk=record.pk).update(last_error=f"preview failed: {exc}"[:2000])
+        failed = said("preview_failed", error=exc)
+        ExportRecord.objects.filter(pk=record.pk).update(last_error=failed[:2000],
+                                                         last_error_message=failed.stored())
         return
-    fields: dict[str, Any] = {"mapping_version": resolution.mapping_version,
-                              "last_error": resolution.detail if resolution.entry is None else ""}
+    error = resolution.detail if resolution.entry is None else ""
+    fields: dict[str, Any] = {"mapping_version": resolution.mapping_version, "last_error": str(error),
+                              "last_error_message": stored_of(error)}
     if resolution.entry is not None:
         fields["entry_preview"] = entry_to_json(resolution.entry)
         fields["payload_preview"] = payload_preview(record.connection, resolution.entry)

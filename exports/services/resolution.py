@@ -20,6 +20,7 @@ from mappings.snapshot import MappingSnapshot
 
 from ..entries import entry_from_json, redated, reversal_of
 from ..errors import NoSourceDocument
+from ..messages import Message, said, word
 from ..models import ExportRecord, Kind, ReviewItem
 
 
@@ -28,7 +29,7 @@ class Resolution:
     entry: AccountingEntry | None = None
     mapping_version: str = ""
     review_reason: str = ""            # a ReviewItem.Reason when the record cannot go out
-    detail: str = ""
+    detail: str = ""                   # a messages.Message where it is ours
     context: dict[str, Any] = field(default_factory=dict)
     skipped: str = ""                  # a coding rule says never to export this: why
 
@@ -91,13 +92,15 @@ def _suggestion_resolution(gap: MappingGap, version: str) -> Resolution:
     assert guess is not None  # only called with one
     category = next((i for i in gap.items if i.kind == "category"), None)
     disagrees = category.detail if category and category.detail.startswith("the model disagrees") else ""
-    fields = [f"{g.key} {g.value} ({g.label})" for g in guess.dimensions]
-    account = (f"account {guess.account_name or guess.account} (by {gap.account_from})" if gap.account_from
-               else f"account {guess.account_name or guess.account} ({guess.label})")
+    fields = [said("suggested_dimension", key=g.key, value=g.value, label=g.label) for g in guess.dimensions]
+    name = guess.account_name or guess.account
+    account = (said("suggested_account_from", account=name, source=gap.account_from) if gap.account_from
+               else said("suggested_account", account=name, label=guess.label))
+    parts = [*fields, account] if gap.account_from else [account, *fields]
+    detail = (said("suggested_disagrees", parts=parts, disagrees=disagrees) if disagrees
+              else said("suggested", parts=parts))
     return Resolution(mapping_version=gap.mapping_version or version, review_reason=ReviewItem.Reason.SUGGESTED_CODING,
-                      detail=("Suggested " + "; ".join([account, *fields]) if not gap.account_from else
-                              f"Suggested {'; '.join(fields)}; {account}") + ": accept or correct"
-                             + (f"; {disagrees}" if disagrees else ""),
+                      detail=detail,
                       context={"account": guess.account, "account_name": guess.account_name,
                                "probability": None if gap.account_from else guess.probability,
                                "model_version": guess.model_version, "account_from": gap.account_from,
@@ -111,10 +114,20 @@ def _gap_resolution(gap: MappingGap, version: str) -> Resolution:
     if gap.suggestion is not None and gap.kinds <= {"category", "suggestion"}:
         return _suggestion_resolution(gap, version)
     items = [{"kind": i.kind, "key": i.key, "detail": i.detail} for i in gap.items]
-    detail = "; ".join(f"{i['kind']} {i['key']}: {i['detail']}".strip(": ") for i in items) or "mapping gap"
-    return Resolution(mapping_version=gap.mapping_version or version,
-                      review_reason=ReviewItem.Reason.MAPPING_GAP, detail=f"Missing mapping: {detail}",
+    described = [_gap_item(i.kind, i.key, i.detail) for i in gap.items]
+    return Resolution(mapping_version=gap.mapping_version or version, review_reason=ReviewItem.Reason.MAPPING_GAP,
+                      detail=said("mapping_gap", items=described or [said("mapping_gap_unknown")]),
                       context={"items": items})
+
+
+def _gap_item(kind: str, key: str, detail: str) -> Message:
+    """One missing mapping: its kind in words; a missing account setting in our own words."""
+    if kind == "setting" and detail == f"choose the {key} account on the connection":
+        detail = said("gap_setting_account", which=word(key))
+    elif kind == "setting" and key == "Funding bank" and detail == "choose the funding bank account on the connection":
+        detail = said("gap_setting_account", which=word(key))
+    return said("gap_item", kind=word(kind), key=key, detail=detail) if detail else \
+        said("gap_item_bare", kind=word(kind), key=key)
 
 
 def _hold(document: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, str] | None:
@@ -124,8 +137,8 @@ def _hold(document: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, st
         return None
     rules = [h for h in snapshot.holds if h.name in names]
     if any(r.missing_receipt for r in rules):
-        return ReviewItem.Reason.MISSING_RECEIPT, f"Held (missing receipt): {', '.join(names)}"
-    return ReviewItem.Reason.HOLD_RULE, f"Held by rule: {', '.join(names)}"
+        return ReviewItem.Reason.MISSING_RECEIPT, said("held_missing_receipt", rules=", ".join(names))
+    return ReviewItem.Reason.HOLD_RULE, said("held_by_rule", rules=", ".join(names))
 
 
 def _model_or_gap(result: Resolved) -> bool:
@@ -149,7 +162,7 @@ def _resolve(record: ExportRecord, apply_holds: bool) -> Resolution:
         assert original is not None  # a reversal record always names the record it reverses
         if not original.entry_preview:
             return Resolution(review_reason=ReviewItem.Reason.REMOTE_ERROR,
-                              detail="the reversed record has no stored entry to mirror")
+                              detail=said("reversal_no_entry"))
         entry = reversal_of(entry_from_json(original.entry_preview), on=timezone.localdate())
         return Resolution(entry=entry, mapping_version=original.mapping_version)
 

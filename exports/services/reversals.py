@@ -9,6 +9,7 @@ from connectors import errors
 from connectors.base import connector_for
 
 from ..errors import StaleRecord
+from ..messages import said
 from ..models import ExportRecord, ReviewItem
 from ..transitions import Status
 from . import outcomes
@@ -45,13 +46,13 @@ def reversal_precheck(record: ExportRecord, started: datetime) -> str | None:
         try:
             with transaction.atomic():
                 record_transition(record=original, to=Status.CANCELLED, next_attempt_at=None,
-                                  last_error="reversed before it was exported")
+                                  last_error=said("reversed_before_export"))
                 close_open_reviews(original, ReviewItem.Resolution.SKIPPED, "source cancelled or replaced")
         except StaleRecord:
             return outcomes.wait(record, until=timezone.now() + timedelta(seconds=5), reason="original moving")
         original.refresh_from_db()
     if original.status in (Status.CANCELLED, Status.SUPERSEDED):
-        return outcomes.settle(record, (Status.CANCELLED, "nothing to reverse: never exported"))
+        return outcomes.settle(record, (Status.CANCELLED, said("nothing_to_reverse")))
     # in progress or outcome unknown: come back once the original has an answer.
     return outcomes.wait(record, until=timezone.now() + timedelta(seconds=30), reason="waiting for the original")
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from connectors.models import Connection
 
 from ..errors import IllegalTransition, ReviewError, StaleRecord
+from ..messages import said, stored_of
 from ..models import ExportRecord, ReviewItem
 from ..transitions import Status
 from .records import enqueue_on_commit
@@ -23,17 +24,19 @@ from .status_update import record_transition
 def review_item_open(*, record: ExportRecord, reason: str, detail: str = "", severity: str = ReviewItem.Severity.MEDIUM,
                      context: dict[str, Any] | None = None) -> ReviewItem:
     """Call inside the transaction that moves the record to needs_review."""
+    message, detail = stored_of(detail), str(detail)
     existing = ReviewItem.objects.filter(record=record, resolved_at__isnull=True).first()
     if existing:
         # One open item per record: the newest reason wins, with its severity and the earlier deadline.
         sla = min(existing.sla_due_at, existing.created_at + ReviewItem.SLA[ReviewItem.Severity(severity)])
-        ReviewItem.objects.filter(pk=existing.pk).update(reason=reason, detail=detail, context=context or {},
-                                                         severity=severity, sla_due_at=sla)
+        ReviewItem.objects.filter(pk=existing.pk).update(reason=reason, detail=detail, detail_message=message,
+                                                         context=context or {}, severity=severity, sla_due_at=sla)
         existing.refresh_from_db()
         return existing
     return ReviewItem.objects.create(
         organization_id=record.organization_id, record=record, reason=reason, severity=severity,
-        detail=detail, context=context or {}, sla_due_at=timezone.now() + ReviewItem.SLA[ReviewItem.Severity(severity)])
+        detail=detail, detail_message=message, context=context or {},
+        sla_due_at=timezone.now() + ReviewItem.SLA[ReviewItem.Severity(severity)])
 
 
 def review_item_warn(*, record: ExportRecord, warnings: list[str]) -> ReviewItem:
@@ -103,7 +106,8 @@ def review_item_resolve(*, item: ReviewItem, resolution: str, by: By = None, not
         if not note.strip():
             raise ReviewError("skipping needs a reason")
         record_transition(record=record, to=Status.CANCELLED, expected=Status.NEEDS_REVIEW,
-                          next_attempt_at=None, last_error=f"skipped: {note}", by=by, why=_why(resolution, note))
+                          next_attempt_at=None, last_error=said("skipped", note=note), by=by,
+                          why=_why(resolution, note))
     else:
         raise ReviewError(f"unknown resolution {resolution!r}")
     item.resolution = resolution

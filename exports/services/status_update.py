@@ -18,6 +18,7 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from ..errors import StaleRecord
+from ..messages import stored_of
 from ..models import ExportAttempt, ExportRecord
 from ..status_log import StatusChange
 from ..transitions import IllegalTransition, check
@@ -38,6 +39,10 @@ def record_transition(*, record: ExportRecord, to: str, expected: str | None = N
     # What the worker computed for this record but has not written yet (its entry and payload
     # preview) goes out with the transition: one UPDATE instead of two.
     fields = {**record.__dict__.pop(UNSAVED, {}), "status": to, "updated_at": now, **fields}
+    if "last_error" in fields:
+        # Our own text keeps its message code beside it (exports/messages.py), shown in the viewer's language.
+        fields["last_error_message"] = stored_of(fields["last_error"])
+        fields["last_error"] = str(fields["last_error"])[:2000]
     if to == ExportRecord.Status.EXPORTED:
         fields.setdefault("exported_at", now)
     if to != ExportRecord.Status.IN_PROGRESS:

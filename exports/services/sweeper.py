@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..errors import StaleRecord
+from ..messages import said
 from ..models import ExportAttempt, ExportRecord, SyncRun
 from ..transitions import CLAIMABLE, Status
 from . import doorbell
@@ -27,7 +28,7 @@ def leases_expire(*, now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 record_transition(record=record, to=Status.OUTCOME_UNKNOWN, expected=Status.IN_PROGRESS,
-                                  needs_reconcile=True, next_attempt_at=now, last_error="worker lease expired")
+                                  needs_reconcile=True, next_attempt_at=now, last_error=said("lease_expired"))
                 ExportAttempt.objects.create(
                     record=record, number=record.export_attempts.count() + 1, started_at=now, finished_at=now,
                     outcome=ExportAttempt.Outcome.OUTCOME_UNKNOWN, error_class="LeaseExpired",

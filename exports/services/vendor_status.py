@@ -11,6 +11,7 @@ from django.db import transaction
 from connectors import errors
 from connectors.base import RemoteDocument, connector_class, connector_for
 
+from ..messages import said
 from ..models import ExportRecord, ReviewItem
 from ..transitions import Status
 from .review import review_item_open, review_item_resolve
@@ -59,9 +60,8 @@ def _settle(record: ExportRecord, doc: RemoteDocument | None, unsettled: Collect
             review_item_resolve(item=item, resolution=ReviewItem.Resolution.ACKNOWLEDGED,
                                 note=f"superseded: rejected in the vendor ({status})")
         record_transition(record=record, to=Status.NEEDS_REVIEW, vendor_status="",
-                          last_error=f"rejected in the vendor ({status}): nothing is booked")
+                          last_error=said("vendor_rejected", status=status))
         review_item_open(record=record, reason=ReviewItem.Reason.VALIDATION,
-                         detail=f"The vendor rejected {record.reference} after it was accepted (status {status}): "
-                                f"nothing is booked. Fix it in the vendor and retry, or skip it.",
+                         detail=said("vendor_rejected_after", reference=record.reference, status=status),
                          context={"vendor_status": status, "field": "status"})
     return "rejected"

@@ -23,6 +23,7 @@ from connectors.entry import AccountingEntry
 
 from ..close.periods import locks_shared
 from ..errors import StaleRecord
+from ..messages import said
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import Status
 from . import claimed, closing, duplicates, gates, outcomes, preflight
@@ -83,7 +84,7 @@ def record_work(*, record: ExportRecord) -> str:
         if record.status != Status.IN_PROGRESS:
             raise
         return outcomes.to_review(record, ReviewItem.Reason.REMOTE_ERROR,
-                                  f"internal error: {type(exc).__name__}: {exc}", started, error=exc)
+                                  said("internal_error", error=f"{type(exc).__name__}: {exc}"), started, error=exc)
 
 
 def _work(record: ExportRecord, started: datetime) -> str:

@@ -233,3 +233,28 @@ def test_amounts_and_ratios_people_read_are_decimal_to_the_minor_unit():
     [finding] = spend_spike(facts, day(2026, 9, 1), 2.0, {})
     assert "400.500 KWD in September 2026, 4.0× their usual month (100.125 KWD" in finding.explanation
     assert finding.context["usual"] == "100.125" and finding.score == 4.0
+
+
+def test_the_explanations_read_in_arabic(admin_client, org, conn):
+    """Each detector's explanation is stored with its message code and shown in the reader's language
+    (names, merchants and amounts as they are), on the flags list, a flag's page and its review item."""
+    from tests.exports.test_messages_arabic import _text
+
+    test_planted_anomalies_are_found_and_explained(org, conn)
+    admin_client.post("/i18n/setlang/", {"language": "ar", "next": "/admin/"})
+    flags = list(AnomalyFlag.objects.all())
+    pages = ["/admin/exports/anomalyflag/", *(f"/admin/exports/anomalyflag/{f.pk}/change/" for f in flags),
+             *(f"/admin/exports/reviewitem/{f.review_item_id}/change/" for f in flags)]
+    english = ["'s usual", "the usual at", " spent ", "claims by", "The same receipt file", "A round", "earlier expenses",
+               "possibly one purchase split", "November 2026"]
+    found = {}
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        text = _text(response.content.decode())
+        if [e for e in english if e in text]:
+            found[url] = [e for e in english if e in text]
+    assert found == {}
+    assert all(f.explanation_message.get("code") for f in flags)
+    text = _text(admin_client.get("/admin/exports/anomalyflag/").content.decode())
+    assert "المعتاد لدى Noura" in text and "نوفمبر 2026" in text and "1,530.00 SAR" in text

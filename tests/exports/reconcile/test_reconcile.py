@@ -172,3 +172,28 @@ def test_the_dashboard_panel_shows_progress_per_connection(org, books):
     assert panel["tables"][0]["table"]["headers"] == ["Connection", "Nov 2026", "Dec 2026", "Verified"]
     assert panel["tables"][0]["table"]["rows"] == [
         ["Ledger books", "1 differences, 0 explained", "not reconciled", "7 of 7 (100%)"]]
+
+
+def test_the_differences_read_in_arabic(admin_client, org, books):
+    """Each difference's detail (and the vendor-mismatch items it opens) in the reader's language; the
+    amounts, references and accounts as they are."""
+    from tests.exports.test_messages_arabic import _text
+
+    test_tampering_shows_exactly_the_four_changes_and_opens_vendor_mismatch_items(org, books)
+    run = Reconciliation.objects.order_by("-id").first()
+    admin_client.post("/i18n/setlang/", {"language": "ar", "next": "/admin/"})
+    pages = [f"/admin/exports/reconciliation/{run.pk}/change/", "/admin/exports/reconciliationdifference/",
+             *(f"/admin/exports/reconciliationdifference/{d.pk}/change/" for d in run.differences.all()),
+             *(f"/admin/exports/reviewitem/{i.pk}/change/" for i in ReviewItem.objects.filter(reason="vendor_mismatch"))]
+    english = ["deleted in the vendor", "a second document carries", "booked by hand", "account acc-meals",
+               "in the vendor after booking", "no longer in the vendor", "documents carry"]
+    found = {}
+    for url in pages:
+        response = admin_client.get(url)
+        assert response.status_code == 200, url
+        text = _text(response.content.decode())
+        if [e for e in english if e in text]:
+            found[url] = [e for e in english if e in text]
+    assert found == {}
+    text = _text(admin_client.get(f"/admin/exports/reconciliation/{run.pk}/change/").content.decode())
+    assert "الحساب acc-meals: من 40.00 إلى 45.00" in text and "قُيّد يدويًا في النظام المحاسبي" in text

@@ -1,0 +1,232 @@
+"""Texts the engine writes into review items (`detail`) and export records (`last_error`), kept as a
+code and parameters beside the English text, so each viewer reads them in their own language.
+
+`said(code, **params)` is a `Message`: a `str` (the English text, stored as before and sent by the
+API) that also carries its code and parameters. `review_item_open` and `record_transition` store
+them in `detail_message` / `last_error_message`; `shown(text, stored)` renders them in the active
+language at display time. A row written before (no code), or a code no longer known, shows its
+stored text. Parameters are data: names, references, dates, and the vendor's own words, which stay
+as the vendor wrote them; a parameter may itself be a message (`{"code": …, "params": …}`) or a
+list of them, joined with "; "."""
+
+from datetime import date
+from typing import Any
+
+from django.utils import dateformat, translation
+from django.utils.translation import gettext, gettext_noop
+
+from .transitions import Status
+
+# code → English template with named placeholders (extracted by makemessages through gettext_noop).
+TEXTS: dict[str, str] = {
+    # Holds (exports/services/resolution.py)
+    "held_missing_receipt": gettext_noop("Held (missing receipt): %(rules)s"),
+    "held_by_rule": gettext_noop("Held by rule: %(rules)s"),
+    "mapping_gap": gettext_noop("Missing mapping: %(items)s"),
+    "mapping_gap_unknown": gettext_noop("mapping gap"),
+    "gap_item": gettext_noop("%(kind)s %(key)s: %(detail)s"),
+    "gap_item_bare": gettext_noop("%(kind)s %(key)s"),
+    "gap_setting_account": gettext_noop("choose the %(which)s account on the connection"),
+    "suggested": gettext_noop("Suggested %(parts)s: accept or correct"),
+    "suggested_disagrees": gettext_noop("Suggested %(parts)s: accept or correct; %(disagrees)s"),
+    "suggested_account": gettext_noop("account %(account)s (%(label)s)"),
+    "suggested_account_from": gettext_noop("account %(account)s (by %(source)s)"),
+    "suggested_dimension": gettext_noop("%(key)s %(value)s (%(label)s)"),
+    "reversal_no_entry": gettext_noop("the reversed record has no stored entry to mirror"),
+    # Closed periods (exports/services/closing.py, worker)
+    "period_signed_off": gettext_noop(
+        "%(period)s is signed off: a late change to a closed month is held (connection policy: hold for "
+        "review)"),
+    "vendor_period_no_open": gettext_noop(
+        "the vendor's period is closed for %(date)s and no open period was found within a year: "
+        "%(vendor)s"),
+    "vendor_period_closed_through": gettext_noop(
+        "the vendor's period is closed through %(through)s for %(date)s: %(vendor)s (connection policy: "
+        "hold for review)"),
+    "vendor_period_closed": gettext_noop(
+        "the vendor's period is closed for %(date)s: %(vendor)s (connection policy: hold for review)"),
+    "vendor_period_closed_undated": gettext_noop(
+        "the vendor's period is closed for this date: %(vendor)s (connection policy: hold for review)"),
+    "redate_refused": gettext_noop("still refused after re-dating to %(date)s"),
+    "redated": gettext_noop("re-dated to %(date)s (period closed; new idempotency key)"),
+    # Pre-flight (exports/services/preflight.py)
+    "preflight": gettext_noop(
+        "Pre-flight: the vendor would refuse this document, nothing was sent. %(findings)s"),
+    # Our framing of what the vendor (or the worker) said (exports/services/worker.py)
+    "retries_exhausted": gettext_noop("gave up after %(attempts)s attempts: %(vendor)s"),
+    "credentials_rejected": gettext_noop("credentials rejected"),
+    "internal_error": gettext_noop("internal error: %(error)s"),
+    "preview_failed": gettext_noop("preview failed: %(error)s"),
+    "unsupported": gettext_noop("not supported by this system (%(system)s): %(why)s"),
+    "reversed_before_export": gettext_noop("reversed before it was exported"),
+    "nothing_to_reverse": gettext_noop("nothing to reverse: never exported"),
+    "expense_cancelled": gettext_noop("expense cancelled before export"),
+    "superseded": gettext_noop("superseded by v%(version)s before export"),
+    "lease_expired": gettext_noop("worker lease expired"),
+    "skipped": gettext_noop("skipped: %(note)s"),
+    "vendor_callback": gettext_noop("vendor callback"),
+    "import_failed": gettext_noop("the vendor could not import this document"),
+    "vendor_rejected": gettext_noop("rejected in the vendor (%(status)s): nothing is booked"),
+    "vendor_rejected_after": gettext_noop(
+        "The vendor rejected %(reference)s after it was accepted (status %(status)s): nothing is booked. "
+        "Fix it in the vendor and retry, or skip it."),
+    # Possible duplicates (exports/services/duplicates.py)
+    "possible_duplicate": gettext_noop("Possible duplicate of %(matches)s"),
+    "duplicate_content": gettext_noop("%(expense)s (same content)"),
+    "duplicate_receipt": gettext_noop("%(expense)s (same receipt)"),
+    # Changed in the vendor after booking (exports/reconcile/verify.py)
+    "mismatch_changed": gettext_noop("changed in the vendor after booking: %(changes)s"),
+    "mismatch_cancelled": gettext_noop("cancelled in the vendor after booking: %(changes)s"),
+    "mismatch_deleted": gettext_noop("deleted in the vendor after booking: %(changes)s"),
+    "mismatch_duplicated": gettext_noop("duplicated in the vendor after booking: %(changes)s"),
+    "cancelled_in_vendor": gettext_noop("cancelled in the vendor"),
+    "gone_from_vendor": gettext_noop("%(reference)s is no longer in the vendor"),
+    "documents_carry": gettext_noop("%(count)s documents carry %(reference)s"),
+    # Reconciliation differences (exports/reconcile/run.py, documents.py)
+    "changed_reference": gettext_noop("reference %(before)s → %(after)s"),
+    "changed_currency": gettext_noop("currency %(before)s → %(after)s"),
+    "changed_date": gettext_noop("date %(before)s → %(after)s"),
+    "changed_amount": gettext_noop("amount %(before)s → %(after)s"),
+    "changed_account": gettext_noop("account %(account)s: %(before)s → %(after)s"),
+    "deleted_in_vendor": gettext_noop("deleted in the vendor"),
+    "changes": gettext_noop("%(changes)s"),
+    "second_document": gettext_noop("a second document carries %(reference)s (ours is %(ours)s)"),
+    "booked_by_hand": gettext_noop("booked by hand in the vendor"),
+    "not_this_month": gettext_noop("dated in this month at the vendor, but not one of this month's bookings"),
+    "with_memo": gettext_noop("%(what)s: %(memo)s"),
+    "record_status": gettext_noop("record is %(status)s"),
+    "no_record": gettext_noop("no export record for this connection"),
+    "unmatched_line": gettext_noop("no funding, unload or reimbursement with bank reference %(reference)s"),
+    # Scheduled reports waiting for an evidence pack (exports/reports/services.py)
+    "pack_removed": gettext_noop("the evidence pack it was waiting for was removed"),
+    "pack_abandoned": gettext_noop("abandoned: the evidence pack's build did not finish in time"),
+    "pack_failed": gettext_noop("the evidence pack's build failed"),
+    # Spend anomalies (exports/anomalies/detectors.py)
+    "unusual_employee": gettext_noop(
+        "%(amount)s is %(times)s %(employee)s's usual %(category)s in %(currency)s (median %(median)s over "
+        "%(count)s earlier expenses)"),
+    "unusual_merchant": gettext_noop(
+        "%(amount)s is %(times)s the usual at %(merchant)s in %(currency)s (median %(median)s over %(count)s "
+        "earlier expenses)"),
+    "unusual_category": gettext_noop(
+        "%(amount)s is %(times)s the organisation's usual %(category)s in %(currency)s (median %(median)s over "
+        "%(count)s earlier expenses)"),
+    "spend_spike": gettext_noop(
+        "%(employee)s spent %(total)s in %(month)s, %(times)s their usual month (%(usual)s, median of "
+        "%(count)s months); this is the month's largest expense"),
+    "weekend_spend": gettext_noop("%(amount)s of %(category)s at %(merchant)s on a %(weekday)s (weekend), %(date)s"),
+    "holiday_spend": gettext_noop("%(amount)s of %(category)s at %(merchant)s on a holiday, %(date)s"),
+    "round_number": gettext_noop(
+        "A round %(amount)s for %(category)s at %(merchant)s; only %(share)s of the %(count)s earlier "
+        "%(category)s expenses are round multiples of %(unit)s"),
+    "split_claim": gettext_noop(
+        "%(count)s claims by %(employee)s at %(merchant)s on %(date)s of %(low)s–%(high)s %(currency)s add up "
+        "to %(total)s, over the %(limit)s limit: possibly one purchase split"),
+    "receipt_reused": gettext_noop(
+        "The same receipt file is attached to %(expense)s (%(employee)s, %(date)s, %(amount)s)"),
+}
+
+# Words that stand for a kind inside a message (a gap item's kind, the account a setting names).
+WORDS: dict[str, str] = {
+    "category": gettext_noop("category"), "tax": gettext_noop("tax"), "dimension": gettext_noop("dimension"),
+    "currency": gettext_noop("currency"), "setting": gettext_noop("setting"),
+    "suggestion": gettext_noop("suggestion"), "Employees Balance": gettext_noop("Employees Balance"),
+    "Employee Claims": gettext_noop("Employee Claims"), "Funding bank": gettext_noop("Funding bank"),
+    "this employee": gettext_noop("this employee"), "no merchant": gettext_noop("no merchant"),
+    "(none)": gettext_noop("(none)"),
+}
+# Dates inside a message, as English wrote them and as the active language writes them (Django's formats).
+DATES = {"month": ("%B %Y", "F Y"), "day": ("%d %b %Y", "j F Y"), "weekday": ("%A", "l")}
+
+
+class Message(str):
+    """The English text, carrying the code and parameters it was made from."""
+
+    code: str
+    params: dict[str, Any]
+
+    def __new__(cls, code: str, params: dict[str, Any]) -> "Message":
+        text = super().__new__(cls, _render(code, params, translate=False))
+        text.code, text.params = code, params
+        return text
+
+    def stored(self) -> dict[str, Any]:
+        return {"code": self.code, "params": self.params}
+
+
+def said(code: str, **params: Any) -> Message:
+    """A message of ours: `code` names its template in TEXTS; parameters are plain data (str(),
+    except messages and lists of them, kept as they are)."""
+    if code not in TEXTS:
+        raise KeyError(f"unknown message code {code!r}")
+    return Message(code, {k: _plain(v) for k, v in params.items()})
+
+
+def word(value: str) -> dict[str, Any]:
+    """A parameter that is one of WORDS: translated where shown, as it is otherwise."""
+    return {"word": value}
+
+
+def kept(text: str, stored: dict[str, Any] | None) -> str:
+    """A stored text as a Message again (to store it elsewhere with its code); the text when it has none."""
+    if not stored or stored.get("code") not in TEXTS:
+        return text
+    return Message(stored["code"], stored.get("params") or {})
+
+
+def word_shown(value: str) -> str:
+    """One of WORDS in the active language (anything else as it is)."""
+    return _value(word(value), translate=True)
+
+
+def stored_of(text: Any) -> dict[str, Any]:
+    """What to store beside `text`: its code and parameters, or {} for text that is not ours."""
+    return text.stored() if isinstance(text, Message) else {}
+
+
+def shown(text: str, stored: dict[str, Any] | None) -> str:
+    """The stored text in the active language when its code is known; the text as stored otherwise."""
+    if not stored or stored.get("code") not in TEXTS:
+        return text
+    try:
+        return _render(stored["code"], stored.get("params") or {}, translate=True)
+    except (KeyError, TypeError, ValueError):
+        return text
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Message):
+        return value.stored()
+    if isinstance(value, dict) and ({"code", "word", "status"} | DATES.keys()) & value.keys():
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return "" if value is None else str(value)
+
+
+def _render(code: str, params: dict[str, Any], *, translate: bool) -> str:
+    template = TEXTS[code]
+    text = gettext(template) if translate else template
+    return text % {k: _value(v, translate) for k, v in params.items()} if params else text
+
+
+def _value(value: Any, translate: bool) -> str:
+    if isinstance(value, list):
+        return "; ".join(_value(v, translate) for v in value)
+    if isinstance(value, dict) and "word" in value:
+        known = WORDS.get(value["word"])
+        return (gettext(known) if translate else known) if known else str(value["word"])
+    if isinstance(value, dict) and "status" in value:     # an export record's status, by its label
+        if value["status"] not in Status.values:
+            return str(value["status"])
+        if translate:
+            return str(Status(value["status"]).label).lower()
+        with translation.override("en"):
+            return str(Status(value["status"]).label).lower()
+    if isinstance(value, dict) and DATES.keys() & value.keys():
+        kind = next(k for k in DATES if k in value)
+        day = date.fromisoformat(value[kind] + ("-01" if kind == "month" else ""))
+        return dateformat.format(day, DATES[kind][1]) if translate else day.strftime(DATES[kind][0])
+    if isinstance(value, dict) and value.get("code") in TEXTS:
+        return _render(value["code"], value.get("params") or {}, translate=translate)
+    return str(value)
