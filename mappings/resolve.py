@@ -12,6 +12,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import pgettext_lazy
+
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole, reference_for
 from connectors.money import round_money
 
@@ -27,9 +29,21 @@ HUNDRED = Decimal("100")
 
 @dataclass(frozen=True)
 class GapItem:
-    kind: str       # category | tax | dimension | currency | setting
+    kind: str       # category | tax | dimension | currency | setting | suggestion (GAP_KINDS)
     key: str        # what is missing, e.g. the category code or "cost_center=CC-9"
     detail: str = ""
+
+
+# What a gap's kind is called on a page: the code stays in the data (and in cached gap rows), the
+# words are looked up when a page is rendered, in its reader's language.
+GAP_KINDS = {"category": pgettext_lazy("mapping gap", "category"), "tax": pgettext_lazy("mapping gap", "tax"),
+             "dimension": pgettext_lazy("mapping gap", "dimension"),
+             "currency": pgettext_lazy("mapping gap", "currency"), "setting": pgettext_lazy("mapping gap", "setting"),
+             "suggestion": pgettext_lazy("mapping gap", "suggestion")}
+
+
+def gap_kind_label(kind: str) -> str:
+    return str(GAP_KINDS.get(kind, kind))
 
 
 @dataclass(frozen=True)
