@@ -22,9 +22,9 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.formatting import money_text
 
 from ..dashboard import cached_gaps
+from ..gap_words import gap_detail_text, gap_key_label, gap_kind_label
 from ..history import mapping_revert, mapping_set_history, mapping_set_revert
 from ..models import MAPPING_MODELS, MappingSet
-from ..resolve import gap_kind_label
 from ..selectors import mapping_snapshot, mapping_version
 from ..services import category_mapping_apply_suggestion, mapping_set_clone
 from ..set_templates import CONTENT_TYPES, FORMATS, mapping_set_export, mapping_set_import
@@ -118,7 +118,8 @@ class MappingSetAdmin(OrgScopedAdmin):
         gaps = cached_gaps(obj, version=changed_at)
         suggester = AccountSuggester(connection=obj)
         for gap in gaps:
-            gap["kind_label"] = gap_kind_label(gap["kind"])
+            gap["kind_label"], gap["key_label"] = gap_kind_label(gap["kind"]), gap_key_label(gap["key"])
+            gap["detail_text"] = gap_detail_text(gap["detail"])
             target = GAP_TARGET.get(gap["kind"])
             gap["fix_url"] = (reverse(f"admin:mappings_{target}_add") + f"?connection={obj.pk}") if target else \
                 reverse("admin:connectors_connection_change", args=[obj.pk])

@@ -71,6 +71,8 @@ def _arabic(*msgid) -> str:
 def _expectations(screens):
     """Per page: (English it must not show, Arabic it must show)."""
     category = _in_arabic(pgettext, "mapping gap", "category")
+    setting = _in_arabic(pgettext, "mapping gap", "setting")
+    claims = _in_arabic(pgettext, "mapping gap", "Employee Claims")
     used = _in_arabic(ngettext, "used for %(count)s similar expense", "used for %(count)s similar expenses", 2)
     elsewhere = _in_arabic(ngettext, "chosen for a similar category %(count)s time elsewhere",
                            "chosen for a similar category %(count)s times elsewhere", 3)
@@ -78,7 +80,7 @@ def _expectations(screens):
     add_record = _arabic("Can add %(model)s") % {"model": _in_arabic(gettext, "export record")}
     return {
         f"/admin/connectors/connection/{screens['wafeq'].pk}/setup/": (
-            ["category TRAVEL"], [f"{category} TRAVEL"]),
+            ["category TRAVEL", "setting Employee Claims"], [f"{category} TRAVEL", f"{setting} {claims}"]),
         f"/admin/mappings/mappingset/{screens['set'].pk}/change/": (
             ["used for 2 similar expenses", "chosen for a similar category 3 times elsewhere", "name match",
              "Suggestion applied by", "Reverted to version", "system", "created", "changed", "deleted",
