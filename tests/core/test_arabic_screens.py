@@ -92,8 +92,8 @@ def _expectations(screens):
         "/admin/connectors/calllog/": (["PeriodClosed"], [period_closed]),
         "/admin/connectors/calllog/?error_class=PeriodClosed": (["PeriodClosed"], [period_closed]),
         f"/admin/connectors/calllog/{screens['call'].pk}/change/": (["PeriodClosed"], [period_closed]),
-        f"/admin/auth/group/{screens['group'].pk}/change/": (["Can add export record", "Can view"], [add_record]),
-        f"/admin/auth/user/{screens['user'].pk}/change/": (["Can add export record", "Can view"], [add_record]),
+        f"/admin/auth/group/{screens['group'].pk}/change/": (["Can add export record", "Can view", "historical"], [add_record]),
+        f"/admin/auth/user/{screens['user'].pk}/change/": (["Can add export record", "Can view", "historical"], [add_record]),
         "/admin/django_q/schedule/add/": (["Dotted import path", "How often this task"], []),
     }
 

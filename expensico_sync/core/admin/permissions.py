@@ -12,6 +12,13 @@ DEFAULT_ACTIONS = {"add": gettext_noop("Can add %(model)s"), "change": gettext_n
                    "delete": gettext_noop("Can delete %(model)s"), "view": gettext_noop("Can view %(model)s")}
 
 
+def _model_name(model) -> str:
+    """The model's verbose name; simple-history's "historical <name>" (not translatable there) made so."""
+    if instance_type := getattr(model, "instance_type", None):
+        return gettext("historical %(model)s") % {"model": instance_type._meta.verbose_name}
+    return str(model._meta.verbose_name)
+
+
 def permission_label(permission) -> str:
     """"<app> | <model> | <what it allows>", as Django's own `str(permission)` reads, translated."""
     model = permission.content_type.model_class()
@@ -19,10 +26,10 @@ def permission_label(permission) -> str:
         return str(permission)
     action, _, model_name = permission.codename.partition("_")
     if action in DEFAULT_ACTIONS and model_name == model._meta.model_name:
-        name = gettext(DEFAULT_ACTIONS[action]) % {"model": model._meta.verbose_name}
+        name = gettext(DEFAULT_ACTIONS[action]) % {"model": _model_name(model)}
     else:
         name = gettext(permission.name)
-    return f"{model._meta.app_config.verbose_name} | {model._meta.verbose_name} | {name}"
+    return f"{model._meta.app_config.verbose_name} | {_model_name(model)} | {name}"
 
 
 class PermissionChoiceField(forms.ModelMultipleChoiceField):
