@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.urls import path, reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext
 from import_export.admin import ExportMixin
 from rest_framework.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
@@ -24,7 +25,7 @@ from .admin_settings import PREFIX, settings_form_fields, settings_from_form
 from .admin_setup import CREDENTIALS, GuidedSetupMixin
 from .base import connector_class
 from .errors import ConnectorError, Permanent
-from .models import SECRET_FIELDS, CallLog, Connection
+from .models import SECRET_FIELDS, CallLog, Connection, error_class_label
 from .oauth import oauth_authorization_finish, oauth_authorization_start
 from .registry import vendor
 from .resources import CallLogResource
@@ -41,7 +42,8 @@ def _error_classes() -> list[tuple[str, str]]:
         cls = todo.pop()
         found.append(cls.__name__)
         todo.extend(cls.__subclasses__())
-    return [("", "none"), *((name, name) for name in sorted(set(found)))]
+    return [("", pgettext("error class", "none")),
+            *sorted(((name, error_class_label(name)) for name in set(found)), key=lambda c: c[1])]
 
 
 STATUS_LABELS = {"connected": "success", "new": "info", "expired": "warning", "error": "danger", "paused": "warning"}
@@ -248,8 +250,8 @@ class CallLogAdmin(ExportMixin, OrgScopedAdmin):
     export_form_class = ExportForm
     capability = "connections.manage"
     # Fits 1440 px: paths and keys are clipped (the whole value in the tooltip, and on the call's page).
-    list_display = ("created_at", "connection_text", "method", "path_text", "status_badge", "duration_ms", "error_class",
-                    "key_text", "request_text")
+    list_display = ("created_at", "connection_text", "method", "path_text", "status_badge", "duration_ms",
+                    "error_class_text", "key_text", "request_text")
     # Fixed choices: the default filters listed DISTINCT values of two million rows per request.
     list_filter = (("connection", RelatedDropdownFilter),
                    values_filter("method", choices=["GET", "POST", "PUT", "PATCH", "DELETE"]),
@@ -259,11 +261,19 @@ class CallLogAdmin(ExportMixin, OrgScopedAdmin):
     search_fields = ("=idempotency_key", "=request_id", "^path")
     sortable_by = ("created_at",)
     list_select_related = ("connection",)
-    readonly_fields = [f.name for f in CallLog._meta.fields]
+    # The error class shown in words where the stored code would be.
+    fields = readonly_fields = [f.name if f.name != "error_class" else "error_class_text"
+                                for f in CallLog._meta.fields]
 
     @display(description=_("Status"), label=True)
     def status_badge(self, obj):
-        return obj.status or obj.error_class
+        return obj.status or obj.error_class_label
+
+    @display(description=_("error class"))
+    def error_class_text(self, obj):
+        if not obj.error_class:
+            return "—"
+        return obj.error_class_label
 
     @display(description=_("connection"))
     def connection_text(self, obj):

@@ -228,6 +228,28 @@ class Connection(models.Model):
                     or (self.auth_method == self.AuthMethod.CLIENT_CREDENTIALS and self.client_id and self.client_secret))
 
 
+# The call log stores the error taxonomy's class name (`error_class`, a code that queries and
+# exports rely on); pages show these words for it, in the reader's language. A class not named here
+# (a vendor's own subclass) shows its code.
+ERROR_CLASS_LABELS = {
+    "ConnectorError": _("connector error"),
+    "Transient": _("temporary failure"),
+    "RateLimited": _("rate limited by the vendor"),
+    "ClientRateLimited": _("held by our own rate limit"),
+    "CircuitOpen": _("circuit breaker open"),
+    "OutcomeUnknown": _("outcome unknown"),
+    "Permanent": _("refused (retrying cannot fix it)"),
+    "PeriodClosed": _("period closed at the vendor"),
+    "AuthExpired": _("credentials rejected"),
+    "UnexpectedAnswer": _("unexpected answer"),
+    "Refusal": _("whole request refused"),
+}
+
+
+def error_class_label(code: str) -> str:
+    return str(ERROR_CLASS_LABELS.get(code, code))
+
+
 class CallLog(models.Model):
     """One row per vendor request attempt. Bodies are redacted and truncated before they land
     here; rows older than the retention period are pruned by `call_log_prune`."""
@@ -255,7 +277,11 @@ class CallLog(models.Model):
         indexes = [models.Index(fields=["connection", "-created_at"])]
 
     def __str__(self):
-        return f"{self.method} {self.path} → {self.status or self.error_class}"
+        return f"{self.method} {self.path} → {self.status or self.error_class_label}"
+
+    @property
+    def error_class_label(self) -> str:
+        return error_class_label(self.error_class)
 
 
 class CallLogDocument(models.Model):

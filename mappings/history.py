@@ -4,16 +4,51 @@ simple-history keeps one row per change of every mapping; this module reads them
 kinds of one connection (the "mapping set") and restores a chosen point in time.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from .models import MAPPING_MODELS, MODEL_BY_KIND
 
 _SKIP = {"id", "organization", "connection", "updated_at"}
 _ACTIONS = {"+": "created", "~": "changed", "-": "deleted"}
+ACTION_LABELS = {"created": pgettext_lazy("mapping history", "created"),
+                 "changed": pgettext_lazy("mapping history", "changed"),
+                 "deleted": pgettext_lazy("mapping history", "deleted")}
+
+# Why a mapping changed is stored in English (simple-history's `history_change_reason`, kept as
+# written) from these templates; a page shows it in its reader's language by matching the template.
+REASON_CLONED = gettext_noop("Cloned from %(source)s")
+REASON_REVERTED_TO = gettext_noop("Reverted to %(at)s")
+REASON_REVERTED_VERSION = gettext_noop("Reverted to version %(version)s")
+REASON_SUGGESTION_APPLIED = gettext_noop("Suggestion applied by %(user)s")
+REASON_SUGGESTION_AUTO = gettext_noop("Suggestion auto-applied (score %(score)s)")
+REASON_RULE_APPLIED = gettext_noop("Applied to pending expenses")
+_REASONS = [(re.compile(re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+)", re.escape(template)) + r"\Z", re.S), template)
+            for template in (REASON_REVERTED_VERSION, REASON_CLONED, REASON_REVERTED_TO, REASON_SUGGESTION_APPLIED,
+                             REASON_SUGGESTION_AUTO, REASON_RULE_APPLIED)]
+
+
+def reason_text(stored: str) -> str:
+    """A stored change reason in the active language (one written some other way stays as it is)."""
+    for pattern, template in _REASONS:
+        if match := pattern.match(stored):
+            return gettext(template) % match.groupdict()
+    return stored
+
+
+def _shown(model, name: str, value: object) -> object:
+    """A field's value as a reader knows it: a choice's label, yes or no."""
+    field = model._meta.get_field(name)
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if field.choices and value not in (None, ""):
+        return dict(field.flatchoices).get(value, value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -21,6 +56,14 @@ class FieldChange:
     field: str
     old: object
     new: object
+    label: str = ""            # the field's name for a reader
+    old_shown: object = None   # the values for a reader (a choice's label, yes or no)
+    new_shown: object = None
+
+
+def _change(model, name: str, old: object, new: object) -> FieldChange:
+    return FieldChange(name, old, new, str(model._meta.get_field(name).verbose_name),
+                       _shown(model, name, old), _shown(model, name, new))
 
 
 @dataclass(frozen=True)
@@ -34,6 +77,22 @@ class HistoryRow:
     reason: str
     history_id: int
     changes: tuple[FieldChange, ...]
+
+    @property
+    def kind_label(self) -> str:
+        return str(MODEL_BY_KIND[self.kind]._meta.verbose_name)
+
+    @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS[self.action])
+
+    @property
+    def who(self) -> str:
+        return self.user or gettext("system")
+
+    @property
+    def why(self) -> str:
+        return reason_text(self.reason)
 
 
 def _fields(model) -> list[str]:
@@ -69,16 +128,17 @@ def mapping_set_history(connection, *, kinds=None, limit: int = 200, object_id: 
         for record in records:
             prior = previous.get(record._previous)
             if record.history_type == "+" or (record.history_type == "~" and prior is None):
-                changes = tuple(FieldChange(f, None, getattr(record, f)) for f in fields if getattr(record, f) not in ("", None, [], False))
+                changes = tuple(_change(model, f, None, getattr(record, f)) for f in fields
+                                if getattr(record, f) not in ("", None, [], False))
             elif record.history_type == "-":
                 changes = ()
             else:
                 delta = record.diff_against(prior, included_fields=fields)
-                changes = tuple(FieldChange(c.field, c.old, c.new) for c in delta.changes)
+                changes = tuple(_change(model, c.field, c.old, c.new) for c in delta.changes)
             rows.append(HistoryRow(
                 kind=model.KIND, object_id=record.id, label=_label(model, record, connection),
                 action=_ACTIONS[record.history_type], at=record.history_date,
-                user=str(record.history_user or "system"), reason=record.history_change_reason or "",
+                user=str(record.history_user or ""), reason=record.history_change_reason or "",
                 history_id=record.history_id, changes=changes))
     rows.sort(key=lambda r: r.at, reverse=True)
     return rows[:limit]
@@ -106,7 +166,7 @@ def mapping_set_revert(*, connection, at: datetime, kinds: list[str] | None = No
     """
     counts = {"restored": 0, "deleted": 0, "unchanged": 0}
     models = [MODEL_BY_KIND[k] for k in kinds] if kinds else list(MAPPING_MODELS)
-    reason = f"Reverted to {at.isoformat(timespec='seconds')}"
+    reason = REASON_REVERTED_TO % {"at": at.isoformat(timespec="seconds")}
     with transaction.atomic():
         for model in models:
             then = _state_at(model, connection, at)
@@ -142,7 +202,7 @@ def mapping_revert(*, kind: str, connection, history_id: int, user=None):
     if record.history_type == "-":
         raise ValueError("That version is a deletion; pick the version before it.")
     restored = record.instance
-    restored._change_reason = f"Reverted to version {history_id}"
+    restored._change_reason = REASON_REVERTED_VERSION % {"version": history_id}
     restored._history_user = user
     with transaction.atomic():
         restored.save()

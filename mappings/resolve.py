@@ -18,6 +18,19 @@ from connectors.money import round_money
 from .coding import Decision, FieldGuess, Prediction
 from .documents import ExpenseDocument, FundingDocument, ReimbursementDocument, StatementLineDocument
 from .fx import realised_difference
+from .gap_words import (
+    BALANCE,
+    CHOOSE_ACCOUNT,
+    CLAIMS,
+    FUNDING_BANK,
+    FX_ACCOUNT,
+    FX_ACCOUNT_NEEDED,
+    MODEL_DISAGREES,
+    MODEL_SUGGESTS,
+    NO_RATE,
+    TAX_ACCOUNT_NEEDED,
+    VAT_EXCEEDS,
+)
 from .settings import ConnectionSettings
 from .snapshot import CategoryRule, MappingSnapshot
 
@@ -27,7 +40,7 @@ HUNDRED = Decimal("100")
 
 @dataclass(frozen=True)
 class GapItem:
-    kind: str       # category | tax | dimension | currency | setting
+    kind: str       # category | tax | dimension | currency | setting | suggestion (gap_words.GAP_KINDS)
     key: str        # what is missing, e.g. the category code or "cost_center=CC-9"
     detail: str = ""
 
@@ -92,7 +105,7 @@ def _conversion(*, currency: str, on: date, expensico_rate: Decimal | None, repo
     if not settings.base_currency_amounts:
         return currency, rate, False
     if rate is None:
-        gaps.append(GapItem("currency", currency, f"no {currency}→{base} rate on or before {on}"))
+        gaps.append(GapItem("currency", currency, NO_RATE % {"currency": currency, "base": base, "on": on}))
         return currency, None, False
     return base, rate, True
 
@@ -198,7 +211,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     if rule is None:
         mapped = snapshot.category_rule(doc.category_code, doc.funding_source, doc.type) if suggestion else None
         gaps.append(GapItem("category", doc.category_code,
-                            f"the model disagrees with the mapping to {mapped.account_name or mapped.account}"
+                            MODEL_DISAGREES % {"account": mapped.account_name or mapped.account}
                             if mapped else doc.category_name))
 
     tax_rule = None
@@ -209,7 +222,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
         if tax_rule is None:
             gaps.append(GapItem("tax", tax_code, f"{rate}%"))
         elif tax_rule.separate_line and not tax_rule.tax_account and rate:
-            gaps.append(GapItem("tax", tax_code, "a separate tax line needs a tax account"))
+            gaps.append(GapItem("tax", tax_code, TAX_ACCOUNT_NEEDED))
 
     dimensions = []
     mapped_keys = snapshot.mapped_dimension_keys
@@ -221,7 +234,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     doc_dimensions = tuple(sorted(filled.items()))
     account_from = ""
     if proposed:
-        gaps += [GapItem("suggestion", g.key, f"the model suggests {g.value} ({g.label})") for g in proposed]
+        gaps += [GapItem("suggestion", g.key, MODEL_SUGGESTS % {"value": g.value, "label": g.label}) for g in proposed]
         model = guess()
         if suggestion is None and rule is not None and model is not None:
             account_from = coded_by or "the mapping"
@@ -242,8 +255,8 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     paid_through = (settings.employees_balance_account if doc.funding_source == "card"
                     else settings.employee_claims_account)
     if not paid_through:
-        which = "Employees Balance" if doc.funding_source == "card" else "Employee Claims"
-        gaps.append(GapItem("setting", which, f"choose the {which} account on the connection"))
+        which = BALANCE if doc.funding_source == "card" else CLAIMS
+        gaps.append(GapItem("setting", which, CHOOSE_ACCOUNT % {"which": which}))
 
     currency, fx_rate, converted = _conversion(
         currency=doc.currency, on=doc.date, expensico_rate=doc.exchange_rate, report_currency=doc.report_currency,
@@ -254,7 +267,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     magnitude = round_money(abs(doc.amount), doc.currency)
     stated = _stated_tax(doc, inclusive)
     if stated is not None and inclusive and stated > magnitude:
-        gaps.append(GapItem("tax", tax_code, f"the stated VAT {stated} exceeds the amount {magnitude}"))
+        gaps.append(GapItem("tax", tax_code, VAT_EXCEEDS % {"stated": stated, "amount": magnitude}))
     if gaps:
         return MappingGap(source_id=doc.source_id, items=tuple(gaps), mapping_version=snapshot.version,
                           suggestion=suggestion, account_from=account_from)
@@ -305,9 +318,9 @@ def _bank_entry(*, source_id: str, version: int, on: date, amount: Decimal, curr
                 counterpart: tuple[str, str], into_bank: bool, description: str, bank_reference: str,
                 snapshot: MappingSnapshot, settings: ConnectionSettings, gaps: list[GapItem]) -> Resolved:
     if not settings.funding_bank_account:
-        gaps.append(GapItem("setting", "Funding bank", "choose the funding bank account on the connection"))
+        gaps.append(GapItem("setting", FUNDING_BANK, CHOOSE_ACCOUNT % {"which": FUNDING_BANK}))
     if not counterpart[1]:
-        gaps.append(GapItem("setting", counterpart[0], f"choose the {counterpart[0]} account on the connection"))
+        gaps.append(GapItem("setting", counterpart[0], CHOOSE_ACCOUNT % {"which": counterpart[0]}))
     entry_currency, rate, converted = _conversion(currency=currency, on=on, expensico_rate=None, report_currency="",
                                                   snapshot=snapshot, settings=settings, gaps=gaps)
     if gaps:
@@ -325,7 +338,7 @@ def _bank_entry(*, source_id: str, version: int, on: date, amount: Decimal, curr
 def _resolve_funding(doc: FundingDocument, snapshot: MappingSnapshot, settings: ConnectionSettings) -> Resolved:
     # "in": bank → card (debit Employees Balance, credit bank); "out" the reverse.
     return _bank_entry(source_id=doc.source_id, version=doc.version, on=doc.date, amount=doc.amount,
-                       currency=doc.currency, counterpart=("Employees Balance", settings.employees_balance_account),
+                       currency=doc.currency, counterpart=(BALANCE, settings.employees_balance_account),
                        into_bank=doc.direction == "out", description=doc.description or
                        f"Card {doc.card_last4} {'funded' if doc.direction == 'in' else 'unloaded'}",
                        bank_reference=doc.bank_reference, snapshot=snapshot, settings=settings, gaps=[])
@@ -334,7 +347,7 @@ def _resolve_funding(doc: FundingDocument, snapshot: MappingSnapshot, settings: 
 def _resolve_reimbursement(doc: ReimbursementDocument, snapshot: MappingSnapshot,
                            settings: ConnectionSettings) -> Resolved:
     entry = _bank_entry(source_id=doc.source_id, version=doc.version, on=doc.date, amount=doc.amount,
-                        currency=doc.currency, counterpart=("Employee Claims", settings.employee_claims_account),
+                        currency=doc.currency, counterpart=(CLAIMS, settings.employee_claims_account),
                         into_bank=False, description=doc.description or f"Reimbursement {doc.employee_name}",
                         bank_reference=doc.bank_reference, snapshot=snapshot, settings=settings, gaps=[])
     if isinstance(entry, MappingGap) or doc.currency != settings.base_currency or entry.currency != doc.currency \
@@ -358,9 +371,8 @@ def _with_realised_fx(entry: AccountingEntry, doc: ReimbursementDocument, snapsh
         return entry
     if not snapshot.currency.fx_account:
         return MappingGap(source_id=doc.source_id, mapping_version=snapshot.version, items=(GapItem(
-            "currency", "FX gain/loss account",
-            f"the claims were booked at {abs(doc.amount) - difference} {doc.currency}, paid {abs(doc.amount)}: "
-            "choose the exchange gain/loss account in the currency policy"),))
+            "currency", FX_ACCOUNT, FX_ACCOUNT_NEEDED % {"booked": abs(doc.amount) - difference,
+                                                        "currency": doc.currency, "paid": abs(doc.amount)}),))
     bank, claims_line = entry.lines
     owed = claims_line.debit - difference
     if owed <= 0:
@@ -375,7 +387,7 @@ def _resolve_statement_line(doc: StatementLineDocument, snapshot: MappingSnapsho
                             settings: ConnectionSettings) -> Resolved:
     if not settings.funding_bank_account:
         return MappingGap(source_id=doc.source_id, mapping_version=snapshot.version, items=(
-            GapItem("setting", "Funding bank", "choose the funding bank account on the connection"),))
+            GapItem("setting", FUNDING_BANK, CHOOSE_ACCOUNT % {"which": FUNDING_BANK}),))
     return AccountingEntry(
         kind=EntryKind.STATEMENT_TRANSACTION, reference=reference_for(doc.source_id, doc.version), date=doc.date,
         currency=doc.currency, lines=(), description=doc.description, source_id=doc.source_id,

@@ -6,6 +6,7 @@ from django.utils import timezone
 from connectors.base import CatalogKind, connector_for
 from connectors.metadata import connection_metadata
 
+from .history import REASON_CLONED, REASON_SUGGESTION_APPLIED, REASON_SUGGESTION_AUTO
 from .models import MAPPING_MODELS, CategoryMapping, MappingPreference, RemoteCatalogItem
 
 
@@ -14,7 +15,7 @@ def mapping_set_clone(*, source, target, replace: bool = False, user=None) -> di
     connection the caller may edit). Existing target rows with the same natural key are updated;
     with `replace`, target rows absent from the source are deleted."""
     counts = {"created": 0, "updated": 0, "deleted": 0}
-    reason = f"Cloned from {source}"
+    reason = REASON_CLONED % {"source": source}
     with transaction.atomic():
         for model in MAPPING_MODELS:
             fields = [f.name for f in model._meta.concrete_fields
@@ -75,8 +76,8 @@ def category_mapping_apply_suggestion(*, connection, category_code: str, categor
             defaults={"category_name": category_name, "account": account, "account_name": account_name})
         if mapping.account != account:
             mapping.account, mapping.account_name = account, account_name
-        mapping._change_reason = (f"Suggestion applied by {user}" if user else
-                                  f"Suggestion auto-applied (score {score:.0f})")
+        mapping._change_reason = (REASON_SUGGESTION_APPLIED % {"user": user} if user else
+                                  REASON_SUGGESTION_AUTO % {"score": f"{score:.0f}"})
         mapping._history_user = user
         mapping.save()
     return mapping

@@ -7,6 +7,7 @@ from django.utils.translation import ngettext
 from connectors.setup_steps import SetupStep, setup_step_register
 
 from .dashboard import cached_gaps
+from .gap_words import gap_key_label, gap_kind_label
 
 
 @setup_step_register
@@ -18,7 +19,7 @@ def map_categories(connection) -> SetupStep:
                          _("Open the mapping set"))
     listed = "; ".join(
         ngettext("%(kind)s %(key)s (%(count)s expense)", "%(kind)s %(key)s (%(count)s expenses)", g["expenses"])
-        % {"kind": g["kind"], "key": g["key"], "count": g["expenses"]} for g in gaps[:4])
+        % {"kind": gap_kind_label(g["kind"]), "key": gap_key_label(g["key"]), "count": g["expenses"]} for g in gaps[:4])
     more = _(" and %(count)s more") % {"count": len(gaps) - 4} if len(gaps) > 4 else ""
     missing = ngettext("%(count)s mapping missing: %(listed)s%(more)s.",
                        "%(count)s mappings missing: %(listed)s%(more)s.", len(gaps)) % {

@@ -10,6 +10,7 @@ organisations contribute only account *names* they chose, never their ids or dat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, ngettext
 from rapidfuzz import fuzz, process, utils
 
 from .models import CategoryMapping, RemoteCatalogItem
@@ -41,12 +42,36 @@ def _usage(connection) -> dict[str, dict[str, int]]:
 
 
 @dataclass(frozen=True)
+class Reason:
+    """One piece of evidence for a suggestion, put in words when a page shows it (in its reader's
+    language, with the plural form the count takes there)."""
+    kind: str       # used | own | others | name
+    count: int = 0
+
+    def __str__(self) -> str:
+        if self.kind == "used":
+            return ngettext("used for %(count)s similar expense", "used for %(count)s similar expenses",
+                            self.count) % {"count": self.count}
+        if self.kind == "others":
+            return ngettext("chosen for a similar category %(count)s time elsewhere",
+                            "chosen for a similar category %(count)s times elsewhere", self.count) % {"count": self.count}
+        if self.kind == "own":
+            return gettext("you map it so on another connection")
+        return gettext("name match")
+
+
+@dataclass(frozen=True)
 class Suggestion:
     remote_id: str
     name: str
     code: str
     score: float
-    why: str
+    reasons: tuple[Reason, ...]
+
+    @property
+    def why(self) -> str:
+        """The reasons in the active language."""
+        return " · ".join(str(reason) for reason in self.reasons)
 
 
 def name_scores(text: str, labels: list[str]) -> dict[int, float]:
@@ -94,7 +119,7 @@ class AccountSuggester:
             return []
         names = name_scores(text, labels)
         scores = dict(names)
-        reasons: dict[int, list[str]] = {idx: [] for idx in range(len(items))}
+        reasons: dict[int, list[Reason]] = {idx: [] for idx in range(len(items))}
         own_by_code, chosen_elsewhere = self._precedents()
         own = own_by_code.get(category_code, set()) if category_code else set()
         used = self.used(category_code) if category_code else {}
@@ -105,19 +130,18 @@ class AccountSuggester:
         for idx, item in enumerate(items):
             if n := used.get(item.remote_id, 0):
                 scores[idx] = min(100.0, scores.get(idx, 0) + min(USED_AT_MOST, USED_PER_EXPENSE * n))
-                reasons[idx].append(f"used for {n} similar expense{'s' if n != 1 else ''}")
+                reasons[idx].append(Reason("used", n))
             if item.name in own:
                 scores[idx] = min(100.0, scores.get(idx, 0) + PRECEDENT_OWN)
-                reasons[idx].append("you map it so on another connection")
+                reasons[idx].append(Reason("own"))
             elif item.name.casefold() in others:
                 scores[idx] = min(100.0, scores.get(idx, 0) + PRECEDENT_OTHERS)
                 n = others[item.name.casefold()]
-                reasons[idx].append(f"chosen for a similar category {n} time{'s' if n > 1 else ''} elsewhere")
+                reasons[idx].append(Reason("others", n))
             if names.get(idx, 0) >= NAME_MATCH_AT or not reasons[idx]:
-                reasons[idx].append("name match")
-        why = {idx: " · ".join(parts) for idx, parts in reasons.items()}
+                reasons[idx].append(Reason("name"))
         ranked = sorted(scores.items(), key=lambda kv: (-kv[1], labels[kv[0]]))[:limit]
-        return [Suggestion(items[i].remote_id, items[i].name, items[i].code, round(s, 1), why[i]) for i, s in ranked]
+        return [Suggestion(items[i].remote_id, items[i].name, items[i].code, round(s, 1), tuple(reasons[i])) for i, s in ranked]
 
 
 def suggest_accounts(*, connection, text: str, category_code: str = "", limit: int = 5,

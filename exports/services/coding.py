@@ -19,6 +19,7 @@ from connectors.models import Connection
 from expensico_sync.source.models import Expense
 from mappings import documents
 from mappings.documents import ExpenseDocument
+from mappings.history import REASON_RULE_APPLIED
 from mappings.models import CodingCorrection, CodingRule
 from mappings.resolve import holds_for, resolve, skipped_by
 from mappings.rules import CodingRuleData
@@ -179,7 +180,7 @@ def rule_apply(*, rule: CodingRule, by: By = None) -> dict[str, Any]:
     with transaction.atomic():
         if not rule.active:
             rule.active = True
-            rule._change_reason = "Applied to pending expenses"  # type: ignore[attr-defined]  # simple_history
+            rule._change_reason = REASON_RULE_APPLIED  # type: ignore[attr-defined]  # simple_history
             rule._history_user = _user_or_none(by)  # type: ignore[attr-defined]
             rule.save()
         items = ReviewItem.objects.filter(record_id__in=ids, resolved_at__isnull=True, reason__in=(

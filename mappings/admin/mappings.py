@@ -17,7 +17,7 @@ from connectors.base import connector_class
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.formatting import currency_decimals
 
-from ..history import mapping_set_history
+from ..history import ACTION_LABELS, mapping_set_history
 from ..models import (
     CategoryMapping,
     CurrencyPolicy,
@@ -126,19 +126,21 @@ class MappingAdmin(SimpleHistoryAdmin, ImportExportModelAdmin, OrgScopedAdmin):
         if not rows:
             return "—"
         return format_html_join(
-            "", "<div class='mb-2'><strong>{}</strong> {} by {}<br>{}</div>",
-            ((r.at.strftime("%Y-%m-%d %H:%M"), r.action, r.user,
-              format_html_join("", "<code>{}</code>: {} → <strong>{}</strong><br>",
-                               ((c.field, c.old if c.old not in (None, "") else "∅", c.new) for c in r.changes)))
+            "", "<div class='mb-2'><strong>{}</strong> {}<br>{}</div>",
+            ((r.at.strftime("%Y-%m-%d %H:%M"), gettext("%(action)s by %(who)s") % {"action": r.action_label, "who": r.who},
+              format_html_join("", "{}: {} → <strong>{}</strong><br>",
+                               ((c.label, c.old_shown if c.old not in (None, "") else "∅", c.new_shown)
+                                for c in r.changes)))
              for r in rows))
 
     @display(description=_("Changed"))
     def changed_fields(self, obj):
         previous = obj.prev_record
         if previous is None:
-            return "created"
+            return ACTION_LABELS["created"]
         delta = obj.diff_against(previous, excluded_fields=["updated_at"])
-        return format_html_join(", ", "{}: {} → {}", ((c.field, c.old, c.new) for c in delta.changes)) or "—"
+        return format_html_join(", ", "{}: {} → {}", ((obj._meta.get_field(c.field).verbose_name, c.old, c.new)
+                                                       for c in delta.changes)) or "—"
 
 
 def _with_preflight(form_class):

@@ -22,6 +22,7 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.formatting import money_text
 
 from ..dashboard import cached_gaps
+from ..gap_words import gap_detail_text, gap_key_label, gap_kind_label
 from ..history import mapping_revert, mapping_set_history, mapping_set_revert
 from ..models import MAPPING_MODELS, MappingSet
 from ..selectors import mapping_snapshot, mapping_version
@@ -121,6 +122,8 @@ class MappingSetAdmin(OrgScopedAdmin):
         gaps = cached_gaps(obj, version=changed_at)
         suggester = AccountSuggester(connection=obj)
         for gap in gaps:
+            gap["kind_label"], gap["key_label"] = gap_kind_label(gap["kind"]), gap_key_label(gap["key"])
+            gap["detail_text"] = gap_detail_text(gap["detail"])
             target = GAP_TARGET.get(gap["kind"])
             gap["fix_url"] = (reverse(f"admin:mappings_{target}_add") + f"?connection={obj.pk}") if target else \
                 reverse("admin:connectors_connection_change", args=[obj.pk])

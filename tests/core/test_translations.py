@@ -33,14 +33,17 @@ def _unquote(block: str) -> str:
 
 
 def catalogue(path: Path) -> dict[str, str]:
-    """msgid → msgstr of a .po file, obsolete (#~) entries left out."""
+    """msgid → msgstr of a .po file, obsolete (#~) entries left out; a msgid with a context
+    (pgettext) is keyed context + EOT (\\x04) + msgid, as gettext keeps it."""
     entries = {}
     for entry in re.split(r"\n\s*\n", path.read_text(encoding="utf-8")):
         if entry.lstrip().startswith("#~"):
             continue
         match = re.search(r'^msgid ((?:".*"\n?)+)msgstr ((?:".*"\n?)+)', entry, re.M)
         if match and _unquote(match.group(1)):
-            entries[_unquote(match.group(1))] = _unquote(match.group(2))
+            context = re.search(r'^msgctxt ((?:".*"\n?)+)', entry, re.M)
+            key = (_unquote(context.group(1)) + "\x04" if context else "") + _unquote(match.group(1))
+            entries[key] = _unquote(match.group(2))
     return entries
 
 

@@ -14,6 +14,8 @@ from rest_framework_api_key.models import APIKey
 from unfold.admin import ModelAdmin
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
+from .permissions import TranslatedPermissions
+
 
 class SuperuserOnly:
     """People and task internals are run by operators (superusers), not tenants."""
@@ -41,7 +43,7 @@ for model in (User, Group, APIKey, EmailAddress, Authenticator,
 
 
 @admin.register(User)
-class UserAdmin(SuperuserOnly, BaseUserAdmin, ModelAdmin):
+class UserAdmin(SuperuserOnly, TranslatedPermissions, BaseUserAdmin, ModelAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     change_password_form = AdminPasswordChangeForm
@@ -49,7 +51,7 @@ class UserAdmin(SuperuserOnly, BaseUserAdmin, ModelAdmin):
 
 
 @admin.register(Group)
-class GroupAdmin(SuperuserOnly, BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(SuperuserOnly, TranslatedPermissions, BaseGroupAdmin, ModelAdmin):
     pass
 
 
