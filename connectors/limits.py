@@ -94,7 +94,7 @@ def rate_windows_sweep(*, now: float | None = None, batch: int = SWEEP_BATCH, ba
             ids = list(rows.order_by().values_list("pk", flat=True)[:batch])
             if not ids:
                 break
-            deleted += rows.model.objects.filter(pk__in=ids).delete()[0]
+            deleted += rows.model._default_manager.filter(pk__in=ids).delete()[0]
     return deleted
 
 

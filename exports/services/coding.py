@@ -229,7 +229,8 @@ def rule_recode(*, rule: CodingRule, by: By = None) -> dict[str, Any]:
     snapshot = mapping_snapshot(rule.connection)
     without, with_rule = _with_rule(snapshot, rule)
     settings = ConnectionSettings.from_connection(rule.connection)
-    count, amounts = 0, defaultdict(Decimal)
+    count = 0
+    amounts: defaultdict[str, Decimal] = defaultdict(Decimal)
     for changed in _pending_changes(rule, without, with_rule, settings):
         ids = [record.pk for record, *_rest in changed]
         with transaction.atomic():
