@@ -203,11 +203,11 @@ def rule_test(*, rule: CodingRule) -> dict[str, Any]:
     return result
 
 
-def rule_apply(*, rule: CodingRule, by: By = None) -> dict[str, Any]:
+def rule_apply(*, rule: CodingRule, by: By = None, effect: dict[str, Any] | None = None) -> dict[str, Any]:
     """Turns the rule on and re-codes the pending records it changes (all of them, in batches);
     exported ones stay as booked. Up to `APPLY_INLINE_MAX` candidates this happens now; above, in
-    the task `exports.tasks.coding_rule_apply` (`queued`: the count is then what the rule changed
-    when it was turned on; the task's result says what it re-coded)."""
+    the task `exports.tasks.coding_rule_apply` (`queued`: the count is then what the rule changes,
+    from `effect` when the caller has just tested it; the task's result says what it re-coded)."""
     with transaction.atomic():
         if not rule.active:
             rule.active = True
@@ -215,7 +215,7 @@ def rule_apply(*, rule: CodingRule, by: By = None) -> dict[str, Any]:
             rule._history_user = _user_or_none(by)  # type: ignore[attr-defined]
             rule.save()
     if _records(rule, UNSENT).count() > APPLY_INLINE_MAX:
-        effect = rule_test(rule=rule)
+        effect = effect if effect is not None else rule_test(rule=rule)
         user = _user_or_none(by)
         async_task("exports.tasks.coding_rule_apply", rule.pk, user.pk if user else None, group="coding",
                    timeout=APPLY_TASK_TIMEOUT)
