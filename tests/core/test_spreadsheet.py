@@ -16,7 +16,11 @@ def test_formula_like_text_is_quoted_and_read_back(text):
 
 
 @pytest.mark.parametrize("value", ["-12.50", "+5", "-1,234.50", "-1.234,50", "-1e5", "-0.001", Decimal("-12.50"),
-                                   -3, -1.5, None, "", "Careem ride", "'=already quoted", "a=b", date(2026, 11, 1)])
+                                   -3, -1.5, None, "", "Careem ride", "a=b", date(2026, 11, 1)])
 def test_numbers_plain_text_and_other_values_are_unchanged(value):
     assert cell_safe(value) == value
     assert cell_unquoted(value) == value
+
+
+def test_quoting_twice_changes_nothing():
+    assert cell_safe(cell_safe("=1+1")) == "'=1+1"
