@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -16,9 +17,11 @@ class ConnectorsConfig(AppConfig):
             retention,
         )
         from .access import vendor_credentials
+        from .receivers import ensure_schedules
         from .registry import vendors
 
         register_credential_source(vendor_credentials)
+        post_migrate.connect(ensure_schedules, sender=self, dispatch_uid="connectors.schedules")
 
         for vendor in vendors():
             # Imported now, as the folder scan did: a vendor's module may register panels of its own.

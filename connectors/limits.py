@@ -8,7 +8,7 @@ the export engine then reschedules the record without spending an attempt.
 import time
 import uuid
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.db import connection as db_connection
 from django.db import transaction
@@ -67,8 +67,35 @@ def _window_with_room(connection_id: int, *, after: int, until: int, per_second:
 
 def window_taken(connection_id: int, window: int, count: int) -> None:
     if count == 1 and window % 10 == 0:
-        # Old windows are useless; the first taker of every tenth window clears them.
+        # Old windows are useless; the first taker of every tenth window clears them. That alone
+        # is not enough: calls that never land on such a window (a job every 60 s at :07, or a
+        # connection that stops calling) would keep their rows forever; `rate_windows_sweep` does.
         RateLimitWindow.objects.filter(connection_id=connection_id, window__lt=window - 5).delete()
+
+
+WINDOW_KEEP = 60          # seconds: a window older than this is never read again (waits are ≤ RATE_WAIT_MAX)
+SLOT_KEEP = timedelta(hours=1)    # longer than any vendor's sliding burst window
+SWEEP_BATCH = 5000
+SWEEP_BATCHES = 200       # per table and run: a backlog larger than a million rows takes several runs
+
+
+def rate_windows_sweep(*, now: float | None = None, batch: int = SWEEP_BATCH, batches: int = SWEEP_BATCHES) -> int:
+    """Deletes every connection's per-second windows older than `WINDOW_KEEP` and sliding-window
+    slots older than `SLOT_KEEP`, `batch` rows per statement and at most `batches` statements per
+    table (each short, the run bounded, whatever the backlog).
+    Run every few minutes by the django-q2 schedule `connectors.rate_windows_sweep`, so the tables
+    hold at most a few minutes of rows per connection however it calls. The rows deleted."""
+    now = time.time() if now is None else now
+    stale = [RateLimitWindow.objects.filter(window__lt=int(now) - WINDOW_KEEP),
+             RateLimitSlot.objects.filter(taken_at__lt=datetime.fromtimestamp(now, tz=UTC) - SLOT_KEEP)]
+    deleted = 0
+    for rows in stale:
+        for _ in range(batches):
+            ids = list(rows.order_by().values_list("pk", flat=True)[:batch])
+            if not ids:
+                break
+            deleted += rows.model._default_manager.filter(pk__in=ids).delete()[0]
+    return deleted
 
 
 def _window_take(connection_id: int, window: int, per_second: int) -> int | None:

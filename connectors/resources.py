@@ -2,12 +2,12 @@
 
 Without request or response bodies: they are redacted already, but an export leaves the product."""
 
-from import_export import resources
+from expensico_sync.core.spreadsheet import SafeModelResource
 
 from .models import CallLog
 
 
-class CallLogResource(resources.ModelResource):
+class CallLogResource(SafeModelResource):
     class Meta:
         model = CallLog
         fields = ("id", "connection", "created_at", "method", "path", "status", "duration_ms", "request_id",

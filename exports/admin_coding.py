@@ -120,8 +120,13 @@ class CodingRuleAdmin(MappingAdmin):
     def apply_rule(self, request, object_id):
         rule = self.get_queryset(request).get(pk=object_id)
         result = rule_apply(rule=rule, by=request.user)
-        messages.success(request, _("Rule #%(rule)s is on; %(records)s pending expense(s) re-coded (%(amounts)s).")
-                         % {"rule": rule.pk, "records": result["records"], "amounts": _money(result["amounts"])})
+        done = {"rule": rule.pk, "records": result["records"], "amounts": _money(result["amounts"])}
+        if result["queued"]:
+            messages.success(request, _("Rule #%(rule)s is on; %(records)s pending expense(s) are being re-coded "
+                                        "in the background (%(amounts)s).") % done)
+        else:
+            messages.success(request, _("Rule #%(rule)s is on; %(records)s pending expense(s) re-coded "
+                                        "(%(amounts)s).") % done)
         return redirect("admin:mappings_codingrule_change", object_id)
 
 

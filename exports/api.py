@@ -322,7 +322,7 @@ class CodingRuleEffectViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixi
             raise Conflict(f"the rule now changes {effect['pending_count']} pending expenses, not "
                            f"{body.validated_data['confirm_count']}: test it again", code="not_confirmed")
         user = request.user if getattr(request.user, "pk", None) else None
-        return Response(s.RuleApplyResultSerializer(rule_apply(rule=rule, by=user)).data)
+        return Response(s.RuleApplyResultSerializer(rule_apply(rule=rule, by=user, effect=effect)).data)
 
 
 router.register("coding-rule-effects", CodingRuleEffectViewSet, basename="coding-rule-effect")

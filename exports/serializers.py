@@ -228,7 +228,9 @@ class RuleApplySerializer(serializers.Serializer):
 
 
 class RuleApplyResultSerializer(serializers.Serializer):
-    records = serializers.IntegerField()
+    records = serializers.IntegerField(help_text="Pending expenses re-coded (queued: that the rule changes, being "
+                                                 "re-coded in the background)")
+    queued = serializers.BooleanField(help_text="Many pending expenses: re-coded by a background task, in batches")
     amounts = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=3))
 
 

@@ -3,7 +3,7 @@ delays work until the sweeper rings again."""
 
 from .reconcile import run as reconcile_run
 from .reconcile import verify
-from .services import import_failures, sweeper, sync, vendor_status, worker
+from .services import coding, import_failures, sweeper, sync, vendor_status, worker
 
 
 def export_record(record_id: int) -> str:
@@ -32,3 +32,7 @@ def reconciliation_execute(reconciliation_id: int) -> str:
 
 def vendor_status_recheck() -> dict:
     return vendor_status.records_vendor_status_recheck()
+
+
+def coding_rule_apply(rule_id: int, user_id: int | None = None) -> dict:
+    return coding.rule_recode_queued(rule_id=rule_id, user_id=user_id)

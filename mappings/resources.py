@@ -6,7 +6,9 @@ file, so a template exported from one connection imports cleanly into another.
 
 import json
 
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
+
+from expensico_sync.core.spreadsheet import SafeModelResource
 
 from .models import (
     CategoryMapping,
@@ -76,7 +78,7 @@ class JSONObjectWidget(JSONListWidget):
     empty, kind, example = dict, "object", '{"project": "P-1"}'
 
 
-class ConnectionBoundResource(resources.ModelResource):
+class ConnectionBoundResource(SafeModelResource):
     def __init__(self, connection=None, **kwargs):
         super().__init__(**kwargs)
         self.connection = connection

@@ -127,6 +127,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             "can_reopen": signed and self._allowed(request, org, "close.reopen"),
             # The system by its name ("Wafeq"), not its registry key ("wafeq") beside each pack.
             "connections": [(c, packs.get(c.pk), system_label(c.system)) for c in connections],
+            "can_build": self._allowed(request, org, "close.sign_off"),
             "building": any(p.status in EvidencePack.ACTIVE for p in packs.values()),
             "history": close.history.order_by("-history_id")[:20] if close else [],
             "next_period": f"{next_month(first):%Y-%m}",
@@ -198,8 +199,13 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
         return self._back(org, first)
 
     def evidence_build_view(self, request, org_id, period, connection_id):
+        """Queues a build: as in the API (`POST /closes/{id}/evidence`), only for `close.sign_off`."""
         org, first = self._month(request, org_id, period)
         connection = self._connection(org, connection_id)
+        if not self._allowed(request, org, "close.sign_off"):
+            messages.error(request, _("Only a finance admin (permission close.sign_off) may build the evidence pack; "
+                                      "nothing was queued."))
+            return self._back(org, first)
         pack = pack_request(connection=connection, period=first, by=request.user)
         messages.info(request, _("The evidence pack for %(name)s: %(status)s.") % {
             "name": connection.name, "status": pack.get_status_display().lower()})

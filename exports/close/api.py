@@ -79,23 +79,35 @@ class MonthCloseSerializer(serializers.ModelSerializer):
             close._live_checklist = checklist_live(organization=close.organization, period=close.period)
         return close._live_checklist
 
+    def to_representation(self, instance):
+        """The month as it stands: an open month (never signed, or reopened) shows no sign-off. A
+        reopened month's earlier sign-off is history (the admin's history, the evidence pack's
+        checklist.json), not its current state."""
+        data = super().to_representation(instance)
+        if not instance.locked:
+            data.update(signed_off_by="", signed_off_at=None, comment="")
+        return data
+
     @extend_schema_field(ChecklistRowSerializer(many=True))
     def get_checklist(self, close) -> list[dict]:
         """As signed when the month is signed off; while it is open, as of `checklist_as_of` (computed in
-        the background every few minutes; empty until the first computation is done)."""
-        live = self._live(close)
-        if live is None:
+        the background every few minutes; empty until the first computation is done). The list leaves
+        an open month's checklist out (empty): read the month itself for it."""
+        if close.locked:
             return close.checklist
-        return live.payload or []
+        live = self._live(close)
+        return (live.payload or []) if live is not None else []
 
     @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_checklist_as_of(self, close):
-        """When the checklist shown was computed: the sign-off time for a signed month; null while the
-        first computation of an open month is still queued."""
-        live = self._live(close)
-        if live is None:
+        """When the checklist shown was computed: the sign-off time for a signed month; for an open month
+        the last background computation (null while the first is still queued, and in the list)."""
+        if close.locked:
             return serializers.DateTimeField().to_representation(close.signed_off_at) if close.signed_off_at else None
-        return serializers.DateTimeField().to_representation(live.computed_at) if live.computed_at else None
+        live = self._live(close)
+        if live is None or live.computed_at is None:
+            return None
+        return serializers.DateTimeField().to_representation(live.computed_at)
 
 
 class EvidencePackSerializer(serializers.ModelSerializer):

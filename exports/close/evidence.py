@@ -4,7 +4,10 @@ Rows are read with `.iterator(chunk_size=…)` and written straight into a zip m
 SHA-256 of each member computed while it is written; XLSX beside a CSV only when the part has at
 most `XLSX_MAX_ROWS` rows (otherwise the manifest says the CSV is the complete copy). Then the
 close's checklist as signed, every registered `@evidence_part`, and `manifest.json` last, with
-the SHA-256 of every other file. Memory stays bounded by the chunk size, not by the month."""
+the SHA-256 of every other file. Memory stays bounded by the chunk size, not by the month.
+
+Text cells a spreadsheet would run as a formula (= + - @ TAB CR) are written with a leading single
+quote (`expensico_sync.core.spreadsheet`); the manifest hashes the files as written, quotes included."""
 
 import csv
 import hashlib
@@ -20,6 +23,8 @@ import openpyxl
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+
+from expensico_sync.core.spreadsheet import row_safe
 
 from ..models import ExportAttempt, ExportRecord, MonthClose, ReviewItem
 from . import checklist as _builtin  # noqa: F401  (registers the built-in items)
@@ -124,7 +129,7 @@ class PackWriter:
             sheet.append(headers)
         count = 0
         for count, obj in enumerate(queryset.iterator(chunk_size=CHUNK), start=1):
-            row = resource.export_resource(obj)
+            row = row_safe(resource.export_resource(obj))     # no formulas (resources quote them too)
             writer.writerow(row)
             if sheet is not None:
                 sheet.append(row)

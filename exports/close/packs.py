@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from django.contrib.auth import get_user_model
 from django.core.files import File
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Subquery
+from django.db.models import Max, Q, Subquery
 from django.dispatch import Signal
 from django.http import FileResponse
 from django.utils import timezone
@@ -22,6 +22,10 @@ from .models import EvidencePack
 log = logging.getLogger(__name__)
 TASK_TIMEOUT = 60 * 60              # a year-sized month takes minutes; the cluster default is 2
 ABANDONED_AFTER = timedelta(seconds=TASK_TIMEOUT + 300)   # a build whose worker died frees the slot
+# A queued pack may wait behind other builds (one worker, a dozen year-sized months): it is given
+# up only when no worker took it for a day (its task lost with the broker), never for its place
+# in the queue.
+QUEUED_ABANDONED_AFTER = timedelta(days=1)
 # Sent when a build ends, ready or failed (kwargs: pack_id, status): whoever waits for the pack
 # (a scheduled report) delivers it or reports the failure.
 pack_finished = Signal()
@@ -50,14 +54,21 @@ def pack_servable(pack: EvidencePack | None) -> bool:
     return changed is None or pack.built_at is None or changed <= pack.built_at
 
 
+def _abandoned() -> Q:
+    """Building for longer than the task may run (measured from when the build started, not from
+    when it was asked for), or queued with no worker taking it for `QUEUED_ABANDONED_AFTER`."""
+    now = timezone.now()
+    return (Q(status=EvidencePack.Status.BUILDING, started_at__lt=now - ABANDONED_AFTER)
+            | Q(status=EvidencePack.Status.QUEUED, requested_at__lt=now - QUEUED_ABANDONED_AFTER))
+
+
 def pack_abandoned(pack: EvidencePack) -> bool:
     """Still queued or building long after any worker would have finished it."""
-    return pack.status in EvidencePack.ACTIVE and pack.requested_at < timezone.now() - ABANDONED_AFTER
+    return EvidencePack.objects.filter(_abandoned(), pk=pack.pk).exists()
 
 
 def _abandoned_release(connection, period: date) -> None:
-    EvidencePack.objects.filter(connection=connection, period=period, status__in=EvidencePack.ACTIVE,
-                                requested_at__lt=timezone.now() - ABANDONED_AFTER).update(
+    EvidencePack.objects.filter(_abandoned(), connection=connection, period=period).update(
         status=EvidencePack.Status.FAILED, error="abandoned: the build did not finish in time")
 
 

@@ -3,9 +3,10 @@
 Export only: nothing here is ever imported back. Secrets never appear (records and attempts
 carry none; call logs go out without their bodies)."""
 
-from import_export import fields, resources
+from import_export import fields
 
 from connectors.money import round_money
+from expensico_sync.core.spreadsheet import SafeModelResource
 
 from ..models import ExportAttempt, ExportRecord, ReviewItem
 
@@ -31,7 +32,7 @@ def _decision(item: ReviewItem) -> str:
            f"at {item.resolved_at:%Y-%m-%d %H:%M}{note}"
 
 
-class ChainResource(resources.ModelResource):
+class ChainResource(SafeModelResource):
     """One row per export record: approval → record → attempts → vendor id → verification hash
     → review decisions → mapping version → receipts' SHA-256."""
 
@@ -91,7 +92,7 @@ class ChainResource(resources.ModelResource):
         return ";".join(r.sha256 for r in record.expense.receipts.all())
 
 
-class AttemptResource(resources.ModelResource):
+class AttemptResource(SafeModelResource):
     reference = fields.Field(attribute="record__reference", column_name="reference")
 
     class Meta:
@@ -101,7 +102,7 @@ class AttemptResource(resources.ModelResource):
                                  "duration_ms", "worker", "warnings", "notes")
 
 
-class ReviewItemResource(resources.ModelResource):
+class ReviewItemResource(SafeModelResource):
     reference = fields.Field(attribute="record__reference", column_name="reference")
 
     class Meta:
@@ -111,7 +112,7 @@ class ReviewItemResource(resources.ModelResource):
                                  "resolved_by_label", "resolved_at")
 
 
-class ExportRecordResource(resources.ModelResource):
+class ExportRecordResource(SafeModelResource):
     """The outbox list as the admin shows it (no previews: they are large and per-vendor)."""
 
     connection_name = fields.Field(attribute="connection__name", column_name="connection")

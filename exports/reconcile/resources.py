@@ -1,6 +1,8 @@
 """django-import-export resources for a reconciliation's tabular parts (evidence pack, admin export)."""
 
-from import_export import fields, resources
+from import_export import fields
+
+from expensico_sync.core.spreadsheet import SafeModelResource
 
 from .models import ReconciliationDifference, ReconciliationRow
 
@@ -12,7 +14,7 @@ class MinorUnitField(fields.Field):
         return obj.minor(self.attribute)
 
 
-class ReconciliationRowResource(resources.ModelResource):
+class ReconciliationRowResource(SafeModelResource):
     period = fields.Field(attribute="reconciliation__period", column_name="period")
     connection = fields.Field(attribute="reconciliation__connection__name", column_name="connection")
     expensico = MinorUnitField(attribute="expensico", column_name="expensico")
@@ -27,7 +29,7 @@ class ReconciliationRowResource(resources.ModelResource):
         export_order = fields
 
 
-class ReconciliationDifferenceResource(resources.ModelResource):
+class ReconciliationDifferenceResource(SafeModelResource):
     expected = MinorUnitField(attribute="expected", column_name="expected")
     actual = MinorUnitField(attribute="actual", column_name="actual")
 

@@ -4,15 +4,18 @@ reviewers answering a model's suggestion, and testing or applying a coding rule.
 Only records not yet exported are ever re-coded; booked ones are shown, never changed."""
 
 import dataclasses
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.db.models.fields.json import KT
 from django.utils.translation import gettext as _
+from django_q.tasks import async_task
 
 from connectors.entry import AccountingEntry, LineRole
 from connectors.models import Connection
@@ -34,8 +37,12 @@ from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import UNSENT, Status
 from .review import By, ReviewError, _label, _user_or_none, review_item_resolve
 
-PENDING_SAMPLE = 500  # pending (not exported) records a rule test looks at: few in practice
+PENDING_SAMPLE = 500  # pending records a rule test lists (it counts and sums every one it changes)
 PAST_SAMPLE = 100     # booked ones: the newest only, so the test stays fast at millions of records
+APPLY_BATCH = 500     # pending records read, compared and re-coded per batch (one transaction each)
+APPLY_INLINE_MAX = 2000          # more candidates than this: applying runs as a django-q2 task
+APPLY_TASK_TIMEOUT = 60 * 60
+log = logging.getLogger(__name__)
 
 
 def booked_history(connection: Connection) -> Iterator[tuple[Expense, str]]:
@@ -145,54 +152,109 @@ def _records(rule: CodingRule, statuses: Iterable[str]) -> QuerySet[ExportRecord
             .order_by("-id"))
 
 
+def _pending_changes(rule: CodingRule, without: MappingSnapshot, with_rule: MappingSnapshot,
+                     settings: ConnectionSettings) -> Iterator[list[tuple[ExportRecord, ExpenseDocument, str, str]]]:
+    """Every pending record the rule codes differently, newest first, one batch of at most
+    `APPLY_BATCH` candidates at a time (keyset on the id: memory and each query stay bounded)."""
+    candidates = _records(rule, UNSENT)
+    last_id = None
+    while True:
+        batch = list((candidates if last_id is None else candidates.filter(pk__lt=last_id))[:APPLY_BATCH])
+        if not batch:
+            return
+        last_id = batch[-1].pk
+        changed = []
+        for record in batch:
+            doc = documents.document_from_expense(record.expense)
+            before, after = _outcome(doc, without, settings), _outcome(doc, with_rule, settings)
+            if before != after:
+                changed.append((record, doc, before, after))
+        yield changed
+
+
+def _row(record: ExportRecord, doc: ExpenseDocument, before: str, after: str) -> dict[str, Any]:
+    return {"record_id": record.pk, "source_id": record.source_id, "status": record.status, "date": doc.date,
+            "merchant": doc.merchant, "amount": doc.amount, "currency": doc.currency, "before": before,
+            "after": after}
+
+
 def rule_test(*, rule: CodingRule) -> dict[str, Any]:
     """The expenses this rule (as saved, active or not) changes: booked ones (shown only) and pending
-    ones (what applying it re-codes), with the pending count and amount per currency."""
+    ones (what applying it re-codes; the first `PENDING_SAMPLE` listed), with the count and amount per
+    currency of all the pending ones it changes."""
     snapshot = mapping_snapshot(rule.connection)
     without, with_rule = _with_rule(snapshot, rule)
     settings = ConnectionSettings.from_connection(rule.connection)
     result: dict[str, Any] = {"past": [], "pending": [], "pending_count": 0, "pending_amounts": {},
                               "past_note": _("Booked expenses: only the latest %(n)s the rule could match are "
                                              "examined.") % {"n": PAST_SAMPLE}}
+    for record in _records(rule, [Status.EXPORTED])[:PAST_SAMPLE]:
+        doc = documents.document_from_expense(record.expense)
+        before, after = _outcome(doc, without, settings), _outcome(doc, with_rule, settings)
+        if before != after:
+            result["past"].append(_row(record, doc, before, after))
     amounts: defaultdict[str, Decimal] = defaultdict(Decimal)
-    for key, statuses, sample in (("past", [Status.EXPORTED], PAST_SAMPLE),
-                                  ("pending", list(UNSENT), PENDING_SAMPLE)):
-        for record in _records(rule, statuses)[:sample]:
-            doc = documents.document_from_expense(record.expense)
-            before, after = _outcome(doc, without, settings), _outcome(doc, with_rule, settings)
-            if before == after:
-                continue
-            result[key].append({"record_id": record.pk, "source_id": record.source_id, "status": record.status,
-                                "date": doc.date, "merchant": doc.merchant, "amount": doc.amount,
-                                "currency": doc.currency, "before": before, "after": after})
-            if key == "pending":
-                amounts[doc.currency] += abs(doc.amount)
-    result["pending_count"] = len(result["pending"])
+    for changed in _pending_changes(rule, without, with_rule, settings):
+        for record, doc, before, after in changed:
+            if len(result["pending"]) < PENDING_SAMPLE:
+                result["pending"].append(_row(record, doc, before, after))
+            result["pending_count"] += 1
+            amounts[doc.currency] += abs(doc.amount)
     result["pending_amounts"] = dict(sorted(amounts.items()))
     return result
 
 
-def rule_apply(*, rule: CodingRule, by: By = None) -> dict[str, Any]:
-    """Turns the rule on and re-codes the pending records it changes; exported ones stay as booked.
-    Parked records it now decides (mapping gap, suggestion) go again."""
-    effect = rule_test(rule=rule)
-    ids = [row["record_id"] for row in effect["pending"]]
+def rule_apply(*, rule: CodingRule, by: By = None, effect: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Turns the rule on and re-codes the pending records it changes (all of them, in batches);
+    exported ones stay as booked. Up to `APPLY_INLINE_MAX` candidates this happens now; above, in
+    the task `exports.tasks.coding_rule_apply` (`queued`: the count is then what the rule changes,
+    from `effect` when the caller has just tested it; the task's result says what it re-coded)."""
     with transaction.atomic():
         if not rule.active:
             rule.active = True
             rule._change_reason = REASON_RULE_APPLIED  # type: ignore[attr-defined]  # simple_history
             rule._history_user = _user_or_none(by)  # type: ignore[attr-defined]
             rule.save()
-        items = ReviewItem.objects.filter(record_id__in=ids, resolved_at__isnull=True, reason__in=(
-            ReviewItem.Reason.MAPPING_GAP, ReviewItem.Reason.SUGGESTED_CODING))
-        for item in items:
-            review_item_resolve(item=item, resolution=ReviewItem.Resolution.FIXED_MAPPING, by=by,
-                                note=f"re-coded by rule #{rule.pk}")
-        snapshot = mapping_snapshot(rule.connection)
-        settings = ConnectionSettings.from_connection(rule.connection)
-        for record in _records(rule, [Status.PENDING, Status.RETRY]).filter(pk__in=ids):
-            entry = resolve(documents.document_from_expense(record.expense), snapshot, settings)
-            if isinstance(entry, AccountingEntry):
-                ExportRecord.objects.filter(pk=record.pk).update(entry_preview=entry_to_json(entry),
-                                                                 mapping_version=entry.mapping_version)
-    return {"records": effect["pending_count"], "amounts": effect["pending_amounts"]}
+    if _records(rule, UNSENT).count() > APPLY_INLINE_MAX:
+        effect = effect if effect is not None else rule_test(rule=rule)
+        user = _user_or_none(by)
+        async_task("exports.tasks.coding_rule_apply", rule.pk, user.pk if user else None, group="coding",
+                   timeout=APPLY_TASK_TIMEOUT)
+        return {"records": effect["pending_count"], "amounts": effect["pending_amounts"], "queued": True}
+    return {**rule_recode(rule=rule, by=by), "queued": False}
+
+
+def rule_recode(*, rule: CodingRule, by: By = None) -> dict[str, Any]:
+    """Re-codes every pending record the (active) rule changes, one transaction per batch: parked
+    records it now decides (mapping gap, suggestion) go again. The count and amounts re-coded."""
+    snapshot = mapping_snapshot(rule.connection)
+    without, with_rule = _with_rule(snapshot, rule)
+    settings = ConnectionSettings.from_connection(rule.connection)
+    count = 0
+    amounts: defaultdict[str, Decimal] = defaultdict(Decimal)
+    for changed in _pending_changes(rule, without, with_rule, settings):
+        ids = [record.pk for record, *_rest in changed]
+        with transaction.atomic():
+            items = ReviewItem.objects.filter(record_id__in=ids, resolved_at__isnull=True, reason__in=(
+                ReviewItem.Reason.MAPPING_GAP, ReviewItem.Reason.SUGGESTED_CODING))
+            for item in items:
+                review_item_resolve(item=item, resolution=ReviewItem.Resolution.FIXED_MAPPING, by=by,
+                                    note=f"re-coded by rule #{rule.pk}")
+            for record in _records(rule, [Status.PENDING, Status.RETRY]).filter(pk__in=ids):
+                entry = resolve(documents.document_from_expense(record.expense), with_rule, settings)
+                if isinstance(entry, AccountingEntry):
+                    ExportRecord.objects.filter(pk=record.pk).update(entry_preview=entry_to_json(entry),
+                                                                     mapping_version=entry.mapping_version)
+        count += len(changed)
+        for _record, doc, *_rest in changed:
+            amounts[doc.currency] += abs(doc.amount)
+    return {"records": count, "amounts": dict(sorted(amounts.items()))}
+
+
+def rule_recode_queued(*, rule_id: int, user_id: int | None) -> dict[str, Any]:
+    """The task's side of `rule_apply` (the rule and the person who applied it, by id)."""
+    rule = CodingRule.objects.select_related("connection").get(pk=rule_id)
+    user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+    result = rule_recode(rule=rule, by=user)
+    log.info("coding rule #%s re-coded %s pending expense(s)", rule_id, result["records"])
+    return result

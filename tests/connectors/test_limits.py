@@ -3,10 +3,12 @@ places for requests in flight."""
 
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from django.db import connection as db_connection
 from django.db import connections
+from django.utils import timezone
 
 from connectors.limits import ClientRateLimited, concurrency_slot, rate_limit_acquire, window_slot_acquire
 from connectors.models import ConcurrencySlot, Connection, RateLimitSlot
@@ -192,3 +194,47 @@ def test_a_full_window_queues_the_waiting_workers_for_the_next_ones_with_two_rea
     assert sorted(windows)[:3] == [now, now + 1, now + 2] or int(time.time()) > now + 3
     sent = [q["sql"] for q in ctx.captured_queries if "ratelimitwindow" in q["sql"].lower()]
     assert len(sent) <= 2 * 3 + 2, sent   # each: the full window, one read, one take (+ a tenth window's clean-up)
+
+
+def test_windows_of_a_connection_that_never_calls_on_a_tenth_second_are_swept(org):
+    """A job calling every 60 s at :07 never takes a window divisible by ten, so the inline
+    clean-up never runs for it: without the scheduled sweep its rows would grow by one a call."""
+    from connectors.limits import WINDOW_KEEP, rate_windows_sweep, window_taken
+    from connectors.models import RateLimitWindow
+
+    conn, busy = _fresh(org, "sparse"), _fresh(org, "busy")
+    now = int(time.time()) // 10 * 10 + 7                     # ends in 7, and so does every call below
+    calls = [now - 60 * n for n in range(51, 1, -1)]
+    for window in calls:
+        RateLimitWindow.objects.create(connection=conn, window=window, count=1)
+        window_taken(conn.pk, window, 1)
+    assert RateLimitWindow.objects.filter(connection=conn).count() == 50, "the inline clean-up never ran"
+    RateLimitWindow.objects.create(connection=busy, window=now - 1, count=3)           # still read: kept
+    RateLimitWindow.objects.create(connection=busy, window=now - WINDOW_KEEP - 1, count=3)
+    slot_old = RateLimitSlot.objects.create(connection=conn, taken_at=timezone.now() - timedelta(hours=2))
+    slot_new = RateLimitSlot.objects.create(connection=conn, taken_at=timezone.now())
+    assert rate_windows_sweep(now=now, batch=7) == 50 + 1 + 1                          # in several batches
+    assert list(RateLimitWindow.objects.values_list("connection", "window")) == [(busy.pk, now - 1)]
+    assert list(RateLimitSlot.objects.values_list("pk", flat=True)) == [slot_new.pk] != [slot_old.pk]
+    assert rate_windows_sweep(now=now) == 0
+
+
+def test_a_large_backlog_is_swept_over_several_bounded_runs(org):
+    from connectors.limits import rate_windows_sweep
+    from connectors.models import RateLimitWindow
+
+    conn = _fresh(org, "backlog")
+    RateLimitWindow.objects.bulk_create(RateLimitWindow(connection=conn, window=w, count=1) for w in range(1, 31))
+    assert rate_windows_sweep(now=10_000, batch=5, batches=2) == 10
+    assert rate_windows_sweep(now=10_000, batch=5, batches=10) == 20
+
+
+def test_the_sweep_is_scheduled_every_few_minutes():
+    from django_q.models import Schedule
+
+    from connectors.receivers import RATE_WINDOWS_SWEEP, ensure_schedules
+
+    ensure_schedules(sender=None)           # as after migrate (a transactional test may have flushed it)
+    schedule = Schedule.objects.get(name=RATE_WINDOWS_SWEEP)
+    assert schedule.func == "connectors.tasks.rate_windows_sweep_task"
+    assert schedule.schedule_type == Schedule.MINUTES and schedule.minutes <= 10 and schedule.repeats == -1

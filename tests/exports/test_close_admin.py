@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from expensico_sync.core.roles import Role
+from exports.close.models import EvidencePack
 from exports.models import MonthClose
 from exports.services.worker import records_work_due
 from tests.core.factories import make_member
@@ -61,13 +62,27 @@ def test_owner_reopens_with_a_reason_only(client, org, booked):
 
 
 def test_evidence_download_from_the_admin(client, org, conn, booked):
-    viewer = as_member(client, org, Role.VIEWER)
-    assert viewer.get(month_url(org, "evidence", conn.pk)).status_code == 302     # a GET builds nothing
-    viewer.post(month_url(org, "evidence", conn.pk) + "build/")                   # queued (inline in tests)
-    response = viewer.get(month_url(org, "evidence", conn.pk))
+    finance = as_member(client, org, Role.FINANCE_ADMIN)
+    assert finance.get(month_url(org, "evidence", conn.pk)).status_code == 302    # a GET builds nothing
+    finance.post(month_url(org, "evidence", conn.pk) + "build/")                  # queued (inline in tests)
+    response = finance.get(month_url(org, "evidence", conn.pk))
     assert response.status_code == 200
     pack = zipfile.ZipFile(io.BytesIO(response.getvalue()))
     assert "chain.csv" in json.loads(pack.read("manifest.json"))["files"]
+
+
+def test_only_close_sign_off_builds_the_evidence_pack_as_in_the_api(client, org, conn, booked):
+    viewer = as_member(client, org, Role.VIEWER)
+    page = viewer.get(month_url(org)).content.decode()
+    assert month_url(org, "evidence", conn.pk) + "build/" not in page              # no Build button
+    assert "a finance admin builds it" in page
+    response = viewer.post(month_url(org, "evidence", conn.pk) + "build/", follow=True)
+    assert not EvidencePack.objects.exists(), "nothing is queued for a viewer"
+    assert "Only a finance admin (permission close.sign_off) may build the evidence pack" in response.content.decode()
+    finance = as_member(client, org, Role.FINANCE_ADMIN)
+    assert month_url(org, "evidence", conn.pk) + "build/" in finance.get(month_url(org)).content.decode()
+    finance.post(month_url(org, "evidence", conn.pk) + "build/")
+    assert EvidencePack.objects.get().status == EvidencePack.Status.READY
 
 
 def test_another_organisations_month_is_not_found(client, org, booked):

@@ -71,6 +71,27 @@ def test_owner_reopens_with_a_reason(client, org, conn):
     assert body["status"] == "open" and body["reopen_reason"] == "late invoice"
 
 
+def test_a_reopened_month_shows_no_sign_off_as_current(client, org, conn, vendor):
+    """Current state: once reopened, the month is open and unsigned in the list and in its own
+    view; the earlier sign-off is history (the reopen fields say when and why it was reopened)."""
+    approve(org, expense("exp_1"))
+    records_work_due()
+    signed = sign(client_as(client, org, Role.FINANCE_ADMIN), org, comment="first close").json()
+    assert signed["signed_off_at"] and signed["checklist_as_of"] == signed["signed_off_at"]
+    owner = client_as(client, org, Role.OWNER)
+    owner.post(f"{LIST}/{signed['id']}/reopen", {"reason": "late invoice"}, content_type="application/json")
+    [listed] = owner.get(LIST, {"period": "2026-11"}).json()["results"]
+    month = owner.get(f"{LIST}/{signed['id']}").json()
+    for body in (listed, month):
+        assert body["status"] == "open" and body["reopened_at"] and body["reopen_reason"] == "late invoice"
+        assert body["signed_off_at"] is None and body["signed_off_by"] == "" and body["comment"] == ""
+        assert body["checklist_as_of"] != signed["signed_off_at"]
+    assert listed["checklist"] == [] and listed["checklist_as_of"] is None
+    again = sign(client_as(client, org, Role.FINANCE_ADMIN), org, comment="second close").json()
+    assert again["status"] == "signed_off" and again["signed_off_at"] > signed["signed_off_at"]
+    assert again["comment"] == "second close"
+
+
 def test_evidence_is_a_zip_whose_manifest_verifies(client, org, conn, vendor):
     approve(org, expense("exp_1"))
     records_work_due()

@@ -52,7 +52,7 @@ def test_applying_re_codes_pending_only(history, vendor, django_capture_on_commi
     rule = CodingRule.objects.create(connection=history, name="Taxis", merchant="careem", account="acc-taxi",
                                      active=False)
     with django_capture_on_commit_callbacks(execute=True):
-        assert rule_apply(rule=rule) == {"records": 2, "amounts": {"SAR": Decimal("100.50")}}
+        assert rule_apply(rule=rule) == {"records": 2, "amounts": {"SAR": Decimal("100.50")}, "queued": False}
     rule.refresh_from_db()
     assert rule.active and rule.history.first().history_change_reason == "Applied to pending expenses"
     work()
@@ -64,6 +64,54 @@ def test_applying_re_codes_pending_only(history, vendor, django_capture_on_commi
     booked.refresh_from_db()
     assert account_of(booked) == "acc-travel" and booked.status == Status.EXPORTED
     assert vendor.documents["EXPENSICO-exp_1-v1"]["entry"].lines[0].account == "acc-travel"
+
+
+@pytest.fixture
+def many_pending(org, history, monkeypatch):
+    """Four pending Careem expenses the rule changes, read two at a time; the test lists one."""
+    from exports.services import coding
+
+    approve(org, expense("exp_5", amount="10.00", merchant="Careem"), expense("exp_6", amount="5.00", merchant="Careem"),
+            rid="rpt_4")
+    monkeypatch.setattr(coding, "APPLY_BATCH", 2)
+    monkeypatch.setattr(coding, "PENDING_SAMPLE", 1)
+    return CodingRule.objects.create(connection=history, name="Taxis", merchant="careem", account="acc-taxi",
+                                     active=False)
+
+
+def test_the_rule_test_counts_every_pending_expense_beyond_those_it_lists(many_pending):
+    effect = rule_test(rule=many_pending)
+    assert len(effect["pending"]) == 1
+    assert effect["pending_count"] == 4 and effect["pending_amounts"] == {"SAR": Decimal("115.50")}
+
+
+def test_applying_re_codes_every_pending_expense_in_batches(many_pending, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        result = rule_apply(rule=many_pending)
+    assert result == {"records": 4, "amounts": {"SAR": Decimal("115.50")}, "queued": False}
+    for source_id in ("exp_2", "exp_5", "exp_6"):
+        assert account_of(ExportRecord.objects.get(source_id=source_id)) == "acc-taxi", source_id
+    assert not ReviewItem.objects.filter(record__source_id="exp_4", resolved_at__isnull=True).exists()
+
+
+def test_applying_to_many_pending_expenses_runs_as_a_task_and_reports_the_count(many_pending, monkeypatch,
+                                                                               django_capture_on_commit_callbacks):
+    from exports.services import coding
+
+    monkeypatch.setattr(coding, "APPLY_INLINE_MAX", 3)
+    queued = []
+    monkeypatch.setattr(coding, "async_task", lambda func, *args, **kw: queued.append((func, args)))
+    result = rule_apply(rule=many_pending)
+    assert result == {"records": 4, "amounts": {"SAR": Decimal("115.50")}, "queued": True}
+    [(func, args)] = queued
+    assert func == "exports.tasks.coding_rule_apply"
+    assert ExportRecord.objects.get(source_id="exp_5").entry_preview is None      # nothing re-coded in the request
+    from exports import tasks
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert getattr(tasks, func.rsplit(".", 1)[1])(*args)["records"] == 4
+    for source_id in ("exp_2", "exp_5", "exp_6"):
+        assert account_of(ExportRecord.objects.get(source_id=source_id)) == "acc-taxi", source_id
 
 
 def test_a_skip_rule_cancels_without_sending(org, conn, vendor):

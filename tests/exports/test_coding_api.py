@@ -64,7 +64,8 @@ def test_rule_effects_and_apply_with_a_confirmed_count(client, org, conn, vendor
     assert not CodingRule.objects.get().active
     done = api.post(f"/api/v1/coding-rule-effects/{rule.pk}/apply", {"confirm_count": 1},
                     content_type="application/json")
-    assert done.json() == {"records": 1, "amounts": {"SAR": "40.000"}} and CodingRule.objects.get().active
+    assert done.json() == {"records": 1, "amounts": {"SAR": "40.000"}, "queued": False}
+    assert CodingRule.objects.get().active
 
 
 def test_coding_rules_are_crud_and_organisation_scoped(client, org, conn):

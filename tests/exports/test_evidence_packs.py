@@ -171,3 +171,57 @@ def test_the_month_page_shows_each_connections_latest_pack(client, org, conn, bo
     client.force_login(make_member(org, role=Role.FINANCE_ADMIN))
     page = client.get(reverse("admin:exports_monthclose_month", args=[org.pk, "2026-11"])).content.decode()
     assert pack.sha256[:12] in page and "disk full" not in page
+
+
+@pytest.fixture
+def busy_worker(monkeypatch):
+    """Requested builds stay queued (the worker is busy with others) until the test says otherwise."""
+    from exports.close import packs
+
+    tasks = []
+    monkeypatch.setattr(packs, "async_task", lambda func, pack_id, **kw: tasks.append(pack_id))
+    return tasks
+
+
+def test_a_pack_queued_behind_others_is_not_abandoned(conn, booked, busy_worker):
+    from exports.close.packs import ABANDONED_AFTER, pack_abandoned
+
+    waiting = EvidencePack.objects.create(connection=conn, period=NOV)
+    EvidencePack.objects.filter(pk=waiting.pk).update(requested_at=timezone.now() - ABANDONED_AFTER * 3)
+    waiting.refresh_from_db()
+    assert not pack_abandoned(waiting)
+    assert pack_request(connection=conn, period=NOV).pk == waiting.pk and busy_worker == []
+    waiting.refresh_from_db()
+    assert waiting.status == "queued"
+    pack_build(waiting.pk)                                   # its turn comes: it is built
+    waiting.refresh_from_db()
+    assert waiting.status == "ready"
+
+
+def test_a_build_is_abandoned_by_when_it_started(conn, booked, busy_worker):
+    from exports.close.packs import ABANDONED_AFTER, pack_abandoned
+
+    now = timezone.now()
+    building = EvidencePack.objects.create(connection=conn, period=NOV, status="building")
+    EvidencePack.objects.filter(pk=building.pk).update(requested_at=now - ABANDONED_AFTER * 3,
+                                                      started_at=now - timedelta(minutes=5))
+    building.refresh_from_db()
+    assert not pack_abandoned(building)                      # asked for long ago, started just now
+    EvidencePack.objects.filter(pk=building.pk).update(started_at=now - ABANDONED_AFTER - timedelta(minutes=1))
+    building.refresh_from_db()
+    assert pack_abandoned(building)
+    fresh = pack_request(connection=conn, period=NOV)        # its worker died: the slot is freed
+    building.refresh_from_db()
+    assert building.status == "failed" and "abandoned" in building.error
+    assert fresh.pk != building.pk and busy_worker == [fresh.pk]
+
+
+def test_a_queued_pack_no_worker_took_for_a_day_is_given_up(conn, booked, busy_worker):
+    from exports.close.packs import QUEUED_ABANDONED_AFTER
+
+    lost = EvidencePack.objects.create(connection=conn, period=NOV)
+    EvidencePack.objects.filter(pk=lost.pk).update(
+        requested_at=timezone.now() - QUEUED_ABANDONED_AFTER - timedelta(minutes=1))
+    fresh = pack_request(connection=conn, period=NOV)
+    lost.refresh_from_db()
+    assert lost.status == "failed" and fresh.pk != lost.pk and busy_worker == [fresh.pk]

@@ -110,8 +110,8 @@ def test_a_build_whose_worker_died_is_reported_by_the_sweep(org, schedule, queue
     make_member(org, Role.FINANCE_ADMIN)
     [report] = run_due(JAN_1)
     assert evidence_settle_waiting() == 0                      # building, not late: still waiting
-    EvidencePack.objects.filter(pk=report.evidence_pack_id).update(
-        requested_at=timezone.now() - packs.ABANDONED_AFTER - timedelta(minutes=1))
+    EvidencePack.objects.filter(pk=report.evidence_pack_id).update(      # a worker took it, then died
+        status="building", started_at=timezone.now() - packs.ABANDONED_AFTER - timedelta(minutes=1))
     assert evidence_settle_waiting() == 1
     report.refresh_from_db()
     assert report.status == "failed" and "abandoned" in report.error

@@ -107,3 +107,24 @@ def test_clone_from_another_connection(org, connection, owner):
     assert counts == {"created": 10, "updated": 0, "deleted": 1}
     assert content_of(target) == content_of(connection)
     assert CategoryMapping.history.filter(connection_id=target.pk).latest("history_date").history_user == owner
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_formula_like_text_is_quoted_in_the_file_and_comes_back_unchanged(org, connection, fmt):
+    MerchantRule.objects.create(connection=connection, merchant="CAREEM", contact="@c-1",
+                                contact_name="=HYPERLINK(\"http://x\",\"y\")", category_code="TRAVEL")
+    make_category_mapping(connection, "MEALS", account="6200", account_name="-Meals+cmd")
+    blob = mapping_set_export(connection=connection, fmt=fmt)
+    if fmt == "csv":
+        assert "'=HYPERLINK(" in blob.decode("utf-8-sig") and "'-Meals+cmd" in blob.decode("utf-8-sig")
+    else:
+        import io
+
+        import openpyxl
+        book = openpyxl.load_workbook(io.BytesIO(blob))
+        cells = [c for sheet in book.worksheets for row in sheet.iter_rows() for c in row]
+        assert not any(c.data_type == "f" for c in cells)
+        assert "'=HYPERLINK(\"http://x\",\"y\")" in [c.value for c in cells]
+    target = make_connection(org)
+    assert not mapping_set_import(connection=target, content=blob, fmt=fmt, dry_run=False).has_errors
+    assert content_of(target) == content_of(connection)
