@@ -66,7 +66,7 @@ def differences(entry: dict, doc: VendorDocument) -> list[str]:
     Compared: reference, currency, date, the gross amount, and the net per account (so a line
     moved to another account, or an amount changed on one side only, is named)."""
     currency = entry["currency"]
-    changes = []
+    changes: list[str] = []
     if doc.reference != entry["reference"]:
         changes.append(said("changed_reference", before=entry["reference"], after=doc.reference or word("(none)")))
     if doc.currency.upper() != currency.upper():
