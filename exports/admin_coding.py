@@ -66,10 +66,15 @@ def rule_actions(rule: CodingRule) -> str:
 def _apply_question(model_admin, request, object_id) -> str:
     rule = model_admin.get_queryset(request).get(pk=object_id)
     effect = rule_test(rule=rule)
-    return _("Turn on “%(name)s” and re-code %(count)s pending expense(s) totalling %(amounts)s. Expenses already "
-             "exported (%(past)s would differ) stay as booked.") % {
+    question = _("Turn on “%(name)s” and re-code %(count)s pending expense(s) totalling %(amounts)s. Expenses "
+                 "already exported (%(past)s would differ) stay as booked.") % {
         "name": rule.name, "count": effect["pending_count"], "amounts": _money(effect["pending_amounts"]),
         "past": len(effect["past"])}
+    if effect["pending_candidates"] > effect["pending_examined"]:
+        question += " " + gettext("Counted among the newest %(examined)s of the %(candidates)s pending expenses the rule "
+                            "could match; applying decides every one of them.") % {
+            "examined": effect["pending_examined"], "candidates": effect["pending_candidates"]}
+    return question
 
 
 @admin.register(CodingRule)

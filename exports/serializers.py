@@ -217,8 +217,11 @@ class RuleEffectRowSerializer(serializers.Serializer):
 class RuleEffectSerializer(serializers.Serializer):
     past = RuleEffectRowSerializer(many=True, help_text="Booked expenses it would have coded differently (shown only)")
     pending = RuleEffectRowSerializer(many=True, help_text="Expenses not yet exported that applying re-codes")
-    pending_count = serializers.IntegerField()
+    pending_count = serializers.IntegerField(help_text="Pending expenses it re-codes, among the pending_examined newest")
     pending_amounts = serializers.DictField(child=serializers.DecimalField(max_digits=20, decimal_places=3))
+    pending_candidates = serializers.IntegerField(help_text="Pending expenses the rule could match (by category and "
+                                                            "currency); applying decides every one")
+    pending_examined = serializers.IntegerField(help_text="How many of the newest candidates this answer decided")
     past_note = serializers.CharField(help_text="How many booked expenses were examined (the latest only)")
 
 

@@ -37,7 +37,8 @@ from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import UNSENT, Status
 from .review import By, ReviewError, _label, _user_or_none, review_item_resolve
 
-PENDING_SAMPLE = 500  # pending records a rule test lists (it counts and sums every one it changes)
+PENDING_SAMPLE = 500  # pending records a rule test lists
+PENDING_EXAMINED = 500  # the newest pending candidates a rule test decides in the request (applying decides all)
 PAST_SAMPLE = 100     # booked ones: the newest only, so the test stays fast at millions of records
 APPLY_BATCH = 500     # pending records read, compared and re-coded per batch (one transaction each)
 APPLY_INLINE_MAX = 2000          # more candidates than this: applying runs as a django-q2 task
@@ -153,16 +154,21 @@ def _records(rule: CodingRule, statuses: Iterable[str]) -> QuerySet[ExportRecord
 
 
 def _pending_changes(rule: CodingRule, without: MappingSnapshot, with_rule: MappingSnapshot,
-                     settings: ConnectionSettings) -> Iterator[list[tuple[ExportRecord, ExpenseDocument, str, str]]]:
-    """Every pending record the rule codes differently, newest first, one batch of at most
-    `APPLY_BATCH` candidates at a time (keyset on the id: memory and each query stay bounded)."""
+                     settings: ConnectionSettings, *, limit: int | None = None,
+                     ) -> Iterator[list[tuple[ExportRecord, ExpenseDocument, str, str]]]:
+    """Every pending record the rule codes differently (of the newest `limit` candidates, if given),
+    newest first, one batch of at most `APPLY_BATCH` candidates at a time (keyset on the id: memory
+    and each query stay bounded)."""
     candidates = _records(rule, UNSENT)
-    last_id = None
-    while True:
-        batch = list((candidates if last_id is None else candidates.filter(pk__lt=last_id))[:APPLY_BATCH])
+    last_id, left = None, limit
+    while left is None or left > 0:
+        size = APPLY_BATCH if left is None else min(APPLY_BATCH, left)
+        batch = list((candidates if last_id is None else candidates.filter(pk__lt=last_id))[:size])
         if not batch:
             return
         last_id = batch[-1].pk
+        if left is not None:
+            left -= len(batch)
         changed = []
         for record in batch:
             doc = documents.document_from_expense(record.expense)
@@ -181,11 +187,14 @@ def _row(record: ExportRecord, doc: ExpenseDocument, before: str, after: str) ->
 def rule_test(*, rule: CodingRule) -> dict[str, Any]:
     """The expenses this rule (as saved, active or not) changes: booked ones (shown only) and pending
     ones (what applying it re-codes; the first `PENDING_SAMPLE` listed), with the count and amount per
-    currency of all the pending ones it changes."""
+    currency of those it changes among the newest `PENDING_EXAMINED` pending candidates. Deciding an
+    expense is Python work (~1 ms each), so a request decides a bounded number: `pending_candidates`
+    says how many the rule could match in all, and applying decides every one of them."""
     snapshot = mapping_snapshot(rule.connection)
     without, with_rule = _with_rule(snapshot, rule)
     settings = ConnectionSettings.from_connection(rule.connection)
     result: dict[str, Any] = {"past": [], "pending": [], "pending_count": 0, "pending_amounts": {},
+                              "pending_candidates": _records(rule, UNSENT).count(),
                               "past_note": _("Booked expenses: only the latest %(n)s the rule could match are "
                                              "examined.") % {"n": PAST_SAMPLE}}
     for record in _records(rule, [Status.EXPORTED])[:PAST_SAMPLE]:
@@ -194,21 +203,23 @@ def rule_test(*, rule: CodingRule) -> dict[str, Any]:
         if before != after:
             result["past"].append(_row(record, doc, before, after))
     amounts: defaultdict[str, Decimal] = defaultdict(Decimal)
-    for changed in _pending_changes(rule, without, with_rule, settings):
+    for changed in _pending_changes(rule, without, with_rule, settings, limit=PENDING_EXAMINED):
         for record, doc, before, after in changed:
             if len(result["pending"]) < PENDING_SAMPLE:
                 result["pending"].append(_row(record, doc, before, after))
             result["pending_count"] += 1
             amounts[doc.currency] += abs(doc.amount)
     result["pending_amounts"] = dict(sorted(amounts.items()))
+    result["pending_examined"] = min(result["pending_candidates"], PENDING_EXAMINED)
     return result
 
 
 def rule_apply(*, rule: CodingRule, by: By = None, effect: dict[str, Any] | None = None) -> dict[str, Any]:
     """Turns the rule on and re-codes the pending records it changes (all of them, in batches);
     exported ones stay as booked. Up to `APPLY_INLINE_MAX` candidates this happens now; above, in
-    the task `exports.tasks.coding_rule_apply` (`queued`: the count is then what the rule changes,
-    from `effect` when the caller has just tested it; the task's result says what it re-coded)."""
+    the task `exports.tasks.coding_rule_apply` (`queued`: the count is then what the test found among
+    the newest candidates, from `effect` when the caller has just tested it; the task's result says
+    what it re-coded)."""
     with transaction.atomic():
         if not rule.active:
             rule.active = True

@@ -79,10 +79,22 @@ def many_pending(org, history, monkeypatch):
                                      active=False)
 
 
-def test_the_rule_test_counts_every_pending_expense_beyond_those_it_lists(many_pending):
+def test_the_rule_test_counts_every_pending_expense_it_examines_beyond_those_it_lists(many_pending):
     effect = rule_test(rule=many_pending)
     assert len(effect["pending"]) == 1
     assert effect["pending_count"] == 4 and effect["pending_amounts"] == {"SAR": Decimal("115.50")}
+    assert effect["pending_examined"] == effect["pending_candidates"] >= 4
+
+
+def test_the_rule_test_decides_only_the_newest_candidates_and_says_how_many_there_are(many_pending, monkeypatch):
+    """A request decides a bounded number of expenses (each is Python work); applying decides all."""
+    from exports.services import coding
+
+    candidates = rule_test(rule=many_pending)["pending_candidates"]
+    monkeypatch.setattr(coding, "PENDING_EXAMINED", 3)
+    effect = rule_test(rule=many_pending)
+    assert effect["pending_candidates"] == candidates and effect["pending_examined"] == 3
+    assert effect["pending_count"] <= 3
 
 
 def test_applying_re_codes_every_pending_expense_in_batches(many_pending, django_capture_on_commit_callbacks):
@@ -205,3 +217,15 @@ def test_rule_test_is_bounded_and_its_queries_do_not_grow_with_history(history, 
     hotels = CodingRule.objects.create(connection=history, name="Hotels", categories=["HOTEL"], account="acc-h",
                                        active=False)
     assert [r["source_id"] for r in rule_test(rule=hotels)["pending"]] == ["exp_4"]   # narrowed in SQL
+
+
+def test_the_test_page_says_when_it_decided_only_the_newest_candidates(many_pending, admin_client, monkeypatch):
+    from django.urls import reverse
+
+    from exports.services import coding
+
+    url = reverse("admin:mappings_codingrule_test_rule", args=[many_pending.pk])
+    assert b'id="rule-test-examined"' not in admin_client.get(url).content
+    monkeypatch.setattr(coding, "PENDING_EXAMINED", 2)
+    page = admin_client.get(url)
+    assert page.status_code == 200 and b'id="rule-test-examined"' in page.content
