@@ -57,10 +57,12 @@ def _anomalies(cur, user) -> None:
     detector = f"(ARRAY[{', '.join(repr(k) for k in keys)}])[(e.id / 100) % {len(keys)} + 1]"
     cur.execute(
         "INSERT INTO exports_anomalyflag (organization_id, expense_id, record_id, review_item_id, detector, pattern, "
-        "score, explanation, context, status, decided_by_id, decided_by_label, decided_at, reason, created_at) "
+        "score, explanation, explanation_message, context, status, decided_by_id, decided_by_label, decided_at, "
+        "reason, created_at) "
         f"SELECT e.organization_id, e.id, r.id, NULL, {detector}, "
         "'employee:' || e.employee_id || ':merchant:' || md5(e.id::text), 3.5 + (e.id % 70)::float / 10, "
         "'Amount ' || e.amount || ' is ' || (4 + e.id % 9) || ' times the median of this employee''s last 90 days', "
+        "'{}'::jsonb, "
         "jsonb_build_object('median', 120.5, 'mad', 30.2, 'amount', e.amount), "
         "CASE WHEN e.id % 1000 < 100 THEN 'dismissed' WHEN e.id % 1000 < 150 THEN 'confirmed' ELSE 'open' END, "
         f"CASE WHEN e.id % 1000 < 150 THEN {int(user.pk)} END, "

@@ -125,7 +125,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             "as_of": close.signed_off_at if signed else live.computed_at, "computing": not signed and live.payload is None,
             "can_sign": not signed and self._allowed(request, org, "close.sign_off"),
             "can_reopen": signed and self._allowed(request, org, "close.reopen"),
-            # The system by its name ("Wafeq"), not its registry key ("wafeq") beside each pack.
+            # The system by its name, not its registry key, beside each pack.
             "connections": [(c, packs.get(c.pk), system_label(c.system)) for c in connections],
             "can_build": self._allowed(request, org, "close.sign_off"),
             "building": any(p.status in EvidencePack.ACTIVE for p in packs.values()),

@@ -46,7 +46,7 @@ class MappingSetAdmin(OrgScopedAdmin):
 
     @display(description=_("System"), ordering="system")
     def system_text(self, obj):
-        return system_label(obj.system)   # "Wafeq", not the registry key "wafeq"
+        return system_label(obj.system)   # the name people know, not the registry key
 
     def has_add_permission(self, request, *args):
         return False

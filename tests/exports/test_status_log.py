@@ -69,7 +69,8 @@ def test_the_record_page_shows_the_history(admin_client, org, conn, vendor, admi
     admin_confirm(admin_client, reverse("admin:exports_exportrecord_cancel_record", args=[record.pk]))
     page = admin_client.get(reverse("admin:exports_exportrecord_change", args=[record.pk])).content.decode()
     assert 'data-test="status-history"' in page
-    assert "In progress → <strong>Needs review</strong>" in page and "Needs review → <strong>Cancelled</strong>" in page
+    assert "In progress <span class=\"flow-arrow\">→</span> <strong>Needs review</strong>" in page
+    assert "Needs review <span class=\"flow-arrow\">→</span> <strong>Cancelled</strong>" in page
     assert admin_user.username in page
 
 
