@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, Sum
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +34,7 @@ from .close.resources import ReviewItemResource
 from .errors import Refused
 from .messages import shown, word_shown
 from .models import ReviewItem
-from .receipt_preview import first_receipt_annotations, receipt_indicator, receipt_previews
+from .receipt_preview import first_receipt_annotations, receipt_indicator, receipt_previews, record_expense_id
 from .review_words import error_in_words, fix_for
 from .services import review as review_services
 from .services.coding import suggestion_answer
@@ -176,8 +176,8 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
 
     def get_queryset(self, request):
         qs = super().get_queryset(request).annotate(
-            _has_receipt=Exists(Receipt.objects.filter(expense_id=OuterRef("record__expense_id"))),
-            **first_receipt_annotations("record__expense_id"))
+            _has_receipt=Exists(Receipt.objects.filter(expense_id=record_expense_id())),
+            **first_receipt_annotations(record_expense_id()))
         # The queue shows open items unless the user asks for resolved ones.
         if "resolution" not in request.GET and "resolution__exact" not in request.GET and \
                 request.resolver_match and request.resolver_match.url_name.endswith("changelist"):
