@@ -4,7 +4,9 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,10 +26,23 @@ class NotificationAdmin(ModelAdmin):
 
     list_display = ("created_at", "kind_label", "subject", "user", "organization", "delivery", "attempts", "sent_at")
     list_filter = ("status", "mode", "kind", "organization")
-    search_fields = ("subject", "incident", "user__email", "user__username")
+    # Prefix on the subject, exact on the incident (both indexed); a recipient by the start of their
+    # username or e-mail, as a list of ids: `%term%` over four columns and a join read all 100,000 rows.
+    search_fields = ("^subject", "=incident")
+    search_help_text = _("Subject (its beginning), incident, or the recipient's username or e-mail (its beginning)")
     readonly_fields = [f.name for f in Notification._meta.fields]
     list_select_related = ("user", "organization")
     actions_list = ["caught_mail"]
+
+    def get_search_results(self, request, queryset, search_term):
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            users = get_user_model().objects.filter(Q(username__istartswith=term) | Q(email__istartswith=term))
+            ids = list(users.values_list("pk", flat=True)[:200])
+            if ids:
+                found |= queryset.filter(user_id__in=ids)
+        return found, may_have_duplicates
 
     @display(description=_("Kind"))
     def kind_label(self, obj):

@@ -222,3 +222,21 @@ def test_one_preference_per_user_kind_and_organisation_on_every_database(org, pe
     Preference.objects.create(user=owner, organization=where, kind=TEST_KIND.key, mode=kinds.OFF)
     with pytest.raises(IntegrityError), transaction.atomic():
         Preference.objects.create(user=owner, organization=where, kind=TEST_KIND.key, mode=kinds.OFF)
+
+
+def test_the_outbox_search_finds_a_subject_an_incident_and_a_recipient(client, org, people):
+    """Prefix on the subject, exact on the incident, a recipient by the start of their username:
+    each an indexed look-up, never `%term%` over the 100,000-row outbox."""
+    _alert(org, incident="inc-42")
+    notify(TEST_KIND.key, organization=org, incident="inc-43", subject="Tokens expire soon", text=".", link="/admin/")
+    client.force_login(make_user("ops-search", is_superuser=True, is_staff=True))
+    url = reverse("admin:notify_notification_changelist")
+
+    def found(term):
+        page = client.get(url, {"q": term})
+        assert page.status_code == 200
+        return page.context["cl"].result_count
+
+    assert found("books") == 2 and found("tokens") == 2 and found("paused") == 0  # the subject's beginning
+    assert found("INC-42") == 2 and found("inc-4") == 0                           # the incident, exactly
+    assert found(people["owner"].username) == 2                                    # a recipient
