@@ -32,6 +32,7 @@ class NotificationAdmin(ModelAdmin):
     search_help_text = _("Subject (its beginning), incident, or the recipient's username or e-mail (its beginning)")
     readonly_fields = [f.name for f in Notification._meta.fields]
     list_select_related = ("user", "organization")
+    sortable_by = ("created_at",)   # indexed; the other columns sorted the whole outbox for each page
     actions_list = ["caught_mail"]
 
     def get_search_results(self, request, queryset, search_term):
