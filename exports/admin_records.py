@@ -6,6 +6,7 @@ status allows."""
 
 import json
 
+import structlog
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -23,10 +24,13 @@ from expensico_sync.core.formatting import bidi_html, clipped, money_html, money
 from expensico_sync.source.receipt_views import receipt_url
 
 from .admin import AttemptInline, ExportRecordAdmin
-from .messages import shown
+from .messages import Message, shown
 from .models import ExportAttempt, ExportRecord
 from .reconcile.verify import read_back_by_reference
+from .services.actions import record_preview
 from .transitions import Status
+
+logger = structlog.get_logger(__name__)
 
 SOURCE_LINKS = ("expense", "card_funding", "reimbursement", "statement_line")
 # Which detail actions a status allows (the services refuse the others anyway).
@@ -50,6 +54,32 @@ def pretty(value) -> str:
         return "—"
     return format_html('<pre class="text-xs" style="white-space: pre-wrap; max-height: 32rem; overflow: auto">{}</pre>',
                        json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True, default=str))
+
+
+# A record not sent yet shows what it would be sent as, built now from the current mappings.
+UNSENT = (Status.PENDING, Status.RETRY, Status.NEEDS_REVIEW)
+
+
+def _would_be(obj, part: str):
+    preview = _once(obj, "preview", lambda: _preview_or_none(obj))
+    if preview is None:
+        return "—"
+    if not preview["ok"]:
+        why = preview["detail"]
+        words = shown(why, why.stored() if isinstance(why, Message) else None) if why else preview["reason"]
+        return format_html("<p>{}</p><p>{}</p>", _("Not sent yet, and it cannot be built now:"),
+                           bidi_html(str(words or "—")))
+    return format_html("<p class=\"text-font-subtle-light\">{}</p>{}",
+                       _("Not sent yet: this is what it would be sent as now, from the current mappings."),
+                       pretty(preview[part]))
+
+
+def _preview_or_none(obj):
+    try:
+        return record_preview(record=obj)
+    except Exception:  # noqa: BLE001 - a page must open even if a preview cannot be built
+        logger.warning("admin.record_preview_failed", record=obj.pk, exc_info=True)
+        return None
 
 
 def _once(obj, name: str, build):
@@ -236,11 +266,15 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
 
     @display(description=_("Payload (sent, or as it would be sent)"))
     def payload_text(self, obj):
-        return pretty(obj.payload_preview)
+        if obj.payload_preview is not None or obj.status not in UNSENT:
+            return pretty(obj.payload_preview)
+        return _would_be(obj, "payload")
 
     @display(description=_("Accounting entry"))
     def entry_text(self, obj):
-        return pretty(obj.entry_preview)
+        if obj.entry_preview is not None or obj.status not in UNSENT:
+            return pretty(obj.entry_preview)
+        return _would_be(obj, "entry")
 
     @display(description=_("Verified"))
     def verified_text(self, obj):
