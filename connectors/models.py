@@ -110,7 +110,9 @@ class Connection(models.Model):
     def __str__(self):
         from .registry import system_label
 
-        return f"{self.name} ({system_label(self.system)})"
+        label = str(system_label(self.system))
+        # "Wafeq (sandbox)" already names its system: "Wafeq (sandbox) (Wafeq)" says it twice.
+        return self.name if label.casefold() in self.name.casefold() else f"{self.name} ({label})"
 
     # Credential safety ------------------------------------------------------------------
     # A stored secret must not follow its connection to a new host: whoever can edit the URL

@@ -140,3 +140,12 @@ def test_every_vendor_reads_back_its_ledger():
     from connectors.registry import vendors
 
     assert [v.key for v in vendors() if not v.connector_class().reads_back] == []
+
+
+def test_a_connection_named_after_its_system_does_not_say_the_system_twice():
+    from connectors.models import Connection
+
+    entry = registry.VENDORS[0]
+    label = str(entry.label)
+    assert str(Connection(name=f"{label} (sandbox)", system=entry.key)) == f"{label} (sandbox)"
+    assert str(Connection(name="Head office books", system=entry.key)) == f"Head office books ({label})"
