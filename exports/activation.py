@@ -7,7 +7,7 @@ from datetime import date
 from django.db.models import Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext_lazy
 
 from connectors.models import Connection
 from connectors.setup_steps import ActivationPreview, activation_preview_register, connection_activated
@@ -21,8 +21,11 @@ from .services.sync import sync_run_create, sync_run_documents
 
 # A page resolves at most this many expenses through the full mapping to count the held ones exactly.
 RESOLVE_AT_MOST = 300
-KIND_WORDS = {"expenses": gettext_lazy("expenses"), "fundings": gettext_lazy("card fundings"),
-              "reimbursements": gettext_lazy("reimbursements"), "lines": gettext_lazy("statement lines")}
+# Counted in the language's plural forms (Arabic has six): `KIND_COUNTS[kind] % {"count": n}`.
+KIND_COUNTS = {"expenses": ngettext_lazy("%(count)s expense", "%(count)s expenses", "count"),
+               "fundings": ngettext_lazy("%(count)s card funding", "%(count)s card fundings", "count"),
+               "reimbursements": ngettext_lazy("%(count)s reimbursement", "%(count)s reimbursements", "count"),
+               "lines": ngettext_lazy("%(count)s statement line", "%(count)s statement lines", "count")}
 
 
 @activation_preview_register
@@ -43,7 +46,7 @@ def activation_counts(connection: Connection, export_from: date) -> ActivationPr
         mapped = CategoryMapping.objects.filter(connection=connection).values("category_code")
         held = docs["expenses"].exclude(category__code__in=Subquery(mapped)).count()
         how = _("expenses whose category has no account yet (other mappings not checked at this size)")
-    detail = ", ".join(f"{n} {KIND_WORDS[kind]}" for kind, n in counts.items())
+    detail = ", ".join(KIND_COUNTS[kind] % {"count": n} for kind, n in counts.items())
     return ActivationPreview(export=sum(counts.values()), held=held, detail=_("%(counts)s; held = %(how)s") % {"counts": detail, "how": how})
 
 

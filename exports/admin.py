@@ -184,12 +184,17 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
     @action(description=_("Retry selected now"), icon="replay", permissions=["change"])
     def retry_selected(self, request, queryset):
         done = sum(_quiet(lambda r=r: export_services.record_retry_now(record=r, by=request.user)) for r in queryset)
-        messages.info(request, _("%(done)s of %(total)s records queued.") % {"done": done, "total": queryset.count()})
+        total = queryset.count()
+        messages.info(request, ngettext("%(done)s of %(total)s record queued.", "%(done)s of %(total)s records queued.",
+                                        total) % {"done": done, "total": total})
 
     @action(description=_("Cancel selected"), icon="block", permissions=["change"])
     def cancel_selected(self, request, queryset):
         done = sum(_quiet(lambda r=r: export_services.record_cancel(record=r, by=request.user)) for r in queryset)
-        messages.info(request, _("%(done)s of %(total)s records cancelled (only waiting ones can be).") % {"done": done, "total": queryset.count()})
+        total = queryset.count()
+        messages.info(request, ngettext("%(done)s of %(total)s record cancelled (only waiting ones can be).",
+                                        "%(done)s of %(total)s records cancelled (only waiting ones can be).",
+                                        total) % {"done": done, "total": total})
 
 
 def _quiet(fn) -> int:

@@ -66,8 +66,10 @@ def rule_actions(rule: CodingRule) -> str:
 def _apply_question(model_admin, request, object_id) -> str:
     rule = model_admin.get_queryset(request).get(pk=object_id)
     effect = rule_test(rule=rule)
-    question = _("Turn on “%(name)s” and re-code %(count)s pending expense(s) totalling %(amounts)s. Expenses "
-                 "already exported (%(past)s would differ) stay as booked.") % {
+    question = ngettext("Turn on “%(name)s” and re-code %(count)s pending expense totalling %(amounts)s. Expenses "
+                        "already exported (%(past)s would differ) stay as booked.",
+                        "Turn on “%(name)s” and re-code %(count)s pending expenses totalling %(amounts)s. Expenses "
+                        "already exported (%(past)s would differ) stay as booked.", effect["pending_count"]) % {
         "name": rule.name, "count": effect["pending_count"], "amounts": _money(effect["pending_amounts"]),
         "past": len(effect["past"])}
     if effect["pending_candidates"] > effect["pending_examined"]:

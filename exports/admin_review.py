@@ -6,17 +6,19 @@ Rows come from one query (the source documents joined, the receipt as an EXISTS)
 costs the same whatever it shows (tests/exports/test_scale.py)."""
 
 from decimal import Decimal
+from html import unescape
 
 from django import forms
 from django.contrib import admin, messages
 from django.db.models import Exists, Sum
 from django.shortcuts import redirect
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html, format_html_join, strip_tags
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateFilter, RelatedDropdownFilter
 from unfold.contrib.import_export.forms import ExportForm
@@ -143,8 +145,10 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
     resource_classes = [ReviewItemResource]
     export_form_class = ExportForm
     form = ReviewResolveForm
-    # Fits 1440 px: the owner is a filter (and "assign to me" an action); long text is clipped.
-    list_display = ("record_link", "reason_badge", "amount", "document", "receipt", "error_words", "fix_link", "sla")
+    # Fits 1280 and 1440 px (tests/e2e/test_review_queue_width.py): the owner is a filter (and "assign to
+    # me" an action); the receipt sits under the amount, the reason's badge over the vendor's words; long
+    # text is clipped or cut to three lines, the whole text in its tooltip (review-* in admin.css).
+    list_display = ("record_link", "amount", "document", "said", "fix_link", "sla")
     list_filter = (("reason", ChoicesDropdownFilter), ConnectionFilter, ("severity", ChoicesDropdownFilter),
                    "resolution", ("owner", RelatedDropdownFilter), ("created_at", RangeDateFilter))
     list_filter_submit = True
@@ -244,18 +248,15 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
         return format_html('<a class="text-primary-600" href="{}">{}</a><div class="text-xs text-base-500">{}</div>',
                            url, record.reference, clipped(under, width="7rem"))
 
-    @display(description=_("Reason"), label=REASON_COLOURS)
-    def reason_badge(self, obj):
-        return obj.reason, obj.get_reason_display()
-
     @display(description=_("Reason"))
     def reason_text(self, obj):
         return obj.get_reason_display()
 
-    @display(description=_("Amount"))
+    @display(description=_("Amount · receipt"))
     def amount(self, obj):
-        doc = document_of(obj.record)
-        return money_html(doc.amount, doc.currency) if doc is not None else "—"
+        doc, receipt = document_of(obj.record), self.receipt(obj)
+        money = money_html(doc.amount, doc.currency) if doc is not None else "—"
+        return format_html('{}<div class="text-xs">{}</div>', money, receipt) if receipt is not None else money
 
     @display(description=_("Employee · merchant · description"))
     def document(self, obj):
@@ -268,7 +269,7 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
         for text in (getattr(doc, "description", ""), getattr(doc, "description_ar", "")):
             if text:
                 lines.append(format_html('<div class="text-xs">{}</div>', clipped(text, width="10rem")))
-        return format_html_join("", "{}", ((line,) for line in lines))
+        return format_html('<div class="review-doc">{}</div>', format_html_join("", "{}", ((line,) for line in lines)))
 
     @display(description=_("Receipt"))
     def receipt(self, obj):
@@ -285,6 +286,15 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
         if len(words) > 140:
             return format_html('<span dir="auto" title="{}">{}…</span>', words, words[:140])
         return bidi(words)
+
+    @display(description=_("Reason · what the vendor said"))
+    def said(self, obj):
+        """The reason's badge over the vendor's words, cut to three lines (the whole text in the tooltip)."""
+        badge = render_to_string("unfold/helpers/label.html", {"text": obj.get_reason_display(),
+                                                                "type": REASON_COLOURS.get(obj.reason, "info")})
+        words = self.error_words(obj)
+        return format_html('{}<div class="review-said text-sm mt-1" dir="auto" title="{}">{}</div>',
+                           badge, unescape(strip_tags(words)), words)
 
     @display(description=_("How to fix it"))
     def fix_text(self, obj):
@@ -314,8 +324,10 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
                      "book_manually": ("book_manually", _("Book manually"))}
             name, label = names[kind]
             links = [(self._action_url(name, obj), label)]
-        return format_html_join(mark_safe("<br>"), '<a class="text-primary-600 underline" href="{}">{}</a>',
-                                links) or "—"
+        # One line per link, clipped to the column (review-fix in admin.css), its words in the tooltip.
+        return format_html('<div class="review-fix">{}</div>', format_html_join(
+            "", '<a class="text-primary-600 underline" href="{}" title="{}">{}</a>',
+            ((url, label, label) for url, label in links))) if links else "—"
 
     @staticmethod
     def _action_url(name, obj) -> str:
@@ -375,7 +387,8 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
                                                           expense_url, record.expense.expensico_id)))
         body = format_html_join("", '<tr><th class="pe-6 py-1 font-medium align-top" style="text-align: start">{}</th>'
                                     '<td class="py-1">{}</td></tr>', rows)
-        return format_html('<table class="text-sm"><tbody>{}</tbody></table>', body)
+        # cells-start (admin.css): room after each heading in both directions (Unfold has no pe-6).
+        return format_html('<table class="text-sm cells-start"><tbody>{}</tbody></table>', body)
 
     # --- saving the form --------------------------------------------------------------------------
 
@@ -480,9 +493,11 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
         items = list(queryset)
         done = review_services.review_items_retry(items=items, by=request.user)
         warnings = sum(1 for i in items if i.is_open and i.is_warning)
-        messages.success(request, _("%(done)s records queued to retry.") % {"done": done}
-                         + (" " + _("%(n)s vendor warnings left alone: acknowledge them.") % {"n": warnings}
-                            if warnings else ""))
+        messages.success(request, ngettext("%(done)s record queued to retry.", "%(done)s records queued to retry.",
+                                           done) % {"done": done}
+                         + (" " + ngettext("%(n)s vendor warning left alone: acknowledge it.",
+                                           "%(n)s vendor warnings left alone: acknowledge them.", warnings)
+                            % {"n": warnings} if warnings else ""))
         return None
 
     @action(description=_("Acknowledge selected warnings"), icon="done_all", permissions=["change"])
@@ -495,8 +510,10 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
             return asked
         items = list(queryset)
         done = review_services.review_items_acknowledge(items=items, by=request.user)
-        messages.success(request, _("%(done)s vendor warnings acknowledged.") % {"done": done}
-                         + (" " + _("%(n)s other items left alone.") % {"n": len(items) - done}
+        messages.success(request, ngettext("%(done)s vendor warning acknowledged.",
+                                           "%(done)s vendor warnings acknowledged.", done) % {"done": done}
+                         + (" " + ngettext("%(n)s other item left alone.", "%(n)s other items left alone.",
+                                           len(items) - done) % {"n": len(items) - done}
                             if len(items) > done else ""))
         return None
 
@@ -504,5 +521,7 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
     def assign_to_me(self, request, queryset):
         for item in queryset:
             review_services.review_item_assign(item=item, owner=request.user)
-        messages.success(request, _("%(n)s items assigned to you.") % {"n": queryset.count()})
+        count = queryset.count()
+        messages.success(request, ngettext("%(n)s item assigned to you.", "%(n)s items assigned to you.", count)
+                         % {"n": count})
 

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from connectors.registry import system_label
 from connectors.selectors import FAILED_CALL_WORDS, vendor_call_health
@@ -45,7 +46,8 @@ def exports_panel(request, org_ids):
                                                                  Status.OUTCOME_UNKNOWN]).count(),
          "footer": _("waiting, retrying or in flight"), "href": f"{changelist}?status__exact=pending"},
         {"title": _("Needs review"), "value": open_items.exclude(reason=ReviewItem.Reason.VENDOR_WARNING).count(),
-         "footer": _("open review items") + (" · " + _("%(count)s warnings to acknowledge") % {"count": warnings}
+         "footer": _("open review items") + (" · " + ngettext("%(count)s warning to acknowledge", "%(count)s warnings to acknowledge",
+                                                      warnings) % {"count": warnings}
                                              if warnings else ""),
          "href": reverse("admin:exports_reviewitem_changelist")},
         {"title": _("Failure rate (24 h)"), "value": health.rate_text,

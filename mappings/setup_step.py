@@ -20,7 +20,8 @@ def map_categories(connection) -> SetupStep:
     listed = "; ".join(
         ngettext("%(kind)s %(key)s (%(count)s expense)", "%(kind)s %(key)s (%(count)s expenses)", g["expenses"])
         % {"kind": gap_kind_label(g["kind"]), "key": gap_key_label(g["key"]), "count": g["expenses"]} for g in gaps[:4])
-    more = _(" and %(count)s more") % {"count": len(gaps) - 4} if len(gaps) > 4 else ""
+    more = ngettext(" and %(count)s more", " and %(count)s more", len(gaps) - 4) % {
+        "count": len(gaps) - 4} if len(gaps) > 4 else ""
     missing = ngettext("%(count)s mapping missing: %(listed)s%(more)s.",
                        "%(count)s mappings missing: %(listed)s%(more)s.", len(gaps)) % {
         "count": len(gaps), "listed": listed, "more": more}

@@ -3,6 +3,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
 
@@ -90,5 +91,6 @@ class AccessReviewAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
         orgs = [m.organization for m in owned]
         for organization in orgs:
             open_review(organization)
-        messages.success(request, _("Opened %(count)s access review(s).") % {"count": len(orgs)})
+        messages.success(request, ngettext("Opened %(count)s access review.", "Opened %(count)s access reviews.", len(orgs)) % {
+            "count": len(orgs)})
         return redirect(reverse("admin:access_reviews_accessreview_changelist"))

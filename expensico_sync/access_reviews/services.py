@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from expensico_sync.core.models import Membership, Organization
 from expensico_sync.core.roles import Role
@@ -88,7 +88,8 @@ def open_review(organization: Organization, now=None) -> AccessReview:
         review = AccessReview.objects.create(organization=organization, due_at=now + timedelta(days=14),
                                              members=members, api_keys=keys, findings=findings)
         notify(DUE.key, organization=organization, incident=f"access_review:{review.pk}",
-               subject=lambda: _("Access review for %(organization)s: %(count)s finding(s)") % {
+               subject=lambda: ngettext("Access review for %(organization)s: %(count)s finding",
+                                        "Access review for %(organization)s: %(count)s findings", len(findings)) % {
                    "organization": organization.name, "count": len(findings)},
                text=lambda: _("Please confirm who can do what in %(organization)s by %(date)s.") % {
                    "organization": organization.name, "date": date_format(review.due_at, "j M Y")}

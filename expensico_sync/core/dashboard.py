@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext_lazy
 
 from .models import Membership, Organization
 from .selectors import organizations_for
@@ -46,14 +47,23 @@ def chart_options(*, x_title: str, y_title: str, stacked: bool = True) -> str:
     })
 
 
+# Organisations per mode, in the language's plural forms (Arabic has six).
+MODE_COUNTS = {
+    Organization.Mode.DRY_RUN: ngettext_lazy("%(count)s in dry run", "%(count)s in dry run", "count"),
+    Organization.Mode.PILOT: ngettext_lazy("%(count)s in pilot", "%(count)s in pilot", "count"),
+    Organization.Mode.LIVE: ngettext_lazy("%(count)s live", "%(count)s live", "count"),
+    Organization.Mode.PAUSED: ngettext_lazy("%(count)s paused", "%(count)s paused", "count"),
+}
+
+
 @register_panel
 def setup_panel(request, org_ids):
     orgs = Organization.objects.filter(pk__in=org_ids)
-    modes = {m.label.split(" (")[0]: orgs.filter(mode=m.value).count() for m in Organization.Mode}
+    modes = {m.value: orgs.filter(mode=m.value).count() for m in Organization.Mode}
     return {
         "kpis": [
             {"title": _("Organisations"), "value": orgs.count(),
-             "footer": ", ".join(f"{n} {k.lower()}" for k, n in modes.items() if n) or _("none yet")},
+             "footer": ", ".join(MODE_COUNTS[k] % {"count": n} for k, n in modes.items() if n) or _("none yet")},
             {"title": _("Members"), "value": Membership.objects.filter(organization__in=org_ids).count(),
              "footer": _("people with a role")},
         ],

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.decorators import display
 
@@ -42,7 +43,7 @@ class RetentionSettingsAdmin(OrgScopedAdmin, SimpleHistoryAdmin):
 
     def _next_run(self, obj):
         steps = plan(obj.organization, chosen=obj, count_limit=PREVIEW_LIMIT + 1)
-        rows = ((s.policy.label, s.policy.action, _("%(n)s months") % {"n": s.months},
+        rows = ((s.policy.label, s.policy.action, ngettext("%(n)s month", "%(n)s months", s.months) % {"n": s.months},
                  _("more than %(n)s") % {"n": f"{PREVIEW_LIMIT:,}"} if s.rows > PREVIEW_LIMIT else f"{s.rows:,}",
                  s.policy.keeps)
                 for s in steps)

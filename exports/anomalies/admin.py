@@ -7,6 +7,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.decorators import display
 
 from expensico_sync.core.admin.confirm import confirmed_action
@@ -116,7 +117,9 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
         orgs = list(organizations_with_capability(request.user, self.capability))
         for org in orgs:
             async_task("exports.anomalies.tasks.anomalies_scan_one", org.pk)
-        messages.success(request, _("Scanning %(count)s organisation(s) in the background.") % {"count": len(orgs)})
+        messages.success(request, ngettext("Scanning %(count)s organisation in the background.",
+                                            "Scanning %(count)s organisations in the background.", len(orgs)) % {
+            "count": len(orgs)})
         return redirect("admin:exports_anomalyflag_changelist")
 
 

@@ -1,7 +1,7 @@
 """/api/v1/closes: a month's checklist and sign-off, reopen, and the evidence pack (zip).
 
-Viewers read (and download the pack), finance admins sign off, owners reopen. Thin: parse, call
-one service, render."""
+Viewers read (and download a built pack), finance admins sign off and build the pack, owners
+reopen. Thin: parse, call one service, render."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, extend_schema_view
@@ -20,7 +20,7 @@ from expensico_sync.core.selectors import organizations_with_capability
 
 from ..models import MonthClose
 from .models import EvidencePack
-from .packs import evidence_response, pack_latest, pack_request, pack_servable
+from .packs import evidence_response, pack_abandoned, pack_latest, pack_request, pack_servable
 from .services import CloseError, checklist_live, month_close_reopen, month_close_sign_off, period_parse
 
 
@@ -201,14 +201,15 @@ class MonthCloseViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
         return Response(MonthCloseSerializer(close).data)
 
     @extend_schema(methods=["GET"], summary="The evidence pack of this month for one connection (zip with manifest.json)",
-                   description="Built in the background: 202 with the build's status (and progress) until it is "
-                               "ready, then 200 with the zip. A pack older than the month's last sign-off or "
-                               "reopening is rebuilt; POST asks for a fresh build of an open month.",
+                   description="Reads only, never builds: 200 with the zip when a pack built after the month's "
+                               "last sign-off or reopening is ready; 202 with the build's status (and progress) "
+                               "while one is queued or building; 409 otherwise. Building is a POST (finance_admin).",
                    parameters=[CONNECTION],
                    responses={(200, "application/zip"): OpenApiTypes.BINARY,
                               202: EvidencePackSerializer,
                               400: error_response("`connection` missing or not of this organisation"),
-                              409: error_response("The last build failed (`evidence_failed`): POST to build again")})
+                              409: error_response("The last build failed (`evidence_failed`), or no pack is built for "
+                                                  "the month as it stands (`evidence_not_built`): POST to build")})
     @extend_schema(methods=["POST"], summary="Build this month's evidence pack again (finance_admin)", request=None,
                    description="Queues a build (or returns the one under way) and answers 202 with its status; "
                                "GET the same URL for the zip once `status` is `ready`.",
@@ -219,14 +220,19 @@ class MonthCloseViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.Ret
     def evidence(self, request, pk=None):
         close = self.get_object()
         connection = _connection_of(close, request.query_params.get("connection"))
-        pack = pack_latest(connection=connection, period=close.period)
-        if request.method == "GET" and pack is not None and pack.status == EvidencePack.Status.FAILED:
-            raise Conflict(f"the last build failed: {pack.error}", code="evidence_failed")
-        if request.method == "POST" or not (pack_servable(pack) or (pack and pack.status in EvidencePack.ACTIVE)):
+        if request.method == "POST":   # HasRole: a POST needs close.sign_off (this view's capability)
             pack = pack_request(connection=connection, period=close.period, by=principal_of(request))
-        if request.method == "GET" and pack_servable(pack):
+            return Response(EvidencePackSerializer(pack).data, status=status.HTTP_202_ACCEPTED)
+        # A GET reads and never queues: a build costs minutes of a worker, and any member may GET.
+        pack = pack_latest(connection=connection, period=close.period)
+        if pack_servable(pack):
             return evidence_response(pack)
-        return Response(EvidencePackSerializer(pack).data, status=status.HTTP_202_ACCEPTED)
+        if pack is not None and pack.status in EvidencePack.ACTIVE and not pack_abandoned(pack):
+            return Response(EvidencePackSerializer(pack).data, status=status.HTTP_202_ACCEPTED)
+        if pack is not None and pack.status == EvidencePack.Status.FAILED:
+            raise Conflict(f"the last build failed: {pack.error}; POST to build again", code="evidence_failed")
+        raise Conflict("no evidence pack is built for this month as it stands (none yet, or older than its last "
+                       "sign-off or reopening): a finance admin POSTs to build it", code="evidence_not_built")
 
 
 def _connection_of(close: MonthClose, value) -> Connection:

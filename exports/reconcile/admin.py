@@ -8,6 +8,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from unfold.contrib.filters.admin import ChoicesDropdownFilter, RelatedDropdownFilter
 from unfold.decorators import display
 
@@ -163,8 +164,9 @@ class ReconciliationAdmin(OrgScopedAdmin):
             total = obj.difference_count if hasattr(obj, "difference_count") else difference_counts(obj)[0]
             url = reverse("admin:exports_reconciliationdifference_changelist") + f"?reconciliation__id__exact={obj.pk}"
             more = format_html("<p class='mt-2'>{} <a class='text-primary-600 underline' href='{}'>{}</a></p>",
-                               _("The first %(shown)s of %(total)s differences.") % {"shown": DIFFERENCES_SHOWN,
-                                                                                       "total": total},
+                               ngettext("The first %(shown)s of %(total)s difference.",
+                                        "The first %(shown)s of %(total)s differences.", total) % {
+                                   "shown": DIFFERENCES_SHOWN, "total": total},
                                url, _("All differences →"))
         body = format_html_join("", DIFFS_HTML, (
             (d.get_kind_display(), d.reference or d.source_id or "—", d.external_id or "—",

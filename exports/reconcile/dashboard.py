@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from connectors.models import Connection
 from expensico_sync.core.dashboard import register_panel
@@ -22,7 +23,8 @@ def _month_cell(connection, period) -> str:
     total, explained = difference_counts(run)
     if not total:
         return _("zero differences")
-    return _("%(total)s differences, %(explained)s explained") % {"total": total, "explained": explained}
+    return ngettext("%(total)s difference, %(explained)s explained", "%(total)s differences, %(explained)s explained",
+                    total) % {"total": total, "explained": explained}
 
 
 @register_panel

@@ -4,10 +4,12 @@ from django.contrib import admin, messages
 from django.http import JsonResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_GET
 from unfold.contrib.filters.admin import RelatedDropdownFilter
 from unfold.decorators import display
 
+from connectors.base import CatalogKind
 from connectors.errors import ConnectorError
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.scoping import OrgScopedAdmin
@@ -17,6 +19,16 @@ from ..selectors import catalog_search
 from ..services import catalog_refresh
 from .forms import writable_connections
 
+K = CatalogKind
+# The refresh's counts in the language's plural forms (Arabic has six).
+CATALOG_COUNTS = {
+    K.ACCOUNTS: ngettext_lazy("%(count)s account", "%(count)s accounts", "count"),
+    K.BANK_ACCOUNTS: ngettext_lazy("%(count)s bank account", "%(count)s bank accounts", "count"),
+    K.TAX_RATES: ngettext_lazy("%(count)s tax rate", "%(count)s tax rates", "count"),
+    K.DIMENSIONS: ngettext_lazy("%(count)s dimension value", "%(count)s dimension values", "count"),
+    K.CONTACTS: ngettext_lazy("%(count)s contact", "%(count)s contacts", "count"),
+    K.CURRENCIES: ngettext_lazy("%(count)s currency", "%(count)s currencies", "count"),
+}
 
 @admin.register(RemoteCatalogItem)
 class RemoteCatalogItemAdmin(OrgScopedAdmin):
@@ -71,7 +83,8 @@ class RemoteCatalogItemAdmin(OrgScopedAdmin):
             except (ConnectorError, LookupError) as exc:
                 messages.error(request, f"{connection}: {exc}")
                 continue
-            messages.success(request, f"{connection}: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+            messages.success(request, f"{connection}: " + ", ".join(
+                CATALOG_COUNTS[k] % {"count": n} if k in CATALOG_COUNTS else f"{n} {k}" for k, n in counts.items()))
         return redirect("admin:mappings_remotecatalogitem_changelist")
 
     def has_refresh_permission(self, request):

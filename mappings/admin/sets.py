@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from django.views.decorators.http import require_POST
 from unfold.decorators import display
 
@@ -32,6 +33,17 @@ from ..suggest import AccountSuggester
 from .forms import CloneForm, MapGapForm, SetImportForm
 
 KIND_ADMIN = {m.KIND: f"admin:mappings_{m._meta.model_name}_changelist" for m in MAPPING_MODELS}
+# The list's counts in the language's plural forms (Arabic has six), per MAPPING_MODELS kind.
+KIND_COUNTS = {
+    "category": ngettext_lazy("%(count)s category mapping", "%(count)s category mappings", "count"),
+    "tax": ngettext_lazy("%(count)s tax mapping", "%(count)s tax mappings", "count"),
+    "currency": ngettext_lazy("%(count)s currency policy", "%(count)s currency policies", "count"),
+    "rate": ngettext_lazy("%(count)s exchange rate", "%(count)s exchange rates", "count"),
+    "dimension": ngettext_lazy("%(count)s dimension mapping", "%(count)s dimension mappings", "count"),
+    "merchant": ngettext_lazy("%(count)s merchant rule", "%(count)s merchant rules", "count"),
+    "hold": ngettext_lazy("%(count)s hold rule", "%(count)s hold rules", "count"),
+    "rule": ngettext_lazy("%(count)s coding rule", "%(count)s coding rules", "count"),
+}
 GAP_TARGET = {"category": "categorymapping", "tax": "taxmapping", "dimension": "dimensionmapping",
               "currency": "exchangerate", "setting": None}
 
@@ -76,10 +88,9 @@ class MappingSetAdmin(OrgScopedAdmin):
 
     @display(description=_("Mappings"))
     def mapping_counts(self, obj):
-        counts = [(m._meta.verbose_name_plural, getattr(obj, f"_n_{m.KIND}", None)) for m in MAPPING_MODELS]
-        counts = [(label, m.objects.filter(connection_id=obj.pk).count() if n is None else n)
-                  for (label, n), m in zip(counts, MAPPING_MODELS, strict=True)]
-        return ", ".join(f"{n} {label}" for label, n in counts if n) or _("none yet")
+        counts = [(m, getattr(obj, f"_n_{m.KIND}", None)) for m in MAPPING_MODELS]
+        counts = [(m.KIND, m.objects.filter(connection_id=obj.pk).count() if n is None else n) for m, n in counts]
+        return ", ".join(KIND_COUNTS[kind] % {"count": n} for kind, n in counts if n) or _("none yet")
 
     @display(description=_("Gaps"), label={"ok": "success", "gaps": "danger"})
     def gap_badge(self, obj):

@@ -42,7 +42,7 @@ def test_rules_test_and_apply_with_count_and_amount(page, live_server, artifacts
     page.screenshot(path=os.path.join(artifacts_dir, "coding-rule-test.png"), full_page=True)
 
     page.locator("a", has_text="Apply to pending expenses").first.click()
-    assert page.locator("text=re-code 2 pending expense(s) totalling 42.50 SAR").first.is_visible()
+    assert page.locator("text=re-code 2 pending expenses totalling 42.50 SAR").first.is_visible()
     page.screenshot(path=os.path.join(artifacts_dir, "coding-rule-apply-confirm.png"), full_page=True)
     assert not CodingRule.objects.get(pk=rule.pk).active  # the GET only asked
     page.locator("form button[type=submit]", has_text="Apply").first.click()

@@ -96,7 +96,8 @@ def test_evidence_is_a_zip_whose_manifest_verifies(client, org, conn, vendor):
     approve(org, expense("exp_1"))
     records_work_due()
     close = MonthClose.objects.create(organization=org, period="2026-11-01")
-    response = client_as(client, org, Role.VIEWER).get(f"{LIST}/{close.pk}/evidence")
+    assert client_as(client, org, Role.FINANCE_ADMIN).post(f"{LIST}/{close.pk}/evidence").status_code == 202
+    response = client_as(client, org, Role.VIEWER).get(f"{LIST}/{close.pk}/evidence")   # a viewer downloads it
     assert response.status_code == 200 and response["Content-Type"] == "application/zip"
     assert "2026-11.zip" in response["Content-Disposition"]
     pack = zipfile.ZipFile(io.BytesIO(response.getvalue()))
@@ -111,7 +112,8 @@ def test_evidence_needs_the_connection_named_when_there_are_several(client, org,
     api = client_as(client, org, Role.VIEWER)
     response = api.get(f"{LIST}/{close.pk}/evidence")
     assert response.status_code == 400 and response.json()["errors"][0]["attr"] == "connection"
-    assert api.get(f"{LIST}/{close.pk}/evidence", {"connection": other.pk}).status_code == 200
+    named = api.get(f"{LIST}/{close.pk}/evidence", {"connection": other.pk})
+    assert named.status_code == 409 and named.json()["errors"][0]["code"] == "evidence_not_built"   # found, not built
     # "²".isdigit() is true but int("²") raises: a 400 naming the field, not a 500.
     odd = api.get(f"{LIST}/{close.pk}/evidence", {"connection": "²"})
     assert odd.status_code == 400 and odd.json()["errors"][0]["attr"] == "connection"

@@ -115,6 +115,9 @@ def test_a_pack_older_than_the_sign_off_is_built_again(client, org, conn, booked
     first = pack_request(connection=conn, period=NOV)
     MonthClose.objects.filter(pk=close.pk).update(status="signed_off",
                                                   updated_at=first.built_at + timedelta(microseconds=1))
+    stale = client_as(client, org, Role.VIEWER).get(f"{LIST}/{close.pk}/evidence")
+    assert stale.status_code == 409 and stale.json()["errors"][0]["code"] == "evidence_not_built"
+    assert client_as(client, org, Role.FINANCE_ADMIN).post(f"{LIST}/{close.pk}/evidence").status_code == 202
     response = client_as(client, org, Role.VIEWER).get(f"{LIST}/{close.pk}/evidence")
     assert response.status_code == 200
     assert json.loads(verified(response.getvalue())["checklist.json"])["status"] == "signed_off"
@@ -154,6 +157,8 @@ def test_a_pack_whose_file_is_gone_is_built_again(client, org, conn, booked):
     close = MonthClose.objects.create(organization=org, period=NOV)
     first = pack_request(connection=conn, period=NOV)
     first.file.storage.delete(first.file.name)
+    assert client_as(client, org, Role.VIEWER).get(f"{LIST}/{close.pk}/evidence").status_code == 409
+    client_as(client, org, Role.FINANCE_ADMIN).post(f"{LIST}/{close.pk}/evidence")
     response = client_as(client, org, Role.VIEWER).get(f"{LIST}/{close.pk}/evidence")
     assert response.status_code == 200
     verified(response.getvalue())

@@ -132,7 +132,7 @@ def test_sync_runs_count_a_warned_record_as_exported_not_failed(org, conn, vendo
 def test_dashboard_does_not_count_warnings_as_blockers(org, warned, parked):
     panel = exports_panel(RequestFactory().get("/admin/"), [org.pk])
     kpi = next(k for k in panel["kpis"] if k["title"] == "Needs review")
-    assert kpi["value"] == 1 and "1 warnings to acknowledge" in kpi["footer"]
+    assert kpi["value"] == 1 and "1 warning to acknowledge" in kpi["footer"]
 
 
 # --- the API -----------------------------------------------------------------------------------

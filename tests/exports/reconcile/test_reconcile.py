@@ -171,7 +171,7 @@ def test_the_dashboard_panel_shows_progress_per_connection(org, books):
         panel = reconciliation_panel(None, [org.pk])
     assert panel["tables"][0]["table"]["headers"] == ["Connection", "Nov 2026", "Dec 2026", "Verified"]
     assert panel["tables"][0]["table"]["rows"] == [
-        ["Ledger books", "1 differences, 0 explained", "not reconciled", "7 of 7 (100%)"]]
+        ["Ledger books", "1 difference, 0 explained", "not reconciled", "7 of 7 (100%)"]]
 
 
 def test_the_differences_read_in_arabic(admin_client, org, books):
