@@ -44,9 +44,11 @@ from .services.holds import hold_release
 from .transitions import Status
 
 R = ReviewItem.Reason
-REASON_COLOURS = {R.MAPPING_GAP: "warning", R.HOLD_RULE: "info", R.SUGGESTED_CODING: "success",
-                  R.MISSING_RECEIPT: "info", R.VENDOR_WARNING: "info", R.IMPORT_FAILED: "danger",
-                  R.VALIDATION: "danger", R.AUTH: "danger", R.DUPLICATE_CONFLICT: "danger"}
+# Every reason needs a colour: Unfold shows the raw key ("REMOTE_ERROR") for a reason missing here.
+REASON_COLOURS = {reason: "warning" for reason in R} | {
+    R.HOLD_RULE: "info", R.SUGGESTED_CODING: "success", R.MISSING_RECEIPT: "info", R.VENDOR_WARNING: "info",
+    R.IMPORT_FAILED: "danger", R.VALIDATION: "danger", R.AUTH: "danger", R.DUPLICATE_CONFLICT: "danger",
+    R.REMOTE_ERROR: "danger", R.RETRIES_EXHAUSTED: "danger"}
 DOCUMENTS = ("expense", "card_funding", "reimbursement", "statement_line")
 
 
@@ -158,7 +160,7 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
                            *(f"record__{name}" for name in DOCUMENTS))
     actions = ["retry_selected", "acknowledge_selected", "assign_to_me"]
     actions_detail = ["retry_one", "receipt_arrived", "book_without_receipt", "release_one", "accept_suggestion",
-                      "acknowledge_one", {"title": _("Other resolutions"), "icon": "more_horiz",
+                      "acknowledge_one", "book_existing", {"title": _("Other resolutions"), "icon": "more_horiz",
                                           "items": ["book_manually", "skip_one"]}]
     readonly_fields = ("record_link", "reason_text", "severity", "document_card", "error_words", "fix_text",
                        "fix_link", "due_by", "resolution", "resolved_by_text", "resolved_at", "created_at")
@@ -220,8 +222,9 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
                     and self._can(request, item))
 
     def has_retry_permission(self, request, object_id=None):
+        # Not where booking manually is the fix (a duplicate conflict): the vendor would refuse it again.
         return self._parked(request, object_id) and self._offers(
-            request, object_id, "retry", "mapping", "reconnect", "book_manually", "accept")
+            request, object_id, "retry", "mapping", "reconnect", "accept")
 
     def has_receipt_permission(self, request, object_id=None):
         return self._parked(request, object_id) and self._offers(request, object_id, "receipt")
@@ -237,6 +240,14 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
 
     def has_parked_permission(self, request, object_id=None):
         return self._parked(request, object_id)
+
+    def has_existing_permission(self, request, object_id=None):
+        """“Booked manually” as the item's own button where it is the fix; elsewhere it sits in the menu."""
+        return self._parked(request, object_id) and self._offers(request, object_id, "book_manually")
+
+    def has_booked_permission(self, request, object_id=None):
+        return self._parked(request, object_id) and not (
+            object_id is not None and self.has_existing_permission(request, object_id))
 
     # --- columns ----------------------------------------------------------------------------------
 
@@ -321,7 +332,7 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
             names = {"retry": ("retry_one", _("Retry")), "release": ("release_one", _("Approve and export")),
                      "accept": ("accept_suggestion", _("Accept suggestion")),
                      "acknowledge": ("acknowledge_one", _("Acknowledge")),
-                     "book_manually": ("book_manually", _("Book manually"))}
+                     "book_manually": ("book_existing", _("Booked manually"))}
             name, label = names[kind]
             links = [(self._action_url(name, obj), label)]
         # One line per link, clipped to the column (review-fix in admin.css), its words in the tooltip.
@@ -460,11 +471,22 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
     def acknowledge_one(self, request, object_id):
         return self._resolve(request, object_id, ReviewItem.Resolution.ACKNOWLEDGED, _("Acknowledged."))
 
-    @confirmed_action(description=_("Booked manually"), icon="edit_note", permissions=("change", "parked"),
+    @confirmed_action(description=_("Booked manually"), icon="edit_note", permissions=("change", "booked"),
                       form_class=BookedManuallyForm, submit=_("Booked manually"),
                       what=_("Someone booked this document in the accounting system by hand: give its reference. "
                              "The record counts as exported and its last error is cleared."))
     def book_manually(self, request, object_id, form=None):
+        return self._booked(request, object_id, form)
+
+    @confirmed_action(description=_("Booked manually"), icon="edit_note", permissions=("change", "existing"),
+                      form_class=BookedManuallyForm, submit=_("Booked manually"),
+                      what=_("The accounting system already holds this document: give its reference there (the "
+                             "vendor's message usually names it). The record counts as exported under it and is "
+                             "not sent again."))
+    def book_existing(self, request, object_id, form=None):
+        return self._booked(request, object_id, form)
+
+    def _booked(self, request, object_id, form):
         data = form.cleaned_data if form else {}
         return self._resolve(request, object_id, ReviewItem.Resolution.BOOKED_MANUALLY, _("Marked as booked."),
                              external_reference=data.get("external_reference", ""), note=data.get("note", ""))
