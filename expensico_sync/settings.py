@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import environ
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("VAR_DIR", default=str(BASE_DIR / "var")))  # a second devstack, a test
@@ -130,7 +131,9 @@ Q_CLUSTER = {
     "catch_up": False,
     "recycle": 500,
     "ack_failures": True,
-    "label": "Tasks",
+    # django-q2's app name (its AppConfig.verbose_name) in the admin's app list and breadcrumbs: lazy, so
+    # it reads in the admin's language (the Arabic is in locale_packages/ar, django-q2 ships none).
+    "label": gettext_lazy("Tasks"),
 }
 if REDIS_URL:
     Q_CLUSTER["redis"] = REDIS_URL

@@ -27,7 +27,9 @@ from expensico_sync.core.selectors import organizations_with_capability
 
 from .close.resources import ExportRecordResource
 from .errors import Refused
+from .messages import said, shown, stored_of
 from .models import ExportAttempt, ExportRecord, PilotScope, SyncRun
+from .refusals import refusal_shown
 from .reversal_link import reversal_link
 from .services import actions as export_services
 from .services.sync import sync_run_create, sync_run_live
@@ -75,7 +77,7 @@ def _run(request, fn, ok_message):
     try:
         fn()
     except REFUSALS as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusal_shown(exc))
         return False
     messages.success(request, ok_message)
     return True
@@ -116,7 +118,8 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
 
     @admin.display(description=_("Reversal link"))
     def reversal_link(self, obj):
-        return reversal_link(obj) or "—"
+        link = reversal_link(obj)
+        return shown(link, stored_of(link)) if link else "—"
 
     def has_add_permission(self, request, *args):
         return False
@@ -146,7 +149,7 @@ class ExportRecordAdmin(ExportMixin, OrgScopedAdmin):
                       what=_("The record is cancelled and will not be exported. Only a waiting record can be."))
     def cancel_record(self, request, object_id):
         record = self.get_queryset(request).get(pk=object_id)
-        _run(request, lambda: export_services.record_cancel(record=record, reason=f"cancelled by {request.user}",
+        _run(request, lambda: export_services.record_cancel(record=record, reason=said("cancelled_by", who=request.user),
                                                             by=request.user), _("Cancelled."))
         return redirect("admin:exports_exportrecord_change", object_id)
 

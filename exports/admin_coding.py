@@ -23,6 +23,7 @@ from mappings.models import CodingRule
 from .errors import Refused
 from .messages import shown
 from .models import HoldPolicy, HoldRelease, ReviewItem, SuggestedCoding
+from .refusals import refusal_shown
 from .services.coding import rule_apply, rule_test, suggestion_answer
 
 
@@ -238,7 +239,7 @@ class SuggestedCodingAdmin(OrgScopedAdmin):
                                            dimensions={k[4:]: v for k, v in request.POST.items()
                                                        if k.startswith("dim_")})
         except Refused as exc:
-            return JsonResponse({"error": str(exc)}, status=409)
+            return JsonResponse({"error": refusal_shown(exc)}, status=409)
         verb = _("accepted") if correction.accepted else _("corrected to")
         return JsonResponse({"ok": True, "message": f"{item.record.reference}: {verb} "
                                                     f"{correction.account_name or correction.account}"})

@@ -28,6 +28,7 @@ from .messages import Message, shown
 from .models import ExportAttempt, ExportRecord
 from .reconcile.verify import read_back_by_reference
 from .services.actions import record_preview
+from .stored_words import attempt_shown, wait_shown
 from .transitions import Status
 
 logger = structlog.get_logger(__name__)
@@ -94,17 +95,25 @@ def _once(obj, name: str, build):
 class ReadableAttemptInline(AttemptInline):
     """Attempts with headings a person reads (not field names)."""
 
-    fields = ("number", "started_at", "outcome", "error_text", "external_id", "request_id",  # type: ignore[assignment]
-              "duration_ms")
+    fields = ("number", "started_at", "outcome", "error_text", "notes_text", "external_id",  # type: ignore[assignment]
+              "request_id", "duration_ms")
     readonly_fields = fields  # type: ignore[assignment]
     verbose_name = _("attempt")
     verbose_name_plural = _("Attempts")
 
     @display(description=_("What the vendor said"))
     def error_text(self, obj: ExportAttempt):
-        parts = [obj.error_message or "", f"({obj.error_code})" if obj.error_code else ""]
+        # The vendor's words as it wrote them; ours (e.g. "reconciled") in the reader's language.
+        parts = [attempt_shown(obj.error_message or ""), f"({obj.error_code})" if obj.error_code else ""]
         text = " ".join(p for p in parts if p).strip()
-        return text or "—"
+        return format_html('<span dir="auto">{}</span>', text) if text else "—"
+
+    @display(description=_("Notes"))
+    def notes_text(self, obj: ExportAttempt):
+        """Informational notes left with the attempt (e.g. re-dated into the next open period)."""
+        if not obj.notes:
+            return "—"
+        return format_html_join("", '<div dir="auto">{}</div>', ((attempt_shown(str(note)),) for note in obj.notes))
 
 
 admin.site.unregister(ExportRecord)
@@ -121,7 +130,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     inlines = [ReadableAttemptInline]
     actions_detail = [*ExportRecordAdmin.actions_detail, "vendor_copy"]
     fieldsets = (  # type: ignore[assignment]
-        (_("Document"), {"fields": ("reference", "kind", "status_text", "wait_reason", "amount_text", "description_text",
+        (_("Document"), {"fields": ("reference", "kind", "status_text", "wait_reason_text", "amount_text", "description_text",
                                  "document_date", "employee", "system_text", "source_link", "receipt_links",
                                  "external_link", "vendor_document_number", "reverses", "reversal_link", "sync_run")}),
         (_("Sent to the accounting system"), {"fields": ("payload_text", "entry_text", "mapping_version",
@@ -133,7 +142,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return [*(f.name for f in ExportRecord._meta.concrete_fields),
-                "status_text", "last_error_text", "warnings_text", "amount_text", "description_text", "system_text", "source_link", "receipt_links",
+                "status_text", "wait_reason_text", "last_error_text", "warnings_text", "amount_text", "description_text", "system_text", "source_link", "receipt_links",
                 "external_link", "payload_text", "entry_text", "verified_text", "status_history", "timeline",
                 "reversal_link"]
 
@@ -179,6 +188,12 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
     @display(description=_("Status"))
     def status_text(self, obj):
         return format_html('<strong data-test="record-status">{}</strong>', obj.get_status_display())
+
+    @display(description=_("Wait reason"))
+    def wait_reason_text(self, obj):
+        """Why a waiting record is not sent yet, in the reader's language (stored in English)."""
+        return format_html('<span dir="auto" data-test="wait-reason">{}</span>', wait_shown(obj.wait_reason)) \
+            if obj.wait_reason else "—"
 
     @display(description=_("Last error"))
     def last_error_text(self, obj):
@@ -292,7 +307,7 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         ours = _once(obj, "messages", lambda: messages_of(obj))
         rows = [(c.at.strftime("%Y-%m-%d %H:%M:%S"), labels.get(c.from_status, c.from_status),
                  labels.get(c.to_status, c.to_status), c.actor or _("system"),
-                 shown(c.why, ours.get(c.why)) or "—") for c in changes]
+                 why_shown(c, ours) or "—") for c in changes]
         if not rows:
             return _("No status change since it was created.")
         return format_html(
@@ -310,6 +325,16 @@ class ExportRecordDocumentAdmin(ExportRecordAdmin):
         return format_html('<ol class="text-sm flex flex-col gap-1">{}</ol>', format_html_join(
             "", '<li><span class="text-font-subtle-light">{}</span> · {}</li>',
             _once(obj, "timeline", lambda: record_timeline(obj))))
+
+
+def why_shown(change, ours: dict[str, dict]) -> str:
+    """A status change's why in the reader's language: by its own message code; a row written before
+    codes were kept, by the record's texts of ours or as a wait reason; else as stored."""
+    if change.why_message:
+        return shown(change.why, change.why_message)
+    if change.why in ours:
+        return shown(change.why, ours[change.why])
+    return wait_shown(change.why)
 
 
 def messages_of(record: ExportRecord) -> dict[str, dict]:
@@ -340,7 +365,7 @@ def record_timeline(record: ExportRecord) -> list[tuple[str, str]]:
         text = _("attempt %(number)s: %(outcome)s") % {"number": attempt.number,
                                                         "outcome": attempt.get_outcome_display().lower()}
         if attempt.error_message:
-            text += f" ({attempt.error_message[:120]})"
+            text += f" ({attempt_shown(attempt.error_message)[:120]})"
         events.append((attempt.finished_at, 1, text))
     for item in record.review_items.order_by("created_at"):
         events.append((item.created_at, 2, _("held for review: %(reason)s") % {"reason": item.get_reason_display().lower()}))
@@ -356,5 +381,5 @@ def record_timeline(record: ExportRecord) -> list[tuple[str, str]]:
     events.sort(key=lambda e: (e[0], e[1]))
     rows = [(at.strftime("%Y-%m-%d %H:%M:%S"), text) for at, _, text in events]
     rows.append((str(_("now")), _("status: %(status)s") % {"status": record.get_status_display().lower()}
-                 + (f" ({record.wait_reason})" if record.wait_reason else "")))
+                 + (f" ({wait_shown(record.wait_reason)})" if record.wait_reason else "")))
     return rows

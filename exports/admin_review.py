@@ -37,6 +37,7 @@ from .errors import Refused
 from .messages import shown, word_shown
 from .models import ReviewItem
 from .receipt_preview import first_receipt_annotations, receipt_indicator, receipt_previews, record_expense_id
+from .refusals import refusal_shown
 from .review_words import error_in_words, fix_for
 from .services import review as review_services
 from .services.coding import suggestion_answer
@@ -56,7 +57,7 @@ def _run(request, fn, ok_message) -> bool:
     try:
         fn()
     except Refused as exc:
-        messages.error(request, str(exc))
+        messages.error(request, refusal_shown(exc))
         return False
     messages.success(request, ok_message)
     return True

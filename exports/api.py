@@ -19,6 +19,7 @@ from mappings.models import CodingRule
 
 from . import serializers as s
 from .errors import Refused
+from .messages import said
 from .models import ExportRecord, Kind, ReviewItem, SyncRun
 from .services import actions as export_services
 from .services import review as review_services
@@ -132,7 +133,7 @@ class ExportRecordViewSet(OrgScopedViewSetMixin, mixins.ListModelMixin, mixins.R
     def destroy(self, request, pk=None):
         record = self.get_object()
         try:
-            record = export_services.record_cancel(record=record, reason=f"cancelled via API by {principal_of(request)}",
+            record = export_services.record_cancel(record=record, reason=said("cancelled_via_api", who=principal_of(request)),
                                                    by=principal_of(request))
         except REFUSALS as exc:
             raise _refused(exc) from exc

@@ -1,6 +1,11 @@
 """What the export engine raises to refuse work, as one hierarchy: the API and the admin catch
 `Refused` and show its `code` (stable for API clients) and message. Vendor answers are not here:
-they are the connectors' taxonomy (connectors/errors.py)."""
+they are the connectors' taxonomy (connectors/errors.py).
+
+The detail is English (the API sends it as it is); one of our messages (`said(code, …)`, exports/
+messages.py) also reads in the admin reader's language (exports/refusals.py)."""
+
+from typing import Any
 
 
 class Refused(Exception):
@@ -11,6 +16,7 @@ class Refused(Exception):
     def __init__(self, detail: str = "", *, code: str | None = None):
         super().__init__(detail)
         self.code = code or type(self).code
+        self.detail: Any = detail     # a Message (exports/messages.py) when the text is ours
 
 
 class ExportError(Refused):

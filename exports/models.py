@@ -179,7 +179,7 @@ class ExportAttempt(models.Model):
         indexes = [models.Index(fields=["finished_at"], name="export_attempt_finished_idx")]
 
     def __str__(self):
-        return f"#{self.number} {self.outcome}"
+        return f"#{self.number} {self.get_outcome_display()}"
 
     def save(self, *args, **kwargs):
         if self.pk:

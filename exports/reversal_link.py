@@ -2,6 +2,7 @@
 and API): our two references, the vendor's two ids, and how the vendor links them (the note the
 connector left on the reversal's booking, e.g. Workday's Cancel_Reverses_Journal_Entry_Reference)."""
 
+from .messages import said
 from .models import ExportAttempt, ExportRecord
 
 
@@ -13,15 +14,16 @@ def _how(reversal: ExportRecord) -> str:
 
 
 def reversal_link(record: ExportRecord) -> str:
-    """"" for a record that is neither a reversal nor reversed."""
+    """"" for a record that is neither a reversal nor reversed; else a message (English for the API,
+    the admin shows it in the reader's language)."""
     if record.reverses_id:
         original = record.reverses
         assert original is not None
-        return (f"reverses {original.reference} (vendor id {original.external_id or '—'}) "
-                f"as {record.external_id or '—'}{_how(record)}")
+        return said("reverses", original=original.reference, original_id=original.external_id or "—",
+                    external_id=record.external_id or "—", how=_how(record))
     reversal = (ExportRecord.objects.filter(reverses=record).exclude(status=ExportRecord.Status.CANCELLED)
                 .order_by("-id").first())
     if reversal is None:
         return ""
-    return (f"reversed by {reversal.reference} (vendor id {reversal.external_id or '—'}, "
-            f"{reversal.get_status_display().lower()}){_how(reversal)}")
+    return said("reversed_by", reversal=reversal.reference, external_id=reversal.external_id or "—",
+                status={"status": reversal.status}, how=_how(reversal))

@@ -18,6 +18,9 @@ class StatusChange(models.Model):
     actor = models.CharField(max_length=150, blank=True, default="", help_text=_("Who moved it; blank: the system"),
                              verbose_name=_("actor"))
     why = models.TextField(blank=True, default="", verbose_name=_("why"))
+    # The why's message code and parameters when it is ours (exports/messages.py): shown in the
+    # reader's language; {} for a person's own words and rows written before.
+    why_message = models.JSONField(default=dict, blank=True, verbose_name=_("why (message code)"))
 
     class Meta:
         verbose_name = _("status change")

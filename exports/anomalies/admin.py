@@ -17,6 +17,7 @@ from expensico_sync.core.selectors import organizations_with_capability
 
 from ..errors import Refused
 from ..messages import shown
+from ..refusals import refusal_shown
 from .detectors import DETECTORS
 from .models import AnomalyDismissal, AnomalyFlag, AnomalySetting
 from .services import anomaly_confirm, anomaly_dismiss
@@ -82,7 +83,7 @@ class AnomalyFlagAdmin(OrgScopedAdmin):
                 anomaly_confirm(flag=obj, by=request.user, reason=reason)
                 messages.success(request, _("Confirmed."))
         except Refused as exc:
-            messages.error(request, str(exc))
+            messages.error(request, refusal_shown(exc))
 
     @display(description=_("Detector"), ordering="detector")
     def detector_label(self, obj):

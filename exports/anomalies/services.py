@@ -16,7 +16,7 @@ from mappings.allowances import KINDS, Rate
 from mappings.merchants import normalise_merchant
 from mappings.models import AllowanceRate
 
-from ..messages import kept, stored_of
+from ..messages import kept, said, stored_of
 from ..models import ExportRecord, Kind, ReviewItem
 from ..services.review import ReviewError, _label, _user_or_none, review_item_open, review_item_resolve
 from ..transitions import Status
@@ -150,7 +150,7 @@ def anomaly_flags_attach(*, organization) -> int:
 def _decide(flag: AnomalyFlag, status: str, by, reason: str) -> AnomalyFlag:
     flag = AnomalyFlag.objects.select_for_update().get(pk=flag.pk)
     if flag.status != AnomalyFlag.Status.OPEN:
-        raise ReviewError(f"this flag was already {flag.get_status_display().lower()}", code="not_open")
+        raise ReviewError(said("flag_not_open", status=said(f"flag_{flag.status}")), code="not_open")
     flag.status, flag.reason, flag.decided_at = status, reason, timezone.now()
     flag.decided_by, flag.decided_by_label = _user_or_none(by), _label(by)
     flag.save(update_fields=["status", "reason", "decided_at", "decided_by", "decided_by_label"])
@@ -166,7 +166,7 @@ def _decide(flag: AnomalyFlag, status: str, by, reason: str) -> AnomalyFlag:
 def anomaly_dismiss(*, flag: AnomalyFlag, by, reason: str) -> AnomalyDismissal:
     """A false positive: closes the flag and its review item, and the detector remembers the pattern."""
     if not reason.strip():
-        raise ReviewError("reason: say why this is not unusual (it teaches the detector)", code="reason_required")
+        raise ReviewError(said("flag_reason_required"), code="reason_required")
     flag = _decide(flag, AnomalyFlag.Status.DISMISSED, by, reason.strip())
     return AnomalyDismissal.objects.create(organization_id=flag.organization_id, detector=flag.detector,
                                            pattern=flag.pattern, score=flag.score, reason=reason.strip(), flag=flag,

@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
@@ -24,7 +25,9 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin, access_of
 from expensico_sync.core.models import Organization
 
 from ..models import ConnectionClosePolicy, DuplicateSettings, MonthClose
+from ..refusals import refusal_shown
 from ..snapshots.services import snapshot_request
+from ..stored_words import words_shown
 from .models import EvidencePack
 from .packs import evidence_response, pack_latest, pack_request, pack_servable, packs_latest
 from .periods import month_start, next_month
@@ -32,6 +35,16 @@ from .registry import checklist_row_words
 from .services import CloseError, checklist_live, month_close_reopen, month_close_sign_off, period_parse
 
 MONTHS_SHOWN = 12
+# The month's history says why it changed: "signed off", "reopened: <the owner's reason>" (close/services.py).
+CHANGE_REASONS = ("close_signed_off", "close_reopened")
+
+
+def _history(close) -> list:
+    """The month's last twenty changes, each with its reason in the reader's language."""
+    rows = list(close.history.order_by("-history_id")[:20]) if close else []
+    for row in rows:
+        row.reason_shown = words_shown(row.history_change_reason or "", CHANGE_REASONS)
+    return rows
 
 
 def recent_months(today: date, count: int = MONTHS_SHOWN) -> list[date]:
@@ -129,7 +142,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             "connections": [(c, packs.get(c.pk), system_label(c.system)) for c in connections],
             "can_build": self._allowed(request, org, "close.sign_off"),
             "building": any(p.status in EvidencePack.ACTIVE for p in packs.values()),
-            "history": close.history.order_by("-history_id")[:20] if close else [],
+            "history": _history(close),
             "next_period": f"{next_month(first):%Y-%m}",
         }
         context["all_ok"] = bool(context["items"]) and all(item["ok"] for item in context["items"])
@@ -147,7 +160,8 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
                                  comment=request.POST.get("comment", ""))
             messages.success(request, _("%(month)s is signed off and locked.") % {"month": date_format(first, "F Y")})
         except CloseError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, _("the checklist is not complete: %(items)s") % {
+                "items": "; ".join(gettext(label) for label in exc.failing)} if exc.failing else refusal_shown(exc))
         return self._back(org, first)
 
     def reopen_view(self, request, org_id, period):
@@ -161,7 +175,7 @@ class MonthCloseAdmin(SimpleHistoryAdmin, OrgScopedAdmin):
             month_close_reopen(close=close, by=request.user, reason=request.POST.get("reason", ""))
             messages.success(request, _("%(month)s is reopened.") % {"month": date_format(first, "F Y")})
         except CloseError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, refusal_shown(exc))
         return self._back(org, first)
 
     def refresh_view(self, request, org_id, period):

@@ -3,11 +3,12 @@
 Each looks at the organisation's documents dated in the month, across every connection, and
 links to the admin list that shows what is not ok."""
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext_noop
 
@@ -16,7 +17,7 @@ from expensico_sync.source.models import BankStatementLine, Expense
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import Status
 from .periods import next_month
-from .registry import ItemResult, checklist_item
+from .registry import ItemResult, checklist_item, detail_line
 
 UNSETTLED = (Status.PENDING, Status.RETRY, Status.IN_PROGRESS, Status.OUTCOME_UNKNOWN)
 
@@ -39,13 +40,22 @@ def _reviews_url(**params) -> str:
     return _url("admin:exports_reviewitem_changelist", **params)
 
 
-def _result(bad: list[str], ok: str, not_ok: str, url: str, **values) -> ItemResult:
-    """`ok` and `not_ok` are msgids (gettext_noop) with {placeholders}: the page translates them."""
+def _text(line: str | tuple[str, dict]) -> str:
+    return line[0] if isinstance(line, tuple) else line
+
+
+def _result(bad: Sequence[str | tuple[str, dict]], ok: str, not_ok: str, url: str, **values) -> ItemResult:
+    """`ok` and `not_ok` are msgids (gettext_noop) with {placeholders}: the page translates them.
+    `bad`: the detail lines, as data (ids) or as `detail_line`s (words the page translates too)."""
     if not bad:
         return ItemResult(ok=True, summary=ok.format(**values), words=ok, values=values)
     values = {**values, "n": len(bad)}
+    lines: list[str | tuple[str, dict]] = sorted(bad, key=_text)[:50]
+    worded = [line for line in lines if isinstance(line, tuple)]
     return ItemResult(ok=False, summary=not_ok.format(**values), count=len(bad), url=url,
-                      details=tuple(sorted(bad)[:50]), words=not_ok, values=values)
+                      details=tuple(_text(line) for line in lines),
+                      detail_words=tuple(words for _text, words in worded) if len(worded) == len(lines) else (),
+                      words=not_ok, values=values)
 
 
 def _expenses(organization, period):
@@ -84,7 +94,9 @@ def review_sla(organization, period) -> ItemResult:
     first, last = month_range(period)
     late = ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True,
                                      sla_due_at__lt=timezone.now(), record__document_date__range=(first, last))
-    bad = [f"{item.record.reference}: {item.get_reason_display()}" for item in late.select_related("record")]
+    with translation.override("en"):   # the stored line is English; its words say it again in the reader's language
+        bad = [detail_line(gettext_noop("{reference}: {reason}"), translate=("reason",), reference=item.record.reference,
+                           reason=str(ReviewItem.Reason(item.reason).label)) for item in late.select_related("record")]
     return _result(bad, gettext_noop("No open review item is past its SLA"), gettext_noop("{n} review items past their SLA"),
                    _reviews_url())
 
@@ -110,8 +122,9 @@ def mappings(organization, period) -> ItemResult:
     gaps = ReviewItem.objects.filter(organization=organization, resolved_at__isnull=True,
                                      reason=ReviewItem.Reason.MAPPING_GAP,
                                      record__document_date__range=(first, last))
-    keys = {f"{i['kind']} {i['key']}" for item in gaps for i in item.context.get("items", ()) if "key" in i}
-    bad = sorted(keys) or [item.record.reference for item in gaps.select_related("record")]
+    keys = {(i["kind"], i["key"]) for item in gaps for i in item.context.get("items", ()) if "key" in i}
+    bad: list = [detail_line(gettext_noop("{kind} {key}"), translate=("kind",), kind=kind, key=key)
+                 for kind, key in sorted(keys)] or [item.record.reference for item in gaps.select_related("record")]
     return _result(bad, gettext_noop("Every category of the month is mapped"), gettext_noop("{n} unmapped categories or mappings"),
                    _reviews_url(reason__exact=ReviewItem.Reason.MAPPING_GAP))
 

@@ -21,6 +21,10 @@ class ItemResult:
     # language (the stored `summary` is in the language it was computed in). "" when not translatable.
     words: str = ""
     values: Mapping[str, object] = field(default_factory=dict)
+    # The detail lines the same way, one per line of `details` (empty: the lines are data, shown as
+    # they are): {"words": msgid with {placeholders}, "values": {…}, "translate": [names of values
+    # that are msgids themselves]}.
+    detail_words: tuple[dict, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,12 +63,22 @@ def evidence_part(key: str, *, order: int = 100):
     return register
 
 
+def detail_line(words: str, *, translate: tuple[str, ...] = (), **values: object) -> tuple[str, dict]:
+    """A detail line: (its English text, how to say it again in the reader's language)."""
+    return words.format(**values), {"words": words, "values": values, "translate": list(translate)}
+
+
 def checklist_row_words(row: dict) -> dict:
-    """A stored checklist row with its label and summary in the active language (rows store msgids)."""
+    """A stored checklist row with its label, summary and detail lines in the active language (rows
+    store msgids; a row stored before its lines had words shows them as stored)."""
     from django.utils.translation import gettext
 
     summary = gettext(row["words"]).format(**row.get("values", {})) if row.get("words") else row["summary"]
-    return {**row, "label": gettext(str(row["label"])), "summary": summary}
+    lines = row.get("detail_words") or []
+    details = [gettext(line["words"]).format(**{name: gettext(value) if name in line.get("translate", ()) else value
+                                                for name, value in line["values"].items()})
+               for line in lines] if len(lines) == len(row.get("details") or []) else row.get("details")
+    return {**row, "label": gettext(str(row["label"])), "summary": summary, "details": details}
 
 
 def checklist_items() -> list[ChecklistItem]:

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..errors import Refused
+from ..messages import said
 from ..models import MonthClose
 from ..services.review import _label, _user_or_none
 from ..snapshots.models import Snapshot
@@ -25,6 +26,7 @@ class CloseError(Refused):
     def __init__(self, detail: str, *, code: str = "invalid", field: str = "non_field_errors"):
         super().__init__(detail, code=code)
         self.field = field
+        self.failing: list[str] = []
 
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
@@ -36,7 +38,7 @@ def period_parse(value) -> date:
         return value.replace(day=1)
     match = PERIOD.match(str(value or "").strip())
     if not match:
-        raise CloseError(f"period must be a month as YYYY-MM, got {value!r}", field="period")
+        raise CloseError(said("close_period_format", value=repr(value)), field="period")
     return date(int(match[1]), int(match[2]), 1)
 
 
@@ -72,18 +74,20 @@ def month_close_sign_off(*, organization, period: date, by, comment: str = "") -
     close = month_close_get(organization=organization, period=period)
     close = MonthClose.objects.select_for_update().get(pk=close.pk)
     if close.locked:
-        raise CloseError(f"{period:%Y-%m} is already signed off", code="not_open")
+        raise CloseError(said("close_already_signed", period=f"{period:%Y-%m}"), code="not_open")
     rows = checklist_compute(organization=organization, period=period)
     failing = [row["label"] for row in rows if not row["ok"]]
     if failing:
-        raise CloseError(f"the checklist is not complete: {'; '.join(failing)}", code="checklist_incomplete")
+        refused = CloseError(said("close_incomplete", items="; ".join(failing)), code="checklist_incomplete")
+        refused.failing = failing    # the items' labels (msgids): the admin names them in the reader's language
+        raise refused
     close.status = MonthClose.Status.SIGNED_OFF
     close.checklist = rows
     close.signed_off_by = _user_or_none(by)
     close.signed_off_by_label = _label(by)
     close.signed_off_at = timezone.now()
     close.comment = comment
-    close._change_reason = "signed off"
+    close._change_reason = str(said("close_signed_off"))
     close.save()
     return close
 
@@ -92,13 +96,13 @@ def month_close_sign_off(*, organization, period: date, by, comment: str = "") -
 def month_close_reopen(*, close: MonthClose, by, reason: str) -> MonthClose:
     close = MonthClose.objects.select_for_update().get(pk=close.pk)
     if not close.locked:
-        raise CloseError(f"{close.period:%Y-%m} is not signed off", code="not_signed_off")
+        raise CloseError(said("close_not_signed", period=f"{close.period:%Y-%m}"), code="not_signed_off")
     if not (reason or "").strip():
-        raise CloseError("reopening a month needs a reason", field="reason")
+        raise CloseError(said("close_reopen_reason"), field="reason")
     close.status = MonthClose.Status.OPEN
     close.reopened_by = _user_or_none(by)
     close.reopened_at = timezone.now()
     close.reopen_reason = reason.strip()
-    close._change_reason = f"reopened: {reason.strip()}"
+    close._change_reason = str(said("close_reopened", reason=reason.strip()))
     close.save()
     return close

@@ -16,6 +16,7 @@ from expensico_sync.core.admin.scoping import OrgScopedAdmin
 from expensico_sync.core.formatting import bidi, money_html
 
 from ..messages import shown
+from ..refusals import refusal_shown
 from .links import difference_links
 from .models import Reconciliation, ReconciliationDifference
 from .run import ReconcileError, cost_estimate, difference_explain, reconciliation_create
@@ -116,7 +117,7 @@ class ReconciliationAdmin(OrgScopedAdmin):
             run = reconciliation_create(connection=form.cleaned_data["connection"], period=form.cleaned_data["month"],
                                         user=request.user, confirm_cost=form.cleaned_data["confirm_cost"])
         except ReconcileError as exc:
-            messages.error(request, str(exc))
+            messages.error(request, refusal_shown(exc))
             return
         obj.pk, obj.period, obj.status = run.pk, run.period, run.status
         messages.success(request, _("Reconciliation started: its rows and differences appear on its page."))

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_noop
 
 from connectors.models import Connection
-from exports.close.registry import ItemResult, checklist_item, evidence_part
+from exports.close.registry import ItemResult, checklist_item, detail_line, evidence_part
 
 from .resources import ReconciliationDifferenceResource, ReconciliationRowResource
 from .selectors import difference_counts, reads_back, reconciliation_latest
@@ -16,23 +16,27 @@ from .selectors import difference_counts, reads_back, reconciliation_latest
 
 @checklist_item("reconciliations", gettext_noop("Reconciliations are zero or each difference is explained"), order=60)
 def reconciliations_explained(organization, period: date) -> ItemResult:
-    details, not_ok, differences, explained = [], 0, 0, 0
+    details: list[tuple[str, dict]] = []
+    not_ok, differences, explained = 0, 0, 0
     for connection in Connection.objects.filter(organization=organization).order_by("name"):
         if not reads_back(connection):
             continue
         run = reconciliation_latest(connection=connection, period=period)
         if run is None:
             not_ok += 1
-            details.append(f"{connection.name}: not reconciled for {period:%Y-%m}")
+            details.append(detail_line(gettext_noop("{connection}: not reconciled for {period}"),
+                                       connection=connection.name, period=f"{period:%Y-%m}"))
             continue
         total, done = difference_counts(run)
         differences, explained = differences + total, explained + done
         not_ok += total - done
-        details.append(f"{connection.name}: {total} differences, {done} explained")
+        details.append(detail_line(gettext_noop("{connection}: {total} differences, {explained} explained"),
+                                   connection=connection.name, total=total, explained=done))
     url = f"{reverse('admin:exports_reconciliation_changelist')}?period={period.isoformat()}"
     words = gettext_noop("{differences} differences, {explained} explained") if details else gettext_noop("no connection reads back")
     values = {"differences": differences, "explained": explained}
-    return ItemResult(ok=not_ok == 0, summary=words.format(**values), count=not_ok, url=url, details=tuple(details),
+    return ItemResult(ok=not_ok == 0, summary=words.format(**values), count=not_ok, url=url,
+                      details=tuple(text for text, _words in details), detail_words=tuple(w for _text, w in details),
                       words=words, values=values)
 
 

@@ -69,15 +69,14 @@ def cost_estimate(*, connection, period: date) -> dict:
 def reconciliation_create(*, connection, period: date, user=None, by_label: str = "",
                           confirm_cost: bool = False) -> Reconciliation:
     if period.day != 1:
-        raise ReconcileError("period must be the first day of a month (YYYY-MM)", field="period")
+        raise ReconcileError(said("reconcile_period"), field="period")
     estimate = cost_estimate(connection=connection, period=period)
     if not estimate["reads_back"]:
-        raise ReconcileError(f"{connection} cannot read back its vendor's ledger", field="connection",
+        raise ReconcileError(said("reconcile_no_read_back", connection=connection), field="connection",
                              code="no_read_back")
     if estimate["needs_confirmation"] and not confirm_cost:
-        raise ReconcileError(
-            f"this run costs about {estimate['requests_estimate']} vendor requests of a monthly budget of "
-            f"{estimate['request_budget']}: confirm the cost", field="confirm_cost", code="confirm_cost")
+        raise ReconcileError(said("reconcile_confirm_cost", requests=estimate["requests_estimate"],
+                                  budget=estimate["request_budget"]), field="confirm_cost", code="confirm_cost")
     run = Reconciliation.objects.create(
         organization_id=connection.organization_id, connection=connection, period=period,
         requests_estimate=estimate["requests_estimate"], created_by=user if getattr(user, "pk", None) else None,
@@ -285,7 +284,7 @@ def records_mark_verified(verified: list[tuple[ExportRecord, str]], now) -> None
 @transaction.atomic
 def difference_explain(*, difference: ReconciliationDifference, note: str, by=None) -> ReconciliationDifference:
     if not (note or "").strip():
-        raise ReconcileError("an explanation needs a note", field="note")
+        raise ReconcileError(said("reconcile_note_needed"), field="note")
     difference.explanation = note.strip()
     difference.explained_by = by if getattr(by, "pk", None) and hasattr(by, "is_staff") else None
     difference.explained_by_label = str(getattr(by, "username", "") or by or "system")[:150]

@@ -155,7 +155,8 @@ def retry_failed_exports(*, organization_id: int, by: By = None) -> int:
 # --- per-record actions ------------------------------------------------------------------------
 
 @transaction.atomic
-def record_cancel(*, record: ExportRecord, reason: str = "cancelled by a person", by: By = None) -> ExportRecord:
+def record_cancel(*, record: ExportRecord, reason: str = "", by: By = None) -> ExportRecord:
+    reason = reason or said("cancelled_by_person")
     if record.status == Status.NEEDS_REVIEW:
         item = record.review_items.filter(resolved_at__isnull=True).first()
         if item:
@@ -163,7 +164,7 @@ def record_cancel(*, record: ExportRecord, reason: str = "cancelled by a person"
             record.refresh_from_db()
             return record
     if record.status not in (Status.PENDING, Status.RETRY, Status.NEEDS_REVIEW):
-        raise ExportError(f"only a pending job can be cancelled; this one is {record.status}", code="not_cancellable")
+        raise ExportError(said("not_cancellable", status={"status": record.status}), code="not_cancellable")
     return record_transition(record=record, to=Status.CANCELLED, next_attempt_at=None, last_error=reason, by=by)
 
 
@@ -175,14 +176,14 @@ def record_retry_now(*, record: ExportRecord, by: By = None) -> ExportRecord:
             review_item_resolve(item=item, resolution=ReviewItem.Resolution.RETRIED, by=by)
         else:
             record_transition(record=record, to=Status.PENDING, next_attempt_at=timezone.now(), attempts=0, by=by,
-                              why="retry now")
+                              why=said("retry_now"))
             enqueue_on_commit([record.pk])
     elif record.status in (Status.PENDING, Status.RETRY, Status.OUTCOME_UNKNOWN):
         ExportRecord.objects.filter(pk=record.pk, status=record.status).update(
             next_attempt_at=timezone.now(), wait_reason="")
         enqueue_on_commit([record.pk])
     else:
-        raise ExportError(f"a record that is {record.status} cannot be retried", code="not_retryable")
+        raise ExportError(said("not_retryable", status={"status": record.status}), code="not_retryable")
     record.refresh_from_db()
     return record
 
@@ -191,18 +192,16 @@ def record_retry_now(*, record: ExportRecord, by: By = None) -> ExportRecord:
 def record_reexport(*, record: ExportRecord, by: By = None) -> ExportRecord:
     """A record a person cancelled goes again, if its source is still the approved latest version."""
     if record.status != Status.CANCELLED:
-        raise ExportError(f"only a cancelled record can be re-exported; this one is {record.status}",
-                          code="not_reexportable")
+        raise ExportError(said("not_reexportable", status={"status": record.status}), code="not_reexportable")
     if record.kind == Kind.EXPENSE:
         assert record.expense_id is not None  # an expense record always has its expense
         expense = Expense.objects.get(pk=record.expense_id)
         if expense.status != Expense.Status.APPROVED or expense.version != record.source_version:
-            raise ExportError("the expense was cancelled or changed since; nothing to re-export",
-                              code="source_changed")
+            raise ExportError(said("source_changed"), code="source_changed")
     elif record.kind == Kind.REVERSAL:
-        raise ExportError("a reversal is re-created from its cause, not re-exported", code="not_reexportable")
+        raise ExportError(said("reversal_not_reexported"), code="not_reexportable")
     record_transition(record=record, to=Status.PENDING, next_attempt_at=timezone.now(), attempts=0,
-                      last_error="", wait_reason="", by=by, why="re-exported")
+                      last_error="", wait_reason="", by=by, why=said("re_exported"))
     enqueue_on_commit([record.pk])
     return record
 

@@ -33,6 +33,7 @@ from mappings.suggest import usage_provider_register
 from mappings.training import history_register
 
 from ..entries import entry_to_json
+from ..messages import said
 from ..models import ExportRecord, Kind, ReviewItem
 from ..transitions import UNSENT, Status
 from .review import By, ReviewError, _label, _user_or_none, review_item_resolve
@@ -87,13 +88,12 @@ def suggestion_answer(*, item: ReviewItem, by: By, account: str = "", account_na
     decision codes this expense, feeds the next training, and the record goes again."""
     item = ReviewItem.objects.select_for_update().select_related("record__connection").get(pk=item.pk)
     if not item.is_open or item.reason != ReviewItem.Reason.SUGGESTED_CODING:
-        raise ReviewError("only an open suggested coding can be accepted or corrected", code="not_a_suggestion")
+        raise ReviewError(said("not_a_suggestion"), code="not_a_suggestion")
     guess = item.context
     proposed = {k: v["value"] for k, v in (guess.get("dimensions") or {}).items()}
     unknown = sorted(set(dimensions or {}) - set(proposed))
     if unknown:
-        raise ReviewError(f"dimensions: {', '.join(unknown)} was not proposed for this expense",
-                          code="dimension_not_proposed")
+        raise ReviewError(said("dimension_not_proposed", keys=", ".join(unknown)), code="dimension_not_proposed")
     chosen = {**proposed, **{k: v.strip() for k, v in (dimensions or {}).items()}}
     accepted = (not account or account == guess.get("account")) and chosen == proposed
     model_account = not guess.get("account_from")
@@ -106,7 +106,7 @@ def suggestion_answer(*, item: ReviewItem, by: By, account: str = "", account_na
         model_version=guess.get("model_version"), accepted=accepted, by=_user_or_none(by), by_label=_label(by),
         dimensions={k: v for k, v in chosen.items() if v}, predicted_dimensions=guess.get("dimensions") or {})
     if not correction.account:
-        raise ReviewError("the suggestion names no account: give one", code="account_required")
+        raise ReviewError(said("account_required"), code="account_required")
     changed = [f"{k} {v or '(blank)'}" for k, v in chosen.items() if v != proposed[k]]
     what = correction.account_name or correction.account
     note = (f"accepted the suggestion {what}" if accepted else

@@ -20,8 +20,9 @@ class Gate:
 
 
 GO = Gate()
-CONNECTION_PAUSED = "connection paused"
-CONNECTION_INACTIVE = "connection not activated yet"
+# As stored in wait_reason (receivers.py finds the records a connection parked by them).
+CONNECTION_PAUSED = "connection paused"            # messages.TEXTS["wait_connection_paused"]
+CONNECTION_INACTIVE = "connection not activated yet"  # messages.TEXTS["wait_connection_inactive"]
 
 
 def in_pilot_scope(record: ExportRecord) -> bool:
@@ -39,12 +40,12 @@ def gate_for(record: ExportRecord) -> Gate:
     mode = claimed.organization_mode(record) or Organization.objects.values_list("mode", flat=True).get(
         pk=record.organization_id)
     if mode == Mode.PAUSED:
-        return Gate(wait=True, reason="organisation paused")
+        return Gate(wait=True, reason=said("wait_organisation_paused"))
     if mode == Mode.DRY_RUN:
-        return Gate(wait=True, dry_run=True, reason="dry run: previewed, not sent")
+        return Gate(wait=True, dry_run=True, reason=said("wait_dry_run"))
     # A reversal undoes something already booked, so the pilot never holds it back.
     if mode == Mode.PILOT and record.kind != Kind.REVERSAL and not in_pilot_scope(record):
-        return Gate(wait=True, reason="pilot: outside the chosen employees and categories")
+        return Gate(wait=True, reason=said("wait_pilot"))
     return GO
 
 

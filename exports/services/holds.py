@@ -14,6 +14,7 @@ from django.utils import timezone
 from expensico_sync.core.models import Membership, OrganizationAPIKey
 from expensico_sync.core.roles import role_allows
 
+from ..messages import said
 from ..models import ExportRecord, HoldPolicy, HoldRelease, ReviewItem
 from ..transitions import Status
 from .records import enqueue_on_commit
@@ -66,14 +67,13 @@ def hold_release(*, item: ReviewItem, by: By, note: str = "") -> HoldRelease:
         "record__expense__report", "record__organization").get(pk=item.pk)
     record = item.record
     if not item.is_open or item.reason not in HOLD_REASONS or record.status != Status.NEEDS_REVIEW:
-        raise ReviewError("only an open hold on a parked record can be approved", code="not_a_hold")
+        raise ReviewError(said("not_a_hold"), code="not_a_hold")
     role = _role(by, item.organization_id)
     if role != "superuser" and not role_allows(role, "holds.release"):
-        raise ReviewError("your role may not release holds", code="forbidden")
+        raise ReviewError(said("hold_forbidden"), code="forbidden")
     earlier = list(item.hold_releases.order_by("step"))
     if any(a.approver_label == _label(by) for a in earlier):
-        raise ReviewError("you approved this already: a second, different person must approve",
-                          code="same_approver")
+        raise ReviewError(said("same_approver"), code="same_approver")
     needed = approvals_needed(record)
     step = len(earlier) + 1
     released = step >= needed

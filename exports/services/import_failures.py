@@ -171,7 +171,7 @@ def _record_failed(record: ExportRecord, failure: ImportFailure, stale: bool) ->
                 return _park(record, failure, stale)
         except StaleRecord:
             record.refresh_from_db()
-    raise StaleRecord(f"record {record.pk} kept moving")
+    raise StaleRecord(said("kept_moving", record=record.pk))
 
 
 def _park(record: ExportRecord, failure: ImportFailure, stale: bool) -> str:

@@ -93,7 +93,7 @@ def wait(record: ExportRecord, *, until: datetime | None, reason: str, started: 
     """Back to waiting without spending an attempt: rate limits and open breakers never fail a record."""
     to = Status.RETRY if until else Status.PENDING
     with transaction.atomic():
-        record_transition(record=record, to=to, next_attempt_at=until, wait_reason=reason,
+        record_transition(record=record, to=to, next_attempt_at=until, wait_reason=str(reason), why=reason,
                           attempt=attempt_row(record, outcome, started, error=error) if started else None)
     return to
 
@@ -127,10 +127,10 @@ def failure(record: ExportRecord, exc: errors.ConnectorError, started: datetime)
     """Dispatches on the error taxonomy, never on strings."""
     if isinstance(exc, CircuitOpen):   # nothing was sent: wait, as an open breaker before the call does
         return wait(record, until=timezone.now() + timedelta(seconds=exc.retry_after),
-                    reason="connection breaker open")
+                    reason=said("wait_breaker_open"))
     if isinstance(exc, errors.RateLimited):
         delay = next_delay(1, retry_after=exc.retry_after)
-        return wait(record, until=timezone.now() + timedelta(seconds=delay), reason="rate limited",
+        return wait(record, until=timezone.now() + timedelta(seconds=delay), reason=said("wait_rate_limited"),
                     started=started, error=exc)
     if isinstance(exc, errors.Transient):
         return retry(record, exc, started)

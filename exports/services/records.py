@@ -21,6 +21,7 @@ from expensico_sync.source.models import BankStatementLine, CardFunding, Expense
 
 from ..entries import reversal_reference
 from ..errors import StaleRecord
+from ..messages import said
 from ..models import ExportRecord, Kind, ReviewItem, SyncRun
 from ..transitions import UNSENT, Status
 from . import doorbell
@@ -95,7 +96,7 @@ def _retire(record: ExportRecord, to: str, why: str, *, connection: Connection) 
             expense=record.expense, employee=record.employee, reverses=record,
             document_date=record.document_date)
         return reversal
-    raise StaleRecord(f"record {record.pk} kept moving")
+    raise StaleRecord(said("kept_moving", record=record.pk))
 
 
 def _expense_records_known(connections: list[Connection], expenses: list[Expense]) -> dict[tuple[int, str], list[ExportRecord]]:

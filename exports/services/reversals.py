@@ -33,7 +33,7 @@ def reversal_precheck(record: ExportRecord, started: datetime) -> str | None:
         return None
     if original.needs_reconcile and original.status in (Status.PENDING, Status.RETRY):
         # It may be at the vendor: wait until the worker has looked it up.
-        return outcomes.wait(record, until=timezone.now() + timedelta(seconds=30), reason="waiting for the original")
+        return outcomes.wait(record, until=timezone.now() + timedelta(seconds=30), reason=said("wait_original"))
     if original.needs_reconcile and original.status == Status.NEEDS_REVIEW:
         # Parked for a person while it may be at the vendor: nobody else will look it up now.
         failed = _original_look_up(record, original, started)
@@ -49,12 +49,12 @@ def reversal_precheck(record: ExportRecord, started: datetime) -> str | None:
                                   last_error=said("reversed_before_export"))
                 close_open_reviews(original, ReviewItem.Resolution.SKIPPED, "source cancelled or replaced")
         except StaleRecord:
-            return outcomes.wait(record, until=timezone.now() + timedelta(seconds=5), reason="original moving")
+            return outcomes.wait(record, until=timezone.now() + timedelta(seconds=5), reason=said("wait_original_moving"))
         original.refresh_from_db()
     if original.status in (Status.CANCELLED, Status.SUPERSEDED):
         return outcomes.settle(record, (Status.CANCELLED, said("nothing_to_reverse")))
     # in progress or outcome unknown: come back once the original has an answer.
-    return outcomes.wait(record, until=timezone.now() + timedelta(seconds=30), reason="waiting for the original")
+    return outcomes.wait(record, until=timezone.now() + timedelta(seconds=30), reason=said("wait_original"))
 
 
 def _original_look_up(record: ExportRecord, original: ExportRecord, started: datetime) -> str | None:

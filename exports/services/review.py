@@ -62,8 +62,10 @@ def _label(user: By) -> str:
 
 
 def _why(resolution: str, note: str, *more: str) -> str:
-    words = ReviewItem.Resolution(resolution).label.lower()
-    return "; ".join(p for p in (f"review resolved: {words}", note.strip(), *more) if p)
+    """"review resolved: <resolution>; <note>; <more>", as a message (the note stays as written)."""
+    parts = [p for p in (note if stored_of(note) else note.strip(), *more) if p]
+    how = said(f"resolution_{ReviewItem.Resolution(resolution).value}")
+    return said("review_resolved_more", resolution=how, more=parts) if parts else said("review_resolved", resolution=how)
 
 
 def _user_or_none(user: By) -> User | None:
@@ -85,7 +87,7 @@ def review_item_resolve(*, item: ReviewItem, resolution: str, by: By = None, not
     acknowledged (vendor warnings only) → the record stays as it is."""
     item = ReviewItem.objects.select_for_update().get(pk=item.pk)
     if not item.is_open:
-        raise ReviewError("this review item is already resolved")
+        raise ReviewError(said("already_resolved"))
     record = item.record
     R = ReviewItem.Resolution
     _check_kind(item, record, resolution)
@@ -98,20 +100,20 @@ def review_item_resolve(*, item: ReviewItem, resolution: str, by: By = None, not
         enqueue_on_commit([record.pk])
     elif resolution == R.BOOKED_MANUALLY:
         if not external_reference:
-            raise ReviewError("booking manually needs the external reference it was booked under")
+            raise ReviewError(said("booked_needs_reference"))
         record_transition(record=record, to=Status.EXPORTED, expected=Status.NEEDS_REVIEW,
                           external_id=external_reference, next_attempt_at=None, last_error="",
-                          by=by, why=_why(resolution, note, f"booked as {external_reference}"))
+                          by=by, why=_why(resolution, note, said("booked_as", reference=external_reference)))
     elif resolution == R.SKIPPED:
         if not note.strip():
-            raise ReviewError("skipping needs a reason")
+            raise ReviewError(said("skip_needs_reason"))
         record_transition(record=record, to=Status.CANCELLED, expected=Status.NEEDS_REVIEW,
                           next_attempt_at=None, last_error=said("skipped", note=note), by=by,
                           why=_why(resolution, note))
     else:
-        raise ReviewError(f"unknown resolution {resolution!r}")
+        raise ReviewError(said("unknown_resolution", resolution=repr(resolution)))
     item.resolution = resolution
-    item.resolution_note = note
+    item.resolution_note = str(note)
     item.manual_external_reference = external_reference
     item.resolved_at = timezone.now()
     item.resolved_by = _user_or_none(by)
@@ -123,14 +125,10 @@ def review_item_resolve(*, item: ReviewItem, resolution: str, by: By = None, not
 def _check_kind(item: ReviewItem, record: ExportRecord, resolution: str) -> None:
     if resolution == ReviewItem.Resolution.ACKNOWLEDGED:
         if not item.is_warning or record.status == Status.NEEDS_REVIEW:
-            raise ReviewError(f"only a vendor warning on a booked record can be acknowledged; this record is "
-                              f"{record.status}: retry it, fix the mapping, book it manually or skip it",
-                              code="not_a_warning")
+            raise ReviewError(said("not_a_warning", status={"status": record.status}), code="not_a_warning")
     elif item.is_warning:
-        label = ReviewItem.Resolution(resolution).label.lower() if resolution in ReviewItem.Resolution.values \
-            else resolution
-        raise ReviewError(f"this record is already booked ({record.status}) and only carries a vendor warning: "
-                          f"acknowledge it; '{label}' is for records waiting in review", code="not_parked")
+        how = said(f"resolution_{resolution}") if resolution in ReviewItem.Resolution.values else resolution
+        raise ReviewError(said("not_parked", status={"status": record.status}, resolution=how), code="not_parked")
 
 
 def review_items_retry(*, items: Iterable[ReviewItem], by: By = None) -> int:

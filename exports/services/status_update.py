@@ -18,7 +18,7 @@ from django.db.models.sql import UpdateQuery
 from django.utils import timezone
 
 from ..errors import StaleRecord
-from ..messages import stored_of
+from ..messages import said, stored_of
 from ..models import ExportAttempt, ExportRecord
 from ..status_log import StatusChange
 from ..transitions import IllegalTransition, check
@@ -30,8 +30,8 @@ def record_transition(*, record: ExportRecord, to: str, expected: str | None = N
                       why: str = "", attempt: ExportAttempt | None = None, **fields: Any) -> ExportRecord:
     """Moves `record` from `expected` (default: its current status) to `to`, with extra field updates.
     `by`: who acted (a user, an API key, a label; None is the system); `why` defaults to the error
-    or wait reason the change stores. `attempt`: an unsaved attempt row of this record, inserted
-    with the change (its number, the record's attempts so far + 1, is counted by the INSERT), and
+    or wait reason the change stores; a message of ours (exports/messages.py) keeps its code.
+    `attempt`: an unsaved attempt row of this record, inserted with the change (its number, the record's attempts so far + 1, is counted by the INSERT), and
     only if the change is made."""
     current = expected or record.status
     check(current, to)
@@ -39,6 +39,8 @@ def record_transition(*, record: ExportRecord, to: str, expected: str | None = N
     # What the worker computed for this record but has not written yet (its entry and payload
     # preview) goes out with the transition: one UPDATE instead of two.
     fields = {**record.__dict__.pop(UNSAVED, {}), "status": to, "updated_at": now, **fields}
+    # Before the error becomes plain text: a why of ours keeps its message code (shown in the reader's language).
+    why = why or fields.get("last_error") or fields.get("wait_reason") or ""
     if "last_error" in fields:
         # Our own text keeps its message code beside it (exports/messages.py), shown in the viewer's language.
         fields["last_error_message"] = stored_of(fields["last_error"])
@@ -48,14 +50,15 @@ def record_transition(*, record: ExportRecord, to: str, expected: str | None = N
     if to != ExportRecord.Status.IN_PROGRESS:
         fields.setdefault("leased_until", None)
     log = StatusChange(at=now, from_status=current, to_status=to, actor=_who(by)[:150],
-                       why=why or fields.get("last_error") or fields.get("wait_reason") or "")
+                       why=str(why), why_message=stored_of(why))
     log.record_id = record.pk
     updated = _update_logged(ExportRecord.objects.filter(pk=record.pk, status=current), fields, log, attempt)
     if not updated:
         actual = ExportRecord.objects.filter(pk=record.pk).values_list("status", flat=True).first()
         if actual is not None and actual != current and not _legal(actual, to):
             raise IllegalTransition(actual, to)
-        raise StaleRecord(f"record {record.pk} is no longer {current} (now {actual})")
+        raise StaleRecord(said("stale_record", record=record.pk, expected={"status": current},
+                                actual={"status": actual} if actual else "—"))
     for name, value in fields.items():
         setattr(record, name, value)
     record._loaded_status = to
@@ -82,9 +85,10 @@ def _update_logged(queryset: QuerySet[ExportRecord], fields: dict[str, Any], log
     update_sql, params = query.get_compiler(db).as_sql()
     quote = connections[db].ops.quote_name
     table = quote(StatusChange._meta.db_table)
-    log_sql = (f'INSERT INTO {table} ("record_id", "at", "from_status", "to_status", "actor", "why") '
-               'SELECT "id", %s, %s, %s, %s, %s FROM changed')
-    log_params = [log.at, log.from_status, log.to_status, log.actor, log.why]
+    log_sql = (f'INSERT INTO {table} ("record_id", "at", "from_status", "to_status", "actor", "why", "why_message") '
+               'SELECT "id", %s, %s, %s, %s, %s, %s FROM changed')
+    why_message = StatusChange._meta.get_field("why_message").get_db_prep_save(log.why_message, connections[db])
+    log_params = [log.at, log.from_status, log.to_status, log.actor, log.why, why_message]
     if attempt is None:
         sql = f'WITH changed AS ({update_sql} RETURNING "id") {log_sql}'
         all_params = [*params, *log_params]
