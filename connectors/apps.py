@@ -11,9 +11,10 @@ class ConnectorsConfig(AppConfig):
         from expensico_sync.access_reviews.services import register_credential_source
         from expensico_sync.core.devstack import devstack_register
 
-        from . import (  # noqa: F401  (check, panel and retention policy register on import)
+        from . import (  # noqa: F401  (check, panel, retention policy and stored texts register on import)
             checks,
             dashboard,
+            preflight,
             retention,
         )
         from .access import vendor_credentials

@@ -5,13 +5,18 @@ before anything is sent, so a document the vendor would refuse costs no request.
 `VendorMetadata` is what a connector's `preflight_metadata()` capability returns; it is plain
 data (kept as JSON by the engine's cache, so a check costs no vendor call per document).
 `entry_findings` is pure: an entry and the metadata in, the problems out, each naming the field
-and the fix.
+and the fix, in words kept with their code (expensico_sync/core/texts.py) so a reader sees them in
+their own language.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_noop
+
+from expensico_sync.core.texts import Said, register, said
 
 from .entry import AccountingEntry, EntryKind, LineRole
 
@@ -20,6 +25,40 @@ if TYPE_CHECKING:
 
 # A rule key that applies a required dimension to every account (vs an account id or a class).
 EVERY_ACCOUNT = "*"
+
+# A finding's problem and fix. `vendor` is the vendor's name; values are the vendor's ids and labels.
+TEXTS = register({
+    "preflight_finding": gettext_noop("%(field)s: %(problem)s — %(fix)s"),
+    # The entry's own fields by name (a line's field stays a path: lines[0].account).
+    "preflight_field_date": gettext_noop("date"),
+    "preflight_field_currency": gettext_noop("currency"),
+    "preflight_field_bank_account": gettext_noop("bank_account"),
+    "preflight_period_closed": gettext_noop("%(date)s falls in %(vendor)s's closed period (closed through %(through)s)"),
+    "preflight_period_fix": gettext_noop("reopen the period in %(vendor)s, or let the connection post to the next "
+                                         "open period"),
+    "preflight_currency": gettext_noop("%(currency)s is not enabled in %(vendor)s"),
+    "preflight_currency_fix": gettext_noop("enable %(currency)s in %(vendor)s, or book this connection in its base "
+                                           "currency"),
+    "preflight_tax_missing": gettext_noop("tax code %(value)s is not in %(vendor)s"),
+    "preflight_tax_inactive": gettext_noop("tax code %(value)s is inactive in %(vendor)s"),
+    "preflight_tax_fix": gettext_noop("map the tax code to an active tax code of this company (Mappings › Tax)"),
+    "preflight_value_missing": gettext_noop("%(kind)s value %(value)s is not in %(vendor)s"),
+    "preflight_value_inactive": gettext_noop("%(kind)s value %(value)s is inactive in %(vendor)s"),
+    "preflight_value_fix": gettext_noop("map %(kind)s to an active value (Mappings › Dimensions), or reactivate it "
+                                        "in %(vendor)s"),
+    "preflight_account_missing": gettext_noop("account %(account)s does not exist in %(vendor)s"),
+    "preflight_account_missing_fix": gettext_noop("choose an existing account (Mappings › Categories, or the "
+                                                  "connection's setup)"),
+    "preflight_account_inactive": gettext_noop("account %(account)s is inactive (blocked) in %(vendor)s"),
+    "preflight_account_inactive_fix": gettext_noop("map to an active account, or reactivate %(account)s in "
+                                                   "%(vendor)s"),
+    "preflight_account_heading": gettext_noop("account %(account)s does not take postings in %(vendor)s (a heading, "
+                                              "total or group account, or direct posting is off)"),
+    "preflight_account_heading_fix": gettext_noop("map to a posting account"),
+    "preflight_required": gettext_noop("%(vendor)s requires a %(kind)s on account %(account)s"),
+    "preflight_required_fix": gettext_noop("map a %(kind)s for this expense (Mappings › Dimensions), or a default "
+                                           "one for the category"),
+})
 
 
 @dataclass(frozen=True)
@@ -82,7 +121,13 @@ class Finding:
     code: str = "preflight"
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.problem} — {self.fix}"
+        return str(self.said())
+
+    def said(self) -> Said:
+        """The finding in words kept with their code (the English is str(self))."""
+        where = said(f"preflight_field_{self.field}") if self.field in ("date", "currency", "bank_account") \
+            else self.field
+        return said("preflight_finding", field=where, problem=self.problem, fix=self.fix)
 
 
 def metadata_from_catalog(connector: "Connector", *, closed_through: date | None = None,
@@ -135,13 +180,12 @@ def entry_findings(entry: AccountingEntry, meta: VendorMetadata, *, vendor: str,
     """Everything in `entry` the vendor's metadata says it would refuse (empty: send it)."""
     out: list[Finding] = []
     if meta.closed_through and entry.date <= meta.closed_through:
-        out.append(Finding("date", f"{entry.date} falls in {vendor}'s closed period (closed through "
-                                   f"{meta.closed_through})",
-                           f"reopen the period in {vendor}, or let the connection post to the next open period",
-                           code="period_closed"))
+        out.append(Finding("date", said("preflight_period_closed", date=entry.date, vendor=vendor,
+                                        through=meta.closed_through),
+                           said("preflight_period_fix", vendor=vendor), code="period_closed"))
     if meta.currencies is not None and entry.currency not in meta.currencies | base_currencies:
-        out.append(Finding("currency", f"{entry.currency} is not enabled in {vendor}",
-                           f"enable {entry.currency} in {vendor}, or book this connection in its base currency"))
+        out.append(Finding("currency", said("preflight_currency", currency=entry.currency, vendor=vendor),
+                           said("preflight_currency_fix", currency=entry.currency, vendor=vendor)))
     accounts = [("bank_account", entry.bank_account)] if entry.bank_account else []
     accounts += [(f"lines[{i}].account", line.account) for i, line in enumerate(entry.lines)]
     for where, account in accounts:
@@ -151,18 +195,18 @@ def entry_findings(entry: AccountingEntry, meta: VendorMetadata, *, vendor: str,
             tax = meta.tax_rates.get(line.tax_rate)
             if tax is None or not tax.active:
                 out.append(Finding(f"lines[{i}].tax_rate",
-                                   f"tax code {line.tax_rate} is {'not in' if tax is None else 'inactive in'} {vendor}",
-                                   "map the tax code to an active tax code of this company (Mappings › Tax)"))
+                                   said("preflight_tax_missing" if tax is None else "preflight_tax_inactive",
+                                        value=line.tax_rate, vendor=vendor),
+                                   said("preflight_tax_fix")))
         for dim in line.dimensions:
             if not dim.remote_id or meta.dimensions is None:
                 continue
             value = meta.dimensions.get(dim.remote_id)
             if value is None or not value.active:
                 out.append(Finding(f"lines[{i}].dimensions.{dim.kind}",
-                                   f"{dim.kind} value {dim.label or dim.remote_id} is "
-                                   f"{'not in' if value is None else 'inactive in'} {vendor}",
-                                   f"map {dim.kind} to an active value (Mappings › Dimensions), or reactivate it "
-                                   f"in {vendor}"))
+                                   said("preflight_value_missing" if value is None else "preflight_value_inactive",
+                                        kind=dim.kind, value=dim.label or dim.remote_id, vendor=vendor),
+                                   said("preflight_value_fix", kind=dim.kind, vendor=vendor)))
         if entry.kind is not EntryKind.STATEMENT_TRANSACTION and line.role is LineRole.EXPENSE:
             out += _required_findings(i, line, meta, vendor, dimension_key)
     return out
@@ -171,27 +215,30 @@ def entry_findings(entry: AccountingEntry, meta: VendorMetadata, *, vendor: str,
 def account_findings(where: str, account: str, meta: VendorMetadata, vendor: str) -> list[Finding]:
     found = meta.accounts.get(account)
     if found is None:
-        return [Finding(where, f"account {account} does not exist in {vendor}",
-                        "choose an existing account (Mappings › Categories, or the connection's setup)")]
+        return [Finding(where, said("preflight_account_missing", account=account, vendor=vendor),
+                        said("preflight_account_missing_fix"))]
+    name = found.label or account
     if not found.active:
-        return [Finding(where, f"account {found.label or account} is inactive (blocked) in {vendor}",
-                        f"map to an active account, or reactivate {found.label or account} in {vendor}")]
+        return [Finding(where, said("preflight_account_inactive", account=name, vendor=vendor),
+                        said("preflight_account_inactive_fix", account=name, vendor=vendor))]
     if not found.postable:
-        return [Finding(where, f"account {found.label or account} does not take postings in {vendor} "
-                               f"(a heading, total or group account, or direct posting is off)",
-                        "map to a posting account")]
+        return [Finding(where, said("preflight_account_heading", account=name, vendor=vendor),
+                        said("preflight_account_heading_fix"))]
     return []
 
 
 def value_findings(where: str, remote_id: str, values: dict[str, MetaValue] | None, vendor: str, *,
-                   what: str, fix: str) -> list[Finding]:
-    """A tax code or dimension value: it exists and is active (unchecked where not listed)."""
+                   missing: str, inactive: str, fix: str, **words: str) -> list[Finding]:
+    """A tax code or dimension value: it exists and is active (unchecked where not listed).
+    `missing`, `inactive` and `fix` are registered codes; `words` their parameters beside the
+    value's name (`value`) and the vendor's (`vendor`)."""
     if values is None or not remote_id:
         return []
     value = values.get(remote_id)
     if value is None or not value.active:
-        return [Finding(where, f"{what} {value.label if value else remote_id} is "
-                               f"{'not in' if value is None else 'inactive in'} {vendor}", fix)]
+        name = value.label if value else remote_id
+        return [Finding(where, said(missing if value is None else inactive, value=name, vendor=vendor, **words),
+                        said(fix, vendor=vendor, **words))]
     return []
 
 
@@ -201,7 +248,7 @@ def _required_findings(i, line, meta: VendorMetadata, vendor: str, dimension_key
     wanted = {kind for key in keys for kind in meta.required_dimensions.get(key, ())}
     present = {dimension_key(d.kind) for d in line.dimensions if d.remote_id}
     return [Finding(f"lines[{i}].dimensions.{kind}",
-                    f"{vendor} requires a {kind} on account {account.label if account else line.account}",
-                    f"map a {kind} for this expense (Mappings › Dimensions), or a default one for the category",
-                    code="mandatory_field")
+                    said("preflight_required", vendor=vendor, kind=kind,
+                         account=account.label if account else line.account),
+                    said("preflight_required_fix", kind=kind), code="mandatory_field")
             for kind in sorted(wanted) if dimension_key(kind) not in present]

@@ -15,6 +15,8 @@ from typing import Any
 from django.utils import dateformat, translation
 from django.utils.translation import gettext, gettext_noop
 
+from expensico_sync.core.texts import Said, Texts
+
 from .transitions import Status
 
 # code → English template with named placeholders (extracted by makemessages through gettext_noop).
@@ -204,6 +206,7 @@ TEXTS: dict[str, str] = {
     "receipt_reused": gettext_noop(
         "The same receipt file is attached to %(expense)s (%(employee)s, %(date)s, %(amount)s)"),
 }
+TEXTS = Texts(TEXTS)  # also finds the codes lower floors registered (expensico_sync/core/texts.py)
 
 # Words that stand for a kind inside a message (a gap item's kind, the account a setting names).
 WORDS: dict[str, str] = {
@@ -260,7 +263,7 @@ def word_shown(value: str) -> str:
 
 def stored_of(text: Any) -> dict[str, Any]:
     """What to store beside `text`: its code and parameters, or {} for text that is not ours."""
-    return text.stored() if isinstance(text, Message) else {}
+    return text.stored() if isinstance(text, (Message, Said)) else {}
 
 
 def shown(text: str, stored: dict[str, Any] | None) -> str:
@@ -274,7 +277,7 @@ def shown(text: str, stored: dict[str, Any] | None) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, Message):
+    if isinstance(value, (Message, Said)):
         return value.stored()
     if isinstance(value, dict) and ({"code", "word", "status"} | DATES.keys()) & value.keys():
         return value

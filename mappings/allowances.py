@@ -3,13 +3,39 @@
 the rate in force on the expense's date, compared with the amount Expensico states.
 
 Expensico's amount is what the employee was paid, so it is still what gets booked; a difference
-is flagged for a person (exports.anomalies, detector `allowance_rate`)."""
+is flagged for a person (exports.anomalies, detector `allowance_rate`), its explanation in words kept
+with their code (expensico_sync/core/texts.py), read in the reader's language."""
 
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from django.utils.translation import gettext_noop
+
+from expensico_sync.core.texts import Said, register, said
+
 KINDS = ("mileage", "per_diem")
+
+TEXTS = register({
+    "allowance_mileage": gettext_noop("Mileage %(quantity)s km at the organisation's %(rate)s %(currency)s/km is "
+                                      "%(expected)s %(currency)s"),
+    "allowance_mileage_for": gettext_noop("Mileage %(quantity)s km at the organisation's %(rate)s %(currency)s/km "
+                                          "for %(destination)s is %(expected)s %(currency)s"),
+    "allowance_per_diem": gettext_noop("Per diem %(quantity)s day(s) at the organisation's %(rate)s %(currency)s a "
+                                       "day is %(expected)s %(currency)s"),
+    "allowance_per_diem_for": gettext_noop("Per diem %(quantity)s day(s) at the organisation's %(rate)s "
+                                           "%(currency)s a day for %(destination)s is %(expected)s %(currency)s"),
+    "allowance_their_km": gettext_noop("%(rate)s %(currency)s/km"),
+    "allowance_their_day": gettext_noop("%(rate)s %(currency)s a day"),
+    "allowance_more": gettext_noop("%(ours)s; Expensico states %(stated)s %(currency)s, %(difference)s %(currency)s "
+                                   "more"),
+    "allowance_more_at": gettext_noop("%(ours)s; Expensico states %(stated)s %(currency)s (at %(theirs)s), "
+                                      "%(difference)s %(currency)s more"),
+    "allowance_less": gettext_noop("%(ours)s; Expensico states %(stated)s %(currency)s, %(difference)s %(currency)s "
+                                   "less"),
+    "allowance_less_at": gettext_noop("%(ours)s; Expensico states %(stated)s %(currency)s (at %(theirs)s), "
+                                      "%(difference)s %(currency)s less"),
+})
 
 
 @dataclass(frozen=True)
@@ -33,15 +59,19 @@ class Check:
     def difference(self) -> Decimal:
         return self.stated - self.expected
 
-    def explanation(self, currency: str) -> str:
-        unit, what = ("km", f"{currency}/km") if self.rate.kind == "mileage" else ("day(s)", f"{currency} a day")
-        where = f" for {self.rate.destination}" if self.rate.destination else ""
-        theirs = f" (at {_plain(self.their_rate)} {what})" if self.their_rate is not None else ""
+    def explanation(self, currency: str) -> Said:
+        kind = "mileage" if self.rate.kind == "mileage" else "per_diem"
+        ours = said(f"allowance_{kind}_for" if self.rate.destination else f"allowance_{kind}",
+                    quantity=_plain(self.quantity), rate=_plain(self.rate.rate), currency=currency,
+                    destination=self.rate.destination, expected=f"{self.expected:,.2f}")
         more = "more" if self.difference > 0 else "less"
-        label = "Mileage" if self.rate.kind == "mileage" else "Per diem"
-        return (f"{label} {_plain(self.quantity)} {unit} at the organisation's {_plain(self.rate.rate)} {what}{where} is "
-                f"{self.expected:,.2f} {currency}; Expensico states {self.stated:,.2f} {currency}{theirs}, "
-                f"{abs(self.difference):,.2f} {currency} {more}")
+        figures = {"ours": ours, "stated": f"{self.stated:,.2f}", "currency": currency,
+                   "difference": f"{abs(self.difference):,.2f}"}
+        if self.their_rate is None:
+            return said(f"allowance_{more}", **figures)
+        theirs = said("allowance_their_km" if kind == "mileage" else "allowance_their_day",
+                      rate=_plain(self.their_rate), currency=currency)
+        return said(f"allowance_{more}_at", theirs=theirs, **figures)
 
 
 def _plain(value: Decimal) -> str:

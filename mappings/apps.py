@@ -9,10 +9,13 @@ class MappingsConfig(AppConfig):
     def ready(self):
         from expensico_sync.core.devstack import devstack_register
 
-        from . import (  # noqa: F401  dashboard and drift register their panels
+        from . import (  # noqa: F401  dashboard and drift register their panels  # noqa: F401  their stored texts register on import
+            allowances,
             dashboard,
             drift,
+            preflight,
             receivers,
+            resolve,
             setup_step,  # noqa: F401  the guided setup's "map categories" step
         )
 

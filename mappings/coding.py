@@ -3,6 +3,13 @@ prediction. Pure data, passed to `resolve` (a decision) or carried by the snapsh
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
+from expensico_sync.core.texts import register, said
+
+# Who coded it, in words a review item shows (the English is what `extra["coded_by"]` keeps).
+TEXTS = register({"model_guess": gettext_noop("model v%(version)s, p=%(probability)s")})
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -26,7 +33,7 @@ class FieldGuess:
 
     @property
     def label(self) -> str:
-        return f"model v{self.model_version}, p={self.probability:.2f}"
+        return said("model_guess", version=self.model_version, probability=f"{self.probability:.2f}")
 
 
 @dataclass(frozen=True)
@@ -39,4 +46,4 @@ class Prediction:
 
     @property
     def label(self) -> str:
-        return f"model v{self.model_version}, p={self.probability:.2f}"
+        return said("model_guess", version=self.model_version, probability=f"{self.probability:.2f}")

@@ -12,28 +12,26 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from connectors.entry import AccountingEntry, Dimension, EntryKind, EntryLine, LineRole, reference_for
 from connectors.money import round_money
+from expensico_sync.core.texts import register, said
 
 from .coding import Decision, FieldGuess, Prediction
 from .documents import ExpenseDocument, FundingDocument, ReimbursementDocument, StatementLineDocument
 from .fx import realised_difference
-from .gap_words import (
-    BALANCE,
-    CHOOSE_ACCOUNT,
-    CLAIMS,
-    FUNDING_BANK,
-    FX_ACCOUNT,
-    FX_ACCOUNT_NEEDED,
-    MODEL_DISAGREES,
-    MODEL_SUGGESTS,
-    NO_RATE,
-    TAX_ACCOUNT_NEEDED,
-    VAT_EXCEEDS,
-)
+from .gap_words import BALANCE, CLAIMS, FUNDING_BANK, FX_ACCOUNT
 from .settings import ConnectionSettings
 from .snapshot import CategoryRule, MappingSnapshot
 
+# Who coded an expense and why a rule skips one: words a person reads later (review items, records).
+TEXTS = register({
+    "coded_by_reviewer": gettext_noop("reviewer (%(by)s)"),
+    "coded_by_mapping": gettext_noop("the mapping"),
+    "skipped_by_rule": gettext_noop("skipped by %(rule)s %(name)s"),
+    "held_by_coding_rule": gettext_noop("%(rule)s %(name)s: %(reason)s"),
+})
 ZERO = Decimal("0")
 HUNDRED = Decimal("100")
 
@@ -105,7 +103,7 @@ def _conversion(*, currency: str, on: date, expensico_rate: Decimal | None, repo
     if not settings.base_currency_amounts:
         return currency, rate, False
     if rate is None:
-        gaps.append(GapItem("currency", currency, NO_RATE % {"currency": currency, "base": base, "on": on}))
+        gaps.append(GapItem("currency", currency, said("gap_no_rate", currency=currency, base=base, on=on)))
         return currency, None, False
     return base, rate, True
 
@@ -145,7 +143,7 @@ def _account(doc: ExpenseDocument, snapshot: MappingSnapshot, coding: Any,
              decision: Decision | None, guess: Callable[[], Prediction | None]) -> tuple[CategoryRule | None, str, Any]:
     """(CategoryRule or None, who coded it or "", the model's sub-threshold suggestion or None)."""
     if decision is not None:
-        return CategoryRule(decision.account, decision.account_name), f"reviewer ({decision.by})", None
+        return CategoryRule(decision.account, decision.account_name), said("coded_by_reviewer", by=decision.by), None
     if coding is not None and coding.account:
         return CategoryRule(coding.account, coding.account_name), coding.label, None
     rule = snapshot.category_rule(doc.category_code, doc.funding_source, doc.type)
@@ -177,7 +175,7 @@ def _model_dimensions(dims: dict[str, str], snapshot: MappingSnapshot, decision:
     if decision is not None:
         for key, value in decision.dimensions:
             if key not in dims:
-                dims[key], coded_by[key] = value, f"reviewer ({decision.by})"
+                dims[key], coded_by[key] = value, said("coded_by_reviewer", by=decision.by)
         return coded_by, []
     missing = snapshot.mapped_dimension_keys - set(dims)
     if snapshot.predictor is None or not missing:
@@ -211,7 +209,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     if rule is None:
         mapped = snapshot.category_rule(doc.category_code, doc.funding_source, doc.type) if suggestion else None
         gaps.append(GapItem("category", doc.category_code,
-                            MODEL_DISAGREES % {"account": mapped.account_name or mapped.account}
+                            said("gap_model_disagrees", account=mapped.account_name or mapped.account)
                             if mapped else doc.category_name))
 
     tax_rule = None
@@ -222,7 +220,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
         if tax_rule is None:
             gaps.append(GapItem("tax", tax_code, f"{rate}%"))
         elif tax_rule.separate_line and not tax_rule.tax_account and rate:
-            gaps.append(GapItem("tax", tax_code, TAX_ACCOUNT_NEEDED))
+            gaps.append(GapItem("tax", tax_code, said("gap_tax_account_needed")))
 
     dimensions = []
     mapped_keys = snapshot.mapped_dimension_keys
@@ -234,10 +232,11 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     doc_dimensions = tuple(sorted(filled.items()))
     account_from = ""
     if proposed:
-        gaps += [GapItem("suggestion", g.key, MODEL_SUGGESTS % {"value": g.value, "label": g.label}) for g in proposed]
+        gaps += [GapItem("suggestion", g.key, said("gap_model_suggests", value=g.value, label=g.label))
+                 for g in proposed]
         model = guess()
         if suggestion is None and rule is not None and model is not None:
-            account_from = coded_by or "the mapping"
+            account_from = coded_by or said("coded_by_mapping")
             suggestion = replace(model, account=rule.account, account_name=rule.account_name)
         if suggestion is not None:
             suggestion = replace(suggestion, dimensions=tuple(proposed))
@@ -256,7 +255,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
                     else settings.employee_claims_account)
     if not paid_through:
         which = BALANCE if doc.funding_source == "card" else CLAIMS
-        gaps.append(GapItem("setting", which, CHOOSE_ACCOUNT % {"which": which}))
+        gaps.append(GapItem("setting", which, said("gap_choose_account", which=which)))
 
     currency, fx_rate, converted = _conversion(
         currency=doc.currency, on=doc.date, expensico_rate=doc.exchange_rate, report_currency=doc.report_currency,
@@ -267,7 +266,7 @@ def _resolve_expense(doc: ExpenseDocument, snapshot: MappingSnapshot, settings: 
     magnitude = round_money(abs(doc.amount), doc.currency)
     stated = _stated_tax(doc, inclusive)
     if stated is not None and inclusive and stated > magnitude:
-        gaps.append(GapItem("tax", tax_code, VAT_EXCEEDS % {"stated": stated, "amount": magnitude}))
+        gaps.append(GapItem("tax", tax_code, said("gap_vat_exceeds", stated=stated, amount=magnitude)))
     if gaps:
         return MappingGap(source_id=doc.source_id, items=tuple(gaps), mapping_version=snapshot.version,
                           suggestion=suggestion, account_from=account_from)
@@ -318,9 +317,9 @@ def _bank_entry(*, source_id: str, version: int, on: date, amount: Decimal, curr
                 counterpart: tuple[str, str], into_bank: bool, description: str, bank_reference: str,
                 snapshot: MappingSnapshot, settings: ConnectionSettings, gaps: list[GapItem]) -> Resolved:
     if not settings.funding_bank_account:
-        gaps.append(GapItem("setting", FUNDING_BANK, CHOOSE_ACCOUNT % {"which": FUNDING_BANK}))
+        gaps.append(GapItem("setting", FUNDING_BANK, said("gap_choose_account", which=FUNDING_BANK)))
     if not counterpart[1]:
-        gaps.append(GapItem("setting", counterpart[0], CHOOSE_ACCOUNT % {"which": counterpart[0]}))
+        gaps.append(GapItem("setting", counterpart[0], said("gap_choose_account", which=counterpart[0])))
     entry_currency, rate, converted = _conversion(currency=currency, on=on, expensico_rate=None, report_currency="",
                                                   snapshot=snapshot, settings=settings, gaps=gaps)
     if gaps:
@@ -371,8 +370,8 @@ def _with_realised_fx(entry: AccountingEntry, doc: ReimbursementDocument, snapsh
         return entry
     if not snapshot.currency.fx_account:
         return MappingGap(source_id=doc.source_id, mapping_version=snapshot.version, items=(GapItem(
-            "currency", FX_ACCOUNT, FX_ACCOUNT_NEEDED % {"booked": abs(doc.amount) - difference,
-                                                        "currency": doc.currency, "paid": abs(doc.amount)}),))
+            "currency", FX_ACCOUNT, said("gap_fx_account_needed", booked=abs(doc.amount) - difference,
+                                         currency=doc.currency, paid=abs(doc.amount))),))
     bank, claims_line = entry.lines
     owed = claims_line.debit - difference
     if owed <= 0:
@@ -387,7 +386,7 @@ def _resolve_statement_line(doc: StatementLineDocument, snapshot: MappingSnapsho
                             settings: ConnectionSettings) -> Resolved:
     if not settings.funding_bank_account:
         return MappingGap(source_id=doc.source_id, mapping_version=snapshot.version, items=(
-            GapItem("setting", FUNDING_BANK, CHOOSE_ACCOUNT % {"which": FUNDING_BANK}),))
+            GapItem("setting", FUNDING_BANK, said("gap_choose_account", which=FUNDING_BANK)),))
     return AccountingEntry(
         kind=EntryKind.STATEMENT_TRANSACTION, reference=reference_for(doc.source_id, doc.version), date=doc.date,
         currency=doc.currency, lines=(), description=doc.description, source_id=doc.source_id,
@@ -417,11 +416,11 @@ def holds_for(doc: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, ...
             held.append(rule.name)
     coding = snapshot.coding_rule(doc)
     if coding is not None and coding.hold:
-        held.append(f"{coding.label} {coding.name}: {coding.hold_reason}")
+        held.append(said("held_by_coding_rule", rule=coding.label, name=coding.name, reason=coding.hold_reason))
     return tuple(held)
 
 
 def skipped_by(doc: ExpenseDocument, snapshot: MappingSnapshot) -> str:
     """Why a coding rule says never to export this expense ("" when none does)."""
     coding = snapshot.coding_rule(doc)
-    return f"skipped by {coding.label} {coding.name}" if coding is not None and coding.skip else ""
+    return said("skipped_by_rule", rule=coding.label, name=coding.name) if coding is not None and coding.skip else ""

@@ -9,7 +9,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 
+from django.utils.translation import gettext_noop
+
+from expensico_sync.core.texts import register, said
+
 from .merchants import normalise_merchant
+
+TEXTS = register({"coding_rule": gettext_noop("rule #%(id)s")})
 
 
 @dataclass(frozen=True)
@@ -41,7 +47,7 @@ class CodingRuleData:
 
     @property
     def label(self) -> str:
-        return f"rule #{self.id}"
+        return said("coding_rule", id=self.id)
 
     @classmethod
     def from_model(cls, rule) -> "CodingRuleData":

@@ -56,5 +56,5 @@ def record_preflight(*, record: ExportRecord, entry: AccountingEntry) -> Blocked
         decision = vendor_refusal_decision(record=record, exc=PeriodClosed(period[0].problem, period_end=through))
         decision = dataclasses.replace(decision, context={**context, **decision.context})
         return Blocked(period=decision, findings=tuple(findings), context=context)
-    detail = said("preflight", findings=[str(f) for f in findings])
+    detail = said("preflight", findings=[f.said() for f in findings])
     return Blocked(detail=detail, findings=tuple(findings), context=context)

@@ -136,9 +136,11 @@ def _hold(document: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, st
     if not names:
         return None
     rules = [h for h in snapshot.holds if h.name in names]
+    # One rule: kept as it is (a coding rule's hold is written in words with their code).
+    named = names[0] if len(names) == 1 else ", ".join(names)
     if any(r.missing_receipt for r in rules):
-        return ReviewItem.Reason.MISSING_RECEIPT, said("held_missing_receipt", rules=", ".join(names))
-    return ReviewItem.Reason.HOLD_RULE, said("held_by_rule", rules=", ".join(names))
+        return ReviewItem.Reason.MISSING_RECEIPT, said("held_missing_receipt", rules=named)
+    return ReviewItem.Reason.HOLD_RULE, said("held_by_rule", rules=named)
 
 
 def _model_or_gap(result: Resolved) -> bool:

@@ -154,7 +154,7 @@ def _with_preflight(form_class):
             if connection is not None:
                 values = {name: data.get(name) for name in CATALOG_FIELDS if name in self.fields}
                 for name, message in mapping_warnings(connection=connection, values=values).items():
-                    self.add_error(name, f"Pre-flight: {message}")
+                    self.add_error(name, message)
             return data
 
     PreflightForm.__name__ = form_class.__name__
