@@ -291,15 +291,13 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
             return format_html('<span class="text-orange-600" data-test="receipt-indicator">{}</span>', _("missing"))
         return receipt_indicator(obj._receipt_id, obj._receipt_type, bool(obj._receipt_file))
 
-    @display(description=_("What the vendor said"))
+    @display(description=_("What happened"))
     def error_words(self, obj):
-        words = error_in_words(shown(obj.detail, obj.detail_message) if obj.detail
-                               else shown(obj.record.last_error, obj.record.last_error_message))
-        if len(words) > 140:
-            return format_html('<span dir="auto" title="{}">{}…</span>', words, words[:140])
-        return bidi(words)
+        """Our words (a hold, a gap) or the vendor's, whole: the list cuts them to three lines."""
+        return bidi(error_in_words(shown(obj.detail, obj.detail_message) if obj.detail
+                                   else shown(obj.record.last_error, obj.record.last_error_message)))
 
-    @display(description=_("Reason · what the vendor said"))
+    @display(description=_("Reason · what happened"))
     def said(self, obj):
         """The reason's badge over the vendor's words, cut to three lines (the whole text in the tooltip)."""
         badge = render_to_string("unfold/helpers/label.html", {"text": obj.get_reason_display(),
