@@ -35,6 +35,7 @@ from .errors import Refused
 from .messages import shown, word_shown
 from .models import ReviewItem
 from .receipt_preview import first_receipt_annotations, receipt_indicator, receipt_previews, record_expense_id
+from .review_links import where_to_fix
 from .review_words import error_in_words, fix_for
 from .services import review as review_services
 from .services.coding import suggestion_answer
@@ -45,6 +46,10 @@ R = ReviewItem.Reason
 REASON_COLOURS = {R.MAPPING_GAP: "warning", R.HOLD_RULE: "info", R.SUGGESTED_CODING: "success",
                   R.MISSING_RECEIPT: "info", R.VENDOR_WARNING: "info", R.IMPORT_FAILED: "danger",
                   R.VALIDATION: "danger", R.AUTH: "danger", R.DUPLICATE_CONFLICT: "danger"}
+# Without a colour the badge showed the raw key (VENDOR_MISMATCH) instead of the reason's words.
+REASON_COLOURS.update({R.VENDOR_MISMATCH: "danger", R.POSSIBLE_DUPLICATE: "warning", R.PERIOD_CLOSED: "warning",
+                       R.PREFLIGHT_FAILED: "danger", R.ANOMALY: "info", R.REMOTE_ERROR: "danger",
+                       R.RETRIES_EXHAUSTED: "danger"})
 DOCUMENTS = ("expense", "card_funding", "reimbursement", "statement_line")
 
 
@@ -156,10 +161,10 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
     actions_detail = ["retry_one", "receipt_arrived", "book_without_receipt", "release_one", "accept_suggestion",
                       "acknowledge_one", {"title": _("Other resolutions"), "icon": "more_horiz",
                                           "items": ["book_manually", "skip_one"]}]
-    readonly_fields = ("record_link", "reason_text", "severity", "document_card", "error_words", "fix_text",
+    readonly_fields = ("record_link", "reason_text", "severity", "document_card", "error_text", "fix_text",
                        "fix_link", "due_by", "resolution", "resolved_by_text", "resolved_at", "created_at")
     fieldsets = (
-        (None, {"fields": ("record_link", "reason_text", "severity", "document_card", "error_words", "fix_text",
+        (None, {"fields": ("record_link", "reason_text", "severity", "document_card", "error_text", "fix_text",
                            "fix_link", "due_by", "created_at")}),
         (_("Work"), {"fields": ("owner", "resolve_as", "manual_external_reference", "resolution_note",
                                 ("correct_account", "correct_account_name"))}),
@@ -280,11 +285,20 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
 
     @display(description=_("What the vendor said"))
     def error_words(self, obj):
-        words = error_in_words(shown(obj.detail, obj.detail_message) if obj.detail
-                               else shown(obj.record.last_error, obj.record.last_error_message))
+        words = self._words(obj)
         if len(words) > 140:
             return format_html('<span dir="auto" title="{}">{}…</span>', words, words[:140])
         return bidi(words)
+
+    @display(description=_("What the vendor said"))
+    def error_text(self, obj):
+        """On the item's page: the whole message (the queue clips it at 140 characters)."""
+        return bidi(self._words(obj))
+
+    @staticmethod
+    def _words(obj) -> str:
+        return error_in_words(shown(obj.detail, obj.detail_message) if obj.detail
+                              else shown(obj.record.last_error, obj.record.last_error_message))
 
     @display(description=_("How to fix it"))
     def fix_text(self, obj):
@@ -307,13 +321,14 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
             links = [(self._action_url("receipt_arrived", obj), _("Receipt arrived — retry")),
                      (self._action_url("book_without_receipt", obj), _("Book without receipt")),
                      (reverse("admin:source_expense_change", args=[obj.record.expense_id]), _("Open the expense"))]
-        else:
+        elif kind != "anomaly":   # an anomaly is decided on its flag's page (review_links)
             names = {"retry": ("retry_one", _("Retry")), "release": ("release_one", _("Approve and export")),
                      "accept": ("accept_suggestion", _("Accept suggestion")),
                      "acknowledge": ("acknowledge_one", _("Acknowledge")),
                      "book_manually": ("book_manually", _("Book manually"))}
             name, label = names[kind]
             links = [(self._action_url(name, obj), label)]
+        links = [*where_to_fix(obj), *links]
         return format_html_join(mark_safe("<br>"), '<a class="text-primary-600 underline" href="{}">{}</a>',
                                 links) or "—"
 
