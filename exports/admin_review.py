@@ -38,6 +38,7 @@ from .messages import shown, word_shown
 from .models import ReviewItem
 from .receipt_preview import first_receipt_annotations, receipt_indicator, receipt_previews, record_expense_id
 from .refusals import refusal_shown
+from .review_links import where_to_fix
 from .review_words import error_in_words, fix_for
 from .services import review as review_services
 from .services.coding import suggestion_answer
@@ -49,7 +50,8 @@ R = ReviewItem.Reason
 REASON_COLOURS = {reason: "warning" for reason in R} | {
     R.HOLD_RULE: "info", R.SUGGESTED_CODING: "success", R.MISSING_RECEIPT: "info", R.VENDOR_WARNING: "info",
     R.IMPORT_FAILED: "danger", R.VALIDATION: "danger", R.AUTH: "danger", R.DUPLICATE_CONFLICT: "danger",
-    R.REMOTE_ERROR: "danger", R.RETRIES_EXHAUSTED: "danger"}
+    R.REMOTE_ERROR: "danger", R.RETRIES_EXHAUSTED: "danger", R.VENDOR_MISMATCH: "danger", R.PREFLIGHT_FAILED: "danger",
+    R.ANOMALY: "info"}
 DOCUMENTS = ("expense", "card_funding", "reimbursement", "statement_line")
 
 
@@ -327,13 +329,14 @@ class ReviewItemAdmin(ExportMixin, OrgScopedAdmin):
             links = [(self._action_url("receipt_arrived", obj), _("Receipt arrived — retry")),
                      (self._action_url("book_without_receipt", obj), _("Book without receipt")),
                      (reverse("admin:source_expense_change", args=[obj.record.expense_id]), _("Open the expense"))]
-        else:
+        elif kind != "anomaly":   # an anomaly is decided on its flag's page (review_links)
             names = {"retry": ("retry_one", _("Retry")), "release": ("release_one", _("Approve and export")),
                      "accept": ("accept_suggestion", _("Accept suggestion")),
                      "acknowledge": ("acknowledge_one", _("Acknowledge")),
                      "book_manually": ("book_existing", _("Booked manually"))}
             name, label = names[kind]
             links = [(self._action_url(name, obj), label)]
+        links = [*where_to_fix(obj), *links]
         # One line per link, clipped to the column (review-fix in admin.css), its words in the tooltip.
         return format_html('<div class="review-fix">{}</div>', format_html_join(
             "", '<a class="text-primary-600 underline" href="{}" title="{}">{}</a>',

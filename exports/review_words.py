@@ -15,7 +15,7 @@ R = ReviewItem.Reason
 MESSAGE_KEYS = ("message", "detail", "error_description", "title", "error", "description", "msg", "reason")
 
 # reason → (what fixes it, the action offered). Actions: retry, release, receipt, accept, acknowledge,
-# mapping, reconnect, book_manually.
+# mapping, reconnect, book_manually, anomaly (decided on its flag's page: exports/review_links.py).
 FIXES: dict[str, tuple[Promise, str]] = {
     R.MAPPING_GAP: (_("Add the missing mapping; the record goes again by itself."), "mapping"),
     R.VALIDATION: (_("Correct what the vendor refused (the mapping or the connection's settings), then retry."),
@@ -37,14 +37,20 @@ FIXES: dict[str, tuple[Promise, str]] = {
                       "retry"),
     R.PREFLIGHT_FAILED: (_("The vendor would refuse it: correct the mapping or settings, then retry."), "retry"),
     R.SUGGESTED_CODING: (_("Accept the suggested account or pick the right one."), "accept"),
-    R.ANOMALY: (_("Unusual spend: check the expense, then retry or skip."), "retry"),
+    R.ANOMALY: (_("Unusual spend: check the expense, then dismiss the flag (not unusual here) or confirm it."),
+                "anomaly"),
 }
+# Our own signed-off month (not the vendor's lock): only reopening it, or the policy, lets it through.
+OWN_CLOSE = _("Your organisation signed this month off: reopen the month (or let the connection post to the next "
+              "open day), then retry.")
 
 
 def fix_for(item: ReviewItem) -> tuple[str, str]:
     """(sentence, action) for an item; a flag on a booked record is always acknowledged."""
     text, action = FIXES.get(item.reason, (_("Retry once the cause is fixed."), "retry"))
-    if item.is_warning and action != "acknowledge":
+    if item.reason == R.PERIOD_CLOSED and item.context.get("closed_by") == "close":
+        text = OWN_CLOSE
+    if item.is_warning and action not in ("acknowledge", "anomaly"):
         return str(_("Booked and flagged: check it, then acknowledge.")), "acknowledge"
     return str(text), action
 
@@ -77,11 +83,12 @@ def error_in_words(text: str) -> str:
     """The vendor's message without JSON: `{"error": {"message": "Account 4000 is blocked"}}` →
     `Account 4000 is blocked`. Text without JSON comes back as it was (trimmed)."""
     text = (text or "").strip()
-    match = re.search(r"[{\[]", text)
-    if not match:
-        return text
-    value, end = _json_at(text, match.start())
-    if value is None:
+    for match in re.finditer(r"[{\[]", text):
+        value, end = _json_at(text, match.start())
+        # An index such as `lines[0].account` parses as JSON too: only a body with words counts.
+        if value is not None and (isinstance(value, dict) or _messages(value)):
+            break
+    else:
         return text
     words = "; ".join(dict.fromkeys(m.strip() for m in _messages(value) if m.strip()))
     before, after = text[:match.start()].strip().rstrip(":").strip(), text[end:].strip()

@@ -9,6 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.decorators import display
+from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
 from expensico_sync.core.admin.confirm import confirmed_action
 from expensico_sync.core.admin.paging import values_filter
@@ -29,10 +30,11 @@ CHOICES: list[tuple[str, str]] = sorted(LABELS.items(), key=lambda pair: pair[1]
 
 
 class FlagDecisionForm(forms.ModelForm):
-    decision = forms.ChoiceField(required=False, choices=[("", _("— leave open —")),
+    # Unfold's widgets: Django's plain select and textarea showed borderless on the page.
+    decision = forms.ChoiceField(required=False, widget=UnfoldAdminSelectWidget, choices=[("", _("— leave open —")),
                                                           ("dismiss", _("Dismiss: not unusual here (teaches the detector)")),
                                                           ("confirm", _("Confirm: seen, it is real"))])
-    decision_reason = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}),
+    decision_reason = forms.CharField(required=False, widget=UnfoldAdminTextareaWidget(attrs={"rows": 2}),
                                       help_text=_("Required to dismiss: the detector will not flag this pattern again"))
 
     class Meta:

@@ -67,7 +67,8 @@ class AnomalyFlag(models.Model):
         constraints = [models.UniqueConstraint(fields=["expense", "detector"], name="anomaly_flag_once")]
 
     def __str__(self):
-        return f"{self.detector}: {shown(self.explanation, self.explanation_message)[:80]}"
+        # The page's title: the explanation in words (the detector's label is a field; its key read as a word).
+        return shown(self.explanation, self.explanation_message)[:80]
 
 
 class AnomalyDismissal(models.Model):

@@ -1,4 +1,4 @@
-"""The review queue read at 1440 and 1280 px: "What the vendor said" and "Fix" wrapped one word per
+"""The review queue read at 1440 and 1280 px: "What happened" (was "What the vendor said") and "Fix" wrapped one word per
 line (issue 21's review queue). The vendor's words now take at least 11rem, cut to three lines with
 the whole text in the tooltip, and each fix link sits on one line; the table still fits its
 container. Screenshots: test-artifacts/review-queue-width-*.png."""
