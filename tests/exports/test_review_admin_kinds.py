@@ -9,8 +9,8 @@ import pytest
 from django.urls import reverse
 from unfold.utils import display_for_label
 
-from exports.admin_review import REASON_COLOURS
 from exports.models import ReviewItem
+from exports.review_columns import REASON_COLOURS
 from exports.services.worker import records_work_due
 from exports.transitions import Status
 
@@ -57,3 +57,12 @@ def test_a_refusal_keeps_retry_and_booked_manually_in_its_menu(admin_client, ite
 def test_every_reason_badge_shows_its_words_not_its_key(reason):
     badge = display_for_label((reason, reason.label), "-", REASON_COLOURS)
     assert re.sub(r"<[^>]+>", "", badge).strip() == str(reason.label)
+
+
+def test_retry_selected_leaves_a_duplicate_conflict_alone(admin_client, items):
+    duplicate, refused = items[R.DUPLICATE_CONFLICT], items[R.VALIDATION]
+    admin_client.post(reverse("admin:exports_reviewitem_changelist"), {
+        "action": "retry_selected", "_selected_action": [duplicate.pk, refused.pk], "confirmed": "1"})
+    duplicate.refresh_from_db(), refused.refresh_from_db()
+    assert refused.resolution == ReviewItem.Resolution.RETRIED
+    assert duplicate.is_open  # booking it under the vendor's reference is its fix

@@ -6,8 +6,8 @@ from datetime import date
 import pytest
 from django.utils import timezone
 
-from exports.admin_review import REASON_COLOURS
 from exports.models import MonthClose, ReviewItem
+from exports.review_columns import REASON_COLOURS
 from exports.review_links import where_to_fix
 from exports.review_words import error_in_words, fix_for
 from exports.services.worker import records_work_due
