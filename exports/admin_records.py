@@ -24,7 +24,7 @@ from expensico_sync.core.formatting import bidi_html, clipped, money_html, money
 from expensico_sync.source.receipt_views import receipt_url
 
 from .admin import AttemptInline, ExportRecordAdmin
-from .messages import Message, shown
+from .messages import shown, stored_of
 from .models import ExportAttempt, ExportRecord
 from .reconcile.verify import read_back_by_reference
 from .services.actions import record_preview
@@ -67,7 +67,7 @@ def _would_be(obj, part: str):
         return "—"
     if not preview["ok"]:
         why = preview["detail"]
-        words = shown(why, why.stored() if isinstance(why, Message) else None) if why else preview["reason"]
+        words = shown(why, stored_of(why)) if why else preview["reason"]
         return format_html("<p>{}</p><p>{}</p>", _("Not sent yet, and it cannot be built now:"),
                            bidi_html(str(words or "—")))
     return format_html("<p class=\"text-font-subtle-light\">{}</p>{}",

@@ -221,19 +221,12 @@ WORDS: dict[str, str] = {
 DATES = {"month": ("%B %Y", "F Y"), "day": ("%d %b %Y", "j F Y"), "weekday": ("%A", "l")}
 
 
-class Message(str):
-    """The English text, carrying the code and parameters it was made from."""
+class Message(Said):
+    """The English text, carrying the code and parameters it was made from (written from TEXTS)."""
 
-    code: str
-    params: dict[str, Any]
-
-    def __new__(cls, code: str, params: dict[str, Any]) -> "Message":
-        text = super().__new__(cls, _render(code, params, translate=False))
-        text.code, text.params = code, params
-        return text
-
-    def stored(self) -> dict[str, Any]:
-        return {"code": self.code, "params": self.params}
+    @staticmethod
+    def render(code: str, params: dict[str, Any], *, translate: bool) -> str:
+        return _render(code, params, translate=translate)
 
 
 def said(code: str, **params: Any) -> Message:
@@ -263,7 +256,7 @@ def word_shown(value: str) -> str:
 
 def stored_of(text: Any) -> dict[str, Any]:
     """What to store beside `text`: its code and parameters, or {} for text that is not ours."""
-    return text.stored() if isinstance(text, (Message, Said)) else {}
+    return text.stored() if isinstance(text, Said) else {}
 
 
 def shown(text: str, stored: dict[str, Any] | None) -> str:
@@ -277,7 +270,7 @@ def shown(text: str, stored: dict[str, Any] | None) -> str:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, (Message, Said)):
+    if isinstance(value, Said):
         return value.stored()
     if isinstance(value, dict) and ({"code", "word", "status"} | DATES.keys()) & value.keys():
         return value

@@ -34,19 +34,24 @@ class Said(str):
     params: dict[str, Any]
 
     def __new__(cls, code: str, params: dict[str, Any]) -> "Said":
-        text = super().__new__(cls, render(code, params, translate=False))
+        text = super().__new__(cls, cls.render(code, params, translate=False))
         text.code, text.params = code, params
         return text
 
     def __reduce__(self):                     # cached gaps are pickled: rebuild from the code
-        return (Said, (self.code, self.params))
+        return (type(self), (self.code, self.params))
+
+    @staticmethod
+    def render(code: str, params: dict[str, Any], *, translate: bool) -> str:
+        """How this kind of text is written (an upper floor's table renders its own)."""
+        return render(code, params, translate=translate)
 
     def stored(self) -> dict[str, Any]:
         return {"code": self.code, "params": self.params}
 
     def shown(self) -> str:
         """In the active language."""
-        return render(self.code, self.params, translate=True)
+        return self.render(self.code, self.params, translate=True)
 
 
 def said(code: str, /, **params: Any) -> Said:

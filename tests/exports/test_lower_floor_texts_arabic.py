@@ -48,6 +48,7 @@ def _page(client, url) -> str:
     assert response.status_code == 200, url
     page = re.sub(r"<(script|style)\b.*?</\1>", " ", response.content.decode(), flags=re.S)
     titles = " ".join(re.findall(r'title="([^"]*)"', page))         # a long detail is cut, whole in its title
+    page = re.sub(r"</?span\b[^>]*>", "", page)   # inline (a date kept left-to-right): no space in the text
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page) + " " + titles).split())
 
 
