@@ -89,7 +89,7 @@ def connection_check(*, connection: Connection) -> CheckResult:
     connection.status = status
     connection.last_checked_at = timezone.now()
     connection.last_check_ok = result.ok
-    connection.last_check_detail = (result.organization_name + " · " if result.organization_name else "") + result.detail
+    connection.last_check_detail = " · ".join(part for part in (result.organization_name, result.detail) if part)
     connection.save(update_fields=["status", "last_checked_at", "last_check_ok", "last_check_detail", "settings",
                                    "updated_at"])
     return result
