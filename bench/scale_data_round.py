@@ -37,16 +37,16 @@ def _status_changes(cur) -> None:
     """pending → (the record's status) when its attempt finished; a third of the records that need
     review were exported once and then sent back (exported → needs review, by a person, with why)."""
     cur.execute(
-        "INSERT INTO exports_statuschange (record_id, at, from_status, to_status, actor, why) "
+        "INSERT INTO exports_statuschange (record_id, at, from_status, to_status, actor, why, why_message) "
         "SELECT r.id, COALESCE(r.exported_at, r.created_at + interval '1 minute'), 'pending', "
         "CASE WHEN r.status = 'needs_review' AND r.id % 3 = 0 THEN 'exported' ELSE r.status END, "
         "CASE WHEN r.status = 'cancelled' THEN 'bench-finance' ELSE '' END, "
-        "CASE WHEN r.status = 'cancelled' THEN 'Duplicate of an earlier claim' ELSE '' END "
+        "CASE WHEN r.status = 'cancelled' THEN 'Duplicate of an earlier claim' ELSE '' END, '{}' "
         "FROM exports_exportrecord r WHERE r.status <> 'pending' ORDER BY r.id")
     cur.execute(
-        "INSERT INTO exports_statuschange (record_id, at, from_status, to_status, actor, why) "
+        "INSERT INTO exports_statuschange (record_id, at, from_status, to_status, actor, why, why_message) "
         "SELECT r.id, r.created_at + interval '2 days', 'exported', 'needs_review', 'bench-finance', "
-        "'The vendor changed the amount: check it' "
+        "'The vendor changed the amount: check it', '{}' "
         "FROM exports_exportrecord r WHERE r.status = 'needs_review' AND r.id % 3 = 0 ORDER BY r.id")
 
 

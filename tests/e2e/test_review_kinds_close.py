@@ -76,7 +76,7 @@ def _open(page, live_server, item, artifacts_dir, name):
     page.goto(f"{live_server.url}{QUEUE}")
     row = page.locator("#result_list tbody tr", has=page.locator(f"input[value='{item.pk}']"))
     assert row.count() == 1
-    badge = row.locator(".field-reason_badge").inner_text().lower()
+    badge = row.locator(".field-said > span").first.inner_text().lower()   # the badge over the words
     assert badge == item.get_reason_display().lower(), badge   # its words, not its key (VENDOR_MISMATCH)
     _shot(page, artifacts_dir, f"review-{name}-queue.png")
     page.goto(f"{live_server.url}{QUEUE}{item.pk}/change/")
