@@ -137,6 +137,9 @@ TEXTS: dict[str, str] = {
     "client_rate_window": gettext_noop("%(limit)s requests in %(seconds)s s reached"),
     "client_in_flight": gettext_noop("%(limit)s requests already in flight"),
     "circuit_open_until": gettext_noop("circuit open for %(connection)s until %(until)s"),
+    # The connectors' notes on a reversal whose work the vendor had already done (the vendor folders)
+    "attempt_already_reversed": gettext_noop("already reversed"),
+    "attempt_already_deleted": gettext_noop("already deleted in %(system)s"),
     # How a booked document and its reversal link (exports/reversal_link.py); `how` is the connector's note
     "reverses": gettext_noop("reverses %(original)s (vendor id %(original_id)s) as %(external_id)s%(how)s"),
     "reversed_by": gettext_noop("reversed by %(reversal)s (vendor id %(external_id)s, %(status)s)%(how)s"),

@@ -17,7 +17,8 @@ WAITS = ("wait_organisation_paused", "wait_dry_run", "wait_pilot", "wait_connect
 # "rate limited" is the connectors' own word for a 429 that came without one of the vendor's; the
 # rate window, in-flight limit and open breaker are theirs too (nothing was sent).
 ATTEMPTS = ("attempt_reconciled", "attempt_lease_lost", "attempt_already_there", "redated", "wait_rate_limited",
-            "client_rate_limit", "client_rate_window", "client_in_flight", "circuit_open_until")
+            "client_rate_limit", "client_rate_window", "client_in_flight", "circuit_open_until",
+            "attempt_already_reversed", "attempt_already_deleted")
 
 
 @cache

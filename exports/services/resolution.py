@@ -136,8 +136,8 @@ def _hold(document: ExpenseDocument, snapshot: MappingSnapshot) -> tuple[str, st
     if not names:
         return None
     rules = [h for h in snapshot.holds if h.name in names]
-    # One rule: kept as it is (a coding rule's hold is written in words with their code).
-    named = names[0] if len(names) == 1 else ", ".join(names)
+    # Each rule's name kept as it is (a coding rule's hold is written in words with their code).
+    named = names[0] if len(names) == 1 else list(names)
     if any(r.missing_receipt for r in rules):
         return ReviewItem.Reason.MISSING_RECEIPT, said("held_missing_receipt", rules=named)
     return ReviewItem.Reason.HOLD_RULE, said("held_by_rule", rules=named)

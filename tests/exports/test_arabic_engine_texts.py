@@ -125,6 +125,10 @@ def test_what_an_attempt_says_of_itself_reads_in_arabic(arabic_client, org, conn
                           ("5 requests in 1 s reached", "5"), ("client-side rate limit reached", "")):
         arabic = _in_arabic(attempt_shown, english)
         assert re.search(r"[\u0600-\u06FF]", arabic) and kept in arabic and "reached" not in arabic, english
+    # A reversal whose work the vendor had already done (the connectors' notes).
+    for english, kept in (("already reversed", ""), ("already deleted in Fake ledger", "Fake ledger")):
+        arabic = _in_arabic(attempt_shown, english)
+        assert re.search(r"[\u0600-\u06FF]", arabic) and kept in arabic and "already" not in arabic, english
 
 
 def test_a_refused_action_says_why_in_arabic(arabic_client, org, conn, vendor):

@@ -6,6 +6,7 @@ each through the engine itself, shown on the admin page in Arabic, stored in Eng
 import html
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.utils import translation
@@ -15,7 +16,7 @@ from exports.messages import shown
 from exports.models import ExportRecord, ReviewItem
 from exports.services import preflight
 from exports.services.worker import records_work_due
-from mappings.models import CodingRule, TaxMapping
+from mappings.models import CodingRule, HoldRule, TaxMapping
 from tests.exports.conftest import approve, expense
 
 pytestmark = pytest.mark.django_db
@@ -135,6 +136,19 @@ def test_a_coding_rules_hold_and_skip_read_in_arabic(org, conn, vendor):
         assert shown(skipped.last_error, skipped.last_error_message) == f"تم التخطي بموجب القاعدة رقم {skip.pk} Personal"
         assert shown(held.detail, held.detail_message) == \
             f"محجوز بموجب قاعدة: القاعدة رقم {hold.pk} Taxis: check the trip"
+
+
+def test_a_coding_rules_hold_beside_another_hold_rule_reads_in_arabic(org, conn, vendor):
+    hold = CodingRule.objects.create(connection=conn, name="Taxis", merchant="Careem", merchant_match="contains",
+                                     hold=True, hold_reason="check the trip")
+    HoldRule.objects.create(connection=conn, name="Big spend", amount_over=Decimal("100"))
+    approve(org, expense("exp_taxi", amount="115.00"), rid="rpt_taxi")
+    _work()
+    held = ReviewItem.objects.get(reason=R.HOLD_RULE)
+    assert f"rule #{hold.pk} Taxis: check the trip" in held.detail and "Big spend" in held.detail
+    with translation.override("ar"):
+        text = shown(held.detail, held.detail_message)
+    assert f"القاعدة رقم {hold.pk} Taxis: check the trip" in text and "Big spend" in text, text
 
 
 def test_rows_written_before_keep_their_stored_text(org, conn, vendor, findings_from):
