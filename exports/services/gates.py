@@ -20,9 +20,9 @@ class Gate:
 
 
 GO = Gate()
-# As stored in wait_reason (receivers.py finds the records a connection parked by them).
-CONNECTION_PAUSED = "connection paused"            # messages.TEXTS["wait_connection_paused"]
-CONNECTION_INACTIVE = "connection not activated yet"  # messages.TEXTS["wait_connection_inactive"]
+# The wait reasons a connection parks records by (receivers.py finds them again by these).
+CONNECTION_PAUSED = said("wait_connection_paused")
+CONNECTION_INACTIVE = said("wait_connection_inactive")
 
 
 def in_pilot_scope(record: ExportRecord) -> bool:

@@ -97,9 +97,9 @@ def _work(record: ExportRecord, started: datetime) -> str:
     # request leaves (connectors.http), and an open one there makes the record wait (`outcomes.failure`).
     conn = record.connection
     if not conn.active:
-        return outcomes.wait(record, until=None, reason=said("wait_connection_inactive"))
+        return outcomes.wait(record, until=None, reason=gates.CONNECTION_INACTIVE)
     if conn.status == conn.Status.PAUSED:
-        return outcomes.wait(record, until=None, reason=said("wait_connection_paused"))
+        return outcomes.wait(record, until=None, reason=gates.CONNECTION_PAUSED)
     if conn.breaker_open:
         return outcomes.wait(record, until=conn.paused_until, reason=said("wait_breaker_open"))
 

@@ -182,6 +182,17 @@ def test_duplicate_conflict_booked_manually_under_the_vendors_number(page, live_
     assert vendor.pushes == 1 and vendor.documents == {}   # nothing booked twice
 
 
+def _retried_and_exported(page, changelist, item, books):
+    """The item offers Retry only; retried from its page, its record exports and the vendor holds it."""
+    assert _buttons(page) == {"Retry"}
+    page.locator("a", has_text="Retry").first.click()
+    _confirm(page, changelist)
+    item.refresh_from_db()
+    record = ExportRecord.objects.get(pk=item.record_id)
+    assert item.resolution == ReviewItem.Resolution.RETRIED
+    assert record.status == Status.EXPORTED and books.documents[record.reference]["id"] == record.external_id
+
+
 def test_remote_error_retried_and_the_record_exports(page, live_server, artifacts_dir, org, vendor):  # noqa: F811
     vendor.faults = [errors.ConnectorError("posting service failed on the vendor's side (incident 7781)",
                                            status=502)]
@@ -192,14 +203,7 @@ def test_remote_error_retried_and_the_record_exports(page, live_server, artifact
     admin_login(page, live_server)
     changelist = _open_item(page, live_server, artifacts_dir, item, "remote-error", "64.10 SAR", "Albaik",
                             "incident 7781")
-    assert _buttons(page) == {"Retry"}
-
-    page.locator("a", has_text="Retry").first.click()
-    _confirm(page, changelist)
-    item.refresh_from_db()
-    record = ExportRecord.objects.get(pk=item.record_id)
-    assert item.resolution == ReviewItem.Resolution.RETRIED
-    assert record.status == Status.EXPORTED and vendor.documents[record.reference]["id"] == record.external_id
+    _retried_and_exported(page, changelist, item, vendor)
 
 
 def test_retries_exhausted_retried_and_the_record_exports(page, live_server, artifacts_dir, org, vendor, settings):  # noqa: F811
@@ -214,14 +218,7 @@ def test_retries_exhausted_retried_and_the_record_exports(page, live_server, art
     admin_login(page, live_server)
     changelist = _open_item(page, live_server, artifacts_dir, item, "retries-exhausted", "1,500.00 SAR",
                             "Almosafer", "gave up after 3 attempts")
-    assert _buttons(page) == {"Retry"}
-
-    page.locator("a", has_text="Retry").first.click()
-    _confirm(page, changelist)
-    item.refresh_from_db()
-    record = ExportRecord.objects.get(pk=item.record_id)
-    assert item.resolution == ReviewItem.Resolution.RETRIED
-    assert record.status == Status.EXPORTED and vendor.documents[record.reference]["id"] == record.external_id
+    _retried_and_exported(page, changelist, item, vendor)
 
 
 def test_import_failed_sent_again_once_corrected(page, live_server, artifacts_dir, org, vendor):  # noqa: F811
